@@ -1,0 +1,747 @@
+/* cka: centred kernel alignment (linear or RBF kernel, U-centred or HKH).
+ *
+ * Definition (DESIGN.md, "The paper's definitions"):
+ *   CKA(X, Y) = <K~, L~> / sqrt(<K~, K~> <L~, L~>)
+ * where K = k(X) is the n x n kernel matrix of the rows of X and K~ its
+ * centred version:
+ *   unbiased (default, the paper's U-centring, Szekely & Rizzo 2014): zero
+ *     the diagonal; m_j = sum_i K_ij / (n-2); m <- m - sum(m) / (2(n-1));
+ *     K~_ij = K_ij - m_i - m_j; zero the diagonal again;
+ *   biased: K~ = H K H with H = I - 11^T/n (Kornblith et al. 2019).
+ * Kernels: linear K = X X^T; RBF K_ij = exp(-||x_i - x_j||^2 / (2 s^2)) with
+ *   s = sigma (absolute, as the paper's code: thingsvision 2.6.10 CKANumPy);
+ *   s^2 = sigma_rel^2 * median of ALL n^2 squared distances (zero diagonal
+ *     included, as Kornblith et al.'s demo notebook, gram_rbf(threshold));
+ *   neither: s = sqrt(median of the NON-ZERO off-diagonal squared distances)
+ *     (thingsvision: sigma = sqrt(median(KX[KX != 0]))).
+ * References: Kornblith et al., "Similarity of Neural Network
+ * Representations Revisited", ICML 2019; Ciernik et al., arXiv 2411.05561;
+ * Szekely & Rizzo, Ann. Stat. 42(6) 2014 (U-centring).
+ *
+ * Requirements
+ *   Req. 1  n >= 4 for unbiased (the U-centred space of 3 points is {0});
+ *           n >= 2 for biased (descriptor min_rows). Else SC_EDOM.
+ *   Req. 2  A representation whose centred kernel is zero (all rows equal,
+ *           or an RBF kernel that is constant) is SC_EDOM, never NaN.
+ *   Req. 3  Robust to a constant offset on every feature (+300): features
+ *           are centred in double before any Gram is formed. Centring the
+ *           features does not change K~ (both centrings remove every
+ *           u 1^T + 1 u^T term, and RBF depends only on distances).
+ *   Req. 4  Values: unbiased in [-1, 1], biased in [0, 1] (PSD kernels);
+ *           the result is clamped to that range to absorb rounding.
+ *   Req. 5  Invariances (flags_for): symmetric, self-one and shift
+ *           invariant always; orthogonal invariance always (both kernels
+ *           depend on inner products / distances only); isotropic scale
+ *           invariance for linear, and for RBF with a median-based bandwidth
+ *           (not with an absolute sigma).
+ *   Req. 6  Linear kernel, d << n: the "feature" path never forms the n x n
+ *           Gram; it uses ||Xc^T Yc||_F^2 (biased) or, unbiased,
+ *           <K~,L~> = ||Xc^T Yc||^2 - a.b - 2 r.s/(n-2) + R S/((n-1)(n-2))
+ *           with a_i = ||x_i||^2, r = K'1 (K' = K with zero diagonal),
+ *           R = sum r (Song et al. 2007's HSIC_1 numerator; the U-centring
+ *           is an orthogonal projection, so <K~,L~> = <K~,L'>). Chosen by
+ *           path=auto when 2 d^2 <= n (a pair then costs n d^2 <= n^2 / 2
+ *           flops instead of n^2), or forced by path=gram|features. Both
+ *           paths give the same value (tests/plugins/test_cka_props.c).
+ *
+ * Memory: a Gram-path state holds two n x n doubles (the raw matrix, kept
+ * for compare_subset, and the centred one): 16 n^2 bytes, 1.6 GB at
+ * n = 10,000. RBF prepare with a median bandwidth also needs a temporary
+ * n(n-1)/2 doubles for the selection. A feature-path state holds n x d plus
+ * 3 n doubles. compare_subset allocates 2 count^2 doubles of scratch.
+ *
+ * Numerics are hand-written only where no host routine fits: centring,
+ * quickselect for the median, the exponentials. Products go through
+ * host->syrk/gemm/dot (OpenBLAS). */
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#include "simcon/plugin.h"
+
+/* ## Parameters */
+
+enum { P_KERNEL, P_SIGMA, P_SIGMA_REL, P_UNBIASED, P_PATH };
+enum { KERNEL_LINEAR = 0, KERNEL_RBF = 1 };
+enum { PATH_AUTO = 0, PATH_GRAM = 1, PATH_FEATURES = 2 };
+
+/* Bandwidth bounds: wide enough for any feature scale, narrow enough that
+ * 1/(2 s^2) stays finite and non-zero in double. */
+#define CKA_SIGMA_MIN 1e-100
+#define CKA_SIGMA_MAX 1e100
+
+static const sc_param cka_params[] = {
+    {"kernel", SC_PARAM_ENUM, 0, KERNEL_LINEAR, 0, 0, "linear|rbf",
+     "kernel on the rows: linear (X X^T) or rbf (Gaussian)"},
+    {"sigma", SC_PARAM_REAL, SC_PARAM_OPTIONAL, 0, CKA_SIGMA_MIN,
+     CKA_SIGMA_MAX, NULL,
+     "rbf: absolute bandwidth (paper: 0.4); unset = median distance"},
+    {"sigma_rel", SC_PARAM_REAL, SC_PARAM_OPTIONAL, 0, CKA_SIGMA_MIN,
+     CKA_SIGMA_MAX, NULL,
+     "rbf: bandwidth as a fraction of the median distance (Kornblith)"},
+    {"unbiased", SC_PARAM_BOOL, 0, 1, 0, 1, NULL,
+     "true: U-centred HSIC (paper); false: HKH centring"},
+    {"path", SC_PARAM_ENUM, 0, PATH_AUTO, 0, 0, "auto|gram|features",
+     "linear: n x n Gram or d x d feature products; same value"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
+
+/* ## Numerical cut-offs (named, with why) */
+
+/* Zero variance: the centred quantity is below what rounding alone can
+ * produce from data of the given magnitude. Sums of n terms carry a
+ * relative error of about n * eps; 16 is head-room for the two passes of
+ * centring and the BLAS blocking. */
+#define CKA_ZERO_ULPS 16.0
+/* Two rows are duplicates when their squared distance, computed from the
+ * Gram as g_ii + g_jj - 2 g_ij, is within the rounding of a length-d dot
+ * product (about d * eps * (g_ii + g_jj)); 4 gives head-room. The paper's
+ * code then sees an exact zero and excludes it from the median. */
+#define CKA_DUP_ULPS 4.0
+
+/* ## State */
+
+typedef struct cka_state {
+    size_t n;
+    int rbf, unbiased, features;
+    /* feature path (linear only) */
+    size_t d;
+    double *xc;   /* n x d, column-centred features                  */
+    double *a;    /* n, squared row norms ||x_i||^2                  */
+    double *r;    /* n, row sums of K with zero diagonal (unbiased)  */
+    double rsum;  /* sum of r                                        */
+    /* Gram path */
+    double *raw;  /* n x n: linear Gram of Xc, or RBF squared distances */
+    double *kc;   /* n x n centred kernel K~                            */
+    double self;  /* <K~, K~> (both paths)                              */
+} cka_state;
+
+static int is_rbf(const sc_args *args)
+{
+    return args->value[P_KERNEL] == KERNEL_RBF;
+}
+
+static int is_unbiased(const sc_args *args)
+{
+    return args->value[P_UNBIASED] != 0;
+}
+
+static void state_free(const sc_host *host, sc_ctx *ctx, cka_state *s)
+{
+    if (s == NULL)
+        return;
+    host->free(ctx, s->xc);
+    host->free(ctx, s->a);
+    host->free(ctx, s->r);
+    host->free(ctx, s->raw);
+    host->free(ctx, s->kc);
+    host->free(ctx, s);
+}
+
+/* ## Features */
+
+/* Column-centre the rows x[idx[0..n-1]] (idx NULL: all rows) into xc
+ * (n x d). Two-pass means (mean, then the mean of the residuals) so that a
+ * large offset cancels to rounding of the data itself. Reports
+ * sum(xc^2) and sum(x^2) for the zero-variance test. */
+static void centre_features(const sc_mat *x, const size_t *idx, size_t n,
+                            double *xc, double *var2, double *scale2)
+{
+    size_t d = x->cols;
+    double s2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *row = x->data + (idx ? idx[i] : i) * x->ld;
+        memcpy(xc + i * d, row, d * sizeof *xc);
+        for (size_t j = 0; j < d; j++)
+            s2 += row[j] * row[j];
+    }
+    for (size_t j = 0; j < d; j++) {
+        double mean = 0.0;
+        for (size_t i = 0; i < n; i++)
+            mean += xc[i * d + j];
+        mean /= (double)n;
+        double corr = 0.0;
+        for (size_t i = 0; i < n; i++)
+            corr += xc[i * d + j] - mean;
+        mean += corr / (double)n;
+        for (size_t i = 0; i < n; i++)
+            xc[i * d + j] -= mean;
+    }
+    double v2 = 0.0;
+    for (size_t i = 0; i < n * d; i++)
+        v2 += xc[i] * xc[i];
+    *var2 = v2;
+    *scale2 = s2;
+}
+
+static int zero_variance_features(double var2, double scale2, size_t n)
+{
+    double tol = CKA_ZERO_ULPS * (double)n * DBL_EPSILON;
+    return var2 <= tol * tol * scale2;
+}
+
+static int fail_zero_variance(const sc_host *host, sc_ctx *ctx, size_t n)
+{
+    return host->fail(ctx, SC_EDOM,
+                      "representation has zero variance over its %zu rows "
+                      "(all rows equal, or a constant kernel): CKA is 0/0; "
+                      "drop it or check the features",
+                      n);
+}
+
+/* ## Median bandwidth */
+
+/* k-th smallest of v[0..len-1] (0-based), partially reordering v so that
+ * v[0..k-1] <= v[k] <= v[k+1..]. Wirth's selection (Algorithms + Data
+ * Structures = Programs, 1976), O(len) expected. Hand-written: plugins may
+ * link only libc/libm. Signed indices because j steps below l. */
+static double select_kth(double *v, size_t len, size_t k)
+{
+    ptrdiff_t l = 0, m = (ptrdiff_t)len - 1, kk = (ptrdiff_t)k;
+    while (l < m) {
+        double pivot = v[kk];
+        ptrdiff_t i = l, j = m;
+        do {
+            while (v[i] < pivot)
+                i++;
+            while (pivot < v[j])
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                j--;
+            }
+        } while (i <= j);
+        if (j < kk)
+            l = i;
+        if (kk < i)
+            m = j;
+    }
+    return v[kk];
+}
+
+/* Smallest of v[from..len-1]. */
+static double min_from(const double *v, size_t from, size_t len)
+{
+    double m = v[from];
+    for (size_t i = from + 1; i < len; i++)
+        if (v[i] < m)
+            m = v[i];
+    return m;
+}
+
+/* RBF bandwidth squared for the n x n squared-distance matrix d2 restricted
+ * to idx (NULL: all rows). See the file comment for the three rules. */
+static int rbf_sigma2(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                      const double *d2, size_t ld, const size_t *idx,
+                      size_t n, double *sigma2)
+{
+    if (args->given[P_SIGMA]) {
+        double s = args->value[P_SIGMA];
+        *sigma2 = s * s;
+        return SC_OK;
+    }
+    int rel = args->given[P_SIGMA_REL] != 0;
+    size_t pairs = n * (n - 1) / 2;
+    double *v = host->alloc(ctx, (pairs ? pairs : 1) * sizeof *v);
+    if (v == NULL)
+        return SC_ENOMEM;
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *row = d2 + (idx ? idx[i] : i) * ld;
+        for (size_t j = i + 1; j < n; j++) {
+            double e = row[idx ? idx[j] : j];
+            if (rel || e != 0.0)
+                v[len++] = e;
+        }
+    }
+    double med;
+    if (rel) {
+        /* Median of the n^2 entries: n zeros (the diagonal), then every
+         * pair value twice. Entry k of that sorted list is 0 for k < n,
+         * else the ((k - n) / 2)-th smallest pair value. */
+        size_t total = n * n;
+        size_t k1 = (total - 1) / 2, k2 = total / 2;
+        double e1 = k1 < n ? 0.0 : select_kth(v, len, (k1 - n) / 2);
+        double e2 = k2 < n ? 0.0 : select_kth(v, len, (k2 - n) / 2);
+        med = 0.5 * (e1 + e2);
+        double f = args->value[P_SIGMA_REL];
+        *sigma2 = f * f * med;
+    } else {
+        if (len == 0) {
+            host->free(ctx, v);
+            return fail_zero_variance(host, ctx, n);
+        }
+        /* numpy.median: middle value, or the mean of the two middle. */
+        size_t k = (len - 1) / 2;
+        double e1 = select_kth(v, len, k);
+        med = len % 2 ? e1 : 0.5 * (e1 + min_from(v, k + 1, len));
+        *sigma2 = med;
+    }
+    host->free(ctx, v);
+    if (!(*sigma2 > 0.0) || !isfinite(*sigma2))
+        return host->fail(ctx, SC_EDOM,
+                          "the median pairwise squared distance is %g, so "
+                          "the RBF bandwidth is 0 (most rows coincide); set "
+                          "an absolute sigma=",
+                          med);
+    return SC_OK;
+}
+
+/* ## Centring */
+
+/* Centre the n x n symmetric kernel k in place (thingsvision semantics,
+ * see the file comment); returns in *self the inner product <K~,K~> and
+ * in *raw2 that of the uncentred kernel (diagonal zeroed when unbiased),
+ * used by the zero-variance test. mean is scratch of n doubles. */
+static void centre_kernel(const sc_host *host, double *k, size_t n,
+                          int unbiased, double *mean, double *self,
+                          double *raw2)
+{
+    if (unbiased)
+        for (size_t i = 0; i < n; i++)
+            k[i * n + i] = 0.0;
+    *raw2 = host->dot(n * n, k, k);
+    for (size_t j = 0; j < n; j++)
+        mean[j] = 0.0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            mean[j] += k[i * n + j];
+    double div = unbiased ? (double)(n - 2) : (double)n;
+    double total = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        mean[j] /= div;
+        total += mean[j];
+    }
+    double shift = unbiased ? total / (2.0 * (double)(n - 1))
+                            : total / (2.0 * (double)n);
+    for (size_t j = 0; j < n; j++)
+        mean[j] -= shift;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++)
+            k[i * n + j] -= mean[i] + mean[j];
+    if (unbiased)
+        for (size_t i = 0; i < n; i++)
+            k[i * n + i] = 0.0;
+    *self = host->dot(n * n, k, k);
+}
+
+static int zero_variance_kernel(double self, double raw2, size_t n)
+{
+    double tol = CKA_ZERO_ULPS * (double)n * DBL_EPSILON;
+    return !(self > tol * tol * raw2);
+}
+
+/* Centred kernel of the rows idx (NULL: all) of a Gram-path raw matrix
+ * into out (count x count). mean: scratch of count doubles. */
+static int kernel_from_raw(const sc_host *host, sc_ctx *ctx,
+                           const sc_args *args, const double *raw, size_t ld,
+                           const size_t *idx, size_t count, double *out,
+                           double *mean, double *self)
+{
+    int rbf = is_rbf(args);
+    double sigma2 = 0.0;
+    if (rbf) {
+        int rc = rbf_sigma2(host, ctx, args, raw, ld, idx, count, &sigma2);
+        if (rc != SC_OK)
+            return rc;
+    }
+    double g = rbf ? -0.5 / sigma2 : 0.0;
+    for (size_t i = 0; i < count; i++) {
+        const double *row = raw + (idx ? idx[i] : i) * ld;
+        for (size_t j = 0; j < count; j++) {
+            double e = row[idx ? idx[j] : j];
+            out[i * count + j] = rbf ? exp(g * e) : e;
+        }
+    }
+    double raw2;
+    centre_kernel(host, out, count, is_unbiased(args), mean, self, &raw2);
+    if (zero_variance_kernel(*self, raw2, count))
+        return fail_zero_variance(host, ctx, count);
+    return SC_OK;
+}
+
+/* Gram of centred features xc (n x d) into raw; for RBF turned into
+ * squared distances in place. diag: scratch of n doubles. */
+static int raw_from_features(const sc_host *host, sc_ctx *ctx, int rbf,
+                             const double *xc, size_t n, size_t d,
+                             double *raw, double *diag)
+{
+    int rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, xc, d, 0.0, raw, n);
+    if (rc != SC_OK)
+        return rc;
+    if (!rbf)
+        return SC_OK;
+    for (size_t i = 0; i < n; i++)
+        diag[i] = raw[i * n + i];
+    double dup = CKA_DUP_ULPS * (double)d * DBL_EPSILON;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double norms = diag[i] + diag[j];
+            double e = norms - 2.0 * raw[i * n + j];
+            raw[i * n + j] = (i == j || e <= dup * norms) ? 0.0 : e;
+        }
+    }
+    return SC_OK;
+}
+
+/* ## Feature path (linear kernel only) */
+
+/* Cross term <K~x, K~y> of two feature-path states: X^T Y by one GEMM,
+ * then the corrections of Req. 6. */
+static int feature_cross(const sc_host *host, sc_ctx *ctx,
+                         const cka_state *x, const cka_state *y, double *out)
+{
+    size_t n = x->n;
+    double *p = host->alloc(ctx, x->d * y->d * sizeof *p);
+    if (p == NULL)
+        return SC_ENOMEM;
+    int rc = host->gemm(ctx, SC_TRANS, SC_NOTRANS, x->d, y->d, n, 1.0, x->xc,
+                        x->d, y->xc, y->d, 0.0, p, y->d);
+    if (rc != SC_OK) {
+        host->free(ctx, p);
+        return rc;
+    }
+    double v = host->dot(x->d * y->d, p, p);
+    host->free(ctx, p);
+    if (x->unbiased) {
+        double nn = (double)n;
+        v += -host->dot(n, x->a, y->a) -
+             2.0 * host->dot(n, x->r, y->r) / (nn - 2.0) +
+             x->rsum * y->rsum / ((nn - 1.0) * (nn - 2.0));
+    }
+    *out = v;
+    return SC_OK;
+}
+
+/* Expand a feature-path state into its centred n x n kernel (for mixed
+ * pairs and subsets). mean: scratch of n doubles. */
+static int feature_kernel(const sc_host *host, sc_ctx *ctx,
+                          const cka_state *s, double *out, double *mean)
+{
+    int rc = host->syrk(ctx, SC_NOTRANS, s->n, s->d, 1.0, s->xc, s->d, 0.0,
+                        out, s->n);
+    if (rc != SC_OK)
+        return rc;
+    double self, raw2;
+    centre_kernel(host, out, s->n, s->unbiased, mean, &self, &raw2);
+    return SC_OK;
+}
+
+/* ## Plugin callbacks */
+
+static int cka_check_args(const sc_host *host, sc_ctx *ctx,
+                          const sc_args *args)
+{
+    int sig = args->given[P_SIGMA] != 0, rel = args->given[P_SIGMA_REL] != 0;
+    if (sig && rel)
+        return host->fail(ctx, SC_EINVAL,
+                          "sigma and sigma_rel are both set; set one "
+                          "(absolute or relative bandwidth), or neither for "
+                          "the median distance");
+    if (!is_rbf(args) && (sig || rel))
+        return host->fail(ctx, SC_EINVAL,
+                          "%s applies only to kernel=rbf; drop it or set "
+                          "kernel=rbf",
+                          sig ? "sigma" : "sigma_rel");
+    if (is_rbf(args) && args->value[P_PATH] == PATH_FEATURES)
+        return host->fail(ctx, SC_EINVAL,
+                          "path=features exists only for kernel=linear; use "
+                          "path=auto or path=gram");
+    return SC_OK;
+}
+
+static uint32_t cka_flags_for(const sc_args *args)
+{
+    uint32_t f = SC_METRIC_SYMMETRIC | SC_METRIC_SELF_ONE |
+                 SC_METRIC_ORTHO_INVARIANT | SC_METRIC_SHIFT_INVARIANT;
+    f |= is_unbiased(args) ? SC_METRIC_RANGE_PM1 : SC_METRIC_RANGE_01;
+    if (!is_rbf(args) || !args->given[P_SIGMA])
+        f |= SC_METRIC_SCALE_INVARIANT;
+    return f;
+}
+
+static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                       const sc_mat *x, void **state)
+{
+    *state = NULL;
+    size_t n = x->rows, d = x->cols;
+    int unbiased = is_unbiased(args);
+    if (unbiased && n < 4)
+        return host->fail(ctx, SC_EDOM,
+                          "unbiased CKA needs at least 4 rows (stimuli), got "
+                          "%zu; add stimuli or set unbiased=false",
+                          n);
+    cka_state *s = host->alloc(ctx, sizeof *s);
+    if (s == NULL)
+        return SC_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->d = d;
+    s->rbf = is_rbf(args);
+    s->unbiased = unbiased;
+    int path = (int)args->value[P_PATH];
+    s->features = !s->rbf && (path == PATH_FEATURES ||
+                              (path == PATH_AUTO && 2 * d * d <= n));
+    double *mean = NULL;
+    int rc = SC_ENOMEM;
+    s->xc = host->alloc(ctx, n * d * sizeof *s->xc);
+    mean = host->alloc(ctx, n * sizeof *mean);
+    if (s->xc == NULL || mean == NULL)
+        goto fail;
+    double var2, scale2;
+    centre_features(x, NULL, n, s->xc, &var2, &scale2);
+    if (zero_variance_features(var2, scale2, n)) {
+        rc = fail_zero_variance(host, ctx, n);
+        goto fail;
+    }
+    if (s->features) {
+        s->a = host->alloc(ctx, n * sizeof *s->a);
+        s->r = host->alloc(ctx, n * sizeof *s->r);
+        double *colsum = host->alloc(ctx, d * sizeof *colsum);
+        if (s->a == NULL || s->r == NULL || colsum == NULL) {
+            host->free(ctx, colsum);
+            goto fail;
+        }
+        /* r = K' 1 = Xc (Xc^T 1) - a: about -a, since Xc is centred. */
+        for (size_t j = 0; j < d; j++)
+            colsum[j] = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            const double *row = s->xc + i * d;
+            s->a[i] = host->dot(d, row, row);
+            for (size_t j = 0; j < d; j++)
+                colsum[j] += row[j];
+        }
+        s->rsum = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            s->r[i] = host->dot(d, s->xc + i * d, colsum) - s->a[i];
+            s->rsum += s->r[i];
+        }
+        host->free(ctx, colsum);
+        rc = feature_cross(host, ctx, s, s, &s->self);
+        if (rc != SC_OK)
+            goto fail;
+        /* The exact kernel-level test of the Gram path needs the n x n
+         * matrix; the feature-level test above already caught all-equal
+         * rows, and for the linear kernel self is >= ||Xc||^4 / d > 0. */
+        if (!(s->self > 0.0)) {
+            rc = fail_zero_variance(host, ctx, n);
+            goto fail;
+        }
+    } else {
+        s->raw = host->alloc(ctx, n * n * sizeof *s->raw);
+        s->kc = host->alloc(ctx, n * n * sizeof *s->kc);
+        if (s->raw == NULL || s->kc == NULL)
+            goto fail;
+        rc = raw_from_features(host, ctx, s->rbf, s->xc, n, d, s->raw, mean);
+        if (rc != SC_OK)
+            goto fail;
+        host->free(ctx, s->xc);
+        s->xc = NULL;
+        rc = kernel_from_raw(host, ctx, args, s->raw, n, NULL, n, s->kc, mean,
+                             &s->self);
+        if (rc != SC_OK)
+            goto fail;
+    }
+    host->free(ctx, mean);
+    *state = s;
+    return SC_OK;
+fail:
+    host->free(ctx, mean);
+    state_free(host, ctx, s);
+    return rc;
+}
+
+static void cka_release(const sc_host *host, sc_ctx *ctx, void *state)
+{
+    state_free(host, ctx, state);
+}
+
+/* Cosine of the two centred kernels, clamped to the range Cauchy-Schwarz
+ * guarantees (Req. 4). */
+static double finish(double cross, double sx, double sy, int unbiased)
+{
+    double v = cross / sqrt(sx * sy);
+    double lo = unbiased ? -1.0 : 0.0;
+    return v > 1.0 ? 1.0 : (v < lo ? lo : v);
+}
+
+static int cka_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                       const void *sx, const void *sy, double *value)
+{
+    (void)args;
+    const cka_state *x = sx, *y = sy;
+    size_t n = x->n;
+    double cross = 0.0;
+    if (x->features && y->features) {
+        int rc = feature_cross(host, ctx, x, y, &cross);
+        if (rc != SC_OK)
+            return rc;
+    } else if (!x->features && !y->features) {
+        cross = host->dot(n * n, x->kc, y->kc);
+    } else {
+        /* Mixed pair (different d around the auto threshold): expand the
+         * feature-path side to its n x n centred kernel. */
+        const cka_state *f = x->features ? x : y, *g = x->features ? y : x;
+        double *k = host->alloc(ctx, n * n * sizeof *k);
+        double *mean = host->alloc(ctx, n * sizeof *mean);
+        int rc = k && mean ? feature_kernel(host, ctx, f, k, mean)
+                           : SC_ENOMEM;
+        if (rc == SC_OK)
+            cross = host->dot(n * n, k, g->kc);
+        host->free(ctx, k);
+        host->free(ctx, mean);
+        if (rc != SC_OK)
+            return rc;
+    }
+    *value = finish(cross, x->self, y->self, x->unbiased);
+    return SC_OK;
+}
+
+/* Centred kernel of one state on the rows idx, into out (count^2). */
+static int subset_kernel(const sc_host *host, sc_ctx *ctx,
+                         const sc_args *args, const cka_state *s,
+                         const size_t *idx, size_t count, double *out,
+                         double *mean, double *self)
+{
+    if (!s->features)
+        return kernel_from_raw(host, ctx, args, s->raw, s->n, idx, count, out,
+                               mean, self);
+    /* Feature path: re-centre the selected rows (a subset is not centred)
+     * and form their Gram; centring again is exact, not an approximation. */
+    double *xs = host->alloc(ctx, count * s->d * sizeof *xs);
+    if (xs == NULL)
+        return SC_ENOMEM;
+    sc_mat view = {s->n, s->d, s->d, s->xc};
+    double var2, scale2;
+    centre_features(&view, idx, count, xs, &var2, &scale2);
+    int rc = host->syrk(ctx, SC_NOTRANS, count, s->d, 1.0, xs, s->d, 0.0,
+                        out, count);
+    host->free(ctx, xs);
+    if (rc != SC_OK)
+        return rc;
+    double raw2;
+    centre_kernel(host, out, count, s->unbiased, mean, self, &raw2);
+    if (zero_variance_kernel(*self, raw2, count))
+        return fail_zero_variance(host, ctx, count);
+    return SC_OK;
+}
+
+static int cka_compare_subset(const sc_host *host, sc_ctx *ctx,
+                              const sc_args *args, const void *sx,
+                              const void *sy, const size_t *idx, size_t count,
+                              double *value)
+{
+    const cka_state *x = sx, *y = sy;
+    if (x->unbiased ? count < 4 : count < 2)
+        return host->fail(ctx, SC_EDOM,
+                          "a stimulus subset of %zu rows is too small for "
+                          "CKA (need %d); draw larger subsets",
+                          count, x->unbiased ? 4 : 2);
+    for (size_t i = 0; i < count; i++)
+        if (idx[i] >= x->n)
+            return host->fail(ctx, SC_EINVAL,
+                              "subset index %zu is %zu, beyond the %zu "
+                              "prepared rows",
+                              i, idx[i], x->n);
+    double *kx = host->alloc(ctx, count * count * sizeof *kx);
+    double *ky = host->alloc(ctx, count * count * sizeof *ky);
+    double *mean = host->alloc(ctx, count * sizeof *mean);
+    int rc = SC_ENOMEM;
+    double selfx, selfy;
+    if (kx == NULL || ky == NULL || mean == NULL)
+        goto done;
+    rc = subset_kernel(host, ctx, args, x, idx, count, kx, mean, &selfx);
+    if (rc == SC_OK)
+        rc = subset_kernel(host, ctx, args, y, idx, count, ky, mean, &selfy);
+    if (rc == SC_OK) {
+        double cross = host->dot(count * count, kx, ky);
+        *value = finish(cross, selfx, selfy, x->unbiased);
+    }
+done:
+    host->free(ctx, kx);
+    host->free(ctx, ky);
+    host->free(ctx, mean);
+    return rc;
+}
+
+/* ## Embedding for the all-pairs path
+ *
+ * <K~, L~> = sum_i K~_ii L~_ii + 2 sum_{i<j} K~_ij L~_ij, so the vector
+ * e = (K~_11..K~_nn, sqrt(2) K~_ij for i < j in row-major order) has
+ * <e_K, e_L> = <K~, L~>. Unbiased: the diagonal is zero and is left out.
+ * A feature-path state offers no embedding (embed_len 0): the host then
+ * uses compare, which is the cheaper path for it anyway. */
+
+static size_t cka_embed_len(const void *state)
+{
+    const cka_state *s = state;
+    if (s->features)
+        return 0;
+    size_t tri = s->n * (s->n - 1) / 2;
+    return s->unbiased ? tri : tri + s->n;
+}
+
+static int cka_embed(const sc_host *host, sc_ctx *ctx, const void *state,
+                     size_t offset, size_t count, double *out)
+{
+    const cka_state *s = state;
+    size_t len = cka_embed_len(s);
+    if (len == 0 || offset > len || count > len - offset)
+        return host->fail(ctx, SC_EINVAL,
+                          "embed range [%zu, %zu) outside the embedding of "
+                          "length %zu",
+                          offset, offset + count, len);
+    size_t n = s->n, k = 0, pos = offset;
+    if (!s->unbiased) {
+        for (; k < count && pos < n; k++, pos++)
+            out[k] = s->kc[pos * n + pos];
+        pos -= n;
+    }
+    if (k == count)
+        return SC_OK;
+    /* Locate (i, j) of the pos-th strict upper entry: row i holds n-1-i. */
+    size_t i = 0;
+    while (pos >= n - 1 - i) {
+        pos -= n - 1 - i;
+        i++;
+    }
+    size_t j = i + 1 + pos;
+    const double r2 = sqrt(2.0);
+    while (k < count) {
+        out[k++] = r2 * s->kc[i * n + j];
+        if (++j == n) {
+            i++;
+            j = i + 1;
+        }
+    }
+    return SC_OK;
+}
+
+static const sc_metric cka_desc = {
+    .abi_version = SC_ABI_VERSION,
+    .host_api_min = 1,
+    .name = "cka",
+    .version = "1.0.0",
+    .reference = "Kornblith et al., ICML 2019, arXiv:1905.00414; U-centred "
+                 "HSIC as in Ciernik et al., arXiv:2411.05561 (thingsvision "
+                 "2.6.10)",
+    .summary = "centred kernel alignment of the two representations' Gram "
+               "matrices",
+    .flags = SC_METRIC_SYMMETRIC | SC_METRIC_SELF_ONE | SC_METRIC_RANGE_PM1 |
+             SC_METRIC_ORTHO_INVARIANT | SC_METRIC_SCALE_INVARIANT |
+             SC_METRIC_SHIFT_INVARIANT,
+    .min_rows = 2,
+    .params = cka_params,
+    .check_args = cka_check_args,
+    .flags_for = cka_flags_for,
+    .prepare = cka_prepare,
+    .compare = cka_compare,
+    .release = cka_release,
+    .compare_subset = cka_compare_subset,
+    .embed_len = cka_embed_len,
+    .embed = cka_embed,
+};
+
+SC_PLUGIN_DEFINE(cka_desc)
