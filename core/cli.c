@@ -1,0 +1,96 @@
+/* Shared command-line pieces (see cli.h). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+#include "mem.h"
+
+int sc_kvlist_add(sc_kvlist *kv, const char *text, sc_err *err)
+{
+    const char *eq = strchr(text, '=');
+    if (eq == NULL || eq == text)
+        return sc_err_set(err, SC_EINVAL,
+                          "-p expects KEY=VALUE, got '%s'", text);
+    if (kv->count == SC_CLI_MAX_PARAMS)
+        return sc_err_set(err, SC_EINVAL, "more than %d -p settings",
+                          SC_CLI_MAX_PARAMS);
+    char *copy = sc_strdup(text);
+    if (copy == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    copy[eq - text] = '\0';
+    kv->buf[kv->count] = copy;
+    kv->key[kv->count] = copy;
+    kv->value[kv->count] = copy + (eq - text) + 1;
+    kv->count++;
+    return SC_OK;
+}
+
+void sc_kvlist_deinit(sc_kvlist *kv)
+{
+    for (size_t i = 0; i < kv->count; i++)
+        sc_free(kv->buf[i]);
+    kv->count = 0;
+}
+
+int sc_cli_metric(const char *name, const sc_kvlist *kv,
+                  const char *plugin_dir, const sc_plugin **plugin,
+                  sc_argset *args, sc_err *err)
+{
+    int rc = sc_loader_open(name, plugin_dir, plugin, err);
+    if (rc != SC_OK)
+        return rc;
+    return sc_argset_parse(*plugin, kv->key, kv->value, kv->count, args,
+                           err);
+}
+
+int sc_cli_parse_uint(const char *opt, const char *text, unsigned long *out,
+                      sc_err *err)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long v = strtoul(text, &end, 10);
+    if (text[0] == '-' || end == text || *end != '\0' || errno == ERANGE ||
+        v == 0)
+        return sc_err_set(err, SC_EINVAL,
+                          "%s expects a positive integer, got '%s'", opt,
+                          text);
+    *out = v;
+    return SC_OK;
+}
+
+int sc_cli_parse_bytes(const char *opt, const char *text, size_t *out,
+                       sc_err *err)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(text, &end);
+    double scale = 1.0;
+    if (end != text && *end != '\0') {
+        switch (*end) {
+        case 'k': case 'K': scale = 1024.0; break;
+        case 'm': case 'M': scale = 1024.0 * 1024.0; break;
+        case 'g': case 'G': scale = 1024.0 * 1024.0 * 1024.0; break;
+        default: scale = 0.0;
+        }
+        end++;
+        if (*end == 'B' || *end == 'b')
+            end++;
+    }
+    if (end == text || *end != '\0' || scale == 0.0 || errno == ERANGE ||
+        !(v > 0) || v * scale > 1e18)
+        return sc_err_set(err, SC_EINVAL,
+                          "%s expects a size such as 512M or 8G, got '%s'",
+                          opt, text);
+    *out = (size_t)(v * scale);
+    return SC_OK;
+}
+
+int sc_exit_code(int status)
+{
+    return status == SC_OK ? SC_EXIT_OK
+           : (status == SC_ESPEC || status == SC_EINVAL) ? SC_EXIT_USAGE
+                                                          : SC_EXIT_FAIL;
+}

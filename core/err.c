@@ -1,0 +1,70 @@
+/* Error records: see err.h. Messages are truncated, never overflowed. */
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void sc_err_clear(sc_err *err)
+{
+    if (err == NULL)
+        return;
+    err->code = SC_OK;
+    err->msg[0] = '\0';
+}
+
+int sc_err_vset(sc_err *err, int code, const char *fmt, va_list ap)
+{
+    if (err == NULL)
+        return code;
+    err->code = code;
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    return code;
+}
+
+int sc_err_set(sc_err *err, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = sc_err_vset(err, code, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+int sc_err_prefix(sc_err *err, const char *fmt, ...)
+{
+    if (err == NULL)
+        return SC_OK;
+    char prefix[SC_ERR_MSG];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    /* "prefix: msg", truncated to the record's size. */
+    size_t plen = strlen(prefix), mlen = strlen(err->msg);
+    if (plen + 2 >= sizeof err->msg)
+        plen = sizeof err->msg - 3;
+    if (plen + 2 + mlen >= sizeof err->msg)
+        mlen = sizeof err->msg - 3 - plen;
+    memmove(err->msg + plen + 2, err->msg, mlen);
+    err->msg[plen + 2 + mlen] = '\0';
+    memcpy(err->msg, prefix, plen);
+    err->msg[plen] = ':';
+    err->msg[plen + 1] = ' ';
+    return err->code;
+}
+
+const char *sc_strerror(int status)
+{
+    switch (status) {
+    case SC_OK:       return "SC_OK (success)";
+    case SC_EINVAL:   return "SC_EINVAL (invalid argument)";
+    case SC_EDOM:     return "SC_EDOM (outside the metric's domain)";
+    case SC_ENOMEM:   return "SC_ENOMEM (out of memory)";
+    case SC_EIO:      return "SC_EIO (input/output)";
+    case SC_ESPEC:    return "SC_ESPEC (invalid experiment spec)";
+    case SC_EABI:     return "SC_EABI (plugin ABI mismatch)";
+    case SC_ENUMERIC: return "SC_ENUMERIC (non-finite number)";
+    case SC_EBLAS:    return "SC_EBLAS (BLAS dimension error)";
+    default:          return "unknown status";
+    }
+}

@@ -1,0 +1,52 @@
+/* simcon: entry point and subcommand dispatch (see commands.h). */
+#include <stdio.h>
+#include <string.h>
+
+#include "commands.h"
+#include "init.h"
+#include "simcon/plugin.h"
+
+typedef struct command {
+    const char *name;
+    sc_command_fn fn;
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"compare", sc_cmd_compare, "similarity of two representations (.npy)"},
+    {"mantel", sc_cmd_mantel, "Mantel permutation test of two similarity CSVs"},
+    {"plugins", sc_cmd_plugins, "list metric plugins and their parameters"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: simcon <command> [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n'simcon <command> --help' describes one command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    sc_init();
+    if (argc < 2) {
+        usage(stderr);
+        return SC_EXIT_USAGE;
+    }
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        usage(stdout);
+        return SC_EXIT_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("simcon %s (plugin ABI %d, host API %d)\n", SC_VERSION,
+               SC_ABI_VERSION, SC_HOST_API_REV);
+        return SC_EXIT_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "simcon: unknown command '%s'; run 'simcon --help'\n",
+            argv[1]);
+    return SC_EXIT_USAGE;
+}

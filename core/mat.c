@@ -1,0 +1,45 @@
+/* Owned dense matrices (see mat.h). */
+#include "mat.h"
+
+#include <string.h>
+
+#include "mem.h"
+
+int sc_matrix_init(sc_matrix *m, size_t rows, size_t cols, sc_err *err)
+{
+    m->rows = m->cols = 0;
+    m->data = NULL;
+    if (cols != 0 && rows > ((size_t)-1) / sizeof(double) / cols)
+        return sc_err_set(err, SC_ENOMEM,
+                          "matrix of %zu x %zu doubles does not fit in memory",
+                          rows, cols);
+    double *data = sc_aligned_alloc(rows * cols, sizeof(double));
+    if (data == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory allocating a %zu x %zu matrix", rows,
+                          cols);
+    memset(data, 0, rows * cols * sizeof(double));
+    m->rows = rows;
+    m->cols = cols;
+    m->data = data;
+    return SC_OK;
+}
+
+void sc_matrix_deinit(sc_matrix *m)
+{
+    if (m == NULL)
+        return;
+    sc_aligned_free(m->data);
+    m->data = NULL;
+    m->rows = m->cols = 0;
+}
+
+sc_mat sc_matrix_view(const sc_matrix *m)
+{
+    sc_mat v;
+    v.rows = m->rows;
+    v.cols = m->cols;
+    v.ld = m->cols;
+    v.data = m->data;
+    return v;
+}

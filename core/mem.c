@@ -1,0 +1,85 @@
+/* Allocation wrappers with failure injection for tests (see mem.h). */
+#include "mem.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Countdown to the injected failure; 0 means injection is off. Atomic so the
+ * counter stays exact when worker threads allocate. */
+static _Atomic long fail_countdown;
+
+void sc_mem_fail_after(long n)
+{
+    fail_countdown = n;
+}
+
+static int should_fail(void)
+{
+    if (fail_countdown <= 0)
+        return 0;
+    long left = --fail_countdown;
+    if (left <= 0) {
+        fail_countdown = 1; /* keep failing until switched off */
+        return 1;
+    }
+    return 0;
+}
+
+void *sc_malloc(size_t bytes)
+{
+    if (should_fail())
+        return NULL;
+    return malloc(bytes ? bytes : 1);
+}
+
+void *sc_calloc(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        return NULL;
+    if (should_fail())
+        return NULL;
+    return calloc(count ? count : 1, size ? size : 1);
+}
+
+void *sc_realloc(void *p, size_t bytes)
+{
+    if (should_fail())
+        return NULL;
+    return realloc(p, bytes ? bytes : 1);
+}
+
+char *sc_strdup(const char *s)
+{
+    size_t len = strlen(s) + 1;
+    char *copy = sc_malloc(len);
+    if (copy != NULL)
+        memcpy(copy, s, len);
+    return copy;
+}
+
+void sc_free(void *p)
+{
+    free(p);
+}
+
+void *sc_aligned_alloc(size_t count, size_t size)
+{
+    if (size != 0 && count > SIZE_MAX / size)
+        return NULL;
+    size_t bytes = count * size;
+    if (bytes == 0)
+        bytes = 1;
+    /* aligned_alloc wants a multiple of the alignment. */
+    if (bytes > SIZE_MAX - SC_MEM_ALIGN)
+        return NULL;
+    bytes = (bytes + SC_MEM_ALIGN - 1) / SC_MEM_ALIGN * SC_MEM_ALIGN;
+    if (should_fail())
+        return NULL;
+    return aligned_alloc(SC_MEM_ALIGN, bytes);
+}
+
+void sc_aligned_free(void *p)
+{
+    free(p);
+}

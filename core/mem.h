@@ -1,0 +1,30 @@
+/* All core allocation goes through here.
+ *
+ * One place to allocate means one place to fail: tests call
+ * sc_mem_fail_after(N) to make the Nth allocation from now return NULL and
+ * check that every caller reports SC_ENOMEM and leaks nothing. Aligned blocks
+ * (64 bytes, a cache line and the widest SIMD load) back matrices and plugin
+ * states. Every function accepts a size of 0 and returns a unique pointer or
+ * NULL; sc_free(NULL) is a no-op. */
+#ifndef SC_MEM_H
+#define SC_MEM_H
+
+#include <stddef.h>
+
+#define SC_MEM_ALIGN 64
+
+void *sc_malloc(size_t bytes);
+void *sc_calloc(size_t count, size_t size); /* checks count*size overflow */
+void *sc_realloc(void *p, size_t bytes);
+char *sc_strdup(const char *s);
+void sc_free(void *p);
+
+/* 64-byte aligned; release with sc_aligned_free. count*size overflow-checked. */
+void *sc_aligned_alloc(size_t count, size_t size);
+void sc_aligned_free(void *p);
+
+/* Test hook: the nth allocation from now (1 = the next) and every later one
+ * fail until sc_mem_fail_after(0) switches failure injection off. */
+void sc_mem_fail_after(long n);
+
+#endif

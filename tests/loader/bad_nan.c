@@ -1,0 +1,20 @@
+/* compare "succeeds" with NaN: the host must reject the value. */
+#include "fixture_common.h"
+
+static int nan_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                       const void *sx, const void *sy, double *value)
+{
+    (void)host;
+    (void)ctx;
+    (void)args;
+    (void)sx;
+    (void)sy;
+    *value = nan("");
+    return SC_OK;
+}
+
+static const sc_metric desc = {
+    SC_ABI_VERSION, SC_HOST_API_REV, "bad_nan", "1.0.0", "test fixture",
+    "test fixture", SC_METRIC_SYMMETRIC, 2, fx_params, NULL, NULL,
+    fx_prepare, nan_compare, fx_release, NULL, NULL, NULL};
+SC_PLUGIN_DEFINE(desc)
