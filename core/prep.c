@@ -127,8 +127,9 @@ static int l2(sc_matrix *x, const char *what, sc_err *err)
         norm[i] = scaled_norm(x->data + i * p, p);
         if (!isfinite(norm[i]))
             rc = sc_err_set(err, SC_ENUMERIC,
-                            "%s: row %zu (0-based) contains NaN or Inf, or its norm overflows; "
-                            "l2 normalisation needs finite values",
+                            "%s: row %zu (0-based) contains NaN or Inf, "
+                            "or its norm overflows; l2 normalisation needs "
+                            "finite values",
                             what, i);
         else if (norm[i] == 0.0)
             rc = sc_err_set(err, SC_EDOM,
