@@ -1,0 +1,161 @@
+/* Experiment specs: the YAML file a user writes, as a checked C structure.
+ *
+ * Only core/spec.c sees libyaml. sc_spec_load parses, validates every key
+ * (unknown keys are errors), fills defaults, resolves relative paths against
+ * the spec file's folder and remembers each value's line:col so later stages
+ * (missing feature files, unknown metric parameters, unknown anchor model)
+ * can point at the spec. Errors read
+ *     "<spec file>:<line>:<col>: <key>: expected <what>, found <what>"
+ * and carry SC_ESPEC.
+ *
+ * Spec format (documented for users in README.md and experiments/example.yaml):
+ *
+ *   name: zoo-demo                 # [a-zA-Z0-9_.-]+, names results/<name>/
+ *   seed: 42                       # master seed, 0 .. 2^64-1
+ *   data:
+ *     root: data/zoo               # relative to the spec file's folder
+ *     features: "{dataset}/{model}.npy"
+ *     ids: "{dataset}/ids.txt"     # optional; identical across models
+ *     normalize: l2                # none | center | l2 (paper: l2)
+ *     max_stimuli: 10000           # optional seeded subsample per dataset
+ *   models:                        # name plus any metadata keys (strings)
+ *     - {name: resnet50, objective: supervised, architecture: cnn}
+ *   datasets:
+ *     - {name: flowers, domain: single-domain}
+ *   behaviour:
+ *     accuracy: behaviour.csv      # optional; columns dataset,model,accuracy
+ *   metrics:
+ *     - {name: cka_linear, plugin: cka, params: {kernel: linear}}
+ *   analyses:
+ *     consistency: {correlation: pearson, groupby: [objective], anchors: [m]}
+ *     behaviour: {correlation: pearson}
+ *     contrasts: [{attribute: objective}]
+ *   statistics: {permutations: 9999, bootstrap: 1000, over: models,
+ *                ci: 0.95, interval: bca, correction: holm}
+ *   runtime: {threads: 1, memory: 8G, plugin_dir: path}   # optional
+ */
+#ifndef SC_SPEC_H
+#define SC_SPEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/* Where a value stood in the spec file (1-based; 0 = not from the file). */
+typedef struct sc_spec_loc {
+    unsigned line, col;
+} sc_spec_loc;
+
+/* One metadata entry of a model or dataset: key: value (both strings). */
+typedef struct sc_spec_kv {
+    char *key;
+    char *value;
+    sc_spec_loc loc;
+} sc_spec_kv;
+
+typedef struct sc_spec_model {
+    char *name;
+    sc_spec_kv *meta; /* every key but name, in file order */
+    size_t nmeta;
+    sc_spec_loc loc;
+} sc_spec_model;
+
+typedef struct sc_spec_dataset {
+    char *name;
+    char *domain; /* "" when not given */
+    sc_spec_kv *meta;
+    size_t nmeta;
+    sc_spec_loc loc;
+} sc_spec_dataset;
+
+typedef struct sc_spec_metric {
+    char *name;   /* label used in outputs, unique, [a-zA-Z0-9_.-]+ */
+    char *plugin; /* plugin name (or path) */
+    char **keys;  /* params, as text, in file order */
+    char **values;
+    size_t nparams;
+    sc_spec_loc loc;
+    sc_spec_loc param_loc; /* of the params mapping, for plugin errors */
+} sc_spec_metric;
+
+typedef struct sc_spec_contrast {
+    char *attribute; /* model metadata key */
+    sc_spec_loc loc;
+} sc_spec_contrast;
+
+enum sc_spec_over { SC_OVER_MODELS = 0, SC_OVER_STIMULI = 1,
+                    SC_OVER_DATASETS = 2 };
+
+typedef struct sc_spec {
+    char *path;     /* the spec file as given                          */
+    char *dir;      /* its folder: base of relative paths               */
+    char *name;
+    uint64_t seed;
+
+    /* data */
+    char *root;          /* absolute or relative to dir, resolved       */
+    char *features;      /* template with {dataset} and {model}        */
+    char *ids;           /* template with {dataset} or NULL            */
+    int normalize;       /* enum sc_norm (core/prep.h); default l2     */
+    size_t max_stimuli;  /* 0 = all                                    */
+
+    sc_spec_model *models;
+    size_t nmodels;
+    sc_spec_dataset *datasets;
+    size_t ndatasets;
+    sc_spec_metric *metrics;
+    size_t nmetrics;
+
+    char *behaviour_accuracy; /* resolved path or NULL */
+
+    /* analyses; *_enabled = 0 when the section is absent */
+    int consistency_enabled;
+    int consistency_corr;   /* sc_corr_method; default pearson        */
+    char **groupby;         /* model metadata keys                    */
+    size_t ngroupby;
+    char **anchors;         /* model names                            */
+    size_t nanchors;
+    int behaviour_enabled;
+    int behaviour_corr;     /* sc_corr_method                         */
+    sc_spec_contrast *contrasts;
+    size_t ncontrasts;
+
+    /* statistics */
+    size_t permutations;    /* default 9999; 0 = no p-values          */
+    size_t bootstrap;       /* default 1000; 0 = no CIs               */
+    int over;               /* enum sc_spec_over; default models      */
+    double ci;              /* default 0.95, in (0, 1)                */
+    int interval;           /* sc_ci_method; default bca              */
+    int correction;         /* sc_padjust_method; default holm        */
+
+    /* runtime (CLI flags override) */
+    unsigned threads;       /* default 1                              */
+    size_t memory;          /* bytes; 0 = default budget              */
+    char *plugin_dir;       /* resolved or NULL                       */
+} sc_spec;
+
+/* Parse and validate the spec file at path. On failure spec is left empty
+ * (safe to free) and err says file:line:col, key, expected and found.
+ * Statuses: SC_EIO (unreadable file), SC_ESPEC (anything about content),
+ * SC_ENOMEM. */
+int sc_spec_load(const char *path, sc_spec *spec, sc_err *err);
+void sc_spec_free(sc_spec *spec);
+
+/* Expand a path template for (dataset, model) into buf (joined with root);
+ * SC_EINVAL if it does not fit. model may be NULL for the ids template. */
+int sc_spec_path(const sc_spec *spec, const char *tmpl, const char *dataset,
+                 const char *model, char *buf, size_t cap, sc_err *err);
+
+/* Metadata value of a model for key, or NULL when the model has none. */
+const char *sc_spec_model_meta(const sc_spec_model *m, const char *key);
+
+/* Format "<spec path>:<line>:<col>: " for loc into buf. */
+void sc_spec_where(const sc_spec *spec, sc_spec_loc loc, char *buf,
+                   size_t cap);
+
+/* The effective spec (defaults filled) as canonical YAML text, for the
+ * manifest and the content hash; *out is sc_malloc'ed. */
+int sc_spec_canonical(const sc_spec *spec, char **out, sc_err *err);
+
+#endif
