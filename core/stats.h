@@ -368,8 +368,8 @@ const char *sc_padjust_name(sc_padjust_method method); /* never NULL */
  * entries: NaN entries (skipped tests) are copied to out as NaN and do not
  * count in the number of tests. Holm: sorted ascending, out_(k) =
  * max_{l<=k} min(1, (n-l+1) p_(l)). BH: out_(k) = min_{l>=k} min(1, n/l
- * p_(l)). Both are monotone in p and capped at 1. Ties keep input order
- * (stable sort). out may alias p.
+ * p_(l)). Both are monotone in p and capped at 1; tied p-values get
+ * equal adjusted values whatever their sort order. out may alias p.
  * Statuses: SC_EINVAL (a value outside [0, 1] or infinite, naming its
  * index), SC_ENOMEM. */
 int sc_padjust(const double *p, size_t n, sc_padjust_method method,

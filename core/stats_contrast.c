@@ -1,0 +1,189 @@
+/* Label-permutation tests and the ready-made statistics over similarity
+ * matrices (see stats.h, "Label-permutation tests" and "Ready-made
+ * statistics").
+ *
+ * Why shuffle labels: the contrast "pairs of category c1 are more
+ * consistent than pairs of c2" is a statement about which models carry
+ * which label. Under the null that the label is irrelevant, every
+ * assignment of the same multiset of labels to the m models is equally
+ * likely, so a uniform shuffle of the label array (which keeps each group's
+ * size) generates the null distribution while every pair keeps its real
+ * similarity values and their dependence.
+ *
+ * The bootstrap statistics resample MODELS with replacement; pairs of a
+ * model with its own copy are dropped (their similarity is the diagonal,
+ * not a pair value), through sc_pairs_resample_models. */
+#include <math.h>
+#include <string.h>
+
+#include "mem.h"
+#include "stats.h"
+
+/* ## Permutation engine */
+
+int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
+                   void *ud, const sc_perm_opts *opts, sc_rng *rng,
+                   sc_perm_result *res, sc_err *err)
+{
+    if (labels == NULL || stat == NULL || rng == NULL || m < 2 ||
+        opts->perms == 0)
+        return sc_err_set(err, SC_EINVAL,
+                          "label permutation: needs labels, a statistic, an "
+                          "rng, m >= 2 and perms >= 1 (got m=%zu, perms=%zu)",
+                          m, opts->perms);
+    size_t *lab = sc_calloc(m, sizeof *lab);
+    if (lab == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "label permutation: cannot allocate %zu labels", m);
+    memcpy(lab, labels, m * sizeof *lab);
+
+    int rc;
+    sc_err e;
+    sc_err_clear(&e);
+    double t_obs;
+    int s = stat(lab, m, ud, &t_obs, &e);
+    if (s != SC_OK) {
+        rc = sc_err_set(err, s, "label permutation: observed statistic: %s",
+                        e.msg);
+        goto fail;
+    }
+    size_t defined = 0, undefined = 0, extreme = 0;
+    for (size_t r = 0; r < opts->perms; r++) {
+        sc_rng_shuffle(rng, lab, m);
+        double t;
+        sc_err_clear(&e);
+        s = stat(lab, m, ud, &t, &e);
+        if (s == SC_EDOM) {
+            undefined++;
+            continue;
+        }
+        if (s != SC_OK) {
+            rc = sc_err_set(err, s, "label permutation %zu: %s", r, e.msg);
+            goto fail;
+        }
+        defined++;
+        extreme += sc_stats_as_extreme(t, t_obs, opts->alternative);
+    }
+    if (defined == 0) {
+        rc = sc_err_set(err, SC_EDOM,
+                        "label permutation: the statistic is undefined for "
+                        "all %zu permutations; the groups are too small",
+                        undefined);
+        goto fail;
+    }
+    res->observed = t_obs;
+    res->p = (double)(1 + extreme) / (double)(1 + defined);
+    res->b = defined;
+    res->n_undefined = undefined;
+    res->seed = rng->seed;
+    rc = SC_OK;
+fail:
+    sc_free(lab);
+    return rc;
+}
+
+/* ## Consistency over a model resample */
+
+int sc_consistency_boot_stat(const size_t *idx, size_t n_idx, void *ud,
+                             double *out, sc_err *err)
+{
+    const sc_consistency *c = ud;
+    sc_pairs rp;
+    int rc = sc_pairs_resample_models(c->pairs, idx, n_idx, false, &rp, err);
+    if (rc != SC_OK)
+        return rc;
+    rc = sc_corr_pairs(c->a, c->b, &rp, c->method, NULL, out, err);
+    sc_pairs_deinit(&rp);
+    return rc;
+}
+
+/* ## Category contrast */
+
+/* Mean over dataset pairs d < e of the correlation over pairs p. */
+static int mean_consistency(const sc_contrast *c, const sc_pairs *p,
+                            double *mean, sc_err *err)
+{
+    double *w = sc_calloc(4 * p->n + 1, sizeof *w);
+    if (w == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "contrast: cannot allocate scratch for %zu pairs",
+                          p->n);
+    double sum = 0;
+    size_t count = 0;
+    int rc = SC_OK;
+    for (size_t d = 0; d < c->n_sims && rc == SC_OK; d++)
+        for (size_t e = d + 1; e < c->n_sims; e++) {
+            double r;
+            rc = sc_corr_pairs(c->sims[d], c->sims[e], p, c->method, w, &r,
+                               err);
+            if (rc != SC_OK) {
+                sc_err_prefix(err, "contrast: datasets %zu and %zu", d, e);
+                break;
+            }
+            sum += r;
+            count++;
+        }
+    sc_free(w);
+    if (rc == SC_OK)
+        *mean = sum / (double)count;
+    return rc;
+}
+
+static int check_contrast(const sc_contrast *c, sc_err *err)
+{
+    if (c->n_sims < 2 || c->c1 == c->c2)
+        return sc_err_set(err, SC_EINVAL,
+                          "contrast: needs >= 2 similarity matrices and two "
+                          "different categories (got %zu matrices, c1=%zu, "
+                          "c2=%zu)", c->n_sims, c->c1, c->c2);
+    return SC_OK;
+}
+
+/* T = mean consistency within c1 minus within c2, for category labels lab
+ * over the models listed in res (NULL: all m models, unresampled). */
+static int contrast(const sc_contrast *c, const size_t *lab,
+                    const size_t *res, size_t n_res, double *out, sc_err *err)
+{
+    int rc = check_contrast(c, err);
+    if (rc != SC_OK)
+        return rc;
+    double mean[2];
+    size_t cats[2] = {c->c1, c->c2};
+    for (size_t g = 0; g < 2; g++) {
+        sc_pairs base, rp;
+        rc = sc_pairs_init_within(&base, lab, c->m, cats[g], err);
+        if (rc != SC_OK)
+            return rc;
+        if (res != NULL) {
+            rc = sc_pairs_resample_models(&base, res, n_res, false, &rp, err);
+            sc_pairs_deinit(&base);
+            if (rc != SC_OK)
+                return rc;
+        } else {
+            rp = base;
+        }
+        rc = mean_consistency(c, &rp, &mean[g], err);
+        sc_pairs_deinit(&rp);
+        if (rc != SC_OK)
+            return rc;
+    }
+    *out = mean[0] - mean[1];
+    return SC_OK;
+}
+
+int sc_contrast_perm_stat(const size_t *labels, size_t m, void *ud,
+                          double *out, sc_err *err)
+{
+    const sc_contrast *c = ud;
+    if (m != c->m)
+        return sc_err_set(err, SC_EINVAL,
+                          "contrast: %zu labels for %zu models", m, c->m);
+    return contrast(c, labels, NULL, 0, out, err);
+}
+
+int sc_contrast_boot_stat(const size_t *idx, size_t n_idx, void *ud,
+                          double *out, sc_err *err)
+{
+    const sc_contrast *c = ud;
+    return contrast(c, c->labels, idx, n_idx, out, err);
+}
