@@ -1,0 +1,206 @@
+/* simcon matrix [-m METRIC] [-p KEY=VALUE]... [--normalize none|center|l2]
+ *               [--threads N] [--memory BYTES|NNG] [--cache-dir DIR]
+ *               [--plugin-dir DIR] [--info] -o OUT.csv X1.npy X2.npy ...
+ *
+ * The all-pairs similarity matrix of m representations of one stimulus set
+ * through the fast path (core/simmat.h), written atomically as the runner's
+ * CSV (core/simcsv.h: header ",name1,...", names = file stems, %.17g).
+ * Invariants: every input is loaded and checked (same row count, unique
+ * stems) before any metric runs; nothing is written unless the whole matrix
+ * was computed. --threads sets both the worker threads and the OpenBLAS
+ * threads (default 1, as GUIDE.md section 6 asks); --info prints what the
+ * engine did (path, blocks, spill, timings) on stderr. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "cli.h"
+#include "commands.h"
+#include "mat.h"
+#include "mem.h"
+#include "metric.h"
+#include "npy.h"
+#include "prep.h"
+#include "simcsv.h"
+#include "simmat.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: simcon matrix [-m METRIC] [-p KEY=VALUE]... "
+            "[--normalize none|center|l2]\n"
+            "                     [--threads N] [--memory BYTES|NNG] "
+            "[--cache-dir DIR]\n"
+            "                     [--plugin-dir DIR] [--info] -o OUT.csv "
+            "X1.npy X2.npy ...\n"
+            "Writes the m x m similarity matrix of the representations "
+            "(rows = the same\nstimuli in every file) as CSV; names are the "
+            "file stems. Default metric: cka.\n");
+}
+
+/* File stem: basename without a trailing ".npy". sc_malloc'ed. */
+static char *stem_of(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    size_t len = strlen(base);
+    if (len > 4 && strcmp(base + len - 4, ".npy") == 0)
+        len -= 4;
+    char *s = sc_malloc(len + 1);
+    if (s != NULL) {
+        memcpy(s, base, len);
+        s[len] = '\0';
+    }
+    return s;
+}
+
+int sc_cmd_matrix(int argc, char **argv)
+{
+    const char *metric = "cka", *dir = NULL, *norm = "none", *out = NULL;
+    sc_simmat_opts opts = {0};
+    opts.use_embed = 1;
+    opts.threads = 1;
+    int show_info = 0;
+    sc_kvlist kv = {0};
+    sc_err err;
+    sc_err_clear(&err);
+    int rc = SC_OK;
+    const char **files = sc_calloc((size_t)argc, sizeof *files);
+    size_t m = 0;
+    if (files == NULL) {
+        fprintf(stderr, "simcon matrix: out of memory\n");
+        return SC_EXIT_FAIL;
+    }
+    for (int i = 1; i < argc && rc == SC_OK; i++) {
+        const char *a = argv[i];
+        int has_next = i + 1 < argc;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            sc_kvlist_deinit(&kv);
+            sc_free(files);
+            return SC_EXIT_OK;
+        } else if (strcmp(a, "-m") == 0 && has_next) {
+            metric = argv[++i];
+        } else if (strcmp(a, "-p") == 0 && has_next) {
+            rc = sc_kvlist_add(&kv, argv[++i], &err);
+        } else if (strcmp(a, "--normalize") == 0 && has_next) {
+            norm = argv[++i];
+        } else if (strcmp(a, "--plugin-dir") == 0 && has_next) {
+            dir = argv[++i];
+        } else if (strcmp(a, "--cache-dir") == 0 && has_next) {
+            opts.cache_dir = argv[++i];
+        } else if (strcmp(a, "-o") == 0 && has_next) {
+            out = argv[++i];
+        } else if (strcmp(a, "--threads") == 0 && has_next) {
+            unsigned long t = 0;
+            rc = sc_cli_parse_uint("--threads", argv[++i], &t, &err);
+            if (rc == SC_OK && t > 1024)
+                rc = sc_err_set(&err, SC_EINVAL,
+                                "--threads %lu is more than 1024", t);
+            opts.threads = (unsigned)t;
+        } else if (strcmp(a, "--memory") == 0 && has_next) {
+            rc = sc_cli_parse_bytes("--memory", argv[++i],
+                                    &opts.memory_budget, &err);
+        } else if (strcmp(a, "--info") == 0) {
+            show_info = 1;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = sc_err_set(&err, SC_EINVAL,
+                            "unknown or incomplete option '%s'; see 'simcon "
+                            "matrix --help'",
+                            a);
+        } else {
+            files[m++] = a;
+        }
+    }
+    if (rc == SC_OK && out == NULL)
+        rc = sc_err_set(&err, SC_EINVAL,
+                        "no output file; add -o OUT.csv (see 'simcon matrix "
+                        "--help')");
+    if (rc == SC_OK && m < 1)
+        rc = sc_err_set(&err, SC_EINVAL,
+                        "no input files; give one .npy file per model");
+    int mode = 0;
+    if (rc == SC_OK)
+        rc = sc_norm_parse(norm, &mode, &err);
+    const sc_plugin *p = NULL;
+    sc_argset args = {0};
+    if (rc == SC_OK)
+        rc = sc_cli_metric(metric, &kv, dir, &p, &args, &err);
+    sc_simmat sm = {0};
+    if (rc == SC_OK) {
+        sm.m = m;
+        sm.names = sc_calloc(m, sizeof *sm.names);
+        if (sm.names == NULL)
+            rc = sc_err_set(&err, SC_ENOMEM, "out of memory");
+        for (size_t i = 0; rc == SC_OK && i < m; i++) {
+            sm.names[i] = stem_of(files[i]);
+            if (sm.names[i] == NULL)
+                rc = sc_err_set(&err, SC_ENOMEM, "out of memory");
+            for (size_t j = 0; rc == SC_OK && j < i; j++)
+                if (strcmp(sm.names[i], sm.names[j]) == 0)
+                    rc = sc_err_set(&err, SC_EINVAL,
+                                    "%s and %s have the same name '%s'; "
+                                    "rename one (names are file stems)",
+                                    files[j], files[i], sm.names[i]);
+        }
+    }
+    if (rc != SC_OK) {
+        fprintf(stderr, "simcon matrix: %s\n", err.msg);
+        sc_simmat_deinit(&sm);
+        sc_argset_deinit(&args);
+        sc_kvlist_deinit(&kv);
+        sc_free(files);
+        return sc_exit_code(rc);
+    }
+
+    sc_matrix *x = sc_calloc(m, sizeof *x);
+    sc_mat *views = sc_calloc(m, sizeof *views);
+    if (x == NULL || views == NULL)
+        rc = sc_err_set(&err, SC_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == SC_OK && i < m; i++) {
+        rc = sc_npy_load(files[i], &x[i], &err);
+        if (rc == SC_OK && x[i].rows != x[0].rows)
+            rc = sc_err_set(&err, SC_EINVAL,
+                            "%s has %zu rows but %s has %zu; rows must be "
+                            "the same stimuli in the same order",
+                            files[i], x[i].rows, files[0], x[0].rows);
+        if (rc == SC_OK)
+            rc = sc_prep_apply(&x[i], mode, files[i], &err);
+        if (rc == SC_OK)
+            views[i] = sc_matrix_view(&x[i]);
+    }
+    if (rc == SC_OK)
+        rc = sc_matrix_init(&sm.s, m, m, &err);
+    sc_simmat_info info;
+    if (rc == SC_OK) {
+        sc_blas_set_threads((int)opts.threads);
+        rc = sc_simmat_compute_info(p, &args.args, views, m, &opts,
+                                    sm.s.data, &info, &err);
+        if (rc != SC_OK && err.msg[0] != '\0')
+            sc_err_prefix(&err, "metric %s", metric);
+    }
+    if (rc == SC_OK)
+        rc = sc_simcsv_write(out, &sm, &err);
+    if (rc == SC_OK && show_info)
+        fprintf(stderr,
+                "simcon matrix: m=%zu n=%zu path=%s embed_len=%zu "
+                "blocks=%zu spilled=%d threads=%u prepare=%.3fs "
+                "pairs=%.3fs\n",
+                m, x[0].rows, info.used_embed ? "embed" : "pairwise",
+                info.embed_len, info.blocks, info.spilled, opts.threads,
+                info.seconds_prepare, info.seconds_pairs);
+    for (size_t i = 0; x != NULL && i < m; i++)
+        sc_matrix_deinit(&x[i]);
+    sc_free(x);
+    sc_free(views);
+    sc_simmat_deinit(&sm);
+    sc_argset_deinit(&args);
+    sc_kvlist_deinit(&kv);
+    sc_free(files);
+    if (rc != SC_OK) {
+        fprintf(stderr, "simcon matrix: %s\n", err.msg);
+        return sc_exit_code(rc);
+    }
+    return SC_EXIT_OK;
+}

@@ -1,0 +1,525 @@
+/* All-pairs similarity matrix (see simmat.h for the design and its
+ * invariants: prepare once, one SYRK per column block of the stacked
+ * embeddings, bounded memory with a memory-mapped spill, results
+ * independent of the thread count).
+ *
+ * Work split: prepares are indexed 0..m-1, pairs by their position in the
+ * row-major upper triangle (or the full square for non-symmetric metrics),
+ * SYRK blocks by column range. Threads take items with an atomic counter;
+ * every item writes only its own output slot, and reductions (the block
+ * sum) run after the join in a fixed order. On failure the error of the
+ * lowest-numbered failed item is reported, so even errors do not depend on
+ * scheduling. */
+#include "simmat.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "mem.h"
+#include "metric.h"
+
+/* Default budget: half of physical RAM leaves room for the OS page cache
+ * (which holds a spilled E) and for the plugin states of running threads. */
+#define SIMMAT_DEFAULT_RAM_FRACTION 0.5
+/* SYRK blocks narrower than this waste the GEMM micro-kernel (its panels
+ * are a few hundred columns deep); 4096 keeps each block's pass over E
+ * long enough to stream well even with a tight budget. */
+#define SIMMAT_MIN_BLOCK 4096
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static size_t default_budget(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    if (pages <= 0 || size <= 0)
+        return (size_t)1 << 30; /* unknown machine: 1 GiB */
+    return (size_t)((double)pages * (double)size *
+                    SIMMAT_DEFAULT_RAM_FRACTION);
+}
+
+/* ## A tiny thread pool: run fn(ctx, item) for item in [0, count). */
+
+typedef int (*item_fn)(void *ctx, size_t item, sc_err *err);
+
+typedef struct pool {
+    item_fn fn;
+    void *ctx;
+    size_t count;
+    atomic_size_t next;
+    /* Lowest failed item and its error (guarded by lock). */
+    pthread_mutex_t lock;
+    size_t fail_item;
+    sc_err fail_err;
+} pool;
+
+static void *pool_worker(void *arg)
+{
+    pool *pl = arg;
+    for (;;) {
+        size_t item = atomic_fetch_add(&pl->next, 1);
+        if (item >= pl->count)
+            break;
+        pthread_mutex_lock(&pl->lock);
+        int skip = item > pl->fail_item; /* a lower item already failed */
+        pthread_mutex_unlock(&pl->lock);
+        if (skip)
+            continue;
+        sc_err err;
+        sc_err_clear(&err);
+        int rc = pl->fn(pl->ctx, item, &err);
+        if (rc != SC_OK) {
+            if (err.code == SC_OK)
+                sc_err_set(&err, rc, "item %zu failed", item);
+            pthread_mutex_lock(&pl->lock);
+            if (item < pl->fail_item) {
+                pl->fail_item = item;
+                pl->fail_err = err;
+            }
+            pthread_mutex_unlock(&pl->lock);
+        }
+    }
+    return NULL;
+}
+
+static int pool_run(item_fn fn, void *ctx, size_t count, unsigned threads,
+                    sc_err *err)
+{
+    pool pl;
+    pl.fn = fn;
+    pl.ctx = ctx;
+    pl.count = count;
+    atomic_init(&pl.next, 0);
+    pthread_mutex_init(&pl.lock, NULL);
+    pl.fail_item = SIZE_MAX;
+    sc_err_clear(&pl.fail_err);
+    if (threads > count)
+        threads = (unsigned)count;
+    pthread_t *tid = NULL;
+    unsigned started = 0;
+    if (threads > 1) {
+        tid = sc_calloc(threads, sizeof *tid);
+        if (tid != NULL)
+            for (; started < threads; started++)
+                if (pthread_create(&tid[started], NULL, pool_worker, &pl) !=
+                    0)
+                    break;
+    }
+    if (started == 0)
+        pool_worker(&pl); /* one thread, or threads unavailable */
+    for (unsigned t = 0; t < started; t++)
+        pthread_join(tid[t], NULL);
+    sc_free(tid);
+    pthread_mutex_destroy(&pl.lock);
+    if (pl.fail_item != SIZE_MAX) {
+        if (err != NULL)
+            *err = pl.fail_err;
+        return pl.fail_err.code;
+    }
+    return SC_OK;
+}
+
+/* With several workers, each BLAS call runs single-threaded so that the
+ * machine is not oversubscribed (workers x BLAS threads); the caller's
+ * BLAS thread setting is restored afterwards. */
+static int pool_run_single_blas(item_fn fn, void *ctx, size_t count,
+                                unsigned threads, sc_err *err)
+{
+    if (threads <= 1 || count <= 1)
+        return pool_run(fn, ctx, count, 1, err);
+    int saved = sc_blas_get_threads();
+    sc_blas_set_threads(1);
+    int rc = pool_run(fn, ctx, count, threads, err);
+    sc_blas_set_threads(saved);
+    return rc;
+}
+
+/* ## Storage for E: memory or an unlinked memory-mapped file */
+
+typedef struct estore {
+    double *data;
+    size_t bytes;
+    int mapped;
+} estore;
+
+static int estore_open(estore *e, size_t bytes, size_t budget,
+                       const char *cache_dir, sc_err *err)
+{
+    e->bytes = bytes;
+    e->mapped = 0;
+    if (bytes <= budget) {
+        e->data = sc_aligned_alloc(bytes, 1);
+        if (e->data != NULL)
+            return SC_OK;
+        /* out of memory below the budget: fall through to the file */
+    }
+    const char *dir = cache_dir;
+    if (dir == NULL || dir[0] == '\0')
+        dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/simcon-simmat-XXXXXX", dir);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return sc_err_set(err, SC_EIO, "cache directory path too long: %s",
+                          dir);
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return sc_err_set(err, SC_EIO,
+                          "%s: cannot create the spill file for %zu bytes "
+                          "of states (%s); set a writable cache directory "
+                          "or a larger --memory",
+                          dir, bytes, strerror(errno));
+    unlink(path); /* the file disappears with the mapping, even on crash */
+    if (ftruncate(fd, (off_t)bytes) != 0) {
+        int e2 = errno;
+        close(fd);
+        return sc_err_set(err, SC_EIO,
+                          "%s: cannot size the spill file to %zu bytes "
+                          "(%s); free disk space or use another cache "
+                          "directory",
+                          dir, bytes, strerror(e2));
+    }
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int e3 = errno;
+    close(fd);
+    if (p == MAP_FAILED)
+        return sc_err_set(err, SC_EIO, "%s: cannot map the spill file (%s)",
+                          dir, strerror(e3));
+    e->data = p;
+    e->mapped = 1;
+    return SC_OK;
+}
+
+static void estore_close(estore *e)
+{
+    if (e->data == NULL)
+        return;
+    if (e->mapped)
+        munmap(e->data, e->bytes);
+    else
+        sc_aligned_free(e->data);
+    e->data = NULL;
+}
+
+/* ## Shared run context */
+
+typedef struct run {
+    const sc_plugin *p;
+    const sc_args *args;
+    const sc_mat *reps;
+    size_t m;
+    /* embed path */
+    size_t len;     /* L */
+    double *e;      /* m x L */
+    size_t block;   /* columns per SYRK block */
+    size_t nblocks;
+    double *g;      /* nblocks x m x m partial products */
+    /* pairwise path */
+    void **states;
+    int symmetric;
+    double *S;
+    atomic_int mixed; /* a state's embed_len differed from the first's */
+} run;
+
+static int prefix_rep(sc_err *err, size_t i)
+{
+    return sc_err_prefix(err, "representation %zu", i);
+}
+
+/* Embed path, item i: prepare X_i, write its embedding to row i of E,
+ * release. A state whose embedding length differs from the first one's
+ * (e.g. 0: linear CKA's feature-space states) sets r->mixed, and the
+ * caller falls back to the pairwise path for all representations (which
+ * then prepares them again: the one case where a prepare repeats). */
+static int embed_item(void *ctx, size_t i, sc_err *err)
+{
+    run *r = ctx;
+    void *st = NULL;
+    int rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &st, err);
+    if (rc != SC_OK)
+        return prefix_rep(err, i);
+    size_t len = sc_metric_embed_len(r->p, st);
+    if (len != r->len) {
+        sc_metric_release(r->p, st);
+        atomic_store(&r->mixed, 1);
+        return sc_err_set(err, SC_EINVAL,
+                          "representation %zu: embedding length %zu differs "
+                          "from %zu",
+                          i, len, r->len);
+    }
+    rc = sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
+    sc_metric_release(r->p, st);
+    return rc == SC_OK ? SC_OK : prefix_rep(err, i);
+}
+
+/* Embed path, block b: G_b = E[:, cols of b] E[:, cols of b]^T. */
+static int block_item(void *ctx, size_t b, sc_err *err)
+{
+    run *r = ctx;
+    size_t c0 = b * r->block;
+    size_t cols = r->len - c0 < r->block ? r->len - c0 : r->block;
+    return sc_blas_syrk(0, r->m, cols, 1.0, r->e + c0, r->len, 0.0,
+                        r->g + b * r->m * r->m, r->m, err);
+}
+
+/* Pairwise path, item i: prepare and keep. */
+static int prepare_item(void *ctx, size_t i, sc_err *err)
+{
+    run *r = ctx;
+    int rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &r->states[i],
+                               err);
+    return rc == SC_OK ? SC_OK : prefix_rep(err, i);
+}
+
+/* Pairwise path, item k: the k-th pair (upper triangle with diagonal in
+ * row-major order when symmetric, else the full square). */
+static int pair_item(void *ctx, size_t k, sc_err *err)
+{
+    run *r = ctx;
+    size_t m = r->m, i = 0, j;
+    if (r->symmetric) {
+        while (k >= m - i) {
+            k -= m - i;
+            i++;
+        }
+        j = i + k;
+    } else {
+        i = k / m;
+        j = k % m;
+    }
+    double v = 0.0;
+    int rc = sc_metric_compare(r->p, r->args, r->states[i], r->states[j], &v,
+                               err);
+    if (rc != SC_OK)
+        return sc_err_prefix(err, "pair (%zu, %zu)", i, j);
+    r->S[i * m + j] = v;
+    if (r->symmetric)
+        r->S[j * m + i] = v;
+    return SC_OK;
+}
+
+static double clamp_range(double v, uint32_t flags)
+{
+    if (flags & (SC_METRIC_RANGE_01 | SC_METRIC_RANGE_PM1)) {
+        double lo = (flags & SC_METRIC_RANGE_01) ? 0.0 : -1.0;
+        v = v > 1.0 ? 1.0 : (v < lo ? lo : v);
+    }
+    return v;
+}
+
+/* ## Paths */
+
+static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
+                     unsigned threads, double *S, sc_simmat_info *info,
+                     sc_err *err)
+{
+    size_t m = r->m, len = r->len;
+    estore es = {0};
+    double t0 = now_seconds();
+    if (len > SIZE_MAX / sizeof(double) / m)
+        return sc_err_set(err, SC_ENOMEM,
+                          "%zu embeddings of length %zu overflow size_t", m,
+                          len);
+    int rc = estore_open(&es, m * len * sizeof(double), budget, o->cache_dir,
+                         err);
+    if (rc != SC_OK)
+        return rc;
+    r->e = es.data;
+    rc = pool_run_single_blas(embed_item, r, m, threads, err);
+    double t1 = now_seconds();
+    if (rc != SC_OK)
+        goto done;
+    /* Block width: what is left of the budget after E (if in memory) holds
+     * the partial products; at least SIMMAT_MIN_BLOCK columns. The blocks
+     * depend on the budget only, never on the thread count. */
+    size_t block = o->block_cols;
+    if (block == 0) {
+        size_t left = es.mapped ? budget : budget - es.bytes;
+        size_t per_block = m * m * sizeof(double);
+        size_t max_blocks = left / per_block;
+        size_t want = max_blocks ? (len + max_blocks - 1) / max_blocks : len;
+        block = want < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : want;
+        if (es.mapped) {
+            /* Stream E from the file in blocks that fit half the budget. */
+            size_t fit = budget / 2 / (m * sizeof(double));
+            if (fit < block)
+                block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
+        }
+    }
+    if (block > len)
+        block = len;
+    r->block = block;
+    r->nblocks = (len + block - 1) / block;
+    r->g = sc_aligned_alloc(r->nblocks * m * m, sizeof(double));
+    if (r->g == NULL) {
+        rc = sc_err_set(err, SC_ENOMEM,
+                        "out of memory for %zu partial %zu x %zu products",
+                        r->nblocks, m, m);
+        goto done;
+    }
+    /* Enough blocks: one per worker, BLAS single-threaded; otherwise the
+     * caller's BLAS threads parallelise each SYRK. */
+    if (r->nblocks >= threads)
+        rc = pool_run_single_blas(block_item, r, r->nblocks, threads, err);
+    else
+        rc = pool_run(block_item, r, r->nblocks, 1, err);
+    if (rc != SC_OK)
+        goto done;
+    /* Fixed-order reduction, then the cosine. */
+    for (size_t b = 1; b < r->nblocks; b++)
+        for (size_t k = 0; k < m * m; k++)
+            r->g[k] += r->g[b * m * m + k];
+    uint32_t flags = sc_metric_flags(r->p, r->args);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < m; j++) {
+            double gij = r->g[i * m + j];
+            double d = sqrt(r->g[i * m + i] * r->g[j * m + j]);
+            if (!(d > 0.0) || !isfinite(gij / d)) {
+                rc = sc_err_set(err, SC_ENUMERIC,
+                                "pair (%zu, %zu): embedding norms give a "
+                                "non-finite similarity (plugin %s)",
+                                i, j, r->p->desc->name);
+                goto done;
+            }
+            S[i * m + j] = clamp_range(gij / d, flags);
+        }
+    if (info) {
+        info->used_embed = 1;
+        info->spilled = es.mapped;
+        info->embed_len = len;
+        info->blocks = r->nblocks;
+        info->seconds_prepare = t1 - t0;
+        info->seconds_pairs = now_seconds() - t1;
+    }
+done:
+    sc_aligned_free(r->g);
+    r->g = NULL;
+    estore_close(&es);
+    return rc;
+}
+
+static int run_pairwise(run *r, unsigned threads, double *S,
+                        sc_simmat_info *info, sc_err *err)
+{
+    size_t m = r->m;
+    double t0 = now_seconds();
+    r->states = sc_calloc(m, sizeof *r->states);
+    if (r->states == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory for %zu states", m);
+    r->symmetric = (sc_metric_flags(r->p, r->args) & SC_METRIC_SYMMETRIC) !=
+                   0;
+    r->S = S;
+    int rc = pool_run_single_blas(prepare_item, r, m, threads, err);
+    double t1 = now_seconds();
+    if (rc == SC_OK) {
+        size_t pairs = r->symmetric ? m * (m + 1) / 2 : m * m;
+        rc = pool_run_single_blas(pair_item, r, pairs, threads, err);
+    }
+    for (size_t i = 0; i < m; i++)
+        sc_metric_release(r->p, r->states[i]);
+    sc_free(r->states);
+    r->states = NULL;
+    if (rc == SC_OK && info) {
+        info->used_embed = 0;
+        info->seconds_prepare = t1 - t0;
+        info->seconds_pairs = now_seconds() - t1;
+    }
+    return rc;
+}
+
+/* Probe whether the embed path applies: the plugin offers it and the
+ * first representation's state has a non-empty embedding. */
+static int probe_embed(const run *r, size_t *len, sc_err *err)
+{
+    *len = 0;
+    const sc_metric *d = r->p->desc;
+    if (d->embed == NULL || d->embed_len == NULL)
+        return SC_OK;
+    void *st = NULL;
+    int rc = sc_metric_prepare(r->p, r->args, &r->reps[0], &st, err);
+    if (rc != SC_OK)
+        return prefix_rep(err, 0);
+    *len = sc_metric_embed_len(r->p, st);
+    sc_metric_release(r->p, st);
+    return SC_OK;
+}
+
+int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
+                           const sc_mat *reps, size_t m,
+                           const sc_simmat_opts *opts, double *S,
+                           sc_simmat_info *info, sc_err *err)
+{
+    sc_simmat_opts o = {0};
+    o.use_embed = 1;
+    if (opts != NULL)
+        o = *opts;
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (m == 0 || S == NULL || reps == NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "all-pairs similarity needs at least one "
+                          "representation and an output matrix");
+    for (size_t i = 1; i < m; i++)
+        if (reps[i].rows != reps[0].rows)
+            return sc_err_set(err, SC_EINVAL,
+                              "representation %zu has %zu rows but "
+                              "representation 0 has %zu; all must hold the "
+                              "same stimuli in the same order",
+                              i, reps[i].rows, reps[0].rows);
+    unsigned threads = o.threads ? o.threads : 1;
+    size_t budget = o.memory_budget ? o.memory_budget : default_budget();
+    double *out = sc_aligned_alloc(m * m, sizeof *out);
+    if (out == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory for a %zu x %zu matrix", m, m);
+    run r = {0};
+    r.p = p;
+    r.args = args;
+    r.reps = reps;
+    r.m = m;
+    int rc = SC_OK, done = 0;
+    size_t len = 0;
+    if (o.use_embed)
+        rc = probe_embed(&r, &len, err);
+    if (rc == SC_OK && len > 0) {
+        sc_err tmp;
+        sc_err_clear(&tmp);
+        r.len = len;
+        rc = run_embed(&r, &o, budget, threads, out, info, &tmp);
+        if (rc == SC_OK)
+            done = 1;
+        else if (atomic_load(&r.mixed))
+            rc = SC_OK; /* states differ in kind: pairwise for all */
+        else if (err != NULL)
+            *err = tmp;
+    }
+    if (rc == SC_OK && !done)
+        rc = run_pairwise(&r, threads, out, info, err);
+    if (rc == SC_OK)
+        memcpy(S, out, m * m * sizeof *S);
+    sc_aligned_free(out);
+    return rc;
+}
+
+int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
+                      const sc_mat *reps, size_t m,
+                      const sc_simmat_opts *opts, double *S, sc_err *err)
+{
+    return sc_simmat_compute_info(p, args, reps, m, opts, S, NULL, err);
+}

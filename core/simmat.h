@@ -1,0 +1,73 @@
+/* All-pairs similarity of m representations of the same stimuli (issue 6).
+ *
+ * The paper's code recomputed both Gram matrices for every model pair; here
+ * each representation is prepared exactly once, and then
+ *   - embed path: when the plugin offers embed/embed_len (compare(x, y) is
+ *     the cosine of one fixed-length vector per state, e.g. CKA's centred
+ *     Gram), every state's vector is written as one row of an m x L matrix
+ *     E and the state is released at once; all m^2 inner products come
+ *     from SYRKs over column blocks of E (core/blas.h), and
+ *     S_ij = G_ij / sqrt(G_ii G_jj). E lives in memory when it fits the
+ *     budget, otherwise in an unlinked, memory-mapped file in cache_dir
+ *     (or $TMPDIR, or /tmp), read block by block;
+ *   - pairwise path: otherwise (no embedding, or a state whose embed_len is
+ *     0, e.g. linear CKA's feature-space states for d << n), all states are
+ *     kept and compare runs over the pairs in parallel threads.
+ * Threads: prepares run in parallel (each thread prepares, embeds and
+ * releases its own representations); the SYRK blocks are fixed by the
+ * budget, not by the thread count, each block's m x m product is kept and
+ * the blocks are summed in block order, so the result does not depend on
+ * the number of threads (bit-identical on one machine). Range flags of the
+ * configuration clamp the cosine as the plugin's compare does.
+ *
+ * Memory: the budget bounds simmat's own buffers (E when in memory, the
+ * per-block m x m products); each running thread also holds one plugin
+ * state while it prepares (for CKA 16 n^2 bytes). */
+#ifndef SC_SIMMAT_H
+#define SC_SIMMAT_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "loader.h"
+
+typedef struct sc_simmat_opts {
+    unsigned threads;     /* worker threads; 0 = 1                          */
+    size_t memory_budget; /* bytes for simmat's buffers; 0 = half of RAM    */
+    const char *cache_dir; /* spill directory; NULL = $TMPDIR or /tmp       */
+    int use_embed;         /* 1 auto (use embed when offered), 0 never      */
+    /* Appended after the first version; zero = default. */
+    size_t block_cols;     /* force SYRK blocks of at most this many columns
+                              (0 = derived from the budget); tests use it  */
+} sc_simmat_opts;
+
+/* What a run did, for logs, manifests and the benchmark. */
+typedef struct sc_simmat_info {
+    int used_embed;    /* 1 embed path, 0 pairwise path                  */
+    int spilled;       /* 1 if E went to a memory-mapped cache file      */
+    size_t embed_len;  /* L (embed path)                                 */
+    size_t blocks;     /* SYRK column blocks (embed path)                */
+    double seconds_prepare; /* wall time: prepare (+ embed) of all reps */
+    double seconds_pairs;   /* wall time: SYRK blocks or pairwise compare */
+} sc_simmat_info;
+
+/* S is m x m row-major, S[i*m+j] = compare(prepare(X_i), prepare(X_j)); for
+ * a non-symmetric metric both directions are computed; the diagonal is
+ * computed too.
+ * [in]  p, args  loaded metric and its parsed parameters.
+ * [in]  reps     m views with equal row counts (>= the metric's min_rows).
+ * [in]  opts     may be NULL (all defaults).
+ * [out] S        m*m doubles, written only on success (no partial output).
+ * Returns SC_OK; SC_EINVAL (m = 0, NULL S, row counts differ: names both
+ * representations' indices and counts); a metric's error (prefixed with the
+ * representation index, or the pair); SC_ENOMEM; SC_EIO (cache file). */
+int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
+                      const sc_mat *reps, size_t m,
+                      const sc_simmat_opts *opts, double *S, sc_err *err);
+/* The same, also reporting what was done in *info (may be NULL). */
+int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
+                           const sc_mat *reps, size_t m,
+                           const sc_simmat_opts *opts, double *S,
+                           sc_simmat_info *info, sc_err *err);
+
+#endif
