@@ -49,8 +49,12 @@ typedef struct search_path {
 
 static void add_dir(search_path *sp, const char *dir)
 {
-    if (dir != NULL && dir[0] != '\0' && sp->count < MAX_SEARCH_DIRS)
-        sp->dirs[sp->count++] = dir;
+    if (dir == NULL || dir[0] == '\0' || sp->count == MAX_SEARCH_DIRS)
+        return;
+    for (size_t i = 0; i < sp->count; i++)
+        if (strcmp(sp->dirs[i], dir) == 0)
+            return; /* listed once, searched once */
+    sp->dirs[sp->count++] = dir;
 }
 
 /* extra_dir, then $SIMCON_PLUGIN_PATH, then the build and install dirs. */

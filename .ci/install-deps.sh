@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package simcon needs to build, test and run its
+# bundled example. Used by tests/run.sh (the test command) and by
+# experiments/run_example.sh (the main job). Needs root; as another user it
+# only checks and tells what to install.
+set -euo pipefail
+
+packages=(
+  build-essential g++ cmake pkg-config          # toolchain (g++: header test)
+  libgsl-dev libopenblas-dev libyaml-dev        # the three libraries we link
+  python3 python3-numpy python3-scipy python3-sklearn  # independent references
+  chromium                                       # report.html browser test
+)
+
+if [ "$(id -u)" = 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${packages[@]}"
+else
+  missing=()
+  for p in "${packages[@]}"; do
+    dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+  done
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "install-deps: missing packages; run as root: apt-get install ${missing[*]}" >&2
+    exit 1
+  fi
+fi

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# The test command (README "Run the tests"; .ci/run calls exactly this).
+# 1. installs the Debian packages (as root), 2. builds with warnings as
+# errors and runs every CTest test except the slow statistical validations,
+# 3. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
+# them again. Exits non-zero on any failure; CTest prints its summary line.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash .ci/install-deps.sh
+
+jobs=$(nproc 2>/dev/null || echo 2)
+export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
+
+echo "== release build (-Werror) =="
+cmake -S . -B build -DSC_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j"$jobs"
+ctest --test-dir build -LE slow --output-on-failure -j"$jobs"
+
+echo "== sanitizer build (ASan + UBSan, -Werror) =="
+cmake -S . -B build-asan -DSC_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
+      -DSC_SANITIZE=address,undefined
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+ctest --test-dir build-asan -LE "slow|nosan" --output-on-failure -j"$jobs"
