@@ -1,0 +1,299 @@
+/* Tests of core/simmat.c (issue 6): the all-pairs engine must equal the
+ * definition, compare(prepare(X_i), prepare(X_j)) pair by pair, whatever
+ * path, block size, spill or thread count it takes.
+ *
+ * The reference in every check is the pairwise loop over sc_metric_compare
+ * written here (the plugin's compare is the definition, plugin.h), so the
+ * expected values do not come from the code under test. Tolerance 1e-12:
+ * the embed path sums the same products in another order (GUIDE.md
+ * section 6: compare with tolerances, never bitwise). */
+#include <gsl/gsl_randist.h>
+#include <gsl/gsl_rng.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../test.h"
+#include "init.h"
+#include "loader.h"
+#include "mat.h"
+#include "metric.h"
+#include "simmat.h"
+
+#define M 6
+#define N 26
+
+static gsl_rng *rng;
+static sc_matrix reps[M];
+static sc_mat views[M];
+
+/* Representations with shared low-rank structure: X_i = Z W_i + noise,
+ * widths 3..40 so that linear CKA's auto path mixes feature-space and Gram
+ * states. */
+static void make_reps(void)
+{
+    static const size_t widths[M] = {3, 17, 40, 8, 25, 4};
+    double z[N * 3];
+    for (size_t i = 0; i < N * 3; i++)
+        z[i] = gsl_ran_gaussian(rng, 1.0);
+    for (size_t r = 0; r < M; r++) {
+        size_t d = widths[r];
+        sc_matrix_init(&reps[r], N, d, NULL);
+        for (size_t i = 0; i < N; i++)
+            for (size_t j = 0; j < d; j++) {
+                double s = 0.0;
+                for (size_t k = 0; k < 3; k++)
+                    s += z[i * 3 + k] * cos(0.7 * (double)(j + 1) *
+                                                (double)(k + 1) +
+                                            (double)r);
+                reps[r].data[i * d + j] =
+                    (r % 2 ? tanh(s) : s) +
+                    0.4 * gsl_ran_gaussian(rng, 1.0);
+            }
+        views[r] = sc_matrix_view(&reps[r]);
+    }
+}
+
+/* Pairwise definition; returns 0 if the metric cannot run on these
+ * inputs (then the caller skips it). */
+static int pairwise(const sc_plugin *p, const sc_args *a, double *S)
+{
+    void *st[M] = {0};
+    sc_err err;
+    int ok = 1;
+    for (size_t i = 0; i < M && ok; i++)
+        ok = sc_metric_prepare(p, a, &views[i], &st[i], &err) == SC_OK;
+    for (size_t i = 0; i < M && ok; i++)
+        for (size_t j = 0; j < M && ok; j++)
+            ok = sc_metric_compare(p, a, st[i], st[j], &S[i * M + j],
+                                   &err) == SC_OK;
+    if (!ok)
+        printf("# %s: %s\n", p->desc->name, err.msg);
+    for (size_t i = 0; i < M; i++)
+        sc_metric_release(p, st[i]);
+    return ok;
+}
+
+static double max_diff(const double *a, const double *b)
+{
+    double worst = 0.0;
+    for (size_t k = 0; k < M * M; k++) {
+        double d = fabs(a[k] - b[k]) / (fabs(b[k]) > 1.0 ? fabs(b[k]) : 1.0);
+        if (!(d <= worst))
+            worst = isnan(d) ? HUGE_VAL : d;
+    }
+    return worst;
+}
+
+static int parse(const sc_plugin *p, const char *text, sc_argset *a)
+{
+    char buf[256];
+    const char *keys[8], *vals[8];
+    size_t count = 0;
+    snprintf(buf, sizeof buf, "%s", text);
+    char *save = NULL;
+    for (char *t = strtok_r(buf, ",", &save); t && count < 8;
+         t = strtok_r(NULL, ",", &save)) {
+        char *eq = strchr(t, '=');
+        *eq = '\0';
+        keys[count] = t;
+        vals[count++] = eq + 1;
+    }
+    sc_err err;
+    return sc_argset_parse(p, keys, vals, count, a, &err);
+}
+
+/* One configuration: simmat under several option sets vs the definition. */
+static void check_config(const sc_plugin *p, const char *params)
+{
+    sc_argset a = {0};
+    if (parse(p, params, &a) != SC_OK) {
+        expect_true(0, "%s: parameters '%s' parse", p->desc->name, params);
+        return;
+    }
+    double want[M * M], got[M * M];
+    if (!pairwise(p, &a.args, want)) {
+        printf("# skip %s [%s]: pairwise definition fails on the inputs\n",
+               p->desc->name, params);
+        sc_argset_deinit(&a);
+        return;
+    }
+    struct {
+        const char *what;
+        sc_simmat_opts o;
+    } runs[] = {
+        {"auto, 1 thread", {1, 0, NULL, 1, 0}},
+        {"auto, 3 threads", {3, 0, NULL, 1, 0}},
+        {"never embed, 2 threads", {2, 0, NULL, 0, 0}},
+        {"forced 7-column blocks, 3 threads", {3, 0, NULL, 1, 7}},
+        {"1 KiB budget (spill to file), 2 threads", {2, 1024, NULL, 1, 0}},
+    };
+    double first[M * M];
+    for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {
+        sc_err err;
+        sc_simmat_info info;
+        for (size_t i = 0; i < M * M; i++)
+            got[i] = NAN;
+        int rc = sc_simmat_compute_info(p, &a.args, views, M, &runs[k].o,
+                                        got, &info, &err);
+        expect_int(rc, SC_OK, "%s [%s] %s: runs", p->desc->name, params,
+                   runs[k].what);
+        if (rc != SC_OK) {
+            printf("# %s\n", err.msg);
+            continue;
+        }
+        double d = max_diff(got, want);
+        expect_true(d <= 1e-12,
+                    "%s [%s] %s: equals pairwise compare (max rel diff "
+                    "%.3g, path %s, %zu blocks, spilled %d)",
+                    p->desc->name, params, runs[k].what, d,
+                    info.used_embed ? "embed" : "pairwise", info.blocks,
+                    info.spilled);
+        if (k == 0)
+            memcpy(first, got, sizeof first);
+        else if (runs[k].o.use_embed && runs[k].o.block_cols == 0 &&
+                 runs[k].o.memory_budget == 0)
+            expect_true(memcmp(first, got, sizeof first) == 0,
+                        "%s [%s] %s: bit-identical to 1 thread",
+                        p->desc->name, params, runs[k].what);
+        /* linear CKA under path=auto puts the d = 3 and d = 4
+         * representations (2 d^2 <= n) on the feature path, whose states
+         * have no embedding: the engine must then go pairwise. */
+        int linear_auto = strcmp(p->desc->name, "cka") == 0 &&
+                          strstr(params, "linear") != NULL &&
+                          strstr(params, "path=gram") == NULL;
+        if (linear_auto)
+            expect_int(info.used_embed, 0,
+                       "%s [%s] %s: feature-path states: pairwise",
+                       p->desc->name, params, runs[k].what);
+        else if (p->desc->embed != NULL && runs[k].o.use_embed) {
+            expect_int(info.used_embed, 1, "%s [%s] %s: embed path taken",
+                       p->desc->name, params, runs[k].what);
+            if (runs[k].o.block_cols == 7)
+                expect_true(info.blocks > 1, "blocking forced: %zu blocks",
+                            info.blocks);
+            if (runs[k].o.memory_budget == 1024)
+                expect_int(info.spilled, 1, "small budget spills E to file");
+        }
+    }
+    sc_argset_deinit(&a);
+}
+
+SC_TEST(every_embedding_plugin_matches_pairwise)
+{
+    char **names = NULL;
+    size_t count = 0;
+    sc_err err;
+    int rc = sc_loader_find_all(SC_BUILD_PLUGIN_DIR, &names, &count, &err);
+    expect_int(rc, SC_OK, "list plugins");
+    size_t with_embed = 0;
+    for (size_t i = 0; i < count; i++) {
+        const sc_plugin *p = NULL;
+        if (sc_loader_open(names[i], SC_BUILD_PLUGIN_DIR, &p, &err) != SC_OK)
+            continue;
+        if (p->desc->embed == NULL || strcmp(names[i], "cka") == 0)
+            continue; /* cka is covered config by config below */
+        with_embed++;
+        check_config(p, "");
+    }
+    sc_loader_names_free(names, count);
+    printf("# %zu plugins besides cka offer an embedding\n", with_embed);
+}
+
+SC_TEST(cka_configurations)
+{
+    const sc_plugin *p = NULL;
+    sc_err err;
+    expect_int(sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err), SC_OK,
+               "load cka");
+    if (p == NULL)
+        return;
+    check_config(p, "kernel=linear,unbiased=true");
+    check_config(p, "kernel=linear,unbiased=false");
+    check_config(p, "kernel=linear,unbiased=true,path=gram");
+    check_config(p, "kernel=linear,unbiased=true,path=features");
+    check_config(p, "kernel=rbf,unbiased=true");
+    check_config(p, "kernel=rbf,unbiased=false,sigma=2.5");
+    check_config(p, "kernel=rbf,unbiased=true,sigma_rel=0.8");
+}
+
+SC_TEST(cka_mixed_states_fall_back)
+{
+    /* First state on the Gram path (d = 17), a later one on the feature
+     * path (d = 3): the embed path starts, meets a state without an
+     * embedding and must restart pairwise, with the same values. */
+    const sc_plugin *p = NULL;
+    sc_err err;
+    sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err);
+    sc_argset a = {0};
+    parse(p, "kernel=linear", &a);
+    sc_mat v[3] = {views[1], views[2], views[0]};
+    double S[9], want[9];
+    void *st[3] = {0};
+    for (int i = 0; i < 3; i++)
+        sc_metric_prepare(p, &a.args, &v[i], &st[i], &err);
+    for (int i = 0; i < 9; i++)
+        sc_metric_compare(p, &a.args, st[i / 3], st[i % 3], &want[i], &err);
+    for (int i = 0; i < 3; i++)
+        sc_metric_release(p, st[i]);
+    sc_simmat_info info;
+    sc_simmat_opts o = {2, 0, NULL, 1, 0};
+    int rc = sc_simmat_compute_info(p, &a.args, v, 3, &o, S, &info, &err);
+    expect_int(rc, SC_OK, "mixed Gram/feature states: runs");
+    expect_int(info.used_embed, 0, "mixed states: pairwise path");
+    for (int i = 0; i < 9; i++)
+        expect_rel(S[i], want[i], 1e-12, "mixed states: S[%d]", i);
+    sc_argset_deinit(&a);
+}
+
+SC_TEST(errors_leave_no_output)
+{
+    const sc_plugin *p = NULL;
+    sc_err err;
+    sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err);
+    sc_argset a = {0};
+    parse(p, "kernel=linear", &a);
+    double S[M * M];
+    for (size_t i = 0; i < M * M; i++)
+        S[i] = -7.0;
+    sc_mat bad[3] = {views[0], views[1], views[2]};
+    bad[2].rows = N - 1;
+    int rc = sc_simmat_compute(p, &a.args, bad, 3, NULL, S, &err);
+    expect_int(rc, SC_EINVAL, "row counts differ");
+    expect_str(err.msg,
+               "representation 2 has 25 rows but representation 0 has 26; "
+               "all must hold the same stimuli in the same order",
+               "row-count message");
+    /* A zero-variance representation fails inside the engine. */
+    sc_matrix c;
+    sc_matrix_init(&c, N, 4, NULL);
+    for (size_t i = 0; i < N * 4; i++)
+        c.data[i] = 2.5 + (double)(i % 4);
+    sc_mat withc[3] = {views[1], views[2], sc_matrix_view(&c)};
+    sc_simmat_opts o = {2, 0, NULL, 1, 0};
+    rc = sc_simmat_compute(p, &a.args, withc, 3, &o, S, &err);
+    expect_int(rc, SC_EDOM, "zero-variance representation: SC_EDOM");
+    expect_contains(err.msg, "representation 2: metric cka: representation "
+                             "has zero variance",
+                    "message names the representation");
+    int untouched = 1;
+    for (size_t i = 0; i < M * M; i++)
+        untouched &= S[i] == -7.0;
+    expect_true(untouched, "no partial output on failure");
+    sc_matrix_deinit(&c);
+    sc_argset_deinit(&a);
+}
+
+int main(void)
+{
+    sc_init();
+    rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 6);
+    make_reps();
+    int rc = sc_test_run();
+    for (size_t r = 0; r < M; r++)
+        sc_matrix_deinit(&reps[r]);
+    gsl_rng_free(rng);
+    sc_loader_shutdown();
+    return rc;
+}
