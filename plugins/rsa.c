@@ -1,0 +1,500 @@
+/* rsa: representational similarity analysis (compare two RDMs).
+ *
+ * Definition: with t(X) the strict upper triangle (row-major, i < j, the
+ * order of numpy.triu_indices(n, 1)) of the representational dissimilarity
+ * matrix of the rows of X,
+ *   RSA(X, Y) = corr(t(X), t(Y)),
+ *   rdm = correlation (default): D_ij = 1 - clip(r_ij, -1, 1), r_ij the
+ *         Pearson correlation of rows i and j (each row centred over its
+ *         features), exactly as thingsvision 2.6.10 compute_rdm (the
+ *         paper's pinned reference code);
+ *       = cosine:    D_ij = 1 - clip(cos(x_i, x_j), -1, 1);
+ *       = euclidean: D_ij = ||x_i - x_j||_2;
+ *   corr = spearman (default; Pearson correlation of average ranks, as
+ *          scipy.stats.spearmanr) | pearson | kendall (tau-b, as
+ *          scipy.stats.kendalltau).
+ * References: Kriegeskorte, Mur & Bandettini, "Representational similarity
+ * analysis", Front. Syst. Neurosci. 2008; Ciernik et al., arXiv 2411.05561
+ * (ICML 2025); Knight, "A computer method for calculating Kendall's tau with
+ * ungrouped data", JASA 61(314), 1966.
+ *
+ * Requirements
+ *   Req. 1  n >= 3 stimuli (three RDM entries; fewer cannot be correlated):
+ *           descriptor min_rows.
+ *   Req. 2  rdm=correlation: a row with zero variance over its features, and
+ *           rdm=cosine: a row of zeros, has no RDM entry: SC_EDOM naming the
+ *           row. Non-finite features: SC_ENUMERIC naming the row.
+ *   Req. 3  RDM entries are computed from the Gram matrix G of the
+ *           features (row-centred for correlation; for euclidean, shifted
+ *           by row 0, x_i - x_0, which changes no distance, removes any
+ *           common offset that would inflate the cancellation in
+ *           G_ii + G_jj - 2 G_ij, and keeps integer-valued data integer,
+ *           so their distances and ties are exact) as r_ij = G_ij /
+ *           sqrt(G_ii G_jj) and D_ij = sqrt(max(0, G_ii + G_jj - 2 G_ij)).
+ *           Two bit-identical rows (duplicated stimuli, as in a bootstrap
+ *           resample) get D_ij = 0 exactly, whatever the BLAS rounding, so
+ *           their ties are exact as in scipy on the same data.
+ *   Req. 4  All RDM entries equal (no variance to correlate, e.g. every
+ *           stimulus equidistant): SC_EDOM, never NaN.
+ *   Req. 5  Value in [-1, 1] (clamped to absorb rounding of the final dot
+ *           product); symmetric; compare(x, x) = 1.
+ *   Req. 6  Invariances: joint permutation of stimuli; orthogonal transform
+ *           and positive scaling of the features (all three RDMs; the
+ *           correlation RDM also, but only for Q that preserves the row
+ *           means, so only the cosine and euclidean RDMs claim
+ *           orthogonal invariance); a constant shift of all features is
+ *           invariant only for the euclidean RDM (the correlation RDM
+ *           removes per-row means, not per-feature means).
+ *   Req. 7  prepare does all per-representation work once: RDM and, for
+ *           spearman/pearson, its centred, unit-norm (rank) vector, so
+ *           compare is one dot product (O(n^2)) and embed offers that
+ *           vector for the host's batched all-pairs SYRK. kendall keeps
+ *           the raw triangle and its sort order; compare then runs Knight's
+ *           O(N log N) algorithm, N = n(n-1)/2 (embed not offered:
+ *           embed_len returns 0).
+ *   Req. 8  Ties: average ranks (spearman); tau-b tie corrections
+ *           (kendall). Ties are exact equality of the computed doubles.
+ *
+ * compare_subset is not offered: it would need the raw RDM in every state
+ * besides the ranks (2 x 4 n^2 bytes per state; 800 MB at n = 10,000) and
+ * would still re-rank O(N log N) per resample; re-preparing from the rows
+ * costs the same order. The host re-prepares from X[idx].
+ *
+ * Cost: prepare O(n^2 d) (one SYRK) + O(n^2 log n) (ranking), state
+ * 8 N bytes (+ 8 N for kendall's order); compare O(n^2) (spearman,
+ * pearson) or O(n^2 log n) with 16 N bytes of scratch (kendall).
+ * Hand-written numerics: ranking (qsort), Knight's merge-sort count; the
+ * Gram matrix goes through host->syrk (OpenBLAS). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "simcon/plugin.h"
+
+/* ## Parameters */
+
+enum { P_RDM, P_CORR };
+enum { RDM_CORRELATION = 0, RDM_COSINE = 1, RDM_EUCLIDEAN = 2 };
+enum { CORR_SPEARMAN = 0, CORR_PEARSON = 1, CORR_KENDALL = 2 };
+
+static const sc_param rsa_params[] = {
+    {"rdm", SC_PARAM_ENUM, 0, RDM_CORRELATION, 0, 0,
+     "correlation|cosine|euclidean",
+     "dissimilarity of two stimuli: 1 - Pearson r (paper), 1 - cosine, L2"},
+    {"corr", SC_PARAM_ENUM, 0, CORR_SPEARMAN, 0, 0, "spearman|pearson|kendall",
+     "correlation of the two RDM upper triangles (kendall = tau-b)"},
+    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
+
+/* ## State */
+
+typedef struct rsa_state {
+    size_t n;      /* stimuli                                            */
+    size_t len;    /* N = n (n - 1) / 2 RDM entries                      */
+    int corr;      /* CORR_*                                             */
+    double *v;     /* spearman/pearson: centred unit-norm (ranked) RDM
+                      triangle; kendall: the raw triangle                */
+    size_t *order; /* kendall: indices of v sorted ascending, ties by
+                      index; NULL otherwise                              */
+    uint64_t ties; /* kendall: sum over tie groups of g (g - 1) / 2      */
+} rsa_state;
+
+static void state_free(const sc_host *host, sc_ctx *ctx, rsa_state *s)
+{
+    if (s == NULL)
+        return;
+    host->free(ctx, s->v);
+    host->free(ctx, s->order);
+    host->free(ctx, s);
+}
+
+/* ## The RDM */
+
+/* Subtract row 0 from every row of the n x d matrix a (Req. 3); row 0
+ * itself becomes zero last. */
+static void shift_by_row0(double *a, size_t n, size_t d)
+{
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            a[i * d + j] -= a[j];
+    for (size_t j = 0; j < d; j++)
+        a[j] = 0.0;
+}
+
+/* Fill t (length n(n-1)/2) with the strict upper triangle of the RDM of x.
+ * Req. 2, 3. */
+static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                       int kind, double *t)
+{
+    size_t n = x->rows, d = x->cols;
+    double *a = host->alloc(ctx, n * d * sizeof *a);
+    double *g = host->alloc(ctx, n * n * sizeof *g);
+    int rc = SC_OK;
+    if (a == NULL || g == NULL) {
+        rc = SC_ENOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *row = x->data + i * x->ld;
+        double *out = a + i * d;
+        double mean = 0.0;
+        if (kind == RDM_CORRELATION) {
+            /* Two-pass mean (mean, then mean of residuals) so a large
+             * offset cancels to the rounding of the data itself. */
+            for (size_t j = 0; j < d; j++)
+                mean += row[j];
+            mean /= (double)d;
+            double c = 0.0;
+            for (size_t j = 0; j < d; j++)
+                c += row[j] - mean;
+            mean += c / (double)d;
+        }
+        for (size_t j = 0; j < d; j++)
+            out[j] = row[j] - mean;
+    }
+    if (kind == RDM_EUCLIDEAN)
+        shift_by_row0(a, n, d);
+    rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, a, d, 0.0, g, n);
+    if (rc != SC_OK)
+        goto done;
+    for (size_t i = 0; i < n; i++) {
+        double gii = g[i * n + i];
+        if (!isfinite(gii)) {
+            rc = host->fail(ctx, SC_ENUMERIC,
+                            "row %zu of the representation is not finite "
+                            "(NaN or Inf features); fix the input",
+                            i);
+            goto done;
+        }
+        if (kind != RDM_EUCLIDEAN && !(gii > 0.0)) {
+            rc = host->fail(
+                ctx, SC_EDOM,
+                "row %zu has %s, so its %s distance to other stimuli is "
+                "undefined; drop the stimulus or use rdm=euclidean",
+                i,
+                kind == RDM_CORRELATION ? "zero variance over its features"
+                                        : "zero norm",
+                kind == RDM_CORRELATION ? "correlation" : "cosine");
+            goto done;
+        }
+    }
+    size_t p = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        double gii = g[i * n + i];
+        for (size_t j = i + 1; j < n; j++) {
+            double gjj = g[j * n + j], gij = g[i * n + j];
+            double v;
+            if (memcmp(x->data + i * x->ld, x->data + j * x->ld,
+                       d * sizeof *x->data) == 0) {
+                v = 0.0; /* duplicated stimulus (Req. 3) */
+            } else if (kind == RDM_EUCLIDEAN) {
+                double d2 = gii + gjj - 2.0 * gij;
+                v = sqrt(d2 > 0.0 ? d2 : 0.0);
+            } else {
+                double r = gij / sqrt(gii * gjj);
+                r = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
+                v = 1.0 - r;
+            }
+            t[p++] = v;
+        }
+    }
+done:
+    host->free(ctx, a);
+    host->free(ctx, g);
+    return rc;
+}
+
+/* ## Ranking */
+
+typedef struct keyed {
+    double v;
+    size_t i;
+} keyed;
+
+/* Ascending by value, ties by index: a total order, so qsort's lack of
+ * stability does not matter and the result is deterministic. */
+static int cmp_keyed(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    if (a->v < b->v)
+        return -1;
+    if (a->v > b->v)
+        return 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+static int cmp_double(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+/* Sort t; write the sorted order into order (if not NULL), replace t by its
+ * average ranks (if ranks), and return the tie-pair count. Req. 8. */
+static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
+                         size_t len, int ranks, size_t *order, uint64_t *ties)
+{
+    keyed *k = host->alloc(ctx, len * sizeof *k);
+    if (k == NULL)
+        return SC_ENOMEM;
+    for (size_t p = 0; p < len; p++) {
+        k[p].v = t[p];
+        k[p].i = p;
+    }
+    qsort(k, len, sizeof *k, cmp_keyed);
+    uint64_t tie = 0;
+    for (size_t a = 0; a < len;) {
+        size_t b = a + 1;
+        while (b < len && k[b].v == k[a].v)
+            b++;
+        uint64_t g = (uint64_t)(b - a);
+        tie += g * (g - 1) / 2;
+        if (ranks) {
+            /* Positions a..b-1 hold ranks a+1..b; their average. */
+            double r = 0.5 * ((double)(a + 1) + (double)b);
+            for (size_t q = a; q < b; q++)
+                t[k[q].i] = r;
+        }
+        a = b;
+    }
+    if (order != NULL)
+        for (size_t p = 0; p < len; p++)
+            order[p] = k[p].i;
+    host->free(ctx, k);
+    *ties = tie;
+    return SC_OK;
+}
+
+/* Centre v and scale it to unit norm; SC_EDOM if it is constant (Req. 4). */
+static int centre_unit(const sc_host *host, sc_ctx *ctx, double *v,
+                       size_t len)
+{
+    double mean = 0.0;
+    for (size_t p = 0; p < len; p++)
+        mean += v[p];
+    mean /= (double)len;
+    for (size_t p = 0; p < len; p++)
+        v[p] -= mean;
+    double nrm = sqrt(host->dot(len, v, v));
+    if (!(nrm > 0.0))
+        return host->fail(ctx, SC_EDOM,
+                          "all %zu RDM entries are equal (every pair of "
+                          "stimuli equally dissimilar): their correlation "
+                          "is undefined; check the features",
+                          len);
+    for (size_t p = 0; p < len; p++)
+        v[p] /= nrm;
+    return SC_OK;
+}
+
+/* ## Callbacks */
+
+static int rsa_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                       const sc_mat *x, void **state)
+{
+    *state = NULL;
+    size_t n = x->rows;
+    int kind = (int)args->value[P_RDM], corr = (int)args->value[P_CORR];
+    rsa_state *s = host->alloc(ctx, sizeof *s);
+    if (s == NULL)
+        return SC_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->len = n * (n - 1) / 2;
+    s->corr = corr;
+    s->v = host->alloc(ctx, s->len * sizeof *s->v);
+    if (s->v == NULL) {
+        state_free(host, ctx, s);
+        return SC_ENOMEM;
+    }
+    int rc = compute_rdm(host, ctx, x, kind, s->v);
+    if (rc == SC_OK && corr == CORR_KENDALL) {
+        s->order = host->alloc(ctx, s->len * sizeof *s->order);
+        rc = s->order == NULL ? SC_ENOMEM
+                              : rank_triangle(host, ctx, s->v, s->len, 0,
+                                              s->order, &s->ties);
+        uint64_t all = (uint64_t)s->len * (uint64_t)(s->len - 1) / 2;
+        if (rc == SC_OK && s->ties == all)
+            rc = host->fail(ctx, SC_EDOM,
+                            "all %zu RDM entries are equal (every pair of "
+                            "stimuli equally dissimilar): Kendall's tau is "
+                            "undefined; check the features",
+                            s->len);
+    } else if (rc == SC_OK) {
+        uint64_t unused;
+        if (corr == CORR_SPEARMAN)
+            rc = rank_triangle(host, ctx, s->v, s->len, 1, NULL, &unused);
+        if (rc == SC_OK)
+            rc = centre_unit(host, ctx, s->v, s->len);
+    }
+    if (rc != SC_OK) {
+        state_free(host, ctx, s);
+        return rc;
+    }
+    *state = s;
+    return SC_OK;
+}
+
+/* Merge-sort y[0..len-1] ascending (buf: scratch of len) and return the
+ * number of strict inversions (i < j, y_i > y_j). Equal elements are taken
+ * from the left run first, so ties are never counted as swaps. Bottom-up,
+ * so no recursion depth. */
+static uint64_t count_swaps(double *y, double *buf, size_t len)
+{
+    uint64_t swaps = 0;
+    double *src = y, *dst = buf;
+    for (size_t w = 1; w < len; w *= 2) {
+        for (size_t lo = 0; lo < len; lo += 2 * w) {
+            size_t mid = lo + w < len ? lo + w : len;
+            size_t hi = lo + 2 * w < len ? lo + 2 * w : len;
+            size_t a = lo, b = mid, o = lo;
+            while (a < mid && b < hi) {
+                if (src[b] < src[a]) {
+                    swaps += (uint64_t)(mid - a);
+                    dst[o++] = src[b++];
+                } else {
+                    dst[o++] = src[a++];
+                }
+            }
+            while (a < mid)
+                dst[o++] = src[a++];
+            while (b < hi)
+                dst[o++] = src[b++];
+        }
+        double *tmp = src;
+        src = dst;
+        dst = tmp;
+    }
+    if (src != y)
+        memcpy(y, src, len * sizeof *y);
+    return swaps;
+}
+
+/* Kendall tau-b by Knight (1966): order pairs by x (ties by y), count the
+ * joint ties, then count the discordant pairs as the swaps of a merge sort
+ * on y. tau_b = (n0 - n1 - n2 + n3 - 2 swaps) / sqrt((n0 - n1)(n0 - n2)). */
+static int kendall(const sc_host *host, sc_ctx *ctx, const rsa_state *sx,
+                   const rsa_state *sy, double *value)
+{
+    size_t len = sx->len;
+    double *y = host->alloc(ctx, len * sizeof *y);
+    double *buf = host->alloc(ctx, len * sizeof *buf);
+    if (y == NULL || buf == NULL) {
+        host->free(ctx, y);
+        host->free(ctx, buf);
+        return SC_ENOMEM;
+    }
+    for (size_t p = 0; p < len; p++)
+        y[p] = sy->v[sx->order[p]];
+    uint64_t joint = 0;
+    for (size_t a = 0; a < len;) {
+        size_t b = a + 1;
+        double xa = sx->v[sx->order[a]];
+        while (b < len && sx->v[sx->order[b]] == xa)
+            b++;
+        if (b - a > 1) {
+            qsort(y + a, b - a, sizeof *y, cmp_double);
+            for (size_t c = a; c < b;) {
+                size_t e = c + 1;
+                while (e < b && y[e] == y[c])
+                    e++;
+                uint64_t g = (uint64_t)(e - c);
+                joint += g * (g - 1) / 2;
+                c = e;
+            }
+        }
+        a = b;
+    }
+    uint64_t swaps = count_swaps(y, buf, len);
+    host->free(ctx, y);
+    host->free(ctx, buf);
+    double n0 = (double)((uint64_t)len * (uint64_t)(len - 1) / 2);
+    double n1 = (double)sx->ties, n2 = (double)sy->ties;
+    double num = n0 - n1 - n2 + (double)joint - 2.0 * (double)swaps;
+    double tau = num / (sqrt(n0 - n1) * sqrt(n0 - n2));
+    *value = tau > 1.0 ? 1.0 : (tau < -1.0 ? -1.0 : tau);
+    return SC_OK;
+}
+
+static int rsa_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                       const void *px, const void *py, double *value)
+{
+    (void)args;
+    const rsa_state *sx = px, *sy = py;
+    if (sx->corr == CORR_KENDALL)
+        return kendall(host, ctx, sx, sy, value);
+    /* Both vectors are centred and unit-norm: the correlation is their dot
+     * product (Req. 7), clamped to [-1, 1] against rounding (Req. 5). */
+    double r = host->dot(sx->len, sx->v, sy->v);
+    *value = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
+    return SC_OK;
+}
+
+static void rsa_release(const sc_host *host, sc_ctx *ctx, void *state)
+{
+    state_free(host, ctx, state);
+}
+
+static size_t rsa_embed_len(const void *state)
+{
+    const rsa_state *s = state;
+    return s->corr == CORR_KENDALL ? 0 : s->len;
+}
+
+static int rsa_embed(const sc_host *host, sc_ctx *ctx, const void *state,
+                     size_t offset, size_t count, double *out)
+{
+    const rsa_state *s = state;
+    if (s->corr == CORR_KENDALL)
+        return host->fail(ctx, SC_EINVAL,
+                          "rsa with corr=kendall has no embedding (embed_len "
+                          "is 0); use compare");
+    if (offset > s->len || count > s->len - offset)
+        return host->fail(ctx, SC_EINVAL,
+                          "embed range [%zu, %zu) exceeds the %zu RDM "
+                          "entries",
+                          offset, offset + count, s->len);
+    memcpy(out, s->v + offset, count * sizeof *out);
+    return SC_OK;
+}
+
+/* Req. 6: orthogonal invariance needs an RDM built from inner products of
+ * the raw rows (cosine, euclidean); a shift of all features changes cosine
+ * and correlation distances but not euclidean ones. */
+static uint32_t rsa_flags_for(const sc_args *args)
+{
+    uint32_t f = SC_METRIC_SYMMETRIC | SC_METRIC_SELF_ONE |
+                 SC_METRIC_RANGE_PM1 | SC_METRIC_SCALE_INVARIANT;
+    int kind = (int)args->value[P_RDM];
+    if (kind != RDM_CORRELATION)
+        f |= SC_METRIC_ORTHO_INVARIANT;
+    if (kind == RDM_EUCLIDEAN)
+        f |= SC_METRIC_SHIFT_INVARIANT;
+    return f;
+}
+
+static const sc_metric rsa_desc = {
+    .abi_version = SC_ABI_VERSION,
+    .host_api_min = 1,
+    .name = "rsa",
+    .version = "1.0.0",
+    .reference = "Kriegeskorte et al. 2008, doi:10.3389/neuro.06.004.2008; "
+                 "RDM as thingsvision 2.6.10 (Ciernik et al. 2025, "
+                 "arXiv:2411.05561)",
+    .summary = "correlation between the representational dissimilarity "
+               "matrices (upper triangles) of two representations",
+    .flags = SC_METRIC_SYMMETRIC | SC_METRIC_SELF_ONE | SC_METRIC_RANGE_PM1 |
+             SC_METRIC_SCALE_INVARIANT,
+    .min_rows = 3,
+    .params = rsa_params,
+    .check_args = NULL,
+    .flags_for = rsa_flags_for,
+    .prepare = rsa_prepare,
+    .compare = rsa_compare,
+    .release = rsa_release,
+    .compare_subset = NULL,
+    .embed_len = rsa_embed_len,
+    .embed = rsa_embed,
+};
+
+SC_PLUGIN_DEFINE(rsa_desc)
