@@ -42,6 +42,20 @@
 
 #include "err.h"
 
+/* Limits of the parser (core/spec.c). A spec lists models and datasets, so
+ * 1 MiB is far above any real one (the paper's 64 x 23 spec is ~20 KB) while
+ * keeping a mistaken `simcon check big.npy` cheap. Depth: the deepest real
+ * key is metrics[i].params.KEY (4 levels); 16 leaves room without letting a
+ * hostile file nest deeply. */
+#define SC_SPEC_MAX_BYTES (1024 * 1024)
+#define SC_SPEC_MAX_DEPTH 16
+/* runtime.threads upper bound: a sanity cap, not a performance hint. */
+#define SC_SPEC_MAX_THREADS 1024
+/* sc_spec.correction when the spec says "correction: none": q = p. It is
+ * not an sc_padjust_method value, so test for it before calling
+ * sc_padjust(). */
+#define SC_SPEC_CORRECTION_NONE (-1)
+
 /* Where a value stood in the spec file (1-based; 0 = not from the file). */
 typedef struct sc_spec_loc {
     unsigned line, col;
@@ -77,6 +91,9 @@ typedef struct sc_spec_metric {
     size_t nparams;
     sc_spec_loc loc;
     sc_spec_loc param_loc; /* of the params mapping, for plugin errors */
+    /* Added by the parser (appended, nothing renamed): */
+    sc_spec_loc plugin_loc;  /* of the plugin value (unknown plugin)      */
+    sc_spec_loc *param_locs; /* nparams entries: each value's line:col    */
 } sc_spec_metric;
 
 typedef struct sc_spec_contrast {
@@ -133,6 +150,12 @@ typedef struct sc_spec {
     unsigned threads;       /* default 1                              */
     size_t memory;          /* bytes; 0 = default budget              */
     char *plugin_dir;       /* resolved or NULL                       */
+
+    /* Added by the parser (appended, nothing renamed): where keys stood,
+     * so input checks (core/inputs.c) can point at the spec. */
+    sc_spec_loc features_loc;  /* data.features value                  */
+    sc_spec_loc ids_loc;       /* data.ids value (0:0 when absent)     */
+    sc_spec_loc behaviour_loc; /* behaviour.accuracy value             */
 } sc_spec;
 
 /* Parse and validate the spec file at path. On failure spec is left empty
