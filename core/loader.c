@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <dirent.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "mem.h"
@@ -28,6 +29,10 @@
 #endif
 #ifndef SC_INSTALL_PLUGIN_DIR
 #define SC_INSTALL_PLUGIN_DIR ""
+#endif
+
+#ifndef SC_INSTALL_PLUGIN_RELDIR
+#define SC_INSTALL_PLUGIN_RELDIR "lib/simcon/plugins"
 #endif
 
 #define MAX_SEARCH_DIRS 64
@@ -43,6 +48,7 @@ static loaded *loaded_list;
 
 typedef struct search_path {
     char *buf; /* owns the strings dirs[] point into */
+    char exe_rel[4096]; /* <folder of the executable>/../<libdir>/... */
     const char *dirs[MAX_SEARCH_DIRS];
     size_t count;
 } search_path;
@@ -73,6 +79,23 @@ static int search_path_init(search_path *sp, const char *extra_dir,
         for (char *tok = strtok_r(sp->buf, ":", &save); tok != NULL;
              tok = strtok_r(NULL, ":", &save))
             add_dir(sp, tok);
+    }
+    /* An installed simcon finds its own plugins relative to itself, so an
+     * install tree can be moved (or live under a temporary prefix). */
+    sp->exe_rel[0] = '\0';
+    char exe[3901];
+    ssize_t len = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (len > 0) {
+        exe[len] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash != NULL) {
+            *slash = '\0';
+            int w = snprintf(sp->exe_rel, sizeof sp->exe_rel, "%.3900s/../%s",
+                             exe, SC_INSTALL_PLUGIN_RELDIR);
+            if (w > 0 && (size_t)w < sizeof sp->exe_rel &&
+                access(sp->exe_rel, F_OK) == 0)
+                add_dir(sp, sp->exe_rel);
+        }
     }
     add_dir(sp, SC_BUILD_PLUGIN_DIR);
     add_dir(sp, SC_INSTALL_PLUGIN_DIR);
