@@ -186,10 +186,11 @@ int sc_cmd_matrix(int argc, char **argv)
         fprintf(stderr,
                 "simcon matrix: m=%zu n=%zu path=%s embed_len=%zu "
                 "blocks=%zu spilled=%d threads=%u prepare=%.3fs "
-                "pairs=%.3fs\n",
+                "pairs=%.3fs cpu_prepare=%.3fs cpu_pairs=%.3fs\n",
                 m, x[0].rows, info.used_embed ? "embed" : "pairwise",
                 info.embed_len, info.blocks, info.spilled, opts.threads,
-                info.seconds_prepare, info.seconds_pairs);
+                info.seconds_prepare, info.seconds_pairs, info.cpu_prepare,
+                info.cpu_pairs);
     for (size_t i = 0; x != NULL && i < m; i++)
         sc_matrix_deinit(&x[i]);
     sc_free(x);

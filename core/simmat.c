@@ -4,10 +4,10 @@
  * independent of the thread count).
  *
  * Work split: prepares are indexed 0..m-1, pairs by their position in the
- * row-major upper triangle (or the full square for non-symmetric metrics),
- * SYRK blocks by column range. Threads take items with an atomic counter;
- * every item writes only its own output slot, and reductions (the block
- * sum) run after the join in a fixed order. On failure the error of the
+ * row-major upper triangle (or the full square for non-symmetric metrics).
+ * Threads take items with an atomic counter; every item writes only its own
+ * output slot. The SYRK blocks run in order on the calling thread (BLAS
+ * threads parallelise inside each), accumulating with beta = 1. On failure the error of the
  * lowest-numbered failed item is reported, so even errors do not depend on
  * scheduling. */
 #include "simmat.h"
@@ -41,6 +41,13 @@ static double now_seconds(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static double cpu_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
@@ -229,7 +236,7 @@ typedef struct run {
     double *e;      /* m x L */
     size_t block;   /* columns per SYRK block */
     size_t nblocks;
-    double *g;      /* nblocks x m x m partial products */
+    double *g;      /* m x m accumulated products */
     /* pairwise path */
     void **states;
     int symmetric;
@@ -266,16 +273,6 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
     rc = sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
     sc_metric_release(r->p, st);
     return rc == SC_OK ? SC_OK : prefix_rep(err, i);
-}
-
-/* Embed path, block b: G_b = E[:, cols of b] E[:, cols of b]^T. */
-static int block_item(void *ctx, size_t b, sc_err *err)
-{
-    run *r = ctx;
-    size_t c0 = b * r->block;
-    size_t cols = r->len - c0 < r->block ? r->len - c0 : r->block;
-    return sc_blas_syrk(0, r->m, cols, 1.0, r->e + c0, r->len, 0.0,
-                        r->g + b * r->m * r->m, r->m, err);
 }
 
 /* Pairwise path, item i: prepare and keep. */
@@ -331,7 +328,7 @@ static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
 {
     size_t m = r->m, len = r->len;
     estore es = {0};
-    double t0 = now_seconds();
+    double t0 = now_seconds(), c0 = cpu_seconds();
     if (len > SIZE_MAX / sizeof(double) / m)
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", m,
@@ -342,49 +339,41 @@ static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
         return rc;
     r->e = es.data;
     rc = pool_run_single_blas(embed_item, r, m, threads, err);
-    double t1 = now_seconds();
+    double t1 = now_seconds(), c1 = cpu_seconds();
     if (rc != SC_OK)
         goto done;
-    /* Block width: what is left of the budget after E (if in memory) holds
-     * the partial products; at least SIMMAT_MIN_BLOCK columns. The blocks
-     * depend on the budget only, never on the thread count. */
+    /* Block width: E in memory is one SYRK (the BLAS threads parallelise
+     * it); a spilled E is streamed from the file in blocks whose columns
+     * fit half the budget. Blocks depend on the budget only, never on the
+     * thread count, and are accumulated in block order (beta = 1), so the
+     * sum is the same whatever the threads. */
     size_t block = o->block_cols;
     if (block == 0) {
-        size_t left = es.mapped ? budget : budget - es.bytes;
-        size_t per_block = m * m * sizeof(double);
-        size_t max_blocks = left / per_block;
-        size_t want = max_blocks ? (len + max_blocks - 1) / max_blocks : len;
-        block = want < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : want;
+        block = len;
         if (es.mapped) {
-            /* Stream E from the file in blocks that fit half the budget. */
             size_t fit = budget / 2 / (m * sizeof(double));
-            if (fit < block)
-                block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
+            block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
         }
     }
     if (block > len)
         block = len;
     r->block = block;
     r->nblocks = (len + block - 1) / block;
-    r->g = sc_aligned_alloc(r->nblocks * m * m, sizeof(double));
+    r->g = sc_aligned_alloc(m * m, sizeof(double));
     if (r->g == NULL) {
         rc = sc_err_set(err, SC_ENOMEM,
-                        "out of memory for %zu partial %zu x %zu products",
-                        r->nblocks, m, m);
+                        "out of memory for the %zu x %zu product", m, m);
         goto done;
     }
-    /* Enough blocks: one per worker, BLAS single-threaded; otherwise the
-     * caller's BLAS threads parallelise each SYRK. */
-    if (r->nblocks >= threads)
-        rc = pool_run_single_blas(block_item, r, r->nblocks, threads, err);
-    else
-        rc = pool_run(block_item, r, r->nblocks, 1, err);
+    for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
+        size_t first = b * block;
+        size_t cols = len - first < block ? len - first : block;
+        rc = sc_blas_syrk(0, m, cols, 1.0, r->e + first, len, b ? 1.0 : 0.0,
+                          r->g, m, err);
+    }
     if (rc != SC_OK)
         goto done;
-    /* Fixed-order reduction, then the cosine. */
-    for (size_t b = 1; b < r->nblocks; b++)
-        for (size_t k = 0; k < m * m; k++)
-            r->g[k] += r->g[b * m * m + k];
+    /* The cosine. */
     uint32_t flags = sc_metric_flags(r->p, r->args);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < m; j++) {
@@ -406,6 +395,8 @@ static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
         info->blocks = r->nblocks;
         info->seconds_prepare = t1 - t0;
         info->seconds_pairs = now_seconds() - t1;
+        info->cpu_prepare = c1 - c0;
+        info->cpu_pairs = cpu_seconds() - c1;
     }
 done:
     sc_aligned_free(r->g);
@@ -418,7 +409,7 @@ static int run_pairwise(run *r, unsigned threads, double *S,
                         sc_simmat_info *info, sc_err *err)
 {
     size_t m = r->m;
-    double t0 = now_seconds();
+    double t0 = now_seconds(), c0 = cpu_seconds();
     r->states = sc_calloc(m, sizeof *r->states);
     if (r->states == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory for %zu states", m);
@@ -426,7 +417,7 @@ static int run_pairwise(run *r, unsigned threads, double *S,
                    0;
     r->S = S;
     int rc = pool_run_single_blas(prepare_item, r, m, threads, err);
-    double t1 = now_seconds();
+    double t1 = now_seconds(), c1 = cpu_seconds();
     if (rc == SC_OK) {
         size_t pairs = r->symmetric ? m * (m + 1) / 2 : m * m;
         rc = pool_run_single_blas(pair_item, r, pairs, threads, err);
@@ -439,6 +430,8 @@ static int run_pairwise(run *r, unsigned threads, double *S,
         info->used_embed = 0;
         info->seconds_prepare = t1 - t0;
         info->seconds_pairs = now_seconds() - t1;
+        info->cpu_prepare = c1 - c0;
+        info->cpu_pairs = cpu_seconds() - c1;
     }
     return rc;
 }

@@ -13,16 +13,18 @@
  *   - pairwise path: otherwise (no embedding, or a state whose embed_len is
  *     0, e.g. linear CKA's feature-space states for d << n), all states are
  *     kept and compare runs over the pairs in parallel threads.
- * Threads: prepares run in parallel (each thread prepares, embeds and
- * releases its own representations); the SYRK blocks are fixed by the
- * budget, not by the thread count, each block's m x m product is kept and
- * the blocks are summed in block order, so the result does not depend on
- * the number of threads (bit-identical on one machine). Range flags of the
- * configuration clamp the cosine as the plugin's compare does.
+ * Threads: prepares (and pairwise compares) run in parallel worker threads,
+ * each with single-threaded BLAS; each worker prepares, embeds and releases
+ * its own representations. The SYRK blocks are fixed by the budget, not by
+ * the thread count, and accumulate in block order (the caller's BLAS
+ * threads work inside each SYRK), so the result does not depend on the
+ * number of worker threads (bit-identical on one machine, tested). Range
+ * flags of the configuration clamp the cosine as the plugin's compare does.
  *
- * Memory: the budget bounds simmat's own buffers (E when in memory, the
- * per-block m x m products); each running thread also holds one plugin
- * state while it prepares (for CKA 16 n^2 bytes). */
+ * Memory: the budget bounds simmat's own buffers (E, m x L doubles, in
+ * memory when it fits, else in the spill file, which is read through the
+ * page cache); each running worker also holds one plugin state while it
+ * prepares (for CKA 16 n^2 bytes). */
 #ifndef SC_SIMMAT_H
 #define SC_SIMMAT_H
 
@@ -49,6 +51,8 @@ typedef struct sc_simmat_info {
     size_t blocks;     /* SYRK column blocks (embed path)                */
     double seconds_prepare; /* wall time: prepare (+ embed) of all reps */
     double seconds_pairs;   /* wall time: SYRK blocks or pairwise compare */
+    double cpu_prepare;     /* process CPU seconds (all threads), same    */
+    double cpu_pairs;       /* phases: meaningful on a shared machine     */
 } sc_simmat_info;
 
 /* S is m x m row-major, S[i*m+j] = compare(prepare(X_i), prepare(X_j)); for
