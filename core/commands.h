@@ -13,6 +13,7 @@ typedef int (*sc_command_fn)(int argc, char **argv);
 int sc_cmd_plugins(int argc, char **argv);
 int sc_cmd_compare(int argc, char **argv);
 int sc_cmd_mantel(int argc, char **argv);
+int sc_cmd_plot(int argc, char **argv);
 int sc_cmd_check(int argc, char **argv);
 int sc_cmd_matrix(int argc, char **argv);
 

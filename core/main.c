@@ -17,6 +17,7 @@ static const command commands[] = {
     {"compare", sc_cmd_compare, "similarity of two representations (.npy)"},
     {"mantel", sc_cmd_mantel, "Mantel permutation test of two similarity CSVs"},
     {"matrix", sc_cmd_matrix, "all-pairs similarity matrix of m representations (CSV)"},
+    {"plot", sc_cmd_plot, "figures and report.html of a result folder"},
     {"plugins", sc_cmd_plugins, "list metric plugins and their parameters"},
 };
 

@@ -1,0 +1,228 @@
+/* sc_plot_results: stage every figure, then swap the staged folder in; and
+ * the hand-written UPGMA used for the "cluster" model order (see plot.h).
+ *
+ * Invariants: figures are written only into DIR/figures.tmp.<pid>/; the
+ * previous DIR/figures/ is replaced only after every figure and the index
+ * were written, so a failure leaves the old figures as they were and no
+ * staging folder behind. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "mem.h"
+#include "plot_int.h"
+
+/* Remove the regular files in dir, then dir itself. Best effort: used on
+ * our own staging and old figure folders only. */
+static void remove_tree(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d) {
+        struct dirent *e;
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char *p = sc_plot_join(dir, e->d_name);
+            if (p) {
+                remove(p);
+                sc_free(p);
+            }
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+}
+
+static int draw_all(const sc_plotset *ps, const sc_plot_opts *opts,
+                    sc_figsink *fs, sc_err *err)
+{
+    int rc = sc_plot_heatmaps(ps, opts, fs, err);
+    if (rc == SC_OK)
+        rc = sc_plot_consistency(ps, opts, fs, err);
+    if (rc == SC_OK)
+        rc = sc_plot_boxes(ps, fs, err);
+    if (rc == SC_OK)
+        rc = sc_plot_behaviour(ps, fs, err);
+    if (rc == SC_OK) {
+        char *path = sc_plot_join(fs->dir, "index.tsv");
+        rc = path ? sc_svg_write_file(&fs->index, path, err)
+                  : sc_err_set(err, SC_ENOMEM, "out of memory");
+        sc_free(path);
+    }
+    return rc;
+}
+
+int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
+                    sc_err *err)
+{
+    static const sc_plot_opts defaults = {SC_PLOT_ORDER_SPEC, NULL};
+    if (!opts)
+        opts = &defaults;
+    sc_plotset ps;
+    int rc = sc_plotset_load(result_dir, &ps, err);
+    if (rc != SC_OK)
+        return rc;
+    long band;
+    rc = sc_plot_band(&ps, opts, &band, err);
+    char name[64];
+    snprintf(name, sizeof name, "figures.tmp.%ld", (long)getpid());
+    sc_figsink fs = {NULL, {0}};
+    sc_svg_init(&fs.index);
+    char *final = NULL, *old = NULL;
+    if (rc == SC_OK) {
+        fs.dir = sc_plot_join(result_dir, name);
+        final = sc_plot_join(result_dir, "figures");
+        snprintf(name, sizeof name, "figures.old.%ld", (long)getpid());
+        old = sc_plot_join(result_dir, name);
+        if (!fs.dir || !final || !old)
+            rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    if (rc == SC_OK) {
+        remove_tree(fs.dir); /* a stale folder of a crashed run, same pid */
+        if (mkdir(fs.dir, 0777) != 0)
+            rc = sc_err_set(err, SC_EIO, "%s: cannot create (%s); check "
+                            "that %s is writable", fs.dir, strerror(errno),
+                            result_dir);
+        else
+            rc = draw_all(&ps, opts, &fs, err);
+        if (rc != SC_OK)
+            remove_tree(fs.dir);
+    }
+    if (rc == SC_OK) {
+        struct stat st;
+        int had_old = stat(final, &st) == 0;
+        if (had_old && rename(final, old) != 0) {
+            rc = sc_err_set(err, SC_EIO, "%s: cannot move the previous "
+                            "figures aside (%s)", final, strerror(errno));
+        } else if (rename(fs.dir, final) != 0) {
+            rc = sc_err_set(err, SC_EIO, "%s: cannot move the new figures "
+                            "into place (%s)", final, strerror(errno));
+            if (had_old)
+                rename(old, final);
+        } else if (had_old) {
+            remove_tree(old);
+        }
+        if (rc != SC_OK)
+            remove_tree(fs.dir);
+    }
+    sc_free(fs.dir);
+    sc_free(final);
+    sc_free(old);
+    sc_svg_deinit(&fs.index);
+    sc_plotset_deinit(&ps);
+    return rc;
+}
+
+/* ## UPGMA
+ * Naive O(m^3): m is the number of models (64 in the paper), so the
+ * simplest correct algorithm is fast enough and easy to check against
+ * scipy. Cluster ids follow scipy: leaves 0..m-1, the k-th merge creates
+ * id m+k. The distance between clusters A and B is the mean of the leaf
+ * distances, maintained by the Lance-Williams update
+ * d(A u B, C) = (|A| d(A, C) + |B| d(B, C)) / (|A| + |B|). */
+typedef struct upgma_ws {
+    double *dist;   /* (2m-1)^2 distances between cluster ids */
+    size_t *size;   /* leaves per cluster id */
+    int *alive;
+    size_t *left, *right; /* children of merged ids (m + k) */
+} upgma_ws;
+
+static void leaf_order(const upgma_ws *w, size_t m, size_t id, size_t *order,
+                       size_t *pos)
+{
+    /* Iterative depth-first walk with an explicit stack (depth <= m). */
+    size_t stack_small[128];
+    size_t *stack = m + 1 <= 128 ? stack_small
+                                 : sc_malloc((m + 1) * sizeof *stack);
+    if (!stack)
+        return; /* caller checks *pos == m */
+    size_t top = 0;
+    stack[top++] = id;
+    while (top > 0) {
+        size_t c = stack[--top];
+        if (c < m) {
+            order[(*pos)++] = c;
+        } else {
+            stack[top++] = w->right[c - m]; /* right drawn after left */
+            stack[top++] = w->left[c - m];
+        }
+    }
+    if (stack != stack_small)
+        sc_free(stack);
+}
+
+int sc_plot_upgma(const double *d, size_t m, size_t *order, double *heights,
+                  sc_err *err)
+{
+    if (m == 0)
+        return sc_err_set(err, SC_EINVAL, "clustering: no models");
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++)
+            if (!isfinite(d[i * m + j]))
+                return sc_err_set(err, SC_EINVAL, "clustering: distance of "
+                                  "models %zu and %zu is not finite", i, j);
+    size_t n = 2 * m - 1;
+    upgma_ws w;
+    w.dist = sc_calloc(n * n, sizeof *w.dist);
+    w.size = sc_calloc(n, sizeof *w.size);
+    w.alive = sc_calloc(n, sizeof *w.alive);
+    w.left = sc_calloc(m, sizeof *w.left);
+    w.right = sc_calloc(m, sizeof *w.right);
+    int rc = SC_OK;
+    if (!w.dist || !w.size || !w.alive || !w.left || !w.right)
+        rc = sc_err_set(err, SC_ENOMEM, "clustering: out of memory");
+    if (rc == SC_OK) {
+        for (size_t i = 0; i < m; i++) {
+            w.size[i] = 1;
+            w.alive[i] = 1;
+            for (size_t j = i + 1; j < m; j++) {
+                w.dist[i * n + j] = d[i * m + j];
+                w.dist[j * n + i] = d[i * m + j];
+            }
+        }
+        for (size_t k = 0; k + 1 < m; k++) {
+            size_t id = m + k, bi = 0, bj = 0;
+            double best = INFINITY;
+            for (size_t i = 0; i < id; i++) {
+                if (!w.alive[i])
+                    continue;
+                for (size_t j = i + 1; j < id; j++)
+                    if (w.alive[j] && w.dist[i * n + j] < best) {
+                        best = w.dist[i * n + j];
+                        bi = i;
+                        bj = j;
+                    }
+            }
+            w.left[k] = bi;
+            w.right[k] = bj;
+            if (heights)
+                heights[k] = best;
+            w.alive[bi] = w.alive[bj] = 0;
+            w.alive[id] = 1;
+            w.size[id] = w.size[bi] + w.size[bj];
+            for (size_t c = 0; c < id; c++) {
+                if (!w.alive[c])
+                    continue;
+                double v = ((double)w.size[bi] * w.dist[bi * n + c] +
+                            (double)w.size[bj] * w.dist[bj * n + c]) /
+                           (double)w.size[id];
+                w.dist[id * n + c] = v;
+                w.dist[c * n + id] = v;
+            }
+        }
+        size_t pos = 0;
+        leaf_order(&w, m, n - 1, order, &pos);
+        if (pos != m)
+            rc = sc_err_set(err, SC_ENOMEM, "clustering: out of memory");
+    }
+    sc_free(w.dist);
+    sc_free(w.size);
+    sc_free(w.alive);
+    sc_free(w.left);
+    sc_free(w.right);
+    return rc;
+}

@@ -1,0 +1,87 @@
+/* Figures and the report page of a result folder (issue 8).
+ *
+ * Purpose: turn the CSVs that `simcon run` writes into the figures
+ * researchers read (similarity heatmaps, dataset-consistency heatmaps,
+ * consistency box plots by category pair, behaviour scatters) and one
+ * self-contained report.html. Called at the end of `simcon run` and by
+ * `simcon plot RESULTS_DIR`.
+ *
+ * Input (result folder DIR; the runner's contract, issue 5):
+ *   similarity/DATASET/METRIC.csv       required (simcsv format)
+ *   models.csv    model,<attr1>,...     optional: category bands, box plots
+ *   datasets.csv  dataset,domain        optional: dataset order and domains
+ *   consistency.csv, behaviour.csv, contrasts.csv   optional (figures that
+ *                 need a missing file are skipped)
+ *   behaviour/DATASET/gap.csv           optional: behaviour scatters
+ *   manifest.json                       optional: report summary
+ * Output: DIR/figures/ (SVG files) plus DIR/figures/index.tsv (kind, file, caption;
+ * the report's table of contents), DIR/report.html.
+ *
+ * Invariants:
+ * - Same input, same bytes: directories are listed in sorted order, numbers
+ *   are printed with fixed precision (svg.h), nothing depends on time,
+ *   locale or the environment.
+ * - No partial output: the figures are written into DIR/figures.tmp.<pid>/
+ *   and swapped in for DIR/figures/ only when all succeeded; report.html is
+ *   written to a temp name and renamed. On failure the previous figures and
+ *   report (if any) are untouched.
+ * - Every heatmap cell is a <rect> with data-value="%.17g" (the exact
+ *   number from the CSV) and a <title> tooltip naming row, column and value.
+ * References: Ciernik et al., arXiv 2411.05561 (ICML 2025), figures 2-4;
+ * Sokal & Michener (1958) for UPGMA (average linkage). */
+#ifndef SC_PLOT_H
+#define SC_PLOT_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* Model order in similarity heatmaps. */
+typedef enum sc_plot_order {
+    SC_PLOT_ORDER_SPEC = 0,   /* as in the similarity CSVs (= the spec)    */
+    SC_PLOT_ORDER_CLUSTER = 1 /* UPGMA leaf order on 1 - mean similarity  */
+} sc_plot_order;
+
+typedef struct sc_plot_opts {
+    sc_plot_order order;
+    /* models.csv column that colours the category bands and selects the
+     * category-pair consistency heatmaps; NULL = the first attribute
+     * column of models.csv (none if the file is absent). Naming a column
+     * that models.csv does not have is an error (SC_EINVAL). */
+    const char *band;
+} sc_plot_opts;
+
+/* Write DIR/figures/ (see above). opts NULL means {SC_PLOT_ORDER_SPEC,
+ * NULL}.
+ * Statuses: SC_EIO (missing similarity/ folder or file, unreadable or
+ * malformed CSV, naming the file and line; cannot write), SC_EINVAL
+ * (inconsistent folder: model sets differ between files, unknown band
+ * attribute, a metric missing for one dataset), SC_ENUMERIC (non-finite
+ * number), SC_ENOMEM. On failure DIR/figures/ is unchanged. */
+int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
+                    sc_err *err);
+
+/* Write DIR/report.html: summary (manifest.json shown verbatim), headline
+ * tables from contrasts.csv, behaviour.csv and a per-(metric, model set)
+ * summary of consistency.csv (median and IQR over dataset pairs, count of
+ * pairs with q < 0.05), and every figure listed in DIR/figures/index.tsv
+ * inlined, all linked from a table of contents. Needs no network. Missing
+ * optional inputs are stated on the page, not errors.
+ * Statuses: SC_EIO (DIR missing, a malformed CSV, a figure listed in the
+ * index but missing, cannot write), SC_ENOMEM. */
+int sc_report_write(const char *result_dir, sc_err *err);
+
+/* UPGMA (average linkage) on the m x m distance matrix d (row-major,
+ * symmetric, zero diagonal; only the upper triangle is read). Writes the
+ * dendrogram's leaf order to order[m] and, if heights is not NULL, the m-1
+ * merge heights in merge order to heights[m-1]. Conventions match
+ * scipy.cluster.hierarchy.linkage(method="average") followed by leaves_list
+ * when no two candidate distances tie: the closest pair of clusters merges
+ * (ties: lowest cluster ids), the new cluster gets the next id, the child
+ * with the lower id is drawn first. Hand-written (O(m^3), m <= a few
+ * hundred models): GSL has no hierarchical clustering.
+ * Statuses: SC_EINVAL (m == 0, non-finite distance), SC_ENOMEM. */
+int sc_plot_upgma(const double *d, size_t m, size_t *order, double *heights,
+                  sc_err *err);
+
+#endif

@@ -1,0 +1,394 @@
+/* Box plots of consistency over dataset pairs, one box per category pair
+ * of an attribute, per (metric, attribute) -- the paper's figure 3 layout
+ * (Ciernik et al. 2025), drawn horizontally so category names stay
+ * horizontal and readable.
+ *
+ * Each box summarises the r values of one model set ("attr:a|b") over all
+ * dataset pairs in consistency.csv: quartiles by GSL's type-7 quantile
+ * (gsl_stats_quantile_from_sorted_data, the same definition as numpy's
+ * default), whiskers to the most extreme value within 1.5 IQR of the box
+ * (Tukey), points beyond drawn singly. Boxes are sorted by median, highest
+ * first (ties by name). The all-pairs set ("all") is drawn as a grey
+ * reference band (IQR) with a dashed median line. Below the axis, each
+ * contrast of contrasts.csv for this metric and attribute is printed with
+ * its effect, CI, p and q. Box rects carry data-median/-q1/-q3 (%.17g). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
+
+#include "mem.h"
+#include "plot_int.h"
+
+#define FONT 11.0
+#define FONT_TITLE 14.0
+#define ROW 30.0       /* vertical pitch of one box */
+#define BOX_H 16.0
+#define PLOT_W 460.0   /* width of the value axis */
+#define TUKEY 1.5
+
+typedef struct box {
+    const char *set;   /* borrowed table cell */
+    char label[256];   /* "a \u2013 b" from "attr:a|b" */
+    int within;        /* a == b */
+    char cat[128];     /* a, for the colour of within-category boxes */
+    size_t n;
+    double *v;         /* sorted values */
+    double q1, med, q3, wlo, whi;
+} box;
+
+static void summarise(box *b)
+{
+    gsl_sort(b->v, 1, b->n);
+    b->q1 = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.25);
+    b->med = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.5);
+    b->q3 = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.75);
+    double iqr = b->q3 - b->q1;
+    b->wlo = b->q1;
+    b->whi = b->q3;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->v[i] >= b->q1 - TUKEY * iqr && b->v[i] < b->wlo)
+            b->wlo = b->v[i];
+        if (b->v[i] <= b->q3 + TUKEY * iqr && b->v[i] > b->whi)
+            b->whi = b->v[i];
+    }
+}
+
+static int cmp_box(const void *pa, const void *pb)
+{
+    const box *a = pa, *b = pb;
+    if (a->med != b->med)
+        return a->med > b->med ? -1 : 1;
+    return strcmp(a->set, b->set);
+}
+
+/* Values of r for (metric, set) into b->v (sorted, summarised). */
+static int collect(const sc_plotset *ps, const int *col, const char *metric,
+                   box *b, sc_err *err)
+{
+    const sc_tidy *t = &ps->cons;
+    b->v = sc_malloc((t->nrows + 1) * sizeof *b->v);
+    if (!b->v)
+        return sc_err_set(err, SC_ENOMEM, "box plot: out of memory");
+    b->n = 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (strcmp(sc_tidy_at(t, r, col[0]), metric) != 0 ||
+            strcmp(sc_tidy_at(t, r, col[1]), b->set) != 0)
+            continue;
+        double v;
+        int present;
+        int rc = sc_tidy_num(t, r, col[2], &v, &present, err);
+        if (rc != SC_OK)
+            return rc;
+        if (present)
+            b->v[b->n++] = v;
+    }
+    if (b->n > 0)
+        summarise(b);
+    return SC_OK;
+}
+
+/* Attribute of a category-pair set "attr:a|b" into out; 0 if set is not
+ * one ("all", anchors). */
+static int set_attr(const char *set, char *out, size_t size)
+{
+    const char *colon = strchr(set, ':');
+    if (!colon || strchr(colon, '|') == NULL ||
+        strncmp(set, "anchor:", 7) == 0 || (size_t)(colon - set) >= size)
+        return 0;
+    memcpy(out, set, (size_t)(colon - set));
+    out[colon - set] = '\0';
+    return 1;
+}
+
+static double xpos(double v, double lo, double hi, double x0)
+{
+    return x0 + PLOT_W * (v - lo) / (hi - lo);
+}
+
+/* Contrast lines for (metric, attr): "a vs b: effect ..., p, q". */
+static int contrast_lines(const sc_plotset *ps, const char *metric,
+                          const char *attr, char (*lines)[256], size_t max,
+                          size_t *count, sc_err *err)
+{
+    *count = 0;
+    if (!ps->has_contr)
+        return SC_OK;
+    static const char *const need[] = {"metric", "attribute", "category_a",
+                                       "category_b", "effect", "ci_lo",
+                                       "ci_hi", "p", "q"};
+    int c[9];
+    const sc_tidy *t = &ps->contr;
+    int rc = sc_tidy_need(t, need, 9, c, err);
+    for (size_t r = 0; rc == SC_OK && r < t->nrows && *count < max; r++) {
+        if (strcmp(sc_tidy_at(t, r, c[0]), metric) != 0 ||
+            strcmp(sc_tidy_at(t, r, c[1]), attr) != 0 ||
+            sc_tidy_at(t, r, c[3])[0] == '\0')
+            continue;
+        double v[5];
+        int has[5];
+        for (int k = 0; rc == SC_OK && k < 5; k++)
+            rc = sc_tidy_num(t, r, c[4 + k], &v[k], &has[k], err);
+        if (rc != SC_OK)
+            break;
+        char est[96], p[32], q[32];
+        if (has[0])
+            sc_plot_fmt_est(est, sizeof est, v[0], has[1] && has[2], v[1],
+                            v[2]);
+        else
+            snprintf(est, sizeof est, "n/a");
+        sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
+        sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
+        snprintf(lines[*count], 256, "%s vs %s (within-category mean r): "
+                 "difference %s, permutation p = %s, q = %s",
+                 sc_tidy_at(t, r, c[2]), sc_tidy_at(t, r, c[3]), est, p, q);
+        (*count)++;
+    }
+    return rc;
+}
+
+static void draw(const sc_plotset *ps, const char *metric, const char *attr,
+                 box *boxes, size_t nb, const box *ref, char (*lines)[256],
+                 size_t nl, const char *title, sc_svg *s)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    double labw = 0;
+    for (size_t b = 0; b < nb; b++) {
+        lo = boxes[b].v[0] < lo ? boxes[b].v[0] : lo;
+        hi = boxes[b].v[boxes[b].n - 1] > hi ? boxes[b].v[boxes[b].n - 1]
+                                              : hi;
+        double w = sc_svg_text_width(boxes[b].label, FONT);
+        labw = w > labw ? w : labw;
+    }
+    if (ref) {
+        lo = ref->q1 < lo ? ref->q1 : lo;
+        hi = ref->q3 > hi ? ref->q3 : hi;
+    }
+    /* Axis on tenths that contain the data; at least 0.2 wide. */
+    lo = floor(lo * 10.0 - 1e-9) / 10.0;
+    hi = ceil(hi * 10.0 + 1e-9) / 10.0;
+    if (hi - lo < 0.2)
+        hi = lo + 0.2;
+    double x0 = 20 + labw + 10, top = 60;
+    double plot_h = ROW * (double)nb;
+    double nw = sc_svg_text_width("n = 0000", FONT);
+    double width = x0 + PLOT_W + 20 + nw;
+    double tw = sc_svg_text_width(title, FONT_TITLE) + 20;
+    for (size_t l = 0; l < nl; l++) {
+        double w = sc_svg_text_width(lines[l], FONT) + 20;
+        tw = w > tw ? w : tw;
+    }
+    width = tw > width ? tw : width;
+    double height = top + plot_h + 50 + FONT * 1.6 * (double)(nl + 2);
+
+    sc_svg_begin(s, width, height, title);
+    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, title);
+    if (ref) {
+        char note[160];
+        snprintf(note, sizeof note, "grey band: all model pairs, median "
+                 "%.2f, IQR [%.2f, %.2f] over %zu dataset pairs", ref->med,
+                 ref->q1, ref->q3, ref->n);
+        sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, note);
+        sc_rgb band = {230, 230, 230};
+        sc_svg_rect_open(s, xpos(ref->q1, lo, hi, x0), top,
+                         xpos(ref->q3, lo, hi, x0) -
+                             xpos(ref->q1, lo, hi, x0),
+                         plot_h, band);
+        sc_svg_printf(s, "><title>all model pairs: median %.4f, IQR "
+                         "[%.4f, %.4f]</title></rect>\n",
+                      ref->med, ref->q1, ref->q3);
+        double mx = xpos(ref->med, lo, hi, x0);
+        sc_svg_printf(s, "<line x1=\"");
+        sc_svg_num(s, mx);
+        sc_svg_printf(s, "\" y1=\"");
+        sc_svg_num(s, top);
+        sc_svg_printf(s, "\" x2=\"");
+        sc_svg_num(s, mx);
+        sc_svg_printf(s, "\" y2=\"");
+        sc_svg_num(s, top + plot_h);
+        sc_svg_printf(s, "\" stroke=\"#555555\" stroke-width=\"1.5\" "
+                         "stroke-dasharray=\"5 3\"/>\n");
+    }
+    /* Axis with ticks and grid. */
+    double ticks[16];
+    size_t nt = sc_plot_ticks(lo, hi, ticks, 16);
+    double ay = top + plot_h;
+    sc_svg_line(s, x0, ay, x0 + PLOT_W, ay, "#000", 1);
+    for (size_t t = 0; t < nt; t++) {
+        double x = xpos(ticks[t], lo, hi, x0);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%.1f", ticks[t]);
+        sc_svg_line(s, x, top, x, ay, "#eeeeee", 0.5);
+        sc_svg_line(s, x, ay, x, ay + 4, "#000", 1);
+        sc_svg_text(s, x, ay + 16, FONT, SC_SVG_MIDDLE, 0, 0, lab);
+    }
+    char axis[160];
+    snprintf(axis, sizeof axis, "consistency r over dataset pairs (%s)",
+             metric);
+    sc_svg_text(s, x0 + PLOT_W / 2, ay + 34, FONT, SC_SVG_MIDDLE, 0, 0,
+                axis);
+    /* Within-category boxes take their category's colour in the heatmap
+     * bands (spec order); between-category boxes are grey. */
+    for (size_t b = 0; b < nb; b++) {
+        const box *bx = &boxes[b];
+        double cy = top + ROW * (b + 0.5);
+        long ci = sc_plot_cat_index(ps, attr, bx->cat);
+        sc_rgb fill = bx->within && ci >= 0
+                          ? sc_palette_category((size_t)ci)
+                          : (sc_rgb){189, 189, 189};
+        sc_svg_text(s, x0 - 10, cy + FONT * 0.35, FONT, SC_SVG_END, 0, 0,
+                    bx->label);
+        sc_svg_line(s, xpos(bx->wlo, lo, hi, x0), cy,
+                    xpos(bx->q1, lo, hi, x0), cy, "#000", 1);
+        sc_svg_line(s, xpos(bx->q3, lo, hi, x0), cy,
+                    xpos(bx->whi, lo, hi, x0), cy, "#000", 1);
+        sc_svg_line(s, xpos(bx->wlo, lo, hi, x0), cy - BOX_H / 4,
+                    xpos(bx->wlo, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
+        sc_svg_line(s, xpos(bx->whi, lo, hi, x0), cy - BOX_H / 4,
+                    xpos(bx->whi, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
+        sc_svg_rect_open(s, xpos(bx->q1, lo, hi, x0), cy - BOX_H / 2,
+                         xpos(bx->q3, lo, hi, x0) - xpos(bx->q1, lo, hi, x0),
+                         BOX_H, fill);
+        sc_svg_printf(s, " stroke=\"#000\" stroke-width=\"1\" data-set=\"");
+        sc_svg_esc(s, bx->set);
+        sc_svg_printf(s, "\" data-median=\"%.17g\" data-q1=\"%.17g\" "
+                         "data-q3=\"%.17g\"><title>",
+                      bx->med, bx->q1, bx->q3);
+        sc_svg_esc(s, bx->set);
+        sc_svg_printf(s, ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
+                         "pairs</title></rect>\n",
+                      bx->med, bx->q1, bx->q3, bx->n);
+        sc_svg_line(s, xpos(bx->med, lo, hi, x0), cy - BOX_H / 2,
+                    xpos(bx->med, lo, hi, x0), cy + BOX_H / 2, "#000", 2);
+        for (size_t i = 0; i < bx->n; i++) {
+            if (bx->v[i] >= bx->wlo && bx->v[i] <= bx->whi)
+                continue;
+            sc_svg_printf(s, "<circle cx=\"");
+            sc_svg_num(s, xpos(bx->v[i], lo, hi, x0));
+            sc_svg_printf(s, "\" cy=\"");
+            sc_svg_num(s, cy);
+            sc_svg_printf(s, "\" r=\"2.5\" fill=\"none\" stroke=\"#000\"/>\n");
+        }
+        char n_lab[32];
+        snprintf(n_lab, sizeof n_lab, "n = %zu", bx->n);
+        sc_svg_text(s, x0 + PLOT_W + 10, cy + FONT * 0.35, FONT,
+                    SC_SVG_START, 0, 0, n_lab);
+    }
+    double ly = ay + 34 + FONT * 2.2;
+    if (nl > 0)
+        sc_svg_text(s, 10, ly, FONT, SC_SVG_START, 0, 1,
+                    "Category contrasts (contrasts.csv):");
+    for (size_t l = 0; l < nl; l++)
+        sc_svg_text(s, 10, ly + FONT * 1.6 * (l + 1), FONT, SC_SVG_START, 0,
+                    0, lines[l]);
+    sc_svg_end(s);
+}
+
+#define MAX_LINES 32
+
+static int one_figure(const sc_plotset *ps, const int *col,
+                      const char *metric, const char *attr,
+                      const char **sets, size_t ns, sc_figsink *fs,
+                      sc_err *err)
+{
+    box *boxes = sc_calloc(ns + 1, sizeof *boxes);
+    if (!boxes)
+        return sc_err_set(err, SC_ENOMEM, "box plot: out of memory");
+    box ref = {0};
+    ref.set = "all";
+    int rc = SC_OK;
+    size_t nb = 0, la = strlen(attr);
+    for (size_t q = 0; rc == SC_OK && q < ns; q++) {
+        char a[256];
+        if (!set_attr(sets[q], a, sizeof a) || strcmp(a, attr) != 0)
+            continue;
+        box *b = &boxes[nb];
+        b->set = sets[q];
+        const char *pair = sets[q] + la + 1;
+        const char *bar = strchr(pair, '|');
+        size_t lc = (size_t)(bar - pair);
+        snprintf(b->cat, sizeof b->cat, "%.*s", (int)lc, pair);
+        snprintf(b->label, sizeof b->label, "%s \xe2\x80\x93 %s", b->cat,
+                 bar + 1);
+        b->within = strcmp(bar + 1, b->cat) == 0;
+        rc = collect(ps, col, metric, b, err);
+        if (rc == SC_OK && b->n > 0)
+            nb++;
+        else {
+            sc_free(b->v);
+            b->v = NULL;
+        }
+    }
+    if (rc == SC_OK)
+        rc = collect(ps, col, metric, &ref, err);
+    char (*lines)[256] = sc_malloc(MAX_LINES * sizeof *lines);
+    size_t nl = 0;
+    if (rc == SC_OK && !lines)
+        rc = sc_err_set(err, SC_ENOMEM, "box plot: out of memory");
+    if (rc == SC_OK)
+        rc = contrast_lines(ps, metric, attr, lines, MAX_LINES, &nl, err);
+    if (rc == SC_OK && nb > 0) {
+        qsort(boxes, nb, sizeof *boxes, cmp_box);
+        char title[512];
+        snprintf(title, sizeof title, "Consistency by %s category pair (%s)",
+                 attr, metric);
+        sc_svg s;
+        sc_svg_init(&s);
+        draw(ps, metric, attr, boxes, nb, ref.n > 0 ? &ref : NULL, lines, nl,
+             title, &s);
+        rc = sc_svg_status(&s, err);
+        if (rc == SC_OK)
+            rc = sc_figsink_save(fs, "boxes", metric, attr, title, &s, err);
+        sc_svg_deinit(&s);
+    }
+    for (size_t b = 0; b < ns + 1; b++)
+        sc_free(boxes[b].v);
+    sc_free(boxes);
+    sc_free(ref.v);
+    sc_free(lines);
+    return rc;
+}
+
+int sc_plot_boxes(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
+{
+    if (!ps->has_cons)
+        return SC_OK;
+    static const char *const need[] = {"metric", "model_set", "r"};
+    int col[3];
+    int rc = sc_tidy_need(&ps->cons, need, 3, col, err);
+    if (rc != SC_OK)
+        return rc;
+    const sc_tidy *t = &ps->cons;
+    /* Distinct category-pair sets and their attributes, in file order. */
+    const char **sets = sc_malloc((t->nrows + 1) * sizeof *sets);
+    char (*attrs)[128] = sc_malloc((t->nrows + 1) * sizeof *attrs);
+    size_t ns = 0, na = 0;
+    if (!sets || !attrs)
+        rc = sc_err_set(err, SC_ENOMEM, "box plot: out of memory");
+    for (size_t r = 0; rc == SC_OK && r < t->nrows; r++) {
+        const char *set = sc_tidy_at(t, r, col[1]);
+        char a[128];
+        if (!set_attr(set, a, sizeof a))
+            continue;
+        size_t q = 0;
+        while (q < ns && strcmp(sets[q], set) != 0)
+            q++;
+        if (q == ns)
+            sets[ns++] = set;
+        q = 0;
+        while (q < na && strcmp(attrs[q], a) != 0)
+            q++;
+        if (q == na)
+            memcpy(attrs[na++], a, sizeof a);
+    }
+    for (size_t k = 0; rc == SC_OK && k < ps->nk; k++)
+        for (size_t a = 0; rc == SC_OK && a < na; a++)
+            rc = one_figure(ps, col, ps->metrics[k], attrs[a], sets, ns, fs,
+                            err);
+    sc_free(sets);
+    sc_free(attrs);
+    return rc;
+}

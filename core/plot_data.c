@@ -1,0 +1,725 @@
+/* Result-folder loading for the figures and the report: tidy CSV reader,
+ * sc_plotset, the figure sink, formatting helpers (see plot_int.h).
+ *
+ * Invariants: directory listings are sorted with strcmp so the figure set
+ * and its order never depend on the file system; every error names the
+ * file (and line) and says what to do; on failure nothing is kept. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <dirent.h>
+
+#include "mem.h"
+#include "plot_int.h"
+
+/* ## Small helpers */
+
+char *sc_plot_join(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    char *p = sc_malloc(la + lb + 2);
+    if (!p)
+        return NULL;
+    memcpy(p, a, la);
+    p[la] = '/';
+    memcpy(p + la + 1, b, lb + 1);
+    return p;
+}
+
+long sc_plot_find(char *const *list, size_t n, const char *name)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(list[i], name) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static void free_list(char **list, size_t n)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < n; i++)
+        sc_free(list[i]);
+    sc_free(list);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted entries of dir that are sub-folders (want_dir) or regular files
+ * ending in suffix (suffix stripped). Hidden entries are skipped. */
+static int list_dir(const char *dir, int want_dir, const char *suffix,
+                    char ***out, size_t *count, sc_err *err)
+{
+    *out = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return sc_err_set(err, SC_EIO, "%s: cannot open folder (%s); is it "
+                          "a simcon result folder?", dir, strerror(errno));
+    char **list = NULL;
+    size_t n = 0, cap = 0;
+    int rc = SC_OK;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.')
+            continue;
+        char *full = sc_plot_join(dir, e->d_name);
+        if (!full) {
+            rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", dir);
+            break;
+        }
+        size_t len = strlen(e->d_name), ls = suffix ? strlen(suffix) : 0;
+        int keep = want_dir ? is_dir(full)
+                            : (is_file(full) && len > ls &&
+                               strcmp(e->d_name + len - ls, suffix) == 0);
+        sc_free(full);
+        if (!keep)
+            continue;
+        if (n == cap) {
+            size_t nc = cap ? 2 * cap : 16;
+            char **p = sc_realloc(list, nc * sizeof *p);
+            if (!p) {
+                rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", dir);
+                break;
+            }
+            list = p;
+            cap = nc;
+        }
+        list[n] = sc_strdup(e->d_name);
+        if (!list[n]) {
+            rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", dir);
+            break;
+        }
+        if (!want_dir)
+            list[n][len - ls] = '\0';
+        n++;
+    }
+    closedir(d);
+    if (rc != SC_OK) {
+        free_list(list, n);
+        return rc;
+    }
+    if (n > 1)
+        qsort(list, n, sizeof *list, cmp_str);
+    *out = list;
+    *count = n;
+    return SC_OK;
+}
+
+/* ## Tidy CSV */
+
+void sc_tidy_deinit(sc_tidy *t)
+{
+    sc_free(t->path);
+    free_list(t->head, t->ncols);
+    if (t->cell)
+        for (size_t i = 0; i < t->nrows * t->ncols; i++)
+            sc_free(t->cell[i]);
+    sc_free(t->cell);
+    sc_free(t->line);
+    memset(t, 0, sizeof *t);
+}
+
+static int read_all(const char *path, char **text, size_t *len, sc_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return sc_err_set(err, SC_EIO, "%s: cannot open (%s)", path,
+                          strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    char *buf = sc_malloc(cap);
+    int rc = buf ? SC_OK : sc_err_set(err, SC_ENOMEM, "%s: out of memory",
+                                      path);
+    while (rc == SC_OK) {
+        if (cap - n < 2) {
+            char *p = sc_realloc(buf, cap * 2);
+            if (!p) {
+                rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            buf = p;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0) {
+            if (ferror(f))
+                rc = sc_err_set(err, SC_EIO, "%s: read error", path);
+            break;
+        }
+    }
+    fclose(f);
+    if (rc != SC_OK) {
+        sc_free(buf);
+        return rc;
+    }
+    buf[n] = '\0';
+    *text = buf;
+    *len = n;
+    return SC_OK;
+}
+
+/* Split one record starting at *pos into fields (appended to *fields).
+ * Handles "quoted" fields with "" escapes; a record ends at '\n' (a
+ * preceding '\r' is dropped) outside quotes. */
+static int parse_record(const char *path, const char *text, size_t len,
+                        size_t *pos, size_t *lineno, char ***fields,
+                        size_t *nf, size_t *cap, sc_err *err)
+{
+    size_t p = *pos;
+    size_t start_line = *lineno;
+    for (;;) {
+        char *field = sc_malloc(len - p + 1);
+        if (!field)
+            return sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+        size_t k = 0;
+        if (p < len && text[p] == '"') {
+            p++;
+            for (;;) {
+                if (p >= len) {
+                    sc_free(field);
+                    return sc_err_set(err, SC_EIO, "%s:%zu: unterminated "
+                                      "quoted field; close the quote",
+                                      path, start_line);
+                }
+                if (text[p] == '"') {
+                    if (p + 1 < len && text[p + 1] == '"') {
+                        field[k++] = '"';
+                        p += 2;
+                        continue;
+                    }
+                    p++;
+                    break;
+                }
+                if (text[p] == '\n')
+                    (*lineno)++;
+                field[k++] = text[p++];
+            }
+        }
+        while (p < len && text[p] != ',' && text[p] != '\n')
+            field[k++] = text[p++];
+        if (k > 0 && field[k - 1] == '\r' && (p >= len || text[p] == '\n'))
+            k--;
+        field[k] = '\0';
+        if (*nf == *cap) {
+            size_t nc = *cap ? 2 * *cap : 16;
+            char **q = sc_realloc(*fields, nc * sizeof *q);
+            if (!q) {
+                sc_free(field);
+                return sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+            }
+            *fields = q;
+            *cap = nc;
+        }
+        (*fields)[(*nf)++] = field;
+        if (p < len && text[p] == ',') {
+            p++;
+            continue;
+        }
+        if (p < len) /* '\n' */
+            p++;
+        (*lineno)++;
+        *pos = p;
+        return SC_OK;
+    }
+}
+
+int sc_tidy_read(const char *path, sc_tidy *t, sc_err *err)
+{
+    memset(t, 0, sizeof *t);
+    char *text = NULL;
+    size_t len = 0;
+    int rc = read_all(path, &text, &len, err);
+    if (rc != SC_OK)
+        return rc;
+    char **fields = NULL;
+    size_t nf = 0, cap = 0, pos = 0, lineno = 1;
+    size_t *lines = NULL, nrows = 0, lcap = 0;
+    t->path = sc_strdup(path);
+    if (!t->path)
+        rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+    if (rc == SC_OK && len == 0)
+        rc = sc_err_set(err, SC_EIO, "%s: empty file; expected a header "
+                        "line; rerun simcon run", path);
+    if (rc == SC_OK)
+        rc = parse_record(path, text, len, &pos, &lineno, &fields, &nf, &cap,
+                          err);
+    size_t ncols = nf;
+    while (rc == SC_OK && pos < len) {
+        size_t before = nf, line = lineno;
+        /* A blank line (e.g. a final "\r\n") ends nothing and holds nothing. */
+        if (text[pos] == '\n' || (text[pos] == '\r' && pos + 1 < len &&
+                                  text[pos + 1] == '\n')) {
+            pos += text[pos] == '\r' ? 2 : 1;
+            lineno++;
+            continue;
+        }
+        rc = parse_record(path, text, len, &pos, &lineno, &fields, &nf, &cap,
+                          err);
+        if (rc != SC_OK)
+            break;
+        if (nf - before != ncols) {
+            rc = sc_err_set(err, SC_EIO, "%s:%zu: %zu fields but the header "
+                            "has %zu; the file is damaged, rerun simcon run",
+                            path, line, nf - before, ncols);
+            break;
+        }
+        if (nrows == lcap) {
+            size_t nc = lcap ? 2 * lcap : 64;
+            size_t *q = sc_realloc(lines, nc * sizeof *q);
+            if (!q) {
+                rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+                break;
+            }
+            lines = q;
+            lcap = nc;
+        }
+        lines[nrows++] = line;
+    }
+    sc_free(text);
+    if (rc != SC_OK) {
+        free_list(fields, nf);
+        sc_free(lines);
+        sc_free(t->path);
+        memset(t, 0, sizeof *t);
+        return rc;
+    }
+    /* Split the one field array into head and cells (cells may be empty). */
+    t->ncols = ncols;
+    t->nrows = nrows;
+    t->head = sc_malloc((ncols ? ncols : 1) * sizeof *t->head);
+    t->cell = sc_malloc((nf - ncols ? nf - ncols : 1) * sizeof *t->cell);
+    t->line = lines;
+    if (!t->head || !t->cell) {
+        sc_free(t->head);
+        sc_free(t->cell);
+        t->head = NULL;
+        t->cell = NULL;
+        t->ncols = t->nrows = 0;
+        free_list(fields, nf);
+        sc_tidy_deinit(t);
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(t->head, fields, ncols * sizeof *fields);
+    memcpy(t->cell, fields + ncols, (nf - ncols) * sizeof *fields);
+    sc_free(fields);
+    return SC_OK;
+}
+
+int sc_tidy_col(const sc_tidy *t, const char *name)
+{
+    for (size_t j = 0; j < t->ncols; j++)
+        if (strcmp(t->head[j], name) == 0)
+            return (int)j;
+    return -1;
+}
+
+int sc_tidy_need(const sc_tidy *t, const char *const *names, size_t n,
+                 int *idx, sc_err *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        idx[i] = sc_tidy_col(t, names[i]);
+        if (idx[i] < 0)
+            return sc_err_set(err, SC_EIO, "%s:1: no column '%s' in the "
+                              "header; the file is not from this simcon "
+                              "version, rerun simcon run", t->path, names[i]);
+    }
+    return SC_OK;
+}
+
+const char *sc_tidy_at(const sc_tidy *t, size_t row, int col)
+{
+    return t->cell[row * t->ncols + (size_t)col];
+}
+
+int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v,
+                int *present, sc_err *err)
+{
+    const char *s = sc_tidy_at(t, row, col);
+    *present = 0;
+    *v = NAN;
+    if (s[0] == '\0')
+        return SC_OK;
+    char *end;
+    errno = 0;
+    double x = strtod(s, &end);
+    if (end == s || *end != '\0')
+        return sc_err_set(err, SC_EIO, "%s:%zu: column '%s': '%s' is not a "
+                          "number", t->path, t->line[row], t->head[col], s);
+    if (!isfinite(x))
+        return sc_err_set(err, SC_ENUMERIC, "%s:%zu: column '%s': "
+                          "non-finite value '%s'", t->path, t->line[row],
+                          t->head[col], s);
+    *v = x;
+    *present = 1;
+    return SC_OK;
+}
+
+/* ## The result folder */
+
+void sc_plotset_deinit(sc_plotset *ps)
+{
+    if (ps->sim)
+        for (size_t i = 0; i < ps->nd * ps->nk; i++)
+            sc_simmat_deinit(&ps->sim[i]);
+    sc_free(ps->sim);
+    free_list(ps->datasets, ps->nd);
+    free_list(ps->domains, ps->nd);
+    free_list(ps->metrics, ps->nk);
+    sc_free((void *)ps->meta);
+    sc_tidy_deinit(&ps->models_csv);
+    sc_tidy_deinit(&ps->cons);
+    sc_tidy_deinit(&ps->beh);
+    sc_tidy_deinit(&ps->contr);
+    sc_free(ps->dir);
+    memset(ps, 0, sizeof *ps);
+}
+
+/* Datasets and domains from datasets.csv if present, else the sorted
+ * sub-folders of similarity/. */
+static int load_datasets(sc_plotset *ps, const char *simdir, sc_err *err)
+{
+    char *path = sc_plot_join(ps->dir, "datasets.csv");
+    if (!path)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int rc = SC_OK;
+    if (!is_file(path)) {
+        rc = list_dir(simdir, 1, NULL, &ps->datasets, &ps->nd, err);
+        if (rc == SC_OK) {
+            ps->domains = sc_calloc(ps->nd ? ps->nd : 1, sizeof(char *));
+            if (!ps->domains)
+                rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+            for (size_t i = 0; rc == SC_OK && i < ps->nd; i++)
+                if (!(ps->domains[i] = sc_strdup("")))
+                    rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+        }
+        sc_free(path);
+        return rc;
+    }
+    sc_tidy t;
+    rc = sc_tidy_read(path, &t, err);
+    int idx[2];
+    static const char *const need[] = {"dataset", "domain"};
+    if (rc == SC_OK)
+        rc = sc_tidy_need(&t, need, 2, idx, err);
+    if (rc == SC_OK) {
+        size_t n = t.nrows ? t.nrows : 1;
+        ps->datasets = sc_calloc(n, sizeof(char *));
+        ps->domains = sc_calloc(n, sizeof(char *));
+        if (!ps->datasets || !ps->domains)
+            rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    for (size_t r = 0; rc == SC_OK && r < t.nrows; r++) {
+        const char *name = sc_tidy_at(&t, r, idx[0]);
+        if (name[0] == '\0' ||
+            sc_plot_find(ps->datasets, ps->nd, name) >= 0) {
+            rc = sc_err_set(err, SC_EIO, "%s:%zu: dataset name '%s' is empty "
+                            "or repeated; rerun simcon run", path, t.line[r],
+                            name);
+            break;
+        }
+        ps->datasets[ps->nd] = sc_strdup(name);
+        ps->domains[ps->nd] = sc_strdup(sc_tidy_at(&t, r, idx[1]));
+        ps->nd++;
+        if (!ps->datasets[ps->nd - 1] || !ps->domains[ps->nd - 1])
+            rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    if (rc == SC_OK && ps->nd == 0)
+        rc = sc_err_set(err, SC_EIO, "%s: lists no dataset; rerun simcon "
+                        "run", path);
+    sc_tidy_deinit(&t);
+    sc_free(path);
+    return rc;
+}
+
+/* models.csv: attribute columns aligned to ps->models. */
+static int load_models(sc_plotset *ps, sc_err *err)
+{
+    char *path = sc_plot_join(ps->dir, "models.csv");
+    if (!path)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (!is_file(path)) {
+        sc_free(path);
+        return SC_OK;
+    }
+    sc_tidy *t = &ps->models_csv;
+    int rc = sc_tidy_read(path, t, err);
+    if (rc == SC_OK && (t->ncols < 1 || strcmp(t->head[0], "model") != 0))
+        rc = sc_err_set(err, SC_EIO, "%s:1: the first column must be "
+                        "'model'; rerun simcon run", path);
+    if (rc == SC_OK) {
+        ps->na = t->ncols - 1;
+        ps->attrs = t->head + 1;
+        ps->meta = sc_calloc(ps->m * (ps->na ? ps->na : 1), sizeof(char *));
+        if (!ps->meta)
+            rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; rc == SC_OK && i < ps->m; i++) {
+        size_t r = 0;
+        while (r < t->nrows && strcmp(sc_tidy_at(t, r, 0), ps->models[i]))
+            r++;
+        if (r == t->nrows) {
+            rc = sc_err_set(err, SC_EINVAL, "%s: model '%s' of the "
+                            "similarity matrices is not listed; rerun "
+                            "simcon run", path, ps->models[i]);
+            break;
+        }
+        for (size_t a = 0; a < ps->na; a++)
+            ps->meta[i * ps->na + a] = sc_tidy_at(t, r, (int)(a + 1));
+    }
+    sc_free(path);
+    return rc;
+}
+
+/* Optional tidy table DIR/name; *has = 0 if absent. */
+static int load_optional(const sc_plotset *ps, const char *name, sc_tidy *t,
+                         int *has, sc_err *err)
+{
+    char *path = sc_plot_join(ps->dir, name);
+    if (!path)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int rc = SC_OK;
+    *has = is_file(path);
+    if (*has)
+        rc = sc_tidy_read(path, t, err);
+    sc_free(path);
+    return rc;
+}
+
+static int load_matrices(sc_plotset *ps, const char *simdir, sc_err *err)
+{
+    char *first = sc_plot_join(simdir, ps->datasets[0]);
+    if (!first)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int rc = list_dir(first, 0, ".csv", &ps->metrics, &ps->nk, err);
+    if (rc == SC_OK && ps->nk == 0)
+        rc = sc_err_set(err, SC_EIO, "%s: no <metric>.csv similarity "
+                        "matrix; is the run finished?", first);
+    sc_free(first);
+    if (rc != SC_OK)
+        return rc;
+    ps->sim = sc_calloc(ps->nd * ps->nk, sizeof *ps->sim);
+    if (!ps->sim)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
+        for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
+            char rel[1024];
+            snprintf(rel, sizeof rel, "%s/%s.csv", ps->datasets[d],
+                     ps->metrics[k]);
+            char *path = sc_plot_join(simdir, rel);
+            if (!path)
+                return sc_err_set(err, SC_ENOMEM, "out of memory");
+            sc_simmat raw = {0};
+            if (!is_file(path))
+                rc = sc_err_set(err, SC_EINVAL, "%s: missing, but metric "
+                                "'%s' exists for dataset '%s'; rerun simcon "
+                                "run", path, ps->metrics[k],
+                                ps->datasets[0]);
+            if (rc == SC_OK)
+                rc = sc_simcsv_read(path, &raw, err);
+            if (rc == SC_OK && d == 0 && k == 0) {
+                ps->sim[0] = raw; /* the reference order */
+                memset(&raw, 0, sizeof raw);
+                ps->m = ps->sim[0].m;
+                ps->models = ps->sim[0].names;
+            } else if (rc == SC_OK) {
+                rc = sc_simmat_align(&ps->sim[0], "the first matrix", &raw,
+                                     path, &ps->sim[d * ps->nk + k], err);
+                if (rc != SC_OK)
+                    sc_err_prefix(err, "%s", path);
+            }
+            sc_simmat_deinit(&raw);
+            sc_free(path);
+        }
+    }
+    return rc;
+}
+
+int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
+{
+    memset(ps, 0, sizeof *ps);
+    if (!is_dir(dir))
+        return sc_err_set(err, SC_EIO, "%s: no such folder; give the output "
+                          "folder of simcon run", dir);
+    ps->dir = sc_strdup(dir);
+    char *simdir = ps->dir ? sc_plot_join(dir, "similarity") : NULL;
+    if (!simdir) {
+        sc_plotset_deinit(ps);
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    int rc = SC_OK;
+    if (!is_dir(simdir))
+        rc = sc_err_set(err, SC_EIO, "%s: missing; %s is not a simcon result "
+                        "folder (or the run did not finish)", simdir, dir);
+    if (rc == SC_OK)
+        rc = load_datasets(ps, simdir, err);
+    if (rc == SC_OK && ps->nd == 0)
+        rc = sc_err_set(err, SC_EIO, "%s: no dataset folder; is the run "
+                        "finished?", simdir);
+    if (rc == SC_OK)
+        rc = load_matrices(ps, simdir, err);
+    if (rc == SC_OK)
+        rc = load_models(ps, err);
+    if (rc == SC_OK)
+        rc = load_optional(ps, "consistency.csv", &ps->cons, &ps->has_cons,
+                           err);
+    if (rc == SC_OK)
+        rc = load_optional(ps, "behaviour.csv", &ps->beh, &ps->has_beh, err);
+    if (rc == SC_OK)
+        rc = load_optional(ps, "contrasts.csv", &ps->contr, &ps->has_contr,
+                           err);
+    sc_free(simdir);
+    if (rc != SC_OK)
+        sc_plotset_deinit(ps);
+    return rc;
+}
+
+/* ## Figure sink */
+
+static void stem(char *out, size_t size, const char *name)
+{
+    size_t k = 0;
+    for (const char *p = name; *p && k + 1 < size; p++) {
+        char c = *p;
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                 (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '_';
+        out[k++] = ok ? c : '_';
+    }
+    out[k] = '\0';
+}
+
+int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
+                    const char *b, const char *caption, const sc_svg *svg,
+                    sc_err *err)
+{
+    char sa[256], sb[256], file[600];
+    stem(sa, sizeof sa, a);
+    if (b) {
+        stem(sb, sizeof sb, b);
+        snprintf(file, sizeof file, "%s_%s__%s.svg", kind, sa, sb);
+    } else {
+        snprintf(file, sizeof file, "%s_%s.svg", kind, sa);
+    }
+    char *path = sc_plot_join(fs->dir, file);
+    if (!path)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int rc = SC_OK;
+    if (is_file(path))
+        rc = sc_err_set(err, SC_EINVAL, "figure %s: two names map to this "
+                        "file name ('%s'%s%s); rename a model set, metric or "
+                        "dataset so they differ in letters or digits",
+                        file, a, b ? ", " : "", b ? b : "");
+    if (rc == SC_OK)
+        rc = sc_svg_write_file(svg, path, err);
+    sc_free(path);
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(&fs->index, "%s\t%s\t", kind, file);
+    for (const char *p = caption; *p; p++)
+        sc_svg_raw(&fs->index, (*p == '\t' || *p == '\n') ? " " : p, 1);
+    sc_svg_raw(&fs->index, "\n", 1);
+    return sc_svg_status(&fs->index, err);
+}
+
+/* ## Formatting */
+
+size_t sc_plot_ticks(double lo, double hi, double *ticks, size_t max)
+{
+    if (!(hi > lo) || max == 0) {
+        if (max)
+            ticks[0] = lo;
+        return max ? 1 : 0;
+    }
+    double span = hi - lo;
+    double raw = span / 5.0;
+    double mag = pow(10.0, floor(log10(raw)));
+    double step = mag;
+    if (raw / mag > 5.0)
+        step = 10.0 * mag;
+    else if (raw / mag > 2.0)
+        step = 5.0 * mag;
+    else if (raw / mag > 1.0)
+        step = 2.0 * mag;
+    size_t n = 0;
+    /* A tick within 1e-9 steps of an end counts as inside (rounding). */
+    for (double t = ceil(lo / step - 1e-9) * step; t <= hi + 1e-9 * step &&
+                                                   n < max;
+         t += step)
+        ticks[n++] = fabs(t) < 1e-12 * step ? 0.0 : t;
+    return n;
+}
+
+void sc_plot_fmt_est(char *out, size_t size, double v, int has_ci, double lo,
+                     double hi)
+{
+    if (has_ci)
+        snprintf(out, size, "%.2f [%.2f, %.2f]", v, lo, hi);
+    else
+        snprintf(out, size, "%.2f", v);
+}
+
+void sc_plot_fmt_p(char *out, size_t size, double p, int present)
+{
+    if (!present)
+        snprintf(out, size, "n/a");
+    else if (p < 1e-4)
+        snprintf(out, size, "<0.0001");
+    else
+        snprintf(out, size, "%.2g", p);
+}
+
+int sc_plot_band(const sc_plotset *ps, const sc_plot_opts *opts, long *attr,
+                 sc_err *err)
+{
+    *attr = -1;
+    if (opts && opts->band) {
+        *attr = sc_plot_find(ps->attrs, ps->na, opts->band);
+        if (*attr < 0)
+            return sc_err_set(err, SC_EINVAL, "--band %s: %s/models.csv has "
+                              "no such column%s; use one of its attribute "
+                              "columns", opts->band, ps->dir,
+                              ps->na ? "" : " (or the file is missing)");
+    } else if (ps->na > 0) {
+        *attr = 0;
+    }
+    return SC_OK;
+}
+
+long sc_plot_cat_index(const sc_plotset *ps, const char *attr,
+                       const char *cat)
+{
+    long a = sc_plot_find(ps->attrs, ps->na, attr);
+    if (a < 0)
+        return -1;
+    long k = 0;
+    for (size_t i = 0; i < ps->m; i++) {
+        const char *c = ps->meta[i * ps->na + (size_t)a];
+        int seen = 0;
+        for (size_t j = 0; j < i && !seen; j++)
+            seen = strcmp(ps->meta[j * ps->na + (size_t)a], c) == 0;
+        if (seen)
+            continue;
+        if (strcmp(c, cat) == 0)
+            return k;
+        k++;
+    }
+    return -1;
+}

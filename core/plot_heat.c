@@ -1,0 +1,470 @@
+/* Heatmaps: per (metric, dataset) the m x m similarity matrix, and per
+ * (metric, model set) the D x D dataset-consistency matrix (plot.h).
+ *
+ * Layout (all sizes in px at 1:1): title on top; category strip along the
+ * top and left edges; row names right-aligned left of the matrix; column
+ * names below it, rotated -45 degrees; colour bar and legends right of it.
+ * Every margin is computed from the estimated width of the longest label
+ * (sc_svg_text_width, an upper bound), so names are never clipped.
+ * Colours: similarity uses viridis over the metric's range across all
+ * datasets (so heatmaps of one metric compare by colour); consistency uses
+ * RdBu on [-1, 1] centred on 0. Each cell carries data-row, data-col,
+ * data-value (%.17g, the CSV's number) and a <title> tooltip. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mem.h"
+#include "plot_int.h"
+
+/* Cell edge: fit the matrix in about 640 px, but never below 14 px (a
+ * 10 px label needs that much row pitch) nor above 28 px. */
+#define CELL_FIT 640.0
+#define CELL_MIN 14.0
+#define CELL_MAX 28.0
+#define FONT 11.0       /* axis labels */
+#define FONT_TITLE 14.0
+#define STRIP 10.0      /* category strip thickness */
+#define GAP 4.0
+#define BAR_W 14.0      /* colour bar width */
+#define BAR_STEPS 64    /* rectangles in a colour bar: smooth at 300 px */
+#define MISSING_RGB {217, 217, 217}
+
+typedef struct heat {
+    size_t n;
+    const char *const *labels; /* n, display order */
+    const double *val;         /* n * n, display order; NAN = no value */
+    int diverging;             /* RdBu on [-1, 1], else viridis [lo, hi] */
+    double lo, hi;
+    const char *title;
+    const char *value_name;    /* colour bar label and tooltip name */
+    const char *const *band;   /* n categories or NULL */
+    const char *band_name;
+    const char **cats;         /* distinct categories, colour k = index k */
+    size_t nc;
+    const char *missing_note;  /* tooltip of a NAN cell */
+} heat;
+
+static sc_rgb colour(const heat *h, double v)
+{
+    if (h->diverging)
+        return sc_palette_rdbu(v);
+    return sc_palette_viridis((v - h->lo) / (h->hi - h->lo));
+}
+
+/* Distinct categories of band[n] in first-appearance order. */
+static size_t categories(const char *const *band, size_t n,
+                         const char **cats)
+{
+    size_t nc = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t c = 0;
+        while (c < nc && strcmp(cats[c], band[i]) != 0)
+            c++;
+        if (c == nc)
+            cats[nc++] = band[i];
+    }
+    return nc;
+}
+
+static size_t cat_index(const char **cats, size_t nc, const char *c)
+{
+    for (size_t k = 0; k < nc; k++)
+        if (strcmp(cats[k], c) == 0)
+            return k;
+    return 0;
+}
+
+static void draw_bar(sc_svg *s, const heat *h, double x, double y,
+                     double len)
+{
+    double lo = h->diverging ? -1.0 : h->lo, hi = h->diverging ? 1.0 : h->hi;
+    for (int k = 0; k < BAR_STEPS; k++) {
+        double v = hi - (hi - lo) * (k + 0.5) / BAR_STEPS;
+        sc_svg_rect_open(s, x, y + len * k / BAR_STEPS, BAR_W,
+                         len / BAR_STEPS + 0.5, colour(h, v));
+        sc_svg_printf(s, "/>\n");
+    }
+    double ticks[16];
+    size_t nt = sc_plot_ticks(lo, hi, ticks, 16);
+    for (size_t t = 0; t < nt; t++) {
+        double ty = y + len * (hi - ticks[t]) / (hi - lo);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%.2f", ticks[t]);
+        sc_svg_line(s, x + BAR_W, ty, x + BAR_W + 4, ty, "#000", 1);
+        sc_svg_text(s, x + BAR_W + 6, ty + FONT * 0.35, FONT, SC_SVG_START,
+                    0, 0, lab);
+    }
+    /* Above the top tick label, left-aligned with the bar so it cannot
+     * reach back over the category strip. */
+    sc_svg_text(s, x, y - FONT - 4, FONT, SC_SVG_START, 0, 0, h->value_name);
+}
+
+static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
+{
+    size_t n = h->n;
+    double cell = CELL_FIT / (double)n;
+    cell = cell < CELL_MIN ? CELL_MIN : cell > CELL_MAX ? CELL_MAX : cell;
+    double maxw = 0;
+    for (size_t i = 0; i < n; i++) {
+        double w = sc_svg_text_width(h->labels[i], FONT);
+        maxw = w > maxw ? w : maxw;
+    }
+    const char **cats = h->cats;
+    size_t nc = h->nc;
+    double legw = 0;
+    if (h->band) {
+        legw = sc_svg_text_width(h->band_name, FONT);
+        for (size_t c = 0; c < nc; c++) {
+            double w = 18 + sc_svg_text_width(cats[c], FONT);
+            legw = w > legw ? w : legw;
+        }
+    }
+    double strip = h->band ? STRIP + GAP : 0;
+    double diag = maxw * 0.7072; /* a -45 degree label spans w/sqrt(2) */
+    double left = 10 + (maxw + strip + 6 > diag ? maxw + strip + 6 : diag);
+    double top = 48 + strip + FONT;
+    double side = cell * (double)n;
+    double bar_x = left + side + 24;
+    double right = bar_x + BAR_W + 6 + sc_svg_text_width("-0.00", FONT) + 16;
+    if (h->band)
+        right += legw + 10;
+    double bottom = top + side + strip + 8 + diag + FONT + 10;
+    double titlew = sc_svg_text_width(h->title, FONT_TITLE) + 20;
+    double width = right > titlew ? right : titlew;
+    double bar_len = side < 320 ? side : 320;
+    double height = bottom > top + bar_len + 20 ? bottom : top + bar_len + 20;
+    if (h->band) {
+        double legend_bottom = top + bar_len + 40 + FONT * 1.6 * (nc + 1);
+        height = legend_bottom > height ? legend_bottom : height;
+    }
+
+    sc_svg_begin(s, width, height, h->title);
+    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, h->title);
+    /* Cells. */
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < n; j++) {
+            double v = h->val[i * n + j];
+            sc_rgb missing = MISSING_RGB;
+            sc_svg_rect_open(s, left + cell * j, top + cell * i, cell, cell,
+                             isnan(v) ? missing : colour(h, v));
+            sc_svg_printf(s, " data-row=\"");
+            sc_svg_esc(s, h->labels[i]);
+            sc_svg_printf(s, "\" data-col=\"");
+            sc_svg_esc(s, h->labels[j]);
+            sc_svg_printf(s, "\"");
+            if (!isnan(v))
+                sc_svg_printf(s, " data-value=\"%.17g\"", v);
+            sc_svg_printf(s, "><title>");
+            sc_svg_esc(s, h->labels[i]);
+            sc_svg_printf(s, " \xc3\x97 ");
+            sc_svg_esc(s, h->labels[j]);
+            if (isnan(v)) {
+                sc_svg_printf(s, ": ");
+                sc_svg_esc(s, h->missing_note);
+            } else {
+                sc_svg_printf(s, ": ");
+                sc_svg_esc(s, h->value_name);
+                sc_svg_printf(s, " = %.4f", v);
+            }
+            sc_svg_printf(s, "</title></rect>\n");
+        }
+    }
+    /* Category strips, separators where the category changes, legend. */
+    if (h->band) {
+        for (size_t i = 0; i < n; i++) {
+            sc_rgb c = sc_palette_category(cat_index(cats, nc, h->band[i]));
+            for (int side_k = 0; side_k < 2; side_k++) {
+                if (side_k == 0)
+                    sc_svg_rect_open(s, left + cell * i, top - strip, cell,
+                                     STRIP, c);
+                else
+                    sc_svg_rect_open(s, left - strip, top + cell * i, STRIP,
+                                     cell, c);
+                sc_svg_printf(s, "><title>");
+                sc_svg_esc(s, h->labels[i]);
+                sc_svg_printf(s, ": ");
+                sc_svg_esc(s, h->band_name);
+                sc_svg_printf(s, " = ");
+                sc_svg_esc(s, h->band[i]);
+                sc_svg_printf(s, "</title></rect>\n");
+            }
+            if (i > 0 && strcmp(h->band[i], h->band[i - 1]) != 0) {
+                sc_svg_line(s, left + cell * i, top, left + cell * i,
+                            top + side, "#ffffff", 1.5);
+                sc_svg_line(s, left, top + cell * i, left + side,
+                            top + cell * i, "#ffffff", 1.5);
+            }
+        }
+        double ly = top + bar_len + 40;
+        double lx = bar_x;
+        sc_svg_text(s, lx, ly, FONT, SC_SVG_START, 0, 1, h->band_name);
+        for (size_t c = 0; c < nc; c++) {
+            double y = ly + FONT * 1.6 * (c + 1);
+            sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
+                             sc_palette_category(c));
+            sc_svg_printf(s, "/>\n");
+            sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0, cats[c]);
+        }
+    }
+    /* Axis labels. */
+    for (size_t i = 0; i < n; i++) {
+        double cy = top + cell * (i + 0.5) + FONT * 0.35;
+        sc_svg_text(s, left - strip - 6, cy, FONT, SC_SVG_END, 0, 0,
+                    h->labels[i]);
+        double cx = left + cell * (i + 0.5) + FONT * 0.35;
+        sc_svg_text(s, cx, top + side + 8, FONT, SC_SVG_END, -45, 0,
+                    h->labels[i]);
+    }
+    draw_bar(s, h, bar_x, top, bar_len);
+    sc_svg_end(s);
+    return sc_svg_status(s, err);
+}
+
+/* ## Similarity heatmaps */
+
+/* Display order of the models for metric k. */
+static int model_order(const sc_plotset *ps, const sc_plot_opts *opts,
+                       size_t k, size_t *order, sc_err *err)
+{
+    size_t m = ps->m;
+    if (opts->order != SC_PLOT_ORDER_CLUSTER) {
+        for (size_t i = 0; i < m; i++)
+            order[i] = i;
+        return SC_OK;
+    }
+    /* Distance 1 - mean over datasets of the symmetrised similarity. */
+    double *dist = sc_calloc(m * m, sizeof *dist);
+    if (!dist)
+        return sc_err_set(err, SC_ENOMEM, "clustering: out of memory");
+    for (size_t d = 0; d < ps->nd; d++) {
+        const double *s = ps->sim[d * ps->nk + k].s.data;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < m; j++)
+                dist[i * m + j] += 0.5 * (s[i * m + j] + s[j * m + i]);
+    }
+    for (size_t i = 0; i < m * m; i++)
+        dist[i] = 1.0 - dist[i] / (double)ps->nd;
+    int rc = sc_plot_upgma(dist, m, order, NULL, err);
+    if (rc != SC_OK)
+        sc_err_prefix(err, "metric %s", ps->metrics[k]);
+    sc_free(dist);
+    return rc;
+}
+
+int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
+                     sc_figsink *fs, sc_err *err)
+{
+    size_t m = ps->m;
+    long band_attr;
+    int rc = sc_plot_band(ps, opts, &band_attr, err);
+    size_t *order = sc_malloc(m * sizeof *order);
+    double *val = sc_malloc(m * m * sizeof *val);
+    const char **labels = sc_malloc(m * sizeof *labels);
+    const char **band = sc_malloc(m * sizeof *band);
+    const char **cats = sc_malloc(m * sizeof *cats);
+    size_t nc = 0;
+    if (rc == SC_OK && (!order || !val || !labels || !band || !cats))
+        rc = sc_err_set(err, SC_ENOMEM, "heatmaps: out of memory");
+    if (rc == SC_OK && band_attr >= 0) {
+        /* Colours follow the spec order of categories in every figure. */
+        for (size_t i = 0; i < m; i++)
+            band[i] = ps->meta[i * ps->na + (size_t)band_attr];
+        nc = categories(band, m, cats);
+    }
+    for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
+        rc = model_order(ps, opts, k, order, err);
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
+            const double *s = ps->sim[d * ps->nk + k].s.data;
+            for (size_t i = 0; i < m * m; i++) {
+                lo = s[i] < lo ? s[i] : lo;
+                hi = s[i] > hi ? s[i] : hi;
+            }
+        }
+        if (!(hi > lo)) { /* constant matrices: any non-empty range */
+            lo -= 0.5;
+            hi += 0.5;
+        }
+        for (size_t i = 0; i < m; i++) {
+            labels[i] = ps->models[order[i]];
+            if (band_attr >= 0)
+                band[i] = ps->meta[order[i] * ps->na + (size_t)band_attr];
+        }
+        for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
+            const double *s = ps->sim[d * ps->nk + k].s.data;
+            for (size_t i = 0; i < m; i++)
+                for (size_t j = 0; j < m; j++)
+                    val[i * m + j] = s[order[i] * m + order[j]];
+            char title[512];
+            snprintf(title, sizeof title, "Similarity (%s) on %s, models "
+                     "ordered by %s", ps->metrics[k], ps->datasets[d],
+                     opts->order == SC_PLOT_ORDER_CLUSTER
+                         ? "average-linkage clustering" : "the spec");
+            heat h = {m, labels, val, 0, lo, hi, title, ps->metrics[k],
+                      band_attr >= 0 ? band : NULL,
+                      band_attr >= 0 ? ps->attrs[band_attr] : NULL, cats, nc,
+                      "no value"};
+            sc_svg s_ = {0};
+            sc_svg_init(&s_);
+            rc = draw_heat(&h, &s_, err);
+            if (rc == SC_OK)
+                rc = sc_figsink_save(fs, "similarity", ps->metrics[k],
+                                     ps->datasets[d], title, &s_, err);
+            sc_svg_deinit(&s_);
+        }
+    }
+    sc_free(order);
+    sc_free(val);
+    sc_free(labels);
+    sc_free(band);
+    sc_free(cats);
+    return rc;
+}
+
+/* ## Consistency heatmaps */
+
+/* Datasets grouped by domain (domains in first-appearance order, datasets
+ * in folder order within a domain). */
+static void dataset_order(const sc_plotset *ps, size_t *order)
+{
+    size_t pos = 0;
+    for (size_t i = 0; i < ps->nd; i++) {
+        int first = 1;
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
+                first = 0;
+        if (!first)
+            continue;
+        for (size_t j = i; j < ps->nd; j++)
+            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
+                order[pos++] = j;
+    }
+}
+
+/* Does model_set belong in the consistency figures: "all" or a pair of
+ * categories of the band attribute ("attr:a|b"). */
+static int wanted_set(const sc_plotset *ps, long band, const char *set)
+{
+    if (strcmp(set, "all") == 0)
+        return 1;
+    if (band < 0)
+        return 0;
+    const char *attr = ps->attrs[band];
+    size_t la = strlen(attr);
+    return strncmp(set, attr, la) == 0 && set[la] == ':' &&
+           strchr(set + la + 1, '|') != NULL;
+}
+
+/* Fill val (D x D, display order) for (metric, set) from consistency.csv. */
+static int fill_consistency(const sc_plotset *ps, const int *col,
+                            const char *metric, const char *set,
+                            const size_t *pos, double *val, sc_err *err)
+{
+    size_t nd = ps->nd;
+    for (size_t i = 0; i < nd * nd; i++)
+        val[i] = NAN;
+    const sc_tidy *t = &ps->cons;
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (strcmp(sc_tidy_at(t, r, col[0]), metric) != 0 ||
+            strcmp(sc_tidy_at(t, r, col[3]), set) != 0)
+            continue;
+        long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[1]));
+        long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[2]));
+        if (a < 0 || b < 0)
+            return sc_err_set(err, SC_EINVAL, "%s:%zu: dataset '%s' has no "
+                              "similarity/ folder; the folder mixes runs, "
+                              "rerun simcon run", t->path, t->line[r],
+                              sc_tidy_at(t, r, col[a < 0 ? 1 : 2]));
+        double v;
+        int present;
+        int rc = sc_tidy_num(t, r, col[4], &v, &present, err);
+        if (rc != SC_OK)
+            return rc;
+        if (present && a != b) {
+            val[pos[a] * nd + pos[b]] = v;
+            val[pos[b] * nd + pos[a]] = v;
+        }
+    }
+    return SC_OK;
+}
+
+int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
+                        sc_figsink *fs, sc_err *err)
+{
+    if (!ps->has_cons)
+        return SC_OK;
+    static const char *const need[] = {"metric", "dataset_a", "dataset_b",
+                                       "model_set", "r"};
+    int col[5];
+    long band;
+    int rc = sc_tidy_need(&ps->cons, need, 5, col, err);
+    if (rc == SC_OK)
+        rc = sc_plot_band(ps, opts, &band, err);
+    if (rc != SC_OK)
+        return rc;
+    size_t nd = ps->nd;
+    size_t *order = sc_malloc(nd * sizeof *order);
+    size_t *pos = sc_malloc(nd * sizeof *pos);
+    double *val = sc_malloc(nd * nd * sizeof *val);
+    const char **labels = sc_malloc(nd * sizeof *labels);
+    const char **doms = sc_malloc(nd * sizeof *doms);
+    const char **dcats = sc_malloc(nd * sizeof *dcats);
+    size_t ndc = 0;
+    /* Distinct model sets in file order (sets[] borrow table cells). */
+    const char **sets = sc_malloc((ps->cons.nrows + 1) * sizeof *sets);
+    if (!order || !pos || !val || !labels || !doms || !dcats || !sets)
+        rc = sc_err_set(err, SC_ENOMEM, "consistency: out of memory");
+    size_t ns = 0;
+    int has_domains = 0;
+    if (rc == SC_OK) {
+        dataset_order(ps, order);
+        for (size_t i = 0; i < nd; i++) {
+            pos[order[i]] = i;
+            labels[i] = ps->datasets[order[i]];
+            doms[i] = ps->domains[order[i]];
+            has_domains |= doms[i][0] != '\0';
+        }
+        ndc = categories(doms, nd, dcats);
+        for (size_t r = 0; r < ps->cons.nrows; r++) {
+            const char *set = sc_tidy_at(&ps->cons, r, col[3]);
+            size_t q = 0;
+            while (q < ns && strcmp(sets[q], set) != 0)
+                q++;
+            if (q == ns && wanted_set(ps, band, set))
+                sets[ns++] = set;
+        }
+    }
+    for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
+        for (size_t q = 0; rc == SC_OK && q < ns; q++) {
+            rc = fill_consistency(ps, col, ps->metrics[k], sets[q], pos, val,
+                                  err);
+            int any = 0;
+            for (size_t i = 0; i < nd * nd; i++)
+                any |= !isnan(val[i]);
+            if (rc != SC_OK || !any)
+                continue;
+            char title[512];
+            snprintf(title, sizeof title, "Consistency across datasets "
+                     "(%s), model pairs: %s", ps->metrics[k], sets[q]);
+            heat h = {nd, labels, val, 1, -1, 1, title, "r",
+                      has_domains ? doms : NULL, "domain", dcats, ndc,
+                      "same dataset or no estimate"};
+            sc_svg s_;
+            sc_svg_init(&s_);
+            rc = draw_heat(&h, &s_, err);
+            if (rc == SC_OK)
+                rc = sc_figsink_save(fs, "consistency", ps->metrics[k],
+                                     sets[q], title, &s_, err);
+            sc_svg_deinit(&s_);
+        }
+    }
+    sc_free(order);
+    sc_free(pos);
+    sc_free(val);
+    sc_free(labels);
+    sc_free(doms);
+    sc_free(dcats);
+    sc_free(sets);
+    return rc;
+}

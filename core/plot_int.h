@@ -1,0 +1,113 @@
+/* Internal interface shared by plot_*.c and report.c (not installed).
+ *
+ * Purpose: one loader for a result folder (sc_plotset), a tidy-CSV reader
+ * (sc_tidy) for consistency/behaviour/contrasts/models/datasets.csv, the
+ * figure sink that writes SVGs into the staging folder and the index, and
+ * small formatting helpers, so each figure module only draws.
+ * Invariants: every loaded similarity matrix is aligned to the model order
+ * of the first one read (the spec order the runner writes); metadata rows
+ * are aligned to the same order; everything is owned by the sc_plotset. */
+#ifndef SC_PLOT_INT_H
+#define SC_PLOT_INT_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "plot.h"
+#include "simcsv.h"
+#include "svg.h"
+
+/* ## Tidy CSV (header line, then rows; RFC 4180 quoting accepted) */
+typedef struct sc_tidy {
+    char *path;    /* for messages */
+    size_t ncols, nrows;
+    char **head;   /* ncols names */
+    char **cell;   /* nrows * ncols, row-major; empty string for "" */
+    size_t *line;  /* 1-based file line of each row */
+} sc_tidy;
+
+/* Read path. SC_EIO "path:line: ..." when the file cannot be read, is
+ * empty, has an unterminated quote or a row with a different field count
+ * than the header; SC_ENOMEM. On failure t is empty (safe to deinit). */
+int sc_tidy_read(const char *path, sc_tidy *t, sc_err *err);
+void sc_tidy_deinit(sc_tidy *t);
+/* Column index of name, or -1. */
+int sc_tidy_col(const sc_tidy *t, const char *name);
+/* Look up n required columns into idx; SC_EIO naming the first missing
+ * column and the file. */
+int sc_tidy_need(const sc_tidy *t, const char *const *names, size_t n,
+                 int *idx, sc_err *err);
+const char *sc_tidy_at(const sc_tidy *t, size_t row, int col);
+/* Parse cell (row, col) as a finite double. Empty cell: *present = 0 and
+ * SC_OK. Otherwise SC_EIO "path:line: column 'c': 'x' is not a number". */
+int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v,
+                int *present, sc_err *err);
+
+/* ## A result folder */
+typedef struct sc_plotset {
+    char *dir;
+    size_t nd;        /* datasets */
+    char **datasets;  /* nd names, datasets.csv order (else sorted) */
+    char **domains;   /* nd domains; "" when datasets.csv is absent */
+    size_t nk;        /* metrics (sorted file stems) */
+    char **metrics;
+    size_t m;         /* models */
+    char **models;    /* borrowed from sim[0].names */
+    size_t na;        /* attribute columns of models.csv (0 if absent) */
+    char **attrs;     /* borrowed from models_csv.head + 1 */
+    const char **meta; /* m * na, meta[i * na + a], borrowed */
+    sc_simmat *sim;   /* nd * nk, sim[d * nk + k], aligned to models */
+    sc_tidy models_csv, cons, beh, contr;
+    int has_cons, has_beh, has_contr;
+} sc_plotset;
+
+int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err);
+void sc_plotset_deinit(sc_plotset *ps);
+/* Index of name in list[n], or -1. */
+long sc_plot_find(char *const *list, size_t n, const char *name);
+
+/* ## Figure sink */
+typedef struct sc_figsink {
+    char *dir;     /* staging folder */
+    sc_svg index;  /* index.tsv being built */
+} sc_figsink;
+
+/* Write svg as <dir>/<kind>_<stem(a)>[__<stem(b)>].svg, where stem()
+ * keeps [A-Za-z0-9._-] and maps other bytes to '_', and append
+ * "kind\tfile\tcaption\n" to the index (tabs/newlines in the caption become
+ * spaces). SC_EINVAL if two figures map to the same file name (names that
+ * differ only in special characters), SC_EIO, SC_ENOMEM. */
+int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
+                    const char *b, const char *caption, const sc_svg *svg,
+                    sc_err *err);
+
+/* ## Figure modules (each draws every figure of its kind) */
+int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
+                     sc_figsink *fs, sc_err *err);
+int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
+                        sc_figsink *fs, sc_err *err);
+int sc_plot_boxes(const sc_plotset *ps, sc_figsink *fs, sc_err *err);
+int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err);
+
+/* ## Helpers */
+/* "<a>/<b>" into a new sc_malloc'ed string (NULL on ENOMEM). */
+char *sc_plot_join(const char *a, const char *b);
+/* Tick positions for [lo, hi]: step 1, 2 or 5 x 10^k giving 4-8 ticks;
+ * writes up to max ticks, returns the count. */
+size_t sc_plot_ticks(double lo, double hi, double *ticks, size_t max);
+/* Estimate with CI, e.g. "0.71 [0.65, 0.77]"; missing CI gives "0.71". */
+void sc_plot_fmt_est(char *out, size_t size, double v, int has_ci, double lo,
+                     double hi);
+/* p or q value: "0.0031", "<0.0001", or "n/a" when absent. */
+void sc_plot_fmt_p(char *out, size_t size, double p, int present);
+/* Resolve the band attribute: opts->band, else the first attribute, else
+ * -1. SC_EINVAL if opts->band names no column of models.csv. */
+/* Index of category cat among the distinct values of attribute attr in
+ * spec model order (the colour index used by every figure), or -1 when
+ * models.csv lacks the attribute or the category. */
+long sc_plot_cat_index(const sc_plotset *ps, const char *attr,
+                       const char *cat);
+int sc_plot_band(const sc_plotset *ps, const sc_plot_opts *opts, long *attr,
+                 sc_err *err);
+
+#endif

@@ -1,0 +1,198 @@
+/* Behaviour scatter per (metric, dataset): one point per model pair i < j,
+ * x = accuracy gap |acc_i - acc_j| (behaviour/<dataset>/gap.csv), y = the
+ * symmetrised similarity (S_ij + S_ji) / 2 (what the runner correlates,
+ * so asymmetric metrics are shown as analysed). The title carries r, its
+ * CI and the Mantel p and q from behaviour.csv (row metric, dataset).
+ * Datasets without gap.csv get no scatter (the run had no accuracies). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "mem.h"
+#include "plot_int.h"
+
+#define FONT 11.0
+#define FONT_TITLE 14.0
+#define PW 420.0   /* plot area */
+#define PH 320.0
+#define DOT_R 3.5
+
+/* "r = ... [lo, hi], p = ..., q = ..." for (metric, dataset), or a note. */
+static int stats_text(const sc_plotset *ps, const char *metric,
+                      const char *dataset, char *out, size_t size,
+                      sc_err *err)
+{
+    snprintf(out, size, "no row in behaviour.csv");
+    if (!ps->has_beh)
+        return SC_OK;
+    static const char *const need[] = {"metric", "dataset", "r", "ci_lo",
+                                       "ci_hi", "p", "q"};
+    int c[7];
+    const sc_tidy *t = &ps->beh;
+    int rc = sc_tidy_need(t, need, 7, c, err);
+    for (size_t r = 0; rc == SC_OK && r < t->nrows; r++) {
+        if (strcmp(sc_tidy_at(t, r, c[0]), metric) != 0 ||
+            strcmp(sc_tidy_at(t, r, c[1]), dataset) != 0)
+            continue;
+        double v[5];
+        int has[5];
+        for (int k = 0; rc == SC_OK && k < 5; k++)
+            rc = sc_tidy_num(t, r, c[2 + k], &v[k], &has[k], err);
+        if (rc != SC_OK)
+            break;
+        char est[96], p[32], q[32];
+        if (has[0])
+            sc_plot_fmt_est(est, sizeof est, v[0], has[1] && has[2], v[1],
+                            v[2]);
+        else
+            snprintf(est, sizeof est, "n/a");
+        sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
+        sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
+        snprintf(out, size, "r = %s, p = %s, q = %s", est, p, q);
+        break;
+    }
+    return rc;
+}
+
+static void axis_range(const double *v, size_t n, double *lo, double *hi)
+{
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        *lo = v[i] < *lo ? v[i] : *lo;
+        *hi = v[i] > *hi ? v[i] : *hi;
+    }
+    double pad = (*hi - *lo) * 0.05;
+    if (!(pad > 0))
+        pad = 0.05;
+    *lo -= pad;
+    *hi += pad;
+}
+
+static void draw(const sc_plotset *ps, const sc_simmat *gap,
+                 const sc_simmat *sim, const char *title, const char *stats,
+                 const char *metric, double *xs, double *ys, sc_svg *s)
+{
+    size_t m = ps->m, np = 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++) {
+            xs[np] = gap->s.data[i * m + j];
+            ys[np] = 0.5 * (sim->s.data[i * m + j] + sim->s.data[j * m + i]);
+            np++;
+        }
+    double xlo, xhi, ylo, yhi;
+    axis_range(xs, np, &xlo, &xhi);
+    axis_range(ys, np, &ylo, &yhi);
+    double x0 = 70, top = 64;
+    double width = x0 + PW + 30;
+    double tw = sc_svg_text_width(title, FONT_TITLE) + 20;
+    double sw = sc_svg_text_width(stats, FONT) + 20;
+    width = tw > width ? tw : width;
+    width = sw > width ? sw : width;
+    double height = top + PH + 50;
+    char full[800];
+    snprintf(full, sizeof full, "%s: %s", title, stats);
+    sc_svg_begin(s, width, height, full);
+    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, title);
+    sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, stats);
+    sc_svg_line(s, x0, top + PH, x0 + PW, top + PH, "#000", 1);
+    sc_svg_line(s, x0, top, x0, top + PH, "#000", 1);
+    double ticks[16];
+    size_t nt = sc_plot_ticks(xlo, xhi, ticks, 16);
+    for (size_t t = 0; t < nt; t++) {
+        double x = x0 + PW * (ticks[t] - xlo) / (xhi - xlo);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%.3g", ticks[t]);
+        sc_svg_line(s, x, top + PH, x, top + PH + 4, "#000", 1);
+        sc_svg_text(s, x, top + PH + 16, FONT, SC_SVG_MIDDLE, 0, 0, lab);
+    }
+    nt = sc_plot_ticks(ylo, yhi, ticks, 16);
+    for (size_t t = 0; t < nt; t++) {
+        double y = top + PH - PH * (ticks[t] - ylo) / (yhi - ylo);
+        char lab[32];
+        snprintf(lab, sizeof lab, "%.3g", ticks[t]);
+        sc_svg_line(s, x0 - 4, y, x0, y, "#000", 1);
+        sc_svg_text(s, x0 - 6, y + FONT * 0.35, FONT, SC_SVG_END, 0, 0, lab);
+    }
+    sc_svg_text(s, x0 + PW / 2, top + PH + 36, FONT, SC_SVG_MIDDLE, 0, 0,
+                "accuracy gap |acc_i \xe2\x88\x92 acc_j|");
+    char ylab[160];
+    snprintf(ylab, sizeof ylab, "similarity (%s)", metric);
+    sc_svg_text(s, 18, top + PH / 2, FONT, SC_SVG_MIDDLE, -90, 0, ylab);
+    /* viridis at 0.35: a mid blue with contrast on white. */
+    char hex[8];
+    sc_rgb_hex(sc_palette_viridis(0.35), hex);
+    size_t p = 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++, p++) {
+            sc_svg_printf(s, "<circle cx=\"");
+            sc_svg_num(s, x0 + PW * (xs[p] - xlo) / (xhi - xlo));
+            sc_svg_printf(s, "\" cy=\"");
+            sc_svg_num(s, top + PH - PH * (ys[p] - ylo) / (yhi - ylo));
+            sc_svg_printf(s, "\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.7\""
+                             " data-x=\"%.17g\" data-y=\"%.17g\"><title>",
+                          DOT_R, hex, xs[p], ys[p]);
+            sc_svg_esc(s, ps->models[i]);
+            sc_svg_printf(s, " \xc3\x97 ");
+            sc_svg_esc(s, ps->models[j]);
+            sc_svg_printf(s, ": similarity %.4f, gap %.4f</title></circle>\n",
+                          ys[p], xs[p]);
+        }
+    sc_svg_end(s);
+}
+
+int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
+{
+    size_t m = ps->m, np = m * (m - 1) / 2;
+    if (np == 0)
+        return SC_OK;
+    double *xs = sc_malloc(np * sizeof *xs), *ys = sc_malloc(np * sizeof *ys);
+    int rc = xs && ys ? SC_OK
+                      : sc_err_set(err, SC_ENOMEM, "scatter: out of memory");
+    for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
+        char rel[1024];
+        snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[d]);
+        char *path = sc_plot_join(ps->dir, rel);
+        if (!path) {
+            rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+            break;
+        }
+        struct stat st;
+        if (stat(path, &st) != 0) {
+            sc_free(path);
+            continue;
+        }
+        sc_simmat raw = {0}, gap = {0};
+        rc = sc_simcsv_read(path, &raw, err);
+        if (rc == SC_OK)
+            rc = sc_simmat_align(&ps->sim[0], "the similarity matrices", &raw,
+                                 path, &gap, err);
+        for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
+            char title[512], stats[256];
+            snprintf(title, sizeof title, "Similarity (%s) vs accuracy gap "
+                     "on %s", ps->metrics[k], ps->datasets[d]);
+            rc = stats_text(ps, ps->metrics[k], ps->datasets[d], stats,
+                            sizeof stats, err);
+            if (rc != SC_OK)
+                break;
+            sc_svg s;
+            sc_svg_init(&s);
+            draw(ps, &gap, &ps->sim[d * ps->nk + k], title, stats,
+                 ps->metrics[k], xs, ys, &s);
+            char caption[800];
+            snprintf(caption, sizeof caption, "%s: %s", title, stats);
+            rc = sc_svg_status(&s, err);
+            if (rc == SC_OK)
+                rc = sc_figsink_save(fs, "behaviour", ps->metrics[k],
+                                     ps->datasets[d], caption, &s, err);
+            sc_svg_deinit(&s);
+        }
+        sc_simmat_deinit(&raw);
+        sc_simmat_deinit(&gap);
+        sc_free(path);
+    }
+    sc_free(xs);
+    sc_free(ys);
+    return rc;
+}
