@@ -19,6 +19,7 @@ static const command commands[] = {
     {"matrix", sc_cmd_matrix, "all-pairs similarity matrix of m representations (CSV)"},
     {"plot", sc_cmd_plot, "figures and report.html of a result folder"},
     {"plugins", sc_cmd_plugins, "list metric plugins and their parameters"},
+    {"run", sc_cmd_run, "run an experiment spec: analyses, p-values, CIs, tables"},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,434 @@
+/* Stage 4 of `simcon run`: representational similarity vs behaviour.
+ *
+ * Per metric k and dataset d (paper, DESIGN.md "Behaviour"): with acc the
+ * linear-probe accuracies (behaviour.accuracy, read by sc_behaviour_load)
+ * and G_d[i,j] = |acc_i - acc_j|,
+ *   r = corr({S_d[i,j]}, {G_d[i,j]}) over all model pairs i < j
+ * (analyses.behaviour.correlation; expected negative: similar models
+ * behave alike).
+ * - p: Mantel test, two-sided (the sign is an empirical question here),
+ *   permuting the models of the gap matrix jointly in rows and columns.
+ * - CI: bootstrap over models (sc_consistency with b = G_d), the spec's
+ *   interval; with statistics.over: stimuli the percentile interval of
+ *   corr(S_d^(r), G_d) over stage 1's stimulus replicates.
+ * - Rows dataset = "mean:<domain>" (each non-empty domain, in first
+ *   appearance order) and "mean:all": the mean of the per-dataset r over
+ *   the datasets of the domain. CI: bootstrap over those datasets
+ *   (percentile/BCa as the spec says; needs >= 2 datasets, else NA).
+ *   p: one permutation of the model labels per replicate, applied to every
+ *   dataset's gap matrix, and the mean recomputed (two-sided).
+ * - q: the spec's correction across all rows (datasets and means) of one
+ *   metric.
+ * Seeds: sc_rng_task_seed(seed, "behaviour/<metric>/<dataset>") and
+ * ".../mean:<domain>". Also writes behaviour/<dataset>/gap.csv (G_d in the
+ * similarity CSV format) for the figures.
+ *
+ * behaviour.csv columns: metric,dataset,domain,n_pairs,r,ci_lo,ci_hi,p,q,
+ * B,seed,ci_method. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "inputs.h"
+#include "mem.h"
+#include "rng.h"
+#include "run_internal.h"
+#include "simcsv.h"
+
+typedef struct beh_row {
+    size_t k;
+    size_t d;          /* dataset, or SIZE_MAX for a mean row            */
+    const char *dom;   /* mean rows: the domain ("" = all)                */
+    size_t nds;        /* mean rows: datasets averaged                    */
+    size_t *ds;        /* mean rows: their indices (owned)                */
+    double r, lo, hi, p, q;
+    uint32_t seed;
+} beh_row;
+
+typedef struct beh_job {
+    sc_runctx *rc;
+    sc_matrix *gap;    /* D gap matrices */
+    sc_pairs all;
+    beh_row *rows;
+} beh_job;
+
+/* ## Mean over datasets */
+
+typedef struct mean_ctx {
+    const beh_job *job;
+    const beh_row *row;
+    const double *r_each; /* per-dataset r of row->ds (for the bootstrap) */
+} mean_ctx;
+
+static int mean_boot_stat(const size_t *idx, size_t n_idx, void *ud,
+                          double *out, sc_err *err)
+{
+    (void)err;
+    const mean_ctx *mc = ud;
+    double s = 0;
+    for (size_t t = 0; t < n_idx; t++)
+        s += mc->r_each[idx[t]];
+    *out = s / (double)n_idx;
+    return SC_OK;
+}
+
+/* Permutation statistic: labels is a permutation of 0..m-1 (the identity
+ * shuffled by sc_perm_labels); mean over the datasets of corr(S_d,
+ * G_d[pi, pi]). */
+static int mean_perm_stat(const size_t *labels, size_t m, void *ud,
+                          double *out, sc_err *err)
+{
+    const mean_ctx *mc = ud;
+    const sc_runctx *rc = mc->job->rc;
+    const sc_pairs *pairs = &mc->job->all;
+    double *x = sc_malloc(2 * pairs->n * sizeof *x);
+    if (x == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    double *y = x + pairs->n, s = 0;
+    int st = SC_OK;
+    for (size_t t = 0; t < mc->row->nds && st == SC_OK; t++) {
+        size_t d = mc->row->ds[t];
+        const sc_matrix *S = &rc->sims[mc->row->k * rc->D + d];
+        const sc_matrix *G = &mc->job->gap[d];
+        for (size_t q = 0; q < pairs->n; q++) {
+            size_t i = pairs->i[q], j = pairs->j[q];
+            size_t pi = labels[i], pj = labels[j];
+            x[q] = S->data[i * m + j];
+            y[q] = G->data[pi < pj ? pi * m + pj : pj * m + pi];
+        }
+        double r;
+        st = sc_corr(x, y, pairs->n,
+                     (sc_corr_method)rc->spec->behaviour_corr, NULL, &r,
+                     err);
+        s += r;
+    }
+    sc_free(x);
+    if (st != SC_OK)
+        return st;
+    *out = s / (double)mc->row->nds;
+    return SC_OK;
+}
+
+/* ## Tasks */
+
+static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
+{
+    sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    const sc_matrix *S = &rc->sims[row->k * rc->D + row->d];
+    const sc_matrix *G = &job->gap[row->d];
+    sc_corr_method method = (sc_corr_method)spec->behaviour_corr;
+    int st = sc_corr_pairs(S, G, &job->all, method, NULL, &row->r, err);
+    if (st == SC_EDOM) { /* equal accuracies or constant similarity */
+        row->r = NAN;
+        return SC_OK;
+    }
+    sc_rng rng = {0};
+    if (st == SC_OK)
+        st = sc_rng_init(&rng, row->seed, err);
+    if (st == SC_OK && spec->permutations > 0) {
+        sc_mantel_opts mo = {method, SC_ALT_TWO_SIDED, spec->permutations,
+                             false};
+        sc_mantel_result mr;
+        st = sc_mantel(S, G, &job->all, &mo, &rng, &mr, err);
+        if (st == SC_OK)
+            row->p = mr.p;
+        else if (st == SC_EDOM)
+            st = SC_OK;
+    }
+    if (st == SC_OK && spec->bootstrap > 0) {
+        if (spec->over == SC_OVER_STIMULI) {
+            size_t B = spec->bootstrap, m = rc->m, nd = 0;
+            const double *bs = rc->boot_sims[row->k * rc->D + row->d];
+            double *reps = sc_malloc(B * sizeof *reps);
+            if (reps == NULL)
+                st = sc_err_set(err, SC_ENOMEM, "out of memory");
+            for (size_t r = 0; r < B && st == SC_OK; r++) {
+                sc_matrix v = {m, m, (double *)(uintptr_t)(bs + r * m * m)};
+                double c;
+                st = sc_corr_pairs(&v, G, &job->all, method, NULL, &c, err);
+                if (st == SC_OK)
+                    reps[nd++] = c;
+                else if (st == SC_EDOM)
+                    st = SC_OK;
+            }
+            if (st == SC_OK && nd >= 2)
+                st = sc_ci_percentile(reps, nd, spec->ci, &row->lo,
+                                      &row->hi, err);
+            sc_free(reps);
+        } else {
+            sc_consistency cs = {S, G, &job->all, method};
+            sc_boot_opts bo = {spec->bootstrap, spec->ci,
+                               (sc_ci_method)spec->interval, 0, false};
+            sc_boot_result br;
+            st = sc_boot(rc->m, sc_consistency_boot_stat, &cs, &bo, &rng,
+                         &br, NULL, err);
+            if (st == SC_OK) {
+                row->lo = br.lo;
+                row->hi = br.hi;
+            } else if (st == SC_EDOM) {
+                st = SC_OK;
+            }
+        }
+    }
+    sc_rng_deinit(&rng);
+    return st;
+}
+
+static int mean_task(beh_job *job, beh_row *row, sc_err *err)
+{
+    sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    double *r_each = sc_malloc((row->nds + 1) * sizeof *r_each);
+    size_t *ident = sc_malloc((rc->m + 1) * sizeof *ident);
+    int st = SC_OK;
+    if (r_each == NULL || ident == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t t = 0; t < row->nds && st == SC_OK; t++) {
+        size_t d = row->ds[t];
+        st = sc_corr_pairs(&rc->sims[row->k * rc->D + d], &job->gap[d],
+                           &job->all, (sc_corr_method)spec->behaviour_corr,
+                           NULL, &r_each[t], err);
+    }
+    if (st == SC_EDOM) { /* one dataset undefined: the mean is too */
+        sc_free(r_each);
+        sc_free(ident);
+        return SC_OK;
+    }
+    double s = 0;
+    for (size_t t = 0; t < row->nds && st == SC_OK; t++)
+        s += r_each[t];
+    if (st == SC_OK)
+        row->r = s / (double)row->nds;
+    mean_ctx mc = {job, row, r_each};
+    sc_rng rng = {0};
+    if (st == SC_OK)
+        st = sc_rng_init(&rng, row->seed, err);
+    if (st == SC_OK && spec->permutations > 0) {
+        for (size_t i = 0; i < rc->m; i++)
+            ident[i] = i;
+        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED};
+        sc_perm_result pr;
+        st = sc_perm_labels(ident, rc->m, mean_perm_stat, &mc, &po, &rng,
+                            &pr, err);
+        if (st == SC_OK)
+            row->p = pr.p;
+        else if (st == SC_EDOM)
+            st = SC_OK;
+    }
+    if (st == SC_OK && spec->bootstrap > 0 && row->nds >= 2) {
+        /* BCa's jackknife needs n_units >= 2, which holds here. */
+        sc_boot_opts bo = {spec->bootstrap, spec->ci,
+                           (sc_ci_method)spec->interval, 0, false};
+        sc_boot_result br;
+        st = sc_boot(row->nds, mean_boot_stat, &mc, &bo, &rng, &br, NULL,
+                     err);
+        if (st == SC_OK) {
+            row->lo = br.lo;
+            row->hi = br.hi;
+        } else if (st == SC_EDOM) {
+            st = SC_OK;
+        }
+    }
+    sc_rng_deinit(&rng);
+    sc_free(r_each);
+    sc_free(ident);
+    return st;
+}
+
+static int beh_task(size_t t, void *ud, sc_err *err)
+{
+    beh_job *job = ud;
+    beh_row *row = &job->rows[t];
+    row->r = row->lo = row->hi = row->p = row->q = NAN;
+    int st = row->d != SIZE_MAX ? dataset_task(job, row, err)
+                                : mean_task(job, row, err);
+    if (st != SC_OK)
+        sc_err_prefix(err, "behaviour/%s/%s",
+                      job->rc->metrics[row->k].sm->name,
+                      row->d != SIZE_MAX
+                          ? job->rc->spec->datasets[row->d].name
+                          : "mean");
+    return st;
+}
+
+/* ## The stage */
+
+static int write_gaps(sc_runctx *rc, const sc_matrix *gap, sc_err *err)
+{
+    int st = SC_OK;
+    sc_simmat sm = {0};
+    sm.m = rc->m;
+    sm.names = sc_calloc(rc->m, sizeof *sm.names);
+    if (sm.names == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rc->m; i++)
+        sm.names[i] = rc->spec->models[i].name; /* borrowed */
+    for (size_t d = 0; d < rc->D && st == SC_OK; d++) {
+        char rel[1024];
+        snprintf(rel, sizeof rel, "behaviour/%s",
+                 rc->spec->datasets[d].name);
+        char *dir = sc_run_path(rc, rel);
+        if (dir == NULL) {
+            st = sc_err_set(err, SC_ENOMEM, "out of memory");
+            break;
+        }
+        st = sc_mkdir_p(dir, err);
+        size_t cap = strlen(dir) + 16;
+        char *path = sc_malloc(cap);
+        if (st == SC_OK && path == NULL)
+            st = sc_err_set(err, SC_ENOMEM, "out of memory");
+        if (st == SC_OK) {
+            snprintf(path, cap, "%s/gap.csv", dir);
+            sm.s = gap[d];
+            st = sc_simcsv_write(path, &sm, err);
+        }
+        sc_free(path);
+        sc_free(dir);
+    }
+    sc_free(sm.names);
+    return st;
+}
+
+int sc_run_behaviour(sc_runctx *rc, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    size_t m = rc->m, D = rc->D;
+    beh_job job = {rc, NULL, {0}, NULL};
+    double *acc = sc_malloc((D * m + 1) * sizeof *acc);
+    job.gap = sc_calloc(D + 1, sizeof *job.gap);
+    int st = SC_OK;
+    if (acc == NULL || job.gap == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        st = sc_behaviour_load(spec, acc, err);
+    if (st == SC_OK)
+        st = sc_sha256_file(spec->behaviour_accuracy, rc->accuracy_sha, err);
+    for (size_t d = 0; d < D && st == SC_OK; d++) {
+        st = sc_matrix_init(&job.gap[d], m, m, err);
+        for (size_t i = 0; i < m && st == SC_OK; i++)
+            for (size_t j = 0; j < m; j++)
+                job.gap[d].data[i * m + j] =
+                    fabs(acc[d * m + i] - acc[d * m + j]);
+    }
+    if (st == SC_OK)
+        st = write_gaps(rc, job.gap, err);
+    if (st == SC_OK)
+        st = sc_pairs_init_all(&job.all, m, err);
+
+    /* Domains in first-appearance order; "" (no domain) gets no mean row of
+     * its own but counts in mean:all. */
+    const char **doms = sc_calloc(D + 1, sizeof *doms);
+    size_t ndom = 0;
+    if (st == SC_OK && doms == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t d = 0; d < D && st == SC_OK; d++) {
+        const char *dm = spec->datasets[d].domain;
+        if (dm == NULL || dm[0] == '\0')
+            continue;
+        size_t c = 0;
+        while (c < ndom && strcmp(doms[c], dm) != 0)
+            c++;
+        if (c == ndom)
+            doms[ndom++] = dm;
+    }
+    size_t per_metric = D + ndom + 1, n = rc->M * per_metric;
+    job.rows = sc_calloc(n + 1, sizeof *job.rows);
+    if (st == SC_OK && job.rows == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
+        const char *mname = rc->metrics[k].sm->name;
+        for (size_t e = 0; e < per_metric && st == SC_OK; e++) {
+            beh_row *row = &job.rows[k * per_metric + e];
+            row->k = k;
+            char task[1024];
+            if (e < D) {
+                row->d = e;
+                snprintf(task, sizeof task, "behaviour/%s/%s", mname,
+                         spec->datasets[e].name);
+            } else {
+                row->d = SIZE_MAX;
+                row->dom = e < D + ndom ? doms[e - D] : "";
+                row->ds = sc_malloc((D + 1) * sizeof *row->ds);
+                if (row->ds == NULL) {
+                    st = sc_err_set(err, SC_ENOMEM, "out of memory");
+                    break;
+                }
+                for (size_t d = 0; d < D; d++) {
+                    const char *dm = spec->datasets[d].domain;
+                    if (row->dom[0] == '\0' ||
+                        (dm != NULL && strcmp(dm, row->dom) == 0))
+                        row->ds[row->nds++] = d;
+                }
+                snprintf(task, sizeof task, "behaviour/%s/mean:%s", mname,
+                         row->dom[0] ? row->dom : "all");
+            }
+            row->seed = sc_rng_task_seed(spec->seed, task);
+        }
+    }
+    if (st == SC_OK)
+        st = sc_run_parallel(rc, n, beh_task, &job, "behaviour", err);
+    double *p = sc_malloc((n + 1) * sizeof *p);
+    double *q = sc_malloc((n + 1) * sizeof *q);
+    size_t *group = sc_malloc((n + 1) * sizeof *group);
+    if (st == SC_OK && (p == NULL || q == NULL || group == NULL))
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t t = 0; t < n && st == SC_OK; t++) {
+        p[t] = job.rows[t].p;
+        group[t] = job.rows[t].k;
+    }
+    if (st == SC_OK)
+        st = sc_run_adjust(p, group, n, spec->correction, q, err);
+    sc_buf b = {0};
+    if (st == SC_OK) {
+        sc_buf_puts(&b, "metric,dataset,domain,n_pairs,r,ci_lo,ci_hi,p,q,B,"
+                        "seed,ci_method\n");
+        for (size_t t = 0; t < n; t++) {
+            beh_row *row = &job.rows[t];
+            row->q = q[t];
+            bool mean = row->d == SIZE_MAX;
+            const char *ci = spec->bootstrap == 0 || (mean && row->nds < 2)
+                                 ? "none"
+                             : (!mean && spec->over == SC_OVER_STIMULI)
+                                 ? "percentile"
+                                 : sc_ci_name((sc_ci_method)spec->interval);
+            if (mean)
+                sc_buf_printf(&b, "%s,mean:%s,%s,%zu,",
+                              rc->metrics[row->k].sm->name,
+                              row->dom[0] ? row->dom : "all", row->dom,
+                              job.all.n);
+            else
+                sc_buf_printf(&b, "%s,%s,%s,%zu,",
+                              rc->metrics[row->k].sm->name,
+                              spec->datasets[row->d].name,
+                              spec->datasets[row->d].domain
+                                  ? spec->datasets[row->d].domain
+                                  : "",
+                              job.all.n);
+            const double v[] = {row->r, row->lo, row->hi, row->p, row->q};
+            for (size_t c = 0; c < 5; c++) {
+                sc_fmt_num(&b, v[c]);
+                sc_buf_puts(&b, ",");
+            }
+            sc_buf_printf(&b, "%zu,%u,%s\n", spec->bootstrap,
+                          (unsigned)row->seed, ci);
+        }
+        st = sc_run_write(rc, "behaviour.csv", &b, err);
+    }
+    sc_buf_deinit(&b);
+    sc_free(p);
+    sc_free(q);
+    sc_free(group);
+    if (job.rows != NULL)
+        for (size_t t = 0; t < n; t++)
+            sc_free(job.rows[t].ds);
+    sc_free(job.rows);
+    sc_free(doms);
+    sc_pairs_deinit(&job.all);
+    if (job.gap != NULL)
+        for (size_t d = 0; d < D; d++)
+            sc_matrix_deinit(&job.gap[d]);
+    sc_free(job.gap);
+    sc_free(acc);
+    return st;
+}

@@ -1,0 +1,343 @@
+/* Stage 3 of `simcon run`: category contrasts (the paper's headline claim:
+ * some objectives give more consistent similarity than others).
+ *
+ * For metric k, contrast attribute g and categories c1 < c2 (first
+ * appearance order), with W_c(d, e) the consistency of datasets d < e over
+ * the within-category pairs of c:
+ *   mean_c = mean over the D(D-1)/2 dataset pairs of W_c(d, e),
+ *   effect = mean_c1 - mean_c2                    (sc_contrast in stats.h).
+ * - p: label permutation (sc_perm_labels + sc_contrast_perm_stat): the
+ *   attribute's labels are shuffled across the m models (group sizes kept)
+ *   and the effect recomputed over all dataset pairs; two-sided, since
+ *   either category may be the more consistent one.
+ * - CI of the effect: bootstrap over models (sc_contrast_boot_stat), the
+ *   spec's interval. The per-category means get their own bootstrap CI
+ *   over models (task "contrast-mean/<metric>/<g>/<c>"), reported in the
+ *   appended columns mean_a_lo, mean_a_hi, mean_b_lo, mean_b_hi.
+ * - q: the spec's correction across the rows of one metric.
+ * Task seed: sc_rng_task_seed(seed, "contrast/<metric>/<g>/<c1>|<c2>"),
+ * permutations first, then bootstrap. A category with fewer than 2 models
+ * has no within pairs: its contrasts are skipped (a note on stderr). The
+ * stimulus bootstrap does not apply here (the contrast is about models);
+ * contrasts always resample models.
+ *
+ * contrasts.csv columns: metric,attribute,category_a,category_b,
+ * n_models_a,n_models_b,mean_a,mean_b,effect,ci_lo,ci_hi,p,q,B,seed,
+ * ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mem.h"
+#include "rng.h"
+#include "run_internal.h"
+
+/* Mean over dataset pairs of the within-category consistency, on a model
+ * resample (sc_boot_stat_fn). */
+typedef struct mean_within {
+    const sc_matrix *const *sims;
+    size_t D;
+    const sc_pairs *pairs; /* within-category pairs over m */
+    sc_corr_method method;
+} mean_within;
+
+static int mean_within_stat(const size_t *idx, size_t n_idx, void *ud,
+                            double *out, sc_err *err)
+{
+    const mean_within *mw = ud;
+    sc_pairs rp = {0};
+    int st = sc_pairs_resample_models(mw->pairs, idx, n_idx, false, &rp, err);
+    if (st != SC_OK)
+        return st;
+    if (rp.n <= 1) {
+        sc_pairs_deinit(&rp);
+        return SC_EDOM;
+    }
+    double sum = 0;
+    size_t cnt = 0;
+    for (size_t d = 0; d < mw->D && st == SC_OK; d++)
+        for (size_t e = d + 1; e < mw->D && st == SC_OK; e++) {
+            double r;
+            st = sc_corr_pairs(mw->sims[d], mw->sims[e], &rp, mw->method,
+                               NULL, &r, err);
+            sum += r;
+            cnt++;
+        }
+    sc_pairs_deinit(&rp);
+    if (st != SC_OK)
+        return st;
+    *out = sum / (double)cnt;
+    return SC_OK;
+}
+
+typedef struct cmean {
+    size_t k, attr, c;
+    double est, lo, hi;
+} cmean;
+
+typedef struct con_job {
+    sc_runctx *rc;
+    const sc_matrix **sims; /* M*D pointers */
+    cmean *means;
+    size_t nmeans;
+    run_contrast_row *rows;
+} con_job;
+
+static int mean_task(size_t t, void *ud, sc_err *err)
+{
+    con_job *job = ud;
+    sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    cmean *cm = &job->means[t];
+    const run_attr *at = &rc->attrs[cm->attr];
+    cm->est = cm->lo = cm->hi = NAN;
+    char task[1024];
+    snprintf(task, sizeof task, "contrast-mean/%s/%s/%s",
+             rc->metrics[cm->k].sm->name, at->name, at->cats[cm->c]);
+    sc_pairs pairs = {0};
+    int st = sc_pairs_init_within(&pairs, at->label, rc->m, cm->c, err);
+    mean_within mw = {job->sims + cm->k * rc->D, rc->D, &pairs,
+                      (sc_corr_method)spec->consistency_corr};
+    size_t *all = sc_malloc(rc->m * sizeof *all);
+    if (st == SC_OK && all == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t i = 0; st == SC_OK && i < rc->m; i++)
+        all[i] = i;
+    if (st == SC_OK) {
+        st = mean_within_stat(all, rc->m, &mw, &cm->est, err);
+        if (st == SC_EDOM) {
+            cm->est = NAN;
+            st = SC_OK;
+        }
+    }
+    if (st == SC_OK && spec->bootstrap > 0 && !isnan(cm->est)) {
+        sc_rng rng = {0};
+        st = sc_rng_init(&rng, sc_rng_task_seed(spec->seed, task), err);
+        sc_boot_opts bo = {spec->bootstrap, spec->ci,
+                           (sc_ci_method)spec->interval, 0, false};
+        sc_boot_result br;
+        if (st == SC_OK)
+            st = sc_boot(rc->m, mean_within_stat, &mw, &bo, &rng, &br, NULL,
+                         err);
+        if (st == SC_OK) {
+            cm->lo = br.lo;
+            cm->hi = br.hi;
+        } else if (st == SC_EDOM) {
+            st = SC_OK;
+        }
+        sc_rng_deinit(&rng);
+    }
+    sc_free(all);
+    sc_pairs_deinit(&pairs);
+    if (st != SC_OK)
+        sc_err_prefix(err, "%s", task);
+    return st;
+}
+
+static int contrast_task(size_t t, void *ud, sc_err *err)
+{
+    con_job *job = ud;
+    sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    run_contrast_row *row = &job->rows[t];
+    const run_attr *at = &rc->attrs[row->attr];
+    row->effect = row->lo = row->hi = row->p = row->q = NAN;
+    char task[1024];
+    snprintf(task, sizeof task, "contrast/%s/%s/%s|%s",
+             rc->metrics[row->k].sm->name, at->name, at->cats[row->c1],
+             at->cats[row->c2]);
+    row->seed = sc_rng_task_seed(spec->seed, task);
+    sc_contrast ct = {(const sc_matrix *const *)(job->sims + row->k * rc->D),
+                      rc->D,
+                      at->label,
+                      rc->m,
+                      row->c1,
+                      row->c2,
+                      (sc_corr_method)spec->consistency_corr};
+    int st = sc_contrast_perm_stat(at->label, rc->m, &ct, &row->effect, err);
+    if (st == SC_EDOM) {
+        row->effect = NAN;
+        return SC_OK;
+    }
+    sc_rng rng = {0};
+    if (st == SC_OK)
+        st = sc_rng_init(&rng, row->seed, err);
+    if (st == SC_OK && spec->permutations > 0) {
+        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED};
+        sc_perm_result pr;
+        st = sc_perm_labels(at->label, rc->m, sc_contrast_perm_stat, &ct,
+                            &po, &rng, &pr, err);
+        if (st == SC_OK)
+            row->p = pr.p;
+        else if (st == SC_EDOM)
+            st = SC_OK;
+    }
+    if (st == SC_OK && spec->bootstrap > 0) {
+        sc_boot_opts bo = {spec->bootstrap, spec->ci,
+                           (sc_ci_method)spec->interval, 0, false};
+        sc_boot_result br;
+        st = sc_boot(rc->m, sc_contrast_boot_stat, &ct, &bo, &rng, &br, NULL,
+                     err);
+        if (st == SC_OK) {
+            row->lo = br.lo;
+            row->hi = br.hi;
+        } else if (st == SC_EDOM) {
+            st = SC_OK;
+        }
+    }
+    sc_rng_deinit(&rng);
+    if (st != SC_OK)
+        sc_err_prefix(err, "%s", task);
+    return st;
+}
+
+static size_t attr_index(const sc_runctx *rc, const char *name)
+{
+    for (size_t a = 0; a < rc->nattrs; a++)
+        if (strcmp(rc->attrs[a].name, name) == 0)
+            return a;
+    return SIZE_MAX;
+}
+
+static size_t count_cat(const run_attr *at, size_t m, size_t c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m; i++)
+        n += at->label[i] == c;
+    return n;
+}
+
+int sc_run_contrasts(sc_runctx *rc, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    sc_buf b = {0};
+    sc_buf_puts(&b, "metric,attribute,category_a,category_b,n_models_a,"
+                    "n_models_b,mean_a,mean_b,effect,ci_lo,ci_hi,p,q,B,seed,"
+                    "ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi\n");
+    if (rc->D < 2) {
+        sc_run_note(rc, "contrasts skipped: they average over dataset pairs "
+                    "and the spec has %zu dataset(s)", rc->D);
+        int st = sc_run_write(rc, "contrasts.csv", &b, err);
+        sc_buf_deinit(&b);
+        return st;
+    }
+    /* Count rows and means. */
+    size_t nrows = 0, nmeans = 0;
+    for (size_t k = 0; k < rc->M; k++)
+        for (size_t g = 0; g < spec->ncontrasts; g++) {
+            const run_attr *at =
+                &rc->attrs[attr_index(rc, spec->contrasts[g].attribute)];
+            size_t ok = 0;
+            for (size_t c = 0; c < at->ncat; c++)
+                if (count_cat(at, rc->m, c) >= 2)
+                    ok++;
+                else if (k == 0)
+                    sc_run_note(rc, "contrasts: %s category '%s' has fewer "
+                                "than 2 models and is skipped", at->name,
+                                at->cats[c]);
+            nmeans += ok;
+            nrows += ok * (ok - (ok > 0)) / 2;
+        }
+    con_job job = {rc, NULL, NULL, nmeans, NULL};
+    job.sims = sc_malloc((rc->M * rc->D + 1) * sizeof *job.sims);
+    job.means = sc_calloc(nmeans + 1, sizeof *job.means);
+    job.rows = sc_calloc(nrows + 1, sizeof *job.rows);
+    int st = SC_OK;
+    if (job.sims == NULL || job.means == NULL || job.rows == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t k = 0; st == SC_OK && k < rc->M * rc->D; k++)
+        job.sims[k] = &rc->sims[k];
+    size_t im = 0, ir = 0;
+    for (size_t k = 0; st == SC_OK && k < rc->M; k++)
+        for (size_t g = 0; g < spec->ncontrasts; g++) {
+            size_t a = attr_index(rc, spec->contrasts[g].attribute);
+            const run_attr *at = &rc->attrs[a];
+            for (size_t c1 = 0; c1 < at->ncat; c1++) {
+                if (count_cat(at, rc->m, c1) < 2)
+                    continue;
+                job.means[im++] = (cmean){k, a, c1, NAN, NAN, NAN};
+                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
+                    if (count_cat(at, rc->m, c2) < 2)
+                        continue;
+                    run_contrast_row *row = &job.rows[ir++];
+                    row->k = k;
+                    row->attr = a;
+                    row->c1 = c1;
+                    row->c2 = c2;
+                    row->n1 = count_cat(at, rc->m, c1);
+                    row->n2 = count_cat(at, rc->m, c2);
+                }
+            }
+        }
+    if (st == SC_OK)
+        st = sc_run_parallel(rc, nmeans, mean_task, &job,
+                             "contrast means", err);
+    if (st == SC_OK)
+        st = sc_run_parallel(rc, nrows, contrast_task, &job, "contrasts",
+                             err);
+    double *p = sc_malloc((nrows + 1) * sizeof *p);
+    double *q = sc_malloc((nrows + 1) * sizeof *q);
+    size_t *group = sc_malloc((nrows + 1) * sizeof *group);
+    if (st == SC_OK && (p == NULL || q == NULL || group == NULL))
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t r = 0; st == SC_OK && r < nrows; r++) {
+        p[r] = job.rows[r].p;
+        group[r] = job.rows[r].k;
+    }
+    if (st == SC_OK)
+        st = sc_run_adjust(p, group, nrows, spec->correction, q, err);
+    for (size_t r = 0; st == SC_OK && r < nrows; r++) {
+        run_contrast_row *row = &job.rows[r];
+        row->q = q[r];
+        const run_attr *at = &rc->attrs[row->attr];
+        for (size_t t = 0; t < nmeans; t++) {
+            const cmean *cm = &job.means[t];
+            if (cm->k != row->k || cm->attr != row->attr)
+                continue;
+            if (cm->c == row->c1) {
+                row->mean1 = cm->est;
+                row->m1lo = cm->lo;
+                row->m1hi = cm->hi;
+            } else if (cm->c == row->c2) {
+                row->mean2 = cm->est;
+                row->m2lo = cm->lo;
+                row->m2hi = cm->hi;
+            }
+        }
+        sc_buf_printf(&b, "%s,%s,%s,%s,%zu,%zu,",
+                      rc->metrics[row->k].sm->name, at->name,
+                      at->cats[row->c1], at->cats[row->c2], row->n1,
+                      row->n2);
+        const double v[] = {row->mean1, row->mean2, row->effect, row->lo,
+                            row->hi, row->p, row->q};
+        for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
+            sc_fmt_num(&b, v[c]);
+            sc_buf_puts(&b, ",");
+        }
+        sc_buf_printf(&b, "%zu,%u,%s", spec->bootstrap, (unsigned)row->seed,
+                      spec->bootstrap > 0
+                          ? sc_ci_name((sc_ci_method)spec->interval)
+                          : "none");
+        const double w[] = {row->m1lo, row->m1hi, row->m2lo, row->m2hi};
+        for (size_t c = 0; c < 4; c++) {
+            sc_buf_puts(&b, ",");
+            sc_fmt_num(&b, w[c]);
+        }
+        sc_buf_puts(&b, "\n");
+    }
+    if (st == SC_OK)
+        st = sc_run_write(rc, "contrasts.csv", &b, err);
+    if (st == SC_OK) {
+        rc->crow = job.rows;
+        rc->ncrow = nrows;
+        job.rows = NULL;
+    }
+    sc_free(p);
+    sc_free(q);
+    sc_free(group);
+    sc_free(job.sims);
+    sc_free(job.means);
+    sc_free(job.rows);
+    sc_buf_deinit(&b);
+    return st;
+}

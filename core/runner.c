@@ -1,0 +1,415 @@
+/* `simcon run` driver: options, staging, the stage sequence, the task pool
+ * and progress reporting (see runner.h and run_internal.h).
+ *
+ * Order of work: check the output folder may be (re)placed and create the
+ * staging folder before anything expensive, so a wrong -o fails at once;
+ * then stages 1-6; then move the staging folder into place. Any failure
+ * removes the staging folder (sc_stage_abort). */
+#include "runner.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "blas.h"
+#include "metric.h"
+#include "mem.h"
+#include "run_internal.h"
+
+/* ## Small helpers */
+
+size_t sc_run_pair_index(size_t a, size_t b, size_t D)
+{
+    /* Pairs before row a: sum_{r<a} (D-1-r) = a(2D-a-1)/2. */
+    return a * (2 * D - a - 1) / 2 + (b - a - 1);
+}
+
+char *sc_run_path(const sc_runctx *rc, const char *rel)
+{
+    size_t cap = strlen(rc->out) + strlen(rel) + 2;
+    char *s = sc_malloc(cap);
+    if (s != NULL)
+        snprintf(s, cap, "%s/%s", rc->out, rel);
+    return s;
+}
+
+int sc_run_write(const sc_runctx *rc, const char *rel, const sc_buf *buf,
+                 sc_err *err)
+{
+    int st = sc_buf_check(buf, rel, err);
+    if (st != SC_OK)
+        return st;
+    char *path = sc_run_path(rc, rel);
+    if (path == NULL)
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", rel);
+    st = sc_atomic_write(path, buf->data ? buf->data : "", buf->len, err);
+    sc_free(path);
+    return st;
+}
+
+int sc_run_adjust(const double *p, const size_t *group, size_t n,
+                  int correction, double *q, sc_err *err)
+{
+    if (correction == SC_SPEC_CORRECTION_NONE) {
+        for (size_t k = 0; k < n; k++)
+            q[k] = p[k];
+        return SC_OK;
+    }
+    double *fp = sc_malloc((n + 1) * sizeof *fp);
+    double *fq = sc_malloc((n + 1) * sizeof *fq);
+    size_t *idx = sc_malloc((n + 1) * sizeof *idx);
+    bool *done = sc_calloc(n + 1, sizeof *done);
+    int st = SC_OK;
+    if (fp == NULL || fq == NULL || idx == NULL || done == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory adjusting p-values");
+    for (size_t k = 0; k < n && st == SC_OK; k++) {
+        if (done[k])
+            continue;
+        size_t nf = 0;
+        for (size_t l = k; l < n; l++)
+            if (group[l] == group[k]) {
+                done[l] = true;
+                idx[nf] = l;
+                fp[nf++] = p[l];
+            }
+        st = sc_padjust(fp, nf, (sc_padjust_method)correction, fq, err);
+        for (size_t l = 0; l < nf && st == SC_OK; l++)
+            q[idx[l]] = fq[l];
+    }
+    sc_free(fp);
+    sc_free(fq);
+    sc_free(idx);
+    sc_free(done);
+    return st;
+}
+
+/* ## Progress */
+
+void sc_run_note(const sc_runctx *rc, const char *fmt, ...)
+{
+    if (rc->opts.quiet)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("simcon run: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void sc_run_progress_begin(sc_runctx *rc, const char *label, size_t total)
+{
+    pthread_mutex_lock(&rc->progress_lock);
+    rc->progress_label = label;
+    rc->progress_total = total;
+    rc->progress_done = 0;
+    rc->progress_shown = 0;
+    pthread_mutex_unlock(&rc->progress_lock);
+}
+
+/* Width of the terminal progress bar in characters: fits 80 columns with
+ * the label and counters. */
+#define BAR_WIDTH 30
+/* Without a terminal, a line at every quarter keeps logs short. */
+#define PLAIN_STEPS 4
+
+void sc_run_progress_step(sc_runctx *rc)
+{
+    pthread_mutex_lock(&rc->progress_lock);
+    rc->progress_done++;
+    size_t done = rc->progress_done, total = rc->progress_total;
+    if (!rc->opts.quiet && total > 0) {
+        if (rc->tty) {
+            size_t fill = done * BAR_WIDTH / total;
+            char bar[BAR_WIDTH + 1];
+            for (size_t k = 0; k < BAR_WIDTH; k++)
+                bar[k] = k < fill ? '#' : '.';
+            bar[BAR_WIDTH] = '\0';
+            fprintf(stderr, "\rsimcon run: %-22s [%s] %zu/%zu",
+                    rc->progress_label, bar, done, total);
+            if (done == total)
+                fputc('\n', stderr);
+        } else {
+            size_t step = done * PLAIN_STEPS / total;
+            if (step > rc->progress_shown || done == total) {
+                rc->progress_shown = step;
+                fprintf(stderr, "simcon run: %s %zu/%zu\n",
+                        rc->progress_label, done, total);
+            }
+        }
+    }
+    pthread_mutex_unlock(&rc->progress_lock);
+}
+
+void sc_run_progress_end(sc_runctx *rc)
+{
+    pthread_mutex_lock(&rc->progress_lock);
+    if (!rc->opts.quiet && rc->tty && rc->progress_total > 0 &&
+        rc->progress_done < rc->progress_total)
+        fputc('\n', stderr);
+    rc->progress_total = 0;
+    pthread_mutex_unlock(&rc->progress_lock);
+}
+
+/* ## Task pool */
+
+typedef struct pool {
+    sc_runctx *rc;
+    size_t n;
+    sc_run_task_fn fn;
+    void *ud;
+    pthread_mutex_t lock;
+    size_t next;          /* next task to hand out                     */
+    bool stop;            /* a task failed: hand out no more            */
+    size_t failed_task;   /* lowest failed task index (n: none)         */
+    sc_err failed_err;
+} pool;
+
+static void *pool_worker(void *arg)
+{
+    pool *pl = arg;
+    sc_err err;
+    for (;;) {
+        pthread_mutex_lock(&pl->lock);
+        if (pl->stop || pl->next >= pl->n) {
+            pthread_mutex_unlock(&pl->lock);
+            break;
+        }
+        size_t k = pl->next++;
+        pthread_mutex_unlock(&pl->lock);
+        sc_err_clear(&err);
+        int st = pl->fn(k, pl->ud, &err);
+        if (st != SC_OK) {
+            if (err.code == SC_OK)
+                sc_err_set(&err, st, "task %zu failed (%s)", k,
+                           sc_strerror(st));
+            pthread_mutex_lock(&pl->lock);
+            pl->stop = true;
+            if (k < pl->failed_task) {
+                pl->failed_task = k;
+                pl->failed_err = err;
+            }
+            pthread_mutex_unlock(&pl->lock);
+            break;
+        }
+        sc_run_progress_step(pl->rc);
+    }
+    return NULL;
+}
+
+int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
+                    const char *label, sc_err *err)
+{
+    if (n == 0)
+        return SC_OK;
+    pool pl = {.rc = rc, .n = n, .fn = fn, .ud = ud, .failed_task = n};
+    sc_err_clear(&pl.failed_err);
+    pthread_mutex_init(&pl.lock, NULL);
+    sc_run_progress_begin(rc, label, n);
+    size_t nthreads = rc->opts.threads > 0 ? rc->opts.threads : 1;
+    if (nthreads > n)
+        nthreads = n;
+    pthread_t *tids = NULL;
+    size_t started = 0;
+    if (nthreads > 1)
+        tids = sc_malloc(nthreads * sizeof *tids);
+    if (tids != NULL)
+        for (size_t t = 1; t < nthreads; t++) {
+            if (pthread_create(&tids[t], NULL, pool_worker, &pl) != 0)
+                break; /* fewer threads still finish the work */
+            started = t;
+        }
+    pool_worker(&pl); /* the calling thread works too */
+    for (size_t t = 1; t <= started; t++)
+        pthread_join(tids[t], NULL);
+    sc_free(tids);
+    sc_run_progress_end(rc);
+    pthread_mutex_destroy(&pl.lock);
+    if (pl.failed_task < n) {
+        *err = pl.failed_err;
+        return pl.failed_err.code != SC_OK ? pl.failed_err.code : SC_EINVAL;
+    }
+    return SC_OK;
+}
+
+/* ## The run */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+typedef int (*stage_fn)(sc_runctx *rc, sc_err *err);
+
+static int timed(sc_runctx *rc, const char *name, stage_fn fn, sc_err *err)
+{
+    double t0 = now_seconds();
+    int st = fn(rc, err);
+    if (rc->nstages < SC_RUN_MAX_STAGES) {
+        rc->stages[rc->nstages].name = name;
+        rc->stages[rc->nstages].seconds = now_seconds() - t0;
+        rc->nstages++;
+    }
+    return st;
+}
+
+static void ctx_free(sc_runctx *rc)
+{
+    size_t md = rc->M * rc->D;
+    if (rc->metrics != NULL)
+        for (size_t k = 0; k < rc->M; k++)
+            sc_argset_deinit(&rc->metrics[k].args);
+    sc_free(rc->metrics);
+    if (rc->sims != NULL)
+        for (size_t k = 0; k < md; k++)
+            sc_matrix_deinit(&rc->sims[k]);
+    sc_free(rc->sims);
+    if (rc->boot_sims != NULL)
+        for (size_t k = 0; k < md; k++)
+            sc_free(rc->boot_sims[k]);
+    sc_free(rc->boot_sims);
+    if (rc->feature_path != NULL)
+        for (size_t k = 0; k < rc->D * rc->m; k++)
+            sc_free(rc->feature_path[k]);
+    sc_free(rc->feature_path);
+    sc_free(rc->feature_sha);
+    if (rc->ids_path != NULL)
+        for (size_t d = 0; d < rc->D; d++)
+            sc_free(rc->ids_path[d]);
+    sc_free(rc->ids_path);
+    sc_free(rc->ids_sha);
+    sc_free(rc->n_rows);
+    sc_free(rc->n_used);
+    sc_free(rc->subsample_seed);
+    if (rc->attrs != NULL)
+        for (size_t a = 0; a < rc->nattrs; a++) {
+            sc_free(rc->attrs[a].cats);
+            sc_free(rc->attrs[a].label);
+        }
+    sc_free(rc->attrs);
+    if (rc->sets != NULL)
+        for (size_t s = 0; s < rc->nsets; s++)
+            sc_pairs_deinit(&rc->sets[s].pairs);
+    sc_free(rc->sets);
+    sc_free(rc->cons_r);
+    sc_free(rc->cons_lo);
+    sc_free(rc->cons_hi);
+    sc_free(rc->crow);
+}
+
+/* Load every metric's plugin and parse its parameters; errors point at the
+ * spec entry. */
+static int load_metrics(sc_runctx *rc, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    rc->metrics = sc_calloc(rc->M, sizeof *rc->metrics);
+    if (rc->metrics == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t k = 0; k < rc->M; k++) {
+        const sc_spec_metric *sm = &spec->metrics[k];
+        run_metric *rm = &rc->metrics[k];
+        rm->sm = sm;
+        int st = sc_loader_open(sm->plugin, rc->opts.plugin_dir, &rm->plugin,
+                                err);
+        if (st == SC_OK)
+            st = sc_argset_parse(rm->plugin, (const char *const *)sm->keys,
+                                 (const char *const *)sm->values,
+                                 sm->nparams, &rm->args, err);
+        if (st != SC_OK) {
+            char where[512];
+            sc_spec_where(spec, sm->loc, where, sizeof where);
+            sc_err_prefix(err, "%smetrics: %s", where, sm->name);
+            return st;
+        }
+        sc_argset_format(rm->plugin, &rm->args, rm->params,
+                         sizeof rm->params);
+        rm->symmetric = (sc_metric_flags(rm->plugin, &rm->args.args) &
+                         SC_METRIC_SYMMETRIC) != 0;
+    }
+    return SC_OK;
+}
+
+static int stage_similarity(sc_runctx *rc, sc_err *err)
+{
+    return sc_run_similarity(rc, err);
+}
+
+static int stage_analyses(sc_runctx *rc, sc_err *err)
+{
+    int st = sc_run_build_sets(rc, err);
+    if (st == SC_OK && rc->spec->consistency_enabled)
+        st = sc_run_consistency(rc, err);
+    return st;
+}
+
+int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
+{
+    double t_start = now_seconds();
+    sc_runctx rc;
+    memset(&rc, 0, sizeof rc);
+    rc.spec = spec;
+    if (opts != NULL)
+        rc.opts = *opts;
+    if (rc.opts.threads == 0)
+        rc.opts.threads = spec->threads > 0 ? spec->threads : 1;
+    if (rc.opts.memory == 0)
+        rc.opts.memory = spec->memory;
+    if (rc.opts.plugin_dir == NULL)
+        rc.opts.plugin_dir = spec->plugin_dir;
+    char default_out[1024];
+    if (rc.opts.out_dir == NULL) {
+        snprintf(default_out, sizeof default_out, "results/%s", spec->name);
+        rc.opts.out_dir = default_out;
+    }
+    rc.m = spec->nmodels;
+    rc.D = spec->ndatasets;
+    rc.M = spec->nmetrics;
+    rc.npairs = rc.D * (rc.D - (rc.D > 0)) / 2;
+    rc.tty = isatty(STDERR_FILENO) != 0;
+    pthread_mutex_init(&rc.progress_lock, NULL);
+    /* Parallelism comes from the task pool; one BLAS thread keeps every
+     * product in a fixed summation order (determinism across --threads). */
+    sc_blas_set_threads(1);
+
+    int st = SC_OK;
+    if (rc.m < 2)
+        st = sc_err_set(err, SC_ESPEC, "%s: models: %zu model(s); "
+                        "similarity needs at least 2", spec->path, rc.m);
+    if (st == SC_OK)
+        st = load_metrics(&rc, err);
+    sc_stage stage = {0};
+    if (st == SC_OK)
+        st = sc_stage_begin(&stage, rc.opts.out_dir, spec->name, err);
+    if (st == SC_OK) {
+        rc.out = stage.tmp;
+        st = timed(&rc, "similarity", stage_similarity, err);
+        if (st == SC_OK)
+            st = timed(&rc, "consistency", stage_analyses, err);
+        if (st == SC_OK && spec->ncontrasts > 0)
+            st = timed(&rc, "contrasts", sc_run_contrasts, err);
+        if (st == SC_OK && spec->behaviour_enabled)
+            st = timed(&rc, "behaviour", sc_run_behaviour, err);
+        if (st == SC_OK)
+            st = timed(&rc, "tables", sc_run_tables, err);
+        /* Integration point (issue 8): figures and report.html from the
+         * CSVs, via sc_plot_results(rc.out, NULL, err) and
+         * sc_report_write(rc.out, err) once core/plot*.c is committed. */
+        if (st == SC_OK)
+            st = sc_run_manifest(&rc, now_seconds() - t_start, err);
+        if (st == SC_OK)
+            st = sc_stage_commit(&stage, err);
+        else
+            sc_stage_abort(&stage);
+    }
+    if (st == SC_OK)
+        sc_run_note(&rc, "wrote %s", rc.opts.out_dir);
+    ctx_free(&rc);
+    pthread_mutex_destroy(&rc.progress_lock);
+    return st;
+}

@@ -1,0 +1,58 @@
+/* `simcon run`: the paper's analyses end to end (issue 5).
+ *
+ * Purpose: from a validated experiment spec (core/spec.h) to a result
+ * folder with similarity matrices, consistency / contrast / behaviour
+ * tables with CIs, p- and q-values, summary tables (CSV, Markdown, LaTeX)
+ * and manifest.json. Definitions: ../shared/DESIGN.md, "The paper's
+ * definitions" and "Statistics that simcon adds"; Ciernik et al., arXiv
+ * 2411.05561 (ICML 2025).
+ *
+ * Stages (each its own module, core/run_*.c):
+ *   1. run_simmat.c      load features, check, normalise, subsample; per
+ *                        (dataset, metric) the m x m matrix through the
+ *                        all-pairs engine (core/simmat.h) or the cache.
+ *   2. run_consistency.c every dataset pair x model set x metric.
+ *   3. run_contrasts.c   within-category consistency contrasts.
+ *   4. run_behaviour.c   similarity vs accuracy gap per dataset + means.
+ *   5. run_tables.c      summary tables (CSV / Markdown / LaTeX).
+ *   6. run_manifest.c    manifest.json, written last.
+ * The folder is staged in DIR.tmp-<pid> and moved into place only when
+ * everything succeeded (core/atomic.h): a failed run leaves no result
+ * folder and never touches a previous one.
+ *
+ * Invariants: every random draw comes from a task's own stream seeded by
+ * sc_rng_task_seed(spec seed, task id) (core/rng.h); the task id is a
+ * stable text (e.g. "consistency/<metric>/<da>/<db>/<model_set>") and its
+ * seed is printed in each row, so outputs do not depend on the thread
+ * count or scheduling. CSV/MD/TeX carry no timestamps; wall times live only
+ * in manifest.json. */
+#ifndef SC_RUNNER_H
+#define SC_RUNNER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "spec.h"
+
+typedef struct sc_run_opts {
+    const char *out_dir;    /* NULL: results/<spec name>                  */
+    unsigned threads;       /* 0: the spec's runtime.threads              */
+    size_t memory;          /* bytes; 0: the spec's runtime.memory        */
+    const char *plugin_dir; /* NULL: the spec's runtime.plugin_dir        */
+    bool resume;            /* reuse cached similarity matrices           */
+    bool quiet;             /* no progress on stderr                      */
+} sc_run_opts;
+
+/* Run every analysis of spec into the result folder.
+ * [in] spec: loaded and validated (sc_spec_load); borrowed.
+ * [in] opts: borrowed; NULL fields take the spec's values.
+ * Statuses: SC_ESPEC (a spec-level problem found while running, e.g. an
+ * anchor that is not a model; message "<spec>:<line>:<col>: ..."),
+ * SC_EIO (inputs, output folder), SC_EINVAL (inconsistent inputs: row
+ * counts, ids, accuracy table), SC_EDOM / SC_ENUMERIC (metric failures,
+ * naming dataset, metric and model), SC_EABI (plugin), SC_ENOMEM. On any
+ * failure the result folder is not created or changed. */
+int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err);
+
+#endif
