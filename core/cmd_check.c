@@ -1,4 +1,4 @@
-/* simcon check SPEC [--plugin-dir DIR] [--quick]
+/* simcon check SPEC [--plugin-dir DIR] [--quick] [--list-inputs]
  *
  * Validates an experiment without computing anything: the spec itself
  * (core/spec.c), every metric plugin and its parameters (the loader's
@@ -10,7 +10,10 @@
  * unknown plugin or parameter), 1 input data errors. Writes nothing.
  *
  * --quick skips reading the feature values (NaN/Inf scan); headers are
- * always checked. */
+ * always checked. --list-inputs prints, after a successful check and
+ * instead of the ok line, every input file (features, ids, behaviour
+ * table) one per line: Makefile.experiments turns that into dependencies
+ * so a changed feature file reruns its experiment. */
 #include <stdio.h>
 #include <string.h>
 
@@ -23,12 +26,15 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: simcon check SPEC [--plugin-dir DIR] [--quick]\n"
+            "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
+            "[--list-inputs]\n"
             "Validates an experiment spec and its inputs without computing:\n"
             "keys and values, metric plugins and parameters, every feature\n"
             "file (all missing ones are listed), row counts, ids files and\n"
             "the behaviour table. --quick reads .npy headers only (no\n"
-            "NaN/Inf scan). Exit 0 ok, 2 spec/usage error, 1 data error.\n");
+            "NaN/Inf scan). --list-inputs prints every input file instead\n"
+            "of the ok line (for make dependencies).\n"
+            "Exit 0 ok, 2 spec/usage error, 1 data error.\n");
 }
 
 /* Load metric k's plugin and parse its params, pointing errors at the
@@ -89,10 +95,38 @@ static int check_metric(const sc_spec *spec, size_t k, const char *dir,
     return rc;
 }
 
+/* Every input file of the spec, one per line, in spec order. */
+static int list_inputs(const sc_spec *spec, sc_err *err)
+{
+    char path[4096];
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        for (size_t m = 0; m < spec->nmodels; m++) {
+            int rc = sc_spec_path(spec, spec->features,
+                                  spec->datasets[d].name,
+                                  spec->models[m].name, path, sizeof path,
+                                  err);
+            if (rc != SC_OK)
+                return rc;
+            printf("%s\n", path);
+        }
+        if (spec->ids != NULL) {
+            int rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name,
+                                  NULL, path, sizeof path, err);
+            if (rc != SC_OK)
+                return rc;
+            printf("%s\n", path);
+        }
+    }
+    if (spec->behaviour_accuracy != NULL)
+        printf("%s\n", spec->behaviour_accuracy);
+    return SC_OK;
+}
+
 int sc_cmd_check(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL;
     unsigned flags = SC_INPUTS_SCAN_VALUES;
+    int list = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -100,6 +134,8 @@ int sc_cmd_check(int argc, char **argv)
             return SC_EXIT_OK;
         } else if (strcmp(a, "--plugin-dir") == 0 && i + 1 < argc) {
             dir = argv[++i];
+        } else if (strcmp(a, "--list-inputs") == 0) {
+            list = 1;
         } else if (strcmp(a, "--quick") == 0) {
             flags &= ~SC_INPUTS_SCAN_VALUES;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -153,6 +189,15 @@ int sc_cmd_check(int argc, char **argv)
         sc_spec_free(&spec);
         sc_loader_shutdown();
         return SC_EXIT_FAIL;
+    }
+    if (list) {
+        rc = list_inputs(&spec, &err);
+        if (rc != SC_OK)
+            fprintf(stderr, "simcon check: %s\n", err.msg);
+        sc_inputs_report_deinit(&rep);
+        sc_spec_free(&spec);
+        sc_loader_shutdown();
+        return rc == SC_OK ? SC_EXIT_OK : SC_EXIT_FAIL;
     }
     size_t lo = SIZE_MAX, hi = 0;
     for (size_t d = 0; d < spec.ndatasets; d++) {
