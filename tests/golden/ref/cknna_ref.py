@@ -81,6 +81,8 @@ CASES = [
     ("same_k8", "same", 8, "none"),
     ("narrow_k30", "narrow", 30, "l2"),
     ("mixed_k2_center", "mixed", 2, "center"),
+    ("real_default_l2", "real", 10, "l2"),
+    ("real_k5", "real", 5, "none"),
 ]
 
 

@@ -59,6 +59,8 @@ CASES = [
     ("narrow_k1", "narrow", 1, "overlap", "none"),
     ("wide_jaccard", "wide", 10, "jaccard", "l2"),
     ("mixed_k20", "mixed", 20, "overlap", "center"),
+    ("real_default", "real", 10, "overlap", "l2"),
+    ("real_k5_jaccard", "real", 5, "jaccard", "none"),
 ]
 
 

@@ -59,6 +59,8 @@ CASES = [
     ("same_a0p25", "same", "x", "y", 0.25, "none"),
     ("wide_a100_l2", "wide", "x", "y", 100.0, "l2"),
     ("wide_ols_interpolates", "wide", "x", "y", 0.0, "none"),
+    ("real_default", "real", "x", "y", 1.0, "l2"),
+    ("real_reverse_a0p1", "real", "y", "x", 0.1, "none"),
 ]
 
 

@@ -60,6 +60,8 @@ CASES = [
     ("same", "same", "none"),
     ("ties", "ties", "none"),
     ("wide_l2", "wide", "l2"),
+    ("real", "real", "none"),
+    ("real_l2", "real", "l2"),
 ]
 
 

@@ -69,6 +69,11 @@ CASES = [
     ("mixed_l2_default", "mixed", "correlation", "spearman", "l2"),
     ("ties_euclidean_spearman", "ties", "euclidean", "spearman", "none"),
     ("ties_euclidean_kendall", "ties", "euclidean", "kendall", "none"),
+    # Real features (tests/golden/data/make_real.py): the paper's default
+    # and the l2 row normalisation the paper applies.
+    ("real_default", "real", "correlation", "spearman", "none"),
+    ("real_l2_default", "real", "correlation", "spearman", "l2"),
+    ("real_cosine_kendall", "real", "cosine", "kendall", "l2"),
 ]
 
 

@@ -68,6 +68,8 @@ CASES = [
     ("wide_v50", "wide", 0.5, "none"),
     ("mixed_v75_l2", "mixed", 0.75, "l2"),
     ("narrow_v1", "narrow", 1.0, "none"),
+    ("real_default", "real", 0.99, "none"),
+    ("real_v90_l2", "real", 0.9, "l2"),
 ]
 
 
