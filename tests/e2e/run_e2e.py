@@ -1,0 +1,259 @@
+#!/usr/bin/python3
+"""End-to-end tests of `simcon run` (CTest label e2e).
+
+Usage: run_e2e.py MODE SIMCON WORKDIR
+MODE:
+  outputs      generate the zoo (make_zoo.py), run, check every expected
+               file is present, then reference.py (independent numpy/scipy
+               recomputation; see there for what and to which tolerance).
+  determinism  two runs with --threads 2 give byte-identical CSV/MD/TeX
+               files (manifest.json is excluded: it holds wall times); a
+               run with --threads 1 agrees with them to 1e-12 relative in
+               every number, and its p, q, ci_lo, ci_hi and seed columns are
+               identical text.
+  atomicity    a run whose third dataset holds a NaN fails with exit 1 and
+               one error line naming the file; it leaves no result folder
+               and no staging folder, and when pointed at an earlier result
+               it leaves every byte of that result unchanged. A folder that
+               is not a simcon result is refused (exit 1) and kept intact.
+  resume       a second run with --resume says "reused cached similarity"
+               for every (dataset, metric), keeps each cache file's inode and
+               mtime (linked, not rewritten) and writes byte-identical
+               tables; a run without --resume recomputes (no such line).
+Each check prints "ok - ..." or "FAIL - ..."; exit 1 if any failed.
+"""
+import csv
+import glob
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PY = sys.executable
+failed = 0
+
+
+def check(cond, what):
+    global failed
+    print(("ok - " if cond else "FAIL - ") + what)
+    if not cond:
+        failed += 1
+
+
+def make_zoo(work):
+    zoo = os.path.join(work, "zoo")
+    shutil.rmtree(zoo, ignore_errors=True)
+    subprocess.run([PY, os.path.join(HERE, "make_zoo.py"), zoo], check=True)
+    shutil.copy(os.path.join(HERE, "zoo.yaml"), zoo)
+    return zoo
+
+
+def run(simcon, spec, out, *extra):
+    return subprocess.run([simcon, "run", spec, "-o", out] + list(extra),
+                          capture_output=True, text=True)
+
+
+def tree(root, skip_manifest=True):
+    """relative path -> sha256 of every file (not .cache)."""
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if d != ".cache"]
+        for f in files:
+            p = os.path.join(dirpath, f)
+            rel = os.path.relpath(p, root)
+            if skip_manifest and rel == "manifest.json":
+                continue
+            out[rel] = hashlib.sha256(open(p, "rb").read()).hexdigest()
+    return out
+
+
+EXPECTED = [
+    "manifest.json", "consistency.csv", "behaviour.csv", "contrasts.csv",
+    "models.csv", "datasets.csv",
+    "tables/consistency_by_objective.csv",
+    "tables/consistency_by_objective.md",
+    "tables/consistency_by_objective.tex",
+    "tables/consistency_by_architecture.md",
+] + ["similarity/%s/%s.csv" % (d, k) for d in ("nat_a", "nat_b", "spec_c")
+     for k in ("cka_linear", "rsa_spearman")] + [
+    "tables/%s_%s.%s" % (t, k, e)
+    for t in ("similarity_summary", "consistency_matrix")
+    for k in ("cka_linear", "rsa_spearman") for e in ("csv", "md", "tex")] + [
+    "behaviour/%s/gap.csv" % d for d in ("nat_a", "nat_b", "spec_c")]
+
+
+def mode_outputs(simcon, work):
+    zoo = make_zoo(work)
+    out = os.path.join(work, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    r = run(simcon, os.path.join(zoo, "zoo.yaml"), out, "--threads", "2",
+            "--quiet")
+    check(r.returncode == 0, "simcon run exits 0 (stderr: %s)" %
+          r.stderr.strip()[-300:])
+    check(r.stderr == "", "--quiet prints nothing on success")
+    for rel in EXPECTED:
+        check(os.path.isfile(os.path.join(out, rel)), "output %s present" %
+              rel)
+    man = open(os.path.join(out, "manifest.json")).read()
+    for key in ('"spec_sha256"', '"gsl_version"', '"openblas_config"',
+                '"wall_seconds"', '"threads": 2', '"seed": 20241105',
+                '"sha256"', '"version": "1.0.0"'):
+        check(key in man, "manifest.json has %s" % key)
+    tex = open(os.path.join(out, "tables/consistency_by_objective.tex")).read()
+    check("\\toprule" in tex and "cka\\_linear" in tex,
+          "TeX table is booktabs with escaped '_'")
+    md = open(os.path.join(out, "tables/consistency_by_objective.md")).read()
+    check("ssl\\|ssl" in md, "Markdown escapes '|' inside a category pair")
+    ref = subprocess.run([PY, os.path.join(HERE, "reference.py"), zoo, out],
+                         capture_output=True, text=True)
+    print(ref.stdout.strip())
+    check(ref.returncode == 0, "independent numpy/scipy reference agrees")
+
+
+def numbers(path):
+    with open(path) as f:
+        return list(csv.reader(f))
+
+
+def mode_determinism(simcon, work):
+    zoo = make_zoo(work)
+    spec = os.path.join(zoo, "zoo.yaml")
+    outs = {}
+    for tag, threads in (("a", "2"), ("b", "2"), ("c", "1")):
+        outs[tag] = os.path.join(work, "out_" + tag)
+        shutil.rmtree(outs[tag], ignore_errors=True)
+        r = run(simcon, spec, outs[tag], "--threads", threads, "--quiet")
+        check(r.returncode == 0, "run %s (--threads %s) exits 0: %s" %
+              (tag, threads, r.stderr.strip()[-200:]))
+    ta, tb, tc = tree(outs["a"]), tree(outs["b"]), tree(outs["c"])
+    check(len(ta) > 20, "first run wrote %d files" % len(ta))
+    check(ta == tb, "two runs with --threads 2: byte-identical files")
+    check(sorted(ta) == sorted(tc), "--threads 1 writes the same files")
+    worst = 0.0
+    text_cols_equal = True
+    for rel in sorted(ta):
+        if not rel.endswith(".csv"):
+            continue
+        ra, rc = numbers(os.path.join(outs["a"], rel)), numbers(
+            os.path.join(outs["c"], rel))
+        if len(ra) != len(rc):
+            text_cols_equal = False
+            continue
+        header = ra[0]
+        for la, lc in zip(ra[1:], rc[1:]):
+            for h, va, vc in zip(header, la, lc):
+                if h in ("p", "q", "ci_lo", "ci_hi", "seed") and va != vc:
+                    text_cols_equal = False
+                try:
+                    fa, fc = float(va), float(vc)
+                except ValueError:
+                    if va != vc:
+                        text_cols_equal = False
+                    continue
+                if np.isnan(fa) and np.isnan(fc):
+                    continue
+                rel_err = abs(fa - fc) / max(abs(fa), 1e-300)
+                worst = max(worst, rel_err if fa != 0 else abs(fc))
+    check(worst <= 1e-12, "--threads 1 vs 2: every number within 1e-12 "
+          "relative (worst %.3g)" % worst)
+    check(text_cols_equal, "--threads 1 vs 2: identical p, q, CI and seed "
+          "columns and identical labels")
+
+
+def mode_atomicity(simcon, work):
+    zoo = make_zoo(work)
+    spec = os.path.join(zoo, "zoo.yaml")
+    out = os.path.join(work, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    r = run(simcon, spec, out, "--quiet")
+    check(r.returncode == 0, "good run exits 0")
+    before = tree(out, skip_manifest=False)
+    # A NaN in the last dataset: stages write the first datasets' matrices
+    # before the failure is met.
+    bad = os.path.join(zoo, "features", "spec_c", "sup_vit_b.npy")
+    x = np.load(bad)
+    x[7, 3] = np.nan
+    np.save(bad, x)
+    r = run(simcon, spec, out)
+    check(r.returncode == 1, "run with a NaN exits 1 (got %d)" % r.returncode)
+    lines = [ln for ln in r.stderr.splitlines()
+             if not ln.startswith("simcon run: similarity ")]
+    check(len(lines) == 1 and "sup_vit_b.npy" in lines[0]
+          and "non-finite" in lines[0],
+          "one error line naming the file: %r" % lines)
+    check(tree(out, skip_manifest=False) == before,
+          "the previous result is unchanged, byte for byte")
+    left = glob.glob(out + ".tmp-*") + glob.glob(out + ".old-*")
+    check(left == [], "no staging folder left behind: %s" % left)
+    fresh = os.path.join(work, "fresh")
+    shutil.rmtree(fresh, ignore_errors=True)
+    r = run(simcon, spec, fresh, "--quiet")
+    check(r.returncode == 1 and not os.path.exists(fresh),
+          "a failing run into a new folder creates nothing")
+    # A folder that is not a simcon result is never replaced.
+    other = os.path.join(work, "other")
+    shutil.rmtree(other, ignore_errors=True)
+    os.makedirs(other)
+    with open(os.path.join(other, "notes.txt"), "w") as f:
+        f.write("keep me\n")
+    np.save(bad, np.load(os.path.join(zoo, "features", "spec_c",
+                                      "sup_vit_a.npy")))
+    r = run(simcon, spec, other, "--quiet")
+    check(r.returncode == 1 and "is not a simcon result folder" in r.stderr,
+          "refuses to replace a foreign folder: %s" % r.stderr.strip())
+    check(open(os.path.join(other, "notes.txt")).read() == "keep me\n",
+          "the foreign folder's file is intact")
+
+
+def mode_resume(simcon, work):
+    zoo = make_zoo(work)
+    spec = os.path.join(zoo, "zoo.yaml")
+    out = os.path.join(work, "out")
+    shutil.rmtree(out, ignore_errors=True)
+    r = run(simcon, spec, out)
+    check(r.returncode == 0, "first run exits 0")
+    check("reused cached" not in r.stderr, "first run computes everything")
+    caches = sorted(glob.glob(os.path.join(out, ".cache", "*.csv")))
+    check(len(caches) == 6, "6 cache entries (3 datasets x 2 metrics)")
+    stat0 = {os.path.basename(c): (os.stat(c).st_ino, os.stat(c).st_mtime_ns)
+             for c in caches}
+    t0 = tree(out)
+    r = run(simcon, spec, out, "--resume")
+    check(r.returncode == 0, "--resume run exits 0")
+    check(r.stderr.count("reused cached similarity") == 6,
+          "--resume reuses all 6 matrices")
+    caches1 = sorted(glob.glob(os.path.join(out, ".cache", "*.csv")))
+    stat1 = {os.path.basename(c): (os.stat(c).st_ino, os.stat(c).st_mtime_ns)
+             for c in caches1}
+    check(stat1 == stat0, "cache files keep inode and mtime (not rewritten)")
+    check(tree(out) == t0, "--resume writes byte-identical outputs")
+    r = run(simcon, spec, out)
+    check(r.returncode == 0 and "reused cached" not in r.stderr,
+          "without --resume everything is recomputed")
+    # A changed input changes the key: that dataset is recomputed.
+    f = os.path.join(zoo, "features", "nat_b", "ssl_cnn_a.npy")
+    x = np.load(f)
+    x[0, 0] += np.float32(0.5)
+    np.save(f, x)
+    r = run(simcon, spec, out, "--resume")
+    check(r.returncode == 0 and r.stderr.count("reused cached") == 4,
+          "after editing one nat_b file, --resume reuses 4 of 6")
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit("usage: run_e2e.py MODE SIMCON WORKDIR")
+    mode, simcon, work = sys.argv[1:]
+    os.makedirs(work, exist_ok=True)
+    {"outputs": mode_outputs, "determinism": mode_determinism,
+     "atomicity": mode_atomicity, "resume": mode_resume}[mode](simcon, work)
+    print("# %s: %d failed" % (mode, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
