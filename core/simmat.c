@@ -242,6 +242,8 @@ typedef struct run {
     int symmetric;
     double *S;
     atomic_int mixed; /* a state's embed_len differed from the first's */
+    void *first;      /* state of representation 0 from probe_embed, handed
+                         to embed item 0 (only that item touches it)      */
 } run;
 
 static int prefix_rep(sc_err *err, size_t i)
@@ -253,12 +255,19 @@ static int prefix_rep(sc_err *err, size_t i)
  * release. A state whose embedding length differs from the first one's
  * (e.g. 0: linear CKA's feature-space states) sets r->mixed, and the
  * caller falls back to the pairwise path for all representations (which
- * then prepares them again: the one case where a prepare repeats). */
+ * then prepares them again, except representation 0 when its probe state
+ * is still unused: the one case where a prepare repeats). */
 static int embed_item(void *ctx, size_t i, sc_err *err)
 {
     run *r = ctx;
     void *st = NULL;
-    int rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &st, err);
+    int rc = SC_OK;
+    if (i == 0 && r->first != NULL) { /* prepared by probe_embed */
+        st = r->first;
+        r->first = NULL;
+    } else {
+        rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &st, err);
+    }
     if (rc != SC_OK)
         return prefix_rep(err, i);
     size_t len = sc_metric_embed_len(r->p, st);
@@ -279,6 +288,11 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
 static int prepare_item(void *ctx, size_t i, sc_err *err)
 {
     run *r = ctx;
+    if (i == 0 && r->first != NULL) { /* prepared by probe_embed */
+        r->states[0] = r->first;
+        r->first = NULL;
+        return SC_OK;
+    }
     int rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &r->states[i],
                                err);
     return rc == SC_OK ? SC_OK : prefix_rep(err, i);
@@ -438,7 +452,7 @@ static int run_pairwise(run *r, unsigned threads, double *S,
 
 /* Probe whether the embed path applies: the plugin offers it and the
  * first representation's state has a non-empty embedding. */
-static int probe_embed(const run *r, size_t *len, sc_err *err)
+static int probe_embed(run *r, size_t *len, sc_err *err)
 {
     *len = 0;
     const sc_metric *d = r->p->desc;
@@ -449,7 +463,7 @@ static int probe_embed(const run *r, size_t *len, sc_err *err)
     if (rc != SC_OK)
         return prefix_rep(err, 0);
     *len = sc_metric_embed_len(r->p, st);
-    sc_metric_release(r->p, st);
+    r->first = st; /* reused by either path: no repeated prepare */
     return SC_OK;
 }
 
@@ -504,6 +518,7 @@ int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
     }
     if (rc == SC_OK && !done)
         rc = run_pairwise(&r, threads, out, info, err);
+    sc_metric_release(p, r.first); /* unused if a path failed early */
     if (rc == SC_OK)
         memcpy(S, out, m * m * sizeof *S);
     sc_aligned_free(out);
