@@ -573,7 +573,8 @@ static int resolve(ctx *c, const char *p, char **out)
     *out = sc_malloc(len);
     if (*out == NULL)
         return oom(c);
-    snprintf(*out, len, "%s/%s", dir, p);
+    /* dir is "/" only for a spec at the file system root. */
+    snprintf(*out, len, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", p);
     return SC_OK;
 }
 

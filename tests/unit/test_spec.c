@@ -1,8 +1,9 @@
 /* Unit tests of core/spec.c (sc_spec_load, sc_spec_path, sc_spec_canonical)
  * and core/inputs.c (sc_inputs_check, sc_behaviour_load).
  *
- * Expected values come from the spec texts themselves (tests/spec/ok/*.yaml
- * and the strings below: what the user wrote is what the struct must hold),
+ * Expected values come from the spec texts themselves (the files in
+ * tests/spec/ok/ and the strings below: what the user wrote is what the
+ * struct must hold),
  * from the defaults documented in core/spec.h, and from the fixture shapes
  * written by tests/spec/data/make_data.py (12 rows; model mK has 2 + K
  * columns). Error messages are asserted verbatim where the path is stable
