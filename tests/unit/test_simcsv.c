@@ -226,6 +226,40 @@ SC_TEST(align_by_name)
     sc_simmat_deinit(&b);
 }
 
+/* Every allocation failure while reading, writing or aligning is reported
+ * as SC_ENOMEM with an empty output (ASan checks for leaks). */
+SC_TEST(allocation_failures_are_reported)
+{
+    sc_simmat a = {0};
+    make(&a, 3, names3, vals3);
+    const char *p = path_of("oom.csv");
+    sc_err err;
+    sc_simcsv_write(p, &a, &err);
+    int rc = SC_ENOMEM, only_enomem = 1, empty = 1;
+    long n;
+    for (n = 1; n < 100 && rc != SC_OK; n++) {
+        sc_simmat b = {0}, c = {0};
+        sc_mem_fail_after(n);
+        rc = sc_simcsv_read(p, &b, &err);
+        if (rc == SC_OK) {
+            rc = sc_simmat_align(&a, "a", &b, "b", &c, &err);
+            empty &= rc == SC_OK || (c.m == 0 && c.names == NULL);
+        } else {
+            empty &= b.m == 0 && b.names == NULL && b.s.data == NULL;
+        }
+        if (rc == SC_OK)
+            rc = sc_simcsv_write(p, &c, &err);
+        sc_mem_fail_after(0);
+        only_enomem &= rc == SC_OK || rc == SC_ENOMEM;
+        sc_simmat_deinit(&b);
+        sc_simmat_deinit(&c);
+    }
+    expect_true(only_enomem, "failures are SC_ENOMEM");
+    expect_true(empty, "failed calls leave their output empty");
+    expect_int(rc, SC_OK, "succeeds after %ld failures", n - 2);
+    sc_simmat_deinit(&a);
+}
+
 int main(void)
 {
     int rc = sc_test_run();

@@ -21,6 +21,7 @@
 
 #include "../test.h"
 #include "mat.h"
+#include "mem.h"
 #include "stats.h"
 
 #ifndef SC_TEST_DIR
@@ -331,6 +332,62 @@ SC_TEST(label_permutation_p_values)
     expect_int(sc_perm_labels(lab, 4, first_two, NULL, &po, &rng, &pr, &err),
                SC_EINVAL, "perms 0 rejected");
     sc_rng_deinit(&rng);
+}
+
+/* Allocation failure at every point: each call reports SC_ENOMEM (never a
+ * crash or a wrong status) until enough allocations succeed; the ASan
+ * build checks that nothing leaks on these paths. */
+SC_TEST(allocation_failures_are_reported)
+{
+    sc_matrix s[3];
+    load6(&s[0], S1);
+    load6(&s[1], S2);
+    load6(&s[2], S3);
+    const sc_matrix *sims[3] = {&s[0], &s[1], &s[2]};
+    const size_t lab[6] = {0, 1, 0, 1, 0, 1};
+    sc_err err;
+    sc_pairs all;
+    sc_pairs_init_all(&all, 6, &err);
+    sc_consistency cons = {&s[0], &s[1], &all, SC_CORR_SPEARMAN};
+    sc_contrast c = {sims, 3, lab, 6, 0, 1, SC_CORR_PEARSON};
+    for (int op = 0; op < 4; op++) {
+        int rc = SC_ENOMEM, only_enomem = 1;
+        long n;
+        for (n = 1; n < 500 && rc != SC_OK; n++) {
+            sc_rng rng;
+            sc_rng_init(&rng, 3, &err);
+            sc_mem_fail_after(n);
+            if (op == 0) {
+                sc_boot_opts o = {50, 0.9, SC_CI_BCA, 0, false};
+                sc_boot_result res;
+                rc = sc_boot(6, sc_consistency_boot_stat, &cons, &o, &rng,
+                             &res, NULL, &err);
+            } else if (op == 1) {
+                sc_perm_opts o = {20, SC_ALT_GREATER};
+                sc_perm_result res;
+                rc = sc_perm_labels(lab, 6, sc_contrast_perm_stat, &c, &o,
+                                    &rng, &res, &err);
+            } else if (op == 2) {
+                sc_mantel_opts o = {SC_CORR_SPEARMAN, SC_ALT_LESS, 30,
+                                    false};
+                sc_mantel_result res;
+                rc = sc_mantel(&s[0], &s[2], &all, &o, &rng, &res, &err);
+            } else {
+                const double p[4] = {0.3, NAN, 0.01, 0.2};
+                double q[4];
+                rc = sc_padjust(p, 4, SC_PADJ_BH, q, &err);
+            }
+            sc_mem_fail_after(0);
+            sc_rng_deinit(&rng);
+            only_enomem &= rc == SC_OK || rc == SC_ENOMEM;
+        }
+        expect_true(only_enomem, "operation %d: failures are SC_ENOMEM", op);
+        expect_int(rc, SC_OK, "operation %d succeeds after %ld failures", op,
+                   n - 2);
+    }
+    sc_pairs_deinit(&all);
+    for (int k = 0; k < 3; k++)
+        sc_matrix_deinit(&s[k]);
 }
 
 int main(void)
