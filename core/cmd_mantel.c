@@ -59,8 +59,8 @@ static int parse_u64(const char *opt, const char *text, uint64_t *out,
 }
 
 /* Read both files and put B in A's model order. */
-static int load_pair(const char *fa, const char *fb, sc_simmat *a,
-                     sc_simmat *b, sc_err *err)
+static int load_pair(const char *fa, const char *fb, sc_simmat *a, sc_simmat *b,
+                     sc_err *err)
 {
     sc_simmat raw_b = {0};
     int rc = sc_simcsv_read(fa, a, err);
@@ -110,13 +110,15 @@ int sc_cmd_mantel(int argc, char **argv)
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = sc_err_set(&err, SC_EINVAL,
                             "unknown or incomplete option '%s'; see 'simcon "
-                            "mantel --help'", a);
+                            "mantel --help'",
+                            a);
         } else if (nfiles < 2) {
             files[nfiles++] = a;
         } else {
             rc = sc_err_set(&err, SC_EINVAL,
                             "unexpected argument '%s'; give exactly two CSV "
-                            "files", a);
+                            "files",
+                            a);
         }
     }
     if (rc == SC_OK && nfiles != 2)
@@ -136,7 +138,8 @@ int sc_cmd_mantel(int argc, char **argv)
     if (rc == SC_OK && a.m < 3)
         rc = sc_err_set(&err, SC_EINVAL,
                         "%s: %zu model(s); a Mantel test needs at least 3 "
-                        "(2 give a single pair)", files[0], a.m);
+                        "(2 give a single pair)",
+                        files[0], a.m);
     if (rc == SC_OK)
         rc = sc_pairs_init_all(&pairs, a.m, &err);
     if (rc == SC_OK && !opts.exact)

@@ -98,8 +98,8 @@ static int cmp_seed_pos(const void *pa, const void *pb)
     return a->pos < b->pos ? -1 : (a->pos > b->pos);
 }
 
-int sc_rng_check_unique(const uint32_t *seeds, const char *const *ids,
-                        size_t n, sc_err *err)
+int sc_rng_check_unique(const uint32_t *seeds, const char *const *ids, size_t n,
+                        sc_err *err)
 {
     if (n < 2)
         return SC_OK;
@@ -107,7 +107,8 @@ int sc_rng_check_unique(const uint32_t *seeds, const char *const *ids,
     if (sp == NULL)
         return sc_err_set(err, SC_ENOMEM,
                           "rng: cannot allocate %zu seeds for the duplicate "
-                          "check; free memory and retry", n);
+                          "check; free memory and retry",
+                          n);
     for (size_t k = 0; k < n; k++) {
         sp[k].seed = seeds[k];
         sp[k].pos = k;

@@ -56,7 +56,8 @@ static int slurp(const char *path, char **text, size_t *len, sc_err *err)
             if (cap >= MAX_FILE_BYTES) {
                 rc = sc_err_set(err, SC_EIO,
                                 "%s: larger than %zu bytes; this is not a "
-                                "similarity matrix", path, MAX_FILE_BYTES);
+                                "similarity matrix",
+                                path, MAX_FILE_BYTES);
                 break;
             }
             char *bigger = sc_realloc(buf, cap * 2);
@@ -130,7 +131,8 @@ static int parse_header(const char *path, char *line, sc_simmat *out,
     if (line[0] != ',')
         return sc_err_set(err, SC_EIO,
                           "%s:1: header must start with ',' followed by the "
-                          "model names (\",name1,name2,...\")", path);
+                          "model names (\",name1,name2,...\")",
+                          path);
     size_t m = count_fields(line) - 1;
     out->names = sc_calloc(m, sizeof *out->names);
     if (out->names == NULL)
@@ -142,22 +144,24 @@ static int parse_header(const char *path, char *line, sc_simmat *out,
         if (name[0] == '\0')
             return sc_err_set(err, SC_EIO,
                               "%s:1: model name %zu is empty; every column "
-                              "needs a name", path, k + 1);
+                              "needs a name",
+                              path, k + 1);
         if (strchr(name, '"') != NULL)
             return sc_err_set(err, SC_EIO,
                               "%s:1: model name %zu (%s) is quoted; simcon "
                               "CSV uses no quoting, so names cannot contain "
-                              "',' or '\"'", path, k + 1, name);
+                              "',' or '\"'",
+                              path, k + 1, name);
         for (size_t l = 0; l < k; l++)
             if (strcmp(out->names[l], name) == 0)
                 return sc_err_set(err, SC_EIO,
                                   "%s:1: model name '%s' appears twice "
                                   "(columns %zu and %zu); names must be "
-                                  "unique", path, name, l + 1, k + 1);
+                                  "unique",
+                                  path, name, l + 1, k + 1);
         out->names[k] = sc_strdup(name);
         if (out->names[k] == NULL)
-            return sc_err_set(err, SC_ENOMEM, "%s:1: cannot copy names",
-                              path);
+            return sc_err_set(err, SC_ENOMEM, "%s:1: cannot copy names", path);
         out->m = k + 1;
     }
     return SC_OK;
@@ -171,7 +175,8 @@ static int parse_row(const char *path, size_t lineno, char *line, size_t r,
     if (nf != m + 1)
         return sc_err_set(err, SC_EIO,
                           "%s:%zu: %zu fields, expected %zu (the row name "
-                          "and %zu numbers)", path, lineno, nf, m + 1, m);
+                          "and %zu numbers)",
+                          path, lineno, nf, m + 1, m);
     char *cur = line;
     char *name = next_field(&cur);
     if (strcmp(name, out->names[r]) != 0)
@@ -186,13 +191,13 @@ static int parse_row(const char *path, size_t lineno, char *line, size_t r,
         double v = strtod(field, &end);
         if (field[0] == '\0' || *end != '\0' || end == field)
             return sc_err_set(err, SC_EIO,
-                              "%s:%zu: column '%s': '%s' is not a number",
-                              path, lineno, out->names[c], field);
+                              "%s:%zu: column '%s': '%s' is not a number", path,
+                              lineno, out->names[c], field);
         if (!isfinite(v))
             return sc_err_set(err, SC_ENUMERIC,
                               "%s:%zu: column '%s': non-finite value '%s'; "
-                              "recompute the matrix", path, lineno,
-                              out->names[c], field);
+                              "recompute the matrix",
+                              path, lineno, out->names[c], field);
         out->s.data[r * m + c] = v;
     }
     return SC_OK;
@@ -213,7 +218,8 @@ int sc_simcsv_read(const char *path, sc_simmat *out, sc_err *err)
     if (line == NULL || line[0] == '\0') {
         rc = sc_err_set(err, SC_EIO,
                         "%s:1: empty file or empty header; expected "
-                        "\",name1,name2,...\"", path);
+                        "\",name1,name2,...\"",
+                        path);
         goto fail;
     }
     rc = parse_header(path, line, out, err);
@@ -229,15 +235,17 @@ int sc_simcsv_read(const char *path, sc_simmat *out, sc_err *err)
             /* Only a final newline may leave an empty line. */
             if (cur >= end)
                 break;
-            rc = sc_err_set(err, SC_EIO, "%s:%zu: empty line inside the "
-                            "matrix; remove it", path, lineno);
+            rc = sc_err_set(err, SC_EIO,
+                            "%s:%zu: empty line inside the "
+                            "matrix; remove it",
+                            path, lineno);
             goto fail;
         }
         if (r == out->m) {
             rc = sc_err_set(err, SC_EIO,
                             "%s:%zu: more rows than the %zu names in the "
-                            "header; the matrix must be square", path,
-                            lineno, out->m);
+                            "header; the matrix must be square",
+                            path, lineno, out->m);
             goto fail;
         }
         rc = parse_row(path, lineno, line, r, out, err);
@@ -248,7 +256,8 @@ int sc_simcsv_read(const char *path, sc_simmat *out, sc_err *err)
     if (r != out->m) {
         rc = sc_err_set(err, SC_EIO,
                         "%s:%zu: %zu rows but %zu names in the header; the "
-                        "matrix must be square", path, lineno + 1, r, out->m);
+                        "matrix must be square",
+                        path, lineno + 1, r, out->m);
         goto fail;
     }
     sc_free(text);
@@ -274,20 +283,22 @@ static int check_for_write(const sc_simmat *in, sc_err *err)
             return sc_err_set(err, SC_EINVAL,
                               "simcsv: model name %zu ('%s') is empty or "
                               "contains ',', '\"' or a line break; rename the "
-                              "model", k + 1, name ? name : "");
+                              "model",
+                              k + 1, name ? name : "");
         for (size_t l = 0; l < k; l++)
             if (strcmp(in->names[l], name) == 0)
                 return sc_err_set(err, SC_EINVAL,
                                   "simcsv: model name '%s' is used twice; "
-                                  "names must be unique", name);
+                                  "names must be unique",
+                                  name);
     }
     for (size_t i = 0; i < in->m; i++)
         for (size_t j = 0; j < in->m; j++)
             if (!isfinite(in->s.data[i * in->m + j]))
                 return sc_err_set(err, SC_ENUMERIC,
                                   "simcsv: entry ('%s', '%s') is not finite; "
-                                  "refusing to write it", in->names[i],
-                                  in->names[j]);
+                                  "refusing to write it",
+                                  in->names[i], in->names[j]);
     return SC_OK;
 }
 
@@ -304,9 +315,10 @@ int sc_simcsv_write(const char *path, const sc_simmat *in, sc_err *err)
     snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
     FILE *f = fopen(tmp, "wb");
     if (f == NULL) {
-        rc = sc_err_set(err, SC_EIO, "%s: cannot create: %s; check that the "
-                        "folder exists and is writable", tmp,
-                        strerror(errno));
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: cannot create: %s; check that the "
+                        "folder exists and is writable",
+                        tmp, strerror(errno));
         sc_free(tmp);
         return rc;
     }
@@ -327,15 +339,19 @@ int sc_simcsv_write(const char *path, const sc_simmat *in, sc_err *err)
         saved = errno;
     }
     if (bad) {
-        rc = sc_err_set(err, SC_EIO, "%s: write failed: %s; check free "
-                        "disk space", tmp, strerror(saved));
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: write failed: %s; check free "
+                        "disk space",
+                        tmp, strerror(saved));
         remove(tmp);
         sc_free(tmp);
         return rc;
     }
     if (rename(tmp, path) != 0) {
-        rc = sc_err_set(err, SC_EIO, "%s: cannot rename the finished temp "
-                        "file over it: %s", path, strerror(errno));
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: cannot rename the finished temp "
+                        "file over it: %s",
+                        path, strerror(errno));
         remove(tmp);
     }
     sc_free(tmp);
@@ -354,8 +370,10 @@ int sc_simmat_align(const sc_simmat *ref, const char *ref_label,
     size_t m = ref->m;
     size_t *k = sc_calloc(m, sizeof *k);
     if (k == NULL)
-        return sc_err_set(err, SC_ENOMEM, "align: cannot allocate %zu "
-                          "indices", m);
+        return sc_err_set(err, SC_ENOMEM,
+                          "align: cannot allocate %zu "
+                          "indices",
+                          m);
     int rc = SC_OK;
     for (size_t i = 0; i < m && rc == SC_OK; i++) {
         size_t l = 0;
@@ -371,8 +389,8 @@ int sc_simmat_align(const sc_simmat *ref, const char *ref_label,
     if (rc == SC_OK && other->m != m)
         rc = sc_err_set(err, SC_EINVAL,
                         "%s has %zu models but %s has %zu; both matrices "
-                        "must have the same models", ref_label, m,
-                        other_label, other->m);
+                        "must have the same models",
+                        ref_label, m, other_label, other->m);
     if (rc == SC_OK)
         rc = sc_matrix_init(&out->s, m, m, err);
     if (rc == SC_OK) {

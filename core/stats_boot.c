@@ -50,25 +50,27 @@ static int check_level(double level, sc_err *err)
     if (!(level > 0 && level < 1))
         return sc_err_set(err, SC_EINVAL,
                           "confidence level %g is outside (0, 1); use e.g. "
-                          "0.95", level);
+                          "0.95",
+                          level);
     return SC_OK;
 }
 
 /* Sorted copy of nb finite replicates (caller frees). */
-static int sorted_copy(const double *reps, size_t nb, double **out,
-                       sc_err *err)
+static int sorted_copy(const double *reps, size_t nb, double **out, sc_err *err)
 {
     *out = NULL;
     for (size_t k = 0; k < nb; k++)
         if (!isfinite(reps[k]))
             return sc_err_set(err, SC_ENUMERIC,
                               "bootstrap: replicate %zu is not finite; drop "
-                              "undefined replicates before the interval", k);
+                              "undefined replicates before the interval",
+                              k);
     double *s = sc_calloc(nb, sizeof *s);
     if (s == NULL)
         return sc_err_set(err, SC_ENOMEM,
                           "bootstrap: cannot allocate %zu replicates; free "
-                          "memory or lower B", nb);
+                          "memory or lower B",
+                          nb);
     memcpy(s, reps, nb * sizeof *s);
     gsl_sort(s, 1, nb);
     *out = s;
@@ -81,7 +83,8 @@ int sc_ci_percentile(const double *reps, size_t nb, double level, double *lo,
     if (nb < 2)
         return sc_err_set(err, SC_EINVAL,
                           "percentile interval needs >= 2 replicates, got "
-                          "%zu", nb);
+                          "%zu",
+                          nb);
     int rc = check_level(level, err);
     if (rc != SC_OK)
         return rc;
@@ -102,7 +105,8 @@ int sc_ci_bca(const double *reps, size_t nb, double est, const double *jack,
     if (nb < 2 || nj < 2)
         return sc_err_set(err, SC_EINVAL,
                           "BCa interval needs >= 2 replicates and >= 2 "
-                          "jackknife values, got %zu and %zu", nb, nj);
+                          "jackknife values, got %zu and %zu",
+                          nb, nj);
     int rc = check_level(level, err);
     if (rc != SC_OK)
         return rc;
@@ -126,7 +130,8 @@ int sc_ci_bca(const double *reps, size_t nb, double est, const double *jack,
         return sc_err_set(err, SC_EDOM,
                           "BCa undefined: all %zu replicates lie on one side "
                           "of the estimate %.6g; use the percentile method "
-                          "or check the statistic", nb, est);
+                          "or check the statistic",
+                          nb, est);
     }
     double z0_hat = gsl_cdf_ugaussian_Pinv(frac);
 
@@ -159,8 +164,8 @@ static int check_opts(size_t n_units, const sc_boot_opts *o, size_t n_draw,
                       sc_err *err)
 {
     if (n_units < 2)
-        return sc_err_set(err, SC_EINVAL,
-                          "bootstrap needs >= 2 units, got %zu", n_units);
+        return sc_err_set(err, SC_EINVAL, "bootstrap needs >= 2 units, got %zu",
+                          n_units);
     if (o->b < 2)
         return sc_err_set(err, SC_EINVAL,
                           "bootstrap needs B >= 2 replicates, got %zu", o->b);
@@ -170,7 +175,8 @@ static int check_opts(size_t n_units, const sc_boot_opts *o, size_t n_draw,
     if (n_draw > n_units || n_draw == 0)
         return sc_err_set(err, SC_EINVAL,
                           "bootstrap: %zu units per resample out of %zu; use "
-                          "1 .. %zu (0 means all)", n_draw, n_units, n_units);
+                          "1 .. %zu (0 means all)",
+                          n_draw, n_units, n_units);
     if (o->method == SC_CI_BCA && (n_draw != n_units || o->without_replacement))
         return sc_err_set(err, SC_EINVAL,
                           "bootstrap: BCa needs n-out-of-n resampling with "
@@ -195,7 +201,8 @@ static int call_stat(sc_boot_stat_fn stat, void *ud, const size_t *idx,
     if (s == SC_OK && !isfinite(*out))
         return sc_err_set(err, SC_ENUMERIC,
                           "bootstrap: %s %zu: the statistic returned a "
-                          "non-finite value without an error", what, r);
+                          "non-finite value without an error",
+                          what, r);
     if (s == SC_OK || s == SC_EDOM)
         return SC_OK;
     return sc_err_set(err, s, "bootstrap: %s %zu: %s", what, r, e.msg);
@@ -219,7 +226,8 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
     if (all == NULL || idx == NULL || reps == NULL || good == NULL) {
         rc = sc_err_set(err, SC_ENOMEM,
                         "bootstrap: cannot allocate %zu replicates over %zu "
-                        "units; free memory or lower B", b, n_units);
+                        "units; free memory or lower B",
+                        b, n_units);
         goto fail;
     }
     for (size_t k = 0; k < n_units; k++)
@@ -233,7 +241,8 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
     if (!ok) {
         rc = sc_err_set(err, SC_EDOM,
                         "bootstrap: the statistic is undefined on the full "
-                        "sample of %zu units", n_units);
+                        "sample of %zu units",
+                        n_units);
         goto fail;
     }
 
@@ -284,8 +293,8 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
                 if (k != i)
                     idx[c++] = k;
             double t;
-            rc = call_stat(stat, ud, idx, n_units - 1, "jackknife", i, &t,
-                           &ok, err);
+            rc = call_stat(stat, ud, idx, n_units - 1, "jackknife", i, &t, &ok,
+                           err);
             if (rc != SC_OK)
                 goto fail;
             if (ok)
@@ -297,11 +306,12 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
             rc = sc_err_set(err, SC_EDOM,
                             "bootstrap: BCa acceleration needs >= 2 defined "
                             "leave-one-out values, got %zu; use the "
-                            "percentile method", nj);
+                            "percentile method",
+                            nj);
             goto fail;
         }
-        rc = sc_ci_bca(good, nb, est, jack, nj, opts->level, &out.lo,
-                       &out.hi, &out.z0, &out.accel, err);
+        rc = sc_ci_bca(good, nb, est, jack, nj, opts->level, &out.lo, &out.hi,
+                       &out.z0, &out.accel, err);
     }
     if (rc != SC_OK)
         goto fail;

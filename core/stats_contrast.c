@@ -114,8 +114,8 @@ static int mean_consistency(const sc_contrast *c, const sc_pairs *p,
     for (size_t d = 0; d < c->n_sims && rc == SC_OK; d++)
         for (size_t e = d + 1; e < c->n_sims; e++) {
             double r;
-            rc = sc_corr_pairs(c->sims[d], c->sims[e], p, c->method, w, &r,
-                               err);
+            rc =
+                sc_corr_pairs(c->sims[d], c->sims[e], p, c->method, w, &r, err);
             if (rc != SC_OK) {
                 sc_err_prefix(err, "contrast: datasets %zu and %zu", d, e);
                 break;
@@ -135,14 +135,15 @@ static int check_contrast(const sc_contrast *c, sc_err *err)
         return sc_err_set(err, SC_EINVAL,
                           "contrast: needs >= 2 similarity matrices and two "
                           "different categories (got %zu matrices, c1=%zu, "
-                          "c2=%zu)", c->n_sims, c->c1, c->c2);
+                          "c2=%zu)",
+                          c->n_sims, c->c1, c->c2);
     return SC_OK;
 }
 
 /* T = mean consistency within c1 minus within c2, for category labels lab
  * over the models listed in res (NULL: all m models, unresampled). */
-static int contrast(const sc_contrast *c, const size_t *lab,
-                    const size_t *res, size_t n_res, double *out, sc_err *err)
+static int contrast(const sc_contrast *c, const size_t *lab, const size_t *res,
+                    size_t n_res, double *out, sc_err *err)
 {
     int rc = check_contrast(c, err);
     if (rc != SC_OK)
@@ -171,13 +172,13 @@ static int contrast(const sc_contrast *c, const size_t *lab,
     return SC_OK;
 }
 
-int sc_contrast_perm_stat(const size_t *labels, size_t m, void *ud,
-                          double *out, sc_err *err)
+int sc_contrast_perm_stat(const size_t *labels, size_t m, void *ud, double *out,
+                          sc_err *err)
 {
     const sc_contrast *c = ud;
     if (m != c->m)
-        return sc_err_set(err, SC_EINVAL,
-                          "contrast: %zu labels for %zu models", m, c->m);
+        return sc_err_set(err, SC_EINVAL, "contrast: %zu labels for %zu models",
+                          m, c->m);
     return contrast(c, labels, NULL, 0, out, err);
 }
 

@@ -48,18 +48,19 @@ int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
     if (n < 2)
         return sc_err_set(err, SC_EDOM,
                           "correlation over %zu value(s) is undefined; at "
-                          "least 2 are needed", n);
+                          "least 2 are needed",
+                          n);
     for (size_t k = 0; k < n; k++)
         if (!isfinite(x[k]) || !isfinite(y[k]))
             return sc_err_set(err, SC_ENUMERIC,
                               "correlation: non-finite value at position %zu "
-                              "(x=%g, y=%g); check the input matrices", k,
-                              x[k], y[k]);
+                              "(x=%g, y=%g); check the input matrices",
+                              k, x[k], y[k]);
     if (constant(x, n) || constant(y, n))
         return sc_err_set(err, SC_EDOM,
                           "correlation is undefined: the %s side is constant "
-                          "over all %zu values", constant(x, n) ? "first" :
-                          "second", n);
+                          "over all %zu values",
+                          constant(x, n) ? "first" : "second", n);
     double r;
     if (method == SC_CORR_PEARSON) {
         r = gsl_stats_correlation(x, 1, y, 1, n);
@@ -70,7 +71,8 @@ int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
             if (w == NULL)
                 return sc_err_set(err, SC_ENOMEM,
                                   "correlation: cannot allocate %zu doubles "
-                                  "of rank scratch; free memory", 2 * n);
+                                  "of rank scratch; free memory",
+                                  2 * n);
         }
         r = gsl_stats_spearman(x, 1, y, 1, n, w);
         if (w != work)
@@ -82,7 +84,8 @@ int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
     if (!isfinite(r))
         return sc_err_set(err, SC_ENUMERIC,
                           "correlation of %zu values came out non-finite; "
-                          "check the input for extreme magnitudes", n);
+                          "check the input for extreme magnitudes",
+                          n);
     /* Rounding can push |r| a few ulps past 1; the definition cannot. */
     *out = r > 1 ? 1 : (r < -1 ? -1 : r);
     return SC_OK;
@@ -94,8 +97,7 @@ static double upper(const sc_matrix *s, size_t i, size_t j)
 }
 
 int sc_corr_pairs(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
-                  sc_corr_method method, double *work, double *out,
-                  sc_err *err)
+                  sc_corr_method method, double *work, double *out, sc_err *err)
 {
     size_t m = p->m;
     if (a->rows != m || a->cols != m || b->rows != m || b->cols != m)
@@ -110,7 +112,8 @@ int sc_corr_pairs(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
         if (w == NULL)
             return sc_err_set(err, SC_ENOMEM,
                               "correlation over pairs: cannot allocate %zu "
-                              "doubles; free memory", 4 * n);
+                              "doubles; free memory",
+                              4 * n);
     }
     double *x = w, *y = w + n;
     for (size_t k = 0; k < n; k++) {

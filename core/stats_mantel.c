@@ -32,7 +32,8 @@ int sc_alternative_parse(const char *text, sc_alternative *out, sc_err *err)
         }
     return sc_err_set(err, SC_EINVAL,
                       "unknown alternative '%s'; use greater, less or "
-                      "two-sided", text);
+                      "two-sided",
+                      text);
 }
 
 const char *sc_alternative_name(sc_alternative alt)
@@ -102,17 +103,19 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
     if (a->rows != m || a->cols != m || b->rows != m || b->cols != m)
         return sc_err_set(err, SC_EINVAL,
                           "mantel: matrices are %zux%zu and %zux%zu but the "
-                          "pair set is over %zu models", a->rows, a->cols,
-                          b->rows, b->cols, m);
+                          "pair set is over %zu models",
+                          a->rows, a->cols, b->rows, b->cols, m);
     if (opts->exact && m > SC_MANTEL_EXACT_MAX)
         return sc_err_set(err, SC_EINVAL,
                           "mantel: exact enumeration of %zu! permutations is "
                           "too many (limit %d models); use random "
-                          "permutations", m, SC_MANTEL_EXACT_MAX);
+                          "permutations",
+                          m, SC_MANTEL_EXACT_MAX);
     if (!opts->exact && (opts->perms == 0 || rng == NULL))
         return sc_err_set(err, SC_EINVAL,
                           "mantel: random mode needs perms >= 1 and an rng "
-                          "(got perms=%zu)", opts->perms);
+                          "(got perms=%zu)",
+                          opts->perms);
 
     /* One block: x, y (n each), corr scratch (2n), permutation (m). */
     double *w = sc_calloc(4 * n + 1, sizeof *w);
@@ -121,7 +124,8 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
     if (w == NULL || pi == NULL) {
         rc = sc_err_set(err, SC_ENOMEM,
                         "mantel: cannot allocate scratch for %zu pairs; free "
-                        "memory", n);
+                        "memory",
+                        n);
         goto fail;
     }
     double *x = w, *y = w + n, *scratch = w + 2 * n;
@@ -168,7 +172,8 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
     if (defined == 0) {
         rc = sc_err_set(err, SC_EDOM,
                         "mantel: the statistic is undefined for all %zu "
-                        "permutations; the pair set is too small", undefined);
+                        "permutations; the pair set is too small",
+                        undefined);
         goto fail;
     }
 

@@ -46,17 +46,20 @@ const char *sc_padjust_name(sc_padjust_method method)
     return "unknown";
 }
 
-int sc_padjust(const double *p, size_t n, sc_padjust_method method,
-               double *out, sc_err *err)
+int sc_padjust(const double *p, size_t n, sc_padjust_method method, double *out,
+               sc_err *err)
 {
     if (method != SC_PADJ_HOLM && method != SC_PADJ_BH)
-        return sc_err_set(err, SC_EINVAL, "p-value adjustment: unknown "
-                          "method %d", (int)method);
+        return sc_err_set(err, SC_EINVAL,
+                          "p-value adjustment: unknown "
+                          "method %d",
+                          (int)method);
     for (size_t k = 0; k < n; k++)
         if (!isnan(p[k]) && !(p[k] >= 0 && p[k] <= 1))
             return sc_err_set(err, SC_EINVAL,
                               "p-value adjustment: p[%zu] = %g is not in "
-                              "[0, 1]; pass NaN for a skipped test", k, p[k]);
+                              "[0, 1]; pass NaN for a skipped test",
+                              k, p[k]);
     /* Compact the non-NaN values, remembering where each came from. */
     double *v = sc_calloc(n + 1, sizeof *v);
     size_t *from = sc_calloc(n + 1, sizeof *from);

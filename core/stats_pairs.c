@@ -61,7 +61,8 @@ static int alloc_pairs(sc_pairs *p, size_t n, sc_err *err)
         p->i = p->j = NULL;
         return sc_err_set(err, SC_ENOMEM,
                           "pairs: cannot allocate %zu model pairs; free "
-                          "memory or use fewer models", n);
+                          "memory or use fewer models",
+                          n);
     }
     p->n = n;
     return SC_OK;
@@ -73,7 +74,8 @@ static int build(sc_pairs *p, size_t m, const rule *r, sc_err *err)
     if (m > MAX_MODELS)
         return sc_err_set(err, SC_EINVAL,
                           "pairs: %zu models is more than the supported %zu; "
-                          "check the model count", m, MAX_MODELS);
+                          "check the model count",
+                          m, MAX_MODELS);
     size_t n = 0;
     for (size_t i = 0; i < m; i++)
         for (size_t j = i + 1; j < m; j++)
@@ -110,8 +112,8 @@ int sc_pairs_init_within(sc_pairs *p, const size_t *cat, size_t m, size_t c,
     return build(p, m, &r, err);
 }
 
-int sc_pairs_init_between(sc_pairs *p, const size_t *cat, size_t m,
-                          size_t c1, size_t c2, sc_err *err)
+int sc_pairs_init_between(sc_pairs *p, const size_t *cat, size_t m, size_t c1,
+                          size_t c2, sc_err *err)
 {
     empty(p, m);
     if (c1 == SC_CAT_NONE || c2 == SC_CAT_NONE)
@@ -121,7 +123,8 @@ int sc_pairs_init_between(sc_pairs *p, const size_t *cat, size_t m,
     if (c1 == c2)
         return sc_err_set(err, SC_EINVAL,
                           "pairs: between-category set with c1 == c2 == %zu; "
-                          "use sc_pairs_init_within", c1);
+                          "use sc_pairs_init_within",
+                          c1);
     rule r = {PICK_BETWEEN, cat, c1, c2, 0};
     return build(p, m, &r, err);
 }
@@ -133,7 +136,8 @@ int sc_pairs_init_anchor(sc_pairs *p, const size_t *cat, size_t m,
     if (anchor >= m)
         return sc_err_set(err, SC_EINVAL,
                           "pairs: anchor model %zu out of range (%zu models); "
-                          "check the anchor index", anchor, m);
+                          "check the anchor index",
+                          anchor, m);
     if (c == SC_CAT_NONE)
         return sc_err_set(err, SC_EINVAL,
                           "pairs: anchor set asked for SC_CAT_NONE; pass a "
@@ -160,7 +164,8 @@ int sc_pairs_resample_models(const sc_pairs *base, const size_t *res,
     if (in == NULL && m > 0)
         return sc_err_set(err, SC_ENOMEM,
                           "pairs: cannot allocate a %zu x %zu pair mask; free "
-                          "memory", m, m);
+                          "memory",
+                          m, m);
     for (size_t k = 0; k < base->n; k++) {
         in[base->i[k] * m + base->j[k]] = 1;
         in[base->j[k] * m + base->i[k]] = 1;

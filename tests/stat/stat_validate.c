@@ -83,8 +83,7 @@ static void type1(void)
     const size_t m = 12, d = 8, perms = 999;
     const unsigned n_tests = 2000;
     const null_case cases[] = {
-        {"all pairs, pearson, greater", SC_CORR_PEARSON, SC_ALT_GREATER,
-         false},
+        {"all pairs, pearson, greater", SC_CORR_PEARSON, SC_ALT_GREATER, false},
         {"within-category pairs, spearman, two-sided", SC_CORR_SPEARMAN,
          SC_ALT_TWO_SIDED, true},
     };
@@ -126,14 +125,14 @@ static void type1(void)
         expect_true(below05 >= lo && below05 <= hi,
                     "%s: %u of %u null p < 0.05 (%.4f), 99%% binomial "
                     "interval [%u, %u]",
-                    cases[c].name, below05, n_tests,
-                    (double)below05 / n_tests, lo, hi);
+                    cases[c].name, below05, n_tests, (double)below05 / n_tests,
+                    lo, hi);
         binom99(0.01, n_tests, &lo, &hi);
         expect_true(below01 >= lo && below01 <= hi,
                     "%s: %u of %u null p < 0.01 (%.4f), 99%% binomial "
                     "interval [%u, %u]",
-                    cases[c].name, below01, n_tests,
-                    (double)below01 / n_tests, lo, hi);
+                    cases[c].name, below01, n_tests, (double)below01 / n_tests,
+                    lo, hi);
         sc_pairs_deinit(&p);
         sc_matrix_deinit(&a);
         sc_matrix_deinit(&b);
@@ -194,8 +193,8 @@ static void coverage(void)
         expect_true(f >= 0.93 && f <= 0.97,
                     "%s 95%% interval covers rho = %.1f in %u of %u data "
                     "sets (%.4f; accepted 0.93-0.97), n = %zu, B = %zu",
-                    sc_ci_name((sc_ci_method)mth), rho, cover[mth], sets, f,
-                    n, b);
+                    sc_ci_name((sc_ci_method)mth), rho, cover[mth], sets, f, n,
+                    b);
     }
     sc_rng_deinit(&data);
     sc_rng_deinit(&boot);
@@ -246,24 +245,24 @@ static void vegan(void)
     sc_err err;
     sc_pairs_init_all(&p, a.m, &err);
     while (fgets(line, sizeof line, f) != NULL) {
-        if (sscanf(line, "vegan %31s r %lf p %lf B %lu", meth, &rv, &pv,
-                   &bv) != 4)
+        if (sscanf(line, "vegan %31s r %lf p %lf B %lu", meth, &rv, &pv, &bv) !=
+            4)
             continue;
         seen++;
         sc_mantel_opts o = {SC_CORR_PEARSON, SC_ALT_GREATER, 9999, false};
         sc_corr_parse(meth, &o.method, &err);
         sc_rng rng;
-        sc_rng_init(&rng, sc_rng_task_seed(MASTER_SEED, "xcheck/vegan"),
-                    &err);
+        sc_rng_init(&rng, sc_rng_task_seed(MASTER_SEED, "xcheck/vegan"), &err);
         sc_mantel_result res;
         int rc = sc_mantel(&a.s, &b.s, &p, &o, &rng, &res, &err);
         expect_int(rc, SC_OK, "%s Mantel ran", meth);
         expect_rel(res.r, rv, 1e-12, "%s r equals vegan's", meth);
-        double sd = sqrt(pv * (1 - pv) * (1.0 / (double)o.perms +
-                                          1.0 / (double)bv));
+        double sd =
+            sqrt(pv * (1 - pv) * (1.0 / (double)o.perms + 1.0 / (double)bv));
         expect_abs(res.p, pv, 4 * sd,
                    "%s p %.5f (B=%zu) vs vegan %.5f (B=%lu): within 4 sd "
-                   "(%.5f)", meth, res.p, o.perms, pv, bv, 4 * sd);
+                   "(%.5f)",
+                   meth, res.p, o.perms, pv, bv, 4 * sd);
         sc_rng_deinit(&rng);
     }
     fclose(f);
@@ -287,8 +286,8 @@ static void scipy(void)
     while (fgets(line, sizeof line, f) != NULL) {
         double v1, v2;
         sscanf(line, "estimate %lf", &est);
-        if (sscanf(line, "scipy %31s B 20000 lo %lf hi %lf", meth, &v1,
-                   &v2) == 3) {
+        if (sscanf(line, "scipy %31s B 20000 lo %lf hi %lf", meth, &v1, &v2) ==
+            3) {
             int k = strcmp(meth, "BCa") == 0;
             lo[k] = v1;
             hi[k] = v2;
@@ -308,12 +307,11 @@ static void scipy(void)
     for (int k = 0; k < 2; k++) {
         sc_ci_method mth = k ? SC_CI_BCA : SC_CI_PERCENTILE;
         sc_rng rng;
-        sc_rng_init(&rng, sc_rng_task_seed(MASTER_SEED, "xcheck/scipy"),
-                    &err);
+        sc_rng_init(&rng, sc_rng_task_seed(MASTER_SEED, "xcheck/scipy"), &err);
         sc_boot_opts o = {4000, 0.95, mth, 0, false};
         sc_boot_result res;
-        int rc = sc_boot(a.m, sc_consistency_boot_stat, &cons, &o, &rng,
-                         &res, NULL, &err);
+        int rc = sc_boot(a.m, sc_consistency_boot_stat, &cons, &o, &rng, &res,
+                         NULL, &err);
         expect_int(rc, SC_OK, "%s model bootstrap ran: %s", sc_ci_name(mth),
                    rc ? err.msg : "ok");
         expect_rel(res.estimate, est, 1e-12, "estimate equals numpy's");
@@ -326,8 +324,8 @@ static void scipy(void)
         expect_abs(res.hi, hi[k], th,
                    "%s hi %.4f vs scipy %.4f: within 4 sd (%.4f)",
                    sc_ci_name(mth), res.hi, hi[k], th);
-        printf("# %s: B=%zu undefined=%zu z0=%.4f a=%.4f\n",
-               sc_ci_name(mth), res.b, res.n_undefined, res.z0, res.accel);
+        printf("# %s: B=%zu undefined=%zu z0=%.4f a=%.4f\n", sc_ci_name(mth),
+               res.b, res.n_undefined, res.z0, res.accel);
         sc_rng_deinit(&rng);
     }
     sc_pairs_deinit(&p);
@@ -338,9 +336,8 @@ static void scipy(void)
 int main(int argc, char **argv)
 {
     if (argc < 2) {
-        fprintf(stderr,
-                "usage: stat_validate type1|coverage|vegan|scipy "
-                "[TESTS_DIR]\n");
+        fprintf(stderr, "usage: stat_validate type1|coverage|vegan|scipy "
+                        "[TESTS_DIR]\n");
         return 2;
     }
     if (argc > 2)

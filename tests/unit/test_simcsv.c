@@ -57,8 +57,8 @@ static void make(sc_simmat *sm, size_t m, const char *const *names,
 
 static const char *const names3[3] = {"vit_b16", "resnet50", "dino-v2 (L)"};
 /* High-entropy values, including ones %.6g would round: 1/3, 0.1, 2.385. */
-static const double vals3[9] = {1,      0.1,   1.0 / 3,  0.1,  1,
-                                -2.385, 1.0 / 3, -2.385, 1e-300};
+static const double vals3[9] = {1,      0.1,     1.0 / 3, 0.1,   1,
+                                -2.385, 1.0 / 3, -2.385,  1e-300};
 
 SC_TEST(round_trip_is_exact_and_text_is_as_documented)
 {
@@ -201,7 +201,7 @@ SC_TEST(align_by_name)
     const char *const order_b[3] = {"dino-v2 (L)", "vit_b16", "resnet50"};
     /* b lists the same matrix as vals3 in the order (2, 0, 1). */
     const double vb[9] = {1e-300, 1.0 / 3, -2.385, 1.0 / 3, 1,
-                          0.1,    -2.385, 0.1,     1};
+                          0.1,    -2.385,  0.1,    1};
     sc_simmat a = {0}, b = {0}, out = {0};
     make(&a, 3, names3, vals3);
     make(&b, 3, order_b, vb);
@@ -215,8 +215,8 @@ SC_TEST(align_by_name)
     sc_simmat_deinit(&out);
     sc_free(b.names[1]);
     b.names[1] = sc_strdup("vit_l14");
-    expect_int(sc_simmat_align(&a, "A.csv", &b, "B.csv", &out, &err),
-               SC_EINVAL, "missing model");
+    expect_int(sc_simmat_align(&a, "A.csv", &b, "B.csv", &out, &err), SC_EINVAL,
+               "missing model");
     expect_str(err.msg,
                "model 'vit_b16' of A.csv is missing from B.csv; both "
                "matrices must have the same models",

@@ -90,8 +90,8 @@ SC_TEST(pair_builder_errors)
                "pairs: anchor model 3 out of range (3 models); check the "
                "anchor index",
                "anchor message");
-    expect_int(sc_pairs_init_within(&p, cat, 3, SC_CAT_NONE, &err),
-               SC_EINVAL, "within SC_CAT_NONE");
+    expect_int(sc_pairs_init_within(&p, cat, 3, SC_CAT_NONE, &err), SC_EINVAL,
+               "within SC_CAT_NONE");
     sc_mem_fail_after(1);
     int rc = sc_pairs_init_all(&p, 5, &err);
     sc_mem_fail_after(0);
@@ -108,8 +108,8 @@ SC_TEST(resample_drops_self_copies)
     sc_err err;
     sc_pairs_init_all(&base, 4, &err);
     const size_t res[4] = {2, 0, 2, 3};
-    expect_int(sc_pairs_resample_models(&base, res, 4, true, &rp, &err),
-               SC_OK, "by position");
+    expect_int(sc_pairs_resample_models(&base, res, 4, true, &rp, &err), SC_OK,
+               "by position");
     expect_int((long long)rp.n, 5, "one self-copy pair dropped");
     const size_t wi[5] = {0, 0, 1, 1, 2}, wj[5] = {1, 3, 2, 3, 3};
     int ok = rp.m == 4;
@@ -178,13 +178,15 @@ SC_TEST(correlation_errors)
     expect_int(sc_corr(y, y, 1, SC_CORR_PEARSON, NULL, &r, &err), SC_EDOM,
                "one value is undefined");
     const double z[3] = {0.2, NAN, 0.9};
-    expect_int(sc_corr(y, z, 3, SC_CORR_SPEARMAN, NULL, &r, &err),
-               SC_ENUMERIC, "NaN input");
+    expect_int(sc_corr(y, z, 3, SC_CORR_SPEARMAN, NULL, &r, &err), SC_ENUMERIC,
+               "NaN input");
     expect_contains(err.msg, "non-finite value at position 1", "NaN message");
     sc_corr_method m;
     expect_int(sc_corr_parse("kendall", &m, &err), SC_EINVAL, "parse");
-    expect_str(err.msg, "unknown correlation 'kendall'; use pearson or "
-               "spearman", "parse message");
+    expect_str(err.msg,
+               "unknown correlation 'kendall'; use pearson or "
+               "spearman",
+               "parse message");
     expect_int(sc_corr_parse("spearman", &m, &err), SC_OK, "parse ok");
     expect_int(m, SC_CORR_SPEARMAN, "parsed spearman");
 }
@@ -333,8 +335,8 @@ SC_TEST(mantel_random_mode)
     sc_matrix_init(&big_b, 9, 9, &err);
     sc_pairs p9;
     sc_pairs_init_all(&p9, 9, &err);
-    expect_int(sc_mantel(&big_a, &big_b, &p9, &o, NULL, &res, &err),
-               SC_EINVAL, "exact with m = 9 refused");
+    expect_int(sc_mantel(&big_a, &big_b, &p9, &o, NULL, &res, &err), SC_EINVAL,
+               "exact with m = 9 refused");
     expect_str(err.msg,
                "mantel: exact enumeration of 9! permutations is too many "
                "(limit 8 models); use random permutations",
@@ -345,8 +347,8 @@ SC_TEST(mantel_random_mode)
                "random mode without perms/rng");
     /* All-constant b: the observed statistic is undefined. */
     o.perms = 10;
-    expect_int(sc_mantel(&big_a, &big_b, &p9, &o, &rng, &res, &err),
-               SC_EDOM, "constant matrix");
+    expect_int(sc_mantel(&big_a, &big_b, &p9, &o, &rng, &res, &err), SC_EDOM,
+               "constant matrix");
     expect_str(err.msg,
                "mantel: observed statistic: correlation is undefined: the "
                "first side is constant over all 36 values",
@@ -367,16 +369,36 @@ SC_TEST(holm_and_bh_on_benjamini_hochberg_1995)
                           0.0278, 0.0298, 0.0344, 0.0459, 0.3240,
                           0.4262, 0.5719, 0.6528, 0.7590, 1.000};
     /* R 4.2.2 p.adjust, ref_unit_R.out bh95.holm / bh95.BH. */
-    const double holm[15] = {
-        0.0015, 0.0055999999999999999, 0.0247, 0.11399999999999999,
-        0.22109999999999999, 0.27799999999999997, 0.27799999999999997,
-        0.27799999999999997, 0.32130000000000003, 1, 1, 1, 1, 1, 1};
-    const double bh[15] = {
-        0.0015, 0.0030000000000000001, 0.0094999999999999998,
-        0.035624999999999997, 0.060299999999999999, 0.063857142857142862,
-        0.063857142857142862, 0.064500000000000002, 0.076500000000000012,
-        0.48599999999999999, 0.58118181818181813, 0.71487499999999993,
-        0.75323076923076926, 0.81321428571428567, 1};
+    const double holm[15] = {0.0015,
+                             0.0055999999999999999,
+                             0.0247,
+                             0.11399999999999999,
+                             0.22109999999999999,
+                             0.27799999999999997,
+                             0.27799999999999997,
+                             0.27799999999999997,
+                             0.32130000000000003,
+                             1,
+                             1,
+                             1,
+                             1,
+                             1,
+                             1};
+    const double bh[15] = {0.0015,
+                           0.0030000000000000001,
+                           0.0094999999999999998,
+                           0.035624999999999997,
+                           0.060299999999999999,
+                           0.063857142857142862,
+                           0.063857142857142862,
+                           0.064500000000000002,
+                           0.076500000000000012,
+                           0.48599999999999999,
+                           0.58118181818181813,
+                           0.71487499999999993,
+                           0.75323076923076926,
+                           0.81321428571428567,
+                           1};
     double q[15];
     sc_err err;
     expect_int(sc_padjust(p, 15, SC_PADJ_HOLM, q, &err), SC_OK, "holm");
@@ -408,8 +430,7 @@ SC_TEST(padjust_unsorted_ties_nan_and_errors)
     sc_err err;
     sc_padjust(p, 7, SC_PADJ_HOLM, q, &err);
     for (int k = 0; k < 5; k++)
-        expect_rel(q[at[k]], holm[k], 1e-12, "holm with NaN, entry %d",
-                   at[k]);
+        expect_rel(q[at[k]], holm[k], 1e-12, "holm with NaN, entry %d", at[k]);
     expect_true(isnan(q[1]) && isnan(q[6]), "NaN passed through (holm)");
     double inplace[7];
     for (int k = 0; k < 7; k++)

@@ -81,9 +81,9 @@ SC_TEST(intervals_match_scipy_on_the_same_replicates)
         law_corr(idx, 14, NULL, &jack[i], &err);
     }
     double lo, hi, z0, a;
-    expect_int(sc_ci_bca(reps, nb, est, jack, 15, 0.95, &lo, &hi, &z0, &a,
-                         &err),
-               SC_OK, "BCa from given replicates");
+    expect_int(
+        sc_ci_bca(reps, nb, est, jack, 15, 0.95, &lo, &hi, &z0, &a, &err),
+        SC_OK, "BCa from given replicates");
     /* scipy.stats.bootstrap(method='BCa', bootstrap_result=reps). */
     expect_rel(lo, 0.29367359731044179, 1e-10, "BCa lo = scipy");
     expect_rel(hi, 0.9439658589068739, 1e-10, "BCa hi = scipy");
@@ -167,8 +167,7 @@ SC_TEST(boot_errors)
     sc_boot_opts o = {100, 1.0, SC_CI_PERCENTILE, 0, false};
     expect_int(sc_boot(15, law_corr, NULL, &o, &rng, &res, NULL, &err),
                SC_EINVAL, "level 1 rejected");
-    expect_str(err.msg,
-               "confidence level 1 is outside (0, 1); use e.g. 0.95",
+    expect_str(err.msg, "confidence level 1 is outside (0, 1); use e.g. 0.95",
                "level message");
     o.level = 0.95;
     o.method = SC_CI_BCA;
@@ -183,23 +182,21 @@ SC_TEST(boot_errors)
      * correlation of 10 distinct schools. */
     o.method = SC_CI_PERCENTILE;
     o.without_replacement = true;
-    expect_int(sc_boot(15, law_corr, NULL, &o, &rng, &res, NULL, &err),
-               SC_OK, "10-out-of-15 subsampling");
+    expect_int(sc_boot(15, law_corr, NULL, &o, &rng, &res, NULL, &err), SC_OK,
+               "10-out-of-15 subsampling");
     expect_int((long long)res.n_undefined, 0, "no undefined subsample");
     static double v[3] = {1, 2, 3};
     o = (sc_boot_opts){50, 0.95, SC_CI_PERCENTILE, 0, false};
     /* Estimate uses idx 0..n-1, which contains unit 0: defined. Now make
      * every value undefined by asking for a unit that never comes: use a
      * statistic on 1 unit. */
-    expect_int(sc_boot(1, needs_unit0, v, &o, &rng, &res, NULL,
-                       &err),
+    expect_int(sc_boot(1, needs_unit0, v, &o, &rng, &res, NULL, &err),
                SC_EINVAL, "one unit rejected");
     expect_str(err.msg, "bootstrap needs >= 2 units, got 1", "units message");
     sc_rng_deinit(&rng);
     double lo, hi;
     const double same[3] = {0.5, 0.5, 0.5}, jk[2] = {0.1, 0.2};
-    expect_int(sc_ci_bca(same, 3, 0.1, jk, 2, 0.95, &lo, &hi, NULL, NULL,
-                         &err),
+    expect_int(sc_ci_bca(same, 3, 0.1, jk, 2, 0.95, &lo, &hi, NULL, NULL, &err),
                SC_EDOM, "all replicates above the estimate");
     expect_str(err.msg,
                "BCa undefined: all 3 replicates lie on one side of the "
@@ -210,18 +207,18 @@ SC_TEST(boot_errors)
 
 /* ## Ready-made statistics over similarity matrices */
 
-static const double S1[36] = {
-    1,   .71, .42, .63, .35, .58, .71, 1,   .27, .81, .49, .66,
-    .42, .27, 1,   .38, .74, .22, .63, .81, .38, 1,   .31, .69,
-    .35, .49, .74, .31, 1,   .45, .58, .66, .22, .69, .45, 1};
-static const double S2[36] = {
-    1,   .68, .51, .57, .29, .62, .68, 1,   .33, .77, .41, .73,
-    .51, .33, 1,   .44, .69, .18, .57, .77, .44, 1,   .36, .64,
-    .29, .41, .69, .36, 1,   .52, .62, .73, .18, .64, .52, 1};
-static const double S3[36] = {
-    1,   .75, .39, .66, .43, .54, .75, 1,   .24, .79, .55, .61,
-    .39, .24, 1,   .47, .71, .26, .66, .79, .47, 1,   .28, .74,
-    .43, .55, .71, .28, 1,   .40, .54, .61, .26, .74, .40, 1};
+static const double S1[36] = {1,   .71, .42, .63, .35, .58, .71, 1,   .27,
+                              .81, .49, .66, .42, .27, 1,   .38, .74, .22,
+                              .63, .81, .38, 1,   .31, .69, .35, .49, .74,
+                              .31, 1,   .45, .58, .66, .22, .69, .45, 1};
+static const double S2[36] = {1,   .68, .51, .57, .29, .62, .68, 1,   .33,
+                              .77, .41, .73, .51, .33, 1,   .44, .69, .18,
+                              .57, .77, .44, 1,   .36, .64, .29, .41, .69,
+                              .36, 1,   .52, .62, .73, .18, .64, .52, 1};
+static const double S3[36] = {1,   .75, .39, .66, .43, .54, .75, 1,   .24,
+                              .79, .55, .61, .39, .24, 1,   .47, .71, .26,
+                              .66, .79, .47, 1,   .28, .74, .43, .55, .71,
+                              .28, 1,   .40, .54, .61, .26, .74, .40, 1};
 
 static void load6(sc_matrix *m, const double *v)
 {
@@ -272,9 +269,9 @@ SC_TEST(consistency_and_contrast_statistics)
     sc_rng_init(&rng, 4242, &err);
     sc_perm_opts po = {2000, SC_ALT_GREATER};
     sc_perm_result pr;
-    expect_int(sc_perm_labels(lab, 6, sc_contrast_perm_stat, &c, &po, &rng,
-                              &pr, &err),
-               SC_OK, "label permutation test: %s", err.msg);
+    expect_int(
+        sc_perm_labels(lab, 6, sc_contrast_perm_stat, &c, &po, &rng, &pr, &err),
+        SC_OK, "label permutation test: %s", err.msg);
     expect_rel(pr.observed, 0.38654196115697664, 1e-12, "effect size");
     expect_true(pr.p > 0 && pr.p <= 1, "p in (0, 1]");
     expect_int((long long)(pr.b + pr.n_undefined), 2000, "B accounted");
@@ -360,16 +357,15 @@ SC_TEST(allocation_failures_are_reported)
             if (op == 0) {
                 sc_boot_opts o = {50, 0.9, SC_CI_BCA, 0, false};
                 sc_boot_result res;
-                rc = sc_boot(6, sc_consistency_boot_stat, &cons, &o, &rng,
-                             &res, NULL, &err);
+                rc = sc_boot(6, sc_consistency_boot_stat, &cons, &o, &rng, &res,
+                             NULL, &err);
             } else if (op == 1) {
                 sc_perm_opts o = {20, SC_ALT_GREATER};
                 sc_perm_result res;
-                rc = sc_perm_labels(lab, 6, sc_contrast_perm_stat, &c, &o,
-                                    &rng, &res, &err);
+                rc = sc_perm_labels(lab, 6, sc_contrast_perm_stat, &c, &o, &rng,
+                                    &res, &err);
             } else if (op == 2) {
-                sc_mantel_opts o = {SC_CORR_SPEARMAN, SC_ALT_LESS, 30,
-                                    false};
+                sc_mantel_opts o = {SC_CORR_SPEARMAN, SC_ALT_LESS, 30, false};
                 sc_mantel_result res;
                 rc = sc_mantel(&s[0], &s[2], &all, &o, &rng, &res, &err);
             } else {
