@@ -14,7 +14,8 @@
  *                 need a missing file are skipped)
  *   behaviour/DATASET/gap.csv           optional: behaviour scatters
  *   manifest.json                       optional: report summary
- * Output: DIR/figures/ (SVG files) plus DIR/figures/index.tsv (kind, file, caption;
+ * Output: DIR/figures/ (SVG files) plus DIR/figures/index.tsv (kind, file,
+ * short label, caption;
  * the report's table of contents), DIR/report.html.
  *
  * Invariants:

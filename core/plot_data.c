@@ -632,7 +632,16 @@ int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
     sc_free(path);
     if (rc != SC_OK)
         return rc;
+    /* Short label "a / b" for the report's table of contents. */
     sc_svg_printf(&fs->index, "%s\t%s\t", kind, file);
+    for (const char *p = a; *p; p++)
+        sc_svg_raw(&fs->index, (*p == '\t' || *p == '\n') ? " " : p, 1);
+    if (b) {
+        sc_svg_raw(&fs->index, " / ", 3);
+        for (const char *p = b; *p; p++)
+            sc_svg_raw(&fs->index, (*p == '\t' || *p == '\n') ? " " : p, 1);
+    }
+    sc_svg_raw(&fs->index, "\t", 1);
     for (const char *p = caption; *p; p++)
         sc_svg_raw(&fs->index, (*p == '\t' || *p == '\n') ? " " : p, 1);
     sc_svg_raw(&fs->index, "\n", 1);

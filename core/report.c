@@ -37,7 +37,7 @@ static const char *const STYLE =
     "text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "th{background:#f3f3f3}figure{margin:1.5em 0;overflow-x:auto}"
     "figcaption{font-size:.9em;color:#444}pre{background:#f7f7f7;"
-    "padding:1em;overflow-x:auto;font-size:.85em}nav ul{columns:2}"
+    "padding:1em;overflow-x:auto;font-size:.85em}nav li{margin:.3em 0}"
     ".note{color:#666;font-style:italic}";
 
 /* ## Small output helpers */
@@ -79,7 +79,7 @@ static int estimate_table(sc_svg *h, const sc_tidy *t,
     }
     sc_svg_printf(h, "<th>");
     sc_svg_esc(h, est_head);
-    sc_svg_printf(h, " [95%% CI]</th><th>p</th><th>q</th></tr>\n");
+    sc_svg_printf(h, " [CI]</th><th>p</th><th>q</th></tr>\n");
     for (size_t r = 0; r < t->nrows; r++) {
         double v[5];
         int has[5];
@@ -361,7 +361,7 @@ static void table_links(sc_svg *h, const char *dir)
 /* ## Figures */
 
 typedef struct fig {
-    char *kind, *file, *caption; /* pointers into the index text */
+    char *kind, *file, *label, *caption; /* pointers into the index text */
 } fig;
 
 static const struct {
@@ -391,16 +391,21 @@ static int parse_index(char *text, const char *path, fig **out, size_t *n,
             *end = '\0';
         lineno++;
         char *t1 = strchr(p, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
-        if (!t2 || strchr(t1 + 1, '/') != NULL) {
+        char *t3 = t2 ? strchr(t2 + 1, '\t') : NULL;
+        if (t3) {
+            *t1 = *t2 = *t3 = '\0';
+        }
+        /* The file must be a plain name inside figures/. */
+        if (!t3 || strchr(t1 + 1, '/') != NULL) {
             sc_free(f);
             return sc_err_set(err, SC_EIO, "%s:%zu: expected 'kind<TAB>"
-                              "file<TAB>caption'; rerun simcon plot", path,
-                              lineno);
+                              "file<TAB>label<TAB>caption'; rerun simcon "
+                              "plot", path, lineno);
         }
-        *t1 = *t2 = '\0';
         f[k].kind = p;
         f[k].file = t1 + 1;
-        f[k].caption = t2 + 1;
+        f[k].label = t2 + 1;
+        f[k].caption = t3 + 1;
         k++;
         if (!end)
             break;
@@ -462,19 +467,36 @@ static void toc(sc_svg *h, const fig *f, size_t nf)
                      "</li>\n<li><a href=\"#consistency\">Consistency "
                      "summary</a></li>\n<li><a href=\"#behaviour\">"
                      "Behaviour</a></li>\n");
+    /* One line per figure section with a short link per figure: the
+     * paper's study has about 70 heatmaps, a list of captions would bury
+     * the page. */
     for (size_t s = 0; s < NSECT; s++) {
-        sc_svg_printf(h, "<li><a href=\"#%s\">%s</a>\n<ul>\n",
-                      SECTIONS[s].id, SECTIONS[s].title);
+        sc_svg_printf(h, "<li><a href=\"#%s\">%s</a>", SECTIONS[s].id,
+                      SECTIONS[s].title);
+        size_t shown = 0;
         for (size_t i = 0; i < nf; i++) {
             if (strcmp(f[i].kind, SECTIONS[s].kind) != 0)
                 continue;
-            sc_svg_printf(h, "<li><a href=\"#fig-%zu\">", i + 1);
-            sc_svg_esc(h, f[i].caption);
-            sc_svg_printf(h, "</a></li>\n");
+            sc_svg_printf(h, "%s<a href=\"#fig-%zu\">", shown ? " \xc2\xb7 "
+                                                            : ": ", i + 1);
+            sc_svg_esc(h, f[i].label);
+            sc_svg_printf(h, "</a>");
+            shown++;
         }
-        sc_svg_printf(h, "</ul></li>\n");
+        sc_svg_printf(h, "</li>\n");
     }
     sc_svg_printf(h, "</ul>\n</nav>\n");
+}
+
+static void folder_name(const char *dir, char *out, size_t size)
+{
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && dir[start - 1] != '/')
+        start--;
+    snprintf(out, size, "%.*s", (int)(len - start), dir + start);
 }
 
 int sc_report_write(const char *result_dir, sc_err *err)
@@ -498,14 +520,18 @@ int sc_report_write(const char *result_dir, sc_err *err)
         if (rc == SC_OK && index.buf)
             rc = parse_index(index.buf, ipath, &f, &nf, err);
     }
+    /* The folder's own name (results/<experiment>/ by default), not its
+     * path: the page must not change when the folder is moved. */
+    char name[256];
+    folder_name(result_dir, name, sizeof name);
     if (rc == SC_OK) {
         sc_svg_printf(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                           "<meta charset=\"utf-8\">\n<title>simcon report: ");
-        sc_svg_esc(&h, result_dir);
+        sc_svg_esc(&h, name);
         sc_svg_printf(&h, "</title>\n<style>%s</style>\n</head>\n<body>\n"
                           "<h1>simcon report</h1>\n<p>Result folder: "
                           "<code>", STYLE);
-        sc_svg_esc(&h, result_dir);
+        sc_svg_esc(&h, name);
         sc_svg_printf(&h, "</code>. Similarity of neural network "
                           "representations and its consistency across "
                           "datasets (Ciernik et al., ICML 2025).</p>\n");

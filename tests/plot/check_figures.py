@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""The figures show what the CSVs say (issue 8 acceptance), checked
+independently of simcon's C code with the Python standard library, numpy
+and scipy (versions printed at the start).
+
+usage: check_figures.py SIMCON FIXTURE_DIR WORK_DIR
+
+1. `simcon plot` on two copies of the fixture gives byte-identical
+   figures/ and report.html (same input, same bytes).
+2. Every SVG is well-formed XML (so names with & < > ' were escaped), has a
+   <title>, and no <text> is smaller than 10 px.
+3. Similarity heatmap: the cell (row r, column c) has data-value equal to
+   the CSV's number (exact float equality: %.17g round-trips), for every
+   cell of one figure; the tooltip names both models.
+4. Consistency heatmap: each off-diagonal cell equals consistency.csv's r
+   for that (metric, dataset pair, model set); datasets are grouped by
+   domain (datasets.csv order of first appearance).
+5. Box plot: each box's data-median/-q1/-q3 equals numpy.quantile (linear,
+   numpy's default = type 7) of the r values of its model set.
+6. --order cluster: the heatmap's model order equals scipy's
+   leaves_list(linkage(1 - mean similarity, "average")).
+7. Behaviour scatter: the title carries r and p from behaviour.csv.
+8. report.html inlines every figure of figures/index.tsv.
+Prints one line per check; exits 1 on the first failure.
+"""
+import csv
+import filecmp
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import scipy
+from scipy.cluster.hierarchy import leaves_list, linkage
+from scipy.spatial.distance import squareform
+
+SVG = "{http://www.w3.org/2000/svg}"
+checks = 0
+
+
+def ok(cond, what):
+    global checks
+    checks += 1
+    if not cond:
+        print("not ok %d - %s" % (checks, what))
+        sys.exit(1)
+    print("ok %d - %s" % (checks, what))
+
+
+def plot(simcon, fixture, dst, *opts):
+    shutil.rmtree(dst, ignore_errors=True)
+    os.makedirs(os.path.dirname(dst), exist_ok=True)
+    shutil.copytree(fixture, dst)
+    res = subprocess.run([simcon, "plot", dst] + list(opts),
+                         capture_output=True, text=True)
+    ok(res.returncode == 0, "simcon plot %s %s: exit 0 (stderr: %s)"
+       % (dst, " ".join(opts), res.stderr.strip()))
+
+
+def read_sim(path):
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    names = rows[0][1:]
+    mat = np.array([[float(v) for v in r[1:]] for r in rows[1:]])
+    return names, mat
+
+
+def read_tidy(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def cells(root):
+    """(row, col) -> rect for heatmap cells (rects with data-row)."""
+    out = {}
+    for r in root.iter(SVG + "rect"):
+        if "data-row" in r.attrib:
+            out[r.attrib["data-row"], r.attrib["data-col"]] = r
+    return out
+
+
+def row_order(root):
+    """Model order of a heatmap: data-row of the first column's cells."""
+    seen = []
+    for r in root.iter(SVG + "rect"):
+        if "data-row" in r.attrib and r.attrib["data-row"] not in seen:
+            seen.append(r.attrib["data-row"])
+    return seen
+
+
+def main():
+    simcon, fixture, work = sys.argv[1:4]
+    print("# numpy %s, scipy %s" % (np.__version__, scipy.__version__))
+    # Same folder name under two parents: the same input.
+    a, b, c = (os.path.join(work, x, "fixture") for x in ("a", "b", "c"))
+    plot(simcon, fixture, a)
+    plot(simcon, fixture, b)
+    figs = sorted(os.listdir(os.path.join(a, "figures")))
+    same = filecmp.cmpfiles(os.path.join(a, "figures"),
+                            os.path.join(b, "figures"), figs, shallow=False)
+    ok(len(same[0]) == len(figs) and len(figs) > 20,
+       "%d figure files byte-identical across two runs" % len(figs))
+    ok(filecmp.cmp(os.path.join(a, "report.html"),
+                   os.path.join(b, "report.html"), shallow=False),
+       "report.html byte-identical across two runs")
+
+    # 2. Well-formed, titled, readable.
+    small = []
+    for name in figs:
+        if not name.endswith(".svg"):
+            continue
+        root = ET.parse(os.path.join(a, "figures", name)).getroot()
+        if root.find(SVG + "title") is None:
+            small.append(name + ": no <title>")
+        for t in root.iter(SVG + "text"):
+            if float(t.attrib.get("font-size", "12")) < 10:
+                small.append("%s: %s" % (name, t.text))
+    ok(not small, "all SVGs parse as XML, have a title, text >= 10 px %s"
+       % small[:3])
+
+    # 3. Similarity heatmap against its CSV, every cell.
+    names, mat = read_sim(os.path.join(a, "similarity", "pcam", "rsa.csv"))
+    root = ET.parse(os.path.join(a, "figures",
+                                 "similarity_rsa__pcam.svg")).getroot()
+    cl = cells(root)
+    bad = [(r, c) for i, r in enumerate(names) for j, c in enumerate(names)
+           if float(cl[r, c].attrib["data-value"]) != mat[i, j]]
+    ok(len(cl) == len(names) ** 2 and not bad,
+       "similarity_rsa__pcam.svg: all %d data-values equal rsa.csv"
+       % len(cl))
+    probe = cl["clip_vit-b/16&laion<2b>", "resnet50"]
+    i, j = names.index("clip_vit-b/16&laion<2b>"), names.index("resnet50")
+    ok(float(probe.attrib["data-value"]) == mat[i, j] and
+       probe.find(SVG + "title").text.startswith(
+           "clip_vit-b/16&laion<2b> \u00d7 resnet50: rsa = %.4f" % mat[i, j]),
+       "cell (clip_vit-b/16&laion<2b>, resnet50) = %.17g with tooltip"
+       % mat[i, j])
+
+    # 4. Consistency heatmap against consistency.csv.
+    cons = read_tidy(os.path.join(a, "consistency.csv"))
+    sets = {"all": "consistency_cka_linear__all.svg",
+            "objective:Supervised|Image-Text":
+            "consistency_cka_linear__objective_Supervised_Image-Text.svg"}
+    for st, fname in sets.items():
+        root = ET.parse(os.path.join(a, "figures", fname)).getroot()
+        cl = cells(root)
+        rows = [r for r in cons if r["metric"] == "cka_linear" and
+                r["model_set"] == st]
+        bad = [r for r in rows
+               if float(cl[r["dataset_a"], r["dataset_b"]]
+                        .attrib["data-value"]) != float(r["r"]) or
+               float(cl[r["dataset_b"], r["dataset_a"]]
+                     .attrib["data-value"]) != float(r["r"])]
+        ok(len(rows) == 10 and not bad,
+           "%s: %d dataset pairs equal consistency.csv r" % (fname, len(rows)))
+    doms = read_tidy(os.path.join(a, "datasets.csv"))
+    order = []
+    for d in dict.fromkeys(x["domain"] for x in doms):
+        order += [x["dataset"] for x in doms if x["domain"] == d]
+    ok(row_order(root) == order, "datasets grouped by domain: %s" % order)
+
+    # 5. Box plot quartiles against numpy.
+    root = ET.parse(os.path.join(a, "figures",
+                                 "boxes_rsa__objective.svg")).getroot()
+    boxes = [r for r in root.iter(SVG + "rect") if "data-median" in r.attrib]
+    bad = []
+    meds = []
+    for bx in boxes:
+        v = [float(r["r"]) for r in cons if r["metric"] == "rsa" and
+             r["model_set"] == bx.attrib["data-set"]]
+        want = np.quantile(v, [0.25, 0.5, 0.75])
+        got = [float(bx.attrib[k]) for k in ("data-q1", "data-median",
+                                             "data-q3")]
+        meds.append(got[1])
+        if not np.allclose(got, want, rtol=1e-12, atol=0):
+            bad.append((bx.attrib["data-set"], got, list(want)))
+    ok(len(boxes) == 6 and not bad,
+       "boxes_rsa__objective.svg: 6 boxes' quartiles equal numpy %s" % bad)
+    ok(meds == sorted(meds, reverse=True), "boxes sorted by median")
+    text = " ".join(t.text or "" for t in root.iter(SVG + "text"))
+    contr = [r for r in read_tidy(os.path.join(a, "contrasts.csv"))
+             if r["metric"] == "rsa"]
+    ok(all("%s vs %s" % (r["category_a"], r["category_b"]) in text and
+           "%.2f [%.2f, %.2f]" % (float(r["effect"]), float(r["ci_lo"]),
+                                  float(r["ci_hi"])) in text
+           for r in contr) and len(contr) == 3,
+       "box plot annotates the 3 contrasts with effect and CI")
+
+    # 6. Cluster order against scipy.
+    plot(simcon, fixture, c, "--order", "cluster")
+    mats = [read_sim(os.path.join(c, "similarity", d["dataset"],
+                                  "cka_linear.csv")) for d in doms]
+    names = mats[0][0]
+    mean = np.mean([(m + m.T) / 2 for _, m in mats], axis=0)
+    dist = 1.0 - mean
+    np.fill_diagonal(dist, 0.0)
+    want = [names[k] for k in leaves_list(
+        linkage(squareform(dist, checks=False), method="average"))]
+    root = ET.parse(os.path.join(c, "figures",
+                                 "similarity_cka_linear__dtd.svg")).getroot()
+    ok(row_order(root) == want, "cluster order equals scipy leaves_list: %s"
+       % want)
+
+    # 7. Behaviour scatter title.
+    beh = [r for r in read_tidy(os.path.join(a, "behaviour.csv"))
+           if r["metric"] == "cka_linear" and r["dataset"] == "flowers"][0]
+    root = ET.parse(os.path.join(
+        a, "figures", "behaviour_cka_linear__flowers.svg")).getroot()
+    title = root.find(SVG + "title").text
+    ok("r = %.2f [%.2f, %.2f]" % (float(beh["r"]), float(beh["ci_lo"]),
+                                  float(beh["ci_hi"])) in title and
+       "p = %.2g" % float(beh["p"]) in title,
+       "behaviour title carries r, CI, p: %s" % title)
+    pts = [p for p in root.iter(SVG + "circle") if "data-x" in p.attrib]
+    ok(len(pts) == 36, "scatter has one point per model pair (36)")
+    ok(not os.path.exists(os.path.join(
+        a, "figures", "behaviour_cka_linear__clevr_count.svg")),
+       "no scatter for a dataset without gap.csv")
+
+    # 8. The report inlines every figure.
+    with open(os.path.join(a, "figures", "index.tsv")) as f:
+        index = [line.split("\t") for line in f.read().splitlines()]
+    ok(all(len(x) == 4 for x in index), "index.tsv: kind, file, label, "
+       "caption on every line")
+    with open(os.path.join(a, "report.html")) as f:
+        html = f.read()
+    ok(html.count("<svg ") == len(index) and len(index) == len(figs) - 1,
+       "report.html inlines all %d figures" % len(index))
+    ok("http://" not in html.replace("http://www.w3.org/2000/svg", "") and
+       "https://" not in html and "<script" not in html,
+       "report.html has no network reference and no script")
+    print("# %d checks passed" % checks)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,305 @@
+/* Tests of the plot/report module's logic (label "plot"): UPGMA against
+ * scipy, the tidy-CSV reader, tick and p formatting, and the error paths
+ * of sc_plot_results / sc_report_write (one-line messages, non-zero
+ * status, no partial output, out-of-memory at every allocation).
+ * The figure contents themselves are checked against the CSVs by
+ * check_figures.py, and the page in a browser by check_report.py.
+ * Expected values: UPGMA from scipy 1.10.1 (tests/plot/upgma_ref.py);
+ * everything else derived by hand in the comments. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <dirent.h>
+
+#include "../test.h"
+#include "mem.h"
+#include "plot.h"
+#include "plot_int.h"
+
+#ifndef SC_FIXTURE_DIR
+#error "SC_FIXTURE_DIR must name tests/plot/fixture/results"
+#endif
+
+/* ## UPGMA */
+
+/* Distances of 7 points printed by upgma_ref.py (Euclidean, no ties). */
+static const double ref_d[49] = {
+    0, 2.3682335188912433, 2.7970555160740016, 1.0053720704296494,
+    3.3007774871990385, 1.0208202682157128, 2.369836916329898,
+    2.3682335188912433, 0, 2.3951790663747876, 1.4027262740820106,
+    1.5881493695493507, 2.7530669479691192, 1.5245177630975639,
+    2.7970555160740016, 2.3951790663747876, 0, 2.5734360221307231,
+    1.5495773940013453, 2.2227998245456111, 0.87091180380105104,
+    1.0053720704296494, 1.4027262740820106, 2.5734360221307231, 0,
+    2.5967743875816396, 1.6937989313965218, 1.8860123037774701,
+    3.3007774871990385, 1.5881493695493507, 1.5495773940013453,
+    2.5967743875816396, 0, 3.1836279744970204, 1.07323811430642,
+    1.0208202682157128, 2.7530669479691192, 2.2227998245456111,
+    1.6937989313965218, 3.1836279744970204, 0, 2.1218079578510394,
+    2.369836916329898, 1.5245177630975639, 0.87091180380105104,
+    1.8860123037774701, 1.07323811430642, 2.1218079578510394, 0,
+};
+
+SC_TEST(upgma_matches_scipy)
+{
+    /* scipy.cluster.hierarchy.linkage(method="average"): Z[:, 2] and
+     * leaves_list(Z). */
+    static const double want_h[6] = {
+        0.87091180380105104, 1.0053720704296494, 1.3114077541538827,
+        1.3573095998061173,  1.8359487330072339, 2.464679594244068};
+    static const size_t want_order[7] = {5, 0, 3, 1, 4, 2, 6};
+    size_t order[7];
+    double h[6];
+    sc_err err;
+    sc_err_clear(&err);
+    expect_int(sc_plot_upgma(ref_d, 7, order, h, &err), SC_OK, "upgma 7");
+    for (int k = 0; k < 6; k++)
+        expect_rel(h[k], want_h[k], 1e-12, "merge height %d", k);
+    for (int i = 0; i < 7; i++)
+        expect_int((long long)order[i], (long long)want_order[i],
+                   "leaf %d", i);
+}
+
+SC_TEST(upgma_small_and_bad)
+{
+    size_t order[2];
+    double d1[1] = {0};
+    sc_err err;
+    sc_err_clear(&err);
+    expect_int(sc_plot_upgma(d1, 1, order, NULL, &err), SC_OK, "m = 1");
+    expect_int((long long)order[0], 0, "m = 1 order");
+    expect_int(sc_plot_upgma(d1, 0, order, NULL, &err), SC_EINVAL, "m = 0");
+    expect_str(err.msg, "clustering: no models", "m = 0 message");
+    double d2[4] = {0, NAN, NAN, 0};
+    expect_int(sc_plot_upgma(d2, 2, order, NULL, &err), SC_EINVAL, "NaN");
+    expect_str(err.msg, "clustering: distance of models 0 and 1 is not "
+                        "finite", "NaN message");
+}
+
+/* ## Helpers */
+
+static char tmp_root[256];
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+}
+
+SC_TEST(tidy_reader)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/t.csv", tmp_root);
+    /* Quoted field with a comma and an escaped quote, CRLF line ends, an
+     * empty cell, a final blank line. */
+    write_text(path, "a,b,c\r\n1,\"x, \"\"y\"\"\",\r\n2.5,z,-3e-2\r\n\r\n");
+    sc_tidy t;
+    sc_err err;
+    sc_err_clear(&err);
+    expect_int(sc_tidy_read(path, &t, &err), SC_OK, "read quoted CSV");
+    expect_int((long long)t.nrows, 2, "two rows");
+    expect_str(sc_tidy_at(&t, 0, 1), "x, \"y\"", "quoted field");
+    expect_str(sc_tidy_at(&t, 0, 2), "", "empty last field (CR dropped)");
+    double v;
+    int has;
+    expect_int(sc_tidy_num(&t, 0, 2, &v, &has, &err), SC_OK, "empty num");
+    expect_int(has, 0, "empty cell is absent");
+    expect_int(sc_tidy_num(&t, 1, 2, &v, &has, &err), SC_OK, "num");
+    expect_abs(v, -0.03, 0, "-3e-2 parsed");
+    expect_int(sc_tidy_num(&t, 1, 1, &v, &has, &err), SC_EIO, "not a num");
+    expect_contains(err.msg, "t.csv:3: column 'b': 'z' is not a number",
+                    "not-a-number message names file:line and column");
+    int idx[1];
+    const char *const want[] = {"q"};
+    expect_int(sc_tidy_need(&t, want, 1, idx, &err), SC_EIO, "missing col");
+    expect_contains(err.msg, "t.csv:1: no column 'q' in the header",
+                    "missing column message");
+    sc_tidy_deinit(&t);
+
+    write_text(path, "a,b\n1,2\n3\n");
+    expect_int(sc_tidy_read(path, &t, &err), SC_EIO, "short row");
+    expect_contains(err.msg, "t.csv:3: 1 fields but the header has 2",
+                    "short row message");
+    write_text(path, "a,b\n1,\"open\n");
+    expect_int(sc_tidy_read(path, &t, &err), SC_EIO, "open quote");
+    expect_contains(err.msg, "t.csv:2: unterminated quoted field",
+                    "open quote message");
+    write_text(path, "");
+    expect_int(sc_tidy_read(path, &t, &err), SC_EIO, "empty file");
+    expect_contains(err.msg, "t.csv: empty file", "empty file message");
+    sc_tidy_deinit(&t);
+}
+
+SC_TEST(ticks_and_p)
+{
+    double t[16];
+    /* [0.13, 0.97]: raw step 0.168 -> 0.2; ticks 0.2, 0.4, 0.6, 0.8. */
+    size_t n = sc_plot_ticks(0.13, 0.97, t, 16);
+    expect_int((long long)n, 4, "ticks in [0.13, 0.97]");
+    expect_abs(t[0], 0.2, 1e-12, "first tick");
+    expect_abs(t[3], 0.8, 1e-12, "last tick");
+    /* [-1, 1]: raw 0.4 -> 0.5: -1, -0.5, 0, 0.5, 1 (0 exactly 0). */
+    n = sc_plot_ticks(-1, 1, t, 16);
+    expect_int((long long)n, 5, "ticks in [-1, 1]");
+    expect_abs(t[2], 0.0, 0, "zero tick is exactly 0");
+    char buf[64];
+    sc_plot_fmt_p(buf, sizeof buf, 0.0031, 1);
+    expect_str(buf, "0.0031", "p 0.0031");
+    sc_plot_fmt_p(buf, sizeof buf, 0.00001, 1);
+    expect_str(buf, "<0.0001", "tiny p");
+    sc_plot_fmt_p(buf, sizeof buf, 0, 0);
+    expect_str(buf, "n/a", "absent p");
+    sc_plot_fmt_est(buf, sizeof buf, 0.714, 1, 0.651, 0.7749);
+    expect_str(buf, "0.71 [0.65, 0.77]", "estimate with CI");
+}
+
+/* ## Error paths on copies of the fixture */
+
+static int run(const char *cmd)
+{
+    int rc = system(cmd);
+    return rc;
+}
+
+static void copy_fixture(const char *dst)
+{
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && cp -r '%s' '%s'", dst,
+             SC_FIXTURE_DIR, dst);
+    run(cmd);
+}
+
+/* Number of entries in dir whose name starts with prefix. */
+static int count_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    if (!d)
+        return -1;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+SC_TEST(missing_folder)
+{
+    sc_err err;
+    sc_err_clear(&err);
+    expect_int(sc_plot_results("/nonexistent/simcon-results", NULL, &err),
+               SC_EIO, "missing folder");
+    expect_str(err.msg, "/nonexistent/simcon-results: no such folder; give "
+                        "the output folder of simcon run",
+               "missing folder message");
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/empty", tmp_root);
+    mkdir(dir, 0777);
+    expect_int(sc_plot_results(dir, NULL, &err), SC_EIO, "no similarity/");
+    expect_contains(err.msg, "/empty/similarity: missing;",
+                    "no similarity/ message");
+    expect_int(sc_report_write(dir, &err), SC_EIO, "report: no similarity/");
+}
+
+SC_TEST(bad_csv_leaves_old_figures)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/bad", tmp_root);
+    copy_fixture(dir);
+    sc_err err;
+    sc_err_clear(&err);
+    expect_int(sc_plot_results(dir, NULL, &err), SC_OK, "first plot");
+    snprintf(path, sizeof path, "%s/figures", dir);
+    int before = count_prefix(path, "");
+    /* Damage consistency.csv: a non-number r on line 3. */
+    snprintf(path, sizeof path, "%s/consistency.csv", dir);
+    write_text(path, "metric,dataset_a,dataset_b,model_set,n_pairs,r,ci_lo,"
+                     "ci_hi,p,q\ncka_linear,flowers,pcam,all,36,0.5,,,,\n"
+                     "cka_linear,flowers,dtd,all,36,zero,,,,\n");
+    expect_int(sc_plot_results(dir, NULL, &err), SC_EIO, "bad r");
+    expect_contains(err.msg, "consistency.csv:3: column 'r': 'zero' is not "
+                             "a number", "bad r message");
+    expect_true(strchr(err.msg, '\n') == NULL, "message is one line");
+    snprintf(path, sizeof path, "%s/figures", dir);
+    expect_int(count_prefix(path, ""), before,
+               "old figures untouched after a failure");
+    expect_int(count_prefix(dir, "figures.tmp"), 0, "no staging folder left");
+    expect_int(count_prefix(dir, "figures.old"), 0, "no old folder left");
+}
+
+SC_TEST(unknown_band_and_mismatched_models)
+{
+    char dir[512], path[600];
+    snprintf(dir, sizeof dir, "%s/band", tmp_root);
+    copy_fixture(dir);
+    sc_err err;
+    sc_err_clear(&err);
+    sc_plot_opts o = {SC_PLOT_ORDER_CLUSTER, "colour"};
+    expect_int(sc_plot_results(dir, &o, &err), SC_EINVAL, "unknown band");
+    expect_contains(err.msg, "--band colour: ", "band message start");
+    expect_contains(err.msg, "/models.csv has no such column; use one of "
+                             "its attribute columns", "band message end");
+    expect_int(count_prefix(dir, "figures"), 0, "nothing written");
+    o.band = "architecture";
+    expect_int(sc_plot_results(dir, &o, &err), SC_OK, "band architecture");
+    /* A dataset whose matrix lists other models. */
+    snprintf(path, sizeof path, "%s/similarity/pcam/rsa.csv", dir);
+    write_text(path, ",a,b\na,1,0.5\nb,0.5,1\n");
+    expect_int(sc_plot_results(dir, NULL, &err), SC_EINVAL,
+               "model sets differ");
+    expect_contains(err.msg, "similarity/pcam/rsa.csv", "names the file");
+}
+
+SC_TEST(out_of_memory_everywhere)
+{
+    /* Fail allocation n = 1, 2, ... until the whole plot + report run
+     * succeeds: every failure must be SC_ENOMEM with nothing left behind
+     * (ASan builds also check for leaks). */
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/oom", tmp_root);
+    copy_fixture(dir);
+    sc_err err;
+    int rc = SC_ENOMEM, bad = 0;
+    long n;
+    /* Every n up to 16, then steps growing by 1/16: about 150 runs reach
+     * the last allocation of the fixture run while still hitting every
+     * loader, drawing and writing stage. */
+    for (n = 1; n < 10000000 && rc != SC_OK; n += 1 + n / 16) {
+        sc_err_clear(&err);
+        sc_mem_fail_after(n);
+        rc = sc_plot_results(dir, NULL, &err);
+        if (rc == SC_OK)
+            rc = sc_report_write(dir, &err);
+        sc_mem_fail_after(0);
+        if (rc != SC_OK && rc != SC_ENOMEM && !bad) {
+            bad = 1;
+            expect_int(rc, SC_ENOMEM, "failure at allocation %ld: %s", n,
+                       err.msg);
+        }
+    }
+    expect_int(rc, SC_OK, "succeeds once allocations succeed (n = %ld)", n);
+    expect_int(bad, 0, "every injected failure reported as SC_ENOMEM");
+    expect_int(count_prefix(dir, "figures.tmp"), 0, "no staging folder left");
+    expect_int(count_prefix(dir, "report.html.tmp"), 0, "no temp report");
+}
+
+int main(void)
+{
+    snprintf(tmp_root, sizeof tmp_root, "%s/plot_test.%ld", SC_BUILD_DIR,
+             (long)getpid());
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' && mkdir -p '%s'", tmp_root,
+             tmp_root);
+    run(cmd);
+    int rc = sc_test_run();
+    if (rc == 0) {
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_root);
+        run(cmd);
+    }
+    return rc;
+}
