@@ -338,7 +338,7 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
             sc_buf_puts(&csv, ",");
             sc_fmt_num(&csv, sd);
             sc_buf_printf(&csv, ",%zu\n", D);
-            char cell[128], a[64], s[64];
+            char cell[256], a[64], s[64];
             fixed(a, sizeof a, mean, 2);
             if (isnan(sd))
                 snprintf(cell, sizeof cell, "%s", a);
