@@ -69,8 +69,7 @@ static int check_metric(const sc_spec *spec, size_t k, const char *dir,
     const char *kk[SC_CLI_MAX_PARAMS];
     const char *vv[SC_CLI_MAX_PARAMS];
     size_t culprits = 0;
-    for (size_t i = 0; i < m->nparams && m->nparams <= SC_CLI_MAX_PARAMS;
-         i++) {
+    for (size_t i = 0; i < m->nparams && m->nparams <= SC_CLI_MAX_PARAMS; i++) {
         size_t n = 0;
         for (size_t j = 0; j < m->nparams; j++)
             if (j != i) {
@@ -101,17 +100,15 @@ static int list_inputs(const sc_spec *spec, sc_err *err)
     char path[4096];
     for (size_t d = 0; d < spec->ndatasets; d++) {
         for (size_t m = 0; m < spec->nmodels; m++) {
-            int rc = sc_spec_path(spec, spec->features,
-                                  spec->datasets[d].name,
-                                  spec->models[m].name, path, sizeof path,
-                                  err);
+            int rc = sc_spec_path(spec, spec->features, spec->datasets[d].name,
+                                  spec->models[m].name, path, sizeof path, err);
             if (rc != SC_OK)
                 return rc;
             printf("%s\n", path);
         }
         if (spec->ids != NULL) {
-            int rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name,
-                                  NULL, path, sizeof path, err);
+            int rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name, NULL,
+                                  path, sizeof path, err);
             if (rc != SC_OK)
                 return rc;
             printf("%s\n", path);
@@ -176,8 +173,7 @@ int sc_cmd_check(int argc, char **argv)
         sc_loader_shutdown();
         /* Unknown plugins and bad parameters are spec errors; a plugin
          * that exists but is broken (ABI) is not the spec's fault. */
-        return rc == SC_EABI || rc == SC_ENOMEM ? SC_EXIT_FAIL
-                                                : SC_EXIT_USAGE;
+        return rc == SC_EABI || rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
     }
     sc_inputs_report rep;
     rc = sc_inputs_check(&spec, flags, &rep, &err);

@@ -57,8 +57,8 @@ static int slurp(const char *path, const char *what, char **out, size_t *len,
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL)
-        return sc_err_set(err, SC_EIO, "%s: cannot open the %s: %s", path,
-                          what, strerror(errno));
+        return sc_err_set(err, SC_EIO, "%s: cannot open the %s: %s", path, what,
+                          strerror(errno));
     size_t cap = 4096, n = 0;
     char *buf = sc_malloc(cap);
     int rc = buf ? SC_OK : SC_ENOMEM;
@@ -130,8 +130,8 @@ static int summary(const sc_spec *spec, sc_spec_loc loc, const char *key,
                       where, key, bad, total, what);
 }
 
-int sc_inputs_check(const sc_spec *spec, unsigned flags,
-                    sc_inputs_report *out, sc_err *err)
+int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
+                    sc_err *err)
 {
     memset(out, 0, sizeof *out);
     size_t nd = spec->ndatasets, nm = spec->nmodels;
@@ -154,8 +154,7 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags,
     for (size_t d = 0; d < nd && rc == SC_OK; d++)
         for (size_t m = 0; m < nm && rc == SC_OK; m++) {
             rc = sc_spec_path(spec, spec->features, spec->datasets[d].name,
-                              spec->models[m].name, path, INPUT_PATH_MAX,
-                              err);
+                              spec->models[m].name, path, INPUT_PATH_MAX, err);
             if (rc != SC_OK)
                 break;
             sc_err e;
@@ -170,8 +169,7 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags,
         }
     if (rc == SC_OK && out->nproblems > 0) {
         rc = summary(spec, spec->features_loc, "data.features", SC_EIO,
-                     out->nproblems, nd * nm, "are missing or unreadable",
-                     err);
+                     out->nproblems, nd * nm, "are missing or unreadable", err);
         goto done;
     }
     if (rc != SC_OK)
@@ -185,11 +183,9 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags,
             if (r == r0)
                 continue;
             rc = sc_spec_path(spec, spec->features, spec->datasets[d].name,
-                              spec->models[0].name, first, INPUT_PATH_MAX,
-                              err);
+                              spec->models[0].name, first, INPUT_PATH_MAX, err);
             if (rc == SC_OK)
-                rc = sc_spec_path(spec, spec->features,
-                                  spec->datasets[d].name,
+                rc = sc_spec_path(spec, spec->features, spec->datasets[d].name,
                                   spec->models[m].name, path, INPUT_PATH_MAX,
                                   err);
             if (rc == SC_OK)
@@ -205,8 +201,8 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags,
 
     /* 3. ids files: present, one line per stimulus. */
     for (size_t d = 0; spec->ids != NULL && d < nd; d++) {
-        rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name, NULL,
-                          path, INPUT_PATH_MAX, err);
+        rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name, NULL, path,
+                          INPUT_PATH_MAX, err);
         size_t lines = 0;
         if (rc == SC_OK)
             rc = count_lines(path, &lines, err);
@@ -217,8 +213,7 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags,
                             "%s: %zu ids, but the features of dataset '%s' "
                             "have %zu rows; write one id per line, one line "
                             "per stimulus",
-                            path, lines, spec->datasets[d].name,
-                            out->rows[d]);
+                            path, lines, spec->datasets[d].name, out->rows[d]);
             goto done;
         }
     }
@@ -228,8 +223,7 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags,
         int worst = SC_OK;
         for (size_t d = 0; d < nd && rc == SC_OK; d++)
             for (size_t m = 0; m < nm && rc == SC_OK; m++) {
-                rc = sc_spec_path(spec, spec->features,
-                                  spec->datasets[d].name,
+                rc = sc_spec_path(spec, spec->features, spec->datasets[d].name,
                                   spec->models[m].name, path, INPUT_PATH_MAX,
                                   err);
                 if (rc != SC_OK)

@@ -24,15 +24,16 @@
 #include "spec.h"
 
 /* Flags of sc_inputs_check. */
-#define SC_INPUTS_SCAN_VALUES 1u /* also read every value (NaN/Inf); costs a
-                                    full read of each file, one at a time */
+#define SC_INPUTS_SCAN_VALUES                                                  \
+    1u /* also read every value (NaN/Inf); costs a                             \
+          full read of each file, one at a time */
 
 typedef struct sc_inputs_report {
     size_t ndatasets, nmodels;
-    size_t *rows;     /* ndatasets: stimuli per dataset (equal across its
-                         models once the check passed), NULL until known */
-    size_t *cols;     /* ndatasets x nmodels, row-major: feature dims     */
-    char **problems;  /* nproblems lines "<file>: <what is wrong>"        */
+    size_t *rows;    /* ndatasets: stimuli per dataset (equal across its
+                        models once the check passed), NULL until known */
+    size_t *cols;    /* ndatasets x nmodels, row-major: feature dims     */
+    char **problems; /* nproblems lines "<file>: <what is wrong>"        */
     size_t nproblems;
 } sc_inputs_report;
 
@@ -53,8 +54,8 @@ typedef struct sc_inputs_report {
  *              problem list) on failure; release with
  *              sc_inputs_report_deinit in both cases.
  * Returns SC_OK, SC_EIO, SC_ENUMERIC or SC_ENOMEM. */
-int sc_inputs_check(const sc_spec *spec, unsigned flags,
-                    sc_inputs_report *out, sc_err *err);
+int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
+                    sc_err *err);
 void sc_inputs_report_deinit(sc_inputs_report *r);
 
 /* Read spec->behaviour_accuracy, a CSV whose header names (in any order)

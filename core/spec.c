@@ -45,8 +45,8 @@ enum { N_SCALAR, N_MAP, N_SEQ };
 
 typedef struct node {
     int kind;
-    char *text;         /* scalar text (NUL-terminated), else NULL      */
-    bool plain;         /* scalar written without quotes                 */
+    char *text; /* scalar text (NUL-terminated), else NULL      */
+    bool plain; /* scalar written without quotes                 */
     sc_spec_loc loc;
     size_t n;           /* seq: items; map: key/value pairs              */
     size_t nk;          /* kid pointers stored (a map may hold a pending
@@ -73,8 +73,8 @@ typedef struct ctx {
     sc_spec *spec;
 } ctx;
 
-__attribute__((format(printf, 3, 4))) static int
-fail(ctx *c, sc_spec_loc loc, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(ctx *c, sc_spec_loc loc,
+                                                      const char *fmt, ...)
 {
     char msg[SC_ERR_MSG];
     va_list ap;
@@ -118,8 +118,7 @@ static const char *found(const node *n, char *buf, size_t cap)
     if (is_null(n))
         return "null";
     /* Long scalars are cut: the message must stay one readable line. */
-    snprintf(buf, cap, "'%.60s%s'", n->text,
-             strlen(n->text) > 60 ? "..." : "");
+    snprintf(buf, cap, "'%.60s%s'", n->text, strlen(n->text) > 60 ? "..." : "");
     return buf;
 }
 
@@ -208,9 +207,9 @@ static int attach(ctx *c, node **stack, bool *pending, size_t depth,
     if (!pending[depth - 1]) {
         /* kid is a key. */
         if (kid->kind != N_SCALAR) {
-            int rc = fail(c, kid->loc,
-                          "mapping keys must be plain text, found %s",
-                          kid->kind == N_MAP ? "a mapping" : "a sequence");
+            int rc =
+                fail(c, kid->loc, "mapping keys must be plain text, found %s",
+                     kid->kind == N_MAP ? "a mapping" : "a sequence");
             return rc;
         }
         for (size_t i = 0; i < top->n; i++)
@@ -283,8 +282,9 @@ static int build_tree(ctx *c, const char *text, size_t len, node **root)
         switch (e.type) {
         case YAML_DOCUMENT_START_EVENT:
             if (++docs > 1)
-                rc = fail(c, loc, "a spec holds one YAML document; remove "
-                                  "the second '---'");
+                rc = fail(c, loc,
+                          "a spec holds one YAML document; remove "
+                          "the second '---'");
             break;
         case YAML_ALIAS_EVENT:
             rc = fail(c, loc,
@@ -323,8 +323,7 @@ static int build_tree(ctx *c, const char *text, size_t len, node **root)
                           SC_SPEC_MAX_DEPTH);
                 break;
             }
-            rc = node_new(c,
-                          e.type == YAML_MAPPING_START_EVENT ? N_MAP : N_SEQ,
+            rc = node_new(c, e.type == YAML_MAPPING_START_EVENT ? N_MAP : N_SEQ,
                           e.start_mark, &n);
             if (rc != SC_OK)
                 break;
@@ -374,8 +373,8 @@ static size_t edit_distance(const char *a, const char *b)
         for (size_t j = 1; j <= lb; j++) {
             size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
             size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins)
-                               : (del < ins ? del : ins);
+            cur[j] =
+                sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
         }
         memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
     }
@@ -383,8 +382,7 @@ static size_t edit_distance(const char *a, const char *b)
 }
 
 /* The closest candidate within distance 2, or NULL. */
-static const char *suggest(const char *word, const char *const *cand,
-                           size_t n)
+static const char *suggest(const char *word, const char *const *cand, size_t n)
 {
     const char *best = NULL;
     size_t bestd = 3;
@@ -398,14 +396,13 @@ static const char *suggest(const char *word, const char *const *cand,
     return best;
 }
 
-static void join_list(const char *const *items, size_t n, char *buf,
-                      size_t cap)
+static void join_list(const char *const *items, size_t n, char *buf, size_t cap)
 {
     size_t used = 0;
     buf[0] = '\0';
     for (size_t i = 0; i < n && used < cap; i++) {
-        int w = snprintf(buf + used, cap - used, "%s%s", i ? ", " : "",
-                         items[i]);
+        int w =
+            snprintf(buf + used, cap - used, "%s%s", i ? ", " : "", items[i]);
         if (w < 0)
             break;
         used += (size_t)w;
@@ -430,8 +427,8 @@ static int check_keys(ctx *c, const node *map, const char *where,
         snprintf(full, sizeof full, "%s%s%.60s", where, where[0] ? "." : "",
                  k->text);
         if (s != NULL)
-            return fail(c, k->loc, "%s: unknown key; did you mean '%s'?",
-                        full, s);
+            return fail(c, k->loc, "%s: unknown key; did you mean '%s'?", full,
+                        s);
         return fail(c, k->loc, "%s: unknown key; expected one of: %s", full,
                     list);
     }
@@ -446,8 +443,7 @@ static const node *get(const node *map, const char *key)
     return NULL;
 }
 
-static int missing(ctx *c, const node *map, const char *where,
-                   const char *key)
+static int missing(ctx *c, const node *map, const char *where, const char *key)
 {
     if (where[0] == '\0')
         return fail(c, map->loc, "missing required key '%s'", key);
@@ -475,13 +471,12 @@ static bool name_ok(const char *s)
     if (s[0] == '\0' || s[0] == '.' || s[0] == '-')
         return false;
     for (const char *p = s; *p; p++)
-        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' &&
-            *p != '-')
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.' && *p != '-')
             return false;
     return true;
 }
 
-#define NAME_RULE                                                             \
+#define NAME_RULE                                                              \
     "a name of letters, digits, '_', '.', '-' (not starting with '.' or '-')"
 
 static int get_name(ctx *c, const node *n, const char *key, char **out)
@@ -546,8 +541,7 @@ static int get_size(ctx *c, const node *n, const char *key, size_t *out)
 
 /* One of choices ("a|b|c"): returns the index. */
 static int get_choice(ctx *c, const node *n, const char *key,
-                      const char *const *choices, size_t nchoices,
-                      size_t *out)
+                      const char *const *choices, size_t nchoices, size_t *out)
 {
     if (n->kind == N_SCALAR)
         for (size_t i = 0; i < nchoices; i++)
@@ -582,8 +576,8 @@ static int resolve(ctx *c, const char *p, char **out)
 
 static int parse_data(ctx *c, const node *n)
 {
-    static const char *const keys[] = {"root", "features", "ids",
-                                       "normalize", "max_stimuli"};
+    static const char *const keys[] = {"root", "features", "ids", "normalize",
+                                       "max_stimuli"};
     sc_spec *s = c->spec;
     int rc = want_map(c, n, "data");
     if (rc == SC_OK)
@@ -977,8 +971,7 @@ static int parse_consistency(ctx *c, const node *n)
             return oom(c);
         for (size_t i = 0; i < v->n; i++) {
             char key[64];
-            snprintf(key, sizeof key, "analyses.consistency.anchors[%zu]",
-                     i);
+            snprintf(key, sizeof key, "analyses.consistency.anchors[%zu]", i);
             const node *a = v->kids[i];
             bool known = false;
             for (size_t j = 0; a->kind == N_SCALAR && j < s->nmodels; j++)
@@ -986,8 +979,7 @@ static int parse_consistency(ctx *c, const node *n)
             if (!known) {
                 const char *best = NULL;
                 size_t bestd = 3;
-                for (size_t j = 0; a->kind == N_SCALAR && j < s->nmodels;
-                     j++) {
+                for (size_t j = 0; a->kind == N_SCALAR && j < s->nmodels; j++) {
                     size_t d = edit_distance(a->text, s->models[j].name);
                     if (d < bestd) {
                         bestd = d;
@@ -1074,8 +1066,7 @@ static int parse_contrasts(ctx *c, const node *n)
 
 static int parse_analyses(ctx *c, const node *n)
 {
-    static const char *const keys[] = {"consistency", "behaviour",
-                                       "contrasts"};
+    static const char *const keys[] = {"consistency", "behaviour", "contrasts"};
     sc_spec *s = c->spec;
     int rc = want_map(c, n, "analyses");
     if (rc == SC_OK)
@@ -1112,8 +1103,8 @@ static int parse_analyses(ctx *c, const node *n)
 
 static int parse_statistics(ctx *c, const node *n)
 {
-    static const char *const keys[] = {"permutations", "bootstrap", "over",
-                                       "ci", "interval", "correction"};
+    static const char *const keys[] = {
+        "permutations", "bootstrap", "over", "ci", "interval", "correction"};
     sc_spec *s = c->spec;
     int rc = want_map(c, n, "statistics");
     if (rc == SC_OK)
@@ -1197,8 +1188,8 @@ static int parse_runtime(ctx *c, const node *n)
     if ((v = get(n, "memory")) != NULL) {
         sc_err tmp;
         if (v->kind != N_SCALAR ||
-            sc_cli_parse_bytes("runtime.memory", v->text, &s->memory,
-                               &tmp) != SC_OK)
+            sc_cli_parse_bytes("runtime.memory", v->text, &s->memory, &tmp) !=
+                SC_OK)
             return expected(c, v, "runtime.memory",
                             "a size such as 512M or 8G");
     }
@@ -1214,12 +1205,11 @@ static int parse_runtime(ctx *c, const node *n)
 
 static int parse_top(ctx *c, const node *root)
 {
-    static const char *const keys[] = {"name",     "seed",     "data",
-                                       "models",   "datasets", "behaviour",
-                                       "metrics",  "analyses", "statistics",
-                                       "runtime"};
-    static const char *const required[] = {"name", "data", "models",
-                                           "datasets", "metrics"};
+    static const char *const keys[] = {
+        "name",      "seed",    "data",     "models",     "datasets",
+        "behaviour", "metrics", "analyses", "statistics", "runtime"};
+    static const char *const required[] = {"name", "data", "models", "datasets",
+                                           "metrics"};
     sc_spec *s = c->spec;
     if (root->kind != N_MAP)
         return expected(c, root, "top level",
@@ -1234,8 +1224,7 @@ static int parse_top(ctx *c, const node *root)
         return rc;
     const node *v = get(root, "seed");
     if (v != NULL &&
-        (rc = get_u64(c, v, "seed", "an integer from 0 to 2^64-1",
-                      &s->seed)))
+        (rc = get_u64(c, v, "seed", "an integer from 0 to 2^64-1", &s->seed)))
         return rc;
     if ((rc = parse_data(c, get(root, "data"))))
         return rc;
@@ -1243,15 +1232,13 @@ static int parse_top(ctx *c, const node *root)
         return rc;
     if ((rc = parse_datasets(c, get(root, "datasets"))))
         return rc;
-    if ((v = get(root, "behaviour")) != NULL &&
-        (rc = parse_behaviour(c, v)))
+    if ((v = get(root, "behaviour")) != NULL && (rc = parse_behaviour(c, v)))
         return rc;
     if ((rc = parse_metrics(c, get(root, "metrics"))))
         return rc;
     if ((v = get(root, "analyses")) != NULL && (rc = parse_analyses(c, v)))
         return rc;
-    if ((v = get(root, "statistics")) != NULL &&
-        (rc = parse_statistics(c, v)))
+    if ((v = get(root, "statistics")) != NULL && (rc = parse_statistics(c, v)))
         return rc;
     if ((v = get(root, "runtime")) != NULL && (rc = parse_runtime(c, v)))
         return rc;
@@ -1443,9 +1430,8 @@ int sc_spec_path(const sc_spec *spec, const char *tmpl, const char *dataset,
         }
         if (skip > 1 && sub == NULL)
             return sc_err_set(err, SC_EINVAL,
-                              "%s: template '%s' needs a %s name",
-                              spec->path, tmpl, skip == 9 ? "dataset"
-                                                          : "model");
+                              "%s: template '%s' needs a %s name", spec->path,
+                              tmpl, skip == 9 ? "dataset" : "model");
         if (sub != NULL) {
             w = snprintf(buf + used, cap - used, "%s", sub);
             if (w < 0 || (size_t)w >= cap - used)
@@ -1475,8 +1461,7 @@ const char *sc_spec_model_meta(const sc_spec_model *m, const char *key)
     return NULL;
 }
 
-void sc_spec_where(const sc_spec *spec, sc_spec_loc loc, char *buf,
-                   size_t cap)
+void sc_spec_where(const sc_spec *spec, sc_spec_loc loc, char *buf, size_t cap)
 {
     snprintf(buf, cap, "%s:%u:%u: ", spec->path, loc.line, loc.col);
 }
@@ -1491,8 +1476,8 @@ typedef struct sbuf {
     bool ok;
 } sbuf;
 
-__attribute__((format(printf, 2, 3))) static void
-put(sbuf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void put(sbuf *b, const char *fmt,
+                                                      ...)
 {
     if (!b->ok)
         return;
@@ -1634,8 +1619,9 @@ int sc_spec_canonical(const sc_spec *spec, char **out, sc_err *err)
         spec->correction == SC_SPEC_CORRECTION_NONE
             ? "none"
             : sc_padjust_name((sc_padjust_method)spec->correction));
-    put(&b, "runtime:\n  threads: %u\n  memory: %zu\n  plugin_dir: ",
-        spec->threads, spec->memory);
+    put(&b,
+        "runtime:\n  threads: %u\n  memory: %zu\n  plugin_dir: ", spec->threads,
+        spec->memory);
     if (spec->plugin_dir)
         put_q(&b, spec->plugin_dir);
     else

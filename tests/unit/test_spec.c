@@ -259,8 +259,8 @@ SC_TEST(errors_verbatim)
 {
     char big_depth[512];
     /* 17 nested flow sequences: one past SC_SPEC_MAX_DEPTH (16). */
-    snprintf(big_depth, sizeof big_depth,
-             "name: t\nx: %s%s\n", "[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]");
+    snprintf(big_depth, sizeof big_depth, "name: t\nx: %s%s\n",
+             "[[[[[[[[[[[[[[[[", "]]]]]]]]]]]]]]]]");
     const bad_case cases[] = {
         {big_depth, SC_ESPEC,
          ":2:19: nesting deeper than 16 levels; a spec needs at most 5"},
@@ -418,8 +418,7 @@ SC_TEST(inputs_check_fixture_zoo)
     FILE *f = fopen(SC_TEST_DIR "/spec/data/behaviour.csv", "r");
     char line[128];
     double want = -1;
-    if (f != NULL && fgets(line, sizeof line, f) && fgets(line, sizeof line,
-                                                          f))
+    if (f != NULL && fgets(line, sizeof line, f) && fgets(line, sizeof line, f))
         want = strtod(strrchr(line, ',') + 1, NULL);
     if (f != NULL)
         fclose(f);
@@ -520,8 +519,9 @@ SC_TEST(no_leaks_under_allocation_failure)
         sc_free(text);
         sc_spec_free(&s);
     }
-    expect_int(rc, SC_OK, "load + canonical succeed after %ld injected "
-                          "failures, each one SC_ENOMEM",
+    expect_int(rc, SC_OK,
+               "load + canonical succeed after %ld injected "
+               "failures, each one SC_ENOMEM",
                n - 2);
     /* Same for an error path (unknown key deep in the file) and for the
      * input checks. */
@@ -550,10 +550,14 @@ SC_TEST(no_leaks_under_allocation_failure)
         sc_mem_fail_after(0);
         sc_inputs_report_deinit(&r);
     }
-    expect_int(irc, SC_OK, "inputs check succeeds after %ld injected "
-                           "failures",
+    expect_int(irc, SC_OK,
+               "inputs check succeeds after %ld injected "
+               "failures",
                n - 2);
     sc_spec_free(&s);
 }
 
-int main(void) { return sc_test_run(); }
+int main(void)
+{
+    return sc_test_run();
+}
