@@ -23,10 +23,9 @@
 #include "err.h"
 #include "spec.h"
 
-/* Flags of sc_inputs_check. */
-#define SC_INPUTS_SCAN_VALUES                                                  \
-    1u /* also read every value (NaN/Inf); costs a                             \
-          full read of each file, one at a time */
+/* Flags of sc_inputs_check. SC_INPUTS_SCAN_VALUES: also read every value
+ * (NaN/Inf); costs a full read of each file, one at a time. */
+#define SC_INPUTS_SCAN_VALUES 1u
 
 typedef struct sc_inputs_report {
     size_t ndatasets, nmodels;
