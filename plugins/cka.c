@@ -142,34 +142,47 @@ static void state_free(const sc_host *host, sc_ctx *ctx, cka_state *s)
 /* Column-centre the rows x[idx[0..n-1]] (idx NULL: all rows) into xc
  * (n x d). Two-pass means (mean, then the mean of the residuals) so that a
  * large offset cancels to rounding of the data itself. Reports
- * sum(xc^2) and sum(x^2) for the zero-variance test. */
-static void centre_features(const sc_mat *x, const size_t *idx, size_t n,
-                            double *xc, double *var2, double *scale2)
+ * sum(xc^2) and sum(x^2) for the zero-variance test. mean: scratch of
+ * 2 d doubles. */
+static void centre_features(const sc_host *host, const sc_mat *x,
+                            const size_t *idx, size_t n, double *xc,
+                            double *mean, double *var2, double *scale2)
 {
+    /* Row-major passes only (a column-wise walk over n rows misses the
+     * cache on every element): copy and accumulate the column sums, then
+     * the residual sums, then subtract. */
     size_t d = x->cols;
     double s2 = 0.0;
+    for (size_t j = 0; j < d; j++)
+        mean[j] = 0.0;
     for (size_t i = 0; i < n; i++) {
         const double *row = x->data + (idx ? idx[i] : i) * x->ld;
-        memcpy(xc + i * d, row, d * sizeof *xc);
+        double *out = xc + i * d;
+        memcpy(out, row, d * sizeof *xc);
+        s2 += host->dot(d, row, row);
         for (size_t j = 0; j < d; j++)
-            s2 += row[j] * row[j];
+            mean[j] += row[j];
     }
-    for (size_t j = 0; j < d; j++) {
-        double mean = 0.0;
-        for (size_t i = 0; i < n; i++)
-            mean += xc[i * d + j];
-        mean /= (double)n;
-        double corr = 0.0;
-        for (size_t i = 0; i < n; i++)
-            corr += xc[i * d + j] - mean;
-        mean += corr / (double)n;
-        for (size_t i = 0; i < n; i++)
-            xc[i * d + j] -= mean;
+    for (size_t j = 0; j < d; j++)
+        mean[j] /= (double)n;
+    /* second pass: mean of the residuals, which removes the rounding of
+     * the first mean when all values share a large offset */
+    double *corr = mean + d;
+    for (size_t j = 0; j < d; j++)
+        corr[j] = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *row = xc + i * d;
+        for (size_t j = 0; j < d; j++)
+            corr[j] += row[j] - mean[j];
     }
-    double v2 = 0.0;
-    for (size_t i = 0; i < n * d; i++)
-        v2 += xc[i] * xc[i];
-    *var2 = v2;
+    for (size_t j = 0; j < d; j++)
+        mean[j] += corr[j] / (double)n;
+    for (size_t i = 0; i < n; i++) {
+        double *row = xc + i * d;
+        for (size_t j = 0; j < d; j++)
+            row[j] -= mean[j];
+    }
+    *var2 = host->dot(n * d, xc, xc);
     *scale2 = s2;
 }
 
@@ -348,11 +361,18 @@ static int kernel_from_raw(const sc_host *host, sc_ctx *ctx,
             return rc;
     }
     double g = rbf ? -0.5 / sigma2 : 0.0;
-    for (size_t i = 0; i < count; i++) {
-        const double *row = raw + (idx ? idx[i] : i) * ld;
-        for (size_t j = 0; j < count; j++) {
-            double e = row[idx ? idx[j] : j];
-            out[i * count + j] = rbf ? exp(g * e) : e;
+    if (idx == NULL && !rbf) {
+        memcpy(out, raw, count * count * sizeof *out); /* ld == count */
+    } else if (idx == NULL) {
+        for (size_t k = 0; k < count * count; k++)
+            out[k] = exp(g * raw[k]);
+    } else {
+        for (size_t i = 0; i < count; i++) {
+            const double *row = raw + idx[i] * ld;
+            for (size_t j = 0; j < count; j++) {
+                double e = row[idx[j]];
+                out[i * count + j] = rbf ? exp(g * e) : e;
+            }
         }
     }
     double raw2;
@@ -487,11 +507,12 @@ static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
     double *mean = NULL;
     int rc = SC_ENOMEM;
     s->xc = host->alloc(ctx, n * d * sizeof *s->xc);
-    mean = host->alloc(ctx, n * sizeof *mean);
+    /* scratch: 2 d for the column means, n for the kernel centring */
+    mean = host->alloc(ctx, (n > 2 * d ? n : 2 * d) * sizeof *mean);
     if (s->xc == NULL || mean == NULL)
         goto fail;
     double var2, scale2;
-    centre_features(x, NULL, n, s->xc, &var2, &scale2);
+    centre_features(host, x, NULL, n, s->xc, mean, &var2, &scale2);
     if (zero_variance_features(var2, scale2, n)) {
         rc = fail_zero_variance(host, ctx, n);
         goto fail;
@@ -611,11 +632,16 @@ static int subset_kernel(const sc_host *host, sc_ctx *ctx,
     /* Feature path: re-centre the selected rows (a subset is not centred)
      * and form their Gram; centring again is exact, not an approximation. */
     double *xs = host->alloc(ctx, count * s->d * sizeof *xs);
-    if (xs == NULL)
+    double *cm = host->alloc(ctx, 2 * s->d * sizeof *cm);
+    if (xs == NULL || cm == NULL) {
+        host->free(ctx, xs);
+        host->free(ctx, cm);
         return SC_ENOMEM;
+    }
     sc_mat view = {s->n, s->d, s->d, s->xc};
     double var2, scale2;
-    centre_features(&view, idx, count, xs, &var2, &scale2);
+    centre_features(host, &view, idx, count, xs, cm, &var2, &scale2);
+    host->free(ctx, cm);
     int rc = host->syrk(ctx, SC_NOTRANS, count, s->d, 1.0, xs, s->d, 0.0,
                         out, count);
     host->free(ctx, xs);

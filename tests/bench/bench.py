@@ -66,8 +66,10 @@ def main():
 
     probe_out, _, _, _ = timed([probe, "2000"], env)
     rate = json.loads(probe_out)
-    print("GEMM probe (n=2000, %s threads): dgemm %.1f GFLOP/s, sgemm %.1f "
-          "GFLOP/s" % (threads, rate["dgemm_gflops"], rate["sgemm_gflops"]))
+    print("GEMM probe (n=2000, %s threads): dgemm %.1f GFLOP/s wall, %.1f "
+          "per CPU-second; sgemm %.1f wall, %.1f per CPU-second" %
+          (threads, rate["dgemm_gflops"], rate["dgemm_gflops_cpu"],
+           rate["sgemm_gflops"], rate["sgemm_gflops_cpu"]))
 
     # (1) simcon
     csv = os.path.join(work, "simcon.csv")
@@ -92,27 +94,36 @@ def main():
                        info["spilled"], rss1, (f_prep + f_pairs) / t1 * 1e-9,
                        CPU[simcon]))
     # Rates per CPU second: on a shared machine wall time counts the other
-    # users' processes too. With THREADS workers CPU seconds add up, so the
-    # per-core rate is compared with the probe run at the same threads.
-    prep_rate = f_prep / c_prep * 1e-9 * int(threads)
-    pairs_rate = f_pairs / max(c_pairs, 1e-9) * 1e-9 * int(threads)
+    # users' processes too; CPU seconds add up over threads, so these are
+    # per-core rates, compared with the probe's per-CPU-second rate.
+    prep_rate = f_prep / c_prep * 1e-9
+    pairs_rate = f_pairs / max(c_pairs, 1e-9) * 1e-9
     print("    dominant kernel (prepare: Gram SYRK + centring + embedding): "
-          "%.1f GFLOP/s per CPU-second x threads = %.0f%% of the dgemm probe; "
-          "all-pairs SYRK %.1f GFLOP/s" %
-          (prep_rate, 100 * prep_rate / rate["dgemm_gflops"], pairs_rate))
+          "%.1f GFLOP/s per CPU-second = %.0f%% of the dgemm probe's "
+          "per-CPU-second rate; all-pairs SYRK %.1f GFLOP/s" %
+          (prep_rate, 100 * prep_rate / rate["dgemm_gflops_cpu"],
+           pairs_rate))
 
-    # (2) per-pair reference, sampled
+    # (2) per-pair reference, sampled; extrapolated by seconds per flop
     out2, _, t2, rss2 = timed([PY, os.path.join(HERE, "ref_pairs.py"),
                                str(sample)] + files, env)
     r2 = json.loads(out2)
-    # six n x n Grams; numpy turns X @ X.T into a SYRK (n^2 d flops)
-    f_ref_pair = 6 * n * n * (sum(dims) / m)
-    t2_all = r2["extrapolated_seconds"]
-    print("(2) numpy per-pair reference: %d of %d pairs timed (%.2f s per "
-          "pair, %.2f s wall for the sample), EXTRAPOLATED to all pairs: "
-          "%.1f s, peak RSS %.0f MB, %.1f GFLOP/s; CPU %.2f s for the sample" %
-          (r2["sampled_pairs"], pairs, r2["seconds_per_pair"], t2, t2_all,
-           rss2, f_ref_pair / r2["seconds_per_pair"] * 1e-9, CPU[PY]))
+
+    def pair_flops(i, j):  # six n x n Grams, SYRK (numpy uses it for X X^T)
+        return 3 * n * n * (dims[i] + dims[j])
+
+    f_sample = sum(pair_flops(v[0], v[1]) for v in r2["values"])
+    f_all = sum(pair_flops(i, j) for i in range(m) for j in range(i + 1, m))
+    w_sample = sum(v[3] for v in r2["values"])
+    c_sample = sum(v[4] for v in r2["values"])
+    t2_all = w_sample * f_all / f_sample
+    c2_all = c_sample * f_all / f_sample
+    print("(2) numpy per-pair reference: %d of %d pairs timed (spread over "
+          "the triangle; %.2f s wall, %.2f CPU-s for the sample; peak RSS "
+          "%.0f MB; %.1f GFLOP/s per CPU-second), EXTRAPOLATED by flops to "
+          "all pairs: %.1f s wall, %.1f CPU-s" %
+          (len(r2["values"]), pairs, w_sample, c_sample, rss2,
+           f_sample / c_sample * 1e-9, t2_all, c2_all))
 
     # (3) best numpy
     npy = os.path.join(work, "best.npy")
@@ -128,7 +139,7 @@ def main():
 
     # agreement
     d13 = np.max(np.abs(s1 - s3))
-    d12 = max(abs(s1[i, j] - v) for i, j, v in r2["values"])
+    d12 = max(abs(s1[v[0], v[1]] - v[2]) for v in r2["values"])
     ok = d13 <= 1e-6 and d12 <= 1e-6
     print("agreement: max |simcon - best numpy| = %.2e, max |simcon - "
           "reference| over sampled pairs = %.2e -> %s (tolerance 1e-6)" %
@@ -137,7 +148,7 @@ def main():
           "numpy/simcon = %.2fx" % (t2_all / t1, t3 / t1))
     print("ratios (CPU seconds, whole processes incl. loading): "
           "reference/simcon = %.1fx (extrapolated), best numpy/simcon = "
-          "%.2fx" % (r2["extrapolated_cpu"] / CPU[simcon],
+          "%.2fx" % (c2_all / CPU[simcon],
                      r3["cpu"] / CPU[simcon]))
 
     # paper-scale estimate from measured rates
@@ -150,8 +161,7 @@ def main():
     dbar = sum(pdims) / len(pdims)
     per_ds = (sum(N * N * d for d in pdims) / (prep_rate * 1e9) +
               M * M * (N * (N - 1) // 2) / (pairs_rate * 1e9))
-    ref_ds = r2["cpu_per_pair"] * (N / n) ** 2 * (dbar / (sum(dims) / m)) \
-        * M * (M - 1) / 2
+    ref_ds = (M * (M - 1) / 2) * 6 * N * N * dbar / (f_sample / c_sample)
     jobs = 23 * 3
     print("paper-scale estimate (64 models, mean d %.0f, n = 10,000, 23 "
           "datasets x 3 metrics, each metric costed as linear CKA; CPU "
@@ -164,7 +174,7 @@ def main():
         "ref_rss_mb": rss2, "best_numpy_s": t3, "best_numpy_rss_mb": rss3,
         "dgemm_gflops": rate["dgemm_gflops"],
         "prepare_gflops": prep_rate, "simcon_cpu_s": CPU[simcon],
-        "ref_cpu_extrapolated": r2["extrapolated_cpu"],
+        "ref_cpu_extrapolated": c2_all,
         "best_numpy_cpu": r3["cpu"], "agree": bool(ok)}))
     return 0 if ok else 1
 

@@ -7,9 +7,11 @@ U-centres them again: six n x n Grams per model pair, nothing reused
 across pairs. Implemented here in numpy float64 (the same formulas as
 tests/golden/ref/cka_ref.py; linear kernel, unbiased, rows L2-normalised
 as the paper's preprocessing). Timing every pair would take hours at
-benchmark size, so it times a SAMPLE of pairs (the first K pairs of the
-upper triangle) and extrapolates the mean time per pair to all
-m(m-1)/2 pairs; it says so in its output.
+benchmark size, so it times a SAMPLE of K pairs spread evenly over the
+upper triangle, reports each pair's wall and CPU seconds, and the driver
+extrapolates to all m(m-1)/2 pairs by the measured seconds per flop (a
+pair costs six n x n Grams, 3 n^2 (d_i + d_j) flops); it says so in its
+output.
 Usage: ref_pairs.py K X1.npy ... Xm.npy  -> JSON on stdout."""
 import json
 import sys
@@ -46,7 +48,9 @@ def main():
     k = int(sys.argv[1])
     files = sys.argv[2:]
     m = len(files)
-    pairs = [(i, j) for i in range(m) for j in range(i + 1, m)][:k]
+    allp = [(i, j) for i in range(m) for j in range(i + 1, m)]
+    pick = np.unique(np.round(np.linspace(0, len(allp) - 1, k)).astype(int))
+    pairs = [allp[p] for p in pick]
     values, secs, cpu = [], [], []
     for i, j in pairs:
         t0, c0 = time.perf_counter(), time.process_time()
@@ -54,7 +58,7 @@ def main():
         v = cka(x, y)
         secs.append(time.perf_counter() - t0)
         cpu.append(time.process_time() - c0)
-        values.append([i, j, float(v)])
+        values.append([i, j, float(v), secs[-1], cpu[-1]])
     per_pair = float(np.mean(secs))
     total = m * (m - 1) // 2
     print(json.dumps({"sampled_pairs": len(pairs), "all_pairs": total,
