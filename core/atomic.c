@@ -347,45 +347,72 @@ static int check_replaceable(const char *final, const char *name,
     return SC_OK;
 }
 
+/* Last path component of path (after the last '/'; path has no trailing
+ * slash, sc_stage_begin strips them). */
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+static void stage_clear(sc_stage *st)
+{
+    sc_free(st->final);
+    sc_free(st->root);
+    sc_free(st->tmp);
+    st->final = st->root = st->tmp = NULL;
+}
+
 int sc_stage_begin(sc_stage *st, const char *final, const char *name,
                    sc_err *err)
 {
-    st->final = st->tmp = NULL;
-    int rc = check_replaceable(final, name, err);
-    if (rc != SC_OK)
-        return rc;
-    /* Parent folders: created if missing (results/ on a first run). */
-    char *parent = sc_strdup(final);
-    if (parent == NULL)
+    st->final = st->root = st->tmp = NULL;
+    char *clean = sc_strdup(final);
+    if (clean == NULL)
         return sc_err_set(err, SC_ENOMEM, "%s: out of memory", final);
-    char *slash = strrchr(parent, '/');
-    if (slash != NULL && slash != parent) {
-        *slash = '\0';
-        rc = sc_mkdir_p(parent, err);
-    }
-    sc_free(parent);
-    if (rc != SC_OK)
+    size_t n = strlen(clean);
+    while (n > 1 && clean[n - 1] == '/')
+        clean[--n] = '\0';
+    if (n == 0 || strcmp(base_name(clean), ".") == 0 ||
+        strcmp(base_name(clean), "..") == 0 || strcmp(clean, "/") == 0) {
+        int rc = sc_err_set(err, SC_EIO, "'%s': not usable as a result "
+                            "folder; name a folder, e.g. -o results/x",
+                            final);
+        sc_free(clean);
         return rc;
+    }
+    int rc = check_replaceable(clean, name, err);
+    /* Parent folders: created if missing (results/ on a first run). */
+    char *slash = strrchr(clean, '/');
+    if (rc == SC_OK && slash != NULL && slash != clean) {
+        *slash = '\0';
+        rc = sc_mkdir_p(clean, err);
+        *slash = '/';
+    }
+    if (rc != SC_OK) {
+        sc_free(clean);
+        return rc;
+    }
     char suffix[64];
     snprintf(suffix, sizeof suffix, ".tmp-%ld", (long)getpid());
-    st->final = sc_strdup(final);
-    st->tmp = join(final, suffix);
-    if (st->final == NULL || st->tmp == NULL) {
-        sc_free(st->final);
-        sc_free(st->tmp);
-        st->final = st->tmp = NULL;
+    st->final = clean;
+    st->root = join(clean, suffix);
+    size_t cap = (st->root ? strlen(st->root) : 0) + strlen(base_name(clean)) + 2;
+    st->tmp = st->root != NULL ? sc_malloc(cap) : NULL;
+    if (st->root == NULL || st->tmp == NULL) {
+        stage_clear(st);
         return sc_err_set(err, SC_ENOMEM, "%s: out of memory", final);
     }
+    snprintf(st->tmp, cap, "%s/%s", st->root, base_name(clean));
     /* A folder with our pid can only be a leftover of an earlier process
      * that had the same pid; it is ours to clear. */
     sc_err ignored;
-    (void)sc_rmtree(st->tmp, &ignored);
-    if (mkdir(st->tmp, 0777) != 0) {
+    (void)sc_rmtree(st->root, &ignored);
+    if (mkdir(st->root, 0777) != 0 || mkdir(st->tmp, 0777) != 0) {
         rc = sc_err_set(err, SC_EIO, "%s: cannot create the staging folder: "
                         "%s; check permissions", st->tmp, strerror(errno));
-        sc_free(st->final);
-        sc_free(st->tmp);
-        st->final = st->tmp = NULL;
+        (void)sc_rmtree(st->root, &ignored);
+        stage_clear(st);
     }
     return rc;
 }
@@ -446,6 +473,18 @@ int sc_stage_stale(const char *final, char ***dirs, size_t *count,
             break;
         }
         snprintf(path, cap, "%s/%s", parent, e->d_name);
+        /* The inner result folder "<root>/<base>". */
+        size_t cap2 = strlen(path) + strlen(base) + 2;
+        char *inner = sc_malloc(cap2);
+        if (inner == NULL) {
+            *dirs = grown;
+            sc_free(path);
+            rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", final);
+            break;
+        }
+        snprintf(inner, cap2, "%s/%s", path, base);
+        sc_free(path);
+        path = inner;
         *dirs = grown;
         (*dirs)[(*count)++] = path;
     }
@@ -468,13 +507,6 @@ int sc_stage_stale(const char *final, char ***dirs, size_t *count,
         *count = 0;
     }
     return rc;
-}
-
-static void stage_clear(sc_stage *st)
-{
-    sc_free(st->final);
-    sc_free(st->tmp);
-    st->final = st->tmp = NULL;
 }
 
 int sc_stage_commit(sc_stage *st, sc_err *err)
@@ -513,6 +545,7 @@ int sc_stage_commit(sc_stage *st, sc_err *err)
     }
     sync_parent(st->final);
     sc_err ignored;
+    (void)rmdir(st->root);
     if (had_old)
         (void)sc_rmtree(old, &ignored);
     sc_free(old);
@@ -520,6 +553,11 @@ int sc_stage_commit(sc_stage *st, sc_err *err)
     size_t nstale = 0;
     if (sc_stage_stale(st->final, &stale, &nstale, &ignored) == SC_OK) {
         for (size_t k = 0; k < nstale; k++) {
+            /* Remove the whole "<DIR>.tmp-<pid>", not just its inner
+             * folder. */
+            char *slash = strrchr(stale[k], '/');
+            if (slash != NULL)
+                *slash = '\0';
             (void)sc_rmtree(stale[k], &ignored);
             sc_free(stale[k]);
         }
@@ -531,9 +569,9 @@ int sc_stage_commit(sc_stage *st, sc_err *err)
 
 void sc_stage_abort(sc_stage *st)
 {
-    if (st->tmp != NULL) {
+    if (st->root != NULL) {
         sc_err ignored;
-        (void)sc_rmtree(st->tmp, &ignored);
+        (void)sc_rmtree(st->root, &ignored);
     }
     stage_clear(st);
 }

@@ -8,8 +8,10 @@
  *    fsync()s it, rename()s it over path and fsync()s the folder, so path
  *    holds either its old contents or the complete new file.
  * 2. Folders: a run builds its whole result in a staging folder
- *    "<DIR>.tmp-<pid>" (sc_stage_begin) and only when every file is written
- *    moves it into place (sc_stage_commit). A failed run removes the
+ *    "<DIR>.tmp-<pid>/<basename of DIR>" (sc_stage_begin; the inner folder
+ *    carries DIR's own name, so anything that records its folder's name,
+ *    like report.html, shows the final name) and only when every file is
+ *    written moves it into place (sc_stage_commit). A failed run removes the
  *    staging folder (sc_stage_abort), so DIR is either absent, the previous
  *    result untouched, or the complete new result. A killed run leaves its
  *    staging folder behind; `--resume` may harvest its cache, and the next
@@ -78,9 +80,10 @@ int sc_read_text(const char *path, char **text, size_t *len, sc_err *err);
 /* ## Staged result folder */
 
 typedef struct sc_stage {
-    char *final; /* DIR                                    */
-    char *tmp;   /* DIR.tmp-<pid>, exists between begin and
-                    commit/abort                            */
+    char *final; /* DIR                                         */
+    char *root;  /* DIR.tmp-<pid>, exists between begin and
+                    commit/abort                                 */
+    char *tmp;   /* DIR.tmp-<pid>/<basename of DIR>: fill this   */
 } sc_stage;
 
 /* Check that final may be (re)placed by a result of spec `name`, create
@@ -102,8 +105,9 @@ int sc_stage_commit(sc_stage *st, sc_err *err);
 /* Remove the staging folder and empty st. Safe on an empty st. */
 void sc_stage_abort(sc_stage *st);
 
-/* Folders "<final>.tmp-<pid>" left by runs that no longer run (their pid
- * is not alive), in name order; for --resume to harvest cached matrices.
+/* Result folders "<final>.tmp-<pid>/<basename>" left by runs that no
+ * longer run (their pid is not alive), in name order; for --resume to
+ * harvest cached matrices.
  * *dirs is sc_malloc'ed (free each and the array). Missing parent: 0. */
 int sc_stage_stale(const char *final, char ***dirs, size_t *count,
                    sc_err *err);

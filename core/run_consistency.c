@@ -26,7 +26,7 @@
  * - q: the spec's correction across all rows of one metric (each metric is
  *   its own family: metrics are alternative views of the same question,
  *   not more tests of it).
- * An undefined r (constant values) gives NA for r, CI, p and q. */
+ * An undefined r (constant values) leaves r, CI, p and q empty. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -27,8 +27,10 @@
 #include "spec.h"
 #include "stats.h"
 
-/* Text shown for a value that does not exist (skipped test, undefined
- * statistic). pandas and R read "NA" as missing by default. */
+/* Text shown in Markdown/LaTeX tables for a value that does not exist
+ * (skipped test, undefined statistic). In CSV files such a value is an
+ * empty field, which pandas, R's read.csv and the figure code
+ * (core/plot_data.c) all read as missing. */
 #define SC_RUN_NA "NA"
 
 /* ## Run context */
@@ -165,7 +167,7 @@ int sc_run_adjust(const double *p, const size_t *group, size_t n,
 
 /* ## Formatting (tested in tests/unit/test_runner_tables.c) */
 
-/* A CSV number: "%.17g", or "NA" for NaN. */
+/* A CSV number: "%.17g", or an empty field for NaN. */
 void sc_fmt_num(sc_buf *b, double v);
 /* An estimate with its interval at `digits` decimals:
  * "0.71 [0.65, 0.77]"; "0.71" when lo or hi is NaN; "NA" when est is

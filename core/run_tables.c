@@ -19,7 +19,7 @@
  *   recomputed on each model resample; task "median/<metric>/<set>"),
  *   quartiles q1, q3 (type 7, as numpy's default); then the attribute's
  *   contrasts (effect [CI], p, q) from contrasts.csv.
- * Undefined values print as NA. */
+ * Undefined values are empty CSV fields and "NA" in Markdown/LaTeX. */
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
@@ -34,9 +34,7 @@
 
 void sc_fmt_num(sc_buf *b, double v)
 {
-    if (isnan(v))
-        sc_buf_puts(b, SC_RUN_NA);
-    else
+    if (!isnan(v))
         sc_buf_printf(b, "%.17g", v);
 }
 

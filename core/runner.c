@@ -18,6 +18,7 @@
 #include "blas.h"
 #include "metric.h"
 #include "mem.h"
+#include "plot.h"
 #include "run_internal.h"
 
 /* ## Small helpers */
@@ -348,6 +349,14 @@ static int stage_analyses(sc_runctx *rc, sc_err *err)
     return st;
 }
 
+static int stage_figures(sc_runctx *rc, sc_err *err)
+{
+    int st = sc_plot_results(rc->out, NULL, err);
+    if (st != SC_OK)
+        sc_err_prefix(err, "figures");
+    return st;
+}
+
 int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
 {
     double t_start = now_seconds();
@@ -397,11 +406,17 @@ int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
             st = timed(&rc, "behaviour", sc_run_behaviour, err);
         if (st == SC_OK)
             st = timed(&rc, "tables", sc_run_tables, err);
-        /* Integration point (issue 8): figures and report.html from the
-         * CSVs, via sc_plot_results(rc.out, NULL, err) and
-         * sc_report_write(rc.out, err) once core/plot*.c is committed. */
+        /* Figures (issue 8) are made from the CSVs just written, inside
+         * the staging folder, so they are part of the atomic result and
+         * listed in the manifest. report.html shows the manifest, so it is
+         * written after it (and is the one output the manifest does not
+         * list). A plotting failure fails the run like any other stage. */
+        if (st == SC_OK)
+            st = timed(&rc, "figures", stage_figures, err);
         if (st == SC_OK)
             st = sc_run_manifest(&rc, now_seconds() - t_start, err);
+        if (st == SC_OK && (st = sc_report_write(rc.out, err)) != SC_OK)
+            sc_err_prefix(err, "report.html");
         if (st == SC_OK)
             st = sc_stage_commit(&stage, err);
         else

@@ -15,7 +15,8 @@
  *   3. run_contrasts.c   within-category consistency contrasts.
  *   4. run_behaviour.c   similarity vs accuracy gap per dataset + means.
  *   5. run_tables.c      summary tables (CSV / Markdown / LaTeX).
- *   6. run_manifest.c    manifest.json, written last.
+ *   6. figures/ and report.html (core/plot.h, issue 8) from the CSVs.
+ *   7. run_manifest.c    manifest.json, written last.
  * The folder is staged in DIR.tmp-<pid> and moved into place only when
  * everything succeeded (core/atomic.h): a failed run leaves no result
  * folder and never touches a previous one.

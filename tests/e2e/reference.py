@@ -86,7 +86,8 @@ def read_csv(path):
 
 
 def num(text):
-    return float("nan") if text == "NA" else float(text)
+    """CSV number; an empty field is a missing value."""
+    return float("nan") if text == "" else float(text)
 
 
 def read_matrix(path):

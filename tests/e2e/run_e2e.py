@@ -6,8 +6,9 @@ MODE:
   outputs      generate the zoo (make_zoo.py), run, check every expected
                file is present, then reference.py (independent numpy/scipy
                recomputation; see there for what and to which tolerance).
-  determinism  two runs with --threads 2 give byte-identical CSV/MD/TeX
-               files (manifest.json is excluded: it holds wall times); a
+  determinism  two runs with --threads 2 give byte-identical CSV/MD/TeX/SVG
+               files (manifest.json and report.html, which shows it, are
+               excluded: they hold wall times); a
                run with --threads 1 agrees with them to 1e-12 relative in
                every number, and its p, q, ci_lo, ci_hi and seed columns are
                identical text.
@@ -19,7 +20,9 @@ MODE:
   resume       a second run with --resume says "reused cached similarity"
                for every (dataset, metric), keeps each cache file's inode and
                mtime (linked, not rewritten) and writes byte-identical
-               tables; a run without --resume recomputes (no such line).
+               tables; a run without --resume recomputes (no such line); the
+               staging folder of a killed run is harvested, then removed;
+               editing one input recomputes only its dataset.
 Each check prints "ok - ..." or "FAIL - ..."; exit 1 if any failed.
 """
 import csv
@@ -58,14 +61,15 @@ def run(simcon, spec, out, *extra):
 
 
 def tree(root, skip_manifest=True):
-    """relative path -> sha256 of every file (not .cache)."""
+    """relative path -> sha256 of every file (not .cache); skip_manifest
+    also leaves out report.html, which shows the manifest's wall times."""
     out = {}
     for dirpath, dirs, files in os.walk(root):
         dirs[:] = [d for d in dirs if d != ".cache"]
         for f in files:
             p = os.path.join(dirpath, f)
             rel = os.path.relpath(p, root)
-            if skip_manifest and rel == "manifest.json":
+            if skip_manifest and rel in ("manifest.json", "report.html"):
                 continue
             out[rel] = hashlib.sha256(open(p, "rb").read()).hexdigest()
     return out
@@ -83,7 +87,8 @@ EXPECTED = [
     "tables/%s_%s.%s" % (t, k, e)
     for t in ("similarity_summary", "consistency_matrix")
     for k in ("cka_linear", "rsa_spearman") for e in ("csv", "md", "tex")] + [
-    "behaviour/%s/gap.csv" % d for d in ("nat_a", "nat_b", "spec_c")]
+    "behaviour/%s/gap.csv" % d for d in ("nat_a", "nat_b", "spec_c")] + [
+    "report.html", "figures/index.tsv"]
 
 
 def mode_outputs(simcon, work):
@@ -234,6 +239,19 @@ def mode_resume(simcon, work):
     r = run(simcon, spec, out)
     check(r.returncode == 0 and "reused cached" not in r.stderr,
           "without --resume everything is recomputed")
+    # A killed run leaves "<DIR>.tmp-<pid>/<name>"; --resume harvests its
+    # cache and the successful run removes it. pid 4194305 is above Linux's
+    # default pid_max (2^22), so no live process has it.
+    out2 = os.path.join(work, "out2")
+    shutil.rmtree(out2, ignore_errors=True)
+    killed = out2 + ".tmp-4194305"
+    shutil.rmtree(killed, ignore_errors=True)
+    os.makedirs(killed)
+    shutil.copytree(out, os.path.join(killed, "out2"))
+    r = run(simcon, spec, out2, "--resume")
+    check(r.returncode == 0 and r.stderr.count("reused cached") == 6,
+          "--resume harvests the cache of a killed run's staging folder")
+    check(not os.path.exists(killed), "the killed run's folder is removed")
     # A changed input changes the key: that dataset is recomputed.
     f = os.path.join(zoo, "features", "nat_b", "ssl_cnn_a.npy")
     x = np.load(f)

@@ -93,11 +93,18 @@ SC_TEST(stage_replaces_same_spec_result)
     expect_int(sc_stage_begin(&st, dir, "demo", &err), SC_OK,
                "first stage (parent folders created)");
     expect_true(!exists(dir), "nothing at DIR before commit");
+    char want_tmp[600];
+    snprintf(want_tmp, sizeof want_tmp, "%s.tmp-%ld/demo", dir,
+             (long)getpid());
+    expect_str(st.tmp, want_tmp, "staging folder carries DIR's name");
     snprintf(file, sizeof file, "%s/manifest.json", st.tmp);
     put(file, "{\n  \"simcon_result\": true,\n  \"name\": \"demo\",\n}\n");
+    char root[600];
+    snprintf(root, sizeof root, "%s", st.root);
     expect_int(sc_stage_commit(&st, &err), SC_OK, "commit");
     snprintf(file, sizeof file, "%s/manifest.json", dir);
     expect_true(exists(file), "result in place");
+    expect_true(!exists(root), "staging root removed after commit");
     /* Second run of the same spec replaces it. */
     expect_int(sc_stage_begin(&st, dir, "demo", &err), SC_OK,
                "same spec may replace its previous result");
@@ -119,7 +126,7 @@ SC_TEST(stage_replaces_same_spec_result)
     /* Aborting a stage removes it and leaves the result alone. */
     expect_int(sc_stage_begin(&st, dir, "demo", &err), SC_OK, "third stage");
     char tmpdir[512];
-    snprintf(tmpdir, sizeof tmpdir, "%s", st.tmp);
+    snprintf(tmpdir, sizeof tmpdir, "%s", st.root);
     snprintf(file, sizeof file, "%s/half.csv", st.tmp);
     put(file, "half");
     sc_stage_abort(&st);
@@ -172,8 +179,10 @@ SC_TEST(stale_stages_found)
     sc_err err;
     expect_int(sc_stage_stale(dir, &dirs, &n, &err), SC_OK, "scan");
     expect_int((long long)n, 1, "one stale staging folder");
+    char inner[700];
+    snprintf(inner, sizeof inner, "%s/res2", stale);
     if (n == 1)
-        expect_str(dirs[0], stale, "its path");
+        expect_str(dirs[0], inner, "its inner result folder");
     for (size_t k = 0; k < n; k++)
         sc_free(dirs[k]);
     sc_free(dirs);
