@@ -29,6 +29,7 @@
 #define BAR_W 14.0      /* colour bar width */
 #define BAR_STEPS 64    /* rectangles in a colour bar: smooth at 300 px */
 #define MISSING_RGB {217, 217, 217}
+#define ROT_MIN_CELL (FONT * 1.4142 + 1.0)
 
 typedef struct heat {
     size_t n;
@@ -121,7 +122,11 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
         }
     }
     double strip = h->band ? STRIP + GAP : 0;
-    double diag = maxw * 0.7072; /* a -45 degree label spans w/sqrt(2) */
+    /* Column names at -45 degrees read best, but neighbours then sit only
+     * cell/sqrt(2) apart across the text; below ROT_MIN_CELL that is less
+     * than the font height and they overlap, so they stand vertically. */
+    double rot = cell >= ROT_MIN_CELL ? -45.0 : -90.0;
+    double diag = rot == -45.0 ? maxw * 0.7072 : maxw;
     double left = 10 + (maxw + strip + 6 > diag ? maxw + strip + 6 : diag);
     double top = 48 + strip + FONT;
     double side = cell * (double)n;
@@ -170,8 +175,14 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
             sc_svg_printf(s, "</title></rect>\n");
         }
     }
-    /* Category strips, separators where the category changes, legend. */
+    /* Category strips, legend, and separators between categories when each
+     * forms one block (spec order usually; clustered orders interleave
+     * them and the lines would only add a grid). */
     if (h->band) {
+        size_t runs = 1;
+        for (size_t i = 1; i < n; i++)
+            runs += strcmp(h->band[i], h->band[i - 1]) != 0;
+        int contiguous = runs == nc;
         for (size_t i = 0; i < n; i++) {
             sc_rgb c = sc_palette_category(cat_index(cats, nc, h->band[i]));
             for (int side_k = 0; side_k < 2; side_k++) {
@@ -189,7 +200,8 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
                 sc_svg_esc(s, h->band[i]);
                 sc_svg_printf(s, "</title></rect>\n");
             }
-            if (i > 0 && strcmp(h->band[i], h->band[i - 1]) != 0) {
+            if (contiguous && i > 0 &&
+                strcmp(h->band[i], h->band[i - 1]) != 0) {
                 sc_svg_line(s, left + cell * i, top, left + cell * i,
                             top + side, "#ffffff", 1.5);
                 sc_svg_line(s, left, top + cell * i, left + side,
@@ -213,7 +225,7 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
         sc_svg_text(s, left - strip - 6, cy, FONT, SC_SVG_END, 0, 0,
                     h->labels[i]);
         double cx = left + cell * (i + 0.5) + FONT * 0.35;
-        sc_svg_text(s, cx, top + side + 8, FONT, SC_SVG_END, -45, 0,
+        sc_svg_text(s, cx, top + side + 8, FONT, SC_SVG_END, rot, 0,
                     h->labels[i]);
     }
     draw_bar(s, h, bar_x, top, bar_len);
