@@ -148,7 +148,7 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
         if (i == 0) {
             n0 = rows;
         } else if (rows != n0) {
-            return sc_err_set(err, SC_EINVAL,
+            return sc_err_set(err, SC_EIO,
                               "%s: %zu rows but %s has %zu; every model of "
                               "dataset '%s' must have one row per stimulus, "
                               "in the same order",
@@ -182,7 +182,7 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
             if (st != SC_OK)
                 return st;
             if (lines != n0)
-                return sc_err_set(err, SC_EINVAL,
+                return sc_err_set(err, SC_EIO,
                                   "%s: %zu ids but the features of dataset "
                                   "'%s' have %zu rows; give one id per "
                                   "stimulus row", path, lines, ds, n0);
@@ -190,7 +190,7 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
                 memcpy(first_sha, sha, sizeof sha);
                 snprintf(first_path, sizeof first_path, "%s", path);
             } else if (strcmp(sha, first_sha) != 0) {
-                return sc_err_set(err, SC_EINVAL,
+                return sc_err_set(err, SC_EIO,
                                   "%s: stimulus ids differ from %s; the "
                                   "rows of all models must be the same "
                                   "stimuli in the same order", path,
@@ -348,7 +348,7 @@ static int load_reps(sc_runctx *rc, size_t d, dataset_reps *r, sc_err *err)
         const char *path = rc->feature_path[d * m + i];
         st = sc_npy_load(path, &r->x[i], err);
         if (st == SC_OK && r->x[i].rows != rc->n_rows[d])
-            st = sc_err_set(err, SC_EINVAL, "%s: %zu rows, expected %zu; "
+            st = sc_err_set(err, SC_EIO, "%s: %zu rows, expected %zu; "
                             "the file changed during the run", path,
                             r->x[i].rows, rc->n_rows[d]);
         if (st == SC_OK && rows != NULL)

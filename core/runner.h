@@ -50,9 +50,10 @@ typedef struct sc_run_opts {
  * [in] opts: borrowed; NULL fields take the spec's values.
  * Statuses: SC_ESPEC (a spec-level problem found while running, e.g. an
  * anchor that is not a model; message "<spec>:<line>:<col>: ..."),
- * SC_EIO (inputs, output folder), SC_EINVAL (inconsistent inputs: row
- * counts, ids, accuracy table), SC_EDOM / SC_ENUMERIC (metric failures,
- * naming dataset, metric and model), SC_EABI (plugin), SC_ENOMEM. On any
+ * SC_EIO (inputs and their consistency: row counts, ids, accuracy
+ * table; the output folder), SC_EINVAL (metric parameters in the spec),
+ * SC_EDOM / SC_ENUMERIC (metric failures and NaN/Inf in features, naming
+ * dataset, metric and model or file), SC_EABI (plugin), SC_ENOMEM. On any
  * failure the result folder is not created or changed. */
 int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err);
 
