@@ -77,7 +77,13 @@ def rsa_spearman(x, y):
     return stats.spearmanr(rx[iu], ry[iu]).correlation
 
 
-METRICS = {"cka_linear": unbiased_cka, "rsa_spearman": rsa_spearman}
+# cknna_k5 is recomputed by nobody here (its values are the plugin's golden
+# tests' business): for it the reference takes simcon's full, asymmetric
+# matrix from the CSV and checks the analyses on (S + S^T) / 2, the
+# runner's documented rule for asymmetric metrics.
+METRICS = {"cka_linear": unbiased_cka, "rsa_spearman": rsa_spearman,
+           "cknna_k5": None}
+PLANTED = ("cka_linear", "rsa_spearman")
 
 
 def read_csv(path):
@@ -142,15 +148,21 @@ def main(zoo, res):
             x = x.astype(np.float64)
             xs.append(x / np.linalg.norm(x, axis=1, keepdims=True))
         for k, fn in METRICS.items():
+            names, got = read_matrix(
+                os.path.join(res, "similarity", d, k + ".csv"))
+            check(names == models, "similarity/%s/%s.csv model order" % (d, k))
+            if fn is None:
+                check(np.max(np.abs(got - got.T)) > 1e-6,
+                      "%s/%s is asymmetric (both directions computed)"
+                      % (d, k))
+                sims[(k, d)] = (got + got.T) / 2
+                continue
             s = np.ones((m, m))
             for i in range(m):
                 for j in range(m):
                     if i != j:
                         s[i, j] = fn(xs[i], xs[j])
             sims[(k, d)] = s
-            names, got = read_matrix(
-                os.path.join(res, "similarity", d, k + ".csv"))
-            check(names == models, "similarity/%s/%s.csv model order" % (d, k))
             for i in range(m):
                 for j in range(m):
                     close(got[i, j], s[i, j],
@@ -223,7 +235,7 @@ def main(zoo, res):
               "contrast %s mean supervised" % k)
         close(num(r["effect"]), mean["ssl"] - mean["supervised"],
               "contrast %s effect" % k)
-        check(mean["ssl"] > mean["supervised"] + 0.5,
+        check(k not in PLANTED or mean["ssl"] > mean["supervised"] + 0.5,
               "planted: within-ssl consistency (%.3f) exceeds within-"
               "supervised (%.3f) by > 0.5 for %s"
               % (mean["ssl"], mean["supervised"], k))
@@ -249,6 +261,8 @@ def main(zoo, res):
             1 for n, _ in sets if n.startswith(g + ":")),
               "consistency_by_%s.csv: one row per metric and set" % g)
     for k in METRICS:
+        if METRICS[k] is None:  # its S came from the CSV: nothing to add
+            continue
         rows = read_csv(os.path.join(res, "tables",
                                      "similarity_summary_%s.csv" % k))
         check(len(rows) == m * (m - 1) // 2, "summary %s rows" % k)

@@ -223,14 +223,14 @@ def mode_resume(simcon, work):
     check(r.returncode == 0, "first run exits 0")
     check("reused cached" not in r.stderr, "first run computes everything")
     caches = sorted(glob.glob(os.path.join(out, ".cache", "*.csv")))
-    check(len(caches) == 6, "6 cache entries (3 datasets x 2 metrics)")
+    check(len(caches) == 9, "9 cache entries (3 datasets x 3 metrics)")
     stat0 = {os.path.basename(c): (os.stat(c).st_ino, os.stat(c).st_mtime_ns)
              for c in caches}
     t0 = tree(out)
     r = run(simcon, spec, out, "--resume")
     check(r.returncode == 0, "--resume run exits 0")
-    check(r.stderr.count("reused cached similarity") == 6,
-          "--resume reuses all 6 matrices")
+    check(r.stderr.count("reused cached similarity") == 9,
+          "--resume reuses all 9 matrices")
     caches1 = sorted(glob.glob(os.path.join(out, ".cache", "*.csv")))
     stat1 = {os.path.basename(c): (os.stat(c).st_ino, os.stat(c).st_mtime_ns)
              for c in caches1}
@@ -249,7 +249,7 @@ def mode_resume(simcon, work):
     os.makedirs(killed)
     shutil.copytree(out, os.path.join(killed, "out2"))
     r = run(simcon, spec, out2, "--resume")
-    check(r.returncode == 0 and r.stderr.count("reused cached") == 6,
+    check(r.returncode == 0 and r.stderr.count("reused cached") == 9,
           "--resume harvests the cache of a killed run's staging folder")
     check(not os.path.exists(killed), "the killed run's folder is removed")
     # A changed input changes the key: that dataset is recomputed.
@@ -258,8 +258,8 @@ def mode_resume(simcon, work):
     x[0, 0] += np.float32(0.5)
     np.save(f, x)
     r = run(simcon, spec, out, "--resume")
-    check(r.returncode == 0 and r.stderr.count("reused cached") == 4,
-          "after editing one nat_b file, --resume reuses 4 of 6")
+    check(r.returncode == 0 and r.stderr.count("reused cached") == 6,
+          "after editing one nat_b file, --resume reuses 6 of 9")
 
 
 def main():
