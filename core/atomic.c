@@ -397,7 +397,8 @@ int sc_stage_begin(sc_stage *st, const char *final, const char *name,
     snprintf(suffix, sizeof suffix, ".tmp-%ld", (long)getpid());
     st->final = clean;
     st->root = join(clean, suffix);
-    size_t cap = (st->root ? strlen(st->root) : 0) + strlen(base_name(clean)) + 2;
+    size_t cap = (st->root ? strlen(st->root) : 0) +
+                 strlen(base_name(clean)) + 2;
     st->tmp = st->root != NULL ? sc_malloc(cap) : NULL;
     if (st->root == NULL || st->tmp == NULL) {
         stage_clear(st);

@@ -26,19 +26,23 @@ SC_TEST(fips_vectors)
     char hex[SC_SHA256_HEX];
     sc_sha256_hex("", 0, hex);
     expect_str(hex,
-               "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+               "e3b0c44298fc1c149afbf4c8996fb924"
+               "27ae41e4649b934ca495991b7852b855",
                "empty string");
     sc_sha256_hex("abc", 3, hex);
     expect_str(hex,
-               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+               "ba7816bf8f01cfea414140de5dae2223"
+               "b00361a396177a9cb410ff61f20015ad",
                "\"abc\" (FIPS 180-2 B.1)");
     sc_sha256_hex(msg448, strlen(msg448), hex);
     expect_str(hex,
-               "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1",
+               "248d6a61d20638b8e5c026930c3e6039"
+               "a33ce45964ff2167f6ecedd419db06c1",
                "448-bit message (B.2, two blocks after padding)");
     sc_sha256_hex(msg896, strlen(msg896), hex);
     expect_str(hex,
-               "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1",
+               "cf5b16a778af8380036ce59e7b049237"
+               "0b249b11e8f07a51afac45037afee9d1",
                "896-bit message");
 }
 
@@ -62,7 +66,8 @@ SC_TEST(million_a_streamed)
     for (size_t k = 0; k < 32; k++)
         snprintf(hex + 2 * k, 3, "%02x", d[k]);
     expect_str(hex,
-               "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0",
+               "cdc76e5c9914fb9281a1c7e284d73e67"
+               "f1809a48a497200e046d39ccc7112cd0",
                "one million 'a' (B.3)");
 }
 
@@ -102,7 +107,8 @@ SC_TEST(file_digest_and_error)
     sc_err_clear(&err);
     expect_int(sc_sha256_file(path, hex, &err), SC_OK, "hash a file");
     expect_str(hex,
-               "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad",
+               "ba7816bf8f01cfea414140de5dae2223"
+               "b00361a396177a9cb410ff61f20015ad",
                "file holding \"abc\"");
     remove(path);
     expect_int(sc_sha256_file(path, hex, &err), SC_EIO, "missing file");
