@@ -39,8 +39,10 @@ int sc_cmd_plot(int argc, char **argv)
         }
         if (strcmp(a, "--order") == 0 || strcmp(a, "--band") == 0) {
             if (i + 1 >= argc) {
-                fprintf(stderr, "simcon plot: %s needs a value; run 'simcon "
-                        "plot --help'\n", a);
+                fprintf(stderr,
+                        "simcon plot: %s needs a value; run 'simcon "
+                        "plot --help'\n",
+                        a);
                 return SC_EXIT_USAGE;
             }
             const char *v = argv[++i];
@@ -51,17 +53,23 @@ int sc_cmd_plot(int argc, char **argv)
             } else if (strcmp(v, "cluster") == 0) {
                 opts.order = SC_PLOT_ORDER_CLUSTER;
             } else {
-                fprintf(stderr, "simcon plot: --order expects spec or "
-                        "cluster, got '%s'\n", v);
+                fprintf(stderr,
+                        "simcon plot: --order expects spec or "
+                        "cluster, got '%s'\n",
+                        v);
                 return SC_EXIT_USAGE;
             }
         } else if (a[0] == '-') {
-            fprintf(stderr, "simcon plot: unknown option '%s'; run 'simcon "
-                    "plot --help'\n", a);
+            fprintf(stderr,
+                    "simcon plot: unknown option '%s'; run 'simcon "
+                    "plot --help'\n",
+                    a);
             return SC_EXIT_USAGE;
         } else if (dir) {
-            fprintf(stderr, "simcon plot: one RESULTS_DIR expected, got "
-                    "'%s' and '%s'\n", dir, a);
+            fprintf(stderr,
+                    "simcon plot: one RESULTS_DIR expected, got "
+                    "'%s' and '%s'\n",
+                    dir, a);
             return SC_EXIT_USAGE;
         } else {
             dir = a;

@@ -84,9 +84,10 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
     if (rc == SC_OK) {
         remove_tree(fs.dir); /* a stale folder of a crashed run, same pid */
         if (mkdir(fs.dir, 0777) != 0)
-            rc = sc_err_set(err, SC_EIO, "%s: cannot create (%s); check "
-                            "that %s is writable", fs.dir, strerror(errno),
-                            result_dir);
+            rc = sc_err_set(err, SC_EIO,
+                            "%s: cannot create (%s); check "
+                            "that %s is writable",
+                            fs.dir, strerror(errno), result_dir);
         else
             rc = draw_all(&ps, opts, &fs, err);
         if (rc != SC_OK)
@@ -96,11 +97,15 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
         struct stat st;
         int had_old = stat(final, &st) == 0;
         if (had_old && rename(final, old) != 0) {
-            rc = sc_err_set(err, SC_EIO, "%s: cannot move the previous "
-                            "figures aside (%s)", final, strerror(errno));
+            rc = sc_err_set(err, SC_EIO,
+                            "%s: cannot move the previous "
+                            "figures aside (%s)",
+                            final, strerror(errno));
         } else if (rename(fs.dir, final) != 0) {
-            rc = sc_err_set(err, SC_EIO, "%s: cannot move the new figures "
-                            "into place (%s)", final, strerror(errno));
+            rc = sc_err_set(err, SC_EIO,
+                            "%s: cannot move the new figures "
+                            "into place (%s)",
+                            final, strerror(errno));
             if (had_old)
                 rename(old, final);
         } else if (had_old) {
@@ -125,8 +130,8 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
  * distances, maintained by the Lance-Williams update
  * d(A u B, C) = (|A| d(A, C) + |B| d(B, C)) / (|A| + |B|). */
 typedef struct upgma_ws {
-    double *dist;   /* (2m-1)^2 distances between cluster ids */
-    size_t *size;   /* leaves per cluster id */
+    double *dist; /* (2m-1)^2 distances between cluster ids */
+    size_t *size; /* leaves per cluster id */
     int *alive;
     size_t *left, *right; /* children of merged ids (m + k) */
 } upgma_ws;
@@ -136,8 +141,8 @@ static void leaf_order(const upgma_ws *w, size_t m, size_t id, size_t *order,
 {
     /* Iterative depth-first walk with an explicit stack (depth <= m). */
     size_t stack_small[128];
-    size_t *stack = m + 1 <= 128 ? stack_small
-                                 : sc_malloc((m + 1) * sizeof *stack);
+    size_t *stack =
+        m + 1 <= 128 ? stack_small : sc_malloc((m + 1) * sizeof *stack);
     if (!stack)
         return; /* caller checks *pos == m */
     size_t top = 0;
@@ -163,8 +168,10 @@ int sc_plot_upgma(const double *d, size_t m, size_t *order, double *heights,
     for (size_t i = 0; i < m; i++)
         for (size_t j = i + 1; j < m; j++)
             if (!isfinite(d[i * m + j]))
-                return sc_err_set(err, SC_EINVAL, "clustering: distance of "
-                                  "models %zu and %zu is not finite", i, j);
+                return sc_err_set(err, SC_EINVAL,
+                                  "clustering: distance of "
+                                  "models %zu and %zu is not finite",
+                                  i, j);
     size_t n = 2 * m - 1;
     upgma_ws w;
     w.dist = sc_calloc(n * n, sizeof *w.dist);

@@ -25,18 +25,18 @@
 
 #define FONT 11.0
 #define FONT_TITLE 14.0
-#define ROW 30.0       /* vertical pitch of one box */
+#define ROW 30.0 /* vertical pitch of one box */
 #define BOX_H 16.0
-#define PLOT_W 460.0   /* width of the value axis */
+#define PLOT_W 460.0 /* width of the value axis */
 #define TUKEY 1.5
 
 typedef struct box {
-    const char *set;   /* borrowed table cell */
-    char label[256];   /* "a \u2013 b" from "attr:a|b" */
-    int within;        /* a == b */
-    char cat[128];     /* a, for the colour of within-category boxes */
+    const char *set; /* borrowed table cell */
+    char label[256]; /* "a \u2013 b" from "attr:a|b" */
+    int within;      /* a == b */
+    char cat[128];   /* a, for the colour of within-category boxes */
     size_t n;
-    double *v;         /* sorted values */
+    double *v; /* sorted values */
     double q1, med, q3, wlo, whi;
 } box;
 
@@ -117,9 +117,9 @@ static int contrast_lines(const sc_plotset *ps, const char *metric,
     *count = 0;
     if (!ps->has_contr)
         return SC_OK;
-    static const char *const need[] = {"metric", "attribute", "category_a",
-                                       "category_b", "effect", "ci_lo",
-                                       "ci_hi", "p", "q"};
+    static const char *const need[] = {"metric",     "attribute", "category_a",
+                                       "category_b", "effect",    "ci_lo",
+                                       "ci_hi",      "p",         "q"};
     int c[9];
     const sc_tidy *t = &ps->contr;
     int rc = sc_tidy_need(t, need, 9, c, err);
@@ -142,7 +142,8 @@ static int contrast_lines(const sc_plotset *ps, const char *metric,
             snprintf(est, sizeof est, "n/a");
         sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
         sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
-        snprintf(lines[*count], 256, "%s vs %s (within-category mean r): "
+        snprintf(lines[*count], 256,
+                 "%s vs %s (within-category mean r): "
                  "difference %s, permutation p = %s, q = %s",
                  sc_tidy_at(t, r, c[2]), sc_tidy_at(t, r, c[3]), est, p, q);
         (*count)++;
@@ -158,8 +159,7 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
     double labw = 0;
     for (size_t b = 0; b < nb; b++) {
         lo = boxes[b].v[0] < lo ? boxes[b].v[0] : lo;
-        hi = boxes[b].v[boxes[b].n - 1] > hi ? boxes[b].v[boxes[b].n - 1]
-                                              : hi;
+        hi = boxes[b].v[boxes[b].n - 1] > hi ? boxes[b].v[boxes[b].n - 1] : hi;
         double w = sc_svg_text_width(boxes[b].label, FONT);
         labw = w > labw ? w : labw;
     }
@@ -188,17 +188,18 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
     sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, title);
     if (ref) {
         char note[160];
-        snprintf(note, sizeof note, "grey band: all model pairs, median "
-                 "%.2f, IQR [%.2f, %.2f] over %zu dataset pairs", ref->med,
-                 ref->q1, ref->q3, ref->n);
+        snprintf(note, sizeof note,
+                 "grey band: all model pairs, median "
+                 "%.2f, IQR [%.2f, %.2f] over %zu dataset pairs",
+                 ref->med, ref->q1, ref->q3, ref->n);
         sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, note);
         sc_rgb band = {230, 230, 230};
         sc_svg_rect_open(s, xpos(ref->q1, lo, hi, x0), top,
-                         xpos(ref->q3, lo, hi, x0) -
-                             xpos(ref->q1, lo, hi, x0),
+                         xpos(ref->q3, lo, hi, x0) - xpos(ref->q1, lo, hi, x0),
                          plot_h, band);
-        sc_svg_printf(s, "><title>all model pairs: median %.4f, IQR "
-                         "[%.4f, %.4f]</title></rect>\n",
+        sc_svg_printf(s,
+                      "><title>all model pairs: median %.4f, IQR "
+                      "[%.4f, %.4f]</title></rect>\n",
                       ref->med, ref->q1, ref->q3);
         double mx = xpos(ref->med, lo, hi, x0);
         sc_svg_printf(s, "<line x1=\"");
@@ -228,23 +229,21 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
     char axis[160];
     snprintf(axis, sizeof axis, "consistency r over dataset pairs (%s)",
              metric);
-    sc_svg_text(s, x0 + PLOT_W / 2, ay + 34, FONT, SC_SVG_MIDDLE, 0, 0,
-                axis);
+    sc_svg_text(s, x0 + PLOT_W / 2, ay + 34, FONT, SC_SVG_MIDDLE, 0, 0, axis);
     /* Within-category boxes take their category's colour in the heatmap
      * bands (spec order); between-category boxes are grey. */
     for (size_t b = 0; b < nb; b++) {
         const box *bx = &boxes[b];
         double cy = top + ROW * (b + 0.5);
         long ci = sc_plot_cat_index(ps, attr, bx->cat);
-        sc_rgb fill = bx->within && ci >= 0
-                          ? sc_palette_category((size_t)ci)
-                          : (sc_rgb){189, 189, 189};
+        sc_rgb fill = bx->within && ci >= 0 ? sc_palette_category((size_t)ci)
+                                            : (sc_rgb){189, 189, 189};
         sc_svg_text(s, x0 - 10, cy + FONT * 0.35, FONT, SC_SVG_END, 0, 0,
                     bx->label);
-        sc_svg_line(s, xpos(bx->wlo, lo, hi, x0), cy,
-                    xpos(bx->q1, lo, hi, x0), cy, "#000", 1);
-        sc_svg_line(s, xpos(bx->q3, lo, hi, x0), cy,
-                    xpos(bx->whi, lo, hi, x0), cy, "#000", 1);
+        sc_svg_line(s, xpos(bx->wlo, lo, hi, x0), cy, xpos(bx->q1, lo, hi, x0),
+                    cy, "#000", 1);
+        sc_svg_line(s, xpos(bx->q3, lo, hi, x0), cy, xpos(bx->whi, lo, hi, x0),
+                    cy, "#000", 1);
         sc_svg_line(s, xpos(bx->wlo, lo, hi, x0), cy - BOX_H / 4,
                     xpos(bx->wlo, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
         sc_svg_line(s, xpos(bx->whi, lo, hi, x0), cy - BOX_H / 4,
@@ -254,12 +253,14 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
                          BOX_H, fill);
         sc_svg_printf(s, " stroke=\"#000\" stroke-width=\"1\" data-set=\"");
         sc_svg_esc(s, bx->set);
-        sc_svg_printf(s, "\" data-median=\"%.17g\" data-q1=\"%.17g\" "
-                         "data-q3=\"%.17g\"><title>",
+        sc_svg_printf(s,
+                      "\" data-median=\"%.17g\" data-q1=\"%.17g\" "
+                      "data-q3=\"%.17g\"><title>",
                       bx->med, bx->q1, bx->q3);
         sc_svg_esc(s, bx->set);
-        sc_svg_printf(s, ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
-                         "pairs</title></rect>\n",
+        sc_svg_printf(s,
+                      ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
+                      "pairs</title></rect>\n",
                       bx->med, bx->q1, bx->q3, bx->n);
         sc_svg_line(s, xpos(bx->med, lo, hi, x0), cy - BOX_H / 2,
                     xpos(bx->med, lo, hi, x0), cy + BOX_H / 2, "#000", 2);
@@ -274,25 +275,24 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
         }
         char n_lab[32];
         snprintf(n_lab, sizeof n_lab, "n = %zu", bx->n);
-        sc_svg_text(s, x0 + PLOT_W + 10, cy + FONT * 0.35, FONT,
-                    SC_SVG_START, 0, 0, n_lab);
+        sc_svg_text(s, x0 + PLOT_W + 10, cy + FONT * 0.35, FONT, SC_SVG_START,
+                    0, 0, n_lab);
     }
     double ly = ay + 34 + FONT * 2.2;
     if (nl > 0)
         sc_svg_text(s, 10, ly, FONT, SC_SVG_START, 0, 1,
                     "Category contrasts (contrasts.csv):");
     for (size_t l = 0; l < nl; l++)
-        sc_svg_text(s, 10, ly + FONT * 1.6 * (l + 1), FONT, SC_SVG_START, 0,
-                    0, lines[l]);
+        sc_svg_text(s, 10, ly + FONT * 1.6 * (l + 1), FONT, SC_SVG_START, 0, 0,
+                    lines[l]);
     sc_svg_end(s);
 }
 
 #define MAX_LINES 32
 
-static int one_figure(const sc_plotset *ps, const int *col,
-                      const char *metric, const char *attr,
-                      const char **sets, size_t ns, sc_figsink *fs,
-                      sc_err *err)
+static int one_figure(const sc_plotset *ps, const int *col, const char *metric,
+                      const char *attr, const char **sets, size_t ns,
+                      sc_figsink *fs, sc_err *err)
 {
     box *boxes = sc_calloc(ns + 1, sizeof *boxes);
     if (!boxes)
@@ -324,7 +324,7 @@ static int one_figure(const sc_plotset *ps, const int *col,
     }
     if (rc == SC_OK)
         rc = collect(ps, col, metric, &ref, err);
-    char (*lines)[256] = sc_malloc(MAX_LINES * sizeof *lines);
+    char(*lines)[256] = sc_malloc(MAX_LINES * sizeof *lines);
     size_t nl = 0;
     if (rc == SC_OK && !lines)
         rc = sc_err_set(err, SC_ENOMEM, "box plot: out of memory");
@@ -364,7 +364,7 @@ int sc_plot_boxes(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
     const sc_tidy *t = &ps->cons;
     /* Distinct category-pair sets and their attributes, in file order. */
     const char **sets = sc_malloc((t->nrows + 1) * sizeof *sets);
-    char (*attrs)[128] = sc_malloc((t->nrows + 1) * sizeof *attrs);
+    char(*attrs)[128] = sc_malloc((t->nrows + 1) * sizeof *attrs);
     size_t ns = 0, na = 0;
     if (!sets || !attrs)
         rc = sc_err_set(err, SC_ENOMEM, "box plot: out of memory");

@@ -72,8 +72,10 @@ static int list_dir(const char *dir, int want_dir, const char *suffix,
     *count = 0;
     DIR *d = opendir(dir);
     if (!d)
-        return sc_err_set(err, SC_EIO, "%s: cannot open folder (%s); is it "
-                          "a simcon result folder?", dir, strerror(errno));
+        return sc_err_set(err, SC_EIO,
+                          "%s: cannot open folder (%s); is it "
+                          "a simcon result folder?",
+                          dir, strerror(errno));
     char **list = NULL;
     size_t n = 0, cap = 0;
     int rc = SC_OK;
@@ -146,8 +148,8 @@ static int read_all(const char *path, char **text, size_t *len, sc_err *err)
                           strerror(errno));
     size_t cap = 1 << 16, n = 0;
     char *buf = sc_malloc(cap);
-    int rc = buf ? SC_OK : sc_err_set(err, SC_ENOMEM, "%s: out of memory",
-                                      path);
+    int rc =
+        buf ? SC_OK : sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
     while (rc == SC_OK) {
         if (cap - n < 2) {
             char *p = sc_realloc(buf, cap * 2);
@@ -181,8 +183,8 @@ static int read_all(const char *path, char **text, size_t *len, sc_err *err)
  * Handles "quoted" fields with "" escapes; a record ends at '\n' (a
  * preceding '\r' is dropped) outside quotes. */
 static int parse_record(const char *path, const char *text, size_t len,
-                        size_t *pos, size_t *lineno, char ***fields,
-                        size_t *nf, size_t *cap, sc_err *err)
+                        size_t *pos, size_t *lineno, char ***fields, size_t *nf,
+                        size_t *cap, sc_err *err)
 {
     size_t p = *pos;
     size_t start_line = *lineno;
@@ -196,7 +198,8 @@ static int parse_record(const char *path, const char *text, size_t len,
             for (;;) {
                 if (p >= len) {
                     sc_free(field);
-                    return sc_err_set(err, SC_EIO, "%s:%zu: unterminated "
+                    return sc_err_set(err, SC_EIO,
+                                      "%s:%zu: unterminated "
                                       "quoted field; close the quote",
                                       path, start_line);
                 }
@@ -257,8 +260,10 @@ int sc_tidy_read(const char *path, sc_tidy *t, sc_err *err)
     if (!t->path)
         rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
     if (rc == SC_OK && len == 0)
-        rc = sc_err_set(err, SC_EIO, "%s: empty file; expected a header "
-                        "line; rerun simcon run", path);
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: empty file; expected a header "
+                        "line; rerun simcon run",
+                        path);
     if (rc == SC_OK)
         rc = parse_record(path, text, len, &pos, &lineno, &fields, &nf, &cap,
                           err);
@@ -266,8 +271,8 @@ int sc_tidy_read(const char *path, sc_tidy *t, sc_err *err)
     while (rc == SC_OK && pos < len) {
         size_t before = nf, line = lineno;
         /* A blank line (e.g. a final "\r\n") ends nothing and holds nothing. */
-        if (text[pos] == '\n' || (text[pos] == '\r' && pos + 1 < len &&
-                                  text[pos + 1] == '\n')) {
+        if (text[pos] == '\n' ||
+            (text[pos] == '\r' && pos + 1 < len && text[pos + 1] == '\n')) {
             pos += text[pos] == '\r' ? 2 : 1;
             lineno++;
             continue;
@@ -277,7 +282,8 @@ int sc_tidy_read(const char *path, sc_tidy *t, sc_err *err)
         if (rc != SC_OK)
             break;
         if (nf - before != ncols) {
-            rc = sc_err_set(err, SC_EIO, "%s:%zu: %zu fields but the header "
+            rc = sc_err_set(err, SC_EIO,
+                            "%s:%zu: %zu fields but the header "
                             "has %zu; the file is damaged, rerun simcon run",
                             path, line, nf - before, ncols);
             break;
@@ -332,15 +338,17 @@ int sc_tidy_col(const sc_tidy *t, const char *name)
     return -1;
 }
 
-int sc_tidy_need(const sc_tidy *t, const char *const *names, size_t n,
-                 int *idx, sc_err *err)
+int sc_tidy_need(const sc_tidy *t, const char *const *names, size_t n, int *idx,
+                 sc_err *err)
 {
     for (size_t i = 0; i < n; i++) {
         idx[i] = sc_tidy_col(t, names[i]);
         if (idx[i] < 0)
-            return sc_err_set(err, SC_EIO, "%s:1: no column '%s' in the "
+            return sc_err_set(err, SC_EIO,
+                              "%s:1: no column '%s' in the "
                               "header; the file is not from this simcon "
-                              "version, rerun simcon run", t->path, names[i]);
+                              "version, rerun simcon run",
+                              t->path, names[i]);
     }
     return SC_OK;
 }
@@ -350,8 +358,8 @@ const char *sc_tidy_at(const sc_tidy *t, size_t row, int col)
     return t->cell[row * t->ncols + (size_t)col];
 }
 
-int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v,
-                int *present, sc_err *err)
+int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v, int *present,
+                sc_err *err)
 {
     const char *s = sc_tidy_at(t, row, col);
     *present = 0;
@@ -362,12 +370,15 @@ int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v,
     errno = 0;
     double x = strtod(s, &end);
     if (end == s || *end != '\0')
-        return sc_err_set(err, SC_EIO, "%s:%zu: column '%s': '%s' is not a "
-                          "number", t->path, t->line[row], t->head[col], s);
+        return sc_err_set(err, SC_EIO,
+                          "%s:%zu: column '%s': '%s' is not a "
+                          "number",
+                          t->path, t->line[row], t->head[col], s);
     if (!isfinite(x))
-        return sc_err_set(err, SC_ENUMERIC, "%s:%zu: column '%s': "
-                          "non-finite value '%s'", t->path, t->line[row],
-                          t->head[col], s);
+        return sc_err_set(err, SC_ENUMERIC,
+                          "%s:%zu: column '%s': "
+                          "non-finite value '%s'",
+                          t->path, t->line[row], t->head[col], s);
     *v = x;
     *present = 1;
     return SC_OK;
@@ -429,11 +440,11 @@ static int load_datasets(sc_plotset *ps, const char *simdir, sc_err *err)
     }
     for (size_t r = 0; rc == SC_OK && r < t.nrows; r++) {
         const char *name = sc_tidy_at(&t, r, idx[0]);
-        if (name[0] == '\0' ||
-            sc_plot_find(ps->datasets, ps->nd, name) >= 0) {
-            rc = sc_err_set(err, SC_EIO, "%s:%zu: dataset name '%s' is empty "
-                            "or repeated; rerun simcon run", path, t.line[r],
-                            name);
+        if (name[0] == '\0' || sc_plot_find(ps->datasets, ps->nd, name) >= 0) {
+            rc = sc_err_set(err, SC_EIO,
+                            "%s:%zu: dataset name '%s' is empty "
+                            "or repeated; rerun simcon run",
+                            path, t.line[r], name);
             break;
         }
         ps->datasets[ps->nd] = sc_strdup(name);
@@ -443,8 +454,10 @@ static int load_datasets(sc_plotset *ps, const char *simdir, sc_err *err)
             rc = sc_err_set(err, SC_ENOMEM, "out of memory");
     }
     if (rc == SC_OK && ps->nd == 0)
-        rc = sc_err_set(err, SC_EIO, "%s: lists no dataset; rerun simcon "
-                        "run", path);
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: lists no dataset; rerun simcon "
+                        "run",
+                        path);
     sc_tidy_deinit(&t);
     sc_free(path);
     return rc;
@@ -463,8 +476,10 @@ static int load_models(sc_plotset *ps, sc_err *err)
     sc_tidy *t = &ps->models_csv;
     int rc = sc_tidy_read(path, t, err);
     if (rc == SC_OK && (t->ncols < 1 || strcmp(t->head[0], "model") != 0))
-        rc = sc_err_set(err, SC_EIO, "%s:1: the first column must be "
-                        "'model'; rerun simcon run", path);
+        rc = sc_err_set(err, SC_EIO,
+                        "%s:1: the first column must be "
+                        "'model'; rerun simcon run",
+                        path);
     if (rc == SC_OK) {
         ps->na = t->ncols - 1;
         ps->attrs = t->head + 1;
@@ -477,9 +492,11 @@ static int load_models(sc_plotset *ps, sc_err *err)
         while (r < t->nrows && strcmp(sc_tidy_at(t, r, 0), ps->models[i]))
             r++;
         if (r == t->nrows) {
-            rc = sc_err_set(err, SC_EINVAL, "%s: model '%s' of the "
+            rc = sc_err_set(err, SC_EINVAL,
+                            "%s: model '%s' of the "
                             "similarity matrices is not listed; rerun "
-                            "simcon run", path, ps->models[i]);
+                            "simcon run",
+                            path, ps->models[i]);
             break;
         }
         for (size_t a = 0; a < ps->na; a++)
@@ -511,8 +528,10 @@ static int load_matrices(sc_plotset *ps, const char *simdir, sc_err *err)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     int rc = list_dir(first, 0, ".csv", &ps->metrics, &ps->nk, err);
     if (rc == SC_OK && ps->nk == 0)
-        rc = sc_err_set(err, SC_EIO, "%s: no <metric>.csv similarity "
-                        "matrix; is the run finished?", first);
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: no <metric>.csv similarity "
+                        "matrix; is the run finished?",
+                        first);
     sc_free(first);
     if (rc != SC_OK)
         return rc;
@@ -529,10 +548,11 @@ static int load_matrices(sc_plotset *ps, const char *simdir, sc_err *err)
                 return sc_err_set(err, SC_ENOMEM, "out of memory");
             sc_simmat raw = {0};
             if (!is_file(path))
-                rc = sc_err_set(err, SC_EINVAL, "%s: missing, but metric "
+                rc = sc_err_set(err, SC_EINVAL,
+                                "%s: missing, but metric "
                                 "'%s' exists for dataset '%s'; rerun simcon "
-                                "run", path, ps->metrics[k],
-                                ps->datasets[0]);
+                                "run",
+                                path, ps->metrics[k], ps->datasets[0]);
             if (rc == SC_OK)
                 rc = sc_simcsv_read(path, &raw, err);
             if (rc == SC_OK && d == 0 && k == 0) {
@@ -557,8 +577,10 @@ int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
 {
     memset(ps, 0, sizeof *ps);
     if (!is_dir(dir))
-        return sc_err_set(err, SC_EIO, "%s: no such folder; give the output "
-                          "folder of simcon run", dir);
+        return sc_err_set(err, SC_EIO,
+                          "%s: no such folder; give the output "
+                          "folder of simcon run",
+                          dir);
     ps->dir = sc_strdup(dir);
     char *simdir = ps->dir ? sc_plot_join(dir, "similarity") : NULL;
     if (!simdir) {
@@ -567,25 +589,29 @@ int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
     }
     int rc = SC_OK;
     if (!is_dir(simdir))
-        rc = sc_err_set(err, SC_EIO, "%s: missing; %s is not a simcon result "
-                        "folder (or the run did not finish)", simdir, dir);
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: missing; %s is not a simcon result "
+                        "folder (or the run did not finish)",
+                        simdir, dir);
     if (rc == SC_OK)
         rc = load_datasets(ps, simdir, err);
     if (rc == SC_OK && ps->nd == 0)
-        rc = sc_err_set(err, SC_EIO, "%s: no dataset folder; is the run "
-                        "finished?", simdir);
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: no dataset folder; is the run "
+                        "finished?",
+                        simdir);
     if (rc == SC_OK)
         rc = load_matrices(ps, simdir, err);
     if (rc == SC_OK)
         rc = load_models(ps, err);
     if (rc == SC_OK)
-        rc = load_optional(ps, "consistency.csv", &ps->cons, &ps->has_cons,
-                           err);
+        rc =
+            load_optional(ps, "consistency.csv", &ps->cons, &ps->has_cons, err);
     if (rc == SC_OK)
         rc = load_optional(ps, "behaviour.csv", &ps->beh, &ps->has_beh, err);
     if (rc == SC_OK)
-        rc = load_optional(ps, "contrasts.csv", &ps->contr, &ps->has_contr,
-                           err);
+        rc =
+            load_optional(ps, "contrasts.csv", &ps->contr, &ps->has_contr, err);
     sc_free(simdir);
     if (rc != SC_OK)
         sc_plotset_deinit(ps);
@@ -623,7 +649,8 @@ int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     int rc = SC_OK;
     if (is_file(path))
-        rc = sc_err_set(err, SC_EINVAL, "figure %s: two names map to this "
+        rc = sc_err_set(err, SC_EINVAL,
+                        "figure %s: two names map to this "
                         "file name ('%s'%s%s); rename a model set, metric or "
                         "dataset so they differ in letters or digits",
                         file, a, b ? ", " : "", b ? b : "");
@@ -669,9 +696,8 @@ size_t sc_plot_ticks(double lo, double hi, double *ticks, size_t max)
         step = 2.0 * mag;
     size_t n = 0;
     /* A tick within 1e-9 steps of an end counts as inside (rounding). */
-    for (double t = ceil(lo / step - 1e-9) * step; t <= hi + 1e-9 * step &&
-                                                   n < max;
-         t += step)
+    for (double t = ceil(lo / step - 1e-9) * step;
+         t <= hi + 1e-9 * step && n < max; t += step)
         ticks[n++] = fabs(t) < 1e-12 * step ? 0.0 : t;
     return n;
 }
@@ -702,9 +728,11 @@ int sc_plot_band(const sc_plotset *ps, const sc_plot_opts *opts, long *attr,
     if (opts && opts->band) {
         *attr = sc_plot_find(ps->attrs, ps->na, opts->band);
         if (*attr < 0)
-            return sc_err_set(err, SC_EINVAL, "--band %s: %s/models.csv has "
+            return sc_err_set(err, SC_EINVAL,
+                              "--band %s: %s/models.csv has "
                               "no such column%s; use one of its attribute "
-                              "columns", opts->band, ps->dir,
+                              "columns",
+                              opts->band, ps->dir,
                               ps->na ? "" : " (or the file is missing)");
     } else if (ps->na > 0) {
         *attr = 0;
@@ -712,8 +740,7 @@ int sc_plot_band(const sc_plotset *ps, const sc_plot_opts *opts, long *attr,
     return SC_OK;
 }
 
-long sc_plot_cat_index(const sc_plotset *ps, const char *attr,
-                       const char *cat)
+long sc_plot_cat_index(const sc_plotset *ps, const char *attr, const char *cat)
 {
     long a = sc_plot_find(ps->attrs, ps->na, attr);
     if (a < 0)

@@ -22,13 +22,16 @@
 #define CELL_FIT 640.0
 #define CELL_MIN 14.0
 #define CELL_MAX 28.0
-#define FONT 11.0       /* axis labels */
+#define FONT 11.0 /* axis labels */
 #define FONT_TITLE 14.0
-#define STRIP 10.0      /* category strip thickness */
+#define STRIP 10.0 /* category strip thickness */
 #define GAP 4.0
-#define BAR_W 14.0      /* colour bar width */
-#define BAR_STEPS 64    /* rectangles in a colour bar: smooth at 300 px */
-#define MISSING_RGB {217, 217, 217}
+#define BAR_W 14.0   /* colour bar width */
+#define BAR_STEPS 64 /* rectangles in a colour bar: smooth at 300 px */
+#define MISSING_RGB                                                            \
+    {                                                                          \
+        217, 217, 217                                                          \
+    }
 #define ROT_MIN_CELL (FONT * 1.4142 + 1.0)
 
 typedef struct heat {
@@ -38,12 +41,12 @@ typedef struct heat {
     int diverging;             /* RdBu on [-1, 1], else viridis [lo, hi] */
     double lo, hi;
     const char *title;
-    const char *value_name;    /* colour bar label and tooltip name */
-    const char *const *band;   /* n categories or NULL */
+    const char *value_name;  /* colour bar label and tooltip name */
+    const char *const *band; /* n categories or NULL */
     const char *band_name;
-    const char **cats;         /* distinct categories, colour k = index k */
+    const char **cats; /* distinct categories, colour k = index k */
     size_t nc;
-    const char *missing_note;  /* tooltip of a NAN cell */
+    const char *missing_note; /* tooltip of a NAN cell */
 } heat;
 
 static sc_rgb colour(const heat *h, double v)
@@ -54,8 +57,7 @@ static sc_rgb colour(const heat *h, double v)
 }
 
 /* Distinct categories of band[n] in first-appearance order. */
-static size_t categories(const char *const *band, size_t n,
-                         const char **cats)
+static size_t categories(const char *const *band, size_t n, const char **cats)
 {
     size_t nc = 0;
     for (size_t i = 0; i < n; i++) {
@@ -76,8 +78,7 @@ static size_t cat_index(const char **cats, size_t nc, const char *c)
     return 0;
 }
 
-static void draw_bar(sc_svg *s, const heat *h, double x, double y,
-                     double len)
+static void draw_bar(sc_svg *s, const heat *h, double x, double y, double len)
 {
     double lo = h->diverging ? -1.0 : h->lo, hi = h->diverging ? 1.0 : h->hi;
     for (int k = 0; k < BAR_STEPS; k++) {
@@ -93,8 +94,8 @@ static void draw_bar(sc_svg *s, const heat *h, double x, double y,
         char lab[32];
         snprintf(lab, sizeof lab, "%.2f", ticks[t]);
         sc_svg_line(s, x + BAR_W, ty, x + BAR_W + 4, ty, "#000", 1);
-        sc_svg_text(s, x + BAR_W + 6, ty + FONT * 0.35, FONT, SC_SVG_START,
-                    0, 0, lab);
+        sc_svg_text(s, x + BAR_W + 6, ty + FONT * 0.35, FONT, SC_SVG_START, 0,
+                    0, lab);
     }
     /* Above the top tick label, left-aligned with the bar so it cannot
      * reach back over the category strip. */
@@ -236,8 +237,8 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
 /* ## Similarity heatmaps */
 
 /* Display order of the models for metric k. */
-static int model_order(const sc_plotset *ps, const sc_plot_opts *opts,
-                       size_t k, size_t *order, sc_err *err)
+static int model_order(const sc_plotset *ps, const sc_plot_opts *opts, size_t k,
+                       size_t *order, sc_err *err)
 {
     size_t m = ps->m;
     if (opts->order != SC_PLOT_ORDER_CLUSTER) {
@@ -309,13 +310,25 @@ int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
                 for (size_t j = 0; j < m; j++)
                     val[i * m + j] = s[order[i] * m + order[j]];
             char title[512];
-            snprintf(title, sizeof title, "Similarity (%s) on %s, models "
-                     "ordered by %s", ps->metrics[k], ps->datasets[d],
+            snprintf(title, sizeof title,
+                     "Similarity (%s) on %s, models "
+                     "ordered by %s",
+                     ps->metrics[k], ps->datasets[d],
                      opts->order == SC_PLOT_ORDER_CLUSTER
-                         ? "average-linkage clustering" : "the spec");
-            heat h = {m, labels, val, 0, lo, hi, title, ps->metrics[k],
+                         ? "average-linkage clustering"
+                         : "the spec");
+            heat h = {m,
+                      labels,
+                      val,
+                      0,
+                      lo,
+                      hi,
+                      title,
+                      ps->metrics[k],
                       band_attr >= 0 ? band : NULL,
-                      band_attr >= 0 ? ps->attrs[band_attr] : NULL, cats, nc,
+                      band_attr >= 0 ? ps->attrs[band_attr] : NULL,
+                      cats,
+                      nc,
                       "no value"};
             sc_svg s_ = {0};
             sc_svg_init(&s_);
@@ -384,9 +397,11 @@ static int fill_consistency(const sc_plotset *ps, const int *col,
         long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[1]));
         long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[2]));
         if (a < 0 || b < 0)
-            return sc_err_set(err, SC_EINVAL, "%s:%zu: dataset '%s' has no "
+            return sc_err_set(err, SC_EINVAL,
+                              "%s:%zu: dataset '%s' has no "
                               "similarity/ folder; the folder mixes runs, "
-                              "rerun simcon run", t->path, t->line[r],
+                              "rerun simcon run",
+                              t->path, t->line[r],
                               sc_tidy_at(t, r, col[a < 0 ? 1 : 2]));
         double v;
         int present;
@@ -457,17 +472,29 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
             if (rc != SC_OK || !any)
                 continue;
             char title[512];
-            snprintf(title, sizeof title, "Consistency across datasets "
-                     "(%s), model pairs: %s", ps->metrics[k], sets[q]);
-            heat h = {nd, labels, val, 1, -1, 1, title, "r",
-                      has_domains ? doms : NULL, "domain", dcats, ndc,
+            snprintf(title, sizeof title,
+                     "Consistency across datasets "
+                     "(%s), model pairs: %s",
+                     ps->metrics[k], sets[q]);
+            heat h = {nd,
+                      labels,
+                      val,
+                      1,
+                      -1,
+                      1,
+                      title,
+                      "r",
+                      has_domains ? doms : NULL,
+                      "domain",
+                      dcats,
+                      ndc,
                       "same dataset or no estimate"};
             sc_svg s_;
             sc_svg_init(&s_);
             rc = draw_heat(&h, &s_, err);
             if (rc == SC_OK)
-                rc = sc_figsink_save(fs, "consistency", ps->metrics[k],
-                                     sets[q], title, &s_, err);
+                rc = sc_figsink_save(fs, "consistency", ps->metrics[k], sets[q],
+                                     title, &s_, err);
             sc_svg_deinit(&s_);
         }
     }

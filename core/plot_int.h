@@ -19,11 +19,11 @@
 
 /* ## Tidy CSV (header line, then rows; RFC 4180 quoting accepted) */
 typedef struct sc_tidy {
-    char *path;    /* for messages */
+    char *path; /* for messages */
     size_t ncols, nrows;
-    char **head;   /* ncols names */
-    char **cell;   /* nrows * ncols, row-major; empty string for "" */
-    size_t *line;  /* 1-based file line of each row */
+    char **head;  /* ncols names */
+    char **cell;  /* nrows * ncols, row-major; empty string for "" */
+    size_t *line; /* 1-based file line of each row */
 } sc_tidy;
 
 /* Read path. SC_EIO "path:line: ..." when the file cannot be read, is
@@ -35,28 +35,28 @@ void sc_tidy_deinit(sc_tidy *t);
 int sc_tidy_col(const sc_tidy *t, const char *name);
 /* Look up n required columns into idx; SC_EIO naming the first missing
  * column and the file. */
-int sc_tidy_need(const sc_tidy *t, const char *const *names, size_t n,
-                 int *idx, sc_err *err);
+int sc_tidy_need(const sc_tidy *t, const char *const *names, size_t n, int *idx,
+                 sc_err *err);
 const char *sc_tidy_at(const sc_tidy *t, size_t row, int col);
 /* Parse cell (row, col) as a finite double. Empty cell: *present = 0 and
  * SC_OK. Otherwise SC_EIO "path:line: column 'c': 'x' is not a number". */
-int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v,
-                int *present, sc_err *err);
+int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v, int *present,
+                sc_err *err);
 
 /* ## A result folder */
 typedef struct sc_plotset {
     char *dir;
-    size_t nd;        /* datasets */
-    char **datasets;  /* nd names, datasets.csv order (else sorted) */
-    char **domains;   /* nd domains; "" when datasets.csv is absent */
-    size_t nk;        /* metrics (sorted file stems) */
+    size_t nd;       /* datasets */
+    char **datasets; /* nd names, datasets.csv order (else sorted) */
+    char **domains;  /* nd domains; "" when datasets.csv is absent */
+    size_t nk;       /* metrics (sorted file stems) */
     char **metrics;
-    size_t m;         /* models */
-    char **models;    /* borrowed from sim[0].names */
-    size_t na;        /* attribute columns of models.csv (0 if absent) */
-    char **attrs;     /* borrowed from models_csv.head + 1 */
+    size_t m;          /* models */
+    char **models;     /* borrowed from sim[0].names */
+    size_t na;         /* attribute columns of models.csv (0 if absent) */
+    char **attrs;      /* borrowed from models_csv.head + 1 */
     const char **meta; /* m * na, meta[i * na + a], borrowed */
-    sc_simmat *sim;   /* nd * nk, sim[d * nk + k], aligned to models */
+    sc_simmat *sim;    /* nd * nk, sim[d * nk + k], aligned to models */
     sc_tidy models_csv, cons, beh, contr;
     int has_cons, has_beh, has_contr;
 } sc_plotset;
@@ -68,15 +68,16 @@ long sc_plot_find(char *const *list, size_t n, const char *name);
 
 /* ## Figure sink */
 typedef struct sc_figsink {
-    char *dir;     /* staging folder */
-    sc_svg index;  /* index.tsv being built */
+    char *dir;    /* staging folder */
+    sc_svg index; /* index.tsv being built */
 } sc_figsink;
 
 /* Write svg as <dir>/<kind>_<stem(a)>[__<stem(b)>].svg, where stem()
  * keeps [A-Za-z0-9._-] and maps other bytes to '_', and append
  * "kind\tfile\tlabel\tcaption\n" to the index, label being "a / b" (tabs
- * and newlines in label and caption become spaces). SC_EINVAL if two figures map to the same file name (names that
- * differ only in special characters), SC_EIO, SC_ENOMEM. */
+ * and newlines in label and caption become spaces). SC_EINVAL if two figures
+ * map to the same file name (names that differ only in special characters),
+ * SC_EIO, SC_ENOMEM. */
 int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
                     const char *b, const char *caption, const sc_svg *svg,
                     sc_err *err);
@@ -105,8 +106,7 @@ void sc_plot_fmt_p(char *out, size_t size, double p, int present);
 /* Index of category cat among the distinct values of attribute attr in
  * spec model order (the colour index used by every figure), or -1 when
  * models.csv lacks the attribute or the category. */
-long sc_plot_cat_index(const sc_plotset *ps, const char *attr,
-                       const char *cat);
+long sc_plot_cat_index(const sc_plotset *ps, const char *attr, const char *cat);
 int sc_plot_band(const sc_plotset *ps, const sc_plot_opts *opts, long *attr,
                  sc_err *err);
 

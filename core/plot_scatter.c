@@ -14,20 +14,19 @@
 
 #define FONT 11.0
 #define FONT_TITLE 14.0
-#define PW 420.0   /* plot area */
+#define PW 420.0 /* plot area */
 #define PH 320.0
 #define DOT_R 3.5
 
 /* "r = ... [lo, hi], p = ..., q = ..." for (metric, dataset), or a note. */
 static int stats_text(const sc_plotset *ps, const char *metric,
-                      const char *dataset, char *out, size_t size,
-                      sc_err *err)
+                      const char *dataset, char *out, size_t size, sc_err *err)
 {
     snprintf(out, size, "no row in behaviour.csv");
     if (!ps->has_beh)
         return SC_OK;
     static const char *const need[] = {"metric", "dataset", "r", "ci_lo",
-                                       "ci_hi", "p", "q"};
+                                       "ci_hi",  "p",       "q"};
     int c[7];
     const sc_tidy *t = &ps->beh;
     int rc = sc_tidy_need(t, need, 7, c, err);
@@ -130,8 +129,9 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
             sc_svg_num(s, x0 + PW * (xs[p] - xlo) / (xhi - xlo));
             sc_svg_printf(s, "\" cy=\"");
             sc_svg_num(s, top + PH - PH * (ys[p] - ylo) / (yhi - ylo));
-            sc_svg_printf(s, "\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.7\""
-                             " data-x=\"%.17g\" data-y=\"%.17g\"><title>",
+            sc_svg_printf(s,
+                          "\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.7\""
+                          " data-x=\"%.17g\" data-y=\"%.17g\"><title>",
                           DOT_R, hex, xs[p], ys[p]);
             sc_svg_esc(s, ps->models[i]);
             sc_svg_printf(s, " \xc3\x97 ");
@@ -148,8 +148,8 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
     if (np == 0)
         return SC_OK;
     double *xs = sc_malloc(np * sizeof *xs), *ys = sc_malloc(np * sizeof *ys);
-    int rc = xs && ys ? SC_OK
-                      : sc_err_set(err, SC_ENOMEM, "scatter: out of memory");
+    int rc =
+        xs && ys ? SC_OK : sc_err_set(err, SC_ENOMEM, "scatter: out of memory");
     for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
         char rel[1024];
         snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[d]);
@@ -170,8 +170,10 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
                                  path, &gap, err);
         for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
             char title[512], stats[256];
-            snprintf(title, sizeof title, "Similarity (%s) vs accuracy gap "
-                     "on %s", ps->metrics[k], ps->datasets[d]);
+            snprintf(title, sizeof title,
+                     "Similarity (%s) vs accuracy gap "
+                     "on %s",
+                     ps->metrics[k], ps->datasets[d]);
             rc = stats_text(ps, ps->metrics[k], ps->datasets[d], stats,
                             sizeof stats, err);
             if (rc != SC_OK)

@@ -5,11 +5,11 @@
  * read from the folder itself), the manifest (manifest.json shown verbatim
  * in a collapsible block: no JSON parser needed, nothing lost), the
  * headline tables (contrasts, behaviour, and a per-(metric, model set)
- * summary of consistency over dataset pairs), links to the files in tables/, and every
- * figure of figures/index.tsv inlined as SVG.
- * Invariants: no script, no external resource (the page renders offline
- * and from file://); every text from the data is HTML-escaped; the page is
- * written atomically; same folder, same bytes. */
+ * summary of consistency over dataset pairs), links to the files in tables/,
+ * and every figure of figures/index.tsv inlined as SVG. Invariants: no script,
+ * no external resource (the page renders offline and from file://); every text
+ * from the data is HTML-escaped; the page is written atomically; same folder,
+ * same bytes. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -130,9 +130,9 @@ static int contrasts_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
             "bootstrap CI over models, permutation p (category labels "
             "shuffled), q corrected across the table.");
     const sc_tidy *t = &ps->contr;
-    static const char *const cols[] = {"metric", "attribute", "category_a",
-                                       "category_b", "n_models_a",
-                                       "n_models_b", "mean_a", "mean_b"};
+    static const char *const cols[] = {"metric",     "attribute",  "category_a",
+                                       "category_b", "n_models_a", "n_models_b",
+                                       "mean_a",     "mean_b"};
     return estimate_table(h, t, cols, 8, "effect", "effect", err);
 }
 
@@ -183,9 +183,10 @@ static int consistency_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
         sc_free(done);
         return sc_err_set(err, SC_ENOMEM, "report: out of memory");
     }
-    sc_svg_printf(h, "<table>\n<tr><th>metric</th><th>model set</th>"
-                     "<th>dataset pairs</th><th>median r</th>"
-                     "<th>IQR</th><th>pairs with q &lt; %.2f</th></tr>\n",
+    sc_svg_printf(h,
+                  "<table>\n<tr><th>metric</th><th>model set</th>"
+                  "<th>dataset pairs</th><th>median r</th>"
+                  "<th>IQR</th><th>pairs with q &lt; %.2f</th></tr>\n",
                   SC_REPORT_ALPHA);
     for (size_t r0 = 0; rc == SC_OK && r0 < t->nrows; r0++) {
         if (done[r0])
@@ -243,8 +244,8 @@ static int consistency_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
 
 static void summary(sc_svg *h, const sc_plotset *ps)
 {
-    sc_svg_printf(h, "<p>%zu models, %zu datasets, %zu metrics.</p>\n",
-                  ps->m, ps->nd, ps->nk);
+    sc_svg_printf(h, "<p>%zu models, %zu datasets, %zu metrics.</p>\n", ps->m,
+                  ps->nd, ps->nk);
     sc_svg_printf(h, "<table>\n<tr><th>model</th>");
     for (size_t a = 0; a < ps->na; a++) {
         sc_svg_printf(h, "<th>");
@@ -281,8 +282,10 @@ static int slurp(const char *path, sc_svg *out, sc_err *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return sc_err_set(err, SC_EIO, "%s: cannot open (%s); rerun simcon "
-                          "plot", path, strerror(errno));
+        return sc_err_set(err, SC_EIO,
+                          "%s: cannot open (%s); rerun simcon "
+                          "plot",
+                          path, strerror(errno));
     char buf[8192];
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0)
@@ -398,9 +401,11 @@ static int parse_index(char *text, const char *path, fig **out, size_t *n,
         /* The file must be a plain name inside figures/. */
         if (!t3 || strchr(t1 + 1, '/') != NULL) {
             sc_free(f);
-            return sc_err_set(err, SC_EIO, "%s:%zu: expected 'kind<TAB>"
+            return sc_err_set(err, SC_EIO,
+                              "%s:%zu: expected 'kind<TAB>"
                               "file<TAB>label<TAB>caption'; rerun simcon "
-                              "plot", path, lineno);
+                              "plot",
+                              path, lineno);
         }
         f[k].kind = p;
         f[k].file = t1 + 1;
@@ -424,8 +429,8 @@ static int figures(sc_svg *h, const char *dir, const fig *f, size_t nf,
     if (!fdir)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     for (size_t s = 0; rc == SC_OK && s < NSECT; s++) {
-        sc_svg_printf(h, "<section id=\"%s\">\n<h2>%s</h2>\n",
-                      SECTIONS[s].id, SECTIONS[s].title);
+        sc_svg_printf(h, "<section id=\"%s\">\n<h2>%s</h2>\n", SECTIONS[s].id,
+                      SECTIONS[s].title);
         size_t shown = 0;
         for (size_t i = 0; rc == SC_OK && i < nf; i++) {
             if (strcmp(f[i].kind, SECTIONS[s].kind) != 0)
@@ -477,8 +482,8 @@ static void toc(sc_svg *h, const fig *f, size_t nf)
         for (size_t i = 0; i < nf; i++) {
             if (strcmp(f[i].kind, SECTIONS[s].kind) != 0)
                 continue;
-            sc_svg_printf(h, "%s<a href=\"#fig-%zu\">", shown ? " \xc2\xb7 "
-                                                            : ": ", i + 1);
+            sc_svg_printf(h, "%s<a href=\"#fig-%zu\">",
+                          shown ? " \xc2\xb7 " : ": ", i + 1);
             sc_svg_esc(h, f[i].label);
             sc_svg_printf(h, "</a>");
             shown++;
@@ -528,9 +533,11 @@ int sc_report_write(const char *result_dir, sc_err *err)
         sc_svg_printf(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                           "<meta charset=\"utf-8\">\n<title>simcon report: ");
         sc_svg_esc(&h, name);
-        sc_svg_printf(&h, "</title>\n<style>%s</style>\n</head>\n<body>\n"
-                          "<h1>simcon report</h1>\n<p>Result folder: "
-                          "<code>", STYLE);
+        sc_svg_printf(&h,
+                      "</title>\n<style>%s</style>\n</head>\n<body>\n"
+                      "<h1>simcon report</h1>\n<p>Result folder: "
+                      "<code>",
+                      STYLE);
         sc_svg_esc(&h, name);
         sc_svg_printf(&h, "</code>. Similarity of neural network "
                           "representations and its consistency across "

@@ -253,22 +253,22 @@ typedef struct anchor {
  * keep the linear interpolation within 1/255 per channel of the full table
  * (checked against matplotlib's values in tests/unit/test_svg.c). */
 static const anchor viridis[] = {
-    {0.0000000000, {68, 1, 84}},     {0.0313725490, {71, 13, 96}},
-    {0.0627450980, {72, 24, 106}},   {0.0941176471, {72, 35, 116}},
-    {0.1254901961, {71, 45, 123}},   {0.1568627451, {69, 55, 129}},
-    {0.1882352941, {66, 64, 134}},   {0.2196078431, {62, 73, 137}},
-    {0.2509803922, {59, 82, 139}},   {0.2823529412, {55, 91, 141}},
-    {0.3137254902, {51, 99, 141}},   {0.3450980392, {47, 107, 142}},
-    {0.3764705882, {44, 114, 142}},  {0.4078431373, {41, 122, 142}},
-    {0.4392156863, {38, 130, 142}},  {0.4705882353, {35, 137, 142}},
-    {0.5019607843, {33, 145, 140}},  {0.5333333333, {31, 152, 139}},
-    {0.5647058824, {31, 160, 136}},  {0.5960784314, {34, 167, 133}},
-    {0.6274509804, {40, 174, 128}},  {0.6588235294, {50, 182, 122}},
-    {0.6901960784, {63, 188, 115}},  {0.7215686275, {78, 195, 107}},
-    {0.7529411765, {94, 201, 98}},   {0.7843137255, {112, 207, 87}},
-    {0.8156862745, {132, 212, 75}},  {0.8470588235, {152, 216, 62}},
-    {0.8784313725, {173, 220, 48}},  {0.9098039216, {194, 223, 35}},
-    {0.9411764706, {216, 226, 25}},  {0.9725490196, {236, 229, 27}},
+    {0.0000000000, {68, 1, 84}},    {0.0313725490, {71, 13, 96}},
+    {0.0627450980, {72, 24, 106}},  {0.0941176471, {72, 35, 116}},
+    {0.1254901961, {71, 45, 123}},  {0.1568627451, {69, 55, 129}},
+    {0.1882352941, {66, 64, 134}},  {0.2196078431, {62, 73, 137}},
+    {0.2509803922, {59, 82, 139}},  {0.2823529412, {55, 91, 141}},
+    {0.3137254902, {51, 99, 141}},  {0.3450980392, {47, 107, 142}},
+    {0.3764705882, {44, 114, 142}}, {0.4078431373, {41, 122, 142}},
+    {0.4392156863, {38, 130, 142}}, {0.4705882353, {35, 137, 142}},
+    {0.5019607843, {33, 145, 140}}, {0.5333333333, {31, 152, 139}},
+    {0.5647058824, {31, 160, 136}}, {0.5960784314, {34, 167, 133}},
+    {0.6274509804, {40, 174, 128}}, {0.6588235294, {50, 182, 122}},
+    {0.6901960784, {63, 188, 115}}, {0.7215686275, {78, 195, 107}},
+    {0.7529411765, {94, 201, 98}},  {0.7843137255, {112, 207, 87}},
+    {0.8156862745, {132, 212, 75}}, {0.8470588235, {152, 216, 62}},
+    {0.8784313725, {173, 220, 48}}, {0.9098039216, {194, 223, 35}},
+    {0.9411764706, {216, 226, 25}}, {0.9725490196, {236, 229, 27}},
     {1.0000000000, {253, 231, 37}},
 };
 
@@ -315,8 +315,8 @@ sc_rgb sc_palette_category(size_t k)
 {
     /* Okabe & Ito (2008), without black. */
     static const sc_rgb okabe_ito[] = {
-        {230, 159, 0},  {86, 180, 233}, {0, 158, 115}, {240, 228, 66},
-        {0, 114, 178},  {213, 94, 0},   {204, 121, 167}, {153, 153, 153},
+        {230, 159, 0}, {86, 180, 233}, {0, 158, 115},   {240, 228, 66},
+        {0, 114, 178}, {213, 94, 0},   {204, 121, 167}, {153, 153, 153},
     };
     return okabe_ito[k % (sizeof okabe_ito / sizeof okabe_ito[0])];
 }
@@ -330,8 +330,7 @@ static double linear_channel(unsigned char c)
 
 sc_rgb sc_rgb_contrast(sc_rgb c)
 {
-    double lum = 0.2126 * linear_channel(c.r) +
-                 0.7152 * linear_channel(c.g) +
+    double lum = 0.2126 * linear_channel(c.r) + 0.7152 * linear_channel(c.g) +
                  0.0722 * linear_channel(c.b);
     /* Contrast with black (L+0.05)/0.05 equals contrast with white
      * 1.05/(L+0.05) at L = 0.179: above it black text contrasts more. */
@@ -352,7 +351,8 @@ int sc_svg_write_file(const sc_svg *s, const char *path, sc_err *err)
         return sc_err_set(err, SC_EIO, "%s: path too long", path);
     FILE *f = fopen(tmp, "wb");
     if (!f)
-        return sc_err_set(err, SC_EIO, "%s: cannot create (%s); check that "
+        return sc_err_set(err, SC_EIO,
+                          "%s: cannot create (%s); check that "
                           "the folder exists and is writable",
                           tmp, strerror(errno));
     size_t wrote = s->len ? fwrite(s->buf, 1, s->len, f) : 0;
@@ -364,14 +364,18 @@ int sc_svg_write_file(const sc_svg *s, const char *path, sc_err *err)
     }
     if (werr) {
         remove(tmp);
-        return sc_err_set(err, SC_EIO, "%s: write failed (%s); check free "
-                          "disk space", path, strerror(saved));
+        return sc_err_set(err, SC_EIO,
+                          "%s: write failed (%s); check free "
+                          "disk space",
+                          path, strerror(saved));
     }
     if (rename(tmp, path) != 0) {
         saved = errno;
         remove(tmp);
-        return sc_err_set(err, SC_EIO, "%s: cannot rename %s into place "
-                          "(%s)", path, tmp, strerror(saved));
+        return sc_err_set(err, SC_EIO,
+                          "%s: cannot rename %s into place "
+                          "(%s)",
+                          path, tmp, strerror(saved));
     }
     return SC_OK;
 }

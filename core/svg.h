@@ -38,10 +38,10 @@
 #define SC_SVG_FONT_MIN 10.0
 
 typedef struct sc_svg {
-    char *buf;   /* NUL-terminated once anything was appended */
-    size_t len;  /* bytes used, excluding the NUL             */
-    size_t cap;  /* bytes allocated                           */
-    int failed;  /* sticky: an allocation failed              */
+    char *buf;  /* NUL-terminated once anything was appended */
+    size_t len; /* bytes used, excluding the NUL             */
+    size_t cap; /* bytes allocated                           */
+    int failed; /* sticky: an allocation failed              */
 } sc_svg;
 
 typedef struct sc_rgb {

@@ -26,29 +26,64 @@
 
 /* Distances of 7 points printed by upgma_ref.py (Euclidean, no ties). */
 static const double ref_d[49] = {
-    0, 2.3682335188912433, 2.7970555160740016, 1.0053720704296494,
-    3.3007774871990385, 1.0208202682157128, 2.369836916329898,
-    2.3682335188912433, 0, 2.3951790663747876, 1.4027262740820106,
-    1.5881493695493507, 2.7530669479691192, 1.5245177630975639,
-    2.7970555160740016, 2.3951790663747876, 0, 2.5734360221307231,
-    1.5495773940013453, 2.2227998245456111, 0.87091180380105104,
-    1.0053720704296494, 1.4027262740820106, 2.5734360221307231, 0,
-    2.5967743875816396, 1.6937989313965218, 1.8860123037774701,
-    3.3007774871990385, 1.5881493695493507, 1.5495773940013453,
-    2.5967743875816396, 0, 3.1836279744970204, 1.07323811430642,
-    1.0208202682157128, 2.7530669479691192, 2.2227998245456111,
-    1.6937989313965218, 3.1836279744970204, 0, 2.1218079578510394,
-    2.369836916329898, 1.5245177630975639, 0.87091180380105104,
-    1.8860123037774701, 1.07323811430642, 2.1218079578510394, 0,
+    0,
+    2.3682335188912433,
+    2.7970555160740016,
+    1.0053720704296494,
+    3.3007774871990385,
+    1.0208202682157128,
+    2.369836916329898,
+    2.3682335188912433,
+    0,
+    2.3951790663747876,
+    1.4027262740820106,
+    1.5881493695493507,
+    2.7530669479691192,
+    1.5245177630975639,
+    2.7970555160740016,
+    2.3951790663747876,
+    0,
+    2.5734360221307231,
+    1.5495773940013453,
+    2.2227998245456111,
+    0.87091180380105104,
+    1.0053720704296494,
+    1.4027262740820106,
+    2.5734360221307231,
+    0,
+    2.5967743875816396,
+    1.6937989313965218,
+    1.8860123037774701,
+    3.3007774871990385,
+    1.5881493695493507,
+    1.5495773940013453,
+    2.5967743875816396,
+    0,
+    3.1836279744970204,
+    1.07323811430642,
+    1.0208202682157128,
+    2.7530669479691192,
+    2.2227998245456111,
+    1.6937989313965218,
+    3.1836279744970204,
+    0,
+    2.1218079578510394,
+    2.369836916329898,
+    1.5245177630975639,
+    0.87091180380105104,
+    1.8860123037774701,
+    1.07323811430642,
+    2.1218079578510394,
+    0,
 };
 
 SC_TEST(upgma_matches_scipy)
 {
     /* scipy.cluster.hierarchy.linkage(method="average"): Z[:, 2] and
      * leaves_list(Z). */
-    static const double want_h[6] = {
-        0.87091180380105104, 1.0053720704296494, 1.3114077541538827,
-        1.3573095998061173,  1.8359487330072339, 2.464679594244068};
+    static const double want_h[6] = {0.87091180380105104, 1.0053720704296494,
+                                     1.3114077541538827,  1.3573095998061173,
+                                     1.8359487330072339,  2.464679594244068};
     static const size_t want_order[7] = {5, 0, 3, 1, 4, 2, 6};
     size_t order[7];
     double h[6];
@@ -58,8 +93,7 @@ SC_TEST(upgma_matches_scipy)
     for (int k = 0; k < 6; k++)
         expect_rel(h[k], want_h[k], 1e-12, "merge height %d", k);
     for (int i = 0; i < 7; i++)
-        expect_int((long long)order[i], (long long)want_order[i],
-                   "leaf %d", i);
+        expect_int((long long)order[i], (long long)want_order[i], "leaf %d", i);
 }
 
 SC_TEST(upgma_small_and_bad)
@@ -74,8 +108,10 @@ SC_TEST(upgma_small_and_bad)
     expect_str(err.msg, "clustering: no models", "m = 0 message");
     double d2[4] = {0, NAN, NAN, 0};
     expect_int(sc_plot_upgma(d2, 2, order, NULL, &err), SC_EINVAL, "NaN");
-    expect_str(err.msg, "clustering: distance of models 0 and 1 is not "
-                        "finite", "NaN message");
+    expect_str(err.msg,
+               "clustering: distance of models 0 and 1 is not "
+               "finite",
+               "NaN message");
 }
 
 /* ## Helpers */
@@ -194,8 +230,9 @@ SC_TEST(missing_folder)
     sc_err_clear(&err);
     expect_int(sc_plot_results("/nonexistent/simcon-results", NULL, &err),
                SC_EIO, "missing folder");
-    expect_str(err.msg, "/nonexistent/simcon-results: no such folder; give "
-                        "the output folder of simcon run",
+    expect_str(err.msg,
+               "/nonexistent/simcon-results: no such folder; give "
+               "the output folder of simcon run",
                "missing folder message");
     char dir[512];
     snprintf(dir, sizeof dir, "%s/empty", tmp_root);
@@ -222,8 +259,10 @@ SC_TEST(bad_csv_leaves_old_figures)
                      "ci_hi,p,q\ncka_linear,flowers,pcam,all,36,0.5,,,,\n"
                      "cka_linear,flowers,dtd,all,36,zero,,,,\n");
     expect_int(sc_plot_results(dir, NULL, &err), SC_EIO, "bad r");
-    expect_contains(err.msg, "consistency.csv:3: column 'r': 'zero' is not "
-                             "a number", "bad r message");
+    expect_contains(err.msg,
+                    "consistency.csv:3: column 'r': 'zero' is not "
+                    "a number",
+                    "bad r message");
     expect_true(strchr(err.msg, '\n') == NULL, "message is one line");
     snprintf(path, sizeof path, "%s/figures", dir);
     expect_int(count_prefix(path, ""), before,
@@ -242,8 +281,10 @@ SC_TEST(unknown_band_and_mismatched_models)
     sc_plot_opts o = {SC_PLOT_ORDER_CLUSTER, "colour"};
     expect_int(sc_plot_results(dir, &o, &err), SC_EINVAL, "unknown band");
     expect_contains(err.msg, "--band colour: ", "band message start");
-    expect_contains(err.msg, "/models.csv has no such column; use one of "
-                             "its attribute columns", "band message end");
+    expect_contains(err.msg,
+                    "/models.csv has no such column; use one of "
+                    "its attribute columns",
+                    "band message end");
     expect_int(count_prefix(dir, "figures"), 0, "nothing written");
     o.band = "architecture";
     expect_int(sc_plot_results(dir, &o, &err), SC_OK, "band architecture");

@@ -88,16 +88,19 @@ SC_TEST(elements)
     sc_svg_deinit(&s);
     sc_svg_begin(&s, 100, 50, "T&T");
     sc_svg_end(&s);
-    expect_contains(text_of(&s), "<svg xmlns=\"http://www.w3.org/2000/svg\" "
-                                 "width=\"100.00\" height=\"50.00\" "
-                                 "viewBox=\"0 0 100.00 50.00\"",
+    expect_contains(text_of(&s),
+                    "<svg xmlns=\"http://www.w3.org/2000/svg\" "
+                    "width=\"100.00\" height=\"50.00\" "
+                    "viewBox=\"0 0 100.00 50.00\"",
                     "svg root");
     expect_contains(text_of(&s), "<title>T&amp;T</title>", "escaped title");
     expect_contains(text_of(&s), "</svg>\n", "closed");
     sc_svg_deinit(&s);
     /* 0.6 em per code point: "\xc3\x97ab" is 3 code points. */
-    expect_abs(sc_svg_text_width("\xc3\x97" "ab", 10), 18.0, 1e-12,
-               "text width counts code points");
+    expect_abs(sc_svg_text_width("\xc3\x97"
+                                 "ab",
+                                 10),
+               18.0, 1e-12, "text width counts code points");
 }
 
 SC_TEST(long_printf)
@@ -126,22 +129,25 @@ SC_TEST(palettes)
     static const struct {
         double t;
         int r, g, b;
-    } vir[] = {{0.0, 68, 1, 84},       {0.1234, 71, 44, 122},
-               {0.5, 33, 145, 140},    {0.777, 108, 205, 90},
+    } vir[] = {{0.0, 68, 1, 84},
+               {0.1234, 71, 44, 122},
+               {0.5, 33, 145, 140},
+               {0.777, 108, 205, 90},
                {1.0, 253, 231, 37}},
-      rdbu[] = {{-1.0, 103, 0, 31},    {-0.33, 247, 183, 153},
-                {0.0, 246, 247, 247},  {0.41, 141, 194, 220},
+      rdbu[] = {{-1.0, 103, 0, 31},
+                {-0.33, 247, 183, 153},
+                {0.0, 246, 247, 247},
+                {0.41, 141, 194, 220},
                 {1.0, 5, 48, 97}};
     for (size_t i = 0; i < 5; i++) {
         sc_rgb c = sc_palette_viridis(vir[i].t);
         expect_true(near(c, vir[i].r, vir[i].g, vir[i].b),
-                    "viridis(%g) = (%d,%d,%d), matplotlib (%d,%d,%d)",
-                    vir[i].t, c.r, c.g, c.b, vir[i].r, vir[i].g, vir[i].b);
+                    "viridis(%g) = (%d,%d,%d), matplotlib (%d,%d,%d)", vir[i].t,
+                    c.r, c.g, c.b, vir[i].r, vir[i].g, vir[i].b);
         c = sc_palette_rdbu(rdbu[i].t);
         expect_true(near(c, rdbu[i].r, rdbu[i].g, rdbu[i].b),
-                    "rdbu(%g) = (%d,%d,%d), matplotlib (%d,%d,%d)",
-                    rdbu[i].t, c.r, c.g, c.b, rdbu[i].r, rdbu[i].g,
-                    rdbu[i].b);
+                    "rdbu(%g) = (%d,%d,%d), matplotlib (%d,%d,%d)", rdbu[i].t,
+                    c.r, c.g, c.b, rdbu[i].r, rdbu[i].g, rdbu[i].b);
     }
     sc_rgb lo = sc_palette_viridis(-3), nan = sc_palette_viridis(NAN);
     expect_true(lo.r == 68 && lo.g == 1 && lo.b == 84, "clamped below");
@@ -157,8 +163,7 @@ SC_TEST(palettes)
      * yellow end. */
     expect_int(sc_rgb_contrast(sc_palette_viridis(0)).r, 255,
                "white on dark purple");
-    expect_int(sc_rgb_contrast(sc_palette_viridis(1)).r, 0,
-               "black on yellow");
+    expect_int(sc_rgb_contrast(sc_palette_viridis(1)).r, 0, "black on yellow");
 }
 
 SC_TEST(write_file)
@@ -180,12 +185,13 @@ SC_TEST(write_file)
     expect_int((long long)n, 7, "file length");
     expect_str(buf, "<svg/>\n", "file bytes");
     remove(path);
-    expect_int(sc_svg_write_file(&s, "/nonexistent-dir/x.svg", &err),
-               SC_EIO, "unwritable folder");
+    expect_int(sc_svg_write_file(&s, "/nonexistent-dir/x.svg", &err), SC_EIO,
+               "unwritable folder");
     expect_contains(err.msg, "/nonexistent-dir/x.svg.tmp.",
                     "names the temp path");
-    expect_contains(err.msg, ": cannot create (No such file or directory); "
-                             "check that the folder exists and is writable",
+    expect_contains(err.msg,
+                    ": cannot create (No such file or directory); "
+                    "check that the folder exists and is writable",
                     "says why and what to do");
     sc_svg_deinit(&s);
 }
@@ -201,11 +207,13 @@ SC_TEST(out_of_memory_is_sticky)
     sc_err err;
     sc_err_clear(&err);
     expect_int(sc_svg_status(&s, &err), SC_ENOMEM, "status after failure");
-    expect_str(err.msg, "svg: out of memory while building a figure; free "
-                        "memory or plot fewer models", "ENOMEM message");
+    expect_str(err.msg,
+               "svg: out of memory while building a figure; free "
+               "memory or plot fewer models",
+               "ENOMEM message");
     expect_int((long long)s.len, 0, "nothing appended after failure");
-    expect_int(sc_svg_write_file(&s, "/tmp/never-written.svg", &err),
-               SC_ENOMEM, "a failed figure is never written");
+    expect_int(sc_svg_write_file(&s, "/tmp/never-written.svg", &err), SC_ENOMEM,
+               "a failed figure is never written");
     sc_svg_deinit(&s);
 }
 
