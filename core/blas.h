@@ -3,8 +3,8 @@
  * Only core/blas.c includes cblas.h. Every wrapper is row-major, checks each
  * size_t -> blasint narrowing and that leading dimensions are conformant
  * before it calls OpenBLAS, and reports a violation as SC_EBLAS rather than
- * letting the BLAS print and continue. SVD and symmetric eigensolvers use
- * GSL (one-sided Jacobi / QR, accurate to working precision). */
+ * letting the BLAS print and continue. The SVD is LAPACK's dgesdd (shipped
+ * inside OpenBLAS); the symmetric eigensolver is GSL's (blas_gsl.c). */
 #ifndef SC_BLAS_H
 #define SC_BLAS_H
 

@@ -1,49 +1,13 @@
-/* SVD and symmetric eigensolvers for the host table (see blas.h).
+/* Symmetric eigensolver for the host table (see blas.h), from GSL.
  *
  * A separate file from blas.c because GSL's gsl_cblas.h (pulled in by
  * gsl_linalg.h) and OpenBLAS's cblas.h declare the same enums and cannot be
- * included together. GSL provides one-sided Jacobi SVD (small singular values
- * to high relative accuracy) and the symmetric QR eigensolver. */
+ * included together. */
 #include "blas.h"
 
 #include <gsl/gsl_eigen.h>
 #include <gsl/gsl_errno.h>
-#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_sort_vector.h>
-
-int sc_blas_svd(size_t rows, size_t cols, double *a, size_t lda, double *s,
-                double *vt, sc_err *err)
-{
-    if (rows < cols)
-        return sc_err_set(err, SC_EINVAL,
-                          "svd: need rows >= cols, got %zu x %zu; transpose "
-                          "the input",
-                          rows, cols);
-    if (lda < cols)
-        return sc_err_set(err, SC_EBLAS, "svd: lda %zu < cols %zu", lda, cols);
-    if (cols == 0)
-        return SC_OK;
-    gsl_matrix *v = gsl_matrix_alloc(cols, cols);
-    if (v == NULL)
-        return sc_err_set(err, SC_ENOMEM, "svd: out of memory (%zu x %zu)",
-                          cols, cols);
-    gsl_matrix_view av = gsl_matrix_view_array_with_tda(a, rows, cols, lda);
-    gsl_vector_view sv = gsl_vector_view_array(s, cols);
-    /* One-sided Jacobi: small singular values to high relative accuracy,
-     * which SVCCA's variance cut and Procrustes' nuclear norm rely on. */
-    int gs = gsl_linalg_SV_decomp_jacobi(&av.matrix, v, &sv.vector);
-    if (gs != GSL_SUCCESS) {
-        gsl_matrix_free(v);
-        return sc_err_set(err, SC_ENUMERIC, "svd: %s (GSL)",
-                          gsl_strerror(gs));
-    }
-    if (vt != NULL)
-        for (size_t i = 0; i < cols; i++)
-            for (size_t j = 0; j < cols; j++)
-                vt[i * cols + j] = gsl_matrix_get(v, j, i);
-    gsl_matrix_free(v);
-    return SC_OK;
-}
 
 int sc_blas_eigh(size_t n, double *a, size_t lda, double *w, double *vecs,
                  sc_err *err)
