@@ -38,11 +38,11 @@
  *           products only) and positive scaling (neighbours unchanged, the
  *           ratio is scale-free); not to a feature shift.
  *   Req. 6  prepare computes K once (host->syrk, O(n^2 d)), the neighbour
- *           lists (O(n^2 log n)), keeps only the n k neighbour indices and
+ *           lists (bounded-heap selection, O(n^2 log k)), keeps only the n k neighbour indices and
  *           kernel values, and sim(K, K); compare is O(n k log k) with 2 n
  *           doubles of scratch.
  *
- * Hand-written: neighbour sorting (qsort), the sparse masked HSIC. */
+ * Hand-written: top-k selection (bounded heap), the sparse masked HSIC. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,15 +84,43 @@ typedef struct cand {
     size_t j;
 } cand;
 
-/* Req. 2: kernel value descending, then index ascending. */
-static int cmp_cand(const void *pa, const void *pb)
+/* Req. 2 order as a predicate: a ranks before b. */
+static int better(const cand *a, const cand *b)
 {
-    const cand *a = pa, *b = pb;
-    if (a->v > b->v)
-        return -1;
-    if (a->v < b->v)
-        return 1;
-    return (a->j > b->j) - (a->j < b->j);
+    return a->v > b->v || (a->v == b->v && a->j < b->j);
+}
+
+/* Restore the heap below position p: h[0..k-1] is a heap whose root is the
+ * WORST of the k best candidates seen so far. */
+static void sift_down(cand *h, size_t k, size_t p)
+{
+    for (;;) {
+        size_t l = 2 * p + 1, r = l + 1, w = p;
+        if (l < k && better(&h[w], &h[l]))
+            w = l;
+        if (r < k && better(&h[w], &h[r]))
+            w = r;
+        if (w == p)
+            return;
+        cand t = h[p];
+        h[p] = h[w];
+        h[w] = t;
+        p = w;
+    }
+}
+
+/* The k best of the m candidates c[0..m-1] (m >= k) into c[0..k-1], in no
+ * particular order: a bounded heap, O(m log k) instead of sorting all m.
+ * The order is total (ties by index), so the chosen set is unique. */
+static void select_best(cand *c, size_t m, size_t k)
+{
+    for (size_t p = k / 2; p-- > 0;)
+        sift_down(c, k, p);
+    for (size_t q = k; q < m; q++)
+        if (better(&c[q], &c[0])) {
+            c[0] = c[q];
+            sift_down(c, k, 0);
+        }
 }
 
 /* By index ascending. */
@@ -220,7 +248,7 @@ static int cknna_prepare(const sc_host *host, sc_ctx *ctx,
                 c[m].j = j;
                 m++;
             }
-        qsort(c, m, sizeof *c, cmp_cand);
+        select_best(c, m, k);
         qsort(c, k, sizeof *c, cmp_index);
         for (size_t q = 0; q < k; q++) {
             s->nb[i * k + q] = c[q].j;

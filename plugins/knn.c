@@ -27,13 +27,14 @@
  *           orthogonal transforms and positive scaling of the features
  *           (cosine is); not to a feature shift.
  *   Req. 6  prepare computes the neighbour lists once (O(n^2 d) for the
- *           Gram via host->syrk, O(n^2 log n) for the per-row sorts) and
+ *           Gram via host->syrk, O(n^2 log k) for the per-row top-k) and
  *           keeps only n k indices, sorted by index; compare intersects
  *           the sorted lists: O(n k).
  *
  * compare_subset is not offered: neighbours within a resample are not a
  * function of the full-sample lists, so the host re-prepares from X[idx].
- * Hand-written: the per-row sort (qsort) and the list intersection. */
+ * Hand-written: the per-row top-k selection (bounded heap), the list
+ * intersection. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -76,15 +77,43 @@ typedef struct cand {
     size_t j;
 } cand;
 
-/* Req. 3: similarity descending, then index ascending (a total order). */
-static int cmp_cand(const void *pa, const void *pb)
+/* Req. 3 order as a predicate: a ranks before b. */
+static int better(const cand *a, const cand *b)
 {
-    const cand *a = pa, *b = pb;
-    if (a->sim > b->sim)
-        return -1;
-    if (a->sim < b->sim)
-        return 1;
-    return (a->j > b->j) - (a->j < b->j);
+    return a->sim > b->sim || (a->sim == b->sim && a->j < b->j);
+}
+
+/* Restore the heap below position p: h[0..k-1] is a heap whose root is the
+ * WORST of the k best candidates seen so far. */
+static void sift_down(cand *h, size_t k, size_t p)
+{
+    for (;;) {
+        size_t l = 2 * p + 1, r = l + 1, w = p;
+        if (l < k && better(&h[w], &h[l]))
+            w = l;
+        if (r < k && better(&h[w], &h[r]))
+            w = r;
+        if (w == p)
+            return;
+        cand t = h[p];
+        h[p] = h[w];
+        h[w] = t;
+        p = w;
+    }
+}
+
+/* The k best of the m candidates c[0..m-1] (m >= k) into c[0..k-1], in no
+ * particular order: a bounded heap, O(m log k) instead of sorting all m.
+ * The order is total (ties by index), so the chosen set is unique. */
+static void select_best(cand *c, size_t m, size_t k)
+{
+    for (size_t p = k / 2; p-- > 0;)
+        sift_down(c, k, p);
+    for (size_t q = k; q < m; q++)
+        if (better(&c[q], &c[0])) {
+            c[0] = c[q];
+            sift_down(c, k, 0);
+        }
 }
 
 static int cmp_size(const void *pa, const void *pb)
@@ -168,7 +197,7 @@ static int knn_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
                 c[m].j = j;
                 m++;
             }
-        qsort(c, m, sizeof *c, cmp_cand);
+        select_best(c, m, k);
         size_t *row = s->nb + i * k;
         for (size_t q = 0; q < k; q++)
             row[q] = c[q].j;
