@@ -38,9 +38,9 @@
  *           products only) and positive scaling (neighbours unchanged, the
  *           ratio is scale-free); not to a feature shift.
  *   Req. 6  prepare computes K once (host->syrk, O(n^2 d)), the neighbour
- *           lists (bounded-heap selection, O(n^2 log k)), keeps only the n k neighbour indices and
- *           kernel values, and sim(K, K); compare is O(n k log k) with 2 n
- *           doubles of scratch.
+ *           lists (bounded-heap selection, O(n^2 log k)), keeps only the
+ *           n k neighbour indices and kernel values, and sim(K, K);
+ *           compare is O(n k log k) with 2 n doubles of scratch.
  *
  * Hand-written: top-k selection (bounded heap), the sparse masked HSIC. */
 #include <math.h>
@@ -192,8 +192,8 @@ static double masked_hsic(const cknna_state *sa, const cknna_state *sb,
 
 /* ## Callbacks */
 
-static int cknna_prepare(const sc_host *host, sc_ctx *ctx,
-                         const sc_args *args, const sc_mat *x, void **state)
+static int cknna_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                         const sc_mat *x, void **state)
 {
     *state = NULL;
     size_t n = x->rows, d = x->cols, k = (size_t)args->value[P_K];
@@ -203,8 +203,8 @@ static int cknna_prepare(const sc_host *host, sc_ctx *ctx,
                           "stimuli, got %zu; lower k",
                           k, k + 1, n);
     size_t same = 1;
-    while (same < n && memcmp(x->data, x->data + same * x->ld,
-                              d * sizeof *x->data) == 0)
+    while (same < n &&
+           memcmp(x->data, x->data + same * x->ld, d * sizeof *x->data) == 0)
         same++;
     if (same == n)
         return host->fail(ctx, SC_EDOM,
@@ -223,8 +223,7 @@ static int cknna_prepare(const sc_host *host, sc_ctx *ctx,
     s->nb = host->alloc(ctx, n * k * sizeof *s->nb);
     s->kv = host->alloc(ctx, n * k * sizeof *s->kv);
     int rc = SC_OK;
-    if (a == NULL || g == NULL || c == NULL || s->nb == NULL ||
-        s->kv == NULL) {
+    if (a == NULL || g == NULL || c == NULL || s->nb == NULL || s->kv == NULL) {
         rc = SC_ENOMEM;
         goto done;
     }
@@ -275,9 +274,8 @@ done:
     return SC_OK;
 }
 
-static int cknna_compare(const sc_host *host, sc_ctx *ctx,
-                         const sc_args *args, const void *px, const void *py,
-                         double *value)
+static int cknna_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                         const void *px, const void *py, double *value)
 {
     (void)args;
     const cknna_state *sx = px, *sy = py;

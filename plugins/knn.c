@@ -135,8 +135,8 @@ static int knn_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
                           "stimuli, got %zu; lower k",
                           k, k + 1, n);
     size_t same = 1;
-    while (same < n && memcmp(x->data, x->data + same * x->ld,
-                              d * sizeof *x->data) == 0)
+    while (same < n &&
+           memcmp(x->data, x->data + same * x->ld, d * sizeof *x->data) == 0)
         same++;
     if (same == n)
         return host->fail(ctx, SC_EDOM,
@@ -244,8 +244,8 @@ static int knn_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) {
         size_t c = shared(sx->nb + i * k, sy->nb + i * k, k);
-        sum += jaccard ? (double)c / (double)(2 * k - c)
-                       : (double)c / (double)k;
+        sum +=
+            jaccard ? (double)c / (double)(2 * k - c) : (double)c / (double)k;
     }
     *value = sum / (double)n;
     return SC_OK;

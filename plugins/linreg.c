@@ -1,7 +1,7 @@
 /* linreg: linear predictivity (ridge regression R^2) of Y from X.
  *
  * Definition: with X, Y column-centred,
- *   B = argmin_B ||Y - X B||_F^2 + alpha ||B||_F^2 = (X^T X + alpha I)^-1 X^T Y,
+ *   B = argmin ||Y - X B||_F^2 + alpha ||B||_F^2 = (X^T X + alpha I)^-1 X^T Y,
  *   linreg(X -> Y) = 1 - ||Y - X B||_F^2 / ||Y||_F^2
  * (in-sample, fitted on all stimuli, pooled over all columns of Y).
  * DIRECTION: compare(x, y) predicts y from x. The metric is asymmetric; the
@@ -161,8 +161,8 @@ done:
 
 /* ## Callbacks */
 
-static int linreg_prepare(const sc_host *host, sc_ctx *ctx,
-                          const sc_args *args, const sc_mat *x, void **state)
+static int linreg_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                          const sc_mat *x, void **state)
 {
     (void)args;
     *state = NULL;
@@ -234,9 +234,8 @@ done:
 }
 
 /* R^2 of predicting y from x (see the header for the formula). */
-static int linreg_compare(const sc_host *host, sc_ctx *ctx,
-                          const sc_args *args, const void *px,
-                          const void *py, double *value)
+static int linreg_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                          const void *px, const void *py, double *value)
 {
     const linreg_state *sx = px, *sy = py;
     double alpha = args->value[P_ALPHA];

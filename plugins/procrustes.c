@@ -41,16 +41,14 @@
  * head-room for the two-pass mean (the same rule as plugins/cka.c). */
 #define PROCRUSTES_ZERO_ULPS 16.0
 
-static const sc_param procrustes_params[] = {
-    {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
+static const sc_param procrustes_params[] = {{NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 typedef struct procrustes_state {
     size_t n, r;
     double *z; /* n x r, Z Z^T = X~ X~^T, ||Z||_F = 1 */
 } procrustes_state;
 
-static void state_free(const sc_host *host, sc_ctx *ctx,
-                       procrustes_state *s)
+static void state_free(const sc_host *host, sc_ctx *ctx, procrustes_state *s)
 {
     if (s == NULL)
         return;
@@ -191,8 +189,8 @@ static int procrustes_compare(const sc_host *host, sc_ctx *ctx,
         rc = SC_ENOMEM;
         goto done;
     }
-    rc = host->gemm(ctx, SC_TRANS, SC_NOTRANS, rx, ry, n, 1.0, sx->z, rx,
-                    sy->z, ry, 0.0, m, ry);
+    rc = host->gemm(ctx, SC_TRANS, SC_NOTRANS, rx, ry, n, 1.0, sx->z, rx, sy->z,
+                    ry, 0.0, m, ry);
     if (rc == SC_OK)
         rc = host->svd(ctx, rx, ry, m, ry, sv, NULL);
     if (rc == SC_OK) {

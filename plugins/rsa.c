@@ -266,8 +266,7 @@ static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
 }
 
 /* Centre v and scale it to unit norm; SC_EDOM if it is constant (Req. 4). */
-static int centre_unit(const sc_host *host, sc_ctx *ctx, double *v,
-                       size_t len)
+static int centre_unit(const sc_host *host, sc_ctx *ctx, double *v, size_t len)
 {
     double mean = 0.0;
     for (size_t p = 0; p < len; p++)

@@ -153,8 +153,8 @@ done:
 
 /* ## Callbacks */
 
-static int svcca_prepare(const sc_host *host, sc_ctx *ctx,
-                         const sc_args *args, const sc_mat *x, void **state)
+static int svcca_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                         const sc_mat *x, void **state)
 {
     *state = NULL;
     size_t n = x->rows, d = x->cols, r = n < d ? n : d;
@@ -236,9 +236,8 @@ done:
     return SC_OK;
 }
 
-static int svcca_compare(const sc_host *host, sc_ctx *ctx,
-                         const sc_args *args, const void *px, const void *py,
-                         double *value)
+static int svcca_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                         const void *px, const void *py, double *value)
 {
     (void)args;
     const svcca_state *sx = px, *sy = py;
@@ -255,8 +254,8 @@ static int svcca_compare(const sc_host *host, sc_ctx *ctx,
         rc = SC_ENOMEM;
         goto done;
     }
-    rc = host->gemm(ctx, SC_TRANS, SC_NOTRANS, kx, ky, n, 1.0, sx->u, kx,
-                    sy->u, ky, 0.0, m, ky);
+    rc = host->gemm(ctx, SC_TRANS, SC_NOTRANS, kx, ky, n, 1.0, sx->u, kx, sy->u,
+                    ky, 0.0, m, ky);
     if (rc == SC_OK)
         rc = host->svd(ctx, kx, ky, m, ky, rho, NULL);
     if (rc == SC_OK) {

@@ -232,14 +232,15 @@ static void check_pair(const cfg *c, const sc_matrix *x, const sc_matrix *y)
         return;
 
     if (flags & SC_METRIC_SYMMETRIC)
-        expect_close(value_of(c, y, x, "f(Y,X)"), v, c->label, "f(Y,X) = f(X,Y)");
+        expect_close(value_of(c, y, x, "f(Y,X)"), v, c->label,
+                     "f(Y,X) = f(X,Y)");
     if (flags & SC_METRIC_SELF_ONE) {
         expect_close(value_of(c, x, x, "f(X,X)"), 1.0, c->label, "f(X,X) = 1");
         expect_close(value_of(c, y, y, "f(Y,Y)"), 1.0, c->label, "f(Y,Y) = 1");
     }
     if (flags & SC_METRIC_RANGE_01)
-        expect_true(v >= 0.0 && v <= 1.0, "%s: value %.17g in [0, 1]",
-                    c->label, v);
+        expect_true(v >= 0.0 && v <= 1.0, "%s: value %.17g in [0, 1]", c->label,
+                    v);
     if (flags & SC_METRIC_RANGE_PM1)
         expect_true(v >= -1.0 && v <= 1.0, "%s: value %.17g in [-1, 1]",
                     c->label, v);
@@ -252,18 +253,21 @@ static void check_pair(const cfg *c, const sc_matrix *x, const sc_matrix *y)
         double *q = malloc(px * px * sizeof *q);
         random_orthogonal(px, q);
         times(x, q, &t);
-        expect_close(value_of(c, &t, y, "f(XQ,Y)"), v, c->label, "orthogonal invariance f(XQ,Y) = f(X,Y)");
+        expect_close(value_of(c, &t, y, "f(XQ,Y)"), v, c->label,
+                     "orthogonal invariance f(XQ,Y) = f(X,Y)");
         free(q);
         q = malloc(py * py * sizeof *q);
         random_orthogonal(py, q);
         times(y, q, &u);
-        expect_close(value_of(c, x, &u, "f(X,YQ)"), v, c->label, "orthogonal invariance f(X,YQ) = f(X,Y)");
+        expect_close(value_of(c, x, &u, "f(X,YQ)"), v, c->label,
+                     "orthogonal invariance f(X,YQ) = f(X,Y)");
         free(q);
     }
     if (flags & SC_METRIC_SCALE_INVARIANT) {
         for (size_t p = 0; p < n * px; p++)
             t.data[p] = 2.385 * x->data[p];
-        expect_close(value_of(c, &t, y, "f(aX,Y)"), v, c->label, "scale invariance f(2.385 X,Y) = f(X,Y)");
+        expect_close(value_of(c, &t, y, "f(aX,Y)"), v, c->label,
+                     "scale invariance f(2.385 X,Y) = f(X,Y)");
     }
     if (flags & SC_METRIC_SHIFT_INVARIANT) {
         for (size_t j = 0; j < px; j++) {
@@ -271,7 +275,8 @@ static void check_pair(const cfg *c, const sc_matrix *x, const sc_matrix *y)
             for (size_t i = 0; i < n; i++)
                 t.data[i * px + j] = x->data[i * px + j] + cj;
         }
-        expect_close(value_of(c, &t, y, "f(X+1c',Y)"), v, c->label, "shift invariance f(X + 1c^T,Y) = f(X,Y)");
+        expect_close(value_of(c, &t, y, "f(X+1c',Y)"), v, c->label,
+                     "shift invariance f(X + 1c^T,Y) = f(X,Y)");
     }
 
     /* Joint permutation of the stimuli (always). */
@@ -305,8 +310,7 @@ static void check_pair(const cfg *c, const sc_matrix *x, const sc_matrix *y)
         if (rc == SC_OK)
             rc = sc_metric_compare_subset(c->p, &c->a.args, sx, sy, &vx, &vy,
                                           idx, n, &sub, &err);
-        expect_int(rc, SC_OK, "%s: compare_subset runs: %s", c->label,
-                   err.msg);
+        expect_int(rc, SC_OK, "%s: compare_subset runs: %s", c->label, err.msg);
         expect_close(sub, direct, c->label,
                      "compare_subset = prepare+compare on X[idx],Y[idx]");
         sc_metric_release(c->p, sx);
@@ -332,8 +336,8 @@ static void check_pair(const cfg *c, const sc_matrix *x, const sc_matrix *y)
             size_t half = lx / 2;
             int rc = sc_metric_embed(c->p, sx, 0, half, ex, &err);
             if (rc == SC_OK)
-                rc = sc_metric_embed(c->p, sx, half, lx - half, ex + half,
-                                     &err);
+                rc =
+                    sc_metric_embed(c->p, sx, half, lx - half, ex + half, &err);
             if (rc == SC_OK)
                 rc = sc_metric_embed(c->p, sy, 0, lx, ey, &err);
             expect_int(rc, SC_OK, "%s: embed runs: %s", c->label, err.msg);
@@ -430,8 +434,8 @@ static void check_domain(const cfg *c)
     for (size_t i = 0; i < N_ROWS; i++)
         memcpy(same.data + i * d, x.data, d * sizeof *x.data);
     rc = try_pair(c, &x, &same, &err);
-    expect_int(rc, SC_EDOM, "%s: all rows identical is SC_EDOM: %s",
-               c->label, err.msg);
+    expect_int(rc, SC_EDOM, "%s: all rows identical is SC_EDOM: %s", c->label,
+               err.msg);
     expect_one_line(&err, c->label, "identical rows");
 
     sc_matrix_deinit(&x);
@@ -514,7 +518,7 @@ SC_TEST(every_plugin_keeps_its_contract)
     expect_int(rc, SC_OK, "find plugins in %s: %s", SC_BUILD_PLUGIN_DIR,
                err.msg);
     /* The suite this test was written with must all be there. */
-    static const char *const suite[] = {"rsa",   "knn",    "cknna",
+    static const char *const suite[] = {"rsa",        "knn",   "cknna",
                                         "procrustes", "svcca", "linreg"};
     for (size_t s = 0; s < sizeof suite / sizeof suite[0]; s++) {
         int found = 0;
