@@ -3,8 +3,9 @@
  * "simcon_result" and "name" keys to recognise a previous result of the
  * same spec).
  *
- * Contents: simcon version, spec path, effective spec (sc_spec_canonical)
- * and its SHA-256, the master seed and the seed-derivation rule (each CSV
+ * Contents: simcon version, spec path and the spec file's SHA-256, the
+ * effective spec (sc_spec_canonical) and its SHA-256 (spec_sha256: equal
+ * for two files that differ only in comments or defaults written out), the master seed and the seed-derivation rule (each CSV
  * row carries its task seed), statistics settings and which unit each CI
  * resamples, thread count and BLAS threads, GSL version, OpenBLAS
  * configuration, RNG type, each metric's plugin (name, version, reference,
@@ -130,8 +131,13 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
     int st = sc_spec_canonical(spec, &canon, err);
     if (st != SC_OK)
         return st;
-    char spec_sha[SC_SHA256_HEX];
+    char spec_sha[SC_SHA256_HEX], file_sha[SC_SHA256_HEX];
     sc_sha256_hex(canon, strlen(canon), spec_sha);
+    st = sc_sha256_file(spec->path, file_sha, err);
+    if (st != SC_OK) {
+        sc_free(canon);
+        return st;
+    }
     sc_buf b = {0};
     sc_buf_puts(&b, "{\n  \"simcon_result\": true,\n  \"name\": ");
     jstr(&b, spec->name);
@@ -139,8 +145,8 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
     jstr(&b, SC_VERSION);
     sc_buf_puts(&b, ",\n  \"spec_path\": ");
     jstr(&b, spec->path);
-    sc_buf_printf(&b, ",\n  \"spec_sha256\": \"%s\",\n  \"spec\": ",
-                  spec_sha);
+    sc_buf_printf(&b, ",\n  \"spec_file_sha256\": \"%s\",\n  \"spec_sha256\": "
+                  "\"%s\",\n  \"spec\": ", file_sha, spec_sha);
     jstr(&b, canon);
     sc_buf_printf(&b, ",\n  \"seed\": %llu,\n",
                   (unsigned long long)spec->seed);
