@@ -1,12 +1,14 @@
-/* Stage 6 of `simcon run`: manifest.json, written last (a result folder
- * without its manifest is not a result; sc_stage_begin also relies on its
- * "simcon_result" and "name" keys to recognise a previous result of the
- * same spec).
+/* Last stage of `simcon run`: manifest.json, written after every table
+ * and figure (a result folder without its manifest is not a result;
+ * sc_stage_begin also relies on its "simcon_result" and "name" keys to
+ * recognise a previous result of the same spec). report.html alone comes
+ * after it, because it shows the manifest.
  *
  * Contents: simcon version, spec path and the spec file's SHA-256, the
  * effective spec (sc_spec_canonical) and its SHA-256 (spec_sha256: equal
- * for two files that differ only in comments or defaults written out), the master seed and the seed-derivation rule (each CSV
- * row carries its task seed), statistics settings and which unit each CI
+ * for two files that differ only in comments or defaults written out),
+ * the master seed and the seed-derivation rule (each CSV row carries its
+ * task seed), statistics settings and which unit each CI
  * resamples, thread count and BLAS threads, GSL version, OpenBLAS
  * configuration, RNG type, each metric's plugin (name, version, reference,
  * path, canonical parameters, symmetric or not), every input file with its
