@@ -15,10 +15,11 @@
  *   3. run_contrasts.c   within-category consistency contrasts.
  *   4. run_behaviour.c   similarity vs accuracy gap per dataset + means.
  *   5. run_tables.c      summary tables (CSV / Markdown / LaTeX).
- *   6. figures/ and report.html (core/plot.h, issue 8) from the CSVs.
- *   7. run_manifest.c    manifest.json, written last.
- * The folder is staged in DIR.tmp-<pid> and moved into place only when
- * everything succeeded (core/atomic.h): a failed run leaves no result
+ *   6. figures/ (sc_plot_results, core/plot.h, issue 8) from the CSVs.
+ *   7. run_manifest.c    manifest.json (checksums of everything above).
+ *   8. report.html (sc_report_write), which shows the manifest.
+ * The folder is staged in DIR.tmp-<pid>/<name> and moved into place only
+ * when everything succeeded (core/atomic.h): a failed run leaves no result
  * folder and never touches a previous one.
  *
  * Invariants: every random draw comes from a task's own stream seeded by
