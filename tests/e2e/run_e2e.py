@@ -23,6 +23,11 @@ MODE:
                tables; a run without --resume recomputes (no such line); the
                staging folder of a killed run is harvested, then removed;
                editing one input recomputes only its dataset.
+  stimuli      statistics.over: stimuli with BCa and BH (small B): exits 0;
+               consistency and per-dataset behaviour rows use the stimulus
+               bootstrap (ci_method percentile), contrasts and behaviour
+               means BCa over models / datasets; every CI has lo <= hi;
+               --threads 1 and 2 give identical CSV text.
 Each check prints "ok - ..." or "FAIL - ..."; exit 1 if any failed.
 """
 import csv
@@ -262,13 +267,63 @@ def mode_resume(simcon, work):
           "after editing one nat_b file, --resume reuses 6 of 9")
 
 
+def mode_stimuli(simcon, work):
+    zoo = make_zoo(work)
+    spec = os.path.join(zoo, "zoo.yaml")
+    text = open(spec).read()
+    start = text.index("statistics:")
+    end = text.index("\n", start)
+    text = (text[:start] + "statistics: {permutations: 49, bootstrap: 30, "
+            "over: stimuli, ci: 0.9, interval: bca, correction: bh}" +
+            text[end:])
+    open(spec, "w").write(text)
+    outs = []
+    for threads in ("1", "2"):
+        out = os.path.join(work, "out_t" + threads)
+        shutil.rmtree(out, ignore_errors=True)
+        r = run(simcon, spec, out, "--threads", threads, "--quiet")
+        check(r.returncode == 0, "over: stimuli, --threads %s exits 0: %s"
+              % (threads, r.stderr.strip()[-300:]))
+        outs.append(out)
+    want = {"consistency.csv": {"percentile"},
+            "contrasts.csv": {"bca"}}
+    for name, methods in want.items():
+        rows = numbers(os.path.join(outs[0], name))
+        col = rows[0].index("ci_method")
+        got = {r[col] for r in rows[1:]}
+        check(got == methods, "%s ci_method %s (want %s)" %
+              (name, sorted(got), sorted(methods)))
+    rows = numbers(os.path.join(outs[0], "behaviour.csv"))
+    h = rows[0]
+    ok = all(r[h.index("ci_method")] ==
+             ("percentile" if not r[1].startswith("mean:") else
+              ("bca" if r[1] != "mean:specialized" else "none"))
+             for r in rows[1:])
+    check(ok, "behaviour.csv: stimulus bootstrap per dataset, BCa over "
+          "datasets for means (none for a one-dataset domain)")
+    bad = 0
+    for name in ("consistency.csv", "behaviour.csv", "contrasts.csv"):
+        rows = numbers(os.path.join(outs[0], name))
+        lo, hi = rows[0].index("ci_lo"), rows[0].index("ci_hi")
+        for r in rows[1:]:
+            if r[lo] != "" and float(r[lo]) > float(r[hi]):
+                bad += 1
+    check(bad == 0, "every CI has lo <= hi (%d violations)" % bad)
+    ta, tb = tree(outs[0]), tree(outs[1])
+    same = [k for k in ta if k.endswith(".csv") and ta[k] == tb.get(k)]
+    csvs = [k for k in ta if k.endswith(".csv")]
+    check(len(same) == len(csvs), "--threads 1 and 2: %d of %d CSV files "
+          "identical" % (len(same), len(csvs)))
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit("usage: run_e2e.py MODE SIMCON WORKDIR")
     mode, simcon, work = sys.argv[1:]
     os.makedirs(work, exist_ok=True)
     {"outputs": mode_outputs, "determinism": mode_determinism,
-     "atomicity": mode_atomicity, "resume": mode_resume}[mode](simcon, work)
+     "atomicity": mode_atomicity, "resume": mode_resume,
+     "stimuli": mode_stimuli}[mode](simcon, work)
     print("# %s: %d failed" % (mode, failed))
     sys.exit(1 if failed else 0)
 
