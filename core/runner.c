@@ -124,7 +124,12 @@ void sc_run_progress_step(sc_runctx *rc)
     rc->progress_done++;
     size_t done = rc->progress_done, total = rc->progress_total;
     if (!rc->opts.quiet && total > 0) {
-        if (rc->tty) {
+        /* Redraw only when the per-mille changes: a run has tens of
+         * thousands of tasks and the terminal need not see each. */
+        size_t permille = done * 1000 / total;
+        if (rc->tty && (permille != rc->progress_shown || done == total ||
+                        done == 1)) {
+            rc->progress_shown = permille;
             size_t fill = done * BAR_WIDTH / total;
             char bar[BAR_WIDTH + 1];
             for (size_t k = 0; k < BAR_WIDTH; k++)
@@ -134,7 +139,7 @@ void sc_run_progress_step(sc_runctx *rc)
                     rc->progress_label, bar, done, total);
             if (done == total)
                 fputc('\n', stderr);
-        } else {
+        } else if (!rc->tty) {
             size_t step = done * PLAIN_STEPS / total;
             if (step > rc->progress_shown || done == total) {
                 rc->progress_shown = step;
