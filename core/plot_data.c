@@ -620,6 +620,10 @@ int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
 
 /* ## Figure sink */
 
+/* Figures whose names reduce to one file stem before we give up: far more
+ * than any real spec produces (it needs that many near-identical names). */
+#define SC_PLOT_MAX_SAME_STEM 100
+
 static void stem(char *out, size_t size, const char *name)
 {
     size_t k = 0;
@@ -636,26 +640,40 @@ int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
                     const char *b, const char *caption, const sc_svg *svg,
                     sc_err *err)
 {
-    char sa[256], sb[256], file[600];
+    char sa[256], sb[256], base[600], file[640];
     stem(sa, sizeof sa, a);
     if (b) {
         stem(sb, sizeof sb, b);
-        snprintf(file, sizeof file, "%s_%s__%s.svg", kind, sa, sb);
+        snprintf(base, sizeof base, "%s_%s__%s", kind, sa, sb);
     } else {
-        snprintf(file, sizeof file, "%s_%s.svg", kind, sa);
+        snprintf(base, sizeof base, "%s_%s", kind, sa);
     }
-    char *path = sc_plot_join(fs->dir, file);
-    if (!path)
-        return sc_err_set(err, SC_ENOMEM, "out of memory");
-    int rc = SC_OK;
-    if (is_file(path))
-        rc = sc_err_set(err, SC_EINVAL,
-                        "figure %s: two names map to this "
-                        "file name ('%s'%s%s); rename a model set, metric or "
-                        "dataset so they differ in letters or digits",
-                        file, a, b ? ", " : "", b ? b : "");
-    if (rc == SC_OK)
-        rc = sc_svg_write_file(svg, path, err);
+    /* Names that differ only in characters stem() maps to '_' (say model
+     * sets "objective:a|b_c" and "objective:a_b|c") would share a file:
+     * later ones get "_2", "_3", ... in drawing order, which is fixed, so
+     * the names stay deterministic. */
+    char *path = NULL;
+    for (unsigned k = 1; k <= SC_PLOT_MAX_SAME_STEM; k++) {
+        if (k == 1)
+            snprintf(file, sizeof file, "%s.svg", base);
+        else
+            snprintf(file, sizeof file, "%s_%u.svg", base, k);
+        sc_free(path);
+        path = sc_plot_join(fs->dir, file);
+        if (!path)
+            return sc_err_set(err, SC_ENOMEM, "out of memory");
+        if (!is_file(path))
+            break;
+        if (k == SC_PLOT_MAX_SAME_STEM) {
+            sc_free(path);
+            return sc_err_set(err, SC_EINVAL,
+                              "figure %s.svg: more than %d names map to this "
+                              "file name; rename model sets, metrics or "
+                              "datasets so they differ in letters or digits",
+                              base, SC_PLOT_MAX_SAME_STEM);
+        }
+    }
+    int rc = sc_svg_write_file(svg, path, err);
     sc_free(path);
     if (rc != SC_OK)
         return rc;

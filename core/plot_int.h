@@ -73,11 +73,11 @@ typedef struct sc_figsink {
 } sc_figsink;
 
 /* Write svg as <dir>/<kind>_<stem(a)>[__<stem(b)>].svg, where stem()
- * keeps [A-Za-z0-9._-] and maps other bytes to '_', and append
+ * keeps [A-Za-z0-9._-] and maps other bytes to '_' (a name already taken
+ * by an earlier figure gets "_2", "_3", ... before ".svg"), and append
  * "kind\tfile\tlabel\tcaption\n" to the index, label being "a / b" (tabs
- * and newlines in label and caption become spaces). SC_EINVAL if two figures
- * map to the same file name (names that differ only in special characters),
- * SC_EIO, SC_ENOMEM. */
+ * and newlines in label and caption become spaces). SC_EINVAL when more
+ * than 100 figures share one stem, SC_EIO, SC_ENOMEM. */
 int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
                     const char *b, const char *caption, const sc_svg *svg,
                     sc_err *err);
