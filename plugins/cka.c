@@ -44,9 +44,10 @@
  *           flops instead of n^2), or forced by path=gram|features. Both
  *           paths give the same value (tests/plugins/test_cka_props.c).
  *
- * Memory: a Gram-path state holds two n x n doubles (the raw matrix, kept
- * for compare_subset, and the centred one): 16 n^2 bytes, 1.6 GB at
- * n = 10,000. RBF prepare with a median bandwidth also needs a temporary
+ * Memory: a Gram-path state holds the centred n x n kernel (8 n^2 bytes,
+ * 800 MB at n = 10,000); linear adds 2 n doubles from which compare_subset
+ * rebuilds the uncentred Gram, RBF another n x n (the squared distances,
+ * which a median bandwidth needs on every subset): 16 n^2 bytes. RBF prepare with a median bandwidth also needs a temporary
  * n(n-1)/2 doubles for the selection. A feature-path state holds n x d plus
  * 3 n doubles. compare_subset allocates 2 count^2 doubles of scratch.
  *
@@ -110,7 +111,9 @@ typedef struct cka_state {
     double *r;    /* n, row sums of K with zero diagonal (unbiased)  */
     double rsum;  /* sum of r                                        */
     /* Gram path */
-    double *raw;  /* n x n: linear Gram of Xc, or RBF squared distances */
+    double *raw;  /* rbf: n x n squared distances (for subsets)          */
+    double *mvec; /* linear: n centring means (K_ij = K~_ij + m_i + m_j) */
+    double *diag; /* linear: n diagonal of the uncentred Gram            */
     double *kc;   /* n x n centred kernel K~                            */
     double self;  /* <K~, K~> (both paths)                              */
 } cka_state;
@@ -133,6 +136,8 @@ static void state_free(const sc_host *host, sc_ctx *ctx, cka_state *s)
     host->free(ctx, s->a);
     host->free(ctx, s->r);
     host->free(ctx, s->raw);
+    host->free(ctx, s->mvec);
+    host->free(ctx, s->diag);
     host->free(ctx, s->kc);
     host->free(ctx, s);
 }
@@ -312,15 +317,23 @@ static void centre_kernel(const sc_host *host, double *k, size_t n,
                           int unbiased, double *mean, double *self,
                           double *raw2)
 {
-    if (unbiased)
-        for (size_t i = 0; i < n; i++)
-            k[i * n + i] = 0.0;
-    *raw2 = host->dot(n * n, k, k);
+    (void)host;
+    /* Two fused row-major passes: (1) zero the diagonal if unbiased, sum
+     * the squares and the columns; (2) subtract the means and sum the
+     * squares of the result. Hand-written: no BLAS routine fuses these. */
+    double r2 = 0.0;
     for (size_t j = 0; j < n; j++)
         mean[j] = 0.0;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            mean[j] += k[i * n + j];
+    for (size_t i = 0; i < n; i++) {
+        double *row = k + i * n;
+        if (unbiased)
+            row[i] = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            r2 += row[j] * row[j];
+            mean[j] += row[j];
+        }
+    }
+    *raw2 = r2;
     double div = unbiased ? (double)(n - 2) : (double)n;
     double total = 0.0;
     for (size_t j = 0; j < n; j++) {
@@ -331,13 +344,19 @@ static void centre_kernel(const sc_host *host, double *k, size_t n,
                             : total / (2.0 * (double)n);
     for (size_t j = 0; j < n; j++)
         mean[j] -= shift;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            k[i * n + j] -= mean[i] + mean[j];
-    if (unbiased)
-        for (size_t i = 0; i < n; i++)
-            k[i * n + i] = 0.0;
-    *self = host->dot(n * n, k, k);
+    double s2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        double *row = k + i * n, mi = mean[i];
+        for (size_t j = 0; j < n; j++) {
+            row[j] -= mi + mean[j];
+            s2 += row[j] * row[j];
+        }
+        if (unbiased) {
+            s2 -= row[i] * row[i];
+            row[i] = 0.0;
+        }
+    }
+    *self = s2;
 }
 
 static int zero_variance_kernel(double self, double raw2, size_t n)
@@ -346,31 +365,52 @@ static int zero_variance_kernel(double self, double raw2, size_t n)
     return !(self > tol * tol * raw2);
 }
 
-/* Centred kernel of the rows idx (NULL: all) of a Gram-path raw matrix
- * into out (count x count). mean: scratch of count doubles. */
+/* Where a Gram-path state keeps its uncentred kernel. RBF: the squared
+ * distances (a median bandwidth must be recomputed on a subset). Linear:
+ * nothing extra; K_ij = K~_ij + m_i + m_j off the diagonal (the centring
+ * subtracts exactly m_i + m_j, m being the final means vector) and the
+ * diagonal K_ii is kept apart, so 2 n doubles replace an n x n copy. */
+typedef struct raw_source {
+    const double *d2;   /* rbf: n x n squared distances                  */
+    const double *kc;   /* linear: centred kernel                         */
+    const double *mvec; /* linear: centring means, n                      */
+    const double *diag; /* linear: uncentred diagonal, n                  */
+    size_t ld;
+} raw_source;
+
+static double raw_at(const raw_source *r, size_t i, size_t j)
+{
+    if (r->d2 != NULL)
+        return r->d2[i * r->ld + j];
+    if (i == j)
+        return r->diag[i];
+    return r->kc[i * r->ld + j] + r->mvec[i] + r->mvec[j];
+}
+
+/* Centred kernel of the rows idx (NULL: all) of a Gram-path state's raw
+ * kernel into out (count x count). mean: scratch of count doubles. */
 static int kernel_from_raw(const sc_host *host, sc_ctx *ctx,
-                           const sc_args *args, const double *raw, size_t ld,
+                           const sc_args *args, const raw_source *raw,
                            const size_t *idx, size_t count, double *out,
                            double *mean, double *self)
 {
     int rbf = is_rbf(args);
     double sigma2 = 0.0;
     if (rbf) {
-        int rc = rbf_sigma2(host, ctx, args, raw, ld, idx, count, &sigma2);
+        int rc = rbf_sigma2(host, ctx, args, raw->d2, raw->ld, idx, count,
+                            &sigma2);
         if (rc != SC_OK)
             return rc;
     }
     double g = rbf ? -0.5 / sigma2 : 0.0;
-    if (idx == NULL && !rbf) {
-        memcpy(out, raw, count * count * sizeof *out); /* ld == count */
-    } else if (idx == NULL) {
+    if (idx == NULL && rbf) {
         for (size_t k = 0; k < count * count; k++)
-            out[k] = exp(g * raw[k]);
+            out[k] = exp(g * raw->d2[k]);
     } else {
         for (size_t i = 0; i < count; i++) {
-            const double *row = raw + idx[i] * ld;
+            size_t a = idx ? idx[i] : i;
             for (size_t j = 0; j < count; j++) {
-                double e = row[idx[j]];
+                double e = raw_at(raw, a, idx ? idx[j] : j);
                 out[i * count + j] = rbf ? exp(g * e) : e;
             }
         }
@@ -551,19 +591,41 @@ static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
             goto fail;
         }
     } else {
-        s->raw = host->alloc(ctx, n * n * sizeof *s->raw);
         s->kc = host->alloc(ctx, n * n * sizeof *s->kc);
-        if (s->raw == NULL || s->kc == NULL)
+        if (s->kc == NULL)
             goto fail;
-        rc = raw_from_features(host, ctx, s->rbf, s->xc, n, d, s->raw, mean);
-        if (rc != SC_OK)
-            goto fail;
+        if (s->rbf) {
+            s->raw = host->alloc(ctx, n * n * sizeof *s->raw);
+            if (s->raw == NULL)
+                goto fail;
+            rc = raw_from_features(host, ctx, 1, s->xc, n, d, s->raw, mean);
+            if (rc != SC_OK)
+                goto fail;
+            raw_source src = {s->raw, NULL, NULL, NULL, n};
+            rc = kernel_from_raw(host, ctx, args, &src, NULL, n, s->kc, mean,
+                                 &s->self);
+            if (rc != SC_OK)
+                goto fail;
+        } else {
+            s->mvec = host->alloc(ctx, n * sizeof *s->mvec);
+            s->diag = host->alloc(ctx, n * sizeof *s->diag);
+            if (s->mvec == NULL || s->diag == NULL)
+                goto fail;
+            rc = raw_from_features(host, ctx, 0, s->xc, n, d, s->kc, mean);
+            if (rc != SC_OK)
+                goto fail;
+            for (size_t i = 0; i < n; i++)
+                s->diag[i] = s->kc[i * n + i];
+            double raw2;
+            centre_kernel(host, s->kc, n, unbiased, s->mvec, &s->self,
+                          &raw2);
+            if (zero_variance_kernel(s->self, raw2, n)) {
+                rc = fail_zero_variance(host, ctx, n);
+                goto fail;
+            }
+        }
         host->free(ctx, s->xc);
         s->xc = NULL;
-        rc = kernel_from_raw(host, ctx, args, s->raw, n, NULL, n, s->kc, mean,
-                             &s->self);
-        if (rc != SC_OK)
-            goto fail;
     }
     host->free(ctx, mean);
     *state = s;
@@ -626,9 +688,11 @@ static int subset_kernel(const sc_host *host, sc_ctx *ctx,
                          const size_t *idx, size_t count, double *out,
                          double *mean, double *self)
 {
-    if (!s->features)
-        return kernel_from_raw(host, ctx, args, s->raw, s->n, idx, count, out,
-                               mean, self);
+    if (!s->features) {
+        raw_source src = {s->raw, s->kc, s->mvec, s->diag, s->n};
+        return kernel_from_raw(host, ctx, args, &src, idx, count, out, mean,
+                               self);
+    }
     /* Feature path: re-centre the selected rows (a subset is not centred)
      * and form their Gram; centring again is exact, not an approximation. */
     double *xs = host->alloc(ctx, count * s->d * sizeof *xs);
