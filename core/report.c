@@ -27,6 +27,9 @@
 /* q below this counts as "significant" in the consistency summary: the
  * conventional 5% false-discovery / family-wise level. */
 #define SC_REPORT_ALPHA 0.05
+/* Models plus datasets listed unfolded up to this many rows: about one
+ * screen of table at the page's font size. */
+#define SC_REPORT_OPEN_ROWS 24
 
 static const char *const STYLE =
     "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;"
@@ -244,9 +247,19 @@ static int consistency_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
 
 static void summary(sc_svg *h, const sc_plotset *ps)
 {
-    sc_svg_printf(h, "<p>%zu models, %zu datasets, %zu metrics.</p>\n", ps->m,
+    sc_svg_printf(h, "<p>%zu models, %zu datasets, %zu metrics: ", ps->m,
                   ps->nd, ps->nk);
-    sc_svg_printf(h, "<table>\n<tr><th>model</th>");
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, k ? ", <code>" : "<code>");
+        sc_svg_esc(h, ps->metrics[k]);
+        sc_svg_printf(h, "</code>");
+    }
+    /* Long model lists (the paper has 64) would push the headline tables
+     * off the first screen: they start folded. */
+    sc_svg_printf(h,
+                  ".</p>\n<details%s><summary>Models and datasets"
+                  "</summary>\n<table>\n<tr><th>model</th>",
+                  ps->m + ps->nd <= SC_REPORT_OPEN_ROWS ? " open" : "");
     for (size_t a = 0; a < ps->na; a++) {
         sc_svg_printf(h, "<th>");
         sc_svg_esc(h, ps->attrs[a]);
@@ -268,13 +281,7 @@ static void summary(sc_svg *h, const sc_plotset *ps)
         cell_text(h, ps->domains[d][0] ? ps->domains[d] : "n/a", 0);
         sc_svg_printf(h, "</tr>\n");
     }
-    sc_svg_printf(h, "</table>\n<p>Metrics: ");
-    for (size_t k = 0; k < ps->nk; k++) {
-        sc_svg_printf(h, k ? ", <code>" : "<code>");
-        sc_svg_esc(h, ps->metrics[k]);
-        sc_svg_printf(h, "</code>");
-    }
-    sc_svg_printf(h, ".</p>\n");
+    sc_svg_printf(h, "</table>\n</details>\n");
 }
 
 /* Read a whole file (figure or manifest) into a new buffer. */
