@@ -36,6 +36,9 @@
  * are a few hundred columns deep); 4096 keeps each block's pass over E
  * long enough to stream well even with a tight budget. */
 #define SIMMAT_MIN_BLOCK 4096
+/* float32 mode: entries are embedded in double chunks of this many values
+ * (512 KiB) and rounded to float once. */
+#define SIMMAT_F32_CHUNK 65536
 
 static double now_seconds(void)
 {
@@ -233,7 +236,8 @@ typedef struct run {
     size_t m;
     /* embed path */
     size_t len;     /* L */
-    double *e;      /* m x L */
+    double *e;      /* m x L (float64 mode)  */
+    float *ef;      /* m x L (float32 mode)  */
     size_t block;   /* columns per SYRK block */
     size_t nblocks;
     double *g;      /* m x m accumulated products */
@@ -279,7 +283,23 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
                           "from %zu",
                           i, len, r->len);
     }
-    rc = sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
+    if (r->ef == NULL) {
+        rc = sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
+    } else {
+        /* float32: embed in double chunks, round each entry once. */
+        size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
+        double *buf = sc_malloc(chunk * sizeof *buf);
+        if (buf == NULL)
+            rc = sc_err_set(err, SC_ENOMEM, "out of memory (embed chunk)");
+        float *row = r->ef + i * len;
+        for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
+            size_t cnt = len - off < chunk ? len - off : chunk;
+            rc = sc_metric_embed(r->p, st, off, cnt, buf, err);
+            for (size_t k = 0; rc == SC_OK && k < cnt; k++)
+                row[off + k] = (float)buf[k];
+        }
+        sc_free(buf);
+    }
     sc_metric_release(r->p, st);
     return rc == SC_OK ? SC_OK : prefix_rep(err, i);
 }
@@ -336,22 +356,26 @@ static double clamp_range(double v, uint32_t flags)
 
 /* ## Paths */
 
-static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
-                     unsigned threads, double *S, sc_simmat_info *info,
-                     sc_err *err)
+static int run_embed(run *r, const sc_simmat_opts *o, int f32,
+                     size_t budget, unsigned threads, double *S,
+                     sc_simmat_info *info, sc_err *err)
 {
     size_t m = r->m, len = r->len;
+    size_t esize = f32 ? sizeof(float) : sizeof(double);
     estore es = {0};
+    float *gf = NULL;
     double t0 = now_seconds(), c0 = cpu_seconds();
-    if (len > SIZE_MAX / sizeof(double) / m)
+    if (len > SIZE_MAX / esize / m)
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", m,
                           len);
-    int rc = estore_open(&es, m * len * sizeof(double), budget, o->cache_dir,
-                         err);
+    int rc = estore_open(&es, m * len * esize, budget, o->cache_dir, err);
     if (rc != SC_OK)
         return rc;
-    r->e = es.data;
+    if (f32)
+        r->ef = (float *)(void *)es.data;
+    else
+        r->e = es.data;
     rc = pool_run_single_blas(embed_item, r, m, threads, err);
     double t1 = now_seconds(), c1 = cpu_seconds();
     if (rc != SC_OK)
@@ -365,16 +389,20 @@ static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
     if (block == 0) {
         block = len;
         if (es.mapped) {
-            size_t fit = budget / 2 / (m * sizeof(double));
+            size_t fit = budget / 2 / (m * esize);
             block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
         }
     }
+    if (f32 && block > SC_SIMMAT_F32_BLOCK)
+        block = SC_SIMMAT_F32_BLOCK;
     if (block > len)
         block = len;
     r->block = block;
     r->nblocks = (len + block - 1) / block;
     r->g = sc_aligned_alloc(m * m, sizeof(double));
-    if (r->g == NULL) {
+    if (f32)
+        gf = sc_aligned_alloc(m * m, sizeof *gf);
+    if (r->g == NULL || (f32 && gf == NULL)) {
         rc = sc_err_set(err, SC_ENOMEM,
                         "out of memory for the %zu x %zu product", m, m);
         goto done;
@@ -382,8 +410,15 @@ static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
     for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
         size_t first = b * block;
         size_t cols = len - first < block ? len - first : block;
-        rc = sc_blas_syrk(0, m, cols, 1.0, r->e + first, len, b ? 1.0 : 0.0,
-                          r->g, m, err);
+        if (!f32) {
+            rc = sc_blas_syrk(0, m, cols, 1.0, r->e + first, len,
+                              b ? 1.0 : 0.0, r->g, m, err);
+            continue;
+        }
+        rc = sc_blas_ssyrk(0, m, cols, 1.0f, r->ef + first, len, 0.0f, gf, m,
+                           err);
+        for (size_t k = 0; rc == SC_OK && k < m * m; k++)
+            r->g[k] = (b ? r->g[k] : 0.0) + (double)gf[k];
     }
     if (rc != SC_OK)
         goto done;
@@ -407,14 +442,18 @@ static int run_embed(run *r, const sc_simmat_opts *o, size_t budget,
         info->spilled = es.mapped;
         info->embed_len = len;
         info->blocks = r->nblocks;
+        info->float32 = f32 != 0;
         info->seconds_prepare = t1 - t0;
         info->seconds_pairs = now_seconds() - t1;
         info->cpu_prepare = c1 - c0;
         info->cpu_pairs = cpu_seconds() - c1;
     }
 done:
+    sc_aligned_free(gf);
     sc_aligned_free(r->g);
     r->g = NULL;
+    r->e = NULL;
+    r->ef = NULL;
     estore_close(&es);
     return rc;
 }
@@ -469,9 +508,11 @@ static int probe_embed(run *r, size_t *len, sc_err *err)
 
 int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
                            const sc_mat *reps, size_t m,
-                           const sc_simmat_opts *opts, double *S,
+                           const sc_simmat_opts *opts,
+                           const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err)
 {
+    int f32 = extra != NULL && extra->float32;
     sc_simmat_opts o = {0};
     o.use_embed = 1;
     if (opts != NULL)
@@ -508,7 +549,7 @@ int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
         sc_err tmp;
         sc_err_clear(&tmp);
         r.len = len;
-        rc = run_embed(&r, &o, budget, threads, out, info, &tmp);
+        rc = run_embed(&r, &o, f32, budget, threads, out, info, &tmp);
         if (rc == SC_OK)
             done = 1;
         else if (atomic_load(&r.mixed))
@@ -529,5 +570,6 @@ int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
                       const sc_mat *reps, size_t m,
                       const sc_simmat_opts *opts, double *S, sc_err *err)
 {
-    return sc_simmat_compute_info(p, args, reps, m, opts, S, NULL, err);
+    return sc_simmat_compute_info(p, args, reps, m, opts, NULL, S, NULL,
+                                  err);
 }

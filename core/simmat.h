@@ -43,6 +43,20 @@ typedef struct sc_simmat_opts {
                               (0 = derived from the budget); tests use it  */
 } sc_simmat_opts;
 
+/* Further options, kept out of sc_simmat_opts so that callers' positional
+ * initialisers of it stay complete (-Wmissing-field-initializers). */
+typedef struct sc_simmat_extra {
+    int float32; /* 1: E stored in float32 (half the memory and bandwidth),
+                    SYRK per block of at most SC_SIMMAT_F32_BLOCK columns in
+                    float32, the blocks summed in float64; 0: all float64 */
+} sc_simmat_extra;
+
+/* float32 blocks stay short so that float32 accumulation inside one SYRK
+ * (error ~ sqrt(k) * 6e-8 relative for k terms) stays near 4e-6 before the
+ * float64 sum over blocks averages it further; tests require agreement
+ * with the float64 path to 1e-6 relative. */
+#define SC_SIMMAT_F32_BLOCK 4096
+
 /* What a run did, for logs, manifests and the benchmark. */
 typedef struct sc_simmat_info {
     int used_embed;    /* 1 embed path, 0 pairwise path                  */
@@ -53,6 +67,7 @@ typedef struct sc_simmat_info {
     double seconds_pairs;   /* wall time: SYRK blocks or pairwise compare */
     double cpu_prepare;     /* process CPU seconds (all threads), same    */
     double cpu_pairs;       /* phases: meaningful on a shared machine     */
+    int float32;            /* 1 if E was held in float32                 */
 } sc_simmat_info;
 
 /* S is m x m row-major, S[i*m+j] = compare(prepare(X_i), prepare(X_j)); for
@@ -68,10 +83,12 @@ typedef struct sc_simmat_info {
 int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
                       const sc_mat *reps, size_t m,
                       const sc_simmat_opts *opts, double *S, sc_err *err);
-/* The same, also reporting what was done in *info (may be NULL). */
+/* The same with further options (extra may be NULL) and a report of what
+ * was done in *info (may be NULL). */
 int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
                            const sc_mat *reps, size_t m,
-                           const sc_simmat_opts *opts, double *S,
+                           const sc_simmat_opts *opts,
+                           const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err);
 
 #endif

@@ -76,6 +76,7 @@ def main():
     cmd = [simcon, "matrix", "--normalize", "l2", "--threads", threads,
            "--info", "-o", csv] + files
     _, err, t1, rss1 = timed(cmd, env)
+    cpu1 = CPU[simcon]
     info = dict(kv.split("=") for kv in
                 [l for l in err.splitlines() if "path=" in l][0].split()
                 if "=" in kv)
@@ -92,7 +93,7 @@ def main():
           "path %s, %s blocks, spilled %s), peak RSS %.0f MB, %.1f GFLOP/s "
           "overall; CPU %.2f s" % (t1, t_prep, t_pairs, info["path"], info["blocks"],
                        info["spilled"], rss1, (f_prep + f_pairs) / t1 * 1e-9,
-                       CPU[simcon]))
+                       cpu1))
     # Rates per CPU second: on a shared machine wall time counts the other
     # users' processes too; CPU seconds add up over threads, so these are
     # per-core rates, compared with the probe's per-CPU-second rate.
@@ -103,6 +104,16 @@ def main():
           "per-CPU-second rate; all-pairs SYRK %.1f GFLOP/s" %
           (prep_rate, 100 * prep_rate / rate["dgemm_gflops_cpu"],
            pairs_rate))
+
+    # (1b) simcon with float32 embeddings
+    csv32 = os.path.join(work, "simcon32.csv")
+    _, err32, t1b, rss1b = timed(cmd[:-len(files) - 2] + ["--float32", "-o",
+                                                          csv32] + files, env)
+    s1b = read_csv(csv32)
+    d32 = float(np.max(np.abs(s1b - s1) / np.abs(s1)))
+    print("(1b) simcon matrix --float32: %.2f s wall, peak RSS %.0f MB, CPU "
+          "%.2f s; max relative difference to the float64 run %.2e" %
+          (t1b, rss1b, CPU[simcon], d32))
 
     # (2) per-pair reference, sampled; extrapolated by seconds per flop
     out2, _, t2, rss2 = timed([PY, os.path.join(HERE, "ref_pairs.py"),
@@ -130,12 +141,13 @@ def main():
     out3, _, t3, rss3 = timed([PY, os.path.join(HERE, "best_numpy.py"), npy]
                               + files, env)
     r3 = json.loads(out3)
+    cpu3 = CPU[PY]  # whole process, like simcon's
     s3 = np.load(npy)
     f3 = sum(n * n * d for d in dims) + 2 * m * m * L  # SYRKs, one GEMM
     print("(3) best numpy (prepare once, one product): %.2f s wall "
           "(prepare %.2f s, pairs %.2f s), peak RSS %.0f MB, %.1f GFLOP/s; CPU "
           "%.2f s" % (t3, r3["seconds_prepare"], r3["seconds_pairs"], rss3,
-                      f3 / t3 * 1e-9, CPU[PY]))
+                      f3 / t3 * 1e-9, cpu3))
 
     # agreement
     d13 = np.max(np.abs(s1 - s3))
@@ -148,8 +160,7 @@ def main():
           "numpy/simcon = %.2fx" % (t2_all / t1, t3 / t1))
     print("ratios (CPU seconds, whole processes incl. loading): "
           "reference/simcon = %.1fx (extrapolated), best numpy/simcon = "
-          "%.2fx" % (c2_all / CPU[simcon],
-                     r3["cpu"] / CPU[simcon]))
+          "%.2fx" % (c2_all / cpu1, cpu3 / cpu1))
 
     # paper-scale estimate from measured rates
     try:
@@ -173,9 +184,10 @@ def main():
         "simcon_s": t1, "simcon_rss_mb": rss1, "ref_s_extrapolated": t2_all,
         "ref_rss_mb": rss2, "best_numpy_s": t3, "best_numpy_rss_mb": rss3,
         "dgemm_gflops": rate["dgemm_gflops"],
-        "prepare_gflops": prep_rate, "simcon_cpu_s": CPU[simcon],
+        "prepare_gflops": prep_rate, "simcon_cpu_s": cpu1,
         "ref_cpu_extrapolated": c2_all,
-        "best_numpy_cpu": r3["cpu"], "agree": bool(ok)}))
+        "best_numpy_cpu": cpu3, "float32_rel_diff": d32,
+        "float32_s": t1b, "float32_rss_mb": rss1b, "agree": bool(ok)}))
     return 0 if ok else 1
 
 

@@ -135,7 +135,7 @@ static void check_config(const sc_plugin *p, const char *params)
         for (size_t i = 0; i < M * M; i++)
             got[i] = NAN;
         int rc = sc_simmat_compute_info(p, &a.args, views, M, &runs[k].o,
-                                        got, &info, &err);
+                                        NULL, got, &info, &err);
         expect_int(rc, SC_OK, "%s [%s] %s: runs", p->desc->name, params,
                    runs[k].what);
         if (rc != SC_OK) {
@@ -175,6 +175,24 @@ static void check_config(const sc_plugin *p, const char *params)
             if (runs[k].o.memory_budget == 1024)
                 expect_int(info.spilled, 1, "small budget spills E to file");
         }
+    }
+    /* float32 embeddings (issue 6): within 1e-6 of the float64 definition,
+     * in memory and spilled, with float32 SYRK blocks of 4096 columns. */
+    sc_simmat_extra f32 = {1};
+    sc_simmat_opts fo[2] = {{2, 0, NULL, 1, 0}, {1, 1024, NULL, 1, 0}};
+    for (int k = 0; k < 2; k++) {
+        sc_err err;
+        sc_simmat_info info;
+        int rc = sc_simmat_compute_info(p, &a.args, views, M, &fo[k], &f32,
+                                        got, &info, &err);
+        expect_int(rc, SC_OK, "%s [%s] float32%s: runs", p->desc->name,
+                   params, k ? ", spilled" : "");
+        double d = max_diff(got, want);
+        expect_true(rc == SC_OK && d <= 1e-6,
+                    "%s [%s] float32%s: within 1e-6 of pairwise compare "
+                    "(max rel diff %.3g, path %s, float32 %d)",
+                    p->desc->name, params, k ? ", spilled" : "", d,
+                    info.used_embed ? "embed" : "pairwise", info.float32);
     }
     sc_argset_deinit(&a);
 }
@@ -238,7 +256,8 @@ SC_TEST(cka_mixed_states_fall_back)
         sc_metric_release(p, st[i]);
     sc_simmat_info info;
     sc_simmat_opts o = {2, 0, NULL, 1, 0};
-    int rc = sc_simmat_compute_info(p, &a.args, v, 3, &o, S, &info, &err);
+    int rc = sc_simmat_compute_info(p, &a.args, v, 3, &o, NULL, S, &info,
+                                    &err);
     expect_int(rc, SC_OK, "mixed Gram/feature states: runs");
     expect_int(info.used_embed, 0, "mixed states: pairwise path");
     for (int i = 0; i < 9; i++)
