@@ -105,8 +105,8 @@ int sc_cmd_matrix(int argc, char **argv)
                                 "--threads %lu is more than 1024", t);
             opts.threads = (unsigned)t;
         } else if (strcmp(a, "--memory") == 0 && has_next) {
-            rc = sc_cli_parse_bytes("--memory", argv[++i],
-                                    &opts.memory_budget, &err);
+            rc = sc_cli_parse_bytes("--memory", argv[++i], &opts.memory_budget,
+                                    &err);
         } else if (strcmp(a, "--info") == 0) {
             show_info = 1;
         } else if (strcmp(a, "--float32") == 0) {
@@ -196,9 +196,8 @@ int sc_cmd_matrix(int argc, char **argv)
                 "pairs=%.3fs cpu_prepare=%.3fs cpu_pairs=%.3fs\n",
                 m, x[0].rows, info.used_embed ? "embed" : "pairwise",
                 info.embed_len, info.blocks, info.spilled, info.float32,
-                opts.threads,
-                info.seconds_prepare, info.seconds_pairs, info.cpu_prepare,
-                info.cpu_pairs);
+                opts.threads, info.seconds_prepare, info.seconds_pairs,
+                info.cpu_prepare, info.cpu_pairs);
     for (size_t i = 0; x != NULL && i < m; i++)
         sc_matrix_deinit(&x[i]);
     sc_free(x);

@@ -7,9 +7,9 @@
  * row-major upper triangle (or the full square for non-symmetric metrics).
  * Threads take items with an atomic counter; every item writes only its own
  * output slot. The SYRK blocks run in order on the calling thread (BLAS
- * threads parallelise inside each), accumulating with beta = 1. On failure the error of the
- * lowest-numbered failed item is reported, so even errors do not depend on
- * scheduling. */
+ * threads parallelise inside each), accumulating with beta = 1. On failure the
+ * error of the lowest-numbered failed item is reported, so even errors do not
+ * depend on scheduling. */
 #include "simmat.h"
 
 #include <errno.h>
@@ -59,8 +59,7 @@ static size_t default_budget(void)
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || size <= 0)
         return (size_t)1 << 30; /* unknown machine: 1 GiB */
-    return (size_t)((double)pages * (double)size *
-                    SIMMAT_DEFAULT_RAM_FRACTION);
+    return (size_t)((double)pages * (double)size * SIMMAT_DEFAULT_RAM_FRACTION);
 }
 
 /* ## A tiny thread pool: run fn(ctx, item) for item in [0, count). */
@@ -126,8 +125,7 @@ static int pool_run(item_fn fn, void *ctx, size_t count, unsigned threads,
         tid = sc_calloc(threads, sizeof *tid);
         if (tid != NULL)
             for (; started < threads; started++)
-                if (pthread_create(&tid[started], NULL, pool_worker, &pl) !=
-                    0)
+                if (pthread_create(&tid[started], NULL, pool_worker, &pl) != 0)
                     break;
     }
     if (started == 0)
@@ -235,12 +233,12 @@ typedef struct run {
     const sc_mat *reps;
     size_t m;
     /* embed path */
-    size_t len;     /* L */
-    double *e;      /* m x L (float64 mode)  */
-    float *ef;      /* m x L (float32 mode)  */
-    size_t block;   /* columns per SYRK block */
+    size_t len;   /* L */
+    double *e;    /* m x L (float64 mode)  */
+    float *ef;    /* m x L (float32 mode)  */
+    size_t block; /* columns per SYRK block */
     size_t nblocks;
-    double *g;      /* m x m accumulated products */
+    double *g; /* m x m accumulated products */
     /* pairwise path */
     void **states;
     int symmetric;
@@ -313,8 +311,7 @@ static int prepare_item(void *ctx, size_t i, sc_err *err)
         r->first = NULL;
         return SC_OK;
     }
-    int rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &r->states[i],
-                               err);
+    int rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &r->states[i], err);
     return rc == SC_OK ? SC_OK : prefix_rep(err, i);
 }
 
@@ -335,8 +332,8 @@ static int pair_item(void *ctx, size_t k, sc_err *err)
         j = k % m;
     }
     double v = 0.0;
-    int rc = sc_metric_compare(r->p, r->args, r->states[i], r->states[j], &v,
-                               err);
+    int rc =
+        sc_metric_compare(r->p, r->args, r->states[i], r->states[j], &v, err);
     if (rc != SC_OK)
         return sc_err_prefix(err, "pair (%zu, %zu)", i, j);
     r->S[i * m + j] = v;
@@ -356,9 +353,9 @@ static double clamp_range(double v, uint32_t flags)
 
 /* ## Paths */
 
-static int run_embed(run *r, const sc_simmat_opts *o, int f32,
-                     size_t budget, unsigned threads, double *S,
-                     sc_simmat_info *info, sc_err *err)
+static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
+                     unsigned threads, double *S, sc_simmat_info *info,
+                     sc_err *err)
 {
     size_t m = r->m, len = r->len;
     size_t esize = f32 ? sizeof(float) : sizeof(double);
@@ -411,8 +408,8 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32,
         size_t first = b * block;
         size_t cols = len - first < block ? len - first : block;
         if (!f32) {
-            rc = sc_blas_syrk(0, m, cols, 1.0, r->e + first, len,
-                              b ? 1.0 : 0.0, r->g, m, err);
+            rc = sc_blas_syrk(0, m, cols, 1.0, r->e + first, len, b ? 1.0 : 0.0,
+                              r->g, m, err);
             continue;
         }
         rc = sc_blas_ssyrk(0, m, cols, 1.0f, r->ef + first, len, 0.0f, gf, m,
@@ -466,8 +463,7 @@ static int run_pairwise(run *r, unsigned threads, double *S,
     r->states = sc_calloc(m, sizeof *r->states);
     if (r->states == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory for %zu states", m);
-    r->symmetric = (sc_metric_flags(r->p, r->args) & SC_METRIC_SYMMETRIC) !=
-                   0;
+    r->symmetric = (sc_metric_flags(r->p, r->args) & SC_METRIC_SYMMETRIC) != 0;
     r->S = S;
     int rc = pool_run_single_blas(prepare_item, r, m, threads, err);
     double t1 = now_seconds(), c1 = cpu_seconds();
@@ -567,9 +563,8 @@ int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
 }
 
 int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
-                      const sc_mat *reps, size_t m,
-                      const sc_simmat_opts *opts, double *S, sc_err *err)
+                      const sc_mat *reps, size_t m, const sc_simmat_opts *opts,
+                      double *S, sc_err *err)
 {
-    return sc_simmat_compute_info(p, args, reps, m, opts, NULL, S, NULL,
-                                  err);
+    return sc_simmat_compute_info(p, args, reps, m, opts, NULL, S, NULL, err);
 }

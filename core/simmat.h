@@ -34,13 +34,13 @@
 #include "loader.h"
 
 typedef struct sc_simmat_opts {
-    unsigned threads;     /* worker threads; 0 = 1                          */
-    size_t memory_budget; /* bytes for simmat's buffers; 0 = half of RAM    */
+    unsigned threads;      /* worker threads; 0 = 1                          */
+    size_t memory_budget;  /* bytes for simmat's buffers; 0 = half of RAM    */
     const char *cache_dir; /* spill directory; NULL = $TMPDIR or /tmp       */
     int use_embed;         /* 1 auto (use embed when offered), 0 never      */
     /* Appended after the first version; zero = default. */
-    size_t block_cols;     /* force SYRK blocks of at most this many columns
-                              (0 = derived from the budget); tests use it  */
+    size_t block_cols; /* force SYRK blocks of at most this many columns
+                          (0 = derived from the budget); tests use it  */
 } sc_simmat_opts;
 
 /* Further options, kept out of sc_simmat_opts so that callers' positional
@@ -59,10 +59,10 @@ typedef struct sc_simmat_extra {
 
 /* What a run did, for logs, manifests and the benchmark. */
 typedef struct sc_simmat_info {
-    int used_embed;    /* 1 embed path, 0 pairwise path                  */
-    int spilled;       /* 1 if E went to a memory-mapped cache file      */
-    size_t embed_len;  /* L (embed path)                                 */
-    size_t blocks;     /* SYRK column blocks (embed path)                */
+    int used_embed;         /* 1 embed path, 0 pairwise path                  */
+    int spilled;            /* 1 if E went to a memory-mapped cache file      */
+    size_t embed_len;       /* L (embed path)                                 */
+    size_t blocks;          /* SYRK column blocks (embed path)                */
     double seconds_prepare; /* wall time: prepare (+ embed) of all reps */
     double seconds_pairs;   /* wall time: SYRK blocks or pairwise compare */
     double cpu_prepare;     /* process CPU seconds (all threads), same    */
@@ -81,8 +81,8 @@ typedef struct sc_simmat_info {
  * representations' indices and counts); a metric's error (prefixed with the
  * representation index, or the pair); SC_ENOMEM; SC_EIO (cache file). */
 int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
-                      const sc_mat *reps, size_t m,
-                      const sc_simmat_opts *opts, double *S, sc_err *err);
+                      const sc_mat *reps, size_t m, const sc_simmat_opts *opts,
+                      double *S, sc_err *err);
 /* The same with further options (extra may be NULL) and a report of what
  * was done in *info (may be NULL). */
 int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,

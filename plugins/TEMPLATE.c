@@ -45,9 +45,9 @@ static const sc_param template_params[] = {
  * compare does as little as possible per pair. */
 
 typedef struct template_state {
-    size_t n;      /* rows (stimuli); the host guarantees equal n per pair */
-    double *s;     /* TODO: the prepared statistic, e.g. n x n           */
-    double self;   /* TODO: e.g. <s, s> for a cosine-type metric         */
+    size_t n;    /* rows (stimuli); the host guarantees equal n per pair */
+    double *s;   /* TODO: the prepared statistic, e.g. n x n           */
+    double self; /* TODO: e.g. <s, s> for a cosine-type metric         */
 } template_state;
 
 static void state_free(const sc_host *host, sc_ctx *ctx, template_state *st)
@@ -73,8 +73,7 @@ static int template_check_args(const sc_host *host, sc_ctx *ctx,
 /* Required: build the state. x->rows >= desc.min_rows (host-checked).
  * On failure leave *state NULL and free everything allocated so far. */
 static int template_prepare(const sc_host *host, sc_ctx *ctx,
-                            const sc_args *args, const sc_mat *x,
-                            void **state)
+                            const sc_args *args, const sc_mat *x, void **state)
 {
     (void)args;
     *state = NULL;
@@ -89,8 +88,8 @@ static int template_prepare(const sc_host *host, sc_ctx *ctx,
         return SC_ENOMEM;
     }
     /* TODO: compute the statistic; e.g. the Gram matrix X X^T: */
-    int rc = host->syrk(ctx, SC_NOTRANS, x->rows, x->cols, 1.0, x->data,
-                        x->ld, 0.0, st->s, x->rows);
+    int rc = host->syrk(ctx, SC_NOTRANS, x->rows, x->cols, 1.0, x->data, x->ld,
+                        0.0, st->s, x->rows);
     if (rc != SC_OK) {
         state_free(host, ctx, st);
         return rc;
@@ -109,8 +108,8 @@ static int template_prepare(const sc_host *host, sc_ctx *ctx,
 /* Required: combine two states; write a finite value. Scratch memory, if
  * any, through host->alloc and freed before returning. */
 static int template_compare(const sc_host *host, sc_ctx *ctx,
-                            const sc_args *args, const void *sx,
-                            const void *sy, double *value)
+                            const sc_args *args, const void *sx, const void *sy,
+                            double *value)
 {
     (void)ctx;
     (void)args;

@@ -47,9 +47,10 @@
  * Memory: a Gram-path state holds the centred n x n kernel (8 n^2 bytes,
  * 800 MB at n = 10,000); linear adds 2 n doubles from which compare_subset
  * rebuilds the uncentred Gram, RBF another n x n (the squared distances,
- * which a median bandwidth needs on every subset): 16 n^2 bytes. RBF prepare with a median bandwidth also needs a temporary
- * n(n-1)/2 doubles for the selection. A feature-path state holds n x d plus
- * 3 n doubles. compare_subset allocates 2 count^2 doubles of scratch.
+ * which a median bandwidth needs on every subset): 16 n^2 bytes. RBF prepare
+ * with a median bandwidth also needs a temporary n(n-1)/2 doubles for the
+ * selection. A feature-path state holds n x d plus 3 n doubles. compare_subset
+ * allocates 2 count^2 doubles of scratch.
  *
  * Numerics are hand-written only where no host routine fits: centring,
  * quickselect for the median, the exponentials. Products go through
@@ -74,9 +75,8 @@ enum { PATH_AUTO = 0, PATH_GRAM = 1, PATH_FEATURES = 2 };
 static const sc_param cka_params[] = {
     {"kernel", SC_PARAM_ENUM, 0, KERNEL_LINEAR, 0, 0, "linear|rbf",
      "kernel on the rows: linear (X X^T) or rbf (Gaussian)"},
-    {"sigma", SC_PARAM_REAL, SC_PARAM_OPTIONAL, 0, CKA_SIGMA_MIN,
-     CKA_SIGMA_MAX, NULL,
-     "rbf: absolute bandwidth (paper: 0.4); unset = median distance"},
+    {"sigma", SC_PARAM_REAL, SC_PARAM_OPTIONAL, 0, CKA_SIGMA_MIN, CKA_SIGMA_MAX,
+     NULL, "rbf: absolute bandwidth (paper: 0.4); unset = median distance"},
     {"sigma_rel", SC_PARAM_REAL, SC_PARAM_OPTIONAL, 0, CKA_SIGMA_MIN,
      CKA_SIGMA_MAX, NULL,
      "rbf: bandwidth as a fraction of the median distance (Kornblith)"},
@@ -106,10 +106,10 @@ typedef struct cka_state {
     int rbf, unbiased, features;
     /* feature path (linear only) */
     size_t d;
-    double *xc;   /* n x d, column-centred features                  */
-    double *a;    /* n, squared row norms ||x_i||^2                  */
-    double *r;    /* n, row sums of K with zero diagonal (unbiased)  */
-    double rsum;  /* sum of r                                        */
+    double *xc;  /* n x d, column-centred features                  */
+    double *a;   /* n, squared row norms ||x_i||^2                  */
+    double *r;   /* n, row sums of K with zero diagonal (unbiased)  */
+    double rsum; /* sum of r                                        */
     /* Gram path */
     double *raw;  /* rbf: n x n squared distances (for subsets)          */
     double *mvec; /* linear: n centring means (K_ij = K~_ij + m_i + m_j) */
@@ -252,8 +252,8 @@ static double min_from(const double *v, size_t from, size_t len)
 /* RBF bandwidth squared for the n x n squared-distance matrix d2 restricted
  * to idx (NULL: all rows). See the file comment for the three rules. */
 static int rbf_sigma2(const sc_host *host, sc_ctx *ctx, const sc_args *args,
-                      const double *d2, size_t ld, const size_t *idx,
-                      size_t n, double *sigma2)
+                      const double *d2, size_t ld, const size_t *idx, size_t n,
+                      double *sigma2)
 {
     if (args->given[P_SIGMA]) {
         double s = args->value[P_SIGMA];
@@ -340,8 +340,8 @@ static void centre_kernel(const sc_host *host, double *k, size_t n,
         mean[j] /= div;
         total += mean[j];
     }
-    double shift = unbiased ? total / (2.0 * (double)(n - 1))
-                            : total / (2.0 * (double)n);
+    double shift =
+        unbiased ? total / (2.0 * (double)(n - 1)) : total / (2.0 * (double)n);
     for (size_t j = 0; j < n; j++)
         mean[j] -= shift;
     double s2 = 0.0;
@@ -397,8 +397,8 @@ static int kernel_from_raw(const sc_host *host, sc_ctx *ctx,
     int rbf = is_rbf(args);
     double sigma2 = 0.0;
     if (rbf) {
-        int rc = rbf_sigma2(host, ctx, args, raw->d2, raw->ld, idx, count,
-                            &sigma2);
+        int rc =
+            rbf_sigma2(host, ctx, args, raw->d2, raw->ld, idx, count, &sigma2);
         if (rc != SC_OK)
             return rc;
     }
@@ -425,8 +425,8 @@ static int kernel_from_raw(const sc_host *host, sc_ctx *ctx,
 /* Gram of centred features xc (n x d) into raw; for RBF turned into
  * squared distances in place. diag: scratch of n doubles. */
 static int raw_from_features(const sc_host *host, sc_ctx *ctx, int rbf,
-                             const double *xc, size_t n, size_t d,
-                             double *raw, double *diag)
+                             const double *xc, size_t n, size_t d, double *raw,
+                             double *diag)
 {
     int rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, xc, d, 0.0, raw, n);
     if (rc != SC_OK)
@@ -450,8 +450,8 @@ static int raw_from_features(const sc_host *host, sc_ctx *ctx, int rbf,
 
 /* Cross term <K~x, K~y> of two feature-path states: X^T Y by one GEMM,
  * then the corrections of Req. 6. */
-static int feature_cross(const sc_host *host, sc_ctx *ctx,
-                         const cka_state *x, const cka_state *y, double *out)
+static int feature_cross(const sc_host *host, sc_ctx *ctx, const cka_state *x,
+                         const cka_state *y, double *out)
 {
     size_t n = x->n;
     double *p = host->alloc(ctx, x->d * y->d * sizeof *p);
@@ -477,11 +477,11 @@ static int feature_cross(const sc_host *host, sc_ctx *ctx,
 
 /* Expand a feature-path state into its centred n x n kernel (for mixed
  * pairs and subsets). mean: scratch of n doubles. */
-static int feature_kernel(const sc_host *host, sc_ctx *ctx,
-                          const cka_state *s, double *out, double *mean)
+static int feature_kernel(const sc_host *host, sc_ctx *ctx, const cka_state *s,
+                          double *out, double *mean)
 {
-    int rc = host->syrk(ctx, SC_NOTRANS, s->n, s->d, 1.0, s->xc, s->d, 0.0,
-                        out, s->n);
+    int rc = host->syrk(ctx, SC_NOTRANS, s->n, s->d, 1.0, s->xc, s->d, 0.0, out,
+                        s->n);
     if (rc != SC_OK)
         return rc;
     double self, raw2;
@@ -491,8 +491,7 @@ static int feature_kernel(const sc_host *host, sc_ctx *ctx,
 
 /* ## Plugin callbacks */
 
-static int cka_check_args(const sc_host *host, sc_ctx *ctx,
-                          const sc_args *args)
+static int cka_check_args(const sc_host *host, sc_ctx *ctx, const sc_args *args)
 {
     int sig = args->given[P_SIGMA] != 0, rel = args->given[P_SIGMA_REL] != 0;
     if (sig && rel)
@@ -617,8 +616,7 @@ static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
             for (size_t i = 0; i < n; i++)
                 s->diag[i] = s->kc[i * n + i];
             double raw2;
-            centre_kernel(host, s->kc, n, unbiased, s->mvec, &s->self,
-                          &raw2);
+            centre_kernel(host, s->kc, n, unbiased, s->mvec, &s->self, &raw2);
             if (zero_variance_kernel(s->self, raw2, n)) {
                 rc = fail_zero_variance(host, ctx, n);
                 goto fail;
@@ -669,8 +667,7 @@ static int cka_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
         const cka_state *f = x->features ? x : y, *g = x->features ? y : x;
         double *k = host->alloc(ctx, n * n * sizeof *k);
         double *mean = host->alloc(ctx, n * sizeof *mean);
-        int rc = k && mean ? feature_kernel(host, ctx, f, k, mean)
-                           : SC_ENOMEM;
+        int rc = k && mean ? feature_kernel(host, ctx, f, k, mean) : SC_ENOMEM;
         if (rc == SC_OK)
             cross = host->dot(n * n, k, g->kc);
         host->free(ctx, k);
@@ -683,10 +680,9 @@ static int cka_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
 }
 
 /* Centred kernel of one state on the rows idx, into out (count^2). */
-static int subset_kernel(const sc_host *host, sc_ctx *ctx,
-                         const sc_args *args, const cka_state *s,
-                         const size_t *idx, size_t count, double *out,
-                         double *mean, double *self)
+static int subset_kernel(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                         const cka_state *s, const size_t *idx, size_t count,
+                         double *out, double *mean, double *self)
 {
     if (!s->features) {
         raw_source src = {s->raw, s->kc, s->mvec, s->diag, s->n};
@@ -706,8 +702,8 @@ static int subset_kernel(const sc_host *host, sc_ctx *ctx,
     double var2, scale2;
     centre_features(host, &view, idx, count, xs, cm, &var2, &scale2);
     host->free(ctx, cm);
-    int rc = host->syrk(ctx, SC_NOTRANS, count, s->d, 1.0, xs, s->d, 0.0,
-                        out, count);
+    int rc = host->syrk(ctx, SC_NOTRANS, count, s->d, 1.0, xs, s->d, 0.0, out,
+                        count);
     host->free(ctx, xs);
     if (rc != SC_OK)
         return rc;

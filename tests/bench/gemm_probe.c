@@ -46,16 +46,16 @@ int main(int argc, char **argv)
     for (int rep = 0; rep < 4; rep++) {
         double w0 = clock_s(CLOCK_MONOTONIC);
         double c0 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0,
-                    a, n, b, n, 0.0, c, n);
+        cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0, a,
+                    n, b, n, 0.0, c, n);
         double w1 = clock_s(CLOCK_MONOTONIC);
         double c1 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1.0f,
                     fa, n, fb, n, 0.0f, fc, n);
         double w2 = clock_s(CLOCK_MONOTONIC);
         double c2 = clock_s(CLOCK_PROCESS_CPUTIME_ID);
-        double r[4] = {flops / (w1 - w0), flops / (c1 - c0),
-                       flops / (w2 - w1), flops / (c2 - c1)};
+        double r[4] = {flops / (w1 - w0), flops / (c1 - c0), flops / (w2 - w1),
+                       flops / (c2 - c1)};
         for (int k = 0; rep > 0 && k < 4; k++) /* rep 0 warms up */
             if (r[k] > best[k])
                 best[k] = r[k];

@@ -74,8 +74,7 @@ static int cka(const char *params, const sc_matrix *x, const sc_matrix *y,
     return rc;
 }
 
-static double cka_ok(const char *params, const sc_matrix *x,
-                     const sc_matrix *y)
+static double cka_ok(const char *params, const sc_matrix *x, const sc_matrix *y)
 {
     sc_err err;
     double v = NAN;
@@ -109,8 +108,8 @@ static void related_matrix(sc_matrix *y, const sc_matrix *x, size_t dy)
         for (size_t k = 0; k < dy; k++) {
             double s = 0.0;
             for (size_t j = 0; j < x->cols; j++)
-                s += x->data[i * x->cols + j] * sin(1.7 * (double)(j + 1) +
-                                                    0.9 * (double)k);
+                s += x->data[i * x->cols + j] *
+                     sin(1.7 * (double)(j + 1) + 0.9 * (double)k);
             y->data[i * dy + k] =
                 tanh(0.5 * s) + 0.3 * gsl_ran_gaussian(rng(), 1.0);
         }
@@ -251,9 +250,8 @@ SC_TEST(offset_300_robust)
     const char *abs_sigma[] = {"kernel=rbf,unbiased=true,sigma=0.4",
                                "kernel=rbf,unbiased=false,sigma=0.8"};
     for (int c = 0; c < 2; c++)
-        expect_rel(cka_ok(abs_sigma[c], &xo, &y),
-                   cka_ok(abs_sigma[c], &x, &y), 1e-9,
-                   "CKA(X + 300, Y) = CKA(X, Y) [%s]", abs_sigma[c]);
+        expect_rel(cka_ok(abs_sigma[c], &xo, &y), cka_ok(abs_sigma[c], &x, &y),
+                   1e-9, "CKA(X + 300, Y) = CKA(X, Y) [%s]", abs_sigma[c]);
     sc_matrix_deinit(&x);
     sc_matrix_deinit(&xo);
     sc_matrix_deinit(&y);
@@ -272,8 +270,7 @@ SC_TEST(feature_path_equals_gram_path)
         snprintf(f, sizeof f, "kernel=linear,unbiased=%s,path=features",
                  ub ? "true" : "false");
         double vg = cka_ok(g, &x, &y), vf = cka_ok(f, &x, &y);
-        expect_rel(vf, vg, 1e-12, "feature path = Gram path (unbiased=%d)",
-                   ub);
+        expect_rel(vf, vg, 1e-12, "feature path = Gram path (unbiased=%d)", ub);
         /* mixed: auto picks features for d = 4 (2 d^2 <= n) and the Gram
          * for d = 30 */
         sc_matrix w;
@@ -299,7 +296,7 @@ SC_TEST(subset_equals_gathered_rows)
     size_t idx[25];
     for (size_t i = 0; i < 25; i++)
         idx[i] = (i * 7 + 3) % 40; /* distinct */
-    idx[20] = idx[3];               /* and a repeat, as in a bootstrap */
+    idx[20] = idx[3];              /* and a repeat, as in a bootstrap */
     idx[21] = idx[3];
     idx[22] = idx[9];
     sc_matrix xs, ys;
@@ -320,12 +317,11 @@ SC_TEST(subset_equals_gathered_rows)
         sc_metric_prepare(plugin(), &a.args, &vx, &sx, &err);
         sc_metric_prepare(plugin(), &a.args, &vy, &sy, &err);
         double v = NAN;
-        int rc = sc_metric_compare_subset(plugin(), &a.args, sx, sy, &vx,
-                                          &vy, idx, 25, &v, &err);
+        int rc = sc_metric_compare_subset(plugin(), &a.args, sx, sy, &vx, &vy,
+                                          idx, 25, &v, &err);
         expect_int(rc, SC_OK, "compare_subset runs [%s]", configs[c]);
         expect_rel(v, cka_ok(configs[c], &xs, &ys), 1e-12,
-                   "subset with repeats = prepare on X[idx] [%s]",
-                   configs[c]);
+                   "subset with repeats = prepare on X[idx] [%s]", configs[c]);
         sc_metric_release(plugin(), sx);
         sc_metric_release(plugin(), sy);
         sc_argset_deinit(&a);
@@ -390,14 +386,14 @@ SC_TEST(domain_errors)
     sc_matrix x3, y3;
     random_matrix(&x3, 3, 5);
     random_matrix(&y3, 3, 5);
-    expect_int(cka("kernel=linear,unbiased=true", &x3, &y3, &v, &err),
-               SC_EDOM, "n = 3, unbiased: SC_EDOM");
+    expect_int(cka("kernel=linear,unbiased=true", &x3, &y3, &v, &err), SC_EDOM,
+               "n = 3, unbiased: SC_EDOM");
     expect_str(err.msg,
                "metric cka: unbiased CKA needs at least 4 rows (stimuli), "
                "got 3; add stimuli or set unbiased=false",
                "n = 3 message");
-    expect_int(cka("kernel=linear,unbiased=false", &x3, &y3, &v, &err),
-               SC_OK, "n = 3, biased is defined");
+    expect_int(cka("kernel=linear,unbiased=false", &x3, &y3, &v, &err), SC_OK,
+               "n = 3, biased is defined");
 
     sc_matrix c, y;
     random_matrix(&y, 12, 3);
@@ -424,8 +420,7 @@ SC_TEST(domain_errors)
     sc_matrix oh;
     sc_matrix_init(&oh, 12, 1, NULL);
     oh.data[4] = 2.5;
-    expect_int(cka("kernel=linear,unbiased=true,path=gram", &oh, &y, &v,
-                   &err),
+    expect_int(cka("kernel=linear,unbiased=true,path=gram", &oh, &y, &v, &err),
                SC_EDOM, "one-hot column, unbiased: zero U-centred kernel");
     expect_contains(err.msg, "zero variance", "one-hot message");
     sc_matrix_deinit(&oh);
@@ -439,8 +434,8 @@ SC_TEST(parameter_errors_and_flags)
 {
     sc_argset a = {0};
     sc_err err;
-    expect_int(parse("kernel=rbf,sigma=0.4,sigma_rel=0.5", &a, &err),
-               SC_EINVAL, "sigma and sigma_rel together");
+    expect_int(parse("kernel=rbf,sigma=0.4,sigma_rel=0.5", &a, &err), SC_EINVAL,
+               "sigma and sigma_rel together");
     expect_contains(err.msg, "sigma and sigma_rel are both set",
                     "both-bandwidths message");
     sc_argset_deinit(&a);

@@ -45,9 +45,9 @@
 #define MAX_PARAMS 32
 #define NFIELDS 9
 
-static const char *const header[NFIELDS] = {
-    "case",      "metric",   "params", "x",         "y",
-    "normalize", "expected", "rtol",   "provenance"};
+static const char *const header[NFIELDS] = {"case",     "metric", "params",
+                                            "x",        "y",      "normalize",
+                                            "expected", "rtol",   "provenance"};
 
 /* Split line at tabs into at most NFIELDS fields; returns the count. */
 static int split_tabs(char *line, char **field)

@@ -43,12 +43,11 @@ static void make_reps(void)
             for (size_t j = 0; j < d; j++) {
                 double s = 0.0;
                 for (size_t k = 0; k < 3; k++)
-                    s += z[i * 3 + k] * cos(0.7 * (double)(j + 1) *
-                                                (double)(k + 1) +
-                                            (double)r);
+                    s += z[i * 3 + k] *
+                         cos(0.7 * (double)(j + 1) * (double)(k + 1) +
+                             (double)r);
                 reps[r].data[i * d + j] =
-                    (r % 2 ? tanh(s) : s) +
-                    0.4 * gsl_ran_gaussian(rng, 1.0);
+                    (r % 2 ? tanh(s) : s) + 0.4 * gsl_ran_gaussian(rng, 1.0);
             }
         views[r] = sc_matrix_view(&reps[r]);
     }
@@ -65,8 +64,8 @@ static int pairwise(const sc_plugin *p, const sc_args *a, double *S)
         ok = sc_metric_prepare(p, a, &views[i], &st[i], &err) == SC_OK;
     for (size_t i = 0; i < M && ok; i++)
         for (size_t j = 0; j < M && ok; j++)
-            ok = sc_metric_compare(p, a, st[i], st[j], &S[i * M + j],
-                                   &err) == SC_OK;
+            ok = sc_metric_compare(p, a, st[i], st[j], &S[i * M + j], &err) ==
+                 SC_OK;
     if (!ok)
         printf("# %s: %s\n", p->desc->name, err.msg);
     for (size_t i = 0; i < M; i++)
@@ -134,8 +133,8 @@ static void check_config(const sc_plugin *p, const char *params)
         sc_simmat_info info;
         for (size_t i = 0; i < M * M; i++)
             got[i] = NAN;
-        int rc = sc_simmat_compute_info(p, &a.args, views, M, &runs[k].o,
-                                        NULL, got, &info, &err);
+        int rc = sc_simmat_compute_info(p, &a.args, views, M, &runs[k].o, NULL,
+                                        got, &info, &err);
         expect_int(rc, SC_OK, "%s [%s] %s: runs", p->desc->name, params,
                    runs[k].what);
         if (rc != SC_OK) {
@@ -154,8 +153,8 @@ static void check_config(const sc_plugin *p, const char *params)
         else if (runs[k].o.use_embed && runs[k].o.block_cols == 0 &&
                  runs[k].o.memory_budget == 0)
             expect_true(memcmp(first, got, sizeof first) == 0,
-                        "%s [%s] %s: bit-identical to 1 thread",
-                        p->desc->name, params, runs[k].what);
+                        "%s [%s] %s: bit-identical to 1 thread", p->desc->name,
+                        params, runs[k].what);
         /* linear CKA under path=auto puts the d = 3 and d = 4
          * representations (2 d^2 <= n) on the feature path, whose states
          * have no embedding: the engine must then go pairwise. */
@@ -183,10 +182,10 @@ static void check_config(const sc_plugin *p, const char *params)
     for (int k = 0; k < 2; k++) {
         sc_err err;
         sc_simmat_info info;
-        int rc = sc_simmat_compute_info(p, &a.args, views, M, &fo[k], &f32,
-                                        got, &info, &err);
-        expect_int(rc, SC_OK, "%s [%s] float32%s: runs", p->desc->name,
-                   params, k ? ", spilled" : "");
+        int rc = sc_simmat_compute_info(p, &a.args, views, M, &fo[k], &f32, got,
+                                        &info, &err);
+        expect_int(rc, SC_OK, "%s [%s] float32%s: runs", p->desc->name, params,
+                   k ? ", spilled" : "");
         double d = max_diff(got, want);
         expect_true(rc == SC_OK && d <= 1e-6,
                     "%s [%s] float32%s: within 1e-6 of pairwise compare "
@@ -256,8 +255,7 @@ SC_TEST(cka_mixed_states_fall_back)
         sc_metric_release(p, st[i]);
     sc_simmat_info info;
     sc_simmat_opts o = {2, 0, NULL, 1, 0};
-    int rc = sc_simmat_compute_info(p, &a.args, v, 3, &o, NULL, S, &info,
-                                    &err);
+    int rc = sc_simmat_compute_info(p, &a.args, v, 3, &o, NULL, S, &info, &err);
     expect_int(rc, SC_OK, "mixed Gram/feature states: runs");
     expect_int(info.used_embed, 0, "mixed states: pairwise path");
     for (int i = 0; i < 9; i++)
@@ -292,8 +290,9 @@ SC_TEST(errors_leave_no_output)
     sc_simmat_opts o = {2, 0, NULL, 1, 0};
     rc = sc_simmat_compute(p, &a.args, withc, 3, &o, S, &err);
     expect_int(rc, SC_EDOM, "zero-variance representation: SC_EDOM");
-    expect_contains(err.msg, "representation 2: metric cka: representation "
-                             "has zero variance",
+    expect_contains(err.msg,
+                    "representation 2: metric cka: representation "
+                    "has zero variance",
                     "message names the representation");
     int untouched = 1;
     for (size_t i = 0; i < M * M; i++)
