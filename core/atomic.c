@@ -197,6 +197,11 @@ int sc_mkdir_p(const char *path, sc_err *err)
     return rc;
 }
 
+/* Longest path sc_rmtree handles; it builds child paths in a stack buffer
+ * so that removing a staging folder works even when allocation fails
+ * (the failure that made us clean up may be an out-of-memory). */
+#define RMTREE_PATH_MAX 4096
+
 int sc_rmtree(const char *path, sc_err *err)
 {
     struct stat st;
@@ -212,18 +217,17 @@ int sc_rmtree(const char *path, sc_err *err)
                               path, strerror(errno));
         int rc = SC_OK;
         struct dirent *e;
+        char child[RMTREE_PATH_MAX];
         while (rc == SC_OK && (e = readdir(d)) != NULL) {
             if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
                 continue;
-            size_t cap = strlen(path) + strlen(e->d_name) + 2;
-            char *child = sc_malloc(cap);
-            if (child == NULL) {
-                rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+            int w = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            if (w < 0 || (size_t)w >= sizeof child) {
+                rc = sc_err_set(err, SC_EIO, "%s/%s: path too long to "
+                                "remove", path, e->d_name);
                 break;
             }
-            snprintf(child, cap, "%s/%s", path, e->d_name);
             rc = sc_rmtree(child, err);
-            sc_free(child);
         }
         closedir(d);
         if (rc != SC_OK)

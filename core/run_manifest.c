@@ -59,7 +59,8 @@ static void jnum(sc_buf *b, double v) { sc_buf_printf(b, "%.17g", v); }
 typedef struct flist {
     char **rel;
     size_t n, cap;
-    bool failed;
+    bool failed; /* a folder could not be read      */
+    bool nomem;  /* an allocation failed            */
 } flist;
 
 static int cmp_str(const void *a, const void *b)
@@ -95,7 +96,7 @@ static void walk(const char *root, const char *rel, flist *fl)
                 size_t cap = fl->cap ? 2 * fl->cap : 64;
                 char **p = sc_realloc(fl->rel, cap * sizeof *p);
                 if (p == NULL) {
-                    fl->failed = true;
+                    fl->nomem = true;
                     break;
                 }
                 fl->rel = p;
@@ -103,7 +104,7 @@ static void walk(const char *root, const char *rel, flist *fl)
             }
             fl->rel[fl->n] = sc_strdup(child);
             if (fl->rel[fl->n] == NULL) {
-                fl->failed = true;
+                fl->nomem = true;
                 break;
             }
             fl->n++;
@@ -249,7 +250,9 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
     sc_buf_puts(&b, "},\n  \"outputs\": [");
     flist fl = {0};
     walk(rc->out, "", &fl);
-    if (fl.failed)
+    if (fl.nomem)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory listing %s", rc->out);
+    else if (fl.failed)
         st = sc_err_set(err, SC_EIO, "%s: cannot list the result files",
                         rc->out);
     if (st == SC_OK)
