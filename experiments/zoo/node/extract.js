@@ -87,7 +87,7 @@ const gap = (t) => (t.shape.length === 4 ? tf.mean(t, [1, 2]) : t.reshape([t.sha
 const MODELS = {
   nsfw_mobilenet_v2: {
     package: 'nsfwjs', file: 'dist/models/mobilenet_v2 (model.min.js + group1-shard1of1.min.js)',
-    objective: 'supervised', architecture: 'mobilenet', data: 'imagenet+nsfw',
+    objective: 'supervised', architecture: 'mobilenet', data: 'imagenet_nsfw',
     training_data: 'MobileNetV2 (ImageNet-pretrained) fine-tuned by nsfwjs for 5-way image-content classification (drawing, hentai, neutral, porn, sexy)',
     layer: 'flatten_1 (global average pooling of out_relu, before the dense 256-128-5 head)',
     preprocessing: 'RGB (grey replicated), bilinear resize to 224x224, /255 -> [0,1] (as nsfwjs)',
@@ -100,7 +100,7 @@ const MODELS = {
   },
   nsfw_mobilenet_v2_mid: {
     package: 'nsfwjs', file: 'dist/models/mobilenet_v2_mid (model.min.js + 2 shards)',
-    objective: 'supervised', architecture: 'mobilenet', data: 'imagenet+nsfw',
+    objective: 'supervised', architecture: 'mobilenet', data: 'imagenet_nsfw',
     training_data: 'MobileNetV2 width 1.4 (TF-Hub ImageNet feature vector) fine-tuned by nsfwjs for the same 5-way classification',
     layer: 'MobilenetV2/.../feature_vector/SpatialSqueeze (pooled Conv_1 output, 1792-d)',
     preprocessing: 'RGB (grey replicated), bilinear resize to 224x224, /255 -> [0,1] (as nsfwjs)',
@@ -152,7 +152,7 @@ const MODELS = {
   },
   human_movenet: {
     package: '@vladmandic/human', file: 'models/movenet-lightning.json',
-    objective: 'localization', architecture: 'mobilenet', data: 'coco-people', batch: 1,
+    objective: 'localization', architecture: 'mobilenet', data: 'coco_people', batch: 1,
     training_data: 'MoveNet Lightning single-person pose estimation (MobileNetV2 + FPN, CenterNet-style heads) trained on COCO/Active person keypoints',
     layer: 'center_net_mobile_net_v2fpn_feature_extractor/model_1/model/out_relu/Relu6 (MobileNetV2 backbone top, 1280 channels, 6x6), global average pooled',
     preprocessing: 'RGB (grey replicated), bilinear resize to 192x192, int32 0..255 (as the model expects)',
