@@ -174,6 +174,14 @@ typedef struct cons_job {
     cons_row *rows;
 } cons_job;
 
+static void task_id(const sc_runctx *rc, const cons_row *row, char *buf,
+                    size_t cap)
+{
+    snprintf(buf, cap, "consistency/%s/%s/%s/%s",
+             rc->metrics[row->k].sm->name, rc->spec->datasets[row->a].name,
+             rc->spec->datasets[row->b].name, rc->sets[row->s].name);
+}
+
 /* CI from stage 1's stimulus replicates: percentile of corr(S_a^(r),
  * S_b^(r)) over the replicates where it is defined. */
 static int stimulus_ci(const sc_runctx *rc, const double *ba,
@@ -217,10 +225,7 @@ static int cons_task(size_t t, void *ud, sc_err *err)
                          ? "percentile"
                          : sc_ci_name((sc_ci_method)spec->interval);
     char task[1024];
-    snprintf(task, sizeof task, "consistency/%s/%s/%s/%s",
-             rc->metrics[row->k].sm->name, spec->datasets[row->a].name,
-             spec->datasets[row->b].name, rc->sets[row->s].name);
-    row->seed = sc_rng_task_seed(spec->seed, task);
+    task_id(rc, row, task, sizeof task);
     int st = sc_corr_pairs(Sa, Sb, pairs, method, NULL, &row->r, err);
     if (st == SC_EDOM) { /* constant similarities: r undefined */
         row->r = NAN;
@@ -295,16 +300,13 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
                     rows[t].s = s;
                     t++;
                 }
-    cons_job job = {rc, rows};
-    if (st == SC_OK)
-        st = sc_run_parallel(rc, n, cons_task, &job, "consistency", err);
-    /* Two tasks on one stream would give correlated estimates. */
+    /* Seeds first, checked before any work: two tasks on one stream would
+     * give correlated estimates (rng.h), and a clash is cheaper to report
+     * before the run than after it. */
     for (size_t k = 0; k < n && st == SC_OK; k++) {
         char id[1024];
-        snprintf(id, sizeof id, "consistency/%s/%s/%s/%s",
-                 rc->metrics[rows[k].k].sm->name,
-                 spec->datasets[rows[k].a].name,
-                 spec->datasets[rows[k].b].name, rc->sets[rows[k].s].name);
+        task_id(rc, &rows[k], id, sizeof id);
+        rows[k].seed = sc_rng_task_seed(spec->seed, id);
         ids[k] = sc_strdup(id);
         if (ids[k] == NULL)
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -312,6 +314,9 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
     }
     if (st == SC_OK && (spec->permutations > 0 || spec->bootstrap > 0))
         st = sc_rng_check_unique(seeds, (const char *const *)ids, n, err);
+    cons_job job = {rc, rows};
+    if (st == SC_OK)
+        st = sc_run_parallel(rc, n, cons_task, &job, "consistency", err);
     for (size_t k = 0; k < n && st == SC_OK; k++) {
         p[k] = rows[k].p;
         group[k] = rows[k].k;
