@@ -74,8 +74,7 @@ void sc_buf_puts(sc_buf *b, const char *s)
 int sc_buf_check(const sc_buf *b, const char *what, sc_err *err)
 {
     if (b->failed)
-        return sc_err_set(err, SC_ENOMEM, "out of memory formatting %s",
-                          what);
+        return sc_err_set(err, SC_ENOMEM, "out of memory formatting %s", what);
     return SC_OK;
 }
 
@@ -114,8 +113,7 @@ static void sync_parent(const char *path)
     }
 }
 
-int sc_atomic_write(const char *path, const void *data, size_t len,
-                    sc_err *err)
+int sc_atomic_write(const char *path, const void *data, size_t len, sc_err *err)
 {
     size_t cap = strlen(path) + 32;
     char *tmp = sc_malloc(cap);
@@ -126,7 +124,8 @@ int sc_atomic_write(const char *path, const void *data, size_t len,
     if (fd < 0) {
         int rc = sc_err_set(err, SC_EIO,
                             "%s: cannot create: %s; check that the folder "
-                            "exists and is writable", tmp, strerror(errno));
+                            "exists and is writable",
+                            tmp, strerror(errno));
         sc_free(tmp);
         return rc;
     }
@@ -160,9 +159,10 @@ int sc_atomic_write(const char *path, const void *data, size_t len,
     }
     int rc = SC_OK;
     if (step != NULL) {
-        rc = sc_err_set(err, SC_EIO, "%s: cannot %s: %s; check free disk "
-                        "space and permissions", path, step,
-                        strerror(saved));
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: cannot %s: %s; check free disk "
+                        "space and permissions",
+                        path, step, strerror(saved));
         unlink(tmp);
     } else {
         sync_parent(path);
@@ -186,11 +186,15 @@ int sc_mkdir_p(const char *path, sc_err *err)
         buf[k] = '\0';
         struct stat st;
         if (mkdir(buf, 0777) != 0 && errno != EEXIST)
-            rc = sc_err_set(err, SC_EIO, "%s: cannot create folder: %s; "
-                            "check permissions", buf, strerror(errno));
+            rc = sc_err_set(err, SC_EIO,
+                            "%s: cannot create folder: %s; "
+                            "check permissions",
+                            buf, strerror(errno));
         else if (stat(buf, &st) != 0 || !S_ISDIR(st.st_mode))
-            rc = sc_err_set(err, SC_EIO, "%s: exists and is not a folder; "
-                            "choose another path", buf);
+            rc = sc_err_set(err, SC_EIO,
+                            "%s: exists and is not a folder; "
+                            "choose another path",
+                            buf);
         buf[k] = saved;
     }
     sc_free(buf);
@@ -213,8 +217,8 @@ int sc_rmtree(const char *path, sc_err *err)
     if (S_ISDIR(st.st_mode)) {
         DIR *d = opendir(path);
         if (d == NULL)
-            return sc_err_set(err, SC_EIO, "%s: cannot open folder: %s",
-                              path, strerror(errno));
+            return sc_err_set(err, SC_EIO, "%s: cannot open folder: %s", path,
+                              strerror(errno));
         int rc = SC_OK;
         struct dirent *e;
         char child[RMTREE_PATH_MAX];
@@ -223,8 +227,10 @@ int sc_rmtree(const char *path, sc_err *err)
                 continue;
             int w = snprintf(child, sizeof child, "%s/%s", path, e->d_name);
             if (w < 0 || (size_t)w >= sizeof child) {
-                rc = sc_err_set(err, SC_EIO, "%s/%s: path too long to "
-                                "remove", path, e->d_name);
+                rc = sc_err_set(err, SC_EIO,
+                                "%s/%s: path too long to "
+                                "remove",
+                                path, e->d_name);
                 break;
             }
             rc = sc_rmtree(child, err);
@@ -233,8 +239,8 @@ int sc_rmtree(const char *path, sc_err *err)
         if (rc != SC_OK)
             return rc;
         if (rmdir(path) != 0)
-            return sc_err_set(err, SC_EIO, "%s: cannot remove folder: %s",
-                              path, strerror(errno));
+            return sc_err_set(err, SC_EIO, "%s: cannot remove folder: %s", path,
+                              strerror(errno));
         return SC_OK;
     }
     if (unlink(path) != 0)
@@ -264,8 +270,7 @@ int sc_read_text(const char *path, char **text, size_t *len, sc_err *err)
     fclose(f);
     if (failed) {
         sc_buf_deinit(&b);
-        return sc_err_set(err, SC_EIO, "%s: read error; check the file",
-                          path);
+        return sc_err_set(err, SC_EIO, "%s: read error; check the file", path);
     }
     if (b.failed) {
         sc_buf_deinit(&b);
@@ -310,18 +315,19 @@ static int folder_empty(const char *path)
 }
 
 /* May final be replaced by a result of spec `name`? */
-static int check_replaceable(const char *final, const char *name,
-                             sc_err *err)
+static int check_replaceable(const char *final, const char *name, sc_err *err)
 {
     struct stat st;
     if (lstat(final, &st) != 0)
-        return errno == ENOENT ? SC_OK
-                               : sc_err_set(err, SC_EIO,
-                                            "%s: cannot inspect: %s", final,
-                                            strerror(errno));
+        return errno == ENOENT
+                   ? SC_OK
+                   : sc_err_set(err, SC_EIO, "%s: cannot inspect: %s", final,
+                                strerror(errno));
     if (!S_ISDIR(st.st_mode))
-        return sc_err_set(err, SC_EIO, "%s: exists and is not a folder; "
-                          "choose another -o DIR or remove it", final);
+        return sc_err_set(err, SC_EIO,
+                          "%s: exists and is not a folder; "
+                          "choose another -o DIR or remove it",
+                          final);
     int empty = folder_empty(final);
     if (empty == 1)
         return SC_OK;
@@ -336,7 +342,8 @@ static int check_replaceable(const char *final, const char *name,
         return sc_err_set(err, SC_EIO,
                           "%s: exists and is not a simcon result folder (no "
                           "readable manifest.json), so it is not replaced; "
-                          "choose another -o DIR or remove it", final);
+                          "choose another -o DIR or remove it",
+                          final);
     char want[512];
     snprintf(want, sizeof want, "\n  \"name\": \"%s\",", name);
     int same = strstr(text, "\"simcon_result\": true") != NULL &&
@@ -379,7 +386,8 @@ int sc_stage_begin(sc_stage *st, const char *final, const char *name,
         clean[--n] = '\0';
     if (n == 0 || strcmp(base_name(clean), ".") == 0 ||
         strcmp(base_name(clean), "..") == 0 || strcmp(clean, "/") == 0) {
-        int rc = sc_err_set(err, SC_EIO, "'%s': not usable as a result "
+        int rc = sc_err_set(err, SC_EIO,
+                            "'%s': not usable as a result "
                             "folder; name a folder, e.g. -o results/x",
                             final);
         sc_free(clean);
@@ -401,8 +409,8 @@ int sc_stage_begin(sc_stage *st, const char *final, const char *name,
     snprintf(suffix, sizeof suffix, ".tmp-%ld", (long)getpid());
     st->final = clean;
     st->root = join(clean, suffix);
-    size_t cap = (st->root ? strlen(st->root) : 0) +
-                 strlen(base_name(clean)) + 2;
+    size_t cap =
+        (st->root ? strlen(st->root) : 0) + strlen(base_name(clean)) + 2;
     st->tmp = st->root != NULL ? sc_malloc(cap) : NULL;
     if (st->root == NULL || st->tmp == NULL) {
         stage_clear(st);
@@ -414,8 +422,10 @@ int sc_stage_begin(sc_stage *st, const char *final, const char *name,
     sc_err ignored;
     (void)sc_rmtree(st->root, &ignored);
     if (mkdir(st->root, 0777) != 0 || mkdir(st->tmp, 0777) != 0) {
-        rc = sc_err_set(err, SC_EIO, "%s: cannot create the staging folder: "
-                        "%s; check permissions", st->tmp, strerror(errno));
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: cannot create the staging folder: "
+                        "%s; check permissions",
+                        st->tmp, strerror(errno));
         (void)sc_rmtree(st->root, &ignored);
         stage_clear(st);
     }
@@ -441,8 +451,7 @@ static bool pid_alive(long pid)
     return kill((pid_t)pid, 0) == 0 || errno == EPERM;
 }
 
-int sc_stage_stale(const char *final, char ***dirs, size_t *count,
-                   sc_err *err)
+int sc_stage_stale(const char *final, char ***dirs, size_t *count, sc_err *err)
 {
     *dirs = NULL;
     *count = 0;
@@ -529,7 +538,8 @@ int sc_stage_commit(sc_stage *st, sc_err *err)
     struct stat sb;
     if (lstat(st->final, &sb) == 0) {
         if (rename(st->final, old) != 0) {
-            rc = sc_err_set(err, SC_EIO, "%s: cannot move the previous "
+            rc = sc_err_set(err, SC_EIO,
+                            "%s: cannot move the previous "
                             "result aside: %s; the new result is in %s",
                             st->final, strerror(errno), st->tmp);
             sc_free(old);
@@ -539,9 +549,10 @@ int sc_stage_commit(sc_stage *st, sc_err *err)
         had_old = true;
     }
     if (rename(st->tmp, st->final) != 0) {
-        rc = sc_err_set(err, SC_EIO, "%s: cannot move the new result into "
-                        "place: %s; it is in %s%s%s", st->final,
-                        strerror(errno), st->tmp,
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: cannot move the new result into "
+                        "place: %s; it is in %s%s%s",
+                        st->final, strerror(errno), st->tmp,
                         had_old ? ", the previous one in " : "",
                         had_old ? old : "");
         sc_free(old);

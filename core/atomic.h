@@ -109,7 +109,6 @@ void sc_stage_abort(sc_stage *st);
  * longer run (their pid is not alive), in name order; for --resume to
  * harvest cached matrices.
  * *dirs is sc_malloc'ed (free each and the array). Missing parent: 0. */
-int sc_stage_stale(const char *final, char ***dirs, size_t *count,
-                   sc_err *err);
+int sc_stage_stale(const char *final, char ***dirs, size_t *count, sc_err *err);
 
 #endif

@@ -63,25 +63,32 @@ int sc_cmd_run(int argc, char **argv)
             unsigned long n = 0;
             rc = sc_cli_parse_uint(a, val, &n, &err);
             if (rc == SC_OK && n > SC_SPEC_MAX_THREADS)
-                rc = sc_err_set(&err, SC_EINVAL, "--threads expects at most "
-                                "%d, got '%s'", SC_SPEC_MAX_THREADS, val);
+                rc = sc_err_set(&err, SC_EINVAL,
+                                "--threads expects at most "
+                                "%d, got '%s'",
+                                SC_SPEC_MAX_THREADS, val);
             opts.threads = (unsigned)n;
             i++;
         } else if (strcmp(a, "--memory") == 0 && val != NULL) {
             rc = sc_cli_parse_bytes(a, val, &opts.memory, &err);
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
-            rc = sc_err_set(&err, SC_EINVAL, "unknown or incomplete option "
-                            "'%s'; see 'simcon run --help'", a);
+            rc = sc_err_set(&err, SC_EINVAL,
+                            "unknown or incomplete option "
+                            "'%s'; see 'simcon run --help'",
+                            a);
         } else if (spec_path == NULL) {
             spec_path = a;
         } else {
-            rc = sc_err_set(&err, SC_EINVAL, "unexpected argument '%s'; give "
-                            "one spec file", a);
+            rc = sc_err_set(&err, SC_EINVAL,
+                            "unexpected argument '%s'; give "
+                            "one spec file",
+                            a);
         }
     }
     if (rc == SC_OK && spec_path == NULL)
-        rc = sc_err_set(&err, SC_EINVAL, "no spec file given; usage: simcon "
+        rc = sc_err_set(&err, SC_EINVAL,
+                        "no spec file given; usage: simcon "
                         "run SPEC [-o DIR] (see 'simcon run --help')");
     if (rc != SC_OK) {
         fprintf(stderr, "simcon run: %s\n", err.msg);

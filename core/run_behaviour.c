@@ -37,17 +37,17 @@
 
 typedef struct beh_row {
     size_t k;
-    size_t d;          /* dataset, or SIZE_MAX for a mean row            */
-    const char *dom;   /* mean rows: the domain ("" = all)                */
-    size_t nds;        /* mean rows: datasets averaged                    */
-    size_t *ds;        /* mean rows: their indices (owned)                */
+    size_t d;        /* dataset, or SIZE_MAX for a mean row            */
+    const char *dom; /* mean rows: the domain ("" = all)                */
+    size_t nds;      /* mean rows: datasets averaged                    */
+    size_t *ds;      /* mean rows: their indices (owned)                */
     double r, lo, hi, p, q;
     uint32_t seed;
 } beh_row;
 
 typedef struct beh_job {
     sc_runctx *rc;
-    sc_matrix *gap;    /* D gap matrices */
+    sc_matrix *gap; /* D gap matrices */
     sc_pairs all;
     beh_row *rows;
 } beh_job;
@@ -75,8 +75,8 @@ static int mean_boot_stat(const size_t *idx, size_t n_idx, void *ud,
 /* Permutation statistic: labels is a permutation of 0..m-1 (the identity
  * shuffled by sc_perm_labels); mean over the datasets of corr(S_d,
  * G_d[pi, pi]). */
-static int mean_perm_stat(const size_t *labels, size_t m, void *ud,
-                          double *out, sc_err *err)
+static int mean_perm_stat(const size_t *labels, size_t m, void *ud, double *out,
+                          sc_err *err)
 {
     const mean_ctx *mc = ud;
     const sc_runctx *rc = mc->job->rc;
@@ -97,9 +97,8 @@ static int mean_perm_stat(const size_t *labels, size_t m, void *ud,
             y[q] = G->data[pi < pj ? pi * m + pj : pj * m + pi];
         }
         double r;
-        st = sc_corr(x, y, pairs->n,
-                     (sc_corr_method)rc->spec->behaviour_corr, NULL, &r,
-                     err);
+        st = sc_corr(x, y, pairs->n, (sc_corr_method)rc->spec->behaviour_corr,
+                     NULL, &r, err);
         s += r;
     }
     sc_free(x);
@@ -153,16 +152,16 @@ static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
                     st = SC_OK;
             }
             if (st == SC_OK && nd >= 2)
-                st = sc_ci_percentile(reps, nd, spec->ci, &row->lo,
-                                      &row->hi, err);
+                st = sc_ci_percentile(reps, nd, spec->ci, &row->lo, &row->hi,
+                                      err);
             sc_free(reps);
         } else {
             sc_consistency cs = {S, G, &job->all, method};
             sc_boot_opts bo = {spec->bootstrap, spec->ci,
                                (sc_ci_method)spec->interval, 0, false};
             sc_boot_result br;
-            st = sc_boot(rc->m, sc_consistency_boot_stat, &cs, &bo, &rng,
-                         &br, NULL, err);
+            st = sc_boot(rc->m, sc_consistency_boot_stat, &cs, &bo, &rng, &br,
+                         NULL, err);
             if (st == SC_OK) {
                 row->lo = br.lo;
                 row->hi = br.hi;
@@ -209,8 +208,8 @@ static int mean_task(beh_job *job, beh_row *row, sc_err *err)
             ident[i] = i;
         sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED};
         sc_perm_result pr;
-        st = sc_perm_labels(ident, rc->m, mean_perm_stat, &mc, &po, &rng,
-                            &pr, err);
+        st = sc_perm_labels(ident, rc->m, mean_perm_stat, &mc, &po, &rng, &pr,
+                            err);
         if (st == SC_OK)
             row->p = pr.p;
         else if (st == SC_EDOM)
@@ -221,8 +220,7 @@ static int mean_task(beh_job *job, beh_row *row, sc_err *err)
         sc_boot_opts bo = {spec->bootstrap, spec->ci,
                            (sc_ci_method)spec->interval, 0, false};
         sc_boot_result br;
-        st = sc_boot(row->nds, mean_boot_stat, &mc, &bo, &rng, &br, NULL,
-                     err);
+        st = sc_boot(row->nds, mean_boot_stat, &mc, &bo, &rng, &br, NULL, err);
         if (st == SC_OK) {
             row->lo = br.lo;
             row->hi = br.hi;
@@ -244,11 +242,9 @@ static int beh_task(size_t t, void *ud, sc_err *err)
     int st = row->d != SIZE_MAX ? dataset_task(job, row, err)
                                 : mean_task(job, row, err);
     if (st != SC_OK)
-        sc_err_prefix(err, "behaviour/%s/%s",
-                      job->rc->metrics[row->k].sm->name,
-                      row->d != SIZE_MAX
-                          ? job->rc->spec->datasets[row->d].name
-                          : "mean");
+        sc_err_prefix(err, "behaviour/%s/%s", job->rc->metrics[row->k].sm->name,
+                      row->d != SIZE_MAX ? job->rc->spec->datasets[row->d].name
+                                         : "mean");
     return st;
 }
 
@@ -266,8 +262,7 @@ static int write_gaps(sc_runctx *rc, const sc_matrix *gap, sc_err *err)
         sm.names[i] = rc->spec->models[i].name; /* borrowed */
     for (size_t d = 0; d < rc->D && st == SC_OK; d++) {
         char rel[1024];
-        snprintf(rel, sizeof rel, "behaviour/%s",
-                 rc->spec->datasets[d].name);
+        snprintf(rel, sizeof rel, "behaviour/%s", rc->spec->datasets[d].name);
         char *dir = sc_run_path(rc, rel);
         if (dir == NULL) {
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -393,13 +388,11 @@ int sc_run_behaviour(sc_runctx *rc, sc_err *err)
                                  ? "percentile"
                                  : sc_ci_name((sc_ci_method)spec->interval);
             if (mean)
-                sc_buf_printf(&b, "%s,mean:%s,%s,%zu,",
-                              rc->metrics[row->k].sm->name,
-                              row->dom[0] ? row->dom : "all", row->dom,
-                              job.all.n);
+                sc_buf_printf(
+                    &b, "%s,mean:%s,%s,%zu,", rc->metrics[row->k].sm->name,
+                    row->dom[0] ? row->dom : "all", row->dom, job.all.n);
             else
-                sc_buf_printf(&b, "%s,%s,%s,%zu,",
-                              rc->metrics[row->k].sm->name,
+                sc_buf_printf(&b, "%s,%s,%s,%zu,", rc->metrics[row->k].sm->name,
                               spec->datasets[row->d].name,
                               spec->datasets[row->d].domain
                                   ? spec->datasets[row->d].domain

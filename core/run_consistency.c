@@ -37,8 +37,7 @@
 
 /* ## Attributes and model sets */
 
-static int add_attr(sc_runctx *rc, const char *name, size_t *index,
-                    sc_err *err)
+static int add_attr(sc_runctx *rc, const char *name, size_t *index, sc_err *err)
 {
     for (size_t a = 0; a < rc->nattrs; a++)
         if (strcmp(rc->attrs[a].name, name) == 0) {
@@ -122,10 +121,10 @@ int sc_run_build_sets(sc_runctx *rc, sc_err *err)
                 s.attr = gidx[g];
                 snprintf(s.name, sizeof s.name, "%s:%s|%s", at->name,
                          at->cats[c1], at->cats[c2]);
-                st = c1 == c2 ? sc_pairs_init_within(&s.pairs, at->label, m,
-                                                     c1, err)
-                              : sc_pairs_init_between(&s.pairs, at->label, m,
-                                                      c1, c2, err);
+                st = c1 == c2
+                         ? sc_pairs_init_within(&s.pairs, at->label, m, c1, err)
+                         : sc_pairs_init_between(&s.pairs, at->label, m, c1, c2,
+                                                 err);
                 if (st == SC_OK && push_set(rc, &s) != SC_OK)
                     st = sc_err_set(err, SC_ENOMEM, "out of memory");
             }
@@ -136,10 +135,11 @@ int sc_run_build_sets(sc_runctx *rc, sc_err *err)
                strcmp(spec->models[anchor].name, spec->anchors[a]) != 0)
             anchor++;
         if (anchor == m) {
-            st = sc_err_set(err, SC_ESPEC, "%s: analyses.consistency."
+            st = sc_err_set(err, SC_ESPEC,
+                            "%s: analyses.consistency."
                             "anchors: '%s' is not a model of the spec; use "
-                            "a name from models", spec->path,
-                            spec->anchors[a]);
+                            "a name from models",
+                            spec->path, spec->anchors[a]);
             break;
         }
         for (size_t g = 0; g < spec->ngroupby && st == SC_OK; g++) {
@@ -177,17 +177,16 @@ typedef struct cons_job {
 static void task_id(const sc_runctx *rc, const cons_row *row, char *buf,
                     size_t cap)
 {
-    snprintf(buf, cap, "consistency/%s/%s/%s/%s",
-             rc->metrics[row->k].sm->name, rc->spec->datasets[row->a].name,
-             rc->spec->datasets[row->b].name, rc->sets[row->s].name);
+    snprintf(buf, cap, "consistency/%s/%s/%s/%s", rc->metrics[row->k].sm->name,
+             rc->spec->datasets[row->a].name, rc->spec->datasets[row->b].name,
+             rc->sets[row->s].name);
 }
 
 /* CI from stage 1's stimulus replicates: percentile of corr(S_a^(r),
  * S_b^(r)) over the replicates where it is defined. */
-static int stimulus_ci(const sc_runctx *rc, const double *ba,
-                       const double *bb, const sc_pairs *pairs,
-                       sc_corr_method method, double *lo, double *hi,
-                       sc_err *err)
+static int stimulus_ci(const sc_runctx *rc, const double *ba, const double *bb,
+                       const sc_pairs *pairs, sc_corr_method method, double *lo,
+                       double *hi, sc_err *err)
 {
     size_t B = rc->spec->bootstrap, m = rc->m, nd = 0;
     double *reps = sc_malloc(B * sizeof *reps);
@@ -236,8 +235,7 @@ static int cons_task(size_t t, void *ud, sc_err *err)
     sc_rng rng = {0};
     st = sc_rng_init(&rng, row->seed, err);
     if (st == SC_OK && spec->permutations > 0) {
-        sc_mantel_opts mo = {method, SC_ALT_GREATER, spec->permutations,
-                             false};
+        sc_mantel_opts mo = {method, SC_ALT_GREATER, spec->permutations, false};
         sc_mantel_result mr;
         st = sc_mantel(Sa, Sb, pairs, &mo, &rng, &mr, err);
         if (st == SC_OK)
@@ -255,8 +253,8 @@ static int cons_task(size_t t, void *ud, sc_err *err)
             sc_boot_opts bo = {spec->bootstrap, spec->ci,
                                (sc_ci_method)spec->interval, 0, false};
             sc_boot_result br;
-            st = sc_boot(rc->m, sc_consistency_boot_stat, &cs, &bo, &rng,
-                         &br, NULL, err);
+            st = sc_boot(rc->m, sc_consistency_boot_stat, &cs, &bo, &rng, &br,
+                         NULL, err);
             if (st == SC_OK) {
                 row->lo = br.lo;
                 row->hi = br.hi;
@@ -286,8 +284,8 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
     char **ids = sc_calloc(n + 1, sizeof *ids);
     int st = SC_OK;
     if (rc->cons_r == NULL || rc->cons_lo == NULL || rc->cons_hi == NULL ||
-        rows == NULL || p == NULL || q == NULL ||
-        group == NULL || seeds == NULL || ids == NULL)
+        rows == NULL || p == NULL || q == NULL || group == NULL ||
+        seeds == NULL || ids == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     size_t t = 0;
     for (size_t k = 0; k < rc->M && st == SC_OK; k++)
@@ -335,11 +333,10 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
             rc->cons_r[slot] = row->r;
             rc->cons_lo[slot] = row->lo;
             rc->cons_hi[slot] = row->hi;
-            sc_buf_printf(&b, "%s,%s,%s,%s,%zu,",
-                          rc->metrics[row->k].sm->name,
+            sc_buf_printf(&b, "%s,%s,%s,%s,%zu,", rc->metrics[row->k].sm->name,
                           spec->datasets[row->a].name,
-                          spec->datasets[row->b].name,
-                          rc->sets[row->s].name, rc->sets[row->s].pairs.n);
+                          spec->datasets[row->b].name, rc->sets[row->s].name,
+                          rc->sets[row->s].pairs.n);
             sc_fmt_num(&b, row->r);
             sc_buf_puts(&b, ",");
             sc_fmt_num(&b, row->lo);

@@ -58,8 +58,8 @@ static int mean_within_stat(const size_t *idx, size_t n_idx, void *ud,
     for (size_t d = 0; d < mw->D && st == SC_OK; d++)
         for (size_t e = d + 1; e < mw->D && st == SC_OK; e++) {
             double r;
-            st = sc_corr_pairs(mw->sims[d], mw->sims[e], &rp, mw->method,
-                               NULL, &r, err);
+            st = sc_corr_pairs(mw->sims[d], mw->sims[e], &rp, mw->method, NULL,
+                               &r, err);
             sum += r;
             cnt++;
         }
@@ -165,8 +165,8 @@ static int contrast_task(size_t t, void *ud, sc_err *err)
     if (st == SC_OK && spec->permutations > 0) {
         sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED};
         sc_perm_result pr;
-        st = sc_perm_labels(at->label, rc->m, sc_contrast_perm_stat, &ct,
-                            &po, &rng, &pr, err);
+        st = sc_perm_labels(at->label, rc->m, sc_contrast_perm_stat, &ct, &po,
+                            &rng, &pr, err);
         if (st == SC_OK)
             row->p = pr.p;
         else if (st == SC_EDOM)
@@ -215,8 +215,10 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
                     "n_models_b,mean_a,mean_b,effect,ci_lo,ci_hi,p,q,B,seed,"
                     "ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi\n");
     if (rc->D < 2) {
-        sc_run_note(rc, "contrasts skipped: they average over dataset pairs "
-                    "and the spec has %zu dataset(s)", rc->D);
+        sc_run_note(rc,
+                    "contrasts skipped: they average over dataset pairs "
+                    "and the spec has %zu dataset(s)",
+                    rc->D);
         int st = sc_run_write(rc, "contrasts.csv", &b, err);
         sc_buf_deinit(&b);
         return st;
@@ -232,9 +234,10 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
                 if (count_cat(at, rc->m, c) >= 2)
                     ok++;
                 else if (k == 0)
-                    sc_run_note(rc, "contrasts: %s category '%s' has fewer "
-                                "than 2 models and is skipped", at->name,
-                                at->cats[c]);
+                    sc_run_note(rc,
+                                "contrasts: %s category '%s' has fewer "
+                                "than 2 models and is skipped",
+                                at->name, at->cats[c]);
             nmeans += ok;
             nrows += ok * (ok - (ok > 0)) / 2;
         }
@@ -270,11 +273,10 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
             }
         }
     if (st == SC_OK)
-        st = sc_run_parallel(rc, nmeans, mean_task, &job,
-                             "contrast means", err);
+        st =
+            sc_run_parallel(rc, nmeans, mean_task, &job, "contrast means", err);
     if (st == SC_OK)
-        st = sc_run_parallel(rc, nrows, contrast_task, &job, "contrasts",
-                             err);
+        st = sc_run_parallel(rc, nrows, contrast_task, &job, "contrasts", err);
     double *p = sc_malloc((nrows + 1) * sizeof *p);
     double *q = sc_malloc((nrows + 1) * sizeof *q);
     size_t *group = sc_malloc((nrows + 1) * sizeof *group);
@@ -304,12 +306,11 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
                 row->m2hi = cm->hi;
             }
         }
-        sc_buf_printf(&b, "%s,%s,%s,%s,%zu,%zu,",
-                      rc->metrics[row->k].sm->name, at->name,
-                      at->cats[row->c1], at->cats[row->c2], row->n1,
+        sc_buf_printf(&b, "%s,%s,%s,%s,%zu,%zu,", rc->metrics[row->k].sm->name,
+                      at->name, at->cats[row->c1], at->cats[row->c2], row->n1,
                       row->n2);
         const double v[] = {row->mean1, row->mean2, row->effect, row->lo,
-                            row->hi, row->p, row->q};
+                            row->hi,    row->p,     row->q};
         for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
             sc_fmt_num(&b, v[c]);
             sc_buf_puts(&b, ",");

@@ -45,7 +45,7 @@ typedef struct run_metric {
 
 /* A model metadata attribute used by groupby, anchors or contrasts. */
 typedef struct run_attr {
-    const char *name;  /* borrowed from the spec                          */
+    const char *name; /* borrowed from the spec                          */
     size_t ncat;
     const char **cats; /* categories in first-appearance order (borrowed) */
     size_t *label;     /* m entries: category index or SC_CAT_NONE        */
@@ -55,7 +55,7 @@ typedef struct run_attr {
 typedef struct run_set {
     char name[512];
     sc_pairs pairs;
-    size_t attr;       /* index into attrs, SIZE_MAX for "all"            */
+    size_t attr; /* index into attrs, SIZE_MAX for "all"            */
 } run_set;
 
 /* One row of contrasts.csv (kept for the headline tables). */
@@ -77,21 +77,21 @@ typedef struct run_stage_time {
 
 typedef struct sc_runctx {
     const sc_spec *spec;
-    sc_run_opts opts;        /* effective options (spec values filled)     */
-    const char *out;         /* staging folder                             */
-    size_t m, D, M;          /* models, datasets, metrics                  */
-    run_metric *metrics;     /* M                                          */
+    sc_run_opts opts;    /* effective options (spec values filled)     */
+    const char *out;     /* staging folder                             */
+    size_t m, D, M;      /* models, datasets, metrics                  */
+    run_metric *metrics; /* M                                          */
 
     /* Stage 1 outputs. */
-    sc_matrix *sims;         /* M*D, index k*D+d: m x m, symmetrised       */
-    double **boot_sims;      /* M*D, over: stimuli only: B*m*m replicates  */
+    sc_matrix *sims;    /* M*D, index k*D+d: m x m, symmetrised       */
+    double **boot_sims; /* M*D, over: stimuli only: B*m*m replicates  */
     char (*feature_sha)[SC_SHA256_HEX]; /* D*m feature files              */
-    char **feature_path;     /* D*m                                        */
-    char (*ids_sha)[SC_SHA256_HEX];     /* D ("" when no ids)              */
-    char **ids_path;         /* D, NULL when no ids                         */
-    size_t *n_rows;          /* D: stimuli in the files                    */
-    size_t *n_used;          /* D: after max_stimuli                       */
-    uint32_t *subsample_seed;/* D: 0 when not subsampled                   */
+    char **feature_path; /* D*m                                        */
+    char (*ids_sha)[SC_SHA256_HEX]; /* D ("" when no ids)              */
+    char **ids_path;          /* D, NULL when no ids                         */
+    size_t *n_rows;           /* D: stimuli in the files                    */
+    size_t *n_used;           /* D: after max_stimuli                       */
+    uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
     size_t cache_reused, cache_computed;
 
     /* Attributes and model sets (built once, shared by stages). */
@@ -107,7 +107,7 @@ typedef struct sc_runctx {
      * cons_r[(k * nsets + s) * npairs + q], NaN when skipped/undefined. */
     double *cons_r;
     double *cons_lo, *cons_hi; /* same layout: the rows' CIs            */
-    size_t npairs;            /* D(D-1)/2                                */
+    size_t npairs;             /* D(D-1)/2                                */
 
     /* Contrast rows (stage 3), in contrasts.csv order. */
     run_contrast_row *crow;

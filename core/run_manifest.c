@@ -37,11 +37,21 @@ static void jstr(sc_buf *b, const char *text)
     sc_buf_puts(b, "\"");
     for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
         switch (*c) {
-        case '"': sc_buf_puts(b, "\\\""); break;
-        case '\\': sc_buf_puts(b, "\\\\"); break;
-        case '\n': sc_buf_puts(b, "\\n"); break;
-        case '\r': sc_buf_puts(b, "\\r"); break;
-        case '\t': sc_buf_puts(b, "\\t"); break;
+        case '"':
+            sc_buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            sc_buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            sc_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            sc_buf_puts(b, "\\r");
+            break;
+        case '\t':
+            sc_buf_puts(b, "\\t");
+            break;
         default:
             if (*c < 0x20)
                 sc_buf_printf(b, "\\u%04x", *c);
@@ -52,7 +62,10 @@ static void jstr(sc_buf *b, const char *text)
     sc_buf_puts(b, "\"");
 }
 
-static void jnum(sc_buf *b, double v) { sc_buf_printf(b, "%.17g", v); }
+static void jnum(sc_buf *b, double v)
+{
+    sc_buf_printf(b, "%.17g", v);
+}
 
 /* ## Output files, sorted, with their SHA-256 */
 
@@ -148,11 +161,12 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
     jstr(&b, SC_VERSION);
     sc_buf_puts(&b, ",\n  \"spec_path\": ");
     jstr(&b, spec->path);
-    sc_buf_printf(&b, ",\n  \"spec_file_sha256\": \"%s\",\n  \"spec_sha256\": "
-                  "\"%s\",\n  \"spec\": ", file_sha, spec_sha);
+    sc_buf_printf(&b,
+                  ",\n  \"spec_file_sha256\": \"%s\",\n  \"spec_sha256\": "
+                  "\"%s\",\n  \"spec\": ",
+                  file_sha, spec_sha);
     jstr(&b, canon);
-    sc_buf_printf(&b, ",\n  \"seed\": %llu,\n",
-                  (unsigned long long)spec->seed);
+    sc_buf_printf(&b, ",\n  \"seed\": %llu,\n", (unsigned long long)spec->seed);
     sc_buf_puts(&b,
                 "  \"seed_rule\": \"each task draws from its own "
                 "gsl_rng_mt19937 stream seeded with sc_rng_task_seed(seed, "
@@ -167,10 +181,10 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
     sc_buf_printf(&b,
                   "  \"statistics\": {\"permutations\": %zu, \"bootstrap\": "
                   "%zu, \"over\": \"%s\", \"ci\": ",
-                  spec->permutations, spec->bootstrap,
-                  over_name(spec->over));
+                  spec->permutations, spec->bootstrap, over_name(spec->over));
     jnum(&b, spec->ci);
-    sc_buf_printf(&b, ", \"interval\": \"%s\", \"correction\": \"%s\", "
+    sc_buf_printf(&b,
+                  ", \"interval\": \"%s\", \"correction\": \"%s\", "
                   "\"q_family\": \"all rows of one metric in one table\", "
                   "\"alternatives\": {\"consistency\": \"greater\", "
                   "\"behaviour\": \"two-sided\", \"contrasts\": "
@@ -203,8 +217,8 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
         sc_buf_puts(&b, ", \"version\": ");
         jstr(&b, rm->plugin->desc->version);
         sc_buf_puts(&b, ", \"reference\": ");
-        jstr(&b, rm->plugin->desc->reference ? rm->plugin->desc->reference
-                                              : "");
+        jstr(&b,
+             rm->plugin->desc->reference ? rm->plugin->desc->reference : "");
         sc_buf_puts(&b, ", \"path\": ");
         jstr(&b, rm->plugin->path);
         sc_buf_puts(&b, ", \"params\": ");
@@ -217,7 +231,8 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
         sc_buf_puts(&b, d ? ",\n    {" : "\n    {");
         sc_buf_puts(&b, "\"name\": ");
         jstr(&b, spec->datasets[d].name);
-        sc_buf_printf(&b, ", \"n_stimuli\": %zu, \"n_used\": %zu, "
+        sc_buf_printf(&b,
+                      ", \"n_stimuli\": %zu, \"n_used\": %zu, "
                       "\"subsample_seed\": %u",
                       rc->n_rows[d], rc->n_used[d],
                       (unsigned)rc->subsample_seed[d]);
@@ -238,7 +253,8 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
         jstr(&b, spec->behaviour_accuracy);
         sc_buf_printf(&b, ", \"sha256\": \"%s\"}", rc->accuracy_sha);
     }
-    sc_buf_printf(&b, "\n  ],\n  \"cache\": {\"reused\": %zu, \"computed\": "
+    sc_buf_printf(&b,
+                  "\n  ],\n  \"cache\": {\"reused\": %zu, \"computed\": "
                   "%zu},\n  \"wall_seconds\": {",
                   rc->cache_reused, rc->cache_computed);
     for (size_t s = 0; s < rc->nstages; s++) {

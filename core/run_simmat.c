@@ -65,8 +65,8 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
     rc->boot_sims = sc_calloc(rc->M * rc->D, sizeof *rc->boot_sims);
     if (rc->feature_path == NULL || rc->feature_sha == NULL ||
         rc->ids_path == NULL || rc->ids_sha == NULL || rc->n_rows == NULL ||
-        rc->n_used == NULL || rc->subsample_seed == NULL ||
-        rc->sims == NULL || rc->boot_sims == NULL)
+        rc->n_used == NULL || rc->subsample_seed == NULL || rc->sims == NULL ||
+        rc->boot_sims == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     char buf[PATH_CAP];
     /* Every missing file is counted before anything is computed; the
@@ -77,8 +77,7 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
         const char *ds = spec->datasets[d].name;
         for (size_t i = 0; i < rc->m; i++) {
             int st = sc_spec_path(spec, spec->features, ds,
-                                  spec->models[i].name, buf, sizeof buf,
-                                  err);
+                                  spec->models[i].name, buf, sizeof buf, err);
             if (st != SC_OK)
                 return st;
             rc->feature_path[d * rc->m + i] = sc_strdup(buf);
@@ -91,16 +90,15 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
             }
         }
         if (spec->ids != NULL && strstr(spec->ids, "{model}") == NULL) {
-            int st = sc_spec_path(spec, spec->ids, ds, NULL, buf,
-                                  sizeof buf, err);
+            int st =
+                sc_spec_path(spec, spec->ids, ds, NULL, buf, sizeof buf, err);
             if (st != SC_OK)
                 return st;
             rc->ids_path[d] = sc_strdup(buf);
             if (rc->ids_path[d] == NULL)
                 return sc_err_set(err, SC_ENOMEM, "out of memory");
             if (access(buf, R_OK) != 0 && missing++ == 0)
-                snprintf(first, sizeof first, "%s (%s)", buf,
-                         strerror(errno));
+                snprintf(first, sizeof first, "%s (%s)", buf, strerror(errno));
         }
     }
     if (missing > 0)
@@ -152,8 +150,7 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
                               "%s: %zu rows but %s has %zu; every model of "
                               "dataset '%s' must have one row per stimulus, "
                               "in the same order",
-                              path, rows, rc->feature_path[d * rc->m], n0,
-                              ds);
+                              path, rows, rc->feature_path[d * rc->m], n0, ds);
         }
     }
     rc->n_rows[d] = n0;
@@ -167,9 +164,8 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
         for (size_t i = 0; i < (per_model ? rc->m : 1); i++) {
             const char *path = rc->ids_path[d];
             if (per_model) {
-                int st = sc_spec_path(spec, spec->ids, ds,
-                                      spec->models[i].name, buf, sizeof buf,
-                                      err);
+                int st = sc_spec_path(spec, spec->ids, ds, spec->models[i].name,
+                                      buf, sizeof buf, err);
                 if (st != SC_OK)
                     return st;
                 path = buf;
@@ -185,7 +181,8 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
                 return sc_err_set(err, SC_EIO,
                                   "%s: %zu ids but the features of dataset "
                                   "'%s' have %zu rows; give one id per "
-                                  "stimulus row", path, lines, ds, n0);
+                                  "stimulus row",
+                                  path, lines, ds, n0);
             if (i == 0) {
                 memcpy(first_sha, sha, sizeof sha);
                 snprintf(first_path, sizeof first_path, "%s", path);
@@ -193,8 +190,8 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
                 return sc_err_set(err, SC_EIO,
                                   "%s: stimulus ids differ from %s; the "
                                   "rows of all models must be the same "
-                                  "stimuli in the same order", path,
-                                  first_path);
+                                  "stimuli in the same order",
+                                  path, first_path);
             }
         }
         memcpy(rc->ids_sha[d], first_sha, SC_SHA256_HEX);
@@ -217,18 +214,17 @@ static void cache_key(const sc_runctx *rc, size_t d, size_t k,
     sc_sha256 c;
     sc_sha256_init(&c);
     char line[2048];
-#define ADD(...)                                                             \
-    do {                                                                     \
-        int w_ = snprintf(line, sizeof line, __VA_ARGS__);                   \
-        sc_sha256_update(&c, line, w_ > 0 ? strlen(line) : 0);               \
+#define ADD(...)                                                               \
+    do {                                                                       \
+        int w_ = snprintf(line, sizeof line, __VA_ARGS__);                     \
+        sc_sha256_update(&c, line, w_ > 0 ? strlen(line) : 0);                 \
     } while (0)
     ADD("simcon similarity cache v1\n");
     for (size_t i = 0; i < rc->m; i++)
         ADD("model\t%s\t%s\n", spec->models[i].name,
             rc->feature_sha[d * rc->m + i]);
     ADD("ids\t%s\n", rc->ids_sha[d][0] ? rc->ids_sha[d] : "none");
-    ADD("plugin\t%s\t%s\n", rm->plugin->desc->name,
-        rm->plugin->desc->version);
+    ADD("plugin\t%s\t%s\n", rm->plugin->desc->name, rm->plugin->desc->version);
     ADD("params\t%s\n", rm->params);
     ADD("normalize\t%s\n", sc_norm_name(spec->normalize));
     ADD("max_stimuli\t%zu\n", spec->max_stimuli);
@@ -257,8 +253,8 @@ static bool cache_matches(const sc_runctx *rc, const sc_simmat *sm)
 /* Look for .cache/<key>.csv in the previous result and in staging folders
  * of runs that were killed. On a hit, *out holds the matrix and found_path
  * the file. */
-static bool cache_lookup(const sc_runctx *rc, const char *key,
-                         sc_simmat *out, char *found_path, size_t cap)
+static bool cache_lookup(const sc_runctx *rc, const char *key, sc_simmat *out,
+                         char *found_path, size_t cap)
 {
     char **stale = NULL;
     size_t nstale = 0;
@@ -348,9 +344,10 @@ static int load_reps(sc_runctx *rc, size_t d, dataset_reps *r, sc_err *err)
         const char *path = rc->feature_path[d * m + i];
         st = sc_npy_load(path, &r->x[i], err);
         if (st == SC_OK && r->x[i].rows != rc->n_rows[d])
-            st = sc_err_set(err, SC_EIO, "%s: %zu rows, expected %zu; "
-                            "the file changed during the run", path,
-                            r->x[i].rows, rc->n_rows[d]);
+            st = sc_err_set(err, SC_EIO,
+                            "%s: %zu rows, expected %zu; "
+                            "the file changed during the run",
+                            path, r->x[i].rows, rc->n_rows[d]);
         if (st == SC_OK && rows != NULL)
             st = take_rows(&r->x[i], rows, rc->n_used[d], err);
         if (st == SC_OK)
@@ -372,18 +369,18 @@ typedef struct boot_job {
     void **states;     /* m prepared states                       */
     const size_t *idx; /* B x n stimulus draws                    */
     size_t n, m, B;
-    double *out;       /* B x m x m                               */
+    double *out; /* B x m x m                               */
     const char *dataset;
 } boot_job;
 
 static int boot_prepare_task(size_t i, void *ud, sc_err *err)
 {
     boot_job *j = ud;
-    int st = sc_metric_prepare(j->rm->plugin, &j->rm->args.args,
-                               &j->reps->v[i], &j->states[i], err);
+    int st = sc_metric_prepare(j->rm->plugin, &j->rm->args.args, &j->reps->v[i],
+                               &j->states[i], err);
     if (st != SC_OK)
-        sc_err_prefix(err, "dataset '%s', metric '%s', model %zu",
-                      j->dataset, j->rm->sm->name, i);
+        sc_err_prefix(err, "dataset '%s', metric '%s', model %zu", j->dataset,
+                      j->rm->sm->name, i);
     return st;
 }
 
@@ -399,11 +396,11 @@ static int boot_replicate_task(size_t r, void *ud, sc_err *err)
                 continue;
             double v = 0;
             int st = sc_metric_compare_subset(
-                j->rm->plugin, &j->rm->args.args, j->states[a],
-                j->states[b], &j->reps->v[a], &j->reps->v[b], idx, j->n, &v,
-                err);
+                j->rm->plugin, &j->rm->args.args, j->states[a], j->states[b],
+                &j->reps->v[a], &j->reps->v[b], idx, j->n, &v, err);
             if (st != SC_OK)
-                return sc_err_prefix(err, "dataset '%s', metric '%s', "
+                return sc_err_prefix(err,
+                                     "dataset '%s', metric '%s', "
                                      "stimulus bootstrap replicate %zu",
                                      j->dataset, j->rm->sm->name, r);
             S[a * m + b] = v;
@@ -425,8 +422,10 @@ static int stimulus_bootstrap(sc_runctx *rc, size_t d, dataset_reps *reps,
     const char *ds = spec->datasets[d].name;
     size_t *idx = sc_malloc(B * n * sizeof *idx);
     if (idx == NULL)
-        return sc_err_set(err, SC_ENOMEM, "out of memory for %zu stimulus "
-                          "bootstrap draws of dataset '%s'", B, ds);
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory for %zu stimulus "
+                          "bootstrap draws of dataset '%s'",
+                          B, ds);
     char task[512];
     snprintf(task, sizeof task, "stimuli/%s", ds);
     sc_rng rng = {0};
@@ -440,8 +439,10 @@ static int stimulus_bootstrap(sc_runctx *rc, size_t d, dataset_reps *reps,
         j.states = sc_calloc(m, sizeof *j.states);
         j.out = sc_calloc(B * m * m, sizeof *j.out);
         if (j.states == NULL || j.out == NULL)
-            st = sc_err_set(err, SC_ENOMEM, "out of memory for the stimulus "
-                            "bootstrap of dataset '%s'", ds);
+            st = sc_err_set(err, SC_ENOMEM,
+                            "out of memory for the stimulus "
+                            "bootstrap of dataset '%s'",
+                            ds);
         if (st == SC_OK)
             st = sc_run_parallel(rc, m, boot_prepare_task, &j,
                                  "prepare (bootstrap)", err);
@@ -535,8 +536,8 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
         char key[SC_SHA256_HEX], found[PATH_CAP];
         cache_key(rc, d, k, key);
         sc_simmat sm = {0};
-        bool hit = rc->opts.resume &&
-                   cache_lookup(rc, key, &sm, found, sizeof found);
+        bool hit =
+            rc->opts.resume && cache_lookup(rc, key, &sm, found, sizeof found);
         if (hit) {
             sc_run_note(rc, "reused cached similarity %s/%s (%s)", ds,
                         rm->sm->name, found);
@@ -549,16 +550,17 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
             if (st == SC_OK)
                 st = fill_names(rc, &sm, err);
             if (st == SC_OK) {
-                sc_simmat_opts so = {rc->opts.threads, rc->opts.memory,
-                                     NULL, 1, 0};
+                sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1,
+                                     0};
                 sc_run_note(rc, "similarity %s/%s (%zu models, %zu stimuli)",
                             ds, rm->sm->name, rc->m, rc->n_used[d]);
                 st = sc_simmat_compute(rm->plugin, &rm->args.args, reps.v,
                                        rc->m, &so, sm.s.data, err);
                 if (st != SC_OK)
-                    sc_err_prefix(err, "dataset '%s', metric '%s' (models "
-                                  "numbered from 0 in spec order)", ds,
-                                  rm->sm->name);
+                    sc_err_prefix(err,
+                                  "dataset '%s', metric '%s' (models "
+                                  "numbered from 0 in spec order)",
+                                  ds, rm->sm->name);
             }
             rc->cache_computed++;
         }

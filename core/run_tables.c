@@ -83,20 +83,47 @@ void sc_tex_escape(sc_buf *b, const char *text)
 {
     for (const char *c = text; *c; c++) {
         switch (*c) {
-        case '\\': sc_buf_puts(b, "\\textbackslash{}"); break;
-        case '&': sc_buf_puts(b, "\\&"); break;
-        case '%': sc_buf_puts(b, "\\%"); break;
-        case '$': sc_buf_puts(b, "\\$"); break;
-        case '#': sc_buf_puts(b, "\\#"); break;
-        case '_': sc_buf_puts(b, "\\_"); break;
-        case '{': sc_buf_puts(b, "\\{"); break;
-        case '}': sc_buf_puts(b, "\\}"); break;
-        case '~': sc_buf_puts(b, "\\textasciitilde{}"); break;
-        case '^': sc_buf_puts(b, "\\textasciicircum{}"); break;
-        case '|': sc_buf_puts(b, "\\textbar{}"); break;
-        case '<': sc_buf_puts(b, "\\textless{}"); break;
-        case '>': sc_buf_puts(b, "\\textgreater{}"); break;
-        default: sc_buf_printf(b, "%c", *c);
+        case '\\':
+            sc_buf_puts(b, "\\textbackslash{}");
+            break;
+        case '&':
+            sc_buf_puts(b, "\\&");
+            break;
+        case '%':
+            sc_buf_puts(b, "\\%");
+            break;
+        case '$':
+            sc_buf_puts(b, "\\$");
+            break;
+        case '#':
+            sc_buf_puts(b, "\\#");
+            break;
+        case '_':
+            sc_buf_puts(b, "\\_");
+            break;
+        case '{':
+            sc_buf_puts(b, "\\{");
+            break;
+        case '}':
+            sc_buf_puts(b, "\\}");
+            break;
+        case '~':
+            sc_buf_puts(b, "\\textasciitilde{}");
+            break;
+        case '^':
+            sc_buf_puts(b, "\\textasciicircum{}");
+            break;
+        case '|':
+            sc_buf_puts(b, "\\textbar{}");
+            break;
+        case '<':
+            sc_buf_puts(b, "\\textless{}");
+            break;
+        case '>':
+            sc_buf_puts(b, "\\textgreater{}");
+            break;
+        default:
+            sc_buf_printf(b, "%c", *c);
         }
     }
 }
@@ -221,18 +248,19 @@ static void rg_cell(rowgrid *rg, const char *text)
     rg->filled++;
 }
 
-static void rg_free(rowgrid *rg) { grid_free(&rg->g, rg->filled); }
+static void rg_free(rowgrid *rg)
+{
+    grid_free(&rg->g, rg->filled);
+}
 
 /* Write <base>.md and <base>.tex for the grid. */
 static int write_display(const sc_runctx *rc, const char *base,
-                         const char *const *header, size_t ncols,
-                         rowgrid *rg, const char *caption,
-                         const char *md_extra, const char *tex_extra,
-                         sc_err *err)
+                         const char *const *header, size_t ncols, rowgrid *rg,
+                         const char *caption, const char *md_extra,
+                         const char *tex_extra, sc_err *err)
 {
     if (rg->g.failed)
-        return sc_err_set(err, SC_ENOMEM, "out of memory formatting %s",
-                          base);
+        return sc_err_set(err, SC_ENOMEM, "out of memory formatting %s", base);
     sc_table t = {ncols, rg->filled / ncols, header,
                   (const char *const *)rg->g.cells, caption};
     sc_buf md = {0}, tex = {0};
@@ -303,8 +331,7 @@ static int write_metadata(const sc_runctx *rc, sc_err *err)
     sc_buf_puts(&b, "dataset,domain,n_stimuli,n_used\n");
     for (size_t d = 0; d < rc->D; d++)
         sc_buf_printf(&b, "%s,%s,%zu,%zu\n", spec->datasets[d].name,
-                      spec->datasets[d].domain ? spec->datasets[d].domain
-                                               : "",
+                      spec->datasets[d].domain ? spec->datasets[d].domain : "",
                       rc->n_rows[d], rc->n_used[d]);
     st = sc_run_write(rc, "datasets.csv", &b, err);
     sc_buf_deinit(&b);
@@ -354,7 +381,8 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
     snprintf(rel, sizeof rel, "%s.csv", base);
     snprintf(caption, sizeof caption,
              "Similarity (%s) of each model pair: mean ± sd over %zu "
-             "datasets.", mname, D);
+             "datasets.",
+             mname, D);
     int st = sc_run_write(rc, rel, &csv, err);
     const char *const header[] = {"model a", "model b", "mean ± sd"};
     if (st == SC_OK) {
@@ -365,18 +393,17 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
             const char *pm = strstr(cell, " ± ");
             if (c % 3 == 2 && pm != NULL) {
                 char t[160];
-                snprintf(t, sizeof t, "$%.*s \\pm %s$", (int)(pm - cell),
-                         cell, pm + strlen(" ± "));
+                snprintf(t, sizeof t, "$%.*s \\pm %s$", (int)(pm - cell), cell,
+                         pm + strlen(" ± "));
                 rg_cell(&tg, t);
             } else {
                 rg_cell(&tg, cell);
             }
         }
         sc_buf md = {0}, tex = {0};
-        sc_table t = {3, rg.filled / 3, header,
-                      (const char *const *)rg.g.cells, caption};
-        const char *const theader[] = {"model a", "model b",
-                                       "mean $\\pm$ sd"};
+        sc_table t = {3, rg.filled / 3, header, (const char *const *)rg.g.cells,
+                      caption};
+        const char *const theader[] = {"model a", "model b", "mean $\\pm$ sd"};
         sc_table tt = {3, tg.filled / 3, theader,
                        (const char *const *)tg.g.cells, caption};
         if (rg.g.failed || tg.g.failed)
@@ -425,12 +452,12 @@ static int consistency_matrix(const sc_runctx *rc, size_t k, sc_err *err)
                 sc_buf_puts(&csv, ",1");
                 snprintf(cell, sizeof cell, "1");
             } else {
-                size_t q = base_slot + sc_run_pair_index(a < b ? a : b,
-                                                         a < b ? b : a, D);
+                size_t q = base_slot +
+                           sc_run_pair_index(a < b ? a : b, a < b ? b : a, D);
                 sc_buf_puts(&csv, ",");
                 sc_fmt_num(&csv, rc->cons_r[q]);
-                sc_fmt_est(cell, sizeof cell, rc->cons_r[q],
-                           rc->cons_lo[q], rc->cons_hi[q], 2);
+                sc_fmt_est(cell, sizeof cell, rc->cons_r[q], rc->cons_lo[q],
+                           rc->cons_hi[q], 2);
             }
             rg_cell(&rg, cell);
         }
@@ -475,14 +502,14 @@ typedef struct median_ctx {
 
 /* Median over dataset pairs of the set's consistency on a model resample;
  * dataset pairs where it is undefined are left out (as in the estimate). */
-static int median_stat(const size_t *idx, size_t n_idx, void *ud,
-                       double *out, sc_err *err)
+static int median_stat(const size_t *idx, size_t n_idx, void *ud, double *out,
+                       sc_err *err)
 {
     const median_ctx *mc = ud;
     const sc_runctx *rc = mc->rc;
     sc_pairs rp = {0};
-    int st = sc_pairs_resample_models(&rc->sets[mc->s].pairs, idx, n_idx,
-                                      false, &rp, err);
+    int st = sc_pairs_resample_models(&rc->sets[mc->s].pairs, idx, n_idx, false,
+                                      &rp, err);
     if (st != SC_OK)
         return st;
     if (rp.n <= 1) {
@@ -498,10 +525,9 @@ static int median_stat(const size_t *idx, size_t n_idx, void *ud,
     for (size_t a = 0; a < rc->D && st == SC_OK; a++)
         for (size_t b = a + 1; b < rc->D && st == SC_OK; b++) {
             double r;
-            st = sc_corr_pairs(&rc->sims[mc->k * rc->D + a],
-                               &rc->sims[mc->k * rc->D + b], &rp,
-                               (sc_corr_method)rc->spec->consistency_corr,
-                               NULL, &r, err);
+            st = sc_corr_pairs(
+                &rc->sims[mc->k * rc->D + a], &rc->sims[mc->k * rc->D + b], &rp,
+                (sc_corr_method)rc->spec->consistency_corr, NULL, &r, err);
             if (st == SC_OK)
                 v[nv++] = r;
             else if (st == SC_EDOM)
@@ -520,7 +546,7 @@ static int median_stat(const size_t *idx, size_t n_idx, void *ud,
 
 typedef struct med_row {
     size_t k, s;
-    size_t n;             /* dataset pairs with a defined r */
+    size_t n; /* dataset pairs with a defined r */
     double med, lo, hi, q1, q3;
     uint32_t seed;
 } med_row;
@@ -599,15 +625,13 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         if (rc->sets[row->s].attr != a || is_anchor(&rc->sets[row->s]))
             continue;
         const char *mname = rc->metrics[row->k].sm->name;
-        sc_buf_printf(&csv, "%s,%s,%zu,", mname, rc->sets[row->s].name,
-                      row->n);
+        sc_buf_printf(&csv, "%s,%s,%zu,", mname, rc->sets[row->s].name, row->n);
         const double v[] = {row->med, row->lo, row->hi, row->q1, row->q3};
         for (size_t c = 0; c < 5; c++) {
             sc_fmt_num(&csv, v[c]);
             sc_buf_puts(&csv, ",");
         }
-        sc_buf_printf(&csv, "%zu,%u,%s\n", spec->bootstrap,
-                      (unsigned)row->seed,
+        sc_buf_printf(&csv, "%zu,%u,%s\n", spec->bootstrap, (unsigned)row->seed,
                       spec->bootstrap > 0
                           ? sc_ci_name((sc_ci_method)spec->interval)
                           : "none");
@@ -658,7 +682,8 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
     snprintf(caption, sizeof caption,
              "Consistency across %zu dataset pairs by %s category pair: "
              "median r [%.0f%% bootstrap CI over models] and interquartile "
-             "range [q1, q3].", rc->npairs, at->name, 100.0 * spec->ci);
+             "range [q1, q3].",
+             rc->npairs, at->name, 100.0 * spec->ci);
     snprintf(ccap, sizeof ccap,
              "Contrasts of mean within-category consistency (label "
              "permutation p, two-sided; q by %s within each metric).",
@@ -666,11 +691,11 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
                  ? "none"
                  : sc_padjust_name((sc_padjust_method)spec->correction));
     int st = sc_run_write(rc, rel, &csv, err);
-    const char *const header[] = {"metric", "category pair",
-                                  "dataset pairs", "median r [CI]", "IQR"};
-    const char *const cheader[] = {"metric", "contrast", "models",
-                                   "mean a [CI]", "mean b [CI]",
-                                   "effect [CI]", "p", "q"};
+    const char *const header[] = {"metric", "category pair", "dataset pairs",
+                                  "median r [CI]", "IQR"};
+    const char *const cheader[] = {
+        "metric",      "contrast",    "models", "mean a [CI]",
+        "mean b [CI]", "effect [CI]", "p",      "q"};
     sc_buf mdx = {0}, texx = {0};
     if (st == SC_OK && cg.filled > 0) {
         if (cg.g.failed) {
@@ -689,8 +714,8 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
     if (st == SC_OK)
         st = sc_buf_check(&texx, base, err);
     if (st == SC_OK)
-        st = write_display(rc, base, header, 5, &rg, caption,
-                           mdx.data, texx.data, err);
+        st = write_display(rc, base, header, 5, &rg, caption, mdx.data,
+                           texx.data, err);
     sc_buf_deinit(&mdx);
     sc_buf_deinit(&texx);
     sc_buf_deinit(&csv);

@@ -127,8 +127,8 @@ void sc_run_progress_step(sc_runctx *rc)
         /* Redraw only when the per-mille changes: a run has tens of
          * thousands of tasks and the terminal need not see each. */
         size_t permille = done * 1000 / total;
-        if (rc->tty && (permille != rc->progress_shown || done == total ||
-                        done == 1)) {
+        if (rc->tty &&
+            (permille != rc->progress_shown || done == total || done == 1)) {
             rc->progress_shown = permille;
             size_t fill = done * BAR_WIDTH / total;
             char bar[BAR_WIDTH + 1];
@@ -143,8 +143,8 @@ void sc_run_progress_step(sc_runctx *rc)
             size_t step = done * PLAIN_STEPS / total;
             if (step > rc->progress_shown || done == total) {
                 rc->progress_shown = step;
-                fprintf(stderr, "simcon run: %s %zu/%zu\n",
-                        rc->progress_label, done, total);
+                fprintf(stderr, "simcon run: %s %zu/%zu\n", rc->progress_label,
+                        done, total);
             }
         }
     }
@@ -169,9 +169,9 @@ typedef struct pool {
     sc_run_task_fn fn;
     void *ud;
     pthread_mutex_t lock;
-    size_t next;          /* next task to hand out                     */
-    bool stop;            /* a task failed: hand out no more            */
-    size_t failed_task;   /* lowest failed task index (n: none)         */
+    size_t next;        /* next task to hand out                     */
+    bool stop;          /* a task failed: hand out no more            */
+    size_t failed_task; /* lowest failed task index (n: none)         */
     sc_err failed_err;
 } pool;
 
@@ -321,20 +321,19 @@ static int load_metrics(sc_runctx *rc, sc_err *err)
         const sc_spec_metric *sm = &spec->metrics[k];
         run_metric *rm = &rc->metrics[k];
         rm->sm = sm;
-        int st = sc_loader_open(sm->plugin, rc->opts.plugin_dir, &rm->plugin,
-                                err);
+        int st =
+            sc_loader_open(sm->plugin, rc->opts.plugin_dir, &rm->plugin, err);
         if (st == SC_OK)
             st = sc_argset_parse(rm->plugin, (const char *const *)sm->keys,
-                                 (const char *const *)sm->values,
-                                 sm->nparams, &rm->args, err);
+                                 (const char *const *)sm->values, sm->nparams,
+                                 &rm->args, err);
         if (st != SC_OK) {
             char where[512];
             sc_spec_where(spec, sm->loc, where, sizeof where);
             sc_err_prefix(err, "%smetrics: %s", where, sm->name);
             return st;
         }
-        sc_argset_format(rm->plugin, &rm->args, rm->params,
-                         sizeof rm->params);
+        sc_argset_format(rm->plugin, &rm->args, rm->params, sizeof rm->params);
         rm->symmetric = (sc_metric_flags(rm->plugin, &rm->args.args) &
                          SC_METRIC_SYMMETRIC) != 0;
     }
@@ -393,8 +392,10 @@ int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
 
     int st = SC_OK;
     if (rc.m < 2)
-        st = sc_err_set(err, SC_ESPEC, "%s: models: %zu model(s); "
-                        "similarity needs at least 2", spec->path, rc.m);
+        st = sc_err_set(err, SC_ESPEC,
+                        "%s: models: %zu model(s); "
+                        "similarity needs at least 2",
+                        spec->path, rc.m);
     if (st == SC_OK)
         st = load_metrics(&rc, err);
     sc_stage stage = {0};

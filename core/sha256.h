@@ -24,10 +24,10 @@
 #define SC_SHA256_HEX 65 /* 64 hex digits + NUL */
 
 typedef struct sc_sha256 {
-    uint32_t h[8];      /* running hash value H(i)                  */
-    uint64_t bytes;     /* message length so far, in bytes          */
-    uint8_t block[64];  /* pending partial block                    */
-    size_t fill;        /* bytes pending in block (0 .. 63)         */
+    uint32_t h[8];     /* running hash value H(i)                  */
+    uint64_t bytes;    /* message length so far, in bytes          */
+    uint8_t block[64]; /* pending partial block                    */
+    size_t fill;       /* bytes pending in block (0 .. 63)         */
 } sc_sha256;
 
 void sc_sha256_init(sc_sha256 *c);

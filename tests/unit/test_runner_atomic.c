@@ -47,8 +47,7 @@ SC_TEST(atomic_write_replaces_whole_file)
     sc_err err;
     sc_err_clear(&err);
     const char *text = "a,b\n1,2\n";
-    expect_int(sc_atomic_write(path, text, strlen(text), &err), SC_OK,
-               "write");
+    expect_int(sc_atomic_write(path, text, strlen(text), &err), SC_OK, "write");
     char *got = slurp(path);
     expect_str(got, text, "file holds exactly the new bytes");
     sc_free(got);
@@ -58,7 +57,8 @@ SC_TEST(atomic_write_replaces_whole_file)
     snprintf(missing, sizeof missing, "%s/no/such/dir/x.csv", base);
     expect_int(sc_atomic_write(missing, "x", 1, &err), SC_EIO,
                "missing folder");
-    expect_contains(err.msg, "cannot create: No such file or directory; "
+    expect_contains(err.msg,
+                    "cannot create: No such file or directory; "
                     "check that the folder exists and is writable",
                     "message says what failed and what to do");
 }
@@ -94,8 +94,7 @@ SC_TEST(stage_replaces_same_spec_result)
                "first stage (parent folders created)");
     expect_true(!exists(dir), "nothing at DIR before commit");
     char want_tmp[600];
-    snprintf(want_tmp, sizeof want_tmp, "%s.tmp-%ld/demo", dir,
-             (long)getpid());
+    snprintf(want_tmp, sizeof want_tmp, "%s.tmp-%ld/demo", dir, (long)getpid());
     expect_str(st.tmp, want_tmp, "staging folder carries DIR's name");
     snprintf(file, sizeof file, "%s/manifest.json", st.tmp);
     put(file, "{\n  \"simcon_result\": true,\n  \"name\": \"demo\",\n}\n");

@@ -78,8 +78,9 @@ SC_TEST(tex_escape)
 SC_TEST(markdown_table)
 {
     const char *const header[] = {"metric", "category pair", "r"};
-    const char *const cells[] = {"cka_linear", "ssl|ssl", "0.71 [0.65, 0.77]",
-                                 "rsa", "ssl|supervised", "<0.001"};
+    const char *const cells[] = {"cka_linear",        "ssl|ssl",
+                                 "0.71 [0.65, 0.77]", "rsa",
+                                 "ssl|supervised",    "<0.001"};
     sc_table t = {3, 2, header, cells, "Caption."};
     sc_buf b = {0};
     sc_table_md(&b, &t);
@@ -97,7 +98,7 @@ SC_TEST(tex_table)
 {
     const char *const header[] = {"metric", "p", "mean $\\pm$ sd"};
     const char *const cells[] = {"cka_linear", "<0.001", "$0.71 \\pm 0.05$",
-                                 "50% & more", "0.047", "0.20"};
+                                 "50% & more", "0.047",  "0.20"};
     sc_table t = {3, 2, header, cells, "Caption."};
     sc_buf b = {0};
     sc_table_tex(&b, &t);
@@ -138,9 +139,12 @@ SC_TEST(pair_index_and_adjust)
     expect_abs(q[2], 0.02, 1e-15, "holm family 0, p = 0.01");
     expect_abs(q[1], 0.03, 1e-15, "family 1 of one test");
     expect_true(isnan(q[3]), "NaN p gives NaN q");
-    expect_int(sc_run_adjust(p, g, 4, SC_SPEC_CORRECTION_NONE, q, &err),
-               SC_OK, "correction none");
+    expect_int(sc_run_adjust(p, g, 4, SC_SPEC_CORRECTION_NONE, q, &err), SC_OK,
+               "correction none");
     expect_abs(q[2], 0.01, 0, "correction none: q = p");
 }
 
-int main(void) { return sc_test_run(); }
+int main(void)
+{
+    return sc_test_run();
+}

@@ -91,8 +91,10 @@ SC_TEST(split_at_every_offset)
         if (strcmp(got, want) != 0)
             bad++;
     }
-    expect_int((long long)bad, 0, "896-bit message split at each of %zu "
-               "offsets gives one digest", len + 1);
+    expect_int((long long)bad, 0,
+               "896-bit message split at each of %zu "
+               "offsets gives one digest",
+               len + 1);
 }
 
 SC_TEST(file_digest_and_error)
@@ -112,8 +114,13 @@ SC_TEST(file_digest_and_error)
                "file holding \"abc\"");
     remove(path);
     expect_int(sc_sha256_file(path, hex, &err), SC_EIO, "missing file");
-    expect_contains(err.msg, ": cannot read: No such file or directory; "
-                    "check the path", "message names the problem");
+    expect_contains(err.msg,
+                    ": cannot read: No such file or directory; "
+                    "check the path",
+                    "message names the problem");
 }
 
-int main(void) { return sc_test_run(); }
+int main(void)
+{
+    return sc_test_run();
+}
