@@ -203,46 +203,34 @@ void sc_table_tex(sc_buf *b, const sc_table *t)
     sc_buf_puts(b, "\\bottomrule\n\\end{tabular}\n");
 }
 
-/* ## Cell storage: a grid of owned strings */
+/* ## Cell storage: a grid of owned strings, appended in row-major order
+ * (rows = filled / ncols). After an allocation failure `failed` stays set
+ * and later cells are dropped; writers check it once. */
 
-typedef struct grid {
-    size_t ncols, nrows, cap;
+typedef struct rowgrid {
+    size_t ncols, filled, cap;
     char **cells;
     bool failed;
-} grid;
-
-static void grid_free(grid *g, size_t filled)
-{
-    for (size_t k = 0; k < filled; k++)
-        sc_free(g->cells[k]);
-    sc_free(g->cells);
-    g->cells = NULL;
-}
-
-/* Cells are appended in row-major order; rows = filled / ncols. */
-typedef struct rowgrid {
-    grid g;
-    size_t filled;
 } rowgrid;
 
 static void rg_cell(rowgrid *rg, const char *text)
 {
     size_t n = rg->filled;
-    if (rg->g.failed)
+    if (rg->failed)
         return;
-    if (n + 1 > rg->g.cap) {
-        size_t cap = rg->g.cap ? 2 * rg->g.cap : 64;
-        char **p = sc_realloc(rg->g.cells, cap * sizeof *p);
+    if (n + 1 > rg->cap) {
+        size_t cap = rg->cap ? 2 * rg->cap : 64;
+        char **p = sc_realloc(rg->cells, cap * sizeof *p);
         if (p == NULL) {
-            rg->g.failed = true;
+            rg->failed = true;
             return;
         }
-        rg->g.cells = p;
-        rg->g.cap = cap;
+        rg->cells = p;
+        rg->cap = cap;
     }
-    rg->g.cells[n] = sc_strdup(text);
-    if (rg->g.cells[n] == NULL) {
-        rg->g.failed = true;
+    rg->cells[n] = sc_strdup(text);
+    if (rg->cells[n] == NULL) {
+        rg->failed = true;
         return;
     }
     rg->filled++;
@@ -250,7 +238,10 @@ static void rg_cell(rowgrid *rg, const char *text)
 
 static void rg_free(rowgrid *rg)
 {
-    grid_free(&rg->g, rg->filled);
+    for (size_t k = 0; k < rg->filled; k++)
+        sc_free(rg->cells[k]);
+    sc_free(rg->cells);
+    rg->cells = NULL;
 }
 
 /* Write <base>.md and <base>.tex for the grid. */
@@ -259,10 +250,10 @@ static int write_display(const sc_runctx *rc, const char *base,
                          const char *caption, const char *md_extra,
                          const char *tex_extra, sc_err *err)
 {
-    if (rg->g.failed)
+    if (rg->failed)
         return sc_err_set(err, SC_ENOMEM, "out of memory formatting %s", base);
     sc_table t = {ncols, rg->filled / ncols, header,
-                  (const char *const *)rg->g.cells, caption};
+                  (const char *const *)rg->cells, caption};
     sc_buf md = {0}, tex = {0};
     sc_table_md(&md, &t);
     if (md_extra != NULL)
@@ -349,7 +340,7 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
     if (v == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     sc_buf csv = {0};
-    rowgrid rg = {{3, 0, 0, NULL, false}, 0};
+    rowgrid rg = {3, 0, 0, NULL, false};
     sc_buf_puts(&csv, "model_a,model_b,mean,std,n_datasets\n");
     for (size_t i = 0; i < m; i++)
         for (size_t j = i + 1; j < m; j++) {
@@ -387,9 +378,9 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
     const char *const header[] = {"model a", "model b", "mean ± sd"};
     if (st == SC_OK) {
         /* TeX cannot take a raw ±; the TeX file gets its own cells. */
-        rowgrid tg = {{3, 0, 0, NULL, false}, 0};
+        rowgrid tg = {3, 0, 0, NULL, false};
         for (size_t c = 0; c < rg.filled; c++) {
-            const char *cell = rg.g.cells[c];
+            const char *cell = rg.cells[c];
             const char *pm = strstr(cell, " ± ");
             if (c % 3 == 2 && pm != NULL) {
                 char t[160];
@@ -401,12 +392,12 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
             }
         }
         sc_buf md = {0}, tex = {0};
-        sc_table t = {3, rg.filled / 3, header, (const char *const *)rg.g.cells,
+        sc_table t = {3, rg.filled / 3, header, (const char *const *)rg.cells,
                       caption};
         const char *const theader[] = {"model a", "model b", "mean $\\pm$ sd"};
-        sc_table tt = {3, tg.filled / 3, theader,
-                       (const char *const *)tg.g.cells, caption};
-        if (rg.g.failed || tg.g.failed)
+        sc_table tt = {3, tg.filled / 3, theader, (const char *const *)tg.cells,
+                       caption};
+        if (rg.failed || tg.failed)
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
         if (st == SC_OK) {
             sc_table_md(&md, &t);
@@ -439,7 +430,7 @@ static int consistency_matrix(const sc_runctx *rc, size_t k, sc_err *err)
         return SC_OK;
     size_t base_slot = (k * rc->nsets + 0) * rc->npairs;
     sc_buf csv = {0};
-    rowgrid rg = {{D + 1, 0, 0, NULL, false}, 0};
+    rowgrid rg = {D + 1, 0, 0, NULL, false};
     for (size_t d = 0; d < D; d++)
         sc_buf_printf(&csv, ",%s", spec->datasets[d].name);
     sc_buf_puts(&csv, "\n");
@@ -617,7 +608,7 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
     const sc_spec *spec = rc->spec;
     const run_attr *at = &rc->attrs[a];
     sc_buf csv = {0};
-    rowgrid rg = {{5, 0, 0, NULL, false}, 0};
+    rowgrid rg = {5, 0, 0, NULL, false};
     sc_buf_puts(&csv, "metric,model_set,n_dataset_pairs,median,ci_lo,ci_hi,"
                       "q1,q3,B,seed,ci_method\n");
     for (size_t t = 0; t < nrows; t++) {
@@ -653,7 +644,7 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         rg_cell(&rg, iqr);
     }
     /* Contrasts of this attribute. */
-    rowgrid cg = {{8, 0, 0, NULL, false}, 0};
+    rowgrid cg = {8, 0, 0, NULL, false};
     for (size_t t = 0; t < rc->ncrow; t++) {
         const run_contrast_row *cr = &rc->crow[t];
         if (cr->attr != a)
@@ -698,11 +689,11 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         "mean b [CI]", "effect [CI]", "p",      "q"};
     sc_buf mdx = {0}, texx = {0};
     if (st == SC_OK && cg.filled > 0) {
-        if (cg.g.failed) {
+        if (cg.failed) {
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
         } else {
             sc_table ct = {8, cg.filled / 8, cheader,
-                           (const char *const *)cg.g.cells, ccap};
+                           (const char *const *)cg.cells, ccap};
             sc_buf_puts(&mdx, "\n");
             sc_table_md(&mdx, &ct);
             sc_buf_puts(&texx, "\n");
