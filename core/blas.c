@@ -82,13 +82,36 @@ int sc_blas_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
     return SC_OK;
 }
 
-/* SYRK fills one triangle; mirror it so callers may read either. */
-static void mirror_upper(size_t n, double *c, size_t ldc)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            c[j * ldc + i] = c[i * ldc + j];
-}
+/* SYRK fills one triangle; mirror it so callers may read either.
+ *
+ * Blocked transpose: a plain row-by-row loop reads the upper triangle along
+ * rows but writes the lower one down columns, one cache line per element,
+ * so at n = 5000 it touches every line of the 200 MB matrix n times over.
+ * Copying tile by tile (MIRROR_TILE x MIRROR_TILE, 32 KB of doubles per
+ * tile: the source and destination tiles stay in L2 together) writes each
+ * destination line while it is still cached. Measured on the n = 5000,
+ * k = 1 micro-benchmark (tests/bench/RESULTS.md): see there. Hand-written:
+ * neither CBLAS nor GSL offers an in-place triangle mirror. */
+#define MIRROR_TILE 64
+
+#define DEFINE_MIRROR(NAME, T)                                                 \
+    static void NAME(size_t n, T *c, size_t ldc)                               \
+    {                                                                          \
+        for (size_t ib = 0; ib < n; ib += MIRROR_TILE) {                       \
+            size_t ie = n - ib < MIRROR_TILE ? n : ib + MIRROR_TILE;           \
+            for (size_t jb = ib; jb < n; jb += MIRROR_TILE) {                  \
+                size_t je = n - jb < MIRROR_TILE ? n : jb + MIRROR_TILE;       \
+                for (size_t i = ib; i < ie; i++) {                             \
+                    const T *src = c + i * ldc;                                \
+                    for (size_t j = (jb > i ? jb : i + 1); j < je; j++)        \
+                        c[j * ldc + i] = src[j];                               \
+                }                                                              \
+            }                                                                  \
+        }                                                                      \
+    }
+
+DEFINE_MIRROR(mirror_upper, double)
+DEFINE_MIRROR(mirror_upper_f, float)
 
 int sc_blas_syrk(int trans, size_t n, size_t k, double alpha,
                  const double *a, size_t lda, double beta, double *c,
@@ -125,9 +148,7 @@ int sc_blas_ssyrk(int trans, size_t n, size_t k, float alpha, const float *a,
     cblas_ssyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
                 (blasint)n, (blasint)k, alpha, a, (blasint)lda, beta, c,
                 (blasint)ldc);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++)
-            c[j * ldc + i] = c[i * ldc + j];
+    mirror_upper_f(n, c, ldc);
     return SC_OK;
 }
 

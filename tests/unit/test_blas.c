@@ -33,6 +33,53 @@ SC_TEST(syrk_writes_both_triangles)
     expect_abs(c[3], 56, 0, "A^T A 11");
 }
 
+/* The mirror is tiled (64 x 64 in core/blas.c): check sizes that end
+ * mid-tile, a padded ldc, and that the padding is left alone. Expected
+ * entries are the defining sums sum_k a_ik a_jk, evaluated directly. */
+#define MIRROR_N 150
+#define MIRROR_K 3
+#define MIRROR_LD 153
+SC_TEST(syrk_mirror_across_tiles)
+{
+    static double a[MIRROR_N * MIRROR_K], c[MIRROR_N * MIRROR_LD];
+    static float af[MIRROR_N * MIRROR_K], cf[MIRROR_N * MIRROR_LD];
+    for (size_t i = 0; i < MIRROR_N * MIRROR_K; i++) {
+        a[i] = sin(2.385 * (double)(i + 1)); /* high entropy, |a| <= 1 */
+        af[i] = (float)a[i];
+    }
+    for (size_t i = 0; i < MIRROR_N * MIRROR_LD; i++) {
+        c[i] = -7.0;
+        cf[i] = -7.0f;
+    }
+    sc_err err;
+    int rc = sc_blas_syrk(0, MIRROR_N, MIRROR_K, 1.0, a, MIRROR_K, 0.0, c,
+                          MIRROR_LD, &err);
+    expect_int(rc, SC_OK, "syrk n=150 ldc=153");
+    rc = sc_blas_ssyrk(0, MIRROR_N, MIRROR_K, 1.0f, af, MIRROR_K, 0.0f, cf,
+                       MIRROR_LD, &err);
+    expect_int(rc, SC_OK, "ssyrk n=150 ldc=153");
+    double worst = 0.0, worstf = 0.0;
+    int pad_ok = 1;
+    for (size_t i = 0; i < MIRROR_N; i++) {
+        for (size_t j = 0; j < MIRROR_N; j++) {
+            double want = 0.0;
+            for (size_t k = 0; k < MIRROR_K; k++)
+                want += a[i * MIRROR_K + k] * a[j * MIRROR_K + k];
+            double e = fabs(c[i * MIRROR_LD + j] - want);
+            double ef = fabs((double)cf[i * MIRROR_LD + j] - want);
+            worst = e > worst ? e : worst;
+            worstf = ef > worstf ? ef : worstf;
+        }
+        for (size_t j = MIRROR_N; j < MIRROR_LD; j++)
+            pad_ok &= c[i * MIRROR_LD + j] == -7.0 &&
+                      cf[i * MIRROR_LD + j] == -7.0f;
+    }
+    /* |a| <= 1, k = 3: double sums are exact to ~3 eps; float to ~1e-6. */
+    expect_abs(worst, 0.0, 1e-15, "every entry of both triangles (double)");
+    expect_abs(worstf, 0.0, 1e-6, "every entry of both triangles (float)");
+    expect_int(pad_ok, 1, "columns beyond n untouched");
+}
+
 SC_TEST(bad_leading_dimension_is_an_error)
 {
     double a[6] = {0}, c[4] = {0};
