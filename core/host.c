@@ -150,6 +150,19 @@ static int host_eigh(sc_ctx *ctx, size_t n, double *a, size_t lda, double *w,
     return rc;
 }
 
+static int host_ssyrk(sc_ctx *ctx, int trans, size_t n, size_t k,
+                      float alpha, const float *a, size_t lda, float beta,
+                      float *c, size_t ldc)
+{
+    int rc = sc_blas_ssyrk(trans, n, k, alpha, a, lda, beta, c, ldc,
+                           ctx ? ctx->err : NULL);
+    if (rc != SC_OK && ctx != NULL) {
+        ctx->failed = 1;
+        sc_err_prefix(ctx->err, "metric %s", ctx->metric);
+    }
+    return rc;
+}
+
 static const sc_host host_table = {
     .abi_version = SC_ABI_VERSION,
     .api_rev = SC_HOST_API_REV,
@@ -163,6 +176,7 @@ static const sc_host host_table = {
     .dot = sc_blas_dot,
     .svd = host_svd,
     .eigh = host_eigh,
+    .ssyrk = host_ssyrk, /* SC_HOST_API_REV 2 */
 };
 
 const sc_host *sc_host_get(void)

@@ -44,7 +44,8 @@ extern "C" {
 #endif
 
 #define SC_ABI_VERSION 1  /* breaking change: bump; loader needs exact match */
-#define SC_HOST_API_REV 1 /* additive change to sc_host: bump               */
+#define SC_HOST_API_REV 2 /* additive change to sc_host: bump               */
+/* Revision history: 1 initial table; 2 appends ssyrk. */
 
 /* Status codes shared with the host (same values as include/simcon/status.h,
  * repeated here so that this header stands alone). */
@@ -165,6 +166,19 @@ typedef struct sc_host {
      * the same order. A is destroyed. */
     int (*eigh)(sc_ctx *ctx, size_t n, double *a, size_t lda, double *w,
                 double *vecs);
+
+    /* ## Since SC_HOST_API_REV 2 (a plugin using these sets host_api_min
+     * = 2, so it never loads into an older host). */
+
+    /* Single-precision syrk: C = alpha * op(A) * op(A)^T + beta * C for
+     * n x n float C, op(A) n x k (SC_TRANS: A is k x n), row-major, both
+     * triangles written, dimension-checked like syrk. About twice the
+     * rate of syrk; sums carry float rounding (~1e-7 relative per term),
+     * so a plugin offers it only as an opt-in (e.g. cka precision=float32)
+     * and states its measured accuracy. */
+    int (*ssyrk)(sc_ctx *ctx, int trans, size_t n, size_t k, float alpha,
+                 const float *a, size_t lda, float beta, float *c,
+                 size_t ldc);
 } sc_host;
 
 /* ## Metric descriptor */

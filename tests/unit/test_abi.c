@@ -13,7 +13,7 @@
 #include "simcon/status.h"
 
 _Static_assert(SC_ABI_VERSION == 1, "ABI version changed: update this test");
-_Static_assert(SC_HOST_API_REV == 1, "host API changed: update this test");
+_Static_assert(SC_HOST_API_REV == 2, "host API changed: update this test");
 
 _Static_assert(offsetof(sc_mat, rows) == 0, "sc_mat.rows");
 _Static_assert(offsetof(sc_mat, cols) == 8, "sc_mat.cols");
@@ -47,7 +47,9 @@ _Static_assert(offsetof(sc_host, syrk) == 56, "sc_host.syrk");
 _Static_assert(offsetof(sc_host, dot) == 64, "sc_host.dot");
 _Static_assert(offsetof(sc_host, svd) == 72, "sc_host.svd");
 _Static_assert(offsetof(sc_host, eigh) == 80, "sc_host.eigh");
-_Static_assert(sizeof(sc_host) == 88, "sc_host size (append only)");
+/* SC_HOST_API_REV 2 appended ssyrk; the fields above did not move. */
+_Static_assert(offsetof(sc_host, ssyrk) == 88, "sc_host.ssyrk");
+_Static_assert(sizeof(sc_host) == 96, "sc_host size (append only)");
 
 _Static_assert(offsetof(sc_metric, abi_version) == 0, "abi_version");
 _Static_assert(offsetof(sc_metric, host_api_min) == 4, "host_api_min");
