@@ -16,7 +16,9 @@
  * Changing any constant here changes every published result: do not. */
 #include "rng.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -126,5 +128,84 @@ int sc_rng_check_unique(const uint32_t *seeds, const char *const *ids, size_t n,
         }
     }
     sc_free(sp);
+    return rc;
+}
+
+/* ## Collision-free seed assignment (see rng.h) */
+
+static int cmp_id_ptr(const void *a, const void *b)
+{
+    const char *const *x = a, *const *y = b;
+    return strcmp(*x, *y);
+}
+
+/* Open-addressing set of 32-bit seeds (0 never occurs: task seeds are
+ * non-zero, so 0 marks an empty slot). */
+static int seed_set_insert(uint32_t *slots, size_t mask, uint32_t seed)
+{
+    size_t h = (size_t)(seed * 2654435761u) & mask;
+    while (slots[h] != 0) {
+        if (slots[h] == seed)
+            return 0;
+        h = (h + 1) & mask;
+    }
+    slots[h] = seed;
+    return 1;
+}
+
+int sc_rng_assign_seeds(uint64_t master, const char *const *ids, size_t n,
+                        uint32_t *seeds, sc_err *err)
+{
+    if (n == 0)
+        return SC_OK;
+    size_t cap = 16;
+    while (cap < 2 * n)
+        cap *= 2;
+    const char **order = sc_calloc(n, sizeof *order);
+    uint32_t *slots = sc_calloc(cap, sizeof *slots);
+    int rc = SC_OK;
+    if (order == NULL || slots == NULL) {
+        rc = sc_err_set(err, SC_ENOMEM,
+                        "rng: cannot allocate seeds for %zu tasks", n);
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++)
+        order[k] = ids[k];
+    qsort(order, n, sizeof *order, cmp_id_ptr);
+    for (size_t k = 1; k < n; k++)
+        if (strcmp(order[k - 1], order[k]) == 0) {
+            rc = sc_err_set(err, SC_EINVAL,
+                            "rng: task id '%s' occurs twice (internal error: "
+                            "report it)",
+                            order[k]);
+            goto done;
+        }
+    /* Visit in id order; each id's final seed is found by binary search
+     * for its position afterwards. */
+    uint32_t *by_order = sc_calloc(n, sizeof *by_order);
+    if (by_order == NULL) {
+        rc = sc_err_set(err, SC_ENOMEM,
+                        "rng: cannot allocate seeds for %zu tasks", n);
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        uint32_t seed = sc_rng_task_seed(master, order[k]);
+        for (unsigned salt = 1; !seed_set_insert(slots, cap - 1, seed);
+             salt++) {
+            char alt[1100];
+            snprintf(alt, sizeof alt, "%.1024s#%u", order[k], salt);
+            seed = sc_rng_task_seed(master, alt);
+        }
+        by_order[k] = seed;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const char *key = ids[k];
+        const char **hit = bsearch(&key, order, n, sizeof *order, cmp_id_ptr);
+        seeds[k] = by_order[hit - order];
+    }
+    sc_free(by_order);
+done:
+    sc_free(order);
+    sc_free(slots);
     return rc;
 }

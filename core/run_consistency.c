@@ -12,7 +12,8 @@
  * to no category.
  *
  * Statistics per row (one task, one stream seeded by
- * sc_rng_task_seed(seed, "consistency/<metric>/<a>/<b>/<set>"); the Mantel
+ * sc_rng_task_seed(seed, "consistency/<metric>/<a>/<b>/<set>"), made
+ * collision-free over the table by sc_rng_assign_seeds; the Mantel
  * permutations are drawn first, then the bootstrap resamples):
  * - p: Mantel test, one-sided "greater" (the paper's hypothesis is that
  *   similarity structure is shared, i.e. r > 0), permuting the m model
@@ -304,14 +305,15 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
     for (size_t k = 0; k < n && st == SC_OK; k++) {
         char id[1024];
         task_id(rc, &rows[k], id, sizeof id);
-        rows[k].seed = sc_rng_task_seed(spec->seed, id);
         ids[k] = sc_strdup(id);
         if (ids[k] == NULL)
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
-        seeds[k] = rows[k].seed;
     }
-    if (st == SC_OK && (spec->permutations > 0 || spec->bootstrap > 0))
-        st = sc_rng_check_unique(seeds, (const char *const *)ids, n, err);
+    if (st == SC_OK)
+        st = sc_rng_assign_seeds(spec->seed, (const char *const *)ids, n,
+                                 seeds, err);
+    for (size_t k = 0; k < n && st == SC_OK; k++)
+        rows[k].seed = seeds[k];
     cons_job job = {rc, rows};
     if (st == SC_OK)
         st = sc_run_parallel(rc, n, cons_task, &job, "consistency", err);
