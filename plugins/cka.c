@@ -100,7 +100,7 @@ static const sc_param cka_params[] = {
     {"precision", SC_PARAM_ENUM, 0, PREC_FLOAT64, 0, 0, "float64|float32",
      "n x n Gram in float64 (exact) or float32 SYRK of the float64-centred "
      "features, rest float64: ~2x faster Gram, within 1e-6 relative "
-     "(measured: max 8e-9 at n=500 d=1024, 1.1e-7 on the zoo)"},
+     "(measured: max 8e-9 at n=500 d=1024, 1.0e-7 on the zoo)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 /* ## Numerical cut-offs (named, with why) */

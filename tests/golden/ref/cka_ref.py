@@ -19,7 +19,13 @@ centring matrix H (Kornblith's formula) and must agree to 1e-12.
 Run: /usr/bin/python3 tests/golden/ref/cka_ref.py  (rewrites cka.tsv).
 The +300-offset rows use the value of the un-offset data: CKA is shift
 invariant (NOTES.md#cka-shift), and numpy's uncentred X X^T would lose
-~10 digits there, which is exactly the failure Req. 3 guards against."""
+~10 digits there, which is exactly the failure Req. 3 guards against.
+Rows named *_f32 run the plugin with precision=float32 (Req. 7: float32
+Gram) against the SAME float64 numpy value, with rtol 1e-6, the accuracy
+the plugin promises for that option. cka_real_{x,y}.npy (n = 500,
+d = 1024 / 768, shared rank-16 structure, stored as float32, read as
+float64 by both sides) are written by make_real() when absent, from a
+fixed PCG64 seed."""
 import math
 import os
 
@@ -91,6 +97,53 @@ def load(name, normalize):
     return a
 
 
+REAL_N, REAL_DX, REAL_DY, REAL_RANK, REAL_SEED = 500, 1024, 768, 16, 20261127
+
+
+def make_real():
+    """Realistic shapes with shared low-rank structure (issue 6): X = Z A +
+    noise, Y = tanh(Z B) + noise, common Z of rank 16."""
+    fx = os.path.join(DATA, "cka_real_x.npy")
+    fy = os.path.join(DATA, "cka_real_y.npy")
+    if os.path.exists(fx) and os.path.exists(fy):
+        return
+    g = np.random.Generator(np.random.PCG64(REAL_SEED))
+    z = g.standard_normal((REAL_N, REAL_RANK))
+    a = g.standard_normal((REAL_RANK, REAL_DX)) / math.sqrt(REAL_RANK)
+    b = g.standard_normal((REAL_RANK, REAL_DY)) / math.sqrt(REAL_RANK)
+    x = z @ a + 0.5 * g.standard_normal((REAL_N, REAL_DX))
+    y = np.tanh(z @ b) + 0.5 * g.standard_normal((REAL_N, REAL_DY))
+    np.save(fx, x.astype(np.float32))
+    np.save(fy, y.astype(np.float32))
+
+
+def f32_rows():
+    """precision=float32 rows: expected = the float64 numpy value."""
+    rows = []
+    cases = [("narrow", "cka_narrow_x.npy", "cka_narrow_y.npy", ["path=gram"]),
+             ("mid", "cka_mid_x.npy", "cka_mid_y.npy", []),
+             ("real", "cka_real_x.npy", "cka_real_y.npy", [])]
+    for tag, fx, fy, extra in cases:
+        for norm in ("none", "l2"):
+            x, y = load(fx, norm), load(fy, norm)
+            for unbiased in (True, False):
+                ub = "u" if unbiased else "b"
+                for kind, r in (("linear", None), ("rbf", None),
+                                ("rbf", 0.5)):
+                    ex = (extra if kind == "linear" else []) + \
+                        ["precision=float32"]
+                    v = cka(x, y, kind, unbiased, None, r)
+                    name = "%s_%s_%s_%s" % (tag, norm, kind, ub)
+                    if r is not None:
+                        name += "_rel%g" % r
+                    rows.append((name + "_f32",
+                                 params_text(kind, unbiased, None, r, ex),
+                                 fx, fy, norm, v, "1e-6",
+                                 PROV + " (float64 reference; the row runs "
+                                 "the float32 Gram, Req. 7)"))
+    return rows
+
+
 def params_text(kind, unbiased, sigma, sigma_rel, extra):
     p = ["kernel=" + kind, "unbiased=" + ("true" if unbiased else "false")]
     if sigma is not None:
@@ -132,19 +185,19 @@ def main():
                     if extra:
                         name += "_" + extra[0].split("=")[1]
                     rows.append((name, params_text(kind, unbiased, s, r, extra),
-                                 fx, fy, norm, v, PROV))
+                                 fx, fy, norm, v, "1e-9", PROV))
                     if tag == "narrow" and norm == "none" and not extra:
                         rows.append((name + "_off300",
                                      params_text(kind, unbiased, s, r, extra),
                                      "cka_narrow_x_off300.npy", fy, norm, v,
-                                     PROV + " on cka_narrow_x.npy "
+                                     "1e-9", PROV + " on cka_narrow_x.npy "
                                      "(shift invariance NOTES.md#cka-shift)"))
     # closed forms (NOTES.md), evaluated from the derived expressions only
     rows.append(("cf1_linear_b", "kernel=linear,unbiased=false",
-                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 0.36,
+                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 0.36, "1e-9",
                  "closed form NOTES.md#cka-1"))
     rows.append(("cf2_linear_u", "kernel=linear,unbiased=true",
-                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 1.0,
+                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 1.0, "1e-9",
                  "closed form NOTES.md#cka-2"))
     for name, par, s in (("cf3_rbf_b_s1", "kernel=rbf,unbiased=false,sigma=1", 1.0),
                          ("cf3_rbf_b_median", "kernel=rbf,unbiased=false", 1.0),
@@ -152,21 +205,23 @@ def main():
                          ("cf3_rbf_b_rel05", "kernel=rbf,unbiased=false,sigma_rel=0.5", 0.5),
                          ("cf3_rbf_b_s2", "kernel=rbf,unbiased=false,sigma=2", 2.0)):
         rows.append((name, par, "cka_cf_tri.npy", "cka_cf_line3.npy", "none",
-                     cf3(s), "closed form NOTES.md#cka-3"))
+                     cf3(s), "1e-9", "closed form NOTES.md#cka-3"))
     # a check of the closed form against the reference implementation
     tri = load("cka_cf_tri.npy", "none")
     line = load("cka_cf_line3.npy", "none")
     for s in (1.0, 2.0):
         assert abs(cka(tri, line, "rbf", False, s) - cf3(s)) < 1e-12
+    make_real()
+    rows += f32_rows()
     out = os.path.join(GOLD, "cka.tsv")
     with open(out, "w") as f:
         f.write("# Golden values for plugins/cka.c; generated by "
                 "tests/golden/ref/cka_ref.py (do not edit by hand).\n")
         f.write("case\tmetric\tparams\tx\ty\tnormalize\texpected\trtol\t"
                 "provenance\n")
-        for name, par, fx, fy, norm, v, prov in rows:
-            f.write("%s\tcka\t%s\t%s\t%s\t%s\t%.17g\t1e-9\t%s\n"
-                    % (name, par, fx, fy, norm, v, prov))
+        for name, par, fx, fy, norm, v, rtol, prov in rows:
+            f.write("%s\tcka\t%s\t%s\t%s\t%s\t%.17g\t%s\t%s\n"
+                    % (name, par, fx, fy, norm, v, rtol, prov))
     print("wrote %d rows to %s" % (len(rows), out))
 
 
