@@ -70,6 +70,29 @@ def main():
             d = np.max(np.abs(s - want) / np.abs(want))
             check(d <= 1e-9, "%s %s: matches numpy reference (max rel %.3g)"
                   % (params, extra, d))
+    # --float32 (issue 6): float32 embeddings AND, for cka, the float32
+    # Gram (precision=float32) unless -p precision= is given; within 1e-6
+    # relative of the float64 numpy reference on the realistic 500 x
+    # 1024/768 pair of tests/golden/data.
+    rfiles = [os.path.join(data, f) for f in ("cka_real_x.npy",
+                                              "cka_real_y.npy")]
+    rx = [cka_ref.load(f, "l2") for f in ("cka_real_x.npy", "cka_real_y.npy")]
+    rwant = cka_ref.cka(rx[0], rx[1], "linear", True)
+    for extra, prec in ((["--float32"], "float32"),
+                        (["--float32", "-p", "precision=float64"], "float64"),
+                        (["-p", "precision=float32"], "float32")):
+        out = os.path.join(work, "f32.csv")
+        rc, _, err = run(simcon, extra + ["--normalize", "l2", "--info", "-o",
+                                          out] + rfiles)
+        check(rc == 0 and ("precision=%s " % prec) in err,
+              "%s: exit 0, --info says precision=%s (%s)"
+              % (extra, prec, err.strip()))
+        if rc != 0:
+            continue
+        _, _, s = read_csv(out)
+        d = abs(s[0, 1] - rwant) / abs(rwant)
+        check(d <= 1e-6, "%s: within 1e-6 of the float64 numpy reference "
+              "(rel %.3g)" % (extra, d))
     # errors: nothing written, exit 2, one line naming the file
     out = os.path.join(work, "bad.csv")
     rc, _, err = run(simcon, ["-o", out, paths[0],
