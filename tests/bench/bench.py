@@ -9,7 +9,13 @@ below), the ratios, the machine's GEMM rate (gemm_probe) and how close
 simcon's dominant kernel comes to it, and an estimate of the paper's full
 study (64 models x 23 datasets x 3 metrics, n = 10,000) from the measured
 rates. Metric: CKA, linear kernel, unbiased (the paper's default), rows
-L2-normalised (--normalize l2).
+L2-normalised (--normalize l2). simcon runs twice: (1) float64 throughout
+(the exact path, checked against (2) and (3) to 1e-6), and (1b) with
+--float32, i.e. float32 Gram (cka precision=float32: the float64-centred
+features rounded to float32, SYRK in float32, then float64) and float32
+stacked embeddings, checked to lie within 1e-6 relative of (1); ratios and
+kernel rates are printed for both (float64 rates against the dgemm probe,
+float32 rates against the sgemm probe).
 Usage: bench.py SIZE SIMCON GEMM_PROBE WORKDIR THREADS
 SIZE: quick (m = 8, n = 1000) or large (m = 16, n = 5000)."""
 import json
@@ -105,15 +111,30 @@ def main():
           (prep_rate, 100 * prep_rate / rate["dgemm_gflops_cpu"],
            pairs_rate))
 
-    # (1b) simcon with float32 embeddings
+    # (1b) simcon float32 mode: float32 Gram (precision=float32, selected by
+    # --float32 for cka) and float32 stacked embeddings
     csv32 = os.path.join(work, "simcon32.csv")
     _, err32, t1b, rss1b = timed(cmd[:-len(files) - 2] + ["--float32", "-o",
                                                           csv32] + files, env)
+    cpu1b = CPU[simcon]
+    info32 = dict(kv.split("=") for kv in
+                  [l for l in err32.splitlines() if "path=" in l][0].split()
+                  if "=" in kv)
     s1b = read_csv(csv32)
     d32 = float(np.max(np.abs(s1b - s1) / np.abs(s1)))
-    print("(1b) simcon matrix --float32: %.2f s wall, peak RSS %.0f MB, CPU "
-          "%.2f s; max relative difference to the float64 run %.2e" %
-          (t1b, rss1b, CPU[simcon], d32))
+    c_prep32 = float(info32["cpu_prepare"].rstrip("s"))
+    prep_rate32 = f_prep / c_prep32 * 1e-9
+    print("(1b) simcon matrix --float32 (precision=%s, float32 embeddings): "
+          "%.2f s wall (prepare %s, all pairs %s), peak RSS %.0f MB, CPU "
+          "%.2f s; max relative difference to the float64 run %.2e "
+          "(tolerance 1e-6)" %
+          (info32.get("precision", "?"), t1b, info32["prepare"],
+           info32["pairs"], rss1b, cpu1b, d32))
+    print("    dominant kernel in float32 mode (prepare: float32 Gram SYRK + "
+          "float64 centring + embedding): %.1f GFLOP/s per CPU-second = "
+          "%.0f%% of the sgemm probe's per-CPU-second rate (%.0f%% of dgemm's)"
+          % (prep_rate32, 100 * prep_rate32 / rate["sgemm_gflops_cpu"],
+             100 * prep_rate32 / rate["dgemm_gflops_cpu"]))
 
     # (2) per-pair reference, sampled; extrapolated by seconds per flop
     out2, _, t2, rss2 = timed([PY, os.path.join(HERE, "ref_pairs.py"),
@@ -152,15 +173,19 @@ def main():
     # agreement
     d13 = np.max(np.abs(s1 - s3))
     d12 = max(abs(s1[v[0], v[1]] - v[2]) for v in r2["values"])
-    ok = d13 <= 1e-6 and d12 <= 1e-6
+    ok64 = d13 <= 1e-6 and d12 <= 1e-6
+    ok = ok64 and d32 <= 1e-6
     print("agreement: max |simcon - best numpy| = %.2e, max |simcon - "
-          "reference| over sampled pairs = %.2e -> %s (tolerance 1e-6)" %
-          (d13, d12, "OK" if ok else "MISMATCH"))
-    print("ratios (wall): reference/simcon = %.1fx (extrapolated), best "
-          "numpy/simcon = %.2fx" % (t2_all / t1, t3 / t1))
-    print("ratios (CPU seconds, whole processes incl. loading): "
-          "reference/simcon = %.1fx (extrapolated), best numpy/simcon = "
-          "%.2fx" % (c2_all / cpu1, cpu3 / cpu1))
+          "reference| over sampled pairs = %.2e (tolerance 1e-6); float32 "
+          "mode max rel. to float64 %.2e (tolerance 1e-6) -> %s" %
+          (d13, d12, d32, "OK" if ok else "MISMATCH"))
+    for tag, tw, tc in (("float64", t1, cpu1), ("float32", t1b, cpu1b)):
+        print("ratios, simcon %s (wall): reference/simcon = %.1fx "
+              "(extrapolated), best numpy/simcon = %.2fx" %
+              (tag, t2_all / tw, t3 / tw))
+        print("ratios, simcon %s (CPU seconds, whole processes incl. "
+              "loading): reference/simcon = %.1fx (extrapolated), best "
+              "numpy/simcon = %.2fx" % (tag, c2_all / tc, cpu3 / tc))
 
     # paper-scale estimate from measured rates
     try:
@@ -172,13 +197,16 @@ def main():
     dbar = sum(pdims) / len(pdims)
     per_ds = (sum(N * N * d for d in pdims) / (prep_rate * 1e9) +
               M * M * (N * (N - 1) // 2) / (pairs_rate * 1e9))
+    per_ds32 = (sum(N * N * d for d in pdims) / (prep_rate32 * 1e9) +
+                M * M * (N * (N - 1) // 2) / (pairs_rate * 1e9))
     ref_ds = (M * (M - 1) / 2) * 6 * N * N * dbar / (f_sample / c_sample)
     jobs = 23 * 3
     print("paper-scale estimate (64 models, mean d %.0f, n = 10,000, 23 "
           "datasets x 3 metrics, each metric costed as linear CKA; CPU "
           "rates from this run, scaled by n^2 d; %s thread(s)): simcon "
-          "%.1f h, per-pair reference %.0f h" % (dbar, threads, per_ds * jobs / 3600,
-                                 ref_ds * jobs / 3600 / int(threads)))
+          "%.1f h (float32 Gram: %.1f h), per-pair reference %.0f h" %
+          (dbar, threads, per_ds * jobs / 3600, per_ds32 * jobs / 3600,
+           ref_ds * jobs / 3600 / int(threads)))
     print("RESULT %s" % json.dumps({
         "size": size, "m": m, "n": n, "threads": int(threads),
         "simcon_s": t1, "simcon_rss_mb": rss1, "ref_s_extrapolated": t2_all,
@@ -187,7 +215,9 @@ def main():
         "prepare_gflops": prep_rate, "simcon_cpu_s": cpu1,
         "ref_cpu_extrapolated": c2_all,
         "best_numpy_cpu": cpu3, "float32_rel_diff": d32,
-        "float32_s": t1b, "float32_rss_mb": rss1b, "agree": bool(ok)}))
+        "float32_s": t1b, "float32_rss_mb": rss1b, "float32_cpu_s": cpu1b,
+        "float32_prepare_gflops": prep_rate32,
+        "sgemm_gflops": rate["sgemm_gflops"], "agree": bool(ok)}))
     return 0 if ok else 1
 
 
