@@ -62,8 +62,8 @@ static long param_index(const sc_plugin *p, const char *name)
 
 /* --float32: add precision=float32 when the metric offers that choice and
  * the user did not set precision (see the file comment). */
-static int float32_precision(const char *metric, const char *dir,
-                             sc_kvlist *kv, sc_err *err)
+static int float32_precision(const char *metric, const char *dir, sc_kvlist *kv,
+                             sc_err *err)
 {
     for (size_t i = 0; i < kv->count; i++)
         if (strcmp(kv->key[i], "precision") == 0)
@@ -245,9 +245,9 @@ int sc_cmd_matrix(int argc, char **argv)
                 "cpu_pairs=%.3fs\n",
                 m, x[0].rows, info.used_embed ? "embed" : "pairwise",
                 info.embed_len, info.blocks, info.spilled, info.float32,
-                precision_name(p, &args.args),
-                opts.threads, info.seconds_prepare, info.seconds_pairs,
-                info.cpu_prepare, info.cpu_pairs);
+                precision_name(p, &args.args), opts.threads,
+                info.seconds_prepare, info.seconds_pairs, info.cpu_prepare,
+                info.cpu_pairs);
     for (size_t i = 0; x != NULL && i < m; i++)
         sc_matrix_deinit(&x[i]);
     sc_free(x);

@@ -469,9 +469,9 @@ static int gram_float32(const sc_host *host, sc_ctx *ctx, const double *xc,
 /* Gram of centred features xc (n x d) into raw (float64, or float32 when
  * f32: Req. 7); for RBF turned into squared distances in place. diag:
  * scratch of n doubles. */
-static int raw_from_features(const sc_host *host, sc_ctx *ctx, int rbf,
-                             int f32, const double *xc, size_t n, size_t d,
-                             double *raw, double *diag)
+static int raw_from_features(const sc_host *host, sc_ctx *ctx, int rbf, int f32,
+                             const double *xc, size_t n, size_t d, double *raw,
+                             double *diag)
 {
     int rc = f32 ? gram_float32(host, ctx, xc, n, d, raw)
                  : host->syrk(ctx, SC_NOTRANS, n, d, 1.0, xc, d, 0.0, raw, n);

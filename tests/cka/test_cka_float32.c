@@ -88,8 +88,8 @@ static double cka(const char *params, const char *prec, const sc_matrix *x,
     if (rc == SC_OK && idx == NULL)
         rc = sc_metric_compare(plugin(), &a.args, sx, sy, &v, &err);
     if (rc == SC_OK && idx != NULL)
-        rc = sc_metric_compare_subset(plugin(), &a.args, sx, sy, &vx, &vy,
-                                      idx, count, &v, &err);
+        rc = sc_metric_compare_subset(plugin(), &a.args, sx, sy, &vx, &vy, idx,
+                                      count, &v, &err);
     if (rc != SC_OK)
         printf("# %s: %s\n", full, err.msg);
     sc_metric_release(plugin(), sx);
@@ -133,8 +133,8 @@ static void realistic_pair(sc_matrix *x, sc_matrix *y)
                 double s = 0.0;
                 for (size_t k = 0; k < r; k++)
                     s += z[i * r + k] * w[k * d + j];
-                out[m]->data[i * d + j] = (m ? tanh(s) : s) +
-                                          0.5 * gsl_ran_gaussian(rng(), 1.0);
+                out[m]->data[i * d + j] =
+                    (m ? tanh(s) : s) + 0.5 * gsl_ran_gaussian(rng(), 1.0);
             }
         free(w);
     }
@@ -159,8 +159,7 @@ static double rel(double a, double b)
 static int any_bits_differ; /* set when some float32 value != float64 */
 
 /* Every config: float32 within F32_RTOL of float64. */
-static void check_pair(const char *tag, const sc_matrix *x,
-                       const sc_matrix *y)
+static void check_pair(const char *tag, const sc_matrix *x, const sc_matrix *y)
 {
     for (size_t c = 0; c < NCONFIG; c++) {
         double v64 = cka(configs[c], "float64", x, y, NULL, 0);
