@@ -40,6 +40,21 @@ void sc_ctx_init(sc_ctx *ctx, sc_err *err, const char *metric)
     ctx->metric = metric ? metric : "plugin";
     ctx->live_blocks = 0;
     ctx->failed = 0;
+    for (size_t i = 0; i < SC_CTX_TRACKED; i++)
+        ctx->tracked[i] = NULL;
+}
+
+long sc_ctx_reclaim(sc_ctx *ctx)
+{
+    long freed = 0;
+    for (size_t i = 0; i < SC_CTX_TRACKED; i++)
+        if (ctx->tracked[i] != NULL) {
+            sc_aligned_free(ctx->tracked[i]);
+            ctx->tracked[i] = NULL;
+            ctx->live_blocks--;
+            freed++;
+        }
+    return freed;
 }
 
 __attribute__((format(printf, 3, 4))) static int
@@ -87,8 +102,14 @@ static void *host_alloc(sc_ctx *ctx, size_t bytes)
         }
         return NULL;
     }
-    if (ctx != NULL)
+    if (ctx != NULL) {
         ctx->live_blocks++;
+        for (size_t i = 0; i < SC_CTX_TRACKED; i++)
+            if (ctx->tracked[i] == NULL) {
+                ctx->tracked[i] = p;
+                break;
+            }
+    }
     return p;
 }
 
@@ -96,8 +117,14 @@ static void host_free(sc_ctx *ctx, void *p)
 {
     if (p == NULL)
         return;
-    if (ctx != NULL)
+    if (ctx != NULL) {
         ctx->live_blocks--;
+        for (size_t i = 0; i < SC_CTX_TRACKED; i++)
+            if (ctx->tracked[i] == p) {
+                ctx->tracked[i] = NULL;
+                break;
+            }
+    }
     sc_aligned_free(p);
 }
 

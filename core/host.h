@@ -11,14 +11,24 @@
 #include "err.h"
 #include "simcon/plugin.h"
 
+/* Blocks allocated through a context are remembered (up to this many at a
+ * time) so the host can take back what a compare forgot to free. */
+#define SC_CTX_TRACKED 32
+
 struct sc_ctx {
     sc_err *err;        /* where fail() writes; may be NULL              */
     const char *metric; /* metric name for messages                      */
     long live_blocks;   /* alloc() minus free() during this context      */
     int failed;         /* fail() was called                             */
+    void *tracked[SC_CTX_TRACKED]; /* live blocks from this context      */
 };
 
 void sc_ctx_init(sc_ctx *ctx, sc_err *err, const char *metric);
+
+/* Free the blocks this context allocated and the plugin did not free (a
+ * plugin bug the caller reports); returns how many it freed. Blocks past
+ * SC_CTX_TRACKED live ones at a time are counted but cannot be reclaimed. */
+long sc_ctx_reclaim(sc_ctx *ctx);
 
 /* The process-wide host table (immutable). */
 const sc_host *sc_host_get(void);

@@ -19,11 +19,13 @@ typedef struct state_handle {
 } state_handle;
 
 /* After a plugin call: make sure a failure has a message. */
-static int finish(const sc_plugin *p, const sc_ctx *ctx, int rc,
+static int finish(const sc_plugin *p, sc_ctx *ctx, int rc,
                   const char *what, sc_err *err)
 {
     if (rc == SC_OK)
         return SC_OK;
+    /* A failed call owns nothing: take back what it did not free. */
+    sc_ctx_reclaim(ctx);
     if (!ctx->failed)
         sc_err_set(err, rc,
                    "metric %s: %s failed with status %d but gave no reason "
@@ -79,15 +81,18 @@ static int check_rows(const sc_plugin *p, const state_handle *a,
     return SC_OK;
 }
 
-static int check_value(const sc_plugin *p, const sc_ctx *ctx, double v,
+static int check_value(const sc_plugin *p, sc_ctx *ctx, double v,
                        sc_err *err)
 {
-    if (ctx->live_blocks != 0)
+    if (ctx->live_blocks != 0) {
+        long kept = ctx->live_blocks;
+        sc_ctx_reclaim(ctx); /* the run stops; do not leak on top */
         return sc_err_set(err, SC_EABI,
                           "metric %s: compare kept %ld block(s) from "
                           "host->alloc (plugin bug: compare must free what "
                           "it allocates)",
-                          p->desc->name, ctx->live_blocks);
+                          p->desc->name, kept);
+    }
     if (!isfinite(v))
         return sc_err_set(err, SC_ENUMERIC,
                           "metric %s returned a non-finite value (%g); a "
