@@ -13,6 +13,11 @@
 
 #define SC_MEM_ALIGN 64
 
+/* Blocks of at least SC_MEM_HUGE_MIN bytes are aligned to
+ * SC_MEM_HUGE_PAGE and advised for transparent huge pages (mem.c). */
+#define SC_MEM_HUGE_PAGE ((size_t)2 << 20)
+#define SC_MEM_HUGE_MIN ((size_t)4 << 20)
+
 void *sc_malloc(size_t bytes);
 void *sc_calloc(size_t count, size_t size); /* checks count*size overflow */
 void *sc_realloc(void *p, size_t bytes);
