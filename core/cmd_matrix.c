@@ -105,6 +105,27 @@ static char *stem_of(const char *path)
     return s;
 }
 
+/* Lazy inputs for sc_simmat_compute_lazy: load file i, normalise. */
+typedef struct loader {
+    const char *const *files;
+    int mode;
+} loader;
+
+static int load_rep(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
+                    sc_err *err)
+{
+    const loader *ld = ud;
+    int rc = sc_npy_load(ld->files[i], owned, err);
+    if (rc == SC_OK)
+        rc = sc_prep_apply(owned, ld->mode, ld->files[i], err);
+    if (rc != SC_OK) {
+        sc_matrix_deinit(owned);
+        return rc;
+    }
+    *view = sc_matrix_view(owned);
+    return SC_OK;
+}
+
 int sc_cmd_matrix(int argc, char **argv)
 {
     const char *metric = "cka", *dir = NULL, *norm = "none", *out = NULL;
@@ -209,29 +230,30 @@ int sc_cmd_matrix(int argc, char **argv)
         return sc_exit_code(rc);
     }
 
-    sc_matrix *x = sc_calloc(m, sizeof *x);
-    sc_mat *views = sc_calloc(m, sizeof *views);
-    if (x == NULL || views == NULL)
-        rc = sc_err_set(&err, SC_ENOMEM, "out of memory");
+    /* Headers first: a missing file or a row-count mismatch is reported
+     * before any computing. The features themselves are loaded one at a
+     * time by the workers (load_rep), so memory holds one representation
+     * per thread, not all m (64 x 10,000 x 1,300 doubles would be 6.7 GB). */
+    size_t rows = 0;
     for (size_t i = 0; rc == SC_OK && i < m; i++) {
-        rc = sc_npy_load(files[i], &x[i], &err);
-        if (rc == SC_OK && x[i].rows != x[0].rows)
+        size_t r = 0, c = 0;
+        rc = sc_npy_peek(files[i], &r, &c, &err);
+        if (rc == SC_OK && i == 0)
+            rows = r;
+        if (rc == SC_OK && r != rows)
             rc = sc_err_set(&err, SC_EINVAL,
                             "%s has %zu rows but %s has %zu; rows must be "
                             "the same stimuli in the same order",
-                            files[i], x[i].rows, files[0], x[0].rows);
-        if (rc == SC_OK)
-            rc = sc_prep_apply(&x[i], mode, files[i], &err);
-        if (rc == SC_OK)
-            views[i] = sc_matrix_view(&x[i]);
+                            files[i], r, files[0], rows);
     }
+    loader ld = {files, mode};
     if (rc == SC_OK)
         rc = sc_matrix_init(&sm.s, m, m, &err);
     sc_simmat_info info;
     if (rc == SC_OK) {
         sc_blas_set_threads((int)opts.threads);
-        rc = sc_simmat_compute_info(p, &args.args, views, m, &opts, &extra,
-                                    sm.s.data, &info, &err);
+        rc = sc_simmat_compute_lazy(p, &args.args, m, rows, load_rep, &ld,
+                                    &opts, &extra, sm.s.data, &info, &err);
         if (rc != SC_OK && err.msg[0] != '\0')
             sc_err_prefix(&err, "metric %s", metric);
     }
@@ -243,15 +265,11 @@ int sc_cmd_matrix(int argc, char **argv)
                 "blocks=%zu spilled=%d float32=%d precision=%s threads=%u "
                 "prepare=%.3fs pairs=%.3fs cpu_prepare=%.3fs "
                 "cpu_pairs=%.3fs\n",
-                m, x[0].rows, info.used_embed ? "embed" : "pairwise",
+                m, rows, info.used_embed ? "embed" : "pairwise",
                 info.embed_len, info.blocks, info.spilled, info.float32,
                 precision_name(p, &args.args), opts.threads,
                 info.seconds_prepare, info.seconds_pairs, info.cpu_prepare,
                 info.cpu_pairs);
-    for (size_t i = 0; x != NULL && i < m; i++)
-        sc_matrix_deinit(&x[i]);
-    sc_free(x);
-    sc_free(views);
     sc_simmat_deinit(&sm);
     sc_argset_deinit(&args);
     sc_kvlist_deinit(&kv);

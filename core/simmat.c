@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -157,12 +156,17 @@ static int pool_run_single_blas(item_fn fn, void *ctx, size_t count,
     return rc;
 }
 
-/* ## Storage for E: memory or an unlinked memory-mapped file */
+/* ## Storage for E: memory, or an unlinked file read and written with
+ * pread/pwrite. Not a memory mapping: the pages of a mapped file count in
+ * the process's resident set while they are cached (a 12.8 GB E showed a
+ * 19 GB peak RSS under a 4 GB budget), whereas pread/pwrite go through the
+ * page cache, which the kernel reclaims as it needs. */
 
 typedef struct estore {
-    double *data;
+    double *data; /* in memory; NULL when spilled */
     size_t bytes;
-    int mapped;
+    int fd;       /* spill file, or -1 */
+    int mapped;   /* 1 when spilled (name kept for the info field) */
 } estore;
 
 static int estore_open(estore *e, size_t bytes, size_t budget,
@@ -170,6 +174,8 @@ static int estore_open(estore *e, size_t bytes, size_t budget,
 {
     e->bytes = bytes;
     e->mapped = 0;
+    e->fd = -1;
+    e->data = NULL;
     if (bytes <= budget) {
         e->data = sc_aligned_alloc(bytes, 1);
         if (e->data != NULL)
@@ -193,7 +199,7 @@ static int estore_open(estore *e, size_t bytes, size_t budget,
                           "of states (%s); set a writable cache directory "
                           "or a larger --memory",
                           dir, bytes, strerror(errno));
-    unlink(path); /* the file disappears with the mapping, even on crash */
+    unlink(path); /* the file disappears with the descriptor, even on crash */
     if (ftruncate(fd, (off_t)bytes) != 0) {
         int e2 = errno;
         close(fd);
@@ -203,25 +209,41 @@ static int estore_open(estore *e, size_t bytes, size_t budget,
                           "directory",
                           dir, bytes, strerror(e2));
     }
-    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-    int e3 = errno;
-    close(fd);
-    if (p == MAP_FAILED)
-        return sc_err_set(err, SC_EIO, "%s: cannot map the spill file (%s)",
-                          dir, strerror(e3));
-    e->data = p;
+    e->fd = fd;
     e->mapped = 1;
+    return SC_OK;
+}
+
+/* Full pwrite/pread: both may transfer less than asked. */
+static int estore_io(const estore *e, int write, void *buf, size_t bytes,
+                     size_t offset, sc_err *err)
+{
+    char *b = buf;
+    while (bytes > 0) {
+        ssize_t got = write ? pwrite(e->fd, b, bytes, (off_t)offset)
+                            : pread(e->fd, b, bytes, (off_t)offset);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0)
+            return sc_err_set(err, SC_EIO,
+                              "spill file: %s of %zu bytes at offset %zu "
+                              "failed (%s); free disk space or use another "
+                              "cache directory",
+                              write ? "write" : "read", bytes, offset,
+                              got < 0 ? strerror(errno) : "end of file");
+        b += got;
+        bytes -= (size_t)got;
+        offset += (size_t)got;
+    }
     return SC_OK;
 }
 
 static void estore_close(estore *e)
 {
-    if (e->data == NULL)
-        return;
-    if (e->mapped)
-        munmap(e->data, e->bytes);
-    else
-        sc_aligned_free(e->data);
+    if (e->fd >= 0)
+        close(e->fd);
+    e->fd = -1;
+    sc_aligned_free(e->data);
     e->data = NULL;
 }
 
@@ -230,8 +252,13 @@ static void estore_close(estore *e)
 typedef struct run {
     const sc_plugin *p;
     const sc_args *args;
-    const sc_mat *reps;
+    const sc_mat *reps;      /* in-memory inputs, or NULL with load */
+    sc_simmat_load_fn load;  /* lazy inputs (sc_simmat_compute_lazy) */
+    void *load_ud;
     size_t m;
+    size_t rows;             /* stimuli of every representation */
+    const estore *es;        /* E's storage (embed path) */
+    int f32;                 /* E holds float32 */
     /* embed path */
     size_t len;   /* L */
     double *e;    /* m x L (float64 mode)  */
@@ -253,6 +280,33 @@ static int prefix_rep(sc_err *err, size_t i)
     return sc_err_prefix(err, "representation %zu", i);
 }
 
+/* Prepare representation i: from memory, or loaded for just this call
+ * (the features are freed as soon as the state exists, so a lazy run holds
+ * one feature matrix per worker, never all m). Every state must have the
+ * row count of representation 0. */
+static int prepare_rep(run *r, size_t i, void **st, sc_err *err)
+{
+    sc_matrix owned = {0};
+    sc_mat view;
+    int rc = SC_OK;
+    if (r->load != NULL)
+        rc = r->load(r->load_ud, i, &owned, &view, err);
+    else
+        view = r->reps[i];
+    if (rc == SC_OK)
+        rc = sc_metric_prepare(r->p, r->args, &view, st, err);
+    sc_matrix_deinit(&owned);
+    if (rc == SC_OK && view.rows != r->rows) {
+        sc_metric_release(r->p, *st);
+        *st = NULL;
+        rc = sc_err_set(err, SC_EINVAL,
+                        "has %zu rows, expected %zu; all representations "
+                        "must hold the same stimuli in the same order",
+                        view.rows, r->rows);
+    }
+    return rc;
+}
+
 /* Embed path, item i: prepare X_i, write its embedding to row i of E,
  * release. A state whose embedding length differs from the first one's
  * (e.g. 0: linear CKA's feature-space states) sets r->mixed, and the
@@ -268,7 +322,7 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
         st = r->first;
         r->first = NULL;
     } else {
-        rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &st, err);
+        rc = prepare_rep(r, i, &st, err);
     }
     if (rc != SC_OK)
         return prefix_rep(err, i);
@@ -281,22 +335,35 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
                           "from %zu",
                           i, len, r->len);
     }
-    if (r->ef == NULL) {
+    if (!r->f32 && !r->es->mapped) {
         rc = sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
     } else {
-        /* float32: embed in double chunks, round each entry once. */
+        /* Chunks: float32 rounds each entry once; a spilled row goes to
+         * the file chunk by chunk, so no row is ever whole in memory. */
+        size_t esize = r->f32 ? sizeof(float) : sizeof(double);
         size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
         double *buf = sc_malloc(chunk * sizeof *buf);
-        if (buf == NULL)
+        float *fbuf = r->f32 ? sc_malloc(chunk * sizeof *fbuf) : NULL;
+        if (buf == NULL || (r->f32 && fbuf == NULL))
             rc = sc_err_set(err, SC_ENOMEM, "out of memory (embed chunk)");
-        float *row = r->ef + i * len;
         for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
             size_t cnt = len - off < chunk ? len - off : chunk;
             rc = sc_metric_embed(r->p, st, off, cnt, buf, err);
-            for (size_t k = 0; rc == SC_OK && k < cnt; k++)
-                row[off + k] = (float)buf[k];
+            if (rc != SC_OK)
+                break;
+            void *src = buf;
+            if (r->f32) {
+                float *dst = r->es->mapped ? fbuf : r->ef + i * len + off;
+                for (size_t k = 0; k < cnt; k++)
+                    dst[k] = (float)buf[k];
+                src = fbuf;
+            }
+            if (r->es->mapped)
+                rc = estore_io(r->es, 1, src, cnt * esize,
+                               (i * len + off) * esize, err);
         }
         sc_free(buf);
+        sc_free(fbuf);
     }
     sc_metric_release(r->p, st);
     return rc == SC_OK ? SC_OK : prefix_rep(err, i);
@@ -311,7 +378,7 @@ static int prepare_item(void *ctx, size_t i, sc_err *err)
         r->first = NULL;
         return SC_OK;
     }
-    int rc = sc_metric_prepare(r->p, r->args, &r->reps[i], &r->states[i], err);
+    int rc = prepare_rep(r, i, &r->states[i], err);
     return rc == SC_OK ? SC_OK : prefix_rep(err, i);
 }
 
@@ -366,9 +433,12 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", m,
                           len);
+    void *blk = NULL; /* one column block of a spilled E */
     int rc = estore_open(&es, m * len * esize, budget, o->cache_dir, err);
     if (rc != SC_OK)
         return rc;
+    r->es = &es;
+    r->f32 = f32;
     if (f32)
         r->ef = (float *)(void *)es.data;
     else
@@ -399,7 +469,9 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
     r->g = sc_aligned_alloc(m * m, sizeof(double));
     if (f32)
         gf = sc_aligned_alloc(m * m, sizeof *gf);
-    if (r->g == NULL || (f32 && gf == NULL)) {
+    if (es.mapped)
+        blk = sc_aligned_alloc(m * block, esize);
+    if (r->g == NULL || (f32 && gf == NULL) || (es.mapped && blk == NULL)) {
         rc = sc_err_set(err, SC_ENOMEM,
                         "out of memory for the %zu x %zu product", m, m);
         goto done;
@@ -407,13 +479,28 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
     for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
         size_t first = b * block;
         size_t cols = len - first < block ? len - first : block;
+        /* Columns [first, first + cols) of every row: in place in memory,
+         * or read from the spill file into blk (leading dimension cols). */
+        const char *base = f32 ? (const char *)r->ef : (const char *)r->e;
+        size_t ld = len;
+        if (es.mapped) {
+            for (size_t i = 0; i < m && rc == SC_OK; i++)
+                rc = estore_io(&es, 0, (char *)blk + i * cols * esize,
+                               cols * esize, (i * len + first) * esize, err);
+            base = blk;
+            ld = cols;
+        } else {
+            base += first * esize;
+        }
+        if (rc != SC_OK)
+            break;
         if (!f32) {
-            rc = sc_blas_syrk(0, m, cols, 1.0, r->e + first, len, b ? 1.0 : 0.0,
-                              r->g, m, err);
+            rc = sc_blas_syrk(0, m, cols, 1.0, (const double *)(const void *)base,
+                              ld, b ? 1.0 : 0.0, r->g, m, err);
             continue;
         }
-        rc = sc_blas_ssyrk(0, m, cols, 1.0f, r->ef + first, len, 0.0f, gf, m,
-                           err);
+        rc = sc_blas_ssyrk(0, m, cols, 1.0f, (const float *)(const void *)base,
+                           ld, 0.0f, gf, m, err);
         for (size_t k = 0; rc == SC_OK && k < m * m; k++)
             r->g[k] = (b ? r->g[k] : 0.0) + (double)gf[k];
     }
@@ -446,11 +533,13 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         info->cpu_pairs = cpu_seconds() - c1;
     }
 done:
+    sc_aligned_free(blk);
     sc_aligned_free(gf);
     sc_aligned_free(r->g);
     r->g = NULL;
     r->e = NULL;
     r->ef = NULL;
+    r->es = NULL;
     estore_close(&es);
     return rc;
 }
@@ -494,12 +583,64 @@ static int probe_embed(run *r, size_t *len, sc_err *err)
     if (d->embed == NULL || d->embed_len == NULL)
         return SC_OK;
     void *st = NULL;
-    int rc = sc_metric_prepare(r->p, r->args, &r->reps[0], &st, err);
+    int rc = prepare_rep(r, 0, &st, err);
     if (rc != SC_OK)
         return prefix_rep(err, 0);
     *len = sc_metric_embed_len(r->p, st);
     r->first = st; /* reused by either path: no repeated prepare */
     return SC_OK;
+}
+
+/* Both entry points: r holds the inputs (reps or load). */
+static int compute(run *r, const sc_simmat_opts *opts,
+                   const sc_simmat_extra *extra, double *S,
+                   sc_simmat_info *info, sc_err *err)
+{
+    const sc_plugin *p = r->p;
+    size_t m = r->m;
+    int f32 = extra != NULL && extra->float32;
+    sc_simmat_opts o = {0};
+    o.use_embed = 1;
+    if (opts != NULL)
+        o = *opts;
+    unsigned threads = o.threads ? o.threads : 1;
+    size_t budget = o.memory_budget ? o.memory_budget : default_budget();
+    double *out = sc_aligned_alloc(m * m, sizeof *out);
+    if (out == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory for a %zu x %zu matrix", m, m);
+    int rc = SC_OK, done = 0;
+    size_t len = 0;
+    /* The probe prepares representation 0: its time belongs to prepare
+     * (added below), or the reported rate would count m prepares' flops in
+     * the time of m - 1. */
+    double pw0 = now_seconds(), pc0 = cpu_seconds();
+    if (o.use_embed)
+        rc = probe_embed(r, &len, err);
+    double probe_wall = now_seconds() - pw0, probe_cpu = cpu_seconds() - pc0;
+    if (rc == SC_OK && len > 0) {
+        sc_err tmp;
+        sc_err_clear(&tmp);
+        r->len = len;
+        rc = run_embed(r, &o, f32, budget, threads, out, info, &tmp);
+        if (rc == SC_OK)
+            done = 1;
+        else if (atomic_load(&r->mixed))
+            rc = SC_OK; /* states differ in kind: pairwise for all */
+        else if (err != NULL)
+            *err = tmp;
+    }
+    if (rc == SC_OK && !done)
+        rc = run_pairwise(r, threads, out, info, err);
+    if (rc == SC_OK && info) {
+        info->seconds_prepare += probe_wall;
+        info->cpu_prepare += probe_cpu;
+    }
+    sc_metric_release(p, r->first); /* unused if a path failed early */
+    if (rc == SC_OK)
+        memcpy(S, out, m * m * sizeof *S);
+    sc_aligned_free(out);
+    return rc;
 }
 
 int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
@@ -508,11 +649,6 @@ int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
                            const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err)
 {
-    int f32 = extra != NULL && extra->float32;
-    sc_simmat_opts o = {0};
-    o.use_embed = 1;
-    if (opts != NULL)
-        o = *opts;
     if (info)
         memset(info, 0, sizeof *info);
     if (m == 0 || S == NULL || reps == NULL)
@@ -526,49 +662,35 @@ int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
                               "representation 0 has %zu; all must hold the "
                               "same stimuli in the same order",
                               i, reps[i].rows, reps[0].rows);
-    unsigned threads = o.threads ? o.threads : 1;
-    size_t budget = o.memory_budget ? o.memory_budget : default_budget();
-    double *out = sc_aligned_alloc(m * m, sizeof *out);
-    if (out == NULL)
-        return sc_err_set(err, SC_ENOMEM,
-                          "out of memory for a %zu x %zu matrix", m, m);
     run r = {0};
     r.p = p;
     r.args = args;
     r.reps = reps;
     r.m = m;
-    int rc = SC_OK, done = 0;
-    size_t len = 0;
-    /* The probe prepares representation 0: its time belongs to prepare
-     * (added below), or the reported rate would count m prepares' flops in
-     * the time of m - 1. */
-    double pw0 = now_seconds(), pc0 = cpu_seconds();
-    if (o.use_embed)
-        rc = probe_embed(&r, &len, err);
-    double probe_wall = now_seconds() - pw0, probe_cpu = cpu_seconds() - pc0;
-    if (rc == SC_OK && len > 0) {
-        sc_err tmp;
-        sc_err_clear(&tmp);
-        r.len = len;
-        rc = run_embed(&r, &o, f32, budget, threads, out, info, &tmp);
-        if (rc == SC_OK)
-            done = 1;
-        else if (atomic_load(&r.mixed))
-            rc = SC_OK; /* states differ in kind: pairwise for all */
-        else if (err != NULL)
-            *err = tmp;
-    }
-    if (rc == SC_OK && !done)
-        rc = run_pairwise(&r, threads, out, info, err);
-    if (rc == SC_OK && info) {
-        info->seconds_prepare += probe_wall;
-        info->cpu_prepare += probe_cpu;
-    }
-    sc_metric_release(p, r.first); /* unused if a path failed early */
-    if (rc == SC_OK)
-        memcpy(S, out, m * m * sizeof *S);
-    sc_aligned_free(out);
-    return rc;
+    r.rows = reps[0].rows;
+    return compute(&r, opts, extra, S, info, err);
+}
+
+int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args,
+                           size_t m, size_t rows, sc_simmat_load_fn load,
+                           void *ud, const sc_simmat_opts *opts,
+                           const sc_simmat_extra *extra, double *S,
+                           sc_simmat_info *info, sc_err *err)
+{
+    if (info)
+        memset(info, 0, sizeof *info);
+    if (m == 0 || S == NULL || load == NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "all-pairs similarity needs at least one "
+                          "representation, a loader and an output matrix");
+    run r = {0};
+    r.p = p;
+    r.args = args;
+    r.load = load;
+    r.load_ud = ud;
+    r.m = m;
+    r.rows = rows;
+    return compute(&r, opts, extra, S, info, err);
 }
 
 int sc_simmat_compute(const sc_plugin *p, const sc_args *args,

@@ -22,9 +22,11 @@
  * flags of the configuration clamp the cosine as the plugin's compare does.
  *
  * Memory: the budget bounds simmat's own buffers (E, m x L doubles, in
- * memory when it fits, else in the spill file, which is read through the
- * page cache); each running worker also holds one plugin state while it
- * prepares (for CKA 16 n^2 bytes). */
+ * memory when it fits, else in the spill file, one block of at most half
+ * the budget in memory at a time); each running worker also holds one
+ * plugin state while it prepares (for CKA 16 n^2 bytes) and, with
+ * sc_simmat_compute_lazy, one representation's features, so the inputs
+ * never need to be in memory all at once. */
 #ifndef SC_SIMMAT_H
 #define SC_SIMMAT_H
 
@@ -32,6 +34,7 @@
 
 #include "err.h"
 #include "loader.h"
+#include "mat.h"
 
 typedef struct sc_simmat_opts {
     unsigned threads;      /* worker threads; 0 = 1                          */
@@ -60,7 +63,7 @@ typedef struct sc_simmat_extra {
 /* What a run did, for logs, manifests and the benchmark. */
 typedef struct sc_simmat_info {
     int used_embed;         /* 1 embed path, 0 pairwise path                  */
-    int spilled;            /* 1 if E went to a memory-mapped cache file      */
+    int spilled;            /* 1 if E went to the spill file                  */
     size_t embed_len;       /* L (embed path)                                 */
     size_t blocks;          /* SYRK column blocks (embed path)                */
     double seconds_prepare; /* wall time: prepare (+ embed) of all reps */
@@ -88,6 +91,21 @@ int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
 int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
                            const sc_mat *reps, size_t m,
                            const sc_simmat_opts *opts,
+                           const sc_simmat_extra *extra, double *S,
+                           sc_simmat_info *info, sc_err *err);
+
+/* Inputs loaded on demand: load(ud, i, owned, view, err) makes
+ * representation i available as *view for the duration of one prepare; if
+ * it had to allocate, it stores the matrix in *owned, which simmat frees
+ * right after the prepare (sc_matrix_deinit). Called from worker threads,
+ * at most once per representation and path (the pairwise fallback after a
+ * mixed embed run loads again), so load must be thread-safe. rows is the
+ * stimulus count every representation must have (checked per load). */
+typedef int (*sc_simmat_load_fn)(void *ud, size_t i, sc_matrix *owned,
+                                 sc_mat *view, sc_err *err);
+int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args,
+                           size_t m, size_t rows, sc_simmat_load_fn load,
+                           void *ud, const sc_simmat_opts *opts,
                            const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err);
 
