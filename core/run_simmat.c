@@ -313,9 +313,60 @@ static int take_rows(sc_matrix *x, const size_t *rows, size_t k, sc_err *err)
     return SC_OK;
 }
 
+/* The seeded subsample of dataset d (max_stimuli), or *rows = NULL for
+ * all stimuli. */
+static int subsample_rows(sc_runctx *rc, size_t d, size_t **rows, sc_err *err)
+{
+    *rows = NULL;
+    if (rc->subsample_seed[d] == 0)
+        return SC_OK;
+    size_t n = rc->n_rows[d], k = rc->n_used[d];
+    size_t *all = sc_malloc(n * sizeof *all);
+    size_t *pick = sc_malloc(k * sizeof *pick);
+    sc_rng rng = {0};
+    int st = SC_OK;
+    if (all == NULL || pick == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        st = sc_rng_init(&rng, rc->subsample_seed[d], err);
+    if (st == SC_OK) {
+        for (size_t t = 0; t < n; t++)
+            all[t] = t;
+        gsl_ran_choose(rng.gsl, pick, k, all, n, sizeof *all);
+    }
+    sc_rng_deinit(&rng);
+    sc_free(all);
+    if (st != SC_OK) {
+        sc_free(pick);
+        return st;
+    }
+    *rows = pick;
+    return SC_OK;
+}
+
+/* Features of model i on dataset d: loaded, checked, subsampled (rows may
+ * be NULL) and normalised, into x (empty on failure). */
+static int load_one(sc_runctx *rc, size_t d, size_t i, const size_t *rows,
+                    sc_matrix *x, sc_err *err)
+{
+    const char *path = rc->feature_path[d * rc->m + i];
+    int st = sc_npy_load(path, x, err);
+    if (st == SC_OK && x->rows != rc->n_rows[d])
+        st = sc_err_set(err, SC_EIO,
+                        "%s: %zu rows, expected %zu; "
+                        "the file changed during the run",
+                        path, x->rows, rc->n_rows[d]);
+    if (st == SC_OK && rows != NULL)
+        st = take_rows(x, rows, rc->n_used[d], err);
+    if (st == SC_OK)
+        st = sc_prep_apply(x, rc->spec->normalize, path, err);
+    if (st != SC_OK)
+        sc_matrix_deinit(x);
+    return st;
+}
+
 static int load_reps(sc_runctx *rc, size_t d, dataset_reps *r, sc_err *err)
 {
-    const sc_spec *spec = rc->spec;
     size_t m = rc->m;
     r->x = sc_calloc(m, sizeof *r->x);
     r->v = sc_calloc(m, sizeof *r->v);
@@ -323,41 +374,36 @@ static int load_reps(sc_runctx *rc, size_t d, dataset_reps *r, sc_err *err)
     int st = SC_OK;
     if (r->x == NULL || r->v == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    if (st == SC_OK && rc->subsample_seed[d] != 0) {
-        size_t n = rc->n_rows[d], k = rc->n_used[d];
-        size_t *all = sc_malloc(n * sizeof *all);
-        rows = sc_malloc(k * sizeof *rows);
-        sc_rng rng = {0};
-        if (all == NULL || rows == NULL)
-            st = sc_err_set(err, SC_ENOMEM, "out of memory");
-        if (st == SC_OK)
-            st = sc_rng_init(&rng, rc->subsample_seed[d], err);
-        if (st == SC_OK) {
-            for (size_t t = 0; t < n; t++)
-                all[t] = t;
-            gsl_ran_choose(rng.gsl, rows, k, all, n, sizeof *all);
-        }
-        sc_rng_deinit(&rng);
-        sc_free(all);
-    }
+    if (st == SC_OK)
+        st = subsample_rows(rc, d, &rows, err);
     for (size_t i = 0; i < m && st == SC_OK; i++) {
-        const char *path = rc->feature_path[d * m + i];
-        st = sc_npy_load(path, &r->x[i], err);
-        if (st == SC_OK && r->x[i].rows != rc->n_rows[d])
-            st = sc_err_set(err, SC_EIO,
-                            "%s: %zu rows, expected %zu; "
-                            "the file changed during the run",
-                            path, r->x[i].rows, rc->n_rows[d]);
-        if (st == SC_OK && rows != NULL)
-            st = take_rows(&r->x[i], rows, rc->n_used[d], err);
-        if (st == SC_OK)
-            st = sc_prep_apply(&r->x[i], spec->normalize, path, err);
+        st = load_one(rc, d, i, rows, &r->x[i], err);
         if (st == SC_OK)
             r->v[i] = sc_matrix_view(&r->x[i]);
     }
     sc_free(rows);
     if (st != SC_OK)
         reps_free(r, m);
+    return st;
+}
+
+/* Lazy inputs for sc_simmat_compute_lazy: one model's features at a time,
+ * so a dataset never has to fit in memory as a whole (64 models x 10,000
+ * stimuli x 1,300 units are 6.7 GB as doubles). Used unless the stimulus
+ * bootstrap needs every model's features kept. */
+typedef struct lazy_inputs {
+    sc_runctx *rc;
+    size_t d;
+    const size_t *rows;
+} lazy_inputs;
+
+static int load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
+                     sc_err *err)
+{
+    const lazy_inputs *li = ud;
+    int st = load_one(li->rc, li->d, i, li->rows, owned, err);
+    if (st == SC_OK)
+        *view = sc_matrix_view(owned);
     return st;
 }
 
@@ -530,7 +576,8 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
         return st;
     bool need_boot = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
     dataset_reps reps = {0};
-    bool loaded = false;
+    bool loaded = false, have_rows = false;
+    size_t *lazy_rows = NULL; /* subsample for the lazy path */
     for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
         const run_metric *rm = &rc->metrics[k];
         char key[SC_SHA256_HEX], found[PATH_CAP];
@@ -543,9 +590,13 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
                         rm->sm->name, found);
             rc->cache_reused++;
         } else {
-            if (!loaded) {
+            if (!loaded && need_boot) {
                 st = load_reps(rc, d, &reps, err);
                 loaded = st == SC_OK;
+            }
+            if (st == SC_OK && !need_boot && !have_rows) {
+                st = subsample_rows(rc, d, &lazy_rows, err);
+                have_rows = st == SC_OK;
             }
             if (st == SC_OK)
                 st = fill_names(rc, &sm, err);
@@ -554,8 +605,14 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
                                      0};
                 sc_run_note(rc, "similarity %s/%s (%zu models, %zu stimuli)",
                             ds, rm->sm->name, rc->m, rc->n_used[d]);
-                st = sc_simmat_compute(rm->plugin, &rm->args.args, reps.v,
-                                       rc->m, &so, sm.s.data, err);
+                lazy_inputs li = {rc, d, lazy_rows};
+                if (loaded)
+                    st = sc_simmat_compute(rm->plugin, &rm->args.args, reps.v,
+                                           rc->m, &so, sm.s.data, err);
+                else
+                    st = sc_simmat_compute_lazy(
+                        rm->plugin, &rm->args.args, rc->m, rc->n_used[d],
+                        load_lazy, &li, &so, NULL, sm.s.data, NULL, err);
                 if (st != SC_OK)
                     sc_err_prefix(err,
                                   "dataset '%s', metric '%s' (models "
@@ -577,6 +634,7 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
             st = stimulus_bootstrap(rc, d, &reps, err);
     }
     reps_free(&reps, rc->m);
+    sc_free(lazy_rows);
     return st;
 }
 
