@@ -78,6 +78,35 @@ typedef struct null_case {
     bool within; /* pairs within category 0 of alternating labels */
 } null_case;
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Kolmogorov-Smirnov distance between the n null p-values and the uniform
+ * law they follow exactly under H0: with B permutations and no ties,
+ * p = (1 + #{T* >= T}) / (1 + B) is uniform on {1, ..., B+1} / (B+1), so the
+ * distance is taken at those support points, D = max_k |F_n(k/(B+1)) -
+ * k/(B+1)|. Compared with the asymptotic Kolmogorov 1% critical value
+ * 1.6276 / sqrt(n) (Smirnov 1948 table; the discrete support only makes the
+ * test conservative). */
+static double ks_uniform_discrete(double *p, size_t n, size_t perms)
+{
+    qsort(p, n, sizeof *p, cmp_double);
+    double dmax = 0.0;
+    size_t below = 0;
+    for (size_t k = 1; k <= perms + 1; k++) {
+        double u = (double)k / (double)(perms + 1);
+        while (below < n && p[below] <= u + 1e-12)
+            below++;
+        double dist = fabs((double)below / (double)n - u);
+        if (dist > dmax)
+            dmax = dist;
+    }
+    return dmax;
+}
+
 static void type1(void)
 {
     const size_t m = 12, d = 8, perms = 999;
@@ -108,6 +137,7 @@ static void type1(void)
             sc_pairs_init_all(&p, m, &err);
         sc_mantel_opts o = {cases[c].method, cases[c].alt, perms, false};
         unsigned below05 = 0, below01 = 0, failed = 0;
+        static double pvals[2000];
         for (unsigned t = 0; t < n_tests; t++) {
             random_sim(&data, m, d, &a);
             random_sim(&data, m, d, &b);
@@ -118,6 +148,7 @@ static void type1(void)
             }
             below05 += res.p < 0.05;
             below01 += res.p < 0.01;
+            pvals[t] = res.p;
         }
         expect_int(failed, 0, "%s: every null test ran", cases[c].name);
         unsigned lo, hi;
@@ -133,6 +164,14 @@ static void type1(void)
                     "interval [%u, %u]",
                     cases[c].name, below01, n_tests, (double)below01 / n_tests,
                     lo, hi);
+        if (failed == 0) {
+            double dks = ks_uniform_discrete(pvals, n_tests, perms);
+            double crit = 1.6276 / sqrt((double)n_tests);
+            expect_true(dks <= crit,
+                        "%s: null p-values uniform, KS distance %.4f <= 1%% "
+                        "critical value %.4f",
+                        cases[c].name, dks, crit);
+        }
         sc_pairs_deinit(&p);
         sc_matrix_deinit(&a);
         sc_matrix_deinit(&b);
