@@ -6,7 +6,7 @@
 set -euo pipefail
 
 packages=(
-  build-essential g++ cmake pkg-config          # toolchain (g++: header test)
+  build-essential g++ cmake pkg-config clang-format  # toolchain (g++: header test)
   libgsl-dev libopenblas-dev libyaml-dev        # the three libraries we link
   python3 python3-numpy python3-scipy python3-sklearn  # independent references
   chromium                                       # report.html browser test

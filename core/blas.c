@@ -28,8 +28,8 @@ static int check_dims(const char *what, size_t a, size_t b, size_t c,
     return SC_OK;
 }
 
-static int check_ld(const char *what, const char *name, size_t ld,
-                    size_t cols, sc_err *err)
+static int check_ld(const char *what, const char *name, size_t ld, size_t cols,
+                    sc_err *err)
 {
     if (ld < cols || ld == 0 || !fits(ld))
         return sc_err_set(err, SC_EBLAS,
@@ -113,9 +113,8 @@ int sc_blas_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 DEFINE_MIRROR(mirror_upper, double)
 DEFINE_MIRROR(mirror_upper_f, float)
 
-int sc_blas_syrk(int trans, size_t n, size_t k, double alpha,
-                 const double *a, size_t lda, double beta, double *c,
-                 size_t ldc, sc_err *err)
+int sc_blas_syrk(int trans, size_t n, size_t k, double alpha, const double *a,
+                 size_t lda, double beta, double *c, size_t ldc, sc_err *err)
 {
     int rc = check_dims("syrk", n, k, 1, err);
     if (rc == SC_OK)
@@ -200,22 +199,22 @@ int sc_blas_svd(size_t rows, size_t cols, double *a, size_t lda, double *s,
     blasint *iwork = sc_aligned_alloc(8 * cols, sizeof(blasint));
     double *work = NULL, query = 0.0;
     if (u == NULL || ut == NULL || iwork == NULL) {
-        rc = sc_err_set(err, SC_ENOMEM, "svd: out of memory (%zu x %zu)",
-                        rows, cols);
+        rc = sc_err_set(err, SC_ENOMEM, "svd: out of memory (%zu x %zu)", rows,
+                        cols);
         goto done;
     }
-    dgesdd_("S", &m, &n, a, &ld, s, u, &ldu, ut, &ldvt, &query, &lwork,
-            iwork, &info, 1);
+    dgesdd_("S", &m, &n, a, &ld, s, u, &ldu, ut, &ldvt, &query, &lwork, iwork,
+            &info, 1);
     lwork = (blasint)query;
-    work = info == 0 ? sc_aligned_alloc((size_t)lwork + 1, sizeof(double))
-                     : NULL;
+    work =
+        info == 0 ? sc_aligned_alloc((size_t)lwork + 1, sizeof(double)) : NULL;
     if (info == 0 && work == NULL) {
         rc = sc_err_set(err, SC_ENOMEM, "svd: out of memory (workspace)");
         goto done;
     }
     if (info == 0)
-        dgesdd_("S", &m, &n, a, &ld, s, u, &ldu, ut, &ldvt, work, &lwork,
-                iwork, &info, 1);
+        dgesdd_("S", &m, &n, a, &ld, s, u, &ldu, ut, &ldvt, work, &lwork, iwork,
+                &info, 1);
     if (info != 0) {
         rc = sc_err_set(err, info < 0 ? SC_EBLAS : SC_ENUMERIC,
                         "svd: LAPACK dgesdd %s (info %d)",

@@ -20,9 +20,8 @@ int sc_blas_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 
 /* C = alpha op(A) op(A)^T + beta C, C n x n; op(A) n x k (trans: A is
  * k x n). Writes both triangles. */
-int sc_blas_syrk(int trans, size_t n, size_t k, double alpha,
-                 const double *a, size_t lda, double beta, double *c,
-                 size_t ldc, sc_err *err);
+int sc_blas_syrk(int trans, size_t n, size_t k, double alpha, const double *a,
+                 size_t lda, double beta, double *c, size_t ldc, sc_err *err);
 
 /* Single-precision variant of syrk for float32 fast paths. */
 int sc_blas_ssyrk(int trans, size_t n, size_t k, float alpha, const float *a,

@@ -22,8 +22,7 @@ int sc_blas_eigh(size_t n, double *a, size_t lda, double *w, double *vecs,
     if (vecs != NULL) {
         gsl_eigen_symmv_workspace *ws = gsl_eigen_symmv_alloc(n);
         if (ws == NULL)
-            return sc_err_set(err, SC_ENOMEM, "eigh: out of memory (n=%zu)",
-                              n);
+            return sc_err_set(err, SC_ENOMEM, "eigh: out of memory (n=%zu)", n);
         gsl_matrix_view vv = gsl_matrix_view_array(vecs, n, n);
         gs = gsl_eigen_symmv(&av.matrix, &wv.vector, &vv.matrix, ws);
         gsl_eigen_symmv_free(ws);
@@ -33,8 +32,7 @@ int sc_blas_eigh(size_t n, double *a, size_t lda, double *w, double *vecs,
     } else {
         gsl_eigen_symm_workspace *ws = gsl_eigen_symm_alloc(n);
         if (ws == NULL)
-            return sc_err_set(err, SC_ENOMEM, "eigh: out of memory (n=%zu)",
-                              n);
+            return sc_err_set(err, SC_ENOMEM, "eigh: out of memory (n=%zu)", n);
         gs = gsl_eigen_symm(&av.matrix, &wv.vector, ws);
         gsl_eigen_symm_free(ws);
         if (gs == GSL_SUCCESS) {
@@ -43,8 +41,6 @@ int sc_blas_eigh(size_t n, double *a, size_t lda, double *w, double *vecs,
         }
     }
     if (gs != GSL_SUCCESS)
-        return sc_err_set(err, SC_ENUMERIC, "eigh: %s (GSL)",
-                          gsl_strerror(gs));
+        return sc_err_set(err, SC_ENUMERIC, "eigh: %s (GSL)", gsl_strerror(gs));
     return SC_OK;
 }
-

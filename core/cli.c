@@ -12,8 +12,8 @@ int sc_kvlist_add(sc_kvlist *kv, const char *text, sc_err *err)
 {
     const char *eq = strchr(text, '=');
     if (eq == NULL || eq == text)
-        return sc_err_set(err, SC_EINVAL,
-                          "-p expects KEY=VALUE, got '%s'", text);
+        return sc_err_set(err, SC_EINVAL, "-p expects KEY=VALUE, got '%s'",
+                          text);
     if (kv->count == SC_CLI_MAX_PARAMS)
         return sc_err_set(err, SC_EINVAL, "more than %d -p settings",
                           SC_CLI_MAX_PARAMS);
@@ -35,15 +35,13 @@ void sc_kvlist_deinit(sc_kvlist *kv)
     kv->count = 0;
 }
 
-int sc_cli_metric(const char *name, const sc_kvlist *kv,
-                  const char *plugin_dir, const sc_plugin **plugin,
-                  sc_argset *args, sc_err *err)
+int sc_cli_metric(const char *name, const sc_kvlist *kv, const char *plugin_dir,
+                  const sc_plugin **plugin, sc_argset *args, sc_err *err)
 {
     int rc = sc_loader_open(name, plugin_dir, plugin, err);
     if (rc != SC_OK)
         return rc;
-    return sc_argset_parse(*plugin, kv->key, kv->value, kv->count, args,
-                           err);
+    return sc_argset_parse(*plugin, kv->key, kv->value, kv->count, args, err);
 }
 
 int sc_cli_parse_uint(const char *opt, const char *text, unsigned long *out,
@@ -55,8 +53,7 @@ int sc_cli_parse_uint(const char *opt, const char *text, unsigned long *out,
     if (text[0] == '-' || end == text || *end != '\0' || errno == ERANGE ||
         v == 0)
         return sc_err_set(err, SC_EINVAL,
-                          "%s expects a positive integer, got '%s'", opt,
-                          text);
+                          "%s expects a positive integer, got '%s'", opt, text);
     *out = v;
     return SC_OK;
 }
@@ -70,10 +67,20 @@ int sc_cli_parse_bytes(const char *opt, const char *text, size_t *out,
     double scale = 1.0;
     if (end != text && *end != '\0') {
         switch (*end) {
-        case 'k': case 'K': scale = 1024.0; break;
-        case 'm': case 'M': scale = 1024.0 * 1024.0; break;
-        case 'g': case 'G': scale = 1024.0 * 1024.0 * 1024.0; break;
-        default: scale = 0.0;
+        case 'k':
+        case 'K':
+            scale = 1024.0;
+            break;
+        case 'm':
+        case 'M':
+            scale = 1024.0 * 1024.0;
+            break;
+        case 'g':
+        case 'G':
+            scale = 1024.0 * 1024.0 * 1024.0;
+            break;
+        default:
+            scale = 0.0;
         }
         end++;
         if (*end == 'B' || *end == 'b')
@@ -82,15 +89,15 @@ int sc_cli_parse_bytes(const char *opt, const char *text, size_t *out,
     if (end == text || *end != '\0' || scale == 0.0 || errno == ERANGE ||
         !(v > 0) || v * scale > 1e18)
         return sc_err_set(err, SC_EINVAL,
-                          "%s expects a size such as 512M or 8G, got '%s'",
-                          opt, text);
+                          "%s expects a size such as 512M or 8G, got '%s'", opt,
+                          text);
     *out = (size_t)(v * scale);
     return SC_OK;
 }
 
 int sc_exit_code(int status)
 {
-    return status == SC_OK ? SC_EXIT_OK
+    return status == SC_OK                               ? SC_EXIT_OK
            : (status == SC_ESPEC || status == SC_EINVAL) ? SC_EXIT_USAGE
-                                                          : SC_EXIT_FAIL;
+                                                         : SC_EXIT_FAIL;
 }

@@ -26,9 +26,8 @@ int sc_kvlist_add(sc_kvlist *kv, const char *text, sc_err *err);
 void sc_kvlist_deinit(sc_kvlist *kv);
 
 /* Load metric NAME and parse kv against its schema. */
-int sc_cli_metric(const char *name, const sc_kvlist *kv,
-                  const char *plugin_dir, const sc_plugin **plugin,
-                  sc_argset *args, sc_err *err);
+int sc_cli_metric(const char *name, const sc_kvlist *kv, const char *plugin_dir,
+                  const sc_plugin **plugin, sc_argset *args, sc_err *err);
 
 /* Parse a positive thread count / a byte size with optional K/M/G suffix. */
 int sc_cli_parse_uint(const char *opt, const char *text, unsigned long *out,

@@ -15,14 +15,13 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: simcon compare [-m METRIC] [-p KEY=VALUE]... "
-            "[--normalize none|center|l2]\n"
-            "                      [--plugin-dir DIR] X.npy Y.npy\n"
-            "Prints the similarity of X and Y (rows = the same stimuli in "
-            "the same order).\n"
-            "Default metric: cka (unbiased linear CKA). 'simcon plugins' "
-            "lists metrics and parameters.\n");
+    fprintf(out, "usage: simcon compare [-m METRIC] [-p KEY=VALUE]... "
+                 "[--normalize none|center|l2]\n"
+                 "                      [--plugin-dir DIR] X.npy Y.npy\n"
+                 "Prints the similarity of X and Y (rows = the same stimuli in "
+                 "the same order).\n"
+                 "Default metric: cka (unbiased linear CKA). 'simcon plugins' "
+                 "lists metrics and parameters.\n");
 }
 
 int sc_cmd_compare(int argc, char **argv)
@@ -95,11 +94,11 @@ int sc_cmd_compare(int argc, char **argv)
     if (rc == SC_OK)
         rc = sc_prep_apply(&y, mode, files[1], &err);
     sc_mat vx = sc_matrix_view(&x), vy = sc_matrix_view(&y);
-    if (rc == SC_OK && (rc = sc_metric_prepare(p, &args.args, &vx, &sx,
-                                               &err)) != SC_OK)
+    if (rc == SC_OK &&
+        (rc = sc_metric_prepare(p, &args.args, &vx, &sx, &err)) != SC_OK)
         sc_err_prefix(&err, "%s", files[0]);
-    if (rc == SC_OK && (rc = sc_metric_prepare(p, &args.args, &vy, &sy,
-                                               &err)) != SC_OK)
+    if (rc == SC_OK &&
+        (rc = sc_metric_prepare(p, &args.args, &vy, &sy, &err)) != SC_OK)
         sc_err_prefix(&err, "%s", files[1]);
     if (rc == SC_OK)
         rc = sc_metric_compare(p, &args.args, sx, sy, &value, &err);

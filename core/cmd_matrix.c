@@ -265,8 +265,8 @@ int sc_cmd_matrix(int argc, char **argv)
                 "blocks=%zu spilled=%d float32=%d precision=%s threads=%u "
                 "prepare=%.3fs pairs=%.3fs cpu_prepare=%.3fs "
                 "cpu_pairs=%.3fs\n",
-                m, rows, info.used_embed ? "embed" : "pairwise",
-                info.embed_len, info.blocks, info.spilled, info.float32,
+                m, rows, info.used_embed ? "embed" : "pairwise", info.embed_len,
+                info.blocks, info.spilled, info.float32,
                 precision_name(p, &args.args), opts.threads,
                 info.seconds_prepare, info.seconds_pairs, info.cpu_prepare,
                 info.cpu_pairs);

@@ -70,8 +70,10 @@ int sc_cmd_plugins(int argc, char **argv)
                    "the build tree and the install folder.\n");
             return SC_EXIT_OK;
         } else {
-            fprintf(stderr, "simcon plugins: unknown option '%s'; see "
-                            "'simcon plugins --help'\n", argv[i]);
+            fprintf(stderr,
+                    "simcon plugins: unknown option '%s'; see "
+                    "'simcon plugins --help'\n",
+                    argv[i]);
             return SC_EXIT_USAGE;
         }
     }

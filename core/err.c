@@ -56,15 +56,25 @@ int sc_err_prefix(sc_err *err, const char *fmt, ...)
 const char *sc_strerror(int status)
 {
     switch (status) {
-    case SC_OK:       return "SC_OK (success)";
-    case SC_EINVAL:   return "SC_EINVAL (invalid argument)";
-    case SC_EDOM:     return "SC_EDOM (outside the metric's domain)";
-    case SC_ENOMEM:   return "SC_ENOMEM (out of memory)";
-    case SC_EIO:      return "SC_EIO (input/output)";
-    case SC_ESPEC:    return "SC_ESPEC (invalid experiment spec)";
-    case SC_EABI:     return "SC_EABI (plugin ABI mismatch)";
-    case SC_ENUMERIC: return "SC_ENUMERIC (non-finite number)";
-    case SC_EBLAS:    return "SC_EBLAS (BLAS dimension error)";
-    default:          return "unknown status";
+    case SC_OK:
+        return "SC_OK (success)";
+    case SC_EINVAL:
+        return "SC_EINVAL (invalid argument)";
+    case SC_EDOM:
+        return "SC_EDOM (outside the metric's domain)";
+    case SC_ENOMEM:
+        return "SC_ENOMEM (out of memory)";
+    case SC_EIO:
+        return "SC_EIO (input/output)";
+    case SC_ESPEC:
+        return "SC_ESPEC (invalid experiment spec)";
+    case SC_EABI:
+        return "SC_EABI (plugin ABI mismatch)";
+    case SC_ENUMERIC:
+        return "SC_ENUMERIC (non-finite number)";
+    case SC_EBLAS:
+        return "SC_EBLAS (BLAS dimension error)";
+    default:
+        return "unknown status";
     }
 }

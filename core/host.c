@@ -128,13 +128,12 @@ static void host_free(sc_ctx *ctx, void *p)
     sc_aligned_free(p);
 }
 
-static int host_gemm(sc_ctx *ctx, int ta, int tb, size_t m, size_t n,
-                     size_t k, double alpha, const double *a, size_t lda,
-                     const double *b, size_t ldb, double beta, double *c,
-                     size_t ldc)
+static int host_gemm(sc_ctx *ctx, int ta, int tb, size_t m, size_t n, size_t k,
+                     double alpha, const double *a, size_t lda, const double *b,
+                     size_t ldb, double beta, double *c, size_t ldc)
 {
-    int rc = sc_blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c,
-                          ldc, ctx ? ctx->err : NULL);
+    int rc = sc_blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
+                          ctx ? ctx->err : NULL);
     if (rc != SC_OK && ctx != NULL) {
         ctx->failed = 1;
         sc_err_prefix(ctx->err, "metric %s", ctx->metric);
@@ -142,9 +141,9 @@ static int host_gemm(sc_ctx *ctx, int ta, int tb, size_t m, size_t n,
     return rc;
 }
 
-static int host_syrk(sc_ctx *ctx, int trans, size_t n, size_t k,
-                     double alpha, const double *a, size_t lda, double beta,
-                     double *c, size_t ldc)
+static int host_syrk(sc_ctx *ctx, int trans, size_t n, size_t k, double alpha,
+                     const double *a, size_t lda, double beta, double *c,
+                     size_t ldc)
 {
     int rc = sc_blas_syrk(trans, n, k, alpha, a, lda, beta, c, ldc,
                           ctx ? ctx->err : NULL);
@@ -177,9 +176,9 @@ static int host_eigh(sc_ctx *ctx, size_t n, double *a, size_t lda, double *w,
     return rc;
 }
 
-static int host_ssyrk(sc_ctx *ctx, int trans, size_t n, size_t k,
-                      float alpha, const float *a, size_t lda, float beta,
-                      float *c, size_t ldc)
+static int host_ssyrk(sc_ctx *ctx, int trans, size_t n, size_t k, float alpha,
+                      const float *a, size_t lda, float beta, float *c,
+                      size_t ldc)
 {
     int rc = sc_blas_ssyrk(trans, n, k, alpha, a, lda, beta, c, ldc,
                            ctx ? ctx->err : NULL);

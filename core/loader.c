@@ -47,7 +47,7 @@ static loaded *loaded_list;
 /* ## Search path */
 
 typedef struct search_path {
-    char *buf; /* owns the strings dirs[] point into */
+    char *buf;          /* owns the strings dirs[] point into */
     char exe_rel[4096]; /* <folder of the executable>/../<libdir>/... */
     const char *dirs[MAX_SEARCH_DIRS];
     size_t count;
@@ -64,8 +64,7 @@ static void add_dir(search_path *sp, const char *dir)
 }
 
 /* extra_dir, then $SIMCON_PLUGIN_PATH, then the build and install dirs. */
-static int search_path_init(search_path *sp, const char *extra_dir,
-                            sc_err *err)
+static int search_path_init(search_path *sp, const char *extra_dir, sc_err *err)
 {
     sp->count = 0;
     sp->buf = NULL;
@@ -184,9 +183,8 @@ static void validate_params(const sc_metric *d, char *problems, size_t cap)
         case SC_PARAM_INT:
         case SC_PARAM_REAL:
             if (!(pr->lo <= pr->hi))
-                add_problem(problems, cap,
-                            "parameter '%s': lo %g > hi %g", pr->name,
-                            pr->lo, pr->hi);
+                add_problem(problems, cap, "parameter '%s': lo %g > hi %g",
+                            pr->name, pr->lo, pr->hi);
             else if (!(pr->flags & SC_PARAM_OPTIONAL) &&
                      !(pr->lo <= pr->def && pr->def <= pr->hi))
                 add_problem(problems, cap,
@@ -194,9 +192,8 @@ static void validate_params(const sc_metric *d, char *problems, size_t cap)
                             pr->name, pr->def, pr->lo, pr->hi);
             if (pr->type == SC_PARAM_INT && !(pr->flags & SC_PARAM_OPTIONAL) &&
                 pr->def != floor(pr->def))
-                add_problem(problems, cap,
-                            "parameter '%s': integer default %g", pr->name,
-                            pr->def);
+                add_problem(problems, cap, "parameter '%s': integer default %g",
+                            pr->name, pr->def);
             break;
         case SC_PARAM_BOOL:
             if (pr->def != 0.0 && pr->def != 1.0)
@@ -240,8 +237,7 @@ int sc_loader_validate(const sc_metric *d, const char *stem, sc_err *err)
     if (d->version == NULL || d->version[0] == '\0')
         add_problem(problems, sizeof problems, "version is empty");
     if (d->reference == NULL || d->reference[0] == '\0')
-        add_problem(problems, sizeof problems,
-                    "reference (citation) is empty");
+        add_problem(problems, sizeof problems, "reference (citation) is empty");
     if (d->prepare == NULL)
         add_problem(problems, sizeof problems, "prepare is NULL");
     if (d->compare == NULL)
@@ -501,8 +497,7 @@ static long choice_index(const char *choices, const char *value)
 }
 
 /* Copy choice number idx of "a|b|c" into buf. */
-static void choice_name(const char *choices, size_t idx, char *buf,
-                        size_t cap)
+static void choice_name(const char *choices, size_t idx, char *buf, size_t cap)
 {
     const char *c = choices;
     for (size_t i = 0; i < idx && c != NULL; i++) {
@@ -519,8 +514,8 @@ static void choice_name(const char *choices, size_t idx, char *buf,
     snprintf(buf, cap, "%.*s", (int)len, c);
 }
 
-static int parse_value(const sc_metric *d, const sc_param *pr,
-                       const char *text, double *out, sc_err *err)
+static int parse_value(const sc_metric *d, const sc_param *pr, const char *text,
+                       double *out, sc_err *err)
 {
     switch (pr->type) {
     case SC_PARAM_BOOL:
@@ -612,11 +607,10 @@ int sc_argset_parse(const sc_plugin *p, const char *const *keys,
                             d->name, keys[k], np ? known : "none");
         } else if (out->given[i]) {
             rc = sc_err_set(err, SC_EINVAL,
-                            "metric %s: parameter %s is given twice",
-                            d->name, keys[k]);
+                            "metric %s: parameter %s is given twice", d->name,
+                            keys[k]);
         } else {
-            rc = parse_value(d, &d->params[i], values[k], &out->value[i],
-                             err);
+            rc = parse_value(d, &d->params[i], values[k], &out->value[i], err);
             out->given[i] = 1;
         }
     }
@@ -625,8 +619,7 @@ int sc_argset_parse(const sc_plugin *p, const char *const *keys,
         sc_ctx_init(&ctx, err, d->name);
         rc = d->check_args(sc_host_get(), &ctx, &out->args);
         if (rc != SC_OK && !ctx.failed)
-            sc_err_set(err, rc, "metric %s rejected the parameters",
-                       d->name);
+            sc_err_set(err, rc, "metric %s rejected the parameters", d->name);
     }
     if (rc != SC_OK)
         sc_argset_deinit(out);

@@ -19,10 +19,10 @@
 #include "simcon/plugin.h"
 
 typedef struct sc_plugin {
-    char *path;             /* the file that was loaded                  */
-    void *handle;           /* dlopen handle, never closed                */
-    const sc_metric *desc;  /* validated descriptor                       */
-    size_t nparams;         /* entries in desc->params before the {NULL} */
+    char *path;            /* the file that was loaded                  */
+    void *handle;          /* dlopen handle, never closed                */
+    const sc_metric *desc; /* validated descriptor                       */
+    size_t nparams;        /* entries in desc->params before the {NULL} */
 } sc_plugin;
 
 /* Load (or return the already loaded) plugin NAME or PATH. extra_dir may be
@@ -53,7 +53,7 @@ void sc_loader_shutdown(void);
 
 /* Parsed parameter values of one metric configuration (owns its arrays). */
 typedef struct sc_argset {
-    sc_args args;   /* view handed to the plugin */
+    sc_args args; /* view handed to the plugin */
     double *value;
     uint8_t *given;
 } sc_argset;

@@ -16,10 +16,12 @@ static const command commands[] = {
     {"check", sc_cmd_check, "validate an experiment spec and its inputs"},
     {"compare", sc_cmd_compare, "similarity of two representations (.npy)"},
     {"mantel", sc_cmd_mantel, "Mantel permutation test of two similarity CSVs"},
-    {"matrix", sc_cmd_matrix, "all-pairs similarity matrix of m representations (CSV)"},
+    {"matrix", sc_cmd_matrix,
+     "all-pairs similarity matrix of m representations (CSV)"},
     {"plot", sc_cmd_plot, "figures and report.html of a result folder"},
     {"plugins", sc_cmd_plugins, "list metric plugins and their parameters"},
-    {"run", sc_cmd_run, "run an experiment spec: analyses, p-values, CIs, tables"},
+    {"run", sc_cmd_run,
+     "run an experiment spec: analyses, p-values, CIs, tables"},
 };
 
 static void usage(FILE *out)

@@ -87,8 +87,8 @@ void *sc_aligned_alloc(size_t count, size_t size)
      * tests/bench/RESULTS.md). Aligning to 2 MiB and asking for
      * transparent huge pages removes most of them; where THP is off the
      * advice is ignored and nothing changes. */
-    bytes = (bytes + SC_MEM_HUGE_PAGE - 1) / SC_MEM_HUGE_PAGE *
-            SC_MEM_HUGE_PAGE;
+    bytes =
+        (bytes + SC_MEM_HUGE_PAGE - 1) / SC_MEM_HUGE_PAGE * SC_MEM_HUGE_PAGE;
     void *p = aligned_alloc(SC_MEM_HUGE_PAGE, bytes);
 #ifdef MADV_HUGEPAGE
     if (p != NULL)

@@ -24,7 +24,8 @@ void *sc_realloc(void *p, size_t bytes);
 char *sc_strdup(const char *s);
 void sc_free(void *p);
 
-/* 64-byte aligned; release with sc_aligned_free. count*size overflow-checked. */
+/* 64-byte aligned (2 MiB from SC_MEM_HUGE_MIN up); release with
+ * sc_aligned_free. count * size is overflow-checked. */
 void *sc_aligned_alloc(size_t count, size_t size);
 void sc_aligned_free(void *p);
 

@@ -19,8 +19,8 @@ typedef struct state_handle {
 } state_handle;
 
 /* After a plugin call: make sure a failure has a message. */
-static int finish(const sc_plugin *p, sc_ctx *ctx, int rc,
-                  const char *what, sc_err *err)
+static int finish(const sc_plugin *p, sc_ctx *ctx, int rc, const char *what,
+                  sc_err *err)
 {
     if (rc == SC_OK)
         return SC_OK;
@@ -34,8 +34,8 @@ static int finish(const sc_plugin *p, sc_ctx *ctx, int rc,
     return err ? err->code : rc;
 }
 
-int sc_metric_prepare(const sc_plugin *p, const sc_args *args,
-                      const sc_mat *x, void **state, sc_err *err)
+int sc_metric_prepare(const sc_plugin *p, const sc_args *args, const sc_mat *x,
+                      void **state, sc_err *err)
 {
     *state = NULL;
     const sc_metric *d = p->desc;
@@ -81,8 +81,7 @@ static int check_rows(const sc_plugin *p, const state_handle *a,
     return SC_OK;
 }
 
-static int check_value(const sc_plugin *p, sc_ctx *ctx, double v,
-                       sc_err *err)
+static int check_value(const sc_plugin *p, sc_ctx *ctx, double v, sc_err *err)
 {
     if (ctx->live_blocks != 0) {
         long kept = ctx->live_blocks;
@@ -101,9 +100,8 @@ static int check_value(const sc_plugin *p, sc_ctx *ctx, double v,
     return SC_OK;
 }
 
-int sc_metric_compare(const sc_plugin *p, const sc_args *args,
-                      const void *sx, const void *sy, double *value,
-                      sc_err *err)
+int sc_metric_compare(const sc_plugin *p, const sc_args *args, const void *sx,
+                      const void *sy, double *value, sc_err *err)
 {
     const state_handle *a = sx, *b = sy;
     int rc = check_rows(p, a, b, err);
@@ -126,11 +124,11 @@ int sc_metric_compare(const sc_plugin *p, const sc_args *args,
 static int gather_rows(const sc_mat *x, const size_t *idx, size_t count,
                        double **buf, sc_mat *out, sc_err *err)
 {
-    double *data = sc_aligned_alloc(count * (x->cols ? x->cols : 1),
-                                    sizeof(double));
+    double *data =
+        sc_aligned_alloc(count * (x->cols ? x->cols : 1), sizeof(double));
     if (data == NULL)
-        return sc_err_set(err, SC_ENOMEM,
-                          "out of memory gathering %zu rows", count);
+        return sc_err_set(err, SC_ENOMEM, "out of memory gathering %zu rows",
+                          count);
     for (size_t i = 0; i < count; i++) {
         if (idx[i] >= x->rows) {
             sc_aligned_free(data);
@@ -150,10 +148,9 @@ static int gather_rows(const sc_mat *x, const size_t *idx, size_t count,
 }
 
 int sc_metric_compare_subset(const sc_plugin *p, const sc_args *args,
-                             const void *sx, const void *sy,
-                             const sc_mat *x, const sc_mat *y,
-                             const size_t *idx, size_t count, double *value,
-                             sc_err *err)
+                             const void *sx, const void *sy, const sc_mat *x,
+                             const sc_mat *y, const size_t *idx, size_t count,
+                             double *value, sc_err *err)
 {
     const state_handle *a = sx, *b = sy;
     int rc = check_rows(p, a, b, err);
@@ -173,9 +170,8 @@ int sc_metric_compare_subset(const sc_plugin *p, const sc_args *args,
         sc_ctx ctx;
         sc_ctx_init(&ctx, err, p->desc->name);
         double v = 0.0;
-        rc = p->desc->compare_subset(sc_host_get(), &ctx, args,
-                                     a->plugin_state, b->plugin_state, idx,
-                                     count, &v);
+        rc = p->desc->compare_subset(sc_host_get(), &ctx, args, a->plugin_state,
+                                     b->plugin_state, idx, count, &v);
         rc = finish(p, &ctx, rc, "compare_subset", err);
         if (rc == SC_OK)
             rc = check_value(p, &ctx, v, err);
@@ -241,8 +237,8 @@ int sc_metric_embed(const sc_plugin *p, const void *state, size_t offset,
                           p->desc->name);
     sc_ctx ctx;
     sc_ctx_init(&ctx, err, p->desc->name);
-    int rc = p->desc->embed(sc_host_get(), &ctx, h->plugin_state, offset,
-                            count, out);
+    int rc = p->desc->embed(sc_host_get(), &ctx, h->plugin_state, offset, count,
+                            out);
     return finish(p, &ctx, rc, "embed", err);
 }
 

@@ -21,20 +21,18 @@
  *
  * prepare: x->rows below desc->min_rows is SC_EDOM with a message naming
  * both numbers. On failure *state is NULL. */
-int sc_metric_prepare(const sc_plugin *p, const sc_args *args,
-                      const sc_mat *x, void **state, sc_err *err);
+int sc_metric_prepare(const sc_plugin *p, const sc_args *args, const sc_mat *x,
+                      void **state, sc_err *err);
 /* compare: states with different row counts are SC_EINVAL naming both
  * counts; a non-finite value is SC_ENUMERIC. */
-int sc_metric_compare(const sc_plugin *p, const sc_args *args,
-                      const void *sx, const void *sy, double *value,
-                      sc_err *err);
+int sc_metric_compare(const sc_plugin *p, const sc_args *args, const void *sx,
+                      const void *sy, double *value, sc_err *err);
 /* compare on a stimulus subset: uses desc->compare_subset when offered,
  * otherwise re-prepares from the rows x[idx], y[idx] (x, y then required). */
 int sc_metric_compare_subset(const sc_plugin *p, const sc_args *args,
-                             const void *sx, const void *sy,
-                             const sc_mat *x, const sc_mat *y,
-                             const size_t *idx, size_t count, double *value,
-                             sc_err *err);
+                             const void *sx, const void *sy, const sc_mat *x,
+                             const sc_mat *y, const size_t *idx, size_t count,
+                             double *value, sc_err *err);
 void sc_metric_release(const sc_plugin *p, void *state);
 
 /* Rows (stimuli) a prepared state was built from. */

@@ -44,8 +44,8 @@ _Static_assert(sizeof(float) == 4 && sizeof(double) == 8,
 
 /* ## Messages */
 
-#define SUPPORTED_DTYPES                                                     \
-    "supported: float16/32/64 and (u)int8/16/32/64 in either byte order, "   \
+#define SUPPORTED_DTYPES                                                       \
+    "supported: float16/32/64 and (u)int8/16/32/64 in either byte order, "     \
     "e.g. '<f8', '<f4', '<f2', '|u1', '<i8'"
 
 /* Fill err with "<path>: <formatted text>" and return code. */
@@ -134,14 +134,14 @@ enum dtype_kind { KIND_FLOAT, KIND_INT, KIND_UINT };
 #define SHAPE_TEXT_MAX 96 /* enough for any shape we would print */
 
 typedef struct npy_header {
-    size_t data_offset;   /* bytes before the data                  */
-    int kind;             /* enum dtype_kind                        */
-    size_t itemsize;      /* 1, 2, 4 or 8                           */
-    bool big_endian;      /* byte order of multi-byte items         */
-    bool fortran;         /* column-major data                      */
-    size_t rows, cols;    /* as loaded: 1-D (n,) is n x 1           */
-    size_t data_bytes;    /* rows * cols * itemsize, overflow-checked */
-    char descr[32];       /* dtype text for messages, NUL-terminated */
+    size_t data_offset;         /* bytes before the data                  */
+    int kind;                   /* enum dtype_kind                        */
+    size_t itemsize;            /* 1, 2, 4 or 8                           */
+    bool big_endian;            /* byte order of multi-byte items         */
+    bool fortran;               /* column-major data                      */
+    size_t rows, cols;          /* as loaded: 1-D (n,) is n x 1           */
+    size_t data_bytes;          /* rows * cols * itemsize, overflow-checked */
+    char descr[32];             /* dtype text for messages, NUL-terminated */
     char shape[SHAPE_TEXT_MAX]; /* shape text for messages, e.g. "(3, 4)" */
 } npy_header;
 
@@ -289,25 +289,37 @@ static int scan_shape(scanner *s, npy_header *h, size_t *ndim)
 static const char *kind_name(char kind)
 {
     switch (kind) {
-    case 'O': return "Python objects";
-    case 'c': return "complex";
-    case 'U': return "unicode strings";
-    case 'S': return "byte strings";
-    case 'a': return "byte strings";
-    case 'V': return "raw void";
-    case 'b': return "bool";
-    case 'M': return "datetime";
-    case 'm': return "timedelta";
-    case 'f': return "float of this size";
-    case 'i': return "integer of this size";
-    case 'u': return "unsigned integer of this size";
-    default:  return "unknown kind";
+    case 'O':
+        return "Python objects";
+    case 'c':
+        return "complex";
+    case 'U':
+        return "unicode strings";
+    case 'S':
+        return "byte strings";
+    case 'a':
+        return "byte strings";
+    case 'V':
+        return "raw void";
+    case 'b':
+        return "bool";
+    case 'M':
+        return "datetime";
+    case 'm':
+        return "timedelta";
+    case 'f':
+        return "float of this size";
+    case 'i':
+        return "integer of this size";
+    case 'u':
+        return "unsigned integer of this size";
+    default:
+        return "unknown kind";
     }
 }
 
 /* Map a descr such as '<f8' to kind/itemsize/byte order. */
-static int parse_descr(scanner *s, npy_header *h, const char *text,
-                       size_t len)
+static int parse_descr(scanner *s, npy_header *h, const char *text, size_t len)
 {
     size_t keep = len < sizeof h->descr ? len : sizeof h->descr - 1;
     memcpy(h->descr, text, keep);
@@ -322,8 +334,7 @@ static int parse_descr(scanner *s, npy_header *h, const char *text,
     }
     char order = len > 0 ? text[0] : '?';
     char kind = len > 1 ? text[1] : '?';
-    bool order_ok = order == '<' || order == '>' ||
-                    (order == '|' && size == 1);
+    bool order_ok = order == '<' || order == '>' || (order == '|' && size == 1);
     bool kind_ok = false;
     if (kind == 'f')
         kind_ok = size == 2 || size == 4 || size == 8;
@@ -333,8 +344,8 @@ static int parse_descr(scanner *s, npy_header *h, const char *text,
         return fail(s->err, SC_EIO, s->path,
                     "unsupported dtype '%s' (%s); " SUPPORTED_DTYPES
                     "; convert with a.astype(numpy.float32)",
-                    h->descr, digits_ok && !order_ok ? "byte order"
-                                                     : kind_name(kind));
+                    h->descr,
+                    digits_ok && !order_ok ? "byte order" : kind_name(kind));
     h->kind = kind == 'f' ? KIND_FLOAT : kind == 'i' ? KIND_INT : KIND_UINT;
     h->itemsize = size;
     h->big_endian = order == '>';
@@ -587,14 +598,14 @@ static double bits_u(uint64_t u)
     return (double)u;
 }
 
-#define CONVERTERS(tag, n, from_bits)                                        \
-    static double conv_##tag##_le(const unsigned char *p)                   \
-    {                                                                        \
-        return from_bits(load_le(p, n));                                     \
-    }                                                                        \
-    static double conv_##tag##_be(const unsigned char *p)                   \
-    {                                                                        \
-        return from_bits(load_be(p, n));                                     \
+#define CONVERTERS(tag, n, from_bits)                                          \
+    static double conv_##tag##_le(const unsigned char *p)                      \
+    {                                                                          \
+        return from_bits(load_le(p, n));                                       \
+    }                                                                          \
+    static double conv_##tag##_be(const unsigned char *p)                      \
+    {                                                                          \
+        return from_bits(load_be(p, n));                                       \
     }
 
 CONVERTERS(f2, 2, half_to_double)
@@ -620,23 +631,34 @@ static convert_fn pick_converter(const npy_header *h)
 {
     bool be = h->big_endian;
     switch (h->kind * 16 + (int)h->itemsize) {
-    case KIND_FLOAT * 16 + 2: return be ? conv_f2_be : conv_f2_le;
-    case KIND_FLOAT * 16 + 4: return be ? conv_f4_be : conv_f4_le;
-    case KIND_FLOAT * 16 + 8: return be ? conv_f8_be : conv_f8_le;
-    case KIND_INT * 16 + 1:   return conv_i1;
-    case KIND_INT * 16 + 2:   return be ? conv_i2_be : conv_i2_le;
-    case KIND_INT * 16 + 4:   return be ? conv_i4_be : conv_i4_le;
-    case KIND_INT * 16 + 8:   return be ? conv_i8_be : conv_i8_le;
-    case KIND_UINT * 16 + 1:  return conv_u1;
-    case KIND_UINT * 16 + 2:  return be ? conv_u2_be : conv_u2_le;
-    case KIND_UINT * 16 + 4:  return be ? conv_u4_be : conv_u4_le;
-    case KIND_UINT * 16 + 8:  return be ? conv_u8_be : conv_u8_le;
-    default:                  return NULL; /* parse_descr admits no other */
+    case KIND_FLOAT * 16 + 2:
+        return be ? conv_f2_be : conv_f2_le;
+    case KIND_FLOAT * 16 + 4:
+        return be ? conv_f4_be : conv_f4_le;
+    case KIND_FLOAT * 16 + 8:
+        return be ? conv_f8_be : conv_f8_le;
+    case KIND_INT * 16 + 1:
+        return conv_i1;
+    case KIND_INT * 16 + 2:
+        return be ? conv_i2_be : conv_i2_le;
+    case KIND_INT * 16 + 4:
+        return be ? conv_i4_be : conv_i4_le;
+    case KIND_INT * 16 + 8:
+        return be ? conv_i8_be : conv_i8_le;
+    case KIND_UINT * 16 + 1:
+        return conv_u1;
+    case KIND_UINT * 16 + 2:
+        return be ? conv_u2_be : conv_u2_le;
+    case KIND_UINT * 16 + 4:
+        return be ? conv_u4_be : conv_u4_le;
+    case KIND_UINT * 16 + 8:
+        return be ? conv_u8_be : conv_u8_le;
+    default:
+        return NULL; /* parse_descr admits no other */
     }
 }
 
-static void convert(const npy_header *h, const unsigned char *src,
-                    double *dst)
+static void convert(const npy_header *h, const unsigned char *src, double *dst)
 {
     convert_fn conv = pick_converter(h);
     size_t n = h->rows, p = h->cols, w = h->itemsize;
@@ -697,7 +719,9 @@ int sc_npy_load(const char *path, sc_matrix *out, sc_err *err)
                       "first non-finite value (%s) at row %zu, column %zu "
                       "(0-based, row-major order); remove or impute it "
                       "before running simcon",
-                      isnan(v) ? "NaN" : v > 0 ? "+Inf" : "-Inf",
+                      isnan(v) ? "NaN"
+                      : v > 0  ? "+Inf"
+                               : "-Inf",
                       k / h.cols, k % h.cols);
             goto fail;
         }

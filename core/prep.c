@@ -120,8 +120,8 @@ static int l2(sc_matrix *x, const char *what, sc_err *err)
     size_t n = x->rows, p = x->cols;
     double *norm = sc_aligned_alloc(n, sizeof *norm);
     if (norm == NULL)
-        return sc_err_set(err, SC_ENOMEM,
-                          "%s: out of memory for %zu row norms", what, n);
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory for %zu row norms",
+                          what, n);
     int rc = SC_OK;
     for (size_t i = 0; i < n && rc == SC_OK; i++) {
         norm[i] = scaled_norm(x->data + i * p, p);
@@ -160,8 +160,11 @@ int sc_prep_apply(sc_matrix *x, int mode, const char *what, sc_err *err)
         return sc_err_set(err, SC_EINVAL,
                           "%s: cannot normalise an empty matrix", what);
     switch (mode) {
-    case SC_NORM_CENTER: return center(x, what, err);
-    case SC_NORM_L2:     return l2(x, what, err);
-    default:             return SC_OK;
+    case SC_NORM_CENTER:
+        return center(x, what, err);
+    case SC_NORM_L2:
+        return l2(x, what, err);
+    default:
+        return SC_OK;
     }
 }

@@ -78,8 +78,8 @@ void sc_rng_shuffle(sc_rng *rng, size_t *a, size_t n);
  * [in] seeds, ids: n entries each (ids name the tasks in the message).
  * Statuses: SC_EINVAL naming both task ids and the seed ("change the master
  * seed"), SC_ENOMEM. */
-int sc_rng_check_unique(const uint32_t *seeds, const char *const *ids,
-                        size_t n, sc_err *err);
+int sc_rng_check_unique(const uint32_t *seeds, const char *const *ids, size_t n,
+                        sc_err *err);
 
 /* Seeds for a batch of tasks, pairwise distinct by construction.
  * seeds[k] = sc_rng_task_seed(master, ids[k]) unless that value is already

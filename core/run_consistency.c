@@ -310,8 +310,8 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
     }
     if (st == SC_OK)
-        st = sc_rng_assign_seeds(spec->seed, (const char *const *)ids, n,
-                                 seeds, err);
+        st = sc_rng_assign_seeds(spec->seed, (const char *const *)ids, n, seeds,
+                                 err);
     for (size_t k = 0; k < n && st == SC_OK; k++)
         rows[k].seed = seeds[k];
     cons_job job = {rc, rows};

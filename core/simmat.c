@@ -165,8 +165,8 @@ static int pool_run_single_blas(item_fn fn, void *ctx, size_t count,
 typedef struct estore {
     double *data; /* in memory; NULL when spilled */
     size_t bytes;
-    int fd;       /* spill file, or -1 */
-    int mapped;   /* 1 when spilled (name kept for the info field) */
+    int fd;     /* spill file, or -1 */
+    int mapped; /* 1 when spilled (name kept for the info field) */
 } estore;
 
 static int estore_open(estore *e, size_t bytes, size_t budget,
@@ -252,13 +252,13 @@ static void estore_close(estore *e)
 typedef struct run {
     const sc_plugin *p;
     const sc_args *args;
-    const sc_mat *reps;      /* in-memory inputs, or NULL with load */
-    sc_simmat_load_fn load;  /* lazy inputs (sc_simmat_compute_lazy) */
+    const sc_mat *reps;     /* in-memory inputs, or NULL with load */
+    sc_simmat_load_fn load; /* lazy inputs (sc_simmat_compute_lazy) */
     void *load_ud;
     size_t m;
-    size_t rows;             /* stimuli of every representation */
-    const estore *es;        /* E's storage (embed path) */
-    int f32;                 /* E holds float32 */
+    size_t rows;      /* stimuli of every representation */
+    const estore *es; /* E's storage (embed path) */
+    int f32;          /* E holds float32 */
     /* embed path */
     size_t len;   /* L */
     double *e;    /* m x L (float64 mode)  */
@@ -495,8 +495,9 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         if (rc != SC_OK)
             break;
         if (!f32) {
-            rc = sc_blas_syrk(0, m, cols, 1.0, (const double *)(const void *)base,
-                              ld, b ? 1.0 : 0.0, r->g, m, err);
+            rc = sc_blas_syrk(0, m, cols, 1.0,
+                              (const double *)(const void *)base, ld,
+                              b ? 1.0 : 0.0, r->g, m, err);
             continue;
         }
         rc = sc_blas_ssyrk(0, m, cols, 1.0f, (const float *)(const void *)base,
@@ -671,9 +672,9 @@ int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
     return compute(&r, opts, extra, S, info, err);
 }
 
-int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args,
-                           size_t m, size_t rows, sc_simmat_load_fn load,
-                           void *ud, const sc_simmat_opts *opts,
+int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args, size_t m,
+                           size_t rows, sc_simmat_load_fn load, void *ud,
+                           const sc_simmat_opts *opts,
                            const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err)
 {

@@ -103,9 +103,9 @@ int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
  * stimulus count every representation must have (checked per load). */
 typedef int (*sc_simmat_load_fn)(void *ud, size_t i, sc_matrix *owned,
                                  sc_mat *view, sc_err *err);
-int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args,
-                           size_t m, size_t rows, sc_simmat_load_fn load,
-                           void *ud, const sc_simmat_opts *opts,
+int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args, size_t m,
+                           size_t rows, sc_simmat_load_fn load, void *ud,
+                           const sc_simmat_opts *opts,
                            const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err);
 

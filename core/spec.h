@@ -101,21 +101,24 @@ typedef struct sc_spec_contrast {
     sc_spec_loc loc;
 } sc_spec_contrast;
 
-enum sc_spec_over { SC_OVER_MODELS = 0, SC_OVER_STIMULI = 1,
-                    SC_OVER_DATASETS = 2 };
+enum sc_spec_over {
+    SC_OVER_MODELS = 0,
+    SC_OVER_STIMULI = 1,
+    SC_OVER_DATASETS = 2
+};
 
 typedef struct sc_spec {
-    char *path;     /* the spec file as given                          */
-    char *dir;      /* its folder: base of relative paths               */
+    char *path; /* the spec file as given                          */
+    char *dir;  /* its folder: base of relative paths               */
     char *name;
     uint64_t seed;
 
     /* data */
-    char *root;          /* absolute or relative to dir, resolved       */
-    char *features;      /* template with {dataset} and {model}        */
-    char *ids;           /* template with {dataset} or NULL            */
-    int normalize;       /* enum sc_norm (core/prep.h); default l2     */
-    size_t max_stimuli;  /* 0 = all                                    */
+    char *root;         /* absolute or relative to dir, resolved       */
+    char *features;     /* template with {dataset} and {model}        */
+    char *ids;          /* template with {dataset} or NULL            */
+    int normalize;      /* enum sc_norm (core/prep.h); default l2     */
+    size_t max_stimuli; /* 0 = all                                    */
 
     sc_spec_model *models;
     size_t nmodels;
@@ -128,28 +131,28 @@ typedef struct sc_spec {
 
     /* analyses; *_enabled = 0 when the section is absent */
     int consistency_enabled;
-    int consistency_corr;   /* sc_corr_method; default pearson        */
-    char **groupby;         /* model metadata keys                    */
+    int consistency_corr; /* sc_corr_method; default pearson        */
+    char **groupby;       /* model metadata keys                    */
     size_t ngroupby;
-    char **anchors;         /* model names                            */
+    char **anchors; /* model names                            */
     size_t nanchors;
     int behaviour_enabled;
-    int behaviour_corr;     /* sc_corr_method                         */
+    int behaviour_corr; /* sc_corr_method                         */
     sc_spec_contrast *contrasts;
     size_t ncontrasts;
 
     /* statistics */
-    size_t permutations;    /* default 9999; 0 = no p-values          */
-    size_t bootstrap;       /* default 1000; 0 = no CIs               */
-    int over;               /* enum sc_spec_over; default models      */
-    double ci;              /* default 0.95, in (0, 1)                */
-    int interval;           /* sc_ci_method; default bca              */
-    int correction;         /* sc_padjust_method; default holm        */
+    size_t permutations; /* default 9999; 0 = no p-values          */
+    size_t bootstrap;    /* default 1000; 0 = no CIs               */
+    int over;            /* enum sc_spec_over; default models      */
+    double ci;           /* default 0.95, in (0, 1)                */
+    int interval;        /* sc_ci_method; default bca              */
+    int correction;      /* sc_padjust_method; default holm        */
 
     /* runtime (CLI flags override) */
-    unsigned threads;       /* default 1                              */
-    size_t memory;          /* bytes; 0 = default budget              */
-    char *plugin_dir;       /* resolved or NULL                       */
+    unsigned threads; /* default 1                              */
+    size_t memory;    /* bytes; 0 = default budget              */
+    char *plugin_dir; /* resolved or NULL                       */
 
     /* Added by the parser (appended, nothing renamed): where keys stood,
      * so input checks (core/inputs.c) can point at the spec. */
@@ -174,8 +177,7 @@ int sc_spec_path(const sc_spec *spec, const char *tmpl, const char *dataset,
 const char *sc_spec_model_meta(const sc_spec_model *m, const char *key);
 
 /* Format "<spec path>:<line>:<col>: " for loc into buf. */
-void sc_spec_where(const sc_spec *spec, sc_spec_loc loc, char *buf,
-                   size_t cap);
+void sc_spec_where(const sc_spec *spec, sc_spec_loc loc, char *buf, size_t cap);
 
 /* The effective spec (defaults filled) as canonical YAML text, for the
  * manifest and the content hash; *out is sc_malloc'ed. */

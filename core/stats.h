@@ -80,8 +80,8 @@ int sc_pairs_init_within(sc_pairs *p, const size_t *cat, size_t m, size_t c,
 /* Pairs with one model in c1 and the other in c2 (c1 != c2, either order
  * in the matrix; stored i < j). Statuses: SC_EINVAL (c1 == c2: "use
  * sc_pairs_init_within"; SC_CAT_NONE given), SC_ENOMEM. */
-int sc_pairs_init_between(sc_pairs *p, const size_t *cat, size_t m,
-                          size_t c1, size_t c2, sc_err *err);
+int sc_pairs_init_between(sc_pairs *p, const size_t *cat, size_t m, size_t c1,
+                          size_t c2, sc_err *err);
 
 /* Pairs of the anchor model with every other model of category c:
  * {anchor, j} for cat[j] == c, j != anchor (stored with i < j).
@@ -177,7 +177,7 @@ typedef struct sc_mantel_result {
     size_t n_undefined; /* permutations excluded (statistic undefined)      */
     size_t n_pairs;     /* pairs in the set                                 */
     bool exact;
-    uint32_t seed;      /* rng->seed, 0 in exact mode                       */
+    uint32_t seed; /* rng->seed, 0 in exact mode                       */
 } sc_mantel_result;
 
 /* Mantel test of association between a and b over the pairs p.
@@ -219,26 +219,26 @@ int sc_ci_parse(const char *text, sc_ci_method *out, sc_err *err);
 const char *sc_ci_name(sc_ci_method method); /* never NULL */
 
 typedef struct sc_boot_opts {
-    size_t b;            /* replicates to draw (>= 2)                        */
-    double level;        /* e.g. 0.95; in (0, 1)                             */
+    size_t b;     /* replicates to draw (>= 2)                        */
+    double level; /* e.g. 0.95; in (0, 1)                             */
     sc_ci_method method;
-    size_t n_draw;       /* units per resample; 0 = n_units (m-out-of-n when
-                            smaller; BCa requires n_draw == n_units)         */
+    size_t n_draw; /* units per resample; 0 = n_units (m-out-of-n when
+                      smaller; BCa requires n_draw == n_units)         */
     bool without_replacement; /* subsample (n_draw < n_units) instead of
                             drawing with replacement; percentile only        */
 } sc_boot_opts;
 
 typedef struct sc_boot_result {
-    double estimate;     /* statistic on all units, idx = 0 .. n-1          */
-    double lo, hi;       /* interval at `level` by `method`                 */
+    double estimate; /* statistic on all units, idx = 0 .. n-1          */
+    double lo, hi;   /* interval at `level` by `method`                 */
     double level;
     sc_ci_method method;
-    size_t b;            /* replicates drawn (as requested)                 */
-    size_t n_undefined;  /* replicates excluded; the CI uses b - n_undefined */
-    double se;           /* standard deviation of the defined replicates   */
-    double z0, accel;    /* BCa constants (0 for percentile)                */
+    size_t b;           /* replicates drawn (as requested)                 */
+    size_t n_undefined; /* replicates excluded; the CI uses b - n_undefined */
+    double se;          /* standard deviation of the defined replicates   */
+    double z0, accel;   /* BCa constants (0 for percentile)                */
     size_t n_jack_undefined; /* leave-one-out values excluded (BCa only)   */
-    uint32_t seed;       /* rng->seed                                       */
+    uint32_t seed; /* rng->seed                                       */
 } sc_boot_result;
 
 /* Bootstrap CI of stat over n_units units. Replicate r (r = 0 .. b-1) draws
@@ -339,13 +339,13 @@ typedef struct sc_contrast {
     size_t n_sims;
     const size_t *labels; /* m category labels (for the bootstrap stat)  */
     size_t m;
-    size_t c1, c2;        /* the two categories compared, c1 != c2       */
+    size_t c1, c2; /* the two categories compared, c1 != c2       */
     sc_corr_method method;
 } sc_contrast;
 
 /* sc_perm_stat_fn: T with the given (permuted) labels; ctx->labels unused. */
-int sc_contrast_perm_stat(const size_t *labels, size_t m, void *ud,
-                          double *out, sc_err *err);
+int sc_contrast_perm_stat(const size_t *labels, size_t m, void *ud, double *out,
+                          sc_err *err);
 
 /* sc_boot_stat_fn over MODELS: T on the resample idx (model idx[a] keeps
  * its true label; self-copy pairs dropped as in sc_pairs_resample_models).
@@ -372,7 +372,7 @@ const char *sc_padjust_name(sc_padjust_method method); /* never NULL */
  * equal adjusted values whatever their sort order. out may alias p.
  * Statuses: SC_EINVAL (a value outside [0, 1] or infinite, naming its
  * index), SC_ENOMEM. */
-int sc_padjust(const double *p, size_t n, sc_padjust_method method,
-               double *out, sc_err *err);
+int sc_padjust(const double *p, size_t n, sc_padjust_method method, double *out,
+               sc_err *err);
 
 #endif

@@ -86,8 +86,9 @@ enum sc_param_type {
 };
 
 /* Parameter flags. */
-#define SC_PARAM_OPTIONAL 0x1u /* may be left unset; def is then ignored and
-                                  sc_args.given[i] = 0 tells the plugin     */
+/* SC_PARAM_OPTIONAL: may be left unset; def is then ignored and
+ * sc_args.given[i] = 0 tells the plugin. */
+#define SC_PARAM_OPTIONAL 0x1u
 
 /* One schema entry. A metric's schema is a static array ending with an
  * entry whose name is NULL. */
@@ -177,31 +178,38 @@ typedef struct sc_host {
      * so a plugin offers it only as an opt-in (e.g. cka precision=float32)
      * and states its measured accuracy. */
     int (*ssyrk)(sc_ctx *ctx, int trans, size_t n, size_t k, float alpha,
-                 const float *a, size_t lda, float beta, float *c,
-                 size_t ldc);
+                 const float *a, size_t lda, float beta, float *c, size_t ldc);
 } sc_host;
 
 /* ## Metric descriptor */
 
-#define SC_METRIC_SYMMETRIC 0x01u       /* compare(x,y) == compare(y,x)      */
-#define SC_METRIC_SELF_ONE 0x02u        /* compare(x,x) == 1                 */
-#define SC_METRIC_RANGE_01 0x04u        /* value in [0, 1]                   */
-#define SC_METRIC_RANGE_PM1 0x08u       /* value in [-1, 1]                  */
-#define SC_METRIC_ORTHO_INVARIANT 0x10u /* f(X Q, Y) = f(X, Y), Q orthogonal */
-#define SC_METRIC_SCALE_INVARIANT 0x20u /* f(a X, Y) = f(X, Y), a > 0        */
-#define SC_METRIC_SHIFT_INVARIANT 0x40u /* f(X + 1 c^T, Y) = f(X, Y)         */
+/* Metric flags (what the contract test checks):
+ *   SYMMETRIC        compare(x, y) == compare(y, x)
+ *   SELF_ONE         compare(x, x) == 1
+ *   RANGE_01         value in [0, 1]
+ *   RANGE_PM1        value in [-1, 1]
+ *   ORTHO_INVARIANT  f(X Q, Y) = f(X, Y) for orthogonal Q
+ *   SCALE_INVARIANT  f(a X, Y) = f(X, Y) for a > 0
+ *   SHIFT_INVARIANT  f(X + 1 c^T, Y) = f(X, Y) */
+#define SC_METRIC_SYMMETRIC 0x01u
+#define SC_METRIC_SELF_ONE 0x02u
+#define SC_METRIC_RANGE_01 0x04u
+#define SC_METRIC_RANGE_PM1 0x08u
+#define SC_METRIC_ORTHO_INVARIANT 0x10u
+#define SC_METRIC_SCALE_INVARIANT 0x20u
+#define SC_METRIC_SHIFT_INVARIANT 0x40u
 
 typedef struct sc_metric {
-    uint32_t abi_version;  /* SC_ABI_VERSION the plugin was built with     */
-    uint32_t host_api_min; /* lowest SC_HOST_API_REV it relies on          */
-    const char *name;      /* unique, [a-z][a-z0-9_]*, equals the file stem */
-    const char *version;   /* plugin semver, copied into result manifests   */
-    const char *reference; /* citation / DOI of the definition              */
-    const char *summary;   /* one line: what it measures                    */
-    uint32_t flags;        /* SC_METRIC_*; flags may depend on parameters:
-                              see flags_for                                 */
-    size_t min_rows;       /* fewest stimuli the metric accepts (host checks
-                              before prepare, with a message)               */
+    uint32_t abi_version;   /* SC_ABI_VERSION the plugin was built with     */
+    uint32_t host_api_min;  /* lowest SC_HOST_API_REV it relies on          */
+    const char *name;       /* unique, [a-z][a-z0-9_]*, equals the file stem */
+    const char *version;    /* plugin semver, copied into result manifests   */
+    const char *reference;  /* citation / DOI of the definition              */
+    const char *summary;    /* one line: what it measures                    */
+    uint32_t flags;         /* SC_METRIC_*; flags may depend on parameters:
+                               see flags_for                                 */
+    size_t min_rows;        /* fewest stimuli the metric accepts (host checks
+                               before prepare, with a message)               */
     const sc_param *params; /* schema, terminated by {NULL, ...}            */
 
     /* Optional: reject parameter combinations the schema cannot express
@@ -229,10 +237,9 @@ typedef struct sc_metric {
      * computed from the prepared states without the features. Must equal
      * what prepare+compare give on the rows X[idx]. NULL = not offered: the
      * host then re-prepares from the subset rows. */
-    int (*compare_subset)(const sc_host *host, sc_ctx *ctx,
-                          const sc_args *args, const void *sx,
-                          const void *sy, const size_t *idx, size_t count,
-                          double *value);
+    int (*compare_subset)(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                          const void *sx, const void *sy, const size_t *idx,
+                          size_t count, double *value);
 
     /* Optional batched all-pairs path. Offered when compare(x, y) equals
      * the cosine <e_x, e_y> / (|e_x| |e_y|) of one fixed-length vector per
@@ -268,15 +275,15 @@ typedef const sc_metric *(*sc_plugin_entry_fn)(const sc_host *host);
 #else
 #define SC_PLUGIN_EXTERN_C
 #endif
-#define SC_PLUGIN_DEFINE(desc)                                                \
-    SC_PLUGIN_EXTERN_C SC_EXPORT const sc_metric *sc_plugin_entry(            \
-        const sc_host *host);                                                 \
-    SC_PLUGIN_EXTERN_C SC_EXPORT const sc_metric *sc_plugin_entry(            \
-        const sc_host *host)                                                  \
-    {                                                                         \
-        if (host == NULL || host->api_rev < (desc).host_api_min)              \
-            return NULL;                                                      \
-        return &(desc);                                                       \
+#define SC_PLUGIN_DEFINE(desc)                                                 \
+    SC_PLUGIN_EXTERN_C SC_EXPORT const sc_metric *sc_plugin_entry(             \
+        const sc_host *host);                                                  \
+    SC_PLUGIN_EXTERN_C SC_EXPORT const sc_metric *sc_plugin_entry(             \
+        const sc_host *host)                                                   \
+    {                                                                          \
+        if (host == NULL || host->api_rev < (desc).host_api_min)               \
+            return NULL;                                                       \
+        return &(desc);                                                        \
     }
 
 #ifdef __cplusplus
