@@ -143,6 +143,7 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
     char *path = sc_malloc(INPUT_PATH_MAX);
     char *first = sc_malloc(INPUT_PATH_MAX);
     double *acc = NULL;
+    unsigned vec = spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0;
     int rc = SC_OK;
     if (out->rows == NULL || allrows == NULL || out->cols == NULL ||
         path == NULL || first == NULL) {
@@ -160,7 +161,7 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
             sc_err e;
             sc_err_clear(&e);
             size_t r = 0, k = 0;
-            if (sc_npy_peek(path, &r, &k, &e) != SC_OK) {
+            if (sc_npy_peek_ex(path, vec, &r, &k, &e) != SC_OK) {
                 rc = add_problem(out, e.msg, err);
                 continue;
             }
@@ -231,7 +232,7 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
                 sc_matrix x;
                 sc_err e;
                 sc_err_clear(&e);
-                int lrc = sc_npy_load(path, &x, &e);
+                int lrc = sc_npy_load_ex(path, vec, &x, &e);
                 if (lrc == SC_ENOMEM) {
                     rc = sc_err_set(err, SC_ENOMEM, "%s", e.msg);
                     break;

@@ -140,6 +140,7 @@ typedef struct npy_header {
     bool big_endian;            /* byte order of multi-byte items         */
     bool fortran;               /* column-major data                      */
     size_t rows, cols;          /* as loaded: 1-D (n,) is n x 1           */
+    size_t ndim;                /* 1 or 2                                 */
     size_t data_bytes;          /* rows * cols * itemsize, overflow-checked */
     char descr[32];             /* dtype text for messages, NUL-terminated */
     char shape[SHAPE_TEXT_MAX]; /* shape text for messages, e.g. "(3, 4)" */
@@ -437,6 +438,7 @@ static int parse_dict(scanner *s, npy_header *h)
                     "shape %s has %zu dimensions; only 1-D and 2-D arrays "
                     "are supported: reshape to stimuli x units first",
                     h->shape, ndim);
+    h->ndim = ndim;
     return SC_OK;
 }
 
@@ -675,7 +677,29 @@ static void convert(const npy_header *h, const unsigned char *src, double *dst)
 
 /* ## Public API */
 
+/* A 1-D array where a stimuli x units matrix is expected: refused unless
+ * the caller allows vectors (a label or id vector passed by mistake would
+ * otherwise become a one-unit "model"). */
+static int check_vector(const char *path, const npy_header *h, unsigned flags,
+                        sc_err *err)
+{
+    if (h->ndim != 1 || (flags & SC_NPY_ALLOW_VECTOR))
+        return SC_OK;
+    return fail(err, SC_EIO, path,
+                "shape %s is a 1-D vector, not a stimuli x units matrix "
+                "(labels or ids?); remove it from the inputs, or pass "
+                "--allow-vector (spec: data.allow_vector: true) to read it "
+                "as %zu x 1",
+                h->shape, h->rows);
+}
+
 int sc_npy_peek(const char *path, size_t *rows, size_t *cols, sc_err *err)
+{
+    return sc_npy_peek_ex(path, SC_NPY_ALLOW_VECTOR, rows, cols, err);
+}
+
+int sc_npy_peek_ex(const char *path, unsigned flags, size_t *rows, size_t *cols,
+                   sc_err *err)
 {
     mapping map;
     int rc = map_file(path, &map, err);
@@ -683,6 +707,8 @@ int sc_npy_peek(const char *path, size_t *rows, size_t *cols, sc_err *err)
         return rc;
     npy_header h;
     rc = read_header(path, &map, &h, err);
+    if (rc == SC_OK)
+        rc = check_vector(path, &h, flags, err);
     unmap_file(&map);
     if (rc != SC_OK)
         return rc;
@@ -693,6 +719,12 @@ int sc_npy_peek(const char *path, size_t *rows, size_t *cols, sc_err *err)
 
 int sc_npy_load(const char *path, sc_matrix *out, sc_err *err)
 {
+    return sc_npy_load_ex(path, SC_NPY_ALLOW_VECTOR, out, err);
+}
+
+int sc_npy_load_ex(const char *path, unsigned flags, sc_matrix *out,
+                   sc_err *err)
+{
     out->rows = out->cols = 0;
     out->data = NULL;
     mapping map;
@@ -701,6 +733,8 @@ int sc_npy_load(const char *path, sc_matrix *out, sc_err *err)
         return rc;
     npy_header h;
     rc = read_header(path, &map, &h, err);
+    if (rc == SC_OK)
+        rc = check_vector(path, &h, flags, err);
     if (rc != SC_OK)
         goto fail;
     rc = sc_matrix_init(out, h.rows, h.cols, err);

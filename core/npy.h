@@ -55,6 +55,19 @@ int sc_npy_load(const char *path, sc_matrix *out, sc_err *err);
  * Returns SC_OK or SC_EIO with the same messages as sc_npy_load. */
 int sc_npy_peek(const char *path, size_t *rows, size_t *cols, sc_err *err);
 
+/* Feature files: the same as sc_npy_load / sc_npy_peek, except that a 1-D
+ * array is refused (SC_EIO, "<path>: shape (n,) is a 1-D vector, not a
+ * stimuli x units matrix ...; ... pass --allow-vector ...") unless flags
+ * has SC_NPY_ALLOW_VECTOR. Every command reading representations uses
+ * these: a label vector among the feature files is a mistake far more
+ * often than a one-unit model. (sc_npy_load and sc_npy_peek themselves
+ * allow vectors.) */
+#define SC_NPY_ALLOW_VECTOR 1u
+int sc_npy_load_ex(const char *path, unsigned flags, sc_matrix *out,
+                   sc_err *err);
+int sc_npy_peek_ex(const char *path, unsigned flags, size_t *rows, size_t *cols,
+                   sc_err *err);
+
 /* Write m as dtype '<f8', C order, format version 1.0, shape (rows, cols),
  * header padded to 64 bytes as NumPy does. Atomic: the data goes to
  * "<path>.tmp.<pid>", which is fsync'ed and then renamed over path, so path

@@ -576,12 +576,12 @@ static int resolve(ctx *c, const char *p, char **out)
 
 static int parse_data(ctx *c, const node *n)
 {
-    static const char *const keys[] = {"root", "features", "ids", "normalize",
-                                       "max_stimuli"};
+    static const char *const keys[] = {
+        "root", "features", "ids", "normalize", "max_stimuli", "allow_vector"};
     sc_spec *s = c->spec;
     int rc = want_map(c, n, "data");
     if (rc == SC_OK)
-        rc = check_keys(c, n, "data", keys, 5);
+        rc = check_keys(c, n, "data", keys, 6);
     if (rc != SC_OK)
         return rc;
     const node *v = get(n, "features");
@@ -636,6 +636,14 @@ static int parse_data(ctx *c, const node *n)
         rc = sc_norm_parse(norms[k], &s->normalize, &tmp);
         if (rc != SC_OK)
             return expected(c, v, "data.normalize", "none, center or l2");
+    }
+    if ((v = get(n, "allow_vector")) != NULL) {
+        static const char *const bools[] = {"false", "true"};
+        size_t k = 0;
+        rc = get_choice(c, v, "data.allow_vector", bools, 2, &k);
+        if (rc != SC_OK)
+            return rc;
+        s->allow_vector = k == 1;
     }
     if ((v = get(n, "max_stimuli")) != NULL)
         rc = get_size(c, v, "data.max_stimuli", &s->max_stimuli);
@@ -1550,8 +1558,12 @@ int sc_spec_canonical(const sc_spec *spec, char **out, sc_err *err)
         put_q(&b, spec->ids);
     else
         put(&b, "null");
-    put(&b, "\n  normalize: %s\n  max_stimuli: %zu\nmodels:\n",
+    put(&b, "\n  normalize: %s\n  max_stimuli: %zu\n",
         sc_norm_name(spec->normalize), spec->max_stimuli);
+    /* Only when set, so the canonical text of existing specs is unchanged. */
+    if (spec->allow_vector)
+        put(&b, "  allow_vector: true\n");
+    put(&b, "models:\n");
     for (size_t i = 0; i < spec->nmodels; i++) {
         put(&b, "  - {name: ");
         put_q(&b, spec->models[i].name);

@@ -18,6 +18,7 @@
  *     ids: "{dataset}/ids.txt"     # optional; identical across models
  *     normalize: l2                # none | center | l2 (paper: l2)
  *     max_stimuli: 10000           # optional seeded subsample per dataset
+ *     allow_vector: false          # true: a 1-D .npy (n,) is read as n x 1
  *   models:                        # name plus any metadata keys (strings)
  *     - {name: resnet50, objective: supervised, architecture: cnn}
  *   datasets:
@@ -37,6 +38,7 @@
 #ifndef SC_SPEC_H
 #define SC_SPEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -119,6 +121,7 @@ typedef struct sc_spec {
     char *ids;          /* template with {dataset} or NULL            */
     int normalize;      /* enum sc_norm (core/prep.h); default l2     */
     size_t max_stimuli; /* 0 = all                                    */
+    bool allow_vector;  /* 1-D feature files read as n x 1; default no */
 
     sc_spec_model *models;
     size_t nmodels;

@@ -24,6 +24,9 @@ np.save(os.path.join(out, "inf20.npy"), bad)
 with open(os.path.join(out, "trunc20.npy"), "wb") as f:
     raw = open(os.path.join(out, "x20.npy"), "rb").read()
     f.write(raw[: len(raw) - 40])
+# A label vector, shape (20,): what a user might pass among the feature
+# files by mistake (issue 19: refused unless --allow-vector).
+np.save(os.path.join(out, "labels20.npy"), np.repeat(np.arange(4), 5))
 
 
 def unbiased_hsic_gram(k):
