@@ -9,6 +9,7 @@ packages=(
   build-essential g++ cmake pkg-config clang-format  # toolchain (g++: header test)
   libgsl-dev libopenblas-dev libyaml-dev        # the three libraries we link
   python3 python3-numpy python3-scipy python3-sklearn  # independent references
+  bsdutils                                       # script: progress tests on a pseudo-terminal
   chromium                                       # report.html browser test
 )
 

@@ -71,6 +71,36 @@ void sc_buf_puts(sc_buf *b, const char *s)
     b->len += n;
 }
 
+void sc_buf_json(sc_buf *b, const char *text)
+{
+    sc_buf_puts(b, "\"");
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        switch (*c) {
+        case '"':
+            sc_buf_puts(b, "\\\"");
+            break;
+        case '\\':
+            sc_buf_puts(b, "\\\\");
+            break;
+        case '\n':
+            sc_buf_puts(b, "\\n");
+            break;
+        case '\r':
+            sc_buf_puts(b, "\\r");
+            break;
+        case '\t':
+            sc_buf_puts(b, "\\t");
+            break;
+        default:
+            if (*c < 0x20)
+                sc_buf_printf(b, "\\u%04x", *c);
+            else
+                sc_buf_printf(b, "%c", *c);
+        }
+    }
+    sc_buf_puts(b, "\"");
+}
+
 int sc_buf_check(const sc_buf *b, const char *what, sc_err *err)
 {
     if (b->failed)

@@ -51,6 +51,9 @@ typedef struct sc_buf {
 void sc_buf_printf(sc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void sc_buf_puts(sc_buf *b, const char *s);
+/* text as a JSON string: quoted, with '"', '\\' and control characters
+ * escaped (UTF-8 passes through). */
+void sc_buf_json(sc_buf *b, const char *text);
 /* SC_ENOMEM ("out of memory formatting <what>") if an append failed. */
 int sc_buf_check(const sc_buf *b, const char *what, sc_err *err);
 void sc_buf_deinit(sc_buf *b);

@@ -2,11 +2,14 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
 #include "mem.h"
+#include "metric.h"
+#include "prep.h"
 
 int sc_kvlist_add(sc_kvlist *kv, const char *text, sc_err *err)
 {
@@ -42,6 +45,24 @@ int sc_cli_metric(const char *name, const sc_kvlist *kv, const char *plugin_dir,
     if (rc != SC_OK)
         return rc;
     return sc_argset_parse(*plugin, kv->key, kv->value, kv->count, args, err);
+}
+
+long sc_cli_param_index(const sc_plugin *p, const char *name)
+{
+    for (size_t i = 0; i < p->nparams; i++)
+        if (strcmp(p->desc->params[i].name, name) == 0)
+            return (long)i;
+    return -1;
+}
+
+void sc_cli_settings(const sc_plugin *p, const sc_argset *args, int norm,
+                     char *buf, size_t cap)
+{
+    char params[512];
+    sc_argset_format(p, args, params, sizeof params);
+    snprintf(buf, cap, "metric %s (%s), normalize %s, precision %s",
+             p->desc->name, params[0] ? params : "no parameters",
+             sc_norm_name(norm), sc_metric_precision(p, &args->args));
 }
 
 int sc_cli_parse_uint(const char *opt, const char *text, unsigned long *out,

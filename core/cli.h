@@ -29,6 +29,14 @@ void sc_kvlist_deinit(sc_kvlist *kv);
 int sc_cli_metric(const char *name, const sc_kvlist *kv, const char *plugin_dir,
                   const sc_plugin **plugin, sc_argset *args, sc_err *err);
 
+/* Index of parameter name in p's schema, or -1. */
+long sc_cli_param_index(const sc_plugin *p, const char *name);
+
+/* "metric NAME (k=v,...), normalize MODE, precision P": what a command
+ * computed with, for its stderr line and sidecar. */
+void sc_cli_settings(const sc_plugin *p, const sc_argset *args, int norm,
+                     char *buf, size_t cap);
+
 /* Parse a positive thread count / a byte size with optional K/M/G suffix. */
 int sc_cli_parse_uint(const char *opt, const char *text, unsigned long *out,
                       sc_err *err);

@@ -25,16 +25,28 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
-            "[--list-inputs]\n"
-            "Validates an experiment spec and its inputs without computing:\n"
-            "keys and values, metric plugins and parameters, every feature\n"
-            "file (all missing ones are listed), row counts, ids files and\n"
-            "the behaviour table. --quick reads .npy headers only (no\n"
-            "NaN/Inf scan). --list-inputs prints every input file instead\n"
-            "of the ok line (for make dependencies).\n"
-            "Exit 0 ok, 2 spec/usage error, 1 data error.\n");
+    fputs("usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
+          "[--list-inputs]\n"
+          "Validates an experiment spec and its inputs without computing: keys "
+          "and\n"
+          "values, metric plugins and parameters, every feature file (all "
+          "missing ones\n"
+          "are listed), row counts, 1-D files (refused unless "
+          "data.allow_vector: true),\n"
+          "ids files and the behaviour table. SPEC is relative to the current\n"
+          "directory; input paths inside it are relative to the spec file's "
+          "folder.\n"
+          "Writes no files; prints 'ok: ...' on stdout (default), or with "
+          "--list-inputs\n"
+          "every input file, one per line (for make dependencies).\n"
+          "  --plugin-dir DIR  plugin folder (default: runtime.plugin_dir, "
+          "else the\n"
+          "                    search path)\n"
+          "  --quick           read .npy headers only (default: also scan "
+          "every value\n"
+          "                    for NaN/Inf)\n"
+          "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
+          out);
 }
 
 /* Load metric k's plugin and parse its params, pointing errors at the

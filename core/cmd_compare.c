@@ -1,8 +1,11 @@
 /* simcon compare [-m METRIC] [-p KEY=VALUE]... [--normalize none|center|l2]
- *                [--plugin-dir DIR] X.npy Y.npy
+ *                [--plugin-dir DIR] [--allow-vector] [--quiet] X.npy Y.npy
  * Prints the similarity of two representations of the same stimuli as one
- * number (%.17g). Defaults: metric cka with its default parameters, no
- * normalisation. */
+ * number (%.17g) on stdout, and on stderr one line saying what it was
+ * computed with (metric, parameters, normalisation, precision) unless
+ * --quiet. Defaults: metric cka with its default parameters, rows
+ * L2-normalised (the paper's preprocessing, the spec default of `simcon
+ * run` and the default of `simcon matrix`, so the three agree). */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,18 +18,43 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: simcon compare [-m METRIC] [-p KEY=VALUE]... "
-                 "[--normalize none|center|l2]\n"
-                 "                      [--plugin-dir DIR] X.npy Y.npy\n"
-                 "Prints the similarity of X and Y (rows = the same stimuli in "
-                 "the same order).\n"
-                 "Default metric: cka (unbiased linear CKA). 'simcon plugins' "
-                 "lists metrics and parameters.\n");
+    fputs("usage: simcon compare [-m METRIC] [-p KEY=VALUE]... [--normalize "
+          "none|center|l2]\n"
+          "                      [--plugin-dir DIR] [--allow-vector] [--quiet] "
+          "X.npy Y.npy\n"
+          "Prints the similarity of X and Y (.npy files whose rows are the "
+          "same stimuli\n"
+          "in the same order) as one number on stdout. Writes no files.\n"
+          "Paths are relative to the current directory.\n"
+          "  -m METRIC         metric plugin (default: cka, unbiased linear "
+          "CKA);\n"
+          "                    'simcon plugins' lists metrics, parameters, "
+          "defaults\n"
+          "  -p KEY=VALUE      metric parameter, repeatable (default: the "
+          "plugin's)\n"
+          "  --normalize MODE  row preprocessing: l2 (default: every row to "
+          "unit\n"
+          "                    length, as in the paper, 'simcon matrix' and "
+          "'simcon\n"
+          "                    run'), center (subtract column means) or none\n"
+          "  --plugin-dir DIR  also look for plugins in DIR (default: only\n"
+          "                    $SIMCON_PLUGIN_PATH, the build tree, the "
+          "install folder)\n"
+          "  --allow-vector    read a 1-D array (n,) as n x 1 (default: "
+          "refused; a\n"
+          "                    1-D file is usually labels or ids)\n"
+          "  --quiet           no settings line (default: one line on stderr "
+          "naming\n"
+          "                    the metric, its parameters, normalize and "
+          "precision)\n",
+          out);
 }
 
 int sc_cmd_compare(int argc, char **argv)
 {
-    const char *metric = "cka", *dir = NULL, *norm = "none";
+    const char *metric = "cka", *dir = NULL, *norm = "l2";
+    unsigned vec = 0;
+    int quiet = 0;
     const char *files[2];
     int nfiles = 0;
     sc_kvlist kv = {0};
@@ -48,6 +76,10 @@ int sc_cmd_compare(int argc, char **argv)
             norm = argv[++i];
         } else if (strcmp(a, "--plugin-dir") == 0 && has_next) {
             dir = argv[++i];
+        } else if (strcmp(a, "--allow-vector") == 0) {
+            vec = SC_NPY_ALLOW_VECTOR;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = sc_err_set(&err, SC_EINVAL,
                             "unknown or incomplete option '%s'; see 'simcon "
@@ -81,9 +113,9 @@ int sc_cmd_compare(int argc, char **argv)
     sc_matrix x = {0}, y = {0};
     void *sx = NULL, *sy = NULL;
     double value = 0.0;
-    rc = sc_npy_load(files[0], &x, &err);
+    rc = sc_npy_load_ex(files[0], vec, &x, &err);
     if (rc == SC_OK)
-        rc = sc_npy_load(files[1], &y, &err);
+        rc = sc_npy_load_ex(files[1], vec, &y, &err);
     if (rc == SC_OK && x.rows != y.rows)
         rc = sc_err_set(&err, SC_EINVAL,
                         "%s has %zu rows but %s has %zu; rows must be the "
@@ -102,6 +134,8 @@ int sc_cmd_compare(int argc, char **argv)
         sc_err_prefix(&err, "%s", files[1]);
     if (rc == SC_OK)
         rc = sc_metric_compare(p, &args.args, sx, sy, &value, &err);
+    char settings[768];
+    sc_cli_settings(p, &args, mode, settings, sizeof settings);
     sc_metric_release(p, sx);
     sc_metric_release(p, sy);
     sc_matrix_deinit(&x);
@@ -112,6 +146,8 @@ int sc_cmd_compare(int argc, char **argv)
         fprintf(stderr, "simcon compare: %s\n", err.msg);
         return rc == SC_EINVAL ? SC_EXIT_USAGE : SC_EXIT_FAIL;
     }
+    if (!quiet)
+        fprintf(stderr, "simcon compare: %s\n", settings);
     printf("%.17g\n", value);
     return SC_EXIT_OK;
 }

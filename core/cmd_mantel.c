@@ -1,5 +1,6 @@
 /* simcon mantel [--perms N] [--seed S] [--method pearson|spearman]
- *               [--alternative greater|less|two-sided] [--exact] A.csv B.csv
+ *               [--alternative greater|less|two-sided] [--exact] [--quiet]
+ *               A.csv B.csv
  *
  * Mantel test between two similarity matrices over all model pairs; prints
  * "r p" as "%.17g %.17g". Defaults follow vegan::mantel (R): 9999
@@ -14,11 +15,13 @@
  * seed is unused and p = #{T* >= T} / m!). */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "commands.h"
+#include "progress.h"
 #include "simcsv.h"
 #include "stats.h"
 
@@ -29,19 +32,31 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: simcon mantel [--perms N] [--seed S] "
-            "[--method pearson|spearman]\n"
-            "                     [--alternative greater|less|two-sided] "
-            "[--exact] A.csv B.csv\n"
-            "Mantel permutation test between two similarity matrices (CSV "
-            "with header ',name1,...').\n"
-            "Prints 'r p'. Defaults: --perms %d --seed %" PRIu64
-            " --method pearson --alternative greater\n"
-            "(as R's vegan::mantel). --exact enumerates all m! permutations "
-            "(m <= %d).\n",
-            SC_MANTEL_DEFAULT_PERMS, SC_MANTEL_DEFAULT_SEED,
-            SC_MANTEL_EXACT_MAX);
+    fprintf(
+        out,
+        "usage: simcon mantel [--perms N] [--seed S] [--method "
+        "pearson|spearman]\n"
+        "                     [--alternative greater|less|two-sided] "
+        "[--exact]\n"
+        "                     [--quiet] A.csv B.csv\n"
+        "Mantel permutation test between two similarity matrices (CSV with "
+        "header\n"
+        "',name1,...' as written by 'simcon matrix' and 'simcon run'; models "
+        "are\n"
+        "matched by name). Paths are relative to the current directory.\n"
+        "Writes no files; prints 'r p' on stdout (%%.17g each).\n"
+        "  --perms N         random permutations (default: %d)\n"
+        "  --seed S          seed of the permutation stream (default: %" PRIu64
+        ")\n"
+        "  --method M        pearson (default) or spearman\n"
+        "  --alternative A   greater (default), less or two-sided\n"
+        "  --exact           all m! permutations instead (m <= %d; default: "
+        "random)\n"
+        "  --quiet           no progress (default: progress with an ETA when "
+        "stderr\n"
+        "                    is a terminal)\n"
+        "Defaults follow R's vegan::mantel.\n",
+        SC_MANTEL_DEFAULT_PERMS, SC_MANTEL_DEFAULT_SEED, SC_MANTEL_EXACT_MAX);
 }
 
 static int parse_u64(const char *opt, const char *text, uint64_t *out,
@@ -77,6 +92,7 @@ int sc_cmd_mantel(int argc, char **argv)
     sc_mantel_opts opts = {SC_CORR_PEARSON, SC_ALT_GREATER,
                            SC_MANTEL_DEFAULT_PERMS, false};
     uint64_t seed = SC_MANTEL_DEFAULT_SEED;
+    bool quiet = false;
     const char *files[2];
     int nfiles = 0;
     sc_err err;
@@ -88,6 +104,8 @@ int sc_cmd_mantel(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return SC_EXIT_OK;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = true;
         } else if (strcmp(a, "--exact") == 0) {
             opts.exact = true;
         } else if (strcmp(a, "--perms") == 0 && val != NULL) {
@@ -144,9 +162,12 @@ int sc_cmd_mantel(int argc, char **argv)
         rc = sc_pairs_init_all(&pairs, a.m, &err);
     if (rc == SC_OK && !opts.exact)
         rc = sc_rng_init(&rng, sc_rng_task_seed(seed, "mantel"), &err);
+    sc_progress prog;
+    sc_progress_init(&prog, "simcon mantel", quiet);
     if (rc == SC_OK)
-        rc = sc_mantel(&a.s, &b.s, &pairs, &opts, opts.exact ? NULL : &rng,
-                       &res, &err);
+        rc = sc_mantel_progress(&a.s, &b.s, &pairs, &opts,
+                                opts.exact ? NULL : &rng, &prog, &res, &err);
+    sc_progress_deinit(&prog);
     if (rc == SC_OK)
         printf("%.17g %.17g\n", res.r, res.p);
     else

@@ -1,7 +1,7 @@
 /* simcon matrix [-m METRIC] [-p KEY=VALUE]... [--normalize none|center|l2]
  *               [--threads N] [--memory BYTES|NNG] [--cache-dir DIR]
- *               [--plugin-dir DIR] [--info] [--float32] -o OUT.csv
- *               X1.npy X2.npy ...
+ *               [--plugin-dir DIR] [--info] [--float32] [--allow-vector]
+ *               [--quiet] -o OUT.csv X1.npy X2.npy ...
  *
  * The all-pairs similarity matrix of m representations of one stimulus set
  * through the fast path (core/simmat.h), written atomically as the runner's
@@ -15,11 +15,19 @@
  * embeddings in float32 and, when the metric has a 'precision' parameter
  * offering float32 (cka: float32 Gram, issue 6) and the user did not set
  * -p precision=..., also selects precision=float32. An explicit -p
- * precision= always wins, so the two remain separately controllable. */
+ * precision= always wins, so the two remain separately controllable.
+ *
+ * Provenance: OUT.csv.json, written next to the CSV after it, records what
+ * the matrix was computed with (metric, plugin version, parameters,
+ * normalisation, precision, inputs); the CSV itself keeps the plain format
+ * every reader (core/simcsv.c, pandas) takes. The same facts go to stderr
+ * as one line, then a progress display on a terminal and finally
+ * "wrote OUT.csv and OUT.csv.json" (all silenced by --quiet). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "blas.h"
 #include "cli.h"
 #include "commands.h"
@@ -28,36 +36,61 @@
 #include "metric.h"
 #include "npy.h"
 #include "prep.h"
+#include "progress.h"
 #include "simcsv.h"
 #include "simmat.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: simcon matrix [-m METRIC] [-p KEY=VALUE]... "
-            "[--normalize none|center|l2]\n"
-            "                     [--threads N] [--memory BYTES|NNG] "
-            "[--cache-dir DIR]\n"
-            "                     [--plugin-dir DIR] [--info] [--float32]\n"
-            "                     -o OUT.csv X1.npy X2.npy ...\n"
-            "Writes the m x m similarity matrix of the representations "
-            "(rows = the same\nstimuli in every file) as CSV; names are the "
-            "file stems. Default metric: cka.\n"
-            "--float32 keeps the stacked embeddings in float32 (half the "
-            "memory) and, for a\nmetric with a 'precision' parameter (cka), "
-            "also sets precision=float32 (float32\nGram: prepare 1.6x "
-            "faster at n = 5000) unless -p precision=... is given;\n"
-            "results agree with the float64 path to 1e-6 relative. --info "
-            "reports the path\ntaken.\n");
-}
-
-/* Index of parameter NAME in the plugin's schema, or -1. */
-static long param_index(const sc_plugin *p, const char *name)
-{
-    for (size_t i = 0; i < p->nparams; i++)
-        if (strcmp(p->desc->params[i].name, name) == 0)
-            return (long)i;
-    return -1;
+    fputs(
+        "usage: simcon matrix [-m METRIC] [-p KEY=VALUE]... [--normalize "
+        "none|center|l2]\n"
+        "                     [--threads N] [--memory SIZE] [--cache-dir DIR]\n"
+        "                     [--plugin-dir DIR] [--info] [--float32] "
+        "[--allow-vector]\n"
+        "                     [--quiet] -o OUT.csv X1.npy X2.npy ...\n"
+        "Computes the m x m similarity matrix of m representations (.npy files "
+        "whose\n"
+        "rows are the same stimuli in the same order).\n"
+        "Writes OUT.csv (header ',name1,...', names = file stems, values "
+        "%.17g) and\n"
+        "OUT.csv.json (metric, parameters, normalize, precision, inputs); "
+        "nothing\n"
+        "unless the whole matrix was computed. Paths are relative to the "
+        "current\n"
+        "directory.\n"
+        "  -m METRIC         metric plugin (default: cka, unbiased linear "
+        "CKA)\n"
+        "  -p KEY=VALUE      metric parameter, repeatable (default: the "
+        "plugin's,\n"
+        "                    listed by 'simcon plugins')\n"
+        "  --normalize MODE  row preprocessing: l2 (default, as in the paper,\n"
+        "                    'simcon compare' and 'simcon run'), center or "
+        "none\n"
+        "  --threads N       worker and BLAS threads (default: 1)\n"
+        "  --memory SIZE     budget for the stacked embeddings, e.g. 512M or "
+        "8G\n"
+        "                    (default: half of RAM); beyond it they spill to a "
+        "file\n"
+        "  --cache-dir DIR   folder of that spill file (default: $TMPDIR or "
+        "/tmp)\n"
+        "  --plugin-dir DIR  also look for plugins in DIR\n"
+        "  --float32         float32 embeddings (half the memory) and, for "
+        "cka, the\n"
+        "                    float32 Gram (precision=float32) unless -p "
+        "precision=\n"
+        "                    is given (default: float64 throughout). The "
+        "tests\n"
+        "                    require agreement with float64 to 1e-6 relative.\n"
+        "  --allow-vector    read a 1-D array (n,) as n x 1 (default: "
+        "refused)\n"
+        "  --info            print the path taken and timings on stderr\n"
+        "  --quiet           nothing on stderr but errors (default: the "
+        "settings\n"
+        "                    line, progress with an ETA when stderr is a "
+        "terminal,\n"
+        "                    then the files written)\n",
+        out);
 }
 
 /* --float32: add precision=float32 when the metric offers that choice and
@@ -72,21 +105,12 @@ static int float32_precision(const char *metric, const char *dir, sc_kvlist *kv,
     int rc = sc_loader_open(metric, dir, &p, err);
     if (rc != SC_OK)
         return rc;
-    long k = param_index(p, "precision");
+    long k = sc_cli_param_index(p, "precision");
     const sc_param *par = k >= 0 ? &p->desc->params[k] : NULL;
     if (par == NULL || par->type != SC_PARAM_ENUM || par->choices == NULL ||
         strstr(par->choices, "float32") == NULL)
         return SC_OK;
     return sc_kvlist_add(kv, "precision=float32", err);
-}
-
-/* Name of the chosen precision for --info, "-" if the metric has none. */
-static const char *precision_name(const sc_plugin *p, const sc_args *args)
-{
-    long k = param_index(p, "precision");
-    if (k < 0 || (size_t)k >= args->count)
-        return "-";
-    return args->value[k] != 0 ? "float32" : "float64";
 }
 
 /* File stem: basename without a trailing ".npy". sc_malloc'ed. */
@@ -109,13 +133,14 @@ static char *stem_of(const char *path)
 typedef struct loader {
     const char *const *files;
     int mode;
+    unsigned npy_flags; /* SC_NPY_ALLOW_VECTOR or 0 */
 } loader;
 
 static int load_rep(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
                     sc_err *err)
 {
     const loader *ld = ud;
-    int rc = sc_npy_load(ld->files[i], owned, err);
+    int rc = sc_npy_load_ex(ld->files[i], ld->npy_flags, owned, err);
     if (rc == SC_OK)
         rc = sc_prep_apply(owned, ld->mode, ld->files[i], err);
     if (rc != SC_OK) {
@@ -126,9 +151,55 @@ static int load_rep(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
     return SC_OK;
 }
 
+/* OUT.json: the provenance of OUT (see the file comment). */
+static int write_sidecar(const char *out, const sc_plugin *p,
+                         const sc_argset *args, int mode, int f32, unsigned vec,
+                         const char *const *files, size_t m, size_t rows,
+                         sc_err *err)
+{
+    char params[512];
+    sc_argset_format(p, args, params, sizeof params);
+    sc_buf b = {0};
+    sc_buf_printf(&b, "{\n  \"simcon\": \"%s\",\n  \"command\": \"matrix\",\n",
+                  SC_VERSION);
+    sc_buf_puts(&b, "  \"csv\": ");
+    sc_buf_json(&b, out);
+    sc_buf_puts(&b, ",\n  \"metric\": ");
+    sc_buf_json(&b, p->desc->name);
+    sc_buf_puts(&b, ",\n  \"plugin_version\": ");
+    sc_buf_json(&b, p->desc->version);
+    sc_buf_puts(&b, ",\n  \"params\": ");
+    sc_buf_json(&b, params);
+    sc_buf_printf(&b,
+                  ",\n  \"normalize\": \"%s\",\n  \"precision\": \"%s\",\n"
+                  "  \"embeddings\": \"%s\",\n  \"allow_vector\": %s,\n"
+                  "  \"n_stimuli\": %zu,\n  \"inputs\": [",
+                  sc_norm_name(mode), sc_metric_precision(p, &args->args),
+                  f32 ? "float32" : "float64", vec ? "true" : "false", rows);
+    for (size_t i = 0; i < m; i++) {
+        sc_buf_puts(&b, i ? ",\n    " : "\n    ");
+        sc_buf_json(&b, files[i]);
+    }
+    sc_buf_puts(&b, "\n  ]\n}\n");
+    size_t len = strlen(out) + 6;
+    char *path = sc_malloc(len);
+    int rc = sc_buf_check(&b, "the sidecar", err);
+    if (rc == SC_OK && path == NULL)
+        rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (rc == SC_OK) {
+        snprintf(path, len, "%s.json", out);
+        rc = sc_atomic_write(path, b.data, b.len, err);
+    }
+    sc_free(path);
+    sc_buf_deinit(&b);
+    return rc;
+}
+
 int sc_cmd_matrix(int argc, char **argv)
 {
-    const char *metric = "cka", *dir = NULL, *norm = "none", *out = NULL;
+    const char *metric = "cka", *dir = NULL, *norm = "l2", *out = NULL;
+    unsigned vec = 0;
+    int quiet = 0;
     sc_simmat_opts opts = {0};
     opts.use_embed = 1;
     opts.threads = 1;
@@ -178,6 +249,10 @@ int sc_cmd_matrix(int argc, char **argv)
             show_info = 1;
         } else if (strcmp(a, "--float32") == 0) {
             extra.float32 = 1;
+        } else if (strcmp(a, "--allow-vector") == 0) {
+            vec = SC_NPY_ALLOW_VECTOR;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = 1;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = sc_err_set(&err, SC_EINVAL,
                             "unknown or incomplete option '%s'; see 'simcon "
@@ -237,7 +312,7 @@ int sc_cmd_matrix(int argc, char **argv)
     size_t rows = 0;
     for (size_t i = 0; rc == SC_OK && i < m; i++) {
         size_t r = 0, c = 0;
-        rc = sc_npy_peek(files[i], &r, &c, &err);
+        rc = sc_npy_peek_ex(files[i], vec, &r, &c, &err);
         if (rc == SC_OK && i == 0)
             rows = r;
         if (rc == SC_OK && r != rows)
@@ -246,10 +321,19 @@ int sc_cmd_matrix(int argc, char **argv)
                             "the same stimuli in the same order",
                             files[i], r, files[0], rows);
     }
-    loader ld = {files, mode};
+    loader ld = {files, mode, vec};
+    char settings[768];
+    sc_cli_settings(p, &args, mode, settings, sizeof settings);
+    if (rc == SC_OK && !quiet)
+        fprintf(stderr, "simcon matrix: %s%s, %zu models x %zu stimuli\n",
+                settings, extra.float32 ? " (float32 embeddings)" : "", m,
+                rows);
     if (rc == SC_OK)
         rc = sc_matrix_init(&sm.s, m, m, &err);
     sc_simmat_info info;
+    sc_progress prog;
+    sc_progress_init(&prog, "simcon matrix", quiet);
+    extra.progress = &prog;
     if (rc == SC_OK) {
         sc_blas_set_threads((int)opts.threads);
         rc = sc_simmat_compute_lazy(p, &args.args, m, rows, load_rep, &ld,
@@ -257,8 +341,14 @@ int sc_cmd_matrix(int argc, char **argv)
         if (rc != SC_OK && err.msg[0] != '\0')
             sc_err_prefix(&err, "metric %s", metric);
     }
+    sc_progress_deinit(&prog);
     if (rc == SC_OK)
         rc = sc_simcsv_write(out, &sm, &err);
+    if (rc == SC_OK)
+        rc = write_sidecar(out, p, &args, mode, extra.float32, vec, files, m,
+                           rows, &err);
+    if (rc == SC_OK && !quiet)
+        fprintf(stderr, "simcon matrix: wrote %s and %s.json\n", out, out);
     if (rc == SC_OK && show_info)
         fprintf(stderr,
                 "simcon matrix: m=%zu n=%zu path=%s embed_len=%zu "
@@ -267,7 +357,7 @@ int sc_cmd_matrix(int argc, char **argv)
                 "cpu_pairs=%.3fs\n",
                 m, rows, info.used_embed ? "embed" : "pairwise", info.embed_len,
                 info.blocks, info.spilled, info.float32,
-                precision_name(p, &args.args), opts.threads,
+                sc_metric_precision(p, &args.args), opts.threads,
                 info.seconds_prepare, info.seconds_pairs, info.cpu_prepare,
                 info.cpu_pairs);
     sc_simmat_deinit(&sm);

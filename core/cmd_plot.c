@@ -1,43 +1,64 @@
 /* simcon plot RESULTS_DIR [--order spec|cluster] [--band ATTRIBUTE]
+ *                         [--quiet]
  *
  * Draws the figures of an existing result folder into RESULTS_DIR/figures/
  * and writes RESULTS_DIR/report.html (plot.h). `simcon run` does the same
  * at the end of a run; this command redraws with other options (model
- * order, band attribute) without recomputing anything. */
+ * order, band attribute) without recomputing anything. Progress on a
+ * terminal (core/progress.h); on success one line names what was written,
+ * unless --quiet. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "plot.h"
+#include "progress.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: simcon plot RESULTS_DIR [--order spec|cluster] "
-            "[--band ATTRIBUTE]\n"
-            "Writes RESULTS_DIR/figures/*.svg and RESULTS_DIR/report.html "
-            "from the CSVs of simcon run.\n"
-            "  --order   model order in similarity heatmaps: as in the spec "
-            "(default) or\n"
-            "            average-linkage clustering on 1 - mean similarity "
-            "across datasets\n"
-            "  --band    models.csv attribute that colours the category "
-            "bands and selects\n"
-            "            the category-pair consistency heatmaps (default: "
-            "the first one)\n");
+    fputs("usage: simcon plot RESULTS_DIR [--order spec|cluster] [--band "
+          "ATTRIBUTE]\n"
+          "                   [--quiet]\n"
+          "Redraws the figures of a folder written by 'simcon run' from its "
+          "CSVs\n"
+          "(nothing is recomputed). RESULTS_DIR is relative to the current "
+          "directory.\n"
+          "Writes RESULTS_DIR/figures/*.svg (with figures/index.tsv) and\n"
+          "RESULTS_DIR/report.html; the previous figures are replaced only "
+          "when all\n"
+          "new ones were drawn.\n"
+          "  --order ORDER     model order in similarity heatmaps: spec "
+          "(default: as in\n"
+          "                    the spec) or cluster (average linkage on 1 - "
+          "mean\n"
+          "                    similarity across datasets)\n"
+          "  --band ATTRIBUTE  models.csv attribute that colours the category "
+          "bands\n"
+          "                    and selects the category-pair consistency "
+          "heatmaps\n"
+          "                    (default: the first attribute)\n"
+          "  --quiet           nothing on stderr but errors (default: progress "
+          "with an\n"
+          "                    ETA when stderr is a terminal, then the files "
+          "written)\n",
+          out);
 }
 
 int sc_cmd_plot(int argc, char **argv)
 {
-    sc_plot_opts opts = {SC_PLOT_ORDER_SPEC, NULL};
+    sc_plot_opts opts = {SC_PLOT_ORDER_SPEC, NULL, NULL};
     const char *dir = NULL;
+    bool quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return SC_EXIT_OK;
         }
-        if (strcmp(a, "--order") == 0 || strcmp(a, "--band") == 0) {
+        if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = true;
+        } else if (strcmp(a, "--order") == 0 || strcmp(a, "--band") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr,
                         "simcon plot: %s needs a value; run 'simcon "
@@ -81,12 +102,19 @@ int sc_cmd_plot(int argc, char **argv)
     }
     sc_err err;
     sc_err_clear(&err);
+    sc_progress prog;
+    sc_progress_init(&prog, "simcon plot", quiet);
+    opts.progress = &prog;
     int rc = sc_plot_results(dir, &opts, &err);
     if (rc == SC_OK)
         rc = sc_report_write(dir, &err);
+    sc_progress_deinit(&prog);
     if (rc != SC_OK) {
         fprintf(stderr, "simcon plot: %s\n", err.msg);
         return rc == SC_EINVAL ? SC_EXIT_USAGE : SC_EXIT_FAIL;
     }
+    if (!quiet)
+        fprintf(stderr, "simcon plot: wrote %s/figures/ and %s/report.html\n",
+                dir, dir);
     return SC_EXIT_OK;
 }

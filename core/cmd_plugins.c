@@ -64,10 +64,19 @@ int sc_cmd_plugins(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc) {
             dir = argv[++i];
-        } else if (strcmp(argv[i], "--help") == 0) {
-            printf("usage: simcon plugins [--plugin-dir DIR]\n"
-                   "Lists every metric plugin in DIR, $SIMCON_PLUGIN_PATH, "
-                   "the build tree and the install folder.\n");
+        } else if (strcmp(argv[i], "--help") == 0 ||
+                   strcmp(argv[i], "-h") == 0) {
+            fputs("usage: simcon plugins [--plugin-dir DIR]\n"
+                  "Lists every metric plugin found in DIR, "
+                  "$SIMCON_PLUGIN_PATH, the build tree\n"
+                  "and the install folder (default: all but DIR), with "
+                  "version, reference,\n"
+                  "properties and each parameter's type, default and "
+                  "range. Writes no files;\n"
+                  "prints to stdout. DIR is relative to the current "
+                  "directory.\n"
+                  "docs/metrics.md explains every metric.\n",
+                  stdout);
             return SC_EXIT_OK;
         } else {
             fprintf(stderr,

@@ -1,12 +1,16 @@
 /* simcon run SPEC [-o DIR] [--threads N] [--memory SIZE] [--resume]
- *                 [--quiet] [--plugin-dir DIR]
+ *                 [--quiet] [--plugin-dir DIR] [--normalize MODE]
+ *                 [--allow-vector]
  *
  * Runs every analysis of an experiment spec into a result folder (see
  * runner.h for what is computed and written). Order: parse the spec (exit
  * 2 on any spec or usage error), check every input the way `simcon check`
  * does (all problems listed, exit 1), then run (exit 1 on failure). A
  * failure never leaves a partial result folder and never touches a
- * previous one. */
+ * previous one. --normalize and --allow-vector override the spec's
+ * data.normalize / data.allow_vector (the same option names as compare and
+ * matrix); the manifest records what was used. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -14,31 +18,63 @@
 #include "commands.h"
 #include "inputs.h"
 #include "loader.h"
+#include "prep.h"
 #include "runner.h"
 #include "spec.h"
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: simcon run SPEC [-o DIR] [--threads N] [--memory SIZE] "
-            "[--resume] [--quiet]\n"
-            "                  [--plugin-dir DIR]\n"
-            "Computes similarity matrices, consistency, contrasts and "
-            "behaviour analyses with\n"
-            "p-values and CIs, and writes DIR (default results/<name>/): "
-            "similarity/, *.csv,\n"
-            "tables/*.csv|md|tex and manifest.json. --resume reuses "
-            "similarity matrices cached\n"
-            "in DIR/.cache (and in folders of interrupted runs). --threads "
-            "and --memory override\n"
-            "the spec's runtime section.\n");
+    fputs(
+        "usage: simcon run SPEC [-o DIR] [--threads N] [--memory SIZE] "
+        "[--resume]\n"
+        "                  [--quiet] [--plugin-dir DIR] [--normalize "
+        "none|center|l2]\n"
+        "                  [--allow-vector]\n"
+        "Runs every analysis of the experiment spec: similarity matrices, "
+        "consistency,\n"
+        "contrasts and behaviour with p-values and CIs, tables, figures, "
+        "report.\n"
+        "Writes DIR (default: results/<spec name>/, relative to the current\n"
+        "directory): similarity/<dataset>/<metric>.csv, consistency.csv,\n"
+        "contrasts.csv, behaviour.csv, tables/*.csv|md|tex, figures/*.svg,\n"
+        "manifest.json (normalize, metric parameters and precision, seeds,\n"
+        "checksums) and report.html. DIR appears only when everything "
+        "succeeded; a\n"
+        "previous result of the same spec is replaced. Input paths inside the "
+        "spec\n"
+        "are relative to the spec file's folder.\n"
+        "  -o DIR            result folder (default: results/<spec name>/)\n"
+        "  --threads N       worker threads (default: runtime.threads, else "
+        "1)\n"
+        "  --memory SIZE     memory budget, e.g. 8G (default: runtime.memory, "
+        "else\n"
+        "                    half of RAM)\n"
+        "  --resume          reuse similarity matrices cached in DIR/.cache "
+        "and in\n"
+        "                    folders of interrupted runs (default: recompute)\n"
+        "  --plugin-dir DIR  plugin folder (default: runtime.plugin_dir, else "
+        "the\n"
+        "                    search path)\n"
+        "  --normalize MODE  override data.normalize (default: the spec's, "
+        "whose\n"
+        "                    default is l2, as in compare and matrix)\n"
+        "  --allow-vector    read 1-D feature files (n,) as n x 1 (default:\n"
+        "                    data.allow_vector, whose default is false: "
+        "refused)\n"
+        "  --quiet           nothing on stderr but errors (default: progress "
+        "with an\n"
+        "                    ETA when stderr is a terminal, notes such as "
+        "reused\n"
+        "                    caches, then the folder written)\n",
+        out);
 }
 
 int sc_cmd_run(int argc, char **argv)
 {
     sc_run_opts opts;
     memset(&opts, 0, sizeof opts);
-    const char *spec_path = NULL;
+    const char *spec_path = NULL, *norm = NULL;
+    bool allow_vector = false;
     sc_err err;
     sc_err_clear(&err);
     int rc = SC_OK;
@@ -56,6 +92,13 @@ int sc_cmd_run(int argc, char **argv)
                    val != NULL) {
             opts.out_dir = val;
             i++;
+        } else if (strcmp(a, "--normalize") == 0 && val != NULL) {
+            int mode = 0;
+            rc = sc_norm_parse(val, &mode, &err);
+            norm = val;
+            i++;
+        } else if (strcmp(a, "--allow-vector") == 0) {
+            allow_vector = true;
         } else if (strcmp(a, "--plugin-dir") == 0 && val != NULL) {
             opts.plugin_dir = val;
             i++;
@@ -103,6 +146,10 @@ int sc_cmd_run(int argc, char **argv)
         sc_spec_free(&spec);
         return rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
     }
+    if (norm != NULL)
+        sc_norm_parse(norm, &spec.normalize, &err); /* checked above */
+    if (allow_vector)
+        spec.allow_vector = true;
     sc_inputs_report rep;
     memset(&rep, 0, sizeof rep);
     rc = sc_inputs_check(&spec, 0, &rep, &err);

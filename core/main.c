@@ -29,7 +29,12 @@ static void usage(FILE *out)
     fprintf(out, "usage: simcon <command> [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
-    fprintf(out, "\n'simcon <command> --help' describes one command.\n");
+    fprintf(out,
+            "\n'simcon <command> --help' describes one command: what it "
+            "writes, its defaults\nand what its paths are relative to. "
+            "Options meaning the same thing have the same\nname everywhere: "
+            "--threads, --memory, --normalize, --plugin-dir, --quiet.\n"
+            "'simcon -V' (--version) prints the version.\n");
 }
 
 int main(int argc, char **argv)
@@ -44,7 +49,7 @@ int main(int argc, char **argv)
         usage(stdout);
         return SC_EXIT_OK;
     }
-    if (strcmp(argv[1], "--version") == 0) {
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
         printf("simcon %s (plugin ABI %d, host API %d)\n", SC_VERSION,
                SC_ABI_VERSION, SC_HOST_API_REV);
         return SC_EXIT_OK;

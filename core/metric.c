@@ -248,3 +248,21 @@ uint32_t sc_metric_flags(const sc_plugin *p, const sc_args *args)
         return p->desc->flags_for(args);
     return p->desc->flags;
 }
+
+const char *sc_metric_precision(const sc_plugin *p, const sc_args *args)
+{
+    for (size_t k = 0; k < p->nparams && k < args->count; k++) {
+        const sc_param *par = &p->desc->params[k];
+        if (strcmp(par->name, "precision") != 0 || par->choices == NULL)
+            continue;
+        /* The enum's chosen spelling. */
+        const char *c = par->choices;
+        for (long i = 0; c != NULL && i < (long)args->value[k]; i++) {
+            c = strchr(c, '|');
+            c = c ? c + 1 : NULL;
+        }
+        return c != NULL && strncmp(c, "float32", 7) == 0 ? "float32"
+                                                          : "float64";
+    }
+    return "float64";
+}

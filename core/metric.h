@@ -47,4 +47,10 @@ int sc_metric_embed(const sc_plugin *p, const void *state, size_t offset,
 /* Effective flags of a configuration (desc->flags_for or desc->flags). */
 uint32_t sc_metric_flags(const sc_plugin *p, const sc_args *args);
 
+/* The precision the metric computes in: the value of its 'precision'
+ * parameter when it has one ("float64" / "float32"), else "float64"
+ * (plugins compute in double unless a parameter says otherwise). Static
+ * storage. */
+const char *sc_metric_precision(const sc_plugin *p, const sc_args *args);
+
 #endif

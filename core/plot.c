@@ -41,12 +41,16 @@ static int draw_all(const sc_plotset *ps, const sc_plot_opts *opts,
                     sc_figsink *fs, sc_err *err)
 {
     int rc = sc_plot_heatmaps(ps, opts, fs, err);
+    sc_progress_step(opts->progress, 1);
     if (rc == SC_OK)
         rc = sc_plot_consistency(ps, opts, fs, err);
+    sc_progress_step(opts->progress, 1);
     if (rc == SC_OK)
         rc = sc_plot_boxes(ps, fs, err);
+    sc_progress_step(opts->progress, 1);
     if (rc == SC_OK)
         rc = sc_plot_behaviour(ps, fs, err);
+    sc_progress_step(opts->progress, 1);
     if (rc == SC_OK) {
         char *path = sc_plot_join(fs->dir, "index.tsv");
         rc = path ? sc_svg_write_file(&fs->index, path, err)
@@ -59,13 +63,18 @@ static int draw_all(const sc_plotset *ps, const sc_plot_opts *opts,
 int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
                     sc_err *err)
 {
-    static const sc_plot_opts defaults = {SC_PLOT_ORDER_SPEC, NULL};
+    static const sc_plot_opts defaults = {SC_PLOT_ORDER_SPEC, NULL, NULL};
     if (!opts)
         opts = &defaults;
+    /* Steps: reading the CSVs, then the four figure kinds (draw_all). */
+    sc_progress_begin(opts->progress, 5, "figures");
     sc_plotset ps;
     int rc = sc_plotset_load(result_dir, &ps, err);
-    if (rc != SC_OK)
+    sc_progress_step(opts->progress, 1);
+    if (rc != SC_OK) {
+        sc_progress_end(opts->progress);
         return rc;
+    }
     long band;
     rc = sc_plot_band(&ps, opts, &band, err);
     char name[64];
@@ -119,6 +128,7 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
     sc_free(old);
     sc_svg_deinit(&fs.index);
     sc_plotset_deinit(&ps);
+    sc_progress_end(opts->progress);
     return rc;
 }
 

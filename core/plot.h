@@ -36,6 +36,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "progress.h"
 
 /* Model order in similarity heatmaps. */
 typedef enum sc_plot_order {
@@ -50,10 +51,13 @@ typedef struct sc_plot_opts {
      * column of models.csv (none if the file is absent). Naming a column
      * that models.csv does not have is an error (SC_EINVAL). */
     const char *band;
+    /* Progress display (core/progress.h) or NULL: one phase "figures"
+     * with a step per figure kind. */
+    sc_progress *progress;
 } sc_plot_opts;
 
 /* Write DIR/figures/ (see above). opts NULL means {SC_PLOT_ORDER_SPEC,
- * NULL}.
+ * NULL, NULL}.
  * Statuses: SC_EIO (missing similarity/ folder or file, unreadable or
  * malformed CSV, naming the file and line; cannot write), SC_EINVAL
  * (inconsistent folder: model sets differ between files, unknown band

@@ -22,6 +22,7 @@
 #include "err.h"
 #include "loader.h"
 #include "mat.h"
+#include "progress.h"
 #include "runner.h"
 #include "sha256.h"
 #include "spec.h"
@@ -116,11 +117,8 @@ typedef struct sc_runctx {
     run_stage_time stages[SC_RUN_MAX_STAGES];
     size_t nstages;
 
-    /* Progress (stderr). */
-    pthread_mutex_t progress_lock;
-    bool tty;
-    const char *progress_label;
-    size_t progress_total, progress_done, progress_shown;
+    /* Progress on a terminal (core/progress.h; off when quiet or piped). */
+    sc_progress progress;
 } sc_runctx;
 
 /* Index of dataset pair (a, b), a < b, in the order (0,1), (0,2), ...,
@@ -145,11 +143,8 @@ typedef int (*sc_run_task_fn)(size_t k, void *ud, sc_err *err);
 int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
                     const char *label, sc_err *err);
 
-/* Progress lines / bar on stderr (nothing when quiet). */
-void sc_run_progress_begin(sc_runctx *rc, const char *label, size_t total);
-void sc_run_progress_step(sc_runctx *rc);
-void sc_run_progress_end(sc_runctx *rc);
-/* One informational line on stderr unless quiet. */
+/* One informational line on stderr unless quiet (also when piped: notes
+ * are facts about the result, such as a reused cache, not progress). */
 void sc_run_note(const sc_runctx *rc, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 

@@ -24,6 +24,7 @@
 
 #include "blas.h"
 #include "mem.h"
+#include "metric.h"
 #include "prep.h"
 #include "run_internal.h"
 
@@ -34,32 +35,7 @@
 /* JSON string literal of text (RFC 8259 sec. 7). */
 static void jstr(sc_buf *b, const char *text)
 {
-    sc_buf_puts(b, "\"");
-    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
-        switch (*c) {
-        case '"':
-            sc_buf_puts(b, "\\\"");
-            break;
-        case '\\':
-            sc_buf_puts(b, "\\\\");
-            break;
-        case '\n':
-            sc_buf_puts(b, "\\n");
-            break;
-        case '\r':
-            sc_buf_puts(b, "\\r");
-            break;
-        case '\t':
-            sc_buf_puts(b, "\\t");
-            break;
-        default:
-            if (*c < 0x20)
-                sc_buf_printf(b, "\\u%04x", *c);
-            else
-                sc_buf_printf(b, "%c", *c);
-        }
-    }
-    sc_buf_puts(b, "\"");
+    sc_buf_json(b, text);
 }
 
 static void jnum(sc_buf *b, double v)
@@ -204,8 +180,11 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
     jstr(&b, gsl_version);
     sc_buf_puts(&b, ",\n  \"openblas_config\": ");
     jstr(&b, sc_blas_config());
-    sc_buf_printf(&b, ",\n  \"normalize\": \"%s\",\n  \"max_stimuli\": %zu,\n",
-                  sc_norm_name(spec->normalize), spec->max_stimuli);
+    sc_buf_printf(&b,
+                  ",\n  \"normalize\": \"%s\",\n  \"allow_vector\": %s,\n"
+                  "  \"max_stimuli\": %zu,\n",
+                  sc_norm_name(spec->normalize),
+                  spec->allow_vector ? "true" : "false", spec->max_stimuli);
     sc_buf_puts(&b, "  \"metrics\": [");
     for (size_t k = 0; k < rc->M; k++) {
         const run_metric *rm = &rc->metrics[k];
@@ -223,6 +202,8 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
         jstr(&b, rm->plugin->path);
         sc_buf_puts(&b, ", \"params\": ");
         jstr(&b, rm->params);
+        sc_buf_printf(&b, ", \"precision\": \"%s\"",
+                      sc_metric_precision(rm->plugin, &rm->args.args));
         sc_buf_printf(&b, ", \"symmetric\": %s}",
                       rm->symmetric ? "true" : "false");
     }

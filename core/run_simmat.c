@@ -135,10 +135,17 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
     const sc_spec *spec = rc->spec;
     const char *ds = spec->datasets[d].name;
     size_t n0 = 0;
+    /* Checksums read every byte of every feature file: seconds per
+     * dataset at the paper's scale. */
+    sc_progress_begin(&rc->progress, rc->m, "checksums %s", ds);
     for (size_t i = 0; i < rc->m; i++) {
+        if (i > 0)
+            sc_progress_step(&rc->progress, 1);
         const char *path = rc->feature_path[d * rc->m + i];
         size_t rows = 0, cols = 0;
-        int st = sc_npy_peek(path, &rows, &cols, err);
+        int st =
+            sc_npy_peek_ex(path, spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
+                           &rows, &cols, err);
         if (st == SC_OK)
             st = sc_sha256_file(path, rc->feature_sha[d * rc->m + i], err);
         if (st != SC_OK)
@@ -153,6 +160,8 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
                               path, rows, rc->feature_path[d * rc->m], n0, ds);
         }
     }
+    sc_progress_step(&rc->progress, 1);
+    sc_progress_end(&rc->progress);
     rc->n_rows[d] = n0;
     rc->ids_sha[d][0] = '\0';
     if (spec->ids != NULL) {
@@ -350,7 +359,8 @@ static int load_one(sc_runctx *rc, size_t d, size_t i, const size_t *rows,
                     sc_matrix *x, sc_err *err)
 {
     const char *path = rc->feature_path[d * rc->m + i];
-    int st = sc_npy_load(path, x, err);
+    int st = sc_npy_load_ex(
+        path, rc->spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0, x, err);
     if (st == SC_OK && x->rows != rc->n_rows[d])
         st = sc_err_set(err, SC_EIO,
                         "%s: %zu rows, expected %zu; "
@@ -603,16 +613,21 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
             if (st == SC_OK) {
                 sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1,
                                      0};
-                sc_run_note(rc, "similarity %s/%s (%zu models, %zu stimuli)",
-                            ds, rm->sm->name, rc->m, rc->n_used[d]);
+                char label[96];
+                snprintf(label, sizeof label, "similarity %s/%s ", ds,
+                         rm->sm->name);
+                sc_simmat_extra ex = {0};
+                ex.progress = &rc->progress;
+                ex.progress_label = label;
                 lazy_inputs li = {rc, d, lazy_rows};
                 if (loaded)
-                    st = sc_simmat_compute(rm->plugin, &rm->args.args, reps.v,
-                                           rc->m, &so, sm.s.data, err);
+                    st = sc_simmat_compute_info(rm->plugin, &rm->args.args,
+                                                reps.v, rc->m, &so, &ex,
+                                                sm.s.data, NULL, err);
                 else
                     st = sc_simmat_compute_lazy(
                         rm->plugin, &rm->args.args, rc->m, rc->n_used[d],
-                        load_lazy, &li, &so, NULL, sm.s.data, NULL, err);
+                        load_lazy, &li, &so, &ex, sm.s.data, NULL, err);
                 if (st != SC_OK)
                     sc_err_prefix(err,
                                   "dataset '%s', metric '%s' (models "

@@ -102,65 +102,6 @@ void sc_run_note(const sc_runctx *rc, const char *fmt, ...)
     va_end(ap);
 }
 
-void sc_run_progress_begin(sc_runctx *rc, const char *label, size_t total)
-{
-    pthread_mutex_lock(&rc->progress_lock);
-    rc->progress_label = label;
-    rc->progress_total = total;
-    rc->progress_done = 0;
-    rc->progress_shown = 0;
-    pthread_mutex_unlock(&rc->progress_lock);
-}
-
-/* Width of the terminal progress bar in characters: fits 80 columns with
- * the label and counters. */
-#define BAR_WIDTH 30
-/* Without a terminal, a line at every quarter keeps logs short. */
-#define PLAIN_STEPS 4
-
-void sc_run_progress_step(sc_runctx *rc)
-{
-    pthread_mutex_lock(&rc->progress_lock);
-    rc->progress_done++;
-    size_t done = rc->progress_done, total = rc->progress_total;
-    if (!rc->opts.quiet && total > 0) {
-        /* Redraw only when the per-mille changes: a run has tens of
-         * thousands of tasks and the terminal need not see each. */
-        size_t permille = done * 1000 / total;
-        if (rc->tty &&
-            (permille != rc->progress_shown || done == total || done == 1)) {
-            rc->progress_shown = permille;
-            size_t fill = done * BAR_WIDTH / total;
-            char bar[BAR_WIDTH + 1];
-            for (size_t k = 0; k < BAR_WIDTH; k++)
-                bar[k] = k < fill ? '#' : '.';
-            bar[BAR_WIDTH] = '\0';
-            fprintf(stderr, "\rsimcon run: %-22s [%s] %zu/%zu",
-                    rc->progress_label, bar, done, total);
-            if (done == total)
-                fputc('\n', stderr);
-        } else if (!rc->tty) {
-            size_t step = done * PLAIN_STEPS / total;
-            if (step > rc->progress_shown || done == total) {
-                rc->progress_shown = step;
-                fprintf(stderr, "simcon run: %s %zu/%zu\n", rc->progress_label,
-                        done, total);
-            }
-        }
-    }
-    pthread_mutex_unlock(&rc->progress_lock);
-}
-
-void sc_run_progress_end(sc_runctx *rc)
-{
-    pthread_mutex_lock(&rc->progress_lock);
-    if (!rc->opts.quiet && rc->tty && rc->progress_total > 0 &&
-        rc->progress_done < rc->progress_total)
-        fputc('\n', stderr);
-    rc->progress_total = 0;
-    pthread_mutex_unlock(&rc->progress_lock);
-}
-
 /* ## Task pool */
 
 typedef struct pool {
@@ -202,7 +143,7 @@ static void *pool_worker(void *arg)
             pthread_mutex_unlock(&pl->lock);
             break;
         }
-        sc_run_progress_step(pl->rc);
+        sc_progress_step(&pl->rc->progress, 1);
     }
     return NULL;
 }
@@ -215,7 +156,7 @@ int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
     pool pl = {.rc = rc, .n = n, .fn = fn, .ud = ud, .failed_task = n};
     sc_err_clear(&pl.failed_err);
     pthread_mutex_init(&pl.lock, NULL);
-    sc_run_progress_begin(rc, label, n);
+    sc_progress_begin(&rc->progress, n, "%s", label);
     size_t nthreads = rc->opts.threads > 0 ? rc->opts.threads : 1;
     if (nthreads > n)
         nthreads = n;
@@ -233,7 +174,7 @@ int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
     for (size_t t = 1; t <= started; t++)
         pthread_join(tids[t], NULL);
     sc_free(tids);
-    sc_run_progress_end(rc);
+    sc_progress_end(&rc->progress);
     pthread_mutex_destroy(&pl.lock);
     if (pl.failed_task < n) {
         *err = pl.failed_err;
@@ -355,7 +296,8 @@ static int stage_analyses(sc_runctx *rc, sc_err *err)
 
 static int stage_figures(sc_runctx *rc, sc_err *err)
 {
-    int st = sc_plot_results(rc->out, NULL, err);
+    sc_plot_opts po = {SC_PLOT_ORDER_SPEC, NULL, &rc->progress};
+    int st = sc_plot_results(rc->out, &po, err);
     if (st != SC_OK)
         sc_err_prefix(err, "figures");
     return st;
@@ -384,8 +326,7 @@ int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
     rc.D = spec->ndatasets;
     rc.M = spec->nmetrics;
     rc.npairs = rc.D * (rc.D - (rc.D > 0)) / 2;
-    rc.tty = isatty(STDERR_FILENO) != 0;
-    pthread_mutex_init(&rc.progress_lock, NULL);
+    sc_progress_init(&rc.progress, "simcon run", rc.opts.quiet);
     /* Parallelism comes from the task pool; one BLAS thread keeps every
      * product in a fixed summation order (determinism across --threads). */
     sc_blas_set_threads(1);
@@ -429,8 +370,11 @@ int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
             sc_stage_abort(&stage);
     }
     if (st == SC_OK)
-        sc_run_note(&rc, "wrote %s", rc.opts.out_dir);
+        sc_run_note(&rc,
+                    "wrote %s/ (tables/, figures/, manifest.json; open "
+                    "%s/report.html)",
+                    rc.opts.out_dir, rc.opts.out_dir);
     ctx_free(&rc);
-    pthread_mutex_destroy(&rc.progress_lock);
+    sc_progress_deinit(&rc.progress);
     return st;
 }

@@ -270,9 +270,11 @@ typedef struct run {
     void **states;
     int symmetric;
     double *S;
-    atomic_int mixed; /* a state's embed_len differed from the first's */
-    void *first;      /* state of representation 0 from probe_embed, handed
-                         to embed item 0 (only that item touches it)      */
+    atomic_int mixed;      /* a state's embed_len differed from the first's */
+    void *first;           /* state of representation 0 from probe_embed, handed
+                              to embed item 0 (only that item touches it)      */
+    sc_progress *progress; /* NULL: no display */
+    const char *label;     /* phase label prefix, never NULL */
 } run;
 
 static int prefix_rep(sc_err *err, size_t i)
@@ -304,6 +306,8 @@ static int prepare_rep(run *r, size_t i, void **st, sc_err *err)
                         "must hold the same stimuli in the same order",
                         view.rows, r->rows);
     }
+    if (rc == SC_OK)
+        sc_progress_step(r->progress, 1);
     return rc;
 }
 
@@ -406,6 +410,7 @@ static int pair_item(void *ctx, size_t k, sc_err *err)
     r->S[i * m + j] = v;
     if (r->symmetric)
         r->S[j * m + i] = v;
+    sc_progress_step(r->progress, 1);
     return SC_OK;
 }
 
@@ -476,7 +481,10 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
                         "out of memory for the %zu x %zu product", m, m);
         goto done;
     }
+    sc_progress_begin(r->progress, r->nblocks, "%sproducts", r->label);
     for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
+        if (b > 0)
+            sc_progress_step(r->progress, 1);
         size_t first = b * block;
         size_t cols = len - first < block ? len - first : block;
         /* Columns [first, first + cols) of every row: in place in memory,
@@ -507,6 +515,8 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
     }
     if (rc != SC_OK)
         goto done;
+    sc_progress_step(r->progress, 1);
+    sc_progress_end(r->progress);
     /* The cosine. */
     uint32_t flags = sc_metric_flags(r->p, r->args);
     for (size_t i = 0; i < m; i++)
@@ -555,12 +565,18 @@ static int run_pairwise(run *r, unsigned threads, double *S,
         return sc_err_set(err, SC_ENOMEM, "out of memory for %zu states", m);
     r->symmetric = (sc_metric_flags(r->p, r->args) & SC_METRIC_SYMMETRIC) != 0;
     r->S = S;
+    /* After a probe whose state is still unused, its prepare phase (which
+     * counted representation 0) goes on; otherwise a new one starts. */
+    if (r->first == NULL)
+        sc_progress_begin(r->progress, m, "%sprepare", r->label);
     int rc = pool_run_single_blas(prepare_item, r, m, threads, err);
     double t1 = now_seconds(), c1 = cpu_seconds();
     if (rc == SC_OK) {
         size_t pairs = r->symmetric ? m * (m + 1) / 2 : m * m;
+        sc_progress_begin(r->progress, pairs, "%spairs", r->label);
         rc = pool_run_single_blas(pair_item, r, pairs, threads, err);
     }
+    sc_progress_end(r->progress);
     for (size_t i = 0; i < m; i++)
         sc_metric_release(r->p, r->states[i]);
     sc_free(r->states);
@@ -584,6 +600,7 @@ static int probe_embed(run *r, size_t *len, sc_err *err)
     if (d->embed == NULL || d->embed_len == NULL)
         return SC_OK;
     void *st = NULL;
+    sc_progress_begin(r->progress, r->m, "%sprepare", r->label);
     int rc = prepare_rep(r, 0, &st, err);
     if (rc != SC_OK)
         return prefix_rep(err, 0);
@@ -616,6 +633,10 @@ static int compute(run *r, const sc_simmat_opts *opts,
      * (added below), or the reported rate would count m prepares' flops in
      * the time of m - 1. */
     double pw0 = now_seconds(), pc0 = cpu_seconds();
+    r->progress = extra != NULL ? extra->progress : NULL;
+    r->label = extra != NULL && extra->progress_label != NULL
+                   ? extra->progress_label
+                   : "";
     if (o.use_embed)
         rc = probe_embed(r, &len, err);
     double probe_wall = now_seconds() - pw0, probe_cpu = cpu_seconds() - pc0;
@@ -637,6 +658,7 @@ static int compute(run *r, const sc_simmat_opts *opts,
         info->seconds_prepare += probe_wall;
         info->cpu_prepare += probe_cpu;
     }
+    sc_progress_end(r->progress);
     sc_metric_release(p, r->first); /* unused if a path failed early */
     if (rc == SC_OK)
         memcpy(S, out, m * m * sizeof *S);

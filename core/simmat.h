@@ -35,6 +35,7 @@
 #include "err.h"
 #include "loader.h"
 #include "mat.h"
+#include "progress.h"
 
 typedef struct sc_simmat_opts {
     unsigned threads;      /* worker threads; 0 = 1                          */
@@ -52,6 +53,12 @@ typedef struct sc_simmat_extra {
     int float32; /* 1: E stored in float32 (half the memory and bandwidth),
                     SYRK per block of at most SC_SIMMAT_F32_BLOCK columns in
                     float32, the blocks summed in float64; 0: all float64 */
+    /* Progress display (core/progress.h) or NULL: phases "<label>prepare"
+     * (one step per representation), then "<label>products" (one step per
+     * SYRK block) or "<label>pairs" (one per pair). progress_label may be
+     * NULL (""). */
+    sc_progress *progress;
+    const char *progress_label;
 } sc_simmat_extra;
 
 /* float32 blocks stay short so that float32 accumulation inside one SYRK

@@ -39,6 +39,7 @@
 
 #include "err.h"
 #include "mat.h"
+#include "progress.h"
 #include "rng.h"
 
 /* Two statistics closer than this count as equal in permutation p-values.
@@ -196,6 +197,12 @@ typedef struct sc_mantel_result {
 int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
               const sc_mantel_opts *opts, sc_rng *rng, sc_mantel_result *res,
               sc_err *err);
+/* The same, showing the permutations on progress (core/progress.h; NULL:
+ * none). */
+int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
+                       const sc_pairs *p, const sc_mantel_opts *opts,
+                       sc_rng *rng, sc_progress *progress,
+                       sc_mantel_result *res, sc_err *err);
 
 /* ## Bootstrap */
 

@@ -99,6 +99,14 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
               const sc_mantel_opts *opts, sc_rng *rng, sc_mantel_result *res,
               sc_err *err)
 {
+    return sc_mantel_progress(a, b, p, opts, rng, NULL, res, err);
+}
+
+int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
+                       const sc_pairs *p, const sc_mantel_opts *opts,
+                       sc_rng *rng, sc_progress *progress,
+                       sc_mantel_result *res, sc_err *err)
+{
     size_t m = p->m, n = p->n;
     if (a->rows != m || a->cols != m || b->rows != m || b->cols != m)
         return sc_err_set(err, SC_EINVAL,
@@ -143,7 +151,14 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
 
     size_t defined = 0, undefined = 0, extreme = 0;
     sc_err scratch_err;
+    size_t nperm = opts->perms;
+    if (opts->exact) /* m! */
+        for (size_t k = nperm = 1; k <= m; k++)
+            nperm *= k;
+    sc_progress_begin(progress, nperm, "permutations");
     for (size_t r = 0;; r++) {
+        if (r > 0) /* permutation r - 1 is done */
+            sc_progress_step(progress, 1);
         if (opts->exact) {
             /* r == 0 is the identity; then every other permutation once. */
             if (r > 0 && !next_perm(pi, m))
@@ -169,6 +184,7 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
         defined++;
         extreme += sc_stats_as_extreme(t, t_obs, opts->alternative);
     }
+    sc_progress_end(progress);
     if (defined == 0) {
         rc = sc_err_set(err, SC_EDOM,
                         "mantel: the statistic is undefined for all %zu "
@@ -186,6 +202,7 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
     res->exact = opts->exact;
     res->seed = opts->exact ? 0 : rng->seed;
 fail:
+    sc_progress_end(progress);
     sc_free(w);
     sc_free(pi);
     return rc;

@@ -58,7 +58,10 @@ def main():
             out = os.path.join(work, "m.csv")
             if os.path.exists(out):
                 os.remove(out)
-            rc, _, err = run(simcon, params + extra + ["-o", out] + paths)
+            # Raw features (--normalize none; the default is l2): the
+            # reference and the shift-invariance case use them unscaled.
+            rc, _, err = run(simcon, params + extra + ["--normalize", "none",
+                                                       "-o", out] + paths)
             check(rc == 0, "matrix %s %s exits 0 (%s)" % (params, extra,
                                                          err.strip()))
             if rc != 0:

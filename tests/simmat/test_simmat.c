@@ -177,7 +177,7 @@ static void check_config(const sc_plugin *p, const char *params)
     }
     /* float32 embeddings (issue 6): within 1e-6 of the float64 definition,
      * in memory and spilled, with float32 SYRK blocks of 4096 columns. */
-    sc_simmat_extra f32 = {1};
+    sc_simmat_extra f32 = {.float32 = 1};
     sc_simmat_opts fo[2] = {{2, 0, NULL, 1, 0}, {1, 1024, NULL, 1, 0}};
     for (int k = 0; k < 2; k++) {
         sc_err err;
