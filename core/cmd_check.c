@@ -1,4 +1,4 @@
-/* simcon check SPEC [--plugin-dir DIR] [--quick] [--list-inputs]
+/* simcon check SPEC [--plugin-dir DIR] [--quick] [--list-inputs] [--quiet]
  *
  * Validates an experiment without computing anything: the spec itself
  * (core/spec.c), every metric plugin and its parameters (the loader's
@@ -13,7 +13,10 @@
  * always checked. --list-inputs prints, after a successful check and
  * instead of the ok line, every input file (features, ids, behaviour
  * table) one per line: Makefile.experiments turns that into dependencies
- * so a changed feature file reruns its experiment. */
+ * so a changed feature file reruns its experiment. The value scan reads
+ * every feature file (minutes at the paper's scale) and shows progress on
+ * a terminal (core/progress.h) unless --quiet. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -21,12 +24,13 @@
 #include "commands.h"
 #include "inputs.h"
 #include "loader.h"
+#include "progress.h"
 #include "spec.h"
 
 static void usage(FILE *out)
 {
     fputs("usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
-          "[--list-inputs]\n"
+          "[--list-inputs] [--quiet]\n"
           "Validates an experiment spec and its inputs without computing: keys "
           "and\n"
           "values, metric plugins and parameters, every feature file (all "
@@ -45,6 +49,9 @@ static void usage(FILE *out)
           "  --quick           read .npy headers only (default: also scan "
           "every value\n"
           "                    for NaN/Inf)\n"
+          "  --quiet           no progress (default: progress with an ETA when "
+          "stderr\n"
+          "                    is a terminal, while the values are scanned)\n"
           "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
           out);
 }
@@ -136,6 +143,7 @@ int sc_cmd_check(int argc, char **argv)
     const char *path = NULL, *dir = NULL;
     unsigned flags = SC_INPUTS_SCAN_VALUES;
     int list = 0;
+    bool quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -145,6 +153,8 @@ int sc_cmd_check(int argc, char **argv)
             dir = argv[++i];
         } else if (strcmp(a, "--list-inputs") == 0) {
             list = 1;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            quiet = true;
         } else if (strcmp(a, "--quick") == 0) {
             flags &= ~SC_INPUTS_SCAN_VALUES;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -188,7 +198,10 @@ int sc_cmd_check(int argc, char **argv)
         return rc == SC_EABI || rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
     }
     sc_inputs_report rep;
-    rc = sc_inputs_check(&spec, flags, &rep, &err);
+    sc_progress prog;
+    sc_progress_init(&prog, "simcon check", quiet);
+    rc = sc_inputs_check_progress(&spec, flags, &prog, &rep, &err);
+    sc_progress_deinit(&prog);
     if (rc != SC_OK) {
         for (size_t i = 0; i < rep.nproblems; i++)
             fprintf(stderr, "simcon check: %s\n", rep.problems[i]);

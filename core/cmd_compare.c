@@ -2,10 +2,11 @@
  *                [--plugin-dir DIR] [--allow-vector] [--quiet] X.npy Y.npy
  * Prints the similarity of two representations of the same stimuli as one
  * number (%.17g) on stdout, and on stderr one line saying what it was
- * computed with (metric, parameters, normalisation, precision) unless
- * --quiet. Defaults: metric cka with its default parameters, rows
- * L2-normalised (the paper's preprocessing, the spec default of `simcon
- * run` and the default of `simcon matrix`, so the three agree). */
+ * computed with (metric, parameters, normalisation, precision), after
+ * progress over the two prepares on a terminal; --quiet drops both.
+ * Defaults: metric cka with its default parameters, rows L2-normalised
+ * (the paper's preprocessing, the spec default of `simcon run` and the
+ * default of `simcon matrix`, so the three agree). */
 #include <stdio.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@
 #include "metric.h"
 #include "npy.h"
 #include "prep.h"
+#include "progress.h"
 
 static void usage(FILE *out)
 {
@@ -43,9 +45,11 @@ static void usage(FILE *out)
           "  --allow-vector    read a 1-D array (n,) as n x 1 (default: "
           "refused; a\n"
           "                    1-D file is usually labels or ids)\n"
-          "  --quiet           no settings line (default: one line on stderr "
-          "naming\n"
-          "                    the metric, its parameters, normalize and "
+          "  --quiet           nothing on stderr but errors (default: progress "
+          "with an\n"
+          "                    ETA when stderr is a terminal, then one line "
+          "naming the\n"
+          "                    metric, its parameters, normalize and "
           "precision)\n",
           out);
 }
@@ -113,6 +117,10 @@ int sc_cmd_compare(int argc, char **argv)
     sc_matrix x = {0}, y = {0};
     void *sx = NULL, *sy = NULL;
     double value = 0.0;
+    /* Two prepares: seconds each at n = 10,000 (an n x n Gram). */
+    sc_progress prog;
+    sc_progress_init(&prog, "simcon compare", quiet);
+    sc_progress_begin(&prog, 2, "prepare");
     rc = sc_npy_load_ex(files[0], vec, &x, &err);
     if (rc == SC_OK)
         rc = sc_npy_load_ex(files[1], vec, &y, &err);
@@ -129,9 +137,14 @@ int sc_cmd_compare(int argc, char **argv)
     if (rc == SC_OK &&
         (rc = sc_metric_prepare(p, &args.args, &vx, &sx, &err)) != SC_OK)
         sc_err_prefix(&err, "%s", files[0]);
+    if (rc == SC_OK)
+        sc_progress_step(&prog, 1);
     if (rc == SC_OK &&
         (rc = sc_metric_prepare(p, &args.args, &vy, &sy, &err)) != SC_OK)
         sc_err_prefix(&err, "%s", files[1]);
+    if (rc == SC_OK)
+        sc_progress_step(&prog, 1);
+    sc_progress_deinit(&prog);
     if (rc == SC_OK)
         rc = sc_metric_compare(p, &args.args, sx, sy, &value, &err);
     char settings[768];

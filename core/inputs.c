@@ -133,6 +133,13 @@ static int summary(const sc_spec *spec, sc_spec_loc loc, const char *key,
 int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
                     sc_err *err)
 {
+    return sc_inputs_check_progress(spec, flags, NULL, out, err);
+}
+
+int sc_inputs_check_progress(const sc_spec *spec, unsigned flags,
+                             sc_progress *progress, sc_inputs_report *out,
+                             sc_err *err)
+{
     memset(out, 0, sizeof *out);
     size_t nd = spec->ndatasets, nm = spec->nmodels;
     out->ndatasets = nd;
@@ -222,8 +229,11 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
     /* 4. Values (NaN/Inf): load each file once, collect all failures. */
     if (flags & SC_INPUTS_SCAN_VALUES) {
         int worst = SC_OK;
+        sc_progress_begin(progress, nd * nm, "reading features");
         for (size_t d = 0; d < nd && rc == SC_OK; d++)
             for (size_t m = 0; m < nm && rc == SC_OK; m++) {
+                if (d + m > 0) /* the previous file is done */
+                    sc_progress_step(progress, 1);
                 rc = sc_spec_path(spec, spec->features, spec->datasets[d].name,
                                   spec->models[m].name, path, INPUT_PATH_MAX,
                                   err);
@@ -245,6 +255,9 @@ int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
                 }
                 sc_matrix_deinit(&x);
             }
+        if (rc == SC_OK)
+            sc_progress_step(progress, 1);
+        sc_progress_end(progress);
         if (rc == SC_OK && out->nproblems > 0) {
             rc = summary(spec, spec->features_loc, "data.features", worst,
                          out->nproblems, nd * nm,

@@ -21,6 +21,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "progress.h"
 #include "spec.h"
 
 /* Flags of sc_inputs_check. SC_INPUTS_SCAN_VALUES: also read every value
@@ -55,6 +56,11 @@ typedef struct sc_inputs_report {
  * Returns SC_OK, SC_EIO, SC_ENUMERIC or SC_ENOMEM. */
 int sc_inputs_check(const sc_spec *spec, unsigned flags, sc_inputs_report *out,
                     sc_err *err);
+/* The same, showing the value scan (step 4) on progress (core/progress.h;
+ * NULL: none). */
+int sc_inputs_check_progress(const sc_spec *spec, unsigned flags,
+                             sc_progress *progress, sc_inputs_report *out,
+                             sc_err *err);
 void sc_inputs_report_deinit(sc_inputs_report *r);
 
 /* Read spec->behaviour_accuracy, a CSV whose header names (in any order)

@@ -10,7 +10,8 @@ MODE is one of
   docs      every plugin listed by `simcon plugins` has a section
             "## <name> — ..." in docs/metrics.md, and every parameter of its
             schema is mentioned in that section as `name`.
-  progress  every long command (matrix, run, plot, mantel) shows progress
+  progress  every long command (compare, check, matrix, run, plot, mantel:
+            each can take seconds to minutes at n = 10,000) shows progress
             with an ETA under a pseudo-terminal (`script`, util-linux), shows
             none when stderr is a pipe, and --quiet silences it on a terminal
             too; each command that writes files ends by naming them.
@@ -106,6 +107,7 @@ def make_spec(work, name, files, extra=""):
 # paths are relative to). Checked case-sensitively, as printed.
 HELP = {
     "compare": ["Writes no files", "on stdout", "default: cka",
+                "progress with an ETA",
                 "l2 (default", "relative to the current directory",
                 "--quiet", "--normalize", "--plugin-dir",
                 "--allow-vector"],
@@ -128,7 +130,7 @@ HELP = {
                "progress with an ETA"],
     "check": ["Writes no files", "relative to the current directory",
               "relative to the spec file's folder", "(default)",
-              "--plugin-dir"],
+              "--plugin-dir", "--quiet", "progress with an ETA"],
     "plugins": ["Writes no files", "stdout", "default: all but DIR",
                 "relative to the current directory", "docs/metrics.md"],
 }
@@ -229,6 +231,8 @@ def mode_progress(simcon, src, work):
         ("plot", [simcon, "plot", out], ["figures"],
          "wrote %s/figures/ and %s/report.html" % (out, out)),
         ("mantel", [simcon, "mantel", csv, csv], ["permutations"], None),
+        ("compare", [simcon, "compare", x, y], ["prepare"], None),
+        ("check", [simcon, "check", spec], ["reading features"], None),
     ]
     for name, args, phases, wrote in long_cmds:
         rc, shown = on_tty(args)
@@ -255,6 +259,12 @@ def mode_progress(simcon, src, work):
             check(p.stderr.splitlines()[-1:] == ["simcon %s: %s"
                                                  % (name, wrote)],
                   "%s piped: still ends by naming what it wrote" % name)
+        if name == "compare":  # its settings line stays, on its own
+            check(p.stderr.startswith("simcon compare: metric cka")
+                  and len(p.stderr.splitlines()) == 1,
+                  "compare piped: only the settings line: %r" % p.stderr)
+        if name in ("mantel", "check"):
+            check(p.stderr == "", "%s piped: stderr empty" % name)
         # --quiet on a terminal: only the command's stdout.
         rc, shown = on_tty(args + ["--quiet"])
         check(rc == 0 and "simcon %s:" % name not in shown,
