@@ -9,6 +9,7 @@
 #define SC_ERR_H
 
 #include <stdarg.h>
+#include <stddef.h>
 
 #include "simcon/status.h"
 
@@ -34,6 +35,13 @@ int sc_err_vset(sc_err *err, int code, const char *fmt, va_list ap)
  * code. Returns err->code (SC_OK if err is NULL). */
 int sc_err_prefix(sc_err *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Copy src to dst (cap bytes, always NUL-terminated), writing control
+ * characters (bytes below 0x20 and DEL) as \n, \r, \t or \xHH so the
+ * text stays on one line and carries no terminal escape sequence. Cuts at a
+ * whole escape when dst is full. Returns the length written. sc_err_set and
+ * sc_err_prefix apply it to every message. */
+size_t sc_escape_ctl(char *dst, size_t cap, const char *src);
 
 /* Name of a status code, e.g. "SC_EIO (input/output)". Never NULL. */
 const char *sc_strerror(int status);

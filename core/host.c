@@ -81,11 +81,12 @@ host_log(sc_ctx *ctx, int level, const char *fmt, ...)
         return;
     static const char *names[] = {"debug", "info", "warning"};
     const char *lname = level >= 0 && level <= 2 ? names[level] : "log";
-    char msg[SC_ERR_MSG];
+    char raw[SC_ERR_MSG], msg[SC_ERR_MSG];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    sc_escape_ctl(msg, sizeof msg, raw); /* one line, no terminal codes */
     fprintf(stderr, "simcon: %s: metric %s: %s\n", lname,
             ctx ? ctx->metric : "?", msg);
 }

@@ -94,12 +94,13 @@ void sc_run_note(const sc_runctx *rc, const char *fmt, ...)
 {
     if (rc->opts.quiet)
         return;
+    char raw[SC_ERR_MSG], msg[SC_ERR_MSG];
     va_list ap;
     va_start(ap, fmt);
-    fputs("simcon run: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
+    sc_escape_ctl(msg, sizeof msg, raw); /* notes are one line, too */
+    fprintf(stderr, "simcon run: %s\n", msg);
 }
 
 /* ## Task pool */
