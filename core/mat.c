@@ -13,7 +13,9 @@ int sc_matrix_init(sc_matrix *m, size_t rows, size_t cols, sc_err *err)
         return sc_err_set(err, SC_ENOMEM,
                           "matrix of %zu x %zu doubles does not fit in memory",
                           rows, cols);
-    double *data = sc_aligned_alloc(rows * cols, sizeof(double));
+    size_t cells = 0;
+    sc_size_mul(rows, cols, &cells); /* SIZE_MAX on overflow: alloc fails */
+    double *data = sc_aligned_alloc(cells, sizeof(double));
     if (data == NULL)
         return sc_err_set(err, SC_ENOMEM,
                           "out of memory allocating a %zu x %zu matrix", rows,

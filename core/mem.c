@@ -29,6 +29,23 @@ static int should_fail(void)
     return 0;
 }
 
+int sc_size_mul(size_t a, size_t b, size_t *out)
+{
+    if (__builtin_mul_overflow(a, b, out)) {
+        *out = SIZE_MAX;
+        return 0;
+    }
+    return 1;
+}
+
+int sc_size_mul3(size_t a, size_t b, size_t c, size_t *out)
+{
+    size_t ab = 0;
+    if (!sc_size_mul(a, b, &ab))
+        return *out = SIZE_MAX, 0;
+    return sc_size_mul(ab, c, out);
+}
+
 void *sc_malloc(size_t bytes)
 {
     if (should_fail())
@@ -38,7 +55,8 @@ void *sc_malloc(size_t bytes)
 
 void *sc_calloc(size_t count, size_t size)
 {
-    if (size != 0 && count > SIZE_MAX / size)
+    size_t bytes = 0;
+    if (!sc_size_mul(count, size, &bytes))
         return NULL;
     if (should_fail())
         return NULL;
@@ -68,9 +86,9 @@ void sc_free(void *p)
 
 void *sc_aligned_alloc(size_t count, size_t size)
 {
-    if (size != 0 && count > SIZE_MAX / size)
+    size_t bytes = 0;
+    if (!sc_size_mul(count, size, &bytes))
         return NULL;
-    size_t bytes = count * size;
     if (bytes == 0)
         bytes = 1;
     /* aligned_alloc wants a multiple of the alignment. */

@@ -18,6 +18,14 @@
 #define SC_MEM_HUGE_PAGE ((size_t)2 << 20)
 #define SC_MEM_HUGE_MIN ((size_t)4 << 20)
 
+/* The one checked multiply for sizes: *out = a * b (or a * b * c) and 1,
+ * or *out = SIZE_MAX and 0 when the product does not fit a size_t. Every
+ * product of counts that sizes an allocation goes through it (issue 18:
+ * bootstrap x stimuli x sizeof wrapped to a small buffer); SIZE_MAX then
+ * makes the allocation fail cleanly if a caller passes it on. */
+int sc_size_mul(size_t a, size_t b, size_t *out);
+int sc_size_mul3(size_t a, size_t b, size_t c, size_t *out);
+
 void *sc_malloc(size_t bytes);
 void *sc_calloc(size_t count, size_t size); /* checks count*size overflow */
 void *sc_realloc(void *p, size_t bytes);

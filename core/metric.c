@@ -124,8 +124,9 @@ int sc_metric_compare(const sc_plugin *p, const sc_args *args, const void *sx,
 static int gather_rows(const sc_mat *x, const size_t *idx, size_t count,
                        double **buf, sc_mat *out, sc_err *err)
 {
-    double *data =
-        sc_aligned_alloc(count * (x->cols ? x->cols : 1), sizeof(double));
+    size_t cells = 0;
+    sc_size_mul(count, x->cols ? x->cols : 1, &cells); /* SIZE_MAX: fails */
+    double *data = sc_aligned_alloc(cells, sizeof(double));
     if (data == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory gathering %zu rows",
                           count);

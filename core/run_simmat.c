@@ -61,8 +61,10 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
     rc->n_rows = sc_calloc(rc->D, sizeof *rc->n_rows);
     rc->n_used = sc_calloc(rc->D, sizeof *rc->n_used);
     rc->subsample_seed = sc_calloc(rc->D, sizeof *rc->subsample_seed);
-    rc->sims = sc_calloc(rc->M * rc->D, sizeof *rc->sims);
-    rc->boot_sims = sc_calloc(rc->M * rc->D, sizeof *rc->boot_sims);
+    size_t md = 0;
+    sc_size_mul(rc->M, rc->D, &md); /* SIZE_MAX on overflow: calloc fails */
+    rc->sims = sc_calloc(md, sizeof *rc->sims);
+    rc->boot_sims = sc_calloc(md, sizeof *rc->boot_sims);
     if (rc->feature_path == NULL || rc->feature_sha == NULL ||
         rc->ids_path == NULL || rc->ids_sha == NULL || rc->n_rows == NULL ||
         rc->n_used == NULL || rc->subsample_seed == NULL || rc->sims == NULL ||
@@ -476,7 +478,14 @@ static int stimulus_bootstrap(sc_runctx *rc, size_t d, dataset_reps *reps,
     const sc_spec *spec = rc->spec;
     size_t n = rc->n_used[d], m = rc->m, B = spec->bootstrap;
     const char *ds = spec->datasets[d].name;
-    size_t *idx = sc_malloc(B * n * sizeof *idx);
+    size_t draws = 0, outn = 0;
+    if (!sc_size_mul(B, n, &draws) || !sc_size_mul3(B, m, m, &outn))
+        return sc_err_set(err, SC_ENOMEM,
+                          "dataset '%s': %zu stimulus bootstrap replicates "
+                          "of %zu stimuli and %zu models do not fit in "
+                          "memory; lower statistics.bootstrap",
+                          ds, B, n, m);
+    size_t *idx = sc_calloc(draws, sizeof *idx);
     if (idx == NULL)
         return sc_err_set(err, SC_ENOMEM,
                           "out of memory for %zu stimulus "
@@ -487,13 +496,13 @@ static int stimulus_bootstrap(sc_runctx *rc, size_t d, dataset_reps *reps,
     sc_rng rng = {0};
     int st = sc_rng_init(&rng, sc_rng_task_seed(spec->seed, task), err);
     if (st == SC_OK)
-        for (size_t t = 0; t < B * n; t++)
+        for (size_t t = 0; t < draws; t++)
             idx[t] = sc_rng_index(&rng, n);
     sc_rng_deinit(&rng);
     for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
         boot_job j = {&rc->metrics[k], reps, NULL, idx, n, m, B, NULL, ds};
         j.states = sc_calloc(m, sizeof *j.states);
-        j.out = sc_calloc(B * m * m, sizeof *j.out);
+        j.out = sc_calloc(outn, sizeof *j.out);
         if (j.states == NULL || j.out == NULL)
             st = sc_err_set(err, SC_ENOMEM,
                             "out of memory for the stimulus "

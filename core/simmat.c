@@ -434,12 +434,13 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
     estore es = {0};
     float *gf = NULL;
     double t0 = now_seconds(), c0 = cpu_seconds();
-    if (len > SIZE_MAX / esize / m)
+    size_t ebytes = 0, mm = 0;
+    if (!sc_size_mul3(m, len, esize, &ebytes) || !sc_size_mul(m, m, &mm))
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", m,
                           len);
     void *blk = NULL; /* one column block of a spilled E */
-    int rc = estore_open(&es, m * len * esize, budget, o->cache_dir, err);
+    int rc = estore_open(&es, ebytes, budget, o->cache_dir, err);
     if (rc != SC_OK)
         return rc;
     r->es = &es;
@@ -471,11 +472,14 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         block = len;
     r->block = block;
     r->nblocks = (len + block - 1) / block;
-    r->g = sc_aligned_alloc(m * m, sizeof(double));
+    r->g = sc_aligned_alloc(mm, sizeof(double));
     if (f32)
-        gf = sc_aligned_alloc(m * m, sizeof *gf);
-    if (es.mapped)
-        blk = sc_aligned_alloc(m * block, esize);
+        gf = sc_aligned_alloc(mm, sizeof *gf);
+    if (es.mapped) {
+        size_t bcells = 0;
+        sc_size_mul(m, block, &bcells); /* SIZE_MAX: the alloc fails */
+        blk = sc_aligned_alloc(bcells, esize);
+    }
     if (r->g == NULL || (f32 && gf == NULL) || (es.mapped && blk == NULL)) {
         rc = sc_err_set(err, SC_ENOMEM,
                         "out of memory for the %zu x %zu product", m, m);
@@ -623,7 +627,9 @@ static int compute(run *r, const sc_simmat_opts *opts,
         o = *opts;
     unsigned threads = o.threads ? o.threads : 1;
     size_t budget = o.memory_budget ? o.memory_budget : default_budget();
-    double *out = sc_aligned_alloc(m * m, sizeof *out);
+    size_t mm = 0;
+    sc_size_mul(m, m, &mm); /* SIZE_MAX on overflow: the alloc fails */
+    double *out = sc_aligned_alloc(mm, sizeof *out);
     if (out == NULL)
         return sc_err_set(err, SC_ENOMEM,
                           "out of memory for a %zu x %zu matrix", m, m);
