@@ -9,6 +9,7 @@
 #include "commands.h"
 #include "mem.h"
 #include "metric.h"
+#include "numtext.h"
 #include "prep.h"
 
 int sc_kvlist_add(sc_kvlist *kv, const char *text, sc_err *err)
@@ -107,13 +108,37 @@ int sc_cli_parse_bytes(const char *opt, const char *text, size_t *out,
         if (*end == 'B' || *end == 'b')
             end++;
     }
-    if (end == text || *end != '\0' || scale == 0.0 || errno == ERANGE ||
-        !(v > 0) || v * scale > 1e18)
+    /* The number before the suffix must be decimal: strtod also reads
+     * hexadecimal ("0x10G"). */
+    char num[64];
+    size_t nlen = end ? (size_t)(end - text) : 0;
+    int dec = nlen < sizeof num;
+    if (dec) {
+        memcpy(num, text, nlen);
+        num[nlen] = '\0';
+        if (scale != 1.0) /* drop the suffix letters counted in end */
+            num[strcspn(num, "kKmMgGbB")] = '\0';
+        dec = sc_is_decimal(num);
+    }
+    if (!dec || end == text || *end != '\0' || scale == 0.0 ||
+        errno == ERANGE || !(v > 0) || v * scale > 1e18)
         return sc_err_set(err, SC_EINVAL,
                           "%s expects a size such as 512M or 8G, got '%s'", opt,
                           text);
     *out = (size_t)(v * scale);
     return SC_OK;
+}
+
+int sc_cli_parse_memory(const char *opt, const char *text, size_t *out,
+                        sc_err *err)
+{
+    int rc = sc_cli_parse_bytes(opt, text, out, err);
+    if (rc == SC_OK && *out < SC_CLI_MIN_MEMORY)
+        return sc_err_set(err, SC_EINVAL,
+                          "%s '%s' is below the minimum memory budget of 1M; "
+                          "give a size such as 512M or 8G",
+                          opt, text);
+    return rc;
 }
 
 int sc_exit_code(int status)

@@ -43,4 +43,11 @@ int sc_cli_parse_uint(const char *opt, const char *text, unsigned long *out,
 int sc_cli_parse_bytes(const char *opt, const char *text, size_t *out,
                        sc_err *err);
 
+/* The memory budget (--memory, runtime.memory): a size of at least
+ * SC_CLI_MIN_MEMORY. Below that the engine would spill every matrix to disk
+ * for no reason, and "--memory 1" is almost surely a missing suffix. */
+#define SC_CLI_MIN_MEMORY ((size_t)1 << 20)
+int sc_cli_parse_memory(const char *opt, const char *text, size_t *out,
+                        sc_err *err);
+
 #endif

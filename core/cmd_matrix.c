@@ -243,8 +243,8 @@ int sc_cmd_matrix(int argc, char **argv)
                                 "--threads %lu is more than 1024", t);
             opts.threads = (unsigned)t;
         } else if (strcmp(a, "--memory") == 0 && has_next) {
-            rc = sc_cli_parse_bytes("--memory", argv[++i], &opts.memory_budget,
-                                    &err);
+            rc = sc_cli_parse_memory("--memory", argv[++i], &opts.memory_budget,
+                                     &err);
         } else if (strcmp(a, "--info") == 0) {
             show_info = 1;
         } else if (strcmp(a, "--float32") == 0) {

@@ -113,7 +113,7 @@ int sc_cmd_run(int argc, char **argv)
             opts.threads = (unsigned)n;
             i++;
         } else if (strcmp(a, "--memory") == 0 && val != NULL) {
-            rc = sc_cli_parse_bytes(a, val, &opts.memory, &err);
+            rc = sc_cli_parse_memory(a, val, &opts.memory, &err);
             i++;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = sc_err_set(&err, SC_EINVAL,

@@ -26,6 +26,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,6 +37,7 @@
 
 #include "cli.h"
 #include "mem.h"
+#include "numtext.h"
 #include "prep.h"
 #include "stats.h"
 
@@ -53,6 +55,10 @@ typedef struct node {
                            key without its value yet)                    */
     size_t cap;         /* allocated entries in kids                     */
     struct node **kids; /* seq: n items; map: 2n (key0, val0, key1, ...) */
+    size_t *slots;      /* map: hash index of its keys (pair index + 1,
+                           0 = empty), so the duplicate-key check is O(1)
+                           per key, not a scan of the keys before it     */
+    size_t nslots;      /* power of two, at least twice the keys         */
 } node;
 
 static void node_free(node *n)
@@ -62,6 +68,7 @@ static void node_free(node *n)
     for (size_t i = 0; i < n->nk; i++)
         node_free(n->kids[i]);
     sc_free(n->kids);
+    sc_free(n->slots);
     sc_free(n->text);
     sc_free(n);
 }
@@ -129,6 +136,25 @@ static int expected(ctx *c, const node *n, const char *key, const char *what)
                 found(n, buf, sizeof buf));
 }
 
+/* A value longer than its documented limit (spec.h). */
+static int too_long(ctx *c, const node *n, const char *key, size_t limit)
+{
+    return fail(c, n->loc,
+                "%s: %zu characters, longer than the limit of %zu; shorten "
+                "it",
+                key, strlen(n->text), limit);
+}
+
+/* A list longer than its documented limit (spec.h). */
+static int too_many(ctx *c, const node *n, const char *key, const char *what,
+                    size_t limit)
+{
+    return fail(c, n->loc,
+                "%s: %zu %s, more than the limit of %zu; split the "
+                "experiment into several specs",
+                key, n->n, what, limit);
+}
+
 /* ## Building the tree from libyaml events */
 
 static int yaml_error(ctx *c, const yaml_parser_t *p, const char *text,
@@ -186,6 +212,55 @@ static int node_reserve(ctx *c, node *parent, size_t need)
     return SC_OK;
 }
 
+/* FNV-1a: keys are short; any fair spread does. */
+static size_t key_hash(const char *t)
+{
+    uint64_t h = 1469598103934665603u;
+    for (const unsigned char *p = (const unsigned char *)t; *p; p++)
+        h = (h ^ *p) * 1099511628211u;
+    return (size_t)h;
+}
+
+/* Open-addressing probe for text among map's keys: the slot holding it, or
+ * the empty slot where it would go. */
+static size_t *key_slot(const node *map, const char *text)
+{
+    size_t mask = map->nslots - 1;
+    for (size_t i = key_hash(text) & mask;; i = (i + 1) & mask) {
+        size_t *sl = &map->slots[i];
+        if (*sl == 0 || strcmp(map->kids[2 * (*sl - 1)]->text, text) == 0)
+            return sl;
+    }
+}
+
+/* Index key (the pair about to become pair map->n) unless an earlier key
+ * has the same text: then *first is that key. Keeps the load at most 1/2. */
+static int key_index(ctx *c, node *map, const node *key, const node **first)
+{
+    *first = NULL;
+    if (2 * (map->n + 1) > map->nslots) {
+        size_t ns = map->nslots ? 2 * map->nslots : 16;
+        size_t *old = map->slots, on = map->nslots;
+        map->slots = sc_calloc(ns, sizeof *map->slots);
+        if (map->slots == NULL) {
+            map->slots = old;
+            return oom(c);
+        }
+        map->nslots = ns;
+        for (size_t i = 0; i < on; i++)
+            if (old[i] != 0)
+                *key_slot(map, map->kids[2 * (old[i] - 1)]->text) = old[i];
+        sc_free(old);
+    }
+    size_t *sl = key_slot(map, key->text);
+    if (*sl != 0) {
+        *first = map->kids[2 * (*sl - 1)];
+        return SC_OK;
+    }
+    *sl = map->n + 1;
+    return SC_OK;
+}
+
 /* Map under construction: kids holds complete pairs plus possibly a
  * pending key at index 2n. pending[] tracks that per depth. */
 static int attach(ctx *c, node **stack, bool *pending, size_t depth,
@@ -212,17 +287,21 @@ static int attach(ctx *c, node **stack, bool *pending, size_t depth,
                      kid->kind == N_MAP ? "a mapping" : "a sequence");
             return rc;
         }
-        for (size_t i = 0; i < top->n; i++)
-            if (strcmp(top->kids[2 * i]->text, kid->text) == 0)
-                return fail(c, kid->loc,
-                            "duplicate key '%.60s' (first at line %u, "
-                            "column %u); remove one of them",
-                            kid->text, top->kids[2 * i]->loc.line,
-                            top->kids[2 * i]->loc.col);
         int rc = node_reserve(c, top, 2 * top->n + 1);
         if (rc != SC_OK)
             return rc;
+        /* The key must be in kids before indexing (the index refers to
+         * keys by position); it is only counted once indexed. */
         top->kids[2 * top->n] = kid;
+        const node *first = NULL;
+        rc = key_index(c, top, kid, &first);
+        if (rc != SC_OK)
+            return rc;
+        if (first != NULL)
+            return fail(c, kid->loc,
+                        "duplicate key '%.60s' (first at line %u, "
+                        "column %u); remove one of them",
+                        kid->text, first->loc.line, first->loc.col);
         top->nk++;
         pending[depth - 1] = true;
         return SC_OK;
@@ -483,6 +562,8 @@ static int get_name(ctx *c, const node *n, const char *key, char **out)
 {
     if (n->kind != N_SCALAR || !name_ok(n->text))
         return expected(c, n, key, NAME_RULE);
+    if (strlen(n->text) > SC_SPEC_MAX_NAME)
+        return too_long(c, n, key, SC_SPEC_MAX_NAME);
     *out = sc_strdup(n->text);
     return *out ? SC_OK : oom(c);
 }
@@ -507,6 +588,8 @@ static int get_label(ctx *c, const node *n, const char *key, char **out)
         return expected(c, n, key,
                         "non-empty text without ',', '\"', '|' or line "
                         "breaks");
+    if (strlen(n->text) > SC_SPEC_MAX_LABEL)
+        return too_long(c, n, key, SC_SPEC_MAX_LABEL);
     *out = sc_strdup(n->text);
     return *out ? SC_OK : oom(c);
 }
@@ -527,14 +610,18 @@ static int get_u64(ctx *c, const node *n, const char *key, const char *what,
     return SC_OK;
 }
 
-static int get_size(ctx *c, const node *n, const char *key, size_t *out)
+/* A count from 0 to limit (spec.h). */
+static int get_count(ctx *c, const node *n, const char *key, size_t limit,
+                     size_t *out)
 {
     uint64_t v = 0;
-    int rc = get_u64(c, n, key, "a non-negative integer", &v);
+    char what[96];
+    snprintf(what, sizeof what, "an integer from 0 to %zu (the limit)", limit);
+    int rc = get_u64(c, n, key, what, &v);
     if (rc != SC_OK)
         return rc;
-    if (v > SIZE_MAX)
-        return expected(c, n, key, "a smaller integer");
+    if (v > limit)
+        return expected(c, n, key, what);
     *out = (size_t)v;
     return SC_OK;
 }
@@ -555,20 +642,53 @@ static int get_choice(ctx *c, const node *n, const char *key,
     return expected(c, n, key, what);
 }
 
-/* Join a path from the spec with the spec's folder. */
-static int resolve(ctx *c, const char *p, char **out)
+/* Length of the longest '/'-separated component of path. */
+static size_t longest_component(const char *path)
+{
+    size_t best = 0, cur = 0;
+    for (const char *p = path;; p++) {
+        if (*p == '/' || *p == '\0') {
+            best = cur > best ? cur : best;
+            cur = 0;
+            if (*p == '\0')
+                return best;
+        } else {
+            cur++;
+        }
+    }
+}
+
+/* Join a path from the spec (the value of node v, NULL for a default) with
+ * the spec's folder. The joined path must fit PATH_MAX, and each of its
+ * components NAME_MAX, or opening it would fail late with ENAMETOOLONG. */
+static int resolve(ctx *c, const node *v, const char *key, const char *p,
+                   char **out)
 {
     const char *dir = c->spec->dir;
     if (p[0] == '/' || strcmp(dir, ".") == 0) {
         *out = sc_strdup(p);
-        return *out ? SC_OK : oom(c);
+    } else {
+        size_t len = strlen(dir) + strlen(p) + 2;
+        *out = sc_malloc(len);
+        /* dir is "/" only for a spec at the file system root. */
+        if (*out != NULL)
+            snprintf(*out, len, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/",
+                     p);
     }
-    size_t len = strlen(dir) + strlen(p) + 2;
-    *out = sc_malloc(len);
     if (*out == NULL)
         return oom(c);
-    /* dir is "/" only for a spec at the file system root. */
-    snprintf(*out, len, "%s%s%s", dir, strcmp(dir, "/") == 0 ? "" : "/", p);
+    sc_spec_loc loc = v ? v->loc : (sc_spec_loc){0, 0};
+    size_t comp = longest_component(*out);
+    if (strlen(*out) >= PATH_MAX)
+        return fail(c, loc,
+                    "%s: the path is %zu characters once joined with the "
+                    "spec's folder, longer than the limit (PATH_MAX) of %d",
+                    key, strlen(*out), PATH_MAX);
+    if (comp > NAME_MAX)
+        return fail(c, loc,
+                    "%s: a file or folder name in the path is %zu "
+                    "characters, longer than the limit (NAME_MAX) of %d",
+                    key, comp, NAME_MAX);
     return SC_OK;
 }
 
@@ -621,7 +741,7 @@ static int parse_data(ctx *c, const node *n)
         if (rc != SC_OK)
             return rc;
     }
-    rc = resolve(c, root ? root : ".", &s->root);
+    rc = resolve(c, get(n, "root"), "data.root", root ? root : ".", &s->root);
     sc_free(root);
     if (rc != SC_OK)
         return rc;
@@ -646,7 +766,8 @@ static int parse_data(ctx *c, const node *n)
         s->allow_vector = k == 1;
     }
     if ((v = get(n, "max_stimuli")) != NULL)
-        rc = get_size(c, v, "data.max_stimuli", &s->max_stimuli);
+        rc = get_count(c, v, "data.max_stimuli", SC_SPEC_MAX_STIMULI,
+                       &s->max_stimuli);
     return rc;
 }
 
@@ -655,6 +776,8 @@ static int parse_meta(ctx *c, const node *e, const char *where,
                       const char *const *reserved, size_t nres,
                       sc_spec_kv **meta, size_t *nmeta)
 {
+    if (e->n > SC_SPEC_MAX_META + nres)
+        return too_many(c, e, where, "keys", SC_SPEC_MAX_META + nres);
     *meta = sc_calloc(e->n ? e->n : 1, sizeof **meta);
     if (*meta == NULL)
         return oom(c);
@@ -672,6 +795,8 @@ static int parse_meta(ctx *c, const node *e, const char *where,
                         "%s: expected a metadata key of letters, digits "
                         "and '_' (not starting with a digit)",
                         key);
+        if (strlen(k->text) > SC_SPEC_MAX_KEY)
+            return too_long(c, k, key, SC_SPEC_MAX_KEY);
         sc_spec_kv *kv = &(*meta)[*nmeta];
         kv->loc = v->loc;
         kv->key = sc_strdup(k->text);
@@ -703,6 +828,8 @@ static int parse_models(ctx *c, const node *n)
         return fail(c, n->loc,
                     "models: expected at least 2 models, found 1; "
                     "similarity compares pairs of models");
+    if (n->n > SC_SPEC_MAX_MODELS)
+        return too_many(c, n, "models", "models", SC_SPEC_MAX_MODELS);
     s->models = sc_calloc(n->n, sizeof *s->models);
     if (s->models == NULL)
         return oom(c);
@@ -743,6 +870,8 @@ static int parse_datasets(ctx *c, const node *n)
     int rc = want_list(c, n, "datasets");
     if (rc != SC_OK)
         return rc;
+    if (n->n > SC_SPEC_MAX_DATASETS)
+        return too_many(c, n, "datasets", "datasets", SC_SPEC_MAX_DATASETS);
     s->datasets = sc_calloc(n->n, sizeof *s->datasets);
     if (s->datasets == NULL)
         return oom(c);
@@ -801,7 +930,8 @@ static int parse_behaviour(ctx *c, const node *n)
     c->spec->behaviour_loc = v->loc;
     rc = get_text(c, v, "behaviour.accuracy", &p);
     if (rc == SC_OK)
-        rc = resolve(c, p, &c->spec->behaviour_accuracy);
+        rc = resolve(c, v, "behaviour.accuracy", p,
+                     &c->spec->behaviour_accuracy);
     sc_free(p);
     return rc;
 }
@@ -812,6 +942,8 @@ static int parse_params(ctx *c, const node *n, const char *where,
     int rc = want_map(c, n, where);
     if (rc != SC_OK)
         return rc;
+    if (n->n > SC_SPEC_MAX_PARAMS)
+        return too_many(c, n, where, "parameters", SC_SPEC_MAX_PARAMS);
     size_t cnt = n->n ? n->n : 1;
     m->keys = sc_calloc(cnt, sizeof *m->keys);
     m->values = sc_calloc(cnt, sizeof *m->values);
@@ -827,6 +959,8 @@ static int parse_params(ctx *c, const node *n, const char *where,
                         "%s: expected a parameter name of letters, digits "
                         "and '_'",
                         key);
+        if (strlen(k->text) > SC_SPEC_MAX_KEY)
+            return too_long(c, k, key, SC_SPEC_MAX_KEY);
         m->keys[i] = sc_strdup(k->text);
         if (m->keys[i] == NULL)
             return oom(c);
@@ -835,6 +969,8 @@ static int parse_params(ctx *c, const node *n, const char *where,
         /* Values stay text: the plugin's schema decides their type. */
         if (v->kind != N_SCALAR || is_null(v))
             return expected(c, v, key, "a single value (number or word)");
+        if (strlen(v->text) > SC_SPEC_MAX_VALUE)
+            return too_long(c, v, key, SC_SPEC_MAX_VALUE);
         m->values[i] = sc_strdup(v->text);
         if (m->values[i] == NULL)
             return oom(c);
@@ -849,6 +985,8 @@ static int parse_metrics(ctx *c, const node *n)
     int rc = want_list(c, n, "metrics");
     if (rc != SC_OK)
         return rc;
+    if (n->n > SC_SPEC_MAX_METRICS)
+        return too_many(c, n, "metrics", "metrics", SC_SPEC_MAX_METRICS);
     s->metrics = sc_calloc(n->n, sizeof *s->metrics);
     if (s->metrics == NULL)
         return oom(c);
@@ -885,6 +1023,17 @@ static int parse_metrics(ctx *c, const node *n)
         rc = get_text(c, v, key, &m->plugin);
         if (rc != SC_OK)
             return rc;
+        /* A path (it has a '/') is relative to the spec's folder, like
+         * every other path in a spec; a bare name is looked up on the
+         * plugin search path (core/loader.c). */
+        if (strchr(m->plugin, '/') != NULL) {
+            char *rel = m->plugin;
+            m->plugin = NULL;
+            rc = resolve(c, v, key, rel, &m->plugin);
+            sc_free(rel);
+            if (rc != SC_OK)
+                return rc;
+        }
         if ((v = get(e, "params")) != NULL) {
             m->param_loc = v->loc;
             snprintf(key, sizeof key, "%s.params", where);
@@ -1121,10 +1270,12 @@ static int parse_statistics(ctx *c, const node *n)
         return rc;
     const node *v;
     if ((v = get(n, "permutations")) != NULL &&
-        (rc = get_size(c, v, "statistics.permutations", &s->permutations)))
+        (rc = get_count(c, v, "statistics.permutations",
+                        SC_SPEC_MAX_PERMUTATIONS, &s->permutations)))
         return rc;
     if ((v = get(n, "bootstrap")) != NULL &&
-        (rc = get_size(c, v, "statistics.bootstrap", &s->bootstrap)))
+        (rc = get_count(c, v, "statistics.bootstrap", SC_SPEC_MAX_BOOTSTRAP,
+                        &s->bootstrap)))
         return rc;
     if ((v = get(n, "over")) != NULL) {
         static const char *const over[] = {"models", "stimuli", "datasets"};
@@ -1135,9 +1286,10 @@ static int parse_statistics(ctx *c, const node *n)
     }
     if ((v = get(n, "ci")) != NULL) {
         char *end = NULL;
-        double x = v->kind == N_SCALAR ? strtod(v->text, &end) : 0.0;
-        if (v->kind != N_SCALAR || end == v->text || *end != '\0' ||
-            !(x > 0.0 && x < 1.0))
+        /* Decimal only: strtod would also take "0x1p-1" (0.5). */
+        bool dec = v->kind == N_SCALAR && sc_is_decimal(v->text);
+        double x = dec ? strtod(v->text, &end) : 0.0;
+        if (!dec || end == v->text || *end != '\0' || !(x > 0.0 && x < 1.0))
             return expected(c, v, "statistics.ci",
                             "a confidence level strictly between 0 and 1 "
                             "(e.g. 0.95)");
@@ -1200,12 +1352,16 @@ static int parse_runtime(ctx *c, const node *n)
                 SC_OK)
             return expected(c, v, "runtime.memory",
                             "a size such as 512M or 8G");
+        if (s->memory < SC_CLI_MIN_MEMORY)
+            return expected(c, v, "runtime.memory",
+                            "a size of at least 1M (the minimum memory "
+                            "budget), such as 512M or 8G");
     }
     if ((v = get(n, "plugin_dir")) != NULL) {
         char *p = NULL;
         rc = get_text(c, v, "runtime.plugin_dir", &p);
         if (rc == SC_OK)
-            rc = resolve(c, p, &s->plugin_dir);
+            rc = resolve(c, v, "runtime.plugin_dir", p, &s->plugin_dir);
         sc_free(p);
     }
     return rc;
@@ -1453,12 +1609,32 @@ int sc_spec_path(const sc_spec *spec, const char *tmpl, const char *dataset,
         }
         p += skip;
     }
+    size_t comp = longest_component(buf);
+    if (used >= PATH_MAX)
+        goto toolong;
+    if (comp > NAME_MAX) {
+        /* Point at the template in the spec when it is one of its own. */
+        sc_spec_loc loc = tmpl == spec->features ? spec->features_loc
+                          : tmpl == spec->ids    ? spec->ids_loc
+                                                 : (sc_spec_loc){0, 0};
+        char where[600];
+        if (loc.line > 0)
+            sc_spec_where(spec, loc, where, sizeof where);
+        else
+            snprintf(where, sizeof where, "%s: ", spec->path);
+        return sc_err_set(err, SC_EINVAL,
+                          "%spath from template '%s' has a file or folder "
+                          "name of %zu characters, longer than the limit "
+                          "(NAME_MAX) of %d; use shorter names",
+                          where, tmpl, comp, NAME_MAX);
+    }
     return SC_OK;
 toolong:
     return sc_err_set(err, SC_EINVAL,
-                      "%s: path from template '%s' is longer than %zu bytes; "
-                      "use a shorter data.root",
-                      spec->path, tmpl, cap);
+                      "%s: path from template '%s' is longer than %zu bytes "
+                      "(the limit; PATH_MAX is %d); use a shorter data.root",
+                      spec->path, tmpl, cap < PATH_MAX ? cap : PATH_MAX,
+                      PATH_MAX);
 }
 
 const char *sc_spec_model_meta(const sc_spec_model *m, const char *key)

@@ -53,6 +53,30 @@
 #define SC_SPEC_MAX_DEPTH 16
 /* runtime.threads upper bound: a sanity cap, not a performance hint. */
 #define SC_SPEC_MAX_THREADS 1024
+/* Bounds on every count and length a spec can give (docs/SECURITY.md lists
+ * them for users; `simcon check` names the bound it found exceeded). Each is
+ * far above real use (the paper: 64 models, 23 datasets, 9999 permutations,
+ * 1000 bootstrap replicates) and keeps the products the runner forms from
+ * them (bootstrap x stimuli, bootstrap x models^2, models x datasets)
+ * representable; those products are still overflow-checked where they are
+ * formed (sc_size_mul, core/mem.h). */
+#define SC_SPEC_MAX_MODELS 4096
+#define SC_SPEC_MAX_DATASETS 4096
+#define SC_SPEC_MAX_METRICS 256
+#define SC_SPEC_MAX_META 64   /* metadata keys per model or dataset */
+#define SC_SPEC_MAX_PARAMS 32 /* params per metric (= SC_CLI_MAX_PARAMS) */
+#define SC_SPEC_MAX_PERMUTATIONS 10000000
+#define SC_SPEC_MAX_BOOTSTRAP 1000000
+#define SC_SPEC_MAX_STIMULI 100000000 /* data.max_stimuli */
+/* Name lengths. Names become file names: the longest joined one is a
+ * figure, "consistency_<metric>__anchor:<model>|<key>:<value>_NNN.svg" =
+ * 12 + 64 + 2 + 7 + 64 + 1 + 32 + 1 + 48 + 8 = 239 bytes, under NAME_MAX
+ * (255) by construction. Paths (data.root, templates, behaviour.accuracy,
+ * plugins, runtime.plugin_dir) are bounded by PATH_MAX once joined. */
+#define SC_SPEC_MAX_NAME 64   /* spec, model, dataset and metric names */
+#define SC_SPEC_MAX_KEY 32    /* metadata keys and parameter names */
+#define SC_SPEC_MAX_LABEL 48  /* metadata values (domain, objective, ...) */
+#define SC_SPEC_MAX_VALUE 256 /* parameter values (numbers, words) */
 /* sc_spec.correction when the spec says "correction: none": q = p. It is
  * not an sc_padjust_method value, so test for it before calling
  * sc_padjust(). */

@@ -54,7 +54,7 @@ def main():
         sigma = 2.0 if kind == "rbf" else None
         want = np.array([[cka_ref.cka(a, b, kind, unbiased, sigma)
                           for b in xs] for a in xs])
-        for extra in ([], ["--threads", "2", "--memory", "1K"]):
+        for extra in ([], ["--threads", "2", "--memory", "1M"]):
             out = os.path.join(work, "m.csv")
             if os.path.exists(out):
                 os.remove(out)

@@ -557,6 +557,88 @@ SC_TEST(no_leaks_under_allocation_failure)
     sc_spec_free(&s);
 }
 
+/* Issue 18, defect 11: duplicate keys are found through a hash index of
+ * each mapping (it was a scan of every earlier key: 30 s of CPU for 95,000
+ * keys). This checks the index finds them, with both positions, among many
+ * keys (so the table has grown and rehashed many times) at the top level
+ * and in a nested mapping, and that a map of distinct keys that all share a
+ * long prefix passes the parser (the error then comes from validation). */
+SC_TEST(duplicate_keys_among_many)
+{
+    enum { NKEYS = 60000 };
+    size_t cap = (size_t)NKEYS * 32 + 256;
+    char *text = malloc(cap);
+    if (!expect_true(text != NULL, "allocate the spec text"))
+        return;
+    /* Top level: name, k0..k59999, then k31337 again. Key k_i is on line
+     * i + 2 (line 1 is "name: t"). */
+    size_t len = (size_t)snprintf(text, cap, "name: t\n");
+    for (int i = 0; i < NKEYS; i++)
+        len += (size_t)snprintf(text + len, cap - len, "k%d: 1\n", i);
+    len += (size_t)snprintf(text + len, cap - len, "k31337: 2\n");
+    sc_spec s;
+    char msg[SC_ERR_MSG];
+    int rc = load_text(text, &s, msg, sizeof msg);
+    expect_int(rc, SC_ESPEC, "top-level duplicate among %d keys", NKEYS);
+    expect_str(msg,
+               ":60002:1: duplicate key 'k31337' (first at line 31339, "
+               "column 1); remove one of them",
+               "top-level duplicate: both positions");
+    sc_spec_free(&s);
+
+    /* Nested: models[0] holds 40,000 metadata keys, the last repeating the
+     * first; indented by 4 under "  - ". */
+    len = (size_t)snprintf(text, cap, "name: t\nmodels:\n  - name: m\n");
+    for (int i = 0; i < 40000; i++)
+        len += (size_t)snprintf(text + len, cap - len, "    key_%d: v\n", i);
+    len += (size_t)snprintf(text + len, cap - len, "    key_0: w\n");
+    rc = load_text(text, &s, msg, sizeof msg);
+    expect_int(rc, SC_ESPEC, "nested duplicate among 40,000 keys");
+    expect_str(msg,
+               ":40004:5: duplicate key 'key_0' (first at line 4, column 5); "
+               "remove one of them",
+               "nested duplicate: both positions");
+    sc_spec_free(&s);
+
+    /* No duplicate: the parser accepts the tree; the validator then stops
+     * at the first unknown top-level key. */
+    len = (size_t)snprintf(text, cap, "name: t\n");
+    for (int i = 0; i < 35000; i++) /* 27 bytes each: under 1 MiB */
+        len += (size_t)snprintf(text + len, cap - len,
+                                "same_long_prefix_%d: 1\n", i);
+    rc = load_text(text, &s, msg, sizeof msg);
+    expect_int(rc, SC_ESPEC, "distinct keys pass the duplicate check");
+    expect_true(strstr(msg, ":2:1: same_long_prefix_0: unknown key") != NULL,
+                "distinct keys: the error is the validator's (%s)", msg);
+    sc_spec_free(&s);
+    free(text);
+}
+
+/* Issue 18, defect 12: a control character from a spec scalar reaches the
+ * message escaped, so the message stays one line and sends no terminal
+ * escape sequence. YAML's "\e", "\a", "\r", "\n" are ESC, BEL, CR, LF. */
+SC_TEST(control_characters_escaped)
+{
+    sc_spec s;
+    char msg[SC_ERR_MSG];
+    char text[1024];
+    /* HEAD with its first line (name: t) replaced. */
+    snprintf(text, sizeof text, "name: \"a\\e[31mb\\a\\r\\nc\"\n%s",
+             strchr(HEAD, '\n') + 1);
+    int rc = load_text(text, &s, msg, sizeof msg);
+    expect_int(rc, SC_ESPEC, "bad name status");
+    expect_str(msg,
+               ":1:7: name: expected a name of letters, digits, '_', '.', "
+               "'-' (not starting with '.' or '-'), found "
+               "'a\\x1b[31mb\\x07\\r\\nc'",
+               "ESC, BEL, CR and LF are escaped");
+    sc_spec_free(&s);
+    char out[16];
+    expect_int((long long)sc_escape_ctl(out, sizeof out, "\x1b\x1b\x1b\x1b"),
+               12, "escape cuts at a whole escape");
+    expect_str(out, "\\x1b\\x1b\\x1b", "three whole escapes fit in 16");
+}
+
 int main(void)
 {
     return sc_test_run();
