@@ -21,6 +21,7 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "host.h"
 #include "mem.h"
 
@@ -289,7 +290,10 @@ static int load_path(const char *path, const sc_plugin **out, sc_err *err)
     }
     if (!file_exists(path))
         return sc_err_set(err, SC_EIO, "%s: no such plugin file", path);
+    /* dlopen runs the library's constructors: plugin code. */
+    sc_guard_frame g = sc_guard_enter(path, "load (dlopen)");
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    sc_guard_leave(g);
     if (handle == NULL) {
         const char *why = dlerror();
         return sc_err_set(err, SC_EIO,
@@ -307,7 +311,9 @@ static int load_path(const char *path, const sc_plugin **out, sc_err *err)
                           path, SC_PLUGIN_ENTRY_SYMBOL);
     sc_plugin_entry_fn entry;
     memcpy(&entry, &sym, sizeof entry);
+    g = sc_guard_enter(path, "load (" SC_PLUGIN_ENTRY_SYMBOL ")");
     const sc_metric *d = entry(sc_host_get());
+    sc_guard_leave(g);
     if (d == NULL)
         return sc_err_set(err, SC_EABI,
                           "%s: the plugin refused to load (it needs a newer "
@@ -617,7 +623,9 @@ int sc_argset_parse(const sc_plugin *p, const char *const *keys,
     if (rc == SC_OK && d->check_args != NULL) {
         sc_ctx ctx;
         sc_ctx_init(&ctx, err, d->name);
+        sc_guard_frame g = sc_guard_enter(d->name, "check_args");
         rc = d->check_args(sc_host_get(), &ctx, &out->args);
+        sc_guard_leave(g);
         if (rc != SC_OK && !ctx.failed)
             sc_err_set(err, rc, "metric %s rejected the parameters", d->name);
     }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "guard.h"
 #include "init.h"
 #include "simcon/plugin.h"
 
@@ -55,8 +56,14 @@ int main(int argc, char **argv)
         return SC_EXIT_OK;
     }
     for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            /* From here until the command returns, exit() is a plugin's
+             * doing and a crash names the plugin call (core/guard.h). */
+            sc_guard_install();
+            int rc = commands[i].fn(argc - 1, argv + 1);
+            sc_guard_disarm();
+            return rc;
+        }
     fprintf(stderr, "simcon: unknown command '%s'; run 'simcon --help'\n",
             argv[1]);
     return SC_EXIT_USAGE;

@@ -4,12 +4,17 @@
  * sc_err, then checks what the ABI promises: a failure carries a message, a
  * success leaves a state / a finite value, and compare returns every block
  * it allocated. A plugin that breaks a promise gets an error naming it, so a
- * plugin bug is reported as such instead of corrupting a result. */
+ * plugin bug is reported as such instead of corrupting a result.
+ *
+ * This is where plugin code runs during a computation: every call is
+ * bracketed by sc_guard_enter/leave (core/guard.h), so an exit() or a crash
+ * inside it is reported with the metric and the call. */
 #include "metric.h"
 
 #include <math.h>
 #include <string.h>
 
+#include "guard.h"
 #include "host.h"
 #include "mem.h"
 
@@ -51,7 +56,9 @@ int sc_metric_prepare(const sc_plugin *p, const sc_args *args, const sc_mat *x,
     sc_ctx ctx;
     sc_ctx_init(&ctx, err, d->name);
     void *ps = NULL;
+    sc_guard_frame g = sc_guard_enter(d->name, "prepare");
     int rc = d->prepare(sc_host_get(), &ctx, args, x, &ps);
+    sc_guard_leave(g);
     if (rc == SC_OK && ps == NULL)
         rc = sc_err_set(err, SC_EABI,
                         "metric %s: prepare returned success without a "
@@ -110,8 +117,10 @@ int sc_metric_compare(const sc_plugin *p, const sc_args *args, const void *sx,
     sc_ctx ctx;
     sc_ctx_init(&ctx, err, p->desc->name);
     double v = 0.0;
+    sc_guard_frame g = sc_guard_enter(p->desc->name, "compare");
     rc = p->desc->compare(sc_host_get(), &ctx, args, a->plugin_state,
                           b->plugin_state, &v);
+    sc_guard_leave(g);
     rc = finish(p, &ctx, rc, "compare", err);
     if (rc == SC_OK)
         rc = check_value(p, &ctx, v, err);
@@ -171,8 +180,10 @@ int sc_metric_compare_subset(const sc_plugin *p, const sc_args *args,
         sc_ctx ctx;
         sc_ctx_init(&ctx, err, p->desc->name);
         double v = 0.0;
+        sc_guard_frame g = sc_guard_enter(p->desc->name, "compare_subset");
         rc = p->desc->compare_subset(sc_host_get(), &ctx, args, a->plugin_state,
                                      b->plugin_state, idx, count, &v);
+        sc_guard_leave(g);
         rc = finish(p, &ctx, rc, "compare_subset", err);
         if (rc == SC_OK)
             rc = check_value(p, &ctx, v, err);
@@ -211,7 +222,9 @@ void sc_metric_release(const sc_plugin *p, void *state)
         return;
     sc_ctx ctx;
     sc_ctx_init(&ctx, NULL, p->desc->name);
+    sc_guard_frame g = sc_guard_enter(p->desc->name, "release");
     p->desc->release(sc_host_get(), &ctx, h->plugin_state);
+    sc_guard_leave(g);
     sc_free(h);
 }
 
@@ -226,7 +239,10 @@ size_t sc_metric_embed_len(const sc_plugin *p, const void *state)
     const state_handle *h = state;
     if (p->desc->embed_len == NULL || p->desc->embed == NULL || h == NULL)
         return 0;
-    return p->desc->embed_len(h->plugin_state);
+    sc_guard_frame g = sc_guard_enter(p->desc->name, "embed_len");
+    size_t len = p->desc->embed_len(h->plugin_state);
+    sc_guard_leave(g);
+    return len;
 }
 
 int sc_metric_embed(const sc_plugin *p, const void *state, size_t offset,
@@ -238,15 +254,21 @@ int sc_metric_embed(const sc_plugin *p, const void *state, size_t offset,
                           p->desc->name);
     sc_ctx ctx;
     sc_ctx_init(&ctx, err, p->desc->name);
+    sc_guard_frame g = sc_guard_enter(p->desc->name, "embed");
     int rc = p->desc->embed(sc_host_get(), &ctx, h->plugin_state, offset, count,
                             out);
+    sc_guard_leave(g);
     return finish(p, &ctx, rc, "embed", err);
 }
 
 uint32_t sc_metric_flags(const sc_plugin *p, const sc_args *args)
 {
-    if (p->desc->flags_for != NULL)
-        return p->desc->flags_for(args);
+    if (p->desc->flags_for != NULL) {
+        sc_guard_frame g = sc_guard_enter(p->desc->name, "flags_for");
+        uint32_t f = p->desc->flags_for(args);
+        sc_guard_leave(g);
+        return f;
+    }
     return p->desc->flags;
 }
 
