@@ -1,4 +1,5 @@
 /* simcon check SPEC [--plugin-dir DIR] [--quick] [--list-inputs] [--quiet]
+ *                   [--no-load]
  *
  * Validates an experiment without computing anything: the spec itself
  * (core/spec.c), every metric plugin and its parameters (the loader's
@@ -15,7 +16,12 @@
  * table) one per line: Makefile.experiments turns that into dependencies
  * so a changed feature file reruns its experiment. The value scan reads
  * every feature file (minutes at the paper's scale) and shows progress on
- * a terminal (core/progress.h) unless --quiet. */
+ * a terminal (core/progress.h) unless --quiet.
+ *
+ * --no-load finds each metric's plugin file but does not dlopen it, so no
+ * plugin code runs (loading runs the library's constructors and its entry
+ * point); parameters are then not checked against the plugin's schema.
+ * Use it on a spec you do not trust (docs/SECURITY.md). */
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -29,43 +35,60 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
-          "[--list-inputs] [--quiet]\n"
-          "Validates an experiment spec and its inputs without computing: keys "
-          "and\n"
-          "values, metric plugins and parameters, every feature file (all "
-          "missing ones\n"
-          "are listed), row counts, 1-D files (refused unless "
-          "data.allow_vector: true),\n"
-          "ids files and the behaviour table. SPEC is relative to the current\n"
-          "directory; input paths inside it are relative to the spec file's "
-          "folder.\n"
-          "Writes no files; prints 'ok: ...' on stdout (default), or with "
-          "--list-inputs\n"
-          "every input file, one per line (for make dependencies).\n"
-          "  --plugin-dir DIR  plugin folder (default: runtime.plugin_dir, "
-          "else the\n"
-          "                    search path)\n"
-          "  --quick           read .npy headers only (default: also scan "
-          "every value\n"
-          "                    for NaN/Inf)\n"
-          "  --quiet           no progress (default: progress with an ETA when "
-          "stderr\n"
-          "                    is a terminal, while the values are scanned)\n"
-          "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
-          out);
+    fputs(
+        "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
+        "[--list-inputs] [--quiet]\n"
+        "                    [--no-load]\n"
+        "Validates an experiment spec and its inputs without computing: keys "
+        "and\n"
+        "values, metric plugins and parameters, every feature file (all "
+        "missing ones\n"
+        "are listed), row counts, 1-D files (refused unless "
+        "data.allow_vector: true),\n"
+        "ids files and the behaviour table. SPEC is relative to the current\n"
+        "directory; input paths inside it are relative to the spec file's "
+        "folder.\n"
+        "Writes no files; prints 'ok: ...' on stdout (default), or with "
+        "--list-inputs\n"
+        "every input file, one per line (for make dependencies).\n"
+        "  --plugin-dir DIR  plugin folder (default: runtime.plugin_dir, "
+        "else the\n"
+        "                    search path)\n"
+        "  --quick           read .npy headers only (default: also scan "
+        "every value\n"
+        "                    for NaN/Inf)\n"
+        "  --quiet           no progress (default: progress with an ETA when "
+        "stderr\n"
+        "                    is a terminal, while the values are scanned)\n"
+        "  --no-load         find the plugins without loading them: no plugin "
+        "code\n"
+        "                    runs and parameters are not checked (for specs "
+        "you\n"
+        "                    do not trust; default: load and check them)\n"
+        "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
+        out);
 }
 
 /* Load metric k's plugin and parse its params, pointing errors at the
  * spec: an individual bad parameter at its value, anything else (unknown
  * plugin, cross-parameter checks) at the plugin or params entry. */
 static int check_metric(const sc_spec *spec, size_t k, const char *dir,
-                        sc_err *err)
+                        int load, sc_err *err)
 {
     const sc_spec_metric *m = &spec->metrics[k];
     char where[600];
     const sc_plugin *p = NULL;
-    int rc = sc_loader_open(m->plugin, dir, &p, err);
+    int rc;
+    if (!load) {
+        char file[4096];
+        rc = sc_loader_locate(m->plugin, dir, file, sizeof file, err);
+        if (rc != SC_OK) {
+            sc_spec_where(spec, m->plugin_loc, where, sizeof where);
+            sc_err_prefix(err, "%smetrics[%zu].plugin", where, k);
+        }
+        return rc;
+    }
+    rc = sc_loader_open(m->plugin, dir, &p, err);
     if (rc != SC_OK) {
         sc_spec_where(spec, m->plugin_loc, where, sizeof where);
         sc_err_prefix(err, "%smetrics[%zu].plugin", where, k);
@@ -142,7 +165,7 @@ int sc_cmd_check(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL;
     unsigned flags = SC_INPUTS_SCAN_VALUES;
-    int list = 0;
+    int list = 0, load = 1;
     bool quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -155,6 +178,8 @@ int sc_cmd_check(int argc, char **argv)
             list = 1;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = true;
+        } else if (strcmp(a, "--no-load") == 0) {
+            load = 0;
         } else if (strcmp(a, "--quick") == 0) {
             flags &= ~SC_INPUTS_SCAN_VALUES;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -188,7 +213,7 @@ int sc_cmd_check(int argc, char **argv)
     }
     const char *pdir = dir ? dir : spec.plugin_dir;
     for (size_t k = 0; k < spec.nmetrics && rc == SC_OK; k++)
-        rc = check_metric(&spec, k, pdir, &err);
+        rc = check_metric(&spec, k, pdir, load, &err);
     if (rc != SC_OK) {
         fprintf(stderr, "simcon check: %s\n", err.msg);
         sc_spec_free(&spec);
@@ -228,14 +253,16 @@ int sc_cmd_check(int argc, char **argv)
         lo = n < lo ? n : lo;
         hi = n > hi ? n : hi;
     }
+    const char *note =
+        load ? "" : " (plugins found, not loaded: parameters not checked)";
     if (lo == hi)
         printf("ok: %zu models x %zu datasets x %zu metrics, n = %zu "
-               "stimuli\n",
-               spec.nmodels, spec.ndatasets, spec.nmetrics, lo);
+               "stimuli%s\n",
+               spec.nmodels, spec.ndatasets, spec.nmetrics, lo, note);
     else
         printf("ok: %zu models x %zu datasets x %zu metrics, n = %zu to %zu "
-               "stimuli\n",
-               spec.nmodels, spec.ndatasets, spec.nmetrics, lo, hi);
+               "stimuli%s\n",
+               spec.nmodels, spec.ndatasets, spec.nmetrics, lo, hi, note);
     sc_inputs_report_deinit(&rep);
     sc_spec_free(&spec);
     sc_loader_shutdown();

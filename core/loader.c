@@ -114,6 +114,44 @@ static int file_exists(const char *path)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
+#ifndef S_ISVTX /* XSI; its value is fixed by POSIX tar and every Unix */
+#define S_ISVTX 01000
+#endif
+
+/* A plugin file, or its folder, that anyone may write is code anyone may
+ * replace: warn (one line on stderr), but load, since the user may have
+ * reasons (a shared scratch folder). A sticky folder (like /tmp) only
+ * lets owners replace their files, so it is not reported. */
+static void warn_if_writable(const char *path)
+{
+    char dir[4096];
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    struct stat st;
+    const char *what = NULL, *which = NULL;
+    if (stat(path, &st) == 0 && (st.st_mode & S_IWOTH)) {
+        what = "plugin file";
+        which = path;
+    } else if (stat(dir, &st) == 0 && (st.st_mode & S_IWOTH) &&
+               !(st.st_mode & S_ISVTX)) {
+        what = "plugin folder";
+        which = dir;
+    }
+    if (what == NULL)
+        return;
+    char shown[1024];
+    sc_escape_ctl(shown, sizeof shown, which);
+    fprintf(stderr,
+            "simcon: warning: %s %s is world-writable, so anyone on this "
+            "machine can replace the code simcon runs; run chmod o-w on it\n",
+            what, shown);
+}
+
 /* ## Descriptor validation */
 
 static int valid_name(const char *s)
@@ -266,7 +304,11 @@ static const char *path_stem(const char *path, char *buf, size_t cap)
 {
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    snprintf(buf, cap, "%s", base);
+    size_t len = strlen(base);
+    if (len >= cap) /* a file name is at most NAME_MAX (255) bytes */
+        len = cap - 1;
+    memcpy(buf, base, len);
+    buf[len] = '\0';
     char *dot = strrchr(buf, '.');
     if (dot != NULL)
         *dot = '\0';
@@ -290,6 +332,7 @@ static int load_path(const char *path, const sc_plugin **out, sc_err *err)
     }
     if (!file_exists(path))
         return sc_err_set(err, SC_EIO, "%s: no such plugin file", path);
+    warn_if_writable(path);
     /* dlopen runs the library's constructors: plugin code. */
     sc_guard_frame g = sc_guard_enter(path, "load (dlopen)");
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -364,12 +407,18 @@ static int load_path(const char *path, const sc_plugin **out, sc_err *err)
     return SC_OK;
 }
 
-int sc_loader_open(const char *name_or_path, const char *extra_dir,
-                   const sc_plugin **out, sc_err *err)
+int sc_loader_locate(const char *name_or_path, const char *extra_dir,
+                     char *found, size_t cap, sc_err *err)
 {
-    *out = NULL;
-    if (strchr(name_or_path, '/') != NULL)
-        return load_path(name_or_path, out, err);
+    if (strchr(name_or_path, '/') != NULL) {
+        if (!file_exists(name_or_path))
+            return sc_err_set(err, SC_EIO, "%s: no such plugin file",
+                              name_or_path);
+        if ((size_t)snprintf(found, cap, "%s", name_or_path) >= cap)
+            return sc_err_set(err, SC_EINVAL, "%s: plugin path too long",
+                              name_or_path);
+        return SC_OK;
+    }
     if (!valid_name(name_or_path))
         return sc_err_set(err, SC_EINVAL,
                           "'%s' is not a metric name ([a-z][a-z0-9_]*); run "
@@ -379,12 +428,11 @@ int sc_loader_open(const char *name_or_path, const char *extra_dir,
     int rc = search_path_init(&sp, extra_dir, err);
     if (rc != SC_OK)
         return rc;
-    char path[4096];
     for (size_t i = 0; i < sp.count; i++) {
-        snprintf(path, sizeof path, "%s/%s.so", sp.dirs[i], name_or_path);
-        if (file_exists(path)) {
+        int w = snprintf(found, cap, "%s/%s.so", sp.dirs[i], name_or_path);
+        if (w > 0 && (size_t)w < cap && file_exists(found)) {
             search_path_deinit(&sp);
-            return load_path(path, out, err);
+            return SC_OK;
         }
     }
     char dirs[SC_ERR_MSG / 2];
@@ -397,6 +445,15 @@ int sc_loader_open(const char *name_or_path, const char *extra_dir,
                       "plugins' to list the metrics or set "
                       "SIMCON_PLUGIN_PATH",
                       name_or_path, name_or_path, dirs);
+}
+
+int sc_loader_open(const char *name_or_path, const char *extra_dir,
+                   const sc_plugin **out, sc_err *err)
+{
+    *out = NULL;
+    char path[4096];
+    int rc = sc_loader_locate(name_or_path, extra_dir, path, sizeof path, err);
+    return rc == SC_OK ? load_path(path, out, err) : rc;
 }
 
 static int cmp_str(const void *a, const void *b)

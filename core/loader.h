@@ -34,6 +34,13 @@ typedef struct sc_plugin {
 int sc_loader_open(const char *name_or_path, const char *extra_dir,
                    const sc_plugin **out, sc_err *err);
 
+/* Find the file sc_loader_open would load for NAME or PATH, without
+ * opening it (no plugin code runs): writes it to path (cap bytes). Same
+ * errors as sc_loader_open for a missing plugin. Used by
+ * `simcon check --no-load`. */
+int sc_loader_locate(const char *name_or_path, const char *extra_dir,
+                     char *path, size_t cap, sc_err *err);
+
 /* Names of every plugin found in the search path (deduplicated, first
  * occurrence wins, sorted). *names is an sc_malloc'ed array of sc_malloc'ed
  * strings; free with sc_loader_names_free. */
