@@ -6,7 +6,9 @@
  * "r p" as "%.17g %.17g". Defaults follow vegan::mantel (R): 9999
  * permutations, Pearson, alternative "greater". Models are matched by name
  * (B is reordered to A's order), so the files may list them in different
- * orders but must hold the same set.
+ * orders but must hold the same set. An asymmetric matrix (linreg) is
+ * replaced by (S + S^T) / 2 with a warning on stderr, as `simcon run` does
+ * (sc_symmetrize, mat.h), so both commands give the same r.
  *
  * Seeding: the permutation stream is seeded with
  * sc_rng_task_seed(S, "mantel") (rng.h), S defaulting to
@@ -21,6 +23,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "mat.h"
 #include "progress.h"
 #include "simcsv.h"
 #include "stats.h"
@@ -55,6 +58,9 @@ static void usage(FILE *out)
         "  --quiet           no progress (default: progress with an ETA when "
         "stderr\n"
         "                    is a terminal)\n"
+        "An asymmetric matrix (e.g. linreg's) is used as (S + S^T)/2, as "
+        "'simcon run'\n"
+        "does, with a warning on stderr.\n"
         "Defaults follow R's vegan::mantel.\n",
         SC_MANTEL_DEFAULT_PERMS, SC_MANTEL_DEFAULT_SEED, SC_MANTEL_EXACT_MAX);
 }
@@ -153,6 +159,21 @@ int sc_cmd_mantel(int argc, char **argv)
     sc_rng rng = {0};
     sc_mantel_result res;
     rc = load_pair(files[0], files[1], &a, &b, &err);
+    /* An asymmetric matrix (e.g. linreg's) is analysed as (S + S^T) / 2,
+     * exactly as `simcon run` does, not through its upper triangle. */
+    for (int f = 0; f < 2 && rc == SC_OK; f++) {
+        sc_simmat *sm = f == 0 ? &a : &b;
+        double asym = sc_symmetrize(sm->s.data, sm->m);
+        if (asym > 0.0) {
+            char shown[512];
+            sc_escape_ctl(shown, sizeof shown, files[f]);
+            fprintf(stderr,
+                    "simcon mantel: warning: %s is not symmetric (largest "
+                    "|S - S^T| = %.3g); using (S + S^T) / 2 as 'simcon run' "
+                    "does\n",
+                    shown, asym);
+        }
+    }
     if (rc == SC_OK && a.m < 3)
         rc = sc_err_set(&err, SC_EINVAL,
                         "%s: %zu model(s); a Mantel test needs at least 3 "

@@ -36,6 +36,21 @@ void sc_matrix_deinit(sc_matrix *m)
     m->rows = m->cols = 0;
 }
 
+double sc_symmetrize(double *s, size_t m)
+{
+    double worst = 0.0;
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = a + 1; b < m; b++) {
+            double x = s[a * m + b], y = s[b * m + a];
+            double d = x > y ? x - y : y - x;
+            worst = d > worst ? d : worst;
+            double v = 0.5 * (x + y);
+            s[a * m + b] = v;
+            s[b * m + a] = v;
+        }
+    return worst;
+}
+
 sc_mat sc_matrix_view(const sc_matrix *m)
 {
     sc_mat v;

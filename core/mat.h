@@ -25,4 +25,12 @@ void sc_matrix_deinit(sc_matrix *m);
 /* Borrowed view of m for plugins; valid while m is alive and unchanged. */
 sc_mat sc_matrix_view(const sc_matrix *m);
 
+/* The one symmetrisation of a similarity matrix (m x m, row-major): both
+ * S[a][b] and S[b][a] become (S[a][b] + S[b][a]) / 2, i.e. (S + S^T) / 2.
+ * An asymmetric metric (linreg: X predicts Y is not Y predicts X) is
+ * analysed this way by `simcon run` and by `simcon mantel`, so both report
+ * the same statistic. Returns the largest |S[a][b] - S[b][a]| before
+ * averaging (0 for a symmetric matrix). */
+double sc_symmetrize(double *s, size_t m);
+
 #endif

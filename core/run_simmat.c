@@ -463,12 +463,9 @@ static int boot_replicate_task(size_t r, void *ud, sc_err *err)
                                      j->dataset, j->rm->sm->name, r);
             S[a * m + b] = v;
         }
-    /* Symmetrise into the upper triangle, which is all the statistics
-     * read. */
+    /* Symmetrise (the statistics read the upper triangle). */
     if (!j->rm->symmetric)
-        for (size_t a = 0; a < m; a++)
-            for (size_t b = a + 1; b < m; b++)
-                S[a * m + b] = 0.5 * (S[a * m + b] + S[b * m + a]);
+        (void)sc_symmetrize(S, m);
     return SC_OK;
 }
 
@@ -563,12 +560,9 @@ static int store(sc_runctx *rc, size_t d, size_t k, const sc_simmat *sm,
     st = sc_matrix_init(S, m, m, err);
     if (st != SC_OK)
         return st;
-    for (size_t a = 0; a < m; a++)
-        for (size_t b = 0; b < m; b++)
-            S->data[a * m + b] =
-                rc->metrics[k].symmetric
-                    ? sm->s.data[a * m + b]
-                    : 0.5 * (sm->s.data[a * m + b] + sm->s.data[b * m + a]);
+    memcpy(S->data, sm->s.data, m * m * sizeof *S->data);
+    if (!rc->metrics[k].symmetric)
+        (void)sc_symmetrize(S->data, m);
     return SC_OK;
 }
 

@@ -3,7 +3,9 @@
 # Runs COMMAND and checks its exit status, that stderr contains WANT_STDERR
 # ('-' = stderr must be empty) and is ONE line when non-empty, and stdout:
 # '-' = anything, 'num:V:RTOL' = one number within RTOL relative of V,
-# 'has:TEXT' = contains TEXT. Prints what differed; exits 1 on mismatch.
+# 'has:TEXT' = contains TEXT, 'first:V:RTOL' = the first of the
+# whitespace-separated fields is within RTOL relative of V (simcon mantel
+# prints "r p"). Prints what differed; exits 1 on mismatch.
 set -u
 want_exit=$1 want_err=$2 want_out=$3
 shift 3
@@ -33,6 +35,13 @@ case "$want_out" in
         'BEGIN { d = g - w; if (d < 0) d = -d; a = w < 0 ? -w : w;
                  exit !(g != "" && d <= t * a) }'; then
       echo "stdout $(cat "$out"), want $v (rtol $rtol)"; fail=1
+    fi ;;
+  first:*)
+    spec=${want_out#first:}; v=${spec%%:*}; rtol=${spec#*:}
+    if ! awk -v w="$v" -v t="$rtol" \
+        'NR == 1 { g = $1; d = g - w; if (d < 0) d = -d; a = w < 0 ? -w : w;
+                   ok = (g != "" && d <= t * a) } END { exit !ok }' "$out"; then
+      echo "stdout $(cat "$out"), want first field $v (rtol $rtol)"; fail=1
     fi ;;
   has:*)
     if ! grep -qF -- "${want_out#has:}" "$out"; then

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Writes the small .npy inputs of the CLI tests (tests/cli/data/).
+"""Writes the small inputs of the CLI tests (tests/cli/data/).
 
 Run with Debian's /usr/bin/python3 (numpy 1.24.2). Seeded, so rerunning it
 rewrites identical files. The expected CKA value of x20/y20 is computed here
@@ -53,3 +53,45 @@ with open(os.path.join(out, "expected.txt"), "w") as f:
     f.write("# numpy %s, unbiased linear CKA (DESIGN.md formula)\n" % np.__version__)
     f.write("cka_none %.17g\n" % cka(x, y32))
     f.write("cka_l2 %.17g\n" % cka(xl2, yl2))
+
+
+# simcon mantel on an asymmetric matrix (issue 18, defect 7): a linreg-like
+# A[i][j] = R^2 of the least-squares prediction of representation j from
+# representation i (not symmetric), and a symmetric B (cosine similarity of
+# flattened Gram matrices). The expected r is Pearson's r over the model
+# pairs i < j of (A + A^T) / 2 and B, which is what `simcon run` analyses;
+# the upper triangle of A alone gives a different r (also written, so the
+# test can show the two differ).
+reps = [rng.normal(size=(30, 4)) for _ in range(6)]
+reps[3] = reps[0] @ rng.normal(size=(4, 4)) + 0.3 * rng.normal(size=(30, 4))
+reps[4] = reps[1][:, :2]  # 2 columns: predicts poorly, is predicted well
+
+
+def r2(x, y):
+    xc, yc = x - x.mean(0), y - y.mean(0)
+    beta, *_ = np.linalg.lstsq(xc, yc, rcond=None)
+    res = yc - xc @ beta
+    return 1.0 - (res * res).sum() / (yc * yc).sum()
+
+
+m = len(reps)
+names = ["m%d" % i for i in range(m)]
+A = np.array([[r2(reps[i], reps[j]) for j in range(m)] for i in range(m)])
+grams = [(g := r @ r.T).ravel() / np.linalg.norm(g) for r in reps]
+B = np.array([[grams[i] @ grams[j] for j in range(m)] for i in range(m)])
+
+
+def write_csv(path, s):
+    with open(path, "w") as f:
+        f.write("," + ",".join(names) + "\n")
+        for i in range(m):
+            f.write(names[i] + "," + ",".join("%.17g" % v for v in s[i]) + "\n")
+
+
+write_csv(os.path.join(out, "asym_a.csv"), A)
+write_csv(os.path.join(out, "sym_b.csv"), B)
+iu = np.triu_indices(m, 1)
+sym = (A + A.T) / 2
+with open(os.path.join(out, "expected.txt"), "a") as f:
+    f.write("mantel_asym_r %.17g\n" % np.corrcoef(sym[iu], B[iu])[0, 1])
+    f.write("mantel_upper_only_r %.17g\n" % np.corrcoef(A[iu], B[iu])[0, 1])
