@@ -93,9 +93,12 @@ static int center(sc_matrix *x, const char *what, sc_err *err)
     return SC_OK;
 }
 
-/* Euclidean norm of v[0..p) without overflow/underflow; returns NaN if
- * any element is not finite. */
-static double scaled_norm(const double *v, size_t p)
+/* Euclidean norm of v[0..p) as s * r (s = max |v_j|, r = norm of v / s)
+ * without overflow/underflow in the sum; returns NaN if any element is not
+ * finite. The product itself overflows for rows near DBL_MAX (alternating
+ * +-1e308): *scale and *rest then let the caller divide in two steps. */
+static double scaled_norm(const double *v, size_t p, double *scale,
+                          double *rest)
 {
     double s = 0.0;
     for (size_t j = 0; j < p; j++) {
@@ -105,6 +108,8 @@ static double scaled_norm(const double *v, size_t p)
         if (a > s)
             s = a;
     }
+    *scale = s;
+    *rest = 1.0;
     if (s == 0.0)
         return 0.0;
     double ssq = 0.0;
@@ -112,7 +117,8 @@ static double scaled_norm(const double *v, size_t p)
         double t = v[j] / s;
         ssq += t * t;
     }
-    return s * sqrt(ssq);
+    *rest = sqrt(ssq);
+    return s * *rest;
 }
 
 static int l2(sc_matrix *x, const char *what, sc_err *err)
@@ -124,12 +130,20 @@ static int l2(sc_matrix *x, const char *what, sc_err *err)
                           what, n);
     int rc = SC_OK;
     for (size_t i = 0; i < n && rc == SC_OK; i++) {
-        norm[i] = scaled_norm(x->data + i * p, p);
+        double *row = x->data + i * p, scale = 0.0, rest = 1.0;
+        norm[i] = scaled_norm(row, p, &scale, &rest);
+        if (isinf(norm[i]) && isfinite(scale)) {
+            /* The norm exceeds DBL_MAX but the row is finite: scale it
+             * first (row / scale has norm rest, at most sqrt(p)), then
+             * normalise that. */
+            for (size_t j = 0; j < p; j++)
+                row[j] /= scale;
+            norm[i] = rest;
+        }
         if (!isfinite(norm[i]))
             rc = sc_err_set(err, SC_ENUMERIC,
-                            "%s: row %zu (0-based) contains NaN or Inf, "
-                            "or its norm overflows; l2 normalisation needs "
-                            "finite values",
+                            "%s: row %zu (0-based) contains NaN or Inf; l2 "
+                            "normalisation needs finite values",
                             what, i);
         else if (norm[i] == 0.0)
             rc = sc_err_set(err, SC_EDOM,

@@ -602,6 +602,16 @@ static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
         goto fail;
     double var2, scale2;
     centre_features(host, x, NULL, n, s->xc, mean, &var2, &scale2);
+    /* Values near 1e154 or more overflow when squared: the sums are then
+     * Inf (or NaN), which the zero-variance test below would misread as
+     * "no variance" (Inf <= tol * Inf). Say what happened instead. */
+    if (!isfinite(var2) || !isfinite(scale2)) {
+        rc = host->fail(ctx, SC_ENUMERIC,
+                        "the representation's squared values overflow (or "
+                        "it has NaN or Inf features); rescale the features, "
+                        "e.g. data.normalize: l2");
+        goto fail;
+    }
     if (zero_variance_features(var2, scale2, n)) {
         rc = fail_zero_variance(host, ctx, n);
         goto fail;

@@ -95,3 +95,22 @@ sym = (A + A.T) / 2
 with open(os.path.join(out, "expected.txt"), "a") as f:
     f.write("mantel_asym_r %.17g\n" % np.corrcoef(sym[iu], B[iu])[0, 1])
     f.write("mantel_upper_only_r %.17g\n" % np.corrcoef(A[iu], B[iu])[0, 1])
+
+
+# Values near DBL_MAX (issue 18, defect 15). alt20: rows alternate between
+# +1e308 and -1e308; its squares overflow, which CKA used to report as
+# "zero variance". huge20: finite values of magnitude 0.5e308 to 1e308 in
+# 10 columns, so every row's norm exceeds DBL_MAX; l2 normalisation scales
+# by the row's largest |value| first. The expected CKA (l2, against y20)
+# normalises the same way in numpy; the result does not depend on the
+# scaling order beyond rounding.
+alt = np.full((20, 5), 1e308)
+alt[::2] *= -1
+np.save(os.path.join(out, "alt20.npy"), alt)
+huge = (rng.uniform(0.5, 1.0, size=(20, 10)) * 1e308
+        * rng.choice([-1.0, 1.0], size=(20, 10)))
+np.save(os.path.join(out, "huge20.npy"), huge)
+hs = huge / np.abs(huge).max(axis=1, keepdims=True)
+hl2 = hs / np.linalg.norm(hs, axis=1, keepdims=True)
+with open(os.path.join(out, "expected.txt"), "a") as f:
+    f.write("cka_l2_huge %.17g\n" % cka(hl2, yl2))
