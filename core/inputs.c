@@ -21,6 +21,7 @@
 #include "mat.h"
 #include "mem.h"
 #include "npy.h"
+#include "numtext.h"
 
 /* Paths built from templates; PATH_MAX-like, generous for deep trees. */
 #define INPUT_PATH_MAX 4096
@@ -394,7 +395,8 @@ int sc_behaviour_load(const sc_spec *spec, double *acc, sc_err *err)
         char *end = NULL;
         errno = 0;
         double a = strtod(fields[ca], &end);
-        if (end == fields[ca] || *end != '\0' || !isfinite(a)) {
+        if (end == fields[ca] || *end != '\0' || !isfinite(a) ||
+            !sc_is_decimal(fields[ca])) { /* strtod also reads hex */
             rc = sc_err_set(err, SC_EIO,
                             "%s:%zu: accuracy: expected a finite number, "
                             "found '%.40s'",

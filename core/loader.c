@@ -24,6 +24,7 @@
 #include "guard.h"
 #include "host.h"
 #include "mem.h"
+#include "numtext.h"
 
 #ifndef SC_BUILD_PLUGIN_DIR
 #define SC_BUILD_PLUGIN_DIR ""
@@ -611,7 +612,8 @@ static int parse_value(const sc_metric *d, const sc_param *pr, const char *text,
         char *end = NULL;
         errno = 0;
         double v = strtod(text, &end);
-        if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v))
+        if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v) ||
+            !sc_is_decimal(text)) /* strtod also reads hex */
             return sc_err_set(err, SC_EINVAL,
                               "metric %s: parameter %s expects a%s number, "
                               "got '%s'",

@@ -341,12 +341,29 @@ static int parse_descr(scanner *s, npy_header *h, const char *text, size_t len)
         kind_ok = size == 2 || size == 4 || size == 8;
     else if (kind == 'i' || kind == 'u')
         kind_ok = size == 1 || size == 2 || size == 4 || size == 8;
-    if (!digits_ok || !order_ok || !kind_ok)
+    if (!digits_ok || !order_ok || !kind_ok) {
+        /* Show every byte of the descr: a NUL or control character in it
+         * ('<f8\0') would otherwise cut or hide the text and the message
+         * would name a dtype that looks supported. */
+        char shown[4 * 32 + 1];
+        size_t k = 0;
+        for (size_t i = 0; i < len && i < 32; i++) {
+            unsigned char c = (unsigned char)text[i];
+            if (c < 0x20 || c >= 0x7f)
+                k +=
+                    (size_t)snprintf(shown + k, sizeof shown - k, "\\x%02x", c);
+            else
+                shown[k++] = (char)c;
+        }
+        shown[k] = '\0';
+        const char *why = digits_ok && !order_ok   ? "byte order"
+                          : !digits_ok && len >= 3 ? "the size is not a number"
+                                                   : kind_name(kind);
         return fail(s->err, SC_EIO, s->path,
-                    "unsupported dtype '%s' (%s); " SUPPORTED_DTYPES
+                    "unsupported dtype '%s%s' (%s); " SUPPORTED_DTYPES
                     "; convert with a.astype(numpy.float32)",
-                    h->descr,
-                    digits_ok && !order_ok ? "byte order" : kind_name(kind));
+                    shown, len > 32 ? "..." : "", why);
+    }
     h->kind = kind == 'f' ? KIND_FLOAT : kind == 'i' ? KIND_INT : KIND_UINT;
     h->itemsize = size;
     h->big_endian = order == '>';

@@ -13,6 +13,7 @@
 #include <dirent.h>
 
 #include "mem.h"
+#include "numtext.h"
 #include "plot_int.h"
 
 /* ## Small helpers */
@@ -369,7 +370,7 @@ int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v, int *present,
     char *end;
     errno = 0;
     double x = strtod(s, &end);
-    if (end == s || *end != '\0')
+    if (end == s || *end != '\0' || !sc_is_decimal(s)) /* no hex */
         return sc_err_set(err, SC_EIO,
                           "%s:%zu: column '%s': '%s' is not a "
                           "number",

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "mem.h"
+#include "numtext.h"
 
 /* Largest file we accept: 1 GiB is a 6000-model matrix, far beyond any
  * study, so a bigger file is the wrong file. */
@@ -189,7 +190,8 @@ static int parse_row(const char *path, size_t lineno, char *line, size_t r,
         char *end;
         errno = 0;
         double v = strtod(field, &end);
-        if (field[0] == '\0' || *end != '\0' || end == field)
+        if (field[0] == '\0' || *end != '\0' || end == field ||
+            !sc_is_decimal(field)) /* strtod also reads hex */
             return sc_err_set(err, SC_EIO,
                               "%s:%zu: column '%s': '%s' is not a number", path,
                               lineno, out->names[c], field);

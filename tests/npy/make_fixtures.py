@@ -140,6 +140,11 @@ def main():
     raw("empty_file.npy", b"")
     raw("short_file.npy", good[:7])
     raw("not_dict.npy", hand_header("['descr', '<f8']") + body)
+    # A NUL byte inside the descr string (issue 18, defect 15): the
+    # message must show it, not print a dtype that looks supported.
+    raw("descr_nul.npy",
+        hand_header("{'descr': '<f8\0', 'fortran_order': False, "
+                    "'shape': (2, 3), }") + body)
     raw("missing_shape.npy",
         hand_header("{'descr': '<f8', 'fortran_order': False, }") + body)
     raw("bad_fortran.npy",

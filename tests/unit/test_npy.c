@@ -139,6 +139,8 @@ static const reject_case rejects[] = {
     {"unicode.npy", SC_EIO, "unsupported dtype '<U2' (unicode strings)"},
     {"bool.npy", SC_EIO, "unsupported dtype '|b1' (bool)"},
     {"longdouble.npy", SC_EIO, "unsupported dtype '<f16'"},
+    {"descr_nul.npy", SC_EIO,
+     "unsupported dtype '<f8\\x00' (the size is not a number)"},
     {"three_d.npy", SC_EIO, "shape (2, 3, 4) has 3 dimensions"},
     {"scalar.npy", SC_EIO, "shape () is a 0-dimensional scalar"},
     {"zero_rows.npy", SC_EIO, "shape (0, 3) has zero rows"},

@@ -135,6 +135,9 @@ SC_TEST(read_errors_name_file_line_and_fix)
         {",a,b\na,1,0.5x\nb,0.5,1\n", SC_EIO,
          ":2: column 'b': '0.5x' is not a number"},
         {",a,b\na,1,\nb,0.5,1\n", SC_EIO, ":2: column 'b': '' is not a number"},
+        /* strtod reads hexadecimal; a CSV number is decimal (issue 18). */
+        {",a,b\na,1,0x1p-1\nb,0.5,1\n", SC_EIO,
+         ":2: column 'b': '0x1p-1' is not a number"},
         {",a,b\na,1,nan\nb,0.5,1\n", SC_ENUMERIC,
          ":2: column 'b': non-finite value 'nan'; recompute the matrix"},
         {",a,b\na,1,0.5\n", SC_EIO,

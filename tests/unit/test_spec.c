@@ -449,6 +449,9 @@ SC_TEST(behaviour_table_errors)
          ":3: expected 3 fields like the header, found 2"},
         {"dataset,model,accuracy\nd1,m1,high\n", SC_EIO,
          ":2: accuracy: expected a finite number, found 'high'"},
+        /* strtod reads hexadecimal; accuracies are decimal (issue 18). */
+        {"dataset,model,accuracy\nd1,m1,0x1p-1\n", SC_EIO,
+         ":2: accuracy: expected a finite number, found '0x1p-1'"},
         {"dataset,model,accuracy\nd1,m1,0.5\n\nd1,m1,0.6\n", SC_EIO,
          ":4: second row for dataset 'd1' and model 'm1' (first at line 2); "
          "keep one"},
