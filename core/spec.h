@@ -27,6 +27,8 @@
  *     accuracy: behaviour.csv      # optional; columns dataset,model,accuracy
  *   metrics:
  *     - {name: cka_linear, plugin: cka, params: {kernel: linear}}
+ *       (plugin: a name on the search path, or a path with a '/',
+ *       relative to the spec's folder)
  *   analyses:
  *     consistency: {correlation: pearson, groupby: [objective], anchors: [m]}
  *     behaviour: {correlation: pearson}
