@@ -1,5 +1,8 @@
-/* compare dereferences NULL: simcon must say which plugin and call crashed
- * and still die of SIGSEGV (issue 18, defect 5). */
+/* compare reads an unmapped address: simcon must say which plugin and call
+ * crashed and still die of SIGSEGV (issue 18, defect 5). Address 16, not
+ * NULL: UBSan would report a NULL load itself and exit before the fault. */
+#include <stdint.h>
+
 #include "fixture_common.h"
 
 static int segv_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
@@ -10,7 +13,7 @@ static int segv_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
     (void)args;
     (void)sx;
     (void)sy;
-    volatile double *volatile nowhere = NULL;
+    volatile double *volatile nowhere = (volatile double *)(uintptr_t)16;
     *value = *nowhere;
     return SC_OK;
 }
