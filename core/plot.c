@@ -7,6 +7,7 @@
  * staging folder behind. */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +16,7 @@
 
 #include "mem.h"
 #include "plot_int.h"
+#include "tie.h"
 
 /* Remove the regular files in dir, then dir itself. Best effort: used on
  * our own staging and old figure folders only. */
@@ -138,7 +140,12 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
  * scipy. Cluster ids follow scipy: leaves 0..m-1, the k-th merge creates
  * id m+k. The distance between clusters A and B is the mean of the leaf
  * distances, maintained by the Lance-Williams update
- * d(A u B, C) = (|A| d(A, C) + |B| d(B, C)) / (|A| + |B|). */
+ * d(A u B, C) = (|A| d(A, C) + |B| d(B, C)) / (|A| + |B|).
+ * Merge order: the closest pair, where distances tied up to the tie rule
+ * of core/tie.h count as equal and the first such pair in (i, j) order
+ * wins. With an exact minimum, a near-tie (distances that are equal but
+ * for CPU-dependent rounding of the similarities) would be broken by that
+ * noise and reorder the heat maps from one machine to another. */
 typedef struct upgma_ws {
     double *dist; /* (2m-1)^2 distances between cluster ids */
     size_t *size; /* leaves per cluster id */
@@ -203,17 +210,22 @@ int sc_plot_upgma(const double *d, size_t m, size_t *order, double *heights,
         }
         for (size_t k = 0; k + 1 < m; k++) {
             size_t id = m + k, bi = 0, bj = 0;
-            double best = INFINITY;
-            for (size_t i = 0; i < id; i++) {
-                if (!w.alive[i])
-                    continue;
-                for (size_t j = i + 1; j < id; j++)
-                    if (w.alive[j] && w.dist[i * n + j] < best) {
+            double low = (double)INFINITY, best = low;
+            bool found = false;
+            for (size_t i = 0; i < id; i++) /* exact minimum */
+                for (size_t j = i + 1; j < id && w.alive[i]; j++)
+                    if (w.alive[j] && w.dist[i * n + j] < low)
+                        low = w.dist[i * n + j];
+            /* First pair in (i, j) order tied with the minimum. */
+            for (size_t i = 0; i < id && !found; i++)
+                for (size_t j = i + 1; j < id && w.alive[i]; j++)
+                    if (w.alive[j] && sc_tie_eq(w.dist[i * n + j], low)) {
                         best = w.dist[i * n + j];
                         bi = i;
                         bj = j;
+                        found = true;
+                        break;
                     }
-            }
             w.left[k] = bi;
             w.right[k] = bj;
             if (heights)

@@ -8,10 +8,13 @@
  * (gsl_stats_quantile_from_sorted_data, the same definition as numpy's
  * default), whiskers to the most extreme value within 1.5 IQR of the box
  * (Tukey), points beyond drawn singly. Boxes are sorted by median, highest
- * first (ties by name). The all-pairs set ("all") is drawn as a grey
- * reference band (IQR) with a dashed median line. Below the axis, each
- * contrast of contrasts.csv for this metric and attribute is printed with
- * its effect, CI, p and q. Box rects carry data-median/-q1/-q3 (%.17g). */
+ * first (ties by name). Both decisions compare computed values and use the
+ * tie rule of core/tie.h, so they come out the same on every CPU: a value
+ * within SC_TIE_RTOL (relative) of a Tukey fence is inside it, and medians
+ * tied up to SC_TIE_RTOL are ordered by name. The all-pairs set ("all") is
+ * drawn as a grey reference band (IQR) with a dashed median line. Below the
+ * axis, each contrast of contrasts.csv for this metric and attribute is printed
+ * with its effect, CI, p and q. Box rects carry data-median/-q1/-q3 (%.17g). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +25,7 @@
 
 #include "mem.h"
 #include "plot_int.h"
+#include "tie.h"
 
 #define FONT 11.0
 #define FONT_TITLE 14.0
@@ -37,32 +41,90 @@ typedef struct box {
     char cat[128];   /* a, for the colour of within-category boxes */
     size_t n;
     double *v; /* sorted values */
-    double q1, med, q3, wlo, whi;
+    sc_boxstat st;
 } box;
 
-static void summarise(box *b)
+int sc_plot_box_inside(const sc_boxstat *st, double v)
 {
-    gsl_sort(b->v, 1, b->n);
-    b->q1 = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.25);
-    b->med = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.5);
-    b->q3 = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.75);
-    double iqr = b->q3 - b->q1;
-    b->wlo = b->q1;
-    b->whi = b->q3;
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->v[i] >= b->q1 - TUKEY * iqr && b->v[i] < b->wlo)
-            b->wlo = b->v[i];
-        if (b->v[i] <= b->q3 + TUKEY * iqr && b->v[i] > b->whi)
-            b->whi = b->v[i];
+    return sc_tie_cmp(v, st->fence_lo) >= 0 && sc_tie_cmp(v, st->fence_hi) <= 0;
+}
+
+void sc_plot_box_stats(double *v, size_t n, sc_boxstat *st)
+{
+    gsl_sort(v, 1, n);
+    st->q1 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.25);
+    st->med = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.5);
+    st->q3 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.75);
+    double iqr = st->q3 - st->q1;
+    st->wlo = st->q1;
+    st->whi = st->q3;
+    st->fence_lo = st->q1 - TUKEY * iqr;
+    st->fence_hi = st->q3 + TUKEY * iqr;
+    for (size_t i = 0; i < n; i++) {
+        if (!sc_plot_box_inside(st, v[i]))
+            continue;
+        st->wlo = v[i] < st->wlo ? v[i] : st->wlo;
+        st->whi = v[i] > st->whi ? v[i] : st->whi;
     }
 }
 
-static int cmp_box(const void *pa, const void *pb)
+/* x before y: higher key first, then name (a consistent total order). */
+static int before(const double *key, const char *const *name, size_t x,
+                  size_t y)
 {
-    const box *a = pa, *b = pb;
-    if (a->med != b->med)
-        return a->med > b->med ? -1 : 1;
-    return strcmp(a->set, b->set);
+    if (key[x] != key[y])
+        return key[x] > key[y];
+    return strcmp(name[x], name[y]) < 0;
+}
+
+void sc_plot_order_desc(const double *key, const char *const *name, size_t n,
+                        size_t *order)
+{
+    /* Insertion sorts: n is a handful of category pairs, and unlike qsort
+     * they need no context pointer. First exactly, then each run of keys
+     * tied with the run's first (highest) key is re-sorted by name; a
+     * tolerant comparator would not be a consistent order to sort by. */
+    for (size_t i = 0; i < n; i++) {
+        size_t x = i, j = i;
+        for (; j > 0 && before(key, name, x, order[j - 1]); j--)
+            order[j] = order[j - 1];
+        order[j] = x;
+    }
+    for (size_t a = 0; a < n;) {
+        size_t e = a + 1;
+        while (e < n && sc_tie_eq(key[order[e]], key[order[a]]))
+            e++;
+        for (size_t i = a + 1; i < e; i++) {
+            size_t x = order[i], j = i;
+            for (; j > a && strcmp(name[x], name[order[j - 1]]) < 0; j--)
+                order[j] = order[j - 1];
+            order[j] = x;
+        }
+        a = e;
+    }
+}
+
+/* Boxes by median, highest first, ties (tie rule) by set name. */
+static int sort_boxes(box *boxes, size_t nb, sc_err *err)
+{
+    size_t bytes =
+        nb * (sizeof(box) + sizeof(double) + sizeof(char *) + sizeof(size_t));
+    box *copy = sc_malloc(bytes + 1);
+    if (!copy)
+        return sc_err_set(err, SC_ENOMEM, "box plot: out of memory");
+    double *key = (double *)(copy + nb);
+    const char **name = (const char **)(key + nb);
+    size_t *order = (size_t *)(name + nb);
+    for (size_t b = 0; b < nb; b++) {
+        copy[b] = boxes[b];
+        key[b] = boxes[b].st.med;
+        name[b] = boxes[b].set;
+    }
+    sc_plot_order_desc(key, name, nb, order);
+    for (size_t b = 0; b < nb; b++)
+        boxes[b] = copy[order[b]];
+    sc_free(copy);
+    return SC_OK;
 }
 
 /* Values of r for (metric, set) into b->v (sorted, summarised). */
@@ -87,7 +149,7 @@ static int collect(const sc_plotset *ps, const int *col, const char *metric,
             b->v[b->n++] = v;
     }
     if (b->n > 0)
-        summarise(b);
+        sc_plot_box_stats(b->v, b->n, &b->st);
     return SC_OK;
 }
 
@@ -164,8 +226,8 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
         labw = w > labw ? w : labw;
     }
     if (ref) {
-        lo = ref->q1 < lo ? ref->q1 : lo;
-        hi = ref->q3 > hi ? ref->q3 : hi;
+        lo = ref->st.q1 < lo ? ref->st.q1 : lo;
+        hi = ref->st.q3 > hi ? ref->st.q3 : hi;
     }
     /* Axis on tenths that contain the data; at least 0.2 wide. */
     lo = floor(lo * 10.0 - 1e-9) / 10.0;
@@ -191,17 +253,18 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
         snprintf(note, sizeof note,
                  "grey band: all model pairs, median "
                  "%.2f, IQR [%.2f, %.2f] over %zu dataset pairs",
-                 ref->med, ref->q1, ref->q3, ref->n);
+                 ref->st.med, ref->st.q1, ref->st.q3, ref->n);
         sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, note);
         sc_rgb band = {230, 230, 230};
-        sc_svg_rect_open(s, xpos(ref->q1, lo, hi, x0), top,
-                         xpos(ref->q3, lo, hi, x0) - xpos(ref->q1, lo, hi, x0),
+        sc_svg_rect_open(s, xpos(ref->st.q1, lo, hi, x0), top,
+                         xpos(ref->st.q3, lo, hi, x0) -
+                             xpos(ref->st.q1, lo, hi, x0),
                          plot_h, band);
         sc_svg_printf(s,
                       "><title>all model pairs: median %.4f, IQR "
                       "[%.4f, %.4f]</title></rect>\n",
-                      ref->med, ref->q1, ref->q3);
-        double mx = xpos(ref->med, lo, hi, x0);
+                      ref->st.med, ref->st.q1, ref->st.q3);
+        double mx = xpos(ref->st.med, lo, hi, x0);
         sc_svg_printf(s, "<line x1=\"");
         sc_svg_num(s, mx);
         sc_svg_printf(s, "\" y1=\"");
@@ -240,33 +303,34 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
                                             : (sc_rgb){189, 189, 189};
         sc_svg_text(s, x0 - 10, cy + FONT * 0.35, FONT, SC_SVG_END, 0, 0,
                     bx->label);
-        sc_svg_line(s, xpos(bx->wlo, lo, hi, x0), cy, xpos(bx->q1, lo, hi, x0),
-                    cy, "#000", 1);
-        sc_svg_line(s, xpos(bx->q3, lo, hi, x0), cy, xpos(bx->whi, lo, hi, x0),
-                    cy, "#000", 1);
-        sc_svg_line(s, xpos(bx->wlo, lo, hi, x0), cy - BOX_H / 4,
-                    xpos(bx->wlo, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
-        sc_svg_line(s, xpos(bx->whi, lo, hi, x0), cy - BOX_H / 4,
-                    xpos(bx->whi, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
-        sc_svg_rect_open(s, xpos(bx->q1, lo, hi, x0), cy - BOX_H / 2,
-                         xpos(bx->q3, lo, hi, x0) - xpos(bx->q1, lo, hi, x0),
+        sc_svg_line(s, xpos(bx->st.wlo, lo, hi, x0), cy,
+                    xpos(bx->st.q1, lo, hi, x0), cy, "#000", 1);
+        sc_svg_line(s, xpos(bx->st.q3, lo, hi, x0), cy,
+                    xpos(bx->st.whi, lo, hi, x0), cy, "#000", 1);
+        sc_svg_line(s, xpos(bx->st.wlo, lo, hi, x0), cy - BOX_H / 4,
+                    xpos(bx->st.wlo, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
+        sc_svg_line(s, xpos(bx->st.whi, lo, hi, x0), cy - BOX_H / 4,
+                    xpos(bx->st.whi, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
+        sc_svg_rect_open(s, xpos(bx->st.q1, lo, hi, x0), cy - BOX_H / 2,
+                         xpos(bx->st.q3, lo, hi, x0) -
+                             xpos(bx->st.q1, lo, hi, x0),
                          BOX_H, fill);
         sc_svg_printf(s, " stroke=\"#000\" stroke-width=\"1\" data-set=\"");
         sc_svg_esc(s, bx->set);
         sc_svg_printf(s,
                       "\" data-median=\"%.17g\" data-q1=\"%.17g\" "
                       "data-q3=\"%.17g\"><title>",
-                      bx->med, bx->q1, bx->q3);
+                      bx->st.med, bx->st.q1, bx->st.q3);
         sc_svg_esc(s, bx->set);
         sc_svg_printf(s,
                       ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
                       "pairs</title></rect>\n",
-                      bx->med, bx->q1, bx->q3, bx->n);
-        sc_svg_line(s, xpos(bx->med, lo, hi, x0), cy - BOX_H / 2,
-                    xpos(bx->med, lo, hi, x0), cy + BOX_H / 2, "#000", 2);
+                      bx->st.med, bx->st.q1, bx->st.q3, bx->n);
+        sc_svg_line(s, xpos(bx->st.med, lo, hi, x0), cy - BOX_H / 2,
+                    xpos(bx->st.med, lo, hi, x0), cy + BOX_H / 2, "#000", 2);
         for (size_t i = 0; i < bx->n; i++) {
-            if (bx->v[i] >= bx->wlo && bx->v[i] <= bx->whi)
-                continue;
+            if (sc_plot_box_inside(&bx->st, bx->v[i]))
+                continue; /* on a whisker or in the box */
             sc_svg_printf(s, "<circle cx=\"");
             sc_svg_num(s, xpos(bx->v[i], lo, hi, x0));
             sc_svg_printf(s, "\" cy=\"");
@@ -330,8 +394,9 @@ static int one_figure(const sc_plotset *ps, const int *col, const char *metric,
         rc = sc_err_set(err, SC_ENOMEM, "box plot: out of memory");
     if (rc == SC_OK)
         rc = contrast_lines(ps, metric, attr, lines, MAX_LINES, &nl, err);
+    if (rc == SC_OK && nb > 0)
+        rc = sort_boxes(boxes, nb, err);
     if (rc == SC_OK && nb > 0) {
-        qsort(boxes, nb, sizeof *boxes, cmp_box);
         char title[512];
         snprintf(title, sizeof title, "Consistency by %s category pair (%s)",
                  attr, metric);

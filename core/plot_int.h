@@ -90,6 +90,28 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
 int sc_plot_boxes(const sc_plotset *ps, sc_figsink *fs, sc_err *err);
 int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err);
 
+/* ## Box-plot summary (plot_box.c) */
+typedef struct sc_boxstat {
+    double q1, med, q3;        /* type-7 quartiles (numpy's default)   */
+    double fence_lo, fence_hi; /* Tukey fences q1 - 1.5 IQR, q3 + 1.5 IQR */
+    double wlo, whi;           /* whisker ends                         */
+} sc_boxstat;
+
+/* Summary of v[0..n), n >= 1, sorted ascending in place: quartiles,
+ * fences, and whiskers to the most extreme values within the fences (q1
+ * and q3 when there are none). A value tied with a fence up to the tie rule
+ * of core/tie.h is within it, so a value that equals the fence but for
+ * CPU-dependent rounding is drawn the same on every machine. */
+void sc_plot_box_stats(double *v, size_t n, sc_boxstat *st);
+/* Non-zero when v is within st's fences (in the box or on a whisker), 0
+ * for a point drawn singly (an outlier). */
+int sc_plot_box_inside(const sc_boxstat *st, double v);
+/* order[0..n) = 0..n-1 sorted by key, highest first; keys tied up to the
+ * tie rule (each run anchored at its highest key) by name, ascending.
+ * Used for the order of the boxes (key = median). No allocation. */
+void sc_plot_order_desc(const double *key, const char *const *name, size_t n,
+                        size_t *order);
+
 /* ## Helpers */
 /* "<a>/<b>" into a new sc_malloc'ed string (NULL on ENOMEM). */
 char *sc_plot_join(const char *a, const char *b);

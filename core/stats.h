@@ -15,9 +15,11 @@
  *   task, see rng.h). Each function draws its replicates in order from it,
  *   so the result is a pure function of (inputs, rng seed).
  * - Permutation p-values are p = (1 + #{T* >= T}) / (1 + B), never 0, where
- *   B counts the permutations whose statistic is defined. "T* >= T" is
- *   decided with the tolerance SC_STATS_TIE_EPS (below), as vegan::mantel
- *   does, so permutations that reproduce T up to rounding count as ties.
+ *   B counts the permutations whose statistic is defined. Every decision on
+ *   computed values -- "T* >= T", replicates below the estimate in BCa,
+ *   Spearman ranks, a constant side -- treats values within the relative
+ *   tolerance SC_TIE_RTOL (core/tie.h) as equal, so permutations and
+ *   replicates that reproduce T up to rounding count as ties on every CPU.
  * - A replicate whose statistic is undefined (callback returned SC_EDOM:
  *   fewer than 2 pairs, zero variance) is excluded and counted in the
  *   result's n_undefined; any other failure status aborts the call.
@@ -41,13 +43,7 @@
 #include "mat.h"
 #include "progress.h"
 #include "rng.h"
-
-/* Two statistics closer than this count as equal in permutation p-values.
- * Correlations live in [-1, 1] and are computed with O(n * DBL_EPSILON)
- * rounding; sqrt(DBL_EPSILON) ~ 1.5e-8 is far above that and far below any
- * difference that matters, and it is the value vegan::mantel uses, which
- * keeps our p-values comparable to R's. */
-#define SC_STATS_TIE_EPS 1.4901161193847656e-08
+#include "tie.h"
 
 /* Category value meaning "no category": such a model is in no within,
  * between or anchor set. */
@@ -122,8 +118,15 @@ typedef enum sc_corr_method {
 int sc_corr_parse(const char *text, sc_corr_method *out, sc_err *err);
 const char *sc_corr_name(sc_corr_method method); /* never NULL */
 
-/* Correlation of x[0..n-1] and y[0..n-1].
- * [in] work: 2n doubles of scratch, or NULL to allocate internally.
+/* Scratch sizes (doubles) of sc_corr and sc_corr_pairs for n values. */
+#define SC_CORR_WORK(n) (4 * (n))
+#define SC_CORR_PAIRS_WORK(n) (6 * (n))
+
+/* Correlation of x[0..n-1] and y[0..n-1]. Spearman ranks values tied up to
+ * SC_TIE_RTOL (core/tie.h) as ties (average rank); "constant" also means
+ * "all values tied".
+ * [in] work: SC_CORR_WORK(n) doubles of scratch, or NULL to allocate
+ *      internally.
  * [out] out: the correlation, in [-1, 1], written only on SC_OK.
  * Statuses: SC_EDOM (n < 2, or x or y constant: undefined; the caller may
  * treat this as "replicate undefined"), SC_ENUMERIC (a non-finite input,
@@ -135,7 +138,8 @@ int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
  * x_k = a[i_k, j_k], y_k = b[i_k, j_k] (read as S[min, max]). This is the
  * paper's consistency of two datasets, and the behaviour correlation when b
  * holds |acc_i - acc_j|.
- * [in] a, b: m x m with m == p->m. [in] work: 4 * p->n doubles or NULL.
+ * [in] a, b: m x m with m == p->m.
+ * [in] work: SC_CORR_PAIRS_WORK(p->n) doubles or NULL.
  * Statuses: as sc_corr; SC_EINVAL for shape mismatch. */
 int sc_corr_pairs(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
                   sc_corr_method method, double *work, double *out,
@@ -144,9 +148,9 @@ int sc_corr_pairs(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
 /* ## Alternatives and p-values */
 
 typedef enum sc_alternative {
-    SC_ALT_GREATER = 0,  /* count T* >= T - eps                       */
-    SC_ALT_LESS = 1,     /* count T* <= T + eps                       */
-    SC_ALT_TWO_SIDED = 2 /* count |T*| >= |T| - eps (symmetric null) */
+    SC_ALT_GREATER = 0,  /* count T* >= T, ties (tie.h) included      */
+    SC_ALT_LESS = 1,     /* count T* <= T, ties included              */
+    SC_ALT_TWO_SIDED = 2 /* count |T*| >= |T| (symmetric null), ties  */
 } sc_alternative;
 
 /* "greater" / "less" / "two-sided" -> alternative; SC_EINVAL otherwise. */
@@ -154,7 +158,11 @@ int sc_alternative_parse(const char *text, sc_alternative *out, sc_err *err);
 const char *sc_alternative_name(sc_alternative alt); /* never NULL */
 
 /* True when the permuted statistic t_perm is at least as extreme as the
- * observed t_obs under alt (with SC_STATS_TIE_EPS). */
+ * observed t_obs under alt, counting values tied with t_obs up to
+ * SC_TIE_RTOL relative (sc_tie_cmp) as at least as extreme. vegan::mantel
+ * uses the same tolerance, absolute; for |T| <= 1 ours is at most as wide,
+ * which changes a count only if a permuted statistic lies between
+ * 1.5e-8 |T| and 1.5e-8 of T. */
 bool sc_stats_as_extreme(double t_perm, double t_obs, sc_alternative alt);
 
 /* ## Mantel test */
@@ -269,7 +277,10 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
 /* Interval from given replicates (for callers with their own loop).
  * reps: nb defined replicates, any order, not modified (copied).
  * Percentile: lo/hi = type-7 quantiles (gsl_stats_quantile_from_sorted_data,
- * the same rule as numpy's default) at (1-level)/2 and (1+level)/2.
+ * the same rule as numpy's default) at (1-level)/2 and (1+level)/2. Order
+ * statistics and the interpolation between them are continuous in the
+ * replicates, so no tie rule is needed: replicates that move by rounding
+ * move the bounds by about as much, never by a jump.
  * Statuses: SC_EINVAL (nb < 2, level), SC_ENUMERIC (non-finite), SC_ENOMEM. */
 int sc_ci_percentile(const double *reps, size_t nb, double level, double *lo,
                      double *hi, sc_err *err);
@@ -277,6 +288,12 @@ int sc_ci_percentile(const double *reps, size_t nb, double level, double *lo,
 /* BCa interval (Efron & Tibshirani 1993, eq. 14.10-14.15):
  *   z0 = Phi^-1((#{reps < est} + #{reps == est}/2) / nb)   (ties count half)
  *   a  = sum (jbar - j_i)^3 / (6 (sum (jbar - j_i)^2)^(3/2)), 0 if all equal
+ * where "==" and "<" are decided with the tie rule of core/tie.h: a
+ * replicate within SC_TIE_RTOL (relative) of est counts as equal, and the
+ * jackknife values are "all equal" when each is within SC_TIE_RTOL of
+ * their mean. Replicates that equal the estimate mathematically (e.g. a
+ * resample that draws the same models) then count the same on every CPU;
+ * with an exact comparison their rounding noise decided z0.
  *   alpha_k = Phi(z0 + (z0 + z_k) / (1 - a (z0 + z_k))), z_k = Phi^-1 of
  *   (1-level)/2 and (1+level)/2; lo/hi = type-7 quantiles at alpha_1/2.
  * [in] jack: nj defined leave-one-out values (nj >= 2).

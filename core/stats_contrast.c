@@ -103,7 +103,7 @@ int sc_consistency_boot_stat(const size_t *idx, size_t n_idx, void *ud,
 static int mean_consistency(const sc_contrast *c, const sc_pairs *p,
                             double *mean, sc_err *err)
 {
-    double *w = sc_calloc(4 * p->n + 1, sizeof *w);
+    double *w = sc_calloc(SC_CORR_PAIRS_WORK(p->n) + 1, sizeof *w);
     if (w == NULL)
         return sc_err_set(err, SC_ENOMEM,
                           "contrast: cannot allocate scratch for %zu pairs",

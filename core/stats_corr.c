@@ -1,15 +1,22 @@
 /* Pearson and Spearman correlation, plain and over model-pair sets.
  *
- * GSL 2.7 provides both: gsl_stats_correlation (Pearson, a one-pass
- * Welford-type update, stable for values near 1 such as similarity
- * matrices) and gsl_stats_spearman (Pearson correlation of ranks, ties get
- * their average rank, scratch of 2n doubles). We use them rather than hand
- * code and only add the checks GSL leaves out: a constant side (GSL then
- * returns 0/0 = NaN, which must not leak as a number) and non-finite input.
- * The unit tests pin both against scipy.stats (ties included). */
+ * Pearson is GSL 2.7's gsl_stats_correlation (a one-pass Welford-type
+ * update, stable for values near 1 such as similarity matrices). Spearman
+ * is the Pearson correlation of average ranks, as gsl_stats_spearman and
+ * scipy.stats.spearmanr define it, but ranked here with the tie rule of
+ * core/tie.h: values within SC_TIE_RTOL (relative) of the smallest value
+ * of their group share the group's average rank. The values ranked are
+ * computed similarities, so two that are mathematically equal differ by
+ * CPU-dependent rounding; an exact rule would give them ranks k and k+1 in
+ * an order set by that noise. Without near-ties the ranks, and so the
+ * result, are bit for bit gsl_stats_spearman's. We add the checks GSL
+ * leaves out: a constant side (GSL then returns 0/0 = NaN, which must not
+ * leak as a number; "constant" again up to the tie rule) and non-finite
+ * input. The unit tests pin both against scipy.stats (ties included). */
 #include <math.h>
 #include <string.h>
 
+#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
 #include "mem.h"
@@ -34,12 +41,54 @@ const char *sc_corr_name(sc_corr_method method)
     return (unsigned)method < 2 ? corr_names[method] : "unknown";
 }
 
+/* All n values tied (core/tie.h): the smallest and the largest are. That
+ * is the same test as "the ranking below puts them in one group". */
 static bool constant(const double *x, size_t n)
 {
-    for (size_t k = 1; k < n; k++)
-        if (x[k] != x[0])
-            return false;
-    return true;
+    double lo = x[0], hi = x[0];
+    for (size_t k = 1; k < n; k++) {
+        lo = x[k] < lo ? x[k] : lo;
+        hi = x[k] > hi ? x[k] : hi;
+    }
+    return sc_tie_eq(lo, hi);
+}
+
+/* First position in sorted s[0..n) whose value is >= v. */
+static size_t lower_bound(const double *s, size_t n, double v)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s[mid] < v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Average ranks (1-based) of x[0..n) into rank, with ties decided by the
+ * tie rule: sorted ascending, a group starts at its smallest value and
+ * takes every following value tied with that anchor, so a group never
+ * spans more than SC_TIE_RTOL; each member gets the mean of the group's
+ * positions. s and g: n doubles of scratch each (sorted values, the rank
+ * of each sorted position). Exactly equal values always share a group. */
+static void tie_ranks(const double *x, size_t n, double *rank, double *s,
+                      double *g)
+{
+    memcpy(s, x, n * sizeof *s);
+    gsl_sort(s, 1, n);
+    for (size_t a = 0; a < n;) {
+        size_t b = a + 1;
+        while (b < n && sc_tie_eq(s[b], s[a]))
+            b++;
+        double avg = 0.5 * (double)(a + 1 + b); /* mean of a+1 .. b */
+        for (size_t k = a; k < b; k++)
+            g[k] = avg;
+        a = b;
+    }
+    for (size_t k = 0; k < n; k++)
+        rank[k] = g[lower_bound(s, n, x[k])];
 }
 
 int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
@@ -67,14 +116,17 @@ int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
     } else if (method == SC_CORR_SPEARMAN) {
         double *w = work;
         if (w == NULL) {
-            w = sc_calloc(2 * n, sizeof *w);
+            w = sc_calloc(SC_CORR_WORK(n), sizeof *w);
             if (w == NULL)
                 return sc_err_set(err, SC_ENOMEM,
                                   "correlation: cannot allocate %zu doubles "
                                   "of rank scratch; free memory",
-                                  2 * n);
+                                  SC_CORR_WORK(n));
         }
-        r = gsl_stats_spearman(x, 1, y, 1, n, w);
+        double *rx = w, *ry = w + n, *s = w + 2 * n, *g = w + 3 * n;
+        tie_ranks(x, n, rx, s, g);
+        tie_ranks(y, n, ry, s, g);
+        r = gsl_stats_correlation(rx, 1, ry, 1, n);
         if (w != work)
             sc_free(w);
     } else {
@@ -108,12 +160,12 @@ int sc_corr_pairs(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
     size_t n = p->n;
     double *w = work;
     if (w == NULL) {
-        w = sc_calloc(4 * n + 1, sizeof *w);
+        w = sc_calloc(SC_CORR_PAIRS_WORK(n) + 1, sizeof *w);
         if (w == NULL)
             return sc_err_set(err, SC_ENOMEM,
                               "correlation over pairs: cannot allocate %zu "
                               "doubles; free memory",
-                              4 * n);
+                              SC_CORR_PAIRS_WORK(n));
     }
     double *x = w, *y = w + n;
     for (size_t k = 0; k < n; k++) {

@@ -45,11 +45,11 @@ bool sc_stats_as_extreme(double t_perm, double t_obs, sc_alternative alt)
 {
     switch (alt) {
     case SC_ALT_GREATER:
-        return t_perm >= t_obs - SC_STATS_TIE_EPS;
+        return sc_tie_cmp(t_perm, t_obs) >= 0;
     case SC_ALT_LESS:
-        return t_perm <= t_obs + SC_STATS_TIE_EPS;
+        return sc_tie_cmp(t_perm, t_obs) <= 0;
     case SC_ALT_TWO_SIDED:
-        return fabs(t_perm) >= fabs(t_obs) - SC_STATS_TIE_EPS;
+        return sc_tie_cmp(fabs(t_perm), fabs(t_obs)) >= 0;
     }
     return false;
 }
@@ -125,8 +125,8 @@ int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
                           "(got perms=%zu)",
                           opts->perms);
 
-    /* One block: x, y (n each), corr scratch (2n), permutation (m). */
-    double *w = sc_calloc(4 * n + 1, sizeof *w);
+    /* One block: x, y (n each), corr scratch; the permutation apart. */
+    double *w = sc_calloc(2 * n + SC_CORR_WORK(n) + 1, sizeof *w);
     size_t *pi = sc_calloc(m + 1, sizeof *pi);
     int rc = SC_OK;
     if (w == NULL || pi == NULL) {

@@ -9,9 +9,15 @@
  * - bh95.*, ties.*: R 4.2.2 p.adjust (tests/stat/ref_unit.R ->
  *   ref_unit_R.out) on the 15 p-values of Benjamini & Hochberg (1995),
  *   sec. 4.2, where BH at 0.05 rejects 4 hypotheses and Holm 3.
- * - Pair sets and the resample pair rule: enumerated by hand in comments. */
+ * - Pair sets and the resample pair rule: enumerated by hand in comments.
+ * - Tie rule (core/tie.h): values at +-1 ulp and +-1e-14 relative of a tie
+ *   must decide exactly as the tie itself, values 1e-7 relative away as
+ *   distinct values; expected counts and ranks derived by hand in the
+ *   comments, Spearman without ties 13/21 from 1 - 6 sum d^2 / (n(n^2-1)). */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../test.h"
 #include "mat.h"
@@ -156,7 +162,7 @@ SC_TEST(correlation_matches_scipy_with_ties)
                "pearson");
     /* scipy.stats.pearsonr, ref_unit.out corr.pearson */
     expect_rel(r, 0.67477502944606704, 1e-13, "pearson = scipy");
-    double work[16];
+    double work[SC_CORR_WORK(8)];
     expect_int(sc_corr(x, y, 8, SC_CORR_SPEARMAN, work, &r, &err), SC_OK,
                "spearman");
     /* scipy.stats.spearmanr (average ranks), ref_unit.out corr.spearman */
@@ -453,6 +459,127 @@ SC_TEST(padjust_unsorted_ties_nan_and_errors)
     expect_int(m, SC_PADJ_BH, "fdr is BH");
     expect_int(sc_padjust_parse("bonferroni", &m, &err), SC_EINVAL,
                "unknown method");
+}
+
+/* ## Tie rule (core/tie.h): decisions on computed values */
+
+/* The perturbations a tie must survive: 1 ulp and 1e-14 relative either
+ * way (another CPU's BLAS moves similarities by about 1e-15). */
+static double nudge(double v, int mode)
+{
+    switch (mode) {
+    case 0:
+        return nextafter(v, (double)INFINITY);
+    case 1:
+        return nextafter(v, -(double)INFINITY);
+    case 2:
+        return v * (1 + 1e-14);
+    default:
+        return v * (1 - 1e-14);
+    }
+}
+
+static const char *const nudge_name[4] = {"+1 ulp", "-1 ulp", "+1e-14 rel",
+                                          "-1e-14 rel"};
+
+SC_TEST(tie_rule_tolerance)
+{
+    expect_true(SC_TIE_RTOL == sqrt(DBL_EPSILON), "SC_TIE_RTOL = sqrt(eps)");
+    for (int k = 0; k < 4; k++) {
+        double v = 0.7342;
+        expect_true(sc_tie_eq(nudge(v, k), v), "%s is tied", nudge_name[k]);
+        expect_int(sc_tie_cmp(nudge(v, k), v), 0, "%s compares 0",
+                   nudge_name[k]);
+        expect_int(sc_tie_cmp(-nudge(v, k), -v), 0, "negative, %s compares 0",
+                   nudge_name[k]);
+    }
+    /* 2^-26 = SC_TIE_RTOL apart at 1: tied; 2^-25: not. */
+    expect_true(sc_tie_eq(1.0, 1.0 + ldexp(1, -26)), "1 + 2^-26 tied");
+    expect_true(!sc_tie_eq(1.0, 1.0 + ldexp(1, -25)), "1 + 2^-25 not tied");
+    expect_int(sc_tie_cmp(0.61, 0.61 * (1 + 1e-7)), -1, "1e-7 rel below");
+    expect_int(sc_tie_cmp(0.61 * (1 + 1e-7), 0.61), 1, "1e-7 rel above");
+    expect_true(sc_tie_eq(0, 0) && sc_tie_eq(0.0, -0.0), "zeros tied");
+    expect_true(!sc_tie_eq(0, 1e-300), "relative: 0 and 1e-300 differ");
+    expect_true(sc_tie_eq((double)INFINITY, (double)INFINITY), "inf tied");
+    expect_true(!sc_tie_eq((double)INFINITY, 1e308), "inf vs finite");
+    expect_true(!sc_tie_eq((double)NAN, (double)NAN), "NaN tied with nothing");
+}
+
+SC_TEST(permutation_counts_tie_up_to_rounding)
+{
+    double t = 0.4871;
+    for (int k = 0; k < 4; k++) {
+        double u = nudge(t, k);
+        /* A tie is as extreme in every direction: counted by all three. */
+        expect_true(sc_stats_as_extreme(u, t, SC_ALT_GREATER),
+                    "greater counts T* = T %s", nudge_name[k]);
+        expect_true(sc_stats_as_extreme(u, t, SC_ALT_LESS),
+                    "less counts T* = T %s", nudge_name[k]);
+        expect_true(sc_stats_as_extreme(-u, t, SC_ALT_TWO_SIDED),
+                    "two-sided counts |T*| = |T| %s", nudge_name[k]);
+    }
+    double below = t * (1 - 1e-7), above = t * (1 + 1e-7);
+    expect_true(!sc_stats_as_extreme(below, t, SC_ALT_GREATER),
+                "greater: 1e-7 rel below is not counted");
+    expect_true(sc_stats_as_extreme(below, t, SC_ALT_LESS),
+                "less: 1e-7 rel below is counted");
+    expect_true(!sc_stats_as_extreme(above, t, SC_ALT_LESS),
+                "less: 1e-7 rel above is not counted");
+    expect_true(!sc_stats_as_extreme(-below, t, SC_ALT_TWO_SIDED),
+                "two-sided: |T*| 1e-7 rel below |T| is not counted");
+}
+
+SC_TEST(spearman_ranks_tie_up_to_rounding)
+{
+    /* The scipy case of correlation_matches_scipy_with_ties (ties: x 1.2
+     * twice, 2.385 twice; y 1.9 twice), with the second member of each tie
+     * moved by rounding: still ties, so still scipy's 0.67273962802214371. */
+    const double x0[8] = {2.385, 1.2, 3.7, 1.2, 5.5, 0.3, 2.385, 4.1};
+    const double y0[8] = {0.7, 1.9, 2.2, 0.4, 3.3, 1.9, 1.1, 2.8};
+    double x[8], y[8], work[SC_CORR_WORK(8)], r;
+    sc_err err;
+    for (int k = 0; k < 4; k++) {
+        memcpy(x, x0, sizeof x);
+        memcpy(y, y0, sizeof y);
+        x[3] = nudge(x[3], k);
+        x[6] = nudge(x[6], 3 - k);
+        y[5] = nudge(y[5], k);
+        expect_int(sc_corr(x, y, 8, SC_CORR_SPEARMAN, work, &r, &err), SC_OK,
+                   "spearman, ties moved %s", nudge_name[k]);
+        expect_rel(r, 0.67273962802214371, 1e-13,
+                   "spearman = scipy's tied value, ties moved %s",
+                   nudge_name[k]);
+    }
+    /* Moved up 1e-7 relative (beyond SC_TIE_RTOL) they are distinct
+     * values, ranked after their twins: ranks x 4 2 6 3 8 1 5 7, y 2 4 6 1
+     * 8 5 3 7, d^2 sum 32, rho = 1 - 6 * 32 / (8 * 63) = 13/21. */
+    memcpy(x, x0, sizeof x);
+    memcpy(y, y0, sizeof y);
+    x[3] *= 1 + 1e-7;
+    x[6] *= 1 + 1e-7;
+    y[5] *= 1 + 1e-7;
+    expect_int(sc_corr(x, y, 8, SC_CORR_SPEARMAN, NULL, &r, &err), SC_OK,
+               "spearman, no ties");
+    expect_rel(r, 13.0 / 21.0, 1e-13, "spearman without ties = 13/21");
+}
+
+SC_TEST(constant_side_up_to_rounding)
+{
+    const double y[3] = {0.2, 2.385, 0.9};
+    for (int k = 0; k < 4; k++) {
+        double x[3] = {0.7342, nudge(0.7342, k), nudge(0.7342, 3 - k)};
+        double r = 42;
+        sc_err err;
+        expect_int(sc_corr(x, y, 3, SC_CORR_PEARSON, NULL, &r, &err), SC_EDOM,
+                   "values equal but for %s rounding are constant",
+                   nudge_name[k]);
+        expect_true(r == 42, "no output");
+    }
+    double x[3] = {0.7342, 0.7342 * (1 + 1e-7), 0.7342};
+    double r;
+    sc_err err;
+    expect_int(sc_corr(x, y, 3, SC_CORR_PEARSON, NULL, &r, &err), SC_OK,
+               "values 1e-7 relative apart are not constant");
 }
 
 int main(void)

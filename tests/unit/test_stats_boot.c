@@ -12,7 +12,14 @@
  *   law.scipy_B40000.BCa is SciPy's interval from its own 40000 draws: the
  *   Monte-Carlo target for our engine's own resampling.
  * - contrast.*, consistency.*: the pair rule and the contrast statistic
- *   written out independently in Python (section 6 of ref_unit.py). */
+ *   written out independently in Python (section 6 of ref_unit.py).
+ * - bca_ties_*: closed form, evaluated with Python's statistics.NormalDist
+ *   (not GSL): z0 = Phi^-1(0.4) = -0.2533471031357998 when 2 of 10
+ *   replicates lie below the estimate and 4 tie with it (half each);
+ *   Phi^-1(0.2) = -0.8416212335729142 when the 4 count as above; the
+ *   bounds are the type-7 quantiles at alpha = Phi(z0 + (z0 + z)/(1 - a(z0
+ *   + z))), a = 5.6e-16 from the symmetric jackknife: 0.20613712129455306,
+ *   0.9171165053996028. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -384,6 +391,80 @@ SC_TEST(allocation_failures_are_reported)
     sc_pairs_deinit(&all);
     for (int k = 0; k < 3; k++)
         sc_matrix_deinit(&s[k]);
+}
+
+/* ## BCa ties with the estimate up to rounding (core/tie.h) */
+
+static double nudge(double v, int mode)
+{
+    switch (mode) {
+    case 0:
+        return nextafter(v, (double)INFINITY);
+    case 1:
+        return nextafter(v, -(double)INFINITY);
+    case 2:
+        return v * (1 + 1e-14);
+    default:
+        return v * (1 - 1e-14);
+    }
+}
+
+static const char *const nudge_name[4] = {"+1 ulp", "-1 ulp", "+1e-14 rel",
+                                          "-1e-14 rel"};
+
+SC_TEST(bca_ties_with_the_estimate_up_to_rounding)
+{
+    /* 10 replicates: 2 below the estimate, 4 equal to it (a resample that
+     * drew the estimate's units), 4 above. The 4 ties count half each:
+     * z0 = Phi^-1((2 + 2) / 10). Moved by rounding, they must still. */
+    const double est = 0.5371, jack[4] = {0.52, 0.54, 0.56, 0.58};
+    double reps[10] = {0.2, 0.3, est, est, est, est, 0.7, 0.8, 0.9, 0.95};
+    double lo, hi, z0, a;
+    sc_err err;
+    for (int k = -1; k < 4; k++) {
+        const char *how = k < 0 ? "exact" : nudge_name[k];
+        for (int t = 2; t < 6; t++)
+            reps[t] = k < 0 ? est : nudge(est, k);
+        expect_int(
+            sc_ci_bca(reps, 10, est, jack, 4, 0.95, &lo, &hi, &z0, &a, &err),
+            SC_OK, "BCa, ties %s", how);
+        expect_rel(z0, -0.2533471031357998, 1e-12, "z0 = Phi^-1(0.4), ties %s",
+                   how);
+        expect_rel(lo, 0.20613712129455306, 1e-12, "lo, ties %s", how);
+        expect_rel(hi, 0.9171165053996028, 1e-12, "hi, ties %s", how);
+    }
+    /* Mixed directions: two up, two down. */
+    reps[2] = nudge(est, 0);
+    reps[3] = nudge(est, 1);
+    reps[4] = nudge(est, 2);
+    reps[5] = nudge(est, 3);
+    expect_int(sc_ci_bca(reps, 10, est, jack, 4, 0.95, &lo, &hi, &z0, &a, &err),
+               SC_OK, "BCa, ties moved both ways");
+    expect_rel(z0, -0.2533471031357998, 1e-12, "z0, ties moved both ways");
+    /* 1e-7 relative above (beyond SC_TIE_RTOL): above, not ties. */
+    for (int t = 2; t < 6; t++)
+        reps[t] = est * (1 + 1e-7);
+    expect_int(sc_ci_bca(reps, 10, est, jack, 4, 0.95, &lo, &hi, &z0, &a, &err),
+               SC_OK, "BCa, 4 replicates 1e-7 above");
+    expect_rel(z0, -0.8416212335729142, 1e-12, "z0 = Phi^-1(0.2)");
+}
+
+SC_TEST(bca_jackknife_equal_up_to_rounding)
+{
+    /* Leave-one-out values equal but for rounding: no skewness, a = 0
+     * (with an exact test the noise gave a = s3 / (6 s2^1.5), any size). */
+    const double reps[6] = {0.31, 0.42, 0.47, 0.55, 0.63, 0.72};
+    for (int k = 0; k < 4; k++) {
+        double v = 0.4937;
+        double jack[4] = {v, nudge(v, k), nudge(v, 3 - k), nudge(v, k)};
+        double lo, hi, z0, a = 42;
+        sc_err err;
+        expect_int(
+            sc_ci_bca(reps, 6, 0.5, jack, 4, 0.95, &lo, &hi, &z0, &a, &err),
+            SC_OK, "BCa, jackknife %s", nudge_name[k]);
+        expect_true(a == 0, "a = 0 for a jackknife equal up to %s (a = %g)",
+                    nudge_name[k], a);
+    }
 }
 
 int main(void)
