@@ -115,12 +115,15 @@ int sc_cmd_mantel(int argc, char **argv)
         } else if (strcmp(a, "--exact") == 0) {
             opts.exact = true;
         } else if (strcmp(a, "--perms") == 0 && val != NULL) {
-            uint64_t v;
+            /* parse_u64 leaves v unset on failure: use it only on success
+             * (gcc -O3 flagged the unconditional read, maybe-uninitialized). */
+            uint64_t v = 0;
             rc = parse_u64(a, val, &v, &err);
             if (rc == SC_OK && (v == 0 || v > SIZE_MAX / 2))
                 rc = sc_err_set(&err, SC_EINVAL,
                                 "--perms expects at least 1, got '%s'", val);
-            opts.perms = (size_t)v;
+            if (rc == SC_OK)
+                opts.perms = (size_t)v;
             i++;
         } else if (strcmp(a, "--seed") == 0 && val != NULL) {
             rc = parse_u64(a, val, &seed, &err);
