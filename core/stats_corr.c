@@ -8,8 +8,9 @@
  * of their group share the group's average rank. The values ranked are
  * computed similarities, so two that are mathematically equal differ by
  * CPU-dependent rounding; an exact rule would give them ranks k and k+1 in
- * an order set by that noise. Without near-ties the ranks, and so the
- * result, are bit for bit gsl_stats_spearman's. We add the checks GSL
+ * an order set by that noise. Without near-ties the ranks are
+ * gsl_stats_spearman's (both then correlate them with
+ * gsl_stats_correlation). We add the checks GSL
  * leaves out: a constant side (GSL then returns 0/0 = NaN, which must not
  * leak as a number; "constant" again up to the tie rule) and non-finite
  * input. The unit tests pin both against scipy.stats (ties included). */
