@@ -26,6 +26,10 @@ void sc_progress_hms(double seconds, char *buf, size_t size)
     if (!(seconds >= 0) || seconds > 359999.0)
         seconds = seconds > 0 ? 359999.0 : 0.0;
     unsigned long s = (unsigned long)(seconds + 0.5);
+    /* Again on the integer, so the compiler sees the bound too: without it
+     * gcc -O3 warns that "%lu:%02lu:%02lu" may not fit 16 bytes. */
+    if (s > 359999)
+        s = 359999;
     if (s >= 3600)
         snprintf(buf, size, "%lu:%02lu:%02lu", s / 3600, s / 60 % 60, s % 60);
     else
