@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "commands.h"
 #include "plot.h"
 #include "progress.h"
@@ -105,9 +106,16 @@ int sc_cmd_plot(int argc, char **argv)
     sc_progress prog;
     sc_progress_init(&prog, "simcon plot", quiet);
     opts.progress = &prog;
-    int rc = sc_plot_results(dir, &opts, &err);
-    if (rc == SC_OK)
-        rc = sc_report_write(dir, &err);
+    /* The same lock as `simcon run` on DIR: a plot never mixes with a run
+     * (or another plot) writing the same folder. */
+    sc_lock lock;
+    int rc = sc_lock_acquire(&lock, dir, &err);
+    if (rc == SC_OK) {
+        rc = sc_plot_results(dir, &opts, &err);
+        if (rc == SC_OK)
+            rc = sc_report_write(dir, &err);
+        sc_lock_release(&lock);
+    }
     sc_progress_deinit(&prog);
     if (rc != SC_OK) {
         fprintf(stderr, "simcon plot: %s\n", err.msg);

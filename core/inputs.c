@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "mat.h"
 #include "mem.h"
 #include "npy.h"
@@ -56,10 +57,11 @@ void sc_inputs_report_deinit(sc_inputs_report *r)
 static int slurp(const char *path, const char *what, char **out, size_t *len,
                  sc_err *err)
 {
-    FILE *f = fopen(path, "rb");
+    int why = 0;
+    FILE *f = sc_fopen_regular(path, &why); /* a FIFO never blocks */
     if (f == NULL)
         return sc_err_set(err, SC_EIO, "%s: cannot open the %s: %s", path, what,
-                          strerror(errno));
+                          sc_open_strerror(why));
     size_t cap = 4096, n = 0;
     char *buf = sc_malloc(cap);
     int rc = buf ? SC_OK : SC_ENOMEM;

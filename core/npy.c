@@ -37,6 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "mem.h"
 
 _Static_assert(sizeof(float) == 4 && sizeof(double) == 8,
@@ -77,7 +78,11 @@ static int map_file(const char *path, mapping *map, sc_err *err)
 {
     map->base = NULL;
     map->size = 0;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* Non-blocking open, then fstat: a FIFO is refused, never waited on. */
+    int fd = sc_open_regular(path);
+    if (fd == SC_NOT_REGULAR)
+        return fail(err, SC_EIO, path,
+                    "not a regular file; give the path of a .npy file");
     if (fd < 0)
         return fail(err, SC_EIO, path, "cannot open: %s", strerror(errno));
     struct stat st;
@@ -861,66 +866,18 @@ int sc_npy_save(const char *path, const sc_matrix *m, sc_err *err)
                         "column %zu (0-based); simcon could not read it back",
                         k / m->cols, k % m->cols);
 
-    /* "<path>.tmp.<pid>": same directory, so rename() is atomic. */
-    size_t tlen = strlen(path) + sizeof ".tmp." + 3 * sizeof(long);
-    char *tmp = sc_malloc(tlen);
-    if (tmp == NULL)
-        return fail(err, SC_ENOMEM, path,
-                    "out of memory preparing the temporary file name");
-    snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
-
-    int rc = SC_OK;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        rc = fail(err, SC_EIO, path, "cannot create %s: %s", tmp,
+    /* The one atomic writer (atomic.c): regular files only, a unique temp
+     * file in the same folder, fsync before the rename so a crash cannot
+     * leave a complete-looking but empty file, fsync of the folder. */
+    sc_afile a;
+    int rc = sc_afile_open(&a, path, err);
+    if (rc != SC_OK)
+        return rc;
+    if (write_npy(a.fd, m) != 0) {
+        rc = fail(err, SC_EIO, path, "cannot write: %s; check free disk space",
                   strerror(errno));
-        goto done; /* nothing was created */
+        sc_afile_abort(&a);
+        return rc;
     }
-    if (write_npy(fd, m) != 0) {
-        rc = fail(err, SC_EIO, path, "cannot write %s: %s", tmp,
-                  strerror(errno));
-        goto fail;
-    }
-    /* The data must be on disk before the name points at it, or a crash
-     * could leave a complete-looking but empty file. */
-    if (fsync(fd) != 0) {
-        rc = fail(err, SC_EIO, path, "cannot fsync %s: %s", tmp,
-                  strerror(errno));
-        goto fail;
-    }
-    int closed = close(fd);
-    fd = -1;
-    if (closed != 0) {
-        rc = fail(err, SC_EIO, path, "cannot close %s: %s", tmp,
-                  strerror(errno));
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = fail(err, SC_EIO, path, "cannot rename %s to it: %s", tmp,
-                  strerror(errno));
-        goto fail;
-    }
-    /* Make the rename itself durable. Best effort: the new file is already
-     * complete and in place, so a failure here is not reported. */
-    char *slash = strrchr(tmp, '/');
-    const char *dir = ".";
-    if (slash == tmp) {
-        dir = "/";
-    } else if (slash != NULL) {
-        *slash = '\0';
-        dir = tmp;
-    }
-    int dfd = open(dir, O_RDONLY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    goto done;
-fail:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-done:
-    sc_free(tmp);
-    return rc;
+    return sc_afile_commit(&a, err);
 }

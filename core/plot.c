@@ -1,10 +1,12 @@
 /* sc_plot_results: stage every figure, then swap the staged folder in; and
  * the hand-written UPGMA used for the "cluster" model order (see plot.h).
  *
- * Invariants: figures are written only into DIR/figures.tmp.<pid>/; the
- * previous DIR/figures/ is replaced only after every figure and the index
- * were written, so a failure leaves the old figures as they were and no
- * staging folder behind. */
+ * Invariants: figures are written only into a fresh DIR/figures.tmp-<random>/
+ * (sc_mkdir_unique); the previous DIR/figures/ is replaced only after every
+ * figure and the index were written (sc_replace_dir, the same swap as a
+ * result folder), so a failure leaves the old figures as they were and no
+ * staging folder behind. DIR/figures that is a symbolic link is refused;
+ * removal never follows links (sc_rmtree). */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -14,30 +16,10 @@
 #include <unistd.h>
 #include <dirent.h>
 
+#include "atomic.h"
 #include "mem.h"
 #include "plot_int.h"
 #include "tie.h"
-
-/* Remove the regular files in dir, then dir itself. Best effort: used on
- * our own staging and old figure folders only. */
-static void remove_tree(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d) {
-        struct dirent *e;
-        while ((e = readdir(d)) != NULL) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char *p = sc_plot_join(dir, e->d_name);
-            if (p) {
-                remove(p);
-                sc_free(p);
-            }
-        }
-        closedir(d);
-    }
-    rmdir(dir);
-}
 
 static int draw_all(const sc_plotset *ps, const sc_plot_opts *opts,
                     sc_figsink *fs, sc_err *err)
@@ -79,55 +61,41 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
     }
     long band;
     rc = sc_plot_band(&ps, opts, &band, err);
-    char name[64];
-    snprintf(name, sizeof name, "figures.tmp.%ld", (long)getpid());
     sc_figsink fs = {NULL, {0}};
     sc_svg_init(&fs.index);
-    char *final = NULL, *old = NULL;
+    char *final = NULL, *prefix = NULL;
     if (rc == SC_OK) {
-        fs.dir = sc_plot_join(result_dir, name);
         final = sc_plot_join(result_dir, "figures");
-        snprintf(name, sizeof name, "figures.old.%ld", (long)getpid());
-        old = sc_plot_join(result_dir, name);
-        if (!fs.dir || !final || !old)
+        prefix = sc_plot_join(result_dir, "figures.tmp-");
+        if (!final || !prefix)
             rc = sc_err_set(err, SC_ENOMEM, "out of memory");
     }
+    /* DIR/figures must be a folder simcon made (or absent): a link is
+     * refused before any work, and its target is never touched. */
+    struct stat st;
+    if (rc == SC_OK && lstat(final, &st) == 0 && !S_ISDIR(st.st_mode))
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: is not a folder (a symbolic link or file), so "
+                        "it is not replaced and its target is not touched; "
+                        "remove it and rerun simcon plot",
+                        final);
+    if (rc == SC_OK)
+        rc = sc_mkdir_unique(prefix, &fs.dir, err);
     if (rc == SC_OK) {
-        remove_tree(fs.dir); /* a stale folder of a crashed run, same pid */
-        if (mkdir(fs.dir, 0777) != 0)
-            rc = sc_err_set(err, SC_EIO,
-                            "%s: cannot create (%s); check "
-                            "that %s is writable",
-                            fs.dir, strerror(errno), result_dir);
-        else
-            rc = draw_all(&ps, opts, &fs, err);
-        if (rc != SC_OK)
-            remove_tree(fs.dir);
-    }
-    if (rc == SC_OK) {
-        struct stat st;
-        int had_old = stat(final, &st) == 0;
-        if (had_old && rename(final, old) != 0) {
-            rc = sc_err_set(err, SC_EIO,
-                            "%s: cannot move the previous "
-                            "figures aside (%s)",
-                            final, strerror(errno));
-        } else if (rename(fs.dir, final) != 0) {
-            rc = sc_err_set(err, SC_EIO,
-                            "%s: cannot move the new figures "
-                            "into place (%s)",
-                            final, strerror(errno));
-            if (had_old)
-                rename(old, final);
-        } else if (had_old) {
-            remove_tree(old);
+        rc = draw_all(&ps, opts, &fs, err);
+        if (rc == SC_OK)
+            rc = sc_replace_dir(fs.dir, final, err);
+        if (rc != SC_OK) {
+            sc_err ignored;
+            (void)sc_rmtree(fs.dir, &ignored);
+        } else {
+            /* figures.tmp-* / figures.old-* of plots that were killed. */
+            sc_remove_leftovers(final, NULL);
         }
-        if (rc != SC_OK)
-            remove_tree(fs.dir);
     }
     sc_free(fs.dir);
     sc_free(final);
-    sc_free(old);
+    sc_free(prefix);
     sc_svg_deinit(&fs.index);
     sc_plotset_deinit(&ps);
     sc_progress_end(opts->progress);

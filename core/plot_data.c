@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <dirent.h>
 
+#include "atomic.h"
 #include "mem.h"
 #include "numtext.h"
 #include "plot_int.h"
@@ -143,10 +144,11 @@ void sc_tidy_deinit(sc_tidy *t)
 
 static int read_all(const char *path, char **text, size_t *len, sc_err *err)
 {
-    FILE *f = fopen(path, "rb");
+    int why = 0;
+    FILE *f = sc_fopen_regular(path, &why);
     if (!f)
         return sc_err_set(err, SC_EIO, "%s: cannot open (%s)", path,
-                          strerror(errno));
+                          sc_open_strerror(why));
     size_t cap = 1 << 16, n = 0;
     char *buf = sc_malloc(cap);
     int rc =

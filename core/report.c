@@ -21,6 +21,7 @@
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
+#include "atomic.h"
 #include "mem.h"
 #include "plot_int.h"
 
@@ -287,12 +288,13 @@ static void summary(sc_svg *h, const sc_plotset *ps)
 /* Read a whole file (figure or manifest) into a new buffer. */
 static int slurp(const char *path, sc_svg *out, sc_err *err)
 {
-    FILE *f = fopen(path, "rb");
+    int why = 0;
+    FILE *f = sc_fopen_regular(path, &why);
     if (!f)
         return sc_err_set(err, SC_EIO,
                           "%s: cannot open (%s); rerun simcon "
                           "plot",
-                          path, strerror(errno));
+                          path, sc_open_strerror(why));
     char buf[8192];
     size_t got;
     while ((got = fread(buf, 1, sizeof buf, f)) > 0)

@@ -270,7 +270,7 @@ static bool cache_lookup(const sc_runctx *rc, const char *key, sc_simmat *out,
     char **stale = NULL;
     size_t nstale = 0;
     sc_err ignored;
-    (void)sc_stage_stale(rc->opts.out_dir, &stale, &nstale, &ignored);
+    (void)sc_stage_stale(rc->opts.out_dir, rc->out, &stale, &nstale, &ignored);
     bool hit = false;
     for (size_t c = 0; c <= nstale && !hit; c++) {
         const char *base = c == 0 ? rc->opts.out_dir : stale[c - 1];

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "atomic.h"
+
 /* FIPS 180-4 sec. 4.2.2: first 32 bits of the fractional parts of the cube
  * roots of the first 64 primes. */
 static const uint32_t K[64] = {
@@ -145,10 +147,11 @@ void sc_sha256_hex(const void *data, size_t len, char hex[SC_SHA256_HEX])
 
 int sc_sha256_file(const char *path, char hex[SC_SHA256_HEX], sc_err *err)
 {
-    FILE *f = fopen(path, "rb");
+    int why = 0;
+    FILE *f = sc_fopen_regular(path, &why);
     if (f == NULL)
         return sc_err_set(err, SC_EIO, "%s: cannot read: %s; check the path",
-                          path, strerror(errno));
+                          path, sc_open_strerror(why));
     sc_sha256 c;
     uint8_t buf[1 << 16], d[32];
     sc_sha256_init(&c);

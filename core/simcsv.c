@@ -5,8 +5,9 @@
  * line, so every error can name its 1-based line. Numbers go through strtod
  * in the C locale's syntax (simcon never calls setlocale, so the decimal
  * point is '.'), and a field must be consumed entirely: "0.5x" or "" is an
- * error, never a silent 0. Writing formats into a temp file next to the
- * target and renames it, which is atomic on POSIX file systems. */
+ * error, never a silent 0. Reading refuses a FIFO or device without
+ * blocking (sc_fopen_regular). Writing formats in memory and writes it with
+ * sc_atomic_write (atomic.c), the one writer of every simcon output. */
 #include "simcsv.h"
 
 #include <errno.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "mem.h"
 #include "numtext.h"
 
@@ -41,10 +43,11 @@ void sc_simmat_deinit(sc_simmat *sm)
 static int slurp(const char *path, char **text, size_t *len, sc_err *err)
 {
     *text = NULL;
-    FILE *f = fopen(path, "rb");
+    int why = 0;
+    FILE *f = sc_fopen_regular(path, &why);
     if (f == NULL)
         return sc_err_set(err, SC_EIO, "%s: cannot open: %s; check the path",
-                          path, strerror(errno));
+                          path, sc_open_strerror(why));
     size_t cap = 1 << 16, n = 0;
     char *buf = sc_malloc(cap);
     int rc = SC_OK;
@@ -309,54 +312,24 @@ int sc_simcsv_write(const char *path, const sc_simmat *in, sc_err *err)
     int rc = check_for_write(in, err);
     if (rc != SC_OK)
         return rc;
-    size_t cap = strlen(path) + 32;
-    char *tmp = sc_malloc(cap);
-    if (tmp == NULL)
-        return sc_err_set(err, SC_ENOMEM, "%s: cannot allocate a temp name",
-                          path);
-    snprintf(tmp, cap, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL) {
-        rc = sc_err_set(err, SC_EIO,
-                        "%s: cannot create: %s; check that the "
-                        "folder exists and is writable",
-                        tmp, strerror(errno));
-        sc_free(tmp);
-        return rc;
-    }
+    /* Formatted in memory, then one atomic write (atomic.c): the path
+     * must be absent or a regular file, and holds either its old contents
+     * or the whole new table. */
+    sc_buf b = {0};
     size_t m = in->m;
     for (size_t k = 0; k < m; k++)
-        fprintf(f, ",%s", in->names[k]);
-    fputc('\n', f);
+        sc_buf_printf(&b, ",%s", in->names[k]);
+    sc_buf_puts(&b, "\n");
     for (size_t i = 0; i < m; i++) {
-        fputs(in->names[i], f);
+        sc_buf_puts(&b, in->names[i]);
         for (size_t j = 0; j < m; j++)
-            fprintf(f, ",%.17g", in->s.data[i * m + j]);
-        fputc('\n', f);
+            sc_buf_printf(&b, ",%.17g", in->s.data[i * m + j]);
+        sc_buf_puts(&b, "\n");
     }
-    int bad = ferror(f);
-    int saved = errno;
-    if (fclose(f) != 0 && !bad) {
-        bad = 1;
-        saved = errno;
-    }
-    if (bad) {
-        rc = sc_err_set(err, SC_EIO,
-                        "%s: write failed: %s; check free "
-                        "disk space",
-                        tmp, strerror(saved));
-        remove(tmp);
-        sc_free(tmp);
-        return rc;
-    }
-    if (rename(tmp, path) != 0) {
-        rc = sc_err_set(err, SC_EIO,
-                        "%s: cannot rename the finished temp "
-                        "file over it: %s",
-                        path, strerror(errno));
-        remove(tmp);
-    }
-    sc_free(tmp);
+    rc = sc_buf_check(&b, path, err);
+    if (rc == SC_OK)
+        rc = sc_atomic_write(path, b.data, b.len, err);
+    sc_buf_deinit(&b);
     return rc;
 }
 

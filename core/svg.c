@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "mem.h"
 
 /* ## Buffer */
@@ -345,37 +346,7 @@ int sc_svg_write_file(const sc_svg *s, const char *path, sc_err *err)
     int rc = sc_svg_status(s, err);
     if (rc != SC_OK)
         return rc;
-    char tmp[4096];
-    int n = snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    if (n < 0 || (size_t)n >= sizeof tmp)
-        return sc_err_set(err, SC_EIO, "%s: path too long", path);
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return sc_err_set(err, SC_EIO,
-                          "%s: cannot create (%s); check that "
-                          "the folder exists and is writable",
-                          tmp, strerror(errno));
-    size_t wrote = s->len ? fwrite(s->buf, 1, s->len, f) : 0;
-    int werr = wrote != s->len || ferror(f);
-    int saved = errno;
-    if (fclose(f) != 0 && !werr) {
-        werr = 1;
-        saved = errno;
-    }
-    if (werr) {
-        remove(tmp);
-        return sc_err_set(err, SC_EIO,
-                          "%s: write failed (%s); check free "
-                          "disk space",
-                          path, strerror(saved));
-    }
-    if (rename(tmp, path) != 0) {
-        saved = errno;
-        remove(tmp);
-        return sc_err_set(err, SC_EIO,
-                          "%s: cannot rename %s into place "
-                          "(%s)",
-                          path, tmp, strerror(saved));
-    }
-    return SC_OK;
+    /* The one atomic writer (atomic.c): regular files only, temp file,
+     * fsync, rename. */
+    return sc_atomic_write(path, s->len ? s->buf : "", s->len, err);
 }

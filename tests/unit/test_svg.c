@@ -187,10 +187,10 @@ SC_TEST(write_file)
     remove(path);
     expect_int(sc_svg_write_file(&s, "/nonexistent-dir/x.svg", &err), SC_EIO,
                "unwritable folder");
-    expect_contains(err.msg, "/nonexistent-dir/x.svg.tmp.",
+    expect_contains(err.msg, "/nonexistent-dir/.x.svg.tmp-",
                     "names the temp path");
     expect_contains(err.msg,
-                    ": cannot create (No such file or directory); "
+                    ": cannot create: No such file or directory; "
                     "check that the folder exists and is writable",
                     "says why and what to do");
     sc_svg_deinit(&s);
