@@ -826,18 +826,14 @@ int sc_replace_dir(const char *staged, const char *final, sc_err *err)
 }
 
 /* May left-over folder path (a previous result moved aside) be removed?
- * Only when it is empty or recognisably simcon's: a result (manifest.json
- * with "simcon_result": true) or a figures folder (index.tsv). */
-static bool old_is_ours(const char *path)
+ * Only when it is empty or recognisably simcon's: a result of spec name
+ * (when name is not NULL) or a figures folder (index.tsv). */
+static int same_spec(const char *folder, const char *name, bool *readable);
+
+static bool old_is_ours(const char *path, const char *name)
 {
-    char *m = join(path, "/manifest.json");
-    char *text = NULL;
-    sc_err ignored;
-    bool ours = false;
-    if (m != NULL && sc_read_text(m, &text, NULL, &ignored) == SC_OK)
-        ours = strstr(text, "\"simcon_result\": true") != NULL;
-    sc_free(text);
-    sc_free(m);
+    bool readable = false;
+    bool ours = name != NULL && same_spec(path, name, &readable) == 1;
     if (!ours) {
         char *idx = join(path, "/index.tsv");
         struct stat st;
@@ -885,7 +881,7 @@ static int leftover_kind(const char *base, const char *entry)
     return kind;
 }
 
-void sc_remove_leftovers(const char *final, const char *own)
+void sc_remove_leftovers(const char *final, const char *own, const char *name)
 {
     const char *base = NULL;
     char *parent = dir_of(final, &base);
@@ -910,7 +906,7 @@ void sc_remove_leftovers(const char *final, const char *own)
         bool dir = lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
         bool mine = own != NULL && strncmp(own, path, strlen(path)) == 0 &&
                     (own[strlen(path)] == '\0' || own[strlen(path)] == '/');
-        if (dir && !mine && (kind == 't' || old_is_ours(path))) {
+        if (dir && !mine && (kind == 't' || old_is_ours(path, name))) {
             sc_err ignored;
             (void)sc_rmtree(path, &ignored);
         }
@@ -1128,14 +1124,15 @@ static void stage_clear(sc_stage *st)
     sc_free(st->final);
     sc_free(st->root);
     sc_free(st->tmp);
-    st->final = st->root = st->tmp = NULL;
+    sc_free(st->name);
+    st->final = st->root = st->tmp = st->name = NULL;
     st->inside = false;
 }
 
 int sc_stage_begin(sc_stage *st, const char *final, const char *name,
                    sc_err *err)
 {
-    st->final = st->root = st->tmp = NULL;
+    st->final = st->root = st->tmp = st->name = NULL;
     st->inside = false;
     st->lock.path = NULL;
     st->lock.fd = -1;
@@ -1166,6 +1163,9 @@ int sc_stage_begin(sc_stage *st, const char *final, const char *name,
         *slash = '/';
     }
     st->final = clean;
+    st->name = sc_strdup(name);
+    if (st->name == NULL)
+        rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", final);
     st->inside = is_mount_point(clean);
     if (rc == SC_OK)
         rc = sc_lock_acquire(&st->lock, clean, err);
@@ -1390,7 +1390,7 @@ int sc_stage_commit(sc_stage *st, sc_err *err)
         rc = sc_replace_dir(st->tmp, st->final, err);
         if (rc == SC_OK) {
             (void)rmdir(st->root);
-            sc_remove_leftovers(st->final, NULL);
+            sc_remove_leftovers(st->final, NULL, st->name);
         }
     }
     stage_clear(st);

@@ -179,6 +179,7 @@ typedef struct sc_stage {
     char *root;   /* staging root, exists between begin and
                      commit/abort (see the layouts above)          */
     char *tmp;    /* root/<basename of DIR>: fill this             */
+    char *name;   /* the spec's name                               */
     bool inside;  /* DIR is a mount point: staging is inside it    */
     sc_lock lock; /* held from begin to commit/abort               */
 } sc_stage;
@@ -229,7 +230,9 @@ int sc_replace_dir(const char *staged, const char *final, sc_err *err);
 
 /* Remove left-overs "<final>.tmp-*", "<final>.old-*" (and the older
  * "<final>.tmp.<pid>", "<final>.old.<pid>") of earlier runs, except own
- * (may be NULL). The caller holds the lock that makes them stale. */
-void sc_remove_leftovers(const char *final, const char *own);
+ * (may be NULL). An old folder is removed only when it is empty, a result
+ * of spec name (when not NULL) or a figures folder (has index.tsv). The
+ * caller holds the lock that makes them stale. */
+void sc_remove_leftovers(const char *final, const char *own, const char *name);
 
 #endif

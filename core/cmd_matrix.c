@@ -269,6 +269,10 @@ int sc_cmd_matrix(int argc, char **argv)
     if (rc == SC_OK && m < 1)
         rc = sc_err_set(&err, SC_EINVAL,
                         "no input files; give one .npy file per model");
+    /* A device, FIFO, socket or link as OUT is refused before any work
+     * (the atomic write checks again right before its rename). */
+    if (rc == SC_OK)
+        rc = sc_output_check(out, &err);
     int mode = 0;
     if (rc == SC_OK)
         rc = sc_norm_parse(norm, &mode, &err);

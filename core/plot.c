@@ -90,7 +90,7 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
             (void)sc_rmtree(fs.dir, &ignored);
         } else {
             /* figures.tmp-* / figures.old-* of plots that were killed. */
-            sc_remove_leftovers(final, NULL);
+            sc_remove_leftovers(final, NULL, NULL);
         }
     }
     sc_free(fs.dir);
