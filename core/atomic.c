@@ -937,37 +937,14 @@ static int folder_empty(const char *path)
     return empty;
 }
 
-/* "\n  \"name\": <name as run_manifest.c writes it>," (JSON string), the
- * exact line the manifest has; sc_malloc'ed. */
+/* "\n  \"name\": <name as a JSON string>," (sc_buf_json, as
+ * run_manifest.c writes it): the exact line of the manifest; sc_malloc'ed. */
 static char *manifest_name_line(const char *name)
 {
     sc_buf b = {0};
-    sc_buf_puts(&b, "\n  \"name\": \"");
-    for (const unsigned char *c = (const unsigned char *)name; *c; c++) {
-        switch (*c) {
-        case '"':
-            sc_buf_puts(&b, "\\\"");
-            break;
-        case '\\':
-            sc_buf_puts(&b, "\\\\");
-            break;
-        case '\n':
-            sc_buf_puts(&b, "\\n");
-            break;
-        case '\r':
-            sc_buf_puts(&b, "\\r");
-            break;
-        case '\t':
-            sc_buf_puts(&b, "\\t");
-            break;
-        default:
-            if (*c < 0x20)
-                sc_buf_printf(&b, "\\u%04x", *c);
-            else
-                sc_buf_printf(&b, "%c", *c);
-        }
-    }
-    sc_buf_puts(&b, "\",");
+    sc_buf_puts(&b, "\n  \"name\": ");
+    sc_buf_json(&b, name);
+    sc_buf_puts(&b, ",");
     if (b.failed) {
         sc_buf_deinit(&b);
         return NULL;

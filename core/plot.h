@@ -22,10 +22,12 @@
  * - Same input, same bytes: directories are listed in sorted order, numbers
  *   are printed with fixed precision (svg.h), nothing depends on time,
  *   locale or the environment.
- * - No partial output: the figures are written into DIR/figures.tmp.<pid>/
- *   and swapped in for DIR/figures/ only when all succeeded; report.html is
- *   written to a temp name and renamed. On failure the previous figures and
- *   report (if any) are untouched.
+ * - No partial output: the figures are written into a fresh
+ *   DIR/figures.tmp-<random>/ and swapped in for DIR/figures/ only when all
+ *   succeeded (sc_replace_dir, atomic.h); report.html is written to a temp
+ *   name and renamed. On failure the previous figures and report (if any)
+ *   are untouched. DIR/figures that is a symbolic link is refused, and no
+ *   removal follows a link.
  * - Every heatmap cell is a <rect> with data-value="%.17g" (the exact
  *   number from the CSV) and a <title> tooltip naming row, column and value.
  * References: Ciernik et al., arXiv 2411.05561 (ICML 2025), figures 2-4;
