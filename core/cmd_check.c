@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check_plan.h"
 #include "cli.h"
 #include "commands.h"
 #include "inputs.h"
@@ -133,6 +134,66 @@ static int check_metric(const sc_spec *spec, size_t k, const char *dir,
     }
     sc_spec_where(spec, loc, where, sizeof where);
     sc_err_prefix(err, "%s%s", where, at);
+    return rc;
+}
+
+/* The stimuli a metric will see on dataset d: the file's rows, capped by
+ * data.max_stimuli. */
+static size_t used_rows(const sc_spec *spec, const size_t *rows, size_t d)
+{
+    size_t n = rows[d];
+    return spec->max_stimuli > 0 && n > spec->max_stimuli ? spec->max_stimuli
+                                                          : n;
+}
+
+/* Data-dependent constraints of metric k (see the caller). */
+static int check_rows(const sc_spec *spec, size_t k, const char *dir,
+                      const size_t *rows, sc_err *err)
+{
+    const sc_spec_metric *m = &spec->metrics[k];
+    const sc_plugin *p = NULL;
+    int rc = sc_loader_open(m->plugin, dir, &p, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_argset a = {0};
+    rc = sc_argset_parse(p, (const char *const *)m->keys,
+                         (const char *const *)m->values, m->nparams, &a, err);
+    if (rc != SC_OK)
+        return rc;
+    char where[600];
+    for (size_t d = 0; d < spec->ndatasets && rc == SC_OK; d++) {
+        size_t n = used_rows(spec, rows, d);
+        if (n < p->desc->min_rows) {
+            sc_spec_where(spec, m->plugin_loc, where, sizeof where);
+            rc = sc_err_set(err, SC_ESPEC,
+                            "%smetrics[%zu]: metric %s needs at least %zu "
+                            "stimuli, dataset '%s' has %zu; add stimuli or "
+                            "choose another metric",
+                            where, k, m->name, p->desc->min_rows,
+                            spec->datasets[d].name, n);
+            break;
+        }
+        for (size_t i = 0; i < p->nparams; i++) {
+            const sc_param *pp = &p->desc->params[i];
+            if (strcmp(pp->name, "k") != 0 || pp->type != SC_PARAM_INT)
+                continue;
+            double kv = a.value[i];
+            if (kv >= (double)n) {
+                sc_spec_loc loc = m->param_loc;
+                for (size_t j = 0; j < m->nparams; j++)
+                    if (strcmp(m->keys[j], "k") == 0)
+                        loc = m->param_locs[j];
+                sc_spec_where(spec, loc, where, sizeof where);
+                rc = sc_err_set(err, SC_ESPEC,
+                                "%smetrics[%zu].params.k: k = %.0f neighbours "
+                                "needs more stimuli than dataset '%s' has "
+                                "(%zu); use k < %zu",
+                                where, k, kv, spec->datasets[d].name, n, n);
+                break;
+            }
+        }
+    }
+    sc_argset_deinit(&a);
     return rc;
 }
 
@@ -245,6 +306,20 @@ int sc_cmd_check(int argc, char **argv)
         sc_loader_shutdown();
         return rc == SC_OK ? SC_EXIT_OK : SC_EXIT_FAIL;
     }
+    /* Constraints of a metric that depend on the data: the descriptor's
+     * min_rows (the host refuses fewer stimuli) and a neighbour count k,
+     * which every bundled neighbour metric (knn, cknna) needs below the
+     * number of stimuli. Both make `run` fail, so they are errors here. */
+    for (size_t k = 0; k < spec.nmetrics && rc == SC_OK; k++)
+        rc = check_rows(&spec, k, pdir, rep.rows, &err);
+    if (rc != SC_OK) {
+        fprintf(stderr, "simcon check: %s\n", err.msg);
+        sc_inputs_report_deinit(&rep);
+        sc_spec_free(&spec);
+        sc_loader_shutdown();
+        return SC_EXIT_USAGE;
+    }
+    sc_check_plan(&spec, stdout, stderr);
     size_t lo = SIZE_MAX, hi = 0;
     for (size_t d = 0; d < spec.ndatasets; d++) {
         size_t n = rep.rows[d];

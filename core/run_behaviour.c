@@ -42,7 +42,9 @@ typedef struct beh_row {
     size_t nds;      /* mean rows: datasets averaged                    */
     size_t *ds;      /* mean rows: their indices (owned)                */
     double r, lo, hi, p, q;
+    size_t n_perm; /* permutations behind p (0: no p) */
     uint32_t seed;
+    char note[512]; /* why a value is NA */
 } beh_row;
 
 typedef struct beh_job {
@@ -117,25 +119,53 @@ static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
     const sc_matrix *S = &rc->sims[row->k * rc->D + row->d];
     const sc_matrix *G = &job->gap[row->d];
     sc_corr_method method = (sc_corr_method)spec->behaviour_corr;
+    if (job->all.n < SC_MIN_CORR_PAIRS) {
+        sc_note_add(row->note, sizeof row->note,
+                    "fewer than %d pairs (%zu): no correlation",
+                    SC_MIN_CORR_PAIRS, job->all.n);
+        return SC_OK;
+    }
     int st = sc_corr_pairs(S, G, &job->all, method, NULL, &row->r, err);
     if (st == SC_EDOM) { /* equal accuracies or constant similarity */
         row->r = NAN;
+        sc_note_add(row->note, sizeof row->note,
+                    "r undefined: equal accuracies or constant similarities");
         return SC_OK;
     }
     sc_rng rng = {0};
     if (st == SC_OK)
         st = sc_rng_init(&rng, row->seed, err);
+    if (st == SC_OK && spec->permutations == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no p: statistics.permutations is 0");
     if (st == SC_OK && spec->permutations > 0) {
+        bool exact = false;
+        sc_run_perm_count(rc->m, spec->permutations, &exact);
         sc_mantel_opts mo = {method, SC_ALT_TWO_SIDED, spec->permutations,
-                             false};
+                             exact};
         sc_mantel_result mr;
-        st = sc_mantel(S, G, &job->all, &mo, &rng, &mr, err);
-        if (st == SC_OK)
+        st = sc_mantel(S, G, &job->all, &mo, exact ? NULL : &rng, &mr, err);
+        if (st == SC_OK) {
             row->p = mr.p;
-        else if (st == SC_EDOM)
+            row->n_perm = mr.b;
+            if (exact)
+                sc_note_add(row->note, sizeof row->note,
+                            "exact test (%zu permutations)", mr.b);
+        } else if (st == SC_EDOM) {
             st = SC_OK;
+            sc_note_add(row->note, sizeof row->note,
+                        "no p: undefined under every permutation");
+        }
     }
-    if (st == SC_OK && spec->bootstrap > 0) {
+    bool ci_ok = spec->over == SC_OVER_STIMULI || rc->m >= SC_MIN_CI_MODELS;
+    if (st == SC_OK && spec->bootstrap == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no CI: statistics.bootstrap is 0");
+    else if (st == SC_OK && !ci_ok)
+        sc_note_add(row->note, sizeof row->note,
+                    "too few models for a CI (%zu < %d)", rc->m,
+                    SC_MIN_CI_MODELS);
+    if (st == SC_OK && spec->bootstrap > 0 && ci_ok) {
         if (spec->over == SC_OVER_STIMULI) {
             size_t B = spec->bootstrap, m = rc->m, nd = 0;
             const double *bs = rc->boot_sims[row->k * rc->D + row->d];
@@ -169,6 +199,10 @@ static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
                 st = SC_OK;
             }
         }
+        if (st == SC_OK && isnan(row->lo))
+            sc_note_add(row->note, sizeof row->note,
+                        "no CI: the statistic is undefined on too many "
+                        "resamples");
     }
     sc_rng_deinit(&rng);
     return st;
@@ -192,6 +226,8 @@ static int mean_task(beh_job *job, beh_row *row, sc_err *err)
     if (st == SC_EDOM) { /* one dataset undefined: the mean is too */
         sc_free(r_each);
         sc_free(ident);
+        sc_note_add(row->note, sizeof row->note,
+                    "r undefined on a dataset of the mean");
         return SC_OK;
     }
     double s = 0;
@@ -203,19 +239,38 @@ static int mean_task(beh_job *job, beh_row *row, sc_err *err)
     sc_rng rng = {0};
     if (st == SC_OK)
         st = sc_rng_init(&rng, row->seed, err);
+    if (st == SC_OK && spec->permutations == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no p: statistics.permutations is 0");
     if (st == SC_OK && spec->permutations > 0) {
         for (size_t i = 0; i < rc->m; i++)
             ident[i] = i;
-        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED};
+        bool exact = false;
+        sc_run_perm_count(rc->m, spec->permutations, &exact);
+        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED, exact};
         sc_perm_result pr;
-        st = sc_perm_labels(ident, rc->m, mean_perm_stat, &mc, &po, &rng, &pr,
-                            err);
-        if (st == SC_OK)
+        st = sc_perm_labels(ident, rc->m, mean_perm_stat, &mc, &po,
+                            exact ? NULL : &rng, &pr, err);
+        if (st == SC_OK) {
             row->p = pr.p;
-        else if (st == SC_EDOM)
+            row->n_perm = pr.b;
+            if (exact)
+                sc_note_add(row->note, sizeof row->note,
+                            "exact test (%zu permutations)", pr.b);
+        } else if (st == SC_EDOM) {
             st = SC_OK;
+            sc_note_add(row->note, sizeof row->note,
+                        "no p: undefined under every permutation");
+        }
     }
-    if (st == SC_OK && spec->bootstrap > 0 && row->nds >= 2) {
+    if (st == SC_OK && spec->bootstrap == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no CI: statistics.bootstrap is 0");
+    else if (st == SC_OK && row->nds < SC_MIN_CI_DATASETS)
+        sc_note_add(row->note, sizeof row->note,
+                    "too few datasets for a CI of a mean (%zu < %d)", row->nds,
+                    SC_MIN_CI_DATASETS);
+    if (st == SC_OK && spec->bootstrap > 0 && row->nds >= SC_MIN_CI_DATASETS) {
         /* BCa's jackknife needs n_units >= 2, which holds here. */
         sc_boot_opts bo = {spec->bootstrap, spec->ci,
                            (sc_ci_method)spec->interval, 0, false};
@@ -239,6 +294,8 @@ static int beh_task(size_t t, void *ud, sc_err *err)
     beh_job *job = ud;
     beh_row *row = &job->rows[t];
     row->r = row->lo = row->hi = row->p = row->q = NAN;
+    row->n_perm = 0;
+    row->note[0] = '\0';
     int st = row->d != SIZE_MAX ? dataset_task(job, row, err)
                                 : mean_task(job, row, err);
     if (st != SC_OK)
@@ -370,20 +427,20 @@ int sc_run_behaviour(sc_runctx *rc, sc_err *err)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     for (size_t t = 0; t < n && st == SC_OK; t++) {
         p[t] = job.rows[t].p;
-        group[t] = job.rows[t].k;
+        group[t] = sc_run_family(spec, job.rows[t].k, 0, 1,
+                                 job.rows[t].d == SIZE_MAX, 2);
     }
     if (st == SC_OK)
         st = sc_run_adjust(p, group, n, spec->correction, q, err);
     sc_buf b = {0};
     if (st == SC_OK) {
         sc_buf_puts(&b, "metric,dataset,domain,n_pairs,r,ci_lo,ci_hi,p,q,B,"
-                        "seed,ci_method\n");
+                        "seed,ci_method,n_perm,note\n");
         for (size_t t = 0; t < n; t++) {
             beh_row *row = &job.rows[t];
             row->q = q[t];
             bool mean = row->d == SIZE_MAX;
-            const char *ci = spec->bootstrap == 0 || (mean && row->nds < 2)
-                                 ? "none"
+            const char *ci = isnan(row->lo) ? "none"
                              : (!mean && spec->over == SC_OVER_STIMULI)
                                  ? "percentile"
                                  : sc_ci_name((sc_ci_method)spec->interval);
@@ -403,8 +460,10 @@ int sc_run_behaviour(sc_runctx *rc, sc_err *err)
                 sc_fmt_num(&b, v[c]);
                 sc_buf_puts(&b, ",");
             }
-            sc_buf_printf(&b, "%zu,%u,%s\n", spec->bootstrap,
-                          (unsigned)row->seed, ci);
+            sc_buf_printf(&b, "%zu,%u,%s,%zu,", spec->bootstrap,
+                          (unsigned)row->seed, ci, row->n_perm);
+            sc_fmt_text(&b, row->note);
+            sc_buf_puts(&b, "\n");
         }
         st = sc_run_write(rc, "behaviour.csv", &b, err);
     }

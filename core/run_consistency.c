@@ -73,12 +73,25 @@ static int add_attr(sc_runctx *rc, const char *name, size_t *index, sc_err *err)
     return SC_OK;
 }
 
+/* Distinct models among the pairs with category c (SIZE_MAX: any). */
+static size_t models_in(const sc_pairs *p, const size_t *label, size_t c,
+                        size_t m)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < m; i++) {
+        bool seen = false;
+        for (size_t k = 0; k < p->n && !seen; k++)
+            seen = (p->i[k] == i || p->j[k] == i) &&
+                   (c == SIZE_MAX || label[i] == c);
+        n += seen;
+    }
+    return n;
+}
+
+/* Every set is kept, even with 0 or 1 pair: its rows say why they are NA
+ * (the paper skipped sets with <= 1 pair silently). */
 static int push_set(sc_runctx *rc, run_set *s)
 {
-    if (s->pairs.n <= 1) { /* paper: a set with <= 1 pair is skipped */
-        sc_pairs_deinit(&s->pairs);
-        return SC_OK;
-    }
     run_set *grown = sc_realloc(rc->sets, (rc->nsets + 1) * sizeof *grown);
     if (grown == NULL) {
         sc_pairs_deinit(&s->pairs);
@@ -111,6 +124,8 @@ int sc_run_build_sets(sc_runctx *rc, sc_err *err)
     memset(&s, 0, sizeof s);
     snprintf(s.name, sizeof s.name, "all");
     s.attr = SIZE_MAX;
+    s.kind = RUN_SET_ALL;
+    s.side = m;
     st = sc_pairs_init_all(&s.pairs, m, err);
     if (st == SC_OK && push_set(rc, &s) != SC_OK)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -126,6 +141,12 @@ int sc_run_build_sets(sc_runctx *rc, sc_err *err)
                          ? sc_pairs_init_within(&s.pairs, at->label, m, c1, err)
                          : sc_pairs_init_between(&s.pairs, at->label, m, c1, c2,
                                                  err);
+                s.kind = c1 == c2 ? RUN_SET_WITHIN : RUN_SET_BETWEEN;
+                if (st == SC_OK) {
+                    size_t n1 = models_in(&s.pairs, at->label, c1, m);
+                    size_t n2 = models_in(&s.pairs, at->label, c2, m);
+                    s.side = n1 < n2 ? n1 : n2;
+                }
                 if (st == SC_OK && push_set(rc, &s) != SC_OK)
                     st = sc_err_set(err, SC_ENOMEM, "out of memory");
             }
@@ -152,6 +173,8 @@ int sc_run_build_sets(sc_runctx *rc, sc_err *err)
                          spec->anchors[a], at->name, at->cats[c]);
                 st = sc_pairs_init_anchor(&s.pairs, at->label, m, anchor, c,
                                           err);
+                s.kind = RUN_SET_ANCHOR;
+                s.side = 1; /* one side is the anchor alone */
                 if (st == SC_OK && push_set(rc, &s) != SC_OK)
                     st = sc_err_set(err, SC_ENOMEM, "out of memory");
             }
@@ -166,8 +189,10 @@ int sc_run_build_sets(sc_runctx *rc, sc_err *err)
 typedef struct cons_row {
     size_t k, a, b, s;
     double r, lo, hi, p, q;
+    size_t n_perm; /* permutations behind p (0: no p) */
     uint32_t seed;
     const char *ci_method;
+    char note[512]; /* why a value is NA */
 } cons_row;
 
 typedef struct cons_job {
@@ -220,31 +245,67 @@ static int cons_task(size_t t, void *ud, sc_err *err)
     const sc_matrix *Sb = &rc->sims[row->k * rc->D + row->b];
     const sc_pairs *pairs = &rc->sets[row->s].pairs;
     sc_corr_method method = (sc_corr_method)spec->consistency_corr;
+    const run_set *set = &rc->sets[row->s];
     row->r = row->lo = row->hi = row->p = row->q = NAN;
+    row->n_perm = 0;
+    row->note[0] = '\0';
     row->ci_method = spec->over == SC_OVER_STIMULI
                          ? "percentile"
                          : sc_ci_name((sc_ci_method)spec->interval);
     char task[1024];
     task_id(rc, row, task, sizeof task);
+    if (pairs->n < SC_MIN_CORR_PAIRS) {
+        if (pairs->n == 0)
+            sc_note_add(row->note, sizeof row->note,
+                        "no pairs (a category with 1 model)");
+        else
+            sc_note_add(row->note, sizeof row->note,
+                        "fewer than %d pairs (%zu): no correlation",
+                        SC_MIN_CORR_PAIRS, pairs->n);
+        return SC_OK;
+    }
     int st = sc_corr_pairs(Sa, Sb, pairs, method, NULL, &row->r, err);
     if (st == SC_EDOM) { /* constant similarities: r undefined */
         row->r = NAN;
+        sc_note_add(row->note, sizeof row->note,
+                    "r undefined: constant similarities on a side");
         return SC_OK;
     }
     if (st != SC_OK)
         return sc_err_prefix(err, "%s", task);
     sc_rng rng = {0};
     st = sc_rng_init(&rng, row->seed, err);
+    if (st == SC_OK && spec->permutations == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no p: statistics.permutations is 0");
     if (st == SC_OK && spec->permutations > 0) {
-        sc_mantel_opts mo = {method, SC_ALT_GREATER, spec->permutations, false};
+        bool exact = false;
+        sc_run_perm_count(rc->m, spec->permutations, &exact);
+        sc_mantel_opts mo = {method, SC_ALT_GREATER, spec->permutations, exact};
         sc_mantel_result mr;
-        st = sc_mantel(Sa, Sb, pairs, &mo, &rng, &mr, err);
-        if (st == SC_OK)
+        st = sc_mantel(Sa, Sb, pairs, &mo, exact ? NULL : &rng, &mr, err);
+        if (st == SC_OK) {
             row->p = mr.p;
-        else if (st == SC_EDOM)
+            row->n_perm = mr.b;
+            if (exact)
+                sc_note_add(row->note, sizeof row->note,
+                            "exact test (%zu permutations)", mr.b);
+        } else if (st == SC_EDOM) {
             st = SC_OK;
+            sc_note_add(row->note, sizeof row->note,
+                        "no p: the statistic is undefined under every "
+                        "permutation");
+        }
     }
-    if (st == SC_OK && spec->bootstrap > 0) {
+    if (st == SC_OK && spec->bootstrap == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no CI: statistics.bootstrap is 0");
+    if (st == SC_OK && spec->bootstrap > 0 && spec->over != SC_OVER_STIMULI &&
+        set->side < SC_MIN_CI_MODELS) {
+        sc_note_add(row->note, sizeof row->note,
+                    "too few models for a CI (%zu < %d per side)", set->side,
+                    SC_MIN_CI_MODELS);
+    } else if (st == SC_OK && spec->bootstrap > 0) {
         if (spec->over == SC_OVER_STIMULI) {
             st = stimulus_ci(rc, rc->boot_sims[row->k * rc->D + row->a],
                              rc->boot_sims[row->k * rc->D + row->b], pairs,
@@ -263,6 +324,10 @@ static int cons_task(size_t t, void *ud, sc_err *err)
                 st = SC_OK;
             }
         }
+        if (st == SC_OK && isnan(row->lo))
+            sc_note_add(row->note, sizeof row->note,
+                        "no CI: the statistic is undefined on too many "
+                        "resamples");
     }
     sc_rng_deinit(&rng);
     if (st != SC_OK)
@@ -277,6 +342,7 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
     rc->cons_r = sc_malloc((n + 1) * sizeof *rc->cons_r);
     rc->cons_lo = sc_malloc((n + 1) * sizeof *rc->cons_lo);
     rc->cons_hi = sc_malloc((n + 1) * sizeof *rc->cons_hi);
+    rc->cons_note = sc_calloc(n + 1, sizeof *rc->cons_note);
     cons_row *rows = sc_calloc(n + 1, sizeof *rows);
     double *p = sc_malloc((n + 1) * sizeof *p);
     double *q = sc_malloc((n + 1) * sizeof *q);
@@ -285,8 +351,8 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
     char **ids = sc_calloc(n + 1, sizeof *ids);
     int st = SC_OK;
     if (rc->cons_r == NULL || rc->cons_lo == NULL || rc->cons_hi == NULL ||
-        rows == NULL || p == NULL || q == NULL || group == NULL ||
-        seeds == NULL || ids == NULL)
+        rc->cons_note == NULL || rows == NULL || p == NULL || q == NULL ||
+        group == NULL || seeds == NULL || ids == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     size_t t = 0;
     for (size_t k = 0; k < rc->M && st == SC_OK; k++)
@@ -318,15 +384,26 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
     if (st == SC_OK)
         st = sc_run_parallel(rc, n, cons_task, &job, "consistency", err);
     for (size_t k = 0; k < n && st == SC_OK; k++) {
+        const run_set *set = &rc->sets[rows[k].s];
         p[k] = rows[k].p;
-        group[k] = rows[k].k;
+        group[k] = sc_run_family(spec, rows[k].k,
+                                 set->attr == SIZE_MAX ? 0 : set->attr + 1,
+                                 rc->nattrs + 1, (size_t)set->kind, 4);
     }
     if (st == SC_OK)
         st = sc_run_adjust(p, group, n, spec->correction, q, err);
     sc_buf b = {0};
     if (st == SC_OK) {
         sc_buf_puts(&b, "metric,dataset_a,dataset_b,model_set,n_pairs,r,"
-                        "ci_lo,ci_hi,p,q,B,seed,ci_method\n");
+                        "ci_lo,ci_hi,p,q,B,seed,ci_method,n_perm,note\n");
+        if (rc->D == 1)
+            for (size_t k = 0; k < rc->M; k++)
+                sc_buf_printf(&b,
+                              "%s,%s,,all,%zu,,,,,,%zu,0,none,0,one "
+                              "dataset: no consistency\n",
+                              rc->metrics[k].sm->name, spec->datasets[0].name,
+                              rc->nsets > 0 ? rc->sets[0].pairs.n : 0,
+                              spec->bootstrap);
         for (size_t k = 0; k < n; k++) {
             cons_row *row = &rows[k];
             row->q = q[k];
@@ -335,6 +412,7 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
             rc->cons_r[slot] = row->r;
             rc->cons_lo[slot] = row->lo;
             rc->cons_hi[slot] = row->hi;
+            memcpy(rc->cons_note[slot], row->note, sizeof row->note);
             sc_buf_printf(&b, "%s,%s,%s,%s,%zu,", rc->metrics[row->k].sm->name,
                           spec->datasets[row->a].name,
                           spec->datasets[row->b].name, rc->sets[row->s].name,
@@ -348,9 +426,13 @@ int sc_run_consistency(sc_runctx *rc, sc_err *err)
             sc_fmt_num(&b, row->p);
             sc_buf_puts(&b, ",");
             sc_fmt_num(&b, row->q);
-            sc_buf_printf(&b, ",%zu,%u,%s\n", spec->bootstrap,
-                          (unsigned)row->seed,
-                          spec->bootstrap > 0 ? row->ci_method : "none");
+            sc_buf_printf(
+                &b, ",%zu,%u,%s,%zu,", spec->bootstrap, (unsigned)row->seed,
+                spec->bootstrap > 0 && !isnan(row->lo) ? row->ci_method
+                                                       : "none",
+                row->n_perm);
+            sc_fmt_text(&b, row->note);
+            sc_buf_puts(&b, "\n");
         }
         st = sc_run_write(rc, "consistency.csv", &b, err);
     }

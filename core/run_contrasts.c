@@ -73,6 +73,8 @@ static int mean_within_stat(const size_t *idx, size_t n_idx, void *ud,
 typedef struct cmean {
     size_t k, attr, c;
     double est, lo, hi;
+    size_t n;       /* models in the category */
+    char note[256]; /* why est or its CI is NA */
 } cmean;
 
 typedef struct con_job {
@@ -91,6 +93,7 @@ static int mean_task(size_t t, void *ud, sc_err *err)
     cmean *cm = &job->means[t];
     const run_attr *at = &rc->attrs[cm->attr];
     cm->est = cm->lo = cm->hi = NAN;
+    cm->note[0] = '\0';
     char task[1024];
     snprintf(task, sizeof task, "contrast-mean/%s/%s/%s",
              rc->metrics[cm->k].sm->name, at->name, at->cats[cm->c]);
@@ -103,14 +106,26 @@ static int mean_task(size_t t, void *ud, sc_err *err)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     for (size_t i = 0; st == SC_OK && i < rc->m; i++)
         all[i] = i;
-    if (st == SC_OK) {
+    bool enough = st == SC_OK && pairs.n >= SC_MIN_CORR_PAIRS;
+    if (st == SC_OK && !enough)
+        sc_note_add(cm->note, sizeof cm->note,
+                    "'%s' has %zu model(s): fewer than %d pairs",
+                    at->cats[cm->c], cm->n, SC_MIN_CORR_PAIRS);
+    if (enough) {
         st = mean_within_stat(all, rc->m, &mw, &cm->est, err);
         if (st == SC_EDOM) {
             cm->est = NAN;
             st = SC_OK;
+            sc_note_add(cm->note, sizeof cm->note,
+                        "'%s': consistency undefined", at->cats[cm->c]);
         }
     }
-    if (st == SC_OK && spec->bootstrap > 0 && !isnan(cm->est)) {
+    bool ci_ok = cm->n >= SC_MIN_CI_MODELS;
+    if (st == SC_OK && !isnan(cm->est) && spec->bootstrap > 0 && !ci_ok)
+        sc_note_add(cm->note, sizeof cm->note,
+                    "too few models for a CI of '%s' (%zu < %d)",
+                    at->cats[cm->c], cm->n, SC_MIN_CI_MODELS);
+    if (st == SC_OK && spec->bootstrap > 0 && !isnan(cm->est) && ci_ok) {
         sc_rng rng = {0};
         st = sc_rng_init(&rng, sc_rng_task_seed(spec->seed, task), err);
         sc_boot_opts bo = {spec->bootstrap, spec->ci,
@@ -142,6 +157,8 @@ static int contrast_task(size_t t, void *ud, sc_err *err)
     run_contrast_row *row = &job->rows[t];
     const run_attr *at = &rc->attrs[row->attr];
     row->effect = row->lo = row->hi = row->p = row->q = NAN;
+    row->null_mean = NAN;
+    row->n_perm = 0;
     char task[1024];
     snprintf(task, sizeof task, "contrast/%s/%s/%s|%s",
              rc->metrics[row->k].sm->name, at->name, at->cats[row->c1],
@@ -154,25 +171,54 @@ static int contrast_task(size_t t, void *ud, sc_err *err)
                       row->c1,
                       row->c2,
                       (sc_corr_method)spec->consistency_corr};
+    /* row->note already holds the means' reasons (set by the caller). */
+    if (isnan(row->mean1) || isnan(row->mean2)) {
+        sc_note_add(row->note, sizeof row->note,
+                    "no effect: a category mean is NA");
+        return SC_OK;
+    }
     int st = sc_contrast_perm_stat(at->label, rc->m, &ct, &row->effect, err);
     if (st == SC_EDOM) {
         row->effect = NAN;
+        sc_note_add(row->note, sizeof row->note, "effect undefined");
         return SC_OK;
     }
     sc_rng rng = {0};
     if (st == SC_OK)
         st = sc_rng_init(&rng, row->seed, err);
+    if (st == SC_OK && spec->permutations == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no p: statistics.permutations is 0");
     if (st == SC_OK && spec->permutations > 0) {
-        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED};
+        bool exact = false;
+        sc_run_perm_count(rc->m, spec->permutations, &exact);
+        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED, exact};
         sc_perm_result pr;
         st = sc_perm_labels(at->label, rc->m, sc_contrast_perm_stat, &ct, &po,
-                            &rng, &pr, err);
-        if (st == SC_OK)
+                            exact ? NULL : &rng, &pr, err);
+        if (st == SC_OK) {
             row->p = pr.p;
-        else if (st == SC_EDOM)
+            row->null_mean = pr.null_mean;
+            row->n_perm = pr.b;
+            if (exact)
+                sc_note_add(row->note, sizeof row->note,
+                            "exact test (%zu permutations)", pr.b);
+        } else if (st == SC_EDOM) {
             st = SC_OK;
+            sc_note_add(row->note, sizeof row->note,
+                        "no p: undefined under every permutation");
+        }
     }
-    if (st == SC_OK && spec->bootstrap > 0) {
+    bool ci_ok = row->n1 >= SC_MIN_CI_MODELS && row->n2 >= SC_MIN_CI_MODELS;
+    if (st == SC_OK && spec->bootstrap > 0 && !ci_ok)
+        sc_note_add(row->note, sizeof row->note,
+                    "too few models for a CI of the effect (%zu / %zu < %d "
+                    "per category)",
+                    row->n1, row->n2, SC_MIN_CI_MODELS);
+    if (st == SC_OK && spec->bootstrap == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no CI: statistics.bootstrap is 0");
+    if (st == SC_OK && spec->bootstrap > 0 && ci_ok) {
         sc_boot_opts bo = {spec->bootstrap, spec->ci,
                            (sc_ci_method)spec->interval, 0, false};
         sc_boot_result br;
@@ -213,55 +259,70 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
     sc_buf b = {0};
     sc_buf_puts(&b, "metric,attribute,category_a,category_b,n_models_a,"
                     "n_models_b,mean_a,mean_b,effect,ci_lo,ci_hi,p,q,B,seed,"
-                    "ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi\n");
+                    "ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi,"
+                    "null_mean,n_perm,note\n");
     if (rc->D < 2) {
         sc_run_note(rc,
                     "contrasts skipped: they average over dataset pairs "
                     "and the spec has %zu dataset(s)",
                     rc->D);
+        for (size_t k = 0; k < rc->M; k++)
+            for (size_t g = 0; g < spec->ncontrasts; g++)
+                sc_buf_printf(&b,
+                              "%s,%s,,,,,,,,,,,,%zu,0,none,,,,,,0,one "
+                              "dataset: no consistency to contrast\n",
+                              rc->metrics[k].sm->name,
+                              spec->contrasts[g].attribute, spec->bootstrap);
         int st = sc_run_write(rc, "contrasts.csv", &b, err);
         sc_buf_deinit(&b);
         return st;
     }
-    /* Count rows and means. */
+    /* Every category gets a mean and every category pair a row; the rows
+     * whose categories are too small say so in their note. */
     size_t nrows = 0, nmeans = 0;
     for (size_t k = 0; k < rc->M; k++)
         for (size_t g = 0; g < spec->ncontrasts; g++) {
             const run_attr *at =
                 &rc->attrs[attr_index(rc, spec->contrasts[g].attribute)];
-            size_t ok = 0;
-            for (size_t c = 0; c < at->ncat; c++)
-                if (count_cat(at, rc->m, c) >= 2)
-                    ok++;
-                else if (k == 0)
-                    sc_run_note(rc,
-                                "contrasts: %s category '%s' has fewer "
-                                "than 2 models and is skipped",
-                                at->name, at->cats[c]);
-            nmeans += ok;
-            nrows += ok * (ok - (ok > 0)) / 2;
+            nmeans += at->ncat;
+            nrows += at->ncat * (at->ncat - (at->ncat > 0)) / 2;
         }
     con_job job = {rc, NULL, NULL, nmeans, NULL};
     job.sims = sc_malloc((rc->M * rc->D + 1) * sizeof *job.sims);
     job.means = sc_calloc(nmeans + 1, sizeof *job.means);
     job.rows = sc_calloc(nrows + 1, sizeof *job.rows);
+    size_t *rgroup = sc_calloc(nrows + 1, sizeof *rgroup);
     int st = SC_OK;
-    if (job.sims == NULL || job.means == NULL || job.rows == NULL)
+    if (job.sims == NULL || job.means == NULL || job.rows == NULL ||
+        rgroup == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     for (size_t k = 0; st == SC_OK && k < rc->M * rc->D; k++)
         job.sims[k] = &rc->sims[k];
-    size_t im = 0, ir = 0;
+    size_t im = 0;
     for (size_t k = 0; st == SC_OK && k < rc->M; k++)
         for (size_t g = 0; g < spec->ncontrasts; g++) {
             size_t a = attr_index(rc, spec->contrasts[g].attribute);
             const run_attr *at = &rc->attrs[a];
-            for (size_t c1 = 0; c1 < at->ncat; c1++) {
-                if (count_cat(at, rc->m, c1) < 2)
-                    continue;
-                job.means[im++] = (cmean){k, a, c1, NAN, NAN, NAN};
+            for (size_t c = 0; c < at->ncat; c++) {
+                cmean *cm = &job.means[im++];
+                cm->k = k;
+                cm->attr = a;
+                cm->c = c;
+                cm->n = count_cat(at, rc->m, c);
+            }
+        }
+    if (st == SC_OK)
+        st =
+            sc_run_parallel(rc, nmeans, mean_task, &job, "contrast means", err);
+    size_t ir = 0;
+    for (size_t k = 0; st == SC_OK && k < rc->M; k++)
+        for (size_t g = 0; g < spec->ncontrasts; g++) {
+            size_t a = attr_index(rc, spec->contrasts[g].attribute);
+            const run_attr *at = &rc->attrs[a];
+            for (size_t c1 = 0; c1 < at->ncat; c1++)
                 for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
-                    if (count_cat(at, rc->m, c2) < 2)
-                        continue;
+                    rgroup[ir] =
+                        sc_run_family(spec, k, g, spec->ncontrasts, 0, 1);
                     run_contrast_row *row = &job.rows[ir++];
                     row->k = k;
                     row->attr = a;
@@ -269,43 +330,42 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
                     row->c2 = c2;
                     row->n1 = count_cat(at, rc->m, c1);
                     row->n2 = count_cat(at, rc->m, c2);
+                    row->note[0] = '\0';
+                    for (size_t t = 0; t < nmeans; t++) {
+                        const cmean *cm = &job.means[t];
+                        if (cm->k != k || cm->attr != a)
+                            continue;
+                        if (cm->c == c1) {
+                            row->mean1 = cm->est;
+                            row->m1lo = cm->lo;
+                            row->m1hi = cm->hi;
+                        } else if (cm->c == c2) {
+                            row->mean2 = cm->est;
+                            row->m2lo = cm->lo;
+                            row->m2hi = cm->hi;
+                        } else {
+                            continue;
+                        }
+                        if (cm->note[0] != '\0')
+                            sc_note_add(row->note, sizeof row->note, "%s",
+                                        cm->note);
+                    }
                 }
-            }
         }
-    if (st == SC_OK)
-        st =
-            sc_run_parallel(rc, nmeans, mean_task, &job, "contrast means", err);
     if (st == SC_OK)
         st = sc_run_parallel(rc, nrows, contrast_task, &job, "contrasts", err);
     double *p = sc_malloc((nrows + 1) * sizeof *p);
     double *q = sc_malloc((nrows + 1) * sizeof *q);
-    size_t *group = sc_malloc((nrows + 1) * sizeof *group);
-    if (st == SC_OK && (p == NULL || q == NULL || group == NULL))
+    if (st == SC_OK && (p == NULL || q == NULL))
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t r = 0; st == SC_OK && r < nrows; r++) {
+    for (size_t r = 0; st == SC_OK && r < nrows; r++)
         p[r] = job.rows[r].p;
-        group[r] = job.rows[r].k;
-    }
     if (st == SC_OK)
-        st = sc_run_adjust(p, group, nrows, spec->correction, q, err);
+        st = sc_run_adjust(p, rgroup, nrows, spec->correction, q, err);
     for (size_t r = 0; st == SC_OK && r < nrows; r++) {
         run_contrast_row *row = &job.rows[r];
         row->q = q[r];
         const run_attr *at = &rc->attrs[row->attr];
-        for (size_t t = 0; t < nmeans; t++) {
-            const cmean *cm = &job.means[t];
-            if (cm->k != row->k || cm->attr != row->attr)
-                continue;
-            if (cm->c == row->c1) {
-                row->mean1 = cm->est;
-                row->m1lo = cm->lo;
-                row->m1hi = cm->hi;
-            } else if (cm->c == row->c2) {
-                row->mean2 = cm->est;
-                row->m2lo = cm->lo;
-                row->m2hi = cm->hi;
-            }
-        }
         sc_buf_printf(&b, "%s,%s,%s,%s,%zu,%zu,", rc->metrics[row->k].sm->name,
                       at->name, at->cats[row->c1], at->cats[row->c2], row->n1,
                       row->n2);
@@ -316,14 +376,16 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
             sc_buf_puts(&b, ",");
         }
         sc_buf_printf(&b, "%zu,%u,%s", spec->bootstrap, (unsigned)row->seed,
-                      spec->bootstrap > 0
-                          ? sc_ci_name((sc_ci_method)spec->interval)
-                          : "none");
-        const double w[] = {row->m1lo, row->m1hi, row->m2lo, row->m2hi};
-        for (size_t c = 0; c < 4; c++) {
+                      !isnan(row->lo) ? sc_ci_name((sc_ci_method)spec->interval)
+                                      : "none");
+        const double w[] = {row->m1lo, row->m1hi, row->m2lo, row->m2hi,
+                            row->null_mean};
+        for (size_t c = 0; c < 5; c++) {
             sc_buf_puts(&b, ",");
             sc_fmt_num(&b, w[c]);
         }
+        sc_buf_printf(&b, ",%zu,", row->n_perm);
+        sc_fmt_text(&b, row->note);
         sc_buf_puts(&b, "\n");
     }
     if (st == SC_OK)
@@ -335,7 +397,7 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
     }
     sc_free(p);
     sc_free(q);
-    sc_free(group);
+    sc_free(rgroup);
     sc_free(job.sims);
     sc_free(job.means);
     sc_free(job.rows);

@@ -26,6 +26,7 @@
 #include "runner.h"
 #include "sha256.h"
 #include "spec.h"
+#include "stat_limits.h"
 #include "stats.h"
 
 /* Text shown in Markdown/LaTeX tables for a value that does not exist
@@ -52,11 +53,25 @@ typedef struct run_attr {
     size_t *label;     /* m entries: category index or SC_CAT_NONE        */
 } run_attr;
 
-/* A named set of model pairs for consistency. */
+/* Row kinds of consistency.csv; with statistics.family: question each
+ * (metric, attribute, kind) is one correction family. */
+enum run_set_kind {
+    RUN_SET_ALL = 0,
+    RUN_SET_WITHIN = 1,
+    RUN_SET_BETWEEN = 2,
+    RUN_SET_ANCHOR = 3
+};
+
+/* A named set of model pairs for consistency. Sets with fewer than
+ * SC_MIN_CORR_PAIRS pairs are kept (their rows say why they are NA). */
 typedef struct run_set {
     char name[512];
     sc_pairs pairs;
     size_t attr; /* index into attrs, SIZE_MAX for "all"            */
+    int kind;    /* enum run_set_kind                               */
+    size_t side; /* distinct models on the smaller side of the set
+                    (all: m; within: the category; between: the smaller
+                    category; anchor: 1, the anchor)                */
 } run_set;
 
 /* One row of contrasts.csv (kept for the headline tables). */
@@ -66,7 +81,10 @@ typedef struct run_contrast_row {
     double mean1, mean2;    /* mean within-category consistency        */
     double m1lo, m1hi, m2lo, m2hi; /* their CIs                        */
     double effect, lo, hi, p, q;
+    double null_mean; /* mean of the permutation null of the effect   */
+    size_t n_perm;    /* permutations behind p (0: no p)               */
     uint32_t seed;
+    char note[512]; /* why a value is NA ("" when none is)           */
 } run_contrast_row;
 
 typedef struct run_stage_time {
@@ -108,6 +126,7 @@ typedef struct sc_runctx {
      * cons_r[(k * nsets + s) * npairs + q], NaN when skipped/undefined. */
     double *cons_r;
     double *cons_lo, *cons_hi; /* same layout: the rows' CIs            */
+    char (*cons_note)[512];    /* same layout: the rows' notes          */
     size_t npairs;             /* D(D-1)/2                                */
 
     /* Contrast rows (stage 3), in contrasts.csv order. */
@@ -159,6 +178,23 @@ int sc_run_write(const sc_runctx *rc, const char *rel, const sc_buf *buf,
  * correction may be SC_SPEC_CORRECTION_NONE (q = p). */
 int sc_run_adjust(const double *p, const size_t *group, size_t n,
                   int correction, double *q, sc_err *err);
+
+/* ## Notes and permutation counts (every NA in an output has a reason) */
+
+/* Append "; <text>" (or just <text> to an empty note) to note[cap]. */
+void sc_note_add(char *note, size_t cap, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* A CSV text field: quoted (with "" for ") when it holds , " or a newline. */
+void sc_fmt_text(sc_buf *b, const char *text);
+/* Permutations `run` uses for a label permutation of m models with the spec
+ * asking for perms: m! when m! <= perms and m <= SC_MANTEL_EXACT_MAX (the
+ * exact distribution, *exact = true), else perms. */
+size_t sc_run_perm_count(size_t m, size_t perms, bool *exact);
+/* The family key of a row for sc_run_adjust: metric k alone under
+ * statistics.family: metric; else (k, part, kind) with part < nparts and
+ * kind < nkinds. */
+size_t sc_run_family(const sc_spec *spec, size_t k, size_t part, size_t nparts,
+                     size_t kind, size_t nkinds);
 
 /* ## Formatting (tested in tests/unit/test_runner_tables.c) */
 

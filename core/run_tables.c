@@ -341,7 +341,7 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     sc_buf csv = {0};
     rowgrid rg = {3, 0, 0, NULL, false};
-    sc_buf_puts(&csv, "model_a,model_b,mean,std,n_datasets\n");
+    sc_buf_puts(&csv, "model_a,model_b,mean,std,n_datasets,note\n");
     for (size_t i = 0; i < m; i++)
         for (size_t j = i + 1; j < m; j++) {
             for (size_t d = 0; d < D; d++)
@@ -353,7 +353,8 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
             sc_fmt_num(&csv, mean);
             sc_buf_puts(&csv, ",");
             sc_fmt_num(&csv, sd);
-            sc_buf_printf(&csv, ",%zu\n", D);
+            sc_buf_printf(&csv, ",%zu,%s\n", D,
+                          D < 2 ? "one dataset: no sd" : "");
             char cell[256], a[64], s[64];
             fixed(a, sizeof a, mean, 2);
             if (isnan(sd))
@@ -462,6 +463,13 @@ static int consistency_matrix(const sc_runctx *rc, size_t k, sc_err *err)
              "pairs) of each dataset pair, r [%.0f%% CI].",
              sc_corr_name((sc_corr_method)spec->consistency_corr), mname,
              100.0 * spec->ci);
+    if (spec->bootstrap > 0 && spec->over != SC_OVER_STIMULI &&
+        rc->sets[0].side < SC_MIN_CI_MODELS) {
+        size_t len = strlen(caption);
+        snprintf(caption + len, sizeof caption - len,
+                 " No CIs: too few models for a CI (%zu < %d).",
+                 rc->sets[0].side, SC_MIN_CI_MODELS);
+    }
     int st = sc_run_write(rc, rel, &csv, err);
     const char **header = sc_calloc(D + 1, sizeof *header);
     if (st == SC_OK && header == NULL)
@@ -540,6 +548,7 @@ typedef struct med_row {
     size_t n; /* dataset pairs with a defined r */
     double med, lo, hi, q1, q3;
     uint32_t seed;
+    char note[512]; /* why a value is NA */
 } med_row;
 
 typedef struct med_job {
@@ -553,7 +562,9 @@ static int median_task(size_t t, void *ud, sc_err *err)
     const sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
     med_row *row = &job->rows[t];
+    const run_set *set = &rc->sets[row->s];
     row->med = row->lo = row->hi = row->q1 = row->q3 = NAN;
+    row->note[0] = '\0';
     double *v = sc_malloc((rc->npairs + 1) * sizeof *v);
     if (v == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -575,7 +586,26 @@ static int median_task(size_t t, void *ud, sc_err *err)
         row->q3 = quantile7(v, nv, 0.75);
     }
     sc_free(v);
-    if (nv > 0 && spec->bootstrap > 0) {
+    if (nv == 0) {
+        if (set->pairs.n == 0)
+            sc_note_add(row->note, sizeof row->note,
+                        "no pairs (a category with 1 model)");
+        else if (set->pairs.n < SC_MIN_CORR_PAIRS)
+            sc_note_add(row->note, sizeof row->note,
+                        "fewer than %d pairs (%zu): no correlation",
+                        SC_MIN_CORR_PAIRS, set->pairs.n);
+        else
+            sc_note_add(row->note, sizeof row->note,
+                        "no dataset pair with a defined r");
+    } else if (spec->bootstrap == 0) {
+        sc_note_add(row->note, sizeof row->note,
+                    "no CI: statistics.bootstrap is 0");
+    } else if (set->side < SC_MIN_CI_MODELS) {
+        sc_note_add(row->note, sizeof row->note,
+                    "too few models for a CI (%zu < %d per side)", set->side,
+                    SC_MIN_CI_MODELS);
+    }
+    if (nv > 0 && spec->bootstrap > 0 && set->side >= SC_MIN_CI_MODELS) {
         median_ctx mc = {rc, row->k, row->s};
         sc_rng rng = {0};
         st = sc_rng_init(&rng, row->seed, err);
@@ -591,6 +621,10 @@ static int median_task(size_t t, void *ud, sc_err *err)
             st = SC_OK;
         }
         sc_rng_deinit(&rng);
+        if (st == SC_OK && isnan(row->lo))
+            sc_note_add(row->note, sizeof row->note,
+                        "no CI: the statistic is undefined on too many "
+                        "resamples");
     }
     if (st != SC_OK)
         sc_err_prefix(err, "%s", task);
@@ -608,9 +642,9 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
     const sc_spec *spec = rc->spec;
     const run_attr *at = &rc->attrs[a];
     sc_buf csv = {0};
-    rowgrid rg = {5, 0, 0, NULL, false};
+    rowgrid rg = {6, 0, 0, NULL, false};
     sc_buf_puts(&csv, "metric,model_set,n_dataset_pairs,median,ci_lo,ci_hi,"
-                      "q1,q3,B,seed,ci_method\n");
+                      "q1,q3,B,seed,ci_method,note\n");
     for (size_t t = 0; t < nrows; t++) {
         const med_row *row = &rows[t];
         if (rc->sets[row->s].attr != a || is_anchor(&rc->sets[row->s]))
@@ -622,10 +656,11 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
             sc_fmt_num(&csv, v[c]);
             sc_buf_puts(&csv, ",");
         }
-        sc_buf_printf(&csv, "%zu,%u,%s\n", spec->bootstrap, (unsigned)row->seed,
-                      spec->bootstrap > 0
-                          ? sc_ci_name((sc_ci_method)spec->interval)
-                          : "none");
+        sc_buf_printf(&csv, "%zu,%u,%s,", spec->bootstrap, (unsigned)row->seed,
+                      !isnan(row->lo) ? sc_ci_name((sc_ci_method)spec->interval)
+                                      : "none");
+        sc_fmt_text(&csv, row->note);
+        sc_buf_puts(&csv, "\n");
         char n[32], med[128], iqr[256], q1[64], q3[64];
         snprintf(n, sizeof n, "%zu", row->n);
         sc_fmt_est(med, sizeof med, row->med, row->lo, row->hi, 2);
@@ -642,14 +677,15 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         rg_cell(&rg, n);
         rg_cell(&rg, med);
         rg_cell(&rg, iqr);
+        rg_cell(&rg, row->note);
     }
     /* Contrasts of this attribute. */
-    rowgrid cg = {8, 0, 0, NULL, false};
+    rowgrid cg = {10, 0, 0, NULL, false};
     for (size_t t = 0; t < rc->ncrow; t++) {
         const run_contrast_row *cr = &rc->crow[t];
         if (cr->attr != a)
             continue;
-        char pair[512], n[64], ma[128], mb[128], eff[128], p[32], q[32];
+        char pair[512], n[64], ma[128], mb[128], eff[128], p[32], q[32], nm[64];
         snprintf(pair, sizeof pair, "%s vs %s", at->cats[cr->c1],
                  at->cats[cr->c2]);
         snprintf(n, sizeof n, "%zu / %zu", cr->n1, cr->n2);
@@ -662,10 +698,16 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         rg_cell(&cg, ma);
         rg_cell(&cg, mb);
         rg_cell(&cg, eff);
+        if (isnan(cr->null_mean))
+            snprintf(nm, sizeof nm, "%s", SC_RUN_NA);
+        else
+            fixed(nm, sizeof nm, cr->null_mean, 2);
+        rg_cell(&cg, nm);
         sc_fmt_p(p, sizeof p, cr->p, false);
         sc_fmt_p(q, sizeof q, cr->q, false);
         rg_cell(&cg, p);
         rg_cell(&cg, q);
+        rg_cell(&cg, cr->note);
     }
     char base[1024], rel[1100], caption[1400], ccap[1400];
     snprintf(base, sizeof base, "tables/consistency_by_%s", at->name);
@@ -677,22 +719,27 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
              rc->npairs, at->name, 100.0 * spec->ci);
     snprintf(ccap, sizeof ccap,
              "Contrasts of mean within-category consistency (label "
-             "permutation p, two-sided; q by %s within each metric).",
+             "permutation p, two-sided: twice the smaller one-sided p; null "
+             "mean: the effect's mean under the permutation null; q by %s "
+             "within each %s).",
              spec->correction == SC_SPEC_CORRECTION_NONE
                  ? "none"
-                 : sc_padjust_name((sc_padjust_method)spec->correction));
+                 : sc_padjust_name((sc_padjust_method)spec->correction),
+             spec->family == SC_FAMILY_METRIC ? "metric"
+                                              : "metric and attribute");
     int st = sc_run_write(rc, rel, &csv, err);
-    const char *const header[] = {"metric", "category pair", "dataset pairs",
-                                  "median r [CI]", "IQR"};
+    const char *const header[] = {"metric",        "category pair",
+                                  "dataset pairs", "median r [CI]",
+                                  "IQR",           "note"};
     const char *const cheader[] = {
-        "metric",      "contrast",    "models", "mean a [CI]",
-        "mean b [CI]", "effect [CI]", "p",      "q"};
+        "metric",      "contrast",  "models", "mean a [CI]", "mean b [CI]",
+        "effect [CI]", "null mean", "p",      "q",           "note"};
     sc_buf mdx = {0}, texx = {0};
     if (st == SC_OK && cg.filled > 0) {
         if (cg.failed) {
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
         } else {
-            sc_table ct = {8, cg.filled / 8, cheader,
+            sc_table ct = {10, cg.filled / 10, cheader,
                            (const char *const *)cg.cells, ccap};
             sc_buf_puts(&mdx, "\n");
             sc_table_md(&mdx, &ct);
@@ -705,7 +752,7 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
     if (st == SC_OK)
         st = sc_buf_check(&texx, base, err);
     if (st == SC_OK)
-        st = write_display(rc, base, header, 5, &rg, caption, mdx.data,
+        st = write_display(rc, base, header, 6, &rg, caption, mdx.data,
                            texx.data, err);
     sc_buf_deinit(&mdx);
     sc_buf_deinit(&texx);

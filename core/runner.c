@@ -88,6 +88,57 @@ int sc_run_adjust(const double *p, const size_t *group, size_t n,
     return st;
 }
 
+/* ## Notes, permutation counts, families */
+
+void sc_note_add(char *note, size_t cap, const char *fmt, ...)
+{
+    size_t len = strlen(note);
+    if (len > 0 && len + 2 < cap) {
+        memcpy(note + len, "; ", 3);
+        len += 2;
+    }
+    if (len + 1 >= cap)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(note + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+void sc_fmt_text(sc_buf *b, const char *text)
+{
+    if (strpbrk(text, ",\"\n\r") == NULL) {
+        sc_buf_puts(b, text);
+        return;
+    }
+    sc_buf_puts(b, "\"");
+    for (const char *c = text; *c; c++)
+        sc_buf_puts(b, *c == '"' ? "\"\"" : (char[]){*c, '\0'});
+    sc_buf_puts(b, "\"");
+}
+
+size_t sc_run_perm_count(size_t m, size_t perms, bool *exact)
+{
+    size_t f = 1;
+    *exact = false;
+    if (m > SC_MANTEL_EXACT_MAX || perms == 0)
+        return perms;
+    for (size_t k = 2; k <= m; k++)
+        f *= k;
+    if (f > perms)
+        return perms;
+    *exact = true;
+    return f;
+}
+
+size_t sc_run_family(const sc_spec *spec, size_t k, size_t part, size_t nparts,
+                     size_t kind, size_t nkinds)
+{
+    if (spec->family == SC_FAMILY_METRIC)
+        return k;
+    return (k * nparts + part) * nkinds + kind;
+}
+
 /* ## Progress */
 
 void sc_run_note(const sc_runctx *rc, const char *fmt, ...)
@@ -248,6 +299,7 @@ static void ctx_free(sc_runctx *rc)
     sc_free(rc->cons_r);
     sc_free(rc->cons_lo);
     sc_free(rc->cons_hi);
+    sc_free(rc->cons_note);
     sc_free(rc->crow);
 }
 

@@ -1261,11 +1261,12 @@ static int parse_analyses(ctx *c, const node *n)
 static int parse_statistics(ctx *c, const node *n)
 {
     static const char *const keys[] = {
-        "permutations", "bootstrap", "over", "ci", "interval", "correction"};
+        "permutations", "bootstrap",  "over",  "ci",
+        "interval",     "correction", "family"};
     sc_spec *s = c->spec;
     int rc = want_map(c, n, "statistics");
     if (rc == SC_OK)
-        rc = check_keys(c, n, "statistics", keys, 6);
+        rc = check_keys(c, n, "statistics", keys, 7);
     if (rc != SC_OK)
         return rc;
     const node *v;
@@ -1321,6 +1322,13 @@ static int parse_statistics(ctx *c, const node *n)
                                 "holm, bh or none");
             s->correction = (int)m;
         }
+    }
+    if ((v = get(n, "family")) != NULL) {
+        static const char *const fam[] = {"question", "metric"};
+        size_t k = 0;
+        if ((rc = get_choice(c, v, "statistics.family", fam, 2, &k)))
+            return rc;
+        s->family = (int)k; /* same order as enum sc_spec_family */
     }
     return SC_OK;
 }
@@ -1800,13 +1808,14 @@ int sc_spec_canonical(const sc_spec *spec, char **out, sc_err *err)
     static const char *const over[] = {"models", "stimuli", "datasets"};
     put(&b,
         "]\nstatistics:\n  permutations: %zu\n  bootstrap: %zu\n  over: %s\n"
-        "  ci: %.17g\n  interval: %s\n  correction: %s\n",
+        "  ci: %.17g\n  interval: %s\n  correction: %s\n  family: %s\n",
         spec->permutations, spec->bootstrap,
         spec->over >= 0 && spec->over <= 2 ? over[spec->over] : "unknown",
         spec->ci, sc_ci_name((sc_ci_method)spec->interval),
         spec->correction == SC_SPEC_CORRECTION_NONE
             ? "none"
-            : sc_padjust_name((sc_padjust_method)spec->correction));
+            : sc_padjust_name((sc_padjust_method)spec->correction),
+        spec->family == SC_FAMILY_METRIC ? "metric" : "question");
     put(&b,
         "runtime:\n  threads: %u\n  memory: %zu\n  plugin_dir: ", spec->threads,
         spec->memory);

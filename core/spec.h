@@ -34,7 +34,8 @@
  *     behaviour: {correlation: pearson}
  *     contrasts: [{attribute: objective}]
  *   statistics: {permutations: 9999, bootstrap: 1000, over: models,
- *                ci: 0.95, interval: bca, correction: holm}
+ *                ci: 0.95, interval: bca, correction: holm,
+ *                family: question}     # or metric (one family per metric)
  *   runtime: {threads: 1, memory: 8G, plugin_dir: path}   # optional
  */
 #ifndef SC_SPEC_H
@@ -129,6 +130,13 @@ typedef struct sc_spec_contrast {
     sc_spec_loc loc;
 } sc_spec_contrast;
 
+/* statistics.family: which rows share one multiple-comparison correction
+ * (docs/STATISTICS.md, "Correction families"). */
+enum sc_spec_family {
+    SC_FAMILY_QUESTION = 0, /* metric x groupby attribute x row kind      */
+    SC_FAMILY_METRIC = 1    /* every row of one metric in one table        */
+};
+
 enum sc_spec_over {
     SC_OVER_MODELS = 0,
     SC_OVER_STIMULI = 1,
@@ -177,6 +185,7 @@ typedef struct sc_spec {
     double ci;           /* default 0.95, in (0, 1)                */
     int interval;        /* sc_ci_method; default bca              */
     int correction;      /* sc_padjust_method; default holm        */
+    int family;          /* enum sc_spec_family; default question  */
 
     /* runtime (CLI flags override) */
     unsigned threads; /* default 1                              */

@@ -150,7 +150,12 @@ int sc_corr_pairs(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
 typedef enum sc_alternative {
     SC_ALT_GREATER = 0,  /* count T* >= T, ties (tie.h) included      */
     SC_ALT_LESS = 1,     /* count T* <= T, ties included              */
-    SC_ALT_TWO_SIDED = 2 /* count |T*| >= |T| (symmetric null), ties  */
+    SC_ALT_TWO_SIDED = 2 /* Mantel: count |T*| >= |T|, ties included (the
+                            null of a correlation over pairs is centred
+                            near 0); label permutations (sc_perm_labels):
+                            twice the smaller one-sided p, capped at 1,
+                            because their null need not be centred on 0
+                            or symmetric (see there) */
 } sc_alternative;
 
 /* "greater" / "less" / "two-sided" -> alternative; SC_EINVAL otherwise. */
@@ -330,24 +335,38 @@ typedef int (*sc_perm_stat_fn)(const size_t *labels, size_t m, void *ud,
                                double *out, sc_err *err);
 
 typedef struct sc_perm_opts {
-    size_t perms; /* B >= 1 */
+    size_t perms; /* B >= 1 (ignored when exact) */
     sc_alternative alternative;
+    bool exact; /* enumerate all m! arrangements of the labels (m <=
+                   SC_MANTEL_EXACT_MAX); the rng is then not used */
 } sc_perm_opts;
 
 typedef struct sc_perm_result {
     double observed;    /* statistic with the true labels: the effect size */
-    double p;           /* (1 + #extreme) / (1 + b)                        */
+    double p;           /* as the alternative says (below)                 */
+    double p_greater;   /* random: (1 + #{T* >= T}) / (1 + b); exact: # / b */
+    double p_less;      /* the same with T* <= T                           */
+    double null_mean;   /* mean of the defined permuted statistics         */
     size_t b;           /* permutations with a defined statistic           */
     size_t n_undefined; /* permutations excluded                           */
-    uint32_t seed;      /* rng->seed                                        */
+    bool exact;
+    uint32_t seed; /* rng->seed, 0 in exact mode                     */
 } sc_perm_result;
 
 /* Permutation test that shuffles labels across the m models (a uniform
  * permutation of the label array per replicate, gsl_ran_shuffle, which keeps
- * every group size). The labels array is not modified.
- * Statuses: SC_EINVAL (m < 2, perms 0, NULL args), SC_EDOM (observed
- * statistic undefined, or every permutation undefined), SC_ENOMEM, or what
- * stat returned. */
+ * every group size; or, exact, each of the m! arrangements once, the
+ * identity included). The labels array is not modified.
+ * p: greater / less as p_greater / p_less; two-sided min(1, 2 min(p_greater,
+ * p_less)). Doubling the smaller tail is used because a label-permutation
+ * null is in general neither centred on 0 nor symmetric: for a contrast of
+ * two categories of unequal size the null mean is the size offset of the
+ * two within-category means (+0.09 to +0.20 with sizes 4/3 and 6/3 in the
+ * bundled example, skew down to -1.31), so |T*| >= |T| would compare
+ * distances from 0, not from the null's centre. docs/STATISTICS.md.
+ * Statuses: SC_EINVAL (m < 2, perms 0, NULL args, exact with m too large),
+ * SC_EDOM (observed statistic undefined, or every permutation undefined),
+ * SC_ENOMEM, or what stat returned. */
 int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
                    void *ud, const sc_perm_opts *opts, sc_rng *rng,
                    sc_perm_result *res, sc_err *err);

@@ -21,21 +21,51 @@
 
 /* ## Permutation engine */
 
+/* Next permutation of a[0..n-1] in lexicographic order (Knuth's
+ * Algorithm L on distinct values); false after the last one. */
+static bool next_index_perm(size_t *a, size_t n)
+{
+    if (n < 2)
+        return false;
+    size_t k = n - 1;
+    while (k > 0 && a[k - 1] >= a[k])
+        k--;
+    if (k == 0)
+        return false;
+    size_t l = n - 1;
+    while (a[l] <= a[k - 1])
+        l--;
+    size_t t = a[k - 1];
+    a[k - 1] = a[l];
+    a[l] = t;
+    for (size_t i = k, j = n - 1; i < j; i++, j--) {
+        t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+    }
+    return true;
+}
+
 int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
                    void *ud, const sc_perm_opts *opts, sc_rng *rng,
                    sc_perm_result *res, sc_err *err)
 {
-    if (labels == NULL || stat == NULL || rng == NULL || m < 2 ||
-        opts->perms == 0)
+    if (labels == NULL || stat == NULL || (rng == NULL && !opts->exact) ||
+        m < 2 || (opts->perms == 0 && !opts->exact) ||
+        (opts->exact && m > SC_MANTEL_EXACT_MAX))
         return sc_err_set(err, SC_EINVAL,
                           "label permutation: needs labels, a statistic, an "
-                          "rng, m >= 2 and perms >= 1 (got m=%zu, perms=%zu)",
-                          m, opts->perms);
-    size_t *lab = sc_calloc(m, sizeof *lab);
+                          "rng, m >= 2 and perms >= 1, or exact with m <= %d "
+                          "(got m=%zu, perms=%zu)",
+                          SC_MANTEL_EXACT_MAX, m, opts->perms);
+    size_t *lab = sc_calloc(2 * m, sizeof *lab);
     if (lab == NULL)
         return sc_err_set(err, SC_ENOMEM,
                           "label permutation: cannot allocate %zu labels", m);
+    size_t *ord = lab + m; /* exact mode: the current index permutation */
     memcpy(lab, labels, m * sizeof *lab);
+    for (size_t i = 0; i < m; i++)
+        ord[i] = i;
 
     int rc;
     sc_err e;
@@ -47,9 +77,18 @@ int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
                         e.msg);
         goto fail;
     }
-    size_t defined = 0, undefined = 0, extreme = 0;
-    for (size_t r = 0; r < opts->perms; r++) {
-        sc_rng_shuffle(rng, lab, m);
+    size_t defined = 0, undefined = 0, ge = 0, le = 0, ext = 0;
+    double sum = 0;
+    bool more = true;
+    for (size_t r = 0; more; r++) {
+        if (opts->exact) { /* every m! arrangement once, identity first */
+            for (size_t i = 0; i < m; i++)
+                lab[i] = labels[ord[i]];
+            more = next_index_perm(ord, m);
+        } else {
+            sc_rng_shuffle(rng, lab, m);
+            more = r + 1 < opts->perms;
+        }
         double t;
         sc_err_clear(&e);
         s = stat(lab, m, ud, &t, &e);
@@ -62,7 +101,10 @@ int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
             goto fail;
         }
         defined++;
-        extreme += sc_stats_as_extreme(t, t_obs, opts->alternative);
+        sum += t;
+        ge += sc_stats_as_extreme(t, t_obs, SC_ALT_GREATER);
+        le += sc_stats_as_extreme(t, t_obs, SC_ALT_LESS);
+        ext += sc_stats_as_extreme(t, t_obs, opts->alternative);
     }
     if (defined == 0) {
         rc = sc_err_set(err, SC_EDOM,
@@ -71,11 +113,25 @@ int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
                         undefined);
         goto fail;
     }
+    /* Random: (1 + #) / (1 + B), the observed labelling counted once
+     * (Phipson & Smyth); exact: # / m!, the identity is among them. */
+    size_t add = opts->exact ? 0 : 1;
+    double pg = (double)(add + ge) / (double)(add + defined);
+    double pl = (double)(add + le) / (double)(add + defined);
     res->observed = t_obs;
-    res->p = (double)(1 + extreme) / (double)(1 + defined);
+    res->p_greater = pg;
+    res->p_less = pl;
+    if (opts->alternative == SC_ALT_TWO_SIDED) {
+        double p2 = 2.0 * (pg < pl ? pg : pl);
+        res->p = p2 < 1.0 ? p2 : 1.0;
+    } else {
+        res->p = (double)(add + ext) / (double)(add + defined);
+    }
+    res->null_mean = sum / (double)defined;
     res->b = defined;
     res->n_undefined = undefined;
-    res->seed = rng->seed;
+    res->exact = opts->exact;
+    res->seed = opts->exact ? 0 : rng->seed;
     rc = SC_OK;
 fail:
     sc_free(lab);

@@ -16,8 +16,10 @@ Checks, each a separate failure message:
     where the message lists machine-specific folders), and a line that is
     exactly "[...]" matches any number of lines (to check the first and
     last lines of a long listing);
-  - for ok specs: stdout is one line starting with "ok: " and stderr is
-    empty;
+  - for ok specs: stdout is "stats: ..." lines (the forecast of the run's
+    tests, see core/check_plan.h) and a final line starting with "ok: ";
+    stderr holds only "simcon check: warning: ..." lines, and when the spec
+    has a .expected file they equal its lines (without the prefix);
   - nothing was created or changed under tests/spec or the working folder
     (check never writes: no result folder, no partial file).
 """
@@ -71,10 +73,19 @@ def main():
         fails.append(f"files created or changed: {changed[:5]}")
     if want_rc == 0:
         lines = proc.stdout.splitlines()
-        if len(lines) != 1 or not lines[0].startswith("ok: "):
-            fails.append(f"stdout {proc.stdout!r}, want one 'ok: ...' line")
-        if proc.stderr:
-            fails.append(f"stderr not empty: {proc.stderr!r}")
+        if (not lines or not lines[-1].startswith("ok: ")
+                or any(not ln.startswith("stats: ") for ln in lines[:-1])):
+            fails.append(f"stdout {proc.stdout!r}, want 'stats: ...' lines "
+                         "and one final 'ok: ...' line")
+        warns = []
+        for line in proc.stderr.splitlines():
+            tag = "simcon check: warning: "
+            if not line.startswith(tag):
+                fails.append(f"stderr line that is not a warning: {line!r}")
+            warns.append(line[len("simcon check: "):])
+        # An ok spec's .expected lists its warnings exactly (when present).
+        if os.path.exists(exp_path) and warns != want:
+            fails.append(f"warnings {warns!r}, want {want!r}")
     else:
         got = []
         for line in proc.stderr.splitlines():

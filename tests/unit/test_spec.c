@@ -190,6 +190,7 @@ SC_TEST(defaults_and_canonical)
         "  ci: 0.94999999999999996\n"
         "  interval: bca\n"
         "  correction: holm\n"
+        "  family: question\n"
         "runtime:\n"
         "  threads: 1\n"
         "  memory: 0\n"

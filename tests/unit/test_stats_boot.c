@@ -274,7 +274,7 @@ SC_TEST(consistency_and_contrast_statistics)
      * (0, 1] and reproducible. */
     sc_rng rng;
     sc_rng_init(&rng, 4242, &err);
-    sc_perm_opts po = {2000, SC_ALT_GREATER};
+    sc_perm_opts po = {2000, SC_ALT_GREATER, false};
     sc_perm_result pr;
     expect_int(
         sc_perm_labels(lab, 6, sc_contrast_perm_stat, &c, &po, &rng, &pr, &err),
@@ -324,11 +324,11 @@ SC_TEST(label_permutation_p_values)
     sc_err err;
     sc_rng_init(&rng, 9, &err);
     const size_t lab[4] = {0, 0, 1, 1};
-    sc_perm_opts po = {500, SC_ALT_TWO_SIDED};
+    sc_perm_opts po = {500, SC_ALT_TWO_SIDED, false};
     sc_perm_result pr;
     sc_perm_labels(lab, 4, label_blind, NULL, &po, &rng, &pr, &err);
     expect_true(pr.p == 1.0, "ties everywhere give p = 1");
-    po = (sc_perm_opts){20000, SC_ALT_GREATER};
+    po = (sc_perm_opts){20000, SC_ALT_GREATER, false};
     sc_perm_labels(lab, 4, first_two, NULL, &po, &rng, &pr, &err);
     /* sd of the estimate sqrt(1/6 * 5/6 / 20000) = 0.0026; 0.013 = 5 sd */
     expect_abs(pr.p, 1.0 / 6.0, 0.013, "p near the exact 1/6");
@@ -336,6 +336,38 @@ SC_TEST(label_permutation_p_values)
     expect_int(sc_perm_labels(lab, 4, first_two, NULL, &po, &rng, &pr, &err),
                SC_EINVAL, "perms 0 rejected");
     sc_rng_deinit(&rng);
+}
+
+/* Exact enumeration and the two-sided rule, against closed forms for
+ * first_two on labels {0,0,1,1}: over the 4! = 24 arrangements T = 2 in 4,
+ * 1 in 16, 0 in 4, so P(T* >= 2) = 1/6, P(T* <= 2) = 1, the null mean is
+ * E[T] = 2 * 2/4 = 1, and two-sided p = min(1, 2 * min(1/6, 1)) = 1/3
+ * (twice the smaller tail, not P(|T*| >= 2) = 1/6: the null is centred on
+ * 1, not 0). With T_obs = 0: P(T* <= 0) = 1/6, two-sided again 1/3. */
+SC_TEST(label_permutation_exact_and_two_sided)
+{
+    sc_err err;
+    size_t lab[4] = {0, 0, 1, 1};
+    sc_perm_opts po = {0, SC_ALT_TWO_SIDED, true};
+    sc_perm_result pr;
+    expect_int(sc_perm_labels(lab, 4, first_two, NULL, &po, NULL, &pr, &err),
+               SC_OK, "exact: no rng needed");
+    expect_int((long)pr.b, 24, "exact: 4! arrangements");
+    expect_abs(pr.p_greater, 1.0 / 6.0, 1e-15, "P(T* >= 2) = 1/6");
+    expect_abs(pr.p_less, 1.0, 1e-15, "P(T* <= 2) = 1");
+    expect_abs(pr.null_mean, 1.0, 1e-15, "null mean E[T] = 1");
+    expect_abs(pr.p, 1.0 / 3.0, 1e-15, "two-sided: twice the smaller tail");
+    size_t flip[4] = {1, 1, 0, 0};
+    expect_int(sc_perm_labels(flip, 4, first_two, NULL, &po, NULL, &pr, &err),
+               SC_OK, "exact, T_obs = 0");
+    expect_abs(pr.p_less, 1.0 / 6.0, 1e-15, "P(T* <= 0) = 1/6");
+    expect_abs(pr.p, 1.0 / 3.0, 1e-15, "two-sided 1/3 on the other side");
+    po.alternative = SC_ALT_GREATER;
+    sc_perm_labels(lab, 4, first_two, NULL, &po, NULL, &pr, &err);
+    expect_abs(pr.p, 1.0 / 6.0, 1e-15, "greater: exact 1/6");
+    size_t nine[9] = {0};
+    expect_int(sc_perm_labels(nine, 9, first_two, NULL, &po, NULL, &pr, &err),
+               SC_EINVAL, "exact refused above SC_MANTEL_EXACT_MAX models");
 }
 
 /* Allocation failure at every point: each call reports SC_ENOMEM (never a
@@ -367,7 +399,7 @@ SC_TEST(allocation_failures_are_reported)
                 rc = sc_boot(6, sc_consistency_boot_stat, &cons, &o, &rng, &res,
                              NULL, &err);
             } else if (op == 1) {
-                sc_perm_opts o = {20, SC_ALT_GREATER};
+                sc_perm_opts o = {20, SC_ALT_GREATER, false};
                 sc_perm_result res;
                 rc = sc_perm_labels(lab, 6, sc_contrast_perm_stat, &c, &o, &rng,
                                     &res, &err);
