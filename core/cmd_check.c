@@ -5,7 +5,11 @@
  * (core/spec.c), every metric plugin and its parameters (the loader's
  * schema check, with errors pointing at the spec's params), and every input
  * file (core/inputs.c: all feature files at once, row counts, ids, NaN/Inf,
- * the behaviour table). Prints
+ * the behaviour table), then the constraints that depend on the data
+ * (a metric's min_rows, a neighbour count k < n: errors, since `run` would
+ * fail) and the statistics forecast (core/check_plan.h: "stats: ..." lines
+ * per table and correction family, warnings for what `run` would leave NA
+ * or could never find significant). Prints
  *     ok: N models x D datasets x K metrics, n = ... stimuli
  * on success. Exit status: 0 ok, 2 spec or usage error (including an
  * unknown plugin or parameter), 1 input data errors. Writes nothing.
@@ -49,6 +53,16 @@ static void usage(FILE *out)
         "ids files and the behaviour table. SPEC is relative to the current\n"
         "directory; input paths inside it are relative to the spec file's "
         "folder.\n"
+        "Then forecasts the statistics of `simcon run`: per result table and\n"
+        "correction family, the number of tests and the smallest possible p "
+        "and q\n"
+        "('stats:' lines on stdout), with warnings on stderr for rows that "
+        "will be\n"
+        "NA (small categories, one dataset) or can never be significant "
+        "(smallest\n"
+        "q > 0.05); a metric that needs more stimuli than a dataset has "
+        "(min rows,\n"
+        "k >= n) is an error.\n"
         "Writes no files; prints 'ok: ...' on stdout (default), or with "
         "--list-inputs\n"
         "every input file, one per line (for make dependencies).\n"
@@ -310,7 +324,7 @@ int sc_cmd_check(int argc, char **argv)
      * min_rows (the host refuses fewer stimuli) and a neighbour count k,
      * which every bundled neighbour metric (knn, cknna) needs below the
      * number of stimuli. Both make `run` fail, so they are errors here. */
-    for (size_t k = 0; k < spec.nmetrics && rc == SC_OK; k++)
+    for (size_t k = 0; load && k < spec.nmetrics && rc == SC_OK; k++)
         rc = check_rows(&spec, k, pdir, rep.rows, &err);
     if (rc != SC_OK) {
         fprintf(stderr, "simcon check: %s\n", err.msg);

@@ -12,6 +12,7 @@ default (B = 9999) must land within 4 binomial sd of 0.125. Error cases
 check the exit status, that stdout stays empty, and the one-line message.
 Standard library only.
 """
+import hashlib
 import math
 import os
 import subprocess
@@ -58,6 +59,25 @@ check(out2 == out, "same files and seed print the same line")
 rc, out3, _ = run("--seed", "7", "--perms", "999", "--method", "spearman",
                   "--alternative", "two-sided", A, B)
 check(rc == 0 and len(out3.split()) == 2, "all options accepted: %r" % out3)
+
+# --seed auto (issue 12): S = h(A) XOR h(B), h = first 16 hex digits of the
+# file's SHA-256 (hashlib here, independent of simcon's sha256.c).
+def h(path):
+    return int(hashlib.sha256(open(path, "rb").read()).hexdigest()[:16], 16)
+
+
+S_AUTO = h(A) ^ h(B)
+rc, out_auto, err = run("--seed", "auto", "--perms", "99", A, B)
+check(rc == 0 and err == "simcon mantel: --seed auto: seed %d\n" % S_AUTO,
+      "--seed auto derives %d from the SHA-256 of both files: %r"
+      % (S_AUTO, err))
+rc, out_s, _ = run("--seed", str(S_AUTO), "--perms", "99", A, B)
+check(out_s == out_auto, "--seed auto equals --seed %d: %r vs %r"
+      % (S_AUTO, out_auto, out_s))
+check(S_AUTO != 241105561, "auto seed differs from the default 241105561")
+rc, hlp, _ = run("--help")
+check("241105561" in hlp and "auto" in hlp,
+      "--help documents the default seed and 'auto'")
 
 rc, out, err = run(A, os.path.join(data, "m4_missing.csv"))
 check(rc == 2 and out == "", "missing model: exit 2, no output")
