@@ -394,6 +394,10 @@ static int fill_consistency(const sc_plotset *ps, const int *col,
         if (strcmp(sc_tidy_at(t, r, col[0]), metric) != 0 ||
             strcmp(sc_tidy_at(t, r, col[3]), set) != 0)
             continue;
+        /* A one-dataset run's row ("one dataset: no consistency") has no
+         * second dataset and no value. */
+        if (sc_tidy_at(t, r, col[2])[0] == '\0')
+            continue;
         long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[1]));
         long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[2]));
         if (a < 0 || b < 0)
