@@ -17,14 +17,18 @@
  *   (percentile/BCa as the spec says; needs >= 2 datasets, else NA).
  *   p: one permutation of the model labels per replicate, applied to every
  *   dataset's gap matrix, and the mean recomputed (two-sided).
- * - q: the spec's correction across all rows (datasets and means) of one
- *   metric.
+ * - q: the spec's correction within a family (statistics.family:
+ *   question: dataset rows and mean rows of a metric separately; metric:
+ *   all rows of one metric). p is exact over m! permutations when m! <= B;
+ *   the two-sided label-permutation p of the means doubles the smaller
+ *   tail. A CI needs SC_MIN_CI_MODELS models (per dataset, over models) or
+ *   SC_MIN_CI_DATASETS datasets (means); else NA with a note.
  * Seeds: sc_rng_task_seed(seed, "behaviour/<metric>/<dataset>") and
  * ".../mean:<domain>". Also writes behaviour/<dataset>/gap.csv (G_d in the
  * similarity CSV format) for the figures.
  *
  * behaviour.csv columns: metric,dataset,domain,n_pairs,r,ci_lo,ci_hi,p,q,
- * B,seed,ci_method. */
+ * B,seed,ci_method,n_perm,note. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

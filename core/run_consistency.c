@@ -7,9 +7,10 @@
  * this order: "all"; for each groupby attribute g and its categories in
  * first-appearance order, "g:c1|c2" for c1 <= c2 (within when equal,
  * between otherwise); for each anchor model A, groupby attribute g and
- * category c, "anchor:A|g:c" = {A, j} for every other model j in c. A set
- * with <= 1 pair is skipped (no row). Models without the attribute belong
- * to no category.
+ * category c, "anchor:A|g:c" = {A, j} for every other model j in c. Every
+ * set gets its rows, even with 0 or 1 pair; r needs SC_MIN_CORR_PAIRS (3)
+ * pairs (stat_limits.h), else it is empty and the note says why. Models
+ * without the attribute belong to no category.
  *
  * Statistics per row (one task, one stream seeded by
  * sc_rng_task_seed(seed, "consistency/<metric>/<a>/<b>/<set>"), made
@@ -17,17 +18,26 @@
  * permutations are drawn first, then the bootstrap resamples):
  * - p: Mantel test, one-sided "greater" (the paper's hypothesis is that
  *   similarity structure is shared, i.e. r > 0), permuting the m model
- *   labels of S_b jointly in rows and columns; p = (1+#{T*>=T})/(1+B).
+ *   labels of S_b jointly in rows and columns; p = (1+#{T*>=T})/(1+B), or
+ *   the exact #{T*>=T}/m! when m! <= B (sc_run_perm_count); n_perm is the
+ *   count behind p.
  * - CI: bootstrap over models (resample m models, drop self-pairs, keep the
  *   pairs of P; sc_consistency_boot_stat) with the spec's interval; or over
  *   stimuli (stage 1's replicates S^(r), percentile interval, since BCa's
  *   jackknife would need n recomputations of every matrix). With
  *   statistics.over: datasets the per-row CI is over models (datasets are
- *   the unit only of aggregates over datasets).
- * - q: the spec's correction across all rows of one metric (each metric is
- *   its own family: metrics are alternative views of the same question,
- *   not more tests of it).
- * An undefined r (constant values) leaves r, CI, p and q empty. */
+ *   the unit only of aggregates over datasets). A model-bootstrap CI needs
+ *   SC_MIN_CI_MODELS models on each side of the set (run_set.side).
+ * - q: the spec's correction within a family (statistics.family: question:
+ *   metric x attribute x row kind; metric: all rows of one metric; each
+ *   metric is always its own family: metrics are alternative views of the
+ *   same question, not more tests of it).
+ * An undefined r (constant values) leaves r, CI, p and q empty. Every
+ * empty value's reason is in the note column (docs/STATISTICS.md).
+ *
+ * consistency.csv columns: metric,dataset_a,dataset_b,model_set,n_pairs,r,
+ * ci_lo,ci_hi,p,q,B,seed,ci_method,n_perm,note. With one dataset: one row
+ * per metric, note "one dataset: no consistency". */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -8,22 +8,27 @@
  *   effect = mean_c1 - mean_c2                    (sc_contrast in stats.h).
  * - p: label permutation (sc_perm_labels + sc_contrast_perm_stat): the
  *   attribute's labels are shuffled across the m models (group sizes kept)
- *   and the effect recomputed over all dataset pairs; two-sided, since
- *   either category may be the more consistent one.
+ *   and the effect recomputed over all dataset pairs (exactly over all m!
+ *   arrangements when m! <= B); two-sided, since either category may be
+ *   the more consistent one: twice the smaller one-sided p, because the
+ *   null is off centre with unequal group sizes (null_mean column).
  * - CI of the effect: bootstrap over models (sc_contrast_boot_stat), the
  *   spec's interval. The per-category means get their own bootstrap CI
  *   over models (task "contrast-mean/<metric>/<g>/<c>"), reported in the
  *   appended columns mean_a_lo, mean_a_hi, mean_b_lo, mean_b_hi.
- * - q: the spec's correction across the rows of one metric.
+ * - q: the spec's correction within a family (statistics.family:
+ *   question: metric x attribute; metric: all rows of one metric).
+ * - NA with a note: a category mean needs SC_MIN_CORR_PAIRS within pairs,
+ *   a CI SC_MIN_CI_MODELS models per category (stat_limits.h).
  * Task seed: sc_rng_task_seed(seed, "contrast/<metric>/<g>/<c1>|<c2>"),
- * permutations first, then bootstrap. A category with fewer than 2 models
- * has no within pairs: its contrasts are skipped (a note on stderr). The
+ * permutations first, then bootstrap. Every category pair gets a row; one
+ * whose categories are too small says so in its note. The
  * stimulus bootstrap does not apply here (the contrast is about models);
  * contrasts always resample models.
  *
  * contrasts.csv columns: metric,attribute,category_a,category_b,
  * n_models_a,n_models_b,mean_a,mean_b,effect,ci_lo,ci_hi,p,q,B,seed,
- * ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi. */
+ * ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi,null_mean,n_perm,note. */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>

@@ -17,9 +17,11 @@
  *   category pair of the attribute, the distribution of consistency over
  *   the dataset pairs: median with a bootstrap CI over models (the median
  *   recomputed on each model resample; task "median/<metric>/<set>"),
- *   quartiles q1, q3 (type 7, as numpy's default); then the attribute's
- *   contrasts (effect [CI], p, q) from contrasts.csv.
- * Undefined values are empty CSV fields and "NA" in Markdown/LaTeX. */
+ *   quartiles q1, q3 (type 7, as numpy's default), and a note (no CI below
+ *   SC_MIN_CI_MODELS models per side); then the attribute's contrasts
+ *   (effect [CI], null mean, p, q, note) from contrasts.csv.
+ * Undefined values are empty CSV fields and "NA" in Markdown/LaTeX; the
+ * note column says why. */
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
