@@ -60,10 +60,11 @@
  * would still re-rank O(N log N) per resample; re-preparing from the rows
  * costs the same order. The host re-prepares from X[idx].
  *
- * Cost: prepare O(n^2 d) (one SYRK) + O(n^2 log n) (ranking), state
+ * Cost: prepare O(n^2 d) (one SYRK) + O(n^2) (radix ranking), state
  * 8 N bytes (+ 8 N for kendall's order); compare O(n^2) (spearman,
  * pearson) or O(n^2 log n) with 16 N bytes of scratch (kendall).
- * Hand-written numerics: ranking (qsort), Knight's merge-sort count; the
+ * Hand-written numerics: ranking (LSD radix sort on the IEEE-754 bits),
+ * Knight's merge-sort count; the
  * Gram matrix goes through host->syrk (OpenBLAS). */
 #include <math.h>
 #include <stdint.h>
@@ -204,65 +205,143 @@ done:
     return rc;
 }
 
-/* ## Ranking */
+/* ## Ranking
+ *
+ * An LSD radix sort on the IEEE-754 bits: x >= 0 maps to bits | 2^63,
+ * x < 0 to ~bits, so the unsigned keys sort as the doubles do; -0.0 is
+ * keyed as +0.0, so equal keys are exactly equal doubles (Req. 8; NaN
+ * cannot reach here: compute_rdm rejects non-finite rows). Six passes of
+ * 11-bit digits, a pass skipped when every key has the same digit; each
+ * pass is stable and starts from index order, so ties stay ordered by
+ * index. O(N) time; scratch 16 N bytes (a second key buffer and two 32-bit
+ * index buffers; the triangle itself is the first key buffer), the same as
+ * the comparison sort it replaces. */
 
-typedef struct keyed {
-    double v;
-    size_t i;
-} keyed;
+enum { RADIX_BITS = 11, RADIX_PASSES = 6, RADIX_SIZE = 1 << RADIX_BITS };
 
-/* Ascending by value, ties by index: a total order, so qsort's lack of
- * stability does not matter and the result is deterministic. */
-static int cmp_keyed(const void *pa, const void *pb)
+static uint64_t key_of(double v)
 {
-    const keyed *a = pa, *b = pb;
-    if (a->v < b->v)
-        return -1;
-    if (a->v > b->v)
-        return 1;
-    return (a->i > b->i) - (a->i < b->i);
+    uint64_t u;
+    if (v == 0.0)
+        v = 0.0; /* -0.0 and +0.0 are one key */
+    memcpy(&u, &v, sizeof u);
+    return (u >> 63) != 0 ? ~u : u | (UINT64_C(1) << 63);
+}
+
+static double value_of(uint64_t k)
+{
+    uint64_t u = (k >> 63) != 0 ? k & ~(UINT64_C(1) << 63) : ~k;
+    double v;
+    memcpy(&v, &u, sizeof v);
+    return v;
+}
+
+/* The key buffers are double arrays read and written as 64-bit patterns
+ * (memcpy, so no aliasing rule is bent; compilers emit plain moves). */
+static uint64_t kget(const double *a, size_t p)
+{
+    uint64_t u;
+    memcpy(&u, a + p, sizeof u);
+    return u;
+}
+
+static void kput(double *a, size_t p, uint64_t u)
+{
+    memcpy(a + p, &u, sizeof u);
+}
+
+/* Sort t; write the sorted order into order (if not NULL), replace t by its
+ * average ranks (if ranks; else t keeps its values), and return the
+ * tie-pair count. Req. 8. */
+static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
+                         size_t len, int ranks, size_t *order, uint64_t *ties)
+{
+    if (len > UINT32_MAX)
+        return host->fail(ctx, SC_EINVAL,
+                          "%zu RDM entries exceed the 2^32 the ranking "
+                          "supports (n > 92,682 stimuli); subsample the "
+                          "stimuli",
+                          len);
+    double *kb = host->alloc(ctx, len * sizeof *kb);
+    uint32_t *ia = host->alloc(ctx, len * sizeof *ia);
+    uint32_t *ib = host->alloc(ctx, len * sizeof *ib);
+    size_t(*hist)[RADIX_SIZE] = host->alloc(ctx, RADIX_PASSES * sizeof *hist);
+    if (kb == NULL || ia == NULL || ib == NULL || hist == NULL) {
+        host->free(ctx, kb);
+        host->free(ctx, ia);
+        host->free(ctx, ib);
+        host->free(ctx, hist);
+        return SC_ENOMEM;
+    }
+    memset(hist, 0, RADIX_PASSES * sizeof *hist);
+    for (size_t p = 0; p < len; p++) {
+        uint64_t k = key_of(t[p]);
+        kput(t, p, k);
+        for (int d = 0; d < RADIX_PASSES; d++)
+            hist[d][(k >> (d * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+    }
+    double *src = t, *dst = kb;
+    uint32_t *si = NULL, *di = ia; /* si NULL: identity order */
+    for (int d = 0; d < RADIX_PASSES; d++) {
+        size_t *h = hist[d];
+        size_t sum = 0;
+        int trivial = 0;
+        for (size_t b = 0; b < RADIX_SIZE; b++) {
+            size_t c = h[b];
+            if (c == len)
+                trivial = 1;
+            h[b] = sum;
+            sum += c;
+        }
+        if (trivial)
+            continue;
+        int shift = d * RADIX_BITS;
+        for (size_t p = 0; p < len; p++) {
+            uint64_t k = kget(src, p);
+            size_t pos = h[(k >> shift) & (RADIX_SIZE - 1)]++;
+            kput(dst, pos, k);
+            di[pos] = si == NULL ? (uint32_t)p : si[p];
+        }
+        double *tk = src;
+        src = dst;
+        dst = tk;
+        si = di;
+        di = di == ia ? ib : ia;
+    }
+    if (src == t) { /* t receives the output below: move the keys out */
+        memcpy(kb, t, len * sizeof *kb);
+        src = kb;
+    }
+    uint64_t tie = 0;
+    for (size_t a = 0; a < len;) {
+        uint64_t ka = kget(src, a);
+        size_t b = a + 1;
+        while (b < len && kget(src, b) == ka)
+            b++;
+        uint64_t g = (uint64_t)(b - a);
+        tie += g * (g - 1) / 2;
+        /* Positions a..b-1 hold ranks a+1..b; their average. */
+        double r = ranks ? 0.5 * ((double)(a + 1) + (double)b) : value_of(ka);
+        for (size_t q = a; q < b; q++) {
+            size_t i = si == NULL ? q : si[q];
+            t[i] = r;
+            if (order != NULL)
+                order[q] = i;
+        }
+        a = b;
+    }
+    host->free(ctx, kb);
+    host->free(ctx, ia);
+    host->free(ctx, ib);
+    host->free(ctx, hist);
+    *ties = tie;
+    return SC_OK;
 }
 
 static int cmp_double(const void *pa, const void *pb)
 {
     double a = *(const double *)pa, b = *(const double *)pb;
     return (a > b) - (a < b);
-}
-
-/* Sort t; write the sorted order into order (if not NULL), replace t by its
- * average ranks (if ranks), and return the tie-pair count. Req. 8. */
-static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
-                         size_t len, int ranks, size_t *order, uint64_t *ties)
-{
-    keyed *k = host->alloc(ctx, len * sizeof *k);
-    if (k == NULL)
-        return SC_ENOMEM;
-    for (size_t p = 0; p < len; p++) {
-        k[p].v = t[p];
-        k[p].i = p;
-    }
-    qsort(k, len, sizeof *k, cmp_keyed);
-    uint64_t tie = 0;
-    for (size_t a = 0; a < len;) {
-        size_t b = a + 1;
-        while (b < len && k[b].v == k[a].v)
-            b++;
-        uint64_t g = (uint64_t)(b - a);
-        tie += g * (g - 1) / 2;
-        if (ranks) {
-            /* Positions a..b-1 hold ranks a+1..b; their average. */
-            double r = 0.5 * ((double)(a + 1) + (double)b);
-            for (size_t q = a; q < b; q++)
-                t[k[q].i] = r;
-        }
-        a = b;
-    }
-    if (order != NULL)
-        for (size_t p = 0; p < len; p++)
-            order[p] = k[p].i;
-    host->free(ctx, k);
-    *ties = tie;
-    return SC_OK;
 }
 
 /* Centre v and scale it to unit norm; SC_EDOM if it is constant (Req. 4). */
