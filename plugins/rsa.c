@@ -63,9 +63,9 @@
  * Cost: prepare O(n^2 d) (one SYRK) + O(n^2) (radix ranking), state
  * 8 N bytes (+ 8 N for kendall's order); compare O(n^2) (spearman,
  * pearson) or O(n^2 log n) with 16 N bytes of scratch (kendall).
- * Hand-written numerics: ranking (LSD radix sort on the IEEE-754 bits),
- * Knight's merge-sort count; the
- * Gram matrix goes through host->syrk (OpenBLAS). */
+ * Hand-written numerics: ranking (LSD radix sort on the IEEE-754 bits;
+ * at most 2^32 - 1 entries, n <= 92,682, else SC_EINVAL), Knight's
+ * merge-sort count; the Gram matrix goes through host->syrk (OpenBLAS). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
