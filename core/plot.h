@@ -15,8 +15,7 @@
  *   behaviour/DATASET/gap.csv           optional: behaviour scatters
  *   manifest.json                       optional: report summary
  * Output: DIR/figures/ (SVG files) plus DIR/figures/index.tsv (kind, file,
- * short label, caption;
- * the report's table of contents), DIR/report.html.
+ * short label, caption; the report's list of files), DIR/report.html.
  *
  * Invariants:
  * - Same input, same bytes: directories are listed in sorted order, numbers
@@ -68,14 +67,20 @@ typedef struct sc_plot_opts {
 int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
                     sc_err *err);
 
-/* Write DIR/report.html: summary (manifest.json shown verbatim), headline
- * tables from contrasts.csv, behaviour.csv and a per-(metric, model set)
- * summary of consistency.csv (median and IQR over dataset pairs, count of
- * pairs with q < 0.05), and every figure listed in DIR/figures/index.tsv
- * inlined, all linked from a table of contents. Needs no network. Missing
+/* Write DIR/report.html, answer first: the headline (contrasts.csv as a
+ * table with effect, CI, p, q and the result in words; the box plots of
+ * the first models.csv attribute; per metric a grid of small consistency
+ * heatmaps, one per model subset of consistency.csv), then top-level
+ * <details> sections (consistency summary, behaviour table and scatters,
+ * similarity matrices of every dataset, other box plots, models and
+ * datasets, figure files and tables, manifest.json). Heatmaps and
+ * scatters are drawn on <canvas> by an inline script from one JSON data
+ * block (4 significant digits) that also feeds the tooltips, so the page
+ * stays under 10 MB at 64 models x 23 datasets. Needs no network. Missing
  * optional inputs are stated on the page, not errors.
  * Statuses: SC_EIO (DIR missing, a malformed CSV, a figure listed in the
- * index but missing, cannot write), SC_ENOMEM. */
+ * index but missing, cannot write), SC_EINVAL (gap.csv models differ),
+ * SC_ENOMEM. */
 int sc_report_write(const char *result_dir, sc_err *err);
 
 /* UPGMA (average linkage) on the m x m distance matrix d (row-major,

@@ -1,15 +1,31 @@
-/* report.html: one self-contained page per result folder (plot.h).
+/* report.html: one self-contained page per result folder (plot.h) that
+ * leads with the answer (issue 16).
  *
- * Content, in order, each linked from the table of contents: what was
- * compared (models with their attributes, datasets with domains, metrics:
- * read from the folder itself), the manifest (manifest.json shown verbatim
- * in a collapsible block: no JSON parser needed, nothing lost), the
- * headline tables (contrasts, behaviour, and a per-(metric, model set)
- * summary of consistency over dataset pairs), links to the files in tables/,
- * and every figure of figures/index.tsv inlined as SVG. Invariants: no script,
- * no external resource (the page renders offline and from file://); every text
- * from the data is HTML-escaped; the page is written atomically; same folder,
- * same bytes. */
+ * Order: the headline first -- the category contrasts as a table whose
+ * last column says the result in words ("not significant after Holm"),
+ * the box plots of consistency by category pair for the first attribute
+ * of models.csv (inlined SVG from figures/), and per metric a grid of
+ * small dataset x dataset consistency heatmaps, one per model subset in
+ * consistency.csv, on one shared colour scale with labelled ends. Then
+ * the details, each in its own top-level <details> block (one click away,
+ * none nested): the consistency summary table, behaviour table and
+ * scatters, per-dataset similarity matrices, box plots of the other
+ * attributes, models and datasets, figure files and tables, manifest.json.
+ *
+ * Size: at the paper's scale (64 models x 23 datasets x 3 metrics) the
+ * figures hold ~280,000 heatmap cells and ~140,000 scatter points; as
+ * inline SVG with a tooltip each the page was 113 MB. Here every value is
+ * written once, at 4 significant digits, into one JSON block
+ * (<script type="application/json" id="simcon-data">); a small inline
+ * script draws the heatmaps and scatters on <canvas> elements from it
+ * (lazily, when their <details> opens) and shows tooltips read from it.
+ * The exact values stay in the CSVs and in the SVG files of figures/,
+ * which are all linked.
+ *
+ * Invariants: no external resource (renders offline and from file://);
+ * text from the data is HTML-escaped, and JSON-escaped with '<', '>' and
+ * '&' as \u escapes inside the data block; the page is written atomically;
+ * same folder, same bytes. */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,24 +41,113 @@
 #include "mem.h"
 #include "plot_int.h"
 
-/* q below this counts as "significant" in the consistency summary: the
- * conventional 5% false-discovery / family-wise level. */
+/* q below this counts as "significant": the conventional 5% family-wise /
+ * false-discovery level. */
 #define SC_REPORT_ALPHA 0.05
-/* Models plus datasets listed unfolded up to this many rows: about one
- * screen of table at the page's font size. */
-#define SC_REPORT_OPEN_ROWS 24
+/* Heatmap canvases: about 190 px per similarity panel and 160 px per
+ * consistency panel, cells at least 2 px; values are printed in cells of
+ * at least 28 px (a 10 px "0.00" needs that much). */
+#define SIM_SIDE 192
+#define CONS_SIDE 160
+/* Palette stops written to the data block (and the CSS colour bars). */
+#define NSTOPS 33
 
 static const char *const STYLE =
-    "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:2em auto;"
-    "max-width:1200px;padding:0 1em;color:#222;line-height:1.4}"
-    "h1{font-size:1.6em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;"
-    "margin-top:2em}table{border-collapse:collapse;margin:1em 0;"
-    "font-size:.9em}th,td{border:1px solid #ccc;padding:.25em .6em;"
-    "text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}"
-    "th{background:#f3f3f3}figure{margin:1.5em 0;overflow-x:auto}"
-    "figcaption{font-size:.9em;color:#444}pre{background:#f7f7f7;"
-    "padding:1em;overflow-x:auto;font-size:.85em}nav li{margin:.3em 0}"
-    ".note{color:#666;font-style:italic}";
+    "body{font-family:'DejaVu Sans',Arial,sans-serif;margin:1em auto;"
+    "max-width:1400px;padding:0 1em;color:#222;line-height:1.35}"
+    "h1{font-size:1.4em;margin:.3em 0}h2{font-size:1.2em;margin:.8em 0 .3em;"
+    "border-bottom:1px solid #ccc}h3{font-size:1em;margin:.8em 0 .3em}"
+    "table{border-collapse:collapse;margin:.4em 0;font-size:.85em}"
+    "th,td{border:1px solid #ccc;padding:.15em .5em;text-align:left}"
+    "td.n{text-align:right;font-variant-numeric:tabular-nums;"
+    "white-space:nowrap}th{background:#f3f3f3}tr.sig td{background:#e8f1fa}"
+    "figure{margin:.4em .6em .4em 0;display:inline-block;vertical-align:top}"
+    "figure svg{max-width:100%;height:auto}"
+    "figcaption{font-size:.8em;color:#444;max-width:420px}"
+    "pre{background:#f7f7f7;padding:1em;overflow-x:auto;font-size:.8em}"
+    "details{margin:.4em 0;border:1px solid #ddd;padding:.3em .6em}"
+    "summary{cursor:pointer;font-weight:bold}nav{font-size:.9em}"
+    ".grid{display:flex;flex-wrap:wrap;gap:4px}.grid figure{margin:0}"
+    ".bar{display:flex;align-items:center;gap:.4em;font-size:.8em;"
+    "margin:.2em 0}.bar i{display:inline-block;width:160px;height:10px}"
+    "#tip{position:fixed;display:none;background:#fff;border:1px solid #888;"
+    "padding:2px 6px;font-size:12px;pointer-events:none;z-index:9}"
+    ".note{color:#666;font-style:italic;font-size:.9em;margin:.3em 0}";
+
+/* Draws the canvases from the data block and shows tooltips (see top). */
+static const char *const SCRIPT =
+    "(function(){\n"
+    "var D=JSON.parse(document.getElementById('simcon-data').textContent);\n"
+    "var tip=document.getElementById('tip');\n"
+    "function pick(p,t){if(!(t>=0))t=0;if(t>1)t=1;"
+    "return p[Math.round(t*(p.length-1))];}\n"
+    "function ink(h){var n=parseInt(h.slice(1),16);return 0.2126*(n>>16)+"
+    "0.7152*(n>>8&255)+0.0722*(n&255)>140?'#000':'#fff';}\n"
+    "function show(e,t){tip.textContent=t;tip.style.left=(e.clientX+12)+'px';"
+    "tip.style.top=(e.clientY+12)+'px';tip.style.display='block';}\n"
+    "function hide(){tip.style.display='none';}\n"
+    "function heat(c){var k=+c.dataset.k,names,vals,col,what;\n"
+    " if(c.dataset.kind==='cons'){names=D.dsnames;vals=D.cons[k].v[+c.dataset."
+    "s];"
+    "what='r';col=function(v){return pick(D.rdbu,(v+1)/2);};}\n"
+    " else{names=D.models;vals=D.sim[k][+c.dataset.d];what=D.metrics[k];"
+    "var lo=D.simrange[k][0],hi=D.simrange[k][1];"
+    "col=function(v){return pick(D.viridis,(v-lo)/(hi-lo));};}\n"
+    " var n=names.length,cell=c.width/n,x=c.getContext('2d');\n"
+    " x.font='10px sans-serif';x.textAlign='center';x.textBaseline='middle';\n"
+    " for(var i=0;i<n;i++)for(var j=0;j<n;j++){var v=vals[i*n+j],"
+    "f=v===null?'#d9d9d9':col(v);x.fillStyle=f;\n"
+    "  x.fillRect(Math.floor(j*cell),Math.floor(i*cell),Math.ceil(cell),"
+    "Math.ceil(cell));\n"
+    "  if(v!==null&&cell>=28){x.fillStyle=ink(f);"
+    "x.fillText(v.toFixed(2),(j+.5)*cell,(i+.5)*cell);}}\n"
+    " c.addEventListener('mousemove',function(e){var "
+    "r=c.getBoundingClientRect(),"
+    "j=Math.floor((e.clientX-r.left)/r.width*n),"
+    "i=Math.floor((e.clientY-r.top)/r.height*n);\n"
+    "  if(i<0||j<0||i>=n||j>=n)return hide();var v=vals[i*n+j];\n"
+    "  show(e,names[i]+' \\u00d7 '+names[j]+': '+(v===null?'no value':"
+    "what+' = '+v));});\n"
+    " c.addEventListener('mouseleave',hide);}\n"
+    "function scat(c){var k=+c.dataset.k,d=+c.dataset.d,n=D.models.length,"
+    "S=D.sim[k][d],G=D.gap[d],P=[];\n"
+    " for(var i=0;i<n;i++)for(var j=i+1;j<n;j++)"
+    "P.push([G[i*n+j],(S[i*n+j]+S[j*n+i])/2,i,j]);\n"
+    " var x0=1/0,x1=-1/0,y0=1/0,y1=-1/0;P.forEach(function(p){"
+    "x0=Math.min(x0,p[0]);x1=Math.max(x1,p[0]);y0=Math.min(y0,p[1]);"
+    "y1=Math.max(y1,p[1]);});\n"
+    " if(!(x1>x0)){x0-=.5;x1+=.5;}if(!(y1>y0)){y0-=.5;y1+=.5;}\n"
+    " var L=44,T=8,W=c.width-L-10,H=c.height-T-30,x=c.getContext('2d');\n"
+    " function X(v){return L+W*(v-x0)/(x1-x0);}"
+    "function Y(v){return T+H-H*(v-y0)/(y1-y0);}\n"
+    " x.strokeStyle='#000';x.strokeRect(L,T,W,H);x.fillStyle='#000';"
+    "x.font='10px sans-serif';x.textAlign='center';\n"
+    " x.fillText(x0.toFixed(2),L,T+H+12);x.fillText(x1.toFixed(2),L+W,T+H+12);"
+    "x.fillText('accuracy gap',L+W/2,T+H+25);x.textAlign='right';\n"
+    " x.fillText(y0.toFixed(2),L-3,T+H);x.fillText(y1.toFixed(2),L-3,T+10);"
+    "x.fillStyle=D.dot;\n"
+    " P.forEach(function(p){x.beginPath();x.arc(X(p[0]),Y(p[1]),2,0,6.2832);"
+    "x.fill();});\n"
+    " c.addEventListener('mousemove',function(e){var "
+    "r=c.getBoundingClientRect(),"
+    "mx=(e.clientX-r.left)*c.width/r.width,my=(e.clientY-r.top)*c.height/"
+    "r.height,b=null,bd=36;\n"
+    "  P.forEach(function(p){var dx=X(p[0])-mx,dy=Y(p[1])-my,q=dx*dx+dy*dy;"
+    "if(q<bd){bd=q;b=p;}});\n"
+    "  if(!b)return hide();show(e,D.models[b[2]]+' \\u00d7 '+D.models[b[3]]+"
+    "': similarity '+b[1].toFixed(4)+', gap '+b[0].toFixed(4));});\n"
+    " c.addEventListener('mouseleave',hide);}\n"
+    "function draw(root){var cs=root.querySelectorAll('canvas[data-kind]');\n"
+    " for(var i=0;i<cs.length;i++){var c=cs[i];if(c.dataset.done)continue;"
+    "c.dataset.done='1';if(c.dataset.kind==='scatter')scat(c);else heat(c);}}\n"
+    "draw(document.getElementById('headline'));\n"
+    "var ds=document.querySelectorAll('details');\n"
+    "for(var i=0;i<ds.length;i++)ds[i].addEventListener('toggle',function(e){"
+    "if(e.target.open)draw(e.target);});\n"
+    "function hash(){var t=location.hash&&document.getElementById("
+    "location.hash.slice(1));if(t&&t.tagName==='DETAILS'){t.open=true;}}\n"
+    "window.addEventListener('hashchange',hash);hash();\n"
+    "})();\n";
 
 /* ## Small output helpers */
 
@@ -120,24 +225,6 @@ static int estimate_table(sc_svg *h, const sc_tidy *t,
     }
     sc_svg_printf(h, "</table>\n");
     return SC_OK;
-}
-
-static int contrasts_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
-{
-    if (!ps->has_contr) {
-        note(h, "No contrasts.csv in this folder (the spec asked for no "
-                "category contrasts).");
-        return SC_OK;
-    }
-    note(h, "Does within-category consistency (mean r over dataset pairs) "
-            "differ between two categories? Effect = mean_a - mean_b, "
-            "bootstrap CI over models, permutation p (category labels "
-            "shuffled), q corrected across the table.");
-    const sc_tidy *t = &ps->contr;
-    static const char *const cols[] = {"metric",     "attribute",  "category_a",
-                                       "category_b", "n_models_a", "n_models_b",
-                                       "mean_a",     "mean_b"};
-    return estimate_table(h, t, cols, 8, "effect", "effect", err);
 }
 
 static int behaviour_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
@@ -255,12 +342,7 @@ static void summary(sc_svg *h, const sc_plotset *ps)
         sc_svg_esc(h, ps->metrics[k]);
         sc_svg_printf(h, "</code>");
     }
-    /* Long model lists (the paper has 64) would push the headline tables
-     * off the first screen: they start folded. */
-    sc_svg_printf(h,
-                  ".</p>\n<details%s><summary>Models and datasets"
-                  "</summary>\n<table>\n<tr><th>model</th>",
-                  ps->m + ps->nd <= SC_REPORT_OPEN_ROWS ? " open" : "");
+    sc_svg_printf(h, ".</p>\n<table>\n<tr><th>model</th>");
     for (size_t a = 0; a < ps->na; a++) {
         sc_svg_printf(h, "<th>");
         sc_svg_esc(h, ps->attrs[a]);
@@ -282,7 +364,7 @@ static void summary(sc_svg *h, const sc_plotset *ps)
         cell_text(h, ps->domains[d][0] ? ps->domains[d] : "n/a", 0);
         sc_svg_printf(h, "</tr>\n");
     }
-    sc_svg_printf(h, "</table>\n</details>\n");
+    sc_svg_printf(h, "</table>\n");
 }
 
 /* Read a whole file (figure or manifest) into a new buffer. */
@@ -321,11 +403,9 @@ static int manifest(sc_svg *h, const char *dir, sc_err *err)
         sc_svg_init(&text);
         rc = slurp(path, &text, err);
         if (rc == SC_OK) {
-            sc_svg_printf(h, "<details><summary>manifest.json (spec, input "
-                             "checksums, versions, seeds, timings)</summary>"
-                             "<pre>");
+            sc_svg_printf(h, "<pre>");
             sc_svg_esc(h, text.buf ? text.buf : "");
-            sc_svg_printf(h, "</pre></details>\n");
+            sc_svg_printf(h, "</pre>\n");
         }
         sc_svg_deinit(&text);
     }
@@ -370,21 +450,11 @@ static void table_links(sc_svg *h, const char *dir)
     sc_svg_printf(h, ".</p>\n");
 }
 
-/* ## Figures */
+/* ## Figure index */
 
 typedef struct fig {
     char *kind, *file, *label, *caption; /* pointers into the index text */
 } fig;
-
-static const struct {
-    const char *kind, *id, *title;
-} SECTIONS[] = {
-    {"similarity", "fig-similarity", "Similarity matrices"},
-    {"consistency", "fig-consistency", "Consistency across datasets"},
-    {"boxes", "fig-boxes", "Consistency by category pair"},
-    {"behaviour", "fig-behaviour", "Similarity and behaviour"},
-};
-#define NSECT (sizeof SECTIONS / sizeof SECTIONS[0])
 
 /* Parse figures/index.tsv (text is modified in place). */
 static int parse_index(char *text, const char *path, fig **out, size_t *n,
@@ -430,78 +500,6 @@ static int parse_index(char *text, const char *path, fig **out, size_t *n,
     return SC_OK;
 }
 
-static int figures(sc_svg *h, const char *dir, const fig *f, size_t nf,
-                   sc_err *err)
-{
-    int rc = SC_OK;
-    char *fdir = sc_plot_join(dir, "figures");
-    if (!fdir)
-        return sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t s = 0; rc == SC_OK && s < NSECT; s++) {
-        sc_svg_printf(h, "<section id=\"%s\">\n<h2>%s</h2>\n", SECTIONS[s].id,
-                      SECTIONS[s].title);
-        size_t shown = 0;
-        for (size_t i = 0; rc == SC_OK && i < nf; i++) {
-            if (strcmp(f[i].kind, SECTIONS[s].kind) != 0)
-                continue;
-            char *path = sc_plot_join(fdir, f[i].file);
-            sc_svg svg;
-            sc_svg_init(&svg);
-            rc = path ? slurp(path, &svg, err)
-                      : sc_err_set(err, SC_ENOMEM, "out of memory");
-            if (rc == SC_OK) {
-                sc_svg_printf(h, "<figure id=\"fig-%zu\">\n", i + 1);
-                sc_svg_raw(h, svg.buf ? svg.buf : "", svg.len);
-                sc_svg_printf(h, "<figcaption>Figure %zu. ", i + 1);
-                sc_svg_esc(h, f[i].caption);
-                sc_svg_printf(h, " (<a href=\"figures/");
-                sc_svg_esc(h, f[i].file);
-                sc_svg_printf(h, "\">");
-                sc_svg_esc(h, f[i].file);
-                sc_svg_printf(h, "</a>)</figcaption>\n</figure>\n");
-                shown++;
-            }
-            sc_svg_deinit(&svg);
-            sc_free(path);
-        }
-        if (shown == 0)
-            note(h, "No figure of this kind (its input is not in the "
-                    "folder).");
-        sc_svg_printf(h, "</section>\n");
-    }
-    sc_free(fdir);
-    return rc;
-}
-
-static void toc(sc_svg *h, const fig *f, size_t nf)
-{
-    sc_svg_printf(h, "<nav id=\"toc\">\n<h2>Contents</h2>\n<ul>\n"
-                     "<li><a href=\"#summary\">Experiment summary</a></li>\n"
-                     "<li><a href=\"#contrasts\">Category contrasts</a>"
-                     "</li>\n<li><a href=\"#consistency\">Consistency "
-                     "summary</a></li>\n<li><a href=\"#behaviour\">"
-                     "Behaviour</a></li>\n");
-    /* One line per figure section with a short link per figure: the
-     * paper's study has about 70 heatmaps, a list of captions would bury
-     * the page. */
-    for (size_t s = 0; s < NSECT; s++) {
-        sc_svg_printf(h, "<li><a href=\"#%s\">%s</a>", SECTIONS[s].id,
-                      SECTIONS[s].title);
-        size_t shown = 0;
-        for (size_t i = 0; i < nf; i++) {
-            if (strcmp(f[i].kind, SECTIONS[s].kind) != 0)
-                continue;
-            sc_svg_printf(h, "%s<a href=\"#fig-%zu\">",
-                          shown ? " \xc2\xb7 " : ": ", i + 1);
-            sc_svg_esc(h, f[i].label);
-            sc_svg_printf(h, "</a>");
-            shown++;
-        }
-        sc_svg_printf(h, "</li>\n");
-    }
-    sc_svg_printf(h, "</ul>\n</nav>\n");
-}
-
 static void folder_name(const char *dir, char *out, size_t size)
 {
     size_t len = strlen(dir);
@@ -511,6 +509,695 @@ static void folder_name(const char *dir, char *out, size_t size)
     while (start > 0 && dir[start - 1] != '/')
         start--;
     snprintf(out, size, "%.*s", (int)(len - start), dir + start);
+}
+
+/* ## JSON data block */
+
+/* A JSON string; '<', '>' and '&' as \u escapes so no "</script>" or
+ * markup can appear inside the data block. */
+static void json_str(sc_svg *h, const char *s)
+{
+    sc_svg_raw(h, "\"", 1);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sc_svg_printf(h, "\\%c", *p);
+        else if (*p < 0x20 || *p == '<' || *p == '>' || *p == '&')
+            sc_svg_printf(h, "\\u%04x", (unsigned)*p);
+        else
+            sc_svg_raw(h, (const char *)p, 1);
+    }
+    sc_svg_raw(h, "\"", 1);
+}
+
+/* 4 significant digits: finer than a colour or a tooltip needs; the
+ * exact numbers are in the CSVs. Non-finite (no value) is null. */
+static void json_num(sc_svg *h, double v)
+{
+    char b[32];
+    if (!isfinite(v)) {
+        sc_svg_raw(h, "null", 4);
+        return;
+    }
+    snprintf(b, sizeof b, "%.4g", v);
+    sc_svg_printf(h, "%s", strcmp(b, "-0") == 0 ? "0" : b);
+}
+
+static void json_names(sc_svg *h, const char *const *names, size_t n)
+{
+    sc_svg_raw(h, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sc_svg_raw(h, ",", 1);
+        json_str(h, names[i]);
+    }
+    sc_svg_raw(h, "]", 1);
+}
+
+static void json_vec(sc_svg *h, const double *v, size_t n)
+{
+    sc_svg_raw(h, "[", 1);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sc_svg_raw(h, ",", 1);
+        json_num(h, v[i]);
+    }
+    sc_svg_raw(h, "]", 1);
+}
+
+static void json_palette(sc_svg *h, int diverging)
+{
+    sc_svg_raw(h, "[", 1);
+    for (int i = 0; i < NSTOPS; i++) {
+        double t = (double)i / (NSTOPS - 1);
+        char hex[8];
+        sc_rgb_hex(diverging ? sc_palette_rdbu(2 * t - 1)
+                             : sc_palette_viridis(t),
+                   hex);
+        sc_svg_printf(h, "%s\"%s\"", i ? "," : "", hex);
+    }
+    sc_svg_raw(h, "]", 1);
+}
+
+/* ## What the page shows, gathered once */
+
+typedef struct rdata {
+    size_t *dorder;        /* nd: datasets grouped by domain (display order) */
+    const char **dnames;   /* nd names in display order */
+    size_t ns;             /* distinct model sets in consistency.csv */
+    const char **sets;     /* borrowed cells, file order */
+    double *cons;          /* nk * ns * nd * nd, display order, NAN = none */
+    int *has_set;          /* nk * ns: any value */
+    double *simlo, *simhi; /* nk: shared colour range per metric */
+    sc_simmat *gap;        /* nd; gap[d].m == 0 when there is no gap.csv */
+} rdata;
+
+static void rdata_deinit(rdata *r, size_t nd)
+{
+    sc_free(r->dorder);
+    sc_free(r->dnames);
+    sc_free(r->sets);
+    sc_free(r->cons);
+    sc_free(r->has_set);
+    sc_free(r->simlo);
+    sc_free(r->simhi);
+    if (r->gap)
+        for (size_t d = 0; d < nd; d++)
+            sc_simmat_deinit(&r->gap[d]);
+    sc_free(r->gap);
+}
+
+static int rdata_cons(const sc_plotset *ps, rdata *r, sc_err *err)
+{
+    static const char *const need[] = {"metric", "dataset_a", "dataset_b",
+                                       "model_set", "r"};
+    const sc_tidy *t = &ps->cons;
+    int c[5];
+    int rc = sc_tidy_need(t, need, 5, c, err);
+    if (rc != SC_OK)
+        return rc;
+    size_t nd = ps->nd, *pos = sc_malloc((nd + 1) * sizeof *pos);
+    r->sets = sc_malloc((t->nrows + 1) * sizeof *r->sets);
+    if (!pos || !r->sets) {
+        sc_free(pos);
+        return sc_err_set(err, SC_ENOMEM, "report: out of memory");
+    }
+    for (size_t i = 0; i < nd; i++)
+        pos[r->dorder[i]] = i;
+    for (size_t row = 0; row < t->nrows; row++) {
+        const char *set = sc_tidy_at(t, row, c[3]);
+        size_t q = 0;
+        while (q < r->ns && strcmp(r->sets[q], set) != 0)
+            q++;
+        if (q == r->ns)
+            r->sets[r->ns++] = set;
+    }
+    size_t cells = ps->nk * r->ns * nd * nd;
+    r->cons = sc_malloc((cells + 1) * sizeof *r->cons);
+    r->has_set = sc_calloc(ps->nk * r->ns + 1, sizeof *r->has_set);
+    if (!r->cons || !r->has_set)
+        rc = sc_err_set(err, SC_ENOMEM, "report: out of memory");
+    for (size_t i = 0; rc == SC_OK && i < cells; i++)
+        r->cons[i] = NAN;
+    for (size_t row = 0; rc == SC_OK && row < t->nrows; row++) {
+        long k = sc_plot_find(ps->metrics, ps->nk, sc_tidy_at(t, row, c[0]));
+        long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, row, c[1]));
+        long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, row, c[2]));
+        size_t q = 0;
+        while (strcmp(r->sets[q], sc_tidy_at(t, row, c[3])) != 0)
+            q++;
+        double v;
+        int present;
+        rc = sc_tidy_num(t, row, c[4], &v, &present, err);
+        if (rc != SC_OK || k < 0 || a < 0 || b < 0 || !present || a == b)
+            continue;
+        double *m = r->cons + ((size_t)k * r->ns + q) * nd * nd;
+        m[pos[a] * nd + pos[b]] = v;
+        m[pos[b] * nd + pos[a]] = v;
+        r->has_set[(size_t)k * r->ns + q] = 1;
+    }
+    sc_free(pos);
+    return rc;
+}
+
+static int rdata_load(const sc_plotset *ps, rdata *r, sc_err *err)
+{
+    size_t nd = ps->nd, nk = ps->nk, m = ps->m;
+    memset(r, 0, sizeof *r);
+    r->dorder = sc_malloc((nd + 1) * sizeof *r->dorder);
+    r->dnames = sc_malloc((nd + 1) * sizeof *r->dnames);
+    r->simlo = sc_malloc((nk + 1) * sizeof *r->simlo);
+    r->simhi = sc_malloc((nk + 1) * sizeof *r->simhi);
+    r->gap = sc_calloc(nd + 1, sizeof *r->gap);
+    if (!r->dorder || !r->dnames || !r->simlo || !r->simhi || !r->gap)
+        return sc_err_set(err, SC_ENOMEM, "report: out of memory");
+    /* Datasets grouped by domain, as in the consistency figures. */
+    size_t p = 0;
+    for (size_t i = 0; i < nd; i++) {
+        int first = 1;
+        for (size_t j = 0; j < i; j++)
+            first &= strcmp(ps->domains[j], ps->domains[i]) != 0;
+        for (size_t j = i; first && j < nd; j++)
+            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
+                r->dorder[p++] = j;
+    }
+    for (size_t i = 0; i < nd; i++)
+        r->dnames[i] = ps->datasets[r->dorder[i]];
+    for (size_t k = 0; k < nk; k++) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (size_t d = 0; d < nd; d++) {
+            const double *s = ps->sim[d * nk + k].s.data;
+            for (size_t i = 0; i < m * m; i++) {
+                lo = s[i] < lo ? s[i] : lo;
+                hi = s[i] > hi ? s[i] : hi;
+            }
+        }
+        if (!(hi > lo)) {
+            lo -= 0.5;
+            hi += 0.5;
+        }
+        r->simlo[k] = lo;
+        r->simhi[k] = hi;
+    }
+    int rc = SC_OK;
+    for (size_t d = 0; rc == SC_OK && d < nd; d++) {
+        char rel[1024];
+        snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[d]);
+        char *path = sc_plot_join(ps->dir, rel);
+        struct stat st;
+        if (!path)
+            rc = sc_err_set(err, SC_ENOMEM, "report: out of memory");
+        else if (stat(path, &st) == 0) {
+            sc_simmat raw = {0};
+            rc = sc_simcsv_read(path, &raw, err);
+            if (rc == SC_OK)
+                rc = sc_simmat_align(&ps->sim[0], "the similarity matrices",
+                                     &raw, path, &r->gap[d], err);
+            sc_simmat_deinit(&raw);
+        }
+        sc_free(path);
+    }
+    if (rc == SC_OK && ps->has_cons)
+        rc = rdata_cons(ps, r, err);
+    return rc;
+}
+
+static void data_block(sc_svg *h, const sc_plotset *ps, const rdata *r)
+{
+    size_t m = ps->m, nd = ps->nd;
+    sc_svg_printf(h, "<script type=\"application/json\" id=\"simcon-data\">"
+                     "{\"models\":");
+    json_names(h, (const char *const *)ps->models, m);
+    sc_svg_printf(h, ",\n\"metrics\":");
+    json_names(h, (const char *const *)ps->metrics, ps->nk);
+    sc_svg_printf(h, ",\n\"datasets\":");
+    json_names(h, (const char *const *)ps->datasets, nd);
+    sc_svg_printf(h, ",\n\"dsnames\":");
+    json_names(h, r->dnames, nd);
+    sc_svg_printf(h, ",\n\"viridis\":");
+    json_palette(h, 0);
+    sc_svg_printf(h, ",\n\"rdbu\":");
+    json_palette(h, 1);
+    char hex[8];
+    sc_rgb_hex(sc_palette_viridis(0.35), hex);
+    sc_svg_printf(h, ",\n\"dot\":\"%s\",\n\"simrange\":[", hex);
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, "%s[", k ? "," : "");
+        json_num(h, r->simlo[k]);
+        sc_svg_raw(h, ",", 1);
+        json_num(h, r->simhi[k]);
+        sc_svg_raw(h, "]", 1);
+    }
+    sc_svg_printf(h, "],\n\"sim\":[");
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, "%s[", k ? ",\n" : "");
+        for (size_t d = 0; d < nd; d++) {
+            sc_svg_printf(h, "%s", d ? ",\n" : "");
+            json_vec(h, ps->sim[d * ps->nk + k].s.data, m * m);
+        }
+        sc_svg_raw(h, "]", 1);
+    }
+    sc_svg_printf(h, "],\n\"gap\":[");
+    for (size_t d = 0; d < nd; d++) {
+        sc_svg_printf(h, "%s", d ? ",\n" : "");
+        if (r->gap[d].m)
+            json_vec(h, r->gap[d].s.data, m * m);
+        else
+            sc_svg_printf(h, "null");
+    }
+    sc_svg_printf(h, "],\n\"cons\":[");
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, "%s{\"sets\":[", k ? ",\n" : "");
+        size_t shown = 0;
+        for (size_t q = 0; q < r->ns; q++)
+            if (r->has_set[k * r->ns + q]) {
+                sc_svg_printf(h, "%s", shown++ ? "," : "");
+                json_str(h, r->sets[q]);
+            }
+        sc_svg_printf(h, "],\"v\":[");
+        shown = 0;
+        for (size_t q = 0; q < r->ns; q++)
+            if (r->has_set[k * r->ns + q]) {
+                sc_svg_printf(h, "%s", shown++ ? ",\n" : "");
+                json_vec(h, r->cons + (k * r->ns + q) * nd * nd, nd * nd);
+            }
+        sc_svg_printf(h, "]}");
+    }
+    sc_svg_printf(h, "]}</script>\n");
+}
+
+/* ## Page parts */
+
+/* Colour bar with both ends labelled (the scale the grid below shares). */
+static void colour_bar(sc_svg *h, int diverging, double lo, double hi,
+                       const char *what)
+{
+    sc_svg_printf(h, "<div class=\"bar\"><span>");
+    sc_svg_esc(h, what);
+    sc_svg_printf(h,
+                  ":</span><span>%.2f</span><i style=\"background:"
+                  "linear-gradient(to right",
+                  lo);
+    for (int i = 0; i < 9; i++) {
+        char hex[8];
+        double t = i / 8.0;
+        sc_rgb_hex(diverging ? sc_palette_rdbu(2 * t - 1)
+                             : sc_palette_viridis(t),
+                   hex);
+        sc_svg_printf(h, ",%s", hex);
+    }
+    sc_svg_printf(h, ")\"></i><span>%.2f</span></div>\n", hi);
+}
+
+static size_t canvas_cell(size_t side, size_t n, size_t lo, size_t hi)
+{
+    size_t c = n ? side / n : hi;
+    return c < lo ? lo : c > hi ? hi : c;
+}
+
+/* "after Holm" etc. from manifest.json's "correction" (our own format:
+ * the runner writes "correction": "holm|bh|none"). */
+static void correction_words(const char *dir, char *out, size_t size)
+{
+    snprintf(out, size, "after correction");
+    char *path = sc_plot_join(dir, "manifest.json");
+    sc_svg text;
+    sc_svg_init(&text);
+    sc_err ignore;
+    struct stat st;
+    if (path && stat(path, &st) == 0 && slurp(path, &text, &ignore) == SC_OK &&
+        text.buf) {
+        const char *key = strstr(text.buf, "\"correction\": \"");
+        if (key) {
+            key += strlen("\"correction\": \"");
+            if (strncmp(key, "holm\"", 5) == 0)
+                snprintf(out, size, "after Holm");
+            else if (strncmp(key, "bh\"", 3) == 0)
+                snprintf(out, size, "after Benjamini-Hochberg");
+            else if (strncmp(key, "none\"", 5) == 0)
+                snprintf(out, size, "(no multiple-testing correction)");
+        }
+    }
+    sc_svg_deinit(&text);
+    sc_free(path);
+}
+
+/* The answer: every two-category contrast with its effect, CI, p, q and
+ * the result in words. */
+static int headline_table(sc_svg *h, const sc_plotset *ps, const char *after,
+                          sc_err *err)
+{
+    if (!ps->has_contr) {
+        note(h, "No contrasts.csv in this folder (the spec asked for no "
+                "category contrasts); the consistency grid below is the "
+                "result.");
+        return SC_OK;
+    }
+    static const char *const need[] = {"metric",     "attribute", "category_a",
+                                       "category_b", "effect",    "ci_lo",
+                                       "ci_hi",      "p",         "q"};
+    const sc_tidy *t = &ps->contr;
+    int c[9];
+    int rc = sc_tidy_need(t, need, 9, c, err);
+    size_t n = 0, sig = 0;
+    for (size_t r = 0; rc == SC_OK && r < t->nrows; r++) {
+        double q;
+        int hq;
+        if (sc_tidy_at(t, r, c[3])[0] == '\0')
+            continue;
+        rc = sc_tidy_num(t, r, c[8], &q, &hq, err);
+        n++;
+        sig += rc == SC_OK && hq && q < SC_REPORT_ALPHA;
+    }
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(h,
+                  "<p><b>%zu of %zu</b> category contrasts differ in "
+                  "within-category consistency at q &lt; %.2f ",
+                  sig, n, SC_REPORT_ALPHA);
+    sc_svg_esc(h, after);
+    sc_svg_printf(h, ". Effect = difference of the two categories' mean "
+                     "consistency r over dataset pairs, with bootstrap CI "
+                     "over models and permutation p.</p>\n");
+    sc_svg_printf(h, "<table id=\"contrasts\">\n<tr><th>metric</th>"
+                     "<th>attribute</th><th>contrast</th><th>effect [CI]"
+                     "</th><th>p</th><th>q</th><th>result</th></tr>\n");
+    for (size_t r = 0; rc == SC_OK && r < t->nrows; r++) {
+        if (sc_tidy_at(t, r, c[3])[0] == '\0')
+            continue;
+        double v[5];
+        int has[5];
+        for (int k = 0; rc == SC_OK && k < 5; k++)
+            rc = sc_tidy_num(t, r, c[4 + k], &v[k], &has[k], err);
+        if (rc != SC_OK)
+            break;
+        char est[96], p[32], q[32], words[160];
+        if (has[0] && has[1] && has[2])
+            snprintf(est, sizeof est, "%+.2f [%.2f, %.2f]", v[0], v[1], v[2]);
+        else if (has[0])
+            snprintf(est, sizeof est, "%+.2f", v[0]);
+        else
+            snprintf(est, sizeof est, "n/a");
+        sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
+        sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
+        int is_sig = has[4] && v[4] < SC_REPORT_ALPHA;
+        if (!has[4])
+            snprintf(words, sizeof words, "not tested");
+        else
+            snprintf(words, sizeof words, "%ssignificant %s",
+                     is_sig ? "" : "not ", after);
+        sc_svg_printf(h, "<tr%s>", is_sig ? " class=\"sig\"" : "");
+        cell_text(h, sc_tidy_at(t, r, c[0]), 0);
+        cell_text(h, sc_tidy_at(t, r, c[1]), 0);
+        sc_svg_printf(h, "<td>");
+        sc_svg_esc(h, sc_tidy_at(t, r, c[2]));
+        sc_svg_printf(h, " vs ");
+        sc_svg_esc(h, sc_tidy_at(t, r, c[3]));
+        sc_svg_printf(h, "</td>");
+        cell_text(h, est, 1);
+        cell_text(h, p, 1);
+        cell_text(h, q, 1);
+        cell_text(h, words, 0);
+        sc_svg_printf(h, "</tr>\n");
+    }
+    sc_svg_printf(h, "</table>\n");
+    return rc;
+}
+
+/* Inline one SVG of figures/ with its caption and a link to the file. */
+static int inline_figure(sc_svg *h, const char *fdir, const fig *f, sc_err *err)
+{
+    char *path = sc_plot_join(fdir, f->file);
+    sc_svg svg;
+    sc_svg_init(&svg);
+    int rc = path ? slurp(path, &svg, err)
+                  : sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (rc == SC_OK) {
+        sc_svg_printf(h, "<figure>\n");
+        sc_svg_raw(h, svg.buf ? svg.buf : "", svg.len);
+        sc_svg_printf(h, "<figcaption>");
+        sc_svg_esc(h, f->caption);
+        sc_svg_printf(h, " (<a href=\"figures/");
+        sc_svg_esc(h, f->file);
+        sc_svg_printf(h, "\">");
+        sc_svg_esc(h, f->file);
+        sc_svg_printf(h, "</a>)</figcaption>\n</figure>\n");
+    }
+    sc_svg_deinit(&svg);
+    sc_free(path);
+    return rc;
+}
+
+/* Box plots (kind "boxes", label "metric / attr") of attribute attr, or of
+ * every attribute but attr when other is set. */
+static int box_figures(sc_svg *h, const char *dir, const fig *f, size_t nf,
+                       const char *attr, int other, sc_err *err)
+{
+    char *fdir = sc_plot_join(dir, "figures");
+    if (!fdir)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int rc = SC_OK;
+    size_t shown = 0, la = attr ? strlen(attr) : 0;
+    for (size_t i = 0; rc == SC_OK && i < nf; i++) {
+        if (strcmp(f[i].kind, "boxes") != 0)
+            continue;
+        size_t ll = strlen(f[i].label);
+        int match = attr && ll > la + 3 &&
+                    strcmp(f[i].label + ll - la, attr) == 0 &&
+                    strncmp(f[i].label + ll - la - 3, " / ", 3) == 0;
+        if (match == other)
+            continue;
+        rc = inline_figure(h, fdir, &f[i], err);
+        shown++;
+    }
+    if (rc == SC_OK && shown == 0)
+        note(h, other ? "No box plots of other attributes."
+                      : "No box plots (no consistency.csv with category "
+                        "pairs in this folder).");
+    sc_free(fdir);
+    return rc;
+}
+
+static void cons_grids(sc_svg *h, const sc_plotset *ps, const rdata *r)
+{
+    if (!ps->has_cons) {
+        note(h, "No consistency.csv in this folder.");
+        return;
+    }
+    size_t nd = ps->nd, cell = canvas_cell(CONS_SIDE, nd, 4, 48);
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, "<h3>");
+        sc_svg_esc(h, ps->metrics[k]);
+        sc_svg_printf(h, "</h3>\n");
+        colour_bar(h, 1, -1, 1, "consistency r");
+        sc_svg_printf(h, "<div class=\"grid\">\n");
+        size_t s = 0;
+        for (size_t q = 0; q < r->ns; q++) {
+            if (!r->has_set[k * r->ns + q])
+                continue;
+            sc_svg_printf(h,
+                          "<figure><canvas data-kind=\"cons\" "
+                          "data-k=\"%zu\" data-s=\"%zu\" width=\"%zu\" "
+                          "height=\"%zu\"></canvas><figcaption>",
+                          k, s++, cell * nd, cell * nd);
+            sc_svg_esc(h, r->sets[q]);
+            sc_svg_printf(h, "</figcaption></figure>\n");
+        }
+        sc_svg_printf(h, "</div>\n");
+    }
+}
+
+static void sim_grids(sc_svg *h, const sc_plotset *ps, const rdata *r)
+{
+    size_t cell = canvas_cell(SIM_SIDE, ps->m, 2, 16);
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, "<h3>");
+        sc_svg_esc(h, ps->metrics[k]);
+        sc_svg_printf(h, "</h3>\n");
+        colour_bar(h, 0, r->simlo[k], r->simhi[k], ps->metrics[k]);
+        sc_svg_printf(h, "<div class=\"grid\">\n");
+        for (size_t d = 0; d < ps->nd; d++) {
+            sc_svg_printf(h,
+                          "<figure><canvas data-kind=\"sim\" data-k=\"%zu\" "
+                          "data-d=\"%zu\" width=\"%zu\" height=\"%zu\">"
+                          "</canvas><figcaption>",
+                          k, d, cell * ps->m, cell * ps->m);
+            sc_svg_esc(h, ps->datasets[d]);
+            sc_svg_printf(h, "</figcaption></figure>\n");
+        }
+        sc_svg_printf(h, "</div>\n");
+    }
+}
+
+static void scatters(sc_svg *h, const sc_plotset *ps, const rdata *r)
+{
+    size_t any = 0;
+    for (size_t d = 0; d < ps->nd; d++)
+        any += r->gap[d].m != 0;
+    if (!any || ps->m < 2) {
+        note(h, "No behaviour/*/gap.csv: no scatters.");
+        return;
+    }
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, "<h3>Similarity (");
+        sc_svg_esc(h, ps->metrics[k]);
+        sc_svg_printf(h, ") vs accuracy gap, one point per model pair</h3>\n"
+                         "<div class=\"grid\">\n");
+        for (size_t d = 0; d < ps->nd; d++) {
+            if (!r->gap[d].m)
+                continue;
+            sc_svg_printf(h,
+                          "<figure><canvas data-kind=\"scatter\" "
+                          "data-k=\"%zu\" data-d=\"%zu\" width=\"260\" "
+                          "height=\"200\"></canvas><figcaption>",
+                          k, d);
+            sc_svg_esc(h, ps->datasets[d]);
+            sc_svg_printf(h, "</figcaption></figure>\n");
+        }
+        sc_svg_printf(h, "</div>\n");
+    }
+}
+
+/* Every figure file of the index, linked, with its caption; a listed file
+ * that is missing is an error (the index is stale). */
+static int file_list(sc_svg *h, const char *dir, const fig *f, size_t nf,
+                     sc_err *err)
+{
+    char *fdir = sc_plot_join(dir, "figures");
+    if (!fdir)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int rc = SC_OK;
+    sc_svg_printf(h, "<ul>\n");
+    for (size_t i = 0; rc == SC_OK && i < nf; i++) {
+        char *path = sc_plot_join(fdir, f[i].file);
+        struct stat st;
+        if (!path)
+            rc = sc_err_set(err, SC_ENOMEM, "out of memory");
+        else if (stat(path, &st) != 0)
+            rc = sc_err_set(err, SC_EIO,
+                            "%s: listed in figures/index.tsv but "
+                            "missing (%s); rerun simcon plot",
+                            path, strerror(errno));
+        sc_free(path);
+        if (rc != SC_OK)
+            break;
+        sc_svg_printf(h, "<li><a href=\"figures/");
+        sc_svg_esc(h, f[i].file);
+        sc_svg_printf(h, "\">");
+        sc_svg_esc(h, f[i].file);
+        sc_svg_printf(h, "</a>: ");
+        sc_svg_esc(h, f[i].caption);
+        sc_svg_printf(h, "</li>\n");
+    }
+    sc_svg_printf(h, "</ul>\n");
+    sc_free(fdir);
+    return rc;
+}
+
+static const char *const NAV =
+    "<nav id=\"toc\">Answer: <a href=\"#headline\">contrasts</a> \xc2\xb7 "
+    "<a href=\"#boxes\">box plots</a> \xc2\xb7 <a href=\"#grid\">consistency "
+    "grid</a>. Details: <a href=\"#d-consistency\">consistency summary</a>"
+    " \xc2\xb7 <a href=\"#d-behaviour\">behaviour</a> \xc2\xb7 "
+    "<a href=\"#d-similarity\">similarity matrices</a> \xc2\xb7 "
+    "<a href=\"#d-boxes\">other box plots</a> \xc2\xb7 <a href=\"#d-models\">"
+    "models and datasets</a> \xc2\xb7 <a href=\"#d-files\">files</a> "
+    "\xc2\xb7 <a href=\"#d-manifest\">manifest</a></nav>\n";
+
+static int page(sc_svg *h, const sc_plotset *ps, const rdata *r,
+                const char *dir, const char *name, const fig *f, size_t nf,
+                sc_err *err)
+{
+    char after[64];
+    correction_words(dir, after, sizeof after);
+    const char *band = ps->na > 0 ? ps->attrs[0] : NULL;
+    sc_svg_printf(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+                     "<meta charset=\"utf-8\">\n<title>simcon report: ");
+    sc_svg_esc(h, name);
+    sc_svg_printf(h,
+                  "</title>\n<style>%s</style>\n</head>\n<body>\n"
+                  "<div id=\"tip\"></div>\n<h1>simcon report: ",
+                  STYLE);
+    sc_svg_esc(h, name);
+    sc_svg_printf(h, "</h1>\n<p>%zu models, %zu datasets, metrics ", ps->m,
+                  ps->nd);
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, k ? ", <code>" : "<code>");
+        sc_svg_esc(h, ps->metrics[k]);
+        sc_svg_printf(h, "</code>");
+    }
+    sc_svg_printf(h,
+                  ". Similarity of neural network representations and "
+                  "its consistency across datasets (Ciernik et al., ICML "
+                  "2025).</p>\n%s<section id=\"headline\">\n<h2>Answer: "
+                  "does consistency across datasets differ between "
+                  "model categories?</h2>\n",
+                  NAV);
+    int rc = headline_table(h, ps, after, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(h, "<h3 id=\"boxes\">Consistency by ");
+    sc_svg_esc(h, band ? band : "category");
+    sc_svg_printf(h, " category pair</h3>\n");
+    rc = box_figures(h, dir, f, nf, band, 0, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(h, "<h3 id=\"grid\">Consistency across datasets, every "
+                     "model subset</h3>\n<p class=\"note\">Per metric, one "
+                     "dataset \xc3\x97 dataset heatmap per model subset of "
+                     "consistency.csv; rows and columns in the same order in "
+                     "every panel (grouped by domain): ");
+    for (size_t i = 0; i < ps->nd; i++) {
+        sc_svg_printf(h, i ? ", " : "");
+        sc_svg_esc(h, r->dnames[i]);
+    }
+    sc_svg_printf(h, ". Hover a cell for the pair and r.</p>\n");
+    cons_grids(h, ps, r);
+    sc_svg_printf(h, "</section>\n<h2>Details</h2>\n"
+                     "<details id=\"d-consistency\"><summary>Consistency "
+                     "summary: median r per metric and model subset"
+                     "</summary>\n");
+    rc = consistency_table(h, ps, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(h,
+                  "</details>\n<details id=\"d-behaviour\"><summary>"
+                  "Similarity and behaviour: table and scatters</summary>\n");
+    rc = behaviour_table(h, ps, err);
+    if (rc != SC_OK)
+        return rc;
+    scatters(h, ps, r);
+    sc_svg_printf(h, "</details>\n<details id=\"d-similarity\"><summary>"
+                     "Similarity matrices of every dataset</summary>\n"
+                     "<p class=\"note\">Models in spec order; one colour "
+                     "scale per metric across datasets; hover a cell for "
+                     "the pair and value.</p>\n");
+    sim_grids(h, ps, r);
+    sc_svg_printf(h, "</details>\n<details id=\"d-boxes\"><summary>Box plots "
+                     "by the other attributes</summary>\n");
+    rc = box_figures(h, dir, f, nf, band, 1, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(h, "</details>\n<details id=\"d-models\"><summary>Models "
+                     "and datasets</summary>\n");
+    summary(h, ps);
+    sc_svg_printf(h, "</details>\n<details id=\"d-files\"><summary>Figure "
+                     "files and tables</summary>\n");
+    table_links(h, dir);
+    if (nf == 0)
+        note(h, "No figures/index.tsv: run simcon plot on this folder.");
+    rc = file_list(h, dir, f, nf, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(h, "</details>\n<details id=\"d-manifest\"><summary>"
+                     "manifest.json (spec, input checksums, versions, seeds, "
+                     "timings)</summary>\n");
+    rc = manifest(h, dir, err);
+    if (rc != SC_OK)
+        return rc;
+    sc_svg_printf(h, "</details>\n");
+    data_block(h, ps, r);
+    sc_svg_printf(h, "<script>\n%s</script>\n</body>\n</html>\n", SCRIPT);
+    return sc_svg_status(h, err);
 }
 
 int sc_report_write(const char *result_dir, sc_err *err)
@@ -524,6 +1211,7 @@ int sc_report_write(const char *result_dir, sc_err *err)
     sc_svg_init(&index);
     fig *f = NULL;
     size_t nf = 0;
+    rdata r;
     char *ipath = sc_plot_join(result_dir, "figures/index.tsv");
     char *out = sc_plot_join(result_dir, "report.html");
     if (!ipath || !out)
@@ -534,54 +1222,21 @@ int sc_report_write(const char *result_dir, sc_err *err)
         if (rc == SC_OK && index.buf)
             rc = parse_index(index.buf, ipath, &f, &nf, err);
     }
+    int have_r = 0;
+    if (rc == SC_OK) {
+        have_r = 1;
+        rc = rdata_load(&ps, &r, err);
+    }
     /* The folder's own name (results/<experiment>/ by default), not its
      * path: the page must not change when the folder is moved. */
     char name[256];
     folder_name(result_dir, name, sizeof name);
-    if (rc == SC_OK) {
-        sc_svg_printf(&h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
-                          "<meta charset=\"utf-8\">\n<title>simcon report: ");
-        sc_svg_esc(&h, name);
-        sc_svg_printf(&h,
-                      "</title>\n<style>%s</style>\n</head>\n<body>\n"
-                      "<h1>simcon report</h1>\n<p>Result folder: "
-                      "<code>",
-                      STYLE);
-        sc_svg_esc(&h, name);
-        sc_svg_printf(&h, "</code>. Similarity of neural network "
-                          "representations and its consistency across "
-                          "datasets (Ciernik et al., ICML 2025).</p>\n");
-        toc(&h, f, nf);
-        sc_svg_printf(&h, "<section id=\"summary\">\n<h2>Experiment "
-                          "summary</h2>\n");
-        summary(&h, &ps);
-        rc = manifest(&h, result_dir, err);
-    }
-    if (rc == SC_OK) {
-        table_links(&h, result_dir);
-        sc_svg_printf(&h, "</section>\n<section id=\"contrasts\">\n<h2>"
-                          "Category contrasts</h2>\n");
-        rc = contrasts_table(&h, &ps, err);
-    }
-    if (rc == SC_OK) {
-        sc_svg_printf(&h, "</section>\n<section id=\"consistency\">\n<h2>"
-                          "Consistency summary</h2>\n");
-        rc = consistency_table(&h, &ps, err);
-    }
-    if (rc == SC_OK) {
-        sc_svg_printf(&h, "</section>\n<section id=\"behaviour\">\n<h2>"
-                          "Behaviour</h2>\n");
-        rc = behaviour_table(&h, &ps, err);
-        sc_svg_printf(&h, "</section>\n");
-    }
-    if (rc == SC_OK && nf == 0)
-        note(&h, "No figures/index.tsv: run simcon plot on this folder.");
     if (rc == SC_OK)
-        rc = figures(&h, result_dir, f, nf, err);
-    if (rc == SC_OK) {
-        sc_svg_printf(&h, "</body>\n</html>\n");
+        rc = page(&h, &ps, &r, result_dir, name, f, nf, err);
+    if (rc == SC_OK)
         rc = sc_svg_write_file(&h, out, err);
-    }
+    if (have_r)
+        rdata_deinit(&r, ps.nd);
     sc_free(f);
     sc_free(ipath);
     sc_free(out);

@@ -20,10 +20,13 @@ usage: check_figures.py SIMCON FIXTURE_DIR WORK_DIR
 6. --order cluster: the heatmap's model order equals scipy's
    leaves_list(linkage(1 - mean similarity, "average")).
 7. Behaviour scatter: the title carries r and p from behaviour.csv.
-8. report.html inlines every figure of figures/index.tsv.
+8. report.html: headline (contrasts in words, box plots, consistency
+   grid) before the <details> sections; every figure linked; the data
+   block holds the CSVs' values (4 significant digits).
 Prints one line per check; exits 1 on the first failure.
 """
 import csv
+import json
 import filecmp
 import os
 import re
@@ -220,18 +223,64 @@ def main():
         a, "figures", "behaviour_cka_linear__clevr_count.svg")),
        "no scatter for a dataset without gap.csv")
 
-    # 8. The report inlines every figure.
+    # 8. The report leads with the answer and holds every value once.
     with open(os.path.join(a, "figures", "index.tsv")) as f:
         index = [line.split("\t") for line in f.read().splitlines()]
     ok(all(len(x) == 4 for x in index), "index.tsv: kind, file, label, "
        "caption on every line")
     with open(os.path.join(a, "report.html")) as f:
         html = f.read()
-    ok(html.count("<svg ") == len(index) and len(index) == len(figs) - 1,
-       "report.html inlines all %d figures" % len(index))
+    ok(len(index) == len(figs) - 1 and
+       all('href="figures/%s"' % x[1] for x in index),
+       "report.html links all %d figures" % len(index))
+    nbox = sum(x[0] == "boxes" for x in index)
+    ok(html.count("<svg ") == nbox and nbox > 0,
+       "report.html inlines the %d box plots, draws the rest from data"
+       % nbox)
     ok("http://" not in html.replace("http://www.w3.org/2000/svg", "") and
-       "https://" not in html and "<script" not in html,
-       "report.html has no network reference and no script")
+       "https://" not in html and " src=" not in html,
+       "report.html has no network reference and no external script")
+    head = html.index('id="headline"')
+    ok(head < html.index("<details") and
+       head < html.index('id="contrasts"') < html.index('id="boxes"') <
+       html.index('id="grid"') < html.index("<details"),
+       "headline (contrasts, box plots, consistency grid) before details")
+    ok("<details" not in html[html.index("<details") + 1:].split(
+        "</details>")[0], "no <details> nested in another")
+    contr_all = read_tidy(os.path.join(a, "contrasts.csv"))
+    words = re.findall(r"<td>((?:not )?significant after [^<]*)</td>", html)
+    want = ["significant" if float(r["q"]) < 0.05 else "not significant"
+            for r in contr_all]
+    ok([w.split(" after")[0] for w in words] == want,
+       "every contrast in words, significant iff q < 0.05: %s" % want)
+    blk = re.search(r'<script type="application/json" id="simcon-data">'
+                    r'(.*?)</script>', html, re.S).group(1)
+    data = json.loads(blk)
+    names, mat = read_sim(os.path.join(a, "similarity", "pcam", "rsa.csv"))
+    k = data["metrics"].index("rsa")
+    d = data["datasets"].index("pcam")
+    got = np.array(data["sim"][k][d]).reshape(len(names), len(names))
+    ok(data["models"] == names and
+       np.allclose(got, mat, rtol=5e-4, atol=1e-12),
+       "data block: rsa on pcam equals rsa.csv to 4 significant digits")
+    k = data["metrics"].index("cka_linear")
+    cset = data["cons"][k]["sets"]
+    allv = np.array(data["cons"][k]["v"][cset.index("all")],
+                    dtype=float).reshape(len(order), len(order))
+    rows = [r for r in cons if r["metric"] == "cka_linear" and
+            r["model_set"] == "all"]
+    bad = [r for r in rows
+           if abs(allv[data["dsnames"].index(r["dataset_a"]),
+                       data["dsnames"].index(r["dataset_b"])] -
+                  float(r["r"])) > 5e-4 * abs(float(r["r"]))]
+    ok(data["dsnames"] == order and len(rows) == 10 and not bad and
+       np.isnan(np.diag(allv)).all(),
+       "data block: consistency 'all' equals consistency.csv, domain order")
+    sets_csv = list(dict.fromkeys(r["model_set"] for r in cons
+                                  if r["metric"] == "cka_linear"))
+    ok(cset == sets_csv and html.count('data-kind="cons" data-k="%d"' % k)
+       == len(sets_csv), "consistency grid: one panel per model subset (%d)"
+       % len(sets_csv))
     print("# %d checks passed" % checks)
 
 

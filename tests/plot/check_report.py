@@ -2,7 +2,10 @@
 """report.html renders in a real browser (issue 8): headless Chromium
 screenshots the fixture's report, the PNG must not be blank, the browser
 must log no console error, and the DOM Chromium built must hold the
-report's sections and every inlined figure.
+report's sections and every inlined figure. Issue 16: at 1280 x 800 the
+first screen shows the headline (heading and first contrast row, measured
+by a probe script in the page), and the headline's consistency grid is
+drawn on its canvases from the JSON data block.
 
 usage: check_report.py REPORT_HTML OUT_DIR
 
@@ -10,7 +13,9 @@ Exit 77 (CTest SKIP_RETURN_CODE) when no chromium is installed; CI
 installs it (.ci/install-deps.sh), so there the test runs. The PNG is
 decoded here with zlib and numpy (no PIL: CI does not install it).
 """
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -25,6 +30,20 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
          "--disable-component-update", "--disable-sync",
          "--hide-scrollbars"]
 checks = 0
+PROBE = """<script>(function(){
+var h=document.querySelector('#headline h2'),
+ r=document.querySelector('#contrasts tr:nth-child(2)')||h,
+ cs=document.querySelectorAll('#headline canvas'),drawn=0,inked=0;
+for(var i=0;i<cs.length;i++){if(cs[i].dataset.done)drawn++;
+ var d=cs[i].getContext('2d').getImageData(0,0,cs[i].width,cs[i].height).data;
+ for(var k=0;k<d.length;k+=4)if(d[k]<240||d[k+1]<240||d[k+2]<240){inked++;break;}}
+document.body.setAttribute('data-layout',JSON.stringify({vh:innerHeight,
+ h2:Math.round(h.getBoundingClientRect().top),
+ row1:Math.round(r.getBoundingClientRect().bottom),row1text:r.textContent,
+ canvases:cs.length,drawn:drawn,inked:inked,
+ undrawn:document.querySelectorAll('details canvas:not([data-done])').length}));
+})();</script>
+"""
 
 
 def ok(cond, what):
@@ -128,15 +147,46 @@ def main():
        % (len(colours), 100 * inked))
     dom = chromium(["--dump-dom", url])
     html = open(report, encoding="utf-8").read()
-    ok(dom.returncode == 0 and "<h1>simcon report</h1>" in dom.stdout,
+    ok(dom.returncode == 0 and "<h1>simcon report" in dom.stdout,
        "DOM dump holds the page heading")
     nsvg = html.count("<svg ")
     ok(nsvg > 0 and dom.stdout.count("<svg ") == nsvg,
        "DOM holds all %d inlined figures" % nsvg)
-    for sec in ("toc", "summary", "contrasts", "consistency", "behaviour",
-                "fig-similarity", "fig-consistency", "fig-boxes",
-                "fig-behaviour"):
-        ok('id="%s"' % sec in dom.stdout, "DOM has section #%s" % sec)
+    for sec in ("toc", "headline", "contrasts", "boxes", "grid",
+                "d-consistency", "d-behaviour", "d-similarity", "d-boxes",
+                "d-models", "d-files", "d-manifest"):
+        ok('id="%s"' % sec in dom.stdout, "DOM has #%s" % sec)
+
+    # The first screen (1280 x 800) shows the headline: a probe script
+    # appended to a copy of the page measures the layout Chromium computed
+    # and writes it into the DOM, which --dump-dom returns.
+    probe = os.path.join(os.path.dirname(report), "report_probe.html")
+    with open(probe, "w", encoding="utf-8") as f:
+        f.write(html.replace("</body>", PROBE + "</body>"))
+    try:
+        dom = chromium(["--window-size=1280,800", "--dump-dom",
+                        "file://" + probe])
+    finally:
+        os.remove(probe)
+    m = re.search(r'data-layout="([^"]*)"', dom.stdout)
+    ok(m is not None, "probe ran (layout written into the DOM)")
+    lay = json.loads(m.group(1).replace("&quot;", '"'))
+    print("# layout: %s" % lay)
+    # Headless Chromium keeps room for its (hidden) window frame: the
+    # viewport of an 800 px window is about 650 px high.
+    ok(600 <= lay["vh"] <= 800, "viewport of the 800 px window: %d px"
+       % lay["vh"])
+    ok(0 <= lay["h2"] < lay["vh"] and lay["row1"] < lay["vh"],
+       "first screen shows the headline heading (y = %d) and the first "
+       "contrast row (bottom y = %d)" % (lay["h2"], lay["row1"]))
+    ok("significant" in lay["row1text"],
+       "first contrast row says the result in words: %s" % lay["row1text"])
+    ok(lay["drawn"] == lay["canvases"] > 0 and lay["inked"] > 0,
+       "headline grid: %d of %d canvases drawn from the data block, "
+       "%d with non-white pixels" % (lay["drawn"], lay["canvases"],
+                                     lay["inked"]))
+    ok(lay["undrawn"] > 0,
+       "closed <details> canvases wait until opened (%d)" % lay["undrawn"])
     print("# %d checks passed" % checks)
     return 0
 
