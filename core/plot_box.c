@@ -7,7 +7,8 @@
  * dataset pairs in consistency.csv: quartiles by GSL's type-7 quantile
  * (gsl_stats_quantile_from_sorted_data, the same definition as numpy's
  * default), whiskers to the most extreme value within 1.5 IQR of the box
- * (Tukey), points beyond drawn singly. Boxes are sorted by median, highest
+ * (Tukey); every dataset pair is drawn as a point over its box, jittered
+ * vertically with a fixed seed. Boxes are sorted by median, highest
  * first (ties by name). Both decisions compare computed values and use the
  * tie rule of core/tie.h, so they come out the same on every CPU: a value
  * within SC_TIE_RTOL (relative) of a Tukey fence is inside it, and medians
@@ -25,6 +26,7 @@
 
 #include "mem.h"
 #include "plot_int.h"
+#include "rng.h"
 #include "tie.h"
 
 #define FONT 11.0
@@ -33,6 +35,8 @@
 #define BOX_H 16.0
 #define PLOT_W 460.0 /* width of the value axis */
 #define TUKEY 1.5
+/* Seed of the points' vertical jitter (any fixed value). */
+#define SC_BOX_JITTER_SEED 16u
 
 typedef struct box {
     const char *set; /* borrowed table cell */
@@ -229,11 +233,11 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
         lo = ref->st.q1 < lo ? ref->st.q1 : lo;
         hi = ref->st.q3 > hi ? ref->st.q3 : hi;
     }
-    /* Axis on tenths that contain the data; at least 0.2 wide. */
-    lo = floor(lo * 10.0 - 1e-9) / 10.0;
-    hi = ceil(hi * 10.0 + 1e-9) / 10.0;
-    if (hi - lo < 0.2)
-        hi = lo + 0.2;
+    /* r is a correlation: the axis never leaves [-1, 1]. */
+    sc_axis ax;
+    sc_plot_axis(lo, hi, -1.0, 1.0, &ax);
+    lo = ax.lo;
+    hi = ax.hi;
     double x0 = 20 + labw + 10, top = 60;
     double plot_h = ROW * (double)nb;
     double nw = sc_svg_text_width("n = 0000", FONT);
@@ -277,14 +281,12 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
                          "stroke-dasharray=\"5 3\"/>\n");
     }
     /* Axis with ticks and grid. */
-    double ticks[16];
-    size_t nt = sc_plot_ticks(lo, hi, ticks, 16);
     double ay = top + plot_h;
     sc_svg_line(s, x0, ay, x0 + PLOT_W, ay, "#000", 1);
-    for (size_t t = 0; t < nt; t++) {
-        double x = xpos(ticks[t], lo, hi, x0);
+    for (size_t t = 0; t < ax.n; t++) {
+        double x = xpos(ax.t[t], lo, hi, x0);
         char lab[32];
-        snprintf(lab, sizeof lab, "%.1f", ticks[t]);
+        sc_plot_axis_label(&ax, t, lab, sizeof lab);
         sc_svg_line(s, x, top, x, ay, "#eeeeee", 0.5);
         sc_svg_line(s, x, ay, x, ay + 4, "#000", 1);
         sc_svg_text(s, x, ay + 16, FONT, SC_SVG_MIDDLE, 0, 0, lab);
@@ -328,15 +330,23 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
                       bx->st.med, bx->st.q1, bx->st.q3, bx->n);
         sc_svg_line(s, xpos(bx->st.med, lo, hi, x0), cy - BOX_H / 2,
                     xpos(bx->st.med, lo, hi, x0), cy + BOX_H / 2, "#000", 2);
+        /* Every dataset pair as a point, jittered vertically within the
+         * box by a generator seeded from the set's name (same figure,
+         * same bytes); points outside the whiskers are Tukey outliers. */
+        uint64_t rs = sc_rng_task_seed(SC_BOX_JITTER_SEED, bx->set);
+        sc_svg_printf(s, "<g class=\"points\" data-set=\"");
+        sc_svg_esc(s, bx->set);
+        sc_svg_printf(s, "\" fill=\"#222222\" fill-opacity=\"0.55\">\n");
         for (size_t i = 0; i < bx->n; i++) {
-            if (sc_plot_box_inside(&bx->st, bx->v[i]))
-                continue; /* on a whisker or in the box */
+            rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
+            double u = (double)(rs >> 11) / 9007199254740992.0;
             sc_svg_printf(s, "<circle cx=\"");
             sc_svg_num(s, xpos(bx->v[i], lo, hi, x0));
             sc_svg_printf(s, "\" cy=\"");
-            sc_svg_num(s, cy);
-            sc_svg_printf(s, "\" r=\"2.5\" fill=\"none\" stroke=\"#000\"/>\n");
+            sc_svg_num(s, cy + (u - 0.5) * BOX_H * 0.8);
+            sc_svg_printf(s, "\" r=\"2\" data-r=\"%.17g\"/>\n", bx->v[i]);
         }
+        sc_svg_printf(s, "</g>\n");
         char n_lab[32];
         snprintf(n_lab, sizeof n_lab, "n = %zu", bx->n);
         sc_svg_text(s, x0 + PLOT_W + 10, cy + FONT * 0.35, FONT, SC_SVG_START,

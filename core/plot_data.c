@@ -698,29 +698,80 @@ int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
 
 /* ## Formatting */
 
-size_t sc_plot_ticks(double lo, double hi, double *ticks, size_t max)
+/* One tick algorithm for every axis and colour bar (issue 16). Steps are
+ * 1, 2 or 5 x 10^e; the smallest step whose rounded-out range holds at
+ * most SC_AXIS_MAX ticks wins, so an axis gets 4-8 ticks (a step one size
+ * smaller would give more than 8, and consecutive sizes differ by at most
+ * 2.5x). The axis ends are ticks, so both ends are labelled. Labels get
+ * just enough decimals to tell the step apart, so two ticks never print
+ * alike (the old "0.9 1.0 1.0 1.1 1.1" of a one-value box plot). */
+void sc_plot_axis(double lo, double hi, double min, double max, sc_axis *ax)
 {
-    if (!(hi > lo) || max == 0) {
-        if (max)
-            ticks[0] = lo;
-        return max ? 1 : 0;
+    if (!isfinite(lo) || !isfinite(hi)) {
+        lo = 0.0;
+        hi = 1.0;
+    }
+    if (hi < lo) {
+        double t = lo;
+        lo = hi;
+        hi = t;
+    }
+    double mag = fabs(lo) > fabs(hi) ? fabs(lo) : fabs(hi);
+    if (hi - lo <= 1e-9 * (mag > 1.0 ? mag : 1.0)) {
+        /* One value or all equal: 5% of its size (at least 0.05) each
+         * side, so the value sits inside a readable range. */
+        double pad = 0.05 * (mag > 1.0 ? mag : 1.0);
+        lo -= pad;
+        hi += pad;
+    }
+    if (lo < min)
+        lo = min;
+    if (hi > max)
+        hi = max;
+    if (!(hi > lo)) { /* limits narrower than the padding */
+        lo = isfinite(min) ? min : lo - 0.5;
+        hi = isfinite(max) ? max : hi + 0.5;
     }
     double span = hi - lo;
-    double raw = span / 5.0;
-    double mag = pow(10.0, floor(log10(raw)));
-    double step = mag;
-    if (raw / mag > 5.0)
-        step = 10.0 * mag;
-    else if (raw / mag > 2.0)
-        step = 5.0 * mag;
-    else if (raw / mag > 1.0)
-        step = 2.0 * mag;
-    size_t n = 0;
-    /* A tick within 1e-9 steps of an end counts as inside (rounding). */
-    for (double t = ceil(lo / step - 1e-9) * step;
-         t <= hi + 1e-9 * step && n < max; t += step)
-        ticks[n++] = fabs(t) < 1e-12 * step ? 0.0 : t;
-    return n;
+    static const double mult[3] = {1.0, 2.0, 5.0};
+    double step = 1.0, nl = lo, nh = hi;
+    int e0 = (int)floor(log10(span)) - 2;
+    int found = 0;
+    for (int e = e0; !found && e <= e0 + 4; e++)
+        for (int k = 0; !found && k < 3; k++) {
+            step = mult[k] * pow(10.0, e);
+            nl = floor(lo / step + 1e-9) * step;
+            nh = ceil(hi / step - 1e-9) * step;
+            if (nl < min - 1e-12)
+                nl = ceil(min / step - 1e-9) * step;
+            if (nh > max + 1e-12)
+                nh = floor(max / step + 1e-9) * step;
+            double cnt = floor((nh - nl) / step + 0.5) + 1;
+            found = cnt <= SC_AXIS_MAX && nh > nl;
+        }
+    ax->lo = nl;
+    ax->hi = nh;
+    ax->n = (size_t)floor((nh - nl) / step + 0.5) + 1;
+    if (ax->n > SC_AXIS_MAX)
+        ax->n = SC_AXIS_MAX;
+    for (size_t i = 0; i < ax->n; i++) {
+        double t = nl + step * (double)i;
+        ax->t[i] = fabs(t) < 1e-9 * step ? 0.0 : t;
+    }
+    double dec = ceil(-log10(step) - 1e-9);
+    ax->dec = dec > 0 ? (int)dec : 0;
+}
+
+void sc_plot_axis_label(const sc_axis *ax, size_t i, char *out, size_t size)
+{
+    snprintf(out, size, "%.*f", ax->dec, ax->t[i]);
+    if (out[0] == '-' && strspn(out + 1, "0.") == strlen(out + 1))
+        memmove(out, out + 1, strlen(out)); /* "-0.00" -> "0.00" */
+}
+
+double sc_plot_axis_pos(const sc_axis *ax, double v, double a, double b)
+{
+    return a + (b - a) * (v - ax->lo) / (ax->hi - ax->lo);
 }
 
 void sc_plot_fmt_est(char *out, size_t size, double v, int has_ci, double lo,

@@ -87,12 +87,13 @@ static void draw_bar(sc_svg *s, const heat *h, double x, double y, double len)
                          len / BAR_STEPS + 0.5, colour(h, v));
         sc_svg_printf(s, "/>\n");
     }
-    double ticks[16];
-    size_t nt = sc_plot_ticks(lo, hi, ticks, 16);
-    for (size_t t = 0; t < nt; t++) {
-        double ty = y + len * (hi - ticks[t]) / (hi - lo);
+    /* The colour range is already an axis range (both ends ticks). */
+    sc_axis ax;
+    sc_plot_axis(lo, hi, lo, hi, &ax);
+    for (size_t t = 0; t < ax.n; t++) {
+        double ty = y + len * (hi - ax.t[t]) / (hi - lo);
         char lab[32];
-        snprintf(lab, sizeof lab, "%.2f", ticks[t]);
+        sc_plot_axis_label(&ax, t, lab, sizeof lab);
         sc_svg_line(s, x + BAR_W, ty, x + BAR_W + 4, ty, "#000", 1);
         sc_svg_text(s, x + BAR_W + 6, ty + FONT * 0.35, FONT, SC_SVG_START, 0,
                     0, lab);
@@ -295,10 +296,12 @@ int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
                 hi = s[i] > hi ? s[i] : hi;
             }
         }
-        if (!(hi > lo)) { /* constant matrices: any non-empty range */
-            lo -= 0.5;
-            hi += 0.5;
-        }
+        /* Colour scale = the axis range rounded out to ticks, so the
+         * colour bar's ends are labelled. */
+        sc_axis ax;
+        sc_plot_axis(lo, hi, -INFINITY, INFINITY, &ax);
+        lo = ax.lo;
+        hi = ax.hi;
         for (size_t i = 0; i < m; i++) {
             labels[i] = ps->models[order[i]];
             if (band_attr >= 0)

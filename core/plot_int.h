@@ -115,9 +115,25 @@ void sc_plot_order_desc(const double *key, const char *const *name, size_t n,
 /* ## Helpers */
 /* "<a>/<b>" into a new sc_malloc'ed string (NULL on ENOMEM). */
 char *sc_plot_join(const char *a, const char *b);
-/* Tick positions for [lo, hi]: step 1, 2 or 5 x 10^k giving 4-8 ticks;
- * writes up to max ticks, returns the count. */
-size_t sc_plot_ticks(double lo, double hi, double *ticks, size_t max);
+/* An axis: ticks t[0..n-1] from lo to hi (both ends are ticks, so both
+ * are labelled), printed with dec decimals. */
+#define SC_AXIS_MAX 8
+typedef struct sc_axis {
+    double lo, hi;
+    size_t n;
+    double t[SC_AXIS_MAX];
+    int dec;
+} sc_axis;
+/* The one tick algorithm of every figure: a range holding [lo, hi] (the
+ * data), rounded out to a step of 1, 2 or 5 x 10^e with 4-8 ticks, and
+ * kept within [min, max] (e.g. [-1, 1] for correlations; +-INFINITY for
+ * none). One value or all-equal data get 5% of the value (at least 0.05)
+ * on each side. Labels never repeat. */
+void sc_plot_axis(double lo, double hi, double min, double max, sc_axis *ax);
+/* Tick i as text with ax->dec decimals ("-0.00" folded to "0.00"). */
+void sc_plot_axis_label(const sc_axis *ax, size_t i, char *out, size_t size);
+/* v mapped linearly from [ax->lo, ax->hi] to [a, b]. */
+double sc_plot_axis_pos(const sc_axis *ax, double v, double a, double b);
 /* Estimate with CI, e.g. "0.71 [0.65, 0.77]"; missing CI gives "0.71". */
 void sc_plot_fmt_est(char *out, size_t size, double v, int has_ci, double lo,
                      double hi);

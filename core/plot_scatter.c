@@ -3,11 +3,17 @@
  * symmetrised similarity (S_ij + S_ji) / 2 (what the runner correlates,
  * so asymmetric metrics are shown as analysed). The title carries r, its
  * CI and the Mantel p and q from behaviour.csv (row metric, dataset).
+ * Points are coloured by category pair (first models.csv attribute), with
+ * a least-squares trend line and its 95% confidence band (issue 16).
  * Datasets without gap.csv get no scatter (the run had no accuracies). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_fit.h>
 
 #include "mem.h"
 #include "plot_int.h"
@@ -54,6 +60,7 @@ static int stats_text(const sc_plotset *ps, const char *metric,
     return rc;
 }
 
+/* Data range of v[n] (an empty range is handled by sc_plot_axis). */
 static void axis_range(const double *v, size_t n, double *lo, double *hi)
 {
     *lo = INFINITY;
@@ -62,16 +69,69 @@ static void axis_range(const double *v, size_t n, double *lo, double *hi)
         *lo = v[i] < *lo ? v[i] : *lo;
         *hi = v[i] > *hi ? v[i] : *hi;
     }
-    double pad = (*hi - *lo) * 0.05;
-    if (!(pad > 0))
-        pad = 0.05;
-    *lo -= pad;
-    *hi += pad;
+}
+
+/* Least-squares line of y on x with its pointwise 95% confidence band
+ * for the mean (Student t, n - 2 df; gsl_fit_linear's covariance). Model
+ * pairs share models, so the band is descriptive, not a test: the test is
+ * the Mantel p in the title. Drawn only with >= 3 points and x spread. */
+static void trend(sc_svg *s, const double *xs, const double *ys, size_t n,
+                  const sc_axis *xa, const sc_axis *ya, double x0, double top)
+{
+    double c0, c1, v00, v01, v11, ss, xmin = INFINITY, xmax = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        xmin = xs[i] < xmin ? xs[i] : xmin;
+        xmax = xs[i] > xmax ? xs[i] : xmax;
+    }
+    if (n < 3 || !(xmax > xmin) ||
+        gsl_fit_linear(xs, 1, ys, 1, n, &c0, &c1, &v00, &v01, &v11, &ss) !=
+            GSL_SUCCESS)
+        return;
+    double t = gsl_cdf_tdist_Qinv(0.025, (double)(n - 2));
+    enum { K = 41 };
+    double px[K], lo[K], hi[K];
+    for (int k = 0; k < K; k++) {
+        double x = xmin + (xmax - xmin) * k / (K - 1);
+        double se = sqrt(fmax(v00 + 2 * x * v01 + x * x * v11, 0.0));
+        double y = c0 + c1 * x;
+        px[k] = x0 + PW * (x - xa->lo) / (xa->hi - xa->lo);
+        lo[k] = fmin(fmax(y - t * se, ya->lo), ya->hi);
+        hi[k] = fmin(fmax(y + t * se, ya->lo), ya->hi);
+    }
+    sc_svg_printf(s, "<path class=\"ci\" fill=\"#bbbbbb\" "
+                     "fill-opacity=\"0.45\" stroke=\"none\" d=\"");
+    for (int k = 0; k < 2 * K; k++) {
+        int i = k < K ? k : 2 * K - 1 - k;
+        double y = k < K ? hi[i] : lo[i];
+        sc_svg_printf(s, "%s", k ? " L" : "M");
+        sc_svg_num(s, px[i]);
+        sc_svg_printf(s, " ");
+        sc_svg_num(s, top + PH - PH * (y - ya->lo) / (ya->hi - ya->lo));
+    }
+    sc_svg_printf(s,
+                  " Z\"/>\n<path class=\"trend\" stroke=\"#000\" "
+                  "stroke-width=\"1.5\" fill=\"none\" "
+                  "data-intercept=\"%.17g\" data-slope=\"%.17g\" d=\"M",
+                  c0, c1);
+    double ya0 = fmin(fmax(c0 + c1 * xmin, ya->lo), ya->hi);
+    double ya1 = fmin(fmax(c0 + c1 * xmax, ya->lo), ya->hi);
+    sc_svg_num(s, px[0]);
+    sc_svg_printf(s, " ");
+    sc_svg_num(s, top + PH - PH * (ya0 - ya->lo) / (ya->hi - ya->lo));
+    sc_svg_printf(s, " L");
+    sc_svg_num(s, px[K - 1]);
+    sc_svg_printf(s, " ");
+    sc_svg_num(s, top + PH - PH * (ya1 - ya->lo) / (ya->hi - ya->lo));
+    sc_svg_printf(s,
+                  "\"><title>least-squares line y = %.4f %+.4f x with "
+                  "95%% confidence band</title></path>\n",
+                  c0, c1);
 }
 
 static void draw(const sc_plotset *ps, const sc_simmat *gap,
                  const sc_simmat *sim, const char *title, const char *stats,
-                 const char *metric, double *xs, double *ys, sc_svg *s)
+                 const char *metric, double *xs, double *ys, const long *catk,
+                 sc_svg *s)
 {
     size_t m = ps->m, np = 0;
     for (size_t i = 0; i < m; i++)
@@ -83,8 +143,25 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
     double xlo, xhi, ylo, yhi;
     axis_range(xs, np, &xlo, &xhi);
     axis_range(ys, np, &ylo, &yhi);
+    /* Accuracy gaps are never negative; similarity has no fixed range. */
+    sc_axis xa, ya;
+    sc_plot_axis(xlo, xhi, 0.0, INFINITY, &xa);
+    sc_plot_axis(ylo, yhi, -INFINITY, INFINITY, &ya);
+    xlo = xa.lo;
+    xhi = xa.hi;
+    ylo = ya.lo;
+    yhi = ya.hi;
     double x0 = 70, top = 64;
-    double width = x0 + PW + 30;
+    double legw = 0;
+    for (size_t i = 0; ps->na > 0 && i < m; i++) {
+        double w = 18 + sc_svg_text_width(ps->meta[i * ps->na], FONT) +
+                   sc_svg_text_width("both ", FONT);
+        legw = w > legw ? w : legw;
+    }
+    if (ps->na > 0 &&
+        legw < 18 + sc_svg_text_width("different categories", FONT))
+        legw = 18 + sc_svg_text_width("different categories", FONT);
+    double width = x0 + PW + 30 + (legw > 0 ? legw + 10 : 0);
     double tw = sc_svg_text_width(title, FONT_TITLE) + 20;
     double sw = sc_svg_text_width(stats, FONT) + 20;
     width = tw > width ? tw : width;
@@ -97,20 +174,17 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
     sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, stats);
     sc_svg_line(s, x0, top + PH, x0 + PW, top + PH, "#000", 1);
     sc_svg_line(s, x0, top, x0, top + PH, "#000", 1);
-    double ticks[16];
-    size_t nt = sc_plot_ticks(xlo, xhi, ticks, 16);
-    for (size_t t = 0; t < nt; t++) {
-        double x = x0 + PW * (ticks[t] - xlo) / (xhi - xlo);
+    for (size_t t = 0; t < xa.n; t++) {
+        double x = x0 + PW * (xa.t[t] - xlo) / (xhi - xlo);
         char lab[32];
-        snprintf(lab, sizeof lab, "%.3g", ticks[t]);
+        sc_plot_axis_label(&xa, t, lab, sizeof lab);
         sc_svg_line(s, x, top + PH, x, top + PH + 4, "#000", 1);
         sc_svg_text(s, x, top + PH + 16, FONT, SC_SVG_MIDDLE, 0, 0, lab);
     }
-    nt = sc_plot_ticks(ylo, yhi, ticks, 16);
-    for (size_t t = 0; t < nt; t++) {
-        double y = top + PH - PH * (ticks[t] - ylo) / (yhi - ylo);
+    for (size_t t = 0; t < ya.n; t++) {
+        double y = top + PH - PH * (ya.t[t] - ylo) / (yhi - ylo);
         char lab[32];
-        snprintf(lab, sizeof lab, "%.3g", ticks[t]);
+        sc_plot_axis_label(&ya, t, lab, sizeof lab);
         sc_svg_line(s, x0 - 4, y, x0, y, "#000", 1);
         sc_svg_text(s, x0 - 6, y + FONT * 0.35, FONT, SC_SVG_END, 0, 0, lab);
     }
@@ -119,18 +193,25 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
     char ylab[160];
     snprintf(ylab, sizeof ylab, "similarity (%s)", metric);
     sc_svg_text(s, 18, top + PH / 2, FONT, SC_SVG_MIDDLE, -90, 0, ylab);
-    /* viridis at 0.35: a mid blue with contrast on white. */
-    char hex[8];
-    sc_rgb_hex(sc_palette_viridis(0.35), hex);
+    trend(s, xs, ys, np, &xa, &ya, x0, top);
+    /* Colour by category pair of the first models.csv attribute: a pair
+     * within one category takes that category's colour (as in the heatmap
+     * bands and box plots), a pair across categories is grey. */
+    const char *attr = ps->na > 0 ? ps->attrs[0] : NULL;
     size_t p = 0;
     for (size_t i = 0; i < m; i++)
         for (size_t j = i + 1; j < m; j++, p++) {
+            sc_rgb c = {150, 150, 150};
+            if (attr && catk[i] == catk[j] && catk[i] >= 0)
+                c = sc_palette_category((size_t)catk[i]);
+            char hex[8];
+            sc_rgb_hex(c, hex);
             sc_svg_printf(s, "<circle cx=\"");
             sc_svg_num(s, x0 + PW * (xs[p] - xlo) / (xhi - xlo));
             sc_svg_printf(s, "\" cy=\"");
             sc_svg_num(s, top + PH - PH * (ys[p] - ylo) / (yhi - ylo));
             sc_svg_printf(s,
-                          "\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.7\""
+                          "\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.75\""
                           " data-x=\"%.17g\" data-y=\"%.17g\"><title>",
                           DOT_R, hex, xs[p], ys[p]);
             sc_svg_esc(s, ps->models[i]);
@@ -139,6 +220,33 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
             sc_svg_printf(s, ": similarity %.4f, gap %.4f</title></circle>\n",
                           ys[p], xs[p]);
         }
+    if (attr) {
+        double lx = x0 + PW + 20, ly = top + 10;
+        sc_svg_text(s, lx, ly, FONT, SC_SVG_START, 0, 1, "model pair");
+        size_t row = 1;
+        for (size_t i = 0; i < m; i++) {
+            const char *ci = ps->meta[i * ps->na];
+            long k = sc_plot_cat_index(ps, attr, ci);
+            int first = 1;
+            for (size_t j = 0; j < i && first; j++)
+                first = strcmp(ps->meta[j * ps->na], ci) != 0;
+            if (!first)
+                continue;
+            double y = ly + FONT * 1.6 * (double)row++;
+            sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
+                             sc_palette_category(k >= 0 ? (size_t)k : 0));
+            sc_svg_printf(s, "/>\n");
+            char lab[300];
+            snprintf(lab, sizeof lab, "both %s", ci);
+            sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0, lab);
+        }
+        double y = ly + FONT * 1.6 * (double)row;
+        sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
+                         (sc_rgb){150, 150, 150});
+        sc_svg_printf(s, "/>\n");
+        sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0,
+                    "different categories");
+    }
     sc_svg_end(s);
 }
 
@@ -148,8 +256,14 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
     if (np == 0)
         return SC_OK;
     double *xs = sc_malloc(np * sizeof *xs), *ys = sc_malloc(np * sizeof *ys);
-    int rc =
-        xs && ys ? SC_OK : sc_err_set(err, SC_ENOMEM, "scatter: out of memory");
+    long *catk = sc_malloc(m * sizeof *catk);
+    int rc = xs && ys && catk
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "scatter: out of memory");
+    for (size_t i = 0; rc == SC_OK && i < m; i++)
+        catk[i] = ps->na > 0 ? sc_plot_cat_index(ps, ps->attrs[0],
+                                                 ps->meta[i * ps->na])
+                             : -1;
     for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
         char rel[1024];
         snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[d]);
@@ -181,7 +295,7 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
             sc_svg s;
             sc_svg_init(&s);
             draw(ps, &gap, &ps->sim[d * ps->nk + k], title, stats,
-                 ps->metrics[k], xs, ys, &s);
+                 ps->metrics[k], xs, ys, catk, &s);
             char caption[800];
             snprintf(caption, sizeof caption, "%s: %s", title, stats);
             rc = sc_svg_status(&s, err);
@@ -196,5 +310,6 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
     }
     sc_free(xs);
     sc_free(ys);
+    sc_free(catk);
     return rc;
 }

@@ -16,10 +16,12 @@ usage: check_figures.py SIMCON FIXTURE_DIR WORK_DIR
    for that (metric, dataset pair, model set); datasets are grouped by
    domain (datasets.csv order of first appearance).
 5. Box plot: each box's data-median/-q1/-q3 equals numpy.quantile (linear,
-   numpy's default = type 7) of the r values of its model set.
+   numpy's default = type 7) of the r values of its model set; every r is
+   a point (data-r) jittered within its box.
 6. --order cluster: the heatmap's model order equals scipy's
    leaves_list(linkage(1 - mean similarity, "average")).
-7. Behaviour scatter: the title carries r and p from behaviour.csv.
+7. Behaviour scatter: the title carries r and p from behaviour.csv; the
+   trend line equals numpy.polyfit; one colour per category pair.
 8. report.html: headline (contrasts in words, box plots, consistency
    grid) before the <details> sections; every figure linked; the data
    block holds the CSVs' values (4 significant digits).
@@ -183,6 +185,23 @@ def main():
     ok(len(boxes) == 6 and not bad,
        "boxes_rsa__objective.svg: 6 boxes' quartiles equal numpy %s" % bad)
     ok(meds == sorted(meds, reverse=True), "boxes sorted by median")
+    groups = [g for g in root.iter(SVG + "g")
+              if g.attrib.get("class") == "points"]
+    bad = []
+    for g in groups:
+        v = sorted(float(r["r"]) for r in cons if r["metric"] == "rsa" and
+                   r["model_set"] == g.attrib["data-set"])
+        got = sorted(float(c.attrib["data-r"]) for c in g)
+        box = [b for b in boxes if b.attrib["data-set"] ==
+               g.attrib["data-set"]][0]
+        y0 = float(box.attrib["y"])
+        y1 = y0 + float(box.attrib["height"])
+        if got != v or not all(y0 <= float(c.attrib["cy"]) <= y1
+                               for c in g):
+            bad.append(g.attrib["data-set"])
+    ok(len(groups) == 6 and not bad,
+       "every dataset pair is a point on its box, jittered inside it %s"
+       % bad)
     text = " ".join(t.text or "" for t in root.iter(SVG + "text"))
     contr = [r for r in read_tidy(os.path.join(a, "contrasts.csv"))
              if r["metric"] == "rsa"]
@@ -219,6 +238,26 @@ def main():
        "behaviour title carries r, CI, p: %s" % title)
     pts = [p for p in root.iter(SVG + "circle") if "data-x" in p.attrib]
     ok(len(pts) == 36, "scatter has one point per model pair (36)")
+    xs = np.array([float(p.attrib["data-x"]) for p in pts])
+    ys = np.array([float(p.attrib["data-y"]) for p in pts])
+    slope, icpt = np.polyfit(xs, ys, 1)
+    tr = [p for p in root.iter(SVG + "path")
+          if p.attrib.get("class") == "trend"][0]
+    ok(abs(float(tr.attrib["data-slope"]) - slope) < 1e-9 and
+       abs(float(tr.attrib["data-intercept"]) - icpt) < 1e-9 and
+       any(p.attrib.get("class") == "ci" for p in root.iter(SVG + "path")),
+       "trend line equals numpy.polyfit (slope %.4f), with a CI band"
+       % slope)
+    mods = {r["model"]: r["objective"]
+            for r in read_tidy(os.path.join(a, "models.csv"))}
+    fills = {}
+    for p in pts:
+        a_, b_ = p.find(SVG + "title").text.split(":")[0].split(" \u00d7 ")
+        key = mods[a_] if mods[a_] == mods[b_] else "between"
+        fills.setdefault(key, set()).add(p.attrib["fill"])
+    ok(all(len(v) == 1 for v in fills.values()) and
+       len({next(iter(v)) for v in fills.values()}) == len(fills),
+       "points coloured by category pair: %s" % sorted(fills))
     ok(not os.path.exists(os.path.join(
         a, "figures", "behaviour_cka_linear__clevr_count.svg")),
        "no scatter for a dataset without gap.csv")

@@ -276,18 +276,86 @@ SC_TEST(tidy_reader)
     sc_tidy_deinit(&t);
 }
 
+/* Tick labels of ax, space-separated, into out. */
+static void axis_text(const sc_axis *ax, char *out, size_t size)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < ax->n; i++) {
+        char lab[32];
+        sc_plot_axis_label(ax, i, lab, sizeof lab);
+        size_t len = strlen(out);
+        snprintf(out + len, size - len, "%s%s", i ? " " : "", lab);
+    }
+}
+
 SC_TEST(ticks_and_p)
 {
-    double t[16];
-    /* [0.13, 0.97]: raw step 0.168 -> 0.2; ticks 0.2, 0.4, 0.6, 0.8. */
-    size_t n = sc_plot_ticks(0.13, 0.97, t, 16);
-    expect_int((long long)n, 4, "ticks in [0.13, 0.97]");
-    expect_abs(t[0], 0.2, 1e-12, "first tick");
-    expect_abs(t[3], 0.8, 1e-12, "last tick");
-    /* [-1, 1]: raw 0.4 -> 0.5: -1, -0.5, 0, 0.5, 1 (0 exactly 0). */
-    n = sc_plot_ticks(-1, 1, t, 16);
-    expect_int((long long)n, 5, "ticks in [-1, 1]");
-    expect_abs(t[2], 0.0, 0, "zero tick is exactly 0");
+    /* Expected ticks derived by hand from the rule in plot_int.h: the
+     * smallest step 1, 2 or 5 x 10^e whose rounded-out range has <= 8
+     * ticks. */
+    sc_axis ax;
+    char txt[256];
+    /* [0.13, 0.97]: step 0.1 gives 0.1..1.0 = 10 ticks, 0.2 gives 0..1 = 6 */
+    sc_plot_axis(0.13, 0.97, -INFINITY, INFINITY, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "0.0 0.2 0.4 0.6 0.8 1.0", "ticks of [0.13, 0.97]");
+    /* [-1, 1] within [-1, 1]: 0.2 gives 11 ticks, 0.5 gives 5. */
+    sc_plot_axis(-1, 1, -1, 1, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "-1.0 -0.5 0.0 0.5 1.0", "ticks of [-1, 1]");
+    expect_abs(ax.t[2], 0.0, 0, "zero tick is exactly 0");
+    /* The issue-16 bug: one dataset pair (r = 0.95) gave "0.9 1.0 1.0 1.1
+     * 1.1" on an axis past 1. Now: 0.95 +- 0.05 = [0.9, 1.0], step 0.02. */
+    sc_plot_axis(0.95, 0.95, -1, 1, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "0.90 0.92 0.94 0.96 0.98 1.00", "one value r = 0.95");
+    expect_true(ax.hi <= 1.0, "r axis ends at 1, not past it");
+    /* One value r = 1: [0.95, 1.05] clipped to [0.95, 1], step 0.01. */
+    sc_plot_axis(1, 1, -1, 1, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "0.95 0.96 0.97 0.98 0.99 1.00", "one value r = 1");
+    /* All equal 0: [-0.05, 0.05] rounded out to step 0.02. */
+    sc_plot_axis(0, 0, -INFINITY, INFINITY, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "-0.06 -0.04 -0.02 0.00 0.02 0.04 0.06", "all zero");
+    /* All equal 1000: +-50 -> [950, 1050], step 20 -> 940..1060. */
+    sc_plot_axis(1000, 1000, -INFINITY, INFINITY, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "940 960 980 1000 1020 1040 1060", "all equal 1000");
+    /* A range past [-1, 1] (a similarity scale need not be bounded): step
+     * 0.5 gives -2..2.5 = 10 ticks, 1 gives -2..3 = 6. Clipped to [-1, 1]
+     * it is the correlation axis above. */
+    sc_plot_axis(-1.7, 2.3, -INFINITY, INFINITY, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "-2 -1 0 1 2 3", "range [-1.7, 2.3]");
+    sc_plot_axis(-1.7, 2.3, -1, 1, &ax);
+    axis_text(&ax, txt, sizeof txt);
+    expect_str(txt, "-1.0 -0.5 0.0 0.5 1.0", "range past [-1, 1], clipped");
+    /* Properties over many ranges (fixed LCG): 4-8 ticks, the data inside
+     * the axis, both ends ticks, no two labels alike. */
+    unsigned long long st = 16;
+    int bad = 0;
+    for (int k = 0; k < 20000 && !bad; k++) {
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        double u = (double)(st >> 11) / 9007199254740992.0;
+        st = st * 6364136223846793005ULL + 1442695040888963407ULL;
+        double w = (double)(st >> 11) / 9007199254740992.0;
+        double lo = (u - 0.5) * pow(10.0, (int)(w * 8) - 4);
+        double hi = lo + w * pow(10.0, (int)(u * 8) - 4);
+        sc_plot_axis(lo, hi, -INFINITY, INFINITY, &ax);
+        bad = ax.n < 4 || ax.n > SC_AXIS_MAX || ax.lo > lo || ax.hi < hi ||
+              ax.t[0] != ax.lo ||
+              fabs(ax.t[ax.n - 1] - ax.hi) > 1e-9 * (ax.hi - ax.lo);
+        for (size_t i = 1; i < ax.n && !bad; i++) {
+            char a[32], b[32];
+            sc_plot_axis_label(&ax, i - 1, a, sizeof a);
+            sc_plot_axis_label(&ax, i, b, sizeof b);
+            bad = strcmp(a, b) == 0;
+        }
+        if (bad)
+            expect_true(0, "axis of [%.17g, %.17g]: %zu ticks from %g to %g",
+                        lo, hi, ax.n, ax.lo, ax.hi);
+    }
     char buf[64];
     sc_plot_fmt_p(buf, sizeof buf, 0.0031, 1);
     expect_str(buf, "0.0031", "p 0.0031");
