@@ -33,6 +33,12 @@
         217, 217, 217                                                          \
     }
 #define ROT_MIN_CELL (FONT * 1.4142 + 1.0)
+/* Heatmaps that print their values get cells up to 48 px; a value is
+ * printed when its cell is at least VALUE_CELL px ("-0.00" at 10 px is
+ * about 30 px wide by the sc_svg_text_width bound). */
+#define CELL_MAX_VALUES 48.0
+#define VALUE_CELL 32.0
+#define FONT_VALUE 10.0
 
 typedef struct heat {
     size_t n;
@@ -47,6 +53,7 @@ typedef struct heat {
     const char **cats; /* distinct categories, colour k = index k */
     size_t nc;
     const char *missing_note; /* tooltip of a NAN cell */
+    int values;               /* print values in cells big enough */
 } heat;
 
 static sc_rgb colour(const heat *h, double v)
@@ -54,6 +61,24 @@ static sc_rgb colour(const heat *h, double v)
     if (h->diverging)
         return sc_palette_rdbu(v);
     return sc_palette_viridis((v - h->lo) / (h->hi - h->lo));
+}
+
+/* The value v printed at the centre (cx, cy) of a cell of colour bg. */
+static void cell_value(sc_svg *s, double cx, double cy, double v, sc_rgb bg)
+{
+    char txt[32], hex[8];
+    snprintf(txt, sizeof txt, "%.2f", v);
+    if (strcmp(txt, "-0.00") == 0)
+        snprintf(txt, sizeof txt, "0.00");
+    sc_rgb_hex(sc_rgb_contrast(bg), hex);
+    sc_svg_printf(s, "<text x=\"");
+    sc_svg_num(s, cx);
+    sc_svg_printf(s, "\" y=\"");
+    sc_svg_num(s, cy + FONT_VALUE * 0.35);
+    sc_svg_printf(s,
+                  "\" font-size=\"%.0f\" text-anchor=\"middle\" "
+                  "fill=\"%s\" pointer-events=\"none\">%s</text>\n",
+                  FONT_VALUE, hex, txt);
 }
 
 /* Distinct categories of band[n] in first-appearance order. */
@@ -107,7 +132,8 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
 {
     size_t n = h->n;
     double cell = CELL_FIT / (double)n;
-    cell = cell < CELL_MIN ? CELL_MIN : cell > CELL_MAX ? CELL_MAX : cell;
+    double cmax = h->values ? CELL_MAX_VALUES : CELL_MAX;
+    cell = cell < CELL_MIN ? CELL_MIN : cell > cmax ? cmax : cell;
     double maxw = 0;
     for (size_t i = 0; i < n; i++) {
         double w = sc_svg_text_width(h->labels[i], FONT);
@@ -175,6 +201,9 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
                 sc_svg_printf(s, " = %.4f", v);
             }
             sc_svg_printf(s, "</title></rect>\n");
+            if (h->values && !isnan(v) && cell >= VALUE_CELL)
+                cell_value(s, left + cell * (j + 0.5), top + cell * (i + 0.5),
+                           v, colour(h, v));
         }
     }
     /* Category strips, legend, and separators between categories when each
@@ -235,6 +264,122 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
     return sc_svg_status(s, err);
 }
 
+/* ## Small multiples
+ * One figure per metric holding many n x n matrices (every dataset's
+ * similarity matrix, or every model subset's consistency matrix) as a grid
+ * of panels on one shared colour scale, so panels compare by colour. The
+ * colour bar's ends are ticks (sc_plot_axis), so both are labelled. Row
+ * and column names are drawn when cells are at least GRID_LABEL_CELL px;
+ * values are printed in cells of at least VALUE_CELL px. */
+#define GRID_W 1100.0 /* target width of the panel area */
+#define GRID_LABEL_CELL 12.0
+#define FONT_PANEL 10.0
+
+typedef struct grid {
+    size_t np, n;
+    const char *const *ptitle; /* np panel titles */
+    const char *const *labels; /* n row/column names */
+    const double *val;         /* np * n * n; NAN = no value */
+    int diverging;
+    double lo, hi; /* colour range (viridis) */
+    double side;   /* target panel side in px */
+    double cmin, cmax;
+    int tooltips; /* per-cell <title> and exact data-value */
+    const char *title, *value_name;
+} grid;
+
+static int draw_grid(const grid *g, sc_svg *s, sc_err *err)
+{
+    size_t n = g->n;
+    double cell = g->side / (double)n;
+    cell = cell < g->cmin ? g->cmin : cell > g->cmax ? g->cmax : cell;
+    double side = cell * (double)n;
+    int labels = cell >= GRID_LABEL_CELL;
+    double labw = 0, ptw = 0;
+    for (size_t i = 0; labels && i < n; i++) {
+        double w = sc_svg_text_width(g->labels[i], FONT_PANEL);
+        labw = w > labw ? w : labw;
+    }
+    for (size_t p = 0; p < g->np; p++) {
+        double w = sc_svg_text_width(g->ptitle[p], FONT_PANEL);
+        ptw = w > ptw ? w : ptw;
+    }
+    double pitch_x = (side > ptw ? side : ptw) + 14;
+    double pitch_y = side + FONT_PANEL * 2 + 8 + (labels ? labw + 6 : 0);
+    size_t ncol = (size_t)(GRID_W / pitch_x);
+    ncol = ncol < 1 ? 1 : ncol > g->np ? g->np : ncol;
+    size_t nrow = (g->np + ncol - 1) / ncol;
+    double left = 10 + (labels ? labw + 6 : 0), top = 56;
+    double bar_x = left + pitch_x * (double)ncol + 10;
+    double width = bar_x + BAR_W + 6 + sc_svg_text_width("-0.000", FONT) + 10;
+    double titlew = sc_svg_text_width(g->title, FONT_TITLE) + 20;
+    width = width > titlew ? width : titlew;
+    double height = top + pitch_y * (double)nrow + 10;
+    double bar_len = side * 1.5 < 240 ? 240 : side * 1.5;
+    if (top + bar_len + 30 > height)
+        height = top + bar_len + 30;
+    heat bar = {0};
+    bar.diverging = g->diverging;
+    bar.lo = g->lo;
+    bar.hi = g->hi;
+    bar.value_name = g->value_name;
+
+    sc_svg_begin(s, width, height, g->title);
+    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, g->title);
+    for (size_t p = 0; p < g->np; p++) {
+        double px = left + pitch_x * (double)(p % ncol);
+        double py = top + FONT_PANEL + 6 + pitch_y * (double)(p / ncol);
+        const double *v = g->val + p * n * n;
+        sc_svg_text(s, px, py - 5, FONT_PANEL, SC_SVG_START, 0, 0,
+                    g->ptitle[p]);
+        sc_svg_printf(s, "<g class=\"panel\" data-panel=\"");
+        sc_svg_esc(s, g->ptitle[p]);
+        sc_svg_printf(s, "\">\n");
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++) {
+                double x = v[i * n + j];
+                sc_rgb missing = MISSING_RGB;
+                sc_rgb c = isnan(x) ? missing : colour(&bar, x);
+                sc_svg_rect_open(s, px + cell * j, py + cell * i, cell, cell,
+                                 c);
+                if (!g->tooltips) {
+                    if (!isnan(x))
+                        sc_svg_printf(s, " data-v=\"%.6g\"", x);
+                    sc_svg_printf(s, "/>\n");
+                } else {
+                    if (!isnan(x))
+                        sc_svg_printf(s, " data-value=\"%.17g\"", x);
+                    sc_svg_printf(s, "><title>");
+                    sc_svg_esc(s, g->labels[i]);
+                    sc_svg_printf(s, " \xc3\x97 ");
+                    sc_svg_esc(s, g->labels[j]);
+                    if (isnan(x))
+                        sc_svg_printf(s, ": no value</title></rect>\n");
+                    else {
+                        sc_svg_printf(s, ": ");
+                        sc_svg_esc(s, g->value_name);
+                        sc_svg_printf(s, " = %.4f</title></rect>\n", x);
+                    }
+                }
+                if (!isnan(x) && cell >= VALUE_CELL)
+                    cell_value(s, px + cell * (j + 0.5), py + cell * (i + 0.5),
+                               x, c);
+            }
+        sc_svg_printf(s, "</g>\n");
+        if (labels && p % ncol == 0)
+            for (size_t i = 0; i < n; i++)
+                sc_svg_text(s, px - 4, py + cell * (i + 0.5) + 3.5, FONT_PANEL,
+                            SC_SVG_END, 0, 0, g->labels[i]);
+        if (labels)
+            for (size_t j = 0; j < n; j++)
+                sc_svg_text(s, px + cell * (j + 0.5) + 3.5, py + side + 4,
+                            FONT_PANEL, SC_SVG_END, -90, 0, g->labels[j]);
+    }
+    draw_bar(s, &bar, bar_x, top + FONT + 10, bar_len);
+    sc_svg_end(s);
+    return sc_svg_status(s, err);
+}
+
 /* ## Similarity heatmaps */
 
 /* Display order of the models for metric k. */
@@ -263,6 +408,46 @@ static int model_order(const sc_plotset *ps, const sc_plot_opts *opts, size_t k,
     if (rc != SC_OK)
         sc_err_prefix(err, "metric %s", ps->metrics[k]);
     sc_free(dist);
+    return rc;
+}
+
+/* Every dataset's similarity matrix of metric k in one figure (display
+ * order; no per-cell tooltip: at 64 models x 23 datasets that would be
+ * 94,000 of them; the per-dataset figures have them). */
+static int sim_grid(const sc_plotset *ps, size_t k, const size_t *order,
+                    const char **labels, double lo, double hi, sc_figsink *fs,
+                    sc_err *err)
+{
+    size_t m = ps->m, nd = ps->nd;
+    double *val = sc_malloc((nd * m * m + 1) * sizeof *val);
+    const char **pt = sc_malloc((nd + 1) * sizeof *pt);
+    if (!val || !pt) {
+        sc_free(val);
+        sc_free(pt);
+        return sc_err_set(err, SC_ENOMEM, "heatmaps: out of memory");
+    }
+    for (size_t d = 0; d < nd; d++) {
+        const double *sm = ps->sim[d * ps->nk + k].s.data;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < m; j++)
+                val[(d * m + i) * m + j] = sm[order[i] * m + order[j]];
+        pt[d] = ps->datasets[d];
+    }
+    char title[512];
+    snprintf(title, sizeof title,
+             "Similarity (%s) on every dataset, one colour scale",
+             ps->metrics[k]);
+    grid g = {nd, m,     pt,  labels, val, 0,     lo,
+              hi, 180.0, 2.0, 16.0,   0,   title, ps->metrics[k]};
+    sc_svg sv;
+    sc_svg_init(&sv);
+    int rc = draw_grid(&g, &sv, err);
+    if (rc == SC_OK)
+        rc = sc_figsink_save(fs, "similarity_grid", ps->metrics[k], NULL, title,
+                             &sv, err);
+    sc_svg_deinit(&sv);
+    sc_free(val);
+    sc_free(pt);
     return rc;
 }
 
@@ -332,7 +517,8 @@ int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
                       band_attr >= 0 ? ps->attrs[band_attr] : NULL,
                       cats,
                       nc,
-                      "no value"};
+                      "no value",
+                      0};
             sc_svg s_ = {0};
             sc_svg_init(&s_);
             rc = draw_heat(&h, &s_, err);
@@ -341,6 +527,8 @@ int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
                                      ps->datasets[d], title, &s_, err);
             sc_svg_deinit(&s_);
         }
+        if (rc == SC_OK)
+            rc = sim_grid(ps, k, order, labels, lo, hi, fs, err);
     }
     sc_free(order);
     sc_free(val);
@@ -368,20 +556,6 @@ static void dataset_order(const sc_plotset *ps, size_t *order)
             if (strcmp(ps->domains[j], ps->domains[i]) == 0)
                 order[pos++] = j;
     }
-}
-
-/* Does model_set belong in the consistency figures: "all" or a pair of
- * categories of the band attribute ("attr:a|b"). */
-static int wanted_set(const sc_plotset *ps, long band, const char *set)
-{
-    if (strcmp(set, "all") == 0)
-        return 1;
-    if (band < 0)
-        return 0;
-    const char *attr = ps->attrs[band];
-    size_t la = strlen(attr);
-    return strncmp(set, attr, la) == 0 && set[la] == ':' &&
-           strchr(set + la + 1, '|') != NULL;
 }
 
 /* Fill val (D x D, display order) for (metric, set) from consistency.csv. */
@@ -465,19 +639,35 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
             size_t q = 0;
             while (q < ns && strcmp(sets[q], set) != 0)
                 q++;
-            if (q == ns && wanted_set(ps, band, set))
+            if (q == ns)
                 sets[ns++] = set;
         }
     }
+    double *gval = NULL;
+    const char **gtitle = NULL;
+    if (rc == SC_OK) {
+        gval = sc_malloc((ns * nd * nd + 1) * sizeof *gval);
+        gtitle = sc_malloc((ns + 1) * sizeof *gtitle);
+        if (!gval || !gtitle)
+            rc = sc_err_set(err, SC_ENOMEM, "consistency: out of memory");
+    }
     for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
+        /* The all-pairs matrix alone, with values in its cells; then every
+         * model subset as one grid of small multiples. */
+        size_t np = 0;
         for (size_t q = 0; rc == SC_OK && q < ns; q++) {
-            rc = fill_consistency(ps, col, ps->metrics[k], sets[q], pos, val,
-                                  err);
+            double *v = gval + np * nd * nd;
+            rc =
+                fill_consistency(ps, col, ps->metrics[k], sets[q], pos, v, err);
             int any = 0;
             for (size_t i = 0; i < nd * nd; i++)
-                any |= !isnan(val[i]);
+                any |= !isnan(v[i]);
             if (rc != SC_OK || !any)
                 continue;
+            gtitle[np++] = sets[q];
+            if (strcmp(sets[q], "all") != 0)
+                continue;
+            memcpy(val, v, nd * nd * sizeof *val);
             char title[512];
             snprintf(title, sizeof title,
                      "Consistency across datasets "
@@ -495,7 +685,8 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
                       "domain",
                       dcats,
                       ndc,
-                      "same dataset or no estimate"};
+                      "same dataset or no estimate",
+                      1};
             sc_svg s_;
             sc_svg_init(&s_);
             rc = draw_heat(&h, &s_, err);
@@ -504,7 +695,24 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
                                      title, &s_, err);
             sc_svg_deinit(&s_);
         }
+        if (rc != SC_OK || np == 0)
+            continue;
+        char title[512];
+        snprintf(title, sizeof title,
+                 "Consistency across datasets (%s), every model subset",
+                 ps->metrics[k]);
+        grid g = {np,  nd,  gtitle, labels, gval, 1,     -1.0,
+                  1.0, 160, 4.0,    48.0,   1,    title, "r"};
+        sc_svg s_;
+        sc_svg_init(&s_);
+        rc = draw_grid(&g, &s_, err);
+        if (rc == SC_OK)
+            rc = sc_figsink_save(fs, "consistency_grid", ps->metrics[k], NULL,
+                                 title, &s_, err);
+        sc_svg_deinit(&s_);
     }
+    sc_free(gval);
+    sc_free(gtitle);
     sc_free(order);
     sc_free(pos);
     sc_free(val);

@@ -12,9 +12,11 @@ usage: check_figures.py SIMCON FIXTURE_DIR WORK_DIR
 3. Similarity heatmap: the cell (row r, column c) has data-value equal to
    the CSV's number (exact float equality: %.17g round-trips), for every
    cell of one figure; the tooltip names both models.
-4. Consistency heatmap: each off-diagonal cell equals consistency.csv's r
-   for that (metric, dataset pair, model set); datasets are grouped by
-   domain (datasets.csv order of first appearance).
+4. Consistency heatmap ("all"): each off-diagonal cell equals
+   consistency.csv's r, printed in the cell; datasets are grouped by domain
+   (datasets.csv order of first appearance). The grid has one panel per
+   model subset with the same values; the similarity grid one panel per
+   dataset equal to its CSV.
 5. Box plot: each box's data-median/-q1/-q3 equals numpy.quantile (linear,
    numpy's default = type 7) of the r values of its model set; every r is
    a point (data-r) jittered within its box.
@@ -144,28 +146,81 @@ def main():
        "cell (clip_vit-b/16&laion<2b>, resnet50) = %.17g with tooltip"
        % mat[i, j])
 
-    # 4. Consistency heatmap against consistency.csv.
+    # 4. Consistency heatmap ("all", values in cells) and the grid of
+    # every model subset against consistency.csv.
     cons = read_tidy(os.path.join(a, "consistency.csv"))
-    sets = {"all": "consistency_cka_linear__all.svg",
-            "objective:Supervised|Image-Text":
-            "consistency_cka_linear__objective_Supervised_Image-Text.svg"}
-    for st, fname in sets.items():
-        root = ET.parse(os.path.join(a, "figures", fname)).getroot()
-        cl = cells(root)
-        rows = [r for r in cons if r["metric"] == "cka_linear" and
-                r["model_set"] == st]
-        bad = [r for r in rows
-               if float(cl[r["dataset_a"], r["dataset_b"]]
-                        .attrib["data-value"]) != float(r["r"]) or
-               float(cl[r["dataset_b"], r["dataset_a"]]
-                     .attrib["data-value"]) != float(r["r"])]
-        ok(len(rows) == 10 and not bad,
-           "%s: %d dataset pairs equal consistency.csv r" % (fname, len(rows)))
     doms = read_tidy(os.path.join(a, "datasets.csv"))
     order = []
     for d in dict.fromkeys(x["domain"] for x in doms):
         order += [x["dataset"] for x in doms if x["domain"] == d]
+    root = ET.parse(os.path.join(a, "figures",
+                                 "consistency_cka_linear__all.svg")).getroot()
+    cl = cells(root)
+    rows = [r for r in cons if r["metric"] == "cka_linear" and
+            r["model_set"] == "all"]
+    bad = [r for r in rows
+           if float(cl[r["dataset_a"], r["dataset_b"]]
+                    .attrib["data-value"]) != float(r["r"]) or
+           float(cl[r["dataset_b"], r["dataset_a"]]
+                 .attrib["data-value"]) != float(r["r"])]
+    ok(len(rows) == 10 and not bad,
+       "consistency_cka_linear__all.svg: 10 dataset pairs equal r")
     ok(row_order(root) == order, "datasets grouped by domain: %s" % order)
+    texts = sorted(t.text for t in root.iter(SVG + "text")
+                   if t.attrib.get("pointer-events") == "none")
+    want = sorted(("%.2f" % float(r["r"])).replace("-0.00", "0.00")
+                  for r in rows for _ in (0, 1))
+    ok(texts == want, "values printed in the cells: %s" % texts[:4])
+    root = ET.parse(os.path.join(a, "figures",
+                                 "consistency_grid_cka_linear.svg")).getroot()
+    panels = {g.attrib["data-panel"]: g for g in root.iter(SVG + "g")
+              if g.attrib.get("class") == "panel"}
+    sets_k = list(dict.fromkeys(r["model_set"] for r in cons
+                                if r["metric"] == "cka_linear"))
+    ok(list(panels) == sets_k,
+       "consistency grid: one panel per model subset, file order (%d)"
+       % len(sets_k))
+    n = len(order)
+    bad = []
+    for st, g in panels.items():
+        rect = list(g.iter(SVG + "rect"))
+        for r in cons:
+            if r["metric"] != "cka_linear" or r["model_set"] != st:
+                continue
+            ia, ib = order.index(r["dataset_a"]), order.index(r["dataset_b"])
+            for x in (rect[ia * n + ib], rect[ib * n + ia]):
+                if float(x.attrib["data-value"]) != float(r["r"]):
+                    bad.append((st, r["dataset_a"], r["dataset_b"]))
+    ok(len(rect) == n * n and not bad,
+       "consistency grid: every panel's cells equal consistency.csv %s"
+       % bad[:3])
+    root = ET.parse(os.path.join(a, "figures",
+                                 "similarity_grid_rsa.svg")).getroot()
+    panels = [g for g in root.iter(SVG + "g")
+              if g.attrib.get("class") == "panel"]
+    bad = []
+    for g in panels:
+        names, mat = read_sim(os.path.join(a, "similarity",
+                                           g.attrib["data-panel"], "rsa.csv"))
+        got = np.array([float(x.attrib["data-v"])
+                        for x in g.iter(SVG + "rect")])
+        if not np.allclose(got, mat.reshape(-1), rtol=1e-5, atol=1e-12):
+            bad.append(g.attrib["data-panel"])
+    ok([g.attrib["data-panel"] for g in panels] ==
+       [x["dataset"] for x in doms] and not bad,
+       "similarity grid: one panel per dataset equal to its rsa.csv %s" % bad)
+    allv = np.concatenate([read_sim(os.path.join(
+        a, "similarity", x["dataset"], "rsa.csv"))[1].ravel() for x in doms])
+    ticks = []
+    for t in root.iter(SVG + "text"):
+        try:
+            ticks.append(float(t.text))
+        except ValueError:
+            pass
+    ok(len(ticks) >= 4 and min(ticks) <= allv.min() and
+       max(ticks) >= allv.max(),
+       "similarity grid colour bar: labelled ends %.2f and %.2f hold the "
+       "data [%.3f, %.3f]" % (min(ticks), max(ticks), allv.min(), allv.max()))
 
     # 5. Box plot quartiles against numpy.
     root = ET.parse(os.path.join(a, "figures",

@@ -471,27 +471,27 @@ SC_TEST(unknown_band_and_mismatched_models)
 
 SC_TEST(names_with_one_stem_get_distinct_files)
 {
-    /* "objective:x|y_z" and "objective:x_y|z" both reduce to the stem
-     * objective_x_y_z: the second figure must become ..._2.svg, and the
-     * report must still show both. */
-    char dir[512], path[1100];
+    /* Metrics "x&y" and "x_y" both reduce to the stem x_y: the second
+     * metric's figures must become ..._2.svg, and the report must still
+     * list both. */
+    char dir[512], path[1100], cmd[2600];
     snprintf(dir, sizeof dir, "%s/stem", tmp_root);
     copy_fixture(dir);
-    snprintf(path, sizeof path, "%s/consistency.csv", dir);
-    write_text(path, "metric,dataset_a,dataset_b,model_set,n_pairs,r,ci_lo,"
-                     "ci_hi,p,q\n"
-                     "rsa,flowers,pcam,objective:x|y_z,4,0.25,,,,\n"
-                     "rsa,flowers,pcam,objective:x_y|z,4,0.75,,,,\n");
+    snprintf(cmd, sizeof cmd,
+             "for d in '%s'/similarity/*/; do cp \"$d/rsa.csv\" "
+             "\"$d/x&y.csv\" && cp \"$d/rsa.csv\" \"$d/x_y.csv\"; done",
+             dir);
+    run(cmd);
     sc_err err;
     sc_err_clear(&err);
     expect_int(sc_plot_results(dir, NULL, &err), SC_OK, "plot: %s", err.msg);
     struct stat st;
-    snprintf(path, sizeof path,
-             "%s/figures/consistency_rsa__objective_x_y_z.svg", dir);
+    snprintf(path, sizeof path, "%s/figures/similarity_x_y__pcam.svg", dir);
     expect_int(stat(path, &st), 0, "first figure keeps the stem");
-    snprintf(path, sizeof path,
-             "%s/figures/consistency_rsa__objective_x_y_z_2.svg", dir);
+    snprintf(path, sizeof path, "%s/figures/similarity_x_y__pcam_2.svg", dir);
     expect_int(stat(path, &st), 0, "second figure gets _2");
+    snprintf(path, sizeof path, "%s/figures/similarity_grid_x_y_2.svg", dir);
+    expect_int(stat(path, &st), 0, "second grid gets _2");
     expect_int(sc_report_write(dir, &err), SC_OK, "report: %s", err.msg);
 }
 
