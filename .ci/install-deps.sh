@@ -7,10 +7,12 @@ set -euo pipefail
 
 packages=(
   build-essential g++ cmake pkg-config clang-format  # toolchain (g++: header test)
-  libgsl-dev libopenblas-dev libyaml-dev        # the three libraries we link
+  libgsl-dev libopenblas-dev libyaml-dev        # libraries we link (and librsvg, cairo below)
   python3 python3-numpy python3-scipy python3-sklearn  # independent references
   bsdutils                                       # script: progress tests on a pseudo-terminal
   chromium                                       # report.html browser test
+  librsvg2-dev libcairo2-dev fonts-dejavu-core   # PDF and PNG figures (issue 16)
+  poppler-utils                                  # PDF checks: pdftoppm, pdffonts
 )
 
 if [ "$(id -u)" = 0 ]; then

@@ -1,5 +1,5 @@
 /* simcon plot RESULTS_DIR [--order spec|cluster] [--band ATTRIBUTE]
- *                         [--quiet]
+ *                         [--format svg,pdf,png] [--quiet]
  *
  * Draws the figures of an existing result folder into RESULTS_DIR/figures/
  * and writes RESULTS_DIR/report.html (plot.h). `simcon run` does the same
@@ -20,7 +20,7 @@ static void usage(FILE *out)
 {
     fputs("usage: simcon plot RESULTS_DIR [--order spec|cluster] [--band "
           "ATTRIBUTE]\n"
-          "                   [--quiet]\n"
+          "                   [--format svg,pdf,png] [--quiet]\n"
           "Redraws the figures of a folder written by 'simcon run' from its "
           "CSVs\n"
           "(nothing is recomputed). RESULTS_DIR is relative to the current "
@@ -39,6 +39,10 @@ static void usage(FILE *out)
           "                    and selects the category-pair consistency "
           "heatmaps\n"
           "                    (default: the first attribute)\n"
+          "  --format LIST     figure files, comma-separated: svg (always "
+          "written), pdf\n"
+          "                    (vector, fonts embedded), png (192 dpi); "
+          "default svg\n"
           "  --quiet           nothing on stderr but errors (default: progress "
           "with an\n"
           "                    ETA when stderr is a terminal, then the files "
@@ -48,7 +52,7 @@ static void usage(FILE *out)
 
 int sc_cmd_plot(int argc, char **argv)
 {
-    sc_plot_opts opts = {SC_PLOT_ORDER_SPEC, NULL, NULL};
+    sc_plot_opts opts = {SC_PLOT_ORDER_SPEC, NULL, NULL, 0};
     const char *dir = NULL;
     bool quiet = false;
     for (int i = 1; i < argc; i++) {
@@ -56,6 +60,23 @@ int sc_cmd_plot(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return SC_EXIT_OK;
+        }
+        if (strcmp(a, "--format") == 0) {
+            char bad[64];
+            if (i + 1 >= argc) {
+                fprintf(stderr, "simcon plot: --format needs a value, e.g. "
+                                "svg,pdf,png\n");
+                return SC_EXIT_USAGE;
+            }
+            if (sc_plot_parse_formats(argv[++i], &opts.formats, bad,
+                                      sizeof bad) != SC_OK) {
+                fprintf(stderr,
+                        "simcon plot: --format: unknown format '%s'; use "
+                        "svg, pdf and png, comma-separated\n",
+                        bad);
+                return SC_EXIT_USAGE;
+            }
+            continue;
         }
         if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = true;

@@ -47,7 +47,7 @@ static int draw_all(const sc_plotset *ps, const sc_plot_opts *opts,
 int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
                     sc_err *err)
 {
-    static const sc_plot_opts defaults = {SC_PLOT_ORDER_SPEC, NULL, NULL};
+    static const sc_plot_opts defaults = {SC_PLOT_ORDER_SPEC, NULL, NULL, 0};
     if (!opts)
         opts = &defaults;
     /* Steps: reading the CSVs, then the four figure kinds (draw_all). */
@@ -61,7 +61,7 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
     }
     long band;
     rc = sc_plot_band(&ps, opts, &band, err);
-    sc_figsink fs = {NULL, {0}};
+    sc_figsink fs = {NULL, {0}, opts->formats};
     sc_svg_init(&fs.index);
     char *final = NULL, *prefix = NULL;
     if (rc == SC_OK) {

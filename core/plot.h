@@ -55,10 +55,21 @@ typedef struct sc_plot_opts {
     /* Progress display (core/progress.h) or NULL: one phase "figures"
      * with a step per figure kind. */
     sc_progress *progress;
+    /* Output formats besides SVG, which is always written (the report
+     * inlines it): SC_PLOT_PDF | SC_PLOT_PNG, rendered by librsvg and
+     * cairo. 0 = SVG only. */
+    unsigned formats;
 } sc_plot_opts;
 
+enum { SC_PLOT_SVG = 1u, SC_PLOT_PDF = 2u, SC_PLOT_PNG = 4u };
+
+/* Parse "svg,pdf,png" (any subset, comma-separated) into *formats (SVG is
+ * always included). SC_EINVAL with the unknown word copied to bad. */
+int sc_plot_parse_formats(const char *text, unsigned *formats, char *bad,
+                          size_t bad_size);
+
 /* Write DIR/figures/ (see above). opts NULL means {SC_PLOT_ORDER_SPEC,
- * NULL, NULL}.
+ * NULL, NULL, 0}.
  * Statuses: SC_EIO (missing similarity/ folder or file, unreadable or
  * malformed CSV, naming the file and line; cannot write), SC_EINVAL
  * (inconsistent folder: model sets differ between files, unknown band

@@ -677,6 +677,10 @@ int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
         }
     }
     int rc = sc_svg_write_file(svg, path, err);
+    if (rc == SC_OK && (fs->formats & (SC_PLOT_PDF | SC_PLOT_PNG))) {
+        path[strlen(path) - 4] = '\0'; /* drop ".svg" */
+        rc = sc_plot_render(svg, path, fs->formats, err);
+    }
     sc_free(path);
     if (rc != SC_OK)
         return rc;

@@ -68,9 +68,15 @@ long sc_plot_find(char *const *list, size_t n, const char *name);
 
 /* ## Figure sink */
 typedef struct sc_figsink {
-    char *dir;    /* staging folder */
-    sc_svg index; /* index.tsv being built */
+    char *dir;        /* staging folder */
+    sc_svg index;     /* index.tsv being built */
+    unsigned formats; /* SC_PLOT_PDF / SC_PLOT_PNG besides SVG */
 } sc_figsink;
+
+/* Write <base>.pdf and/or <base>.png (formats) of svg, rendered by librsvg
+ * and cairo (plot_render.c). SC_EIO naming the file. */
+int sc_plot_render(const sc_svg *svg, const char *base, unsigned formats,
+                   sc_err *err);
 
 /* Write svg as <dir>/<kind>_<stem(a)>[__<stem(b)>].svg, where stem()
  * keeps [A-Za-z0-9._-] and maps other bytes to '_' (a name already taken

@@ -1084,7 +1084,23 @@ static int file_list(sc_svg *h, const char *dir, const fig *f, size_t nf,
         sc_svg_esc(h, f[i].file);
         sc_svg_printf(h, "\">");
         sc_svg_esc(h, f[i].file);
-        sc_svg_printf(h, "</a>: ");
+        sc_svg_printf(h, "</a>");
+        /* PDF and PNG beside it (simcon plot --format). */
+        static const char *const ext[] = {".pdf", ".png"};
+        size_t stem = strlen(f[i].file);
+        stem -= stem > 4 ? 4 : stem;
+        for (int e = 0; e < 2; e++) {
+            char rel[1100];
+            snprintf(rel, sizeof rel, "%.*s%s", (int)stem, f[i].file, ext[e]);
+            char *alt = sc_plot_join(fdir, rel);
+            if (alt && stat(alt, &st) == 0) {
+                sc_svg_printf(h, ", <a href=\"figures/");
+                sc_svg_esc(h, rel);
+                sc_svg_printf(h, "\">%s</a>", ext[e] + 1);
+            }
+            sc_free(alt);
+        }
+        sc_svg_printf(h, ": ");
         sc_svg_esc(h, f[i].caption);
         sc_svg_printf(h, "</li>\n");
     }

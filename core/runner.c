@@ -349,7 +349,8 @@ static int stage_analyses(sc_runctx *rc, sc_err *err)
 
 static int stage_figures(sc_runctx *rc, sc_err *err)
 {
-    sc_plot_opts po = {SC_PLOT_ORDER_SPEC, NULL, &rc->progress};
+    sc_plot_opts po = {SC_PLOT_ORDER_SPEC, NULL, &rc->progress,
+                       rc->spec->figure_formats};
     int st = sc_plot_results(rc->out, &po, err);
     if (st != SC_OK)
         sc_err_prefix(err, "figures");

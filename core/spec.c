@@ -35,6 +35,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "plot.h"
 #include "cli.h"
 #include "mem.h"
 #include "numtext.h"
@@ -1375,18 +1376,46 @@ static int parse_runtime(ctx *c, const node *n)
     return rc;
 }
 
+/* figures: {format: [svg, pdf, png]} -- the files `simcon run` draws
+ * (issue 16). Presentation only: not in the canonical spec or its hash. */
+static int parse_figures(ctx *c, const node *n)
+{
+    static const char *const keys[] = {"format"};
+    int rc = want_map(c, n, "figures");
+    if (rc == SC_OK)
+        rc = check_keys(c, n, "figures", keys, 1);
+    const node *v = rc == SC_OK ? get(n, "format") : NULL;
+    if (v == NULL)
+        return rc;
+    if (v->kind != N_SEQ || v->n == 0)
+        return expected(c, v, "figures.format",
+                        "a sequence of formats, e.g. [svg, pdf, png]");
+    c->spec->figure_formats = SC_PLOT_SVG;
+    for (size_t i = 0; i < v->n; i++) {
+        const node *f = v->kids[i];
+        unsigned one;
+        char bad[64];
+        if (f->kind != N_SCALAR ||
+            sc_plot_parse_formats(f->text, &one, bad, sizeof bad) != SC_OK ||
+            strchr(f->text, ',') != NULL)
+            return expected(c, f, "figures.format", "svg, pdf or png");
+        c->spec->figure_formats |= one;
+    }
+    return SC_OK;
+}
+
 static int parse_top(ctx *c, const node *root)
 {
     static const char *const keys[] = {
-        "name",      "seed",    "data",     "models",     "datasets",
-        "behaviour", "metrics", "analyses", "statistics", "runtime"};
+        "name",    "seed",     "data",       "models",  "datasets", "behaviour",
+        "metrics", "analyses", "statistics", "runtime", "figures"};
     static const char *const required[] = {"name", "data", "models", "datasets",
                                            "metrics"};
     sc_spec *s = c->spec;
     if (root->kind != N_MAP)
         return expected(c, root, "top level",
                         "a mapping of keys (name:, data:, models:, ...)");
-    int rc = check_keys(c, root, "", keys, 10);
+    int rc = check_keys(c, root, "", keys, 11);
     if (rc != SC_OK)
         return rc;
     for (size_t i = 0; i < 5; i++)
@@ -1413,6 +1442,8 @@ static int parse_top(ctx *c, const node *root)
     if ((v = get(root, "statistics")) != NULL && (rc = parse_statistics(c, v)))
         return rc;
     if ((v = get(root, "runtime")) != NULL && (rc = parse_runtime(c, v)))
+        return rc;
+    if ((v = get(root, "figures")) != NULL && (rc = parse_figures(c, v)))
         return rc;
     return SC_OK;
 }

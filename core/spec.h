@@ -197,6 +197,9 @@ typedef struct sc_spec {
     sc_spec_loc features_loc;  /* data.features value                  */
     sc_spec_loc ids_loc;       /* data.ids value (0:0 when absent)     */
     sc_spec_loc behaviour_loc; /* behaviour.accuracy value             */
+    /* figures.format (issue 16): SC_PLOT_SVG | SC_PLOT_PDF | SC_PLOT_PNG
+     * (plot.h); 0 = SVG only. Not part of the canonical spec. */
+    unsigned figure_formats;
 } sc_spec;
 
 /* Parse and validate the spec file at path. On failure spec is left empty

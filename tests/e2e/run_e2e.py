@@ -275,7 +275,7 @@ def mode_stimuli(simcon, work):
     end = text.index("\n", start)
     text = (text[:start] + "statistics: {permutations: 49, bootstrap: 30, "
             "over: stimuli, ci: 0.9, interval: bca, correction: bh}" +
-            text[end:])
+            text[end:] + "\nfigures: {format: [svg, png]}\n")
     open(spec, "w").write(text)
     outs = []
     for threads in ("1", "2"):
@@ -285,6 +285,12 @@ def mode_stimuli(simcon, work):
         check(r.returncode == 0, "over: stimuli, --threads %s exits 0: %s"
               % (threads, r.stderr.strip()[-300:]))
         outs.append(out)
+    figs = os.listdir(os.path.join(outs[0], "figures"))
+    svgs = [f for f in figs if f.endswith(".svg")]
+    check(svgs and all(f[:-4] + ".png" in figs for f in svgs) and
+          not any(f.endswith(".pdf") for f in figs),
+          "spec figures.format [svg, png]: a PNG beside each of %d SVGs, "
+          "no PDF" % len(svgs))
     # Contrasts resample models: 4 per category is below the CI threshold
     # (6), so none; the stimulus bootstrap has no model threshold.
     want = {"consistency.csv": {"percentile"},

@@ -451,7 +451,7 @@ SC_TEST(unknown_band_and_mismatched_models)
     copy_fixture(dir);
     sc_err err;
     sc_err_clear(&err);
-    sc_plot_opts o = {SC_PLOT_ORDER_CLUSTER, "colour", NULL};
+    sc_plot_opts o = {SC_PLOT_ORDER_CLUSTER, "colour", NULL, 0};
     expect_int(sc_plot_results(dir, &o, &err), SC_EINVAL, "unknown band");
     expect_contains(err.msg, "--band colour: ", "band message start");
     expect_contains(err.msg,
