@@ -35,6 +35,9 @@ static int draw_all(const sc_plotset *ps, const sc_plot_opts *opts,
     if (rc == SC_OK)
         rc = sc_plot_behaviour(ps, fs, err);
     sc_progress_step(opts->progress, 1);
+    if (rc == SC_OK)
+        rc = sc_plot_summary(ps, fs, err);
+    sc_progress_step(opts->progress, 1);
     if (rc == SC_OK) {
         char *path = sc_plot_join(fs->dir, "index.tsv");
         rc = path ? sc_svg_write_file(&fs->index, path, err)
@@ -50,8 +53,8 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
     static const sc_plot_opts defaults = {SC_PLOT_ORDER_SPEC, NULL, NULL, 0};
     if (!opts)
         opts = &defaults;
-    /* Steps: reading the CSVs, then the four figure kinds (draw_all). */
-    sc_progress_begin(opts->progress, 5, "figures");
+    /* Steps: reading the CSVs, then the five figure kinds (draw_all). */
+    sc_progress_begin(opts->progress, 6, "figures");
     sc_plotset ps;
     int rc = sc_plotset_load(result_dir, &ps, err);
     sc_progress_step(opts->progress, 1);

@@ -644,8 +644,10 @@ int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
                     sc_err *err)
 {
     char sa[256], sb[256], base[600], file[640];
-    stem(sa, sizeof sa, a);
-    if (b) {
+    stem(sa, sizeof sa, a ? a : "");
+    if (!a) {
+        snprintf(base, sizeof base, "%s", kind);
+    } else if (b) {
         stem(sb, sizeof sb, b);
         snprintf(base, sizeof base, "%s_%s__%s", kind, sa, sb);
     } else {
@@ -686,7 +688,7 @@ int sc_figsink_save(sc_figsink *fs, const char *kind, const char *a,
         return rc;
     /* Short label "a / b" for the report's table of contents. */
     sc_svg_printf(&fs->index, "%s\t%s\t", kind, file);
-    for (const char *p = a; *p; p++)
+    for (const char *p = a ? a : kind; *p; p++)
         sc_svg_raw(&fs->index, (*p == '\t' || *p == '\n') ? " " : p, 1);
     if (b) {
         sc_svg_raw(&fs->index, " / ", 3);

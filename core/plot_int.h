@@ -78,7 +78,8 @@ typedef struct sc_figsink {
 int sc_plot_render(const sc_svg *svg, const char *base, unsigned formats,
                    sc_err *err);
 
-/* Write svg as <dir>/<kind>_<stem(a)>[__<stem(b)>].svg, where stem()
+/* Write svg as <dir>/<kind>_<stem(a)>[__<stem(b)>].svg (<kind>.svg when
+ * a is NULL; label then kind), where stem()
  * keeps [A-Za-z0-9._-] and maps other bytes to '_' (a name already taken
  * by an earlier figure gets "_2", "_3", ... before ".svg"), and append
  * "kind\tfile\tlabel\tcaption\n" to the index, label being "a / b" (tabs
@@ -95,6 +96,8 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
                         sc_figsink *fs, sc_err *err);
 int sc_plot_boxes(const sc_plotset *ps, sc_figsink *fs, sc_err *err);
 int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err);
+/* figures/summary.svg: the multi-panel paper figure (plot_summary.c). */
+int sc_plot_summary(const sc_plotset *ps, sc_figsink *fs, sc_err *err);
 
 /* ## Box-plot summary (plot_box.c) */
 typedef struct sc_boxstat {
@@ -140,6 +143,12 @@ void sc_plot_axis(double lo, double hi, double min, double max, sc_axis *ax);
 void sc_plot_axis_label(const sc_axis *ax, size_t i, char *out, size_t size);
 /* v mapped linearly from [ax->lo, ax->hi] to [a, b]. */
 double sc_plot_axis_pos(const sc_axis *ax, double v, double a, double b);
+/* Least-squares line of ys on xs with its 95% confidence band, drawn in
+ * the plot area (x0, top, pw x ph) of axes xa, ya; nothing for n < 3 or
+ * no spread in x. The line carries data-slope and data-intercept. */
+void sc_plot_trend(sc_svg *s, const double *xs, const double *ys, size_t n,
+                   const sc_axis *xa, const sc_axis *ya, double x0, double top,
+                   double pw, double ph);
 /* Estimate with CI, e.g. "0.71 [0.65, 0.77]"; missing CI gives "0.71". */
 void sc_plot_fmt_est(char *out, size_t size, double v, int has_ci, double lo,
                      double hi);

@@ -75,8 +75,9 @@ static void axis_range(const double *v, size_t n, double *lo, double *hi)
  * for the mean (Student t, n - 2 df; gsl_fit_linear's covariance). Model
  * pairs share models, so the band is descriptive, not a test: the test is
  * the Mantel p in the title. Drawn only with >= 3 points and x spread. */
-static void trend(sc_svg *s, const double *xs, const double *ys, size_t n,
-                  const sc_axis *xa, const sc_axis *ya, double x0, double top)
+void sc_plot_trend(sc_svg *s, const double *xs, const double *ys, size_t n,
+                   const sc_axis *xa, const sc_axis *ya, double x0, double top,
+                   double pw, double ph)
 {
     double c0, c1, v00, v01, v11, ss, xmin = INFINITY, xmax = -INFINITY;
     for (size_t i = 0; i < n; i++) {
@@ -94,7 +95,7 @@ static void trend(sc_svg *s, const double *xs, const double *ys, size_t n,
         double x = xmin + (xmax - xmin) * k / (K - 1);
         double se = sqrt(fmax(v00 + 2 * x * v01 + x * x * v11, 0.0));
         double y = c0 + c1 * x;
-        px[k] = x0 + PW * (x - xa->lo) / (xa->hi - xa->lo);
+        px[k] = x0 + pw * (x - xa->lo) / (xa->hi - xa->lo);
         lo[k] = fmin(fmax(y - t * se, ya->lo), ya->hi);
         hi[k] = fmin(fmax(y + t * se, ya->lo), ya->hi);
     }
@@ -106,7 +107,7 @@ static void trend(sc_svg *s, const double *xs, const double *ys, size_t n,
         sc_svg_printf(s, "%s", k ? " L" : "M");
         sc_svg_num(s, px[i]);
         sc_svg_printf(s, " ");
-        sc_svg_num(s, top + PH - PH * (y - ya->lo) / (ya->hi - ya->lo));
+        sc_svg_num(s, top + ph - ph * (y - ya->lo) / (ya->hi - ya->lo));
     }
     sc_svg_printf(s,
                   " Z\"/>\n<path class=\"trend\" stroke=\"#000\" "
@@ -117,11 +118,11 @@ static void trend(sc_svg *s, const double *xs, const double *ys, size_t n,
     double ya1 = fmin(fmax(c0 + c1 * xmax, ya->lo), ya->hi);
     sc_svg_num(s, px[0]);
     sc_svg_printf(s, " ");
-    sc_svg_num(s, top + PH - PH * (ya0 - ya->lo) / (ya->hi - ya->lo));
+    sc_svg_num(s, top + ph - ph * (ya0 - ya->lo) / (ya->hi - ya->lo));
     sc_svg_printf(s, " L");
     sc_svg_num(s, px[K - 1]);
     sc_svg_printf(s, " ");
-    sc_svg_num(s, top + PH - PH * (ya1 - ya->lo) / (ya->hi - ya->lo));
+    sc_svg_num(s, top + ph - ph * (ya1 - ya->lo) / (ya->hi - ya->lo));
     sc_svg_printf(s,
                   "\"><title>least-squares line y = %.4f %+.4f x with "
                   "95%% confidence band</title></path>\n",
@@ -193,7 +194,7 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
     char ylab[160];
     snprintf(ylab, sizeof ylab, "similarity (%s)", metric);
     sc_svg_text(s, 18, top + PH / 2, FONT, SC_SVG_MIDDLE, -90, 0, ylab);
-    trend(s, xs, ys, np, &xa, &ya, x0, top);
+    sc_plot_trend(s, xs, ys, np, &xa, &ya, x0, top, PW, PH);
     /* Colour by category pair of the first models.csv attribute: a pair
      * within one category takes that category's colour (as in the heatmap
      * bands and box plots), a pair across categories is grey. */

@@ -27,6 +27,9 @@ usage: check_figures.py SIMCON FIXTURE_DIR WORK_DIR
 8. report.html: headline (contrasts in words, box plots, consistency
    grid) before the <details> sections; every figure linked; the data
    block holds the CSVs' values (4 significant digits).
+9. summary.svg: 180 mm wide, panels a (consistency of all model pairs),
+   b (within-category boxes, a bracket with q per contrast), c (mean
+   similarity vs mean accuracy gap per model pair) against the CSVs.
 Prints one line per check; exits 1 on the first failure.
 """
 import csv
@@ -316,6 +319,52 @@ def main():
     ok(not os.path.exists(os.path.join(
         a, "figures", "behaviour_cka_linear__clevr_count.svg")),
        "no scatter for a dataset without gap.csv")
+
+    # 9. The paper figure: 180 mm wide, panels a, b, c against the CSVs.
+    root = ET.parse(os.path.join(a, "figures", "summary.svg")).getroot()
+    ok(abs(float(root.attrib["width"]) - 180 / 25.4 * 96) < 1,
+       "summary.svg is 180 mm wide (680 px at 96 px/in)")
+    letters = [t.text for t in root.iter(SVG + "text")
+               if t.attrib.get("font-weight") == "bold"]
+    ok(letters[:3] == ["a", "c", "b"] or sorted(letters[:3]) == ["a", "b",
+                                                                "c"],
+       "panel letters a, b, c")
+    vals = sorted(float(r.attrib["data-value"]) for r in root.iter(SVG + "rect")
+                  if "data-value" in r.attrib)
+    want = sorted(float(r["r"]) for r in cons if r["metric"] == "cka_linear"
+                  and r["model_set"] == "all" for _ in (0, 1))
+    ok(vals == want, "panel a: the 'all' consistency matrix of cka_linear")
+    boxes = [r for r in root.iter(SVG + "rect") if "data-median" in r.attrib]
+    bad = [b.attrib["data-set"] for b in boxes
+           if float(b.attrib["data-median"]) != np.quantile(
+               [float(r["r"]) for r in cons if r["metric"] == "cka_linear"
+                and r["model_set"] == b.attrib["data-set"]], 0.5)]
+    ok(len(boxes) == 3 and not bad and all(
+        b.attrib["data-set"].split(":")[1].split("|")[0] ==
+        b.attrib["data-set"].split("|")[1] for b in boxes),
+       "panel b: 3 within-category boxes, medians equal numpy %s" % bad)
+    qs = sorted(float(p_.attrib["data-q"]) for p_ in root.iter(SVG + "path")
+                if p_.attrib.get("class") == "bracket")
+    want = sorted(float(r["q"]) for r in read_tidy(
+        os.path.join(a, "contrasts.csv")) if r["metric"] == "cka_linear"
+        and r["attribute"] == "objective")
+    ok(qs == want and len(qs) == 3,
+       "panel b: one bracket per contrast with its q %s" % qs)
+    pts = [p_ for p_ in root.iter(SVG + "circle") if "data-x" in p_.attrib]
+    xs = np.array([float(p_.attrib["data-x"]) for p_ in pts])
+    ys = np.array([float(p_.attrib["data-y"]) for p_ in pts])
+    gaps, sims = [], []
+    for d in ("dtd", "flowers", "imagenet-subset-10k", "pcam"):
+        names, g = read_sim(os.path.join(a, "behaviour", d, "gap.csv"))
+        _, sm = read_sim(os.path.join(a, "similarity", d, "cka_linear.csv"))
+        iu = np.triu_indices(len(names), 1)
+        gaps.append(g[iu])
+        sims.append(((sm + sm.T) / 2)[iu])
+    ok(len(pts) == 36 and np.allclose(xs, np.mean(gaps, axis=0),
+                                      rtol=1e-12) and
+       np.allclose(ys, np.mean(sims, axis=0), rtol=1e-12),
+       "panel c: 36 model pairs at mean gap and mean similarity over the 4 "
+       "datasets with gap.csv")
 
     # 8. The report leads with the answer and holds every value once.
     with open(os.path.join(a, "figures", "index.tsv")) as f:
