@@ -6,7 +6,8 @@ usage: check_render.py SIMCON FIXTURE_DIR WORK_DIR
 `simcon plot --format svg,pdf,png` on a copy of the fixture. For every SVG
 of figures/index.tsv:
 - PDF: one page of the SVG's size (1 px = 0.75 pt); pdffonts lists every
-  font as embedded; pdftotext finds the figure's title (text stays text);
+  font as embedded; pdftotext finds the figure's first text of three or
+  more words (text stays text);
   pdftoppm (poppler, independent of cairo) rasterises it at 96 dpi (1 px =
   1 pixel) and the panel area -- the union of the cells, boxes or points
   the SVG draws -- is not blank.
@@ -115,7 +116,10 @@ def main():
     for name in svgs:
         root = ET.parse(os.path.join(fdir, name)).getroot()
         w, h = float(root.attrib["width"]), float(root.attrib["height"])
-        title = root.find(SVG + "title").text
+        # The first drawn text of three words or more (a figure title or,
+        # in the summary, a panel title).
+        title = next(t.text for t in root.iter(SVG + "text")
+                     if t.text and len(t.text.split()) >= 3)
         box = panel_box(root)
         pdf = os.path.join(fdir, name[:-4] + ".pdf")
         info = subprocess.run(["pdfinfo", pdf], capture_output=True,
