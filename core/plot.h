@@ -14,8 +14,13 @@
  *                 need a missing file are skipped)
  *   behaviour/DATASET/gap.csv           optional: behaviour scatters
  *   manifest.json                       optional: report summary
- * Output: DIR/figures/ (SVG files) plus DIR/figures/index.tsv (kind, file,
- * short label, caption; the report's list of files), DIR/report.html.
+ * Output: DIR/figures/ (SVG files; also PDF and PNG with opts->formats)
+ * plus DIR/figures/index.tsv (kind, file, short label, caption; the
+ * report's list of files), DIR/report.html. Figures: per metric the
+ * similarity heatmap of every dataset and a grid of them all, the "all"
+ * consistency heatmap and a grid of every model subset, box plots per
+ * attribute, behaviour scatters per dataset, and summary.svg (the
+ * multi-panel paper figure, plot_summary.c).
  *
  * Invariants:
  * - Same input, same bytes: directories are listed in sorted order, numbers
@@ -47,8 +52,9 @@ typedef enum sc_plot_order {
 
 typedef struct sc_plot_opts {
     sc_plot_order order;
-    /* models.csv column that colours the category bands and selects the
-     * category-pair consistency heatmaps; NULL = the first attribute
+    /* models.csv column that colours the category bands of the similarity
+     * heatmaps (the consistency grids show every model subset of
+     * consistency.csv whatever the band); NULL = the first attribute
      * column of models.csv (none if the file is absent). Naming a column
      * that models.csv does not have is an error (SC_EINVAL). */
     const char *band;
