@@ -7,8 +7,9 @@
  *     heatmap of consistency.csv's "all" rows (datasets grouped by domain),
  *     r printed in cells big enough, RdBu on [-1, 1] with labelled ends;
  *  b  consistency by category of the first models.csv attribute: one box
- *     per within-category model set over dataset pairs (type-7 quartiles,
- *     Tukey whiskers, every dataset pair a seeded jittered point), the
+ *     per within-category model set over dataset pairs (sc_plot_box_stats,
+ *     as in the box plots: type-7 quartiles, Tukey whiskers with the tie
+ *     rule; every dataset pair a seeded jittered point), the
  *     all-pairs IQR as a grey band, and a bracket per contrast of
  *     contrasts.csv with its q (bold with * when q < 0.05); at most
  *     SC_SUMMARY_BRACKETS brackets, the smallest q first;
@@ -22,9 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
 
 #include "mem.h"
 #include "plot_int.h"
@@ -43,7 +41,7 @@
 typedef struct sbox {
     double *v;
     size_t n;
-    double q1, med, q3, wlo, whi;
+    sc_boxstat st; /* sc_plot_box_stats: the box plots' rule, tie-robust */
 } sbox;
 
 typedef struct sdata {
@@ -69,23 +67,6 @@ static long cat_find(const sdata *d, const char *c)
         if (strcmp(d->cats[i], c) == 0)
             return (long)i;
     return -1;
-}
-
-static void box_stats(sbox *b)
-{
-    gsl_sort(b->v, 1, b->n);
-    b->q1 = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.25);
-    b->med = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.5);
-    b->q3 = gsl_stats_quantile_from_sorted_data(b->v, 1, b->n, 0.75);
-    double iqr = b->q3 - b->q1;
-    b->wlo = b->q1;
-    b->whi = b->q3;
-    for (size_t i = 0; i < b->n; i++) {
-        if (b->v[i] >= b->q1 - 1.5 * iqr && b->v[i] < b->wlo)
-            b->wlo = b->v[i];
-        if (b->v[i] <= b->q3 + 1.5 * iqr && b->v[i] > b->whi)
-            b->whi = b->v[i];
-    }
 }
 
 static void sdata_free(sdata *d)
@@ -127,7 +108,7 @@ static int set_values(const sc_plotset *ps, const int *c, size_t k,
             b->v[b->n++] = v;
     }
     if (b->n)
-        box_stats(b);
+        sc_plot_box_stats(b->v, b->n, &b->st);
     return SC_OK;
 }
 
@@ -539,8 +520,8 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
             hi = fmax(hi, d->box[c].v[d->box[c].n - 1]);
         }
     if (d->all.n) {
-        lo = fmin(lo, d->all.q1);
-        hi = fmax(hi, d->all.q3);
+        lo = fmin(lo, d->all.st.q1);
+        hi = fmax(hi, d->all.st.q3);
     }
     if (nb == 0) {
         sc_svg_text(s, x, y + 30, FONT, SC_SVG_START, 0, 0,
@@ -563,14 +544,14 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
     sc_svg_text(s, x + 10, top + ph / 2, FONT, SC_SVG_MIDDLE, -90, 0,
                 "consistency r");
     if (d->all.n) {
-        double y1 = sc_plot_axis_pos(&ya, d->all.q3, top + ph, top);
-        double y2 = sc_plot_axis_pos(&ya, d->all.q1, top + ph, top);
+        double y1 = sc_plot_axis_pos(&ya, d->all.st.q3, top + ph, top);
+        double y2 = sc_plot_axis_pos(&ya, d->all.st.q1, top + ph, top);
         sc_svg_rect_open(s, x0, y1, pw, y2 - y1, (sc_rgb){230, 230, 230});
         sc_svg_printf(s,
                       "><title>all model pairs: IQR [%.4f, %.4f]</title>"
                       "</rect>\n",
-                      d->all.q1, d->all.q3);
-        double my = sc_plot_axis_pos(&ya, d->all.med, top + ph, top);
+                      d->all.st.q1, d->all.st.q3);
+        double my = sc_plot_axis_pos(&ya, d->all.st.med, top + ph, top);
         path_line(s, x0, my, x0 + pw, my,
                   "stroke=\"#555555\" stroke-width=\"1\" "
                   "stroke-dasharray=\"5 3\"");
@@ -584,11 +565,11 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
         double mx = x0 + pitch * (b++ + 0.5);
         if (cx)
             cx[c] = mx;
-        double yq1 = sc_plot_axis_pos(&ya, bx->q1, top + ph, top);
-        double yq3 = sc_plot_axis_pos(&ya, bx->q3, top + ph, top);
-        double ylo = sc_plot_axis_pos(&ya, bx->wlo, top + ph, top);
-        double yhi = sc_plot_axis_pos(&ya, bx->whi, top + ph, top);
-        double ymed = sc_plot_axis_pos(&ya, bx->med, top + ph, top);
+        double yq1 = sc_plot_axis_pos(&ya, bx->st.q1, top + ph, top);
+        double yq3 = sc_plot_axis_pos(&ya, bx->st.q3, top + ph, top);
+        double ylo = sc_plot_axis_pos(&ya, bx->st.wlo, top + ph, top);
+        double yhi = sc_plot_axis_pos(&ya, bx->st.whi, top + ph, top);
+        double ymed = sc_plot_axis_pos(&ya, bx->st.med, top + ph, top);
         sc_svg_line(s, mx, yq1, mx, ylo, "#000", 1);
         sc_svg_line(s, mx, yq3, mx, yhi, "#000", 1);
         sc_svg_line(s, mx - bw / 4, ylo, mx + bw / 4, ylo, "#000", 1);
@@ -601,12 +582,12 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
         sc_svg_esc(s, d->cats[c]);
         sc_svg_printf(s, "|");
         sc_svg_esc(s, d->cats[c]);
-        sc_svg_printf(s, "\" data-median=\"%.17g\"><title>", bx->med);
+        sc_svg_printf(s, "\" data-median=\"%.17g\"><title>", bx->st.med);
         sc_svg_esc(s, d->cats[c]);
         sc_svg_printf(s,
                       ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
                       "pairs</title></rect>\n",
-                      bx->med, bx->q1, bx->q3, bx->n);
+                      bx->st.med, bx->st.q1, bx->st.q3, bx->n);
         sc_svg_line(s, mx - bw / 2, ymed, mx + bw / 2, ymed, "#000", 2);
         uint64_t st = sc_rng_task_seed(JITTER_SEED, d->cats[c]);
         sc_svg_printf(s, "<g fill=\"#222222\" fill-opacity=\"0.55\">\n");
