@@ -236,6 +236,42 @@ static int list_inputs(const sc_spec *spec, sc_err *err)
     return SC_OK;
 }
 
+void sc_check_summary(const sc_spec *spec, const sc_inputs_report *rep,
+                      int loaded, char *buf, size_t cap)
+{
+    size_t lo = SIZE_MAX, hi = 0;
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        size_t n = rep->rows[d];
+        if (spec->max_stimuli > 0 && n > spec->max_stimuli)
+            n = spec->max_stimuli;
+        lo = n < lo ? n : lo;
+        hi = n > hi ? n : hi;
+    }
+    const char *note =
+        loaded ? "" : " (plugins found, not loaded: parameters not checked)";
+    if (lo == hi)
+        snprintf(buf, cap,
+                 "ok: %zu models x %zu datasets x %zu metrics, n = %zu "
+                 "stimuli%s",
+                 spec->nmodels, spec->ndatasets, spec->nmetrics, lo, note);
+    else
+        snprintf(buf, cap,
+                 "ok: %zu models x %zu datasets x %zu metrics, n = %zu to "
+                 "%zu stimuli%s",
+                 spec->nmodels, spec->ndatasets, spec->nmetrics, lo, hi, note);
+}
+
+int sc_check_metric(const sc_spec *spec, size_t k, const char *dir, sc_err *err)
+{
+    return check_metric(spec, k, dir, 1, err);
+}
+
+int sc_check_metric_rows(const sc_spec *spec, size_t k, const char *dir,
+                         const size_t *rows, sc_err *err)
+{
+    return check_rows(spec, k, dir, rows, err);
+}
+
 int sc_cmd_check(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL;
@@ -334,24 +370,9 @@ int sc_cmd_check(int argc, char **argv)
         return SC_EXIT_USAGE;
     }
     sc_check_plan(&spec, stdout, stderr);
-    size_t lo = SIZE_MAX, hi = 0;
-    for (size_t d = 0; d < spec.ndatasets; d++) {
-        size_t n = rep.rows[d];
-        if (spec.max_stimuli > 0 && n > spec.max_stimuli)
-            n = spec.max_stimuli;
-        lo = n < lo ? n : lo;
-        hi = n > hi ? n : hi;
-    }
-    const char *note =
-        load ? "" : " (plugins found, not loaded: parameters not checked)";
-    if (lo == hi)
-        printf("ok: %zu models x %zu datasets x %zu metrics, n = %zu "
-               "stimuli%s\n",
-               spec.nmodels, spec.ndatasets, spec.nmetrics, lo, note);
-    else
-        printf("ok: %zu models x %zu datasets x %zu metrics, n = %zu to %zu "
-               "stimuli%s\n",
-               spec.nmodels, spec.ndatasets, spec.nmetrics, lo, hi, note);
+    char line[256];
+    sc_check_summary(&spec, &rep, load, line, sizeof line);
+    printf("%s\n", line);
     sc_inputs_report_deinit(&rep);
     sc_spec_free(&spec);
     sc_loader_shutdown();

@@ -119,6 +119,8 @@ const char *sc_strerror(int status)
         return "SC_ENUMERIC (non-finite number)";
     case SC_EBLAS:
         return "SC_EBLAS (BLAS dimension error)";
+    case SC_ECANCELED:
+        return "SC_ECANCELED (canceled by the caller)";
     default:
         return "unknown status";
     }

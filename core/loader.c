@@ -13,6 +13,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,9 @@ typedef struct loaded {
 } loaded;
 
 static loaded *loaded_list;
+/* Guards loaded_list: library callers (core/api.c) may open metrics from
+ * several threads at once. */
+static pthread_mutex_t loaded_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* ## Search path */
 
@@ -324,7 +328,8 @@ static const sc_plugin *find_loaded(const char *path)
     return NULL;
 }
 
-static int load_path(const char *path, const sc_plugin **out, sc_err *err)
+static int load_path_locked(const char *path, const sc_plugin **out,
+                            sc_err *err)
 {
     const sc_plugin *have = find_loaded(path);
     if (have != NULL) {
@@ -406,6 +411,14 @@ static int load_path(const char *path, const sc_plugin **out, sc_err *err)
     loaded_list = l;
     *out = &l->plugin;
     return SC_OK;
+}
+
+static int load_path(const char *path, const sc_plugin **out, sc_err *err)
+{
+    pthread_mutex_lock(&loaded_lock);
+    int rc = load_path_locked(path, out, err);
+    pthread_mutex_unlock(&loaded_lock);
+    return rc;
 }
 
 int sc_loader_locate(const char *name_or_path, const char *extra_dir,
@@ -533,12 +546,14 @@ void sc_loader_names_free(char **names, size_t count)
 
 void sc_loader_shutdown(void)
 {
+    pthread_mutex_lock(&loaded_lock);
     while (loaded_list != NULL) {
         loaded *next = loaded_list->next;
         sc_free(loaded_list->plugin.path);
         sc_free(loaded_list);
         loaded_list = next;
     }
+    pthread_mutex_unlock(&loaded_lock);
 }
 
 /* ## Parameters */

@@ -56,6 +56,14 @@ void sc_progress_init(sc_progress *p, const char *who, bool quiet)
     sc_progress_init_forced(p, who, !quiet && isatty(STDERR_FILENO));
 }
 
+void sc_progress_set_sink(sc_progress *p, sc_progress_sink fn, void *user)
+{
+    pthread_mutex_lock(&p->lock);
+    p->sink = fn;
+    p->sink_user = user;
+    pthread_mutex_unlock(&p->lock);
+}
+
 void sc_progress_deinit(sc_progress *p)
 {
     sc_progress_end(p);
@@ -106,7 +114,7 @@ static void draw(sc_progress *p, bool final)
 
 void sc_progress_begin(sc_progress *p, size_t total, const char *fmt, ...)
 {
-    if (p == NULL || !p->enabled)
+    if (p == NULL || (!p->enabled && p->sink == NULL))
         return;
     sc_progress_end(p);
     pthread_mutex_lock(&p->lock);
@@ -118,20 +126,23 @@ void sc_progress_begin(sc_progress *p, size_t total, const char *fmt, ...)
     p->done = 0;
     p->open = true;
     p->t0 = now();
-    draw(p, false);
+    if (p->enabled)
+        draw(p, false);
     pthread_mutex_unlock(&p->lock);
 }
 
 void sc_progress_step(sc_progress *p, size_t k)
 {
-    if (p == NULL || !p->enabled)
+    if (p == NULL || (!p->enabled && p->sink == NULL))
         return;
     pthread_mutex_lock(&p->lock);
     if (p->open) {
         bool first = p->done == 0; /* the first ETA as soon as possible */
         p->done += k;
-        if (first || now() - p->last >= REDRAW_EVERY ||
-            (p->total > 0 && p->done >= p->total))
+        if (p->sink != NULL)
+            p->sink(p->sink_user, p->label, p->done, p->total);
+        if (p->enabled && (first || now() - p->last >= REDRAW_EVERY ||
+                           (p->total > 0 && p->done >= p->total)))
             draw(p, false);
     }
     pthread_mutex_unlock(&p->lock);
@@ -139,11 +150,12 @@ void sc_progress_step(sc_progress *p, size_t k)
 
 void sc_progress_end(sc_progress *p)
 {
-    if (p == NULL || !p->enabled)
+    if (p == NULL || (!p->enabled && p->sink == NULL))
         return;
     pthread_mutex_lock(&p->lock);
     if (p->open) {
-        draw(p, true);
+        if (p->enabled)
+            draw(p, true);
         p->open = false;
     }
     pthread_mutex_unlock(&p->lock);

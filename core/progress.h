@@ -22,6 +22,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+/* A library caller's progress callback (simcon.h simcon_progress_fn):
+ * told of every step, terminal or not. */
+typedef void (*sc_progress_sink)(void *user, const char *label, size_t done,
+                                 size_t total);
+
 typedef struct sc_progress {
     bool enabled;    /* stderr is a terminal and not --quiet        */
     const char *who; /* line prefix, e.g. "simcon matrix"           */
@@ -33,6 +38,8 @@ typedef struct sc_progress {
     double last;     /* last redraw                                 */
     size_t drawn;    /* characters of the last line, for erasing    */
     pthread_mutex_t lock;
+    sc_progress_sink sink; /* NULL: none                                  */
+    void *sink_user;
 } sc_progress;
 
 /* Set up; enabled when !quiet and stderr is a terminal. who is borrowed
@@ -41,6 +48,9 @@ void sc_progress_init(sc_progress *p, const char *who, bool quiet);
 /* The same with the decision forced (tests). */
 void sc_progress_init_forced(sc_progress *p, const char *who, bool enabled);
 void sc_progress_deinit(sc_progress *p);
+/* Also report every step to fn(user, label, done, total), under the lock
+ * (calls never overlap), whether or not anything is drawn. */
+void sc_progress_set_sink(sc_progress *p, sc_progress_sink fn, void *user);
 
 /* Start a phase (ending the previous one if still open): label is copied
  * (printf format), total steps (0 = unknown). Draws at once. */

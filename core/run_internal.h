@@ -162,6 +162,9 @@ typedef int (*sc_run_task_fn)(size_t k, void *ud, sc_err *err);
 int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
                     const char *label, sc_err *err);
 
+/* The caller's cancellation callback (sc_run_opts.cancel) asked to stop:
+ * fills err (SC_ECANCELED) and returns it; SC_OK otherwise. */
+int sc_run_canceled(const sc_runctx *rc, sc_err *err);
 /* One informational line on stderr unless quiet (also when piped: notes
  * are facts about the result, such as a reused cache, not progress). */
 void sc_run_note(const sc_runctx *rc, const char *fmt, ...)

@@ -413,7 +413,10 @@ static int load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
                      sc_err *err)
 {
     const lazy_inputs *li = ud;
-    int st = load_one(li->rc, li->d, i, li->rows, owned, err);
+    int st = sc_run_canceled(li->rc, err);
+    if (st != SC_OK)
+        return st;
+    st = load_one(li->rc, li->d, i, li->rows, owned, err);
     if (st == SC_OK)
         *view = sc_matrix_view(owned);
     return st;
@@ -642,6 +645,11 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
         if (st == SC_OK)
             st = store(rc, d, k, &sm, key, hit ? found : NULL, err);
         sc_simmat_deinit(&sm);
+        if (st == SC_OK)
+            sc_run_progress_unit(rc, "similarity", d * rc->M + k + 1,
+                                 rc->D * rc->M);
+        if (st == SC_OK)
+            st = sc_run_canceled(rc, err);
     }
     if (st == SC_OK && need_boot) {
         if (!loaded) {

@@ -154,6 +154,13 @@ void sc_run_note(const sc_runctx *rc, const char *fmt, ...)
     fprintf(stderr, "simcon run: %s\n", msg);
 }
 
+int sc_run_canceled(const sc_runctx *rc, sc_err *err)
+{
+    if (rc->opts.cancel == NULL || rc->opts.cancel(rc->opts.user) == 0)
+        return SC_OK;
+    return sc_err_set(err, SC_ECANCELED, "canceled by the caller");
+}
+
 /* ## Task pool */
 
 typedef struct pool {
@@ -181,7 +188,9 @@ static void *pool_worker(void *arg)
         size_t k = pl->next++;
         pthread_mutex_unlock(&pl->lock);
         sc_err_clear(&err);
-        int st = pl->fn(k, pl->ud, &err);
+        int st = sc_run_canceled(pl->rc, &err);
+        if (st == SC_OK)
+            st = pl->fn(k, pl->ud, &err);
         if (st != SC_OK) {
             if (err.code == SC_OK)
                 sc_err_set(&err, st, "task %zu failed (%s)", k,
@@ -381,6 +390,8 @@ int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
     rc.M = spec->nmetrics;
     rc.npairs = rc.D * (rc.D - (rc.D > 0)) / 2;
     sc_progress_init(&rc.progress, "simcon run", rc.opts.quiet);
+    if (rc.opts.progress != NULL)
+        sc_progress_set_sink(&rc.progress, rc.opts.progress, rc.opts.user);
     /* Parallelism comes from the task pool; one BLAS thread keeps every
      * product in a fixed summation order (determinism across --threads). */
     sc_blas_set_threads(1);
@@ -412,6 +423,8 @@ int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
          * listed in the manifest. report.html shows the manifest, so it is
          * written after it (and is the one output the manifest does not
          * list). A plotting failure fails the run like any other stage. */
+        if (st == SC_OK)
+            st = sc_run_canceled(&rc, err);
         if (st == SC_OK)
             st = timed(&rc, "figures", stage_figures, err);
         if (st == SC_OK)

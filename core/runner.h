@@ -44,6 +44,13 @@ typedef struct sc_run_opts {
     const char *plugin_dir; /* NULL: the spec's runtime.plugin_dir        */
     bool resume;            /* reuse cached similarity matrices           */
     bool quiet;             /* no progress on stderr                      */
+    /* Library callers (core/api.c, simcon.h); NULL: none. progress is
+     * called under the progress lock after each unit of a stage; cancel
+     * is polled before each unit and a non-zero return stops the run
+     * with SC_ECANCELED (nothing written, as for any failure). */
+    void (*progress)(void *user, const char *stage, size_t done, size_t total);
+    int (*cancel)(void *user);
+    void *user;
 } sc_run_opts;
 
 /* Run every analysis of spec into the result folder.

@@ -60,7 +60,8 @@ enum sc_status {
     SC_ESPEC = 5,
     SC_EABI = 6,
     SC_ENUMERIC = 7,
-    SC_EBLAS = 8
+    SC_EBLAS = 8,
+    SC_ECANCELED = 9
 };
 #endif
 

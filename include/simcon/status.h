@@ -21,7 +21,8 @@ enum sc_status {
     SC_ESPEC = 5,    /* experiment spec invalid                            */
     SC_EABI = 6,     /* plugin built for another ABI, bad descriptor       */
     SC_ENUMERIC = 7, /* NaN/Inf in data or result, non-convergence         */
-    SC_EBLAS = 8     /* dimension overflow or non-conformant BLAS call     */
+    SC_EBLAS = 8,    /* dimension overflow or non-conformant BLAS call     */
+    SC_ECANCELED = 9 /* a caller's cancellation callback asked to stop     */
 };
 #endif /* keep in sync with the copy in plugin.h */
 

@@ -12,13 +12,14 @@ cmake --install "$build" --prefix "$prefix" >/dev/null
 pc=$(find "$prefix" -name simcon.pc | head -n1)
 [ -n "$pc" ] || { echo "simcon.pc not installed"; exit 1; }
 export PKG_CONFIG_PATH=$(dirname "$pc")
-# The .pc file was configured for the build's prefix: point it at ours.
-cflags=$(pkg-config --define-variable=prefix="$prefix" --cflags simcon)
+# The .pc file finds its prefix from its own location (${pcfiledir}).
+cflags=$(pkg-config --cflags simcon)
+case "$cflags" in *"-I$prefix/"*) ;; *) echo "pkg-config --cflags simcon gives '$cflags', not under $prefix"; exit 1 ;; esac
 [ -f "$prefix/include/simcon/plugin.h" ] || { echo "plugin.h not installed"; exit 1; }
 plugdir=$(mktemp -d)
 trap 'rm -rf "$prefix" "$plugdir"' EXIT
 cc -std=c99 -Wall -Wextra -Werror -pedantic -shared -fPIC $cflags \
-   -I"$prefix/include" -Wl,-z,defs -o "$plugdir/outoftree.so" \
+   -Wl,-z,defs -o "$plugdir/outoftree.so" \
    "$src/tests/install/outoftree.c" -lm
 # --normalize none: the reference below uses the raw features.
 got=$("$prefix/bin/simcon" compare --plugin-dir "$plugdir" -m outoftree \
