@@ -10,6 +10,7 @@ packages=(
   libgsl-dev libopenblas-dev libyaml-dev        # libraries we link (and librsvg, cairo below)
   python3 python3-numpy python3-scipy python3-sklearn  # independent references
   bsdutils                                       # script: progress tests on a pseudo-terminal
+  python3-pandas python3-pytest python3-setuptools python3-pip python3-venv  # python/ package and its tests
   chromium                                       # report.html browser test
   librsvg2-dev libcairo2-dev fonts-dejavu-core   # PDF and PNG figures (issue 16)
   poppler-utils                                  # PDF checks: pdftoppm, pdffonts
