@@ -316,11 +316,11 @@ def mantel(A, B, perms=MANTEL_PERMS, seed=MANTEL_SEED, method="pearson",
     ``method``: pearson or spearman; ``alternative``: greater, less or
     two-sided; ``exact`` enumerates all m! relabellings (m <= 8).
 
-    >>> S = np.array([[1, .9, .1, .3], [.9, 1, .2, .4],
-    ...               [.1, .2, 1, .8], [.3, .4, .8, 1]])
     Identical matrices: r = 1, and of the 4! = 24 relabellings only the
     identity reaches it, so the exact p is 1/24:
 
+    >>> S = np.array([[1, .9, .1, .3], [.9, 1, .2, .4],
+    ...               [.1, .2, 1, .8], [.3, .4, .8, 1]])
     >>> r, p = simcon.mantel(S, S, exact=True)
     >>> round(r, 12), p == 1 / 24
     (1.0, True)
