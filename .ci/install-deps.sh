@@ -8,6 +8,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake pkg-config clang-format  # toolchain (g++: header test)
   libgsl-dev libopenblas-dev libyaml-dev        # libraries we link (and librsvg, cairo below)
+  zlib1g-dev                                    # compressed .npz inputs
   python3 python3-numpy python3-scipy python3-sklearn  # independent references
   bsdutils                                       # script: progress tests on a pseudo-terminal
   python3-pandas python3-pytest python3-setuptools python3-pip python3-venv  # python/ package and its tests

@@ -18,9 +18,10 @@
  * always checked. --list-inputs prints, after a successful check and
  * instead of the ok line, every input file (features, ids, behaviour
  * table) one per line: Makefile.experiments turns that into dependencies
- * so a changed feature file reruns its experiment. The value scan reads
- * every feature file (minutes at the paper's scale) and shows progress on
- * a terminal (core/progress.h) unless --quiet.
+ * so a changed feature file reruns its experiment (an .npz member is
+ * listed as its archive). The value scan reads every feature file
+ * (minutes at the paper's scale) and shows progress on a terminal
+ * (core/progress.h) unless --quiet.
  *
  * --no-load finds each metric's plugin file but does not dlopen it, so no
  * plugin code runs (loading runs the library's constructors and its entry
@@ -35,6 +36,7 @@
 #include "commands.h"
 #include "inputs.h"
 #include "loader.h"
+#include "npz.h"
 #include "progress.h"
 #include "spec.h"
 
@@ -219,13 +221,19 @@ static int list_inputs(const sc_spec *spec, sc_err *err)
         for (size_t m = 0; m < spec->nmodels; m++) {
             int rc = sc_spec_path(spec, spec->features, spec->datasets[d].name,
                                   spec->models[m].name, path, sizeof path, err);
+            char file[4096]; /* the archive of an .npz member (npz.h) */
+            if (rc == SC_OK)
+                rc = sc_npz_file(path, file, sizeof file, err);
             if (rc != SC_OK)
                 return rc;
-            printf("%s\n", path);
+            printf("%s\n", file);
         }
-        if (spec->ids != NULL) {
-            int rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name, NULL,
-                                  path, sizeof path, err);
+        bool per_model = spec->ids != NULL && strstr(spec->ids, "{model}");
+        for (size_t m = 0;
+             spec->ids != NULL && m < (per_model ? spec->nmodels : 1); m++) {
+            int rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name,
+                                  per_model ? spec->models[m].name : NULL, path,
+                                  sizeof path, err);
             if (rc != SC_OK)
                 return rc;
             printf("%s\n", path);

@@ -21,6 +21,7 @@
 #include "atomic.h"
 #include "mat.h"
 #include "mem.h"
+#include "ids.h"
 #include "npy.h"
 #include "numtext.h"
 
@@ -210,23 +211,54 @@ int sc_inputs_check_progress(const sc_spec *spec, unsigned flags,
         out->rows[d] = r0;
     }
 
-    /* 3. ids files: present, one line per stimulus. */
+    /* 3. ids files: present, one line per stimulus; with one file per
+     * model ({model} in the template), every model's ids equal the first
+     * model's row by row (ids.h). */
+    bool per_model = spec->ids != NULL && strstr(spec->ids, "{model}") != NULL;
+    size_t before = out->nproblems;
     for (size_t d = 0; spec->ids != NULL && d < nd; d++) {
-        rc = sc_spec_path(spec, spec->ids, spec->datasets[d].name, NULL, path,
-                          INPUT_PATH_MAX, err);
-        size_t lines = 0;
-        if (rc == SC_OK)
-            rc = count_lines(path, &lines, err);
-        if (rc != SC_OK)
-            goto done;
-        if (lines != out->rows[d]) {
-            rc = sc_err_set(err, SC_EIO,
-                            "%s: %zu ids, but the features of dataset '%s' "
-                            "have %zu rows; write one id per line, one line "
-                            "per stimulus",
-                            path, lines, spec->datasets[d].name, out->rows[d]);
-            goto done;
+        const char *ds = spec->datasets[d].name;
+        for (size_t m = 0; m < (per_model ? nm : 1); m++) {
+            rc = sc_spec_path(spec, spec->ids, ds,
+                              per_model ? spec->models[m].name : NULL, path,
+                              INPUT_PATH_MAX, err);
+            size_t lines = 0;
+            if (rc == SC_OK)
+                rc = count_lines(path, &lines, err);
+            if (rc != SC_OK)
+                goto done;
+            if (lines != out->rows[d]) {
+                rc = sc_err_set(err, SC_EIO,
+                                "%s: %zu ids, but the features of dataset "
+                                "'%s' have %zu rows; write one id per line, "
+                                "one line per stimulus",
+                                path, lines, ds, out->rows[d]);
+                goto done;
+            }
+            if (m == 0) {
+                memcpy(first, path, strlen(path) + 1);
+            } else {
+                sc_err e;
+                sc_err_clear(&e);
+                int irc =
+                    sc_ids_same(first, path, spec->models[m].name, ds, &e);
+                if (irc == SC_ENOMEM) {
+                    rc = sc_err_set(err, SC_ENOMEM, "%s", e.msg);
+                    goto done;
+                }
+                if (irc != SC_OK &&
+                    (rc = add_problem(out, e.msg, err)) != SC_OK)
+                    goto done;
+            }
         }
+    }
+    if (out->nproblems > before) {
+        rc = summary(spec, spec->ids_loc, "data.ids", SC_EIO,
+                     out->nproblems - before, nd * nm,
+                     "have ids listing other stimuli or another order than "
+                     "the first model's",
+                     err);
+        goto done;
     }
 
     /* 4. Values (NaN/Inf): load each file once, collect all failures. */

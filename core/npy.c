@@ -39,6 +39,8 @@
 
 #include "atomic.h"
 #include "mem.h"
+#include "npz.h"
+#include "sniff.h"
 
 _Static_assert(sizeof(float) == 4 && sizeof(double) == 8,
                "npy.c reinterprets IEEE binary32/binary64 bit patterns");
@@ -66,6 +68,8 @@ fail(sc_err *err, int code, const char *path, const char *fmt, ...)
 typedef struct mapping {
     const unsigned char *base; /* NULL when nothing is mapped */
     size_t size;
+    unsigned char *owned; /* an .npz member's bytes (npz.h): freed, not
+                             unmapped */
 } mapping;
 
 /* The magic string, two version bytes, and a header length of 2 or 4
@@ -74,8 +78,30 @@ typedef struct mapping {
 #define NPY_MAGIC_LEN 6
 #define NPY_PREAMBLE_MIN (NPY_MAGIC_LEN + 2 + 2)
 
+/* An .npz member (npz.h) instead of a file: its bytes in memory. */
+static int map_npz(const char *path, mapping *map, sc_err *err)
+{
+    int rc = sc_npz_read(path, &map->owned, &map->size, err);
+    if (rc != SC_OK)
+        return rc;
+    map->base = map->owned;
+    if (map->size < NPY_PREAMBLE_MIN) {
+        sc_free(map->owned);
+        map->owned = NULL;
+        map->base = NULL;
+        return fail(err, SC_EIO, path,
+                    "truncated header: the member has %zu bytes, a .npy "
+                    "array has at least %d",
+                    map->size, NPY_PREAMBLE_MIN);
+    }
+    return SC_OK;
+}
+
 static int map_file(const char *path, mapping *map, sc_err *err)
 {
+    map->owned = NULL;
+    if (sc_npz_is_npz(path))
+        return map_npz(path, map, err);
     map->base = NULL;
     map->size = 0;
     /* Non-blocking open, then fstat: a FIFO is refused, never waited on. */
@@ -122,7 +148,10 @@ static int map_file(const char *path, mapping *map, sc_err *err)
 
 static void unmap_file(mapping *map)
 {
-    if (map->base != NULL) {
+    if (map->owned != NULL) {
+        sc_free(map->owned);
+        map->owned = NULL;
+    } else if (map->base != NULL) {
         /* munmap takes void *; the const was only ours. */
         void *p;
         memcpy(&p, &map->base, sizeof p);
@@ -470,11 +499,15 @@ static int read_header(const char *path, const mapping *map, npy_header *h,
 {
     memset(h, 0, sizeof *h);
     const unsigned char *b = map->base;
-    if (memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN) != 0)
+    if (memcmp(b, NPY_MAGIC, NPY_MAGIC_LEN) != 0) {
+        char what[512];
+        sc_sniff_format(b, map->size < 512 ? map->size : 512, path, what,
+                        sizeof what);
         return fail(err, SC_EIO, path,
-                    "bad magic: the file does not start with \\x93NUMPY, so "
-                    "it is not a .npy file (an .npz archive must be "
-                    "unpacked first)");
+                    "bad magic: not a .npy file (no \\x93NUMPY at the "
+                    "start); %s",
+                    what);
+    }
     unsigned major = b[6], minor = b[7];
     if (minor != 0 || major < 1 || major > 3)
         return fail(err, SC_EIO, path,

@@ -22,6 +22,11 @@
  * empty shape), SC_ENUMERIC for NaN/Inf, SC_ENOMEM when the matrix cannot be
  * allocated.
  *
+ * Other inputs: a path ending in ".npz" or containing ".npz:KEY" reads one
+ * member of an .npz archive (core/npz.h) and parses it exactly like a file;
+ * a file without the .npy magic is refused with what it looks like (CSV,
+ * zip, torch, pickle, HDF5, gzip) and how to convert it (core/sniff.h).
+ *
  * Reference: "A Simple File Format for NumPy Arrays" (NEP 1) and
  * numpy/lib/format.py (NumPy 1.24), which define the magic "\x93NUMPY", the
  * version bytes, the little-endian header length (2 bytes in 1.0, 4 bytes in

@@ -37,9 +37,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ids.h"
 #include "metric.h"
 #include "mem.h"
 #include "npy.h"
+#include "npz.h"
 #include "prep.h"
 #include "rng.h"
 #include "run_internal.h"
@@ -85,7 +87,12 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
             rc->feature_path[d * rc->m + i] = sc_strdup(buf);
             if (rc->feature_path[d * rc->m + i] == NULL)
                 return sc_err_set(err, SC_ENOMEM, "out of memory");
-            if (access(buf, R_OK) != 0) {
+            /* "x.npz:KEY" (npz.h): the archive is the file. */
+            char file[PATH_CAP];
+            st = sc_npz_file(buf, file, sizeof file, err);
+            if (st != SC_OK)
+                return st;
+            if (access(file, R_OK) != 0) {
                 if (missing++ == 0)
                     snprintf(first, sizeof first, "%s (%s)", buf,
                              strerror(errno));
@@ -145,11 +152,14 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
             sc_progress_step(&rc->progress, 1);
         const char *path = rc->feature_path[d * rc->m + i];
         size_t rows = 0, cols = 0;
+        char file[PATH_CAP]; /* the archive of an .npz member */
         int st =
             sc_npy_peek_ex(path, spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
                            &rows, &cols, err);
         if (st == SC_OK)
-            st = sc_sha256_file(path, rc->feature_sha[d * rc->m + i], err);
+            st = sc_npz_file(path, file, sizeof file, err);
+        if (st == SC_OK)
+            st = sc_sha256_file(file, rc->feature_sha[d * rc->m + i], err);
         if (st != SC_OK)
             return st;
         if (i == 0) {
@@ -198,11 +208,12 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
                 memcpy(first_sha, sha, sizeof sha);
                 snprintf(first_path, sizeof first_path, "%s", path);
             } else if (strcmp(sha, first_sha) != 0) {
-                return sc_err_set(err, SC_EIO,
-                                  "%s: stimulus ids differ from %s; the "
-                                  "rows of all models must be the same "
-                                  "stimuli in the same order",
-                                  path, first_path);
+                /* Not byte-identical: the same ids may still be written
+                 * differently (line ends); else name the first row. */
+                st = sc_ids_same(first_path, path, spec->models[i].name, ds,
+                                 err);
+                if (st != SC_OK)
+                    return st;
             }
         }
         memcpy(rc->ids_sha[d], first_sha, SC_SHA256_HEX);

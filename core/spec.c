@@ -727,14 +727,17 @@ static int parse_data(ctx *c, const node *n)
         rc = get_text(c, v, "data.ids", &s->ids);
         if (rc != SC_OK)
             return rc;
-        if (strstr(s->ids, "{dataset}") == NULL || strstr(s->ids, "{model}"))
+        /* Per dataset, or per model ({model}: every model's file must
+         * list the same ids in the same order, checked row by row). */
+        if (strstr(s->ids, "{dataset}") == NULL)
             return expected(c, v, "data.ids",
-                            "a path template with {dataset} (ids are per "
-                            "dataset, not per model)");
+                            "a path template with {dataset} (and optionally "
+                            "{model})");
         for (const char *p = strchr(s->ids, '{'); p; p = strchr(p + 1, '{'))
-            if (strncmp(p, "{dataset}", 9) != 0)
+            if (strncmp(p, "{dataset}", 9) != 0 &&
+                strncmp(p, "{model}", 7) != 0)
                 return expected(c, v, "data.ids",
-                                "only the placeholder {dataset}");
+                                "only the placeholders {dataset} and {model}");
     }
     char *root = NULL;
     if ((v = get(n, "root")) != NULL) {

@@ -15,7 +15,8 @@
  *   data:
  *     root: data/zoo               # relative to the spec file's folder
  *     features: "{dataset}/{model}.npy"
- *     ids: "{dataset}/ids.txt"     # optional; identical across models
+ *     ids: "{dataset}/ids.txt"     # optional; or "{dataset}/{model}.txt":
+ *                                  # per model, checked row by row
  *     normalize: l2                # none | center | l2 (paper: l2)
  *     max_stimuli: 10000           # optional seeded subsample per dataset
  *     allow_vector: false          # true: a 1-D .npy (n,) is read as n x 1
@@ -152,7 +153,7 @@ typedef struct sc_spec {
     /* data */
     char *root;         /* absolute or relative to dir, resolved       */
     char *features;     /* template with {dataset} and {model}        */
-    char *ids;          /* template with {dataset} or NULL            */
+    char *ids;          /* template with {dataset} [and {model}] or NULL */
     int normalize;      /* enum sc_norm (core/prep.h); default l2     */
     size_t max_stimuli; /* 0 = all                                    */
     bool allow_vector;  /* 1-D feature files read as n x 1; default no */

@@ -1,0 +1,102 @@
+/* Row-by-row comparison of stimulus id files (see ids.h). */
+#include "ids.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mem.h"
+
+/* Whole file into an sc_malloc'ed NUL-terminated buffer. */
+static int read_all(const char *path, char **out, size_t *len, sc_err *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return sc_err_set(err, SC_EIO, "%s: cannot open the ids file: %s", path,
+                          strerror(errno));
+    size_t cap = 4096, n = 0;
+    char *buf = sc_malloc(cap);
+    int rc = buf != NULL ? SC_OK : SC_ENOMEM;
+    while (rc == SC_OK) {
+        if (n + 1 >= cap) {
+            char *b = cap > SIZE_MAX / 2 ? NULL : sc_realloc(buf, 2 * cap);
+            if (b == NULL) {
+                rc = SC_ENOMEM;
+                break;
+            }
+            buf = b;
+            cap *= 2;
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    if (rc == SC_OK && ferror(f))
+        rc = SC_EIO;
+    fclose(f);
+    if (rc != SC_OK) {
+        sc_free(buf);
+        return rc == SC_ENOMEM
+                   ? sc_err_set(err, SC_ENOMEM, "%s: out of memory", path)
+                   : sc_err_set(err, SC_EIO, "%s: cannot read the ids file",
+                                path);
+    }
+    buf[n] = '\0';
+    *out = buf;
+    *len = n;
+    return SC_OK;
+}
+
+/* The next line at *pos: start and length (without '\n' and a trailing
+ * '\r'); 0 when the text is exhausted. */
+static int next_line(const char *t, size_t len, size_t *pos, const char **line,
+                     size_t *n)
+{
+    if (*pos >= len)
+        return 0;
+    const char *s = t + *pos;
+    const char *nl = memchr(s, '\n', len - *pos);
+    size_t k = nl ? (size_t)(nl - s) : len - *pos;
+    *pos += k + (nl != NULL);
+    if (k > 0 && s[k - 1] == '\r')
+        k--;
+    *line = s;
+    *n = k;
+    return 1;
+}
+
+int sc_ids_same(const char *ref, const char *path, const char *model,
+                const char *dataset, sc_err *err)
+{
+    char *a = NULL, *b = NULL;
+    size_t la = 0, lb = 0;
+    int rc = read_all(ref, &a, &la, err);
+    if (rc == SC_OK)
+        rc = read_all(path, &b, &lb, err);
+    size_t pa = 0, pb = 0;
+    for (size_t row = 0; rc == SC_OK; row++) {
+        const char *sa = NULL, *sb = NULL;
+        size_t na = 0, nb = 0;
+        int ha = next_line(a, la, &pa, &sa, &na);
+        int hb = next_line(b, lb, &pb, &sb, &nb);
+        if (!ha && !hb)
+            break;
+        if (ha && hb && na == nb && memcmp(sa, sb, na) == 0)
+            continue;
+        rc = sc_err_set(err, SC_EIO,
+                        "%s: row %zu is %s%.*s%s but row %zu of %s is "
+                        "%s%.*s%s; every model of dataset '%s' must list the "
+                        "same stimuli in the same order: reorder the "
+                        "features of model '%s' (and its ids) to match",
+                        path, row, hb ? "'" : "",
+                        hb ? (int)(nb < 200 ? nb : 200) : 8,
+                        hb ? sb : "(no row)", hb ? "'" : "", row, ref,
+                        ha ? "'" : "", ha ? (int)(na < 200 ? na : 200) : 8,
+                        ha ? sa : "(no row)", ha ? "'" : "", dataset, model);
+    }
+    sc_free(a);
+    sc_free(b);
+    return rc;
+}
