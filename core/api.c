@@ -655,8 +655,8 @@ static int give_report(const sc_inputs_report *rep, const sc_err *err, int rc,
     return rc == SC_OK ? SC_EINVAL : rc;
 }
 
-int simcon_check(const simcon_registry *reg, const char *spec_path, int quick,
-                 char **summary, char **errmsg)
+int simcon_check(const simcon_registry *reg, const char *spec_path,
+                 unsigned flags, char **summary, char **errmsg)
 {
     ok(errmsg);
     if (summary != NULL)
@@ -672,6 +672,8 @@ int simcon_check(const simcon_registry *reg, const char *spec_path, int quick,
         sc_spec_free(&spec);
         return give_err(&err, rc == SC_ENOMEM ? rc : SC_ESPEC, errmsg);
     }
+    if (flags & SIMCON_CHECK_FLATTEN)
+        spec.flatten = 1;
     const char *pdir = spec_plugin_dir(reg, &spec);
     for (size_t k = 0; k < spec.nmetrics && rc == SC_OK; k++)
         rc = sc_check_metric(&spec, k, pdir, &err);
@@ -682,7 +684,9 @@ int simcon_check(const simcon_registry *reg, const char *spec_path, int quick,
     }
     sc_inputs_report rep;
     memset(&rep, 0, sizeof rep);
-    rc = sc_inputs_check(&spec, quick ? 0u : SC_INPUTS_SCAN_VALUES, &rep, &err);
+    rc = sc_inputs_check(
+        &spec, (flags & SIMCON_CHECK_QUICK) ? 0u : SC_INPUTS_SCAN_VALUES, &rep,
+        &err);
     if (rc != SC_OK) {
         rc = give_report(&rep, &err, rc, errmsg);
         sc_inputs_report_deinit(&rep);
@@ -725,6 +729,7 @@ int simcon_run(const simcon_registry *reg, const char *spec_path,
         ro.resume = opts->resume != 0;
         ro.quiet = opts->quiet != 0;
     }
+    int flatten = opts != NULL && opts->flatten != 0;
     if (ro.threads > SC_SPEC_MAX_THREADS)
         return set_fail(errmsg, SC_EINVAL, "threads: more than 1024");
     if (cb != NULL) {
@@ -739,6 +744,8 @@ int simcon_run(const simcon_registry *reg, const char *spec_path,
         sc_spec_free(&spec);
         return give_err(&err, rc == SC_ENOMEM ? rc : SC_ESPEC, errmsg);
     }
+    if (flatten)
+        spec.flatten = 1;
     sc_inputs_report rep;
     memset(&rep, 0, sizeof rep);
     rc = sc_inputs_check(&spec, 0, &rep, &err);

@@ -1,5 +1,5 @@
 /* simcon check SPEC [--plugin-dir DIR] [--quick] [--list-inputs] [--quiet]
- *                   [--no-load]
+ *                   [--no-load] [--flatten]
  *
  * Validates an experiment without computing anything: the spec itself
  * (core/spec.c), every metric plugin and its parameters (the loader's
@@ -45,7 +45,7 @@ static void usage(FILE *out)
     fputs(
         "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
         "[--list-inputs] [--quiet]\n"
-        "                    [--no-load]\n"
+        "                    [--no-load] [--flatten]\n"
         "Validates an experiment spec and its inputs without computing: keys "
         "and\n"
         "values, metric plugins and parameters, every feature file (all "
@@ -82,6 +82,11 @@ static void usage(FILE *out)
         "                    runs and parameters are not checked (for specs "
         "you\n"
         "                    do not trust; default: load and check them)\n"
+        "  --flatten         read N-D features (n x c x h x w) as n x "
+        "(c*h*w),\n"
+        "                    each stimulus row-major (default: "
+        "data.flatten, else\n"
+        "                    refused)\n"
         "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
         out);
 }
@@ -284,7 +289,7 @@ int sc_cmd_check(int argc, char **argv)
 {
     const char *path = NULL, *dir = NULL;
     unsigned flags = SC_INPUTS_SCAN_VALUES;
-    int list = 0, load = 1;
+    int list = 0, load = 1, flatten = 0;
     bool quiet = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -299,6 +304,8 @@ int sc_cmd_check(int argc, char **argv)
             quiet = true;
         } else if (strcmp(a, "--no-load") == 0) {
             load = 0;
+        } else if (strcmp(a, "--flatten") == 0) {
+            flatten = 1;
         } else if (strcmp(a, "--quick") == 0) {
             flags &= ~SC_INPUTS_SCAN_VALUES;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -330,6 +337,8 @@ int sc_cmd_check(int argc, char **argv)
         fprintf(stderr, "simcon check: %s\n", err.msg);
         return rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
     }
+    if (flatten)
+        spec.flatten = 1;
     const char *pdir = dir ? dir : spec.plugin_dir;
     for (size_t k = 0; k < spec.nmetrics && rc == SC_OK; k++)
         rc = check_metric(&spec, k, pdir, load, &err);

@@ -1,12 +1,14 @@
 /* simcon compare [-m METRIC] [-p KEY=VALUE]... [--normalize none|center|l2]
- *                [--plugin-dir DIR] [--allow-vector] [--quiet] X.npy Y.npy
+ *                [--plugin-dir DIR] [--allow-vector] [--flatten] [--quiet]
+ *                X.npy Y.npy
  * Prints the similarity of two representations of the same stimuli as one
  * number (%.17g) on stdout, and on stderr one line saying what it was
  * computed with (metric, parameters, normalisation, precision), after
  * progress over the two prepares on a terminal; --quiet drops both.
  * Defaults: metric cka with its default parameters, rows L2-normalised
  * (the paper's preprocessing, the spec default of `simcon run` and the
- * default of `simcon matrix`, so the three agree). */
+ * default of `simcon matrix`, so the three agree). --flatten reads N-D
+ * arrays as n x (product of the rest), row-major (npy.h). */
 #include <stdio.h>
 #include <string.h>
 
@@ -20,38 +22,43 @@
 
 static void usage(FILE *out)
 {
-    fputs("usage: simcon compare [-m METRIC] [-p KEY=VALUE]... [--normalize "
-          "none|center|l2]\n"
-          "                      [--plugin-dir DIR] [--allow-vector] [--quiet] "
-          "X.npy Y.npy\n"
-          "Prints the similarity of X and Y (.npy files whose rows are the "
-          "same stimuli\n"
-          "in the same order) as one number on stdout. Writes no files.\n"
-          "Paths are relative to the current directory.\n"
-          "  -m METRIC         metric plugin (default: cka, unbiased linear "
-          "CKA);\n"
-          "                    'simcon plugins' lists metrics, parameters, "
-          "defaults\n"
-          "  -p KEY=VALUE      metric parameter, repeatable (default: the "
-          "plugin's)\n"
-          "  --normalize MODE  row preprocessing: l2 (default: every row to "
-          "unit\n"
-          "                    length, as in the paper, 'simcon matrix' and "
-          "'simcon\n"
-          "                    run'), center (subtract column means) or none\n"
-          "  --plugin-dir DIR  also look for plugins in DIR (default: only\n"
-          "                    $SIMCON_PLUGIN_PATH, the build tree, the "
-          "install folder)\n"
-          "  --allow-vector    read a 1-D array (n,) as n x 1 (default: "
-          "refused; a\n"
-          "                    1-D file is usually labels or ids)\n"
-          "  --quiet           nothing on stderr but errors (default: progress "
-          "with an\n"
-          "                    ETA when stderr is a terminal, then one line "
-          "naming the\n"
-          "                    metric, its parameters, normalize and "
-          "precision)\n",
-          out);
+    fputs(
+        "usage: simcon compare [-m METRIC] [-p KEY=VALUE]... [--normalize "
+        "none|center|l2]\n"
+        "                      [--plugin-dir DIR] [--allow-vector] [--flatten] "
+        "[--quiet]\n"
+        "                      X.npy Y.npy\n"
+        "Prints the similarity of X and Y (.npy files whose rows are the "
+        "same stimuli\n"
+        "in the same order) as one number on stdout. Writes no files.\n"
+        "Paths are relative to the current directory.\n"
+        "  -m METRIC         metric plugin (default: cka, unbiased linear "
+        "CKA);\n"
+        "                    'simcon plugins' lists metrics, parameters, "
+        "defaults\n"
+        "  -p KEY=VALUE      metric parameter, repeatable (default: the "
+        "plugin's)\n"
+        "  --normalize MODE  row preprocessing: l2 (default: every row to "
+        "unit\n"
+        "                    length, as in the paper, 'simcon matrix' and "
+        "'simcon\n"
+        "                    run'), center (subtract column means) or none\n"
+        "  --plugin-dir DIR  also look for plugins in DIR (default: only\n"
+        "                    $SIMCON_PLUGIN_PATH, the build tree, the "
+        "install folder)\n"
+        "  --allow-vector    read a 1-D array (n,) as n x 1 (default: "
+        "refused; a\n"
+        "                    1-D file is usually labels or ids)\n"
+        "  --flatten         read N-D arrays (n x c x h x w) as n x (c*h*w), "
+        "each\n"
+        "                    stimulus row-major (default: refused)\n"
+        "  --quiet           nothing on stderr but errors (default: progress "
+        "with an\n"
+        "                    ETA when stderr is a terminal, then one line "
+        "naming the\n"
+        "                    metric, its parameters, normalize and "
+        "precision)\n",
+        out);
 }
 
 int sc_cmd_compare(int argc, char **argv)
@@ -61,6 +68,7 @@ int sc_cmd_compare(int argc, char **argv)
     int quiet = 0;
     const char *files[2];
     int nfiles = 0;
+    unsigned flat = 0;
     sc_kvlist kv = {0};
     sc_err err;
     sc_err_clear(&err);
@@ -84,6 +92,8 @@ int sc_cmd_compare(int argc, char **argv)
             vec = SC_NPY_ALLOW_VECTOR;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--flatten") == 0) {
+            flat = SC_NPY_FLATTEN;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = sc_err_set(&err, SC_EINVAL,
                             "unknown or incomplete option '%s'; see 'simcon "
@@ -121,9 +131,9 @@ int sc_cmd_compare(int argc, char **argv)
     sc_progress prog;
     sc_progress_init(&prog, "simcon compare", quiet);
     sc_progress_begin(&prog, 2, "prepare");
-    rc = sc_npy_load_ex(files[0], vec, &x, &err);
+    rc = sc_npy_load_ex(files[0], vec | flat, &x, &err);
     if (rc == SC_OK)
-        rc = sc_npy_load_ex(files[1], vec, &y, &err);
+        rc = sc_npy_load_ex(files[1], vec | flat, &y, &err);
     if (rc == SC_OK && x.rows != y.rows)
         rc = sc_err_set(&err, SC_EINVAL,
                         "%s has %zu rows but %s has %zu; rows must be the "

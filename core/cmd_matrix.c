@@ -1,7 +1,7 @@
 /* simcon matrix [-m METRIC] [-p KEY=VALUE]... [--normalize none|center|l2]
  *               [--threads N] [--memory BYTES|NNG] [--cache-dir DIR]
  *               [--plugin-dir DIR] [--info] [--float32] [--allow-vector]
- *               [--quiet] -o OUT.csv X1.npy X2.npy ...
+ *               [--flatten] [--quiet] -o OUT.csv X1.npy X2.npy ...
  *
  * The all-pairs similarity matrix of m representations of one stimulus set
  * through the fast path (core/simmat.h), written atomically as the runner's
@@ -48,7 +48,8 @@ static void usage(FILE *out)
         "                     [--threads N] [--memory SIZE] [--cache-dir DIR]\n"
         "                     [--plugin-dir DIR] [--info] [--float32] "
         "[--allow-vector]\n"
-        "                     [--quiet] -o OUT.csv X1.npy X2.npy ...\n"
+        "                     [--flatten] [--quiet] -o OUT.csv X1.npy X2.npy "
+        "...\n"
         "Computes the m x m similarity matrix of m representations (.npy files "
         "whose\n"
         "rows are the same stimuli in the same order).\n"
@@ -84,6 +85,9 @@ static void usage(FILE *out)
         "                    require agreement with float64 to 1e-6 relative.\n"
         "  --allow-vector    read a 1-D array (n,) as n x 1 (default: "
         "refused)\n"
+        "  --flatten         read N-D arrays (n x c x h x w) as n x (c*h*w), "
+        "each\n"
+        "                    stimulus row-major (default: refused)\n"
         "  --info            print the path taken and timings on stderr\n"
         "  --quiet           nothing on stderr but errors (default: the "
         "settings\n"
@@ -133,7 +137,7 @@ static char *stem_of(const char *path)
 typedef struct loader {
     const char *const *files;
     int mode;
-    unsigned npy_flags; /* SC_NPY_ALLOW_VECTOR or 0 */
+    unsigned npy_flags; /* SC_NPY_ALLOW_VECTOR | SC_NPY_FLATTEN or 0 */
 } loader;
 
 static int load_rep(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
@@ -173,9 +177,11 @@ static int write_sidecar(const char *out, const sc_plugin *p,
     sc_buf_printf(&b,
                   ",\n  \"normalize\": \"%s\",\n  \"precision\": \"%s\",\n"
                   "  \"embeddings\": \"%s\",\n  \"allow_vector\": %s,\n"
-                  "  \"n_stimuli\": %zu,\n  \"inputs\": [",
+                  "%s  \"n_stimuli\": %zu,\n  \"inputs\": [",
                   sc_norm_name(mode), sc_metric_precision(p, &args->args),
-                  f32 ? "float32" : "float64", vec ? "true" : "false", rows);
+                  f32 ? "float32" : "float64",
+                  (vec & SC_NPY_ALLOW_VECTOR) ? "true" : "false",
+                  (vec & SC_NPY_FLATTEN) ? "  \"flatten\": true,\n" : "", rows);
     for (size_t i = 0; i < m; i++) {
         sc_buf_puts(&b, i ? ",\n    " : "\n    ");
         sc_buf_json(&b, files[i]);
@@ -204,6 +210,7 @@ int sc_cmd_matrix(int argc, char **argv)
     opts.use_embed = 1;
     opts.threads = 1;
     int show_info = 0;
+    unsigned flat = 0;
     sc_simmat_extra extra = {0};
     sc_kvlist kv = {0};
     sc_err err;
@@ -253,6 +260,8 @@ int sc_cmd_matrix(int argc, char **argv)
             vec = SC_NPY_ALLOW_VECTOR;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             quiet = 1;
+        } else if (strcmp(a, "--flatten") == 0) {
+            flat = SC_NPY_FLATTEN;
         } else if (a[0] == '-' && a[1] != '\0') {
             rc = sc_err_set(&err, SC_EINVAL,
                             "unknown or incomplete option '%s'; see 'simcon "
@@ -316,7 +325,7 @@ int sc_cmd_matrix(int argc, char **argv)
     size_t rows = 0;
     for (size_t i = 0; rc == SC_OK && i < m; i++) {
         size_t r = 0, c = 0;
-        rc = sc_npy_peek_ex(files[i], vec, &r, &c, &err);
+        rc = sc_npy_peek_ex(files[i], vec | flat, &r, &c, &err);
         if (rc == SC_OK && i == 0)
             rows = r;
         if (rc == SC_OK && r != rows)
@@ -325,7 +334,7 @@ int sc_cmd_matrix(int argc, char **argv)
                             "the same stimuli in the same order",
                             files[i], r, files[0], rows);
     }
-    loader ld = {files, mode, vec};
+    loader ld = {files, mode, vec | flat};
     char settings[768];
     sc_cli_settings(p, &args, mode, settings, sizeof settings);
     if (rc == SC_OK && !quiet)
@@ -349,8 +358,8 @@ int sc_cmd_matrix(int argc, char **argv)
     if (rc == SC_OK)
         rc = sc_simcsv_write(out, &sm, &err);
     if (rc == SC_OK)
-        rc = write_sidecar(out, p, &args, mode, extra.float32, vec, files, m,
-                           rows, &err);
+        rc = write_sidecar(out, p, &args, mode, extra.float32, vec | flat,
+                           files, m, rows, &err);
     if (rc == SC_OK && !quiet)
         fprintf(stderr, "simcon matrix: wrote %s and %s.json\n", out, out);
     if (rc == SC_OK && show_info)

@@ -1,6 +1,6 @@
 /* simcon run SPEC [-o DIR] [--threads N] [--memory SIZE] [--resume]
  *                 [--quiet] [--plugin-dir DIR] [--normalize MODE]
- *                 [--allow-vector]
+ *                 [--allow-vector] [--flatten]
  *
  * Runs every analysis of an experiment spec into a result folder (see
  * runner.h for what is computed and written). Order: parse the spec (exit
@@ -29,7 +29,7 @@ static void usage(FILE *out)
         "[--resume]\n"
         "                  [--quiet] [--plugin-dir DIR] [--normalize "
         "none|center|l2]\n"
-        "                  [--allow-vector]\n"
+        "                  [--allow-vector] [--flatten]\n"
         "Runs every analysis of the experiment spec: similarity matrices, "
         "consistency,\n"
         "contrasts and behaviour with p-values and CIs, tables, figures, "
@@ -75,6 +75,7 @@ int sc_cmd_run(int argc, char **argv)
     memset(&opts, 0, sizeof opts);
     const char *spec_path = NULL, *norm = NULL;
     bool allow_vector = false;
+    int flatten = 0;
     sc_err err;
     sc_err_clear(&err);
     int rc = SC_OK;
@@ -86,6 +87,8 @@ int sc_cmd_run(int argc, char **argv)
             return SC_EXIT_OK;
         } else if (strcmp(a, "--resume") == 0) {
             opts.resume = true;
+        } else if (strcmp(a, "--flatten") == 0) {
+            flatten = 1;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             opts.quiet = true;
         } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) &&
@@ -150,6 +153,8 @@ int sc_cmd_run(int argc, char **argv)
         sc_norm_parse(norm, &spec.normalize, &err); /* checked above */
     if (allow_vector)
         spec.allow_vector = true;
+    if (flatten)
+        spec.flatten = 1;
     sc_inputs_report rep;
     memset(&rep, 0, sizeof rep);
     rc = sc_inputs_check(&spec, 0, &rep, &err);

@@ -144,6 +144,7 @@ int sc_inputs_check_progress(const sc_spec *spec, unsigned flags,
                              sc_progress *progress, sc_inputs_report *out,
                              sc_err *err)
 {
+    unsigned flat = spec->flatten ? SC_NPY_FLATTEN : 0;
     memset(out, 0, sizeof *out);
     size_t nd = spec->ndatasets, nm = spec->nmodels;
     out->ndatasets = nd;
@@ -172,7 +173,7 @@ int sc_inputs_check_progress(const sc_spec *spec, unsigned flags,
             sc_err e;
             sc_err_clear(&e);
             size_t r = 0, k = 0;
-            if (sc_npy_peek_ex(path, vec, &r, &k, &e) != SC_OK) {
+            if (sc_npy_peek_ex(path, vec | flat, &r, &k, &e) != SC_OK) {
                 rc = add_problem(out, e.msg, err);
                 continue;
             }
@@ -277,7 +278,7 @@ int sc_inputs_check_progress(const sc_spec *spec, unsigned flags,
                 sc_matrix x;
                 sc_err e;
                 sc_err_clear(&e);
-                int lrc = sc_npy_load_ex(path, vec, &x, &e);
+                int lrc = sc_npy_load_ex(path, vec | flat, &x, &e);
                 if (lrc == SC_ENOMEM) {
                     rc = sc_err_set(err, SC_ENOMEM, "%s", e.msg);
                     break;

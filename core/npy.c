@@ -166,6 +166,7 @@ static void unmap_file(mapping *map)
 enum dtype_kind { KIND_FLOAT, KIND_INT, KIND_UINT };
 
 #define SHAPE_TEXT_MAX 96 /* enough for any shape we would print */
+#define NPY_MAX_DIMS 32   /* numpy's own limit (NPY_MAXDIMS) */
 
 typedef struct npy_header {
     size_t data_offset;         /* bytes before the data                  */
@@ -173,8 +174,10 @@ typedef struct npy_header {
     size_t itemsize;            /* 1, 2, 4 or 8                           */
     bool big_endian;            /* byte order of multi-byte items         */
     bool fortran;               /* column-major data                      */
-    size_t rows, cols;          /* as loaded: 1-D (n,) is n x 1           */
-    size_t ndim;                /* 1 or 2                                 */
+    size_t rows, cols;          /* as loaded: 1-D (n,) is n x 1; N-D is
+                                   n x prod(rest) (used only flattened)   */
+    size_t ndim;                /* dimensions in the file                 */
+    size_t dims[NPY_MAX_DIMS];  /* their extents                          */
     size_t data_bytes;          /* rows * cols * itemsize, overflow-checked */
     char descr[32];             /* dtype text for messages, NUL-terminated */
     char shape[SHAPE_TEXT_MAX]; /* shape text for messages, e.g. "(3, 4)" */
@@ -275,7 +278,7 @@ static int scan_shape(scanner *s, npy_header *h, size_t *ndim)
     int rc = expect_char(s, '(', "'shape' must be a tuple such as (3, 4)");
     if (rc != SC_OK)
         return rc;
-    size_t dims[2] = {0, 0};
+    size_t *dims = h->dims;
     *ndim = 0;
     for (;;) {
         skip_ws(s);
@@ -298,8 +301,12 @@ static int scan_shape(scanner *s, npy_header *h, size_t *ndim)
             v = v * 10 + d;
             s->p++;
         }
-        if (*ndim < 2)
-            dims[*ndim] = v;
+        if (*ndim == NPY_MAX_DIMS)
+            return fail(s->err, SC_EIO, s->path,
+                        "shape has more than %d dimensions; the header is "
+                        "corrupt",
+                        NPY_MAX_DIMS);
+        dims[*ndim] = v;
         (*ndim)++;
         skip_ws(s);
         if (s->p < s->end && *s->p == ',') {
@@ -316,8 +323,17 @@ static int scan_shape(scanner *s, npy_header *h, size_t *ndim)
         len = sizeof h->shape - 1;
     memcpy(h->shape, start, len);
     h->shape[len] = '\0';
-    h->rows = dims[0];
-    h->cols = *ndim == 1 ? 1 : dims[1];
+    h->ndim = *ndim;
+    h->rows = *ndim > 0 ? dims[0] : 0;
+    h->cols = 1; /* 1-D (n,) is n x 1; N-D the product of the rest */
+    for (size_t k = 1; k < *ndim; k++) {
+        if (dims[k] != 0 && h->cols > SIZE_MAX / dims[k])
+            return fail(s->err, SC_EIO, s->path,
+                        "shape %s is too large: its size overflows size_t; "
+                        "the header is corrupt",
+                        h->shape);
+        h->cols *= dims[k];
+    }
     return SC_OK;
 }
 
@@ -484,12 +500,8 @@ static int parse_dict(scanner *s, npy_header *h)
         return fail(s->err, SC_EIO, s->path,
                     "shape () is a 0-dimensional scalar; need a 1-D or 2-D "
                     "array (stimuli x units)");
-    if (ndim > 2)
-        return fail(s->err, SC_EIO, s->path,
-                    "shape %s has %zu dimensions; only 1-D and 2-D arrays "
-                    "are supported: reshape to stimuli x units first",
-                    h->shape, ndim);
-    h->ndim = ndim;
+    /* N-D (ndim > 2): accepted here; refused or flattened by the caller
+     * (check_dims). */
     return SC_OK;
 }
 
@@ -724,6 +736,25 @@ static void convert(const npy_header *h, const unsigned char *src, double *dst)
             dst[k] = conv(src + k * w);
         return;
     }
+    if (h->ndim > 2) {
+        /* Fortran N-D, flattened row-major: column c of the result is the
+         * multi-index (j1, ..., jk) of c over dims[1..k] in C order; in
+         * the file, element [i, j1, ..., jk] is at
+         * i + n * (j1 + d1 * (j2 + d2 * (...))). */
+        for (size_t c = 0; c < p; c++) {
+            size_t rest = c, off = 0;
+            size_t idx[NPY_MAX_DIMS];
+            for (size_t k = h->ndim - 1; k >= 1; k--) {
+                idx[k] = rest % h->dims[k];
+                rest /= h->dims[k];
+            }
+            for (size_t k = h->ndim - 1; k >= 1; k--)
+                off = off * h->dims[k] + idx[k];
+            for (size_t i = 0; i < n; i++)
+                dst[i * p + c] = conv(src + (i + n * off) * w);
+        }
+        return;
+    }
     /* Column-major source: read sequentially, write with stride p. */
     for (size_t j = 0; j < p; j++)
         for (size_t i = 0; i < n; i++)
@@ -734,23 +765,36 @@ static void convert(const npy_header *h, const unsigned char *src, double *dst)
 
 /* A 1-D array where a stimuli x units matrix is expected: refused unless
  * the caller allows vectors (a label or id vector passed by mistake would
- * otherwise become a one-unit "model"). */
-static int check_vector(const char *path, const npy_header *h, unsigned flags,
-                        sc_err *err)
+ * otherwise become a one-unit "model"). N-D arrays only with
+ * SC_NPY_FLATTEN (npy.h). */
+static int check_dims(const char *path, const npy_header *h, unsigned flags,
+                      sc_err *err)
 {
-    if (h->ndim != 1 || (flags & SC_NPY_ALLOW_VECTOR))
-        return SC_OK;
-    return fail(err, SC_EIO, path,
-                "shape %s is a 1-D vector, not a stimuli x units matrix "
-                "(labels or ids?); remove it from the inputs, or pass "
-                "--allow-vector (spec: data.allow_vector: true) to read it "
-                "as %zu x 1",
-                h->shape, h->rows);
+    if (h->ndim == 1 && !(flags & SC_NPY_ALLOW_VECTOR))
+        return fail(err, SC_EIO, path,
+                    "shape %s is a 1-D vector, not a stimuli x units matrix "
+                    "(labels or ids?); remove it from the inputs, or pass "
+                    "--allow-vector (spec: data.allow_vector: true) to read "
+                    "it as %zu x 1",
+                    h->shape, h->rows);
+    if (h->ndim > 2 && !(flags & SC_NPY_FLATTEN))
+        return fail(err, SC_EIO, path,
+                    "shape %s has %zu dimensions; pass --flatten (spec: "
+                    "data.flatten: true) to flatten each stimulus in "
+                    "row-major order to %zu x %zu, or reshape to stimuli x "
+                    "units first",
+                    h->shape, h->ndim, h->rows, h->cols);
+    return SC_OK;
 }
 
 int sc_npy_peek(const char *path, size_t *rows, size_t *cols, sc_err *err)
 {
     return sc_npy_peek_ex(path, SC_NPY_ALLOW_VECTOR, rows, cols, err);
+}
+
+int sc_npy_load(const char *path, sc_matrix *out, sc_err *err)
+{
+    return sc_npy_load_ex(path, SC_NPY_ALLOW_VECTOR, out, err);
 }
 
 int sc_npy_peek_ex(const char *path, unsigned flags, size_t *rows, size_t *cols,
@@ -763,18 +807,13 @@ int sc_npy_peek_ex(const char *path, unsigned flags, size_t *rows, size_t *cols,
     npy_header h;
     rc = read_header(path, &map, &h, err);
     if (rc == SC_OK)
-        rc = check_vector(path, &h, flags, err);
+        rc = check_dims(path, &h, flags, err);
     unmap_file(&map);
     if (rc != SC_OK)
         return rc;
     *rows = h.rows;
     *cols = h.cols;
     return SC_OK;
-}
-
-int sc_npy_load(const char *path, sc_matrix *out, sc_err *err)
-{
-    return sc_npy_load_ex(path, SC_NPY_ALLOW_VECTOR, out, err);
 }
 
 int sc_npy_load_ex(const char *path, unsigned flags, sc_matrix *out,
@@ -789,7 +828,7 @@ int sc_npy_load_ex(const char *path, unsigned flags, sc_matrix *out,
     npy_header h;
     rc = read_header(path, &map, &h, err);
     if (rc == SC_OK)
-        rc = check_vector(path, &h, flags, err);
+        rc = check_dims(path, &h, flags, err);
     if (rc != SC_OK)
         goto fail;
     rc = sc_matrix_init(out, h.rows, h.cols, err);

@@ -66,8 +66,16 @@ int sc_npy_peek(const char *path, size_t *rows, size_t *cols, sc_err *err);
  * has SC_NPY_ALLOW_VECTOR. Every command reading representations uses
  * these: a label vector among the feature files is a mistake far more
  * often than a one-unit model. (sc_npy_load and sc_npy_peek themselves
- * allow vectors.) */
+ * allow vectors.)
+ * SC_NPY_FLATTEN: an N-D array (n, d1, ..., dk), k >= 2 (e.g. conv maps
+ * n x c x h x w), is read as n x (d1 * ... * dk), each stimulus flattened
+ * in row-major (C) order: column ((j1 * d2 + j2) * d3 + j3) ... holds
+ * element [i, j1, j2, j3, ...], exactly numpy's a.reshape(n, -1), for C-
+ * and Fortran-ordered files alike. Without it (and in sc_npy_load /
+ * sc_npy_peek) such arrays are refused with a message naming --flatten
+ * and data.flatten. */
 #define SC_NPY_ALLOW_VECTOR 1u
+#define SC_NPY_FLATTEN 2u
 int sc_npy_load_ex(const char *path, unsigned flags, sc_matrix *out,
                    sc_err *err);
 int sc_npy_peek_ex(const char *path, unsigned flags, size_t *rows, size_t *cols,

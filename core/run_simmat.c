@@ -153,9 +153,10 @@ static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
         const char *path = rc->feature_path[d * rc->m + i];
         size_t rows = 0, cols = 0;
         char file[PATH_CAP]; /* the archive of an .npz member */
-        int st =
-            sc_npy_peek_ex(path, spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
-                           &rows, &cols, err);
+        int st = sc_npy_peek_ex(path,
+                                (spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0) |
+                                    (spec->flatten ? SC_NPY_FLATTEN : 0),
+                                &rows, &cols, err);
         if (st == SC_OK)
             st = sc_npz_file(path, file, sizeof file, err);
         if (st == SC_OK)
@@ -372,8 +373,10 @@ static int load_one(sc_runctx *rc, size_t d, size_t i, const size_t *rows,
                     sc_matrix *x, sc_err *err)
 {
     const char *path = rc->feature_path[d * rc->m + i];
-    int st = sc_npy_load_ex(
-        path, rc->spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0, x, err);
+    int st = sc_npy_load_ex(path,
+                            (rc->spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0) |
+                                (rc->spec->flatten ? SC_NPY_FLATTEN : 0),
+                            x, err);
     if (st == SC_OK && x->rows != rc->n_rows[d])
         st = sc_err_set(err, SC_EIO,
                         "%s: %zu rows, expected %zu; "
@@ -656,9 +659,6 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
         if (st == SC_OK)
             st = store(rc, d, k, &sm, key, hit ? found : NULL, err);
         sc_simmat_deinit(&sm);
-        if (st == SC_OK)
-            sc_run_progress_unit(rc, "similarity", d * rc->M + k + 1,
-                                 rc->D * rc->M);
         if (st == SC_OK)
             st = sc_run_canceled(rc, err);
     }

@@ -698,11 +698,12 @@ static int resolve(ctx *c, const node *v, const char *key, const char *p,
 static int parse_data(ctx *c, const node *n)
 {
     static const char *const keys[] = {
-        "root", "features", "ids", "normalize", "max_stimuli", "allow_vector"};
+        "root",        "features",     "ids",    "normalize",
+        "max_stimuli", "allow_vector", "flatten"};
     sc_spec *s = c->spec;
     int rc = want_map(c, n, "data");
     if (rc == SC_OK)
-        rc = check_keys(c, n, "data", keys, 6);
+        rc = check_keys(c, n, "data", keys, 7);
     if (rc != SC_OK)
         return rc;
     const node *v = get(n, "features");
@@ -772,6 +773,12 @@ static int parse_data(ctx *c, const node *n)
     if ((v = get(n, "max_stimuli")) != NULL)
         rc = get_count(c, v, "data.max_stimuli", SC_SPEC_MAX_STIMULI,
                        &s->max_stimuli);
+    if (rc == SC_OK && (v = get(n, "flatten")) != NULL) {
+        static const char *const tf[] = {"false", "true"};
+        size_t k = 0;
+        rc = get_choice(c, v, "data.flatten", tf, 2, &k);
+        s->flatten = k == 1;
+    }
     return rc;
 }
 
@@ -1778,9 +1785,12 @@ int sc_spec_canonical(const sc_spec *spec, char **out, sc_err *err)
         put(&b, "null");
     put(&b, "\n  normalize: %s\n  max_stimuli: %zu\n",
         sc_norm_name(spec->normalize), spec->max_stimuli);
-    /* Only when set, so the canonical text of existing specs is unchanged. */
+    /* Only when set, so the canonical text of existing specs is unchanged
+     * (and their checksums and cache keys). */
     if (spec->allow_vector)
         put(&b, "  allow_vector: true\n");
+    if (spec->flatten)
+        put(&b, "  flatten: true\n");
     put(&b, "models:\n");
     for (size_t i = 0; i < spec->nmodels; i++) {
         put(&b, "  - {name: ");

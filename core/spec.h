@@ -20,6 +20,7 @@
  *     normalize: l2                # none | center | l2 (paper: l2)
  *     max_stimuli: 10000           # optional seeded subsample per dataset
  *     allow_vector: false          # true: a 1-D .npy (n,) is read as n x 1
+ *     flatten: false               # N-D features (n x c x h x w) flattened
  *   models:                        # name plus any metadata keys (strings)
  *     - {name: resnet50, objective: supervised, architecture: cnn}
  *   datasets:
@@ -155,6 +156,8 @@ typedef struct sc_spec {
     char *features;     /* template with {dataset} and {model}        */
     char *ids;          /* template with {dataset} [and {model}] or NULL */
     int normalize;      /* enum sc_norm (core/prep.h); default l2     */
+    int flatten;        /* data.flatten: N-D features -> n x prod(rest),
+                           row-major (npy.h SC_NPY_FLATTEN); default 0 */
     size_t max_stimuli; /* 0 = all                                    */
     bool allow_vector;  /* 1-D feature files read as n x 1; default no */
 

@@ -154,7 +154,7 @@ int main(int argc, char **argv)
         simcon_free(summary);
         size_t calls = 0;
         simcon_callbacks cb = {count_progress, NULL, &calls};
-        simcon_run_opts ro = {argv[2], 1, 0, 0, 1};
+        simcon_run_opts ro = {argv[2], 1, 0, 0, 1, 0};
         rc = simcon_run(reg, argv[1], &ro, &cb, &msg);
         if (rc != SC_OK)
             return fail("run", rc, msg);

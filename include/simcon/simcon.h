@@ -204,25 +204,31 @@ SIMCON_API int simcon_mantel(const double *a, const double *b, size_t m,
  * opened with NULL uses the spec's folder if it names one.
  *
  * simcon_check validates a spec and every input it names, as `simcon check`
- * does (quick: .npy headers only, no NaN/Inf scan). On success *summary (if
+ * does. flags: SIMCON_CHECK_QUICK reads .npy headers only (no NaN/Inf
+ * scan, `--quick`); SIMCON_CHECK_FLATTEN as data.flatten: true
+ * (`--flatten`). On success *summary (if
  * not NULL) receives the line `simcon check` prints ("ok: 20 models x 4
  * datasets x 3 metrics, n = 300 stimuli"). On failure *errmsg holds every
  * problem found, one per line. Statuses: SC_ESPEC (the spec, an unknown
  * plugin or parameter), SC_EIO (inputs), SC_EABI, SC_ENOMEM. */
+#define SIMCON_CHECK_QUICK 1u
+#define SIMCON_CHECK_FLATTEN 2u
 SIMCON_API int simcon_check(const simcon_registry *reg, const char *spec_path,
-                            int quick, char **summary, char **errmsg);
+                            unsigned flags, char **summary, char **errmsg);
 
 /* simcon_run: the whole analysis into out_dir, as `simcon run SPEC -o
  * OUT_DIR` (inputs checked first; staged, and moved into place only when
  * everything succeeded). Fields left 0/NULL take the spec's values
  * (out_dir: results/<spec name>). quiet: print nothing on stderr (use the
- * progress callback instead). */
+ * progress callback instead). flatten: as data.flatten: true (N-D
+ * features flattened per stimulus, row-major). */
 typedef struct simcon_run_opts {
     const char *out_dir;
     unsigned threads;
     size_t memory_budget;
     int resume;
     int quiet;
+    int flatten;
 } simcon_run_opts;
 SIMCON_API int simcon_run(const simcon_registry *reg, const char *spec_path,
                           const simcon_run_opts *opts,

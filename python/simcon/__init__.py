@@ -64,19 +64,22 @@ def library_version():
 
 # ## Arrays
 
-def _array(x, what):
+def _array(x, what, flatten=False):
     """(simcon_array, the ndarray kept alive while C reads it).
 
     float32 and float64 arrays are passed as they are (data pointer and
-    strides, no copy); any other dtype is converted to float64 first."""
+    strides, no copy); any other dtype is converted to float64 first.
+    flatten: N-D -> n x prod(rest), row-major (a view when C-contiguous)."""
     a = np.asarray(x)
+    if flatten and a.ndim > 2:
+        a = a.reshape(a.shape[0], -1)
     if a.dtype not in (np.float32, np.float64) or not a.dtype.isnative:
         a = a.astype(np.float64)
     if a.ndim != 2:
         hint = ("reshape(-1, 1) if each stimulus has one unit"
                 if a.ndim == 1 else
-                "flatten each stimulus first: X.reshape(len(X), -1) "
-                "(row-major, the order of simcon's flatten option)")
+                "pass flatten=True to flatten each stimulus in row-major "
+                "order (X.reshape(len(X), -1))")
         raise MetricError(f"{what} has shape {a.shape}: expected a 2-D "
                           f"array (stimuli x units); {hint}", _lib.SC_EINVAL)
     arr = _lib.Array(a.ctypes.data,
@@ -187,7 +190,8 @@ class _Progress:
 
 # ## The functions
 
-def compare(X, Y, metric="cka", normalize="none", plugin_dir=None, **params):
+def compare(X, Y, metric="cka", normalize="none", flatten=False,
+            plugin_dir=None, **params):
     """Similarity of two representations of the same stimuli.
 
     X and Y are n x d arrays (rows: the same n stimuli in the same order;
@@ -195,8 +199,10 @@ def compare(X, Y, metric="cka", normalize="none", plugin_dir=None, **params):
     for C-ordered float64; other layouts and dtypes are converted once).
     ``metric`` names a plugin (``simcon plugins`` lists them) and
     ``params`` its parameters; ``normalize`` is ``"none"``, ``"center"``
-    or ``"l2"``. Returns exactly what ``simcon compare -m METRIC -p k=v
-    --normalize NORM X.npy Y.npy`` prints.
+    or ``"l2"``. ``flatten=True`` takes N-D activations (n x c x h x w)
+    as n x (c*h*w), row-major, like ``--flatten``. Returns exactly what
+    ``simcon compare -m METRIC -p k=v --normalize NORM X.npy Y.npy``
+    prints.
 
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((50, 10))
@@ -211,8 +217,8 @@ def compare(X, Y, metric="cka", normalize="none", plugin_dir=None, **params):
     ...
     simcon._lib.MetricError: X has 50 rows but Y has 40; rows must be the same stimuli in the same order
     """
-    x, xa = _array(X, "X")
-    y, ya = _array(Y, "Y")
+    x, xa = _array(X, "X", flatten)
+    y, ya = _array(Y, "Y", flatten)
     mode = _norm(normalize)
     L = _lib.lib()
     value = ctypes.c_double()
@@ -238,8 +244,8 @@ def _parse_bytes(memory):
 
 
 def matrix(reps, metric="cka", names=None, normalize="none", threads=1,
-           memory=None, float32=False, progress=False, plugin_dir=None,
-           **params):
+           memory=None, float32=False, flatten=False, progress=False,
+           plugin_dir=None, **params):
     """All-pairs similarity matrix of several representations of one
     stimulus set, as a labelled ``pandas.DataFrame``.
 
@@ -248,7 +254,8 @@ def matrix(reps, metric="cka", names=None, normalize="none", threads=1,
     ...). Computed like ``simcon matrix``: each representation prepared
     once, embedding metrics (CKA, RSA) get all pairs from one blocked
     product, within ``memory`` bytes (an int or "8G"; default half the
-    RAM). ``float32=True`` halves the memory of the stacked states.
+    RAM). ``float32=True`` halves the memory of the stacked states;
+    ``flatten=True`` takes N-D activations row-major, as in :func:`compare`.
 
     >>> rng = np.random.default_rng(1)
     >>> X = rng.standard_normal((40, 6))
@@ -277,7 +284,7 @@ def matrix(reps, metric="cka", names=None, normalize="none", threads=1,
         raise MetricError("no representations", _lib.SC_EINVAL)
     arrays, keep = [], []
     for i, r in enumerate(reps):
-        a, kept = _array(r, f"representation {i} ({names[i]})")
+        a, kept = _array(r, f"representation {i} ({names[i]})", flatten)
         arrays.append(a)
         keep.append(kept)
     m = len(arrays)
@@ -366,12 +373,12 @@ def _registry(plugin_dir):
     return reg
 
 
-def check(spec, plugin_dir=None, quick=False):
+def check(spec, plugin_dir=None, quick=False, flatten=False):
     """Validate an experiment spec and every input it names, like ``simcon
     check SPEC``; returns its summary line. Raises :class:`SpecError`
     (the spec, naming file:line:col) or :class:`InputError` (every missing
     or inconsistent input, one per line). ``quick`` reads .npy headers
-    only.
+    only; ``flatten`` acts as ``data.flatten: true``.
 
     >>> simcon.check(ZOO_SPEC)
     'ok: 20 models x 4 datasets x 3 metrics, n = 300 stimuli'
@@ -380,7 +387,9 @@ def check(spec, plugin_dir=None, quick=False):
     reg = _registry(plugin_dir)
     summary, err = ctypes.c_void_p(), ctypes.c_void_p()
     try:
-        rc = L.simcon_check(reg, os.fspath(spec).encode(), 1 if quick else 0,
+        flags = (_lib.CHECK_QUICK if quick else 0) | \
+            (_lib.CHECK_FLATTEN if flatten else 0)
+        rc = L.simcon_check(reg, os.fspath(spec).encode(), flags,
                             ctypes.byref(summary), ctypes.byref(err))
     finally:
         L.simcon_registry_close(reg)
@@ -390,7 +399,7 @@ def check(spec, plugin_dir=None, quick=False):
 
 
 def run(spec, out=None, threads=None, memory=None, resume=False,
-        progress=True, plugin_dir=None):
+        progress=True, flatten=False, plugin_dir=None):
     """Run every analysis of a spec into the folder ``out`` (default
     ``results/<name>``), like ``simcon run SPEC -o OUT``, and return the
     folder's path. Inputs are checked first; outputs are staged and moved
@@ -398,8 +407,8 @@ def run(spec, out=None, threads=None, memory=None, resume=False,
     which cancels and raises ``KeyboardInterrupt``) leaves no partial
     folder and never touches a previous one. ``progress`` draws a bar on
     stderr in a terminal or a Jupyter notebook. ``threads`` and ``memory``
-    (bytes or "8G") override the spec's runtime section; the tables do not
-    depend on them except through the seed rule documented in README.
+    (bytes or "8G") override the spec's runtime section (the tables do not
+    depend on them); ``flatten`` acts as ``data.flatten: true``.
 
     >>> out = simcon.run(ZOO_SPEC, TMP + "/zoo", threads=2, progress=False)
     >>> sorted(simcon.load(out)["consistency"].columns)[:3]
@@ -409,7 +418,7 @@ def run(spec, out=None, threads=None, memory=None, resume=False,
     out = os.fspath(out) if out is not None else _default_out(spec)
     opts = _lib.RunOpts(out.encode() if out else None,
                         int(threads) if threads else 0, _parse_bytes(memory),
-                        1 if resume else 0, 1)
+                        1 if resume else 0, 1, 1 if flatten else 0)
     reg = _registry(plugin_dir)
     err = ctypes.c_void_p()
     try:

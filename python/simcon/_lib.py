@@ -24,6 +24,9 @@ SC_ENUMERIC = 7
 SC_EBLAS = 8
 SC_ECANCELED = 9
 
+CHECK_QUICK = 1
+CHECK_FLATTEN = 2
+
 FLOAT32 = 1
 FLOAT64 = 2
 NORMS = {"none": 0, "center": 1, "l2": 2}
@@ -105,7 +108,7 @@ class MantelOpts(ctypes.Structure):
 class RunOpts(ctypes.Structure):
     _fields_ = [("out_dir", ctypes.c_char_p), ("threads", ctypes.c_uint),
                 ("memory_budget", ctypes.c_size_t), ("resume", ctypes.c_int),
-                ("quiet", ctypes.c_int)]
+                ("quiet", ctypes.c_int), ("flatten", ctypes.c_int)]
 
 
 _lock = threading.Lock()
@@ -148,7 +151,7 @@ def _declare(lib):
                               ctypes.POINTER(Callbacks), D, E]),
         "simcon_mantel_defaults": (None, [ctypes.POINTER(MantelOpts)]),
         "simcon_mantel": (I, [D, D, S, ctypes.POINTER(MantelOpts), D, D, E]),
-        "simcon_check": (I, [P, C, I, E, E]),
+        "simcon_check": (I, [P, C, ctypes.c_uint, E, E]),
         "simcon_run": (I, [P, C, ctypes.POINTER(RunOpts),
                            ctypes.POINTER(Callbacks), E]),
     }

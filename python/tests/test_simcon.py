@@ -318,3 +318,18 @@ def test_save_features_writes_the_spec_layout(tmp_path):
     assert np.array_equal(np.load(p), conv.reshape(2, -1))
     with pytest.raises(ValueError, match="must|letters"):
         simcon.save_features(conv, root, "../up", "net", flatten=True)
+
+
+def test_flatten_matches_cli(tmp_path):
+    A = np.random.default_rng(4).standard_normal((30, 2, 3, 4))
+    Y = np.load(feat("emoji", "cnn_ae_s0"))[:30]
+    np.save(tmp_path / "A.npy", np.asfortranarray(A))
+    np.save(tmp_path / "Y.npy", Y)
+    want = float(cli("compare", "--flatten", tmp_path / "A.npy",
+                     tmp_path / "Y.npy").stdout)
+    assert same_bits(simcon.compare(A, Y, flatten=True), want)
+    with pytest.raises(simcon.MetricError, match="flatten=True"):
+        simcon.compare(A, Y)
+    S = simcon.matrix([A, Y], names=["a", "y"], flatten=True)
+    R = simcon.matrix([A.reshape(30, -1), Y], names=["a", "y"])
+    assert S.to_numpy().tobytes() == R.to_numpy().tobytes()

@@ -14,6 +14,10 @@
 3. Per-model stimulus ids (ids: "{dataset}/{model}.txt"): equal files
    pass; a swapped pair of rows fails, naming the first differing row and
    both ids, in `simcon check` and `simcon run` (which writes nothing).
+4. N-D activations: refused unless --flatten / data.flatten: true, then
+   equal to numpy's a.reshape(n, -1) (row-major) for C- and
+   Fortran-ordered files and .npz members; a spec of 3-D features run with
+   data.flatten or --flatten reproduces the 2-D run.
 
 usage: check_inputs.py SIMCON SOURCE_DIR"""
 import os
@@ -187,6 +191,50 @@ check(p.returncode == 1 and want in p.stderr and "model 'm3'" in p.stderr,
 p = run("run", j("ids.yaml"), "-o", j("out_bad"), "--quiet")
 check(p.returncode == 1 and want in p.stderr and not os.path.exists(j("out_bad")),
       "run refuses it and writes nothing: " + p.stderr.strip())
+
+# ## 4. N-D activations: flattened only on request, row-major
+A = rng.standard_normal((40, 3, 4, 5))
+np.save(j("A4.npy"), A)
+np.save(j("A4f.npy"), np.asfortranarray(A))
+np.savez_compressed(j("A4f.npz"), acts=np.asfortranarray(A))
+np.save(j("A2.npy"), A.reshape(40, -1))  # numpy's row-major flattening
+want = out_of(run("compare", "-m", "rsa", j("A2.npy"), j("Y.npy")))
+for f in ("A4.npy", "A4f.npy", "A4f.npz:acts"):
+    got = out_of(run("compare", "-m", "rsa", "--flatten", j(f), j("Y.npy")))
+    check(got == want, f"--flatten {f} = {got} (reshape(n, -1): {want})")
+p = run("compare", j("A4.npy"), j("Y.npy"))
+check(p.returncode != 0 and "has 4 dimensions" in p.stderr and "--flatten" in p.stderr
+      and "data.flatten: true" in p.stderr, "N-D refused without --flatten: " + p.stderr.strip())
+S1, S2 = j("S1.csv"), j("S2.csv")
+p1 = run("matrix", "-o", S1, j("A2.npy"), j("X.npy"), j("Y.npy"))
+p2 = run("matrix", "--flatten", "-o", S2, j("A4f.npy"), j("X.npy"), j("Y.npy"))
+check(p1.returncode == 0 and p2.returncode == 0 and
+      open(S1).read().replace("A2", "A") == open(S2).read().replace("A4f", "A"),
+      "matrix --flatten equals the matrix of the reshaped array")
+ndroot = j("ndroot")
+shutil.copytree(zoo, ndroot)
+for ds in os.listdir(ndroot):
+    for f in os.listdir(os.path.join(ndroot, ds)):
+        if f.endswith(".npy"):
+            a = np.load(os.path.join(ndroot, ds, f))
+            n, d = a.shape
+            if d % 2 == 0:  # n x 2 x d/2, in either memory order
+                b = a.reshape(n, 2, d // 2)
+                np.save(os.path.join(ndroot, ds, f),
+                        np.asfortranarray(b) if f == "m2.npy" else b)
+nd_spec = spec_text.replace("root: ../tests/spec/data/zoo", f"root: {ndroot}")
+open(j("nd.yaml"), "w").write(nd_spec)
+open(j("ndflat.yaml"), "w").write(nd_spec.replace("  normalize: l2",
+                                                  "  normalize: l2\n  flatten: true"))
+p = run("check", j("nd.yaml"))
+check(p.returncode == 1 and "--flatten" in p.stderr, "check refuses N-D features")
+check(run("check", j("nd.yaml"), "--flatten").returncode == 0, "check --flatten")
+check(run("check", j("ndflat.yaml")).returncode == 0, "check with data.flatten")
+for name, args in (("out_nd1", [j("ndflat.yaml")]), ("out_nd2", [j("nd.yaml"), "--flatten"])):
+    p = run("run", *args, "-o", j(name), "--quiet")
+    same = p.returncode == 0 and open(j(name, "consistency.csv"), "rb").read() == \
+        open(j("out_npy", "consistency.csv"), "rb").read()
+    check(same, f"flattened run {args[1:]} = the 2-D run: " + p.stderr.strip())
 
 shutil.rmtree(tmp)
 print(f"{failures} failure(s)")
