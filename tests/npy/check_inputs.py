@@ -224,8 +224,9 @@ for ds in os.listdir(ndroot):
                         np.asfortranarray(b) if f == "m2.npy" else b)
 nd_spec = spec_text.replace("root: ../tests/spec/data/zoo", f"root: {ndroot}")
 open(j("nd.yaml"), "w").write(nd_spec)
-open(j("ndflat.yaml"), "w").write(nd_spec.replace("  normalize: l2",
-                                                  "  normalize: l2\n  flatten: true"))
+assert "  flatten: false" in nd_spec
+open(j("ndflat.yaml"), "w").write(nd_spec.replace("  flatten: false",
+                                                  "  flatten: true"))
 p = run("check", j("nd.yaml"))
 check(p.returncode == 1 and "--flatten" in p.stderr, "check refuses N-D features")
 check(run("check", j("nd.yaml"), "--flatten").returncode == 0, "check --flatten")
