@@ -190,16 +190,19 @@ class _Progress:
 
 # ## The functions
 
-def compare(X, Y, metric="cka", normalize="none", flatten=False,
+def compare(X, Y, metric="cka", normalize="l2", flatten=False,
             plugin_dir=None, **params):
     """Similarity of two representations of the same stimuli.
 
     X and Y are n x d arrays (rows: the same n stimuli in the same order;
-    the widths may differ), float32 or float64 are read in place (no copy
-    for C-ordered float64; other layouts and dtypes are converted once).
+    the widths may differ). float32 and float64 arrays are handed to the
+    library without a copy (other dtypes are converted to float64 once);
+    it reads C-ordered float64 in place with ``normalize="none"`` and
+    otherwise makes one normalised float64 copy, as the CLI does.
     ``metric`` names a plugin (``simcon plugins`` lists them) and
-    ``params`` its parameters; ``normalize`` is ``"none"``, ``"center"``
-    or ``"l2"``. ``flatten=True`` takes N-D activations (n x c x h x w)
+    ``params`` its parameters; ``normalize`` is ``"l2"`` (every row to unit
+    length, the paper's preprocessing and the default of every simcon
+    command), ``"center"`` or ``"none"``. ``flatten=True`` takes N-D activations (n x c x h x w)
     as n x (c*h*w), row-major, like ``--flatten``. Returns exactly what
     ``simcon compare -m METRIC -p k=v --normalize NORM X.npy Y.npy``
     prints.
@@ -208,7 +211,9 @@ def compare(X, Y, metric="cka", normalize="none", flatten=False,
     >>> X = rng.standard_normal((50, 10))
     >>> simcon.compare(X, X)                       # CKA of X with itself
     1.0
-    >>> round(simcon.compare(X, 3 * X + 1), 12)    # scale and shift invariant
+    >>> round(simcon.compare(X, 3 * X), 12)        # scale invariant
+    1.0
+    >>> round(simcon.compare(X, X + 5, normalize="none"), 12)  # shift too
     1.0
     >>> round(simcon.compare(X, X, metric="cka", kernel="rbf", sigma=0.4), 12)
     1.0
@@ -243,7 +248,7 @@ def _parse_bytes(memory):
     return int(text)
 
 
-def matrix(reps, metric="cka", names=None, normalize="none", threads=1,
+def matrix(reps, metric="cka", names=None, normalize="l2", threads=1,
            memory=None, float32=False, flatten=False, progress=False,
            plugin_dir=None, **params):
     """All-pairs similarity matrix of several representations of one
