@@ -381,7 +381,7 @@ static int scan_finite(const simcon_array *a, const char *what, sc_err *err)
 static int array_view(const simcon_array *in, int mode, const char *what,
                       sc_matrix *owned, sc_mat *view, sc_err *err)
 {
-    simcon_array a;
+    simcon_array a = {0};
     int rc = array_check(in, &a, what, err);
     if (rc == SC_OK)
         rc = scan_finite(&a, what, err);
@@ -518,7 +518,7 @@ int simcon_matrix(const simcon_metric *metric, int normalize,
     /* Descriptions and row counts first, before any computing. */
     size_t rows = 0;
     for (size_t i = 0; i < m && rc == SC_OK; i++) {
-        simcon_array a;
+        simcon_array a = {0};
         char what[64];
         snprintf(what, sizeof what, "representation %zu", i);
         rc = array_check(&reps[i], &a, what, &err);
