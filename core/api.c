@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 
 #include "blas.h"
+#include "check_plan.h"
 #include "cli.h"
 #include "commands.h"
 #include "inputs.h"
@@ -606,6 +607,10 @@ int simcon_mantel(const double *a, const double *b, size_t m,
     if (rc == SC_OK) {
         memcpy(A.data, a, m * m * sizeof(double));
         memcpy(B.data, b, m * m * sizeof(double));
+        /* An asymmetric matrix (linreg's) is analysed as (S + S^T) / 2,
+         * as `simcon mantel` and `simcon run` do. */
+        sc_symmetrize(A.data, m);
+        sc_symmetrize(B.data, m);
         for (size_t k = 0; k < m * m && rc == SC_OK; k++)
             if (!isfinite(A.data[k]) || !isfinite(B.data[k]))
                 rc = sc_err_set(&err, SC_ENUMERIC, "%s[%zu][%zu] is not finite",
@@ -704,10 +709,31 @@ int simcon_check(const simcon_registry *reg, const char *spec_path,
     }
     char line[256];
     sc_check_summary(&spec, &rep, 1, line, sizeof line);
+    /* What `simcon check` prints: its warnings (stderr), the statistics
+     * forecast and the ok line (stdout). */
+    char *plan = NULL, *warn = NULL;
+    size_t plan_len = 0, warn_len = 0;
+    FILE *po = open_memstream(&plan, &plan_len);
+    FILE *wo = open_memstream(&warn, &warn_len);
+    if (po != NULL && wo != NULL)
+        sc_check_plan(&spec, po, wo);
+    if (po != NULL)
+        fclose(po);
+    if (wo != NULL)
+        fclose(wo);
     sc_inputs_report_deinit(&rep);
     sc_spec_free(&spec);
-    if (summary != NULL && (*summary = dup_str(line)) == NULL)
+    size_t len = (warn ? warn_len : 0) + (plan ? plan_len : 0) + strlen(line);
+    char *text = summary != NULL ? malloc(len + 1) : NULL;
+    if (text != NULL)
+        snprintf(text, len + 1, "%s%s%s", warn ? warn : "", plan ? plan : "",
+                 line);
+    free(plan);
+    free(warn);
+    if (summary != NULL && text == NULL)
         return set_fail(errmsg, SC_ENOMEM, "out of memory");
+    if (summary != NULL)
+        *summary = text;
     return SC_OK;
 }
 

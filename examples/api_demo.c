@@ -150,7 +150,8 @@ int main(int argc, char **argv)
         rc = simcon_check(reg, argv[1], 0, &summary, &msg);
         if (rc != SC_OK)
             return fail("check", rc, msg);
-        printf("check %s\n", summary);
+        const char *last = strrchr(summary, '\n'); /* the ok line */
+        printf("check %s\n", last != NULL ? last + 1 : summary);
         simcon_free(summary);
         size_t calls = 0;
         simcon_callbacks cb = {count_progress, NULL, &calls};

@@ -178,7 +178,8 @@ SIMCON_API int simcon_matrix(const simcon_metric *metric, int normalize,
 /* ## Mantel test
  *
  * Association of two m x m similarity matrices (row-major, same model
- * order, m >= 3) over all model pairs i < j, with a permutation p-value
+ * order, m >= 3; an asymmetric one is used as (S + S^T) / 2, as the
+ * command does) over all model pairs i < j, with a permutation p-value
  * (model labels permuted jointly in rows and columns of B), as `simcon
  * mantel` computes it. simcon_mantel_defaults fills the command's
  * defaults: 9999 permutations, its seed, pearson, greater, not exact.
@@ -206,10 +207,13 @@ SIMCON_API int simcon_mantel(const double *a, const double *b, size_t m,
  * simcon_check validates a spec and every input it names, as `simcon check`
  * does. flags: SIMCON_CHECK_QUICK reads .npy headers only (no NaN/Inf
  * scan, `--quick`); SIMCON_CHECK_FLATTEN as data.flatten: true
- * (`--flatten`). On success *summary (if
- * not NULL) receives the line `simcon check` prints ("ok: 20 models x 4
- * datasets x 3 metrics, n = 300 stimuli"). On failure *errmsg holds every
- * problem found, one per line. Statuses: SC_ESPEC (the spec, an unknown
+ * (`--flatten`). On success *summary (if not NULL) receives what `simcon
+ * check` prints, one line each: its warnings ("simcon check: warning:
+ * ..."), the forecast of the run's statistics ("stats: ...") and last the
+ * ok line ("ok: 20 models x 4 datasets x 3 metrics, n = 300 stimuli").
+ * A metric whose data constraints the inputs break (too few stimuli, k
+ * not below n) is SC_ESPEC. On failure *errmsg holds every problem found,
+ * one per line. Statuses: SC_ESPEC (the spec, an unknown
  * plugin or parameter), SC_EIO (inputs), SC_EABI, SC_ENOMEM. */
 #define SIMCON_CHECK_QUICK 1u
 #define SIMCON_CHECK_FLATTEN 2u

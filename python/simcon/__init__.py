@@ -380,12 +380,14 @@ def _registry(plugin_dir):
 
 def check(spec, plugin_dir=None, quick=False, flatten=False):
     """Validate an experiment spec and every input it names, like ``simcon
-    check SPEC``; returns its summary line. Raises :class:`SpecError`
-    (the spec, naming file:line:col) or :class:`InputError` (every missing
-    or inconsistent input, one per line). ``quick`` reads .npy headers
-    only; ``flatten`` acts as ``data.flatten: true``.
+    check SPEC``; returns what it prints, one line each: its warnings, the
+    forecast of the run's statistics ("stats: ...") and last the ok line.
+    Raises :class:`SpecError` (the spec, naming file:line:col) or
+    :class:`InputError` (every missing or inconsistent input, one per
+    line). ``quick`` reads .npy headers only; ``flatten`` acts as
+    ``data.flatten: true``.
 
-    >>> simcon.check(ZOO_SPEC)
+    >>> simcon.check(ZOO_SPEC).splitlines()[-1]
     'ok: 20 models x 4 datasets x 3 metrics, n = 300 stimuli'
     """
     L = _lib.lib()

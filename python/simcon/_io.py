@@ -11,11 +11,11 @@ import numpy as np
 _STR_COLS = {
     "metric", "dataset", "dataset_a", "dataset_b", "model_set", "domain",
     "attribute", "category_a", "category_b", "ci_method", "model",
-    "model_a", "model_b",
+    "model_a", "model_b", "family", "note",
 }
 _INT_COLS = {
     "n_pairs", "B", "seed", "n_models_a", "n_models_b", "n_stimuli",
-    "n_used", "n_dataset_pairs", "n_datasets",
+    "n_used", "n_dataset_pairs", "n_datasets", "n_perm",
 }
 
 

@@ -183,7 +183,9 @@ def broken_spec(tmp_path):
 
 
 def test_check_matches_cli(tmp_path):
-    assert simcon.check(SPEC) == cli("check", SPEC).stdout.strip()
+    p = cli("check", SPEC)  # warnings on stderr, then the forecast and ok
+    assert simcon.check(SPEC).splitlines() == \
+        p.stderr.splitlines() + p.stdout.splitlines()
     # a bad metric parameter: SpecError with the CLI's message
     bad = tmp_path / "bad.yaml"
     bad.write_text(broken_spec(tmp_path).replace("kernel: rbf, sigma: 0.4",

@@ -10,8 +10,8 @@
 #    (unbiased linear CKA as in README "Metrics"; RSA: 1 - Pearson RDMs
 #    compared by Spearman; Mantel: Pearson r, p over all 4! relabellings);
 #  - a bad call returns its message;
-#  - check and run of the bundled example: the check line equals the
-#    installed `simcon check`, every table equals the installed `simcon
+#  - check and run of the bundled example: the ok line equals the
+#    installed `simcon check`'s, every table equals the installed `simcon
 #    run`'s byte for byte (same machine, same BLAS), progress was reported,
 #    and a cancelled run returns SC_ECANCELED (9) and leaves no folder.
 set -euo pipefail
@@ -35,7 +35,7 @@ cc -std=c11 -Wall -Wextra -Werror -pedantic $cflags -o "$tmp/api_demo" \
 env -u SIMCON_PLUGIN_PATH "$tmp/api_demo" "$src/experiments/zoo.yaml" \
     "$tmp/out" >"$tmp/demo.txt"
 cat "$tmp/demo.txt"
-want_check=$(env -u SIMCON_PLUGIN_PATH "$prefix/bin/simcon" check "$src/experiments/zoo.yaml")
+want_check=$(env -u SIMCON_PLUGIN_PATH "$prefix/bin/simcon" check "$src/experiments/zoo.yaml" 2>/dev/null | tail -n1)
 /usr/bin/python3 - "$tmp/demo.txt" "$prefix" "$want_check" <<'PY'
 import itertools, sys
 import numpy as np
