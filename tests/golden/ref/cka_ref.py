@@ -185,19 +185,19 @@ def main():
                     if extra:
                         name += "_" + extra[0].split("=")[1]
                     rows.append((name, params_text(kind, unbiased, s, r, extra),
-                                 fx, fy, norm, v, "1e-9", PROV))
+                                 fx, fy, norm, v, "1e-12", PROV))
                     if tag == "narrow" and norm == "none" and not extra:
                         rows.append((name + "_off300",
                                      params_text(kind, unbiased, s, r, extra),
                                      "cka_narrow_x_off300.npy", fy, norm, v,
-                                     "1e-9", PROV + " on cka_narrow_x.npy "
+                                     "1e-12", PROV + " on cka_narrow_x.npy "
                                      "(shift invariance NOTES.md#cka-shift)"))
     # closed forms (NOTES.md), evaluated from the derived expressions only
     rows.append(("cf1_linear_b", "kernel=linear,unbiased=false",
-                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 0.36, "1e-9",
+                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 0.36, "1e-12",
                  "closed form NOTES.md#cka-1"))
     rows.append(("cf2_linear_u", "kernel=linear,unbiased=true",
-                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 1.0, "1e-9",
+                 "cka_cf_x4.npy", "cka_cf_y4.npy", "none", 1.0, "1e-12",
                  "closed form NOTES.md#cka-2"))
     for name, par, s in (("cf3_rbf_b_s1", "kernel=rbf,unbiased=false,sigma=1", 1.0),
                          ("cf3_rbf_b_median", "kernel=rbf,unbiased=false", 1.0),
@@ -205,7 +205,7 @@ def main():
                          ("cf3_rbf_b_rel05", "kernel=rbf,unbiased=false,sigma_rel=0.5", 0.5),
                          ("cf3_rbf_b_s2", "kernel=rbf,unbiased=false,sigma=2", 2.0)):
         rows.append((name, par, "cka_cf_tri.npy", "cka_cf_line3.npy", "none",
-                     cf3(s), "1e-9", "closed form NOTES.md#cka-3"))
+                     cf3(s), "1e-12", "closed form NOTES.md#cka-3"))
     # a check of the closed form against the reference implementation
     tri = load("cka_cf_tri.npy", "none")
     line = load("cka_cf_line3.npy", "none")
