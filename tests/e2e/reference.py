@@ -5,10 +5,10 @@ Usage: reference.py ZOO_DIR RESULT_DIR   (exit 0 when every check passes)
 
 Recomputes, from the .npy features and zoo.json written by make_zoo.py,
 with nothing taken from simcon's C code:
-- linear CKA with the paper's unbiased U-centred HSIC (DESIGN.md: zero the
-  diagonal; m_j = sum_i K_ij / (n-2); m -= sum(m) / (2(n-1)); K~_ij =
-  K_ij - m_i - m_j; zero the diagonal; CKA = <K~,L~> / sqrt(<K~,K~><L~,L~>)),
-  on rows L2-normalised in float64;
+- linear CKA with the paper's unbiased U-centred HSIC (docs/FORMULAS.md:
+  zero the diagonal; m_j = sum_i K_ij / (n-2); m -= sum(m) / (2(n-1));
+  K~_ij = K_ij - m_i - m_j; zero the diagonal; CKA = <K~,L~> /
+  sqrt(<K~,K~><L~,L~>)), on rows L2-normalised in float64;
 - RSA: RDM = 1 - Pearson correlation of rows (np.corrcoef), clipped to
   [-1, 1], upper triangles compared with scipy.stats.spearmanr;
 - consistency r (scipy.stats.pearsonr over the model pairs of each set:
