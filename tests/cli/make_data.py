@@ -4,7 +4,7 @@
 Run with Debian's /usr/bin/python3 (numpy 1.24.2). Seeded, so rerunning it
 rewrites identical files. The expected CKA value of x20/y20 is computed here
 with a direct numpy transcription of the paper's unbiased linear CKA
-(DESIGN.md), independent of the C code, and written to expected.txt.
+(docs/FORMULAS.md), independent of the C code, and written to expected.txt.
 """
 import os
 import numpy as np
@@ -50,7 +50,7 @@ y32 = np.load(os.path.join(out, "y20.npy")).astype(np.float64)
 xl2 = x / np.linalg.norm(x, axis=1, keepdims=True)
 yl2 = y32 / np.linalg.norm(y32, axis=1, keepdims=True)
 with open(os.path.join(out, "expected.txt"), "w") as f:
-    f.write("# numpy %s, unbiased linear CKA (DESIGN.md formula)\n" % np.__version__)
+    f.write("# numpy %s, unbiased linear CKA (docs/FORMULAS.md)\n" % np.__version__)
     f.write("cka_none %.17g\n" % cka(x, y32))
     f.write("cka_l2 %.17g\n" % cka(xl2, yl2))
 
