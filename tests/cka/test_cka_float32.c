@@ -12,8 +12,10 @@
  *     L2-normalised (the paper's preprocessing), and with a +300 offset on
  *     every feature (Req. 3: centring happens in float64 before rounding);
  *   - the zoo's real features (experiments/zoo/features/<set>/<model>.npy,
- *     float16 on disk) when that folder is present; skipped, saying so,
- *     when it is not.
+ *     float16 on disk, committed): every dataset folder must hold all three
+ *     model pairs below, and the test fails unless it checked exactly
+ *     3 pairs per dataset folder and at least 4 folders (nothing is
+ *     skipped silently).
  * Also: compare_subset on a bootstrap-like subset with repeats, and that
  * the float32 path is really taken (some value differs in its last bits;
  * if every value were bit-identical the option would be a no-op). */
@@ -241,30 +243,35 @@ static int load_zoo(const char *set, const char *model, sc_matrix *m)
 SC_TEST(zoo_features_within_1e6)
 {
     DIR *dir = opendir(SC_ZOO_DIR);
-    if (dir == NULL) {
-        printf("# skip: %s not present (zoo features not generated)\n",
-               SC_ZOO_DIR);
+    if (!expect_true(dir != NULL, "%s is present (committed features)",
+                     SC_ZOO_DIR))
         return;
-    }
-    size_t checked = 0;
+    size_t checked = 0, sets = 0;
+    const size_t npairs = sizeof zoo_pairs / sizeof zoo_pairs[0];
     struct dirent *e;
     while ((e = readdir(dir)) != NULL) {
         if (e->d_name[0] == '.')
             continue;
-        for (size_t p = 0; p < sizeof zoo_pairs / sizeof zoo_pairs[0]; p++) {
-            sc_matrix x, y;
-            if (load_zoo(e->d_name, zoo_pairs[p][0], &x) != SC_OK)
-                continue;
-            if (load_zoo(e->d_name, zoo_pairs[p][1], &y) != SC_OK) {
-                sc_matrix_deinit(&x);
-                continue;
-            }
+        sets++;
+        for (size_t p = 0; p < npairs; p++) {
+            sc_matrix x = {0}, y = {0};
+            int ok =
+                expect_int(load_zoo(e->d_name, zoo_pairs[p][0], &x), SC_OK,
+                           "zoo %s: %s.npy loads", e->d_name, zoo_pairs[p][0]);
+            ok &=
+                expect_int(load_zoo(e->d_name, zoo_pairs[p][1], &y), SC_OK,
+                           "zoo %s: %s.npy loads", e->d_name, zoo_pairs[p][1]);
             char tag[768];
             snprintf(tag, sizeof tag, "zoo %s %s~%s", e->d_name,
                      zoo_pairs[p][0], zoo_pairs[p][1]);
             sc_err err;
-            if (sc_prep_apply(&x, SC_NORM_L2, "x", &err) == SC_OK &&
-                sc_prep_apply(&y, SC_NORM_L2, "y", &err) == SC_OK) {
+            if (ok) {
+                ok &= expect_int(sc_prep_apply(&x, SC_NORM_L2, "x", &err),
+                                 SC_OK, "%s: l2 x", tag);
+                ok &= expect_int(sc_prep_apply(&y, SC_NORM_L2, "y", &err),
+                                 SC_OK, "%s: l2 y", tag);
+            }
+            if (ok) {
                 check_pair(tag, &x, &y);
                 checked++;
             }
@@ -273,7 +280,11 @@ SC_TEST(zoo_features_within_1e6)
         }
     }
     closedir(dir);
-    printf("# zoo: %zu model pairs checked\n", checked);
+    printf("# zoo: %zu model pairs checked in %zu dataset folders\n", checked,
+           sets);
+    expect_true(sets >= 4, "zoo: %zu dataset folders, expected >= 4", sets);
+    expect_int((long long)checked, (long long)(sets * npairs),
+               "zoo: every dataset folder checked for all %zu pairs", npairs);
 }
 
 int main(void)

@@ -5,8 +5,14 @@
  * The reference in every check is the pairwise loop over sc_metric_compare
  * written here (the plugin's compare is the definition, plugin.h), so the
  * expected values do not come from the code under test. Tolerance 1e-12:
- * the embed path sums the same products in another order (GUIDE.md
- * section 6: compare with tolerances, never bitwise). */
+ * the embed path sums the same products in another order, so results are
+ * compared with a tolerance, never bitwise (except the same path with
+ * another thread count, which must be bit-identical).
+ *
+ * Nothing here passes vacuously: a configuration whose pairwise definition
+ * fails is a test failure, not a skip; every plugin in the build folder
+ * must load; at least one plugin besides cka (rsa) must offer an embedding;
+ * and each test asserts how many configurations it checked. */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -54,7 +60,7 @@ static void make_reps(void)
 }
 
 /* Pairwise definition; returns 0 if the metric cannot run on these
- * inputs (then the caller skips it). */
+ * inputs (the caller reports that as a failure). */
 static int pairwise(const sc_plugin *p, const sc_args *a, double *S)
 {
     void *st[M] = {0};
@@ -102,20 +108,23 @@ static int parse(const sc_plugin *p, const char *text, sc_argset *a)
     return sc_argset_parse(p, keys, vals, count, a, &err);
 }
 
-/* One configuration: simmat under several option sets vs the definition. */
-static void check_config(const sc_plugin *p, const char *params)
+/* One configuration: simmat under several option sets vs the definition.
+ * Returns 1 if the configuration was checked. */
+static int check_config(const sc_plugin *p, const char *params)
 {
     sc_argset a = {0};
     if (parse(p, params, &a) != SC_OK) {
         expect_true(0, "%s: parameters '%s' parse", p->desc->name, params);
-        return;
+        return 0;
     }
     double want[M * M], got[M * M];
     if (!pairwise(p, &a.args, want)) {
-        printf("# skip %s [%s]: pairwise definition fails on the inputs\n",
-               p->desc->name, params);
+        expect_true(0,
+                    "%s [%s]: pairwise definition runs on the test inputs "
+                    "(every configuration here must be checkable)",
+                    p->desc->name, params);
         sc_argset_deinit(&a);
-        return;
+        return 0;
     }
     struct {
         const char *what;
@@ -194,6 +203,7 @@ static void check_config(const sc_plugin *p, const char *params)
                     info.used_embed ? "embed" : "pairwise", info.float32);
     }
     sc_argset_deinit(&a);
+    return 1;
 }
 
 SC_TEST(every_embedding_plugin_matches_pairwise)
@@ -203,18 +213,26 @@ SC_TEST(every_embedding_plugin_matches_pairwise)
     sc_err err;
     int rc = sc_loader_find_all(SC_BUILD_PLUGIN_DIR, &names, &count, &err);
     expect_int(rc, SC_OK, "list plugins");
-    size_t with_embed = 0;
+    size_t with_embed = 0, checked = 0;
+    int rsa_seen = 0;
     for (size_t i = 0; i < count; i++) {
         const sc_plugin *p = NULL;
-        if (sc_loader_open(names[i], SC_BUILD_PLUGIN_DIR, &p, &err) != SC_OK)
+        if (!expect_int(sc_loader_open(names[i], SC_BUILD_PLUGIN_DIR, &p, &err),
+                        SC_OK, "plugin %s loads", names[i]))
             continue;
         if (p->desc->embed == NULL || strcmp(names[i], "cka") == 0)
             continue; /* cka is covered config by config below */
         with_embed++;
-        check_config(p, "");
+        rsa_seen |= strcmp(names[i], "rsa") == 0;
+        checked += (size_t)check_config(p, "");
     }
     sc_loader_names_free(names, count);
     printf("# %zu plugins besides cka offer an embedding\n", with_embed);
+    expect_true(count >= 7, "found the %zu plugins of the build (>= 7)", count);
+    expect_true(rsa_seen, "rsa is among the embedding plugins checked");
+    expect_int((long long)checked, (long long)with_embed,
+               "every embedding plugin checked (%zu of %zu)", checked,
+               with_embed);
 }
 
 SC_TEST(cka_configurations)
@@ -225,13 +243,19 @@ SC_TEST(cka_configurations)
                "load cka");
     if (p == NULL)
         return;
-    check_config(p, "kernel=linear,unbiased=true");
-    check_config(p, "kernel=linear,unbiased=false");
-    check_config(p, "kernel=linear,unbiased=true,path=gram");
-    check_config(p, "kernel=linear,unbiased=true,path=features");
-    check_config(p, "kernel=rbf,unbiased=true");
-    check_config(p, "kernel=rbf,unbiased=false,sigma=2.5");
-    check_config(p, "kernel=rbf,unbiased=true,sigma_rel=0.8");
+    static const char *const configs[] = {
+        "kernel=linear,unbiased=true",
+        "kernel=linear,unbiased=false",
+        "kernel=linear,unbiased=true,path=gram",
+        "kernel=linear,unbiased=true,path=features",
+        "kernel=rbf,unbiased=true",
+        "kernel=rbf,unbiased=false,sigma=2.5",
+        "kernel=rbf,unbiased=true,sigma_rel=0.8"};
+    size_t n = sizeof configs / sizeof configs[0], checked = 0;
+    for (size_t k = 0; k < n; k++)
+        checked += (size_t)check_config(p, configs[k]);
+    expect_int((long long)checked, (long long)n,
+               "all %zu cka configurations checked", n);
 }
 
 SC_TEST(cka_mixed_states_fall_back)
