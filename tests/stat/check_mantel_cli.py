@@ -7,14 +7,24 @@ Data: data/m4_a.csv and data/m4_b.csv hold the 4-model matrices A4 and B4
 of ref_unit.py (B's file lists the models in another order, so a pass also
 shows matching by name). Expected values: ref_unit.out mantel4.pearson
 (numpy enumeration of all 24 permutations; vegan 2.6-4 agrees, see
-ref_unit_R.out): r = 0.75198794506522826, exact p = 3/24 = 0.125. The random
-default (B = 9999) must land within 4 binomial sd of 0.125. Error cases
+ref_unit_R.out): r = 0.75198794506522826, exact p = 3/24 = 0.125.
+Random-mode p-values are pinned, not compared within a tolerance: this
+script replays the permutation stream itself (task seed
+sc_rng_task_seed(S, "mantel"): FNV-1a 64, XOR S, SplitMix64 finaliser,
+folded to 32 bits; GSL's MT19937 through Python's random module;
+gsl_ran_shuffle; docs/FORMULAS.md "The random stream"), counts the
+permutations as extreme as the observed r with its own Pearson and the
+documented tie rule, and requires p == (1 + count) / (1 + B) exactly, for
+the default (--seed 241105561, --perms 9999, greater, as --help states) and
+for --seed 7 --perms 999 with greater, less and two-sided. Error cases
 check the exit status, that stdout stays empty, and the one-line message.
 Standard library only.
 """
+import csv
 import hashlib
 import math
 import os
+import random
 import subprocess
 import sys
 
@@ -36,6 +46,88 @@ def run(*args):
     return p.returncode, p.stdout, p.stderr
 
 
+TIE_EPS = 1.4901161193847656e-08
+M64 = (1 << 64) - 1
+
+
+def task_seed(master, task):
+    """core/rng.c sc_rng_task_seed, re-implemented from its comment."""
+    h = 0xCBF29CE484222325
+    for c in task.encode():
+        h = ((h ^ c) * 0x100000001B3) & M64
+    z = h ^ master
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    z ^= z >> 31
+    s = (z ^ (z >> 32)) & 0xFFFFFFFF
+    return s or 1
+
+
+def gsl_mt19937(seed):
+    mt = [seed & 0xFFFFFFFF]
+    for i in range(1, 624):
+        mt.append((1812433253 * (mt[-1] ^ (mt[-1] >> 30)) + i) & 0xFFFFFFFF)
+    r = random.Random()
+    r.setstate((3, tuple(mt) + (624,), None))
+    return r
+
+
+def shuffle(r, a):
+    """gsl_ran_shuffle with gsl_rng_uniform_int."""
+    for i in range(len(a) - 1, 0, -1):
+        n = i + 1
+        scale = 0xFFFFFFFF // n
+        while True:
+            j = r.getrandbits(32) // scale
+            if j < n:
+                break
+        a[i], a[j] = a[j], a[i]
+
+
+def pearson(x, y):
+    n = len(x)
+    mx, my = sum(x) / n, sum(y) / n
+    sxy = sum((a - mx) * (b - my) for a, b in zip(x, y))
+    sxx = sum((a - mx) ** 2 for a in x)
+    syy = sum((b - my) ** 2 for b in y)
+    return sxy / math.sqrt(sxx * syy)
+
+
+def read_sim(path):
+    with open(path) as f:
+        rows = list(csv.reader(f))
+    names = rows[0][1:]
+    return names, {(rows[i + 1][0], names[j]): float(rows[i + 1][j + 1])
+                   for i in range(len(names)) for j in range(len(names))}
+
+
+def replay_p(path_a, path_b, master, perms, alt):
+    """p of `simcon mantel` replayed: b's labels permuted (Pearson)."""
+    names, sa = read_sim(path_a)
+    _, sb = read_sim(path_b)
+    m = len(names)
+    pairs = [(i, j) for i in range(m) for j in range(i + 1, m)]
+    x = [sa[(names[i], names[j])] for i, j in pairs]
+
+    def stat(pi):
+        return pearson(x, [sb[(names[pi[i]], names[pi[j]])]
+                           for i, j in pairs])
+    t_obs = stat(list(range(m)))
+    r = gsl_mt19937(task_seed(master, "mantel"))
+    pi = list(range(m))
+    count = 0
+    for _ in range(perms):
+        shuffle(r, pi)
+        t = stat(pi)
+        if alt == "greater":
+            count += t >= t_obs - TIE_EPS
+        elif alt == "less":
+            count += t <= t_obs + TIE_EPS
+        else:
+            count += abs(t) >= abs(t_obs) - TIE_EPS
+    return (1 + count) / (1 + perms), count
+
+
 A = os.path.join(data, "m4_a.csv")
 B = os.path.join(data, "m4_b.csv")
 R_WANT = 0.75198794506522826
@@ -50,10 +142,17 @@ check(p == 0.125, "exact p = 3/24 = 0.125: %r" % p)
 
 rc, out, err = run(A, B)
 r, p = (float(v) for v in out.split())
-sd = math.sqrt(0.125 * 0.875 / 9999)
-check(rc == 0 and abs(p - 0.125) <= 4 * sd,
-      "default 9999 permutations: p = %r within 4 sd (%.4f) of 0.125"
-      % (p, 4 * sd))
+want, count = replay_p(A, B, 241105561, 9999, "greater")
+check(rc == 0 and p == want,
+      "default (seed 241105561, 9999 permutations): p = %r is (1 + %d) / "
+      "10000 = %r from the replayed permutations" % (p, count, want))
+for alt in ("greater", "less", "two-sided"):
+    rc, o, err = run("--seed", "7", "--perms", "999", "--alternative", alt,
+                     A, B)
+    got = float(o.split()[1]) if rc == 0 else float("nan")
+    want, count = replay_p(A, B, 7, 999, alt)
+    check(got == want, "--seed 7 --perms 999 %s: p = %r is (1 + %d) / 1000 "
+          "= %r from the replayed permutations" % (alt, got, count, want))
 rc2, out2, _ = run(A, B)
 check(out2 == out, "same files and seed print the same line")
 rc, out3, _ = run("--seed", "7", "--perms", "999", "--method", "spearman",
