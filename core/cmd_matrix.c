@@ -9,8 +9,9 @@
  * Invariants: every input is loaded and checked (same row count, unique
  * stems) before any metric runs; nothing is written unless the whole matrix
  * was computed. --threads sets both the worker threads and the OpenBLAS
- * threads (default 1, as GUIDE.md section 6 asks); --info prints what the
- * engine did (path, blocks, spill, timings) on stderr.
+ * threads (default 1, so that results and timings do not depend on the
+ * machine); --info prints what the engine did (path, blocks, spill, timings) on
+ * stderr.
  * --float32 is the one switch for float32 speed: it stores the stacked
  * embeddings in float32 and, when the metric has a 'precision' parameter
  * offering float32 (cka: float32 Gram, issue 6) and the user did not set

@@ -1,6 +1,6 @@
 /* Preprocessing of a loaded representation before any metric sees it.
  *
- * The paper (Ciernik et al., ICML 2025; ../shared/DESIGN.md) L2-normalises
+ * The paper (Ciernik et al., ICML 2025; docs/FORMULAS.md) L2-normalises
  * every row (stimulus) and does nothing else; `center` (subtract each
  * column's mean) and `none` exist for comparisons with other work. The mode
  * is chosen per experiment (`normalize:` in the spec, `--normalize` on the

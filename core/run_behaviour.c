@@ -1,6 +1,6 @@
 /* Stage 4 of `simcon run`: representational similarity vs behaviour.
  *
- * Per metric k and dataset d (paper, DESIGN.md "Behaviour"): with acc the
+ * Per metric k and dataset d (paper; docs/FORMULAS.md): with acc the
  * linear-probe accuracies (behaviour.accuracy, read by sc_behaviour_load)
  * and G_d[i,j] = |acc_i - acc_j|,
  *   r = corr({S_d[i,j]}, {G_d[i,j]}) over all model pairs i < j

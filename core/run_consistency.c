@@ -1,5 +1,5 @@
 /* Stage 2 of `simcon run`: consistency of every dataset pair (paper,
- * DESIGN.md "The paper's definitions").
+ * docs/FORMULAS.md "The paper's definitions").
  *
  * For metric k, datasets a < b (spec order) and model set P:
  *   r = corr({S_a[i,j]}, {S_b[i,j]}) over the pairs {i,j} in P (i < j),

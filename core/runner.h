@@ -3,7 +3,7 @@
  * Purpose: from a validated experiment spec (core/spec.h) to a result
  * folder with similarity matrices, consistency / contrast / behaviour
  * tables with CIs, p- and q-values, summary tables (CSV, Markdown, LaTeX)
- * and manifest.json. Definitions: ../shared/DESIGN.md, "The paper's
+ * and manifest.json. Definitions: docs/FORMULAS.md, "The paper's
  * definitions" and "Statistics that simcon adds"; Ciernik et al., arXiv
  * 2411.05561 (ICML 2025).
  *

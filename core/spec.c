@@ -21,7 +21,7 @@
  *
  * References: libyaml 0.2.5 yaml.h (yaml_parser_parse, yaml_event_t,
  * yaml_mark_t is 0-based); YAML 1.1 spec sec. 10.3 (null is ~, null, Null,
- * NULL or empty); GUIDE.md sec. 5. */
+ * NULL or empty). */
 #include "spec.h"
 
 #include <ctype.h>

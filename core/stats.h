@@ -3,8 +3,8 @@
  * label-permutation tests for category contrasts, and Holm / BH corrections.
  *
  * Purpose: simcon's p-values and CIs for consistency, behaviour and contrast
- * estimates (DESIGN.md, "Statistics that simcon adds"). Model pairs are not
- * independent (each model is in m-1 pairs), so every test here resamples
+ * estimates (docs/FORMULAS.md, "Statistics that simcon adds"). Model pairs are
+ * not independent (each model is in m-1 pairs), so every test here resamples
  * MODELS (or stimuli, or datasets), never pairs.
  *
  * Invariants shared by the whole module:

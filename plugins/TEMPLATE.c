@@ -4,7 +4,7 @@
  * replace every "template" and every TODO. plugins/cka.c is a complete
  * example of every optional callback.
  *
- * Header comment of a real plugin (GUIDE.md section 9):
+ * Header comment of a real plugin:
  *   - the definition as one formula line, e.g.
  *       f(X, Y) = <s(X), s(Y)> / (|s(X)| |s(Y)|)
  *   - the citation (paper, DOI, reference implementation and version);

@@ -1,6 +1,6 @@
 /* cka: centred kernel alignment (linear or RBF kernel, U-centred or HKH).
  *
- * Definition (DESIGN.md, "The paper's definitions"):
+ * Definition (docs/FORMULAS.md, "The paper's definitions"):
  *   CKA(X, Y) = <K~, L~> / sqrt(<K~, K~> <L~, L~>)
  * where K = k(X) is the n x n kernel matrix of the rows of X and K~ its
  * centred version:

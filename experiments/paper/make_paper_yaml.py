@@ -7,8 +7,7 @@ Usage:
 SOURCE_DIR holds the paper repository's config files (default: source/ next
 to this script, a copy of scripts/configs/ from
 github.com/lciernik/similarity_consistency at commit
-99d8051f9985f86d1bc64fd43243d30b408c2606, MIT license; the same files are
-in ../shared/reference/paper-repo/scripts/configs/). OUT defaults to
+99d8051f9985f86d1bc64fd43243d30b408c2606, MIT license). OUT defaults to
 ../paper.yaml next to this script. Standard library only (json), so it runs
 with any Python 3.
 

@@ -1,4 +1,4 @@
-/* sc_run under allocation failure (GUIDE.md sec. 8, test_oom).
+/* sc_run under allocation failure (docs/TESTING.md, "Unit tests").
  *
  * Runs the full pipeline on the spec tests' tiny fixture zoo (4 models x 2
  * datasets x 12 stimuli, committed .npy files; tests/spec/data) with a

@@ -7,7 +7,7 @@
  * from the defaults documented in core/spec.h, and from the fixture shapes
  * written by tests/spec/data/make_data.py (12 rows; model mK has 2 + K
  * columns). Error messages are asserted verbatim where the path is stable
- * (GUIDE.md sec. 8), otherwise from the ':line:col: ' on. The allocation
+ * (docs/TESTING.md, "Unit tests"), otherwise from the ':line:col: ' on. The allocation
  * failure loops (sc_mem_fail_after) prove every failure path returns
  * SC_ENOMEM and, under -DSC_SANITIZE=address, leaks nothing. */
 #include <stdio.h>
