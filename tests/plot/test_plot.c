@@ -359,6 +359,11 @@ SC_TEST(ticks_and_p)
     char buf[64];
     sc_plot_fmt_p(buf, sizeof buf, 0.0031, 1);
     expect_str(buf, "0.0031", "p 0.0031");
+    /* Two significant digits: 0.04731 -> 0.047, 0.1 -> 0.1. */
+    sc_plot_fmt_p(buf, sizeof buf, 0.04731, 1);
+    expect_str(buf, "0.047", "p 0.04731 to two significant digits");
+    sc_plot_fmt_p(buf, sizeof buf, 0.1, 1);
+    expect_str(buf, "0.1", "p 0.1");
     sc_plot_fmt_p(buf, sizeof buf, 0.00001, 1);
     expect_str(buf, "<0.0001", "tiny p");
     sc_plot_fmt_p(buf, sizeof buf, 0, 0);
