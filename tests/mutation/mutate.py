@@ -29,6 +29,11 @@ FIELDS = ["id", "area", "file", "function", "search", "replace", "expect",
           "description"]
 
 
+def die(msg):
+    print(msg, file=sys.stderr)
+    sys.exit(2)
+
+
 def unescape(s):
     out, i = [], 0
     while i < len(s):
@@ -54,29 +59,29 @@ def load(path):
             f = line.split("\t")
             if not seen:
                 if f != FIELDS:
-                    sys.exit(f"{path}:{lineno}: header must be "
+                    die(f"{path}:{lineno}: header must be "
                              f"{' '.join(FIELDS)} (tab-separated)")
                 seen = True
                 continue
             if len(f) != len(FIELDS):
-                sys.exit(f"{path}:{lineno}: {len(f)} tab-separated fields, "
+                die(f"{path}:{lineno}: {len(f)} tab-separated fields, "
                          f"expected {len(FIELDS)}")
             row = dict(zip(FIELDS, f))
             if row["id"] in rows:
-                sys.exit(f"{path}:{lineno}: duplicate id {row['id']}")
+                die(f"{path}:{lineno}: duplicate id {row['id']}")
             if not (row["expect"] == "kill" or
                     row["expect"].startswith("equivalent:")):
-                sys.exit(f"{path}:{lineno}: expect must be 'kill' or "
+                die(f"{path}:{lineno}: expect must be 'kill' or "
                          f"'equivalent: <reason>'")
             row["search"] = unescape(row["search"])
             row["replace"] = unescape(row["replace"])
             if row["search"] == row["replace"] or not row["search"]:
-                sys.exit(f"{path}:{lineno}: search must be non-empty and "
+                die(f"{path}:{lineno}: search must be non-empty and "
                          f"differ from replace")
             rows[row["id"]] = row
             order.append(row["id"])
     if not seen:
-        sys.exit(f"{path}: no header line")
+        die(f"{path}: no header line")
     return rows, order
 
 
@@ -134,14 +139,14 @@ def locate(row, root):
 
 def main():
     if len(sys.argv) < 3:
-        sys.exit(__doc__)
+        die(__doc__)
     rows, order = load(sys.argv[1])
     cmd = sys.argv[2]
     if cmd == "list":
         print("\n".join(order))
         return 0
     if len(sys.argv) < 4 or sys.argv[3] not in rows:
-        sys.exit(f"mutate.py: unknown mutant id {sys.argv[3:4]}")
+        die(f"mutate.py: unknown mutant id {sys.argv[3:4]}")
     row = rows[sys.argv[3]]
     if cmd == "show":
         for k in FIELDS:
@@ -149,7 +154,7 @@ def main():
                   else f"{k}: {row[k]}")
         return 0
     if cmd not in ("check", "apply") or len(sys.argv) != 5:
-        sys.exit(__doc__)
+        die(__doc__)
     found, why = locate(row, sys.argv[4])
     if found is None:
         print(f"stale: {why}", file=sys.stderr)
