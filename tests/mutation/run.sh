@@ -60,11 +60,11 @@ done
 if [ "$check" = 1 ]; then
   stale=0
   for id in "${ids[@]}"; do
-    if ! "${mutate[@]}" check "$id" "$repo" 2> >(sed "s/^/$id: /" >&2); then
+    if ! why=$("${mutate[@]}" check "$id" "$repo" 2>&1); then
+      echo "$id: $why"
       stale=$((stale + 1))
     fi
   done
-  wait
   echo "# ${#ids[@]} mutants, $stale stale"
   [ "$stale" = 0 ]
   exit

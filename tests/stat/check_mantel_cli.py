@@ -46,7 +46,7 @@ def run(*args):
     return p.returncode, p.stdout, p.stderr
 
 
-TIE_EPS = 1.4901161193847656e-08
+TIE_RTOL = 1.4901161193847656e-08
 M64 = (1 << 64) - 1
 
 
@@ -119,12 +119,12 @@ def replay_p(path_a, path_b, master, perms, alt):
     for _ in range(perms):
         shuffle(r, pi)
         t = stat(pi)
-        if alt == "greater":
-            count += t >= t_obs - TIE_EPS
-        elif alt == "less":
-            count += t <= t_obs + TIE_EPS
+        if alt == "two-sided":
+            t, t0 = abs(t), abs(t_obs)
         else:
-            count += abs(t) >= abs(t_obs) - TIE_EPS
+            t0 = t_obs
+        tie = t == t0 or abs(t - t0) <= TIE_RTOL * max(abs(t), abs(t0))
+        count += tie or (t < t0 if alt == "less" else t > t0)
     return (1 + count) / (1 + perms), count
 
 

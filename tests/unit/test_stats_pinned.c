@@ -31,7 +31,9 @@
 #include "stats.h"
 
 #define M 7
-#define TIE_EPS 1.4901161193847656e-08 /* sqrt(DBL_EPSILON), as vegan */
+/* Tie rule (docs/FORMULAS.md): a and b are tied when a == b or
+ * |a - b| <= RTOL max(|a|, |b|), RTOL = sqrt(DBL_EPSILON). */
+#define TIE_RTOL 1.4901161193847656e-08
 
 /* A fixed 7-model similarity matrix (values typed by hand, no structure). */
 static const double A7[M][M] = {
@@ -76,13 +78,18 @@ static double pearson(const double *x, const double *y, size_t n)
     return sxy / sqrt(sxx * syy);
 }
 
+static int tied(double a, double b)
+{
+    return a == b || fabs(a - b) <= TIE_RTOL * fmax(fabs(a), fabs(b));
+}
+
 static int extreme(double t, double t_obs, sc_alternative alt)
 {
     if (alt == SC_ALT_GREATER)
-        return t >= t_obs - TIE_EPS;
+        return tied(t, t_obs) || t > t_obs;
     if (alt == SC_ALT_LESS)
-        return t <= t_obs + TIE_EPS;
-    return fabs(t) >= fabs(t_obs) - TIE_EPS;
+        return tied(t, t_obs) || t < t_obs;
+    return tied(fabs(t), fabs(t_obs)) || fabs(t) > fabs(t_obs);
 }
 
 /* Replays B random permutations of b's model labels over all pairs i < j
