@@ -271,29 +271,42 @@ SC_TEST(label_permutation_p_matches_replayed_permutations)
             sc_rng rng;
             sc_err err;
             sc_rng_init(&rng, seed, &err);
-            sc_perm_opts o = {perms[k], (sc_alternative)alt};
+            sc_perm_opts o = {perms[k], (sc_alternative)alt, false};
             sc_perm_result res;
             expect_int(sc_perm_labels(L8, 8, stat_mean_diff, NULL, &o, &rng,
                                       &res, &err),
                        SC_OK, "%s: runs", what);
-            /* Replay: the label array is shuffled in place each replicate. */
+            /* Replay: the label array is shuffled in place each replicate;
+             * both tails are counted. */
             gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
             gsl_rng_set(g, seed);
             size_t lab[8];
             for (size_t i = 0; i < 8; i++)
                 lab[i] = L8[i];
             double t_obs = mean_diff(lab);
-            size_t count = 0;
+            size_t ge = 0, le = 0;
             for (size_t r = 0; r < perms[k]; r++) {
                 gsl_ran_shuffle(g, lab, 8, sizeof lab[0]);
-                count +=
-                    (size_t)extreme(mean_diff(lab), t_obs, (sc_alternative)alt);
+                double t = mean_diff(lab);
+                ge += (size_t)extreme(t, t_obs, SC_ALT_GREATER);
+                le += (size_t)extreme(t, t_obs, SC_ALT_LESS);
             }
             gsl_rng_free(g);
-            double want = (double)(1 + count) / (double)(1 + perms[k]);
-            expect_true(res.p == want,
-                        "%s: p = %.17g is (1 + %zu) / (1 + %zu) = %.17g", what,
-                        res.p, count, perms[k], want);
+            double pg = (double)(1 + ge) / (double)(1 + perms[k]);
+            double pl = (double)(1 + le) / (double)(1 + perms[k]);
+            expect_true(res.p_greater == pg,
+                        "%s: p_greater = %.17g is (1 + %zu) / (1 + %zu)", what,
+                        res.p_greater, ge, perms[k]);
+            expect_true(res.p_less == pl,
+                        "%s: p_less = %.17g is (1 + %zu) / (1 + %zu)", what,
+                        res.p_less, le, perms[k]);
+            /* The label test's two-sided p doubles the smaller tail
+             * (docs/STATISTICS.md), capped at 1. */
+            double want = alt == SC_ALT_GREATER ? pg
+                          : alt == SC_ALT_LESS  ? pl
+                                                : fmin(1.0, 2.0 * fmin(pg, pl));
+            expect_true(res.p == want, "%s: p = %.17g, want %.17g", what, res.p,
+                        want);
             expect_int((long long)res.b, (long long)perms[k], "%s: B", what);
             sc_rng_deinit(&rng);
         }
