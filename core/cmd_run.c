@@ -1,6 +1,6 @@
 /* simcon run SPEC [-o DIR] [--threads N] [--memory SIZE] [--resume]
  *                 [--quiet] [--plugin-dir DIR] [--normalize MODE]
- *                 [--allow-vector] [--flatten]
+ *                 [--allow-vector] [--flatten] [--plan | --task ID]
  *
  * Runs every analysis of an experiment spec into a result folder (see
  * runner.h for what is computed and written). Order: parse the spec (exit
@@ -19,6 +19,7 @@
 #include "inputs.h"
 #include "loader.h"
 #include "prep.h"
+#include "run_plan.h"
 #include "runner.h"
 #include "spec.h"
 
@@ -29,7 +30,7 @@ static void usage(FILE *out)
         "[--resume]\n"
         "                  [--quiet] [--plugin-dir DIR] [--normalize "
         "none|center|l2]\n"
-        "                  [--allow-vector] [--flatten]\n"
+        "                  [--allow-vector] [--flatten] [--plan | --task ID]\n"
         "Runs every analysis of the experiment spec: similarity matrices, "
         "consistency,\n"
         "contrasts and behaviour with p-values and CIs, tables, figures, "
@@ -61,6 +62,18 @@ static void usage(FILE *out)
         "  --allow-vector    read 1-D feature files (n,) as n x 1 (default:\n"
         "                    data.allow_vector, whose default is false: "
         "refused)\n"
+        "  --plan            split the run into tasks for separate processes "
+        "or\n"
+        "                    nodes sharing DIR's filesystem: write "
+        "DIR.tasks/plan.txt\n"
+        "                    and list the tasks (similarity/<i> per "
+        "(dataset, metric),\n"
+        "                    then assemble); see also 'simcon slurm'\n"
+        "  --task ID         run one task of the plan (refused if SPEC "
+        "changed since);\n"
+        "                    a finished task is not redone. Once a plan "
+        "exists, a plain\n"
+        "                    run reuses its finished tasks\n"
         "  --quiet           nothing on stderr but errors (default: progress "
         "with an\n"
         "                    ETA when stderr is a terminal, notes such as "
@@ -73,7 +86,8 @@ int sc_cmd_run(int argc, char **argv)
 {
     sc_run_opts opts;
     memset(&opts, 0, sizeof opts);
-    const char *spec_path = NULL, *norm = NULL;
+    const char *spec_path = NULL, *norm = NULL, *task = NULL;
+    bool plan = false;
     bool allow_vector = false;
     int flatten = 0;
     sc_err err;
@@ -85,6 +99,11 @@ int sc_cmd_run(int argc, char **argv)
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return SC_EXIT_OK;
+        } else if (strcmp(a, "--plan") == 0) {
+            plan = true;
+        } else if (strcmp(a, "--task") == 0 && val != NULL) {
+            task = val;
+            i++;
         } else if (strcmp(a, "--resume") == 0) {
             opts.resume = true;
         } else if (strcmp(a, "--flatten") == 0) {
@@ -136,6 +155,10 @@ int sc_cmd_run(int argc, char **argv)
         rc = sc_err_set(&err, SC_EINVAL,
                         "no spec file given; usage: simcon "
                         "run SPEC [-o DIR] (see 'simcon run --help')");
+    if (rc == SC_OK && plan && task != NULL)
+        rc = sc_err_set(&err, SC_EINVAL,
+                        "--plan and --task exclude each other: make the "
+                        "plan first, then run its tasks");
     if (rc != SC_OK) {
         fprintf(stderr, "simcon run: %s\n", err.msg);
         return SC_EXIT_USAGE;
@@ -167,7 +190,41 @@ int sc_cmd_run(int argc, char **argv)
         return SC_EXIT_FAIL;
     }
     sc_inputs_report_deinit(&rep);
-    rc = sc_run(&spec, &opts, &err);
+    char default_out[1024];
+    if (opts.out_dir == NULL) {
+        snprintf(default_out, sizeof default_out, "results/%s", spec.name);
+        opts.out_dir = default_out;
+    }
+    char work[SC_PLAN_PATH_CAP];
+    sc_plan_work_dir(opts.out_dir, work, sizeof work);
+    bool plan_exists = false;
+    if (plan) {
+        rc = sc_plan_write(&spec, opts.out_dir, &err);
+        if (rc == SC_OK) {
+            sc_plan_print(&spec, stdout);
+            if (!opts.quiet)
+                fprintf(stderr, "simcon run: wrote %s/plan.txt\n", work);
+        }
+    } else if (task != NULL) {
+        rc = sc_plan_run_task(&spec, &opts, task, &err);
+    } else {
+        /* A plan of this spec: its finished tasks are reused. */
+        if (sc_plan_matches(&spec, opts.out_dir, &plan_exists)) {
+            opts.task_dir = work;
+            opts.resume = true;
+            if (!opts.quiet)
+                fprintf(stderr,
+                        "simcon run: reusing finished tasks of the plan in "
+                        "%s\n",
+                        work);
+        } else if (plan_exists && !opts.quiet) {
+            fprintf(stderr,
+                    "simcon run: ignoring %s/plan.txt: made for another "
+                    "version of %s\n",
+                    work, spec.path);
+        }
+        rc = sc_run(&spec, &opts, &err);
+    }
     if (rc != SC_OK)
         fprintf(stderr, "simcon run: %s\n", err.msg);
     sc_spec_free(&spec);

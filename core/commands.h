@@ -19,6 +19,7 @@ int sc_cmd_plot(int argc, char **argv);
 int sc_cmd_check(int argc, char **argv);
 int sc_cmd_matrix(int argc, char **argv);
 int sc_cmd_run(int argc, char **argv);
+int sc_cmd_slurm(int argc, char **argv);
 
 /* Exit statuses. */
 #define SC_EXIT_OK 0

@@ -23,6 +23,8 @@ static const command commands[] = {
     {"plugins", sc_cmd_plugins, "list metric plugins and their parameters"},
     {"run", sc_cmd_run,
      "run an experiment spec: analyses, p-values, CIs, tables"},
+    {"slurm", sc_cmd_slurm,
+     "run an experiment spec as Slurm job arrays (sbatch scripts)"},
 };
 
 static void usage(FILE *out)

@@ -146,6 +146,11 @@ size_t sc_run_pair_index(size_t a, size_t b, size_t D);
 
 /* ## Stages (each returns a status and fills err) */
 int sc_run_similarity(sc_runctx *rc, sc_err *err);
+/* One (dataset, metric) of a planned run (sc_run_similarity_task). */
+int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
+                          char key[SC_SHA256_HEX], sc_err *err);
+/* The task records of opts.task_dir as a JSON array (run_plan.c). */
+void sc_run_plan_records_json(const char *task_dir, sc_buf *b);
 int sc_run_build_sets(sc_runctx *rc, sc_err *err);
 int sc_run_consistency(sc_runctx *rc, sc_err *err);
 int sc_run_contrasts(sc_runctx *rc, sc_err *err);

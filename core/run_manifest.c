@@ -236,8 +236,15 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
     }
     sc_buf_printf(&b,
                   "\n  ],\n  \"cache\": {\"reused\": %zu, \"computed\": "
-                  "%zu},\n  \"wall_seconds\": {",
+                  "%zu},\n",
                   rc->cache_reused, rc->cache_computed);
+    /* A planned run: which task ran where and how long (run_plan.c). */
+    if (rc->opts.task_dir != NULL) {
+        sc_buf_puts(&b, "  \"tasks\": ");
+        sc_run_plan_records_json(rc->opts.task_dir, &b);
+        sc_buf_puts(&b, ",\n");
+    }
+    sc_buf_puts(&b, "  \"wall_seconds\": {");
     for (size_t s = 0; s < rc->nstages; s++) {
         sc_buf_printf(&b, "%s\"%s\": ", s ? ", " : "", rc->stages[s].name);
         jnum(&b, rc->stages[s].seconds);

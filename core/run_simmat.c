@@ -273,9 +273,9 @@ static bool cache_matches(const sc_runctx *rc, const sc_simmat *sm)
     return true;
 }
 
-/* Look for .cache/<key>.csv in the previous result and in staging folders
- * of runs that were killed. On a hit, *out holds the matrix and found_path
- * the file. */
+/* Look for .cache/<key>.csv in the task folder (opts.task_dir), the
+ * previous result and in staging folders of runs that were killed. On a hit,
+ * *out holds the matrix and found_path the file. */
 static bool cache_lookup(const sc_runctx *rc, const char *key, sc_simmat *out,
                          char *found_path, size_t cap)
 {
@@ -284,8 +284,13 @@ static bool cache_lookup(const sc_runctx *rc, const char *key, sc_simmat *out,
     sc_err ignored;
     (void)sc_stage_stale(rc->opts.out_dir, rc->out, &stale, &nstale, &ignored);
     bool hit = false;
-    for (size_t c = 0; c <= nstale && !hit; c++) {
-        const char *base = c == 0 ? rc->opts.out_dir : stale[c - 1];
+    /* The task folder of a planned run (core/run_plan.c) first, then the
+     * previous result, then killed runs. */
+    const char *task_dir = rc->opts.task_dir;
+    for (size_t c = task_dir ? 0 : 1; c <= nstale + 1 && !hit; c++) {
+        const char *base = c == 0   ? task_dir
+                           : c == 1 ? rc->opts.out_dir
+                                    : stale[c - 2];
         snprintf(found_path, cap, "%s/.cache/%s.csv", base, key);
         if (access(found_path, R_OK) != 0)
             continue;
@@ -597,6 +602,41 @@ static int fill_names(const sc_runctx *rc, sc_simmat *sm, sc_err *err)
     return sc_matrix_init(&sm->s, rc->m, rc->m, err);
 }
 
+/* Compute the matrix of dataset d and metric k into sm: from loaded
+ * representations (reps) or, with reps NULL, through the lazy engine that
+ * loads each model's features when it is prepared (rows: the subsample or
+ * NULL). */
+static int compute_matrix(sc_runctx *rc, size_t d, size_t k,
+                          const dataset_reps *reps, size_t *lazy_rows,
+                          sc_simmat *sm, sc_err *err)
+{
+    const char *ds = rc->spec->datasets[d].name;
+    const run_metric *rm = &rc->metrics[k];
+    int st = fill_names(rc, sm, err);
+    if (st != SC_OK)
+        return st;
+    sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1, 0};
+    char label[96];
+    snprintf(label, sizeof label, "similarity %s/%s ", ds, rm->sm->name);
+    sc_simmat_extra ex = {0};
+    ex.progress = &rc->progress;
+    ex.progress_label = label;
+    lazy_inputs li = {rc, d, lazy_rows};
+    if (reps != NULL)
+        st = sc_simmat_compute_info(rm->plugin, &rm->args.args, reps->v, rc->m,
+                                    &so, &ex, sm->s.data, NULL, err);
+    else
+        st = sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m,
+                                    rc->n_used[d], load_lazy, &li, &so, &ex,
+                                    sm->s.data, NULL, err);
+    if (st != SC_OK)
+        sc_err_prefix(err,
+                      "dataset '%s', metric '%s' (models "
+                      "numbered from 0 in spec order)",
+                      ds, rm->sm->name);
+    return st;
+}
+
 static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
 {
     const sc_spec *spec = rc->spec;
@@ -629,31 +669,8 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
                 have_rows = st == SC_OK;
             }
             if (st == SC_OK)
-                st = fill_names(rc, &sm, err);
-            if (st == SC_OK) {
-                sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1,
-                                     0};
-                char label[96];
-                snprintf(label, sizeof label, "similarity %s/%s ", ds,
-                         rm->sm->name);
-                sc_simmat_extra ex = {0};
-                ex.progress = &rc->progress;
-                ex.progress_label = label;
-                lazy_inputs li = {rc, d, lazy_rows};
-                if (loaded)
-                    st = sc_simmat_compute_info(rm->plugin, &rm->args.args,
-                                                reps.v, rc->m, &so, &ex,
-                                                sm.s.data, NULL, err);
-                else
-                    st = sc_simmat_compute_lazy(
-                        rm->plugin, &rm->args.args, rc->m, rc->n_used[d],
-                        load_lazy, &li, &so, &ex, sm.s.data, NULL, err);
-                if (st != SC_OK)
-                    sc_err_prefix(err,
-                                  "dataset '%s', metric '%s' (models "
-                                  "numbered from 0 in spec order)",
-                                  ds, rm->sm->name);
-            }
+                st = compute_matrix(rc, d, k, loaded ? &reps : NULL, lazy_rows,
+                                    &sm, err);
             rc->cache_computed++;
         }
         if (st == SC_OK)
@@ -680,5 +697,45 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err)
     int st = resolve_paths(rc, err);
     for (size_t d = 0; d < rc->D && st == SC_OK; d++)
         st = one_dataset(rc, d, err);
+    return st;
+}
+
+/* ## One task of a planned run (core/run_plan.c) */
+
+int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
+                          char key[SC_SHA256_HEX], sc_err *err)
+{
+    *cached = false;
+    int st = resolve_paths(rc, err);
+    if (st == SC_OK)
+        st = hash_and_check(rc, d, err);
+    if (st != SC_OK)
+        return st;
+    cache_key(rc, d, k, key);
+    char dir[PATH_CAP], path[PATH_CAP], found[PATH_CAP];
+    if (snprintf(dir, sizeof dir, "%s/.cache", rc->opts.task_dir) >=
+            (int)sizeof dir ||
+        snprintf(path, sizeof path, "%s/%s.csv", dir, key) >= (int)sizeof path)
+        return sc_err_set(err, SC_EIO, "%s: path too long", rc->opts.task_dir);
+    sc_simmat sm = {0};
+    if (cache_lookup(rc, key, &sm, found, sizeof found)) {
+        /* Done before (or by a local run): nothing to compute. A hit
+         * outside the task folder is linked into it. */
+        *cached = true;
+        if (strcmp(found, path) != 0 && link(found, path) != 0)
+            st = sc_simcsv_write(path, &sm, err);
+        sc_simmat_deinit(&sm);
+        return st;
+    }
+    size_t *rows = NULL;
+    st = subsample_rows(rc, d, &rows, err);
+    if (st == SC_OK)
+        st = compute_matrix(rc, d, k, NULL, rows, &sm, err);
+    /* One atomic rename: a task killed before it leaves no entry, and two
+     * runs of the same task write the same bytes. */
+    if (st == SC_OK)
+        st = sc_simcsv_write(path, &sm, err);
+    sc_free(rows);
+    sc_simmat_deinit(&sm);
     return st;
 }

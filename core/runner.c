@@ -366,35 +366,56 @@ static int stage_figures(sc_runctx *rc, sc_err *err)
     return st;
 }
 
+/* Fill rc from spec and opts (effective options). */
+static void ctx_init(sc_runctx *rc, const sc_spec *spec,
+                     const sc_run_opts *opts)
+{
+    memset(rc, 0, sizeof *rc);
+    rc->spec = spec;
+    if (opts != NULL)
+        rc->opts = *opts;
+    if (rc->opts.threads == 0)
+        rc->opts.threads = spec->threads > 0 ? spec->threads : 1;
+    if (rc->opts.memory == 0)
+        rc->opts.memory = spec->memory;
+    if (rc->opts.plugin_dir == NULL)
+        rc->opts.plugin_dir = spec->plugin_dir;
+    rc->m = spec->nmodels;
+    rc->D = spec->ndatasets;
+    rc->M = spec->nmetrics;
+    rc->npairs = rc->D * (rc->D - (rc->D > 0)) / 2;
+    sc_progress_init(&rc->progress, "simcon run", rc->opts.quiet);
+    if (rc->opts.progress != NULL)
+        sc_progress_set_sink(&rc->progress, rc->opts.progress, rc->opts.user);
+    /* Parallelism comes from the task pool; one BLAS thread keeps every
+     * product in a fixed summation order (determinism across --threads). */
+    sc_blas_set_threads(1);
+}
+
+int sc_run_similarity_task(const sc_spec *spec, const sc_run_opts *opts,
+                           size_t d, size_t k, bool *cached, char key[65],
+                           sc_err *err)
+{
+    sc_runctx rc;
+    ctx_init(&rc, spec, opts);
+    int st = load_metrics(&rc, err);
+    if (st == SC_OK)
+        st = sc_run_similarity_one(&rc, d, k, cached, key, err);
+    ctx_free(&rc);
+    sc_progress_deinit(&rc.progress);
+    return st;
+}
+
 int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
 {
     double t_start = now_seconds();
     sc_runctx rc;
-    memset(&rc, 0, sizeof rc);
-    rc.spec = spec;
-    if (opts != NULL)
-        rc.opts = *opts;
-    if (rc.opts.threads == 0)
-        rc.opts.threads = spec->threads > 0 ? spec->threads : 1;
-    if (rc.opts.memory == 0)
-        rc.opts.memory = spec->memory;
-    if (rc.opts.plugin_dir == NULL)
-        rc.opts.plugin_dir = spec->plugin_dir;
+    ctx_init(&rc, spec, opts);
     char default_out[1024];
     if (rc.opts.out_dir == NULL) {
         snprintf(default_out, sizeof default_out, "results/%s", spec->name);
         rc.opts.out_dir = default_out;
     }
-    rc.m = spec->nmodels;
-    rc.D = spec->ndatasets;
-    rc.M = spec->nmetrics;
-    rc.npairs = rc.D * (rc.D - (rc.D > 0)) / 2;
-    sc_progress_init(&rc.progress, "simcon run", rc.opts.quiet);
-    if (rc.opts.progress != NULL)
-        sc_progress_set_sink(&rc.progress, rc.opts.progress, rc.opts.user);
-    /* Parallelism comes from the task pool; one BLAS thread keeps every
-     * product in a fixed summation order (determinism across --threads). */
-    sc_blas_set_threads(1);
 
     int st = SC_OK;
     if (rc.m < 2)

@@ -51,6 +51,10 @@ typedef struct sc_run_opts {
     void (*progress)(void *user, const char *stage, size_t done, size_t total);
     int (*cancel)(void *user);
     void *user;
+    /* Appended for planned (cluster) runs, core/run_plan.h. */
+    const char *task_dir; /* "<out>.tasks" of a plan: its .cache is
+                             searched first (as with resume) and its task
+                             records go into the manifest; NULL: none    */
 } sc_run_opts;
 
 /* Run every analysis of spec into the result folder.
@@ -64,5 +68,14 @@ typedef struct sc_run_opts {
  * dataset, metric and model or file), SC_EABI (plugin), SC_ENOMEM. On any
  * failure the result folder is not created or changed. */
 int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err);
+
+/* One similarity task of a planned run: the matrix of dataset d and
+ * metric k into <opts->task_dir>/.cache/<key>.csv (one atomic rename),
+ * unless an entry with that key exists already (*cached = true). key
+ * receives the cache key (SC_SHA256_HEX = 65 bytes). opts->task_dir and
+ * opts->out_dir must be set. Statuses as sc_run. */
+int sc_run_similarity_task(const sc_spec *spec, const sc_run_opts *opts,
+                           size_t d, size_t k, bool *cached, char key[65],
+                           sc_err *err);
 
 #endif
