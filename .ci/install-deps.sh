@@ -15,6 +15,7 @@ packages=(
   chromium                                       # report.html browser test
   librsvg2-dev libcairo2-dev fonts-dejavu-core   # PDF and PNG figures (issue 16)
   poppler-utils                                  # PDF checks: pdftoppm, pdffonts
+  slurmctld slurmd slurm-client munge           # slurm.cluster: a one-node Slurm cluster
 )
 
 if [ "$(id -u)" = 0 ]; then

@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""slurm.plan: a run split into tasks gives the bytes of one `simcon run`.
+
+Usage: plan_test.py SIMCON SOURCE_DIR WORK
+
+On the bundled example (experiments/zoo.yaml):
+- a local `simcon run` (the reference) and the same spec as tasks: --plan,
+  every similarity task in a shuffled order (one twice: the second finds its
+  cache entry and computes nothing), then --task assemble. Every CSV,
+  Markdown and LaTeX file of the two result folders is byte-identical, and
+  the manifest lists the tasks (host, seconds, computed/cached) and 12 cache
+  hits, 0 computed;
+- a plain run of the planned folder only assembles (0 computed);
+- refusals: a spec changed after --plan, a plan that is not there (a folder
+  not shared: the message names the path), an unknown task id;
+- simcon slurm writes one job array per stage and a submit script with
+  --dependency=afterok; --submit with no sbatch on PATH, or an sbatch that
+  fails, is a one-line error with sbatch's text and exit status 1.
+The expected values are the local run's files and the plan's own structure
+(datasets x metrics tasks), not numbers from this code path.
+"""
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+
+
+def check(cond, what):
+    if not cond:
+        print("FAIL:", what)
+        sys.exit(1)
+
+
+def run(cmd, env=None, expect=0):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    check(p.returncode == expect,
+          "%s: exit %d (expected %d)\nstdout: %s\nstderr: %s" %
+          (" ".join(cmd), p.returncode, expect, p.stdout, p.stderr))
+    return p
+
+
+def tables(root):
+    out = {}
+    for dirpath, dirs, files in os.walk(root):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for f in files:
+            if f.endswith((".csv", ".md", ".tex")):
+                full = os.path.join(dirpath, f)
+                with open(full, "rb") as fh:
+                    out[os.path.relpath(full, root)] = fh.read()
+    return out
+
+
+def main():
+    simcon, src, work = sys.argv[1:4]
+    shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(work)
+    spec = os.path.join(src, "experiments", "zoo.yaml")
+    local = os.path.join(work, "local")
+    dist = os.path.join(work, "dist")
+    run([simcon, "run", spec, "-o", local, "--quiet"])
+
+    p = run([simcon, "run", spec, "-o", dist, "--plan"])
+    lines = [l.split() for l in p.stdout.strip().splitlines()[1:]]
+    sims = [l[0] for l in lines if l[1] == "similarity"]
+    check(len(sims) == 4 * 3, "4 datasets x 3 metrics similarity tasks, "
+          "got %d" % len(sims))
+    check(lines[-1][0] == "assemble" and lines[-1][-1] == "similarity/0-11",
+          "assemble depends on every similarity task: %s" % lines[-1])
+    check(os.path.exists(dist + ".tasks/plan.txt"), "plan file written")
+    order = sims[:]
+    random.Random(14).shuffle(order)
+    for t in order:
+        run([simcon, "run", spec, "-o", dist, "--task", t, "--quiet"])
+    again = run([simcon, "run", spec, "-o", dist, "--task", order[0]])
+    check("already done" in again.stderr, "a finished task is not redone: %s"
+          % again.stderr)
+    run([simcon, "run", spec, "-o", dist, "--task", "assemble", "--quiet"])
+
+    a, b = tables(local), tables(dist)
+    check(len(a) > 20 and sorted(a) == sorted(b),
+          "same table files: %s vs %s" % (sorted(a), sorted(b)))
+    for k in a:
+        check(a[k] == b[k], "%s differs between the local run and the tasks"
+              % k)
+    m = json.load(open(os.path.join(dist, "manifest.json")))
+    check(m["cache"] == {"reused": 12, "computed": 0},
+          "assemble computed nothing: %s" % m["cache"])
+    tasks = m["tasks"]
+    computed = sorted(t["task"] for t in tasks if t.get("result") == "computed")
+    cached = [t["task"] for t in tasks if t.get("result") == "cached"]
+    check(sorted(computed) == sorted(sims), "each task computed once: %s"
+          % computed)
+    check(cached == [order[0]], "the rerun is recorded as cached: %s" % cached)
+    check(all(t["host"] and "seconds" in t for t in tasks if "result" in t),
+          "records carry host and seconds")
+    check(tasks[-1]["task"] == "assemble", "assemble listed last")
+
+    p = run([simcon, "run", spec, "-o", dist])
+    check("reusing finished tasks" in p.stderr, "plain run uses the plan")
+    m = json.load(open(os.path.join(dist, "manifest.json")))
+    check(m["cache"]["computed"] == 0, "plain run only assembles: %s"
+          % m["cache"])
+
+    # A spec changed between --plan and --task is refused.
+    ex = os.path.join(src, "experiments")
+    text = open(spec).read()
+    text = text.replace("root: zoo/features",
+                        "root: " + os.path.join(ex, "zoo", "features"))
+    text = text.replace("accuracy: zoo/behaviour.csv",
+                        "accuracy: " + os.path.join(ex, "zoo",
+                                                    "behaviour.csv"))
+    spec2 = os.path.join(work, "zoo2.yaml")
+    open(spec2, "w").write(text)
+    d2 = os.path.join(work, "d2")
+    run([simcon, "run", spec2, "-o", d2, "--plan", "--quiet"])
+    open(spec2, "a").write("# changed\n")
+    p = run([simcon, "run", spec2, "-o", d2, "--task", "similarity/1"],
+            expect=1)
+    check("changed since the plan" in p.stderr and
+          p.stderr.count("\n") == 1, "changed spec refused: %s" % p.stderr)
+    check(not os.listdir(d2 + ".tasks/.cache"), "nothing computed")
+    # No plan where the task looks: the path is named.
+    p = run([simcon, "run", spec2, "-o", os.path.join(work, "elsewhere"),
+             "--task", "similarity/1"], expect=1)
+    check(os.path.join(work, "elsewhere.tasks/plan.txt") in p.stderr and
+          "shares" in p.stderr, "missing plan names the path: %s" % p.stderr)
+    p = run([simcon, "run", spec2, "-o", d2, "--task", "similarity/99"],
+            expect=2)
+    check("no such task" in p.stderr, "unknown task: %s" % p.stderr)
+
+    # simcon slurm: the scripts.
+    d3 = os.path.join(work, "d3")
+    run([simcon, "slurm", spec, "-o", d3, "--cpus", "2", "--time",
+         "0-01:00:00", "--partition", "short", "--max-parallel", "3"])
+    sd = d3 + ".tasks/slurm"
+    sim = open(os.path.join(sd, "similarity.sbatch")).read()
+    asm = open(os.path.join(sd, "assemble.sbatch")).read()
+    sub = open(os.path.join(sd, "submit.sh")).read()
+    for want in ("#SBATCH --array=0-11%3", "#SBATCH --cpus-per-task=2",
+                 "#SBATCH --time=0-01:00:00", "#SBATCH --partition=short",
+                 "#SBATCH --mem=", '--task "similarity/${SLURM_ARRAY_TASK_ID}"',
+                 "--threads 2"):
+        check(want in sim, "similarity.sbatch has %r:\n%s" % (want, sim))
+    check("--task assemble" in asm and "--array" not in asm,
+          "assemble.sbatch:\n%s" % asm)
+    check("--dependency=afterok:$sim" in sub, "submit.sh:\n%s" % sub)
+    p = run([simcon, "slurm", spec, "-o", d3, "--time", "1 day"], expect=2)
+    check("--time '1 day'" in p.stderr, "bad --time: %s" % p.stderr)
+
+    # --submit: sbatch missing, sbatch failing.
+    env = dict(os.environ, PATH=os.path.join(work, "nobin"))
+    p = run([simcon, "slurm", spec, "-o", d3, "--submit"], env=env, expect=1)
+    check("sbatch not found on PATH" in p.stderr and
+          p.stderr.strip().count("\n") == 1, "no sbatch: %s" % p.stderr)
+    fake = os.path.join(work, "fakebin")
+    os.makedirs(fake)
+    with open(os.path.join(fake, "sbatch"), "w") as f:
+        f.write("#!/bin/sh\necho 'sbatch: error: invalid partition "
+                "specified: short' >&2\nexit 1\n")
+    os.chmod(os.path.join(fake, "sbatch"), 0o755)
+    env = dict(os.environ, PATH=fake + ":" + os.environ.get("PATH", ""))
+    p = run([simcon, "slurm", spec, "-o", d3, "--submit", "--quiet"],
+            env=env, expect=1)
+    check("invalid partition specified: short" in p.stderr and
+          "exit status 1" in p.stderr and p.stderr.count("\n") == 1,
+          "slurm error shown: %s" % p.stderr)
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
