@@ -218,6 +218,10 @@ static int write_scripts(const sc_spec *spec, const char *out,
     if (st != SC_OK)
         return st;
     size_t nsim = sc_plan_nsim(spec);
+    if (nsim == 0)
+        return sc_err_set(err, SC_ESPEC,
+                          "%s: no (dataset, metric) pairs; nothing to run",
+                          spec->path);
 
     sc_buf b = {0};
     sc_buf_printf(&b,
