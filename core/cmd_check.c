@@ -1,5 +1,5 @@
 /* simcon check SPEC [--plugin-dir DIR] [--quick] [--list-inputs] [--quiet]
- *                   [--no-load] [--flatten]
+ *                   [--no-load] [--flatten] [--estimate]
  *
  * Validates an experiment without computing anything: the spec itself
  * (core/spec.c), every metric plugin and its parameters (the loader's
@@ -38,6 +38,7 @@
 #include "loader.h"
 #include "npz.h"
 #include "progress.h"
+#include "run_plan.h"
 #include "spec.h"
 
 static void usage(FILE *out)
@@ -45,7 +46,7 @@ static void usage(FILE *out)
     fputs(
         "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
         "[--list-inputs] [--quiet]\n"
-        "                    [--no-load] [--flatten]\n"
+        "                    [--no-load] [--flatten] [--estimate]\n"
         "Validates an experiment spec and its inputs without computing: keys "
         "and\n"
         "values, metric plugins and parameters, every feature file (all "
@@ -77,6 +78,10 @@ static void usage(FILE *out)
         "  --quiet           no progress (default: progress with an ETA when "
         "stderr\n"
         "                    is a terminal, while the values are scanned)\n"
+        "  --estimate        also print the memory of each task of a "
+        "cluster run\n"
+        "                    (simcon slurm) and of the spill file (default: "
+        "only ok)\n"
         "  --no-load         find the plugins without loading them: no plugin "
         "code\n"
         "                    runs and parameters are not checked (for specs "
@@ -89,6 +94,30 @@ static void usage(FILE *out)
         "                    refused)\n"
         "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
         out);
+}
+
+/* --estimate: memory per task of a run split into tasks (core/run_plan.h),
+ * the spill file, and the task count. */
+static int print_estimate(const sc_spec *spec, sc_err *err)
+{
+    unsigned threads = spec->threads > 0 ? spec->threads : 1;
+    size_t sim = 0, asmb = 0, embed = 0;
+    int st = sc_plan_estimate(spec, threads, spec->memory, &sim, &asmb, err);
+    if (st == SC_OK)
+        st = sc_plan_embed_bytes(spec, &embed, err);
+    if (st != SC_OK)
+        return st;
+    const double mib = 1024.0 * 1024.0;
+    size_t spill = 0;
+    if (spec->memory > 0 && embed > spec->memory)
+        spill = embed - spec->memory;
+    printf("estimate: %zu similarity task(s) (dataset x metric), each about "
+           "%.0f MiB with %u thread(s); embedding matrix up to %.0f MiB, "
+           "%.0f MiB of it spilled to a file past runtime.memory; assemble "
+           "about %.0f MiB\n",
+           sc_plan_nsim(spec), (double)sim / mib, threads, (double)embed / mib,
+           (double)spill / mib, (double)asmb / mib);
+    return SC_OK;
 }
 
 /* Load metric k's plugin and parse its params, pointing errors at the
@@ -290,7 +319,7 @@ int sc_cmd_check(int argc, char **argv)
     const char *path = NULL, *dir = NULL;
     unsigned flags = SC_INPUTS_SCAN_VALUES;
     int list = 0, load = 1, flatten = 0;
-    bool quiet = false;
+    bool quiet = false, estimate = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -306,6 +335,8 @@ int sc_cmd_check(int argc, char **argv)
             load = 0;
         } else if (strcmp(a, "--flatten") == 0) {
             flatten = 1;
+        } else if (strcmp(a, "--estimate") == 0) {
+            estimate = true;
         } else if (strcmp(a, "--quick") == 0) {
             flags &= ~SC_INPUTS_SCAN_VALUES;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -390,8 +421,11 @@ int sc_cmd_check(int argc, char **argv)
     char line[256];
     sc_check_summary(&spec, &rep, load, line, sizeof line);
     printf("%s\n", line);
+    rc = estimate ? print_estimate(&spec, &err) : SC_OK;
+    if (rc != SC_OK)
+        fprintf(stderr, "simcon check: %s\n", err.msg);
     sc_inputs_report_deinit(&rep);
     sc_spec_free(&spec);
     sc_loader_shutdown();
-    return SC_EXIT_OK;
+    return rc == SC_OK ? SC_EXIT_OK : SC_EXIT_FAIL;
 }

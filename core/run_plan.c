@@ -366,3 +366,29 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
     *assemble_bytes = asmb >= 1e18 ? (size_t)1e18 : (size_t)asmb;
     return SC_OK;
 }
+
+int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
+{
+    double m = (double)spec->nmodels, best = 0;
+    char path[SC_PLAN_PATH_CAP];
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        size_t rows = 0, cols = 0;
+        int st = SC_OK;
+        if (spec->nmodels > 0)
+            st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
+                              spec->models[0].name, path, sizeof path, err);
+        if (st == SC_OK && spec->nmodels > 0)
+            st = sc_npy_peek_ex(path,
+                                spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
+                                &rows, &cols, err);
+        if (st != SC_OK)
+            return st;
+        double n = (double)rows;
+        if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
+            n = (double)spec->max_stimuli;
+        double e = 4.0 * m * n * (n + 1);
+        best = e > best ? e : best;
+    }
+    *bytes = best >= 1e18 ? (size_t)1e18 : (size_t)best;
+    return SC_OK;
+}

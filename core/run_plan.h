@@ -76,5 +76,8 @@ int sc_plan_run_task(const sc_spec *spec, const sc_run_opts *opts,
  * Statuses: those of sc_npy_peek_ex (a missing file is named). */
 int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
                      size_t *sim_bytes, size_t *assemble_bytes, sc_err *err);
+/* The largest embedding matrix E of one (dataset, metric), 4 m n (n + 1)
+ * bytes, uncapped: what spills to a file beyond the budget. */
+int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err);
 
 #endif

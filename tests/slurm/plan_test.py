@@ -130,6 +130,27 @@ def main():
             expect=2)
     check("no such task" in p.stderr, "unknown task: %s" % p.stderr)
 
+    # check --estimate: the documented formula (run_plan.h, README
+    # "Running on a cluster") from the .npy headers, computed here.
+    p = run([simcon, "check", spec, "--estimate", "--quick"])
+    import numpy as np
+    feats = os.path.join(zoo, "features")
+    m, sim_b, emb_b = 8, 0, 0
+    for ds in ("nat_a", "nat_b", "spec_c"):
+        shapes = [np.load(os.path.join(feats, ds, f), mmap_mode="r").shape
+                  for f in sorted(os.listdir(os.path.join(feats, ds)))]
+        n, dmax = shapes[0][0], max(sh[1] for sh in shapes)
+        emb = 4 * m * n * (n + 1)
+        sim_b = max(sim_b, 64 * 2**20 + 16 * n * dmax + 16 * n * n + emb)
+        emb_b = max(emb_b, emb)
+    asm_b = 64 * 2**20 + 32 * 3 * 3 * m * m
+    want = ("estimate: 9 similarity task(s) (dataset x metric), each about "
+            "%.0f MiB with 1 thread(s); embedding matrix up to %.0f MiB, "
+            "0 MiB of it spilled to a file past runtime.memory; assemble "
+            "about %.0f MiB" % (sim_b / 2**20, emb_b / 2**20, asm_b / 2**20))
+    check(p.stdout.splitlines()[1:] == [want],
+          "check --estimate:\n%s\nwanted\n%s" % (p.stdout, want))
+
     # simcon slurm: the scripts.
     d3 = os.path.join(work, "d3")
     run([simcon, "slurm", spec, "-o", d3, "--cpus", "2", "--time",
