@@ -282,7 +282,11 @@ static bool cache_lookup(const sc_runctx *rc, const char *key, sc_simmat *out,
     char **stale = NULL;
     size_t nstale = 0;
     sc_err ignored;
-    (void)sc_stage_stale(rc->opts.out_dir, rc->out, &stale, &nstale, &ignored);
+    /* Staging folders are stale only under the result folder's lock, which
+     * a single task (rc->out NULL: no staging) does not hold. */
+    if (rc->out != NULL)
+        (void)sc_stage_stale(rc->opts.out_dir, rc->out, &stale, &nstale,
+                             &ignored);
     bool hit = false;
     /* The task folder of a planned run (core/run_plan.c) first, then the
      * previous result, then killed runs. */
