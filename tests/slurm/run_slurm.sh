@@ -12,7 +12,7 @@
 #     node of $(nproc) CPUs, so elements queue) through `simcon slurm
 #     --submit`; every table equals a local `simcon run`; the manifest
 #     lists each element with its array ids (compare.py).
-#  2. A study with a slow test metric (slow_fixture: 400 ms per prepare):
+#  2. A study with a slow test metric (slow_fixture: 600 ms per prepare):
 #     one array element is cancelled while it runs (scancel JOB_ELEM), the
 #     assemble job cannot start, the element is resubmitted alone
 #     (sbatch --array=<id>) with a new assemble job; the result equals a
@@ -77,13 +77,13 @@ $py "$here/compare.py" "$work/zoo-local" "$work/zoo" 12
 # 2. Cancel one element mid-task, resubmit it alone.
 z2=$work/z2
 $py "$src/tests/e2e/make_zoo.py" "$z2" >/dev/null
-sed 's|^  - {name: cknna_k5.*|&\n  - {name: slow, plugin: slow_fixture, params: {ms: 400}}|' \
+sed 's|^  - {name: cknna_k5.*|&\n  - {name: slow, plugin: slow_fixture, params: {ms: 600}}|' \
   "$src/tests/e2e/zoo.yaml" >"$z2/zoo.yaml"
 grep -q slow_fixture "$z2/zoo.yaml" || { echo "FAIL: could not add the slow metric"; exit 1; }
 "$simcon" run "$z2/zoo.yaml" -o "$work/z2-local" --quiet
 ids=$("$simcon" slurm "$z2/zoo.yaml" -o "$work/s2" --submit --quiet)
 sim=$(job_of similarity <<<"$ids") asm=$(job_of assemble <<<"$ids")
-kill_elem=7 # nat_b / slow: 8 prepares of 400 ms
+kill_elem=7 # nat_b / slow: 8 prepares of 600 ms
 state=
 for _ in $(seq $(( WAIT * 10 ))); do
   state=$(squeue -h -r -j "${sim}_$kill_elem" -o %T 2>/dev/null || true)
