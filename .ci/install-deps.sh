@@ -16,6 +16,8 @@ packages=(
   librsvg2-dev libcairo2-dev fonts-dejavu-core   # PDF and PNG figures (issue 16)
   poppler-utils                                  # PDF checks: pdftoppm, pdffonts
   slurmctld slurmd slurm-client munge           # slurm.cluster: a one-node Slurm cluster
+  clang libclang-rt-14-dev llvm  # fuzzing: libFuzzer + ASan runtimes (only
+                                 # recommended by clang), llvm-symbolizer, llvm-cov
 )
 
 if [ "$(id -u)" = 0 ]; then

@@ -4,7 +4,9 @@
 # build (-O3) with warnings as errors and runs every CTest test except the
 # slow statistical validations,
 # 3. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
-# them again. Exits non-zero on any failure; CTest prints its summary line.
+# them again, 4. builds the libFuzzer harnesses with clang (build-fuzz/) and
+# runs each for 60 s (tests/fuzz/README.md). Exits non-zero on any failure;
+# CTest prints its summary line.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,3 +29,6 @@ cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ctest --test-dir build-asan -LE "slow|nosan" --output-on-failure -j"$jobs"
+
+echo "== fuzzing (clang, libFuzzer + ASan + UBSan, 60 s per harness) =="
+bash tests/fuzz/run.sh 60
