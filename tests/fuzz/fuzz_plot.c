@@ -183,8 +183,8 @@ static int exists(const char *rel)
 /* What `simcon plot DIR` does after the folder loads (core/cmd_plot.c). */
 static void plot_all(sc_plot_order order)
 {
-    sc_plot_opts opts = {order, NULL};
-    int had_figures = exists("figures"); /* the input may ship one */
+    sc_plot_opts opts = {.order = order}; /* the rest 0: defaults */
+    int had_figures = exists("figures");  /* the input may ship one */
     sc_err err;
     sc_err_clear(&err);
     int rc = sc_plot_results(run_dir, &opts, &err);
