@@ -42,6 +42,13 @@ def only_rows(text, col, keep):
     return "".join(l + "\n" for l in lines[:1] + [l for l in lines[1:] if l.split(",")[col] in keep])
 
 
+def rows_with(text, cols, keep, n):
+    """Header plus the first n rows whose fields cols are all in keep."""
+    lines = text.splitlines()
+    rows = [l for l in lines[1:] if all(l.split(",")[c] in keep for c in cols)]
+    return "".join(l + "\n" for l in lines[:1] + rows[:n])
+
+
 def pack(files):
     return "".join(f"=== {p}\n{body}" for p, body in files)
 
@@ -88,20 +95,26 @@ def plot():
         for metric in ("cka_linear", "rsa"):
             files.append((f"similarity/{ds}/{metric}.csv",
                           cut_matrix((FIX / "similarity" / ds / f"{metric}.csv").read_text(), 4)))
-    files += [("consistency.csv", head((FIX / "consistency.csv").read_text(), 5)),
-              ("behaviour.csv", head((FIX / "behaviour.csv").read_text(), 4)),
+    files.append(("behaviour/dtd/gap.csv",
+                  cut_matrix((FIX / "behaviour" / "dtd" / "gap.csv").read_text(), 4)))
+    files += [("consistency.csv", rows_with((FIX / "consistency.csv").read_text(), (1, 2), dsets, 6)),
+              ("behaviour.csv", rows_with((FIX / "behaviour.csv").read_text(), (1,), dsets, 4)),
               ("contrasts.csv", head((FIX / "contrasts.csv").read_text(), 3))]
     (d / "fixture-2x2.txt").write_text(pack(files))
-    # The bundled example (results/zoo): one dataset, three metrics.
-    files = [("datasets.csv", only_rows((ZOO / "datasets.csv").read_text(), 0, ["digits"])),
+    # The bundled example (results/zoo): two datasets, three metrics.
+    dsets = ["digits", "emoji"]
+    files = [("datasets.csv", only_rows((ZOO / "datasets.csv").read_text(), 0, dsets)),
              ("models.csv", head((ZOO / "models.csv").read_text(), 6))]
-    for metric in ("cka_linear", "cka_rbf_0.4", "rsa"):
-        files.append((f"similarity/digits/{metric}.csv",
-                      cut_matrix((ZOO / "similarity" / "digits" / f"{metric}.csv").read_text(), 5)))
-    files += [("consistency.csv", head((ZOO / "consistency.csv").read_text(), 4)),
-              ("behaviour.csv", head((ZOO / "behaviour.csv").read_text(), 3)),
+    for ds in dsets:
+        for metric in ("cka_linear", "cka_rbf_0.4", "rsa"):
+            files.append((f"similarity/{ds}/{metric}.csv",
+                          cut_matrix((ZOO / "similarity" / ds / f"{metric}.csv").read_text(), 5)))
+        files.append((f"behaviour/{ds}/gap.csv",
+                      cut_matrix((ZOO / "behaviour" / ds / "gap.csv").read_text(), 5)))
+    files += [("consistency.csv", rows_with((ZOO / "consistency.csv").read_text(), (1, 2), dsets, 6)),
+              ("behaviour.csv", rows_with((ZOO / "behaviour.csv").read_text(), (1,), dsets, 6)),
               ("contrasts.csv", head((ZOO / "contrasts.csv").read_text(), 3))]
-    (d / "zoo-1x3.txt").write_text(pack(files))
+    (d / "zoo-2x3.txt").write_text(pack(files))
     # No datasets.csv or models.csv: datasets come from the folder listing.
     files = [(f"similarity/{ds}/rsa.csv",
               cut_matrix((ZOO / "similarity" / ds / "rsa.csv").read_text(), 3))
