@@ -86,15 +86,22 @@ static void usage(FILE *out)
  * is taken relative to the current folder). */
 static int absolute(const char *path, char *buf, size_t cap, sc_err *err)
 {
-    if (path[0] == '/') {
-        snprintf(buf, cap, "%s", path);
-        return SC_OK;
-    }
     char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof cwd) == NULL)
-        return sc_err_set(err, SC_EIO, "cannot get the current folder: %s",
-                          strerror(errno));
-    snprintf(buf, cap, "%s/%s", cwd, path);
+    int len;
+    if (path[0] == '/') {
+        len = snprintf(buf, cap, "%s", path);
+    } else {
+        if (getcwd(cwd, sizeof cwd) == NULL)
+            return sc_err_set(err, SC_EIO, "cannot get the current folder: %s",
+                              strerror(errno));
+        len = snprintf(buf, cap, "%s/%s", cwd, path);
+    }
+    /* A truncated path would point the scripts somewhere else. */
+    if (len < 0 || (size_t)len >= cap)
+        return sc_err_set(err, SC_EINVAL,
+                          "%s: path too long (limit %zu bytes); use a "
+                          "shorter output folder",
+                          path, cap - 1);
     return SC_OK;
 }
 
