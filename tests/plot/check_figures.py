@@ -30,6 +30,10 @@ usage: check_figures.py SIMCON FIXTURE_DIR WORK_DIR
 9. summary.svg: 180 mm wide, panels a (consistency of all model pairs),
    b (within-category boxes, a bracket with q per contrast), c (mean
    similarity vs mean accuracy gap per model pair) against the CSVs.
+10. report.html's consistency summary table: per (metric, model set) the
+   number of dataset pairs, the median r and IQR (numpy.quantile, linear,
+   printed with 3 decimals) and the count of pairs with q < 0.05, all
+   recomputed from consistency.csv.
 Prints one line per check; exits 1 on the first failure.
 """
 import csv
@@ -424,6 +428,32 @@ def main():
     ok(cset == sets_csv and html.count('data-kind="cons" data-k="%d"' % k)
        == len(sets_csv), "consistency grid: one panel per model subset (%d)"
        % len(sets_csv))
+
+    # 10. The summary table: medians, IQRs and significant counts.
+    summ = html[html.index("<th>median r</th>"):]
+    summ = summ[:summ.index("</table>")]
+    got = re.findall(r"<tr><td>([^<]*)</td><td>([^<]*)</td>"
+                     r'<td class="n">(\d+)</td><td class="n">([^<]*)</td>'
+                     r'<td class="n">([^<]*)</td><td class="n">([^<]*)</td>'
+                     r"</tr>", summ)
+    want = []
+    for key in dict.fromkeys((r["metric"], r["model_set"]) for r in cons):
+        rs = [r for r in cons if (r["metric"], r["model_set"]) == key]
+        v = np.array([float(r["r"]) for r in rs if r["r"] not in ("", "NA")])
+        qs = [float(r["q"]) for r in rs if r["q"] not in ("", "NA")]
+        if not len(v):
+            continue
+        q1, med, q3 = np.quantile(v, [0.25, 0.5, 0.75])
+        sig = ("%d of %d" % (sum(q < 0.05 for q in qs), len(qs))
+               if qs else "n/a")
+        want.append((key[0], key[1].replace("&", "&amp;"), str(len(v)),
+                     "%.3f" % med, "[%.3f, %.3f]" % (q1, q3), sig))
+    mixed = [w for w in want if w[5] != "n/a" and
+             w[5].split(" of ")[0] not in ("0", w[5].split(" of ")[1])]
+    ok(len(got) == len(want) > 0 and got == want and mixed,
+       "summary table: %d rows of median r, IQR and q < 0.05 counts equal "
+       "numpy on consistency.csv (%d with a mixed count)"
+       % (len(want), len(mixed)))
     print("# %d checks passed" % checks)
 
 
