@@ -3,10 +3,10 @@
 # 1. installs the Debian packages (as root), 2. builds as a user's Release
 # build (-O3) with warnings as errors and runs every CTest test except the
 # slow statistical validations,
-# 3. rebuilds with AddressSanitizer + UndefinedBehaviorSanitizer and runs
-# them again, 4. builds the libFuzzer harnesses with clang (build-fuzz/) and
-# runs each for 60 s (tests/fuzz/README.md). Exits non-zero on any failure;
-# CTest prints its summary line.
+# 3. builds the libFuzzer harnesses with clang (build-fuzz/) and runs each
+# for 60 s (tests/fuzz/README.md), 4. rebuilds with AddressSanitizer +
+# UndefinedBehaviorSanitizer and runs the tests again. Exits non-zero on any
+# failure; CTest's summary line is the last line printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,6 +22,11 @@ cmake -S . -B build -DSC_WERROR=ON -DCMAKE_BUILD_TYPE=Release
 cmake --build build -j"$jobs"
 ctest --test-dir build -LE slow --output-on-failure -j"$jobs"
 
+# Fuzzing runs before the sanitizer tests so that CTest's summary line is
+# the last thing the run prints.
+echo "== fuzzing (clang, libFuzzer + ASan + UBSan, 60 s per harness) =="
+bash tests/fuzz/run.sh 60
+
 echo "== sanitizer build (ASan + UBSan, -Werror) =="
 cmake -S . -B build-asan -DSC_WERROR=ON -DCMAKE_BUILD_TYPE=Debug \
       -DSC_SANITIZE=address,undefined
@@ -30,5 +35,3 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 ctest --test-dir build-asan -LE "slow|nosan" --output-on-failure -j"$jobs"
 
-echo "== fuzzing (clang, libFuzzer + ASan + UBSan, 60 s per harness) =="
-bash tests/fuzz/run.sh 60
