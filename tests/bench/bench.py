@@ -29,8 +29,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PY = "/usr/bin/python3"
 SIZES = {"quick": (8, 1000, 384, 1024, 4), "large": (16, 5000, 384, 2048, 2)}
 CPU = {}  # process CPU seconds (user + sys) of the last run of each program
-PAPER_CONFIG = "/work/shared/reference/paper-repo/scripts/configs/" \
-               "models_config_wo_alignment.json"
+PAPER_CONFIG = os.path.join(HERE, "..", "..", "experiments", "paper",
+                            "source", "models_config_wo_alignment.json")
 
 
 def timed(cmd, env=None):
