@@ -582,9 +582,18 @@ const char *sc_open_strerror(int why)
 
 int sc_read_text(const char *path, char **text, size_t *len, sc_err *err)
 {
+    return sc_read_file(path, NULL, text, len, err);
+}
+
+int sc_read_file(const char *path, const char *what, char **text, size_t *len,
+                 sc_err *err)
+{
     *text = NULL;
     int why = 0;
     FILE *f = sc_fopen_regular(path, &why);
+    if (f == NULL && what != NULL)
+        return sc_err_set(err, SC_EIO, "%s: cannot open the %s: %s", path, what,
+                          sc_open_strerror(why));
     if (f == NULL)
         return sc_err_set(err, SC_EIO, "%s: cannot open: %s; check the path",
                           path, sc_open_strerror(why));
@@ -602,7 +611,11 @@ int sc_read_text(const char *path, char **text, size_t *len, sc_err *err)
     fclose(f);
     if (failed) {
         sc_buf_deinit(&b);
-        return sc_err_set(err, SC_EIO, "%s: read error; check the file", path);
+        return what != NULL
+                   ? sc_err_set(err, SC_EIO, "%s: cannot read the %s", path,
+                                what)
+                   : sc_err_set(err, SC_EIO, "%s: read error; check the file",
+                                path);
     }
     if (b.failed) {
         sc_buf_deinit(&b);

@@ -154,6 +154,10 @@ const char *sc_open_strerror(int why);
 /* Read a whole (small) regular file into *text (sc_malloc'ed,
  * NUL-terminated). Statuses: SC_EIO; SC_ENOMEM. */
 int sc_read_text(const char *path, char **text, size_t *len, sc_err *err);
+/* The same, with messages that name what the file is ("cannot open the ids
+ * file: ..."); what == NULL gives sc_read_text's messages. */
+int sc_read_file(const char *path, const char *what, char **text, size_t *len,
+                 sc_err *err);
 
 /* ## Result folder lock */
 

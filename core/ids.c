@@ -1,53 +1,10 @@
 /* Row-by-row comparison of stimulus id files (see ids.h). */
 #include "ids.h"
 
-#include <errno.h>
-#include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 
+#include "atomic.h"
 #include "mem.h"
-
-/* Whole file into an sc_malloc'ed NUL-terminated buffer. */
-static int read_all(const char *path, char **out, size_t *len, sc_err *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return sc_err_set(err, SC_EIO, "%s: cannot open the ids file: %s", path,
-                          strerror(errno));
-    size_t cap = 4096, n = 0;
-    char *buf = sc_malloc(cap);
-    int rc = buf != NULL ? SC_OK : SC_ENOMEM;
-    while (rc == SC_OK) {
-        if (n + 1 >= cap) {
-            char *b = cap > SIZE_MAX / 2 ? NULL : sc_realloc(buf, 2 * cap);
-            if (b == NULL) {
-                rc = SC_ENOMEM;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (rc == SC_OK && ferror(f))
-        rc = SC_EIO;
-    fclose(f);
-    if (rc != SC_OK) {
-        sc_free(buf);
-        return rc == SC_ENOMEM
-                   ? sc_err_set(err, SC_ENOMEM, "%s: out of memory", path)
-                   : sc_err_set(err, SC_EIO, "%s: cannot read the ids file",
-                                path);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return SC_OK;
-}
 
 /* The next line at *pos: start and length (without '\n' and a trailing
  * '\r'); 0 when the text is exhausted. */
@@ -72,9 +29,9 @@ int sc_ids_same(const char *ref, const char *path, const char *model,
 {
     char *a = NULL, *b = NULL;
     size_t la = 0, lb = 0;
-    int rc = read_all(ref, &a, &la, err);
+    int rc = sc_read_file(ref, "ids file", &a, &la, err);
     if (rc == SC_OK)
-        rc = read_all(path, &b, &lb, err);
+        rc = sc_read_file(path, "ids file", &b, &lb, err);
     size_t pa = 0, pb = 0;
     for (size_t row = 0; rc == SC_OK; row++) {
         const char *sa = NULL, *sb = NULL;

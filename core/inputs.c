@@ -53,56 +53,12 @@ void sc_inputs_report_deinit(sc_inputs_report *r)
     memset(r, 0, sizeof *r);
 }
 
-/* Read a whole (small) text file into an sc_malloc'ed NUL-terminated
- * buffer. */
-static int slurp(const char *path, const char *what, char **out, size_t *len,
-                 sc_err *err)
-{
-    int why = 0;
-    FILE *f = sc_fopen_regular(path, &why); /* a FIFO never blocks */
-    if (f == NULL)
-        return sc_err_set(err, SC_EIO, "%s: cannot open the %s: %s", path, what,
-                          sc_open_strerror(why));
-    size_t cap = 4096, n = 0;
-    char *buf = sc_malloc(cap);
-    int rc = buf ? SC_OK : SC_ENOMEM;
-    while (rc == SC_OK) {
-        if (n + 1 >= cap) {
-            char *b = sc_realloc(buf, 2 * cap);
-            if (b == NULL) {
-                rc = SC_ENOMEM;
-                break;
-            }
-            buf = b;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    if (rc == SC_OK && ferror(f))
-        rc = SC_EIO;
-    fclose(f);
-    if (rc != SC_OK) {
-        sc_free(buf);
-        return rc == SC_ENOMEM
-                   ? sc_err_set(err, SC_ENOMEM, "%s: out of memory", path)
-                   : sc_err_set(err, SC_EIO, "%s: cannot read the %s", path,
-                                what);
-    }
-    buf[n] = '\0';
-    *out = buf;
-    *len = n;
-    return SC_OK;
-}
-
 /* Non-empty lines of a text file (a trailing line without '\n' counts). */
 static int count_lines(const char *path, size_t *count, sc_err *err)
 {
     char *text = NULL;
     size_t len = 0;
-    int rc = slurp(path, "ids file", &text, &len, err);
+    int rc = sc_read_file(path, "ids file", &text, &len, err);
     if (rc != SC_OK)
         return rc;
     size_t n = 0;
@@ -355,7 +311,7 @@ int sc_behaviour_load(const sc_spec *spec, double *acc, sc_err *err)
     size_t nd = spec->ndatasets, nm = spec->nmodels;
     char *text = NULL;
     size_t len = 0;
-    int rc = slurp(path, "behaviour table", &text, &len, err);
+    int rc = sc_read_file(path, "behaviour table", &text, &len, err);
     if (rc != SC_OK)
         return rc;
     /* line number of each pair's row, 0 = not seen */
