@@ -169,6 +169,9 @@ const char *sc_alternative_name(sc_alternative alt); /* never NULL */
  * which changes a count only if a permuted statistic lies between
  * 1.5e-8 |T| and 1.5e-8 of T. */
 bool sc_stats_as_extreme(double t_perm, double t_obs, sc_alternative alt);
+/* Next permutation of a[0..n-1] in lexicographic order (Knuth's Algorithm
+ * L on distinct values); false after the last one. Drives the exact tests. */
+bool sc_perm_next(size_t *a, size_t n);
 
 /* ## Mantel test */
 

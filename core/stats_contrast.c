@@ -21,31 +21,6 @@
 
 /* ## Permutation engine */
 
-/* Next permutation of a[0..n-1] in lexicographic order (Knuth's
- * Algorithm L on distinct values); false after the last one. */
-static bool next_index_perm(size_t *a, size_t n)
-{
-    if (n < 2)
-        return false;
-    size_t k = n - 1;
-    while (k > 0 && a[k - 1] >= a[k])
-        k--;
-    if (k == 0)
-        return false;
-    size_t l = n - 1;
-    while (a[l] <= a[k - 1])
-        l--;
-    size_t t = a[k - 1];
-    a[k - 1] = a[l];
-    a[l] = t;
-    for (size_t i = k, j = n - 1; i < j; i++, j--) {
-        t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-    }
-    return true;
-}
-
 int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
                    void *ud, const sc_perm_opts *opts, sc_rng *rng,
                    sc_perm_result *res, sc_err *err)
@@ -84,7 +59,7 @@ int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
         if (opts->exact) { /* every m! arrangement once, identity first */
             for (size_t i = 0; i < m; i++)
                 lab[i] = labels[ord[i]];
-            more = next_index_perm(ord, m);
+            more = sc_perm_next(ord, m);
         } else {
             sc_rng_shuffle(rng, lab, m);
             more = r + 1 < opts->perms;

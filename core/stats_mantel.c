@@ -55,8 +55,8 @@ bool sc_stats_as_extreme(double t_perm, double t_obs, sc_alternative alt)
 }
 
 /* Knuth's Algorithm L: next permutation in lexicographic order; false after
- * the last one. */
-static bool next_perm(size_t *a, size_t n)
+ * the last one (stats.h; also used by the exact label permutations). */
+bool sc_perm_next(size_t *a, size_t n)
 {
     if (n < 2)
         return false;
@@ -161,7 +161,7 @@ int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
             sc_progress_step(progress, 1);
         if (opts->exact) {
             /* r == 0 is the identity; then every other permutation once. */
-            if (r > 0 && !next_perm(pi, m))
+            if (r > 0 && !sc_perm_next(pi, m))
                 break;
         } else {
             if (r == opts->perms)
