@@ -6,6 +6,9 @@
 #                                 two at a time; fails on any finding.
 #                                 tests/run.sh calls this with the default.
 #   tests/fuzz/run.sh 3600        the long run: an hour each.
+#   tests/fuzz/run.sh cpu 3600    each harness until it has used 3600 s of
+#                                 CPU (not wall) time: for a shared or busy
+#                                 machine, e.g. FUZZ_JOBS=4 nice -n 19 ...
 #   tests/fuzz/run.sh merge       minimise committed corpus + what the runs
 #                                 found into tests/fuzz/corpus/<harness>/.
 #   tests/fuzz/run.sh cov         line/branch coverage of the committed
@@ -33,6 +36,16 @@ build() { # $1 build dir, rest: extra cmake arguments
 }
 
 mode=${1:-60}
+cpu_limit=0 # > 0: stop each harness after this many CPU-seconds, not wall
+if [ "$mode" = cpu ]; then
+    cpu_limit=${2:-}
+    case "$cpu_limit" in *[!0-9]* | '' | 0)
+        echo "usage: tests/fuzz/run.sh cpu SECONDS" >&2
+        exit 2
+        ;;
+    esac
+    mode=0 # libFuzzer: no wall-time limit
+fi
 case "$mode" in
 merge)
     build build-fuzz
@@ -76,7 +89,11 @@ cov)
     build build-fuzz
     jobs=${FUZZ_JOBS:-$(($(nproc 2>/dev/null || echo 2) > 1 ? 2 : 1))}
     mkdir -p build-fuzz/artifacts build-fuzz/logs
-    echo "== fuzzing ${harnesses[*]}: $mode s each, $jobs at a time =="
+    if [ "$cpu_limit" -gt 0 ]; then
+        echo "== fuzzing ${harnesses[*]}: $cpu_limit CPU-s each, $jobs at a time =="
+    else
+        echo "== fuzzing ${harnesses[*]}: $mode s each, $jobs at a time =="
+    fi
     run_one() {
         local h=$1
         mkdir -p build-fuzz/corpus/$h
@@ -86,7 +103,27 @@ cov)
             -rss_limit_mb=2048 -max_len=${max_len[$h]} \
             -dict=tests/fuzz/$h.dict -print_final_stats=1 \
             -artifact_prefix=build-fuzz/artifacts/$h- "${corpora[@]}" \
-            >build-fuzz/logs/$h.log 2>&1
+            >build-fuzz/logs/$h.log 2>&1 &
+        local fp=$! rc=0
+        if [ "$cpu_limit" -gt 0 ]; then
+            # libFuzzer limits wall time only; count the process's own CPU
+            # (utime + stime, fields 14 and 15 of /proc/PID/stat) instead,
+            # then interrupt it: it prints its final stats and exits 72.
+            local hz ticks
+            hz=$(getconf CLK_TCK)
+            while kill -0 "$fp" 2>/dev/null; do
+                ticks=$(awk '{print $14 + $15}' /proc/$fp/stat 2>/dev/null || echo 0)
+                if [ "$ticks" -ge $((cpu_limit * hz)) ]; then
+                    echo "$h: $((ticks / hz)) CPU-s used" >>build-fuzz/logs/$h.cpu
+                    kill -INT "$fp"
+                    break
+                fi
+                sleep 5
+            done
+        fi
+        wait "$fp" || rc=$?
+        [ "$cpu_limit" -gt 0 ] && [ "$rc" -eq 72 ] && rc=0
+        return "$rc"
     }
     declare -A pid
     fail=0
