@@ -7,6 +7,7 @@ set -euo pipefail
 
 packages=(
   build-essential g++ cmake pkg-config clang-format  # toolchain (g++: header test)
+  universal-ctags                               # tests/arch: function lengths
   libgsl-dev libopenblas-dev libyaml-dev        # libraries we link (and librsvg, cairo below)
   zlib1g-dev                                    # compressed .npz inputs
   python3 python3-numpy python3-scipy python3-sklearn  # independent references

@@ -58,7 +58,7 @@ MODEL_FIELDS = [
 
 NAME_RE = re.compile(r"[^A-Za-z0-9_.-]")
 # simcon metadata values may not contain these (they become CSV fields and
-# model-set labels such as "objective:a|b"; core/spec.c enforces it).
+# model-set labels such as "objective:a|b"; core/io/spec.c enforces it).
 FORBIDDEN = re.compile(r'[,"|\r\n]')
 
 

@@ -1,4 +1,4 @@
-/* Micro-benchmark of the triangle mirror in core/blas.c (issue 6).
+/* Micro-benchmark of the triangle mirror in core/num/blas.c (issue 6).
  *
  * sc_blas_syrk / sc_blas_ssyrk with k = 1 at n = 5000: the SYRK itself is
  * cheap, so the wrapper time minus the raw cblas_?syrk time is the cost of

@@ -7,7 +7,7 @@ set -u
 src=$1
 command -v clang-format >/dev/null 2>&1 || { echo "# SKIP: clang-format not installed (apt-get install clang-format)"; exit 77; }
 bad=()
-for f in "$src"/core/*.[ch] "$src"/plugins/*.c "$src"/include/simcon/*.h; do
+for f in "$src"/core/*/*.[ch] "$src"/plugins/*.c "$src"/include/simcon/*.h; do
   clang-format --style=file --dry-run -Werror "$f" >/dev/null 2>&1 || bad+=("${f#"$src"/}")
 done
 if [ ${#bad[@]} -gt 0 ]; then
@@ -15,4 +15,4 @@ if [ ${#bad[@]} -gt 0 ]; then
   printf '  %s\n' "${bad[@]}"
   exit 1
 fi
-echo "ok: $(ls "$src"/core/*.[ch] "$src"/plugins/*.c "$src"/include/simcon/*.h | wc -l) files formatted"
+echo "ok: $(ls "$src"/core/*/*.[ch] "$src"/plugins/*.c "$src"/include/simcon/*.h | wc -l) files formatted"

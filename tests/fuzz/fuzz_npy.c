@@ -1,4 +1,4 @@
-/* libFuzzer harness: the .npy reader (core/npy.c).
+/* libFuzzer harness: the .npy reader (core/io/npy.c).
  *
  * Each input is one .npy file, handed to sc_npy_load and sc_npy_peek through
  * a temporary file. Besides memory errors (ASan) and undefined behaviour

@@ -1,5 +1,5 @@
 /* libFuzzer harness: the result-folder reader of `simcon plot`
- * (sc_plotset_load and the tidy-CSV reader in core/plot_data.c), and, when
+ * (sc_plotset_load and the tidy-CSV reader in core/report/plot_data.c), and, when
  * a folder loads, the rest of `simcon plot`: sc_plot_results (figures, with
  * the gap.csv reader of plot_scatter.c and UPGMA) and sc_report_write.
  *
@@ -180,7 +180,7 @@ static int exists(const char *rel)
     return lstat(path, &st) == 0;
 }
 
-/* What `simcon plot DIR` does after the folder loads (core/cmd_plot.c). */
+/* What `simcon plot DIR` does after the folder loads (core/cli/cmd_plot.c). */
 static void plot_all(sc_plot_order order)
 {
     sc_plot_opts opts = {.order = order}; /* the rest 0: defaults */

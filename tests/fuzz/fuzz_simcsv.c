@@ -1,4 +1,4 @@
-/* libFuzzer harness: the similarity-CSV reader (core/simcsv.c).
+/* libFuzzer harness: the similarity-CSV reader (core/io/simcsv.c).
  *
  * Each input is one similarity CSV, handed to sc_simcsv_read through an
  * in-memory file. Checked contract (simcsv.h): a success gives m >= 1 unique,

@@ -1,4 +1,4 @@
-/* libFuzzer harness: the experiment-spec parser (core/spec.c).
+/* libFuzzer harness: the experiment-spec parser (core/io/spec.c).
  *
  * Each input is one spec file (YAML), handed to sc_spec_load through an
  * in-memory file. On success it also exercises what later stages call on a

@@ -63,9 +63,9 @@ merge)
     ;;
 cov)
     build build-fuzz-cov -DSC_FUZZ_COVERAGE=ON
-    declare -A src=([npy]=core/npy.c [spec]=core/spec.c [simcsv]=core/simcsv.c
-                    [plot]="core/plot_data.c core/plot.c core/plot_heat.c
-                            core/plot_box.c core/plot_scatter.c core/report.c")
+    declare -A src=([npy]=core/io/npy.c [spec]=core/io/spec.c [simcsv]=core/io/simcsv.c
+                    [plot]="core/report/plot_data.c core/report/plot.c core/report/plot_heat.c
+                            core/report/plot_box.c core/report/plot_scatter.c core/report/report.c")
     rm -rf build-fuzz-cov/prof && mkdir -p build-fuzz-cov/prof
     for h in "${harnesses[@]}"; do
         corpora=(tests/fuzz/seeds/$h)

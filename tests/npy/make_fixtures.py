@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write the .npy fixtures for tests/unit/test_npy.c with NumPy itself.
 
-Purpose: the C reader (core/npy.c) must agree with NumPy's own writer, so every
+Purpose: the C reader (core/io/npy.c) must agree with NumPy's own writer, so every
 valid fixture is produced by numpy.lib.format.write_array, and the expected
 values are written next to it by Python (values.txt: `repr(float(x))` of each
 element in row-major order, i.e. NumPy's own conversion to double). The C test

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference colours for core/svg.c's palettes, printed from matplotlib.
+"""Reference colours for core/report/svg.c's palettes, printed from matplotlib.
 
 Run separately (not by CTest: CI does not install matplotlib), with the
 Debian python (/usr/bin/python3; matplotlib 3.6.3, numpy 1.24.2 when the
@@ -10,7 +10,7 @@ tables were made):
 Prints (1) the 33 viridis anchors at indices 0, 8, ..., 248, 255 of
 matplotlib's 256-entry table and the 11 RdBu anchors (ColorBrewer's
 11-class scheme, matplotlib's _RdBu_data), as the C initialisers copied
-into core/svg.c; (2) test points between anchors that tests/unit/test_svg.c
+into core/report/svg.c; (2) test points between anchors that tests/unit/test_svg.c
 checks (the interpolated C colour must be within 2/255 per channel of
 matplotlib's own value at the same t).
 """

@@ -6,7 +6,7 @@
  * check_figures.py, and the page in a browser by check_report.py.
  * Expected values: UPGMA from scipy 1.10.1 (tests/plot/upgma_ref.py);
  * everything else derived by hand in the comments, including the tie rule
- * (core/tie.h) cases: distances, fences and medians equal but for +-1 ulp
+ * (core/num/tie.h) cases: distances, fences and medians equal but for +-1 ulp
  * or +-1e-14 relative decide as exact ties, 1e-7 relative as distinct. */
 #include <math.h>
 #include <stdio.h>

@@ -18,7 +18,7 @@
  *            SCALE_INVARIANT f(2.385 X, Y); SHIFT_INVARIANT f(X + 1 c^T, Y);
  *   domain   (default configuration) states of different row counts are
  *            rejected by compare with SC_EINVAL (the host's check in
- *            core/metric.c); min_rows - 1 rows is SC_EDOM; a constant
+ *            core/host/metric.c); min_rows - 1 rows is SC_EDOM; a constant
  *            representation (every entry 2.385) and one whose rows are all
  *            the same random row are SC_EDOM (at prepare or compare): every
  *            plugin of this suite and cka leave the value undefined there;

@@ -1,4 +1,4 @@
-/* Tests of core/simmat.c (issue 6): the all-pairs engine must equal the
+/* Tests of core/host/simmat.c (issue 6): the all-pairs engine must equal the
  * definition, compare(prepare(X_i), prepare(X_j)) pair by pair, whatever
  * path, block size, spill or thread count it takes.
  *

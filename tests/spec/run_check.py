@@ -17,7 +17,7 @@ Checks, each a separate failure message:
     exactly "[...]" matches any number of lines (to check the first and
     last lines of a long listing);
   - for ok specs: stdout is "stats: ..." lines (the forecast of the run's
-    tests, see core/check_plan.h) and a final line starting with "ok: ";
+    tests, see core/stats/check_plan.h) and a final line starting with "ok: ";
     stderr holds only "simcon check: warning: ..." lines, and when the spec
     has a .expected file they equal its lines (without the prefix);
   - nothing was created or changed under tests/spec or the working folder

@@ -51,7 +51,7 @@ M64 = (1 << 64) - 1
 
 
 def task_seed(master, task):
-    """core/rng.c sc_rng_task_seed, re-implemented from its comment."""
+    """core/num/rng.c sc_rng_task_seed, re-implemented from its comment."""
     h = 0xCBF29CE484222325
     for c in task.encode():
         h = ((h ^ c) * 0x100000001B3) & M64

@@ -33,7 +33,7 @@ SC_TEST(syrk_writes_both_triangles)
     expect_abs(c[3], 56, 0, "A^T A 11");
 }
 
-/* The mirror is tiled (64 x 64 in core/blas.c): check sizes that end
+/* The mirror is tiled (64 x 64 in core/num/blas.c): check sizes that end
  * mid-tile, a padded ldc, and that the padding is left alone. Expected
  * entries are the defining sums sum_k a_ik a_jk, evaluated directly. */
 #define MIRROR_N 150

@@ -1,4 +1,4 @@
-/* Tests for core/npy.c: the .npy reader, header peek and atomic writer.
+/* Tests for core/io/npy.c: the .npy reader, header peek and atomic writer.
  *
  * Expected values come from NumPy, not from our code: every valid fixture in
  * tests/npy/fixtures/ was written by numpy.lib.format.write_array, and
@@ -7,7 +7,7 @@
  * (NumPy 1.24.2). Conversions to double are exact (or, for 64-bit integers
  * beyond 2^53, correctly rounded exactly as Python's float() rounds), so
  * values are compared for exact equality. Each malformed fixture's expected
- * status and message phrase is the contract stated in core/npy.h; the
+ * status and message phrase is the contract stated in core/io/npy.h; the
  * numbers inside messages (byte counts, positions) are derived in the
  * comments next to each row from the generator's documented construction. */
 #include <dirent.h>

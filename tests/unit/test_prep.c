@@ -1,4 +1,4 @@
-/* Tests for core/prep.c: parsing of the mode and the none/center/l2
+/* Tests for core/num/prep.c: parsing of the mode and the none/center/l2
  * transforms.
  *
  * Expected values are derived by hand in the comments (decimal arithmetic on

@@ -1,4 +1,4 @@
-/* Progress display (core/progress.h): what a terminal sees, and that a
+/* Progress display (core/base/progress.h): what a terminal sees, and that a
  * disabled display (not a terminal, or --quiet) writes nothing at all.
  * stderr is redirected to a temporary file for each case. Expected ETA:
  * after 1 of 4 steps the remaining 3 take 3x the elapsed time (the closed

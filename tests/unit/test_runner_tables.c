@@ -1,4 +1,4 @@
-/* Table formatting of `simcon run` (core/run_tables.c, run_internal.h).
+/* Table formatting of `simcon run` (core/run/run_tables.c, run_internal.h).
  *
  * Expected strings are written by hand from the documented formats: an
  * estimate with its CI as "0.71 [0.65, 0.77]" (two decimals, C printf

@@ -1,10 +1,10 @@
-/* Unit tests of core/spec.c (sc_spec_load, sc_spec_path, sc_spec_canonical)
- * and core/inputs.c (sc_inputs_check, sc_behaviour_load).
+/* Unit tests of core/io/spec.c (sc_spec_load, sc_spec_path, sc_spec_canonical)
+ * and core/io/inputs.c (sc_inputs_check, sc_behaviour_load).
  *
  * Expected values come from the spec texts themselves (the files in
  * tests/spec/ok/ and the strings below: what the user wrote is what the
  * struct must hold),
- * from the defaults documented in core/spec.h, and from the fixture shapes
+ * from the defaults documented in core/io/spec.h, and from the fixture shapes
  * written by tests/spec/data/make_data.py (12 rows; model mK has 2 + K
  * columns). Error messages are asserted verbatim where the path is stable
  * (docs/TESTING.md, "Unit tests"), otherwise from the ':line:col: ' on. The allocation
@@ -139,7 +139,7 @@ SC_TEST(defaults_and_canonical)
     int rc = sc_spec_load(OK_DIR "/minimal.yaml", &s, &err);
     if (!expect_int(rc, SC_OK, "load ok/minimal.yaml (%s)", err.msg))
         return;
-    /* Defaults as documented in core/spec.h. */
+    /* Defaults as documented in core/io/spec.h. */
     expect_int((long long)s.seed, 0, "seed default 0");
     expect_int(s.normalize, SC_NORM_L2, "normalize default l2 (paper)");
     expect_true(s.ids == NULL, "ids default none");

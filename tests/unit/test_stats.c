@@ -10,7 +10,7 @@
  *   ref_unit_R.out) on the 15 p-values of Benjamini & Hochberg (1995),
  *   sec. 4.2, where BH at 0.05 rejects 4 hypotheses and Holm 3.
  * - Pair sets and the resample pair rule: enumerated by hand in comments.
- * - Tie rule (core/tie.h): values at +-1 ulp and +-1e-14 relative of a tie
+ * - Tie rule (core/num/tie.h): values at +-1 ulp and +-1e-14 relative of a tie
  *   must decide exactly as the tie itself, values 1e-7 relative away as
  *   distinct values; expected counts and ranks derived by hand in the
  *   comments, Spearman without ties 13/21 from 1 - 6 sum d^2 / (n(n^2-1)). */
@@ -461,7 +461,7 @@ SC_TEST(padjust_unsorted_ties_nan_and_errors)
                "unknown method");
 }
 
-/* ## Tie rule (core/tie.h): decisions on computed values */
+/* ## Tie rule (core/num/tie.h): decisions on computed values */
 
 /* The perturbations a tie must survive: 1 ulp and 1e-14 relative either
  * way (another CPU's BLAS moves similarities by about 1e-15). */

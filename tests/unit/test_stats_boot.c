@@ -425,7 +425,7 @@ SC_TEST(allocation_failures_are_reported)
         sc_matrix_deinit(&s[k]);
 }
 
-/* ## BCa ties with the estimate up to rounding (core/tie.h) */
+/* ## BCa ties with the estimate up to rounding (core/num/tie.h) */
 
 static double nudge(double v, int mode)
 {

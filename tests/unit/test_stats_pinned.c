@@ -5,7 +5,7 @@
  * that uses the SAME permutations: this file replays the stream itself with
  * GSL directly (gsl_rng_mt19937 seeded with the task seed, one
  * gsl_ran_shuffle of the running permutation per replicate, as documented
- * in core/stats.h and docs/FORMULAS.md), computes each permuted statistic
+ * in core/stats/stats.h and docs/FORMULAS.md), computes each permuted statistic
  * with its own Pearson correlation (below; no simcon code), counts the
  * replicates as extreme as the observed one with the documented tie rule,
  * and requires p == (1 + count) / (1 + B) to the last bit. A formula error

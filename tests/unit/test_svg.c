@@ -1,4 +1,4 @@
-/* Unit tests of core/svg.c: escaping, fixed-precision numbers, element
+/* Unit tests of core/report/svg.c: escaping, fixed-precision numbers, element
  * bytes, palettes, atomic file writes, out-of-memory reporting.
  * Expected values: markup written out by hand from the SVG/XML rules in
  * the comments; palette colours printed by matplotlib 3.6.3

@@ -16,7 +16,7 @@ Another CPU's BLAS kernel changes the last bits of the similarities (up to
 1.6e-15 on the bundled example), and they reach the estimates and CI
 bounds amplified at most to 8e-12 relative (measured with OPENBLAS_CORETYPE
 Nehalem, Haswell, SkylakeX, Cooperlake), far below 1e-9; the tie-robust
-statistics engine (core/tie.h) keeps every count (p, q) and every printed
+statistics engine (core/num/tie.h) keeps every count (p, q) and every printed
 digit the same.
 
 Usage:

@@ -1,0 +1,509 @@
+/* simcon slurm SPEC [-o DIR] [--partition P] [--time T] [--mem M]
+ *                   [--cpus C] [--max-parallel K] [--plugin-dir DIR]
+ *                   [--submit] [--quiet]
+ *
+ * A run as Slurm job arrays (issue 14). Writes the plan (run_plan.h) and,
+ * in DIR.tasks/slurm/:
+ *   similarity.sbatch  one job array, element i = task similarity/<i>;
+ *   assemble.sbatch    one job, the assemble task;
+ *   submit.sh          submits both, assemble with --dependency=afterok on
+ *                      the array.
+ * --mem defaults to the estimate of sc_plan_estimate (per stage), --cpus to
+ * runtime.threads (else 1); --time and --partition are left to the
+ * cluster's defaults unless given. --submit runs sbatch --parsable itself
+ * and prints the job ids. Failed elements can be resubmitted alone with
+ * sbatch --array=<ids> DIR.tasks/slurm/similarity.sbatch (README,
+ * "Running on a cluster"). */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "atomic.h"
+#include "params.h"
+#include "numtext.h"
+#include "commands.h"
+#include "inputs.h"
+#include "loader.h"
+#include "mem.h"
+#include "run_plan.h"
+#include "spec.h"
+
+static void usage(FILE *out)
+{
+    fputs("usage: simcon slurm SPEC [-o DIR] [--partition P] [--time T] "
+          "[--mem M]\n"
+          "                    [--cpus C] [--max-parallel K] [--plugin-dir "
+          "DIR] [--submit]\n"
+          "                    [--quiet]\n"
+          "Runs the experiment as Slurm job arrays over a shared folder: "
+          "writes the plan\n"
+          "(as 'simcon run --plan') and sbatch scripts in DIR.tasks/slurm/:\n"
+          "similarity.sbatch (one array element per (dataset, metric)), "
+          "assemble.sbatch\n"
+          "(tables, figures, manifest, report into DIR, after the array "
+          "succeeded) and\n"
+          "submit.sh. The result is byte-identical to 'simcon run SPEC -o "
+          "DIR'.\n"
+          "DIR (default: results/<spec name>/, relative to the current "
+          "directory) must be\n"
+          "on a filesystem every node shares; input paths inside SPEC are "
+          "relative to\n"
+          "the spec file's folder. Writes DIR.tasks/ (plan, cache, records, "
+          "scripts, logs)\n"
+          "now and DIR when the assemble job ran; prints the job ids with "
+          "--submit,\n"
+          "else the path of submit.sh, on stdout.\n"
+          "  --partition P     #SBATCH --partition (default: the cluster's)\n"
+          "  --time T          #SBATCH --time, e.g. 2-00:00:00 (default: the "
+          "partition's)\n"
+          "  --mem M           #SBATCH --mem, e.g. 16G (default: simcon's "
+          "estimate per\n"
+          "                    stage from n, d, m, the threads and "
+          "runtime.memory)\n"
+          "  --cpus C          #SBATCH --cpus-per-task and --threads "
+          "(default:\n"
+          "                    runtime.threads, else 1)\n"
+          "  --max-parallel K  at most K array elements at once (%K; "
+          "default: no limit)\n"
+          "  --plugin-dir DIR  passed to every task (default: runtime."
+          "plugin_dir, else\n"
+          "                    the search path)\n"
+          "  --submit          submit with sbatch and print the job ids "
+          "(default: only\n"
+          "                    write the scripts)\n"
+          "  --quiet           nothing on stderr but errors\n",
+          out);
+}
+
+/* ## Paths and quoting */
+
+/* Absolute form of path (which need not exist yet: its parent must, or it
+ * is taken relative to the current folder). */
+static int absolute(const char *path, char *buf, size_t cap, sc_err *err)
+{
+    char cwd[PATH_MAX];
+    int len;
+    if (path[0] == '/') {
+        len = snprintf(buf, cap, "%s", path);
+    } else {
+        if (getcwd(cwd, sizeof cwd) == NULL)
+            return sc_err_set(err, SC_EIO, "cannot get the current folder: %s",
+                              strerror(errno));
+        len = snprintf(buf, cap, "%s/%s", cwd, path);
+    }
+    /* A truncated path would point the scripts somewhere else. */
+    if (len < 0 || (size_t)len >= cap)
+        return sc_err_set(err, SC_EINVAL,
+                          "%s: path too long (limit %zu bytes); use a "
+                          "shorter output folder",
+                          path, cap - 1);
+    return SC_OK;
+}
+
+/* path in single quotes for sh ('\'' for a quote). */
+static void sh_quote(sc_buf *b, const char *path)
+{
+    sc_buf_puts(b, "'");
+    for (const char *c = path; *c; c++) {
+        if (*c == '\'')
+            sc_buf_puts(b, "'\\''");
+        else
+            sc_buf_printf(b, "%c", *c);
+    }
+    sc_buf_puts(b, "'");
+}
+
+/* A Slurm option value: no whitespace, quotes or '#' (it goes on an
+ * #SBATCH line). */
+static int check_value(const char *opt, const char *v, sc_err *err)
+{
+    if (v[0] == '\0' || strpbrk(v, " \t\n\r'\"#\\") != NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "%s '%s': give one word without spaces or quotes",
+                          opt, v);
+    return SC_OK;
+}
+
+typedef struct slurm_opts {
+    const char *partition, *time, *mem;
+    unsigned long cpus, max_parallel;
+    const char *plugin_dir;
+    bool submit, quiet;
+} slurm_opts;
+
+/* Megabytes, rounded up to a multiple of 64, at least 256. */
+static unsigned long long mem_mb(size_t bytes)
+{
+    unsigned long long mb = ((unsigned long long)bytes + (1u << 20) - 1) >> 20;
+    mb = (mb + 63) / 64 * 64;
+    return mb < 256 ? 256 : mb;
+}
+
+static void header(sc_buf *b, const sc_spec *spec, const slurm_opts *so,
+                   const char *stage, const char *logs, size_t bytes)
+{
+    sc_buf_printf(b, "#SBATCH --job-name=simcon-%s-%s\n", spec->name, stage);
+    sc_buf_printf(b, "#SBATCH --cpus-per-task=%lu\n", so->cpus);
+    if (so->mem != NULL)
+        sc_buf_printf(b, "#SBATCH --mem=%s\n", so->mem);
+    else
+        sc_buf_printf(b, "#SBATCH --mem=%lluM\n", mem_mb(bytes));
+    if (so->time != NULL)
+        sc_buf_printf(b, "#SBATCH --time=%s\n", so->time);
+    if (so->partition != NULL)
+        sc_buf_printf(b, "#SBATCH --partition=%s\n", so->partition);
+    sc_buf_printf(b, "#SBATCH --output=%s/%s-%s.log\n", logs, stage,
+                  strcmp(stage, "similarity") == 0 ? "%A_%a" : "%j");
+}
+
+static void command(sc_buf *b, const char *exe, const char *spec,
+                    const char *out, const slurm_opts *so, const char *task)
+{
+    sc_buf_puts(b, "exec ");
+    sh_quote(b, exe);
+    sc_buf_puts(b, " run ");
+    sh_quote(b, spec);
+    sc_buf_puts(b, " -o ");
+    sh_quote(b, out);
+    sc_buf_printf(b, " --threads %lu --quiet", so->cpus);
+    if (so->plugin_dir != NULL) {
+        sc_buf_puts(b, " --plugin-dir ");
+        sh_quote(b, so->plugin_dir);
+    }
+    sc_buf_printf(b, " --task %s\n", task);
+}
+
+static int write_file(const char *dir, const char *name, sc_buf *b, sc_err *err)
+{
+    char path[SC_PLAN_PATH_CAP + 64];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int st = sc_buf_check(b, path, err);
+    if (st == SC_OK)
+        st = sc_atomic_write(path, b->data, b->len, err);
+    if (st == SC_OK)
+        (void)chmod(path, 0755);
+    sc_buf_deinit(b);
+    return st;
+}
+
+static int write_scripts(const sc_spec *spec, const char *out,
+                         const slurm_opts *so, const char *sdir, sc_err *err)
+{
+    char exe[PATH_MAX] = "", aspec[SC_PLAN_PATH_CAP], aout[SC_PLAN_PATH_CAP];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return sc_err_set(err, SC_EIO,
+                          "cannot find the simcon executable "
+                          "(/proc/self/exe): %s",
+                          strerror(errno));
+    exe[n] = '\0';
+    int st = absolute(spec->path, aspec, sizeof aspec, err);
+    if (st == SC_OK)
+        st = absolute(out, aout, sizeof aout, err);
+    if (st != SC_OK)
+        return st;
+    size_t sim = 0, asmb = 0;
+    st = sc_plan_estimate(spec, (unsigned)so->cpus, spec->memory, &sim, &asmb,
+                          err);
+    if (st != SC_OK)
+        return st;
+    char logs[SC_PLAN_PATH_CAP + 16];
+    if (snprintf(logs, sizeof logs, "%s/logs", sdir) >= (int)sizeof logs)
+        return sc_err_set(err, SC_EIO, "%s: path too long", sdir);
+    st = sc_mkdir_p(logs, err);
+    if (st != SC_OK)
+        return st;
+    /* Logs at an absolute path: sbatch resolves relative ones against the
+     * folder it is called from. */
+    char alogs[SC_PLAN_PATH_CAP + 32];
+    st = absolute(logs, alogs, sizeof alogs, err);
+    if (st != SC_OK)
+        return st;
+    size_t nsim = sc_plan_nsim(spec);
+    if (nsim == 0)
+        return sc_err_set(err, SC_ESPEC,
+                          "%s: no (dataset, metric) pairs; nothing to run",
+                          spec->path);
+
+    sc_buf b = {0};
+    sc_buf_printf(&b,
+                  "#!/bin/bash\n"
+                  "# simcon slurm: similarity stage of '%s', %zu task(s), "
+                  "one per (dataset, metric)\n"
+                  "# (list: simcon run SPEC -o DIR --plan). Element i runs "
+                  "task similarity/i and\n"
+                  "# writes DIR.tasks/.cache/<key>.csv; a finished task is "
+                  "not redone.\n"
+                  "# Resubmit failed elements alone: sbatch --array=<ids> "
+                  "this file.\n",
+                  spec->name, nsim);
+    header(&b, spec, so, "similarity", alogs, sim);
+    if (so->max_parallel > 0)
+        sc_buf_printf(&b, "#SBATCH --array=0-%zu%%%lu\n", nsim - 1,
+                      so->max_parallel);
+    else
+        sc_buf_printf(&b, "#SBATCH --array=0-%zu\n", nsim - 1);
+    sc_buf_puts(&b, "set -eu\n");
+    command(&b, exe, aspec, aout, so, "\"similarity/${SLURM_ARRAY_TASK_ID}\"");
+    st = write_file(sdir, "similarity.sbatch", &b, err);
+    if (st != SC_OK)
+        return st;
+
+    sc_buf_printf(&b,
+                  "#!/bin/bash\n"
+                  "# simcon slurm: assemble stage of '%s': consistency, "
+                  "contrasts, behaviour,\n"
+                  "# tables, figures, manifest.json and report.html into "
+                  "DIR from the cached\n"
+                  "# matrices. Submitted with --dependency=afterok:<the "
+                  "similarity array>.\n",
+                  spec->name);
+    header(&b, spec, so, "assemble", alogs, asmb);
+    sc_buf_puts(&b, "set -eu\n");
+    command(&b, exe, aspec, aout, so, "assemble");
+    st = write_file(sdir, "assemble.sbatch", &b, err);
+    if (st != SC_OK)
+        return st;
+
+    sc_buf_puts(&b, "#!/bin/bash\n"
+                    "# Submits the similarity array, then the assemble job to "
+                    "start after every\n"
+                    "# element succeeded; prints both job ids.\n"
+                    "set -eu\n"
+                    "cd \"$(dirname \"$0\")\"\n"
+                    "sim=$(sbatch --parsable similarity.sbatch)\n"
+                    "sim=${sim%%;*}\n"
+                    "asm=$(sbatch --parsable --dependency=afterok:$sim "
+                    "assemble.sbatch)\n"
+                    "asm=${asm%%;*}\n"
+                    "echo \"similarity $sim\"\n"
+                    "echo \"assemble $asm\"\n");
+    return write_file(sdir, "submit.sh", &b, err);
+}
+
+/* ## Submitting */
+
+/* Is prog an executable file in a folder of $PATH? */
+static bool on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    if (path == NULL)
+        path = "/usr/bin:/bin";
+    char dir[PATH_MAX + 64];
+    while (*path) {
+        size_t len = strcspn(path, ":");
+        snprintf(dir, sizeof dir, "%.*s/%s", (int)len, len ? path : ".", prog);
+        if (access(dir, X_OK) == 0)
+            return true;
+        path += len + (path[len] == ':');
+    }
+    return false;
+}
+
+/* sbatch --parsable [--dependency=afterok:DEP] SCRIPT; the job id into id.
+ * A Slurm error gives SC_EIO with sbatch's first line of output. */
+static int sbatch(const char *script, const char *dep, char *id, size_t cap,
+                  sc_err *err)
+{
+    int fd[2];
+    if (pipe(fd) != 0)
+        return sc_err_set(err, SC_EIO, "pipe: %s", strerror(errno));
+    char depopt[128] = "";
+    if (dep != NULL)
+        snprintf(depopt, sizeof depopt, "--dependency=afterok:%s", dep);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(fd[0]);
+        close(fd[1]);
+        return sc_err_set(err, SC_EIO, "fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        dup2(fd[1], STDOUT_FILENO);
+        dup2(fd[1], STDERR_FILENO);
+        close(fd[0]);
+        close(fd[1]);
+        if (dep != NULL)
+            execlp("sbatch", "sbatch", "--parsable", depopt, script,
+                   (char *)NULL);
+        else
+            execlp("sbatch", "sbatch", "--parsable", script, (char *)NULL);
+        fprintf(stderr, "cannot run sbatch: %s\n", strerror(errno));
+        _exit(127);
+    }
+    close(fd[1]);
+    char text[4096];
+    size_t len = 0;
+    ssize_t r;
+    while ((r = read(fd[0], text + len, sizeof text - 1 - len)) > 0 ||
+           (r < 0 && errno == EINTR))
+        if (r > 0)
+            len += (size_t)r;
+    close(fd[0]);
+    text[len] = '\0';
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    /* The last non-empty line: sbatch may print warnings before the id. */
+    char *line = text, *last = NULL;
+    for (char *c = strtok(line, "\r\n"); c != NULL; c = strtok(NULL, "\r\n"))
+        last = c;
+    bool ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && last != NULL &&
+              last[0] >= '0' && last[0] <= '9';
+    if (!ok)
+        return sc_err_set(err, SC_EIO,
+                          "sbatch %s failed (%s %d): %s; nothing else was "
+                          "submitted",
+                          script, WIFEXITED(status) ? "exit status" : "signal",
+                          WIFEXITED(status) ? WEXITSTATUS(status)
+                                            : WTERMSIG(status),
+                          last != NULL ? last : "no output");
+    last[strcspn(last, ";")] = '\0'; /* "id;cluster" */
+    snprintf(id, cap, "%s", last);
+    return SC_OK;
+}
+
+static int submit(const char *sdir, sc_err *err)
+{
+    if (!on_path("sbatch"))
+        return sc_err_set(err, SC_EIO,
+                          "sbatch not found on PATH; run on a Slurm login "
+                          "node (package slurm-client), or submit %s/"
+                          "submit.sh there",
+                          sdir);
+    char script[SC_PLAN_PATH_CAP + 64], sim[128], asmb[128];
+    snprintf(script, sizeof script, "%s/similarity.sbatch", sdir);
+    int st = sbatch(script, NULL, sim, sizeof sim, err);
+    if (st != SC_OK)
+        return st;
+    snprintf(script, sizeof script, "%s/assemble.sbatch", sdir);
+    st = sbatch(script, sim, asmb, sizeof asmb, err);
+    if (st != SC_OK) {
+        sc_err_prefix(err,
+                      "similarity array %s was submitted; cancel it "
+                      "with 'scancel %s' or submit the assemble job "
+                      "yourself",
+                      sim, sim);
+        return st;
+    }
+    printf("similarity %s\nassemble %s\n", sim, asmb);
+    return SC_OK;
+}
+
+int sc_cmd_slurm(int argc, char **argv)
+{
+    slurm_opts so = {0};
+    const char *spec_path = NULL, *out = NULL;
+    sc_err err;
+    sc_err_clear(&err);
+    int rc = SC_OK;
+    for (int i = 1; i < argc && rc == SC_OK; i++) {
+        const char *a = argv[i];
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            return SC_EXIT_OK;
+        } else if (strcmp(a, "--submit") == 0) {
+            so.submit = true;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            so.quiet = true;
+        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) &&
+                   val != NULL) {
+            out = val;
+            i++;
+        } else if (strcmp(a, "--partition") == 0 && val != NULL) {
+            rc = check_value(a, so.partition = val, &err);
+            i++;
+        } else if (strcmp(a, "--time") == 0 && val != NULL) {
+            rc = check_value(a, so.time = val, &err);
+            i++;
+        } else if (strcmp(a, "--mem") == 0 && val != NULL) {
+            rc = check_value(a, so.mem = val, &err);
+            i++;
+        } else if (strcmp(a, "--plugin-dir") == 0 && val != NULL) {
+            so.plugin_dir = val;
+            i++;
+        } else if ((strcmp(a, "--cpus") == 0 ||
+                    strcmp(a, "--max-parallel") == 0) &&
+                   val != NULL) {
+            unsigned long n = 0;
+            rc = sc_parse_uint(a, val, &n, &err);
+            if (rc == SC_OK && (n == 0 || n > 100000))
+                rc = sc_err_set(&err, SC_EINVAL,
+                                "%s expects 1 .. 100000, got '%s'", a, val);
+            if (a[2] == 'c')
+                so.cpus = n;
+            else
+                so.max_parallel = n;
+            i++;
+        } else if (a[0] == '-' && a[1] != '\0') {
+            rc = sc_err_set(&err, SC_EINVAL,
+                            "unknown or incomplete option '%s'; see 'simcon "
+                            "slurm --help'",
+                            a);
+        } else if (spec_path == NULL) {
+            spec_path = a;
+        } else {
+            rc = sc_err_set(&err, SC_EINVAL,
+                            "unexpected argument '%s'; give one spec file", a);
+        }
+    }
+    if (rc == SC_OK && spec_path == NULL)
+        rc = sc_err_set(&err, SC_EINVAL,
+                        "no spec file given; usage: simcon slurm SPEC "
+                        "[-o DIR] (see 'simcon slurm --help')");
+    if (rc != SC_OK) {
+        fprintf(stderr, "simcon slurm: %s\n", err.msg);
+        return SC_EXIT_USAGE;
+    }
+    sc_spec spec;
+    memset(&spec, 0, sizeof spec);
+    rc = sc_spec_load(spec_path, &spec, &err);
+    if (rc != SC_OK) {
+        fprintf(stderr, "simcon slurm: %s\n", err.msg);
+        sc_spec_free(&spec);
+        return rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
+    }
+    if (so.cpus == 0)
+        so.cpus = spec.threads > 0 ? spec.threads : 1;
+    char default_out[1024];
+    if (out == NULL) {
+        snprintf(default_out, sizeof default_out, "results/%s", spec.name);
+        out = default_out;
+    }
+    sc_inputs_report rep;
+    memset(&rep, 0, sizeof rep);
+    rc = sc_inputs_check(&spec, 0, &rep, &err);
+    if (rc != SC_OK) {
+        for (size_t i = 0; i < rep.nproblems; i++)
+            fprintf(stderr, "simcon slurm: %s\n", rep.problems[i]);
+    }
+    sc_inputs_report_deinit(&rep);
+    char work[SC_PLAN_PATH_CAP], sdir[SC_PLAN_PATH_CAP + 16];
+    sc_plan_work_dir(out, work, sizeof work);
+    snprintf(sdir, sizeof sdir, "%s/slurm", work);
+    if (rc == SC_OK)
+        rc = sc_plan_write(&spec, out, &err);
+    if (rc == SC_OK)
+        rc = write_scripts(&spec, out, &so, sdir, &err);
+    if (rc == SC_OK && !so.quiet)
+        fprintf(stderr,
+                "simcon slurm: wrote %s/plan.txt and %s/{similarity.sbatch,"
+                "assemble.sbatch,submit.sh} (%zu similarity task(s))\n",
+                work, sdir, sc_plan_nsim(&spec));
+    if (rc == SC_OK && so.submit)
+        rc = submit(sdir, &err);
+    else if (rc == SC_OK)
+        printf("%s/submit.sh\n", sdir);
+    if (rc != SC_OK)
+        fprintf(stderr, "simcon slurm: %s\n", err.msg);
+    sc_spec_free(&spec);
+    sc_loader_shutdown();
+    return rc == SC_OK ? SC_EXIT_OK : sc_exit_code(rc);
+}

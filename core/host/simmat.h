@@ -1,0 +1,119 @@
+/* All-pairs similarity of m representations of the same stimuli (issue 6).
+ *
+ * The paper's code recomputed both Gram matrices for every model pair; here
+ * each representation is prepared exactly once, and then
+ *   - embed path: when the plugin offers embed/embed_len (compare(x, y) is
+ *     the cosine of one fixed-length vector per state, e.g. CKA's centred
+ *     Gram), every state's vector is written as one row of an m x L matrix
+ *     E and the state is released at once; all m^2 inner products come
+ *     from SYRKs over column blocks of E (core/num/blas.h), and
+ *     S_ij = G_ij / sqrt(G_ii G_jj). E lives in memory when it fits the
+ *     budget, otherwise in an unlinked, memory-mapped file in cache_dir
+ *     (or $TMPDIR, or /tmp), read block by block;
+ *   - pairwise path: otherwise (no embedding, or a state whose embed_len is
+ *     0, e.g. linear CKA's feature-space states for d << n), all states are
+ *     kept and compare runs over the pairs in parallel threads.
+ * Threads: prepares (and pairwise compares) run in parallel worker threads,
+ * each with single-threaded BLAS; each worker prepares, embeds and releases
+ * its own representations. The SYRK blocks are fixed by the budget, not by
+ * the thread count, and accumulate in block order (the caller's BLAS
+ * threads work inside each SYRK), so the result does not depend on the
+ * number of worker threads (bit-identical on one machine, tested). Range
+ * flags of the configuration clamp the cosine as the plugin's compare does.
+ *
+ * Memory: the budget bounds simmat's own buffers (E, m x L doubles, in
+ * memory when it fits, else in the spill file, one block of at most half
+ * the budget in memory at a time); each running worker also holds one
+ * plugin state while it prepares (for CKA 16 n^2 bytes) and, with
+ * sc_simmat_compute_lazy, one representation's features, so the inputs
+ * never need to be in memory all at once. */
+#ifndef SC_SIMMAT_H
+#define SC_SIMMAT_H
+
+#include <stddef.h>
+
+#include "err.h"
+#include "loader.h"
+#include "mat.h"
+#include "progress.h"
+
+typedef struct sc_simmat_opts {
+    unsigned threads;      /* worker threads; 0 = 1                          */
+    size_t memory_budget;  /* bytes for simmat's buffers; 0 = half of RAM    */
+    const char *cache_dir; /* spill directory; NULL = $TMPDIR or /tmp       */
+    int use_embed;         /* 1 auto (use embed when offered), 0 never      */
+    /* Appended after the first version; zero = default. */
+    size_t block_cols; /* force SYRK blocks of at most this many columns
+                          (0 = derived from the budget); tests use it  */
+} sc_simmat_opts;
+
+/* Further options, kept out of sc_simmat_opts so that callers' positional
+ * initialisers of it stay complete (-Wmissing-field-initializers). */
+typedef struct sc_simmat_extra {
+    int float32; /* 1: E stored in float32 (half the memory and bandwidth),
+                    SYRK per block of at most SC_SIMMAT_F32_BLOCK columns in
+                    float32, the blocks summed in float64; 0: all float64 */
+    /* Progress display (core/base/progress.h) or NULL: phases "<label>prepare"
+     * (one step per representation), then "<label>products" (one step per
+     * SYRK block) or "<label>pairs" (one per pair). progress_label may be
+     * NULL (""). */
+    sc_progress *progress;
+    const char *progress_label;
+} sc_simmat_extra;
+
+/* float32 blocks stay short so that float32 accumulation inside one SYRK
+ * (error ~ sqrt(k) * 6e-8 relative for k terms) stays near 4e-6 before the
+ * float64 sum over blocks averages it further; tests require agreement
+ * with the float64 path to 1e-6 relative. */
+#define SC_SIMMAT_F32_BLOCK 4096
+
+/* What a run did, for logs, manifests and the benchmark. */
+typedef struct sc_simmat_info {
+    int used_embed;         /* 1 embed path, 0 pairwise path                  */
+    int spilled;            /* 1 if E went to the spill file                  */
+    size_t embed_len;       /* L (embed path)                                 */
+    size_t blocks;          /* SYRK column blocks (embed path)                */
+    double seconds_prepare; /* wall time: prepare (+ embed) of all reps */
+    double seconds_pairs;   /* wall time: SYRK blocks or pairwise compare */
+    double cpu_prepare;     /* process CPU seconds (all threads), same    */
+    double cpu_pairs;       /* phases: meaningful on a shared machine     */
+    int float32;            /* 1 if E was held in float32                 */
+} sc_simmat_info;
+
+/* S is m x m row-major, S[i*m+j] = compare(prepare(X_i), prepare(X_j)); for
+ * a non-symmetric metric both directions are computed; the diagonal is
+ * computed too.
+ * [in]  p, args  loaded metric and its parsed parameters.
+ * [in]  reps     m views with equal row counts (>= the metric's min_rows).
+ * [in]  opts     may be NULL (all defaults).
+ * [out] S        m*m doubles, written only on success (no partial output).
+ * Returns SC_OK; SC_EINVAL (m = 0, NULL S, row counts differ: names both
+ * representations' indices and counts); a metric's error (prefixed with the
+ * representation index, or the pair); SC_ENOMEM; SC_EIO (cache file). */
+int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
+                      const sc_mat *reps, size_t m, const sc_simmat_opts *opts,
+                      double *S, sc_err *err);
+/* The same with further options (extra may be NULL) and a report of what
+ * was done in *info (may be NULL). */
+int sc_simmat_compute_info(const sc_plugin *p, const sc_args *args,
+                           const sc_mat *reps, size_t m,
+                           const sc_simmat_opts *opts,
+                           const sc_simmat_extra *extra, double *S,
+                           sc_simmat_info *info, sc_err *err);
+
+/* Inputs loaded on demand: load(ud, i, owned, view, err) makes
+ * representation i available as *view for the duration of one prepare; if
+ * it had to allocate, it stores the matrix in *owned, which simmat frees
+ * right after the prepare (sc_matrix_deinit). Called from worker threads,
+ * at most once per representation and path (the pairwise fallback after a
+ * mixed embed run loads again), so load must be thread-safe. rows is the
+ * stimulus count every representation must have (checked per load). */
+typedef int (*sc_simmat_load_fn)(void *ud, size_t i, sc_matrix *owned,
+                                 sc_mat *view, sc_err *err);
+int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args, size_t m,
+                           size_t rows, sc_simmat_load_fn load, void *ud,
+                           const sc_simmat_opts *opts,
+                           const sc_simmat_extra *extra, double *S,
+                           sc_simmat_info *info, sc_err *err);
+
+#endif

@@ -1,0 +1,52 @@
+/* The only door to CBLAS/LAPACK-style numerics.
+ *
+ * Only core/num/blas.c includes cblas.h. Every wrapper is row-major, checks
+ * each size_t -> blasint narrowing and that leading dimensions are conformant
+ * before it calls OpenBLAS, and reports a violation as SC_EBLAS rather than
+ * letting the BLAS print and continue. The SVD is LAPACK's dgesdd (shipped
+ * inside OpenBLAS); the symmetric eigensolver is GSL's (blas_gsl.c). */
+#ifndef SC_BLAS_H
+#define SC_BLAS_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+/* C = alpha op(A) op(B) + beta C; op(A) m x k, op(B) k x n, all row-major.
+ * trans_a/trans_b: 0 no transpose, 1 transpose. */
+int sc_blas_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                 double alpha, const double *a, size_t lda, const double *b,
+                 size_t ldb, double beta, double *c, size_t ldc, sc_err *err);
+
+/* C = alpha op(A) op(A)^T + beta C, C n x n; op(A) n x k (trans: A is
+ * k x n). Writes both triangles. */
+int sc_blas_syrk(int trans, size_t n, size_t k, double alpha, const double *a,
+                 size_t lda, double beta, double *c, size_t ldc, sc_err *err);
+
+/* Single-precision variant of syrk for float32 fast paths. */
+int sc_blas_ssyrk(int trans, size_t n, size_t k, float alpha, const float *a,
+                  size_t lda, float beta, float *c, size_t ldc, sc_err *err);
+int sc_blas_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                  float alpha, const float *a, size_t lda, const float *b,
+                  size_t ldb, float beta, float *c, size_t ldc, sc_err *err);
+
+/* sum x[i] y[i], i < n (contiguous). Blocks n so any size works. */
+double sc_blas_dot(size_t n, const double *x, const double *y);
+
+/* Thin SVD, rows >= cols: A (overwritten by U), s decreasing, optional vt
+ * (cols x cols row-major V^T). */
+int sc_blas_svd(size_t rows, size_t cols, double *a, size_t lda, double *s,
+                double *vt, sc_err *err);
+
+/* Symmetric eigen-decomposition: w decreasing, optional eigenvectors as
+ * columns of vecs (n x n row-major). A is destroyed. */
+int sc_blas_eigh(size_t n, double *a, size_t lda, double *w, double *vecs,
+                 sc_err *err);
+
+/* Number of BLAS threads: set (0 leaves it) and read, plus the library's
+ * configuration string for manifests. */
+void sc_blas_set_threads(int n);
+int sc_blas_get_threads(void);
+const char *sc_blas_config(void);
+
+#endif

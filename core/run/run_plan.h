@@ -1,0 +1,83 @@
+/* A run as independent tasks over a shared folder (issue 14).
+ *
+ * `simcon run SPEC -o OUT --plan` splits the run into tasks and writes
+ * the plan to OUT.tasks/plan.txt (a work folder beside OUT; simcon writes
+ * only there and in OUT):
+ *   similarity/<i>  the matrix of dataset i / M and metric i % M (M
+ *                   metrics), into OUT.tasks/.cache/<key>.csv, keyed by
+ *                   content exactly as the runner's cache (run_simmat.c);
+ *   assemble        everything else (consistency, contrasts, behaviour,
+ *                   tables, figures, manifest, report) from that cache,
+ *                   into OUT; depends on every similarity task.
+ * `--task ID` runs one. A task writes its result with one atomic rename, so
+ * a killed task leaves nothing and a rerun of a finished one finds its
+ * entry and computes nothing. Each task run also writes a record
+ * (OUT.tasks/records/<task>.<host>.<pid>.json: host, Slurm job and array
+ * ids, result "computed" or "cached", seconds), which the assemble step
+ * lists in manifest.json under "tasks".
+ *
+ * The plan carries the SHA-256 of the spec file: a task whose spec differs
+ * is refused. Results do not depend on where or in which order tasks run:
+ * every random draw comes from a per-task seed (core/num/rng.h) and the
+ * assemble step reads the cached matrices exactly as `run --resume` does,
+ * so tables are byte-identical to a single `simcon run`.
+ *
+ * Not split (yet): consistency, contrasts and behaviour run inside the one
+ * assemble task, and so does the stimulus bootstrap (statistics.over:
+ * stimuli), whose replicates are not cached. */
+#ifndef SC_RUN_PLAN_H
+#define SC_RUN_PLAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "err.h"
+#include "runner.h"
+#include "spec.h"
+
+#define SC_PLAN_PATH_CAP 4096
+
+/* "<out>.tasks" (trailing slashes of out removed) into buf. */
+void sc_plan_work_dir(const char *out, char *buf, size_t cap);
+
+/* Number of similarity tasks: datasets x metrics. */
+size_t sc_plan_nsim(const sc_spec *spec);
+
+/* Create the work folder (.cache, records) and write plan.txt atomically.
+ * Statuses: SC_EIO naming the folder or file; SC_ENOMEM. */
+int sc_plan_write(const sc_spec *spec, const char *out, sc_err *err);
+
+/* The task list, one line per task (ID, stage, dataset, metric, depends),
+ * with a header line. */
+void sc_plan_print(const sc_spec *spec, FILE *f);
+
+/* Is there a plan for out made from this spec file (same SHA-256)?
+ * *exists tells whether a plan file exists at all. */
+bool sc_plan_matches(const sc_spec *spec, const char *out, bool *exists);
+
+/* Run task id (see above) of the plan for opts->out_dir. Refuses (SC_EIO)
+ * when the plan is missing or unreadable (naming the path: the folder must
+ * be shared by every node), when the spec changed since the plan, or when
+ * the cache folder is not writable; SC_EINVAL for an unknown id. */
+int sc_plan_run_task(const sc_spec *spec, const sc_run_opts *opts,
+                     const char *id, sc_err *err);
+
+/* Memory for one similarity task (max over datasets) and for the assemble
+ * task, in bytes, from the feature headers (n, d per model), m, the thread
+ * count and the memory budget (runtime.memory / --memory; 0: no cap):
+ *   similarity: 64 MiB + threads x (16 n d + 16 n^2) + min(budget,
+ *               4 m n (n + 1)) -- a worker's features and normalised copy,
+ *               the plugin state (CKA: two n x n Gram matrices), and the
+ *               embedding matrix E of m rows of n (n + 1) / 2 doubles;
+ *   assemble:   64 MiB + 32 M D m^2 (matrices and their analyses), plus,
+ *               for over: stimuli, 8 B M D m^2 (replicates), 8 m n d (all
+ *               features) and 16 n^2 per thread.
+ * Statuses: those of sc_npy_peek_ex (a missing file is named). */
+int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
+                     size_t *sim_bytes, size_t *assemble_bytes, sc_err *err);
+/* The largest embedding matrix E of one (dataset, metric), 4 m n (n + 1)
+ * bytes, uncapped: what spills to a file beyond the budget. */
+int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err);
+
+#endif

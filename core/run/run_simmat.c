@@ -1,0 +1,745 @@
+/* Stage 1 of `simcon run`: representations -> similarity matrices.
+ *
+ * Per dataset: hash every feature file (SHA-256, for the manifest and the
+ * cache key), read the headers (row counts must agree across models), then
+ * per metric either reuse a cached matrix (--resume) or load the features,
+ * subsample (max_stimuli), normalise and call the all-pairs engine
+ * (core/host/simmat.h). Writes similarity/<dataset>/<metric>.csv (the matrix as
+ * computed; both directions for an asymmetric metric) and
+ * .cache/<key>.csv. The analyses use the symmetrised matrix (S + S^T) / 2,
+ * which for a symmetric metric is S itself up to rounding; we copy S
+ * unchanged then, so the analyses read exactly the CSV's upper triangle.
+ *
+ * Subsampling (max_stimuli < n): one seeded draw without replacement per
+ * dataset, the same rows for every model, kept in file order
+ * (gsl_ran_choose), seed sc_rng_task_seed(seed, "subsample/<dataset>").
+ * Subsampling comes before normalisation, so `center` centres the rows
+ * actually analysed.
+ *
+ * Cache key: SHA-256 of a text listing, line by line, the format version,
+ * each model's name and feature-file SHA-256, the ids files' SHA-256, the
+ * plugin name and version, the canonical parameters, the normalisation,
+ * max_stimuli and the subsample seed (or "none" when every row is used:
+ * the seed then cannot change the matrix). A cached file is used only if
+ * it parses and lists exactly the spec's models in order.
+ *
+ * Bootstrap over stimuli (statistics.over: stimuli): replicate r draws n
+ * stimulus indices with replacement from the dataset's own stream
+ * (sc_rng_task_seed(seed, "stimuli/<dataset>"), the same draws for every
+ * metric), and S^(r) is recomputed from prepared states with
+ * sc_metric_compare_subset. All B replicates are kept (B m^2 doubles per
+ * dataset and metric). */
+#include <errno.h>
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ids.h"
+#include "metric.h"
+#include "mem.h"
+#include "npy.h"
+#include "npz.h"
+#include "prep.h"
+#include "rng.h"
+#include "run_internal.h"
+#include "simcsv.h"
+#include "simmat.h"
+
+#define PATH_CAP 4096
+
+/* ## Feature files and checksums */
+
+static int resolve_paths(sc_runctx *rc, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    size_t nf = rc->D * rc->m;
+    rc->feature_path = sc_calloc(nf, sizeof *rc->feature_path);
+    rc->feature_sha = sc_calloc(nf, sizeof *rc->feature_sha);
+    rc->ids_path = sc_calloc(rc->D, sizeof *rc->ids_path);
+    rc->ids_sha = sc_calloc(rc->D, sizeof *rc->ids_sha);
+    rc->n_rows = sc_calloc(rc->D, sizeof *rc->n_rows);
+    rc->n_used = sc_calloc(rc->D, sizeof *rc->n_used);
+    rc->subsample_seed = sc_calloc(rc->D, sizeof *rc->subsample_seed);
+    size_t md = 0;
+    sc_size_mul(rc->M, rc->D, &md); /* SIZE_MAX on overflow: calloc fails */
+    rc->sims = sc_calloc(md, sizeof *rc->sims);
+    rc->boot_sims = sc_calloc(md, sizeof *rc->boot_sims);
+    if (rc->feature_path == NULL || rc->feature_sha == NULL ||
+        rc->ids_path == NULL || rc->ids_sha == NULL || rc->n_rows == NULL ||
+        rc->n_used == NULL || rc->subsample_seed == NULL || rc->sims == NULL ||
+        rc->boot_sims == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    char buf[PATH_CAP];
+    /* Every missing file is counted before anything is computed; the
+     * message names the first and says how many. */
+    size_t missing = 0;
+    char first[PATH_CAP + 512] = "";
+    for (size_t d = 0; d < rc->D; d++) {
+        const char *ds = spec->datasets[d].name;
+        for (size_t i = 0; i < rc->m; i++) {
+            int st = sc_spec_path(spec, spec->features, ds,
+                                  spec->models[i].name, buf, sizeof buf, err);
+            if (st != SC_OK)
+                return st;
+            rc->feature_path[d * rc->m + i] = sc_strdup(buf);
+            if (rc->feature_path[d * rc->m + i] == NULL)
+                return sc_err_set(err, SC_ENOMEM, "out of memory");
+            /* "x.npz:KEY" (npz.h): the archive is the file. */
+            char file[PATH_CAP];
+            st = sc_npz_file(buf, file, sizeof file, err);
+            if (st != SC_OK)
+                return st;
+            if (access(file, R_OK) != 0) {
+                if (missing++ == 0)
+                    snprintf(first, sizeof first, "%s (%s)", buf,
+                             strerror(errno));
+            }
+        }
+        if (spec->ids != NULL && strstr(spec->ids, "{model}") == NULL) {
+            int st =
+                sc_spec_path(spec, spec->ids, ds, NULL, buf, sizeof buf, err);
+            if (st != SC_OK)
+                return st;
+            rc->ids_path[d] = sc_strdup(buf);
+            if (rc->ids_path[d] == NULL)
+                return sc_err_set(err, SC_ENOMEM, "out of memory");
+            if (access(buf, R_OK) != 0 && missing++ == 0)
+                snprintf(first, sizeof first, "%s (%s)", buf, strerror(errno));
+        }
+    }
+    if (missing > 0)
+        return sc_err_set(err, SC_EIO,
+                          "%s: %zu input file(s) missing or unreadable, "
+                          "first %s; run 'simcon check %s' to list them all",
+                          spec->path, missing, first, spec->path);
+    return SC_OK;
+}
+
+/* Count the lines of an ids file (one id per line; a last line without
+ * '\n' counts). */
+static int count_lines(const char *path, size_t *lines, sc_err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int st = sc_read_text(path, &text, &len, err);
+    if (st != SC_OK)
+        return st;
+    size_t n = 0;
+    for (size_t k = 0; k < len; k++)
+        if (text[k] == '\n')
+            n++;
+    if (len > 0 && text[len - 1] != '\n')
+        n++;
+    sc_free(text);
+    *lines = n;
+    return SC_OK;
+}
+
+/* Hash the dataset's files and check the shapes agree (headers only). */
+static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    const char *ds = spec->datasets[d].name;
+    size_t n0 = 0;
+    /* Checksums read every byte of every feature file: seconds per
+     * dataset at the paper's scale. */
+    sc_progress_begin(&rc->progress, rc->m, "checksums %s", ds);
+    for (size_t i = 0; i < rc->m; i++) {
+        if (i > 0)
+            sc_progress_step(&rc->progress, 1);
+        const char *path = rc->feature_path[d * rc->m + i];
+        size_t rows = 0, cols = 0;
+        char file[PATH_CAP]; /* the archive of an .npz member */
+        int st = sc_npy_peek_ex(path,
+                                (spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0) |
+                                    (spec->flatten ? SC_NPY_FLATTEN : 0),
+                                &rows, &cols, err);
+        if (st == SC_OK)
+            st = sc_npz_file(path, file, sizeof file, err);
+        if (st == SC_OK)
+            st = sc_sha256_file(file, rc->feature_sha[d * rc->m + i], err);
+        if (st != SC_OK)
+            return st;
+        if (i == 0) {
+            n0 = rows;
+        } else if (rows != n0) {
+            return sc_err_set(err, SC_EIO,
+                              "%s: %zu rows but %s has %zu; every model of "
+                              "dataset '%s' must have one row per stimulus, "
+                              "in the same order",
+                              path, rows, rc->feature_path[d * rc->m], n0, ds);
+        }
+    }
+    sc_progress_step(&rc->progress, 1);
+    sc_progress_end(&rc->progress);
+    rc->n_rows[d] = n0;
+    rc->ids_sha[d][0] = '\0';
+    if (spec->ids != NULL) {
+        /* Per-model ids ({model} in the template) must be identical files;
+         * a per-dataset file must have one line per row. */
+        char buf[PATH_CAP], first_sha[SC_SHA256_HEX] = "";
+        char first_path[PATH_CAP] = "";
+        bool per_model = rc->ids_path[d] == NULL;
+        for (size_t i = 0; i < (per_model ? rc->m : 1); i++) {
+            const char *path = rc->ids_path[d];
+            if (per_model) {
+                int st = sc_spec_path(spec, spec->ids, ds, spec->models[i].name,
+                                      buf, sizeof buf, err);
+                if (st != SC_OK)
+                    return st;
+                path = buf;
+            }
+            char sha[SC_SHA256_HEX];
+            size_t lines = 0;
+            int st = sc_sha256_file(path, sha, err);
+            if (st == SC_OK)
+                st = count_lines(path, &lines, err);
+            if (st != SC_OK)
+                return st;
+            if (lines != n0)
+                return sc_err_set(err, SC_EIO,
+                                  "%s: %zu ids but the features of dataset "
+                                  "'%s' have %zu rows; give one id per "
+                                  "stimulus row",
+                                  path, lines, ds, n0);
+            if (i == 0) {
+                memcpy(first_sha, sha, sizeof sha);
+                snprintf(first_path, sizeof first_path, "%s", path);
+            } else if (strcmp(sha, first_sha) != 0) {
+                /* Not byte-identical: the same ids may still be written
+                 * differently (line ends); else name the first row. */
+                st = sc_ids_same(first_path, path, spec->models[i].name, ds,
+                                 err);
+                if (st != SC_OK)
+                    return st;
+            }
+        }
+        memcpy(rc->ids_sha[d], first_sha, SC_SHA256_HEX);
+    }
+    rc->n_used[d] = n0;
+    if (spec->max_stimuli > 0 && n0 > spec->max_stimuli) {
+        char task[512];
+        snprintf(task, sizeof task, "subsample/%s", ds);
+        rc->subsample_seed[d] = sc_rng_task_seed(spec->seed, task);
+        rc->n_used[d] = spec->max_stimuli;
+    }
+    return SC_OK;
+}
+
+static void cache_key(const sc_runctx *rc, size_t d, size_t k,
+                      char key[SC_SHA256_HEX])
+{
+    const sc_spec *spec = rc->spec;
+    const run_metric *rm = &rc->metrics[k];
+    sc_sha256 c;
+    sc_sha256_init(&c);
+    char line[2048];
+#define ADD(...)                                                               \
+    do {                                                                       \
+        int w_ = snprintf(line, sizeof line, __VA_ARGS__);                     \
+        sc_sha256_update(&c, line, w_ > 0 ? strlen(line) : 0);                 \
+    } while (0)
+    ADD("simcon similarity cache v1\n");
+    for (size_t i = 0; i < rc->m; i++)
+        ADD("model\t%s\t%s\n", spec->models[i].name,
+            rc->feature_sha[d * rc->m + i]);
+    ADD("ids\t%s\n", rc->ids_sha[d][0] ? rc->ids_sha[d] : "none");
+    ADD("plugin\t%s\t%s\n", rm->plugin->desc->name, rm->plugin->desc->version);
+    ADD("params\t%s\n", rm->params);
+    ADD("normalize\t%s\n", sc_norm_name(spec->normalize));
+    ADD("max_stimuli\t%zu\n", spec->max_stimuli);
+    if (rc->subsample_seed[d] != 0)
+        ADD("subsample_seed\t%u\n", (unsigned)rc->subsample_seed[d]);
+    else
+        ADD("subsample_seed\tnone\n");
+#undef ADD
+    uint8_t dig[32];
+    sc_sha256_final(&c, dig);
+    for (size_t b = 0; b < 32; b++)
+        snprintf(key + 2 * b, 3, "%02x", dig[b]);
+}
+
+/* Does the cached matrix list exactly the spec's models in order? */
+static bool cache_matches(const sc_runctx *rc, const sc_simmat *sm)
+{
+    if (sm->m != rc->m)
+        return false;
+    for (size_t i = 0; i < rc->m; i++)
+        if (strcmp(sm->names[i], rc->spec->models[i].name) != 0)
+            return false;
+    return true;
+}
+
+/* Look for .cache/<key>.csv in the task folder (opts.task_dir), the
+ * previous result and in staging folders of runs that were killed. On a hit,
+ * *out holds the matrix and found_path the file. */
+static bool cache_lookup(const sc_runctx *rc, const char *key, sc_simmat *out,
+                         char *found_path, size_t cap)
+{
+    char **stale = NULL;
+    size_t nstale = 0;
+    sc_err ignored;
+    /* Staging folders are stale only under the result folder's lock, which
+     * a single task (rc->out NULL: no staging) does not hold. */
+    if (rc->out != NULL)
+        (void)sc_stage_stale(rc->opts.out_dir, rc->out, &stale, &nstale,
+                             &ignored);
+    bool hit = false;
+    /* The task folder of a planned run (core/run/run_plan.c) first, then the
+     * previous result, then killed runs. */
+    const char *task_dir = rc->opts.task_dir;
+    for (size_t c = task_dir ? 0 : 1; c <= nstale + 1 && !hit; c++) {
+        const char *base = c == 0   ? task_dir
+                           : c == 1 ? rc->opts.out_dir
+                                    : stale[c - 2];
+        snprintf(found_path, cap, "%s/.cache/%s.csv", base, key);
+        if (access(found_path, R_OK) != 0)
+            continue;
+        sc_simmat sm = {0};
+        if (sc_simcsv_read(found_path, &sm, &ignored) == SC_OK &&
+            cache_matches(rc, &sm)) {
+            *out = sm;
+            hit = true;
+        } else {
+            sc_simmat_deinit(&sm);
+        }
+    }
+    for (size_t c = 0; c < nstale; c++)
+        sc_free(stale[c]);
+    sc_free(stale);
+    return hit;
+}
+
+/* ## Loading */
+
+typedef struct dataset_reps {
+    sc_matrix *x; /* m matrices, prepared (subsampled, normalised) */
+    sc_mat *v;    /* m views                                      */
+} dataset_reps;
+
+static void reps_free(dataset_reps *r, size_t m)
+{
+    if (r->x != NULL)
+        for (size_t i = 0; i < m; i++)
+            sc_matrix_deinit(&r->x[i]);
+    sc_free(r->x);
+    sc_free(r->v);
+    r->x = NULL;
+    r->v = NULL;
+}
+
+static int take_rows(sc_matrix *x, const size_t *rows, size_t k, sc_err *err)
+{
+    sc_matrix y = {0};
+    int st = sc_matrix_init(&y, k, x->cols, err);
+    if (st != SC_OK)
+        return st;
+    for (size_t r = 0; r < k; r++)
+        memcpy(y.data + r * x->cols, x->data + rows[r] * x->cols,
+               x->cols * sizeof(double));
+    sc_matrix_deinit(x);
+    *x = y;
+    return SC_OK;
+}
+
+/* The seeded subsample of dataset d (max_stimuli), or *rows = NULL for
+ * all stimuli. */
+static int subsample_rows(sc_runctx *rc, size_t d, size_t **rows, sc_err *err)
+{
+    *rows = NULL;
+    if (rc->subsample_seed[d] == 0)
+        return SC_OK;
+    size_t n = rc->n_rows[d], k = rc->n_used[d];
+    size_t *all = sc_malloc(n * sizeof *all);
+    size_t *pick = sc_malloc(k * sizeof *pick);
+    sc_rng rng = {0};
+    int st = SC_OK;
+    if (all == NULL || pick == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        st = sc_rng_init(&rng, rc->subsample_seed[d], err);
+    if (st == SC_OK) {
+        for (size_t t = 0; t < n; t++)
+            all[t] = t;
+        gsl_ran_choose(rng.gsl, pick, k, all, n, sizeof *all);
+    }
+    sc_rng_deinit(&rng);
+    sc_free(all);
+    if (st != SC_OK) {
+        sc_free(pick);
+        return st;
+    }
+    *rows = pick;
+    return SC_OK;
+}
+
+/* Features of model i on dataset d: loaded, checked, subsampled (rows may
+ * be NULL) and normalised, into x (empty on failure). */
+static int load_one(sc_runctx *rc, size_t d, size_t i, const size_t *rows,
+                    sc_matrix *x, sc_err *err)
+{
+    const char *path = rc->feature_path[d * rc->m + i];
+    int st = sc_npy_load_ex(path,
+                            (rc->spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0) |
+                                (rc->spec->flatten ? SC_NPY_FLATTEN : 0),
+                            x, err);
+    if (st == SC_OK && x->rows != rc->n_rows[d])
+        st = sc_err_set(err, SC_EIO,
+                        "%s: %zu rows, expected %zu; "
+                        "the file changed during the run",
+                        path, x->rows, rc->n_rows[d]);
+    if (st == SC_OK && rows != NULL)
+        st = take_rows(x, rows, rc->n_used[d], err);
+    if (st == SC_OK)
+        st = sc_prep_apply(x, rc->spec->normalize, path, err);
+    if (st != SC_OK)
+        sc_matrix_deinit(x);
+    return st;
+}
+
+static int load_reps(sc_runctx *rc, size_t d, dataset_reps *r, sc_err *err)
+{
+    size_t m = rc->m;
+    r->x = sc_calloc(m, sizeof *r->x);
+    r->v = sc_calloc(m, sizeof *r->v);
+    size_t *rows = NULL;
+    int st = SC_OK;
+    if (r->x == NULL || r->v == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        st = subsample_rows(rc, d, &rows, err);
+    for (size_t i = 0; i < m && st == SC_OK; i++) {
+        st = load_one(rc, d, i, rows, &r->x[i], err);
+        if (st == SC_OK)
+            r->v[i] = sc_matrix_view(&r->x[i]);
+    }
+    sc_free(rows);
+    if (st != SC_OK)
+        reps_free(r, m);
+    return st;
+}
+
+/* Lazy inputs for sc_simmat_compute_lazy: one model's features at a time,
+ * so a dataset never has to fit in memory as a whole (64 models x 10,000
+ * stimuli x 1,300 units are 6.7 GB as doubles). Used unless the stimulus
+ * bootstrap needs every model's features kept. */
+typedef struct lazy_inputs {
+    sc_runctx *rc;
+    size_t d;
+    const size_t *rows;
+} lazy_inputs;
+
+static int load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
+                     sc_err *err)
+{
+    const lazy_inputs *li = ud;
+    int st = sc_run_canceled(li->rc, err);
+    if (st != SC_OK)
+        return st;
+    st = load_one(li->rc, li->d, i, li->rows, owned, err);
+    if (st == SC_OK)
+        *view = sc_matrix_view(owned);
+    return st;
+}
+
+/* ## Bootstrap over stimuli */
+
+typedef struct boot_job {
+    const run_metric *rm;
+    const dataset_reps *reps;
+    void **states;     /* m prepared states                       */
+    const size_t *idx; /* B x n stimulus draws                    */
+    size_t n, m, B;
+    double *out; /* B x m x m                               */
+    const char *dataset;
+} boot_job;
+
+static int boot_prepare_task(size_t i, void *ud, sc_err *err)
+{
+    boot_job *j = ud;
+    int st = sc_metric_prepare(j->rm->plugin, &j->rm->args.args, &j->reps->v[i],
+                               &j->states[i], err);
+    if (st != SC_OK)
+        sc_err_prefix(err, "dataset '%s', metric '%s', model %zu", j->dataset,
+                      j->rm->sm->name, i);
+    return st;
+}
+
+static int boot_replicate_task(size_t r, void *ud, sc_err *err)
+{
+    boot_job *j = ud;
+    size_t m = j->m;
+    double *S = j->out + r * m * m;
+    const size_t *idx = j->idx + r * j->n;
+    for (size_t a = 0; a < m; a++)
+        for (size_t b = j->rm->symmetric ? a + 1 : 0; b < m; b++) {
+            if (a == b)
+                continue;
+            double v = 0;
+            int st = sc_metric_compare_subset(
+                j->rm->plugin, &j->rm->args.args, j->states[a], j->states[b],
+                &j->reps->v[a], &j->reps->v[b], idx, j->n, &v, err);
+            if (st != SC_OK)
+                return sc_err_prefix(err,
+                                     "dataset '%s', metric '%s', "
+                                     "stimulus bootstrap replicate %zu",
+                                     j->dataset, j->rm->sm->name, r);
+            S[a * m + b] = v;
+        }
+    /* Symmetrise (the statistics read the upper triangle). */
+    if (!j->rm->symmetric)
+        (void)sc_symmetrize(S, m);
+    return SC_OK;
+}
+
+static int stimulus_bootstrap(sc_runctx *rc, size_t d, dataset_reps *reps,
+                              sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    size_t n = rc->n_used[d], m = rc->m, B = spec->bootstrap;
+    const char *ds = spec->datasets[d].name;
+    size_t draws = 0, outn = 0;
+    if (!sc_size_mul(B, n, &draws) || !sc_size_mul3(B, m, m, &outn))
+        return sc_err_set(err, SC_ENOMEM,
+                          "dataset '%s': %zu stimulus bootstrap replicates "
+                          "of %zu stimuli and %zu models do not fit in "
+                          "memory; lower statistics.bootstrap",
+                          ds, B, n, m);
+    size_t *idx = sc_calloc(draws, sizeof *idx);
+    if (idx == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory for %zu stimulus "
+                          "bootstrap draws of dataset '%s'",
+                          B, ds);
+    char task[512];
+    snprintf(task, sizeof task, "stimuli/%s", ds);
+    sc_rng rng = {0};
+    int st = sc_rng_init(&rng, sc_rng_task_seed(spec->seed, task), err);
+    if (st == SC_OK)
+        for (size_t t = 0; t < draws; t++)
+            idx[t] = sc_rng_index(&rng, n);
+    sc_rng_deinit(&rng);
+    for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
+        boot_job j = {&rc->metrics[k], reps, NULL, idx, n, m, B, NULL, ds};
+        j.states = sc_calloc(m, sizeof *j.states);
+        j.out = sc_calloc(outn, sizeof *j.out);
+        if (j.states == NULL || j.out == NULL)
+            st = sc_err_set(err, SC_ENOMEM,
+                            "out of memory for the stimulus "
+                            "bootstrap of dataset '%s'",
+                            ds);
+        if (st == SC_OK)
+            st = sc_run_parallel(rc, m, boot_prepare_task, &j,
+                                 "prepare (bootstrap)", err);
+        if (st == SC_OK)
+            st = sc_run_parallel(rc, B, boot_replicate_task, &j,
+                                 "stimulus bootstrap", err);
+        if (j.states != NULL)
+            for (size_t i = 0; i < m; i++)
+                sc_metric_release(j.rm->plugin, j.states[i]);
+        sc_free(j.states);
+        if (st == SC_OK)
+            rc->boot_sims[k * rc->D + d] = j.out;
+        else
+            sc_free(j.out);
+    }
+    sc_free(idx);
+    return st;
+}
+
+/* ## The stage */
+
+static int store(sc_runctx *rc, size_t d, size_t k, const sc_simmat *sm,
+                 const char *key, const char *reuse_from, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    char rel[PATH_CAP];
+    snprintf(rel, sizeof rel, "similarity/%s", spec->datasets[d].name);
+    char *dir = sc_run_path(rc, rel);
+    if (dir == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int st = sc_mkdir_p(dir, err);
+    char path[PATH_CAP];
+    snprintf(path, sizeof path, "%s/%s.csv", dir, rc->metrics[k].sm->name);
+    sc_free(dir);
+    if (st == SC_OK)
+        st = sc_simcsv_write(path, sm, err);
+    char *cdir = sc_run_path(rc, ".cache");
+    if (cdir == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        st = sc_mkdir_p(cdir, err);
+    snprintf(path, sizeof path, "%s/%s.csv", cdir, key);
+    sc_free(cdir);
+    /* A reused entry is linked, not rewritten: same bytes, same inode, so
+     * the cache file's mtime shows it was not recomputed. */
+    if (st == SC_OK && (reuse_from == NULL || link(reuse_from, path) != 0))
+        st = sc_simcsv_write(path, sm, err);
+    if (st != SC_OK)
+        return st;
+    /* Analysis copy: symmetrised for an asymmetric metric. */
+    size_t m = rc->m;
+    sc_matrix *S = &rc->sims[k * rc->D + d];
+    st = sc_matrix_init(S, m, m, err);
+    if (st != SC_OK)
+        return st;
+    memcpy(S->data, sm->s.data, m * m * sizeof *S->data);
+    if (!rc->metrics[k].symmetric)
+        (void)sc_symmetrize(S->data, m);
+    return SC_OK;
+}
+
+static int fill_names(const sc_runctx *rc, sc_simmat *sm, sc_err *err)
+{
+    sm->m = rc->m;
+    sm->names = sc_calloc(rc->m, sizeof *sm->names);
+    if (sm->names == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < rc->m; i++) {
+        sm->names[i] = sc_strdup(rc->spec->models[i].name);
+        if (sm->names[i] == NULL)
+            return sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    return sc_matrix_init(&sm->s, rc->m, rc->m, err);
+}
+
+/* Compute the matrix of dataset d and metric k into sm: from loaded
+ * representations (reps) or, with reps NULL, through the lazy engine that
+ * loads each model's features when it is prepared (rows: the subsample or
+ * NULL). */
+static int compute_matrix(sc_runctx *rc, size_t d, size_t k,
+                          const dataset_reps *reps, size_t *lazy_rows,
+                          sc_simmat *sm, sc_err *err)
+{
+    const char *ds = rc->spec->datasets[d].name;
+    const run_metric *rm = &rc->metrics[k];
+    int st = fill_names(rc, sm, err);
+    if (st != SC_OK)
+        return st;
+    sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1, 0};
+    char label[96];
+    snprintf(label, sizeof label, "similarity %s/%s ", ds, rm->sm->name);
+    sc_simmat_extra ex = {0};
+    ex.progress = &rc->progress;
+    ex.progress_label = label;
+    lazy_inputs li = {rc, d, lazy_rows};
+    if (reps != NULL)
+        st = sc_simmat_compute_info(rm->plugin, &rm->args.args, reps->v, rc->m,
+                                    &so, &ex, sm->s.data, NULL, err);
+    else
+        st = sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m,
+                                    rc->n_used[d], load_lazy, &li, &so, &ex,
+                                    sm->s.data, NULL, err);
+    if (st != SC_OK)
+        sc_err_prefix(err,
+                      "dataset '%s', metric '%s' (models "
+                      "numbered from 0 in spec order)",
+                      ds, rm->sm->name);
+    return st;
+}
+
+static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    const char *ds = spec->datasets[d].name;
+    int st = hash_and_check(rc, d, err);
+    if (st != SC_OK)
+        return st;
+    bool need_boot = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
+    dataset_reps reps = {0};
+    bool loaded = false, have_rows = false;
+    size_t *lazy_rows = NULL; /* subsample for the lazy path */
+    for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
+        const run_metric *rm = &rc->metrics[k];
+        char key[SC_SHA256_HEX], found[PATH_CAP];
+        cache_key(rc, d, k, key);
+        sc_simmat sm = {0};
+        bool hit =
+            rc->opts.resume && cache_lookup(rc, key, &sm, found, sizeof found);
+        if (hit) {
+            sc_run_note(rc, "reused cached similarity %s/%s (%s)", ds,
+                        rm->sm->name, found);
+            rc->cache_reused++;
+        } else {
+            if (!loaded && need_boot) {
+                st = load_reps(rc, d, &reps, err);
+                loaded = st == SC_OK;
+            }
+            if (st == SC_OK && !need_boot && !have_rows) {
+                st = subsample_rows(rc, d, &lazy_rows, err);
+                have_rows = st == SC_OK;
+            }
+            if (st == SC_OK)
+                st = compute_matrix(rc, d, k, loaded ? &reps : NULL, lazy_rows,
+                                    &sm, err);
+            rc->cache_computed++;
+        }
+        if (st == SC_OK)
+            st = store(rc, d, k, &sm, key, hit ? found : NULL, err);
+        sc_simmat_deinit(&sm);
+        if (st == SC_OK)
+            st = sc_run_canceled(rc, err);
+    }
+    if (st == SC_OK && need_boot) {
+        if (!loaded) {
+            st = load_reps(rc, d, &reps, err);
+            loaded = st == SC_OK;
+        }
+        if (st == SC_OK)
+            st = stimulus_bootstrap(rc, d, &reps, err);
+    }
+    reps_free(&reps, rc->m);
+    sc_free(lazy_rows);
+    return st;
+}
+
+int sc_run_similarity(sc_runctx *rc, sc_err *err)
+{
+    int st = resolve_paths(rc, err);
+    for (size_t d = 0; d < rc->D && st == SC_OK; d++)
+        st = one_dataset(rc, d, err);
+    return st;
+}
+
+/* ## One task of a planned run (core/run/run_plan.c) */
+
+int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
+                          char key[SC_SHA256_HEX], sc_err *err)
+{
+    *cached = false;
+    int st = resolve_paths(rc, err);
+    if (st == SC_OK)
+        st = hash_and_check(rc, d, err);
+    if (st != SC_OK)
+        return st;
+    cache_key(rc, d, k, key);
+    char dir[PATH_CAP], path[PATH_CAP], found[PATH_CAP];
+    if (snprintf(dir, sizeof dir, "%s/.cache", rc->opts.task_dir) >=
+            (int)sizeof dir ||
+        snprintf(path, sizeof path, "%s/%s.csv", dir, key) >= (int)sizeof path)
+        return sc_err_set(err, SC_EIO, "%s: path too long", rc->opts.task_dir);
+    sc_simmat sm = {0};
+    if (cache_lookup(rc, key, &sm, found, sizeof found)) {
+        /* Done before (or by a local run): nothing to compute. A hit
+         * outside the task folder is linked into it. */
+        *cached = true;
+        if (strcmp(found, path) != 0 && link(found, path) != 0)
+            st = sc_simcsv_write(path, &sm, err);
+        sc_simmat_deinit(&sm);
+        return st;
+    }
+    size_t *rows = NULL;
+    st = subsample_rows(rc, d, &rows, err);
+    if (st == SC_OK)
+        st = compute_matrix(rc, d, k, NULL, rows, &sm, err);
+    /* One atomic rename: a task killed before it leaves no entry, and two
+     * runs of the same task write the same bytes. */
+    if (st == SC_OK)
+        st = sc_simcsv_write(path, &sm, err);
+    sc_free(rows);
+    sc_simmat_deinit(&sm);
+    return st;
+}

@@ -1,0 +1,275 @@
+/* What `simcon check` predicts about a run's statistics from the spec and
+ * the input shapes alone (check_plan.h). Mirrors the runner's rules:
+ * core/run/run_consistency.c (sets, Mantel one-sided, exact when m! <= B),
+ * core/run/run_behaviour.c (Mantel two-sided per dataset, label permutation of
+ * the mean rows), core/run/run_contrasts.c (label permutation, two-sided as
+ * twice the smaller tail), the thresholds of core/stats/stat_limits.h and the
+ * correction families of statistics.family (docs/STATISTICS.md). */
+#include "check_plan.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "mem.h"
+#include "stat_limits.h"
+#include "stats.h"
+
+/* Categories of a model attribute in first-appearance order, with counts. */
+typedef struct cats {
+    size_t n;
+    const char *name[256];
+    size_t count[256];
+} cats;
+
+static void get_cats(const sc_spec *spec, const char *attr, cats *c)
+{
+    c->n = 0;
+    for (size_t i = 0; i < spec->nmodels; i++) {
+        const char *v = sc_spec_model_meta(&spec->models[i], attr);
+        if (v == NULL)
+            continue;
+        size_t k = 0;
+        while (k < c->n && strcmp(c->name[k], v) != 0)
+            k++;
+        if (k == c->n) {
+            if (c->n == 256)
+                continue;
+            c->name[c->n] = v;
+            c->count[c->n++] = 0;
+        }
+        c->count[k]++;
+    }
+}
+
+/* log of the number of distinct labellings m! / (n1! n2! rest!). */
+static double log_labellings(size_t m, size_t n1, size_t n2)
+{
+    return lgamma((double)m + 1) - lgamma((double)n1 + 1) -
+           lgamma((double)n2 + 1) - lgamma((double)(m - n1 - n2) + 1);
+}
+
+/* Smallest one-sided p of a permutation test with `arrangements` equally
+ * likely outcomes (log), run with B random permutations or exactly. */
+static double min_p(size_t m, size_t perms, double log_arr)
+{
+    double f = lgamma((double)m + 1);
+    double pm = f <= log((double)perms) + 1e-9 && m <= SC_MANTEL_EXACT_MAX
+                    ? exp(-f)
+                    : 1.0 / (double)(perms + 1);
+    double pa = exp(-log_arr); /* the observed labelling recurs this often */
+    return pm > pa ? pm : pa;
+}
+
+static double min_q(const sc_spec *spec, size_t ntests, double pmin)
+{
+    double q = pmin;
+    if (spec->correction == SC_PADJ_HOLM)
+        q = (double)ntests * pmin;
+    return q < 1 ? q : 1;
+}
+
+/* One family line, and a warning when its smallest q exceeds 0.05. */
+static void family(const sc_spec *spec, FILE *out, FILE *warn,
+                   const char *table, const char *fam, size_t copies,
+                   size_t ntests, double pmin, size_t *nwarn)
+{
+    if (ntests == 0)
+        return;
+    double q = min_q(spec, ntests, pmin);
+    const char *corr =
+        spec->correction == SC_SPEC_CORRECTION_NONE
+            ? "none"
+            : sc_padjust_name((sc_padjust_method)spec->correction);
+    fprintf(out,
+            "stats: %s: family %s (x%zu): %zu tests, smallest p %.3g, "
+            "smallest q %.3g (%s)\n",
+            table, fam, copies, ntests, pmin, q, corr);
+    if (q > 0.05) {
+        (*nwarn)++;
+        /* The floor comes from B, or from too few distinct outcomes
+         * (exact test over m!, or few distinct labellings). */
+        bool by_b = pmin <= 2.0 / (double)(spec->permutations + 1) + 1e-12;
+        fprintf(warn,
+                "simcon check: warning: %s: family %s: smallest possible q "
+                "is %.3g > 0.05, so no row can be significant; %s%s\n",
+                table, fam, q,
+                by_b ? "raise statistics.permutations"
+                     : "the permutation distribution has too few outcomes "
+                       "(too few models)",
+                spec->correction == SC_PADJ_HOLM
+                    ? by_b ? " or use statistics.correction: bh"
+                           : "; or use statistics.correction: bh"
+                    : "");
+    }
+}
+
+size_t sc_check_plan(const sc_spec *spec, FILE *out, FILE *warn)
+{
+    size_t m = spec->nmodels, D = spec->ndatasets, nwarn = 0;
+    size_t B = spec->permutations;
+    size_t npairs = D * (D - (D > 0)) / 2;
+    bool by_metric = spec->family == SC_FAMILY_METRIC;
+    size_t M = spec->nmetrics;
+    char fam[600];
+    if (spec->consistency_enabled && D < 2) {
+        nwarn++;
+        fprintf(warn,
+                "simcon check: warning: one dataset: consistency and "
+                "contrasts need at least 2 datasets; their rows will be NA "
+                "with the note 'one dataset: no consistency'\n");
+    }
+    /* Categories smaller than the thresholds. */
+    for (size_t g = 0; spec->consistency_enabled && g < spec->ngroupby; g++) {
+        cats c;
+        get_cats(spec, spec->groupby[g], &c);
+        char list[2048] = "";
+        for (size_t k = 0; k < c.n; k++)
+            if (c.count[k] < SC_MIN_CI_MODELS) {
+                size_t len = strlen(list);
+                snprintf(list + len, sizeof list - len, "%s'%s' (%zu)",
+                         len ? ", " : "", c.name[k], c.count[k]);
+            }
+        if (list[0] != '\0') {
+            nwarn++;
+            fprintf(warn,
+                    "simcon check: warning: groupby %s: %s have fewer than "
+                    "%d models: their rows get no CI (and no r with fewer "
+                    "than %d pairs)\n",
+                    spec->groupby[g], list, SC_MIN_CI_MODELS,
+                    SC_MIN_CORR_PAIRS);
+        }
+    }
+    if (B == 0)
+        return nwarn;
+    /* consistency.csv */
+    if (spec->consistency_enabled && D >= 2 && m >= 3) {
+        double pmin = min_p(m, B, INFINITY);
+        size_t all = npairs, tot = npairs;
+        if (!by_metric)
+            family(spec, out, warn, "consistency.csv", "all", M, all, pmin,
+                   &nwarn);
+        for (size_t g = 0; g < spec->ngroupby; g++) {
+            cats c;
+            get_cats(spec, spec->groupby[g], &c);
+            size_t within = 0, between = 0, anchor = 0;
+            for (size_t a = 0; a < c.n; a++) {
+                within +=
+                    c.count[a] * (c.count[a] - 1) / 2 >= SC_MIN_CORR_PAIRS;
+                for (size_t b = a + 1; b < c.n; b++)
+                    between += c.count[a] * c.count[b] >= SC_MIN_CORR_PAIRS;
+            }
+            for (size_t an = 0; an < spec->nanchors; an++) {
+                const char *av = NULL;
+                for (size_t i = 0; i < m; i++)
+                    if (strcmp(spec->models[i].name, spec->anchors[an]) == 0)
+                        av = sc_spec_model_meta(&spec->models[i],
+                                                spec->groupby[g]);
+                for (size_t a = 0; a < c.n; a++) {
+                    size_t others =
+                        c.count[a] - (av != NULL && strcmp(av, c.name[a]) == 0);
+                    anchor += others >= SC_MIN_CORR_PAIRS;
+                }
+            }
+            const char *kind[] = {"within", "between", "anchor"};
+            size_t cnt[] = {within * npairs, between * npairs, anchor * npairs};
+            for (size_t k = 0; k < 3; k++) {
+                tot += cnt[k];
+                snprintf(fam, sizeof fam, "%s/%s", spec->groupby[g], kind[k]);
+                if (!by_metric)
+                    family(spec, out, warn, "consistency.csv", fam, M, cnt[k],
+                           pmin, &nwarn);
+            }
+        }
+        if (by_metric)
+            family(spec, out, warn, "consistency.csv", "metric", M, tot, pmin,
+                   &nwarn);
+    }
+    /* behaviour.csv */
+    if (spec->behaviour_enabled && m >= 3) {
+        size_t ndom = 0;
+        for (size_t d = 0; d < D; d++) {
+            const char *dm = spec->datasets[d].domain;
+            if (dm == NULL || dm[0] == '\0')
+                continue;
+            bool seen = false;
+            for (size_t e = 0; e < d && !seen; e++)
+                seen = spec->datasets[e].domain != NULL &&
+                       strcmp(spec->datasets[e].domain, dm) == 0;
+            ndom += !seen;
+        }
+        double pd = min_p(m, B, INFINITY);
+        double pmean = 2 * min_p(m, B, INFINITY);
+        pmean = pmean < 1 ? pmean : 1;
+        if (by_metric) {
+            family(spec, out, warn, "behaviour.csv", "metric", M, D + ndom + 1,
+                   pd < pmean ? pd : pmean, &nwarn);
+        } else {
+            family(spec, out, warn, "behaviour.csv", "datasets", M, D, pd,
+                   &nwarn);
+            family(spec, out, warn, "behaviour.csv", "means", M, ndom + 1,
+                   pmean, &nwarn);
+        }
+        if (D < SC_MIN_CI_DATASETS)
+            fprintf(out,
+                    "stats: behaviour.csv: means over datasets get no CI "
+                    "(%zu < %d datasets)\n",
+                    D, (int)SC_MIN_CI_DATASETS);
+    }
+    /* contrasts.csv */
+    size_t ctot = 0;
+    double cmin = 1;
+    for (size_t g = 0; D >= 2 && g < spec->ncontrasts; g++) {
+        cats c;
+        get_cats(spec, spec->contrasts[g].attribute, &c);
+        size_t n = 0;
+        double best = 1;
+        char small[2048] = "";
+        for (size_t a = 0; a < c.n; a++)
+            for (size_t b = a + 1; b < c.n; b++) {
+                size_t n1 = c.count[a], n2 = c.count[b];
+                if (n1 * (n1 - 1) / 2 < SC_MIN_CORR_PAIRS ||
+                    n2 * (n2 - 1) / 2 < SC_MIN_CORR_PAIRS)
+                    continue;
+                n++;
+                double p = 2 * min_p(m, B, log_labellings(m, n1, n2));
+                p = p < 1 ? p : 1;
+                best = p < best ? p : best;
+                if (p > 0.05) {
+                    size_t len = strlen(small);
+                    snprintf(small + len, sizeof small - len, "%s'%s' vs '%s'",
+                             len ? ", " : "", c.name[a], c.name[b]);
+                }
+            }
+        if (small[0] != '\0') {
+            nwarn++;
+            fprintf(warn,
+                    "simcon check: warning: contrasts %s: %s: groups too "
+                    "small to permute (smallest possible p > 0.05)\n",
+                    spec->contrasts[g].attribute, small);
+        }
+        for (size_t a = 0; a < c.n; a++)
+            if (c.count[a] < SC_MIN_CI_MODELS) {
+                nwarn++;
+                fprintf(warn,
+                        "simcon check: warning: contrasts %s: '%s' has %zu "
+                        "model(s): %s\n",
+                        spec->contrasts[g].attribute, c.name[a], c.count[a],
+                        c.count[a] * (c.count[a] - (c.count[a] > 0)) / 2 <
+                                SC_MIN_CORR_PAIRS
+                            ? "fewer than 3 pairs, its contrasts are NA"
+                            : "its mean and contrasts get no CI");
+            }
+        if (by_metric) {
+            ctot += n;
+            cmin = best < cmin ? best : cmin;
+        } else {
+            family(spec, out, warn, "contrasts.csv",
+                   spec->contrasts[g].attribute, M, n, best, &nwarn);
+        }
+    }
+    if (by_metric)
+        family(spec, out, warn, "contrasts.csv", "metric", M, ctot, cmin,
+               &nwarn);
+    return nwarn;
+}
