@@ -194,24 +194,15 @@ static int contrast_lines(const sc_plotset *ps, const char *metric,
             strcmp(sc_tidy_at(t, r, c[1]), attr) != 0 ||
             sc_tidy_at(t, r, c[3])[0] == '\0')
             continue;
-        double v[5];
-        int has[5];
-        for (int k = 0; rc == SC_OK && k < 5; k++)
-            rc = sc_tidy_num(t, r, c[4 + k], &v[k], &has[k], err);
+        sc_statrow st;
+        rc = sc_tidy_statrow(t, r, c + 4, SC_NUM_FIGURE, &st, err);
         if (rc != SC_OK)
             break;
-        char est[96], p[32], q[32];
-        if (has[0])
-            sc_plot_fmt_est(est, sizeof est, v[0], has[1] && has[2], v[1],
-                            v[2]);
-        else
-            snprintf(est, sizeof est, "n/a");
-        sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
-        sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
         snprintf(lines[*count], 256,
                  "%s vs %s (within-category mean r): "
                  "difference %s, permutation p = %s, q = %s",
-                 sc_tidy_at(t, r, c[2]), sc_tidy_at(t, r, c[3]), est, p, q);
+                 sc_tidy_at(t, r, c[2]), sc_tidy_at(t, r, c[3]), st.est, st.p,
+                 st.q);
         (*count)++;
     }
     return rc;

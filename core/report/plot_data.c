@@ -780,23 +780,20 @@ double sc_plot_axis_pos(const sc_axis *ax, double v, double a, double b)
     return a + (b - a) * (v - ax->lo) / (ax->hi - ax->lo);
 }
 
-void sc_plot_fmt_est(char *out, size_t size, double v, int has_ci, double lo,
-                     double hi)
+int sc_tidy_statrow(const sc_tidy *t, size_t row, const int *col,
+                    sc_numstyle pstyle, sc_statrow *out, sc_err *err)
 {
-    if (has_ci)
-        snprintf(out, size, "%.2f [%.2f, %.2f]", v, lo, hi);
-    else
-        snprintf(out, size, "%.2f", v);
-}
-
-void sc_plot_fmt_p(char *out, size_t size, double p, int present)
-{
-    if (!present)
-        snprintf(out, size, "n/a");
-    else if (p < 1e-4)
-        snprintf(out, size, "<0.0001");
-    else
-        snprintf(out, size, "%.2g", p);
+    for (int k = 0; k < 5; k++) {
+        int present;
+        int rc = sc_tidy_num(t, row, col[k], &out->v[k], &present, err);
+        if (rc != SC_OK)
+            return rc;
+    }
+    sc_fmt_est(out->est, sizeof out->est, out->v[0], out->v[1], out->v[2], 2,
+               SC_NUM_FIGURE);
+    sc_fmt_p(out->p, sizeof out->p, out->v[3], pstyle);
+    sc_fmt_p(out->q, sizeof out->q, out->v[4], pstyle);
+    return SC_OK;
 }
 
 int sc_plot_band(const sc_plotset *ps, const sc_plot_opts *opts, long *attr,

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "format.h"
 #include "plot.h"
 #include "simcsv.h"
 #include "svg.h"
@@ -42,6 +43,17 @@ const char *sc_tidy_at(const sc_tidy *t, size_t row, int col);
  * SC_OK. Otherwise SC_EIO "path:line: column 'c': 'x' is not a number". */
 int sc_tidy_num(const sc_tidy *t, size_t row, int col, double *v, int *present,
                 sc_err *err);
+/* An estimate with its CI, p and q as read from one row and as shown. */
+typedef struct sc_statrow {
+    double v[5]; /* estimate, ci_lo, ci_hi, p, q; NaN where the cell is empty */
+    char est[96]; /* "0.71 [0.65, 0.77]" (SC_NUM_FIGURE), "n/a" when missing */
+    char p[32], q[32]; /* in the caller's style */
+} sc_statrow;
+/* Read row's columns col[0..5) (estimate, ci_lo, ci_hi, p, q; errors as
+ * sc_tidy_num) into out and format them (format.h): the estimate as the
+ * figures print it, p and q in pstyle. */
+int sc_tidy_statrow(const sc_tidy *t, size_t row, const int *col,
+                    sc_numstyle pstyle, sc_statrow *out, sc_err *err);
 
 /* ## A result folder */
 typedef struct sc_plotset {
@@ -149,11 +161,6 @@ double sc_plot_axis_pos(const sc_axis *ax, double v, double a, double b);
 void sc_plot_trend(sc_svg *s, const double *xs, const double *ys, size_t n,
                    const sc_axis *xa, const sc_axis *ya, double x0, double top,
                    double pw, double ph);
-/* Estimate with CI, e.g. "0.71 [0.65, 0.77]"; missing CI gives "0.71". */
-void sc_plot_fmt_est(char *out, size_t size, double v, int has_ci, double lo,
-                     double hi);
-/* p or q value: "0.0031", "<0.0001", or "n/a" when absent. */
-void sc_plot_fmt_p(char *out, size_t size, double p, int present);
 /* Resolve the band attribute: opts->band, else the first attribute, else
  * -1. SC_EINVAL if opts->band names no column of models.csv. */
 /* Index of category cat among the distinct values of attribute attr in

@@ -40,21 +40,11 @@ static int stats_text(const sc_plotset *ps, const char *metric,
         if (strcmp(sc_tidy_at(t, r, c[0]), metric) != 0 ||
             strcmp(sc_tidy_at(t, r, c[1]), dataset) != 0)
             continue;
-        double v[5];
-        int has[5];
-        for (int k = 0; rc == SC_OK && k < 5; k++)
-            rc = sc_tidy_num(t, r, c[2 + k], &v[k], &has[k], err);
+        sc_statrow st;
+        rc = sc_tidy_statrow(t, r, c + 2, SC_NUM_FIGURE, &st, err);
         if (rc != SC_OK)
             break;
-        char est[96], p[32], q[32];
-        if (has[0])
-            sc_plot_fmt_est(est, sizeof est, v[0], has[1] && has[2], v[1],
-                            v[2]);
-        else
-            snprintf(est, sizeof est, "n/a");
-        sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
-        sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
-        snprintf(out, size, "r = %s, p = %s, q = %s", est, p, q);
+        snprintf(out, size, "r = %s, p = %s, q = %s", st.est, st.p, st.q);
         break;
     }
     return rc;

@@ -630,7 +630,7 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
         sc_svg_num(s, by + 4);
         sc_svg_printf(s, "\" data-q=\"%.17g\"/>\n", d->q[c]);
         char q[48], p[32];
-        sc_plot_fmt_p(p, sizeof p, d->q[c], 1);
+        sc_fmt_p(p, sizeof p, d->q[c], SC_NUM_FIGURE);
         snprintf(q, sizeof q, "q = %s%s", p, d->q[c] < 0.05 ? " *" : "");
         sc_svg_rect_open(s, (x1 + x2) / 2 - sc_svg_text_width(q, FONT) / 2,
                          by - 6, sc_svg_text_width(q, FONT), 11,

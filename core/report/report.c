@@ -190,10 +190,8 @@ static int estimate_table(sc_svg *h, const sc_tidy *t,
     sc_svg_esc(h, est_head);
     sc_svg_printf(h, " [CI]</th><th>p</th><th>q</th></tr>\n");
     for (size_t r = 0; r < t->nrows; r++) {
-        double v[5];
-        int has[5];
-        for (int k = 0; rc == SC_OK && k < 5; k++)
-            rc = sc_tidy_num(t, r, ec[k], &v[k], &has[k], err);
+        sc_statrow st;
+        rc = sc_tidy_statrow(t, r, ec, SC_NUM_TABLE, &st, err);
         if (rc != SC_OK)
             return rc;
         sc_svg_printf(h, "<tr>");
@@ -210,17 +208,9 @@ static int estimate_table(sc_svg *h, const sc_tidy *t,
             }
             cell_text(h, s, numeric);
         }
-        char est[96], p[32], q[32];
-        if (has[0])
-            sc_plot_fmt_est(est, sizeof est, v[0], has[1] && has[2], v[1],
-                            v[2]);
-        else
-            snprintf(est, sizeof est, "n/a");
-        sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
-        sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
-        cell_text(h, est, 1);
-        cell_text(h, p, 1);
-        cell_text(h, q, 1);
+        cell_text(h, st.est, 1);
+        cell_text(h, st.p, 1);
+        cell_text(h, st.q, 1);
         sc_svg_printf(h, "</tr>\n");
     }
     sc_svg_printf(h, "</table>\n");
@@ -884,23 +874,21 @@ static int headline_table(sc_svg *h, const sc_plotset *ps, const char *after,
     for (size_t r = 0; rc == SC_OK && r < t->nrows; r++) {
         if (sc_tidy_at(t, r, c[3])[0] == '\0')
             continue;
-        double v[5];
-        int has[5];
-        for (int k = 0; rc == SC_OK && k < 5; k++)
-            rc = sc_tidy_num(t, r, c[4 + k], &v[k], &has[k], err);
+        sc_statrow st;
+        rc = sc_tidy_statrow(t, r, c + 4, SC_NUM_TABLE, &st, err);
         if (rc != SC_OK)
             break;
-        char est[96], p[32], q[32], words[160];
-        if (has[0] && has[1] && has[2])
+        const double *v = st.v;
+        /* The effect is signed: which category is the more consistent. */
+        char est[96], words[160];
+        if (!isnan(v[0]) && !isnan(v[1]) && !isnan(v[2]))
             snprintf(est, sizeof est, "%+.2f [%.2f, %.2f]", v[0], v[1], v[2]);
-        else if (has[0])
+        else if (!isnan(v[0]))
             snprintf(est, sizeof est, "%+.2f", v[0]);
         else
             snprintf(est, sizeof est, "n/a");
-        sc_plot_fmt_p(p, sizeof p, v[3], has[3]);
-        sc_plot_fmt_p(q, sizeof q, v[4], has[4]);
-        int is_sig = has[4] && v[4] < SC_REPORT_ALPHA;
-        if (!has[4])
+        int is_sig = !isnan(v[4]) && v[4] < SC_REPORT_ALPHA;
+        if (isnan(v[4]))
             snprintf(words, sizeof words, "not tested");
         else
             snprintf(words, sizeof words, "%ssignificant %s",
@@ -914,8 +902,8 @@ static int headline_table(sc_svg *h, const sc_plotset *ps, const char *after,
         sc_svg_esc(h, sc_tidy_at(t, r, c[3]));
         sc_svg_printf(h, "</td>");
         cell_text(h, est, 1);
-        cell_text(h, p, 1);
-        cell_text(h, q, 1);
+        cell_text(h, st.p, 1);
+        cell_text(h, st.q, 1);
         cell_text(h, words, 0);
         sc_svg_printf(h, "</tr>\n");
     }

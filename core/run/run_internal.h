@@ -20,6 +20,7 @@
 
 #include "atomic.h"
 #include "err.h"
+#include "format.h"
 #include "loader.h"
 #include "mat.h"
 #include "progress.h"
@@ -209,14 +210,7 @@ size_t sc_run_family(const sc_spec *spec, size_t k, size_t part, size_t nparts,
 
 /* A CSV number: "%.17g", or an empty field for NaN. */
 void sc_fmt_num(sc_buf *b, double v);
-/* An estimate with its interval at `digits` decimals:
- * "0.71 [0.65, 0.77]"; "0.71" when lo or hi is NaN; "NA" when est is
- * NaN. Negative zero is printed as 0. */
-void sc_fmt_est(char *out, size_t cap, double est, double lo, double hi,
-                int digits);
-/* A p-value: "<0.001" below 0.001 (tex: "$<$0.001"), else three decimals;
- * "NA" for NaN. */
-void sc_fmt_p(char *out, size_t cap, double p, bool tex);
+/* Estimates and p-values: sc_fmt_est, sc_fmt_p (core/report/format.h). */
 /* LaTeX-escape text: \ & % $ # _ { } ~ ^ become their text-mode forms. */
 void sc_tex_escape(sc_buf *b, const char *text);
 /* Markdown cell: '|' becomes "\|" so category pairs stay in their cell. */

@@ -3,7 +3,7 @@
  *
  * Files (CSV keeps full precision "%.17g"; Markdown and LaTeX show two
  * decimals, estimates as "0.71 [0.65, 0.77]", p/q as "<0.001" or three
- * decimals):
+ * decimals, through the one formatter of core/report/format.h):
  * - models.csv (model,<attributes...>) and datasets.csv (dataset,domain):
  *   the spec's metadata, for the figures (core/report/plot.h) and for readers.
  * - tables/similarity_summary_<metric>.csv|md|tex: per model pair, mean
@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "format.h"
 #include "mem.h"
 #include "rng.h"
 #include "run_internal.h"
@@ -38,47 +39,6 @@ void sc_fmt_num(sc_buf *b, double v)
 {
     if (!isnan(v))
         sc_buf_printf(b, "%.17g", v);
-}
-
-/* Fixed-point text of v; "-0.00" becomes "0.00" (a rounded tiny negative
- * is not a sign worth showing). */
-static void fixed(char *out, size_t cap, double v, int digits)
-{
-    snprintf(out, cap, "%.*f", digits, v);
-    if (out[0] == '-' && strspn(out + 1, "0.") == strlen(out + 1))
-        memmove(out, out + 1, strlen(out));
-}
-
-void sc_fmt_est(char *out, size_t cap, double est, double lo, double hi,
-                int digits)
-{
-    if (isnan(est)) {
-        snprintf(out, cap, "%s", SC_RUN_NA);
-        return;
-    }
-    char e[64], l[64], h[64];
-    fixed(e, sizeof e, est, digits);
-    if (isnan(lo) || isnan(hi)) {
-        snprintf(out, cap, "%s", e);
-        return;
-    }
-    fixed(l, sizeof l, lo, digits);
-    fixed(h, sizeof h, hi, digits);
-    snprintf(out, cap, "%s [%s, %s]", e, l, h);
-}
-
-/* Smallest p shown as a number; below it "<0.001" (three decimals is what
- * a table can show). */
-#define P_FLOOR 0.001
-
-void sc_fmt_p(char *out, size_t cap, double p, bool tex)
-{
-    if (isnan(p))
-        snprintf(out, cap, "%s", SC_RUN_NA);
-    else if (p < P_FLOOR)
-        snprintf(out, cap, "%s0.001", tex ? "$<$" : "<");
-    else
-        snprintf(out, cap, "%.3f", p);
 }
 
 void sc_tex_escape(sc_buf *b, const char *text)
@@ -358,11 +318,11 @@ static int similarity_summary(const sc_runctx *rc, size_t k, sc_err *err)
             sc_buf_printf(&csv, ",%zu,%s\n", D,
                           D < 2 ? "one dataset: no sd" : "");
             char cell[256], a[64], s[64];
-            fixed(a, sizeof a, mean, 2);
+            sc_fmt_fixed(a, sizeof a, mean, 2);
             if (isnan(sd))
                 snprintf(cell, sizeof cell, "%s", a);
             else {
-                fixed(s, sizeof s, sd, 2);
+                sc_fmt_fixed(s, sizeof s, sd, 2);
                 snprintf(cell, sizeof cell, "%s ± %s", a, s);
             }
             rg_cell(&rg, spec->models[i].name);
@@ -451,7 +411,7 @@ static int consistency_matrix(const sc_runctx *rc, size_t k, sc_err *err)
                 sc_buf_puts(&csv, ",");
                 sc_fmt_num(&csv, rc->cons_r[q]);
                 sc_fmt_est(cell, sizeof cell, rc->cons_r[q], rc->cons_lo[q],
-                           rc->cons_hi[q], 2);
+                           rc->cons_hi[q], 2, SC_NUM_TABLE);
             }
             rg_cell(&rg, cell);
         }
@@ -665,12 +625,13 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         sc_buf_puts(&csv, "\n");
         char n[32], med[128], iqr[256], q1[64], q3[64];
         snprintf(n, sizeof n, "%zu", row->n);
-        sc_fmt_est(med, sizeof med, row->med, row->lo, row->hi, 2);
+        sc_fmt_est(med, sizeof med, row->med, row->lo, row->hi, 2,
+                   SC_NUM_TABLE);
         if (isnan(row->q1)) {
             snprintf(iqr, sizeof iqr, "%s", SC_RUN_NA);
         } else {
-            fixed(q1, sizeof q1, row->q1, 2);
-            fixed(q3, sizeof q3, row->q3, 2);
+            sc_fmt_fixed(q1, sizeof q1, row->q1, 2);
+            sc_fmt_fixed(q3, sizeof q3, row->q3, 2);
             snprintf(iqr, sizeof iqr, "[%s, %s]", q1, q3);
         }
         rg_cell(&rg, mname);
@@ -691,9 +652,12 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         snprintf(pair, sizeof pair, "%s vs %s", at->cats[cr->c1],
                  at->cats[cr->c2]);
         snprintf(n, sizeof n, "%zu / %zu", cr->n1, cr->n2);
-        sc_fmt_est(ma, sizeof ma, cr->mean1, cr->m1lo, cr->m1hi, 2);
-        sc_fmt_est(mb, sizeof mb, cr->mean2, cr->m2lo, cr->m2hi, 2);
-        sc_fmt_est(eff, sizeof eff, cr->effect, cr->lo, cr->hi, 2);
+        sc_fmt_est(ma, sizeof ma, cr->mean1, cr->m1lo, cr->m1hi, 2,
+                   SC_NUM_TABLE);
+        sc_fmt_est(mb, sizeof mb, cr->mean2, cr->m2lo, cr->m2hi, 2,
+                   SC_NUM_TABLE);
+        sc_fmt_est(eff, sizeof eff, cr->effect, cr->lo, cr->hi, 2,
+                   SC_NUM_TABLE);
         rg_cell(&cg, rc->metrics[cr->k].sm->name);
         rg_cell(&cg, pair);
         rg_cell(&cg, n);
@@ -703,10 +667,10 @@ static int by_attribute(sc_runctx *rc, size_t a, const med_row *rows,
         if (isnan(cr->null_mean))
             snprintf(nm, sizeof nm, "%s", SC_RUN_NA);
         else
-            fixed(nm, sizeof nm, cr->null_mean, 2);
+            sc_fmt_fixed(nm, sizeof nm, cr->null_mean, 2);
         rg_cell(&cg, nm);
-        sc_fmt_p(p, sizeof p, cr->p, false);
-        sc_fmt_p(q, sizeof q, cr->q, false);
+        sc_fmt_p(p, sizeof p, cr->p, SC_NUM_TABLE);
+        sc_fmt_p(q, sizeof q, cr->q, SC_NUM_TABLE);
         rg_cell(&cg, p);
         rg_cell(&cg, q);
         rg_cell(&cg, cr->note);

@@ -26,7 +26,8 @@ usage: check_figures.py SIMCON FIXTURE_DIR WORK_DIR
    trend line equals numpy.polyfit; one colour per category pair.
 8. report.html: headline (contrasts in words, box plots, consistency
    grid) before the <details> sections; every figure linked; the data
-   block holds the CSVs' values (4 significant digits).
+   block holds the CSVs' values (4 significant digits); p and q read as
+   in the Markdown tables ("<0.001" or three decimals).
 9. summary.svg: 180 mm wide, panels a (consistency of all model pairs),
    b (within-category boxes, a bracket with q per contrast), c (mean
    similarity vs mean accuracy gap per model pair) against the CSVs.
@@ -400,6 +401,20 @@ def main():
             for r in contr_all]
     ok([w.split(" after")[0] for w in words] == want,
        "every contrast in words, significant iff q < 0.05: %s" % want)
+    # p and q read as in tables/*.md: "<0.001" or three decimals (the
+    # tables' rule, written out here; figures keep two significant digits).
+    def table_p(x):
+        return ("NA" if x in ("", "NA") else
+                "<0.001" if float(x) < 0.001 else "%.3f" % float(x))
+    ctab = html[html.index('<table id="contrasts">'):]
+    ctab = ctab[:ctab.index("</table>")]
+    pq = re.findall(r'<td class="n">[^<]*</td><td class="n">([^<]*)</td>'
+                    r'<td class="n">([^<]*)</td><td>', ctab)
+    want = [(table_p(r["p"]), table_p(r["q"])) for r in contr_all]
+    ok(pq == [(x.replace("<", "&lt;"), y.replace("<", "&lt;"))
+              for x, y in want] and len(pq) > 0,
+       "report.html contrasts: p and q as the Markdown tables print them "
+       "(%d rows)" % len(pq))
     blk = re.search(r'<script type="application/json" id="simcon-data">'
                     r'(.*?)</script>', html, re.S).group(1)
     data = json.loads(blk)

@@ -357,18 +357,18 @@ SC_TEST(ticks_and_p)
                         lo, hi, ax.n, ax.lo, ax.hi);
     }
     char buf[64];
-    sc_plot_fmt_p(buf, sizeof buf, 0.0031, 1);
+    sc_fmt_p(buf, sizeof buf, 0.0031, SC_NUM_FIGURE);
     expect_str(buf, "0.0031", "p 0.0031");
     /* Two significant digits: 0.04731 -> 0.047, 0.1 -> 0.1. */
-    sc_plot_fmt_p(buf, sizeof buf, 0.04731, 1);
+    sc_fmt_p(buf, sizeof buf, 0.04731, SC_NUM_FIGURE);
     expect_str(buf, "0.047", "p 0.04731 to two significant digits");
-    sc_plot_fmt_p(buf, sizeof buf, 0.1, 1);
+    sc_fmt_p(buf, sizeof buf, 0.1, SC_NUM_FIGURE);
     expect_str(buf, "0.1", "p 0.1");
-    sc_plot_fmt_p(buf, sizeof buf, 0.00001, 1);
+    sc_fmt_p(buf, sizeof buf, 0.00001, SC_NUM_FIGURE);
     expect_str(buf, "<0.0001", "tiny p");
-    sc_plot_fmt_p(buf, sizeof buf, 0, 0);
+    sc_fmt_p(buf, sizeof buf, NAN, SC_NUM_FIGURE);
     expect_str(buf, "n/a", "absent p");
-    sc_plot_fmt_est(buf, sizeof buf, 0.714, 1, 0.651, 0.7749);
+    sc_fmt_est(buf, sizeof buf, 0.714, 0.651, 0.7749, 2, SC_NUM_FIGURE);
     expect_str(buf, "0.71 [0.65, 0.77]", "estimate with CI");
 }
 

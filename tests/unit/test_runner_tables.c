@@ -18,34 +18,34 @@
 SC_TEST(estimate_with_interval)
 {
     char s[128];
-    sc_fmt_est(s, sizeof s, 0.7131, 0.6549, 0.7702, 2);
+    sc_fmt_est(s, sizeof s, 0.7131, 0.6549, 0.7702, 2, SC_NUM_TABLE);
     expect_str(s, "0.71 [0.65, 0.77]", "estimate [lo, hi] at 2 decimals");
-    sc_fmt_est(s, sizeof s, -0.385, -0.52, -0.2385, 2);
+    sc_fmt_est(s, sizeof s, -0.385, -0.52, -0.2385, 2, SC_NUM_TABLE);
     expect_str(s, "-0.39 [-0.52, -0.24]", "negative values keep the sign");
-    sc_fmt_est(s, sizeof s, -0.001, -0.004, 0.003, 2);
+    sc_fmt_est(s, sizeof s, -0.001, -0.004, 0.003, 2, SC_NUM_TABLE);
     expect_str(s, "0.00 [0.00, 0.00]", "a rounded -0.00 prints as 0.00");
-    sc_fmt_est(s, sizeof s, 0.5, NAN, NAN, 2);
+    sc_fmt_est(s, sizeof s, 0.5, NAN, NAN, 2, SC_NUM_TABLE);
     expect_str(s, "0.50", "no interval: estimate alone");
-    sc_fmt_est(s, sizeof s, NAN, 0.1, 0.2, 2);
+    sc_fmt_est(s, sizeof s, NAN, 0.1, 0.2, 2, SC_NUM_TABLE);
     expect_str(s, "NA", "undefined estimate: NA");
-    sc_fmt_est(s, sizeof s, 0.12345, 0.1, 0.2, 3);
+    sc_fmt_est(s, sizeof s, 0.12345, 0.1, 0.2, 3, SC_NUM_TABLE);
     expect_str(s, "0.123 [0.100, 0.200]", "digits parameter");
 }
 
 SC_TEST(p_values)
 {
     char s[32];
-    sc_fmt_p(s, sizeof s, 0.0005, false);
+    sc_fmt_p(s, sizeof s, 0.0005, SC_NUM_TABLE);
     expect_str(s, "<0.001", "p below 0.001, Markdown");
-    sc_fmt_p(s, sizeof s, 0.0005, true);
+    sc_fmt_p(s, sizeof s, 0.0005, SC_NUM_TEX);
     expect_str(s, "$<$0.001", "p below 0.001, LaTeX");
-    sc_fmt_p(s, sizeof s, 0.001, false);
+    sc_fmt_p(s, sizeof s, 0.001, SC_NUM_TABLE);
     expect_str(s, "0.001", "p = 0.001 is shown as a number");
-    sc_fmt_p(s, sizeof s, 0.04731, false);
+    sc_fmt_p(s, sizeof s, 0.04731, SC_NUM_TABLE);
     expect_str(s, "0.047", "three decimals");
-    sc_fmt_p(s, sizeof s, 1.0, false);
+    sc_fmt_p(s, sizeof s, 1.0, SC_NUM_TABLE);
     expect_str(s, "1.000", "p = 1");
-    sc_fmt_p(s, sizeof s, NAN, true);
+    sc_fmt_p(s, sizeof s, NAN, SC_NUM_TEX);
     expect_str(s, "NA", "no test: NA");
 }
 
