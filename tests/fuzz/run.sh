@@ -37,6 +37,7 @@ build() { # $1 build dir, rest: extra cmake arguments
 
 mode=${1:-60}
 cpu_limit=0 # > 0: stop each harness after this many CPU-seconds, not wall
+timeout=${FUZZ_TIMEOUT:-10} # seconds one input may take
 if [ "$mode" = cpu ]; then
     cpu_limit=${2:-}
     case "$cpu_limit" in *[!0-9]* | '' | 0)
@@ -45,6 +46,10 @@ if [ "$mode" = cpu ]; then
         ;;
     esac
     mode=0 # libFuzzer: no wall-time limit
+    # libFuzzer's -timeout is wall-clock time: at low priority on a busy
+    # machine a 34 ms input was once stopped as a 13 s "timeout". A real
+    # hang still stops at this bound.
+    timeout=${FUZZ_TIMEOUT:-300}
 fi
 case "$mode" in
 merge)
@@ -99,7 +104,7 @@ cov)
         mkdir -p build-fuzz/corpus/$h
         local corpora=(build-fuzz/corpus/$h tests/fuzz/seeds/$h)
         [ -d tests/fuzz/corpus/$h ] && corpora+=(tests/fuzz/corpus/$h)
-        build-fuzz/fuzz/fuzz_$h -max_total_time="$mode" -timeout=10 \
+        build-fuzz/fuzz/fuzz_$h -max_total_time="$mode" -timeout="$timeout" \
             -rss_limit_mb=2048 -max_len=${max_len[$h]} \
             -dict=tests/fuzz/$h.dict -print_final_stats=1 \
             -artifact_prefix=build-fuzz/artifacts/$h- "${corpora[@]}" \
