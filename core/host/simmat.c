@@ -5,17 +5,18 @@
  *
  * Work split: prepares are indexed 0..m-1, pairs by their position in the
  * row-major upper triangle (or the full square for non-symmetric metrics).
- * Threads take items with an atomic counter; every item writes only its own
- * output slot. The SYRK blocks run in order on the calling thread (BLAS
- * threads parallelise inside each), accumulating with beta = 1. On failure the
- * error of the lowest-numbered failed item is reported, so even errors do not
- * depend on scheduling. */
+ * The items run on the one thread pool (core/base/pool.h), with its policy
+ * of one BLAS thread per worker (sc_blas_one_per_worker), and every item
+ * writes only its own output slot; on failure the error of the
+ * lowest-numbered failed item is reported, so even errors do not depend on
+ * scheduling. The SYRK blocks run in order on the calling thread, with the
+ * caller's BLAS threads parallelising inside each, accumulating with
+ * beta = 1. */
 #include "simmat.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -59,101 +60,6 @@ static size_t default_budget(void)
     if (pages <= 0 || size <= 0)
         return (size_t)1 << 30; /* unknown machine: 1 GiB */
     return (size_t)((double)pages * (double)size * SIMMAT_DEFAULT_RAM_FRACTION);
-}
-
-/* ## A tiny thread pool: run fn(ctx, item) for item in [0, count). */
-
-typedef int (*item_fn)(void *ctx, size_t item, sc_err *err);
-
-typedef struct pool {
-    item_fn fn;
-    void *ctx;
-    size_t count;
-    atomic_size_t next;
-    /* Lowest failed item and its error (guarded by lock). */
-    pthread_mutex_t lock;
-    size_t fail_item;
-    sc_err fail_err;
-} pool;
-
-static void *pool_worker(void *arg)
-{
-    pool *pl = arg;
-    for (;;) {
-        size_t item = atomic_fetch_add(&pl->next, 1);
-        if (item >= pl->count)
-            break;
-        pthread_mutex_lock(&pl->lock);
-        int skip = item > pl->fail_item; /* a lower item already failed */
-        pthread_mutex_unlock(&pl->lock);
-        if (skip)
-            continue;
-        sc_err err;
-        sc_err_clear(&err);
-        int rc = pl->fn(pl->ctx, item, &err);
-        if (rc != SC_OK) {
-            if (err.code == SC_OK)
-                sc_err_set(&err, rc, "item %zu failed", item);
-            pthread_mutex_lock(&pl->lock);
-            if (item < pl->fail_item) {
-                pl->fail_item = item;
-                pl->fail_err = err;
-            }
-            pthread_mutex_unlock(&pl->lock);
-        }
-    }
-    return NULL;
-}
-
-static int pool_run(item_fn fn, void *ctx, size_t count, unsigned threads,
-                    sc_err *err)
-{
-    pool pl;
-    pl.fn = fn;
-    pl.ctx = ctx;
-    pl.count = count;
-    atomic_init(&pl.next, 0);
-    pthread_mutex_init(&pl.lock, NULL);
-    pl.fail_item = SIZE_MAX;
-    sc_err_clear(&pl.fail_err);
-    if (threads > count)
-        threads = (unsigned)count;
-    pthread_t *tid = NULL;
-    unsigned started = 0;
-    if (threads > 1) {
-        tid = sc_calloc(threads, sizeof *tid);
-        if (tid != NULL)
-            for (; started < threads; started++)
-                if (pthread_create(&tid[started], NULL, pool_worker, &pl) != 0)
-                    break;
-    }
-    if (started == 0)
-        pool_worker(&pl); /* one thread, or threads unavailable */
-    for (unsigned t = 0; t < started; t++)
-        pthread_join(tid[t], NULL);
-    sc_free(tid);
-    pthread_mutex_destroy(&pl.lock);
-    if (pl.fail_item != SIZE_MAX) {
-        if (err != NULL)
-            *err = pl.fail_err;
-        return pl.fail_err.code;
-    }
-    return SC_OK;
-}
-
-/* With several workers, each BLAS call runs single-threaded so that the
- * machine is not oversubscribed (workers x BLAS threads); the caller's
- * BLAS thread setting is restored afterwards. */
-static int pool_run_single_blas(item_fn fn, void *ctx, size_t count,
-                                unsigned threads, sc_err *err)
-{
-    if (threads <= 1 || count <= 1)
-        return pool_run(fn, ctx, count, 1, err);
-    int saved = sc_blas_get_threads();
-    sc_blas_set_threads(1);
-    int rc = pool_run(fn, ctx, count, threads, err);
-    sc_blas_set_threads(saved);
-    return rc;
 }
 
 /* ## Storage for E: memory, or an unlinked file read and written with
@@ -449,7 +355,7 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         r->ef = (float *)(void *)es.data;
     else
         r->e = es.data;
-    rc = pool_run_single_blas(embed_item, r, m, threads, err);
+    rc = sc_pool_run(embed_item, r, m, threads, &sc_blas_one_per_worker, err);
     double t1 = now_seconds(), c1 = cpu_seconds();
     if (rc != SC_OK)
         goto done;
@@ -573,12 +479,14 @@ static int run_pairwise(run *r, unsigned threads, double *S,
      * counted representation 0) goes on; otherwise a new one starts. */
     if (r->first == NULL)
         sc_progress_begin(r->progress, m, "%sprepare", r->label);
-    int rc = pool_run_single_blas(prepare_item, r, m, threads, err);
+    int rc =
+        sc_pool_run(prepare_item, r, m, threads, &sc_blas_one_per_worker, err);
     double t1 = now_seconds(), c1 = cpu_seconds();
     if (rc == SC_OK) {
         size_t pairs = r->symmetric ? m * (m + 1) / 2 : m * m;
         sc_progress_begin(r->progress, pairs, "%spairs", r->label);
-        rc = pool_run_single_blas(pair_item, r, pairs, threads, err);
+        rc = sc_pool_run(pair_item, r, pairs, threads, &sc_blas_one_per_worker,
+                         err);
     }
     sc_progress_end(r->progress);
     for (size_t i = 0; i < m; i++)

@@ -245,6 +245,25 @@ int sc_blas_get_threads(void)
     return openblas_get_num_threads();
 }
 
+/* One worker: the BLAS setting is not touched at all (0 = nothing to
+ * restore, as sc_blas_set_threads(0) leaves it). */
+static int one_per_worker_enter(size_t workers)
+{
+    if (workers <= 1)
+        return 0;
+    int saved = sc_blas_get_threads();
+    sc_blas_set_threads(1);
+    return saved;
+}
+
+static void one_per_worker_leave(int saved)
+{
+    sc_blas_set_threads(saved);
+}
+
+const sc_pool_policy sc_blas_one_per_worker = {one_per_worker_enter,
+                                               one_per_worker_leave};
+
 const char *sc_blas_config(void)
 {
     return openblas_get_config();

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "pool.h"
 
 /* C = alpha op(A) op(B) + beta C; op(A) m x k, op(B) k x n, all row-major.
  * trans_a/trans_b: 0 no transpose, 1 transpose. */
@@ -48,5 +49,12 @@ int sc_blas_eigh(size_t n, double *a, size_t lda, double *w, double *vecs,
 void sc_blas_set_threads(int n);
 int sc_blas_get_threads(void);
 const char *sc_blas_config(void);
+
+/* The thread pool's BLAS-thread policy (core/base/pool.h): while two or
+ * more workers run, every BLAS call uses one thread, so workers x BLAS
+ * threads never exceed the workers; with one worker nothing changes. The
+ * caller's setting is restored when the pool ends, so its own serial BLAS
+ * calls keep whatever it chose. */
+extern const sc_pool_policy sc_blas_one_per_worker;
 
 #endif

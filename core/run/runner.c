@@ -163,50 +163,29 @@ int sc_run_canceled(const sc_runctx *rc, sc_err *err)
 
 /* ## Task pool */
 
-typedef struct pool {
+/* The one thread pool (core/base/pool.h) with what the runner adds around
+ * each task: the caller's cancellation, before the task starts; a
+ * progress step, after it succeeds; a message naming the task, when it
+ * failed without one. */
+typedef struct run_job {
     sc_runctx *rc;
-    size_t n;
     sc_run_task_fn fn;
     void *ud;
-    pthread_mutex_t lock;
-    size_t next;        /* next task to hand out                     */
-    bool stop;          /* a task failed: hand out no more            */
-    size_t failed_task; /* lowest failed task index (n: none)         */
-    sc_err failed_err;
-} pool;
+} run_job;
 
-static void *pool_worker(void *arg)
+static int run_task(void *ctx, size_t k, sc_err *err)
 {
-    pool *pl = arg;
-    sc_err err;
-    for (;;) {
-        pthread_mutex_lock(&pl->lock);
-        if (pl->stop || pl->next >= pl->n) {
-            pthread_mutex_unlock(&pl->lock);
-            break;
-        }
-        size_t k = pl->next++;
-        pthread_mutex_unlock(&pl->lock);
-        sc_err_clear(&err);
-        int st = sc_run_canceled(pl->rc, &err);
-        if (st == SC_OK)
-            st = pl->fn(k, pl->ud, &err);
-        if (st != SC_OK) {
-            if (err.code == SC_OK)
-                sc_err_set(&err, st, "task %zu failed (%s)", k,
-                           sc_strerror(st));
-            pthread_mutex_lock(&pl->lock);
-            pl->stop = true;
-            if (k < pl->failed_task) {
-                pl->failed_task = k;
-                pl->failed_err = err;
-            }
-            pthread_mutex_unlock(&pl->lock);
-            break;
-        }
-        sc_progress_step(&pl->rc->progress, 1);
+    run_job *job = ctx;
+    int st = sc_run_canceled(job->rc, err);
+    if (st == SC_OK)
+        st = job->fn(k, job->ud, err);
+    if (st != SC_OK) {
+        if (err->code == SC_OK)
+            sc_err_set(err, st, "task %zu failed (%s)", k, sc_strerror(st));
+        return st;
     }
-    return NULL;
+    sc_progress_step(&job->rc->progress, 1);
+    return SC_OK;
 }
 
 int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
@@ -214,34 +193,15 @@ int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
 {
     if (n == 0)
         return SC_OK;
-    pool pl = {.rc = rc, .n = n, .fn = fn, .ud = ud, .failed_task = n};
-    sc_err_clear(&pl.failed_err);
-    pthread_mutex_init(&pl.lock, NULL);
+    run_job job = {.rc = rc, .fn = fn, .ud = ud};
     sc_progress_begin(&rc->progress, n, "%s", label);
-    size_t nthreads = rc->opts.threads > 0 ? rc->opts.threads : 1;
-    if (nthreads > n)
-        nthreads = n;
-    pthread_t *tids = NULL;
-    size_t started = 0;
-    if (nthreads > 1)
-        tids = sc_malloc(nthreads * sizeof *tids);
-    if (tids != NULL)
-        for (size_t t = 1; t < nthreads; t++) {
-            if (pthread_create(&tids[t], NULL, pool_worker, &pl) != 0)
-                break; /* fewer threads still finish the work */
-            started = t;
-        }
-    pool_worker(&pl); /* the calling thread works too */
-    for (size_t t = 1; t <= started; t++)
-        pthread_join(tids[t], NULL);
-    sc_free(tids);
+    /* BLAS policy: one thread per worker. The run has pinned one BLAS
+     * thread for its whole length anyway (ctx_init), so that its serial
+     * products sum in a fixed order too; the pool states the same. */
+    int st = sc_pool_run(run_task, &job, n, rc->opts.threads,
+                         &sc_blas_one_per_worker, err);
     sc_progress_end(&rc->progress);
-    pthread_mutex_destroy(&pl.lock);
-    if (pl.failed_task < n) {
-        *err = pl.failed_err;
-        return pl.failed_err.code != SC_OK ? pl.failed_err.code : SC_EINVAL;
-    }
-    return SC_OK;
+    return st;
 }
 
 /* ## The run */
