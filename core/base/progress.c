@@ -14,11 +14,21 @@
  * enough that drawing costs nothing next to the work. */
 #define REDRAW_EVERY 0.1
 
-static double now(void)
+static double clock_seconds(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(id, &ts);
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+double sc_wall_seconds(void)
+{
+    return clock_seconds(CLOCK_MONOTONIC);
+}
+
+double sc_cpu_seconds(void)
+{
+    return clock_seconds(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 void sc_progress_hms(double seconds, char *buf, size_t size)
@@ -73,7 +83,7 @@ void sc_progress_deinit(sc_progress *p)
 /* Draw the current line; lock held. */
 static void draw(sc_progress *p, bool final)
 {
-    double t = now();
+    double t = sc_wall_seconds();
     double el = t - p->t0;
     char line[400], tel[16], teta[16];
     int len;
@@ -125,7 +135,7 @@ void sc_progress_begin(sc_progress *p, size_t total, const char *fmt, ...)
     p->total = total;
     p->done = 0;
     p->open = true;
-    p->t0 = now();
+    p->t0 = sc_wall_seconds();
     if (p->enabled)
         draw(p, false);
     pthread_mutex_unlock(&p->lock);
@@ -141,8 +151,9 @@ void sc_progress_step(sc_progress *p, size_t k)
         p->done += k;
         if (p->sink != NULL)
             p->sink(p->sink_user, p->label, p->done, p->total);
-        if (p->enabled && (first || now() - p->last >= REDRAW_EVERY ||
-                           (p->total > 0 && p->done >= p->total)))
+        if (p->enabled &&
+            (first || sc_wall_seconds() - p->last >= REDRAW_EVERY ||
+             (p->total > 0 && p->done >= p->total)))
             draw(p, false);
     }
     pthread_mutex_unlock(&p->lock);

@@ -70,4 +70,11 @@ double sc_progress_eta(double elapsed, size_t done, size_t total);
 /* Format seconds as "M:SS" or "H:MM:SS" into buf (>= 16 bytes). */
 void sc_progress_hms(double seconds, char *buf, size_t size);
 
+/* The clocks behind the display, for anything else that times work:
+ * monotonic wall-clock seconds, and CPU seconds of the whole process (all
+ * threads; meaningful on a shared machine). Only differences are
+ * meaningful. */
+double sc_wall_seconds(void);
+double sc_cpu_seconds(void);
+
 #endif

@@ -28,6 +28,7 @@
 #include "blas.h"
 #include "mem.h"
 #include "metric.h"
+#include "spill.h"
 
 /* Default budget: half of physical RAM leaves room for the OS page cache
  * (which holds a spilled E) and for the plugin states of running threads. */
@@ -40,117 +41,12 @@
  * (512 KiB) and rounded to float once. */
 #define SIMMAT_F32_CHUNK 65536
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double cpu_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 static size_t default_budget(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || size <= 0)
         return (size_t)1 << 30; /* unknown machine: 1 GiB */
     return (size_t)((double)pages * (double)size * SIMMAT_DEFAULT_RAM_FRACTION);
-}
-
-/* ## Storage for E: memory, or an unlinked file read and written with
- * pread/pwrite. Not a memory mapping: the pages of a mapped file count in
- * the process's resident set while they are cached (a 12.8 GB E showed a
- * 19 GB peak RSS under a 4 GB budget), whereas pread/pwrite go through the
- * page cache, which the kernel reclaims as it needs. */
-
-typedef struct estore {
-    double *data; /* in memory; NULL when spilled */
-    size_t bytes;
-    int fd;     /* spill file, or -1 */
-    int mapped; /* 1 when spilled (name kept for the info field) */
-} estore;
-
-static int estore_open(estore *e, size_t bytes, size_t budget,
-                       const char *cache_dir, sc_err *err)
-{
-    e->bytes = bytes;
-    e->mapped = 0;
-    e->fd = -1;
-    e->data = NULL;
-    if (bytes <= budget) {
-        e->data = sc_aligned_alloc(bytes, 1);
-        if (e->data != NULL)
-            return SC_OK;
-        /* out of memory below the budget: fall through to the file */
-    }
-    const char *dir = cache_dir;
-    if (dir == NULL || dir[0] == '\0')
-        dir = getenv("TMPDIR");
-    if (dir == NULL || dir[0] == '\0')
-        dir = "/tmp";
-    char path[4096];
-    int len = snprintf(path, sizeof path, "%s/simcon-simmat-XXXXXX", dir);
-    if (len < 0 || (size_t)len >= sizeof path)
-        return sc_err_set(err, SC_EIO, "cache directory path too long: %s",
-                          dir);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return sc_err_set(err, SC_EIO,
-                          "%s: cannot create the spill file for %zu bytes "
-                          "of states (%s); set a writable cache directory "
-                          "or a larger --memory",
-                          dir, bytes, strerror(errno));
-    unlink(path); /* the file disappears with the descriptor, even on crash */
-    if (ftruncate(fd, (off_t)bytes) != 0) {
-        int e2 = errno;
-        close(fd);
-        return sc_err_set(err, SC_EIO,
-                          "%s: cannot size the spill file to %zu bytes "
-                          "(%s); free disk space or use another cache "
-                          "directory",
-                          dir, bytes, strerror(e2));
-    }
-    e->fd = fd;
-    e->mapped = 1;
-    return SC_OK;
-}
-
-/* Full pwrite/pread: both may transfer less than asked. */
-static int estore_io(const estore *e, int write, void *buf, size_t bytes,
-                     size_t offset, sc_err *err)
-{
-    char *b = buf;
-    while (bytes > 0) {
-        ssize_t got = write ? pwrite(e->fd, b, bytes, (off_t)offset)
-                            : pread(e->fd, b, bytes, (off_t)offset);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got <= 0)
-            return sc_err_set(err, SC_EIO,
-                              "spill file: %s of %zu bytes at offset %zu "
-                              "failed (%s); free disk space or use another "
-                              "cache directory",
-                              write ? "write" : "read", bytes, offset,
-                              got < 0 ? strerror(errno) : "end of file");
-        b += got;
-        bytes -= (size_t)got;
-        offset += (size_t)got;
-    }
-    return SC_OK;
-}
-
-static void estore_close(estore *e)
-{
-    if (e->fd >= 0)
-        close(e->fd);
-    e->fd = -1;
-    sc_aligned_free(e->data);
-    e->data = NULL;
 }
 
 /* ## Shared run context */
@@ -162,9 +58,9 @@ typedef struct run {
     sc_simmat_load_fn load; /* lazy inputs (sc_simmat_compute_lazy) */
     void *load_ud;
     size_t m;
-    size_t rows;      /* stimuli of every representation */
-    const estore *es; /* E's storage (embed path) */
-    int f32;          /* E holds float32 */
+    size_t rows;        /* stimuli of every representation */
+    const sc_spill *es; /* E's storage (embed path) */
+    int f32;            /* E holds float32 */
     /* embed path */
     size_t len;   /* L */
     double *e;    /* m x L (float64 mode)  */
@@ -245,7 +141,7 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
                           "from %zu",
                           i, len, r->len);
     }
-    if (!r->f32 && !r->es->mapped) {
+    if (!r->f32 && !r->es->spilled) {
         rc = sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
     } else {
         /* Chunks: float32 rounds each entry once; a spilled row goes to
@@ -263,14 +159,14 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
                 break;
             void *src = buf;
             if (r->f32) {
-                float *dst = r->es->mapped ? fbuf : r->ef + i * len + off;
+                float *dst = r->es->spilled ? fbuf : r->ef + i * len + off;
                 for (size_t k = 0; k < cnt; k++)
                     dst[k] = (float)buf[k];
                 src = fbuf;
             }
-            if (r->es->mapped)
-                rc = estore_io(r->es, 1, src, cnt * esize,
-                               (i * len + off) * esize, err);
+            if (r->es->spilled)
+                rc = sc_spill_write(r->es, src, cnt * esize,
+                                    (i * len + off) * esize, err);
         }
         sc_free(buf);
         sc_free(fbuf);
@@ -331,137 +227,164 @@ static double clamp_range(double v, uint32_t flags)
 
 /* ## Paths */
 
+/* Columns per SYRK block. E in memory is one SYRK (the BLAS threads
+ * parallelise it); a spilled E is streamed from the file in blocks whose
+ * columns fit half the budget. Blocks depend on the budget only, never on
+ * the thread count, and are accumulated in block order (beta = 1), so the
+ * sum is the same whatever the threads. */
+static size_t block_cols(const run *r, const sc_simmat_opts *o, size_t budget)
+{
+    size_t esize = r->f32 ? sizeof(float) : sizeof(double);
+    size_t block = o->block_cols;
+    if (block == 0) {
+        block = r->len;
+        if (r->es->spilled) {
+            size_t fit = budget / 2 / (r->m * esize);
+            block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
+        }
+    }
+    if (r->f32 && block > SC_SIMMAT_F32_BLOCK)
+        block = SC_SIMMAT_F32_BLOCK;
+    if (block > r->len)
+        block = r->len;
+    return block;
+}
+
+/* Block b of the products: columns [first, first + cols) of every row of
+ * E, in place in memory or read from the spill file into blk (leading
+ * dimension cols), into r->g (float32: through gf, summed in float64). */
+static int product_block(run *r, size_t b, void *blk, float *gf, sc_err *err)
+{
+    size_t m = r->m, len = r->len;
+    size_t esize = r->f32 ? sizeof(float) : sizeof(double);
+    size_t first = b * r->block;
+    size_t cols = len - first < r->block ? len - first : r->block;
+    const char *base = r->f32 ? (const char *)r->ef : (const char *)r->e;
+    size_t ld = len;
+    int rc = SC_OK;
+    if (r->es->spilled) {
+        for (size_t i = 0; i < m && rc == SC_OK; i++)
+            rc = sc_spill_read(r->es, (char *)blk + i * cols * esize,
+                               cols * esize, (i * len + first) * esize, err);
+        base = blk;
+        ld = cols;
+    } else {
+        base += first * esize;
+    }
+    if (rc != SC_OK)
+        return rc;
+    if (!r->f32)
+        return sc_blas_syrk(0, m, cols, 1.0, (const double *)(const void *)base,
+                            ld, b ? 1.0 : 0.0, r->g, m, err);
+    rc = sc_blas_ssyrk(0, m, cols, 1.0f, (const float *)(const void *)base, ld,
+                       0.0f, gf, m, err);
+    for (size_t k = 0; rc == SC_OK && k < m * m; k++)
+        r->g[k] = (b ? r->g[k] : 0.0) + (double)gf[k];
+    return rc;
+}
+
+/* G = E E^T into r->g (which the caller frees), block by block. */
+static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
+{
+    size_t m = r->m, esize = r->f32 ? sizeof(float) : sizeof(double);
+    size_t mm = m * m; /* no overflow: run_embed checked m * m */
+    r->block = block_cols(r, o, budget);
+    r->nblocks = (r->len + r->block - 1) / r->block;
+    r->g = sc_aligned_alloc(mm, sizeof(double));
+    float *gf = r->f32 ? sc_aligned_alloc(mm, sizeof *gf) : NULL;
+    void *blk = NULL; /* one column block of a spilled E */
+    if (r->es->spilled) {
+        size_t bcells = 0;
+        sc_size_mul(m, r->block, &bcells); /* SIZE_MAX: the alloc fails */
+        blk = sc_aligned_alloc(bcells, esize);
+    }
+    int rc = SC_OK;
+    if (r->g == NULL || (r->f32 && gf == NULL) ||
+        (r->es->spilled && blk == NULL))
+        rc = sc_err_set(err, SC_ENOMEM,
+                        "out of memory for the %zu x %zu product", m, m);
+    else
+        sc_progress_begin(r->progress, r->nblocks, "%sproducts", r->label);
+    for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
+        if (b > 0)
+            sc_progress_step(r->progress, 1);
+        rc = product_block(r, b, blk, gf, err);
+    }
+    if (rc == SC_OK) {
+        sc_progress_step(r->progress, 1);
+        sc_progress_end(r->progress);
+    }
+    sc_aligned_free(blk);
+    sc_aligned_free(gf);
+    return rc;
+}
+
+/* S_ij = G_ij / sqrt(G_ii G_jj), clamped to the metric's range. */
+static int cosines(const run *r, double *S, sc_err *err)
+{
+    size_t m = r->m;
+    uint32_t flags = sc_metric_flags(r->p, r->args);
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < m; j++) {
+            double gij = r->g[i * m + j];
+            double d = sqrt(r->g[i * m + i] * r->g[j * m + j]);
+            if (!(d > 0.0) || !isfinite(gij / d))
+                return sc_err_set(err, SC_ENUMERIC,
+                                  "pair (%zu, %zu): embedding norms give a "
+                                  "non-finite similarity (plugin %s)",
+                                  i, j, r->p->desc->name);
+            S[i * m + j] = clamp_range(gij / d, flags);
+        }
+    return SC_OK;
+}
+
+/* Embed path: every representation's embedding into E (worker threads),
+ * then the products and the cosines (calling thread). */
 static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
                      unsigned threads, double *S, sc_simmat_info *info,
                      sc_err *err)
 {
     size_t m = r->m, len = r->len;
     size_t esize = f32 ? sizeof(float) : sizeof(double);
-    estore es = {0};
-    float *gf = NULL;
-    double t0 = now_seconds(), c0 = cpu_seconds();
+    sc_spill es = {0};
+    double t0 = sc_wall_seconds(), c0 = sc_cpu_seconds();
     size_t ebytes = 0, mm = 0;
     if (!sc_size_mul3(m, len, esize, &ebytes) || !sc_size_mul(m, m, &mm))
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", m,
                           len);
-    void *blk = NULL; /* one column block of a spilled E */
-    int rc = estore_open(&es, ebytes, budget, o->cache_dir, err);
+    int rc = sc_spill_open(&es, ebytes, budget, o->cache_dir, err);
     if (rc != SC_OK)
         return rc;
     r->es = &es;
     r->f32 = f32;
     if (f32)
-        r->ef = (float *)(void *)es.data;
+        r->ef = es.data;
     else
         r->e = es.data;
     rc = sc_pool_run(embed_item, r, m, threads, &sc_blas_one_per_worker, err);
-    double t1 = now_seconds(), c1 = cpu_seconds();
-    if (rc != SC_OK)
-        goto done;
-    /* Block width: E in memory is one SYRK (the BLAS threads parallelise
-     * it); a spilled E is streamed from the file in blocks whose columns
-     * fit half the budget. Blocks depend on the budget only, never on the
-     * thread count, and are accumulated in block order (beta = 1), so the
-     * sum is the same whatever the threads. */
-    size_t block = o->block_cols;
-    if (block == 0) {
-        block = len;
-        if (es.mapped) {
-            size_t fit = budget / 2 / (m * esize);
-            block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
-        }
-    }
-    if (f32 && block > SC_SIMMAT_F32_BLOCK)
-        block = SC_SIMMAT_F32_BLOCK;
-    if (block > len)
-        block = len;
-    r->block = block;
-    r->nblocks = (len + block - 1) / block;
-    r->g = sc_aligned_alloc(mm, sizeof(double));
-    if (f32)
-        gf = sc_aligned_alloc(mm, sizeof *gf);
-    if (es.mapped) {
-        size_t bcells = 0;
-        sc_size_mul(m, block, &bcells); /* SIZE_MAX: the alloc fails */
-        blk = sc_aligned_alloc(bcells, esize);
-    }
-    if (r->g == NULL || (f32 && gf == NULL) || (es.mapped && blk == NULL)) {
-        rc = sc_err_set(err, SC_ENOMEM,
-                        "out of memory for the %zu x %zu product", m, m);
-        goto done;
-    }
-    sc_progress_begin(r->progress, r->nblocks, "%sproducts", r->label);
-    for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
-        if (b > 0)
-            sc_progress_step(r->progress, 1);
-        size_t first = b * block;
-        size_t cols = len - first < block ? len - first : block;
-        /* Columns [first, first + cols) of every row: in place in memory,
-         * or read from the spill file into blk (leading dimension cols). */
-        const char *base = f32 ? (const char *)r->ef : (const char *)r->e;
-        size_t ld = len;
-        if (es.mapped) {
-            for (size_t i = 0; i < m && rc == SC_OK; i++)
-                rc = estore_io(&es, 0, (char *)blk + i * cols * esize,
-                               cols * esize, (i * len + first) * esize, err);
-            base = blk;
-            ld = cols;
-        } else {
-            base += first * esize;
-        }
-        if (rc != SC_OK)
-            break;
-        if (!f32) {
-            rc = sc_blas_syrk(0, m, cols, 1.0,
-                              (const double *)(const void *)base, ld,
-                              b ? 1.0 : 0.0, r->g, m, err);
-            continue;
-        }
-        rc = sc_blas_ssyrk(0, m, cols, 1.0f, (const float *)(const void *)base,
-                           ld, 0.0f, gf, m, err);
-        for (size_t k = 0; rc == SC_OK && k < m * m; k++)
-            r->g[k] = (b ? r->g[k] : 0.0) + (double)gf[k];
-    }
-    if (rc != SC_OK)
-        goto done;
-    sc_progress_step(r->progress, 1);
-    sc_progress_end(r->progress);
-    /* The cosine. */
-    uint32_t flags = sc_metric_flags(r->p, r->args);
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = 0; j < m; j++) {
-            double gij = r->g[i * m + j];
-            double d = sqrt(r->g[i * m + i] * r->g[j * m + j]);
-            if (!(d > 0.0) || !isfinite(gij / d)) {
-                rc = sc_err_set(err, SC_ENUMERIC,
-                                "pair (%zu, %zu): embedding norms give a "
-                                "non-finite similarity (plugin %s)",
-                                i, j, r->p->desc->name);
-                goto done;
-            }
-            S[i * m + j] = clamp_range(gij / d, flags);
-        }
-    if (info) {
+    double t1 = sc_wall_seconds(), c1 = sc_cpu_seconds();
+    if (rc == SC_OK)
+        rc = products(r, o, budget, err);
+    if (rc == SC_OK)
+        rc = cosines(r, S, err);
+    if (rc == SC_OK && info) {
         info->used_embed = 1;
-        info->spilled = es.mapped;
+        info->spilled = es.spilled;
         info->embed_len = len;
         info->blocks = r->nblocks;
         info->float32 = f32 != 0;
         info->seconds_prepare = t1 - t0;
-        info->seconds_pairs = now_seconds() - t1;
+        info->seconds_pairs = sc_wall_seconds() - t1;
         info->cpu_prepare = c1 - c0;
-        info->cpu_pairs = cpu_seconds() - c1;
+        info->cpu_pairs = sc_cpu_seconds() - c1;
     }
-done:
-    sc_aligned_free(blk);
-    sc_aligned_free(gf);
     sc_aligned_free(r->g);
     r->g = NULL;
     r->e = NULL;
     r->ef = NULL;
     r->es = NULL;
-    estore_close(&es);
+    sc_spill_close(&es);
     return rc;
 }
 
@@ -469,7 +392,7 @@ static int run_pairwise(run *r, unsigned threads, double *S,
                         sc_simmat_info *info, sc_err *err)
 {
     size_t m = r->m;
-    double t0 = now_seconds(), c0 = cpu_seconds();
+    double t0 = sc_wall_seconds(), c0 = sc_cpu_seconds();
     r->states = sc_calloc(m, sizeof *r->states);
     if (r->states == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory for %zu states", m);
@@ -481,7 +404,7 @@ static int run_pairwise(run *r, unsigned threads, double *S,
         sc_progress_begin(r->progress, m, "%sprepare", r->label);
     int rc =
         sc_pool_run(prepare_item, r, m, threads, &sc_blas_one_per_worker, err);
-    double t1 = now_seconds(), c1 = cpu_seconds();
+    double t1 = sc_wall_seconds(), c1 = sc_cpu_seconds();
     if (rc == SC_OK) {
         size_t pairs = r->symmetric ? m * (m + 1) / 2 : m * m;
         sc_progress_begin(r->progress, pairs, "%spairs", r->label);
@@ -496,9 +419,9 @@ static int run_pairwise(run *r, unsigned threads, double *S,
     if (rc == SC_OK && info) {
         info->used_embed = 0;
         info->seconds_prepare = t1 - t0;
-        info->seconds_pairs = now_seconds() - t1;
+        info->seconds_pairs = sc_wall_seconds() - t1;
         info->cpu_prepare = c1 - c0;
-        info->cpu_pairs = cpu_seconds() - c1;
+        info->cpu_pairs = sc_cpu_seconds() - c1;
     }
     return rc;
 }
@@ -546,14 +469,15 @@ static int compute(run *r, const sc_simmat_opts *opts,
     /* The probe prepares representation 0: its time belongs to prepare
      * (added below), or the reported rate would count m prepares' flops in
      * the time of m - 1. */
-    double pw0 = now_seconds(), pc0 = cpu_seconds();
+    double pw0 = sc_wall_seconds(), pc0 = sc_cpu_seconds();
     r->progress = extra != NULL ? extra->progress : NULL;
     r->label = extra != NULL && extra->progress_label != NULL
                    ? extra->progress_label
                    : "";
     if (o.use_embed)
         rc = probe_embed(r, &len, err);
-    double probe_wall = now_seconds() - pw0, probe_cpu = cpu_seconds() - pc0;
+    double probe_wall = sc_wall_seconds() - pw0,
+           probe_cpu = sc_cpu_seconds() - pc0;
     if (rc == SC_OK && len > 0) {
         sc_err tmp;
         sc_err_clear(&tmp);
