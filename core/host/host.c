@@ -129,65 +129,58 @@ static void host_free(sc_ctx *ctx, void *p)
     sc_aligned_free(p);
 }
 
-static int host_gemm(sc_ctx *ctx, int ta, int tb, size_t m, size_t n, size_t k,
-                     double alpha, const double *a, size_t lda, const double *b,
-                     size_t ldb, double beta, double *c, size_t ldc)
+/* The plugin's error record, or NULL without a context. */
+static sc_err *ctx_err(const sc_ctx *ctx)
 {
-    int rc = sc_blas_gemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
-                          ctx ? ctx->err : NULL);
+    return ctx != NULL ? ctx->err : NULL;
+}
+
+/* A numerics call's status as the plugin sees it: a failure marks the
+ * context failed and names the metric in front of the wrapper's message. */
+static int numerics_result(sc_ctx *ctx, int rc)
+{
     if (rc != SC_OK && ctx != NULL) {
         ctx->failed = 1;
         sc_err_prefix(ctx->err, "metric %s", ctx->metric);
     }
     return rc;
+}
+
+static int host_gemm(sc_ctx *ctx, int ta, int tb, size_t m, size_t n, size_t k,
+                     double alpha, const double *a, size_t lda, const double *b,
+                     size_t ldb, double beta, double *c, size_t ldc)
+{
+    return numerics_result(ctx, sc_blas_gemm(ta, tb, m, n, k, alpha, a, lda, b,
+                                             ldb, beta, c, ldc, ctx_err(ctx)));
 }
 
 static int host_syrk(sc_ctx *ctx, int trans, size_t n, size_t k, double alpha,
                      const double *a, size_t lda, double beta, double *c,
                      size_t ldc)
 {
-    int rc = sc_blas_syrk(trans, n, k, alpha, a, lda, beta, c, ldc,
-                          ctx ? ctx->err : NULL);
-    if (rc != SC_OK && ctx != NULL) {
-        ctx->failed = 1;
-        sc_err_prefix(ctx->err, "metric %s", ctx->metric);
-    }
-    return rc;
+    return numerics_result(ctx, sc_blas_syrk(trans, n, k, alpha, a, lda, beta,
+                                             c, ldc, ctx_err(ctx)));
 }
 
 static int host_svd(sc_ctx *ctx, size_t rows, size_t cols, double *a,
                     size_t lda, double *s, double *vt)
 {
-    int rc = sc_blas_svd(rows, cols, a, lda, s, vt, ctx ? ctx->err : NULL);
-    if (rc != SC_OK && ctx != NULL) {
-        ctx->failed = 1;
-        sc_err_prefix(ctx->err, "metric %s", ctx->metric);
-    }
-    return rc;
+    return numerics_result(
+        ctx, sc_blas_svd(rows, cols, a, lda, s, vt, ctx_err(ctx)));
 }
 
 static int host_eigh(sc_ctx *ctx, size_t n, double *a, size_t lda, double *w,
                      double *vecs)
 {
-    int rc = sc_blas_eigh(n, a, lda, w, vecs, ctx ? ctx->err : NULL);
-    if (rc != SC_OK && ctx != NULL) {
-        ctx->failed = 1;
-        sc_err_prefix(ctx->err, "metric %s", ctx->metric);
-    }
-    return rc;
+    return numerics_result(ctx, sc_blas_eigh(n, a, lda, w, vecs, ctx_err(ctx)));
 }
 
 static int host_ssyrk(sc_ctx *ctx, int trans, size_t n, size_t k, float alpha,
                       const float *a, size_t lda, float beta, float *c,
                       size_t ldc)
 {
-    int rc = sc_blas_ssyrk(trans, n, k, alpha, a, lda, beta, c, ldc,
-                           ctx ? ctx->err : NULL);
-    if (rc != SC_OK && ctx != NULL) {
-        ctx->failed = 1;
-        sc_err_prefix(ctx->err, "metric %s", ctx->metric);
-    }
-    return rc;
+    return numerics_result(ctx, sc_blas_ssyrk(trans, n, k, alpha, a, lda, beta,
+                                              c, ldc, ctx_err(ctx)));
 }
 
 static const sc_host host_table = {

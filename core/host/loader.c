@@ -328,22 +328,15 @@ static const sc_plugin *find_loaded(const char *path)
     return NULL;
 }
 
-static int load_path_locked(const char *path, const sc_plugin **out,
-                            sc_err *err)
+/* dlopen the file and call its entry point, each under the crash guard
+ * (both run plugin code: the library's constructors, then the entry). */
+static int open_plugin(const char *path, void **handle, const sc_metric **desc,
+                       sc_err *err)
 {
-    const sc_plugin *have = find_loaded(path);
-    if (have != NULL) {
-        *out = have;
-        return SC_OK;
-    }
-    if (!file_exists(path))
-        return sc_err_set(err, SC_EIO, "%s: no such plugin file", path);
-    warn_if_writable(path);
-    /* dlopen runs the library's constructors: plugin code. */
     sc_guard_frame g = sc_guard_enter(path, "load (dlopen)");
-    void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     sc_guard_leave(g);
-    if (handle == NULL) {
+    if (*handle == NULL) {
         const char *why = dlerror();
         return sc_err_set(err, SC_EIO,
                           "%s: cannot load plugin: %s; check its "
@@ -352,7 +345,7 @@ static int load_path_locked(const char *path, const sc_plugin **out,
     }
     /* POSIX: converting the void* from dlsym to a function pointer is
      * defined by the platform; memcpy avoids the pedantic warning. */
-    void *sym = dlsym(handle, SC_PLUGIN_ENTRY_SYMBOL);
+    void *sym = dlsym(*handle, SC_PLUGIN_ENTRY_SYMBOL);
     if (sym == NULL)
         return sc_err_set(err, SC_EABI,
                           "%s: not an simcon plugin (no symbol %s); build it "
@@ -361,8 +354,16 @@ static int load_path_locked(const char *path, const sc_plugin **out,
     sc_plugin_entry_fn entry;
     memcpy(&entry, &sym, sizeof entry);
     g = sc_guard_enter(path, "load (" SC_PLUGIN_ENTRY_SYMBOL ")");
-    const sc_metric *d = entry(sc_host_get());
+    *desc = entry(sc_host_get());
     sc_guard_leave(g);
+    return SC_OK;
+}
+
+/* The descriptor fits this host (ABI, host API revision), is valid, and
+ * its metric name is not loaded from another file yet: a second file
+ * with the same name would make results ambiguous. */
+static int check_descriptor(const char *path, const sc_metric *d, sc_err *err)
+{
     if (d == NULL)
         return sc_err_set(err, SC_EABI,
                           "%s: the plugin refused to load (it needs a newer "
@@ -385,14 +386,19 @@ static int load_path_locked(const char *path, const sc_plugin **out,
     int rc = sc_loader_validate(d, path_stem(path, stem, sizeof stem), err);
     if (rc != SC_OK)
         return sc_err_prefix(err, "%s", path);
-    /* A second file with the same metric name would make results
-     * ambiguous: refuse it. */
     for (loaded *l = loaded_list; l != NULL; l = l->next)
         if (strcmp(l->plugin.desc->name, d->name) == 0)
             return sc_err_set(err, SC_EABI,
                               "%s: metric '%s' is already loaded from %s; "
                               "remove one of the two",
                               path, d->name, l->plugin.path);
+    return SC_OK;
+}
+
+/* Add the plugin to the loaded list (caller holds loaded_lock). */
+static int register_plugin(const char *path, void *handle, const sc_metric *d,
+                           const sc_plugin **out, sc_err *err)
+{
     loaded *l = sc_calloc(1, sizeof *l);
     char *copy = sc_strdup(path);
     if (l == NULL || copy == NULL) {
@@ -411,6 +417,27 @@ static int load_path_locked(const char *path, const sc_plugin **out,
     loaded_list = l;
     *out = &l->plugin;
     return SC_OK;
+}
+
+static int load_path_locked(const char *path, const sc_plugin **out,
+                            sc_err *err)
+{
+    const sc_plugin *have = find_loaded(path);
+    if (have != NULL) {
+        *out = have;
+        return SC_OK;
+    }
+    if (!file_exists(path))
+        return sc_err_set(err, SC_EIO, "%s: no such plugin file", path);
+    warn_if_writable(path);
+    void *handle = NULL;
+    const sc_metric *d = NULL;
+    int rc = open_plugin(path, &handle, &d, err);
+    if (rc == SC_OK)
+        rc = check_descriptor(path, d, err);
+    if (rc == SC_OK)
+        rc = register_plugin(path, handle, d, out, err);
+    return rc;
 }
 
 static int load_path(const char *path, const sc_plugin **out, sc_err *err)
