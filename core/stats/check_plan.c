@@ -8,6 +8,7 @@
 #include "check_plan.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -104,34 +105,43 @@ static void family(const sc_spec *spec, FILE *out, FILE *warn,
     }
 }
 
-size_t sc_check_plan(const sc_spec *spec, FILE *out, FILE *warn)
+/* Append ", " (unless list is empty) and one printf-formatted item to a
+ * warning's list, truncating at cap. */
+__attribute__((format(printf, 3, 4))) static void
+list_add(char *list, size_t cap, const char *fmt, ...)
 {
-    size_t m = spec->nmodels, D = spec->ndatasets, nwarn = 0;
-    size_t B = spec->permutations;
-    size_t npairs = D * (D - (D > 0)) / 2;
-    bool by_metric = spec->family == SC_FAMILY_METRIC;
-    size_t M = spec->nmetrics;
-    char fam[600];
-    if (spec->consistency_enabled && D < 2) {
-        nwarn++;
+    size_t len = strlen(list);
+    if (len > 0) {
+        snprintf(list + len, cap - len, ", ");
+        len = strlen(list);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(list + len, cap - len, fmt, ap);
+    va_end(ap);
+}
+
+/* Warnings that need no permutations: one dataset with consistency on,
+ * and groupby categories too small for a CI. */
+static void warn_sizes(const sc_spec *spec, FILE *warn, size_t *nwarn)
+{
+    if (spec->consistency_enabled && spec->ndatasets < 2) {
+        (*nwarn)++;
         fprintf(warn,
                 "simcon check: warning: one dataset: consistency and "
                 "contrasts need at least 2 datasets; their rows will be NA "
                 "with the note 'one dataset: no consistency'\n");
     }
-    /* Categories smaller than the thresholds. */
     for (size_t g = 0; spec->consistency_enabled && g < spec->ngroupby; g++) {
         cats c;
         get_cats(spec, spec->groupby[g], &c);
         char list[2048] = "";
         for (size_t k = 0; k < c.n; k++)
-            if (c.count[k] < SC_MIN_CI_MODELS) {
-                size_t len = strlen(list);
-                snprintf(list + len, sizeof list - len, "%s'%s' (%zu)",
-                         len ? ", " : "", c.name[k], c.count[k]);
-            }
+            if (c.count[k] < SC_MIN_CI_MODELS)
+                list_add(list, sizeof list, "'%s' (%zu)", c.name[k],
+                         c.count[k]);
         if (list[0] != '\0') {
-            nwarn++;
+            (*nwarn)++;
             fprintf(warn,
                     "simcon check: warning: groupby %s: %s have fewer than "
                     "%d models: their rows get no CI (and no r with fewer "
@@ -140,136 +150,192 @@ size_t sc_check_plan(const sc_spec *spec, FILE *out, FILE *warn)
                     SC_MIN_CORR_PAIRS);
         }
     }
-    if (B == 0)
-        return nwarn;
-    /* consistency.csv */
-    if (spec->consistency_enabled && D >= 2 && m >= 3) {
-        double pmin = min_p(m, B, INFINITY);
-        size_t all = npairs, tot = npairs;
-        if (!by_metric)
-            family(spec, out, warn, "consistency.csv", "all", M, all, pmin,
-                   &nwarn);
-        for (size_t g = 0; g < spec->ngroupby; g++) {
-            cats c;
-            get_cats(spec, spec->groupby[g], &c);
-            size_t within = 0, between = 0, anchor = 0;
-            for (size_t a = 0; a < c.n; a++) {
-                within +=
-                    c.count[a] * (c.count[a] - 1) / 2 >= SC_MIN_CORR_PAIRS;
-                for (size_t b = a + 1; b < c.n; b++)
-                    between += c.count[a] * c.count[b] >= SC_MIN_CORR_PAIRS;
-            }
-            for (size_t an = 0; an < spec->nanchors; an++) {
-                const char *av = NULL;
-                for (size_t i = 0; i < m; i++)
-                    if (strcmp(spec->models[i].name, spec->anchors[an]) == 0)
-                        av = sc_spec_model_meta(&spec->models[i],
-                                                spec->groupby[g]);
-                for (size_t a = 0; a < c.n; a++) {
-                    size_t others =
-                        c.count[a] - (av != NULL && strcmp(av, c.name[a]) == 0);
-                    anchor += others >= SC_MIN_CORR_PAIRS;
-                }
-            }
-            const char *kind[] = {"within", "between", "anchor"};
-            size_t cnt[] = {within * npairs, between * npairs, anchor * npairs};
-            for (size_t k = 0; k < 3; k++) {
-                tot += cnt[k];
-                snprintf(fam, sizeof fam, "%s/%s", spec->groupby[g], kind[k]);
-                if (!by_metric)
-                    family(spec, out, warn, "consistency.csv", fam, M, cnt[k],
-                           pmin, &nwarn);
-            }
-        }
-        if (by_metric)
-            family(spec, out, warn, "consistency.csv", "metric", M, tot, pmin,
-                   &nwarn);
+}
+
+/* Rows of groupby attribute g with enough pairs for an r: within one
+ * category, between two, and per anchor the anchor's model against the
+ * others of each category (cnt[0..2], per dataset pair). */
+static void groupby_rows(const sc_spec *spec, size_t g, const cats *c,
+                         size_t cnt[3])
+{
+    size_t within = 0, between = 0, anchor = 0;
+    for (size_t a = 0; a < c->n; a++) {
+        within += c->count[a] * (c->count[a] - 1) / 2 >= SC_MIN_CORR_PAIRS;
+        for (size_t b = a + 1; b < c->n; b++)
+            between += c->count[a] * c->count[b] >= SC_MIN_CORR_PAIRS;
     }
-    /* behaviour.csv */
-    if (spec->behaviour_enabled && m >= 3) {
-        size_t ndom = 0;
-        for (size_t d = 0; d < D; d++) {
-            const char *dm = spec->datasets[d].domain;
-            if (dm == NULL || dm[0] == '\0')
-                continue;
-            bool seen = false;
-            for (size_t e = 0; e < d && !seen; e++)
-                seen = spec->datasets[e].domain != NULL &&
-                       strcmp(spec->datasets[e].domain, dm) == 0;
-            ndom += !seen;
+    for (size_t an = 0; an < spec->nanchors; an++) {
+        const char *av = NULL;
+        for (size_t i = 0; i < spec->nmodels; i++)
+            if (strcmp(spec->models[i].name, spec->anchors[an]) == 0)
+                av = sc_spec_model_meta(&spec->models[i], spec->groupby[g]);
+        for (size_t a = 0; a < c->n; a++) {
+            size_t others =
+                c->count[a] - (av != NULL && strcmp(av, c->name[a]) == 0);
+            anchor += others >= SC_MIN_CORR_PAIRS;
         }
-        double pd = min_p(m, B, INFINITY);
-        double pmean = 2 * min_p(m, B, INFINITY);
-        pmean = pmean < 1 ? pmean : 1;
-        if (by_metric) {
-            family(spec, out, warn, "behaviour.csv", "metric", M, D + ndom + 1,
-                   pd < pmean ? pd : pmean, &nwarn);
-        } else {
-            family(spec, out, warn, "behaviour.csv", "datasets", M, D, pd,
-                   &nwarn);
-            family(spec, out, warn, "behaviour.csv", "means", M, ndom + 1,
-                   pmean, &nwarn);
-        }
-        if (D < SC_MIN_CI_DATASETS)
-            fprintf(out,
-                    "stats: behaviour.csv: means over datasets get no CI "
-                    "(%zu < %d datasets)\n",
-                    D, (int)SC_MIN_CI_DATASETS);
     }
-    /* contrasts.csv */
-    size_t ctot = 0;
-    double cmin = 1;
-    for (size_t g = 0; D >= 2 && g < spec->ncontrasts; g++) {
+    cnt[0] = within;
+    cnt[1] = between;
+    cnt[2] = anchor;
+}
+
+/* consistency.csv: one-sided Mantel per dataset pair and row. */
+static void plan_consistency(const sc_spec *spec, FILE *out, FILE *warn,
+                             size_t *nwarn)
+{
+    size_t m = spec->nmodels, D = spec->ndatasets, M = spec->nmetrics;
+    size_t npairs = D * (D - (D > 0)) / 2;
+    bool by_metric = spec->family == SC_FAMILY_METRIC;
+    double pmin = min_p(m, spec->permutations, INFINITY);
+    size_t tot = npairs;
+    char fam[600];
+    if (!by_metric)
+        family(spec, out, warn, "consistency.csv", "all", M, npairs, pmin,
+               nwarn);
+    for (size_t g = 0; g < spec->ngroupby; g++) {
         cats c;
-        get_cats(spec, spec->contrasts[g].attribute, &c);
-        size_t n = 0;
-        double best = 1;
-        char small[2048] = "";
-        for (size_t a = 0; a < c.n; a++)
-            for (size_t b = a + 1; b < c.n; b++) {
-                size_t n1 = c.count[a], n2 = c.count[b];
-                if (n1 * (n1 - 1) / 2 < SC_MIN_CORR_PAIRS ||
-                    n2 * (n2 - 1) / 2 < SC_MIN_CORR_PAIRS)
-                    continue;
-                n++;
-                double p = 2 * min_p(m, B, log_labellings(m, n1, n2));
-                p = p < 1 ? p : 1;
-                best = p < best ? p : best;
-                if (p > 0.05) {
-                    size_t len = strlen(small);
-                    snprintf(small + len, sizeof small - len, "%s'%s' vs '%s'",
-                             len ? ", " : "", c.name[a], c.name[b]);
-                }
-            }
-        if (small[0] != '\0') {
-            nwarn++;
-            fprintf(warn,
-                    "simcon check: warning: contrasts %s: %s: groups too "
-                    "small to permute (smallest possible p > 0.05)\n",
-                    spec->contrasts[g].attribute, small);
+        get_cats(spec, spec->groupby[g], &c);
+        size_t cnt[3];
+        groupby_rows(spec, g, &c, cnt);
+        const char *kind[] = {"within", "between", "anchor"};
+        for (size_t k = 0; k < 3; k++) {
+            cnt[k] *= npairs;
+            tot += cnt[k];
+            snprintf(fam, sizeof fam, "%s/%s", spec->groupby[g], kind[k]);
+            if (!by_metric)
+                family(spec, out, warn, "consistency.csv", fam, M, cnt[k], pmin,
+                       nwarn);
         }
-        for (size_t a = 0; a < c.n; a++)
-            if (c.count[a] < SC_MIN_CI_MODELS) {
-                nwarn++;
-                fprintf(warn,
-                        "simcon check: warning: contrasts %s: '%s' has %zu "
-                        "model(s): %s\n",
-                        spec->contrasts[g].attribute, c.name[a], c.count[a],
-                        c.count[a] * (c.count[a] - (c.count[a] > 0)) / 2 <
-                                SC_MIN_CORR_PAIRS
-                            ? "fewer than 3 pairs, its contrasts are NA"
-                            : "its mean and contrasts get no CI");
-            }
+    }
+    if (by_metric)
+        family(spec, out, warn, "consistency.csv", "metric", M, tot, pmin,
+               nwarn);
+}
+
+/* Distinct non-empty dataset domains. */
+static size_t count_domains(const sc_spec *spec)
+{
+    size_t ndom = 0;
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        const char *dm = spec->datasets[d].domain;
+        if (dm == NULL || dm[0] == '\0')
+            continue;
+        bool seen = false;
+        for (size_t e = 0; e < d && !seen; e++)
+            seen = spec->datasets[e].domain != NULL &&
+                   strcmp(spec->datasets[e].domain, dm) == 0;
+        ndom += !seen;
+    }
+    return ndom;
+}
+
+/* behaviour.csv: two-sided Mantel per dataset, label permutation of the
+ * mean rows (per domain and overall). */
+static void plan_behaviour(const sc_spec *spec, FILE *out, FILE *warn,
+                           size_t *nwarn)
+{
+    size_t m = spec->nmodels, D = spec->ndatasets, M = spec->nmetrics;
+    size_t B = spec->permutations, ndom = count_domains(spec);
+    double pd = min_p(m, B, INFINITY);
+    double pmean = 2 * min_p(m, B, INFINITY);
+    pmean = pmean < 1 ? pmean : 1;
+    if (spec->family == SC_FAMILY_METRIC) {
+        family(spec, out, warn, "behaviour.csv", "metric", M, D + ndom + 1,
+               pd < pmean ? pd : pmean, nwarn);
+    } else {
+        family(spec, out, warn, "behaviour.csv", "datasets", M, D, pd, nwarn);
+        family(spec, out, warn, "behaviour.csv", "means", M, ndom + 1, pmean,
+               nwarn);
+    }
+    if (D < SC_MIN_CI_DATASETS)
+        fprintf(out,
+                "stats: behaviour.csv: means over datasets get no CI "
+                "(%zu < %d datasets)\n",
+                D, (int)SC_MIN_CI_DATASETS);
+}
+
+/* One contrast attribute: its testable category pairs (*n) and their
+ * smallest two-sided p (*best), with warnings for pairs that can never
+ * reach p <= 0.05 and for categories too small for a CI. */
+static void plan_contrast(const sc_spec *spec, const char *attr, FILE *warn,
+                          size_t *n, double *best, size_t *nwarn)
+{
+    size_t m = spec->nmodels, B = spec->permutations;
+    cats c;
+    get_cats(spec, attr, &c);
+    *n = 0;
+    *best = 1;
+    char small[2048] = "";
+    for (size_t a = 0; a < c.n; a++)
+        for (size_t b = a + 1; b < c.n; b++) {
+            size_t n1 = c.count[a], n2 = c.count[b];
+            if (n1 * (n1 - 1) / 2 < SC_MIN_CORR_PAIRS ||
+                n2 * (n2 - 1) / 2 < SC_MIN_CORR_PAIRS)
+                continue;
+            (*n)++;
+            double p = 2 * min_p(m, B, log_labellings(m, n1, n2));
+            p = p < 1 ? p : 1;
+            *best = p < *best ? p : *best;
+            if (p > 0.05)
+                list_add(small, sizeof small, "'%s' vs '%s'", c.name[a],
+                         c.name[b]);
+        }
+    if (small[0] != '\0') {
+        (*nwarn)++;
+        fprintf(warn,
+                "simcon check: warning: contrasts %s: %s: groups too "
+                "small to permute (smallest possible p > 0.05)\n",
+                attr, small);
+    }
+    for (size_t a = 0; a < c.n; a++)
+        if (c.count[a] < SC_MIN_CI_MODELS) {
+            (*nwarn)++;
+            fprintf(warn,
+                    "simcon check: warning: contrasts %s: '%s' has %zu "
+                    "model(s): %s\n",
+                    attr, c.name[a], c.count[a],
+                    c.count[a] * (c.count[a] - (c.count[a] > 0)) / 2 <
+                            SC_MIN_CORR_PAIRS
+                        ? "fewer than 3 pairs, its contrasts are NA"
+                        : "its mean and contrasts get no CI");
+        }
+}
+
+/* contrasts.csv: label permutation per attribute and category pair. */
+static void plan_contrasts(const sc_spec *spec, FILE *out, FILE *warn,
+                           size_t *nwarn)
+{
+    bool by_metric = spec->family == SC_FAMILY_METRIC;
+    size_t M = spec->nmetrics, ctot = 0;
+    double cmin = 1;
+    for (size_t g = 0; spec->ndatasets >= 2 && g < spec->ncontrasts; g++) {
+        const char *attr = spec->contrasts[g].attribute;
+        size_t n;
+        double best;
+        plan_contrast(spec, attr, warn, &n, &best, nwarn);
         if (by_metric) {
             ctot += n;
             cmin = best < cmin ? best : cmin;
         } else {
-            family(spec, out, warn, "contrasts.csv",
-                   spec->contrasts[g].attribute, M, n, best, &nwarn);
+            family(spec, out, warn, "contrasts.csv", attr, M, n, best, nwarn);
         }
     }
     if (by_metric)
         family(spec, out, warn, "contrasts.csv", "metric", M, ctot, cmin,
-               &nwarn);
+               nwarn);
+}
+
+size_t sc_check_plan(const sc_spec *spec, FILE *out, FILE *warn)
+{
+    size_t m = spec->nmodels, D = spec->ndatasets, nwarn = 0;
+    warn_sizes(spec, warn, &nwarn);
+    if (spec->permutations == 0)
+        return nwarn;
+    if (spec->consistency_enabled && D >= 2 && m >= 3)
+        plan_consistency(spec, out, warn, &nwarn);
+    if (spec->behaviour_enabled && m >= 3)
+        plan_behaviour(spec, out, warn, &nwarn);
+    plan_contrasts(spec, out, warn, &nwarn);
     return nwarn;
 }

@@ -201,6 +201,89 @@ static int call_stat(sc_boot_stat_fn stat, void *ud, const size_t *idx,
     return sc_err_set(err, s, "bootstrap: %s %zu: %s", what, r, e.msg);
 }
 
+/* B replicates: draw n_draw units (with or without replacement) and
+ * evaluate stat on them. reps gets every replicate (NaN where undefined),
+ * good the defined ones, in order (*nb of them). */
+static int replicates_run(size_t n_units, size_t n_draw, sc_boot_stat_fn stat,
+                          void *ud, const sc_boot_opts *opts, sc_rng *rng,
+                          size_t *all, size_t *idx, double *reps, double *good,
+                          size_t *nb, sc_err *err)
+{
+    *nb = 0;
+    for (size_t r = 0; r < opts->b; r++) {
+        if (opts->without_replacement) {
+            gsl_ran_choose(rng->gsl, idx, n_draw, all, n_units, sizeof *idx);
+        } else {
+            for (size_t k = 0; k < n_draw; k++)
+                idx[k] = sc_rng_index(rng, n_units);
+        }
+        double t;
+        bool ok;
+        int rc = call_stat(stat, ud, idx, n_draw, "replicate", r, &t, &ok, err);
+        if (rc != SC_OK)
+            return rc;
+        reps[r] = ok ? t : (double)NAN;
+        if (ok)
+            good[(*nb)++] = t;
+    }
+    return SC_OK;
+}
+
+/* BCa from the nb defined replicates: the jackknife leaves unit i out,
+ * the others in order (idx is scratch for n_units - 1 indices). */
+static int jackknife_bca(size_t n_units, sc_boot_stat_fn stat, void *ud,
+                         const sc_boot_opts *opts, double est,
+                         const double *good, size_t nb, size_t *idx,
+                         sc_boot_result *out, sc_err *err)
+{
+    double *jack = sc_calloc(n_units, sizeof *jack);
+    if (jack == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "bootstrap: cannot allocate %zu jackknife values",
+                          n_units);
+    size_t nj = 0;
+    int rc = SC_OK;
+    for (size_t i = 0; i < n_units && rc == SC_OK; i++) {
+        size_t c = 0;
+        for (size_t k = 0; k < n_units; k++)
+            if (k != i)
+                idx[c++] = k;
+        double t;
+        bool ok;
+        rc =
+            call_stat(stat, ud, idx, n_units - 1, "jackknife", i, &t, &ok, err);
+        if (rc == SC_OK && ok)
+            jack[nj++] = t;
+        else if (rc == SC_OK)
+            out->n_jack_undefined++;
+    }
+    if (rc == SC_OK && nj < 2)
+        rc = sc_err_set(err, SC_EDOM,
+                        "bootstrap: BCa acceleration needs >= 2 defined "
+                        "leave-one-out values, got %zu; use the percentile "
+                        "method",
+                        nj);
+    if (rc == SC_OK)
+        rc = sc_ci_bca(good, nb, est, jack, nj, opts->level, &out->lo, &out->hi,
+                       &out->z0, &out->accel, err);
+    sc_free(jack);
+    return rc;
+}
+
+/* The statistic on the full sample; undefined there is an error. */
+static int estimate(size_t n_units, sc_boot_stat_fn stat, void *ud,
+                    const size_t *all, double *est, sc_err *err)
+{
+    bool ok;
+    int rc = call_stat(stat, ud, all, n_units, "estimate", 0, est, &ok, err);
+    if (rc == SC_OK && !ok)
+        rc = sc_err_set(err, SC_EDOM,
+                        "bootstrap: the statistic is undefined on the full "
+                        "sample of %zu units",
+                        n_units);
+    return rc;
+}
+
 int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
             const sc_boot_opts *opts, sc_rng *rng, sc_boot_result *res,
             double *replicates, sc_err *err)
@@ -215,7 +298,6 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
     size_t *idx = sc_calloc(n_units, sizeof *idx);
     double *reps = sc_calloc(b, sizeof *reps);
     double *good = sc_calloc(b, sizeof *good);
-    double *jack = NULL;
     if (all == NULL || idx == NULL || reps == NULL || good == NULL) {
         rc = sc_err_set(err, SC_ENOMEM,
                         "bootstrap: cannot allocate %zu replicates over %zu "
@@ -225,36 +307,14 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
     }
     for (size_t k = 0; k < n_units; k++)
         all[k] = k;
-
     double est;
-    bool ok;
-    rc = call_stat(stat, ud, all, n_units, "estimate", 0, &est, &ok, err);
+    rc = estimate(n_units, stat, ud, all, &est, err);
+    size_t nb = 0;
+    if (rc == SC_OK)
+        rc = replicates_run(n_units, n_draw, stat, ud, opts, rng, all, idx,
+                            reps, good, &nb, err);
     if (rc != SC_OK)
         goto fail;
-    if (!ok) {
-        rc = sc_err_set(err, SC_EDOM,
-                        "bootstrap: the statistic is undefined on the full "
-                        "sample of %zu units",
-                        n_units);
-        goto fail;
-    }
-
-    size_t nb = 0;
-    for (size_t r = 0; r < b; r++) {
-        if (opts->without_replacement) {
-            gsl_ran_choose(rng->gsl, idx, n_draw, all, n_units, sizeof *idx);
-        } else {
-            for (size_t k = 0; k < n_draw; k++)
-                idx[k] = sc_rng_index(rng, n_units);
-        }
-        double t;
-        rc = call_stat(stat, ud, idx, n_draw, "replicate", r, &t, &ok, err);
-        if (rc != SC_OK)
-            goto fail;
-        reps[r] = ok ? t : (double)NAN;
-        if (ok)
-            good[nb++] = t;
-    }
     if (replicates != NULL)
         memcpy(replicates, reps, b * sizeof *reps);
     if (nb < 2) {
@@ -264,48 +324,11 @@ int sc_boot(size_t n_units, sc_boot_stat_fn stat, void *ud,
                         nb, b);
         goto fail;
     }
-
-    out.z0 = 0;
-    out.accel = 0;
-    out.n_jack_undefined = 0;
-    if (opts->method == SC_CI_PERCENTILE) {
+    if (opts->method == SC_CI_PERCENTILE)
         rc = sc_ci_percentile(good, nb, opts->level, &out.lo, &out.hi, err);
-    } else {
-        /* Jackknife: leave unit i out, the others in order. */
-        jack = sc_calloc(n_units, sizeof *jack);
-        if (jack == NULL) {
-            rc = sc_err_set(err, SC_ENOMEM,
-                            "bootstrap: cannot allocate %zu jackknife values",
-                            n_units);
-            goto fail;
-        }
-        size_t nj = 0;
-        for (size_t i = 0; i < n_units; i++) {
-            size_t c = 0;
-            for (size_t k = 0; k < n_units; k++)
-                if (k != i)
-                    idx[c++] = k;
-            double t;
-            rc = call_stat(stat, ud, idx, n_units - 1, "jackknife", i, &t, &ok,
+    else
+        rc = jackknife_bca(n_units, stat, ud, opts, est, good, nb, idx, &out,
                            err);
-            if (rc != SC_OK)
-                goto fail;
-            if (ok)
-                jack[nj++] = t;
-            else
-                out.n_jack_undefined++;
-        }
-        if (nj < 2) {
-            rc = sc_err_set(err, SC_EDOM,
-                            "bootstrap: BCa acceleration needs >= 2 defined "
-                            "leave-one-out values, got %zu; use the "
-                            "percentile method",
-                            nj);
-            goto fail;
-        }
-        rc = sc_ci_bca(good, nb, est, jack, nj, opts->level, &out.lo, &out.hi,
-                       &out.z0, &out.accel, err);
-    }
     if (rc != SC_OK)
         goto fail;
     out.estimate = est;
@@ -321,6 +344,5 @@ fail:
     sc_free(idx);
     sc_free(reps);
     sc_free(good);
-    sc_free(jack);
     return rc;
 }

@@ -21,6 +21,77 @@
 
 /* ## Permutation engine */
 
+/* Counts over the null distribution: defined and undefined statistics,
+ * their sum, and how many are as extreme as the observed value in each
+ * direction and for the requested alternative. */
+typedef struct perm_tally {
+    size_t defined, undefined, ge, le, ext;
+    double sum;
+} perm_tally;
+
+/* The null distribution: in exact mode every one of the m! arrangements
+ * once, identity first (ord is the index permutation); else opts->perms
+ * shuffles of lab. */
+static int label_permutations(const size_t *labels, size_t *lab, size_t *ord,
+                              size_t m, sc_perm_stat_fn stat, void *ud,
+                              const sc_perm_opts *opts, sc_rng *rng,
+                              double t_obs, perm_tally *tally, sc_err *err)
+{
+    bool more = true;
+    for (size_t r = 0; more; r++) {
+        if (opts->exact) {
+            for (size_t i = 0; i < m; i++)
+                lab[i] = labels[ord[i]];
+            more = sc_perm_next(ord, m);
+        } else {
+            sc_rng_shuffle(rng, lab, m);
+            more = r + 1 < opts->perms;
+        }
+        double t;
+        sc_err e;
+        sc_err_clear(&e);
+        int s = stat(lab, m, ud, &t, &e);
+        if (s == SC_EDOM) {
+            tally->undefined++;
+            continue;
+        }
+        if (s != SC_OK)
+            return sc_err_set(err, s, "label permutation %zu: %s", r, e.msg);
+        tally->defined++;
+        tally->sum += t;
+        tally->ge += sc_stats_as_extreme(t, t_obs, SC_ALT_GREATER);
+        tally->le += sc_stats_as_extreme(t, t_obs, SC_ALT_LESS);
+        tally->ext += sc_stats_as_extreme(t, t_obs, opts->alternative);
+    }
+    return SC_OK;
+}
+
+/* p-values from the tally. Random: (1 + #) / (1 + B), the observed
+ * labelling counted once (Phipson & Smyth); exact: # / m!, the identity
+ * is among them. */
+static void perm_result(const perm_tally *tl, double t_obs,
+                        const sc_perm_opts *opts, const sc_rng *rng,
+                        sc_perm_result *res)
+{
+    size_t add = opts->exact ? 0 : 1;
+    double pg = (double)(add + tl->ge) / (double)(add + tl->defined);
+    double pl = (double)(add + tl->le) / (double)(add + tl->defined);
+    res->observed = t_obs;
+    res->p_greater = pg;
+    res->p_less = pl;
+    if (opts->alternative == SC_ALT_TWO_SIDED) {
+        double p2 = 2.0 * (pg < pl ? pg : pl);
+        res->p = p2 < 1.0 ? p2 : 1.0;
+    } else {
+        res->p = (double)(add + tl->ext) / (double)(add + tl->defined);
+    }
+    res->null_mean = tl->sum / (double)tl->defined;
+    res->b = tl->defined;
+    res->n_undefined = tl->undefined;
+    res->exact = opts->exact;
+    res->seed = opts->exact ? 0 : rng->seed;
+}
+
 int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
                    void *ud, const sc_perm_opts *opts, sc_rng *rng,
                    sc_perm_result *res, sc_err *err)
@@ -41,74 +112,24 @@ int sc_perm_labels(const size_t *labels, size_t m, sc_perm_stat_fn stat,
     memcpy(lab, labels, m * sizeof *lab);
     for (size_t i = 0; i < m; i++)
         ord[i] = i;
-
-    int rc;
     sc_err e;
     sc_err_clear(&e);
     double t_obs;
-    int s = stat(lab, m, ud, &t_obs, &e);
-    if (s != SC_OK) {
-        rc = sc_err_set(err, s, "label permutation: observed statistic: %s",
+    perm_tally tally = {0};
+    int rc = stat(lab, m, ud, &t_obs, &e);
+    if (rc != SC_OK)
+        rc = sc_err_set(err, rc, "label permutation: observed statistic: %s",
                         e.msg);
-        goto fail;
-    }
-    size_t defined = 0, undefined = 0, ge = 0, le = 0, ext = 0;
-    double sum = 0;
-    bool more = true;
-    for (size_t r = 0; more; r++) {
-        if (opts->exact) { /* every m! arrangement once, identity first */
-            for (size_t i = 0; i < m; i++)
-                lab[i] = labels[ord[i]];
-            more = sc_perm_next(ord, m);
-        } else {
-            sc_rng_shuffle(rng, lab, m);
-            more = r + 1 < opts->perms;
-        }
-        double t;
-        sc_err_clear(&e);
-        s = stat(lab, m, ud, &t, &e);
-        if (s == SC_EDOM) {
-            undefined++;
-            continue;
-        }
-        if (s != SC_OK) {
-            rc = sc_err_set(err, s, "label permutation %zu: %s", r, e.msg);
-            goto fail;
-        }
-        defined++;
-        sum += t;
-        ge += sc_stats_as_extreme(t, t_obs, SC_ALT_GREATER);
-        le += sc_stats_as_extreme(t, t_obs, SC_ALT_LESS);
-        ext += sc_stats_as_extreme(t, t_obs, opts->alternative);
-    }
-    if (defined == 0) {
+    else
+        rc = label_permutations(labels, lab, ord, m, stat, ud, opts, rng, t_obs,
+                                &tally, err);
+    if (rc == SC_OK && tally.defined == 0)
         rc = sc_err_set(err, SC_EDOM,
                         "label permutation: the statistic is undefined for "
                         "all %zu permutations; the groups are too small",
-                        undefined);
-        goto fail;
-    }
-    /* Random: (1 + #) / (1 + B), the observed labelling counted once
-     * (Phipson & Smyth); exact: # / m!, the identity is among them. */
-    size_t add = opts->exact ? 0 : 1;
-    double pg = (double)(add + ge) / (double)(add + defined);
-    double pl = (double)(add + le) / (double)(add + defined);
-    res->observed = t_obs;
-    res->p_greater = pg;
-    res->p_less = pl;
-    if (opts->alternative == SC_ALT_TWO_SIDED) {
-        double p2 = 2.0 * (pg < pl ? pg : pl);
-        res->p = p2 < 1.0 ? p2 : 1.0;
-    } else {
-        res->p = (double)(add + ext) / (double)(add + defined);
-    }
-    res->null_mean = sum / (double)defined;
-    res->b = defined;
-    res->n_undefined = undefined;
-    res->exact = opts->exact;
-    res->seed = opts->exact ? 0 : rng->seed;
-    rc = SC_OK;
-fail:
+                        tally.undefined);
+    if (rc == SC_OK)
+        perm_result(&tally, t_obs, opts, rng, res);
     sc_free(lab);
     return rc;
 }

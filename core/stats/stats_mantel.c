@@ -84,15 +84,26 @@ static double upper(const sc_matrix *s, size_t i, size_t j)
     return i < j ? s->data[i * s->cols + j] : s->data[j * s->cols + i];
 }
 
-/* Statistic for one permutation pi of b's labels; SC_EDOM if undefined. */
-static int permuted_stat(const sc_matrix *b, const sc_pairs *p,
-                         const size_t *pi, sc_corr_method method,
-                         const double *x, double *y, double *scratch,
-                         double *out, sc_err *err)
+/* What one Mantel test works on: b's values are read through the
+ * permutation pi; x holds a's pair values, y and scratch are the
+ * correlation's work space. */
+typedef struct mantel_work {
+    const sc_matrix *b;
+    const sc_pairs *p;
+    sc_corr_method method;
+    size_t *pi;
+    const double *x;
+    double *y, *scratch;
+} mantel_work;
+
+/* Statistic for the current permutation pi of b's labels; SC_EDOM if
+ * undefined. */
+static int permuted_stat(const mantel_work *w, double *out, sc_err *err)
 {
+    const sc_pairs *p = w->p;
     for (size_t k = 0; k < p->n; k++)
-        y[k] = upper(b, pi[p->i[k]], pi[p->j[k]]);
-    return sc_corr(x, y, p->n, method, scratch, out, err);
+        w->y[k] = upper(w->b, w->pi[p->i[k]], w->pi[p->j[k]]);
+    return sc_corr(w->x, w->y, p->n, w->method, w->scratch, out, err);
 }
 
 int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
@@ -102,12 +113,11 @@ int sc_mantel(const sc_matrix *a, const sc_matrix *b, const sc_pairs *p,
     return sc_mantel_progress(a, b, p, opts, rng, NULL, res, err);
 }
 
-int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
-                       const sc_pairs *p, const sc_mantel_opts *opts,
-                       sc_rng *rng, sc_progress *progress,
-                       sc_mantel_result *res, sc_err *err)
+static int check_mantel(const sc_matrix *a, const sc_matrix *b,
+                        const sc_pairs *p, const sc_mantel_opts *opts,
+                        const sc_rng *rng, sc_err *err)
 {
-    size_t m = p->m, n = p->n;
+    size_t m = p->m;
     if (a->rows != m || a->cols != m || b->rows != m || b->cols != m)
         return sc_err_set(err, SC_EINVAL,
                           "mantel: matrices are %zux%zu and %zux%zu but the "
@@ -124,32 +134,21 @@ int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
                           "mantel: random mode needs perms >= 1 and an rng "
                           "(got perms=%zu)",
                           opts->perms);
+    return SC_OK;
+}
 
-    /* One block: x, y (n each), corr scratch; the permutation apart. */
-    double *w = sc_calloc(2 * n + SC_CORR_WORK(n) + 1, sizeof *w);
-    size_t *pi = sc_calloc(m + 1, sizeof *pi);
-    int rc = SC_OK;
-    if (w == NULL || pi == NULL) {
-        rc = sc_err_set(err, SC_ENOMEM,
-                        "mantel: cannot allocate scratch for %zu pairs; free "
-                        "memory",
-                        n);
-        goto fail;
-    }
-    double *x = w, *y = w + n, *scratch = w + 2 * n;
-    for (size_t i = 0; i < m; i++)
-        pi[i] = i;
-    for (size_t k = 0; k < n; k++)
-        x[k] = upper(a, p->i[k], p->j[k]);
+/* Counts over the null distribution. */
+typedef struct mantel_tally {
+    size_t defined, undefined, extreme;
+} mantel_tally;
 
-    double t_obs;
-    rc = permuted_stat(b, p, pi, opts->method, x, y, scratch, &t_obs, err);
-    if (rc != SC_OK) {
-        sc_err_prefix(err, "mantel: observed statistic");
-        goto fail;
-    }
-
-    size_t defined = 0, undefined = 0, extreme = 0;
+/* The null distribution: in exact mode every permutation once, identity
+ * first (m! of them); else opts->perms shuffles of pi. */
+static int permutations(mantel_work *w, const sc_mantel_opts *opts, sc_rng *rng,
+                        sc_progress *progress, double t_obs,
+                        mantel_tally *tally, sc_err *err)
+{
+    size_t m = w->p->m;
     sc_err scratch_err;
     size_t nperm = opts->perms;
     if (opts->exact) /* m! */
@@ -161,49 +160,82 @@ int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
             sc_progress_step(progress, 1);
         if (opts->exact) {
             /* r == 0 is the identity; then every other permutation once. */
-            if (r > 0 && !sc_perm_next(pi, m))
+            if (r > 0 && !sc_perm_next(w->pi, m))
                 break;
         } else {
             if (r == opts->perms)
                 break;
-            sc_rng_shuffle(rng, pi, m);
+            sc_rng_shuffle(rng, w->pi, m);
         }
         double t;
         sc_err_clear(&scratch_err);
-        int s = permuted_stat(b, p, pi, opts->method, x, y, scratch, &t,
-                              &scratch_err);
+        int s = permuted_stat(w, &t, &scratch_err);
         if (s == SC_EDOM) {
-            undefined++;
+            tally->undefined++;
             continue;
         }
-        if (s != SC_OK) {
-            rc = sc_err_set(err, s, "mantel: permutation %zu: %s", r,
-                            scratch_err.msg);
-            goto fail;
-        }
-        defined++;
-        extreme += sc_stats_as_extreme(t, t_obs, opts->alternative);
+        if (s != SC_OK)
+            return sc_err_set(err, s, "mantel: permutation %zu: %s", r,
+                              scratch_err.msg);
+        tally->defined++;
+        tally->extreme += sc_stats_as_extreme(t, t_obs, opts->alternative);
     }
     sc_progress_end(progress);
-    if (defined == 0) {
+    return SC_OK;
+}
+
+int sc_mantel_progress(const sc_matrix *a, const sc_matrix *b,
+                       const sc_pairs *p, const sc_mantel_opts *opts,
+                       sc_rng *rng, sc_progress *progress,
+                       sc_mantel_result *res, sc_err *err)
+{
+    size_t m = p->m, n = p->n;
+    int rc = check_mantel(a, b, p, opts, rng, err);
+    if (rc != SC_OK)
+        return rc;
+    /* One block: x, y (n each), corr scratch; the permutation apart. */
+    double *buf = sc_calloc(2 * n + SC_CORR_WORK(n) + 1, sizeof *buf);
+    size_t *pi = sc_calloc(m + 1, sizeof *pi);
+    if (buf == NULL || pi == NULL) {
+        rc = sc_err_set(err, SC_ENOMEM,
+                        "mantel: cannot allocate scratch for %zu pairs; free "
+                        "memory",
+                        n);
+        goto fail;
+    }
+    double *x = buf;
+    mantel_work w = {b, p, opts->method, pi, x, buf + n, buf + 2 * n};
+    for (size_t i = 0; i < m; i++)
+        pi[i] = i;
+    for (size_t k = 0; k < n; k++)
+        x[k] = upper(a, p->i[k], p->j[k]);
+    double t_obs;
+    rc = permuted_stat(&w, &t_obs, err);
+    if (rc != SC_OK) {
+        sc_err_prefix(err, "mantel: observed statistic");
+        goto fail;
+    }
+    mantel_tally tally = {0};
+    rc = permutations(&w, opts, rng, progress, t_obs, &tally, err);
+    if (rc == SC_OK && tally.defined == 0)
         rc = sc_err_set(err, SC_EDOM,
                         "mantel: the statistic is undefined for all %zu "
                         "permutations; the pair set is too small",
-                        undefined);
+                        tally.undefined);
+    if (rc != SC_OK)
         goto fail;
-    }
-
     res->r = t_obs;
-    res->p = opts->exact ? (double)extreme / (double)defined
-                         : (double)(1 + extreme) / (double)(1 + defined);
-    res->b = defined;
-    res->n_undefined = undefined;
+    res->p = opts->exact
+                 ? (double)tally.extreme / (double)tally.defined
+                 : (double)(1 + tally.extreme) / (double)(1 + tally.defined);
+    res->b = tally.defined;
+    res->n_undefined = tally.undefined;
     res->n_pairs = n;
     res->exact = opts->exact;
     res->seed = opts->exact ? 0 : rng->seed;
 fail:
     sc_progress_end(progress);
-    sc_free(w);
+    sc_free(buf);
     sc_free(pi);
     return rc;
 }
