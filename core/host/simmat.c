@@ -1,6 +1,6 @@
 /* All-pairs similarity matrix (see simmat.h for the design and its
  * invariants: prepare once, one SYRK per column block of the stacked
- * embeddings, bounded memory with a memory-mapped spill, results
+ * embeddings, bounded memory with a spill file (spill.h), results
  * independent of the thread count).
  *
  * Work split: prepares are indexed 0..m-1, pairs by their position in the
@@ -14,15 +14,10 @@
  * beta = 1. */
 #include "simmat.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "blas.h"

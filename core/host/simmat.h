@@ -8,8 +8,8 @@
  *     E and the state is released at once; all m^2 inner products come
  *     from SYRKs over column blocks of E (core/num/blas.h), and
  *     S_ij = G_ij / sqrt(G_ii G_jj). E lives in memory when it fits the
- *     budget, otherwise in an unlinked, memory-mapped file in cache_dir
- *     (or $TMPDIR, or /tmp), read block by block;
+ *     budget, otherwise in an unlinked file in cache_dir (or $TMPDIR, or
+ *     /tmp), read block by block (core/host/spill.h);
  *   - pairwise path: otherwise (no embedding, or a state whose embed_len is
  *     0, e.g. linear CKA's feature-space states for d << n), all states are
  *     kept and compare runs over the pairs in parallel threads.
