@@ -16,6 +16,12 @@ export PKG_CONFIG_PATH=$(dirname "$pc")
 cflags=$(pkg-config --cflags simcon)
 case "$cflags" in *"-I$prefix/"*) ;; *) echo "pkg-config --cflags simcon gives '$cflags', not under $prefix"; exit 1 ;; esac
 [ -f "$prefix/include/simcon/plugin.h" ] || { echo "plugin.h not installed"; exit 1; }
+# The shared plugin helpers are installed beside plugin.h and compile with
+# nothing but the installed headers.
+[ -f "$prefix/include/simcon/plugin_util.h" ] || { echo "plugin_util.h not installed"; exit 1; }
+printf '#include "simcon/plugin_util.h"\nint main(void) { return SC_PU_ZERO_ULPS > 0 ? 0 : 1; }\n' |
+  cc -std=c99 -Wall -Wextra -Werror -pedantic $cflags -fsyntax-only -x c - ||
+  { echo "installed plugin_util.h does not compile"; exit 1; }
 plugdir=$(mktemp -d)
 trap 'rm -rf "$prefix" "$plugdir"' EXIT
 cc -std=c99 -Wall -Wextra -Werror -pedantic -shared -fPIC $cflags \
