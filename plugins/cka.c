@@ -64,14 +64,16 @@
  * selection. A feature-path state holds n x d plus 3 n doubles. compare_subset
  * allocates 2 count^2 doubles of scratch.
  *
- * Numerics are hand-written only where no host routine fits: centring,
- * quickselect for the median, the exponentials. Products go through
- * host->syrk/gemm/dot (OpenBLAS). */
+ * Numerics are hand-written only where no host routine fits: kernel
+ * centring, quickselect for the median, the exponentials. Feature centring
+ * and the zero-variance rule come from include/simcon/plugin_util.h.
+ * Products go through host->syrk/gemm/dot (OpenBLAS). */
 #include <float.h>
 #include <math.h>
 #include <string.h>
 
 #include "simcon/plugin.h"
+#include "simcon/plugin_util.h"
 
 /* ## Parameters */
 
@@ -105,11 +107,8 @@ static const sc_param cka_params[] = {
 
 /* ## Numerical cut-offs (named, with why) */
 
-/* Zero variance: the centred quantity is below what rounding alone can
- * produce from data of the given magnitude. Sums of n terms carry a
- * relative error of about n * eps; 16 is head-room for the two passes of
- * centring and the BLAS blocking. */
-#define CKA_ZERO_ULPS 16.0
+/* Zero variance: SC_PU_ZERO_ULPS and sc_pu_zero_variance
+ * (include/simcon/plugin_util.h), for the features and the kernels. */
 /* Two rows are duplicates when their squared distance, computed from the
  * Gram as g_ii + g_jj - 2 g_ij, is within the rounding of a length-d dot
  * product (about d * eps * (g_ii + g_jj)); 4 gives head-room. The paper's
@@ -159,60 +158,7 @@ static void state_free(const sc_host *host, sc_ctx *ctx, cka_state *s)
     host->free(ctx, s);
 }
 
-/* ## Features */
-
-/* Column-centre the rows x[idx[0..n-1]] (idx NULL: all rows) into xc
- * (n x d). Two-pass means (mean, then the mean of the residuals) so that a
- * large offset cancels to rounding of the data itself. Reports
- * sum(xc^2) and sum(x^2) for the zero-variance test. mean: scratch of
- * 2 d doubles. */
-static void centre_features(const sc_host *host, const sc_mat *x,
-                            const size_t *idx, size_t n, double *xc,
-                            double *mean, double *var2, double *scale2)
-{
-    /* Row-major passes only (a column-wise walk over n rows misses the
-     * cache on every element): copy and accumulate the column sums, then
-     * the residual sums, then subtract. */
-    size_t d = x->cols;
-    double s2 = 0.0;
-    for (size_t j = 0; j < d; j++)
-        mean[j] = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *row = x->data + (idx ? idx[i] : i) * x->ld;
-        double *out = xc + i * d;
-        memcpy(out, row, d * sizeof *xc);
-        s2 += host->dot(d, row, row);
-        for (size_t j = 0; j < d; j++)
-            mean[j] += row[j];
-    }
-    for (size_t j = 0; j < d; j++)
-        mean[j] /= (double)n;
-    /* second pass: mean of the residuals, which removes the rounding of
-     * the first mean when all values share a large offset */
-    double *corr = mean + d;
-    for (size_t j = 0; j < d; j++)
-        corr[j] = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *row = xc + i * d;
-        for (size_t j = 0; j < d; j++)
-            corr[j] += row[j] - mean[j];
-    }
-    for (size_t j = 0; j < d; j++)
-        mean[j] += corr[j] / (double)n;
-    for (size_t i = 0; i < n; i++) {
-        double *row = xc + i * d;
-        for (size_t j = 0; j < d; j++)
-            row[j] -= mean[j];
-    }
-    *var2 = host->dot(n * d, xc, xc);
-    *scale2 = s2;
-}
-
-static int zero_variance_features(double var2, double scale2, size_t n)
-{
-    double tol = CKA_ZERO_ULPS * (double)n * DBL_EPSILON;
-    return var2 <= tol * tol * scale2;
-}
+/* ## Zero variance */
 
 static int fail_zero_variance(const sc_host *host, sc_ctx *ctx, size_t n)
 {
@@ -376,12 +322,6 @@ static void centre_kernel(const sc_host *host, double *k, size_t n,
     *self = s2;
 }
 
-static int zero_variance_kernel(double self, double raw2, size_t n)
-{
-    double tol = CKA_ZERO_ULPS * (double)n * DBL_EPSILON;
-    return !(self > tol * tol * raw2);
-}
-
 /* Where a Gram-path state keeps its uncentred kernel. RBF: the squared
  * distances (a median bandwidth must be recomputed on a subset). Linear:
  * nothing extra; K_ij = K~_ij + m_i + m_j off the diagonal (the centring
@@ -434,7 +374,7 @@ static int kernel_from_raw(const sc_host *host, sc_ctx *ctx,
     }
     double raw2;
     centre_kernel(host, out, count, is_unbiased(args), mean, self, &raw2);
-    if (zero_variance_kernel(*self, raw2, count))
+    if (sc_pu_zero_variance(*self, raw2, count))
         return fail_zero_variance(host, ctx, count);
     return SC_OK;
 }
@@ -570,6 +510,108 @@ static uint32_t cka_flags_for(const sc_args *args)
     return f;
 }
 
+/* Feature-path state (Req. 6) from the centred features s->xc: the
+ * squared row norms a, the row sums r of K with zero diagonal, and
+ * self = <K~, K~>. */
+static int prepare_features(const sc_host *host, sc_ctx *ctx, cka_state *s)
+{
+    size_t n = s->n, d = s->d;
+    s->a = host->alloc(ctx, n * sizeof *s->a);
+    s->r = host->alloc(ctx, n * sizeof *s->r);
+    double *colsum = host->alloc(ctx, d * sizeof *colsum);
+    if (s->a == NULL || s->r == NULL || colsum == NULL) {
+        host->free(ctx, colsum);
+        return SC_ENOMEM;
+    }
+    /* r = K' 1 = Xc (Xc^T 1) - a: about -a, since Xc is centred. */
+    for (size_t j = 0; j < d; j++)
+        colsum[j] = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double *row = s->xc + i * d;
+        s->a[i] = host->dot(d, row, row);
+        for (size_t j = 0; j < d; j++)
+            colsum[j] += row[j];
+    }
+    s->rsum = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        s->r[i] = host->dot(d, s->xc + i * d, colsum) - s->a[i];
+        s->rsum += s->r[i];
+    }
+    host->free(ctx, colsum);
+    int rc = feature_cross(host, ctx, s, s, &s->self);
+    if (rc != SC_OK)
+        return rc;
+    /* The exact kernel-level test of the Gram path needs the n x n
+     * matrix; the feature-level test already caught all-equal rows, and
+     * for the linear kernel self is >= ||Xc||^4 / d > 0. */
+    if (!(s->self > 0.0))
+        return fail_zero_variance(host, ctx, s->n);
+    return SC_OK;
+}
+
+/* Gram-path state from the centred features s->xc: the centred kernel kc
+ * and, for subsets, the RBF squared distances raw or the linear centring
+ * means and diagonal (raw_source). Frees s->xc. mean: scratch of n. */
+static int prepare_gram(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                        cka_state *s, double *mean)
+{
+    size_t n = s->n, d = s->d;
+    int rc;
+    s->kc = host->alloc(ctx, n * n * sizeof *s->kc);
+    if (s->kc == NULL)
+        return SC_ENOMEM;
+    if (s->rbf) {
+        s->raw = host->alloc(ctx, n * n * sizeof *s->raw);
+        if (s->raw == NULL)
+            return SC_ENOMEM;
+        rc = raw_from_features(host, ctx, 1, s->f32, s->xc, n, d, s->raw, mean);
+        if (rc != SC_OK)
+            return rc;
+        raw_source src = {s->raw, NULL, NULL, NULL, n};
+        rc = kernel_from_raw(host, ctx, args, &src, NULL, n, s->kc, mean,
+                             &s->self);
+        if (rc != SC_OK)
+            return rc;
+    } else {
+        s->mvec = host->alloc(ctx, n * sizeof *s->mvec);
+        s->diag = host->alloc(ctx, n * sizeof *s->diag);
+        if (s->mvec == NULL || s->diag == NULL)
+            return SC_ENOMEM;
+        rc = raw_from_features(host, ctx, 0, s->f32, s->xc, n, d, s->kc, mean);
+        if (rc != SC_OK)
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            s->diag[i] = s->kc[i * n + i];
+        double raw2;
+        centre_kernel(host, s->kc, n, s->unbiased, s->mvec, &s->self, &raw2);
+        if (sc_pu_zero_variance(s->self, raw2, n))
+            return fail_zero_variance(host, ctx, n);
+    }
+    host->free(ctx, s->xc);
+    s->xc = NULL;
+    return SC_OK;
+}
+
+/* Centre the features of x into s->xc and check them (Req. 2, 3). mean:
+ * scratch of 2 d. */
+static int centre_checked(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                          cka_state *s, double *mean)
+{
+    double var2, scale2;
+    sc_pu_centre(host, x, NULL, s->n, s->xc, mean, &var2, &scale2);
+    /* Values near 1e154 or more overflow when squared: the sums are then
+     * Inf (or NaN), which the zero-variance test below would misread as
+     * "no variance" (Inf <= tol * Inf). Say what happened instead. */
+    if (!isfinite(var2) || !isfinite(scale2))
+        return host->fail(ctx, SC_ENUMERIC,
+                          "the representation's squared values overflow (or "
+                          "it has NaN or Inf features); rescale the "
+                          "features, e.g. data.normalize: l2");
+    if (sc_pu_zero_variance(var2, scale2, s->n))
+        return fail_zero_variance(host, ctx, s->n);
+    return SC_OK;
+}
+
 static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
                        const sc_mat *x, void **state)
 {
@@ -593,107 +635,22 @@ static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
     int path = (int)args->value[P_PATH];
     s->features = !s->rbf && (path == PATH_FEATURES ||
                               (path == PATH_AUTO && 2 * d * d <= n));
-    double *mean = NULL;
     int rc = SC_ENOMEM;
     s->xc = host->alloc(ctx, n * d * sizeof *s->xc);
     /* scratch: 2 d for the column means, n for the kernel centring */
-    mean = host->alloc(ctx, (n > 2 * d ? n : 2 * d) * sizeof *mean);
-    if (s->xc == NULL || mean == NULL)
-        goto fail;
-    double var2, scale2;
-    centre_features(host, x, NULL, n, s->xc, mean, &var2, &scale2);
-    /* Values near 1e154 or more overflow when squared: the sums are then
-     * Inf (or NaN), which the zero-variance test below would misread as
-     * "no variance" (Inf <= tol * Inf). Say what happened instead. */
-    if (!isfinite(var2) || !isfinite(scale2)) {
-        rc = host->fail(ctx, SC_ENUMERIC,
-                        "the representation's squared values overflow (or "
-                        "it has NaN or Inf features); rescale the features, "
-                        "e.g. data.normalize: l2");
-        goto fail;
-    }
-    if (zero_variance_features(var2, scale2, n)) {
-        rc = fail_zero_variance(host, ctx, n);
-        goto fail;
-    }
-    if (s->features) {
-        s->a = host->alloc(ctx, n * sizeof *s->a);
-        s->r = host->alloc(ctx, n * sizeof *s->r);
-        double *colsum = host->alloc(ctx, d * sizeof *colsum);
-        if (s->a == NULL || s->r == NULL || colsum == NULL) {
-            host->free(ctx, colsum);
-            goto fail;
-        }
-        /* r = K' 1 = Xc (Xc^T 1) - a: about -a, since Xc is centred. */
-        for (size_t j = 0; j < d; j++)
-            colsum[j] = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            const double *row = s->xc + i * d;
-            s->a[i] = host->dot(d, row, row);
-            for (size_t j = 0; j < d; j++)
-                colsum[j] += row[j];
-        }
-        s->rsum = 0.0;
-        for (size_t i = 0; i < n; i++) {
-            s->r[i] = host->dot(d, s->xc + i * d, colsum) - s->a[i];
-            s->rsum += s->r[i];
-        }
-        host->free(ctx, colsum);
-        rc = feature_cross(host, ctx, s, s, &s->self);
-        if (rc != SC_OK)
-            goto fail;
-        /* The exact kernel-level test of the Gram path needs the n x n
-         * matrix; the feature-level test above already caught all-equal
-         * rows, and for the linear kernel self is >= ||Xc||^4 / d > 0. */
-        if (!(s->self > 0.0)) {
-            rc = fail_zero_variance(host, ctx, n);
-            goto fail;
-        }
-    } else {
-        s->kc = host->alloc(ctx, n * n * sizeof *s->kc);
-        if (s->kc == NULL)
-            goto fail;
-        if (s->rbf) {
-            s->raw = host->alloc(ctx, n * n * sizeof *s->raw);
-            if (s->raw == NULL)
-                goto fail;
-            rc = raw_from_features(host, ctx, 1, s->f32, s->xc, n, d, s->raw,
-                                   mean);
-            if (rc != SC_OK)
-                goto fail;
-            raw_source src = {s->raw, NULL, NULL, NULL, n};
-            rc = kernel_from_raw(host, ctx, args, &src, NULL, n, s->kc, mean,
-                                 &s->self);
-            if (rc != SC_OK)
-                goto fail;
-        } else {
-            s->mvec = host->alloc(ctx, n * sizeof *s->mvec);
-            s->diag = host->alloc(ctx, n * sizeof *s->diag);
-            if (s->mvec == NULL || s->diag == NULL)
-                goto fail;
-            rc = raw_from_features(host, ctx, 0, s->f32, s->xc, n, d, s->kc,
-                                   mean);
-            if (rc != SC_OK)
-                goto fail;
-            for (size_t i = 0; i < n; i++)
-                s->diag[i] = s->kc[i * n + i];
-            double raw2;
-            centre_kernel(host, s->kc, n, unbiased, s->mvec, &s->self, &raw2);
-            if (zero_variance_kernel(s->self, raw2, n)) {
-                rc = fail_zero_variance(host, ctx, n);
-                goto fail;
-            }
-        }
-        host->free(ctx, s->xc);
-        s->xc = NULL;
-    }
+    double *mean = host->alloc(ctx, (n > 2 * d ? n : 2 * d) * sizeof *mean);
+    if (s->xc != NULL && mean != NULL)
+        rc = centre_checked(host, ctx, x, s, mean);
+    if (rc == SC_OK)
+        rc = s->features ? prepare_features(host, ctx, s)
+                         : prepare_gram(host, ctx, args, s, mean);
     host->free(ctx, mean);
+    if (rc != SC_OK) {
+        state_free(host, ctx, s);
+        return rc;
+    }
     *state = s;
     return SC_OK;
-fail:
-    host->free(ctx, mean);
-    state_free(host, ctx, s);
-    return rc;
 }
 
 static void cka_release(const sc_host *host, sc_ctx *ctx, void *state)
@@ -762,7 +719,7 @@ static int subset_kernel(const sc_host *host, sc_ctx *ctx, const sc_args *args,
     }
     sc_mat view = {s->n, s->d, s->d, s->xc};
     double var2, scale2;
-    centre_features(host, &view, idx, count, xs, cm, &var2, &scale2);
+    sc_pu_centre(host, &view, idx, count, xs, cm, &var2, &scale2);
     host->free(ctx, cm);
     int rc = host->syrk(ctx, SC_NOTRANS, count, s->d, 1.0, xs, s->d, 0.0, out,
                         count);
@@ -771,7 +728,7 @@ static int subset_kernel(const sc_host *host, sc_ctx *ctx, const sc_args *args,
         return rc;
     double raw2;
     centre_kernel(host, out, count, s->unbiased, mean, self, &raw2);
-    if (zero_variance_kernel(*self, raw2, count))
+    if (sc_pu_zero_variance(*self, raw2, count))
         return fail_zero_variance(host, ctx, count);
     return SC_OK;
 }

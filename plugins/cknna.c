@@ -42,12 +42,13 @@
  *           n k neighbour indices and kernel values, and sim(K, K);
  *           compare is O(n k log k) with 2 n doubles of scratch.
  *
- * Hand-written: top-k selection (bounded heap), the sparse masked HSIC. */
+ * Top-k selection (bounded heap, ties to the lower index):
+ * include/simcon/plugin_util.h. Hand-written here: the sparse masked HSIC. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "simcon/plugin.h"
+#include "simcon/plugin_util.h"
 
 /* ## Parameters */
 
@@ -77,57 +78,6 @@ static void state_free(const sc_host *host, sc_ctx *ctx, cknna_state *s)
     host->free(ctx, s->nb);
     host->free(ctx, s->kv);
     host->free(ctx, s);
-}
-
-typedef struct cand {
-    double v;
-    size_t j;
-} cand;
-
-/* Req. 2 order as a predicate: a ranks before b. */
-static int better(const cand *a, const cand *b)
-{
-    return a->v > b->v || (a->v == b->v && a->j < b->j);
-}
-
-/* Restore the heap below position p: h[0..k-1] is a heap whose root is the
- * WORST of the k best candidates seen so far. */
-static void sift_down(cand *h, size_t k, size_t p)
-{
-    for (;;) {
-        size_t l = 2 * p + 1, r = l + 1, w = p;
-        if (l < k && better(&h[w], &h[l]))
-            w = l;
-        if (r < k && better(&h[w], &h[r]))
-            w = r;
-        if (w == p)
-            return;
-        cand t = h[p];
-        h[p] = h[w];
-        h[w] = t;
-        p = w;
-    }
-}
-
-/* The k best of the m candidates c[0..m-1] (m >= k) into c[0..k-1], in no
- * particular order: a bounded heap, O(m log k) instead of sorting all m.
- * The order is total (ties by index), so the chosen set is unique. */
-static void select_best(cand *c, size_t m, size_t k)
-{
-    for (size_t p = k / 2; p-- > 0;)
-        sift_down(c, k, p);
-    for (size_t q = k; q < m; q++)
-        if (better(&c[q], &c[0])) {
-            c[0] = c[q];
-            sift_down(c, k, 0);
-        }
-}
-
-/* By index ascending. */
-static int cmp_index(const void *pa, const void *pb)
-{
-    const cand *a = pa, *b = pb;
-    return (a->j > b->j) - (a->j < b->j);
 }
 
 /* Position of j in the ascending list a[0..k-1], or k if absent. */
@@ -192,80 +142,75 @@ static double masked_hsic(const cknna_state *sa, const cknna_state *sb,
 
 /* ## Callbacks */
 
+/* Kernel K = X X^T of the rows as given, then each row's k best by
+ * sc_pu_row_top_k (Req. 2): their indices (ascending) and kernel values
+ * into s. g: n x n scratch for K. */
+static int neighbours(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                      cknna_state *s, double *g)
+{
+    size_t n = x->rows, d = x->cols, k = s->k;
+    double *a = host->alloc(ctx, n * d * sizeof *a);
+    sc_pu_cand *c = host->alloc(ctx, n * sizeof *c);
+    int rc = SC_ENOMEM;
+    if (a == NULL || c == NULL)
+        goto done;
+    for (size_t i = 0; i < n; i++)
+        memcpy(a + i * d, x->data + i * x->ld, d * sizeof *a);
+    rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, a, d, 0.0, g, n);
+    for (size_t i = 0; rc == SC_OK && i < n; i++) {
+        if (!isfinite(g[i * n + i])) {
+            rc = host->fail(ctx, SC_ENUMERIC,
+                            "row %zu of the representation is not finite "
+                            "(NaN or Inf features); fix the input",
+                            i);
+            break;
+        }
+        sc_pu_row_top_k(g + i * n, n, i, k, c);
+        for (size_t q = 0; q < k; q++) {
+            s->nb[i * k + q] = c[q].j;
+            s->kv[i * k + q] = c[q].v;
+        }
+    }
+done:
+    host->free(ctx, a);
+    host->free(ctx, c);
+    return rc;
+}
+
 static int cknna_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
                          const sc_mat *x, void **state)
 {
     *state = NULL;
-    size_t n = x->rows, d = x->cols, k = (size_t)args->value[P_K];
-    if (k >= n)
-        return host->fail(ctx, SC_EDOM,
-                          "k = %zu neighbours need at least k + 1 = %zu "
-                          "stimuli, got %zu; lower k",
-                          k, k + 1, n);
-    size_t same = 1;
-    while (same < n &&
-           memcmp(x->data, x->data + same * x->ld, d * sizeof *x->data) == 0)
-        same++;
-    if (same == n)
-        return host->fail(ctx, SC_EDOM,
-                          "all %zu rows are identical: no neighbour "
-                          "structure, CKNNA is undefined; check the features",
-                          n);
+    size_t n = x->rows, k = (size_t)args->value[P_K];
+    int rc = sc_pu_check_neighbours(host, ctx, x, k,
+                                    "no neighbour structure, CKNNA is "
+                                    "undefined");
+    if (rc != SC_OK)
+        return rc;
     cknna_state *s = host->alloc(ctx, sizeof *s);
     if (s == NULL)
         return SC_ENOMEM;
     memset(s, 0, sizeof *s);
     s->n = n;
     s->k = k;
-    double *a = host->alloc(ctx, n * d * sizeof *a);
     double *g = host->alloc(ctx, n * n * sizeof *g);
-    cand *c = host->alloc(ctx, n * sizeof *c);
     s->nb = host->alloc(ctx, n * k * sizeof *s->nb);
     s->kv = host->alloc(ctx, n * k * sizeof *s->kv);
-    int rc = SC_OK;
-    if (a == NULL || g == NULL || c == NULL || s->nb == NULL || s->kv == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
+    rc = SC_ENOMEM;
+    if (g != NULL && s->nb != NULL && s->kv != NULL)
+        rc = neighbours(host, ctx, x, s, g);
+    if (rc == SC_OK) {
+        /* Scratch for masked_hsic: reuse g (n x n >= 2 n since n >= 4). */
+        s->self = masked_hsic(s, s, g, g + n);
+        if (!(s->self > 0.0))
+            rc = host->fail(ctx, SC_EDOM,
+                            "the kNN-masked kernel of this representation has "
+                            "non-positive unbiased HSIC (%g): CKNNA is "
+                            "undefined (no neighbour structure); check the "
+                            "features or k",
+                            s->self);
     }
-    for (size_t i = 0; i < n; i++)
-        memcpy(a + i * d, x->data + i * x->ld, d * sizeof *a);
-    rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, a, d, 0.0, g, n);
-    if (rc != SC_OK)
-        goto done;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(g[i * n + i])) {
-            rc = host->fail(ctx, SC_ENUMERIC,
-                            "row %zu of the representation is not finite "
-                            "(NaN or Inf features); fix the input",
-                            i);
-            goto done;
-        }
-        size_t m = 0;
-        for (size_t j = 0; j < n; j++)
-            if (j != i) {
-                c[m].v = g[i * n + j];
-                c[m].j = j;
-                m++;
-            }
-        select_best(c, m, k);
-        qsort(c, k, sizeof *c, cmp_index);
-        for (size_t q = 0; q < k; q++) {
-            s->nb[i * k + q] = c[q].j;
-            s->kv[i * k + q] = c[q].v;
-        }
-    }
-    /* Scratch for masked_hsic: reuse g (n x n >= 2 n since n >= 4). */
-    s->self = masked_hsic(s, s, g, g + n);
-    if (!(s->self > 0.0))
-        rc = host->fail(ctx, SC_EDOM,
-                        "the kNN-masked kernel of this representation has "
-                        "non-positive unbiased HSIC (%g): CKNNA is undefined "
-                        "(no neighbour structure); check the features or k",
-                        s->self);
-done:
-    host->free(ctx, a);
     host->free(ctx, g);
-    host->free(ctx, c);
     if (rc != SC_OK) {
         state_free(host, ctx, s);
         return rc;

@@ -33,13 +33,13 @@
  *
  * compare_subset is not offered: neighbours within a resample are not a
  * function of the full-sample lists, so the host re-prepares from X[idx].
- * Hand-written: the per-row top-k selection (bounded heap), the list
- * intersection. */
+ * The per-row top-k selection (bounded heap, ties to the lower index):
+ * include/simcon/plugin_util.h. Hand-written here: the list intersection. */
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "simcon/plugin.h"
+#include "simcon/plugin_util.h"
 
 /* ## Parameters */
 
@@ -72,141 +72,82 @@ static void state_free(const sc_host *host, sc_ctx *ctx, knn_state *s)
     host->free(ctx, s);
 }
 
-typedef struct cand {
-    double sim;
-    size_t j;
-} cand;
-
-/* Req. 3 order as a predicate: a ranks before b. */
-static int better(const cand *a, const cand *b)
-{
-    return a->sim > b->sim || (a->sim == b->sim && a->j < b->j);
-}
-
-/* Restore the heap below position p: h[0..k-1] is a heap whose root is the
- * WORST of the k best candidates seen so far. */
-static void sift_down(cand *h, size_t k, size_t p)
-{
-    for (;;) {
-        size_t l = 2 * p + 1, r = l + 1, w = p;
-        if (l < k && better(&h[w], &h[l]))
-            w = l;
-        if (r < k && better(&h[w], &h[r]))
-            w = r;
-        if (w == p)
-            return;
-        cand t = h[p];
-        h[p] = h[w];
-        h[w] = t;
-        p = w;
-    }
-}
-
-/* The k best of the m candidates c[0..m-1] (m >= k) into c[0..k-1], in no
- * particular order: a bounded heap, O(m log k) instead of sorting all m.
- * The order is total (ties by index), so the chosen set is unique. */
-static void select_best(cand *c, size_t m, size_t k)
-{
-    for (size_t p = k / 2; p-- > 0;)
-        sift_down(c, k, p);
-    for (size_t q = k; q < m; q++)
-        if (better(&c[q], &c[0])) {
-            c[0] = c[q];
-            sift_down(c, k, 0);
-        }
-}
-
-static int cmp_size(const void *pa, const void *pb)
-{
-    size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    return (a > b) - (a < b);
-}
-
 /* ## Callbacks */
 
-static int knn_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
-                       const sc_mat *x, void **state)
+/* Rows of x scaled to unit length into u (n x d), so that their Gram
+ * matrix holds the cosines (Req. 2). */
+static int unit_rows(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                     double *u)
 {
-    *state = NULL;
-    size_t n = x->rows, d = x->cols, k = (size_t)args->value[P_K];
-    if (k >= n)
-        return host->fail(ctx, SC_EDOM,
-                          "k = %zu neighbours need at least k + 1 = %zu "
-                          "stimuli, got %zu; lower k",
-                          k, k + 1, n);
-    size_t same = 1;
-    while (same < n &&
-           memcmp(x->data, x->data + same * x->ld, d * sizeof *x->data) == 0)
-        same++;
-    if (same == n)
-        return host->fail(ctx, SC_EDOM,
-                          "all %zu rows are identical: every stimulus ties "
-                          "with every other, so there are no nearest "
-                          "neighbours; check the features",
-                          n);
-    knn_state *s = host->alloc(ctx, sizeof *s);
-    if (s == NULL)
-        return SC_ENOMEM;
-    memset(s, 0, sizeof *s);
-    double *u = host->alloc(ctx, n * d * sizeof *u);
-    double *g = host->alloc(ctx, n * n * sizeof *g);
-    cand *c = host->alloc(ctx, n * sizeof *c);
-    int rc = SC_OK;
-    if (u == NULL || g == NULL || c == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    s->n = n;
-    s->k = k;
-    s->nb = host->alloc(ctx, n * k * sizeof *s->nb);
-    if (s->nb == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    /* Unit rows, so the Gram matrix holds the cosines (Req. 2). */
-    for (size_t i = 0; i < n; i++) {
+    size_t d = x->cols;
+    for (size_t i = 0; i < x->rows; i++) {
         const double *row = x->data + i * x->ld;
         double nrm2 = host->dot(d, row, row);
-        if (!isfinite(nrm2)) {
-            rc = host->fail(ctx, SC_ENUMERIC,
-                            "row %zu of the representation is not finite "
-                            "(NaN or Inf features); fix the input",
-                            i);
-            goto done;
-        }
-        if (!(nrm2 > 0.0)) {
-            rc = host->fail(ctx, SC_EDOM,
-                            "row %zu is all zeros, so its cosine similarity "
-                            "to other stimuli is undefined; drop the "
-                            "stimulus",
-                            i);
-            goto done;
-        }
+        if (!isfinite(nrm2))
+            return host->fail(ctx, SC_ENUMERIC,
+                              "row %zu of the representation is not finite "
+                              "(NaN or Inf features); fix the input",
+                              i);
+        if (!(nrm2 > 0.0))
+            return host->fail(ctx, SC_EDOM,
+                              "row %zu is all zeros, so its cosine similarity "
+                              "to other stimuli is undefined; drop the "
+                              "stimulus",
+                              i);
         double inv = 1.0 / sqrt(nrm2);
         for (size_t j = 0; j < d; j++)
             u[i * d + j] = row[j] * inv;
     }
-    rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, u, d, 0.0, g, n);
+    return SC_OK;
+}
+
+/* The neighbour lists of s (Req. 3, 6): cosine Gram of x, then each row's
+ * k best by sc_pu_row_top_k, kept sorted by index. */
+static int neighbours(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                      knn_state *s)
+{
+    size_t n = x->rows, d = x->cols, k = s->k;
+    double *u = host->alloc(ctx, n * d * sizeof *u);
+    double *g = host->alloc(ctx, n * n * sizeof *g);
+    sc_pu_cand *c = host->alloc(ctx, n * sizeof *c);
+    int rc = SC_ENOMEM;
+    if (u == NULL || g == NULL || c == NULL)
+        goto done;
+    rc = unit_rows(host, ctx, x, u);
+    if (rc == SC_OK)
+        rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, u, d, 0.0, g, n);
     if (rc != SC_OK)
         goto done;
     for (size_t i = 0; i < n; i++) {
-        size_t m = 0;
-        for (size_t j = 0; j < n; j++)
-            if (j != i) {
-                c[m].sim = g[i * n + j];
-                c[m].j = j;
-                m++;
-            }
-        select_best(c, m, k);
-        size_t *row = s->nb + i * k;
+        sc_pu_row_top_k(g + i * n, n, i, k, c);
         for (size_t q = 0; q < k; q++)
-            row[q] = c[q].j;
-        qsort(row, k, sizeof *row, cmp_size);
+            s->nb[i * k + q] = c[q].j;
     }
 done:
     host->free(ctx, u);
     host->free(ctx, g);
     host->free(ctx, c);
+    return rc;
+}
+
+static int knn_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                       const sc_mat *x, void **state)
+{
+    *state = NULL;
+    size_t n = x->rows, k = (size_t)args->value[P_K];
+    int rc = sc_pu_check_neighbours(host, ctx, x, k,
+                                    "every stimulus ties with every other, "
+                                    "so there are no nearest neighbours");
+    if (rc != SC_OK)
+        return rc;
+    knn_state *s = host->alloc(ctx, sizeof *s);
+    if (s == NULL)
+        return SC_ENOMEM;
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->k = k;
+    s->nb = host->alloc(ctx, n * k * sizeof *s->nb);
+    rc = s->nb == NULL ? SC_ENOMEM : neighbours(host, ctx, x, s);
     if (rc != SC_OK) {
         state_free(host, ctx, s);
         return rc;

@@ -45,12 +45,13 @@
  *           s (r), r the numerical rank, serving both as predictor and as
  *           target. compare: one GEMM U_X^T U_Y, O(n r_X r_Y).
  *
- * Hand-written: centring and the R^2 sum; products and SVD via the host. */
-#include <float.h>
-#include <math.h>
+ * Centring, the zero-variance rule, the left singular basis and the rank
+ * cut: include/simcon/plugin_util.h. Hand-written here: the R^2 sum;
+ * products and SVD via the host. */
 #include <string.h>
 
 #include "simcon/plugin.h"
+#include "simcon/plugin_util.h"
 
 /* ## Parameters */
 
@@ -64,10 +65,6 @@ static const sc_param linreg_params[] = {
     {"alpha", SC_PARAM_REAL, 0, 1.0, 0.0, LINREG_ALPHA_MAX, NULL,
      "ridge penalty (0 = least squares); compare(x, y) predicts y from x"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
-
-/* Zero variance test, as plugins/cka.c: ||Xc||_F below the rounding the
- * two-pass centring of n values leaves (n eps relative, 16 head-room). */
-#define LINREG_ZERO_ULPS 16.0
 
 /* ## State */
 
@@ -87,78 +84,6 @@ static void state_free(const sc_host *host, sc_ctx *ctx, linreg_state *s)
     host->free(ctx, s);
 }
 
-/* Column-centre x into xc (n x d, two-pass means); sum(xc^2), sum(x^2). */
-static void centre(const sc_mat *x, double *xc, double *var2, double *scale2)
-{
-    size_t n = x->rows, d = x->cols;
-    double s2 = 0.0, v2 = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *row = x->data + i * x->ld;
-        memcpy(xc + i * d, row, d * sizeof *xc);
-        for (size_t j = 0; j < d; j++)
-            s2 += row[j] * row[j];
-    }
-    for (size_t j = 0; j < d; j++) {
-        double mean = 0.0, c = 0.0;
-        for (size_t i = 0; i < n; i++)
-            mean += xc[i * d + j];
-        mean /= (double)n;
-        for (size_t i = 0; i < n; i++)
-            c += xc[i * d + j] - mean;
-        mean += c / (double)n;
-        for (size_t i = 0; i < n; i++) {
-            xc[i * d + j] -= mean;
-            v2 += xc[i * d + j] * xc[i * d + j];
-        }
-    }
-    *var2 = v2;
-    *scale2 = s2;
-}
-
-/* Left singular vectors of the n x d matrix xc (consumed: freed or handed
- * back as *u) and its min(n, d) singular values sv (decreasing). */
-static int left_svd(const sc_host *host, sc_ctx *ctx, double *xc, size_t n,
-                    size_t d, double **u, double *sv)
-{
-    *u = NULL;
-    if (n >= d) {
-        int rc = host->svd(ctx, n, d, xc, d, sv, NULL);
-        if (rc != SC_OK) {
-            host->free(ctx, xc);
-            return rc;
-        }
-        *u = xc; /* now U, n x d */
-        return SC_OK;
-    }
-    /* d > n: X^T = W S V^T, so X = V S W^T and U = V = (V^T)^T. */
-    double *at = host->alloc(ctx, d * n * sizeof *at);
-    double *vt = host->alloc(ctx, n * n * sizeof *vt);
-    int rc = SC_OK;
-    if (at == NULL || vt == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            at[j * n + i] = xc[i * d + j];
-    rc = host->svd(ctx, d, n, at, n, sv, vt);
-    if (rc != SC_OK)
-        goto done;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) {
-            double t = vt[i * n + j];
-            vt[i * n + j] = vt[j * n + i];
-            vt[j * n + i] = t;
-        }
-    *u = vt;
-    vt = NULL;
-done:
-    host->free(ctx, xc);
-    host->free(ctx, at);
-    host->free(ctx, vt);
-    return rc;
-}
-
 /* ## Callbacks */
 
 static int linreg_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
@@ -167,70 +92,33 @@ static int linreg_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
     (void)args;
     *state = NULL;
     size_t n = x->rows, d = x->cols, m = n < d ? n : d;
-    linreg_state *s = host->alloc(ctx, sizeof *s);
-    if (s == NULL)
-        return SC_ENOMEM;
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    double *xc = host->alloc(ctx, n * d * sizeof *xc);
-    double *sv = host->alloc(ctx, m * sizeof *sv);
-    double *u = NULL;
-    int rc = SC_OK;
-    if (xc == NULL || sv == NULL) {
-        host->free(ctx, xc);
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    double var2, scale2;
-    centre(x, xc, &var2, &scale2);
-    if (!isfinite(scale2) || !isfinite(var2)) {
-        host->free(ctx, xc);
-        rc = host->fail(ctx, SC_ENUMERIC,
-                        "the representation has NaN or Inf features (or "
-                        "overflows when squared); fix the input");
-        goto done;
-    }
-    double tol = LINREG_ZERO_ULPS * (double)n * DBL_EPSILON;
-    if (var2 <= tol * tol * scale2) {
-        host->free(ctx, xc);
-        rc = host->fail(ctx, SC_EDOM,
-                        "representation has zero variance over its %zu rows "
-                        "(all rows equal): R^2 of a constant target is 0/0; "
-                        "drop it or check the features",
-                        n);
-        goto done;
-    }
-    rc = left_svd(host, ctx, xc, n, d, &u, sv);
+    double *u, *sv;
+    int rc = sc_pu_centred_basis(host, ctx, x,
+                                 "R^2 of a constant target is 0/0", &u, &sv);
     if (rc != SC_OK)
-        goto done;
-    double cut = sv[0] * (double)(n > d ? n : d) * DBL_EPSILON; /* Req. 2 */
-    size_t r = 0;
-    double total = 0.0;
-    for (size_t i = 0; i < m; i++)
-        total += sv[i] * sv[i];
-    while (r < m && sv[r] > cut)
-        r++;
-    s->r = r;
-    s->total = total;
-    s->u = host->alloc(ctx, n * r * sizeof *s->u);
-    s->s2 = host->alloc(ctx, r * sizeof *s->s2);
-    if (s->u == NULL || s->s2 == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
+        return rc;
+    linreg_state *s = host->alloc(ctx, sizeof *s);
+    rc = SC_ENOMEM;
+    if (s != NULL) {
+        memset(s, 0, sizeof *s);
+        s->n = n;
+        s->r = sc_pu_numerical_rank(sv, m, n, d); /* Req. 2 */
+        for (size_t i = 0; i < m; i++)
+            s->total += sv[i] * sv[i];
+        s->u = sc_pu_first_columns(host, ctx, u, n, m, s->r);
+        s->s2 = host->alloc(ctx, s->r * sizeof *s->s2);
     }
-    for (size_t i = 0; i < n; i++)
-        memcpy(s->u + i * r, u + i * m, r * sizeof *s->u);
-    for (size_t i = 0; i < r; i++)
-        s->s2[i] = sv[i] * sv[i];
-done:
+    if (s != NULL && s->u != NULL && s->s2 != NULL) {
+        for (size_t i = 0; i < s->r; i++)
+            s->s2[i] = sv[i] * sv[i];
+        *state = s;
+        rc = SC_OK;
+    } else {
+        state_free(host, ctx, s);
+    }
     host->free(ctx, u);
     host->free(ctx, sv);
-    if (rc != SC_OK) {
-        state_free(host, ctx, s);
-        return rc;
-    }
-    *state = s;
-    return SC_OK;
+    return rc;
 }
 
 /* R^2 of predicting y from x (see the header for the formula). */

@@ -29,17 +29,14 @@
  *           leaves singular values unchanged. compare: one GEMM and one SVD
  *           of an r_x x r_y matrix, O(n r_x r_y + r^3).
  *
- * Hand-written: centring only; products and SVD go through the host. */
-#include <float.h>
+ * Centring, the zero-variance rule, the singular basis and the singular
+ * values of Z_x^T Z_y: include/simcon/plugin_util.h; products and SVDs go
+ * through the host. */
 #include <math.h>
 #include <string.h>
 
 #include "simcon/plugin.h"
-
-/* Zero variance: ||Xc||_F below what rounding alone leaves of data of the
- * given magnitude. Centring sums n terms (relative error ~ n eps); 16 is
- * head-room for the two-pass mean (the same rule as plugins/cka.c). */
-#define PROCRUSTES_ZERO_ULPS 16.0
+#include "simcon/plugin_util.h"
 
 static const sc_param procrustes_params[] = {{NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
@@ -56,33 +53,45 @@ static void state_free(const sc_host *host, sc_ctx *ctx, procrustes_state *s)
     host->free(ctx, s);
 }
 
-/* Column-centre x into xc (n x d, two-pass means). Returns sum(xc^2) and
- * sum(x^2) for the zero-variance test. */
-static void centre(const sc_mat *x, double *xc, double *var2, double *scale2)
+/* ||Xc||_F^2 summed column by column, with one accumulator: the order
+ * procrustes 1.0.0 has always used, kept so that its values stay
+ * bit-identical (the BLAS dot of sc_pu_centre's var2 rounds differently in
+ * the last bits, up to 5e-15 relative on the golden cases). */
+static double frobenius2(const double *xc, size_t n, size_t d)
 {
-    size_t n = x->rows, d = x->cols;
-    double s2 = 0.0, v2 = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *row = x->data + i * x->ld;
-        memcpy(xc + i * d, row, d * sizeof *xc);
-        for (size_t j = 0; j < d; j++)
-            s2 += row[j] * row[j];
-    }
-    for (size_t j = 0; j < d; j++) {
-        double mean = 0.0, c = 0.0;
+    double v2 = 0.0;
+    for (size_t j = 0; j < d; j++)
         for (size_t i = 0; i < n; i++)
-            mean += xc[i * d + j];
-        mean /= (double)n;
-        for (size_t i = 0; i < n; i++)
-            c += xc[i * d + j] - mean;
-        mean += c / (double)n;
-        for (size_t i = 0; i < n; i++) {
-            xc[i * d + j] -= mean;
             v2 += xc[i * d + j] * xc[i * d + j];
-        }
+    return v2;
+}
+
+/* Req. 5: Z from the centred, unit-Frobenius X~ (xc, n x d, consumed):
+ * X~ itself when d <= n; else V S from the left singular basis V and the
+ * singular values S of X~ (plugin_util.h computes it through the SVD of
+ * X~^T), the n x n matrix with the Gram matrix of X~. */
+static int reduce(const sc_host *host, sc_ctx *ctx, double *xc, size_t n,
+                  size_t d, procrustes_state *s)
+{
+    if (d <= n) {
+        s->r = d;
+        s->z = xc;
+        return SC_OK;
     }
-    *var2 = v2;
-    *scale2 = s2;
+    double *sv = host->alloc(ctx, n * sizeof *sv);
+    if (sv == NULL) {
+        host->free(ctx, xc);
+        return SC_ENOMEM;
+    }
+    int rc = sc_pu_left_svd(host, ctx, xc, n, d, &s->z, sv);
+    if (rc == SC_OK) {
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                s->z[i * n + j] *= sv[j];
+        s->r = n;
+    }
+    host->free(ctx, sv);
+    return rc;
 }
 
 static int procrustes_prepare(const sc_host *host, sc_ctx *ctx,
@@ -98,69 +107,18 @@ static int procrustes_prepare(const sc_host *host, sc_ctx *ctx,
     memset(s, 0, sizeof *s);
     s->n = n;
     double *xc = host->alloc(ctx, n * d * sizeof *xc);
-    double *at = NULL, *sv = NULL;
-    int rc = SC_OK;
-    if (xc == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
+    int rc = xc == NULL ? SC_ENOMEM
+                        : sc_pu_centre_checked(host, ctx, x, xc, NULL,
+                                               "Procrustes similarity is 0/0");
+    if (rc != SC_OK) {
+        host->free(ctx, xc);
+        state_free(host, ctx, s);
+        return rc;
     }
-    double var2, scale2;
-    centre(x, xc, &var2, &scale2);
-    if (!isfinite(scale2) || !isfinite(var2)) {
-        rc = host->fail(ctx, SC_ENUMERIC,
-                        "the representation has NaN or Inf features (or "
-                        "overflows when squared); fix the input");
-        goto done;
-    }
-    double tol = PROCRUSTES_ZERO_ULPS * (double)n * DBL_EPSILON;
-    if (var2 <= tol * tol * scale2) {
-        rc = host->fail(ctx, SC_EDOM,
-                        "representation has zero variance over its %zu rows "
-                        "(all rows equal): Procrustes similarity is 0/0; "
-                        "drop it or check the features",
-                        n);
-        goto done;
-    }
-    double inv = 1.0 / sqrt(var2);
-    if (d <= n) {
-        for (size_t p = 0; p < n * d; p++)
-            xc[p] *= inv;
-        s->r = d;
-        s->z = xc;
-        xc = NULL;
-        goto done;
-    }
-    /* d > n: SVD of X~^T (d x n, rows >= cols as host->svd needs); the
-     * n x n matrix V S then has the same Gram matrix as X~. */
-    at = host->alloc(ctx, d * n * sizeof *at);
-    sv = host->alloc(ctx, n * sizeof *sv);
-    s->z = host->alloc(ctx, n * n * sizeof *s->z);
-    if (at == NULL || sv == NULL || s->z == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            at[j * n + i] = xc[i * d + j] * inv;
-    rc = host->svd(ctx, d, n, at, n, sv, s->z);
-    if (rc != SC_OK)
-        goto done;
-    /* host->svd factored X~^T = U S V^T and wrote V^T into s->z; then
-     * X~ = V S U^T, so Z = V S: transpose in place, scale the columns. */
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) {
-            double t = s->z[i * n + j];
-            s->z[i * n + j] = s->z[j * n + i];
-            s->z[j * n + i] = t;
-        }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++)
-            s->z[i * n + j] *= sv[j];
-    s->r = n;
-done:
-    host->free(ctx, xc);
-    host->free(ctx, at);
-    host->free(ctx, sv);
+    double inv = 1.0 / sqrt(frobenius2(xc, n, d));
+    for (size_t p = 0; p < n * d; p++)
+        xc[p] *= inv;
+    rc = reduce(host, ctx, xc, n, d, s);
     if (rc != SC_OK) {
         state_free(host, ctx, s);
         return rc;
@@ -175,32 +133,17 @@ static int procrustes_compare(const sc_host *host, sc_ctx *ctx,
 {
     (void)args;
     const procrustes_state *sx = px, *sy = py;
-    /* host->svd needs rows >= cols: put the wider state first. */
-    if (sx->r < sy->r) {
-        const procrustes_state *t = sx;
-        sx = sy;
-        sy = t;
-    }
-    size_t rx = sx->r, ry = sy->r, n = sx->n;
-    double *m = host->alloc(ctx, rx * ry * sizeof *m);
-    double *sv = host->alloc(ctx, ry * sizeof *sv);
-    int rc = SC_OK;
-    if (m == NULL || sv == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    rc = host->gemm(ctx, SC_TRANS, SC_NOTRANS, rx, ry, n, 1.0, sx->z, rx, sy->z,
-                    ry, 0.0, m, ry);
-    if (rc == SC_OK)
-        rc = host->svd(ctx, rx, ry, m, ry, sv, NULL);
+    size_t m = sx->r < sy->r ? sx->r : sy->r;
+    double *sv = host->alloc(ctx, m * sizeof *sv);
+    if (sv == NULL)
+        return SC_ENOMEM;
+    int rc = sc_pu_cross_sv(host, ctx, sx->n, sx->z, sx->r, sy->z, sy->r, sv);
     if (rc == SC_OK) {
         double nuc = 0.0;
-        for (size_t i = 0; i < ry; i++)
+        for (size_t i = 0; i < m; i++)
             nuc += sv[i];
         *value = nuc > 1.0 ? 1.0 : (nuc < 0.0 ? 0.0 : nuc);
     }
-done:
-    host->free(ctx, m);
     host->free(ctx, sv);
     return rc;
 }

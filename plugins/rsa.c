@@ -122,19 +122,12 @@ static void shift_by_row0(double *a, size_t n, size_t d)
         a[j] = 0.0;
 }
 
-/* Fill t (length n(n-1)/2) with the strict upper triangle of the RDM of x.
- * Req. 2, 3. */
-static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
-                       int kind, double *t)
+/* The features whose Gram matrix gives the RDM (Req. 3), into a (n x d):
+ * each row centred over its features for the correlation RDM, shifted by
+ * row 0 for the euclidean one, as given for the cosine one. */
+static void rdm_features(const sc_mat *x, int kind, double *a)
 {
     size_t n = x->rows, d = x->cols;
-    double *a = host->alloc(ctx, n * d * sizeof *a);
-    double *g = host->alloc(ctx, n * n * sizeof *g);
-    int rc = SC_OK;
-    if (a == NULL || g == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
     for (size_t i = 0; i < n; i++) {
         const double *row = x->data + i * x->ld;
         double *out = a + i * d;
@@ -155,6 +148,22 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
     }
     if (kind == RDM_EUCLIDEAN)
         shift_by_row0(a, n, d);
+}
+
+/* Fill t (length n(n-1)/2) with the strict upper triangle of the RDM of x.
+ * Req. 2, 3. */
+static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                       int kind, double *t)
+{
+    size_t n = x->rows, d = x->cols;
+    double *a = host->alloc(ctx, n * d * sizeof *a);
+    double *g = host->alloc(ctx, n * n * sizeof *g);
+    int rc = SC_OK;
+    if (a == NULL || g == NULL) {
+        rc = SC_ENOMEM;
+        goto done;
+    }
+    rdm_features(x, kind, a);
     rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, a, d, 0.0, g, n);
     if (rc != SC_OK)
         goto done;
@@ -250,29 +259,10 @@ static void kput(double *a, size_t p, uint64_t u)
     memcpy(a + p, &u, sizeof u);
 }
 
-/* Sort t; write the sorted order into order (if not NULL), replace t by its
- * average ranks (if ranks; else t keeps its values), and return the
- * tie-pair count. Req. 8. */
-static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
-                         size_t len, int ranks, size_t *order, uint64_t *ties)
+/* Replace t[0..len-1] by its keys (key_of) and count the digits of every
+ * pass into hist. */
+static void make_keys(double *t, size_t len, size_t (*hist)[RADIX_SIZE])
 {
-    if (len > UINT32_MAX)
-        return host->fail(ctx, SC_EINVAL,
-                          "%zu RDM entries exceed the 2^32 the ranking "
-                          "supports (n > 92,682 stimuli); subsample the "
-                          "stimuli",
-                          len);
-    double *kb = host->alloc(ctx, len * sizeof *kb);
-    uint32_t *ia = host->alloc(ctx, len * sizeof *ia);
-    uint32_t *ib = host->alloc(ctx, len * sizeof *ib);
-    size_t(*hist)[RADIX_SIZE] = host->alloc(ctx, RADIX_PASSES * sizeof *hist);
-    if (kb == NULL || ia == NULL || ib == NULL || hist == NULL) {
-        host->free(ctx, kb);
-        host->free(ctx, ia);
-        host->free(ctx, ib);
-        host->free(ctx, hist);
-        return SC_ENOMEM;
-    }
     memset(hist, 0, RADIX_PASSES * sizeof *hist);
     for (size_t p = 0; p < len; p++) {
         uint64_t k = key_of(t[p]);
@@ -280,6 +270,16 @@ static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
         for (int d = 0; d < RADIX_PASSES; d++)
             hist[d][(k >> (d * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
     }
+}
+
+/* The LSD passes over the keys in t (make_keys), alternating between t and
+ * kb, the indices between ia and ib. On return *keys holds the sorted keys
+ * (never t itself: it receives the ranks) and *perm the original position
+ * of each (NULL: the identity, when every pass was trivial). */
+static void radix_passes(double *t, double *kb, uint32_t *ia, uint32_t *ib,
+                         size_t len, size_t (*hist)[RADIX_SIZE],
+                         const double **keys, const uint32_t **perm)
+{
     double *src = t, *dst = kb;
     uint32_t *si = NULL, *di = ia; /* si NULL: identity order */
     for (int d = 0; d < RADIX_PASSES; d++) {
@@ -308,34 +308,73 @@ static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
         si = di;
         di = di == ia ? ib : ia;
     }
-    if (src == t) { /* t receives the output below: move the keys out */
+    if (src == t) { /* t receives the output: move the keys out */
         memcpy(kb, t, len * sizeof *kb);
         src = kb;
     }
+    *keys = src;
+    *perm = si;
+}
+
+/* From the sorted keys and their original positions perm (NULL:
+ * identity): write into t the average rank (if ranks) or the value of each
+ * entry, into order (if not NULL) the sorted order; return the tie-pair
+ * count. */
+static uint64_t assign_ranks(double *t, const double *keys,
+                             const uint32_t *perm, size_t len, int ranks,
+                             size_t *order)
+{
     uint64_t tie = 0;
     for (size_t a = 0; a < len;) {
-        uint64_t ka = kget(src, a);
+        uint64_t ka = kget(keys, a);
         size_t b = a + 1;
-        while (b < len && kget(src, b) == ka)
+        while (b < len && kget(keys, b) == ka)
             b++;
         uint64_t g = (uint64_t)(b - a);
         tie += g * (g - 1) / 2;
         /* Positions a..b-1 hold ranks a+1..b; their average. */
         double r = ranks ? 0.5 * ((double)(a + 1) + (double)b) : value_of(ka);
         for (size_t q = a; q < b; q++) {
-            size_t i = si == NULL ? q : si[q];
+            size_t i = perm == NULL ? q : perm[q];
             t[i] = r;
             if (order != NULL)
                 order[q] = i;
         }
         a = b;
     }
+    return tie;
+}
+
+/* Sort t; write the sorted order into order (if not NULL), replace t by its
+ * average ranks (if ranks; else t keeps its values), and return the
+ * tie-pair count. Req. 8. */
+static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
+                         size_t len, int ranks, size_t *order, uint64_t *ties)
+{
+    if (len > UINT32_MAX)
+        return host->fail(ctx, SC_EINVAL,
+                          "%zu RDM entries exceed the 2^32 the ranking "
+                          "supports (n > 92,682 stimuli); subsample the "
+                          "stimuli",
+                          len);
+    double *kb = host->alloc(ctx, len * sizeof *kb);
+    uint32_t *ia = host->alloc(ctx, len * sizeof *ia);
+    uint32_t *ib = host->alloc(ctx, len * sizeof *ib);
+    size_t(*hist)[RADIX_SIZE] = host->alloc(ctx, RADIX_PASSES * sizeof *hist);
+    int rc = SC_ENOMEM;
+    if (kb != NULL && ia != NULL && ib != NULL && hist != NULL) {
+        const double *keys;
+        const uint32_t *perm;
+        make_keys(t, len, hist);
+        radix_passes(t, kb, ia, ib, len, hist, &keys, &perm);
+        *ties = assign_ranks(t, keys, perm, len, ranks, order);
+        rc = SC_OK;
+    }
     host->free(ctx, kb);
     host->free(ctx, ia);
     host->free(ctx, ib);
     host->free(ctx, hist);
-    *ties = tie;
-    return SC_OK;
+    return rc;
 }
 
 static int cmp_double(const void *pa, const void *pb)

@@ -37,13 +37,14 @@
  *           n x k orthonormal basis U_k. compare: one GEMM and one SVD of a
  *           k_X x k_Y matrix, O(n k_X k_Y + k^3).
  *
- * Hand-written: centring and the variance cut; products and SVDs go
- * through the host. */
-#include <float.h>
-#include <math.h>
+ * Centring, the zero-variance rule, the left singular basis, the rank cut
+ * and the singular values of U_kX^T U_kY: include/simcon/plugin_util.h.
+ * Hand-written here: the variance cut; products and SVDs go through the
+ * host. */
 #include <string.h>
 
 #include "simcon/plugin.h"
+#include "simcon/plugin_util.h"
 
 /* ## Parameters */
 
@@ -58,11 +59,6 @@ static const sc_param svcca_params[] = {
      "fraction of variance the kept singular directions explain (Raghu: "
      "0.99)"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
-
-/* Zero variance: ||Xc||_F below what rounding alone leaves of data of the
- * given magnitude (n eps relative error of the means; 16 head-room; the
- * same rule as plugins/cka.c). */
-#define SVCCA_ZERO_ULPS 16.0
 
 /* ## State */
 
@@ -79,159 +75,57 @@ static void state_free(const sc_host *host, sc_ctx *ctx, svcca_state *s)
     host->free(ctx, s);
 }
 
-/* Column-centre x into xc (n x d, two-pass means); sum(xc^2), sum(x^2). */
-static void centre(const sc_mat *x, double *xc, double *var2, double *scale2)
-{
-    size_t n = x->rows, d = x->cols;
-    double s2 = 0.0, v2 = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        const double *row = x->data + i * x->ld;
-        memcpy(xc + i * d, row, d * sizeof *xc);
-        for (size_t j = 0; j < d; j++)
-            s2 += row[j] * row[j];
-    }
-    for (size_t j = 0; j < d; j++) {
-        double mean = 0.0, c = 0.0;
-        for (size_t i = 0; i < n; i++)
-            mean += xc[i * d + j];
-        mean /= (double)n;
-        for (size_t i = 0; i < n; i++)
-            c += xc[i * d + j] - mean;
-        mean += c / (double)n;
-        for (size_t i = 0; i < n; i++) {
-            xc[i * d + j] -= mean;
-            v2 += xc[i * d + j] * xc[i * d + j];
-        }
-    }
-    *var2 = v2;
-    *scale2 = s2;
-}
-
-/* Left singular vectors of the n x d matrix xc (consumed: freed or handed
- * back as *u) and its r = min(n, d) singular values sv (decreasing). */
-static int left_svd(const sc_host *host, sc_ctx *ctx, double *xc, size_t n,
-                    size_t d, double **u, double *sv)
-{
-    *u = NULL;
-    if (n >= d) {
-        int rc = host->svd(ctx, n, d, xc, d, sv, NULL);
-        if (rc != SC_OK) {
-            host->free(ctx, xc);
-            return rc;
-        }
-        *u = xc; /* now U, n x d */
-        return SC_OK;
-    }
-    /* d > n: X^T = W S V^T, so X = V S W^T and U = V = (V^T)^T. */
-    double *at = host->alloc(ctx, d * n * sizeof *at);
-    double *vt = host->alloc(ctx, n * n * sizeof *vt);
-    int rc = SC_OK;
-    if (at == NULL || vt == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            at[j * n + i] = xc[i * d + j];
-    rc = host->svd(ctx, d, n, at, n, sv, vt);
-    if (rc != SC_OK)
-        goto done;
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = i + 1; j < n; j++) {
-            double t = vt[i * n + j];
-            vt[i * n + j] = vt[j * n + i];
-            vt[j * n + i] = t;
-        }
-    *u = vt;
-    vt = NULL;
-done:
-    host->free(ctx, xc);
-    host->free(ctx, at);
-    host->free(ctx, vt);
-    return rc;
-}
-
 /* ## Callbacks */
 
-static int svcca_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
-                         const sc_mat *x, void **state)
+/* Req. 2: the smallest k whose leading directions, within the numerical
+ * rank, explain the fraction variance of the total. */
+static size_t variance_cut(const double *sv, size_t rank, double variance)
 {
-    *state = NULL;
-    size_t n = x->rows, d = x->cols, r = n < d ? n : d;
-    double variance = args->value[P_VARIANCE];
-    svcca_state *s = host->alloc(ctx, sizeof *s);
-    if (s == NULL)
-        return SC_ENOMEM;
-    memset(s, 0, sizeof *s);
-    s->n = n;
-    double *xc = host->alloc(ctx, n * d * sizeof *xc);
-    double *sv = host->alloc(ctx, r * sizeof *sv);
-    double *u = NULL;
-    int rc = SC_OK;
-    if (xc == NULL || sv == NULL) {
-        host->free(ctx, xc);
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    double var2, scale2;
-    centre(x, xc, &var2, &scale2);
-    if (!isfinite(scale2) || !isfinite(var2)) {
-        host->free(ctx, xc);
-        rc = host->fail(ctx, SC_ENUMERIC,
-                        "the representation has NaN or Inf features (or "
-                        "overflows when squared); fix the input");
-        goto done;
-    }
-    double tol = SVCCA_ZERO_ULPS * (double)n * DBL_EPSILON;
-    if (var2 <= tol * tol * scale2) {
-        host->free(ctx, xc);
-        rc = host->fail(ctx, SC_EDOM,
-                        "representation has zero variance over its %zu rows "
-                        "(all rows equal): no singular directions to keep; "
-                        "drop it or check the features",
-                        n);
-        goto done;
-    }
-    rc = left_svd(host, ctx, xc, n, d, &u, sv);
-    if (rc != SC_OK)
-        goto done;
-    /* Req. 2: numerical rank, then the variance cut within it. */
-    double cut = sv[0] * (double)(n > d ? n : d) * DBL_EPSILON;
-    size_t rank = 0;
     double total = 0.0;
-    while (rank < r && sv[rank] > cut) {
-        total += sv[rank] * sv[rank];
-        rank++;
-    }
+    for (size_t i = 0; i < rank; i++)
+        total += sv[i] * sv[i];
     size_t k = 0;
     double cum = 0.0;
     while (k < rank && cum < variance * total) {
         cum += sv[k] * sv[k];
         k++;
     }
-    if (k >= n) {
-        rc = host->fail(ctx, SC_EDOM,
-                        "keeping %zu singular directions needs more than %zu "
-                        "stimuli (CCA with as many directions as stimuli is "
-                        "degenerate); lower variance or add stimuli",
-                        k, n);
-        goto done;
-    }
-    s->k = k;
-    s->u = host->alloc(ctx, n * k * sizeof *s->u);
-    if (s->u == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    for (size_t i = 0; i < n; i++)
-        memcpy(s->u + i * k, u + i * r, k * sizeof *s->u);
-done:
-    host->free(ctx, u);
-    host->free(ctx, sv);
-    if (rc != SC_OK) {
-        state_free(host, ctx, s);
+    return k;
+}
+
+static int svcca_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
+                         const sc_mat *x, void **state)
+{
+    *state = NULL;
+    size_t n = x->rows, d = x->cols, r = n < d ? n : d;
+    double *u, *sv;
+    int rc = sc_pu_centred_basis(host, ctx, x, "no singular directions to keep",
+                                 &u, &sv);
+    if (rc != SC_OK)
         return rc;
+    size_t rank = sc_pu_numerical_rank(sv, r, n, d);
+    size_t k = variance_cut(sv, rank, args->value[P_VARIANCE]);
+    host->free(ctx, sv);
+    if (k >= n) {
+        host->free(ctx, u);
+        return host->fail(ctx, SC_EDOM,
+                          "keeping %zu singular directions needs more than "
+                          "%zu stimuli (CCA with as many directions as "
+                          "stimuli is degenerate); lower variance or add "
+                          "stimuli",
+                          k, n);
     }
+    svcca_state *s = host->alloc(ctx, sizeof *s);
+    double *uk = sc_pu_first_columns(host, ctx, u, n, r, k);
+    host->free(ctx, u);
+    if (s == NULL || uk == NULL) {
+        host->free(ctx, s);
+        host->free(ctx, uk);
+        return SC_ENOMEM;
+    }
+    s->n = n;
+    s->k = k;
+    s->u = uk;
     *state = s;
     return SC_OK;
 }
@@ -241,31 +135,17 @@ static int svcca_compare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
 {
     (void)args;
     const svcca_state *sx = px, *sy = py;
-    if (sx->k < sy->k) { /* host->svd needs rows >= cols */
-        const svcca_state *t = sx;
-        sx = sy;
-        sy = t;
-    }
-    size_t kx = sx->k, ky = sy->k, n = sx->n;
-    double *m = host->alloc(ctx, kx * ky * sizeof *m);
-    double *rho = host->alloc(ctx, ky * sizeof *rho);
-    int rc = SC_OK;
-    if (m == NULL || rho == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    rc = host->gemm(ctx, SC_TRANS, SC_NOTRANS, kx, ky, n, 1.0, sx->u, kx, sy->u,
-                    ky, 0.0, m, ky);
-    if (rc == SC_OK)
-        rc = host->svd(ctx, kx, ky, m, ky, rho, NULL);
+    size_t m = sx->k < sy->k ? sx->k : sy->k;
+    double *rho = host->alloc(ctx, m * sizeof *rho);
+    if (rho == NULL)
+        return SC_ENOMEM;
+    int rc = sc_pu_cross_sv(host, ctx, sx->n, sx->u, sx->k, sy->u, sy->k, rho);
     if (rc == SC_OK) {
         double sum = 0.0;
-        for (size_t i = 0; i < ky; i++)
+        for (size_t i = 0; i < m; i++)
             sum += rho[i] > 1.0 ? 1.0 : (rho[i] < 0.0 ? 0.0 : rho[i]);
-        *value = sum / (double)ky;
+        *value = sum / (double)m;
     }
-done:
-    host->free(ctx, m);
     host->free(ctx, rho);
     return rc;
 }
