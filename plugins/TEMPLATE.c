@@ -2,7 +2,9 @@
  * CMakeLists.txt skips this file). Copy it to plugins/<name>.c, where
  * <name> is lower_snake, unique, and equal to the descriptor's .name; then
  * replace every "template" and every TODO. plugins/cka.c is a complete
- * example of every optional callback.
+ * example of every optional callback. docs/PLUGINS.md is the guide: the
+ * contract in brief, the shared helpers, and how to add the tests and the
+ * golden reference values.
  *
  * Header comment of a real plugin:
  *   - the definition as one formula line, e.g.
@@ -15,8 +17,14 @@
  *   - the memory a state holds, as a formula in n (rows) and d (columns).
  *
  * Rules (include/simcon/plugin.h has the full contract):
- *   - include only "simcon/plugin.h" and C standard headers; link only
- *     libc/libm (the build uses -z defs, so anything else fails to link);
+ *   - include only "simcon/plugin.h", "simcon/plugin_util.h" (optional:
+ *     the helpers plugins share, header-only, no ABI) and C standard
+ *     headers; link only libc/libm (the build uses -z defs, so anything
+ *     else fails to link);
+ *   - before writing a numerical helper, look in plugin_util.h: column
+ *     centring (with a row subset), the zero-variance rule, the left
+ *     singular basis and numerical rank, singular values of A^T B, top-k
+ *     with the lower index winning ties, the kNN input checks;
  *   - no malloc/free: host->alloc/host->free; no mutable statics (compare
  *     runs concurrently on many threads); no I/O, printing, exit, abort,
  *     threads, RNG, locale or signals;
@@ -30,6 +38,7 @@
 #include <string.h>
 
 #include "simcon/plugin.h"
+#include "simcon/plugin_util.h" /* optional: shared helpers (sc_pu_*) */
 
 /* ## Parameters: one entry per parameter, in the order of args->value. */
 

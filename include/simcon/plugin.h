@@ -3,7 +3,9 @@
  * This header IS the contract between the simcon runner (the host) and a
  * metric plugin (a shared object built from one C file). It needs only the C
  * standard headers below, compiles as C99 and as C++, and a plugin includes
- * nothing else from the project.
+ * nothing else from the project but, if it wants them, the header-only
+ * helpers of simcon/plugin_util.h (no ABI of their own). docs/PLUGINS.md is
+ * the plugin-writing guide.
  *
  * Life of a plugin
  *   1. The host dlopen()s "<dir>/<name>.so" and looks up the one exported
