@@ -3,10 +3,10 @@
  *
  * This header adds NO ABI: nothing here is exported, called through the
  * host table or seen by the loader; each plugin that includes it compiles
- * its own copy of what it uses, so a plugin built against an older or a
- * newer version of this file loads and behaves the same. Like plugin.h it
- * needs only the C standard library (libc) and compiles warning-free as
- * C99 and as C++ (tests/loader/header_only.c checks both).
+ * its own copy of what it uses, so a plugin built against any version of
+ * this file loads into every host of its SC_ABI_VERSION. Like plugin.h it
+ * needs only the C standard headers and compiles warning-free as C99 and
+ * as C++ (tests/loader/header_only.c checks both).
  *
  * Prefix sc_pu_ ("plugin utility"). Every helper follows the plugin rules
  * of include/simcon/plugin.h: memory only through host->alloc/free,
