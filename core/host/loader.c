@@ -186,9 +186,7 @@ static size_t count_choices(const char *choices)
     return choices[0] == '|' ? 0 : n;
 }
 
-/* Append "; msg" (or "msg" first) to a problem list. */
-__attribute__((format(printf, 3, 4))) static void
-add_problem(char *list, size_t cap, const char *fmt, ...)
+void sc_loader_problem_add(char *list, size_t cap, const char *fmt, ...)
 {
     size_t len = strlen(list);
     if (len + 3 >= cap)
@@ -206,62 +204,68 @@ add_problem(char *list, size_t cap, const char *fmt, ...)
 static void validate_params(const sc_metric *d, char *problems, size_t cap)
 {
     if (d->params == NULL) {
-        add_problem(problems, cap,
-                    "params is NULL (use an array holding only {0})");
+        sc_loader_problem_add(problems, cap,
+                              "params is NULL (use an array holding only {0})");
         return;
     }
     for (size_t i = 0; d->params[i].name != NULL; i++) {
         const sc_param *pr = &d->params[i];
         if (!valid_name(pr->name))
-            add_problem(problems, cap,
-                        "parameter %zu name '%s' is not [a-z][a-z0-9_]*", i,
-                        pr->name);
+            sc_loader_problem_add(
+                problems, cap, "parameter %zu name '%s' is not [a-z][a-z0-9_]*",
+                i, pr->name);
         for (size_t j = 0; j < i; j++)
             if (strcmp(d->params[j].name, pr->name) == 0)
-                add_problem(problems, cap, "parameter '%s' is declared twice",
-                            pr->name);
+                sc_loader_problem_add(problems, cap,
+                                      "parameter '%s' is declared twice",
+                                      pr->name);
         if (pr->doc == NULL || pr->doc[0] == '\0')
-            add_problem(problems, cap, "parameter '%s' has no doc line",
-                        pr->name);
+            sc_loader_problem_add(problems, cap,
+                                  "parameter '%s' has no doc line", pr->name);
         switch (pr->type) {
         case SC_PARAM_INT:
         case SC_PARAM_REAL:
             if (!(pr->lo <= pr->hi))
-                add_problem(problems, cap, "parameter '%s': lo %g > hi %g",
-                            pr->name, pr->lo, pr->hi);
+                sc_loader_problem_add(problems, cap,
+                                      "parameter '%s': lo %g > hi %g", pr->name,
+                                      pr->lo, pr->hi);
             else if (!(pr->flags & SC_PARAM_OPTIONAL) &&
                      !(pr->lo <= pr->def && pr->def <= pr->hi))
-                add_problem(problems, cap,
-                            "parameter '%s': default %g outside [%g, %g]",
-                            pr->name, pr->def, pr->lo, pr->hi);
+                sc_loader_problem_add(
+                    problems, cap,
+                    "parameter '%s': default %g outside [%g, %g]", pr->name,
+                    pr->def, pr->lo, pr->hi);
             if (pr->type == SC_PARAM_INT && !(pr->flags & SC_PARAM_OPTIONAL) &&
                 pr->def != floor(pr->def))
-                add_problem(problems, cap, "parameter '%s': integer default %g",
-                            pr->name, pr->def);
+                sc_loader_problem_add(problems, cap,
+                                      "parameter '%s': integer default %g",
+                                      pr->name, pr->def);
             break;
         case SC_PARAM_BOOL:
             if (pr->def != 0.0 && pr->def != 1.0)
-                add_problem(problems, cap,
-                            "parameter '%s': bool default must be 0 or 1",
-                            pr->name);
+                sc_loader_problem_add(
+                    problems, cap,
+                    "parameter '%s': bool default must be 0 or 1", pr->name);
             break;
         case SC_PARAM_ENUM: {
             size_t nc = count_choices(pr->choices);
             if (nc == 0)
-                add_problem(problems, cap,
-                            "parameter '%s': enum needs choices \"a|b\"",
-                            pr->name);
+                sc_loader_problem_add(
+                    problems, cap, "parameter '%s': enum needs choices \"a|b\"",
+                    pr->name);
             else if (pr->def < 0 || pr->def >= (double)nc ||
                      pr->def != floor(pr->def))
-                add_problem(problems, cap,
-                            "parameter '%s': enum default %g is not a "
-                            "choice index (0..%zu)",
-                            pr->name, pr->def, nc - 1);
+                sc_loader_problem_add(
+                    problems, cap,
+                    "parameter '%s': enum default %g is not a "
+                    "choice index (0..%zu)",
+                    pr->name, pr->def, nc - 1);
             break;
         }
         default:
-            add_problem(problems, cap, "parameter '%s': unknown type %d",
-                        pr->name, pr->type);
+            sc_loader_problem_add(problems, cap,
+                                  "parameter '%s': unknown type %d", pr->name,
+                                  pr->type);
         }
     }
 }
@@ -271,29 +275,31 @@ int sc_loader_validate(const sc_metric *d, const char *stem, sc_err *err)
     char problems[SC_ERR_MSG - 128];
     problems[0] = '\0';
     if (!valid_name(d->name))
-        add_problem(problems, sizeof problems,
-                    "name '%s' is not [a-z][a-z0-9_]*",
-                    d->name ? d->name : "(null)");
+        sc_loader_problem_add(problems, sizeof problems,
+                              "name '%s' is not [a-z][a-z0-9_]*",
+                              d->name ? d->name : "(null)");
     else if (stem != NULL && strcmp(d->name, stem) != 0)
-        add_problem(problems, sizeof problems,
-                    "name '%s' differs from the file name '%s.so'", d->name,
-                    stem);
+        sc_loader_problem_add(problems, sizeof problems,
+                              "name '%s' differs from the file name '%s.so'",
+                              d->name, stem);
     if (d->version == NULL || d->version[0] == '\0')
-        add_problem(problems, sizeof problems, "version is empty");
+        sc_loader_problem_add(problems, sizeof problems, "version is empty");
     if (d->reference == NULL || d->reference[0] == '\0')
-        add_problem(problems, sizeof problems, "reference (citation) is empty");
+        sc_loader_problem_add(problems, sizeof problems,
+                              "reference (citation) is empty");
     if (d->prepare == NULL)
-        add_problem(problems, sizeof problems, "prepare is NULL");
+        sc_loader_problem_add(problems, sizeof problems, "prepare is NULL");
     if (d->compare == NULL)
-        add_problem(problems, sizeof problems, "compare is NULL");
+        sc_loader_problem_add(problems, sizeof problems, "compare is NULL");
     if (d->release == NULL)
-        add_problem(problems, sizeof problems, "release is NULL");
+        sc_loader_problem_add(problems, sizeof problems, "release is NULL");
     if ((d->embed == NULL) != (d->embed_len == NULL))
-        add_problem(problems, sizeof problems,
-                    "embed and embed_len must be both set or both NULL");
+        sc_loader_problem_add(
+            problems, sizeof problems,
+            "embed and embed_len must be both set or both NULL");
     if ((d->flags & SC_METRIC_RANGE_01) && (d->flags & SC_METRIC_RANGE_PM1))
-        add_problem(problems, sizeof problems,
-                    "flags RANGE_01 and RANGE_PM1 are exclusive");
+        sc_loader_problem_add(problems, sizeof problems,
+                              "flags RANGE_01 and RANGE_PM1 are exclusive");
     validate_params(d, problems, sizeof problems);
     if (problems[0] != '\0')
         return sc_err_set(err, SC_EABI,
@@ -479,7 +485,7 @@ int sc_loader_locate(const char *name_or_path, const char *extra_dir,
     char dirs[SC_ERR_MSG / 2];
     dirs[0] = '\0';
     for (size_t i = 0; i < sp.count; i++)
-        add_problem(dirs, sizeof dirs, "%s", sp.dirs[i]);
+        sc_loader_problem_add(dirs, sizeof dirs, "%s", sp.dirs[i]);
     search_path_deinit(&sp);
     return sc_err_set(err, SC_EINVAL,
                       "unknown metric '%s' (no %s.so in: %s); run 'simcon "
@@ -581,193 +587,4 @@ void sc_loader_shutdown(void)
         loaded_list = next;
     }
     pthread_mutex_unlock(&loaded_lock);
-}
-
-/* ## Parameters */
-
-/* Index of `value` in "a|b|c", or -1. */
-static long choice_index(const char *choices, const char *value)
-{
-    size_t vlen = strlen(value);
-    long idx = 0;
-    const char *c = choices;
-    while (c != NULL && *c != '\0') {
-        const char *bar = strchr(c, '|');
-        size_t len = bar ? (size_t)(bar - c) : strlen(c);
-        if (len == vlen && strncmp(c, value, len) == 0)
-            return idx;
-        idx++;
-        c = bar ? bar + 1 : NULL;
-    }
-    return -1;
-}
-
-/* Copy choice number idx of "a|b|c" into buf. */
-static void choice_name(const char *choices, size_t idx, char *buf, size_t cap)
-{
-    const char *c = choices;
-    for (size_t i = 0; i < idx && c != NULL; i++) {
-        c = strchr(c, '|');
-        if (c != NULL)
-            c++;
-    }
-    if (c == NULL) {
-        snprintf(buf, cap, "?");
-        return;
-    }
-    const char *bar = strchr(c, '|');
-    size_t len = bar ? (size_t)(bar - c) : strlen(c);
-    snprintf(buf, cap, "%.*s", (int)len, c);
-}
-
-static int parse_value(const sc_metric *d, const sc_param *pr, const char *text,
-                       double *out, sc_err *err)
-{
-    switch (pr->type) {
-    case SC_PARAM_BOOL:
-        if (strcmp(text, "true") == 0 || strcmp(text, "1") == 0 ||
-            strcmp(text, "yes") == 0) {
-            *out = 1.0;
-            return SC_OK;
-        }
-        if (strcmp(text, "false") == 0 || strcmp(text, "0") == 0 ||
-            strcmp(text, "no") == 0) {
-            *out = 0.0;
-            return SC_OK;
-        }
-        return sc_err_set(err, SC_EINVAL,
-                          "metric %s: parameter %s expects true or false, "
-                          "got '%s'",
-                          d->name, pr->name, text);
-    case SC_PARAM_ENUM: {
-        long idx = choice_index(pr->choices, text);
-        if (idx < 0)
-            return sc_err_set(err, SC_EINVAL,
-                              "metric %s: parameter %s expects one of %s, "
-                              "got '%s'",
-                              d->name, pr->name, pr->choices, text);
-        *out = (double)idx;
-        return SC_OK;
-    }
-    case SC_PARAM_INT:
-    case SC_PARAM_REAL: {
-        char *end = NULL;
-        errno = 0;
-        double v = strtod(text, &end);
-        if (end == text || *end != '\0' || errno == ERANGE || !isfinite(v) ||
-            !sc_is_decimal(text)) /* strtod also reads hex */
-            return sc_err_set(err, SC_EINVAL,
-                              "metric %s: parameter %s expects a%s number, "
-                              "got '%s'",
-                              d->name, pr->name,
-                              pr->type == SC_PARAM_INT ? "n integer" : "",
-                              text);
-        if (pr->type == SC_PARAM_INT && v != floor(v))
-            return sc_err_set(err, SC_EINVAL,
-                              "metric %s: parameter %s expects an integer, "
-                              "got '%s'",
-                              d->name, pr->name, text);
-        if (v < pr->lo || v > pr->hi)
-            return sc_err_set(err, SC_EINVAL,
-                              "metric %s: parameter %s = %s is outside the "
-                              "allowed range [%g, %g]",
-                              d->name, pr->name, text, pr->lo, pr->hi);
-        *out = v;
-        return SC_OK;
-    }
-    default:
-        return sc_err_set(err, SC_EABI, "metric %s: parameter %s has bad type",
-                          d->name, pr->name);
-    }
-}
-
-int sc_argset_parse(const sc_plugin *p, const char *const *keys,
-                    const char *const *values, size_t count, sc_argset *out,
-                    sc_err *err)
-{
-    const sc_metric *d = p->desc;
-    size_t np = p->nparams;
-    out->value = sc_calloc(np ? np : 1, sizeof(double));
-    out->given = sc_calloc(np ? np : 1, sizeof(uint8_t));
-    out->args.count = np;
-    out->args.value = out->value;
-    out->args.given = out->given;
-    if (out->value == NULL || out->given == NULL) {
-        sc_argset_deinit(out);
-        return sc_err_set(err, SC_ENOMEM, "out of memory parsing parameters");
-    }
-    for (size_t i = 0; i < np; i++)
-        out->value[i] = d->params[i].def;
-    int rc = SC_OK;
-    for (size_t k = 0; k < count && rc == SC_OK; k++) {
-        size_t i = 0;
-        while (i < np && strcmp(d->params[i].name, keys[k]) != 0)
-            i++;
-        if (i == np) {
-            char known[512];
-            known[0] = '\0';
-            for (size_t j = 0; j < np; j++)
-                add_problem(known, sizeof known, "%s", d->params[j].name);
-            rc = sc_err_set(err, SC_EINVAL,
-                            "metric %s has no parameter '%s' (parameters: "
-                            "%s)",
-                            d->name, keys[k], np ? known : "none");
-        } else if (out->given[i]) {
-            rc = sc_err_set(err, SC_EINVAL,
-                            "metric %s: parameter %s is given twice", d->name,
-                            keys[k]);
-        } else {
-            rc = parse_value(d, &d->params[i], values[k], &out->value[i], err);
-            out->given[i] = 1;
-        }
-    }
-    if (rc == SC_OK && d->check_args != NULL) {
-        sc_ctx ctx;
-        sc_ctx_init(&ctx, err, d->name);
-        sc_guard_frame g = sc_guard_enter(d->name, "check_args");
-        rc = d->check_args(sc_host_get(), &ctx, &out->args);
-        sc_guard_leave(g);
-        if (rc != SC_OK && !ctx.failed)
-            sc_err_set(err, rc, "metric %s rejected the parameters", d->name);
-    }
-    if (rc != SC_OK)
-        sc_argset_deinit(out);
-    return rc;
-}
-
-void sc_argset_deinit(sc_argset *a)
-{
-    sc_free(a->value);
-    sc_free(a->given);
-    a->value = NULL;
-    a->given = NULL;
-    a->args.value = NULL;
-    a->args.given = NULL;
-    a->args.count = 0;
-}
-
-void sc_argset_format(const sc_plugin *p, const sc_argset *a, char *buf,
-                      size_t cap)
-{
-    size_t len = 0;
-    if (cap == 0)
-        return;
-    buf[0] = '\0';
-    for (size_t i = 0; i < p->nparams && len < cap; i++) {
-        const sc_param *pr = &p->desc->params[i];
-        char val[128];
-        if ((pr->flags & SC_PARAM_OPTIONAL) && !a->given[i])
-            snprintf(val, sizeof val, "unset");
-        else if (pr->type == SC_PARAM_ENUM)
-            choice_name(pr->choices, (size_t)a->value[i], val, sizeof val);
-        else if (pr->type == SC_PARAM_BOOL)
-            snprintf(val, sizeof val, "%s", a->value[i] ? "true" : "false");
-        else
-            snprintf(val, sizeof val, "%.17g", a->value[i]);
-        int w = snprintf(buf + len, cap - len, "%s%s=%s", i ? "," : "",
-                         pr->name, val);
-        if (w < 0)
-            break;
-        len += (size_t)w;
-    }
 }

@@ -56,7 +56,13 @@ int sc_loader_validate(const sc_metric *desc, const char *stem, sc_err *err);
 /* Forget all loaded plugins (frees bookkeeping; does not dlclose). */
 void sc_loader_shutdown(void);
 
-/* ## Parameters */
+/* Append "; item" ("item" when list is empty) to a one-line list of
+ * problems; an item that no longer fits (cap bytes) is dropped. The
+ * descriptor check and the parameter parser (argset.c) list with it. */
+__attribute__((format(printf, 3, 4))) void
+sc_loader_problem_add(char *list, size_t cap, const char *fmt, ...);
+
+/* ## Parameters (argset.c) */
 
 /* Parsed parameter values of one metric configuration (owns its arrays). */
 typedef struct sc_argset {
