@@ -28,6 +28,7 @@
  * point); parameters are then not checked against the plugin's schema.
  * Use it on a spec you do not trust (docs/SECURITY.md). */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -37,65 +38,11 @@
 #include "inputs.h"
 #include "loader.h"
 #include "npz.h"
+#include "options.h"
 #include "progress.h"
 #include "run_plan.h"
 #include "spec.h"
 #include "spec_check.h"
-
-static void usage(FILE *out)
-{
-    fputs(
-        "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
-        "[--list-inputs] [--quiet]\n"
-        "                    [--no-load] [--flatten] [--estimate]\n"
-        "Validates an experiment spec and its inputs without computing: keys "
-        "and\n"
-        "values, metric plugins and parameters, every feature file (all "
-        "missing ones\n"
-        "are listed), row counts, 1-D files (refused unless "
-        "data.allow_vector: true),\n"
-        "ids files and the behaviour table. SPEC is relative to the current\n"
-        "directory; input paths inside it are relative to the spec file's "
-        "folder.\n"
-        "Then forecasts the statistics of `simcon run`: per result table and\n"
-        "correction family, the number of tests and the smallest possible p "
-        "and q\n"
-        "('stats:' lines on stdout), with warnings on stderr for rows that "
-        "will be\n"
-        "NA (small categories, one dataset) or can never be significant "
-        "(smallest\n"
-        "q > 0.05); a metric that needs more stimuli than a dataset has "
-        "(min rows,\n"
-        "k >= n) is an error.\n"
-        "Writes no files; prints 'ok: ...' on stdout (default), or with "
-        "--list-inputs\n"
-        "every input file, one per line (for make dependencies).\n"
-        "  --plugin-dir DIR  plugin folder (default: runtime.plugin_dir, "
-        "else the\n"
-        "                    search path)\n"
-        "  --quick           read .npy headers only (default: also scan "
-        "every value\n"
-        "                    for NaN/Inf)\n"
-        "  --quiet           no progress (default: progress with an ETA when "
-        "stderr\n"
-        "                    is a terminal, while the values are scanned)\n"
-        "  --estimate        also print the memory of each task of a "
-        "cluster run\n"
-        "                    (simcon slurm) and of the spill file (default: "
-        "only ok)\n"
-        "  --no-load         find the plugins without loading them: no plugin "
-        "code\n"
-        "                    runs and parameters are not checked (for specs "
-        "you\n"
-        "                    do not trust; default: load and check them)\n"
-        "  --flatten         read N-D features (n x c x h x w) as n x "
-        "(c*h*w),\n"
-        "                    each stimulus row-major (default: "
-        "data.flatten, else\n"
-        "                    refused)\n"
-        "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
-        out);
-}
 
 /* --estimate: memory per task of a run split into tasks (core/run/run_plan.h),
  * the spill file, and the task count. */
@@ -152,118 +99,191 @@ static int list_inputs(const sc_spec *spec, sc_err *err)
     return SC_OK;
 }
 
+/* ## The command line */
+
+/* What the command line asked for. */
+typedef struct check_args {
+    const char *path, *plugin_dir;
+    bool list, no_load, flatten, quiet, estimate, quick;
+} check_args;
+
+static int take_spec(void *args, const char *arg, sc_err *err)
+{
+    check_args *ca = args;
+    if (ca->path != NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "expected one spec file, got a second: '%s'", arg);
+    ca->path = arg;
+    return SC_OK;
+}
+
+/* SPEC is required: without it, the usage. */
+static int check_check(void *args, sc_err *err)
+{
+    (void)err;
+    return ((check_args *)args)->path == NULL ? SC_OPTS_USAGE : SC_OK;
+}
+
+static const sc_opt check_options[] = {
+    SC_OPT_STRING_AT("--plugin-dir", "DIR", check_args, plugin_dir),
+    SC_OPT_FLAG_AT("--quick", check_args, quick),
+    SC_OPT_FLAG_AT("--quiet|-q", check_args, quiet),
+    SC_OPT_FLAG_AT("--estimate", check_args, estimate),
+    SC_OPT_FLAG_AT("--no-load", check_args, no_load),
+    SC_OPT_FLAG_AT("--flatten", check_args, flatten),
+    SC_OPT_FLAG_AT("--list-inputs", check_args, list),
+};
+
+static const sc_cmdline check_cmdline = {
+    .name = "check",
+    .usage =
+        "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
+        "[--list-inputs] [--quiet]\n"
+        "                    [--no-load] [--flatten] [--estimate]\n"
+        "Validates an experiment spec and its inputs without computing: keys "
+        "and\n"
+        "values, metric plugins and parameters, every feature file (all "
+        "missing ones\n"
+        "are listed), row counts, 1-D files (refused unless "
+        "data.allow_vector: true),\n"
+        "ids files and the behaviour table. SPEC is relative to the current\n"
+        "directory; input paths inside it are relative to the spec file's "
+        "folder.\n"
+        "Then forecasts the statistics of `simcon run`: per result table and\n"
+        "correction family, the number of tests and the smallest possible p "
+        "and q\n"
+        "('stats:' lines on stdout), with warnings on stderr for rows that "
+        "will be\n"
+        "NA (small categories, one dataset) or can never be significant "
+        "(smallest\n"
+        "q > 0.05); a metric that needs more stimuli than a dataset has "
+        "(min rows,\n"
+        "k >= n) is an error.\n"
+        "Writes no files; prints 'ok: ...' on stdout (default), or with "
+        "--list-inputs\n"
+        "every input file, one per line (for make dependencies).\n"
+        "  --plugin-dir DIR  plugin folder (default: runtime.plugin_dir, "
+        "else the\n"
+        "                    search path)\n"
+        "  --quick           read .npy headers only (default: also scan "
+        "every value\n"
+        "                    for NaN/Inf)\n"
+        "  --quiet           no progress (default: progress with an ETA when "
+        "stderr\n"
+        "                    is a terminal, while the values are scanned)\n"
+        "  --estimate        also print the memory of each task of a "
+        "cluster run\n"
+        "                    (simcon slurm) and of the spill file (default: "
+        "only ok)\n"
+        "  --no-load         find the plugins without loading them: no plugin "
+        "code\n"
+        "                    runs and parameters are not checked (for specs "
+        "you\n"
+        "                    do not trust; default: load and check them)\n"
+        "  --flatten         read N-D features (n x c x h x w) as n x "
+        "(c*h*w),\n"
+        "                    each stimulus row-major (default: "
+        "data.flatten, else\n"
+        "                    refused)\n"
+        "Exit status: 0 ok, 2 spec or usage error, 1 data error.\n",
+    SC_OPTS_TABLE(check_options),
+    .positional = take_spec,
+    .unknown = "unknown or incomplete option",
+    .see = "see",
+    .check = check_check,
+};
+
+/* ## The checks */
+
+/* Every metric's plugin and parameters. Unknown plugins and bad
+ * parameters are spec errors; a plugin that exists but is broken (ABI) is
+ * not the spec's fault. */
+static int check_metrics(const sc_spec *spec, const char *pdir, bool load,
+                         sc_err *err)
+{
+    int rc = SC_OK;
+    for (size_t k = 0; k < spec->nmetrics && rc == SC_OK; k++)
+        rc = sc_check_metric(spec, k, pdir, load, err);
+    if (rc == SC_OK)
+        return SC_EXIT_OK;
+    sc_cli_fail("check", err, 0);
+    return rc == SC_EABI || rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
+}
+
+/* Constraints of a metric that depend on the data: the descriptor's
+ * min_rows (the host refuses fewer stimuli) and a neighbour count k,
+ * which every bundled neighbour metric (knn, cknna) needs below the
+ * number of stimuli. Both make `run` fail, so they are errors here. */
+static int check_metric_rows(const sc_spec *spec, const char *pdir,
+                             const sc_inputs_report *rep, sc_err *err)
+{
+    int rc = SC_OK;
+    for (size_t k = 0; k < spec->nmetrics && rc == SC_OK; k++)
+        rc = sc_check_metric_rows(spec, k, pdir, rep->rows, err);
+    return rc == SC_OK ? SC_EXIT_OK : sc_cli_fail("check", err, SC_EXIT_USAGE);
+}
+
+/* The statistics forecast, the ok line and --estimate. */
+static int report(const sc_spec *spec, const sc_inputs_report *rep, bool load,
+                  bool estimate, sc_err *err)
+{
+    sc_check_plan(spec, stdout, stderr);
+    char line[256];
+    sc_check_summary(spec, rep, load, line, sizeof line);
+    printf("%s\n", line);
+    int rc = estimate ? print_estimate(spec, err) : SC_OK;
+    return rc == SC_OK ? SC_EXIT_OK : sc_cli_fail("check", err, SC_EXIT_FAIL);
+}
+
+/* Everything after the spec was read; returns the exit status. */
+static int check_spec(const check_args *ca, const sc_spec *spec,
+                      sc_inputs_report *rep, sc_err *err)
+{
+    const char *pdir = ca->plugin_dir ? ca->plugin_dir : spec->plugin_dir;
+    bool load = !ca->no_load;
+    int exit_status = check_metrics(spec, pdir, load, err);
+    if (exit_status != SC_EXIT_OK)
+        return exit_status;
+    sc_progress prog;
+    sc_progress_init(&prog, "simcon check", ca->quiet);
+    int rc = sc_cli_check_inputs(
+        "check", spec, ca->quick ? 0u : (unsigned)SC_INPUTS_SCAN_VALUES, &prog,
+        rep, err);
+    sc_progress_deinit(&prog);
+    if (rc != SC_OK)
+        return sc_cli_fail("check", err, SC_EXIT_FAIL);
+    if (ca->list) {
+        rc = list_inputs(spec, err);
+        return rc == SC_OK ? SC_EXIT_OK
+                           : sc_cli_fail("check", err, SC_EXIT_FAIL);
+    }
+    if (load)
+        exit_status = check_metric_rows(spec, pdir, rep, err);
+    if (exit_status == SC_EXIT_OK)
+        exit_status = report(spec, rep, load, ca->estimate, err);
+    return exit_status;
+}
+
 int sc_cmd_check(int argc, char **argv)
 {
-    const char *path = NULL, *dir = NULL;
-    unsigned flags = SC_INPUTS_SCAN_VALUES;
-    int list = 0, load = 1, flatten = 0;
-    bool quiet = false, estimate = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return SC_EXIT_OK;
-        } else if (strcmp(a, "--plugin-dir") == 0 && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (strcmp(a, "--list-inputs") == 0) {
-            list = 1;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = true;
-        } else if (strcmp(a, "--no-load") == 0) {
-            load = 0;
-        } else if (strcmp(a, "--flatten") == 0) {
-            flatten = 1;
-        } else if (strcmp(a, "--estimate") == 0) {
-            estimate = true;
-        } else if (strcmp(a, "--quick") == 0) {
-            flags &= ~SC_INPUTS_SCAN_VALUES;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            fprintf(stderr,
-                    "simcon check: unknown or incomplete option '%s'; see "
-                    "'simcon check --help'\n",
-                    a);
-            return SC_EXIT_USAGE;
-        } else if (path == NULL) {
-            path = a;
-        } else {
-            fprintf(stderr,
-                    "simcon check: expected one spec file, got a second: "
-                    "'%s'\n",
-                    a);
-            return SC_EXIT_USAGE;
-        }
-    }
-    if (path == NULL) {
-        usage(stderr);
-        return SC_EXIT_USAGE;
-    }
+    check_args ca;
+    memset(&ca, 0, sizeof ca);
+    int exit_status;
+    if (!sc_opts_run(&check_cmdline, argc, argv, &ca, &exit_status))
+        return exit_status;
+    sc_spec spec;
+    exit_status = sc_cli_load_spec("check", ca.path, &spec);
+    if (exit_status != SC_EXIT_OK)
+        return exit_status;
+    if (ca.flatten)
+        spec.flatten = 1;
     sc_err err;
     sc_err_clear(&err);
-    sc_spec spec;
-    int rc = sc_spec_load(path, &spec, &err);
-    if (rc != SC_OK) {
-        /* Any failure to read the spec is a problem with the argument. */
-        fprintf(stderr, "simcon check: %s\n", err.msg);
-        return rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
-    }
-    if (flatten)
-        spec.flatten = 1;
-    const char *pdir = dir ? dir : spec.plugin_dir;
-    for (size_t k = 0; k < spec.nmetrics && rc == SC_OK; k++)
-        rc = sc_check_metric(&spec, k, pdir, load, &err);
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon check: %s\n", err.msg);
-        sc_spec_free(&spec);
-        sc_loader_shutdown();
-        /* Unknown plugins and bad parameters are spec errors; a plugin
-         * that exists but is broken (ABI) is not the spec's fault. */
-        return rc == SC_EABI || rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
-    }
     sc_inputs_report rep;
-    sc_progress prog;
-    sc_progress_init(&prog, "simcon check", quiet);
-    rc = sc_inputs_check_progress(&spec, flags, &prog, &rep, &err);
-    sc_progress_deinit(&prog);
-    if (rc != SC_OK) {
-        for (size_t i = 0; i < rep.nproblems; i++)
-            fprintf(stderr, "simcon check: %s\n", rep.problems[i]);
-        fprintf(stderr, "simcon check: %s\n", err.msg);
-        sc_inputs_report_deinit(&rep);
-        sc_spec_free(&spec);
-        sc_loader_shutdown();
-        return SC_EXIT_FAIL;
-    }
-    if (list) {
-        rc = list_inputs(&spec, &err);
-        if (rc != SC_OK)
-            fprintf(stderr, "simcon check: %s\n", err.msg);
-        sc_inputs_report_deinit(&rep);
-        sc_spec_free(&spec);
-        sc_loader_shutdown();
-        return rc == SC_OK ? SC_EXIT_OK : SC_EXIT_FAIL;
-    }
-    /* Constraints of a metric that depend on the data: the descriptor's
-     * min_rows (the host refuses fewer stimuli) and a neighbour count k,
-     * which every bundled neighbour metric (knn, cknna) needs below the
-     * number of stimuli. Both make `run` fail, so they are errors here. */
-    for (size_t k = 0; load && k < spec.nmetrics && rc == SC_OK; k++)
-        rc = sc_check_metric_rows(&spec, k, pdir, rep.rows, &err);
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon check: %s\n", err.msg);
-        sc_inputs_report_deinit(&rep);
-        sc_spec_free(&spec);
-        sc_loader_shutdown();
-        return SC_EXIT_USAGE;
-    }
-    sc_check_plan(&spec, stdout, stderr);
-    char line[256];
-    sc_check_summary(&spec, &rep, load, line, sizeof line);
-    printf("%s\n", line);
-    rc = estimate ? print_estimate(&spec, &err) : SC_OK;
-    if (rc != SC_OK)
-        fprintf(stderr, "simcon check: %s\n", err.msg);
+    memset(&rep, 0, sizeof rep);
+    exit_status = check_spec(&ca, &spec, &rep, &err);
     sc_inputs_report_deinit(&rep);
     sc_spec_free(&spec);
     sc_loader_shutdown();
-    return rc == SC_OK ? SC_EXIT_OK : SC_EXIT_FAIL;
+    return exit_status;
 }

@@ -9,6 +9,7 @@
  * (the paper's preprocessing, the spec default of `simcon run` and the
  * default of `simcon matrix`, so the three agree). --flatten reads N-D
  * arrays as n x (product of the rest), row-major (npy.h). */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,12 +18,51 @@
 #include "mat.h"
 #include "metric.h"
 #include "npy.h"
+#include "options.h"
 #include "prep.h"
 #include "progress.h"
 
-static void usage(FILE *out)
+/* What the command line asked for. */
+typedef struct compare_args {
+    sc_metric_args m; /* first: sc_cli_take_param */
+    const char *files[2];
+    int nfiles;
+} compare_args;
+
+static int take_file(void *args, const char *arg, sc_err *err)
 {
-    fputs(
+    compare_args *ca = args;
+    if (ca->nfiles == 2)
+        return sc_err_set(err, SC_EINVAL,
+                          "expected two .npy files, got a third: '%s'", arg);
+    ca->files[ca->nfiles++] = arg;
+    return SC_OK;
+}
+
+static int check_compare(void *args, sc_err *err)
+{
+    int nfiles = ((compare_args *)args)->nfiles;
+    if (nfiles == 2)
+        return SC_OK;
+    return sc_err_set(err, SC_EINVAL,
+                      "expected two .npy files (X and Y), got %d; see "
+                      "'simcon compare --help'",
+                      nfiles);
+}
+
+static const sc_opt compare_options[] = {
+    SC_OPT_STRING_AT("-m", "METRIC", compare_args, m.metric),
+    SC_OPT_CALLING("-p", "KEY=VALUE", sc_cli_take_param),
+    SC_OPT_STRING_AT("--normalize", "MODE", compare_args, m.norm),
+    SC_OPT_STRING_AT("--plugin-dir", "DIR", compare_args, m.plugin_dir),
+    SC_OPT_FLAG_AT("--allow-vector", compare_args, m.allow_vector),
+    SC_OPT_FLAG_AT("--flatten", compare_args, m.flatten),
+    SC_OPT_FLAG_AT("--quiet|-q", compare_args, m.quiet),
+};
+
+static const sc_cmdline compare_cmdline = {
+    .name = "compare",
+    .usage =
         "usage: simcon compare [-m METRIC] [-p KEY=VALUE]... [--normalize "
         "none|center|l2]\n"
         "                      [--plugin-dir DIR] [--allow-vector] [--flatten] "
@@ -58,119 +98,105 @@ static void usage(FILE *out)
         "naming the\n"
         "                    metric, its parameters, normalize and "
         "precision)\n",
-        out);
+    SC_OPTS_TABLE(compare_options),
+    .positional = take_file,
+    .unknown = "unknown or incomplete option",
+    .see = "see",
+    .check = check_compare,
+};
+
+/* The metric's prepared state of x; errors name the file. */
+static int prepare(const sc_plugin *p, const sc_argset *args, const char *file,
+                   const sc_matrix *x, void **state, sc_progress *prog,
+                   sc_err *err)
+{
+    sc_mat v = sc_matrix_view(x);
+    int rc = sc_metric_prepare(p, &args->args, &v, state, err);
+    if (rc != SC_OK) {
+        sc_err_prefix(err, "%s", file);
+        return rc;
+    }
+    sc_progress_step(prog, 1);
+    return SC_OK;
 }
 
-int sc_cmd_compare(int argc, char **argv)
+static int compute(const compare_args *ca, int mode, const sc_plugin *p,
+                   const sc_argset *args, double *value, sc_err *err)
 {
-    const char *metric = "cka", *dir = NULL, *norm = "l2";
-    unsigned vec = 0;
-    int quiet = 0;
-    const char *files[2];
-    int nfiles = 0;
-    unsigned flat = 0;
-    sc_kvlist kv = {0};
-    sc_err err;
-    sc_err_clear(&err);
-    int rc = SC_OK;
-    for (int i = 1; i < argc && rc == SC_OK; i++) {
-        const char *a = argv[i];
-        int has_next = i + 1 < argc;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            sc_kvlist_deinit(&kv);
-            return SC_EXIT_OK;
-        } else if (strcmp(a, "-m") == 0 && has_next) {
-            metric = argv[++i];
-        } else if (strcmp(a, "-p") == 0 && has_next) {
-            rc = sc_kvlist_add(&kv, argv[++i], &err);
-        } else if (strcmp(a, "--normalize") == 0 && has_next) {
-            norm = argv[++i];
-        } else if (strcmp(a, "--plugin-dir") == 0 && has_next) {
-            dir = argv[++i];
-        } else if (strcmp(a, "--allow-vector") == 0) {
-            vec = SC_NPY_ALLOW_VECTOR;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            quiet = 1;
-        } else if (strcmp(a, "--flatten") == 0) {
-            flat = SC_NPY_FLATTEN;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            rc = sc_err_set(&err, SC_EINVAL,
-                            "unknown or incomplete option '%s'; see 'simcon "
-                            "compare --help'",
-                            a);
-        } else if (nfiles < 2) {
-            files[nfiles++] = a;
-        } else {
-            rc = sc_err_set(&err, SC_EINVAL,
-                            "expected two .npy files, got a third: '%s'", a);
-        }
-    }
-    if (rc == SC_OK && nfiles != 2)
-        rc = sc_err_set(&err, SC_EINVAL,
-                        "expected two .npy files (X and Y), got %d; see "
-                        "'simcon compare --help'",
-                        nfiles);
-    int mode = 0;
-    if (rc == SC_OK)
-        rc = sc_norm_parse(norm, &mode, &err);
-    const sc_plugin *p = NULL;
-    sc_argset args = {0};
-    if (rc == SC_OK)
-        rc = sc_cli_metric(metric, &kv, dir, &p, &args, &err);
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon compare: %s\n", err.msg);
-        sc_kvlist_deinit(&kv);
-        return SC_EXIT_USAGE;
-    }
-
+    const char *const *files = ca->files;
+    unsigned flags = sc_cli_npy_flags(&ca->m);
     sc_matrix x = {0}, y = {0};
     void *sx = NULL, *sy = NULL;
-    double value = 0.0;
     /* Two prepares: seconds each at n = 10,000 (an n x n Gram). */
     sc_progress prog;
-    sc_progress_init(&prog, "simcon compare", quiet);
+    sc_progress_init(&prog, "simcon compare", ca->m.quiet);
     sc_progress_begin(&prog, 2, "prepare");
-    rc = sc_npy_load_ex(files[0], vec | flat, &x, &err);
+    int rc = sc_npy_load_ex(files[0], flags, &x, err);
     if (rc == SC_OK)
-        rc = sc_npy_load_ex(files[1], vec | flat, &y, &err);
+        rc = sc_npy_load_ex(files[1], flags, &y, err);
     if (rc == SC_OK && x.rows != y.rows)
-        rc = sc_err_set(&err, SC_EINVAL,
+        rc = sc_err_set(err, SC_EINVAL,
                         "%s has %zu rows but %s has %zu; rows must be the "
                         "same stimuli in the same order",
                         files[0], x.rows, files[1], y.rows);
     if (rc == SC_OK)
-        rc = sc_prep_apply(&x, mode, files[0], &err);
+        rc = sc_prep_apply(&x, mode, files[0], err);
     if (rc == SC_OK)
-        rc = sc_prep_apply(&y, mode, files[1], &err);
-    sc_mat vx = sc_matrix_view(&x), vy = sc_matrix_view(&y);
-    if (rc == SC_OK &&
-        (rc = sc_metric_prepare(p, &args.args, &vx, &sx, &err)) != SC_OK)
-        sc_err_prefix(&err, "%s", files[0]);
+        rc = sc_prep_apply(&y, mode, files[1], err);
     if (rc == SC_OK)
-        sc_progress_step(&prog, 1);
-    if (rc == SC_OK &&
-        (rc = sc_metric_prepare(p, &args.args, &vy, &sy, &err)) != SC_OK)
-        sc_err_prefix(&err, "%s", files[1]);
+        rc = prepare(p, args, files[0], &x, &sx, &prog, err);
     if (rc == SC_OK)
-        sc_progress_step(&prog, 1);
+        rc = prepare(p, args, files[1], &y, &sy, &prog, err);
     sc_progress_deinit(&prog);
     if (rc == SC_OK)
-        rc = sc_metric_compare(p, &args.args, sx, sy, &value, &err);
-    char settings[768];
-    sc_cli_settings(p, &args, mode, settings, sizeof settings);
+        rc = sc_metric_compare(p, &args->args, sx, sy, value, err);
     sc_metric_release(p, sx);
     sc_metric_release(p, sy);
     sc_matrix_deinit(&x);
     sc_matrix_deinit(&y);
-    sc_argset_deinit(&args);
-    sc_kvlist_deinit(&kv);
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon compare: %s\n", err.msg);
-        return rc == SC_EINVAL ? SC_EXIT_USAGE : SC_EXIT_FAIL;
-    }
-    if (!quiet)
+    return rc;
+}
+
+/* What it was computed with (stderr), then the value (stdout). */
+static void report(const compare_args *ca, int mode, const sc_plugin *p,
+                   const sc_argset *args, double value)
+{
+    char settings[768];
+    sc_cli_settings(p, args, mode, settings, sizeof settings);
+    if (!ca->m.quiet)
         fprintf(stderr, "simcon compare: %s\n", settings);
     printf("%.17g\n", value);
-    return SC_EXIT_OK;
+}
+
+int sc_cmd_compare(int argc, char **argv)
+{
+    compare_args ca = {
+        {"cka", NULL, "l2", {0}, false, false, false}, {NULL, NULL}, 0};
+    int exit_status;
+    if (!sc_opts_run(&compare_cmdline, argc, argv, &ca, &exit_status)) {
+        sc_kvlist_deinit(&ca.m.kv);
+        return exit_status;
+    }
+    const sc_plugin *p = NULL;
+    sc_argset args = {0};
+    int mode = 0;
+    sc_err err;
+    sc_err_clear(&err);
+    /* Before computing, every failure is a usage error. */
+    exit_status = SC_EXIT_USAGE;
+    int rc = sc_cli_resolve_metric(&ca.m, false, &mode, &p, &args, &err);
+    double value = 0.0;
+    if (rc == SC_OK) {
+        rc = compute(&ca, mode, p, &args, &value, &err);
+        exit_status = rc == SC_EINVAL ? SC_EXIT_USAGE : SC_EXIT_FAIL;
+    }
+    if (rc == SC_OK) {
+        exit_status = SC_EXIT_OK;
+        report(&ca, mode, p, &args, value);
+    } else {
+        sc_cli_fail("compare", &err, 0);
+    }
+    sc_argset_deinit(&args);
+    sc_kvlist_deinit(&ca.m.kv);
+    return exit_status;
 }

@@ -2,11 +2,14 @@
  * with version, reference, flags and parameter schema. A plugin that fails
  * to load is listed with its error (and the exit status is 1), so a broken
  * install is visible rather than silently missing. */
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "commands.h"
 #include "loader.h"
+#include "options.h"
 
 static void print_flags(uint32_t f)
 {
@@ -58,70 +61,75 @@ static void print_param(const sc_param *pr)
     printf("\n                       %s\n", pr->doc);
 }
 
+typedef struct plugins_args {
+    const char *plugin_dir;
+} plugins_args;
+
+static const sc_opt plugins_options[] = {
+    SC_OPT_STRING_AT("--plugin-dir", "DIR", plugins_args, plugin_dir),
+};
+
+static const sc_cmdline plugins_cmdline = {
+    .name = "plugins",
+    .usage = "usage: simcon plugins [--plugin-dir DIR]\n"
+             "Lists every metric plugin found in DIR, "
+             "$SIMCON_PLUGIN_PATH, the build tree\n"
+             "and the install folder (default: all but DIR), with "
+             "version, reference,\n"
+             "properties and each parameter's type, default and "
+             "range. Writes no files;\n"
+             "prints to stdout. DIR is relative to the current "
+             "directory.\n"
+             "docs/metrics.md explains every metric.\n",
+    SC_OPTS_TABLE(plugins_options),
+    .unknown = "unknown option",
+    .see = "see",
+};
+
+/* One plugin: its descriptor and parameter schema. */
+static void print_plugin(const sc_plugin *p)
+{
+    const sc_metric *d = p->desc;
+    printf("%s %s — %s\n", d->name, d->version, d->summary ? d->summary : "");
+    printf("  file:       %s\n", p->path);
+    printf("  reference:  %s\n", d->reference);
+    printf("  min rows:   %zu\n", d->min_rows);
+    printf("  properties: ");
+    print_flags(d->flags);
+    printf("  paths:      prepare/compare%s%s\n",
+           d->compare_subset ? ", stimulus subsets" : "",
+           d->embed ? ", batched all-pairs" : "");
+    if (p->nparams == 0)
+        printf("  parameters: none\n");
+    else
+        printf("  parameters:\n");
+    for (size_t i = 0; i < p->nparams; i++)
+        print_param(&d->params[i]);
+    printf("\n");
+}
+
 int sc_cmd_plugins(int argc, char **argv)
 {
-    const char *dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--plugin-dir") == 0 && i + 1 < argc) {
-            dir = argv[++i];
-        } else if (strcmp(argv[i], "--help") == 0 ||
-                   strcmp(argv[i], "-h") == 0) {
-            fputs("usage: simcon plugins [--plugin-dir DIR]\n"
-                  "Lists every metric plugin found in DIR, "
-                  "$SIMCON_PLUGIN_PATH, the build tree\n"
-                  "and the install folder (default: all but DIR), with "
-                  "version, reference,\n"
-                  "properties and each parameter's type, default and "
-                  "range. Writes no files;\n"
-                  "prints to stdout. DIR is relative to the current "
-                  "directory.\n"
-                  "docs/metrics.md explains every metric.\n",
-                  stdout);
-            return SC_EXIT_OK;
-        } else {
-            fprintf(stderr,
-                    "simcon plugins: unknown option '%s'; see "
-                    "'simcon plugins --help'\n",
-                    argv[i]);
-            return SC_EXIT_USAGE;
-        }
-    }
+    plugins_args pa = {NULL};
+    int exit_status;
+    if (!sc_opts_run(&plugins_cmdline, argc, argv, &pa, &exit_status))
+        return exit_status;
     sc_err err;
     sc_err_clear(&err);
+    const char *dir = pa.plugin_dir;
     char **names = NULL;
     size_t count = 0;
-    if (sc_loader_find_all(dir, &names, &count, &err) != SC_OK) {
-        fprintf(stderr, "simcon plugins: %s\n", err.msg);
-        return SC_EXIT_FAIL;
-    }
+    if (sc_loader_find_all(dir, &names, &count, &err) != SC_OK)
+        return sc_cli_fail("plugins", &err, SC_EXIT_FAIL);
     if (count == 0)
         printf("no plugins found; set SIMCON_PLUGIN_PATH or --plugin-dir\n");
     int status = SC_EXIT_OK;
     for (size_t k = 0; k < count; k++) {
         const sc_plugin *p = NULL;
-        if (sc_loader_open(names[k], dir, &p, &err) != SC_OK) {
-            fprintf(stderr, "simcon plugins: %s\n", err.msg);
-            status = SC_EXIT_FAIL;
-            continue;
-        }
-        const sc_metric *d = p->desc;
-        printf("%s %s — %s\n", d->name, d->version,
-               d->summary ? d->summary : "");
-        printf("  file:       %s\n", p->path);
-        printf("  reference:  %s\n", d->reference);
-        printf("  min rows:   %zu\n", d->min_rows);
-        printf("  properties: ");
-        print_flags(d->flags);
-        printf("  paths:      prepare/compare%s%s\n",
-               d->compare_subset ? ", stimulus subsets" : "",
-               d->embed ? ", batched all-pairs" : "");
-        if (p->nparams == 0)
-            printf("  parameters: none\n");
+        if (sc_loader_open(names[k], dir, &p, &err) == SC_OK)
+            print_plugin(p);
         else
-            printf("  parameters:\n");
-        for (size_t i = 0; i < p->nparams; i++)
-            print_param(&d->params[i]);
-        printf("\n");
+            status = sc_cli_fail("plugins", &err, SC_EXIT_FAIL);
     }
     sc_loader_names_free(names, count);
     return status;

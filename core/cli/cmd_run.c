@@ -11,6 +11,7 @@
  * data.normalize / data.allow_vector (the same option names as compare and
  * matrix); the manifest records what was used. */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,14 +20,91 @@
 #include "commands.h"
 #include "inputs.h"
 #include "loader.h"
+#include "options.h"
 #include "prep.h"
 #include "run_plan.h"
 #include "runner.h"
 #include "spec.h"
 
-static void usage(FILE *out)
+/* What the command line asked for. */
+typedef struct run_args {
+    sc_run_opts opts;
+    sc_data_overrides data;
+    const char *spec_path, *task;
+    bool plan;
+} run_args;
+
+static int take_normalize(void *args, const char *opt, const char *val,
+                          sc_err *err)
 {
-    fputs(
+    (void)opt;
+    run_args *ra = args;
+    int mode = 0;
+    ra->data.norm = val;
+    return sc_norm_parse(val, &mode, err);
+}
+
+static int take_threads(void *args, const char *opt, const char *val,
+                        sc_err *err)
+{
+    run_args *ra = args;
+    unsigned long n = 0;
+    int rc = sc_parse_uint(opt, val, &n, err);
+    if (rc == SC_OK && n > SC_SPEC_MAX_THREADS)
+        rc =
+            sc_err_set(err, SC_EINVAL, "--threads expects at most %d, got '%s'",
+                       SC_SPEC_MAX_THREADS, val);
+    ra->opts.threads = (unsigned)n;
+    return rc;
+}
+
+static int take_memory(void *args, const char *opt, const char *val,
+                       sc_err *err)
+{
+    return sc_parse_memory(opt, val, &((run_args *)args)->opts.memory, err);
+}
+
+static int take_spec(void *args, const char *arg, sc_err *err)
+{
+    run_args *ra = args;
+    if (ra->spec_path != NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "unexpected argument '%s'; give one spec file", arg);
+    ra->spec_path = arg;
+    return SC_OK;
+}
+
+static int check_run(void *args, sc_err *err)
+{
+    const run_args *ra = args;
+    if (ra->spec_path == NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "no spec file given; usage: simcon "
+                          "run SPEC [-o DIR] (see 'simcon run --help')");
+    if (ra->plan && ra->task != NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "--plan and --task exclude each other: make the "
+                          "plan first, then run its tasks");
+    return SC_OK;
+}
+
+static const sc_opt run_options[] = {
+    SC_OPT_STRING_AT("-o|--out", "DIR", run_args, opts.out_dir),
+    SC_OPT_CALLING("--threads", "N", take_threads),
+    SC_OPT_CALLING("--memory", "SIZE", take_memory),
+    SC_OPT_FLAG_AT("--resume", run_args, opts.resume),
+    SC_OPT_STRING_AT("--plugin-dir", "DIR", run_args, opts.plugin_dir),
+    SC_OPT_CALLING("--normalize", "MODE", take_normalize),
+    SC_OPT_FLAG_AT("--allow-vector", run_args, data.allow_vector),
+    SC_OPT_FLAG_AT("--flatten", run_args, data.flatten),
+    SC_OPT_FLAG_AT("--plan", run_args, plan),
+    SC_OPT_STRING_AT("--task", "ID", run_args, task),
+    SC_OPT_FLAG_AT("--quiet|-q", run_args, opts.quiet),
+};
+
+static const sc_cmdline run_cmdline = {
+    .name = "run",
+    .usage =
         "usage: simcon run SPEC [-o DIR] [--threads N] [--memory SIZE] "
         "[--resume]\n"
         "                  [--quiet] [--plugin-dir DIR] [--normalize "
@@ -80,155 +158,71 @@ static void usage(FILE *out)
         "                    ETA when stderr is a terminal, notes such as "
         "reused\n"
         "                    caches, then the folder written)\n",
-        out);
+    SC_OPTS_TABLE(run_options),
+    .positional = take_spec,
+    .unknown = "unknown or incomplete option",
+    .see = "see",
+    .check = check_run,
+};
+
+/* A plain run; finished tasks of a plan made for this spec are reused. */
+static int run_all(const sc_spec *spec, sc_run_opts *opts, const char *work,
+                   sc_err *err)
+{
+    bool plan_exists = false;
+    if (sc_plan_matches(spec, opts->out_dir, &plan_exists)) {
+        opts->task_dir = work;
+        opts->resume = true;
+        if (!opts->quiet)
+            fprintf(stderr,
+                    "simcon run: reusing finished tasks of the plan in %s\n",
+                    work);
+    } else if (plan_exists && !opts->quiet) {
+        fprintf(stderr,
+                "simcon run: ignoring %s/plan.txt: made for another "
+                "version of %s\n",
+                work, spec->path);
+    }
+    return sc_run(spec, opts, err);
+}
+
+/* --plan, --task ID or the whole run. */
+static int execute(const sc_spec *spec, run_args *ra, sc_err *err)
+{
+    char default_out[1024], work[SC_PLAN_PATH_CAP];
+    ra->opts.out_dir =
+        sc_cli_out_dir(ra->opts.out_dir, spec, default_out, sizeof default_out);
+    sc_plan_work_dir(ra->opts.out_dir, work, sizeof work);
+    if (ra->task != NULL)
+        return sc_plan_run_task(spec, &ra->opts, ra->task, err);
+    if (!ra->plan)
+        return run_all(spec, &ra->opts, work, err);
+    int rc = sc_plan_write(spec, ra->opts.out_dir, err);
+    if (rc == SC_OK) {
+        sc_plan_print(spec, stdout);
+        if (!ra->opts.quiet)
+            fprintf(stderr, "simcon run: wrote %s/plan.txt\n", work);
+    }
+    return rc;
 }
 
 int sc_cmd_run(int argc, char **argv)
 {
-    sc_run_opts opts;
-    memset(&opts, 0, sizeof opts);
-    const char *spec_path = NULL, *norm = NULL, *task = NULL;
-    bool plan = false;
-    bool allow_vector = false;
-    int flatten = 0;
+    run_args ra;
+    memset(&ra, 0, sizeof ra);
+    int exit_status;
+    if (!sc_opts_run(&run_cmdline, argc, argv, &ra, &exit_status))
+        return exit_status;
+    sc_spec spec;
+    exit_status = sc_cli_open_spec("run", ra.spec_path, &ra.data, &spec);
+    if (exit_status != SC_EXIT_OK)
+        return exit_status;
     sc_err err;
     sc_err_clear(&err);
-    int rc = SC_OK;
-    for (int i = 1; i < argc && rc == SC_OK; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return SC_EXIT_OK;
-        } else if (strcmp(a, "--plan") == 0) {
-            plan = true;
-        } else if (strcmp(a, "--task") == 0 && val != NULL) {
-            task = val;
-            i++;
-        } else if (strcmp(a, "--resume") == 0) {
-            opts.resume = true;
-        } else if (strcmp(a, "--flatten") == 0) {
-            flatten = 1;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            opts.quiet = true;
-        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) &&
-                   val != NULL) {
-            opts.out_dir = val;
-            i++;
-        } else if (strcmp(a, "--normalize") == 0 && val != NULL) {
-            int mode = 0;
-            rc = sc_norm_parse(val, &mode, &err);
-            norm = val;
-            i++;
-        } else if (strcmp(a, "--allow-vector") == 0) {
-            allow_vector = true;
-        } else if (strcmp(a, "--plugin-dir") == 0 && val != NULL) {
-            opts.plugin_dir = val;
-            i++;
-        } else if (strcmp(a, "--threads") == 0 && val != NULL) {
-            unsigned long n = 0;
-            rc = sc_parse_uint(a, val, &n, &err);
-            if (rc == SC_OK && n > SC_SPEC_MAX_THREADS)
-                rc = sc_err_set(&err, SC_EINVAL,
-                                "--threads expects at most "
-                                "%d, got '%s'",
-                                SC_SPEC_MAX_THREADS, val);
-            opts.threads = (unsigned)n;
-            i++;
-        } else if (strcmp(a, "--memory") == 0 && val != NULL) {
-            rc = sc_parse_memory(a, val, &opts.memory, &err);
-            i++;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            rc = sc_err_set(&err, SC_EINVAL,
-                            "unknown or incomplete option "
-                            "'%s'; see 'simcon run --help'",
-                            a);
-        } else if (spec_path == NULL) {
-            spec_path = a;
-        } else {
-            rc = sc_err_set(&err, SC_EINVAL,
-                            "unexpected argument '%s'; give "
-                            "one spec file",
-                            a);
-        }
-    }
-    if (rc == SC_OK && spec_path == NULL)
-        rc = sc_err_set(&err, SC_EINVAL,
-                        "no spec file given; usage: simcon "
-                        "run SPEC [-o DIR] (see 'simcon run --help')");
-    if (rc == SC_OK && plan && task != NULL)
-        rc = sc_err_set(&err, SC_EINVAL,
-                        "--plan and --task exclude each other: make the "
-                        "plan first, then run its tasks");
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon run: %s\n", err.msg);
-        return SC_EXIT_USAGE;
-    }
-
-    sc_spec spec;
-    memset(&spec, 0, sizeof spec);
-    rc = sc_spec_load(spec_path, &spec, &err);
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon run: %s\n", err.msg);
-        sc_spec_free(&spec);
-        return rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
-    }
-    if (norm != NULL)
-        sc_norm_parse(norm, &spec.normalize, &err); /* checked above */
-    if (allow_vector)
-        spec.allow_vector = true;
-    if (flatten)
-        spec.flatten = 1;
-    sc_inputs_report rep;
-    memset(&rep, 0, sizeof rep);
-    rc = sc_inputs_check(&spec, 0, &rep, &err);
-    if (rc != SC_OK) {
-        for (size_t i = 0; i < rep.nproblems; i++)
-            fprintf(stderr, "simcon run: %s\n", rep.problems[i]);
-        fprintf(stderr, "simcon run: %s\n", err.msg);
-        sc_inputs_report_deinit(&rep);
-        sc_spec_free(&spec);
-        return SC_EXIT_FAIL;
-    }
-    sc_inputs_report_deinit(&rep);
-    char default_out[1024];
-    if (opts.out_dir == NULL) {
-        snprintf(default_out, sizeof default_out, "results/%s", spec.name);
-        opts.out_dir = default_out;
-    }
-    char work[SC_PLAN_PATH_CAP];
-    sc_plan_work_dir(opts.out_dir, work, sizeof work);
-    bool plan_exists = false;
-    if (plan) {
-        rc = sc_plan_write(&spec, opts.out_dir, &err);
-        if (rc == SC_OK) {
-            sc_plan_print(&spec, stdout);
-            if (!opts.quiet)
-                fprintf(stderr, "simcon run: wrote %s/plan.txt\n", work);
-        }
-    } else if (task != NULL) {
-        rc = sc_plan_run_task(&spec, &opts, task, &err);
-    } else {
-        /* A plan of this spec: its finished tasks are reused. */
-        if (sc_plan_matches(&spec, opts.out_dir, &plan_exists)) {
-            opts.task_dir = work;
-            opts.resume = true;
-            if (!opts.quiet)
-                fprintf(stderr,
-                        "simcon run: reusing finished tasks of the plan in "
-                        "%s\n",
-                        work);
-        } else if (plan_exists && !opts.quiet) {
-            fprintf(stderr,
-                    "simcon run: ignoring %s/plan.txt: made for another "
-                    "version of %s\n",
-                    work, spec.path);
-        }
-        rc = sc_run(&spec, &opts, &err);
-    }
+    int rc = execute(&spec, &ra, &err);
     if (rc != SC_OK)
-        fprintf(stderr, "simcon run: %s\n", err.msg);
+        sc_cli_fail("run", &err, 0);
     sc_spec_free(&spec);
     sc_loader_shutdown();
-    return rc == SC_OK ? SC_EXIT_OK : sc_exit_code(rc);
+    return sc_exit_code(rc);
 }

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,55 +32,9 @@
 #include "inputs.h"
 #include "loader.h"
 #include "mem.h"
+#include "options.h"
 #include "run_plan.h"
 #include "spec.h"
-
-static void usage(FILE *out)
-{
-    fputs("usage: simcon slurm SPEC [-o DIR] [--partition P] [--time T] "
-          "[--mem M]\n"
-          "                    [--cpus C] [--max-parallel K] [--plugin-dir "
-          "DIR] [--submit]\n"
-          "                    [--quiet]\n"
-          "Runs the experiment as Slurm job arrays over a shared folder: "
-          "writes the plan\n"
-          "(as 'simcon run --plan') and sbatch scripts in DIR.tasks/slurm/:\n"
-          "similarity.sbatch (one array element per (dataset, metric)), "
-          "assemble.sbatch\n"
-          "(tables, figures, manifest, report into DIR, after the array "
-          "succeeded) and\n"
-          "submit.sh. The result is byte-identical to 'simcon run SPEC -o "
-          "DIR'.\n"
-          "DIR (default: results/<spec name>/, relative to the current "
-          "directory) must be\n"
-          "on a filesystem every node shares; input paths inside SPEC are "
-          "relative to\n"
-          "the spec file's folder. Writes DIR.tasks/ (plan, cache, records, "
-          "scripts, logs)\n"
-          "now and DIR when the assemble job ran; prints the job ids with "
-          "--submit,\n"
-          "else the path of submit.sh, on stdout.\n"
-          "  --partition P     #SBATCH --partition (default: the cluster's)\n"
-          "  --time T          #SBATCH --time, e.g. 2-00:00:00 (default: the "
-          "partition's)\n"
-          "  --mem M           #SBATCH --mem, e.g. 16G (default: simcon's "
-          "estimate per\n"
-          "                    stage from n, d, m, the threads and "
-          "runtime.memory)\n"
-          "  --cpus C          #SBATCH --cpus-per-task and --threads "
-          "(default:\n"
-          "                    runtime.threads, else 1)\n"
-          "  --max-parallel K  at most K array elements at once (%K; "
-          "default: no limit)\n"
-          "  --plugin-dir DIR  passed to every task (default: runtime."
-          "plugin_dir, else\n"
-          "                    the search path)\n"
-          "  --submit          submit with sbatch and print the job ids "
-          "(default: only\n"
-          "                    write the scripts)\n"
-          "  --quiet           nothing on stderr but errors\n",
-          out);
-}
 
 /* ## Paths and quoting */
 
@@ -192,45 +147,47 @@ static int write_file(const char *dir, const char *name, sc_buf *b, sc_err *err)
     return st;
 }
 
-static int write_scripts(const sc_spec *spec, const char *out,
-                         const slurm_opts *so, const char *sdir, sc_err *err)
+/* Absolute paths the scripts use: they run in another folder, on another
+ * node. */
+typedef struct script_paths {
+    char exe[PATH_MAX];
+    char spec[SC_PLAN_PATH_CAP], out[SC_PLAN_PATH_CAP];
+    char logs[SC_PLAN_PATH_CAP + 32];
+} script_paths;
+
+static int resolve_paths(const sc_spec *spec, const char *out, script_paths *sp,
+                         sc_err *err)
 {
-    char exe[PATH_MAX] = "", aspec[SC_PLAN_PATH_CAP], aout[SC_PLAN_PATH_CAP];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    ssize_t n = readlink("/proc/self/exe", sp->exe, sizeof sp->exe - 1);
     if (n <= 0)
         return sc_err_set(err, SC_EIO,
                           "cannot find the simcon executable "
                           "(/proc/self/exe): %s",
                           strerror(errno));
-    exe[n] = '\0';
-    int st = absolute(spec->path, aspec, sizeof aspec, err);
+    sp->exe[n] = '\0';
+    int st = absolute(spec->path, sp->spec, sizeof sp->spec, err);
     if (st == SC_OK)
-        st = absolute(out, aout, sizeof aout, err);
-    if (st != SC_OK)
-        return st;
-    size_t sim = 0, asmb = 0;
-    st = sc_plan_estimate(spec, (unsigned)so->cpus, spec->memory, &sim, &asmb,
-                          err);
-    if (st != SC_OK)
-        return st;
+        st = absolute(out, sp->out, sizeof sp->out, err);
+    return st;
+}
+
+/* DIR.tasks/slurm/logs, made now, at an absolute path: sbatch resolves
+ * relative ones against the folder it is called from. */
+static int make_logs(const char *sdir, script_paths *sp, sc_err *err)
+{
     char logs[SC_PLAN_PATH_CAP + 16];
     if (snprintf(logs, sizeof logs, "%s/logs", sdir) >= (int)sizeof logs)
         return sc_err_set(err, SC_EIO, "%s: path too long", sdir);
-    st = sc_mkdir_p(logs, err);
-    if (st != SC_OK)
-        return st;
-    /* Logs at an absolute path: sbatch resolves relative ones against the
-     * folder it is called from. */
-    char alogs[SC_PLAN_PATH_CAP + 32];
-    st = absolute(logs, alogs, sizeof alogs, err);
-    if (st != SC_OK)
-        return st;
-    size_t nsim = sc_plan_nsim(spec);
-    if (nsim == 0)
-        return sc_err_set(err, SC_ESPEC,
-                          "%s: no (dataset, metric) pairs; nothing to run",
-                          spec->path);
+    int st = sc_mkdir_p(logs, err);
+    if (st == SC_OK)
+        st = absolute(logs, sp->logs, sizeof sp->logs, err);
+    return st;
+}
 
+static int write_similarity(const sc_spec *spec, const slurm_opts *so,
+                            const script_paths *sp, const char *sdir,
+                            size_t nsim, size_t bytes, sc_err *err)
+{
     sc_buf b = {0};
     sc_buf_printf(&b,
                   "#!/bin/bash\n"
@@ -243,18 +200,23 @@ static int write_scripts(const sc_spec *spec, const char *out,
                   "# Resubmit failed elements alone: sbatch --array=<ids> "
                   "this file.\n",
                   spec->name, nsim);
-    header(&b, spec, so, "similarity", alogs, sim);
+    header(&b, spec, so, "similarity", sp->logs, bytes);
     if (so->max_parallel > 0)
         sc_buf_printf(&b, "#SBATCH --array=0-%zu%%%lu\n", nsim - 1,
                       so->max_parallel);
     else
         sc_buf_printf(&b, "#SBATCH --array=0-%zu\n", nsim - 1);
     sc_buf_puts(&b, "set -eu\n");
-    command(&b, exe, aspec, aout, so, "\"similarity/${SLURM_ARRAY_TASK_ID}\"");
-    st = write_file(sdir, "similarity.sbatch", &b, err);
-    if (st != SC_OK)
-        return st;
+    command(&b, sp->exe, sp->spec, sp->out, so,
+            "\"similarity/${SLURM_ARRAY_TASK_ID}\"");
+    return write_file(sdir, "similarity.sbatch", &b, err);
+}
 
+static int write_assemble(const sc_spec *spec, const slurm_opts *so,
+                          const script_paths *sp, const char *sdir,
+                          size_t bytes, sc_err *err)
+{
+    sc_buf b = {0};
     sc_buf_printf(&b,
                   "#!/bin/bash\n"
                   "# simcon slurm: assemble stage of '%s': consistency, "
@@ -264,13 +226,15 @@ static int write_scripts(const sc_spec *spec, const char *out,
                   "# matrices. Submitted with --dependency=afterok:<the "
                   "similarity array>.\n",
                   spec->name);
-    header(&b, spec, so, "assemble", alogs, asmb);
+    header(&b, spec, so, "assemble", sp->logs, bytes);
     sc_buf_puts(&b, "set -eu\n");
-    command(&b, exe, aspec, aout, so, "assemble");
-    st = write_file(sdir, "assemble.sbatch", &b, err);
-    if (st != SC_OK)
-        return st;
+    command(&b, sp->exe, sp->spec, sp->out, so, "assemble");
+    return write_file(sdir, "assemble.sbatch", &b, err);
+}
 
+static int write_submit(const char *sdir, sc_err *err)
+{
+    sc_buf b = {0};
     sc_buf_puts(&b, "#!/bin/bash\n"
                     "# Submits the similarity array, then the assemble job to "
                     "start after every\n"
@@ -285,6 +249,33 @@ static int write_scripts(const sc_spec *spec, const char *out,
                     "echo \"similarity $sim\"\n"
                     "echo \"assemble $asm\"\n");
     return write_file(sdir, "submit.sh", &b, err);
+}
+
+/* similarity.sbatch, assemble.sbatch and submit.sh into sdir. */
+static int write_scripts(const sc_spec *spec, const char *out,
+                         const slurm_opts *so, const char *sdir, sc_err *err)
+{
+    script_paths sp;
+    int st = resolve_paths(spec, out, &sp, err);
+    size_t sim = 0, asmb = 0;
+    if (st == SC_OK)
+        st = sc_plan_estimate(spec, (unsigned)so->cpus, spec->memory, &sim,
+                              &asmb, err);
+    if (st == SC_OK)
+        st = make_logs(sdir, &sp, err);
+    if (st != SC_OK)
+        return st;
+    size_t nsim = sc_plan_nsim(spec);
+    if (nsim == 0)
+        return sc_err_set(err, SC_ESPEC,
+                          "%s: no (dataset, metric) pairs; nothing to run",
+                          spec->path);
+    st = write_similarity(spec, so, &sp, sdir, nsim, sim, err);
+    if (st == SC_OK)
+        st = write_assemble(spec, so, &sp, sdir, asmb, err);
+    if (st == SC_OK)
+        st = write_submit(sdir, err);
+    return st;
 }
 
 /* ## Submitting */
@@ -396,114 +387,170 @@ static int submit(const char *sdir, sc_err *err)
     return SC_OK;
 }
 
-int sc_cmd_slurm(int argc, char **argv)
+/* ## The command line */
+
+/* What the command line asked for. */
+typedef struct slurm_args {
+    slurm_opts so;
+    const char *spec_path, *out;
+} slurm_args;
+
+/* --partition, --time, --mem: one word for an #SBATCH line. */
+static int take_word(void *args, const char *opt, const char *val, sc_err *err)
 {
-    slurm_opts so = {0};
-    const char *spec_path = NULL, *out = NULL;
-    sc_err err;
-    sc_err_clear(&err);
-    int rc = SC_OK;
-    for (int i = 1; i < argc && rc == SC_OK; i++) {
-        const char *a = argv[i];
-        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage(stdout);
-            return SC_EXIT_OK;
-        } else if (strcmp(a, "--submit") == 0) {
-            so.submit = true;
-        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
-            so.quiet = true;
-        } else if ((strcmp(a, "-o") == 0 || strcmp(a, "--out") == 0) &&
-                   val != NULL) {
-            out = val;
-            i++;
-        } else if (strcmp(a, "--partition") == 0 && val != NULL) {
-            rc = check_value(a, so.partition = val, &err);
-            i++;
-        } else if (strcmp(a, "--time") == 0 && val != NULL) {
-            rc = check_value(a, so.time = val, &err);
-            i++;
-        } else if (strcmp(a, "--mem") == 0 && val != NULL) {
-            rc = check_value(a, so.mem = val, &err);
-            i++;
-        } else if (strcmp(a, "--plugin-dir") == 0 && val != NULL) {
-            so.plugin_dir = val;
-            i++;
-        } else if ((strcmp(a, "--cpus") == 0 ||
-                    strcmp(a, "--max-parallel") == 0) &&
-                   val != NULL) {
-            unsigned long n = 0;
-            rc = sc_parse_uint(a, val, &n, &err);
-            if (rc == SC_OK && (n == 0 || n > 100000))
-                rc = sc_err_set(&err, SC_EINVAL,
-                                "%s expects 1 .. 100000, got '%s'", a, val);
-            if (a[2] == 'c')
-                so.cpus = n;
-            else
-                so.max_parallel = n;
-            i++;
-        } else if (a[0] == '-' && a[1] != '\0') {
-            rc = sc_err_set(&err, SC_EINVAL,
-                            "unknown or incomplete option '%s'; see 'simcon "
-                            "slurm --help'",
-                            a);
-        } else if (spec_path == NULL) {
-            spec_path = a;
-        } else {
-            rc = sc_err_set(&err, SC_EINVAL,
-                            "unexpected argument '%s'; give one spec file", a);
-        }
-    }
-    if (rc == SC_OK && spec_path == NULL)
-        rc = sc_err_set(&err, SC_EINVAL,
-                        "no spec file given; usage: simcon slurm SPEC "
-                        "[-o DIR] (see 'simcon slurm --help')");
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon slurm: %s\n", err.msg);
-        return SC_EXIT_USAGE;
-    }
-    sc_spec spec;
-    memset(&spec, 0, sizeof spec);
-    rc = sc_spec_load(spec_path, &spec, &err);
-    if (rc != SC_OK) {
-        fprintf(stderr, "simcon slurm: %s\n", err.msg);
-        sc_spec_free(&spec);
-        return rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE;
-    }
-    if (so.cpus == 0)
-        so.cpus = spec.threads > 0 ? spec.threads : 1;
-    char default_out[1024];
-    if (out == NULL) {
-        snprintf(default_out, sizeof default_out, "results/%s", spec.name);
-        out = default_out;
-    }
-    sc_inputs_report rep;
-    memset(&rep, 0, sizeof rep);
-    rc = sc_inputs_check(&spec, 0, &rep, &err);
-    if (rc != SC_OK) {
-        for (size_t i = 0; i < rep.nproblems; i++)
-            fprintf(stderr, "simcon slurm: %s\n", rep.problems[i]);
-    }
-    sc_inputs_report_deinit(&rep);
+    slurm_opts *so = &((slurm_args *)args)->so;
+    const char **slot = strcmp(opt, "--partition") == 0 ? &so->partition
+                        : strcmp(opt, "--time") == 0    ? &so->time
+                                                        : &so->mem;
+    *slot = val;
+    return check_value(opt, val, err);
+}
+
+/* --cpus, --max-parallel: 1 .. 100000. */
+static int take_count(void *args, const char *opt, const char *val, sc_err *err)
+{
+    slurm_opts *so = &((slurm_args *)args)->so;
+    unsigned long n = 0;
+    int rc = sc_parse_uint(opt, val, &n, err);
+    if (rc == SC_OK && (n == 0 || n > 100000))
+        rc = sc_err_set(err, SC_EINVAL, "%s expects 1 .. 100000, got '%s'", opt,
+                        val);
+    if (strcmp(opt, "--cpus") == 0)
+        so->cpus = n;
+    else
+        so->max_parallel = n;
+    return rc;
+}
+
+static int take_spec(void *args, const char *arg, sc_err *err)
+{
+    slurm_args *sa = args;
+    if (sa->spec_path != NULL)
+        return sc_err_set(err, SC_EINVAL,
+                          "unexpected argument '%s'; give one spec file", arg);
+    sa->spec_path = arg;
+    return SC_OK;
+}
+
+static int check_slurm(void *args, sc_err *err)
+{
+    if (((slurm_args *)args)->spec_path != NULL)
+        return SC_OK;
+    return sc_err_set(err, SC_EINVAL,
+                      "no spec file given; usage: simcon slurm SPEC "
+                      "[-o DIR] (see 'simcon slurm --help')");
+}
+
+static const sc_opt slurm_options[] = {
+    SC_OPT_STRING_AT("-o|--out", "DIR", slurm_args, out),
+    SC_OPT_CALLING("--partition", "P", take_word),
+    SC_OPT_CALLING("--time", "T", take_word),
+    SC_OPT_CALLING("--mem", "M", take_word),
+    SC_OPT_CALLING("--cpus", "C", take_count),
+    SC_OPT_CALLING("--max-parallel", "K", take_count),
+    SC_OPT_STRING_AT("--plugin-dir", "DIR", slurm_args, so.plugin_dir),
+    SC_OPT_FLAG_AT("--submit", slurm_args, so.submit),
+    SC_OPT_FLAG_AT("--quiet|-q", slurm_args, so.quiet),
+};
+
+static const sc_cmdline slurm_cmdline = {
+    .name = "slurm",
+    .usage =
+        "usage: simcon slurm SPEC [-o DIR] [--partition P] [--time T] "
+        "[--mem M]\n"
+        "                    [--cpus C] [--max-parallel K] [--plugin-dir "
+        "DIR] [--submit]\n"
+        "                    [--quiet]\n"
+        "Runs the experiment as Slurm job arrays over a shared folder: "
+        "writes the plan\n"
+        "(as 'simcon run --plan') and sbatch scripts in DIR.tasks/slurm/:\n"
+        "similarity.sbatch (one array element per (dataset, metric)), "
+        "assemble.sbatch\n"
+        "(tables, figures, manifest, report into DIR, after the array "
+        "succeeded) and\n"
+        "submit.sh. The result is byte-identical to 'simcon run SPEC -o "
+        "DIR'.\n"
+        "DIR (default: results/<spec name>/, relative to the current "
+        "directory) must be\n"
+        "on a filesystem every node shares; input paths inside SPEC are "
+        "relative to\n"
+        "the spec file's folder. Writes DIR.tasks/ (plan, cache, records, "
+        "scripts, logs)\n"
+        "now and DIR when the assemble job ran; prints the job ids with "
+        "--submit,\n"
+        "else the path of submit.sh, on stdout.\n"
+        "  --partition P     #SBATCH --partition (default: the cluster's)\n"
+        "  --time T          #SBATCH --time, e.g. 2-00:00:00 (default: the "
+        "partition's)\n"
+        "  --mem M           #SBATCH --mem, e.g. 16G (default: simcon's "
+        "estimate per\n"
+        "                    stage from n, d, m, the threads and "
+        "runtime.memory)\n"
+        "  --cpus C          #SBATCH --cpus-per-task and --threads "
+        "(default:\n"
+        "                    runtime.threads, else 1)\n"
+        "  --max-parallel K  at most K array elements at once (%K; "
+        "default: no limit)\n"
+        "  --plugin-dir DIR  passed to every task (default: runtime."
+        "plugin_dir, else\n"
+        "                    the search path)\n"
+        "  --submit          submit with sbatch and print the job ids "
+        "(default: only\n"
+        "                    write the scripts)\n"
+        "  --quiet           nothing on stderr but errors\n",
+    SC_OPTS_TABLE(slurm_options),
+    .positional = take_spec,
+    .unknown = "unknown or incomplete option",
+    .see = "see",
+    .check = check_slurm,
+};
+
+/* Plan, scripts, then submit them or name submit.sh. */
+static int execute(const sc_spec *spec, const char *out, const slurm_opts *so,
+                   sc_err *err)
+{
     char work[SC_PLAN_PATH_CAP], sdir[SC_PLAN_PATH_CAP + 16];
     sc_plan_work_dir(out, work, sizeof work);
     snprintf(sdir, sizeof sdir, "%s/slurm", work);
+    int rc = sc_plan_write(spec, out, err);
     if (rc == SC_OK)
-        rc = sc_plan_write(&spec, out, &err);
-    if (rc == SC_OK)
-        rc = write_scripts(&spec, out, &so, sdir, &err);
-    if (rc == SC_OK && !so.quiet)
+        rc = write_scripts(spec, out, so, sdir, err);
+    if (rc != SC_OK)
+        return rc;
+    if (!so->quiet)
         fprintf(stderr,
                 "simcon slurm: wrote %s/plan.txt and %s/{similarity.sbatch,"
                 "assemble.sbatch,submit.sh} (%zu similarity task(s))\n",
-                work, sdir, sc_plan_nsim(&spec));
-    if (rc == SC_OK && so.submit)
-        rc = submit(sdir, &err);
-    else if (rc == SC_OK)
-        printf("%s/submit.sh\n", sdir);
+                work, sdir, sc_plan_nsim(spec));
+    if (so->submit)
+        return submit(sdir, err);
+    printf("%s/submit.sh\n", sdir);
+    return SC_OK;
+}
+
+int sc_cmd_slurm(int argc, char **argv)
+{
+    slurm_args sa;
+    memset(&sa, 0, sizeof sa);
+    int exit_status;
+    if (!sc_opts_run(&slurm_cmdline, argc, argv, &sa, &exit_status))
+        return exit_status;
+    sc_spec spec;
+    const sc_data_overrides as_spec = {NULL, false, false};
+    exit_status = sc_cli_open_spec("slurm", sa.spec_path, &as_spec, &spec);
+    if (exit_status != SC_EXIT_OK)
+        return exit_status;
+    if (sa.so.cpus == 0)
+        sa.so.cpus = spec.threads > 0 ? spec.threads : 1;
+    char default_out[1024];
+    const char *out =
+        sc_cli_out_dir(sa.out, &spec, default_out, sizeof default_out);
+    sc_err err;
+    sc_err_clear(&err);
+    int rc = execute(&spec, out, &sa.so, &err);
     if (rc != SC_OK)
-        fprintf(stderr, "simcon slurm: %s\n", err.msg);
+        sc_cli_fail("slurm", &err, 0);
     sc_spec_free(&spec);
     sc_loader_shutdown();
-    return rc == SC_OK ? SC_EXIT_OK : sc_exit_code(rc);
+    return sc_exit_code(rc);
 }

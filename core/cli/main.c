@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "err.h"
 #include "guard.h"
 #include "init.h"
 #include "simcon/plugin.h"
@@ -66,7 +67,9 @@ int main(int argc, char **argv)
             sc_guard_disarm();
             return rc;
         }
+    char shown[SC_ERR_MSG]; /* argv[1] with control characters escaped */
+    sc_escape_ctl(shown, sizeof shown, argv[1]);
     fprintf(stderr, "simcon: unknown command '%s'; run 'simcon --help'\n",
-            argv[1]);
+            shown);
     return SC_EXIT_USAGE;
 }
