@@ -58,8 +58,11 @@
  * "name": "<name>", JSON-escaped, compared in full). Otherwise
  * sc_stage_begin refuses before any work.
  *
- * Also here: sc_buf, a growable text buffer, because every result file is
- * formatted in memory first and then written in one atomic step. */
+ * The layer is four modules with one private header (fs_int.h): fs_write.c
+ * (the atomic file writer and shared path helpers), fs_read.c (inputs and
+ * the whole-file reader), fs_tree.c (mkdir, rmtree, folder swap, left-overs
+ * of earlier runs), fs_stage.c (the lock and the staged result folder).
+ * sc_buf, the text buffer every result file is formatted in, is in buf.h. */
 #ifndef SC_ATOMIC_H
 #define SC_ATOMIC_H
 
@@ -67,29 +70,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "err.h"
-
-/* ## Text buffer */
-
-/* Growable NUL-terminated text. Zero-initialise ({0}) before use. After an
- * allocation failure `failed` stays set and later appends do nothing, so a
- * writer can append freely and check once (sc_buf_check). */
-typedef struct sc_buf {
-    char *data; /* sc_malloc'ed, NUL-terminated, or NULL when empty */
-    size_t len;
-    size_t cap;
-    bool failed;
-} sc_buf;
-
-void sc_buf_printf(sc_buf *b, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-void sc_buf_puts(sc_buf *b, const char *s);
-/* text as a JSON string: quoted, with '"', '\\' and control characters
- * escaped (UTF-8 passes through). */
-void sc_buf_json(sc_buf *b, const char *text);
-/* SC_ENOMEM ("out of memory formatting <what>") if an append failed. */
-int sc_buf_check(const sc_buf *b, const char *what, sc_err *err);
-void sc_buf_deinit(sc_buf *b);
 
 /* ## Files */
 
@@ -151,6 +133,13 @@ FILE *sc_fopen_regular(const char *path, int *why);
  * folder)" for SC_NOT_REGULAR. */
 const char *sc_open_strerror(int why);
 
+/* Read the rest of stream f into *text (sc_malloc'ed, NUL-terminated;
+ * *len its length, len may be NULL): the one whole-file reading loop; the
+ * caller words the messages. Returns SC_OK; SC_ENOMEM; SC_EIO on a read
+ * error (errno says why); SC_READ_TOO_BIG when max > 0 and f holds max - 1
+ * bytes or more. On failure *text is NULL. */
+#define SC_READ_TOO_BIG (-3)
+int sc_read_stream(FILE *f, size_t max, char **text, size_t *len);
 /* Read a whole (small) regular file into *text (sc_malloc'ed,
  * NUL-terminated). Statuses: SC_EIO; SC_ENOMEM. */
 int sc_read_text(const char *path, char **text, size_t *len, sc_err *err);

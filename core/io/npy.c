@@ -218,6 +218,19 @@ static int expect_char(scanner *s, char c, const char *what)
     return SC_OK;
 }
 
+/* After an item of a tuple or dict: skip a ',' (*more true) or stop at
+ * close (*more false, s->p on it); anything else is the error what. */
+static int after_item(scanner *s, char close, const char *what, bool *more)
+{
+    skip_ws(s);
+    *more = s->p < s->end && *s->p == ',';
+    if (*more) {
+        s->p++;
+        return SC_OK;
+    }
+    return s->p < s->end && *s->p == close ? SC_OK : bad_header(s, what);
+}
+
 /* A quoted Python string literal without escapes (none of the strings we
  * accept contains a backslash or a quote). */
 static int scan_string(scanner *s, const char **text, size_t *len)
@@ -308,14 +321,12 @@ static int scan_shape(scanner *s, npy_header *h, size_t *ndim)
                         NPY_MAX_DIMS);
         dims[*ndim] = v;
         (*ndim)++;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (s->p < s->end && *s->p == ')')
+        bool more;
+        rc = after_item(s, ')', "expected ',' or ')' in 'shape'", &more);
+        if (rc != SC_OK)
+            return rc;
+        if (!more)
             break;
-        return bad_header(s, "expected ',' or ')' in 'shape'");
     }
     s->p++; /* ')' */
     size_t len = (size_t)(s->p - start);
@@ -420,10 +431,73 @@ static int parse_descr(scanner *s, npy_header *h, const char *text, size_t len)
     return SC_OK;
 }
 
+/* Which keys of the header dict have been read. */
+typedef struct dict_seen {
+    bool descr, order, shape;
+} dict_seen;
+
+/* The value of key (after its ':'); *flag is the seen flag of the key. */
+static int parse_value(scanner *s, npy_header *h, const char *key, size_t klen,
+                       dict_seen *seen, bool **flag, size_t *ndim)
+{
+    if (klen == 5 && memcmp(key, "descr", 5) == 0) {
+        *flag = &seen->descr;
+        skip_ws(s);
+        if (s->p < s->end && *s->p == '[')
+            return fail(s->err, SC_EIO, s->path,
+                        "unsupported structured dtype (a list of "
+                        "fields); " SUPPORTED_DTYPES
+                        "; save one plain numeric field instead");
+        const char *d;
+        size_t dlen;
+        int rc = scan_string(s, &d, &dlen);
+        if (rc == SC_OK && !**flag)
+            rc = parse_descr(s, h, d, dlen);
+        return rc;
+    }
+    if (klen == 13 && memcmp(key, "fortran_order", 13) == 0) {
+        *flag = &seen->order;
+        return scan_bool(s, &h->fortran);
+    }
+    if (klen == 5 && memcmp(key, "shape", 5) == 0) {
+        *flag = &seen->shape;
+        return scan_shape(s, h, ndim);
+    }
+    return fail(s->err, SC_EIO, s->path,
+                "unexpected key '%.*s' in header; a .npy header has "
+                "exactly 'descr', 'fortran_order' and 'shape'",
+                (int)(klen > 40 ? 40 : klen), key);
+}
+
+/* After the dict: only padding, every key present, at least 1-D. */
+static int check_dict_end(scanner *s, const dict_seen *seen, size_t ndim)
+{
+    s->p++; /* '}' */
+    skip_ws(s);
+    if (s->p != s->end)
+        return bad_header(s, "expected only padding after the dict");
+    const char *missing = !seen->descr   ? "descr"
+                          : !seen->order ? "fortran_order"
+                          : !seen->shape ? "shape"
+                                         : NULL;
+    if (missing != NULL)
+        return fail(s->err, SC_EIO, s->path,
+                    "header lacks the key '%s'; re-save the array with "
+                    "numpy.save",
+                    missing);
+    if (ndim == 0)
+        return fail(s->err, SC_EIO, s->path,
+                    "shape () is a 0-dimensional scalar; need a 1-D or 2-D "
+                    "array (stimuli x units)");
+    /* N-D (ndim > 2): accepted here; refused or flattened by the caller
+     * (check_dims). */
+    return SC_OK;
+}
+
 /* Parse the dict between the header's braces. */
 static int parse_dict(scanner *s, npy_header *h)
 {
-    bool seen_descr = false, seen_order = false, seen_shape = false;
+    dict_seen seen = {false, false, false};
     size_t ndim = 0;
     int rc = expect_char(s, '{', "expected a dict starting with '{'");
     if (rc != SC_OK)
@@ -440,69 +514,24 @@ static int parse_dict(scanner *s, npy_header *h)
         rc = expect_char(s, ':', "expected ':' after a key");
         if (rc != SC_OK)
             return rc;
-        bool *seen;
-        if (klen == 5 && memcmp(key, "descr", 5) == 0) {
-            seen = &seen_descr;
-            skip_ws(s);
-            if (s->p < s->end && *s->p == '[')
-                return fail(s->err, SC_EIO, s->path,
-                            "unsupported structured dtype (a list of "
-                            "fields); " SUPPORTED_DTYPES
-                            "; save one plain numeric field instead");
-            const char *d;
-            size_t dlen;
-            rc = scan_string(s, &d, &dlen);
-            if (rc == SC_OK && !*seen)
-                rc = parse_descr(s, h, d, dlen);
-        } else if (klen == 13 && memcmp(key, "fortran_order", 13) == 0) {
-            seen = &seen_order;
-            rc = scan_bool(s, &h->fortran);
-        } else if (klen == 5 && memcmp(key, "shape", 5) == 0) {
-            seen = &seen_shape;
-            rc = scan_shape(s, h, &ndim);
-        } else {
-            return fail(s->err, SC_EIO, s->path,
-                        "unexpected key '%.*s' in header; a .npy header has "
-                        "exactly 'descr', 'fortran_order' and 'shape'",
-                        (int)(klen > 40 ? 40 : klen), key);
-        }
+        bool *flag = NULL;
+        rc = parse_value(s, h, key, klen, &seen, &flag, &ndim);
         if (rc != SC_OK)
             return rc;
-        if (*seen)
+        if (*flag)
             return fail(s->err, SC_EIO, s->path,
                         "key '%.*s' appears twice in header; re-save the "
                         "array with numpy.save",
                         (int)klen, key);
-        *seen = true;
-        skip_ws(s);
-        if (s->p < s->end && *s->p == ',') {
-            s->p++;
-            continue;
-        }
-        if (s->p < s->end && *s->p == '}')
+        *flag = true;
+        bool more;
+        rc = after_item(s, '}', "expected ',' or '}' after a value", &more);
+        if (rc != SC_OK)
+            return rc;
+        if (!more)
             break;
-        return bad_header(s, "expected ',' or '}' after a value");
     }
-    s->p++; /* '}' */
-    skip_ws(s);
-    if (s->p != s->end)
-        return bad_header(s, "expected only padding after the dict");
-    const char *missing = !seen_descr   ? "descr"
-                          : !seen_order ? "fortran_order"
-                          : !seen_shape ? "shape"
-                                        : NULL;
-    if (missing != NULL)
-        return fail(s->err, SC_EIO, s->path,
-                    "header lacks the key '%s'; re-save the array with "
-                    "numpy.save",
-                    missing);
-    if (ndim == 0)
-        return fail(s->err, SC_EIO, s->path,
-                    "shape () is a 0-dimensional scalar; need a 1-D or 2-D "
-                    "array (stimuli x units)");
-    /* N-D (ndim > 2): accepted here; refused or flattened by the caller
-     * (check_dims). */
-    return SC_OK;
+    return check_dict_end(s, &seen, ndim);
 }
 
 /* Preamble, header dict and the size checks; fills h. */
@@ -635,27 +664,17 @@ static double bits_f8(uint64_t u)
 
 /* Exact-width signed types are two's complement, so memcpy of the low
  * bytes reinterprets without implementation-defined conversions. */
-static double bits_i1(uint64_t u)
-{
-    uint8_t w = (uint8_t)u;
-    int8_t x;
-    memcpy(&x, &w, 1);
-    return (double)x;
-}
-static double bits_i2(uint64_t u)
-{
-    uint16_t w = (uint16_t)u;
-    int16_t x;
-    memcpy(&x, &w, 2);
-    return (double)x;
-}
-static double bits_i4(uint64_t u)
-{
-    uint32_t w = (uint32_t)u;
-    int32_t x;
-    memcpy(&x, &w, 4);
-    return (double)x;
-}
+#define SIGNED_BITS(tag, width)                                                \
+    static double bits_##tag(uint64_t u)                                       \
+    {                                                                          \
+        uint##width##_t w = (uint##width##_t)u;                                \
+        int##width##_t x;                                                      \
+        memcpy(&x, &w, sizeof x);                                              \
+        return (double)x;                                                      \
+    }
+SIGNED_BITS(i1, 8)
+SIGNED_BITS(i2, 16)
+SIGNED_BITS(i4, 32)
 static double bits_i8(uint64_t u)
 {
     int64_t x;
@@ -696,35 +715,35 @@ static double conv_u1(const unsigned char *p)
     return (double)p[0];
 }
 
+/* Every element type parse_descr admits, with its little- and big-endian
+ * converter (one-byte types have no byte order). */
+static const struct {
+    int kind;
+    size_t itemsize;
+    convert_fn le, be;
+} CONVERTER_TABLE[] = {
+    {KIND_FLOAT, 2, conv_f2_le, conv_f2_be},
+    {KIND_FLOAT, 4, conv_f4_le, conv_f4_be},
+    {KIND_FLOAT, 8, conv_f8_le, conv_f8_be},
+    {KIND_INT, 1, conv_i1, conv_i1},
+    {KIND_INT, 2, conv_i2_le, conv_i2_be},
+    {KIND_INT, 4, conv_i4_le, conv_i4_be},
+    {KIND_INT, 8, conv_i8_le, conv_i8_be},
+    {KIND_UINT, 1, conv_u1, conv_u1},
+    {KIND_UINT, 2, conv_u2_le, conv_u2_be},
+    {KIND_UINT, 4, conv_u4_le, conv_u4_be},
+    {KIND_UINT, 8, conv_u8_le, conv_u8_be},
+};
+
 static convert_fn pick_converter(const npy_header *h)
 {
-    bool be = h->big_endian;
-    switch (h->kind * 16 + (int)h->itemsize) {
-    case KIND_FLOAT * 16 + 2:
-        return be ? conv_f2_be : conv_f2_le;
-    case KIND_FLOAT * 16 + 4:
-        return be ? conv_f4_be : conv_f4_le;
-    case KIND_FLOAT * 16 + 8:
-        return be ? conv_f8_be : conv_f8_le;
-    case KIND_INT * 16 + 1:
-        return conv_i1;
-    case KIND_INT * 16 + 2:
-        return be ? conv_i2_be : conv_i2_le;
-    case KIND_INT * 16 + 4:
-        return be ? conv_i4_be : conv_i4_le;
-    case KIND_INT * 16 + 8:
-        return be ? conv_i8_be : conv_i8_le;
-    case KIND_UINT * 16 + 1:
-        return conv_u1;
-    case KIND_UINT * 16 + 2:
-        return be ? conv_u2_be : conv_u2_le;
-    case KIND_UINT * 16 + 4:
-        return be ? conv_u4_be : conv_u4_le;
-    case KIND_UINT * 16 + 8:
-        return be ? conv_u8_be : conv_u8_le;
-    default:
-        return NULL; /* parse_descr admits no other */
-    }
+    for (size_t k = 0; k < sizeof CONVERTER_TABLE / sizeof *CONVERTER_TABLE;
+         k++)
+        if (CONVERTER_TABLE[k].kind == (int)h->kind &&
+            CONVERTER_TABLE[k].itemsize == h->itemsize)
+            return h->big_endian ? CONVERTER_TABLE[k].be
+                                 : CONVERTER_TABLE[k].le;
+    return NULL; /* parse_descr admits no other */
 }
 
 static void convert(const npy_header *h, const unsigned char *src, double *dst)
@@ -797,20 +816,31 @@ int sc_npy_load(const char *path, sc_matrix *out, sc_err *err)
     return sc_npy_load_ex(path, SC_NPY_ALLOW_VECTOR, out, err);
 }
 
+/* Map path and read and check its header; on failure nothing stays
+ * mapped. */
+static int open_checked(const char *path, unsigned flags, mapping *map,
+                        npy_header *h, sc_err *err)
+{
+    int rc = map_file(path, map, err);
+    if (rc != SC_OK)
+        return rc;
+    rc = read_header(path, map, h, err);
+    if (rc == SC_OK)
+        rc = check_dims(path, h, flags, err);
+    if (rc != SC_OK)
+        unmap_file(map);
+    return rc;
+}
+
 int sc_npy_peek_ex(const char *path, unsigned flags, size_t *rows, size_t *cols,
                    sc_err *err)
 {
     mapping map;
-    int rc = map_file(path, &map, err);
-    if (rc != SC_OK)
-        return rc;
     npy_header h;
-    rc = read_header(path, &map, &h, err);
-    if (rc == SC_OK)
-        rc = check_dims(path, &h, flags, err);
-    unmap_file(&map);
+    int rc = open_checked(path, flags, &map, &h, err);
     if (rc != SC_OK)
         return rc;
+    unmap_file(&map);
     *rows = h.rows;
     *cols = h.cols;
     return SC_OK;
@@ -822,15 +852,10 @@ int sc_npy_load_ex(const char *path, unsigned flags, sc_matrix *out,
     out->rows = out->cols = 0;
     out->data = NULL;
     mapping map;
-    int rc = map_file(path, &map, err);
+    npy_header h;
+    int rc = open_checked(path, flags, &map, &h, err);
     if (rc != SC_OK)
         return rc;
-    npy_header h;
-    rc = read_header(path, &map, &h, err);
-    if (rc == SC_OK)
-        rc = check_dims(path, &h, flags, err);
-    if (rc != SC_OK)
-        goto fail;
     rc = sc_matrix_init(out, h.rows, h.cols, err);
     if (rc != SC_OK) {
         sc_err_prefix(err, "%s", path);
@@ -862,25 +887,10 @@ fail:
     return rc;
 }
 
-/* write(2) until everything is written; retries short writes and EINTR. */
-static int write_all(int fd, const void *buf, size_t len)
-{
-    const unsigned char *p = buf;
-    while (len > 0) {
-        ssize_t k = write(fd, p, len);
-        if (k < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += k;
-        len -= (size_t)k;
-    }
-    return 0;
-}
-
-/* Header, then the data as little-endian doubles in chunks. */
-static int write_npy(int fd, const sc_matrix *m)
+/* Header, then the data as little-endian doubles in chunks, through the
+ * atomic writer (its messages are replaced by sc_npy_save's; errno stays
+ * the write's). */
+static int write_npy(sc_afile *a, const sc_matrix *m)
 {
     /* NumPy pads the whole header to a multiple of 64 bytes so the data is
      * aligned for memory mapping (numpy/lib/format.py, ARRAY_ALIGN). */
@@ -905,7 +915,7 @@ static int write_npy(int fd, const sc_matrix *m)
     memcpy(head + pre, dict, (size_t)dlen);
     memset(head + pre + dlen, ' ', padded - total);
     head[padded - 1] = '\n';
-    if (write_all(fd, head, padded) != 0)
+    if (sc_afile_write(a, head, padded, NULL) != SC_OK)
         return -1;
 
     unsigned char buf[4096];
@@ -917,7 +927,7 @@ static int write_npy(int fd, const sc_matrix *m)
             buf[used + b] = (unsigned char)(u >> (8 * b));
         used += 8;
         if (used == sizeof buf || k + 1 == count) {
-            if (write_all(fd, buf, used) != 0)
+            if (sc_afile_write(a, buf, used, NULL) != SC_OK)
                 return -1;
             used = 0;
         }
@@ -938,14 +948,14 @@ int sc_npy_save(const char *path, const sc_matrix *m, sc_err *err)
                         "column %zu (0-based); simcon could not read it back",
                         k / m->cols, k % m->cols);
 
-    /* The one atomic writer (atomic.c): regular files only, a unique temp
+    /* The one atomic writer (atomic.h): regular files only, a unique temp
      * file in the same folder, fsync before the rename so a crash cannot
      * leave a complete-looking but empty file, fsync of the folder. */
     sc_afile a;
     int rc = sc_afile_open(&a, path, err);
     if (rc != SC_OK)
         return rc;
-    if (write_npy(a.fd, m) != 0) {
+    if (write_npy(&a, m) != 0) {
         rc = fail(err, SC_EIO, path, "cannot write: %s; check free disk space",
                   strerror(errno));
         sc_afile_abort(&a);

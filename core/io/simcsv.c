@@ -7,7 +7,7 @@
  * point is '.'), and a field must be consumed entirely: "0.5x" or "" is an
  * error, never a silent 0. Reading refuses a FIFO or device without
  * blocking (sc_fopen_regular). Writing formats in memory and writes it with
- * sc_atomic_write (atomic.c), the one writer of every simcon output. */
+ * sc_atomic_write (atomic.h), the one writer of every simcon output. */
 #include "simcsv.h"
 
 #include <errno.h>
@@ -42,52 +42,27 @@ void sc_simmat_deinit(sc_simmat *sm)
 
 static int slurp(const char *path, char **text, size_t *len, sc_err *err)
 {
-    *text = NULL;
     int why = 0;
     FILE *f = sc_fopen_regular(path, &why);
-    if (f == NULL)
+    if (f == NULL) {
+        *text = NULL;
         return sc_err_set(err, SC_EIO, "%s: cannot open: %s; check the path",
                           path, sc_open_strerror(why));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = sc_malloc(cap);
-    int rc = SC_OK;
-    while (buf != NULL) {
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0)
-            break;
-        if (n + 1 == cap) {
-            if (cap >= MAX_FILE_BYTES) {
-                rc = sc_err_set(err, SC_EIO,
-                                "%s: larger than %zu bytes; this is not a "
-                                "similarity matrix",
-                                path, MAX_FILE_BYTES);
-                break;
-            }
-            char *bigger = sc_realloc(buf, cap * 2);
-            if (bigger == NULL) {
-                sc_free(buf);
-                buf = NULL;
-                break;
-            }
-            buf = bigger;
-            cap *= 2;
-        }
     }
-    if (buf == NULL && rc == SC_OK)
-        rc = sc_err_set(err, SC_ENOMEM, "%s: cannot allocate a read buffer",
-                        path);
-    if (rc == SC_OK && ferror(f))
-        rc = sc_err_set(err, SC_EIO, "%s: read error: %s", path,
-                        strerror(errno));
+    int rc = sc_read_stream(f, MAX_FILE_BYTES, text, len);
+    int saved = errno;
     fclose(f);
-    if (rc != SC_OK) {
-        sc_free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
+    if (rc == SC_READ_TOO_BIG)
+        return sc_err_set(err, SC_EIO,
+                          "%s: larger than %zu bytes; this is not a "
+                          "similarity matrix",
+                          path, MAX_FILE_BYTES);
+    if (rc == SC_ENOMEM)
+        return sc_err_set(err, SC_ENOMEM, "%s: cannot allocate a read buffer",
+                          path);
+    if (rc != SC_OK)
+        return sc_err_set(err, SC_EIO, "%s: read error: %s", path,
+                          strerror(saved));
     return SC_OK;
 }
 
@@ -312,7 +287,7 @@ int sc_simcsv_write(const char *path, const sc_simmat *in, sc_err *err)
     int rc = check_for_write(in, err);
     if (rc != SC_OK)
         return rc;
-    /* Formatted in memory, then one atomic write (atomic.c): the path
+    /* Formatted in memory, then one atomic write (atomic.h): the path
      * must be absent or a regular file, and holds either its old contents
      * or the whole new table. */
     sc_buf b = {0};

@@ -149,36 +149,12 @@ static int read_all(const char *path, char **text, size_t *len, sc_err *err)
     if (!f)
         return sc_err_set(err, SC_EIO, "%s: cannot open (%s)", path,
                           sc_open_strerror(why));
-    size_t cap = 1 << 16, n = 0;
-    char *buf = sc_malloc(cap);
-    int rc =
-        buf ? SC_OK : sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
-    while (rc == SC_OK) {
-        if (cap - n < 2) {
-            char *p = sc_realloc(buf, cap * 2);
-            if (!p) {
-                rc = sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
-                break;
-            }
-            buf = p;
-            cap *= 2;
-        }
-        size_t got = fread(buf + n, 1, cap - n - 1, f);
-        n += got;
-        if (got == 0) {
-            if (ferror(f))
-                rc = sc_err_set(err, SC_EIO, "%s: read error", path);
-            break;
-        }
-    }
+    int rc = sc_read_stream(f, 0, text, len);
     fclose(f);
-    if (rc != SC_OK) {
-        sc_free(buf);
-        return rc;
-    }
-    buf[n] = '\0';
-    *text = buf;
-    *len = n;
+    if (rc == SC_ENOMEM)
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+    if (rc != SC_OK)
+        return sc_err_set(err, SC_EIO, "%s: read error", path);
     return SC_OK;
 }
 

@@ -1,4 +1,4 @@
-/* Atomic writes and staged result folders (core/base/atomic.c).
+/* Atomic writes and staged result folders (core/base/fs_*.c).
  *
  * Properties checked (all from atomic.h's contract, no numbers involved):
  * a file is replaced whole and no temp file remains; a failed write leaves
