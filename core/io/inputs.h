@@ -63,6 +63,21 @@ int sc_inputs_check_progress(const sc_spec *spec, unsigned flags,
                              sc_err *err);
 void sc_inputs_report_deinit(sc_inputs_report *r);
 
+/* Steps 2 and 3 of sc_inputs_check for one dataset d, for callers that
+ * read the headers themselves (the runner): the same checks, the same
+ * messages. */
+/* rows: the row counts of d's feature files (models in spec order). *n =
+ * the common count; SC_EIO "<file>: R rows, but <first> has R0; ..." for
+ * the first model that differs. */
+int sc_inputs_rows(const sc_spec *spec, size_t d, const size_t *rows, size_t *n,
+                   sc_err *err);
+/* d's ids files (data.ids; none: SC_OK) hold n lines each (ids.h), and
+ * per-model files list the first model's ids row by row. A file that
+ * lists other ids is added to r->problems, or, with r NULL, is the error
+ * (sc_ids_same's message). SC_EIO; SC_ENOMEM. */
+int sc_inputs_ids(const sc_spec *spec, size_t d, size_t n, sc_inputs_report *r,
+                  sc_err *err);
+
 /* Read spec->behaviour_accuracy, a CSV whose header names (in any order)
  * the columns dataset, model, accuracy (other columns are ignored), one
  * row per (dataset, model); rows naming datasets or models not in the spec

@@ -188,10 +188,12 @@ static uint32_t crc_of(const unsigned char *p, size_t n)
     return (uint32_t)c;
 }
 
-/* Find the member and produce its bytes; the archive is mapped at
- * [b, b + size). */
-static int extract(const char *path, const char *key, const unsigned char *b,
-                   size_t size, unsigned char **data, size_t *len, sc_err *err)
+/* The central directory of archive b (size bytes): where it lies and how
+ * many entries it has (zip64 records followed). */
+static int find_directory(const char *path, const unsigned char *b, size_t size,
+                          const unsigned char **cd_out,
+                          const unsigned char **cd_end_out, uint64_t *count_out,
+                          sc_err *err)
 {
     /* End of central directory: the last signature within the last
      * 22 + 65535 bytes (a comment may follow it). */
@@ -233,7 +235,17 @@ static int extract(const char *path, const char *key, const unsigned char *b,
                           "%s: the central directory lies outside the file "
                           "(truncated archive?); re-save it",
                           path);
-    const unsigned char *cd = b + cd_off, *cd_end = cd + cd_size;
+    *cd_out = b + cd_off;
+    *cd_end_out = b + cd_off + cd_size;
+    *count_out = count;
+    return SC_OK;
+}
+
+/* The entry of key (NULL: the only one) in the central directory. */
+static int find_member(const char *path, const char *key,
+                       const unsigned char *cd, const unsigned char *cd_end,
+                       uint64_t count, entry *found_out, sc_err *err)
+{
     char want[NAME_MAX_SHOWN + 8];
     if (key != NULL)
         snprintf(want, sizeof want, "%.*s.npy", NAME_MAX_SHOWN, key);
@@ -271,6 +283,16 @@ static int extract(const char *path, const char *key, const unsigned char *b,
                           "as %s:KEY",
                           path, (unsigned long long)count,
                           count ? names : "none", path);
+    *found_out = found;
+    return SC_OK;
+}
+
+/* Check, copy or inflate, and CRC-check member found of archive b. */
+static int read_member(const char *path, const unsigned char *b, size_t size,
+                       const entry *f, unsigned char **data, size_t *len,
+                       sc_err *err)
+{
+    entry found = *f;
     if (found.flags & 1u)
         return sc_err_set(err, SC_EIO,
                           "%s: the member is encrypted; save it unencrypted",
@@ -326,6 +348,23 @@ static int extract(const char *path, const char *key, const unsigned char *b,
     *data = out;
     *len = (size_t)found.usize;
     return SC_OK;
+}
+
+/* Find the member and produce its bytes; the archive is mapped at
+ * [b, b + size). */
+static int extract(const char *path, const char *key, const unsigned char *b,
+                   size_t size, unsigned char **data, size_t *len, sc_err *err)
+{
+    const unsigned char *cd = NULL, *cd_end = NULL;
+    uint64_t count = 0;
+    entry found;
+    memset(&found, 0, sizeof found);
+    int rc = find_directory(path, b, size, &cd, &cd_end, &count, err);
+    if (rc == SC_OK)
+        rc = find_member(path, key, cd, cd_end, count, &found, err);
+    if (rc == SC_OK)
+        rc = read_member(path, b, size, &found, data, len, err);
+    return rc;
 }
 
 int sc_npz_read(const char *path, unsigned char **data, size_t *len,

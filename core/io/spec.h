@@ -1,6 +1,7 @@
 /* Experiment specs: the YAML file a user writes, as a checked C structure.
  *
- * Only core/io/spec.c sees libyaml. sc_spec_load parses, validates every key
+ * Only core/io/spec_tree.c sees libyaml (spec_int.h lists the stages of
+ * the reader). sc_spec_load parses, validates every key
  * (unknown keys are errors), fills defaults, resolves relative paths against
  * the spec file's folder and remembers each value's line:col so later stages
  * (missing feature files, unknown metric parameters, unknown anchor model)
@@ -49,7 +50,7 @@
 
 #include "err.h"
 
-/* Limits of the parser (core/io/spec.c). A spec lists models and datasets, so
+/* Limits of the parser (core/io/spec*.c). A spec lists models and datasets, so
  * 1 MiB is far above any real one (the paper's 64 x 23 spec is ~20 KB) while
  * keeping a mistaken `simcon check big.npy` cheap. Depth: the deepest real
  * key is metrics[i].params.KEY (4 levels); 16 leaves room without letting a

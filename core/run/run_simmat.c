@@ -37,7 +37,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ids.h"
+#include "inputs.h"
 #include "metric.h"
 #include "mem.h"
 #include "npy.h"
@@ -72,11 +72,10 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
         rc->n_used == NULL || rc->subsample_seed == NULL || rc->sims == NULL ||
         rc->boot_sims == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
+    /* The inputs were checked (sc_inputs_check) before the run started;
+     * the headers and ids are checked again per dataset in
+     * hash_and_check, with the same checks (core/io/inputs.h). */
     char buf[PATH_CAP];
-    /* Every missing file is counted before anything is computed; the
-     * message names the first and says how many. */
-    size_t missing = 0;
-    char first[PATH_CAP + 512] = "";
     for (size_t d = 0; d < rc->D; d++) {
         const char *ds = spec->datasets[d].name;
         for (size_t i = 0; i < rc->m; i++) {
@@ -87,16 +86,6 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
             rc->feature_path[d * rc->m + i] = sc_strdup(buf);
             if (rc->feature_path[d * rc->m + i] == NULL)
                 return sc_err_set(err, SC_ENOMEM, "out of memory");
-            /* "x.npz:KEY" (npz.h): the archive is the file. */
-            char file[PATH_CAP];
-            st = sc_npz_file(buf, file, sizeof file, err);
-            if (st != SC_OK)
-                return st;
-            if (access(file, R_OK) != 0) {
-                if (missing++ == 0)
-                    snprintf(first, sizeof first, "%s (%s)", buf,
-                             strerror(errno));
-            }
         }
         if (spec->ids != NULL && strstr(spec->ids, "{model}") == NULL) {
             int st =
@@ -106,119 +95,82 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
             rc->ids_path[d] = sc_strdup(buf);
             if (rc->ids_path[d] == NULL)
                 return sc_err_set(err, SC_ENOMEM, "out of memory");
-            if (access(buf, R_OK) != 0 && missing++ == 0)
-                snprintf(first, sizeof first, "%s (%s)", buf, strerror(errno));
         }
     }
-    if (missing > 0)
-        return sc_err_set(err, SC_EIO,
-                          "%s: %zu input file(s) missing or unreadable, "
-                          "first %s; run 'simcon check %s' to list them all",
-                          spec->path, missing, first, spec->path);
     return SC_OK;
 }
 
-/* Count the lines of an ids file (one id per line; a last line without
- * '\n' counts). */
-static int count_lines(const char *path, size_t *lines, sc_err *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int st = sc_read_text(path, &text, &len, err);
-    if (st != SC_OK)
-        return st;
-    size_t n = 0;
-    for (size_t k = 0; k < len; k++)
-        if (text[k] == '\n')
-            n++;
-    if (len > 0 && text[len - 1] != '\n')
-        n++;
-    sc_free(text);
-    *lines = n;
-    return SC_OK;
-}
-
-/* Hash the dataset's files and check the shapes agree (headers only). */
-static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
+/* Row counts (headers only) and SHA-256 of dataset d's feature files. */
+static int hash_features(sc_runctx *rc, size_t d, size_t *rows, sc_err *err)
 {
     const sc_spec *spec = rc->spec;
-    const char *ds = spec->datasets[d].name;
-    size_t n0 = 0;
+    unsigned flags = (spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0) |
+                     (spec->flatten ? SC_NPY_FLATTEN : 0);
     /* Checksums read every byte of every feature file: seconds per
      * dataset at the paper's scale. */
-    sc_progress_begin(&rc->progress, rc->m, "checksums %s", ds);
+    sc_progress_begin(&rc->progress, rc->m, "checksums %s",
+                      spec->datasets[d].name);
     for (size_t i = 0; i < rc->m; i++) {
         if (i > 0)
             sc_progress_step(&rc->progress, 1);
         const char *path = rc->feature_path[d * rc->m + i];
-        size_t rows = 0, cols = 0;
+        size_t cols = 0;
         char file[PATH_CAP]; /* the archive of an .npz member */
-        int st = sc_npy_peek_ex(path,
-                                (spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0) |
-                                    (spec->flatten ? SC_NPY_FLATTEN : 0),
-                                &rows, &cols, err);
+        int st = sc_npy_peek_ex(path, flags, &rows[i], &cols, err);
         if (st == SC_OK)
             st = sc_npz_file(path, file, sizeof file, err);
         if (st == SC_OK)
             st = sc_sha256_file(file, rc->feature_sha[d * rc->m + i], err);
         if (st != SC_OK)
             return st;
-        if (i == 0) {
-            n0 = rows;
-        } else if (rows != n0) {
-            return sc_err_set(err, SC_EIO,
-                              "%s: %zu rows but %s has %zu; every model of "
-                              "dataset '%s' must have one row per stimulus, "
-                              "in the same order",
-                              path, rows, rc->feature_path[d * rc->m], n0, ds);
-        }
     }
     sc_progress_step(&rc->progress, 1);
     sc_progress_end(&rc->progress);
-    rc->n_rows[d] = n0;
+    return SC_OK;
+}
+
+/* SHA-256 of dataset d's ids file (the first model's when there is one
+ * per model: sc_inputs_ids checked that the others list the same ids). */
+static int hash_ids(sc_runctx *rc, size_t d, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
     rc->ids_sha[d][0] = '\0';
-    if (spec->ids != NULL) {
-        /* Per-model ids ({model} in the template) must be identical files;
-         * a per-dataset file must have one line per row. */
-        char buf[PATH_CAP], first_sha[SC_SHA256_HEX] = "";
-        char first_path[PATH_CAP] = "";
-        bool per_model = rc->ids_path[d] == NULL;
-        for (size_t i = 0; i < (per_model ? rc->m : 1); i++) {
-            const char *path = rc->ids_path[d];
-            if (per_model) {
-                int st = sc_spec_path(spec, spec->ids, ds, spec->models[i].name,
-                                      buf, sizeof buf, err);
-                if (st != SC_OK)
-                    return st;
-                path = buf;
-            }
-            char sha[SC_SHA256_HEX];
-            size_t lines = 0;
-            int st = sc_sha256_file(path, sha, err);
-            if (st == SC_OK)
-                st = count_lines(path, &lines, err);
-            if (st != SC_OK)
-                return st;
-            if (lines != n0)
-                return sc_err_set(err, SC_EIO,
-                                  "%s: %zu ids but the features of dataset "
-                                  "'%s' have %zu rows; give one id per "
-                                  "stimulus row",
-                                  path, lines, ds, n0);
-            if (i == 0) {
-                memcpy(first_sha, sha, sizeof sha);
-                snprintf(first_path, sizeof first_path, "%s", path);
-            } else if (strcmp(sha, first_sha) != 0) {
-                /* Not byte-identical: the same ids may still be written
-                 * differently (line ends); else name the first row. */
-                st = sc_ids_same(first_path, path, spec->models[i].name, ds,
-                                 err);
-                if (st != SC_OK)
-                    return st;
-            }
-        }
-        memcpy(rc->ids_sha[d], first_sha, SC_SHA256_HEX);
+    if (spec->ids == NULL)
+        return SC_OK;
+    char buf[PATH_CAP];
+    const char *path = rc->ids_path[d];
+    if (path == NULL) {
+        int st = sc_spec_path(spec, spec->ids, spec->datasets[d].name,
+                              spec->models[0].name, buf, sizeof buf, err);
+        if (st != SC_OK)
+            return st;
+        path = buf;
     }
+    return sc_sha256_file(path, rc->ids_sha[d], err);
+}
+
+/* Hash the dataset's files and check them with the input checks of
+ * `simcon check` (sc_inputs_rows, sc_inputs_ids): rows agree across
+ * models, ids files match. */
+static int hash_and_check(sc_runctx *rc, size_t d, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    const char *ds = spec->datasets[d].name;
+    size_t n0 = 0;
+    size_t *rows = sc_calloc(rc->m, sizeof *rows);
+    if (rows == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int st = hash_features(rc, d, rows, err);
+    if (st == SC_OK)
+        st = sc_inputs_rows(spec, d, rows, &n0, err);
+    sc_free(rows);
+    if (st == SC_OK)
+        st = sc_inputs_ids(spec, d, n0, NULL, err);
+    if (st == SC_OK)
+        st = hash_ids(rc, d, err);
+    if (st != SC_OK)
+        return st;
+    rc->n_rows[d] = n0;
     rc->n_used[d] = n0;
     if (spec->max_stimuli > 0 && n0 > spec->max_stimuli) {
         char task[512];
