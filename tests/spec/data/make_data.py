@@ -5,6 +5,8 @@ Run from anywhere with /usr/bin/python3 (NumPy); writes next to this file:
   zoo/<dataset>/<model>.npy   float32, 12 x d, for datasets d1, d2 and
                               models m1..m4 (d = 3 + model index), seeded
   zoo/<dataset>/ids.txt       12 ids, one per line
+  zoo/d1/ids_blank.txt        the 12 ids of d1 with an empty line after
+                              the 6th: 13 lines (ids.h counts every line)
   short/d1/m1.npy, m2.npy     m1 12 rows, m2 9 rows (row-count mismatch)
   nan/d1/m1.npy, m2.npy       m2 has a NaN at row 4, column 1
   behaviour.csv               dataset,model,accuracy for every d*/m* pair
@@ -49,3 +51,8 @@ with open(os.path.join(HERE, "behaviour.csv"), "w") as f:
     f.write("\n".join(rows) + "\n")
 with open(os.path.join(HERE, "behaviour_missing.csv"), "w") as f:
     f.write("\n".join(r for r in rows if not r.startswith("d2,m3,")) + "\n")
+
+# Written after every random draw, so the files above do not change.
+with open(os.path.join(HERE, "zoo/d1/ids_blank.txt"), "w") as f:
+    f.write("".join(f"d1_img{i:02d}\n" for i in range(6)) + "\n" +
+            "".join(f"d1_img{i:02d}\n" for i in range(6, 12)))
