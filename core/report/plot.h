@@ -35,7 +35,7 @@
  * - Every heatmap cell is a <rect> with data-value="%.17g" (the exact
  *   number from the CSV) and a <title> tooltip naming row, column and value.
  * References: Ciernik et al., arXiv 2411.05561 (ICML 2025), figures 2-4;
- * Sokal & Michener (1958) for UPGMA (average linkage). */
+ * Sokal & Michener (1958) for UPGMA (average linkage; core/stats/cluster.h). */
 #ifndef SC_PLOT_H
 #define SC_PLOT_H
 
@@ -93,18 +93,5 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
  * index but missing, cannot write), SC_EINVAL (gap.csv models differ),
  * SC_ENOMEM. */
 int sc_report_write(const char *result_dir, sc_err *err);
-
-/* UPGMA (average linkage) on the m x m distance matrix d (row-major,
- * symmetric, zero diagonal; only the upper triangle is read). Writes the
- * dendrogram's leaf order to order[m] and, if heights is not NULL, the m-1
- * merge heights in merge order to heights[m-1]. Conventions match
- * scipy.cluster.hierarchy.linkage(method="average") followed by leaves_list
- * when no two candidate distances tie: the closest pair of clusters merges
- * (ties: lowest cluster ids), the new cluster gets the next id, the child
- * with the lower id is drawn first. Hand-written (O(m^3), m <= a few
- * hundred models): GSL has no hierarchical clustering.
- * Statuses: SC_EINVAL (m == 0, non-finite distance), SC_ENOMEM. */
-int sc_plot_upgma(const double *d, size_t m, size_t *order, double *heights,
-                  sc_err *err);
 
 #endif

@@ -5,7 +5,7 @@
  *
  * Each box summarises the r values of one model set ("attr:a|b") over all
  * dataset pairs in consistency.csv: quartiles by GSL's type-7 quantile
- * (gsl_stats_quantile_from_sorted_data, the same definition as numpy's
+ * (sc_quartiles_sort, core/stats/quartiles.h: the same definition as numpy's
  * default), whiskers to the most extreme value within 1.5 IQR of the box
  * (Tukey); every dataset pair is drawn as a point over its box, jittered
  * vertically with a fixed seed. Boxes are sorted by median, highest
@@ -21,11 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
-
 #include "mem.h"
 #include "plot_int.h"
+#include "quartiles.h"
 #include "rng.h"
 #include "tie.h"
 
@@ -55,10 +53,10 @@ int sc_plot_box_inside(const sc_boxstat *st, double v)
 
 void sc_plot_box_stats(double *v, size_t n, sc_boxstat *st)
 {
-    gsl_sort(v, 1, n);
-    st->q1 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.25);
-    st->med = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.5);
-    st->q3 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.75);
+    sc_quartiles qs = sc_quartiles_sort(v, n);
+    st->q1 = qs.q1;
+    st->med = qs.med;
+    st->q3 = qs.q3;
     double iqr = st->q3 - st->q1;
     st->wlo = st->q1;
     st->whi = st->q3;

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "mem.h"
 #include "plot_int.h"
 
@@ -404,7 +405,7 @@ static int model_order(const sc_plotset *ps, const sc_plot_opts *opts, size_t k,
     }
     for (size_t i = 0; i < m * m; i++)
         dist[i] = 1.0 - dist[i] / (double)ps->nd;
-    int rc = sc_plot_upgma(dist, m, order, NULL, err);
+    int rc = sc_upgma(dist, m, order, NULL, err);
     if (rc != SC_OK)
         sc_err_prefix(err, "metric %s", ps->metrics[k]);
     sc_free(dist);

@@ -34,12 +34,10 @@
 #include <sys/stat.h>
 #include <dirent.h>
 
-#include <gsl/gsl_sort.h>
-#include <gsl/gsl_statistics_double.h>
-
 #include "atomic.h"
 #include "mem.h"
 #include "plot_int.h"
+#include "quartiles.h"
 
 /* q below this counts as "significant": the conventional 5% family-wise /
  * false-discovery level. */
@@ -233,12 +231,6 @@ static int behaviour_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
     return estimate_table(h, &ps->beh, cols, 4, "r", "r", err);
 }
 
-static int cmp_dbl(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* Per (metric, model_set): dataset pairs, median and IQR of r, how many
  * pairs have q < SC_REPORT_ALPHA. */
 static int consistency_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
@@ -294,10 +286,8 @@ static int consistency_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
         }
         if (rc != SC_OK || n == 0)
             continue;
-        qsort(v, n, sizeof *v, cmp_dbl);
-        double med = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.5);
-        double q1 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.25);
-        double q3 = gsl_stats_quantile_from_sorted_data(v, 1, n, 0.75);
+        sc_quartiles qs = sc_quartiles_sort(v, n);
+        double med = qs.med, q1 = qs.q1, q3 = qs.q3;
         char a[32], b[64], cnt[32], sg[48];
         snprintf(cnt, sizeof cnt, "%zu", n);
         snprintf(a, sizeof a, "%.3f", med);

@@ -22,7 +22,6 @@
  *   (effect [CI], null mean, p, q, note) from contrasts.csv.
  * Undefined values are empty CSV fields and "NA" in Markdown/LaTeX; the
  * note column says why. */
-#include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 #include <math.h>
 #include <stdio.h>
@@ -30,6 +29,7 @@
 
 #include "format.h"
 #include "mem.h"
+#include "quartiles.h"
 #include "rng.h"
 #include "run_internal.h"
 
@@ -451,11 +451,6 @@ static int consistency_matrix(const sc_runctx *rc, size_t k, sc_err *err)
 
 /* ## Consistency by attribute (headline) */
 
-static double quantile7(double *sorted, size_t n, double f)
-{
-    return gsl_stats_quantile_from_sorted_data(sorted, 1, n, f);
-}
-
 typedef struct median_ctx {
     const sc_runctx *rc;
     size_t k, s;
@@ -498,8 +493,7 @@ static int median_stat(const size_t *idx, size_t n_idx, void *ud, double *out,
     if (st == SC_OK && nv == 0)
         st = SC_EDOM;
     if (st == SC_OK) {
-        gsl_sort(v, 1, nv);
-        *out = quantile7(v, nv, 0.5);
+        *out = sc_quartiles_sort(v, nv).med;
     }
     sc_free(v);
     return st;
@@ -542,10 +536,10 @@ static int median_task(size_t t, void *ud, sc_err *err)
     row->seed = sc_rng_task_seed(spec->seed, task);
     int st = SC_OK;
     if (nv > 0) {
-        gsl_sort(v, 1, nv);
-        row->med = quantile7(v, nv, 0.5);
-        row->q1 = quantile7(v, nv, 0.25);
-        row->q3 = quantile7(v, nv, 0.75);
+        sc_quartiles qs = sc_quartiles_sort(v, nv);
+        row->med = qs.med;
+        row->q1 = qs.q1;
+        row->q3 = qs.q3;
     }
     sc_free(v);
     if (nv == 0) {

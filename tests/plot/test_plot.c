@@ -17,6 +17,7 @@
 #include <dirent.h>
 
 #include "../test.h"
+#include "cluster.h"
 #include "mem.h"
 #include "plot.h"
 #include "plot_int.h"
@@ -92,7 +93,7 @@ SC_TEST(upgma_matches_scipy)
     double h[6];
     sc_err err;
     sc_err_clear(&err);
-    expect_int(sc_plot_upgma(ref_d, 7, order, h, &err), SC_OK, "upgma 7");
+    expect_int(sc_upgma(ref_d, 7, order, h, &err), SC_OK, "upgma 7");
     for (int k = 0; k < 6; k++)
         expect_rel(h[k], want_h[k], 1e-12, "merge height %d", k);
     for (int i = 0; i < 7; i++)
@@ -105,12 +106,12 @@ SC_TEST(upgma_small_and_bad)
     double d1[1] = {0};
     sc_err err;
     sc_err_clear(&err);
-    expect_int(sc_plot_upgma(d1, 1, order, NULL, &err), SC_OK, "m = 1");
+    expect_int(sc_upgma(d1, 1, order, NULL, &err), SC_OK, "m = 1");
     expect_int((long long)order[0], 0, "m = 1 order");
-    expect_int(sc_plot_upgma(d1, 0, order, NULL, &err), SC_EINVAL, "m = 0");
+    expect_int(sc_upgma(d1, 0, order, NULL, &err), SC_EINVAL, "m = 0");
     expect_str(err.msg, "clustering: no models", "m = 0 message");
     double d2[4] = {0, NAN, NAN, 0};
-    expect_int(sc_plot_upgma(d2, 2, order, NULL, &err), SC_EINVAL, "NaN");
+    expect_int(sc_upgma(d2, 2, order, NULL, &err), SC_EINVAL, "NaN");
     expect_str(err.msg,
                "clustering: distance of models 0 and 1 is not "
                "finite",
@@ -150,7 +151,7 @@ SC_TEST(upgma_merge_order_ties_up_to_rounding)
         size_t order[4];
         double h[3];
         sc_err err;
-        expect_int(sc_plot_upgma(d, 4, order, h, &err), SC_OK, "upgma, %s",
+        expect_int(sc_upgma(d, 4, order, h, &err), SC_OK, "upgma, %s",
                    nudge_name[k]);
         for (int i = 0; i < 4; i++)
             expect_int((long long)order[i], i, "tie %s: leaf %d", nudge_name[k],
@@ -163,7 +164,7 @@ SC_TEST(upgma_merge_order_ties_up_to_rounding)
                     0.8, 0.85, 0,   b,   0.9, 0.95, b,    0};
     size_t order[4];
     sc_err err;
-    expect_int(sc_plot_upgma(d, 4, order, NULL, &err), SC_OK, "upgma");
+    expect_int(sc_upgma(d, 4, order, NULL, &err), SC_OK, "upgma");
     static const size_t want[4] = {2, 3, 0, 1};
     for (int i = 0; i < 4; i++)
         expect_int((long long)order[i], (long long)want[i],

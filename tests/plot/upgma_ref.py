@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Reference for sc_plot_upgma (tests/plot/test_plot.c): scipy's average
+"""Reference for sc_upgma (tests/plot/test_plot.c): scipy's average
 linkage on a fixed 7-point Euclidean distance matrix with no tied
 distances. Run separately with the Debian python (scipy 1.10.1, numpy
 1.24.2 when the values were recorded):
