@@ -206,9 +206,20 @@ static int contrast_lines(const sc_plotset *ps, const char *metric,
     return rc;
 }
 
-static void draw(const sc_plotset *ps, const char *metric, const char *attr,
-                 box *boxes, size_t nb, const box *ref, char (*lines)[256],
-                 size_t nl, const char *title, sc_svg *s)
+/* A box-plot figure's layout: value axis [lo, hi] over PLOT_W px from x0,
+ * one ROW per box from top. */
+typedef struct layout {
+    double lo, hi, x0, top, plot_h, width, height;
+    sc_axis ax;
+} layout;
+
+static double lx(const layout *L, double v)
+{
+    return xpos(v, L->lo, L->hi, L->x0);
+}
+
+static void lay_out(box *boxes, size_t nb, const box *ref, char (*lines)[256],
+                    size_t nl, const char *title, layout *L)
 {
     double lo = INFINITY, hi = -INFINITY;
     double labw = 0;
@@ -223,60 +234,55 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
         hi = ref->st.q3 > hi ? ref->st.q3 : hi;
     }
     /* r is a correlation: the axis never leaves [-1, 1]. */
-    sc_axis ax;
-    sc_plot_axis(lo, hi, -1.0, 1.0, &ax);
-    lo = ax.lo;
-    hi = ax.hi;
-    double x0 = 20 + labw + 10, top = 60;
-    double plot_h = ROW * (double)nb;
+    sc_plot_axis(lo, hi, -1.0, 1.0, &L->ax);
+    L->lo = L->ax.lo;
+    L->hi = L->ax.hi;
+    L->x0 = 20 + labw + 10;
+    L->top = 60;
+    L->plot_h = ROW * (double)nb;
     double nw = sc_svg_text_width("n = 0000", FONT);
-    double width = x0 + PLOT_W + 20 + nw;
+    double width = L->x0 + PLOT_W + 20 + nw;
     double tw = sc_svg_text_width(title, FONT_TITLE) + 20;
     for (size_t l = 0; l < nl; l++) {
         double w = sc_svg_text_width(lines[l], FONT) + 20;
         tw = w > tw ? w : tw;
     }
-    width = tw > width ? tw : width;
-    double height = top + plot_h + 50 + FONT * 1.6 * (double)(nl + 2);
+    L->width = tw > width ? tw : width;
+    L->height = L->top + L->plot_h + 50 + FONT * 1.6 * (double)(nl + 2);
+}
 
-    sc_svg_begin(s, width, height, title);
-    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, title);
-    if (ref) {
-        char note[160];
-        snprintf(note, sizeof note,
-                 "grey band: all model pairs, median "
-                 "%.2f, IQR [%.2f, %.2f] over %zu dataset pairs",
-                 ref->st.med, ref->st.q1, ref->st.q3, ref->n);
-        sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, note);
-        sc_rgb band = {230, 230, 230};
-        sc_svg_rect_open(s, xpos(ref->st.q1, lo, hi, x0), top,
-                         xpos(ref->st.q3, lo, hi, x0) -
-                             xpos(ref->st.q1, lo, hi, x0),
-                         plot_h, band);
-        sc_svg_printf(s,
-                      "><title>all model pairs: median %.4f, IQR "
-                      "[%.4f, %.4f]</title></rect>\n",
-                      ref->st.med, ref->st.q1, ref->st.q3);
-        double mx = xpos(ref->st.med, lo, hi, x0);
-        sc_svg_printf(s, "<line x1=\"");
-        sc_svg_num(s, mx);
-        sc_svg_printf(s, "\" y1=\"");
-        sc_svg_num(s, top);
-        sc_svg_printf(s, "\" x2=\"");
-        sc_svg_num(s, mx);
-        sc_svg_printf(s, "\" y2=\"");
-        sc_svg_num(s, top + plot_h);
-        sc_svg_printf(s, "\" stroke=\"#555555\" stroke-width=\"1.5\" "
-                         "stroke-dasharray=\"5 3\"/>\n");
-    }
-    /* Axis with ticks and grid. */
-    double ay = top + plot_h;
+/* The all-pairs reference: a grey IQR band with a dashed median line. */
+static void ref_band(sc_svg *s, const layout *L, const box *ref)
+{
+    char note[160];
+    snprintf(note, sizeof note,
+             "grey band: all model pairs, median "
+             "%.2f, IQR [%.2f, %.2f] over %zu dataset pairs",
+             ref->st.med, ref->st.q1, ref->st.q3, ref->n);
+    sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, note);
+    sc_rgb band = {230, 230, 230};
+    sc_svg_rect_open(s, lx(L, ref->st.q1), L->top,
+                     lx(L, ref->st.q3) - lx(L, ref->st.q1), L->plot_h, band);
+    sc_svg_printf(s,
+                  "><title>all model pairs: median %.4f, IQR "
+                  "[%.4f, %.4f]</title></rect>\n",
+                  ref->st.med, ref->st.q1, ref->st.q3);
+    double mx = lx(L, ref->st.med);
+    sc_svg_line_attrs(s, mx, L->top, mx, L->top + L->plot_h,
+                      "stroke=\"#555555\" stroke-width=\"1.5\" "
+                      "stroke-dasharray=\"5 3\"");
+}
+
+/* Axis with ticks and grid below the boxes. */
+static void value_axis(sc_svg *s, const layout *L, const char *metric)
+{
+    double ay = L->top + L->plot_h, x0 = L->x0;
     sc_svg_line(s, x0, ay, x0 + PLOT_W, ay, "#000", 1);
-    for (size_t t = 0; t < ax.n; t++) {
-        double x = xpos(ax.t[t], lo, hi, x0);
+    for (size_t t = 0; t < L->ax.n; t++) {
+        double x = lx(L, L->ax.t[t]);
         char lab[32];
-        sc_plot_axis_label(&ax, t, lab, sizeof lab);
-        sc_svg_line(s, x, top, x, ay, "#eeeeee", 0.5);
+        sc_plot_axis_label(&L->ax, t, lab, sizeof lab);
+        sc_svg_line(s, x, L->top, x, ay, "#eeeeee", 0.5);
         sc_svg_line(s, x, ay, x, ay + 4, "#000", 1);
         sc_svg_text(s, x, ay + 16, FONT, SC_SVG_MIDDLE, 0, 0, lab);
     }
@@ -284,64 +290,76 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
     snprintf(axis, sizeof axis, "consistency r over dataset pairs (%s)",
              metric);
     sc_svg_text(s, x0 + PLOT_W / 2, ay + 34, FONT, SC_SVG_MIDDLE, 0, 0, axis);
-    /* Within-category boxes take their category's colour in the heatmap
-     * bands (spec order); between-category boxes are grey. */
-    for (size_t b = 0; b < nb; b++) {
-        const box *bx = &boxes[b];
-        double cy = top + ROW * (b + 0.5);
-        long ci = sc_plot_cat_index(ps, attr, bx->cat);
-        sc_rgb fill = bx->within && ci >= 0 ? sc_palette_category((size_t)ci)
-                                            : (sc_rgb){189, 189, 189};
-        sc_svg_text(s, x0 - 10, cy + FONT * 0.35, FONT, SC_SVG_END, 0, 0,
-                    bx->label);
-        sc_svg_line(s, xpos(bx->st.wlo, lo, hi, x0), cy,
-                    xpos(bx->st.q1, lo, hi, x0), cy, "#000", 1);
-        sc_svg_line(s, xpos(bx->st.q3, lo, hi, x0), cy,
-                    xpos(bx->st.whi, lo, hi, x0), cy, "#000", 1);
-        sc_svg_line(s, xpos(bx->st.wlo, lo, hi, x0), cy - BOX_H / 4,
-                    xpos(bx->st.wlo, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
-        sc_svg_line(s, xpos(bx->st.whi, lo, hi, x0), cy - BOX_H / 4,
-                    xpos(bx->st.whi, lo, hi, x0), cy + BOX_H / 4, "#000", 1);
-        sc_svg_rect_open(s, xpos(bx->st.q1, lo, hi, x0), cy - BOX_H / 2,
-                         xpos(bx->st.q3, lo, hi, x0) -
-                             xpos(bx->st.q1, lo, hi, x0),
-                         BOX_H, fill);
-        sc_svg_printf(s, " stroke=\"#000\" stroke-width=\"1\" data-set=\"");
-        sc_svg_esc(s, bx->set);
-        sc_svg_printf(s,
-                      "\" data-median=\"%.17g\" data-q1=\"%.17g\" "
-                      "data-q3=\"%.17g\"><title>",
-                      bx->st.med, bx->st.q1, bx->st.q3);
-        sc_svg_esc(s, bx->set);
-        sc_svg_printf(s,
-                      ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
-                      "pairs</title></rect>\n",
-                      bx->st.med, bx->st.q1, bx->st.q3, bx->n);
-        sc_svg_line(s, xpos(bx->st.med, lo, hi, x0), cy - BOX_H / 2,
-                    xpos(bx->st.med, lo, hi, x0), cy + BOX_H / 2, "#000", 2);
-        /* Every dataset pair as a point, jittered vertically within the
-         * box by a generator seeded from the set's name (same figure,
-         * same bytes); points outside the whiskers are Tukey outliers. */
-        uint64_t rs = sc_rng_task_seed(SC_BOX_JITTER_SEED, bx->set);
-        sc_svg_printf(s, "<g class=\"points\" data-set=\"");
-        sc_svg_esc(s, bx->set);
-        sc_svg_printf(s, "\" fill=\"#222222\" fill-opacity=\"0.55\">\n");
-        for (size_t i = 0; i < bx->n; i++) {
-            rs = rs * 6364136223846793005ULL + 1442695040888963407ULL;
-            double u = (double)(rs >> 11) / 9007199254740992.0;
-            sc_svg_printf(s, "<circle cx=\"");
-            sc_svg_num(s, xpos(bx->v[i], lo, hi, x0));
-            sc_svg_printf(s, "\" cy=\"");
-            sc_svg_num(s, cy + (u - 0.5) * BOX_H * 0.8);
-            sc_svg_printf(s, "\" r=\"2\" data-r=\"%.17g\"/>\n", bx->v[i]);
-        }
-        sc_svg_printf(s, "</g>\n");
-        char n_lab[32];
-        snprintf(n_lab, sizeof n_lab, "n = %zu", bx->n);
-        sc_svg_text(s, x0 + PLOT_W + 10, cy + FONT * 0.35, FONT, SC_SVG_START,
-                    0, 0, n_lab);
+}
+
+/* Box bx in row b. Within-category boxes take their category's colour in
+ * the heatmap bands (spec order); between-category boxes are grey. */
+static void one_box(sc_svg *s, const layout *L, const sc_plotset *ps,
+                    const char *attr, const box *bx, size_t b)
+{
+    double cy = L->top + ROW * (b + 0.5);
+    long ci = sc_plot_cat_index(ps, attr, bx->cat);
+    sc_rgb fill = bx->within && ci >= 0 ? sc_palette_category((size_t)ci)
+                                        : (sc_rgb){189, 189, 189};
+    sc_svg_text(s, L->x0 - 10, cy + FONT * 0.35, FONT, SC_SVG_END, 0, 0,
+                bx->label);
+    sc_svg_line(s, lx(L, bx->st.wlo), cy, lx(L, bx->st.q1), cy, "#000", 1);
+    sc_svg_line(s, lx(L, bx->st.q3), cy, lx(L, bx->st.whi), cy, "#000", 1);
+    sc_svg_line(s, lx(L, bx->st.wlo), cy - BOX_H / 4, lx(L, bx->st.wlo),
+                cy + BOX_H / 4, "#000", 1);
+    sc_svg_line(s, lx(L, bx->st.whi), cy - BOX_H / 4, lx(L, bx->st.whi),
+                cy + BOX_H / 4, "#000", 1);
+    sc_svg_rect_open(s, lx(L, bx->st.q1), cy - BOX_H / 2,
+                     lx(L, bx->st.q3) - lx(L, bx->st.q1), BOX_H, fill);
+    sc_svg_printf(s, " stroke=\"#000\" stroke-width=\"1\" data-set=\"");
+    sc_svg_esc(s, bx->set);
+    sc_svg_printf(s,
+                  "\" data-median=\"%.17g\" data-q1=\"%.17g\" "
+                  "data-q3=\"%.17g\"><title>",
+                  bx->st.med, bx->st.q1, bx->st.q3);
+    sc_svg_esc(s, bx->set);
+    sc_svg_printf(s,
+                  ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
+                  "pairs</title></rect>\n",
+                  bx->st.med, bx->st.q1, bx->st.q3, bx->n);
+    sc_svg_line(s, lx(L, bx->st.med), cy - BOX_H / 2, lx(L, bx->st.med),
+                cy + BOX_H / 2, "#000", 2);
+    /* Every dataset pair as a point, jittered vertically within the box by
+     * a generator seeded from the set's name (same figure, same bytes);
+     * points outside the whiskers are Tukey outliers. */
+    uint64_t rs = sc_rng_task_seed(SC_BOX_JITTER_SEED, bx->set);
+    sc_svg_printf(s, "<g class=\"points\" data-set=\"");
+    sc_svg_esc(s, bx->set);
+    sc_svg_printf(s, "\" fill=\"#222222\" fill-opacity=\"0.55\">\n");
+    for (size_t i = 0; i < bx->n; i++) {
+        double u = sc_plot_jitter(&rs);
+        sc_svg_printf(s, "<circle cx=\"");
+        sc_svg_num(s, lx(L, bx->v[i]));
+        sc_svg_printf(s, "\" cy=\"");
+        sc_svg_num(s, cy + (u - 0.5) * BOX_H * 0.8);
+        sc_svg_printf(s, "\" r=\"2\" data-r=\"%.17g\"/>\n", bx->v[i]);
     }
-    double ly = ay + 34 + FONT * 2.2;
+    sc_svg_printf(s, "</g>\n");
+    char n_lab[32];
+    snprintf(n_lab, sizeof n_lab, "n = %zu", bx->n);
+    sc_svg_text(s, L->x0 + PLOT_W + 10, cy + FONT * 0.35, FONT, SC_SVG_START, 0,
+                0, n_lab);
+}
+
+static void draw(const sc_plotset *ps, const char *metric, const char *attr,
+                 box *boxes, size_t nb, const box *ref, char (*lines)[256],
+                 size_t nl, const char *title, sc_svg *s)
+{
+    layout L;
+    lay_out(boxes, nb, ref, lines, nl, title, &L);
+    sc_svg_begin(s, L.width, L.height, title);
+    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, title);
+    if (ref)
+        ref_band(s, &L, ref);
+    value_axis(s, &L, metric);
+    for (size_t b = 0; b < nb; b++)
+        one_box(s, &L, ps, attr, &boxes[b], b);
+    double ly = L.top + L.plot_h + 34 + FONT * 2.2;
     if (nl > 0)
         sc_svg_text(s, 10, ly, FONT, SC_SVG_START, 0, 1,
                     "Category contrasts (contrasts.csv):");
@@ -349,6 +367,15 @@ static void draw(const sc_plotset *ps, const char *metric, const char *attr,
         sc_svg_text(s, 10, ly + FONT * 1.6 * (l + 1), FONT, SC_SVG_START, 0, 0,
                     lines[l]);
     sc_svg_end(s);
+}
+
+/* The next uniform in [0, 1) of a figure's point jitter: a 64-bit LCG
+ * (Knuth's MMIX constants) on *state, so a figure is the same bytes on
+ * every machine. */
+double sc_plot_jitter(uint64_t *state)
+{
+    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*state >> 11) / 9007199254740992.0;
 }
 
 #define MAX_LINES 32

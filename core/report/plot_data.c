@@ -371,6 +371,12 @@ void sc_plotset_deinit(sc_plotset *ps)
         for (size_t i = 0; i < ps->nd * ps->nk; i++)
             sc_simmat_deinit(&ps->sim[i]);
     sc_free(ps->sim);
+    if (ps->gap)
+        for (size_t d = 0; d < ps->nd; d++)
+            sc_simmat_deinit(&ps->gap[d]);
+    sc_free(ps->gap);
+    sc_free(ps->dorder);
+    sc_free(ps->dpos);
     free_list(ps->datasets, ps->nd);
     free_list(ps->domains, ps->nd);
     free_list(ps->metrics, ps->nk);
@@ -552,6 +558,94 @@ static int load_matrices(sc_plotset *ps, const char *simdir, sc_err *err)
     return rc;
 }
 
+static int load_dataset_order(sc_plotset *ps, sc_err *err)
+{
+    size_t nd = ps->nd, p = 0;
+    ps->dorder = sc_malloc((nd + 1) * sizeof *ps->dorder);
+    ps->dpos = sc_malloc((nd + 1) * sizeof *ps->dpos);
+    if (!ps->dorder || !ps->dpos)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < nd; i++) {
+        int first = 1;
+        for (size_t j = 0; j < i; j++)
+            first &= strcmp(ps->domains[j], ps->domains[i]) != 0;
+        for (size_t j = i; first && j < nd; j++)
+            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
+                ps->dorder[p++] = j;
+    }
+    for (size_t i = 0; i < nd; i++)
+        ps->dpos[ps->dorder[i]] = i;
+    return SC_OK;
+}
+
+/* behaviour/<dataset>/gap.csv where present (anything that exists by that
+ * name is read, so a folder there is an error, not a silent skip). */
+static int load_gaps(sc_plotset *ps, sc_err *err)
+{
+    ps->gap = sc_calloc(ps->nd + 1, sizeof *ps->gap);
+    if (!ps->gap)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    int rc = SC_OK;
+    for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
+        char rel[1024];
+        snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[d]);
+        char *path = sc_plot_join(ps->dir, rel);
+        struct stat st;
+        if (!path)
+            return sc_err_set(err, SC_ENOMEM, "out of memory");
+        if (stat(path, &st) == 0) {
+            sc_simmat raw = {0};
+            rc = sc_simcsv_read(path, &raw, err);
+            if (rc == SC_OK)
+                rc = sc_simmat_align(&ps->sim[0], "the similarity matrices",
+                                     &raw, path, &ps->gap[d], err);
+            sc_simmat_deinit(&raw);
+        }
+        sc_free(path);
+    }
+    return rc;
+}
+
+int sc_plot_cons_matrix(const sc_plotset *ps, const int *col,
+                        const char *metric, const char *set, double *val,
+                        int *any, sc_err *err)
+{
+    size_t nd = ps->nd;
+    *any = 0;
+    for (size_t i = 0; i < nd * nd; i++)
+        val[i] = NAN;
+    const sc_tidy *t = &ps->cons;
+    for (size_t r = 0; r < t->nrows; r++) {
+        if (strcmp(sc_tidy_at(t, r, col[0]), metric) != 0 ||
+            strcmp(sc_tidy_at(t, r, col[3]), set) != 0)
+            continue;
+        /* A one-dataset run's row ("one dataset: no consistency") has no
+         * second dataset and no value. */
+        if (sc_tidy_at(t, r, col[2])[0] == '\0')
+            continue;
+        long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[1]));
+        long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[2]));
+        if (a < 0 || b < 0)
+            return sc_err_set(err, SC_EINVAL,
+                              "%s:%zu: dataset '%s' has no "
+                              "similarity/ folder; the folder mixes runs, "
+                              "rerun simcon run",
+                              t->path, t->line[r],
+                              sc_tidy_at(t, r, col[a < 0 ? 1 : 2]));
+        double v;
+        int present;
+        int rc = sc_tidy_num(t, r, col[4], &v, &present, err);
+        if (rc != SC_OK)
+            return rc;
+        if (present && a != b) {
+            val[ps->dpos[a] * nd + ps->dpos[b]] = v;
+            val[ps->dpos[b] * nd + ps->dpos[a]] = v;
+            *any = 1;
+        }
+    }
+    return SC_OK;
+}
+
 int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
 {
     memset(ps, 0, sizeof *ps);
@@ -591,6 +685,10 @@ int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
     if (rc == SC_OK)
         rc =
             load_optional(ps, "contrasts.csv", &ps->contr, &ps->has_contr, err);
+    if (rc == SC_OK)
+        rc = load_dataset_order(ps, err);
+    if (rc == SC_OK)
+        rc = load_gaps(ps, err);
     sc_free(simdir);
     if (rc != SC_OK)
         sc_plotset_deinit(ps);

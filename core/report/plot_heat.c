@@ -541,61 +541,110 @@ int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
 
 /* ## Consistency heatmaps */
 
-/* Datasets grouped by domain (domains in first-appearance order, datasets
- * in folder order within a domain). */
-static void dataset_order(const sc_plotset *ps, size_t *order)
+/* What the consistency figures of one result folder share. */
+typedef struct cons_figs {
+    const sc_plotset *ps;
+    int col[5];          /* metric, dataset_a, dataset_b, model_set, r */
+    const char **labels; /* nd dataset names, display order */
+    const char **doms;   /* nd domains, display order */
+    const char **dcats;  /* distinct domains */
+    size_t ndc;
+    int has_domains;
+    const char **sets; /* distinct model sets in file order (table cells) */
+    size_t ns;
+    double *gval; /* ns * nd * nd: the panels of one metric's grid */
+    const char **gtitle;
+} cons_figs;
+
+/* Distinct model sets of consistency.csv in file order, and the domains. */
+static void cons_figs_index(cons_figs *c)
 {
-    size_t pos = 0;
+    const sc_plotset *ps = c->ps;
     for (size_t i = 0; i < ps->nd; i++) {
-        int first = 1;
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
-                first = 0;
-        if (!first)
-            continue;
-        for (size_t j = i; j < ps->nd; j++)
-            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
-                order[pos++] = j;
+        c->labels[i] = ps->datasets[ps->dorder[i]];
+        c->doms[i] = ps->domains[ps->dorder[i]];
+        c->has_domains |= c->doms[i][0] != '\0';
+    }
+    c->ndc = categories(c->doms, ps->nd, c->dcats);
+    for (size_t r = 0; r < ps->cons.nrows; r++) {
+        const char *set = sc_tidy_at(&ps->cons, r, c->col[3]);
+        size_t q = 0;
+        while (q < c->ns && strcmp(c->sets[q], set) != 0)
+            q++;
+        if (q == c->ns)
+            c->sets[c->ns++] = set;
     }
 }
 
-/* Fill val (D x D, display order) for (metric, set) from consistency.csv. */
-static int fill_consistency(const sc_plotset *ps, const int *col,
-                            const char *metric, const char *set,
-                            const size_t *pos, double *val, sc_err *err)
+/* The all-pairs matrix of metric k alone, with values in its cells. */
+static int cons_all(const cons_figs *c, size_t k, const char *set,
+                    const double *val, sc_figsink *fs, sc_err *err)
 {
-    size_t nd = ps->nd;
-    for (size_t i = 0; i < nd * nd; i++)
-        val[i] = NAN;
-    const sc_tidy *t = &ps->cons;
-    for (size_t r = 0; r < t->nrows; r++) {
-        if (strcmp(sc_tidy_at(t, r, col[0]), metric) != 0 ||
-            strcmp(sc_tidy_at(t, r, col[3]), set) != 0)
+    const sc_plotset *ps = c->ps;
+    char title[512];
+    snprintf(title, sizeof title,
+             "Consistency across datasets "
+             "(%s), model pairs: %s",
+             ps->metrics[k], set);
+    heat h = {ps->nd,
+              c->labels,
+              val,
+              1,
+              -1,
+              1,
+              title,
+              "r",
+              c->has_domains ? c->doms : NULL,
+              "domain",
+              c->dcats,
+              c->ndc,
+              "same dataset or no estimate",
+              1};
+    sc_svg s;
+    sc_svg_init(&s);
+    int rc = draw_heat(&h, &s, err);
+    if (rc == SC_OK)
+        rc = sc_figsink_save(fs, "consistency", ps->metrics[k], set, title, &s,
+                             err);
+    sc_svg_deinit(&s);
+    return rc;
+}
+
+/* Metric k: the "all" figure, then every model subset as one grid of
+ * small multiples. */
+static int cons_metric(const cons_figs *c, size_t k, sc_figsink *fs,
+                       sc_err *err)
+{
+    const sc_plotset *ps = c->ps;
+    size_t nd = ps->nd, np = 0;
+    int rc = SC_OK;
+    for (size_t q = 0; rc == SC_OK && q < c->ns; q++) {
+        double *v = c->gval + np * nd * nd;
+        int any;
+        rc = sc_plot_cons_matrix(ps, c->col, ps->metrics[k], c->sets[q], v,
+                                 &any, err);
+        if (rc != SC_OK || !any)
             continue;
-        /* A one-dataset run's row ("one dataset: no consistency") has no
-         * second dataset and no value. */
-        if (sc_tidy_at(t, r, col[2])[0] == '\0')
-            continue;
-        long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[1]));
-        long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, col[2]));
-        if (a < 0 || b < 0)
-            return sc_err_set(err, SC_EINVAL,
-                              "%s:%zu: dataset '%s' has no "
-                              "similarity/ folder; the folder mixes runs, "
-                              "rerun simcon run",
-                              t->path, t->line[r],
-                              sc_tidy_at(t, r, col[a < 0 ? 1 : 2]));
-        double v;
-        int present;
-        int rc = sc_tidy_num(t, r, col[4], &v, &present, err);
-        if (rc != SC_OK)
-            return rc;
-        if (present && a != b) {
-            val[pos[a] * nd + pos[b]] = v;
-            val[pos[b] * nd + pos[a]] = v;
-        }
+        c->gtitle[np++] = c->sets[q];
+        if (strcmp(c->sets[q], "all") == 0)
+            rc = cons_all(c, k, c->sets[q], v, fs, err);
     }
-    return SC_OK;
+    if (rc != SC_OK || np == 0)
+        return rc;
+    char title[512];
+    snprintf(title, sizeof title,
+             "Consistency across datasets (%s), every model subset",
+             ps->metrics[k]);
+    grid g = {np,  nd,  c->gtitle, c->labels, c->gval, 1,     -1.0,
+              1.0, 160, 4.0,       48.0,      1,       title, "r"};
+    sc_svg s;
+    sc_svg_init(&s);
+    rc = draw_grid(&g, &s, err);
+    if (rc == SC_OK)
+        rc = sc_figsink_save(fs, "consistency_grid", ps->metrics[k], NULL,
+                             title, &s, err);
+    sc_svg_deinit(&s);
+    return rc;
 }
 
 int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
@@ -605,121 +654,35 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
         return SC_OK;
     static const char *const need[] = {"metric", "dataset_a", "dataset_b",
                                        "model_set", "r"};
-    int col[5];
+    cons_figs c = {0};
+    c.ps = ps;
     long band;
-    int rc = sc_tidy_need(&ps->cons, need, 5, col, err);
+    int rc = sc_tidy_need(&ps->cons, need, 5, c.col, err);
     if (rc == SC_OK)
         rc = sc_plot_band(ps, opts, &band, err);
     if (rc != SC_OK)
         return rc;
     size_t nd = ps->nd;
-    size_t *order = sc_malloc(nd * sizeof *order);
-    size_t *pos = sc_malloc(nd * sizeof *pos);
-    double *val = sc_malloc(nd * nd * sizeof *val);
-    const char **labels = sc_malloc(nd * sizeof *labels);
-    const char **doms = sc_malloc(nd * sizeof *doms);
-    const char **dcats = sc_malloc(nd * sizeof *dcats);
-    size_t ndc = 0;
-    /* Distinct model sets in file order (sets[] borrow table cells). */
-    const char **sets = sc_malloc((ps->cons.nrows + 1) * sizeof *sets);
-    if (!order || !pos || !val || !labels || !doms || !dcats || !sets)
+    c.labels = sc_malloc(nd * sizeof *c.labels);
+    c.doms = sc_malloc(nd * sizeof *c.doms);
+    c.dcats = sc_malloc(nd * sizeof *c.dcats);
+    c.sets = sc_malloc((ps->cons.nrows + 1) * sizeof *c.sets);
+    if (!c.labels || !c.doms || !c.dcats || !c.sets)
         rc = sc_err_set(err, SC_ENOMEM, "consistency: out of memory");
-    size_t ns = 0;
-    int has_domains = 0;
     if (rc == SC_OK) {
-        dataset_order(ps, order);
-        for (size_t i = 0; i < nd; i++) {
-            pos[order[i]] = i;
-            labels[i] = ps->datasets[order[i]];
-            doms[i] = ps->domains[order[i]];
-            has_domains |= doms[i][0] != '\0';
-        }
-        ndc = categories(doms, nd, dcats);
-        for (size_t r = 0; r < ps->cons.nrows; r++) {
-            const char *set = sc_tidy_at(&ps->cons, r, col[3]);
-            size_t q = 0;
-            while (q < ns && strcmp(sets[q], set) != 0)
-                q++;
-            if (q == ns)
-                sets[ns++] = set;
-        }
-    }
-    double *gval = NULL;
-    const char **gtitle = NULL;
-    if (rc == SC_OK) {
-        gval = sc_malloc((ns * nd * nd + 1) * sizeof *gval);
-        gtitle = sc_malloc((ns + 1) * sizeof *gtitle);
-        if (!gval || !gtitle)
+        cons_figs_index(&c);
+        c.gval = sc_malloc((c.ns * nd * nd + 1) * sizeof *c.gval);
+        c.gtitle = sc_malloc((c.ns + 1) * sizeof *c.gtitle);
+        if (!c.gval || !c.gtitle)
             rc = sc_err_set(err, SC_ENOMEM, "consistency: out of memory");
     }
-    for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
-        /* The all-pairs matrix alone, with values in its cells; then every
-         * model subset as one grid of small multiples. */
-        size_t np = 0;
-        for (size_t q = 0; rc == SC_OK && q < ns; q++) {
-            double *v = gval + np * nd * nd;
-            rc =
-                fill_consistency(ps, col, ps->metrics[k], sets[q], pos, v, err);
-            int any = 0;
-            for (size_t i = 0; i < nd * nd; i++)
-                any |= !isnan(v[i]);
-            if (rc != SC_OK || !any)
-                continue;
-            gtitle[np++] = sets[q];
-            if (strcmp(sets[q], "all") != 0)
-                continue;
-            memcpy(val, v, nd * nd * sizeof *val);
-            char title[512];
-            snprintf(title, sizeof title,
-                     "Consistency across datasets "
-                     "(%s), model pairs: %s",
-                     ps->metrics[k], sets[q]);
-            heat h = {nd,
-                      labels,
-                      val,
-                      1,
-                      -1,
-                      1,
-                      title,
-                      "r",
-                      has_domains ? doms : NULL,
-                      "domain",
-                      dcats,
-                      ndc,
-                      "same dataset or no estimate",
-                      1};
-            sc_svg s_;
-            sc_svg_init(&s_);
-            rc = draw_heat(&h, &s_, err);
-            if (rc == SC_OK)
-                rc = sc_figsink_save(fs, "consistency", ps->metrics[k], sets[q],
-                                     title, &s_, err);
-            sc_svg_deinit(&s_);
-        }
-        if (rc != SC_OK || np == 0)
-            continue;
-        char title[512];
-        snprintf(title, sizeof title,
-                 "Consistency across datasets (%s), every model subset",
-                 ps->metrics[k]);
-        grid g = {np,  nd,  gtitle, labels, gval, 1,     -1.0,
-                  1.0, 160, 4.0,    48.0,   1,    title, "r"};
-        sc_svg s_;
-        sc_svg_init(&s_);
-        rc = draw_grid(&g, &s_, err);
-        if (rc == SC_OK)
-            rc = sc_figsink_save(fs, "consistency_grid", ps->metrics[k], NULL,
-                                 title, &s_, err);
-        sc_svg_deinit(&s_);
-    }
-    sc_free(gval);
-    sc_free(gtitle);
-    sc_free(order);
-    sc_free(pos);
-    sc_free(val);
-    sc_free(labels);
-    sc_free(doms);
-    sc_free(dcats);
-    sc_free(sets);
+    for (size_t k = 0; rc == SC_OK && k < ps->nk; k++)
+        rc = cons_metric(&c, k, fs, err);
+    sc_free(c.gval);
+    sc_free(c.gtitle);
+    sc_free(c.labels);
+    sc_free(c.doms);
+    sc_free(c.dcats);
+    sc_free(c.sets);
     return rc;
 }

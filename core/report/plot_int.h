@@ -11,6 +11,7 @@
 #define SC_PLOT_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "err.h"
 #include "format.h"
@@ -69,12 +70,29 @@ typedef struct sc_plotset {
     char **attrs;      /* borrowed from models_csv.head + 1 */
     const char **meta; /* m * na, meta[i * na + a], borrowed */
     sc_simmat *sim;    /* nd * nk, sim[d * nk + k], aligned to models */
+    /* Display order of the datasets in every figure and the report:
+     * grouped by domain (domains in first-appearance order, datasets in
+     * folder order within a domain); dpos is its inverse. */
+    size_t *dorder, *dpos;
+    /* nd: behaviour/<dataset>/gap.csv aligned to models; .m == 0 for a
+     * dataset without one. */
+    sc_simmat *gap;
     sc_tidy models_csv, cons, beh, contr;
     int has_cons, has_beh, has_contr;
 } sc_plotset;
 
+/* Read every file of the result folder dir that the figures and the report
+ * use, once: each is parsed here and nowhere else. */
 int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err);
 void sc_plotset_deinit(sc_plotset *ps);
+/* val (nd x nd, in dorder display order) = consistency.csv's r for
+ * (metric, set), NAN where there is none (the diagonal, rows without a
+ * value, a one-dataset run's row); col: the columns metric, dataset_a,
+ * dataset_b, model_set, r. *any: whether any value was found. SC_EINVAL
+ * for a dataset without a similarity/ folder; sc_tidy_num's errors. */
+int sc_plot_cons_matrix(const sc_plotset *ps, const int *col,
+                        const char *metric, const char *set, double *val,
+                        int *any, sc_err *err);
 /* Index of name in list[n], or -1. */
 long sc_plot_find(char *const *list, size_t n, const char *name);
 
@@ -132,6 +150,10 @@ int sc_plot_box_inside(const sc_boxstat *st, double v);
  * Used for the order of the boxes (key = median). No allocation. */
 void sc_plot_order_desc(const double *key, const char *const *name, size_t n,
                         size_t *order);
+
+/* The next uniform in [0, 1) of a figure's point jitter, from *state
+ * (seeded with sc_rng_task_seed); plot_box.c. */
+double sc_plot_jitter(uint64_t *state);
 
 /* ## Helpers */
 /* "<a>/<b>" into a new sc_malloc'ed string (NULL on ENOMEM). */

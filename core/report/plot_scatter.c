@@ -9,7 +9,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
@@ -21,6 +20,8 @@
 #define FONT 11.0
 #define FONT_TITLE 14.0
 #define PW 420.0 /* plot area */
+#define X0 70.0  /* plot area left edge */
+#define TOP 64.0 /* plot area top edge */
 #define PH 320.0
 #define DOT_R 3.5
 
@@ -119,6 +120,96 @@ void sc_plot_trend(sc_svg *s, const double *xs, const double *ys, size_t n,
                   c0, c1);
 }
 
+/* Axes with ticks and labels around the plot area (X0, TOP, PW x PH). */
+static void scatter_axes(sc_svg *s, const sc_axis *xa, const sc_axis *ya,
+                         const char *metric)
+{
+    double x0 = X0, top = TOP;
+    sc_svg_line(s, x0, top + PH, x0 + PW, top + PH, "#000", 1);
+    sc_svg_line(s, x0, top, x0, top + PH, "#000", 1);
+    for (size_t t = 0; t < xa->n; t++) {
+        double x = x0 + PW * (xa->t[t] - xa->lo) / (xa->hi - xa->lo);
+        char lab[32];
+        sc_plot_axis_label(xa, t, lab, sizeof lab);
+        sc_svg_line(s, x, top + PH, x, top + PH + 4, "#000", 1);
+        sc_svg_text(s, x, top + PH + 16, FONT, SC_SVG_MIDDLE, 0, 0, lab);
+    }
+    for (size_t t = 0; t < ya->n; t++) {
+        double y = top + PH - PH * (ya->t[t] - ya->lo) / (ya->hi - ya->lo);
+        char lab[32];
+        sc_plot_axis_label(ya, t, lab, sizeof lab);
+        sc_svg_line(s, x0 - 4, y, x0, y, "#000", 1);
+        sc_svg_text(s, x0 - 6, y + FONT * 0.35, FONT, SC_SVG_END, 0, 0, lab);
+    }
+    sc_svg_text(s, x0 + PW / 2, top + PH + 36, FONT, SC_SVG_MIDDLE, 0, 0,
+                "accuracy gap |acc_i \xe2\x88\x92 acc_j|");
+    char ylab[160];
+    snprintf(ylab, sizeof ylab, "similarity (%s)", metric);
+    sc_svg_text(s, 18, top + PH / 2, FONT, SC_SVG_MIDDLE, -90, 0, ylab);
+}
+
+/* One point per model pair. Colour by category pair of the first
+ * models.csv attribute: a pair within one category takes that category's
+ * colour (as in the heatmap bands and box plots), a pair across categories
+ * is grey. */
+static void scatter_points(sc_svg *s, const sc_plotset *ps, const double *xs,
+                           const double *ys, const long *catk,
+                           const sc_axis *xa, const sc_axis *ya)
+{
+    const char *attr = ps->na > 0 ? ps->attrs[0] : NULL;
+    size_t m = ps->m, p = 0;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = i + 1; j < m; j++, p++) {
+            sc_rgb c = {150, 150, 150};
+            if (attr && catk[i] == catk[j] && catk[i] >= 0)
+                c = sc_palette_category((size_t)catk[i]);
+            char hex[8];
+            sc_rgb_hex(c, hex);
+            sc_svg_printf(s, "<circle cx=\"");
+            sc_svg_num(s, X0 + PW * (xs[p] - xa->lo) / (xa->hi - xa->lo));
+            sc_svg_printf(s, "\" cy=\"");
+            sc_svg_num(s, TOP + PH - PH * (ys[p] - ya->lo) / (ya->hi - ya->lo));
+            sc_svg_printf(s,
+                          "\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.75\""
+                          " data-x=\"%.17g\" data-y=\"%.17g\"><title>",
+                          DOT_R, hex, xs[p], ys[p]);
+            sc_svg_esc(s, ps->models[i]);
+            sc_svg_printf(s, " \xc3\x97 ");
+            sc_svg_esc(s, ps->models[j]);
+            sc_svg_printf(s, ": similarity %.4f, gap %.4f</title></circle>\n",
+                          ys[p], xs[p]);
+        }
+}
+
+/* Legend of the point colours right of the plot. */
+static void scatter_legend(sc_svg *s, const sc_plotset *ps, const char *attr)
+{
+    double lx = X0 + PW + 20, ly = TOP + 10;
+    sc_svg_text(s, lx, ly, FONT, SC_SVG_START, 0, 1, "model pair");
+    size_t row = 1;
+    for (size_t i = 0; i < ps->m; i++) {
+        const char *ci = ps->meta[i * ps->na];
+        long k = sc_plot_cat_index(ps, attr, ci);
+        int first = 1;
+        for (size_t j = 0; j < i && first; j++)
+            first = strcmp(ps->meta[j * ps->na], ci) != 0;
+        if (!first)
+            continue;
+        double y = ly + FONT * 1.6 * (double)row++;
+        sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
+                         sc_palette_category(k >= 0 ? (size_t)k : 0));
+        sc_svg_printf(s, "/>\n");
+        char lab[300];
+        snprintf(lab, sizeof lab, "both %s", ci);
+        sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0, lab);
+    }
+    double y = ly + FONT * 1.6 * (double)row;
+    sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12, (sc_rgb){150, 150, 150});
+    sc_svg_printf(s, "/>\n");
+    sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0,
+                "different categories");
+}
+
 static void draw(const sc_plotset *ps, const sc_simmat *gap,
                  const sc_simmat *sim, const char *title, const char *stats,
                  const char *metric, double *xs, double *ys, const long *catk,
@@ -138,11 +229,6 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
     sc_axis xa, ya;
     sc_plot_axis(xlo, xhi, 0.0, INFINITY, &xa);
     sc_plot_axis(ylo, yhi, -INFINITY, INFINITY, &ya);
-    xlo = xa.lo;
-    xhi = xa.hi;
-    ylo = ya.lo;
-    yhi = ya.hi;
-    double x0 = 70, top = 64;
     double legw = 0;
     for (size_t i = 0; ps->na > 0 && i < m; i++) {
         double w = 18 + sc_svg_text_width(ps->meta[i * ps->na], FONT) +
@@ -152,92 +238,22 @@ static void draw(const sc_plotset *ps, const sc_simmat *gap,
     if (ps->na > 0 &&
         legw < 18 + sc_svg_text_width("different categories", FONT))
         legw = 18 + sc_svg_text_width("different categories", FONT);
-    double width = x0 + PW + 30 + (legw > 0 ? legw + 10 : 0);
+    double width = X0 + PW + 30 + (legw > 0 ? legw + 10 : 0);
     double tw = sc_svg_text_width(title, FONT_TITLE) + 20;
     double sw = sc_svg_text_width(stats, FONT) + 20;
     width = tw > width ? tw : width;
     width = sw > width ? sw : width;
-    double height = top + PH + 50;
+    double height = TOP + PH + 50;
     char full[800];
     snprintf(full, sizeof full, "%s: %s", title, stats);
     sc_svg_begin(s, width, height, full);
     sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, title);
     sc_svg_text(s, 10, 44, FONT, SC_SVG_START, 0, 0, stats);
-    sc_svg_line(s, x0, top + PH, x0 + PW, top + PH, "#000", 1);
-    sc_svg_line(s, x0, top, x0, top + PH, "#000", 1);
-    for (size_t t = 0; t < xa.n; t++) {
-        double x = x0 + PW * (xa.t[t] - xlo) / (xhi - xlo);
-        char lab[32];
-        sc_plot_axis_label(&xa, t, lab, sizeof lab);
-        sc_svg_line(s, x, top + PH, x, top + PH + 4, "#000", 1);
-        sc_svg_text(s, x, top + PH + 16, FONT, SC_SVG_MIDDLE, 0, 0, lab);
-    }
-    for (size_t t = 0; t < ya.n; t++) {
-        double y = top + PH - PH * (ya.t[t] - ylo) / (yhi - ylo);
-        char lab[32];
-        sc_plot_axis_label(&ya, t, lab, sizeof lab);
-        sc_svg_line(s, x0 - 4, y, x0, y, "#000", 1);
-        sc_svg_text(s, x0 - 6, y + FONT * 0.35, FONT, SC_SVG_END, 0, 0, lab);
-    }
-    sc_svg_text(s, x0 + PW / 2, top + PH + 36, FONT, SC_SVG_MIDDLE, 0, 0,
-                "accuracy gap |acc_i \xe2\x88\x92 acc_j|");
-    char ylab[160];
-    snprintf(ylab, sizeof ylab, "similarity (%s)", metric);
-    sc_svg_text(s, 18, top + PH / 2, FONT, SC_SVG_MIDDLE, -90, 0, ylab);
-    sc_plot_trend(s, xs, ys, np, &xa, &ya, x0, top, PW, PH);
-    /* Colour by category pair of the first models.csv attribute: a pair
-     * within one category takes that category's colour (as in the heatmap
-     * bands and box plots), a pair across categories is grey. */
-    const char *attr = ps->na > 0 ? ps->attrs[0] : NULL;
-    size_t p = 0;
-    for (size_t i = 0; i < m; i++)
-        for (size_t j = i + 1; j < m; j++, p++) {
-            sc_rgb c = {150, 150, 150};
-            if (attr && catk[i] == catk[j] && catk[i] >= 0)
-                c = sc_palette_category((size_t)catk[i]);
-            char hex[8];
-            sc_rgb_hex(c, hex);
-            sc_svg_printf(s, "<circle cx=\"");
-            sc_svg_num(s, x0 + PW * (xs[p] - xlo) / (xhi - xlo));
-            sc_svg_printf(s, "\" cy=\"");
-            sc_svg_num(s, top + PH - PH * (ys[p] - ylo) / (yhi - ylo));
-            sc_svg_printf(s,
-                          "\" r=\"%.1f\" fill=\"%s\" fill-opacity=\"0.75\""
-                          " data-x=\"%.17g\" data-y=\"%.17g\"><title>",
-                          DOT_R, hex, xs[p], ys[p]);
-            sc_svg_esc(s, ps->models[i]);
-            sc_svg_printf(s, " \xc3\x97 ");
-            sc_svg_esc(s, ps->models[j]);
-            sc_svg_printf(s, ": similarity %.4f, gap %.4f</title></circle>\n",
-                          ys[p], xs[p]);
-        }
-    if (attr) {
-        double lx = x0 + PW + 20, ly = top + 10;
-        sc_svg_text(s, lx, ly, FONT, SC_SVG_START, 0, 1, "model pair");
-        size_t row = 1;
-        for (size_t i = 0; i < m; i++) {
-            const char *ci = ps->meta[i * ps->na];
-            long k = sc_plot_cat_index(ps, attr, ci);
-            int first = 1;
-            for (size_t j = 0; j < i && first; j++)
-                first = strcmp(ps->meta[j * ps->na], ci) != 0;
-            if (!first)
-                continue;
-            double y = ly + FONT * 1.6 * (double)row++;
-            sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
-                             sc_palette_category(k >= 0 ? (size_t)k : 0));
-            sc_svg_printf(s, "/>\n");
-            char lab[300];
-            snprintf(lab, sizeof lab, "both %s", ci);
-            sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0, lab);
-        }
-        double y = ly + FONT * 1.6 * (double)row;
-        sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
-                         (sc_rgb){150, 150, 150});
-        sc_svg_printf(s, "/>\n");
-        sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0,
-                    "different categories");
-    }
+    scatter_axes(s, &xa, &ya, metric);
+    sc_plot_trend(s, xs, ys, np, &xa, &ya, X0, TOP, PW, PH);
+    scatter_points(s, ps, xs, ys, catk, &xa, &ya);
+    if (ps->na > 0)
+        scatter_legend(s, ps, ps->attrs[0]);
     sc_svg_end(s);
 }
 
@@ -256,23 +272,9 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
                                                  ps->meta[i * ps->na])
                              : -1;
     for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
-        char rel[1024];
-        snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[d]);
-        char *path = sc_plot_join(ps->dir, rel);
-        if (!path) {
-            rc = sc_err_set(err, SC_ENOMEM, "out of memory");
-            break;
-        }
-        struct stat st;
-        if (stat(path, &st) != 0) {
-            sc_free(path);
+        const sc_simmat *gap = &ps->gap[d];
+        if (!gap->m)
             continue;
-        }
-        sc_simmat raw = {0}, gap = {0};
-        rc = sc_simcsv_read(path, &raw, err);
-        if (rc == SC_OK)
-            rc = sc_simmat_align(&ps->sim[0], "the similarity matrices", &raw,
-                                 path, &gap, err);
         for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
             char title[512], stats[256];
             snprintf(title, sizeof title,
@@ -285,7 +287,7 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
                 break;
             sc_svg s;
             sc_svg_init(&s);
-            draw(ps, &gap, &ps->sim[d * ps->nk + k], title, stats,
+            draw(ps, gap, &ps->sim[d * ps->nk + k], title, stats,
                  ps->metrics[k], xs, ys, catk, &s);
             char caption[800];
             snprintf(caption, sizeof caption, "%s: %s", title, stats);
@@ -295,9 +297,6 @@ int sc_plot_behaviour(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
                                      ps->datasets[d], caption, &s, err);
             sc_svg_deinit(&s);
         }
-        sc_simmat_deinit(&raw);
-        sc_simmat_deinit(&gap);
-        sc_free(path);
     }
     sc_free(xs);
     sc_free(ys);

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "mem.h"
 #include "plot_int.h"
@@ -46,8 +45,8 @@ typedef struct sbox {
 
 typedef struct sdata {
     size_t k, nd, m;
-    size_t *dorder;
-    double *cons; /* nd * nd, display order; NAN = none */
+    const size_t *dorder; /* the plotset's display order of datasets */
+    double *cons;         /* nd * nd, display order; NAN = none */
     const char *attr;
     size_t ncat;
     const char **cats; /* spec order = colour index */
@@ -71,7 +70,6 @@ static long cat_find(const sdata *d, const char *c)
 
 static void sdata_free(sdata *d)
 {
-    sc_free(d->dorder);
     sc_free(d->cons);
     sc_free(d->cats);
     for (size_t c = 0; d->box && c < d->ncat; c++)
@@ -119,30 +117,10 @@ static int load_cons(const sc_plotset *ps, sdata *d, sc_err *err)
     const sc_tidy *t = &ps->cons;
     int c[5];
     int rc = sc_tidy_need(t, need, 5, c, err);
-    if (rc != SC_OK)
-        return rc;
-    size_t nd = d->nd, *pos = sc_malloc((nd + 1) * sizeof *pos);
-    if (!pos)
-        return sc_err_set(err, SC_ENOMEM, "summary: out of memory");
-    for (size_t i = 0; i < nd; i++)
-        pos[d->dorder[i]] = i;
-    for (size_t i = 0; i < nd * nd; i++)
-        d->cons[i] = NAN;
-    for (size_t r = 0; rc == SC_OK && r < t->nrows; r++) {
-        if (strcmp(sc_tidy_at(t, r, c[0]), ps->metrics[d->k]) != 0 ||
-            strcmp(sc_tidy_at(t, r, c[3]), "all") != 0)
-            continue;
-        long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, c[1]));
-        long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, r, c[2]));
-        double v;
-        int has;
-        rc = sc_tidy_num(t, r, c[4], &v, &has, err);
-        if (rc == SC_OK && has && a >= 0 && b >= 0 && a != b) {
-            d->cons[pos[a] * nd + pos[b]] = v;
-            d->cons[pos[b] * nd + pos[a]] = v;
-        }
-    }
-    sc_free(pos);
+    int any;
+    if (rc == SC_OK)
+        rc = sc_plot_cons_matrix(ps, c, ps->metrics[d->k], "all", d->cons, &any,
+                                 err);
     if (rc == SC_OK)
         rc = set_values(ps, c, d->k, "all", &d->all, err);
     for (size_t i = 0; rc == SC_OK && i < d->ncat; i++) {
@@ -183,47 +161,30 @@ static int load_contrasts(const sc_plotset *ps, sdata *d, sc_err *err)
 
 /* Mean gap and mean symmetrised similarity per model pair over the
  * datasets with a gap.csv. */
-static int load_gaps(const sc_plotset *ps, sdata *d, sc_err *err)
+/* Panel c's points: per model pair the mean over the datasets with a
+ * gap.csv of the gap and of the symmetrised similarity. */
+static void mean_gaps(const sc_plotset *ps, sdata *d)
 {
     size_t m = d->m, np = m * (m - 1) / 2;
-    int rc = SC_OK;
     for (size_t p = 0; p < np; p++)
         d->xs[p] = d->ys[p] = 0.0;
-    for (size_t ds = 0; rc == SC_OK && ds < ps->nd; ds++) {
-        char rel[1024];
-        snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[ds]);
-        char *path = sc_plot_join(ps->dir, rel);
-        struct stat st;
-        if (!path)
-            rc = sc_err_set(err, SC_ENOMEM, "summary: out of memory");
-        if (rc != SC_OK || stat(path, &st) != 0) {
-            sc_free(path);
+    for (size_t ds = 0; ds < ps->nd; ds++) {
+        const sc_simmat *gap = &ps->gap[ds];
+        if (!gap->m)
             continue;
-        }
-        sc_simmat raw = {0}, gap = {0};
-        rc = sc_simcsv_read(path, &raw, err);
-        if (rc == SC_OK)
-            rc = sc_simmat_align(&ps->sim[0], "the similarity matrices", &raw,
-                                 path, &gap, err);
-        if (rc == SC_OK) {
-            const double *s = ps->sim[ds * ps->nk + d->k].s.data;
-            size_t p = 0;
-            for (size_t i = 0; i < m; i++)
-                for (size_t j = i + 1; j < m; j++, p++) {
-                    d->xs[p] += gap.s.data[i * m + j];
-                    d->ys[p] += 0.5 * (s[i * m + j] + s[j * m + i]);
-                }
-            d->ngap++;
-        }
-        sc_simmat_deinit(&raw);
-        sc_simmat_deinit(&gap);
-        sc_free(path);
+        const double *s = ps->sim[ds * ps->nk + d->k].s.data;
+        size_t p = 0;
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = i + 1; j < m; j++, p++) {
+                d->xs[p] += gap->s.data[i * m + j];
+                d->ys[p] += 0.5 * (s[i * m + j] + s[j * m + i]);
+            }
+        d->ngap++;
     }
     for (size_t p = 0; d->ngap && p < np; p++) {
         d->xs[p] /= (double)d->ngap;
         d->ys[p] /= (double)d->ngap;
     }
-    return rc;
 }
 
 static int sdata_load(const sc_plotset *ps, sdata *d, sc_err *err)
@@ -233,7 +194,7 @@ static int sdata_load(const sc_plotset *ps, sdata *d, sc_err *err)
     d->m = ps->m;
     d->attr = ps->na > 0 ? ps->attrs[0] : NULL;
     size_t m = ps->m, np = m * (m - 1) / 2 + 1, nr = ps->contr.nrows + 1;
-    d->dorder = sc_malloc((d->nd + 1) * sizeof *d->dorder);
+    d->dorder = ps->dorder;
     d->cons = sc_malloc((d->nd * d->nd + 1) * sizeof *d->cons);
     d->cats = sc_malloc((m + 1) * sizeof *d->cats);
     d->box = sc_calloc(m + 1, sizeof *d->box);
@@ -243,18 +204,9 @@ static int sdata_load(const sc_plotset *ps, sdata *d, sc_err *err)
     d->xs = sc_malloc(np * sizeof *d->xs);
     d->ys = sc_malloc(np * sizeof *d->ys);
     d->catk = sc_malloc((m + 1) * sizeof *d->catk);
-    if (!d->dorder || !d->cons || !d->cats || !d->box || !d->ca || !d->cb ||
-        !d->q || !d->xs || !d->ys || !d->catk)
+    if (!d->cons || !d->cats || !d->box || !d->ca || !d->cb || !d->q ||
+        !d->xs || !d->ys || !d->catk)
         return sc_err_set(err, SC_ENOMEM, "summary: out of memory");
-    size_t p = 0;
-    for (size_t i = 0; i < d->nd; i++) {
-        int first = 1;
-        for (size_t j = 0; j < i; j++)
-            first &= strcmp(ps->domains[j], ps->domains[i]) != 0;
-        for (size_t j = i; first && j < d->nd; j++)
-            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
-                d->dorder[p++] = j;
-    }
     for (size_t i = 0; i < m; i++) {
         d->catk[i] = -1;
         if (!d->attr)
@@ -271,7 +223,7 @@ static int sdata_load(const sc_plotset *ps, sdata *d, sc_err *err)
     if (rc == SC_OK)
         rc = load_contrasts(ps, d, err);
     if (rc == SC_OK && m > 1)
-        rc = load_gaps(ps, d, err);
+        mean_gaps(ps, d);
     return rc;
 }
 
@@ -282,20 +234,6 @@ static void letter(sc_svg *s, double x, double y, const char *l,
 {
     sc_svg_text(s, x, y, FONT_LETTER, SC_SVG_START, 0, 1, l);
     sc_svg_text(s, x + 16, y, FONT, SC_SVG_START, 0, 0, title);
-}
-
-static void path_line(sc_svg *s, double x1, double y1, double x2, double y2,
-                      const char *extra)
-{
-    sc_svg_printf(s, "<line x1=\"");
-    sc_svg_num(s, x1);
-    sc_svg_printf(s, "\" y1=\"");
-    sc_svg_num(s, y1);
-    sc_svg_printf(s, "\" x2=\"");
-    sc_svg_num(s, x2);
-    sc_svg_printf(s, "\" y2=\"");
-    sc_svg_num(s, y2);
-    sc_svg_printf(s, "\" %s/>\n", extra);
 }
 
 /* Vertical colour bar for RdBu on [-1, 1], ticks labelled (both ends). */
@@ -484,12 +422,23 @@ static size_t bracket_levels(const sdata *d, const size_t *idx, size_t n,
     return nl;
 }
 
-/* Panel b: height it needs (with its brackets) for drawing at y. */
-static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
-                      double y, double w, int draw)
+/* Panel b's plot area and value axis. */
+typedef struct bframe {
+    double x0, top, pw, ph;
+    double pitch, bw; /* box pitch and width */
+    sc_axis ya;
+} bframe;
+
+static double bpos(const bframe *f, double v)
 {
-    size_t shown = 0, idx[SC_SUMMARY_BRACKETS], level[SC_SUMMARY_BRACKETS];
-    /* Smallest q first (ties: file order), at most SC_SUMMARY_BRACKETS. */
+    return sc_plot_axis_pos(&f->ya, v, f->top + f->ph, f->top);
+}
+
+/* The contrasts to bracket: smallest q first (ties: file order), at most
+ * SC_SUMMARY_BRACKETS; returns how many. */
+static size_t pick_brackets(const sdata *d, size_t *idx)
+{
+    size_t shown = 0;
     char used[4096] = {0};
     while (shown < SC_SUMMARY_BRACKETS && shown < d->nc) {
         size_t best = d->nc;
@@ -501,9 +450,132 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
         used[best] = 1;
         idx[shown++] = best;
     }
+    return shown;
+}
+
+/* Value axis with grid lines, and the all-pairs IQR band and median. */
+static void b_axis(sc_svg *s, const bframe *f, const sdata *d, double x)
+{
+    double x0 = f->x0, top = f->top, pw = f->pw, ph = f->ph;
+    sc_svg_line(s, x0, top, x0, top + ph, "#000", 1);
+    for (size_t t = 0; t < f->ya.n; t++) {
+        double py = bpos(f, f->ya.t[t]);
+        char lab[32];
+        sc_plot_axis_label(&f->ya, t, lab, sizeof lab);
+        sc_svg_line(s, x0, py, x0 + pw, py, "#eeeeee", 0.5);
+        sc_svg_line(s, x0 - 3, py, x0, py, "#000", 1);
+        sc_svg_text(s, x0 - 5, py + 3.5, FONT, SC_SVG_END, 0, 0, lab);
+    }
+    sc_svg_text(s, x + 10, top + ph / 2, FONT, SC_SVG_MIDDLE, -90, 0,
+                "consistency r");
+    if (!d->all.n)
+        return;
+    double y1 = bpos(f, d->all.st.q3);
+    double y2 = bpos(f, d->all.st.q1);
+    sc_svg_rect_open(s, x0, y1, pw, y2 - y1, (sc_rgb){230, 230, 230});
+    sc_svg_printf(s,
+                  "><title>all model pairs: IQR [%.4f, %.4f]</title>"
+                  "</rect>\n",
+                  d->all.st.q1, d->all.st.q3);
+    double my = bpos(f, d->all.st.med);
+    sc_svg_line_attrs(s, x0, my, x0 + pw, my,
+                      "stroke=\"#555555\" stroke-width=\"1\" "
+                      "stroke-dasharray=\"5 3\"");
+}
+
+/* The box of category c centred at mx, its points and its labels. */
+static void b_box(sc_svg *s, const bframe *f, const sdata *d, size_t c,
+                  double mx)
+{
+    const sbox *bx = &d->box[c];
+    double top = f->top, ph = f->ph, bw = f->bw, pitch = f->pitch;
+    double yq1 = bpos(f, bx->st.q1);
+    double yq3 = bpos(f, bx->st.q3);
+    double ylo = bpos(f, bx->st.wlo);
+    double yhi = bpos(f, bx->st.whi);
+    double ymed = bpos(f, bx->st.med);
+    sc_svg_line(s, mx, yq1, mx, ylo, "#000", 1);
+    sc_svg_line(s, mx, yq3, mx, yhi, "#000", 1);
+    sc_svg_line(s, mx - bw / 4, ylo, mx + bw / 4, ylo, "#000", 1);
+    sc_svg_line(s, mx - bw / 4, yhi, mx + bw / 4, yhi, "#000", 1);
+    sc_svg_rect_open(s, mx - bw / 2, yq3, bw, yq1 - yq3,
+                     sc_palette_category(c));
+    sc_svg_printf(s, " stroke=\"#000\" data-set=\"");
+    sc_svg_esc(s, d->attr);
+    sc_svg_printf(s, ":");
+    sc_svg_esc(s, d->cats[c]);
+    sc_svg_printf(s, "|");
+    sc_svg_esc(s, d->cats[c]);
+    sc_svg_printf(s, "\" data-median=\"%.17g\"><title>", bx->st.med);
+    sc_svg_esc(s, d->cats[c]);
+    sc_svg_printf(s,
+                  ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
+                  "pairs</title></rect>\n",
+                  bx->st.med, bx->st.q1, bx->st.q3, bx->n);
+    sc_svg_line(s, mx - bw / 2, ymed, mx + bw / 2, ymed, "#000", 2);
+    uint64_t st = sc_rng_task_seed(JITTER_SEED, d->cats[c]);
+    sc_svg_printf(s, "<g fill=\"#222222\" fill-opacity=\"0.55\">\n");
+    for (size_t i = 0; i < bx->n; i++) {
+        double u = sc_plot_jitter(&st);
+        sc_svg_printf(s, "<circle cx=\"");
+        sc_svg_num(s, mx + (u - 0.5) * bw * 0.8);
+        sc_svg_printf(s, "\" cy=\"");
+        sc_svg_num(s, bpos(f, bx->v[i]));
+        sc_svg_printf(s, "\" r=\"1.8\" data-r=\"%.17g\"/>\n", bx->v[i]);
+    }
+    sc_svg_printf(s, "</g>\n");
+    char lab[300];
+    snprintf(lab, sizeof lab, "%s", d->cats[c]);
+    double tw = sc_svg_text_width(lab, FONT);
+    if (tw <= pitch - 4)
+        sc_svg_text(s, mx, top + ph + 14, FONT, SC_SVG_MIDDLE, 0, 0, lab);
+    else
+        sc_svg_text(s, mx + 3, top + ph + 8, FONT, SC_SVG_END, -30, 0, lab);
+    char n_lab[32];
+    snprintf(n_lab, sizeof n_lab, "n=%zu", bx->n);
+    sc_svg_text(s, mx, top + ph + (tw <= pitch - 4 ? 27 : 40), FONT,
+                SC_SVG_MIDDLE, 0, 0, n_lab);
+}
+
+/* The bracket of contrast c between box centres cx, at its level. */
+static void b_bracket(sc_svg *s, const bframe *f, const sdata *d, size_t c,
+                      size_t level, const double *cx)
+{
+    double x1 = cx[d->ca[c]], x2 = cx[d->cb[c]];
+    double by = f->top - 8 - BRACKET_STEP * (double)level;
+    sc_svg_printf(s, "<path class=\"bracket\" fill=\"none\" "
+                     "stroke=\"#000\" d=\"M");
+    sc_svg_num(s, x1);
+    sc_svg_printf(s, " ");
+    sc_svg_num(s, by + 4);
+    sc_svg_printf(s, " V");
+    sc_svg_num(s, by);
+    sc_svg_printf(s, " H");
+    sc_svg_num(s, x2);
+    sc_svg_printf(s, " V");
+    sc_svg_num(s, by + 4);
+    sc_svg_printf(s, "\" data-q=\"%.17g\"/>\n", d->q[c]);
+    char q[48], p[32];
+    sc_fmt_p(p, sizeof p, d->q[c], SC_NUM_FIGURE);
+    snprintf(q, sizeof q, "q = %s%s", p, d->q[c] < 0.05 ? " *" : "");
+    sc_svg_rect_open(s, (x1 + x2) / 2 - sc_svg_text_width(q, FONT) / 2, by - 6,
+                     sc_svg_text_width(q, FONT), 11, (sc_rgb){255, 255, 255});
+    sc_svg_printf(s, "/>\n");
+    sc_svg_text(s, (x1 + x2) / 2, by + 3.5, FONT, SC_SVG_MIDDLE, 0,
+                d->q[c] < 0.05, q);
+}
+
+/* Panel b: height it needs (with its brackets) for drawing at y. */
+static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
+                      double y, double w, int draw)
+{
+    size_t idx[SC_SUMMARY_BRACKETS], level[SC_SUMMARY_BRACKETS];
+    size_t shown = pick_brackets(d, idx);
     size_t nl = bracket_levels(d, idx, shown, level);
-    double top = y + 20 + BRACKET_STEP * (double)nl, ph = B_PLOT_H;
-    double height = top - y + ph + 64;
+    bframe f;
+    f.top = y + 20 + BRACKET_STEP * (double)nl;
+    f.ph = B_PLOT_H;
+    double height = f.top - y + f.ph + 64;
     if (!draw)
         return height;
     char title[400];
@@ -528,117 +600,24 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
                     "no within-category model sets in consistency.csv");
         return height;
     }
-    sc_axis ya;
-    sc_plot_axis(lo, hi, -1.0, 1.0, &ya);
-    double x0 = x + 44, pw = w - 54;
-    double pitch = pw / (double)nb, bw = fmin(pitch * 0.5, 40.0);
-    sc_svg_line(s, x0, top, x0, top + ph, "#000", 1);
-    for (size_t t = 0; t < ya.n; t++) {
-        double py = sc_plot_axis_pos(&ya, ya.t[t], top + ph, top);
-        char lab[32];
-        sc_plot_axis_label(&ya, t, lab, sizeof lab);
-        sc_svg_line(s, x0, py, x0 + pw, py, "#eeeeee", 0.5);
-        sc_svg_line(s, x0 - 3, py, x0, py, "#000", 1);
-        sc_svg_text(s, x0 - 5, py + 3.5, FONT, SC_SVG_END, 0, 0, lab);
-    }
-    sc_svg_text(s, x + 10, top + ph / 2, FONT, SC_SVG_MIDDLE, -90, 0,
-                "consistency r");
-    if (d->all.n) {
-        double y1 = sc_plot_axis_pos(&ya, d->all.st.q3, top + ph, top);
-        double y2 = sc_plot_axis_pos(&ya, d->all.st.q1, top + ph, top);
-        sc_svg_rect_open(s, x0, y1, pw, y2 - y1, (sc_rgb){230, 230, 230});
-        sc_svg_printf(s,
-                      "><title>all model pairs: IQR [%.4f, %.4f]</title>"
-                      "</rect>\n",
-                      d->all.st.q1, d->all.st.q3);
-        double my = sc_plot_axis_pos(&ya, d->all.st.med, top + ph, top);
-        path_line(s, x0, my, x0 + pw, my,
-                  "stroke=\"#555555\" stroke-width=\"1\" "
-                  "stroke-dasharray=\"5 3\"");
-    }
+    sc_plot_axis(lo, hi, -1.0, 1.0, &f.ya);
+    f.x0 = x + 44;
+    f.pw = w - 54;
+    f.pitch = f.pw / (double)nb;
+    f.bw = fmin(f.pitch * 0.5, 40.0);
+    b_axis(s, &f, d, x);
     double *cx = sc_calloc(d->ncat + 1, sizeof *cx);
     size_t b = 0;
     for (size_t c = 0; c < d->ncat; c++) {
-        const sbox *bx = &d->box[c];
-        if (!bx->n)
+        if (!d->box[c].n)
             continue;
-        double mx = x0 + pitch * (b++ + 0.5);
+        double mx = f.x0 + f.pitch * (b++ + 0.5);
         if (cx)
             cx[c] = mx;
-        double yq1 = sc_plot_axis_pos(&ya, bx->st.q1, top + ph, top);
-        double yq3 = sc_plot_axis_pos(&ya, bx->st.q3, top + ph, top);
-        double ylo = sc_plot_axis_pos(&ya, bx->st.wlo, top + ph, top);
-        double yhi = sc_plot_axis_pos(&ya, bx->st.whi, top + ph, top);
-        double ymed = sc_plot_axis_pos(&ya, bx->st.med, top + ph, top);
-        sc_svg_line(s, mx, yq1, mx, ylo, "#000", 1);
-        sc_svg_line(s, mx, yq3, mx, yhi, "#000", 1);
-        sc_svg_line(s, mx - bw / 4, ylo, mx + bw / 4, ylo, "#000", 1);
-        sc_svg_line(s, mx - bw / 4, yhi, mx + bw / 4, yhi, "#000", 1);
-        sc_svg_rect_open(s, mx - bw / 2, yq3, bw, yq1 - yq3,
-                         sc_palette_category(c));
-        sc_svg_printf(s, " stroke=\"#000\" data-set=\"");
-        sc_svg_esc(s, d->attr);
-        sc_svg_printf(s, ":");
-        sc_svg_esc(s, d->cats[c]);
-        sc_svg_printf(s, "|");
-        sc_svg_esc(s, d->cats[c]);
-        sc_svg_printf(s, "\" data-median=\"%.17g\"><title>", bx->st.med);
-        sc_svg_esc(s, d->cats[c]);
-        sc_svg_printf(s,
-                      ": median %.4f, IQR [%.4f, %.4f], %zu dataset "
-                      "pairs</title></rect>\n",
-                      bx->st.med, bx->st.q1, bx->st.q3, bx->n);
-        sc_svg_line(s, mx - bw / 2, ymed, mx + bw / 2, ymed, "#000", 2);
-        uint64_t st = sc_rng_task_seed(JITTER_SEED, d->cats[c]);
-        sc_svg_printf(s, "<g fill=\"#222222\" fill-opacity=\"0.55\">\n");
-        for (size_t i = 0; i < bx->n; i++) {
-            st = st * 6364136223846793005ULL + 1442695040888963407ULL;
-            double u = (double)(st >> 11) / 9007199254740992.0;
-            sc_svg_printf(s, "<circle cx=\"");
-            sc_svg_num(s, mx + (u - 0.5) * bw * 0.8);
-            sc_svg_printf(s, "\" cy=\"");
-            sc_svg_num(s, sc_plot_axis_pos(&ya, bx->v[i], top + ph, top));
-            sc_svg_printf(s, "\" r=\"1.8\" data-r=\"%.17g\"/>\n", bx->v[i]);
-        }
-        sc_svg_printf(s, "</g>\n");
-        char lab[300];
-        snprintf(lab, sizeof lab, "%s", d->cats[c]);
-        double tw = sc_svg_text_width(lab, FONT);
-        if (tw <= pitch - 4)
-            sc_svg_text(s, mx, top + ph + 14, FONT, SC_SVG_MIDDLE, 0, 0, lab);
-        else
-            sc_svg_text(s, mx + 3, top + ph + 8, FONT, SC_SVG_END, -30, 0, lab);
-        char n_lab[32];
-        snprintf(n_lab, sizeof n_lab, "n=%zu", bx->n);
-        sc_svg_text(s, mx, top + ph + (tw <= pitch - 4 ? 27 : 40), FONT,
-                    SC_SVG_MIDDLE, 0, 0, n_lab);
+        b_box(s, &f, d, c, mx);
     }
-    for (size_t a = 0; cx && a < shown; a++) {
-        size_t c = idx[a];
-        double x1 = cx[d->ca[c]], x2 = cx[d->cb[c]];
-        double by = top - 8 - BRACKET_STEP * (double)level[a];
-        sc_svg_printf(s, "<path class=\"bracket\" fill=\"none\" "
-                         "stroke=\"#000\" d=\"M");
-        sc_svg_num(s, x1);
-        sc_svg_printf(s, " ");
-        sc_svg_num(s, by + 4);
-        sc_svg_printf(s, " V");
-        sc_svg_num(s, by);
-        sc_svg_printf(s, " H");
-        sc_svg_num(s, x2);
-        sc_svg_printf(s, " V");
-        sc_svg_num(s, by + 4);
-        sc_svg_printf(s, "\" data-q=\"%.17g\"/>\n", d->q[c]);
-        char q[48], p[32];
-        sc_fmt_p(p, sizeof p, d->q[c], SC_NUM_FIGURE);
-        snprintf(q, sizeof q, "q = %s%s", p, d->q[c] < 0.05 ? " *" : "");
-        sc_svg_rect_open(s, (x1 + x2) / 2 - sc_svg_text_width(q, FONT) / 2,
-                         by - 6, sc_svg_text_width(q, FONT), 11,
-                         (sc_rgb){255, 255, 255});
-        sc_svg_printf(s, "/>\n");
-        sc_svg_text(s, (x1 + x2) / 2, by + 3.5, FONT, SC_SVG_MIDDLE, 0,
-                    d->q[c] < 0.05, q);
-    }
+    for (size_t a = 0; cx && a < shown; a++)
+        b_bracket(s, &f, d, idx[a], level[a], cx);
     sc_free(cx);
     if (d->nc > shown) {
         char note[160];
@@ -646,10 +625,10 @@ static double panel_b(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
                  "%zu brackets with the smallest q of %zu contrasts shown "
                  "(all in contrasts.csv)",
                  shown, d->nc);
-        sc_svg_text(s, x0 + pw, y + 12, FONT, SC_SVG_END, 0, 0, note);
+        sc_svg_text(s, f.x0 + f.pw, y + 12, FONT, SC_SVG_END, 0, 0, note);
     }
     if (d->all.n)
-        sc_svg_text(s, x0 + pw, top + ph + 56, FONT, SC_SVG_END, 0, 0,
+        sc_svg_text(s, f.x0 + f.pw, f.top + f.ph + 56, FONT, SC_SVG_END, 0, 0,
                     "grey band and dashed line: IQR and median of all "
                     "model pairs");
     return height;

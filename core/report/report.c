@@ -561,29 +561,23 @@ static void json_palette(sc_svg *h, int diverging)
 /* ## What the page shows, gathered once */
 
 typedef struct rdata {
-    size_t *dorder;        /* nd: datasets grouped by domain (display order) */
-    const char **dnames;   /* nd names in display order */
+    const char **dnames;   /* nd names in display order (ps->dorder) */
     size_t ns;             /* distinct model sets in consistency.csv */
     const char **sets;     /* borrowed cells, file order */
     double *cons;          /* nk * ns * nd * nd, display order, NAN = none */
     int *has_set;          /* nk * ns: any value */
     double *simlo, *simhi; /* nk: shared colour range per metric */
-    sc_simmat *gap;        /* nd; gap[d].m == 0 when there is no gap.csv */
+    const sc_simmat *gap;  /* ps->gap: gap[d].m == 0 without a gap.csv */
 } rdata;
 
-static void rdata_deinit(rdata *r, size_t nd)
+static void rdata_deinit(rdata *r)
 {
-    sc_free(r->dorder);
     sc_free(r->dnames);
     sc_free(r->sets);
     sc_free(r->cons);
     sc_free(r->has_set);
     sc_free(r->simlo);
     sc_free(r->simhi);
-    if (r->gap)
-        for (size_t d = 0; d < nd; d++)
-            sc_simmat_deinit(&r->gap[d]);
-    sc_free(r->gap);
 }
 
 static int rdata_cons(const sc_plotset *ps, rdata *r, sc_err *err)
@@ -595,14 +589,10 @@ static int rdata_cons(const sc_plotset *ps, rdata *r, sc_err *err)
     int rc = sc_tidy_need(t, need, 5, c, err);
     if (rc != SC_OK)
         return rc;
-    size_t nd = ps->nd, *pos = sc_malloc((nd + 1) * sizeof *pos);
+    size_t nd = ps->nd;
     r->sets = sc_malloc((t->nrows + 1) * sizeof *r->sets);
-    if (!pos || !r->sets) {
-        sc_free(pos);
+    if (!r->sets)
         return sc_err_set(err, SC_ENOMEM, "report: out of memory");
-    }
-    for (size_t i = 0; i < nd; i++)
-        pos[r->dorder[i]] = i;
     for (size_t row = 0; row < t->nrows; row++) {
         const char *set = sc_tidy_at(t, row, c[3]);
         size_t q = 0;
@@ -616,26 +606,11 @@ static int rdata_cons(const sc_plotset *ps, rdata *r, sc_err *err)
     r->has_set = sc_calloc(ps->nk * r->ns + 1, sizeof *r->has_set);
     if (!r->cons || !r->has_set)
         rc = sc_err_set(err, SC_ENOMEM, "report: out of memory");
-    for (size_t i = 0; rc == SC_OK && i < cells; i++)
-        r->cons[i] = NAN;
-    for (size_t row = 0; rc == SC_OK && row < t->nrows; row++) {
-        long k = sc_plot_find(ps->metrics, ps->nk, sc_tidy_at(t, row, c[0]));
-        long a = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, row, c[1]));
-        long b = sc_plot_find(ps->datasets, nd, sc_tidy_at(t, row, c[2]));
-        size_t q = 0;
-        while (strcmp(r->sets[q], sc_tidy_at(t, row, c[3])) != 0)
-            q++;
-        double v;
-        int present;
-        rc = sc_tidy_num(t, row, c[4], &v, &present, err);
-        if (rc != SC_OK || k < 0 || a < 0 || b < 0 || !present || a == b)
-            continue;
-        double *m = r->cons + ((size_t)k * r->ns + q) * nd * nd;
-        m[pos[a] * nd + pos[b]] = v;
-        m[pos[b] * nd + pos[a]] = v;
-        r->has_set[(size_t)k * r->ns + q] = 1;
-    }
-    sc_free(pos);
+    for (size_t k = 0; rc == SC_OK && k < ps->nk; k++)
+        for (size_t q = 0; rc == SC_OK && q < r->ns; q++)
+            rc = sc_plot_cons_matrix(ps, c, ps->metrics[k], r->sets[q],
+                                     r->cons + (k * r->ns + q) * nd * nd,
+                                     &r->has_set[k * r->ns + q], err);
     return rc;
 }
 
@@ -643,25 +618,15 @@ static int rdata_load(const sc_plotset *ps, rdata *r, sc_err *err)
 {
     size_t nd = ps->nd, nk = ps->nk, m = ps->m;
     memset(r, 0, sizeof *r);
-    r->dorder = sc_malloc((nd + 1) * sizeof *r->dorder);
+    r->gap = ps->gap;
     r->dnames = sc_malloc((nd + 1) * sizeof *r->dnames);
     r->simlo = sc_malloc((nk + 1) * sizeof *r->simlo);
     r->simhi = sc_malloc((nk + 1) * sizeof *r->simhi);
-    r->gap = sc_calloc(nd + 1, sizeof *r->gap);
-    if (!r->dorder || !r->dnames || !r->simlo || !r->simhi || !r->gap)
+    if (!r->dnames || !r->simlo || !r->simhi)
         return sc_err_set(err, SC_ENOMEM, "report: out of memory");
     /* Datasets grouped by domain, as in the consistency figures. */
-    size_t p = 0;
-    for (size_t i = 0; i < nd; i++) {
-        int first = 1;
-        for (size_t j = 0; j < i; j++)
-            first &= strcmp(ps->domains[j], ps->domains[i]) != 0;
-        for (size_t j = i; first && j < nd; j++)
-            if (strcmp(ps->domains[j], ps->domains[i]) == 0)
-                r->dorder[p++] = j;
-    }
     for (size_t i = 0; i < nd; i++)
-        r->dnames[i] = ps->datasets[r->dorder[i]];
+        r->dnames[i] = ps->datasets[ps->dorder[i]];
     for (size_t k = 0; k < nk; k++) {
         double lo = INFINITY, hi = -INFINITY;
         for (size_t d = 0; d < nd; d++) {
@@ -678,27 +643,9 @@ static int rdata_load(const sc_plotset *ps, rdata *r, sc_err *err)
         r->simlo[k] = lo;
         r->simhi[k] = hi;
     }
-    int rc = SC_OK;
-    for (size_t d = 0; rc == SC_OK && d < nd; d++) {
-        char rel[1024];
-        snprintf(rel, sizeof rel, "behaviour/%s/gap.csv", ps->datasets[d]);
-        char *path = sc_plot_join(ps->dir, rel);
-        struct stat st;
-        if (!path)
-            rc = sc_err_set(err, SC_ENOMEM, "report: out of memory");
-        else if (stat(path, &st) == 0) {
-            sc_simmat raw = {0};
-            rc = sc_simcsv_read(path, &raw, err);
-            if (rc == SC_OK)
-                rc = sc_simmat_align(&ps->sim[0], "the similarity matrices",
-                                     &raw, path, &r->gap[d], err);
-            sc_simmat_deinit(&raw);
-        }
-        sc_free(path);
-    }
-    if (rc == SC_OK && ps->has_cons)
-        rc = rdata_cons(ps, r, err);
-    return rc;
+    if (ps->has_cons)
+        return rdata_cons(ps, r, err);
+    return SC_OK;
 }
 
 static void data_block(sc_svg *h, const sc_plotset *ps, const rdata *r)
@@ -1230,7 +1177,7 @@ int sc_report_write(const char *result_dir, sc_err *err)
     if (rc == SC_OK)
         rc = sc_svg_write_file(&h, out, err);
     if (have_r)
-        rdata_deinit(&r, ps.nd);
+        rdata_deinit(&r);
     sc_free(f);
     sc_free(ipath);
     sc_free(out);

@@ -196,8 +196,8 @@ void sc_svg_text(sc_svg *s, double x, double y, double size, int anchor,
     sc_svg_printf(s, "</text>\n");
 }
 
-void sc_svg_line(sc_svg *s, double x1, double y1, double x2, double y2,
-                 const char *stroke, double width)
+/* "<line" with its four coordinates, the tag left open. */
+static void line_open(sc_svg *s, double x1, double y1, double x2, double y2)
 {
     sc_svg_printf(s, "<line x1=\"");
     sc_svg_num(s, x1);
@@ -207,9 +207,23 @@ void sc_svg_line(sc_svg *s, double x1, double y1, double x2, double y2,
     sc_svg_num(s, x2);
     sc_svg_printf(s, "\" y2=\"");
     sc_svg_num(s, y2);
-    sc_svg_printf(s, "\" stroke=\"%s\" stroke-width=\"", stroke);
+    sc_svg_printf(s, "\"");
+}
+
+void sc_svg_line(sc_svg *s, double x1, double y1, double x2, double y2,
+                 const char *stroke, double width)
+{
+    line_open(s, x1, y1, x2, y2);
+    sc_svg_printf(s, " stroke=\"%s\" stroke-width=\"", stroke);
     sc_svg_num(s, width);
     sc_svg_printf(s, "\"/>\n");
+}
+
+void sc_svg_line_attrs(sc_svg *s, double x1, double y1, double x2, double y2,
+                       const char *attrs)
+{
+    line_open(s, x1, y1, x2, y2);
+    sc_svg_printf(s, " %s/>\n", attrs);
 }
 
 void sc_svg_rect_open(sc_svg *s, double x, double y, double w, double h,

@@ -82,6 +82,10 @@ void sc_svg_text(sc_svg *s, double x, double y, double size, int anchor,
 /* A line with stroke colour (e.g. "#000") and width. */
 void sc_svg_line(sc_svg *s, double x1, double y1, double x2, double y2,
                  const char *stroke, double width);
+/* A line with the attributes attrs written as they are (e.g. a dashed
+ * stroke: "stroke=\"#555\" stroke-dasharray=\"5 3\""). */
+void sc_svg_line_attrs(sc_svg *s, double x1, double y1, double x2, double y2,
+                       const char *attrs);
 /* Opens "<rect x y width height fill=#rrggbb" and leaves the tag open so
  * the caller can add attributes and children; close with "/>" or ">...
  * </rect>". */

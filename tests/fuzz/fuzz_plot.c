@@ -1,7 +1,7 @@
 /* libFuzzer harness: the result-folder reader of `simcon plot`
  * (sc_plotset_load and the tidy-CSV reader in core/report/plot_data.c), and, when
  * a folder loads, the rest of `simcon plot`: sc_plot_results (figures, with
- * the gap.csv reader of plot_scatter.c and UPGMA) and sc_report_write.
+ * the gap.csv reader of plot_data.c and UPGMA) and sc_report_write.
  *
  * Input format: a small archive of text files, each introduced by a line
  *     === RELATIVE/PATH
