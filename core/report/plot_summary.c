@@ -236,6 +236,15 @@ static void letter(sc_svg *s, double x, double y, const char *l,
     sc_svg_text(s, x + 16, y, FONT, SC_SVG_START, 0, 0, title);
 }
 
+/* A panel's letter and its title "<what> (<metric>)". */
+static void heading(sc_svg *s, double x, double y, const char *l,
+                    const char *what, const char *metric)
+{
+    char title[300];
+    snprintf(title, sizeof title, "%s (%s)", what, metric);
+    letter(s, x, y, l, title);
+}
+
 /* Vertical colour bar for RdBu on [-1, 1], ticks labelled (both ends). */
 static void rdbu_bar(sc_svg *s, double x, double y, double len)
 {
@@ -261,10 +270,8 @@ static void rdbu_bar(sc_svg *s, double x, double y, double len)
 static void panel_a(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
                     double y, double w, double h)
 {
-    char title[300];
-    snprintf(title, sizeof title, "all model pairs, across datasets (%s)",
-             ps->metrics[d->k]);
-    letter(s, x, y, "a", title);
+    heading(s, x, y, "a", "all model pairs, across datasets",
+            ps->metrics[d->k]);
     size_t nd = d->nd;
     int any = 0;
     for (size_t i = 0; i < nd * nd; i++)
@@ -335,10 +342,7 @@ static void panel_a(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
 static void panel_c(sc_svg *s, const sc_plotset *ps, const sdata *d, double x,
                     double y, double w, double h)
 {
-    char title[300];
-    snprintf(title, sizeof title, "similarity vs accuracy gap (%s)",
-             ps->metrics[d->k]);
-    letter(s, x, y, "c", title);
+    heading(s, x, y, "c", "similarity vs accuracy gap", ps->metrics[d->k]);
     size_t np = d->m * (d->m - 1) / 2;
     if (!d->ngap || np == 0) {
         sc_svg_text(s, x, y + 30, FONT, SC_SVG_START, 0, 0,

@@ -165,6 +165,16 @@ static void note(sc_svg *h, const char *text)
 
 /* ## Tables from the tidy CSVs */
 
+/* A <th> cell for each of names[n]. */
+static void head_cells(sc_svg *h, const char *const *names, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        sc_svg_printf(h, "<th>");
+        sc_svg_esc(h, names[k]);
+        sc_svg_printf(h, "</th>");
+    }
+}
+
 /* Columns: text columns as they are, then "estimate [CI]", p, q. */
 static int estimate_table(sc_svg *h, const sc_tidy *t,
                           const char *const *text_cols, size_t ntext,
@@ -179,11 +189,7 @@ static int estimate_table(sc_svg *h, const sc_tidy *t,
     if (rc != SC_OK)
         return rc;
     sc_svg_printf(h, "<table>\n<tr>");
-    for (size_t k = 0; k < ntext; k++) {
-        sc_svg_printf(h, "<th>");
-        sc_svg_esc(h, text_cols[k]);
-        sc_svg_printf(h, "</th>");
-    }
+    head_cells(h, text_cols, ntext);
     sc_svg_printf(h, "<th>");
     sc_svg_esc(h, est_head);
     sc_svg_printf(h, " [CI]</th><th>p</th><th>q</th></tr>\n");
@@ -323,11 +329,7 @@ static void summary(sc_svg *h, const sc_plotset *ps)
         sc_svg_printf(h, "</code>");
     }
     sc_svg_printf(h, ".</p>\n<table>\n<tr><th>model</th>");
-    for (size_t a = 0; a < ps->na; a++) {
-        sc_svg_printf(h, "<th>");
-        sc_svg_esc(h, ps->attrs[a]);
-        sc_svg_printf(h, "</th>");
-    }
+    head_cells(h, (const char *const *)ps->attrs, ps->na);
     sc_svg_printf(h, "</tr>\n");
     for (size_t i = 0; i < ps->m; i++) {
         sc_svg_printf(h, "<tr>");
@@ -522,24 +524,18 @@ static void json_num(sc_svg *h, double v)
     sc_svg_printf(h, "%s", strcmp(b, "-0") == 0 ? "0" : b);
 }
 
-static void json_names(sc_svg *h, const char *const *names, size_t n)
+/* A JSON array of names[n] (strings) or, when names is NULL, of v[n]. */
+static void json_list(sc_svg *h, const char *const *names, const double *v,
+                      size_t n)
 {
     sc_svg_raw(h, "[", 1);
     for (size_t i = 0; i < n; i++) {
         if (i)
             sc_svg_raw(h, ",", 1);
-        json_str(h, names[i]);
-    }
-    sc_svg_raw(h, "]", 1);
-}
-
-static void json_vec(sc_svg *h, const double *v, size_t n)
-{
-    sc_svg_raw(h, "[", 1);
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sc_svg_raw(h, ",", 1);
-        json_num(h, v[i]);
+        if (names)
+            json_str(h, names[i]);
+        else
+            json_num(h, v[i]);
     }
     sc_svg_raw(h, "]", 1);
 }
@@ -653,13 +649,13 @@ static void data_block(sc_svg *h, const sc_plotset *ps, const rdata *r)
     size_t m = ps->m, nd = ps->nd;
     sc_svg_printf(h, "<script type=\"application/json\" id=\"simcon-data\">"
                      "{\"models\":");
-    json_names(h, (const char *const *)ps->models, m);
+    json_list(h, (const char *const *)ps->models, NULL, m);
     sc_svg_printf(h, ",\n\"metrics\":");
-    json_names(h, (const char *const *)ps->metrics, ps->nk);
+    json_list(h, (const char *const *)ps->metrics, NULL, ps->nk);
     sc_svg_printf(h, ",\n\"datasets\":");
-    json_names(h, (const char *const *)ps->datasets, nd);
+    json_list(h, (const char *const *)ps->datasets, NULL, nd);
     sc_svg_printf(h, ",\n\"dsnames\":");
-    json_names(h, r->dnames, nd);
+    json_list(h, r->dnames, NULL, nd);
     sc_svg_printf(h, ",\n\"viridis\":");
     json_palette(h, 0);
     sc_svg_printf(h, ",\n\"rdbu\":");
@@ -679,7 +675,7 @@ static void data_block(sc_svg *h, const sc_plotset *ps, const rdata *r)
         sc_svg_printf(h, "%s[", k ? ",\n" : "");
         for (size_t d = 0; d < nd; d++) {
             sc_svg_printf(h, "%s", d ? ",\n" : "");
-            json_vec(h, ps->sim[d * ps->nk + k].s.data, m * m);
+            json_list(h, NULL, ps->sim[d * ps->nk + k].s.data, m * m);
         }
         sc_svg_raw(h, "]", 1);
     }
@@ -687,7 +683,7 @@ static void data_block(sc_svg *h, const sc_plotset *ps, const rdata *r)
     for (size_t d = 0; d < nd; d++) {
         sc_svg_printf(h, "%s", d ? ",\n" : "");
         if (r->gap[d].m)
-            json_vec(h, r->gap[d].s.data, m * m);
+            json_list(h, NULL, r->gap[d].s.data, m * m);
         else
             sc_svg_printf(h, "null");
     }
@@ -705,7 +701,8 @@ static void data_block(sc_svg *h, const sc_plotset *ps, const rdata *r)
         for (size_t q = 0; q < r->ns; q++)
             if (r->has_set[k * r->ns + q]) {
                 sc_svg_printf(h, "%s", shown++ ? ",\n" : "");
-                json_vec(h, r->cons + (k * r->ns + q) * nd * nd, nd * nd);
+                json_list(h, NULL, r->cons + (k * r->ns + q) * nd * nd,
+                          nd * nd);
             }
         sc_svg_printf(h, "]}");
     }
