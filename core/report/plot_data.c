@@ -224,6 +224,34 @@ static int parse_record(const char *path, const char *text, size_t len,
     }
 }
 
+/* Split the one field array of a read table (nf fields, the first ncols
+ * the header) into t's head and cells (cells may be empty); takes fields
+ * and lines. */
+static int tidy_split(sc_tidy *t, char **fields, size_t nf, size_t ncols,
+                      size_t nrows, size_t *lines, const char *path,
+                      sc_err *err)
+{
+    t->ncols = ncols;
+    t->nrows = nrows;
+    t->head = sc_malloc((ncols ? ncols : 1) * sizeof *t->head);
+    t->cell = sc_malloc((nf - ncols ? nf - ncols : 1) * sizeof *t->cell);
+    t->line = lines;
+    if (!t->head || !t->cell) {
+        sc_free(t->head);
+        sc_free(t->cell);
+        t->head = NULL;
+        t->cell = NULL;
+        t->ncols = t->nrows = 0;
+        free_list(fields, nf);
+        sc_tidy_deinit(t);
+        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(t->head, fields, ncols * sizeof *fields);
+    memcpy(t->cell, fields + ncols, (nf - ncols) * sizeof *fields);
+    sc_free(fields);
+    return SC_OK;
+}
+
 int sc_tidy_read(const char *path, sc_tidy *t, sc_err *err)
 {
     memset(t, 0, sizeof *t);
@@ -287,26 +315,7 @@ int sc_tidy_read(const char *path, sc_tidy *t, sc_err *err)
         memset(t, 0, sizeof *t);
         return rc;
     }
-    /* Split the one field array into head and cells (cells may be empty). */
-    t->ncols = ncols;
-    t->nrows = nrows;
-    t->head = sc_malloc((ncols ? ncols : 1) * sizeof *t->head);
-    t->cell = sc_malloc((nf - ncols ? nf - ncols : 1) * sizeof *t->cell);
-    t->line = lines;
-    if (!t->head || !t->cell) {
-        sc_free(t->head);
-        sc_free(t->cell);
-        t->head = NULL;
-        t->cell = NULL;
-        t->ncols = t->nrows = 0;
-        free_list(fields, nf);
-        sc_tidy_deinit(t);
-        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", path);
-    }
-    memcpy(t->head, fields, ncols * sizeof *fields);
-    memcpy(t->cell, fields + ncols, (nf - ncols) * sizeof *fields);
-    sc_free(fields);
-    return SC_OK;
+    return tidy_split(t, fields, nf, ncols, nrows, lines, path, err);
 }
 
 int sc_tidy_col(const sc_tidy *t, const char *name)

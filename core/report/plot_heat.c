@@ -129,7 +129,12 @@ static void draw_bar(sc_svg *s, const heat *h, double x, double y, double len)
     sc_svg_text(s, x, y - FONT - 4, FONT, SC_SVG_START, 0, 0, h->value_name);
 }
 
-static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
+/* Where the parts of a heatmap go (px). */
+typedef struct heat_geom {
+    double cell, strip, rot, left, top, side, bar_x, bar_len, width, height;
+} heat_geom;
+
+static void heat_layout(const heat *h, heat_geom *g)
 {
     size_t n = h->n;
     double cell = CELL_FIT / (double)n;
@@ -173,8 +178,14 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
         height = legend_bottom > height ? legend_bottom : height;
     }
 
-    sc_svg_begin(s, width, height, h->title);
-    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, h->title);
+    *g = (heat_geom){cell, strip, rot,     left,  top,
+                     side, bar_x, bar_len, width, height};
+}
+
+static void heat_cells(const heat *h, const heat_geom *g, sc_svg *s)
+{
+    size_t n = h->n;
+    double cell = g->cell, left = g->left, top = g->top;
     /* Cells. */
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < n; j++) {
@@ -207,52 +218,63 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
                            v, colour(h, v));
         }
     }
-    /* Category strips, legend, and separators between categories when each
-     * forms one block (spec order usually; clustered orders interleave
-     * them and the lines would only add a grid). */
-    if (h->band) {
-        size_t runs = 1;
-        for (size_t i = 1; i < n; i++)
-            runs += strcmp(h->band[i], h->band[i - 1]) != 0;
-        int contiguous = runs == nc;
-        for (size_t i = 0; i < n; i++) {
-            sc_rgb c = sc_palette_category(cat_index(cats, nc, h->band[i]));
-            for (int side_k = 0; side_k < 2; side_k++) {
-                if (side_k == 0)
-                    sc_svg_rect_open(s, left + cell * i, top - strip, cell,
-                                     STRIP, c);
-                else
-                    sc_svg_rect_open(s, left - strip, top + cell * i, STRIP,
-                                     cell, c);
-                sc_svg_printf(s, "><title>");
-                sc_svg_esc(s, h->labels[i]);
-                sc_svg_printf(s, ": ");
-                sc_svg_esc(s, h->band_name);
-                sc_svg_printf(s, " = ");
-                sc_svg_esc(s, h->band[i]);
-                sc_svg_printf(s, "</title></rect>\n");
-            }
-            if (contiguous && i > 0 &&
-                strcmp(h->band[i], h->band[i - 1]) != 0) {
-                sc_svg_line(s, left + cell * i, top, left + cell * i,
-                            top + side, "#ffffff", 1.5);
-                sc_svg_line(s, left, top + cell * i, left + side,
-                            top + cell * i, "#ffffff", 1.5);
-            }
+}
+
+/* Category strips, legend, and separators between categories when each
+ * forms one block (spec order usually; clustered orders interleave
+ * them and the lines would only add a grid). */
+static void heat_bands(const heat *h, const heat_geom *g, sc_svg *s)
+{
+    size_t n = h->n, nc = h->nc;
+    const char **cats = h->cats;
+    double cell = g->cell, strip = g->strip, left = g->left, top = g->top;
+    double side = g->side;
+    double bar_x = g->bar_x, bar_len = g->bar_len;
+    size_t runs = 1;
+    for (size_t i = 1; i < n; i++)
+        runs += strcmp(h->band[i], h->band[i - 1]) != 0;
+    int contiguous = runs == nc;
+    for (size_t i = 0; i < n; i++) {
+        sc_rgb c = sc_palette_category(cat_index(cats, nc, h->band[i]));
+        for (int side_k = 0; side_k < 2; side_k++) {
+            if (side_k == 0)
+                sc_svg_rect_open(s, left + cell * i, top - strip, cell, STRIP,
+                                 c);
+            else
+                sc_svg_rect_open(s, left - strip, top + cell * i, STRIP, cell,
+                                 c);
+            sc_svg_printf(s, "><title>");
+            sc_svg_esc(s, h->labels[i]);
+            sc_svg_printf(s, ": ");
+            sc_svg_esc(s, h->band_name);
+            sc_svg_printf(s, " = ");
+            sc_svg_esc(s, h->band[i]);
+            sc_svg_printf(s, "</title></rect>\n");
         }
-        double ly = top + bar_len + 40;
-        double lx = bar_x;
-        sc_svg_text(s, lx, ly, FONT, SC_SVG_START, 0, 1, h->band_name);
-        for (size_t c = 0; c < nc; c++) {
-            double y = ly + FONT * 1.6 * (c + 1);
-            sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
-                             sc_palette_category(c));
-            sc_svg_printf(s, "/>\n");
-            sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0, cats[c]);
+        if (contiguous && i > 0 && strcmp(h->band[i], h->band[i - 1]) != 0) {
+            sc_svg_line(s, left + cell * i, top, left + cell * i, top + side,
+                        "#ffffff", 1.5);
+            sc_svg_line(s, left, top + cell * i, left + side, top + cell * i,
+                        "#ffffff", 1.5);
         }
     }
-    /* Axis labels. */
-    for (size_t i = 0; i < n; i++) {
+    double ly = top + bar_len + 40;
+    double lx = bar_x;
+    sc_svg_text(s, lx, ly, FONT, SC_SVG_START, 0, 1, h->band_name);
+    for (size_t c = 0; c < nc; c++) {
+        double y = ly + FONT * 1.6 * (c + 1);
+        sc_svg_rect_open(s, lx, y - FONT * 0.85, 12, 12,
+                         sc_palette_category(c));
+        sc_svg_printf(s, "/>\n");
+        sc_svg_text(s, lx + 18, y, FONT, SC_SVG_START, 0, 0, cats[c]);
+    }
+}
+
+static void heat_labels(const heat *h, const heat_geom *g, sc_svg *s)
+{
+    double cell = g->cell, strip = g->strip, left = g->left, top = g->top;
+    double side = g->side, rot = g->rot;
+    for (size_t i = 0; i < h->n; i++) {
         double cy = top + cell * (i + 0.5) + FONT * 0.35;
         sc_svg_text(s, left - strip - 6, cy, FONT, SC_SVG_END, 0, 0,
                     h->labels[i]);
@@ -260,7 +282,19 @@ static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
         sc_svg_text(s, cx, top + side + 8, FONT, SC_SVG_END, rot, 0,
                     h->labels[i]);
     }
-    draw_bar(s, h, bar_x, top, bar_len);
+}
+
+static int draw_heat(const heat *h, sc_svg *s, sc_err *err)
+{
+    heat_geom g;
+    heat_layout(h, &g);
+    sc_svg_begin(s, g.width, g.height, h->title);
+    sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, h->title);
+    heat_cells(h, &g, s);
+    if (h->band)
+        heat_bands(h, &g, s);
+    heat_labels(h, &g, s);
+    draw_bar(s, h, g.bar_x, g.top, g.bar_len);
     sc_svg_end(s);
     return sc_svg_status(s, err);
 }
@@ -288,6 +322,62 @@ typedef struct grid {
     int tooltips; /* per-cell <title> and exact data-value */
     const char *title, *value_name;
 } grid;
+
+/* Panel p of grid g (cell px cells, column names when labels, row names
+ * on the first of the ncol columns), pitch_x x pitch_y apart from
+ * (left, top); colours from bar. */
+static void grid_panel(const grid *g, const heat *bar, size_t p, double cell,
+                       int labels, size_t ncol, double pitch_x, double pitch_y,
+                       double left, double top, sc_svg *s)
+{
+    size_t n = g->n;
+    double side = cell * (double)n;
+    double px = left + pitch_x * (double)(p % ncol);
+    double py = top + FONT_PANEL + 6 + pitch_y * (double)(p / ncol);
+    const double *v = g->val + p * n * n;
+    sc_svg_text(s, px, py - 5, FONT_PANEL, SC_SVG_START, 0, 0, g->ptitle[p]);
+    sc_svg_printf(s, "<g class=\"panel\" data-panel=\"");
+    sc_svg_esc(s, g->ptitle[p]);
+    sc_svg_printf(s, "\">\n");
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double x = v[i * n + j];
+            sc_rgb missing = MISSING_RGB;
+            sc_rgb c = isnan(x) ? missing : colour(bar, x);
+            sc_svg_rect_open(s, px + cell * j, py + cell * i, cell, cell, c);
+            if (!g->tooltips) {
+                if (!isnan(x))
+                    sc_svg_printf(s, " data-v=\"%.6g\"", x);
+                sc_svg_printf(s, "/>\n");
+            } else {
+                if (!isnan(x))
+                    sc_svg_printf(s, " data-value=\"%.17g\"", x);
+                sc_svg_printf(s, "><title>");
+                sc_svg_esc(s, g->labels[i]);
+                sc_svg_printf(s, " \xc3\x97 ");
+                sc_svg_esc(s, g->labels[j]);
+                if (isnan(x))
+                    sc_svg_printf(s, ": no value</title></rect>\n");
+                else {
+                    sc_svg_printf(s, ": ");
+                    sc_svg_esc(s, g->value_name);
+                    sc_svg_printf(s, " = %.4f</title></rect>\n", x);
+                }
+            }
+            if (!isnan(x) && cell >= VALUE_CELL)
+                cell_value(s, px + cell * (j + 0.5), py + cell * (i + 0.5), x,
+                           c);
+        }
+    sc_svg_printf(s, "</g>\n");
+    if (labels && p % ncol == 0)
+        for (size_t i = 0; i < n; i++)
+            sc_svg_text(s, px - 4, py + cell * (i + 0.5) + 3.5, FONT_PANEL,
+                        SC_SVG_END, 0, 0, g->labels[i]);
+    if (labels)
+        for (size_t j = 0; j < n; j++)
+            sc_svg_text(s, px + cell * (j + 0.5) + 3.5, py + side + 4,
+                        FONT_PANEL, SC_SVG_END, -90, 0, g->labels[j]);
+}
 
 static int draw_grid(const grid *g, sc_svg *s, sc_err *err)
 {
@@ -327,55 +417,9 @@ static int draw_grid(const grid *g, sc_svg *s, sc_err *err)
 
     sc_svg_begin(s, width, height, g->title);
     sc_svg_text(s, 10, 24, FONT_TITLE, SC_SVG_START, 0, 1, g->title);
-    for (size_t p = 0; p < g->np; p++) {
-        double px = left + pitch_x * (double)(p % ncol);
-        double py = top + FONT_PANEL + 6 + pitch_y * (double)(p / ncol);
-        const double *v = g->val + p * n * n;
-        sc_svg_text(s, px, py - 5, FONT_PANEL, SC_SVG_START, 0, 0,
-                    g->ptitle[p]);
-        sc_svg_printf(s, "<g class=\"panel\" data-panel=\"");
-        sc_svg_esc(s, g->ptitle[p]);
-        sc_svg_printf(s, "\">\n");
-        for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < n; j++) {
-                double x = v[i * n + j];
-                sc_rgb missing = MISSING_RGB;
-                sc_rgb c = isnan(x) ? missing : colour(&bar, x);
-                sc_svg_rect_open(s, px + cell * j, py + cell * i, cell, cell,
-                                 c);
-                if (!g->tooltips) {
-                    if (!isnan(x))
-                        sc_svg_printf(s, " data-v=\"%.6g\"", x);
-                    sc_svg_printf(s, "/>\n");
-                } else {
-                    if (!isnan(x))
-                        sc_svg_printf(s, " data-value=\"%.17g\"", x);
-                    sc_svg_printf(s, "><title>");
-                    sc_svg_esc(s, g->labels[i]);
-                    sc_svg_printf(s, " \xc3\x97 ");
-                    sc_svg_esc(s, g->labels[j]);
-                    if (isnan(x))
-                        sc_svg_printf(s, ": no value</title></rect>\n");
-                    else {
-                        sc_svg_printf(s, ": ");
-                        sc_svg_esc(s, g->value_name);
-                        sc_svg_printf(s, " = %.4f</title></rect>\n", x);
-                    }
-                }
-                if (!isnan(x) && cell >= VALUE_CELL)
-                    cell_value(s, px + cell * (j + 0.5), py + cell * (i + 0.5),
-                               x, c);
-            }
-        sc_svg_printf(s, "</g>\n");
-        if (labels && p % ncol == 0)
-            for (size_t i = 0; i < n; i++)
-                sc_svg_text(s, px - 4, py + cell * (i + 0.5) + 3.5, FONT_PANEL,
-                            SC_SVG_END, 0, 0, g->labels[i]);
-        if (labels)
-            for (size_t j = 0; j < n; j++)
-                sc_svg_text(s, px + cell * (j + 0.5) + 3.5, py + side + 4,
-                            FONT_PANEL, SC_SVG_END, -90, 0, g->labels[j]);
-    }
+    for (size_t p = 0; p < g->np; p++)
+        grid_panel(g, &bar, p, cell, labels, ncol, pitch_x, pitch_y, left, top,
+                   s);
     draw_bar(s, &bar, bar_x, top + FONT + 10, bar_len);
     sc_svg_end(s);
     return sc_svg_status(s, err);
@@ -452,6 +496,57 @@ static int sim_grid(const sc_plotset *ps, size_t k, const size_t *order,
     return rc;
 }
 
+/* Colour scale of metric k: its range over every dataset rounded out to
+ * axis ticks, so the colour bar's ends are labelled. */
+static void sim_scale(const sc_plotset *ps, size_t k, double *lo, double *hi)
+{
+    size_t m = ps->m;
+    *lo = INFINITY;
+    *hi = -INFINITY;
+    for (size_t d = 0; d < ps->nd; d++) {
+        const double *s = ps->sim[d * ps->nk + k].s.data;
+        for (size_t i = 0; i < m * m; i++) {
+            *lo = s[i] < *lo ? s[i] : *lo;
+            *hi = s[i] > *hi ? s[i] : *hi;
+        }
+    }
+    sc_axis ax;
+    sc_plot_axis(*lo, *hi, -INFINITY, INFINITY, &ax);
+    *lo = ax.lo;
+    *hi = ax.hi;
+}
+
+/* The heatmap of metric k on dataset d in display order (order); h holds
+ * the labels, bands and scale, and gets the values and title here. */
+static int sim_figure(const sc_plotset *ps, const sc_plot_opts *opts, size_t k,
+                      size_t d, const size_t *order, heat *h, double *val,
+                      sc_figsink *fs, sc_err *err)
+{
+    size_t m = ps->m;
+    const double *sm = ps->sim[d * ps->nk + k].s.data;
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < m; j++)
+            val[i * m + j] = sm[order[i] * m + order[j]];
+    char title[512];
+    snprintf(title, sizeof title,
+             "Similarity (%s) on %s, models "
+             "ordered by %s",
+             ps->metrics[k], ps->datasets[d],
+             opts->order == SC_PLOT_ORDER_CLUSTER ? "average-linkage clustering"
+                                                  : "the spec");
+    h->val = val;
+    h->title = title;
+    sc_svg s = {0};
+    sc_svg_init(&s);
+    int rc = draw_heat(h, &s, err);
+    if (rc == SC_OK)
+        rc = sc_figsink_save(fs, "similarity", ps->metrics[k], ps->datasets[d],
+                             title, &s, err);
+    sc_svg_deinit(&s);
+    h->title = NULL;
+    return rc;
+}
+
 int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
                      sc_figsink *fs, sc_err *err)
 {
@@ -474,60 +569,29 @@ int sc_plot_heatmaps(const sc_plotset *ps, const sc_plot_opts *opts,
     }
     for (size_t k = 0; rc == SC_OK && k < ps->nk; k++) {
         rc = model_order(ps, opts, k, order, err);
-        double lo = INFINITY, hi = -INFINITY;
-        for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
-            const double *s = ps->sim[d * ps->nk + k].s.data;
-            for (size_t i = 0; i < m * m; i++) {
-                lo = s[i] < lo ? s[i] : lo;
-                hi = s[i] > hi ? s[i] : hi;
-            }
-        }
-        /* Colour scale = the axis range rounded out to ticks, so the
-         * colour bar's ends are labelled. */
-        sc_axis ax;
-        sc_plot_axis(lo, hi, -INFINITY, INFINITY, &ax);
-        lo = ax.lo;
-        hi = ax.hi;
+        double lo, hi;
+        sim_scale(ps, k, &lo, &hi);
         for (size_t i = 0; i < m; i++) {
             labels[i] = ps->models[order[i]];
             if (band_attr >= 0)
                 band[i] = ps->meta[order[i] * ps->na + (size_t)band_attr];
         }
-        for (size_t d = 0; rc == SC_OK && d < ps->nd; d++) {
-            const double *s = ps->sim[d * ps->nk + k].s.data;
-            for (size_t i = 0; i < m; i++)
-                for (size_t j = 0; j < m; j++)
-                    val[i * m + j] = s[order[i] * m + order[j]];
-            char title[512];
-            snprintf(title, sizeof title,
-                     "Similarity (%s) on %s, models "
-                     "ordered by %s",
-                     ps->metrics[k], ps->datasets[d],
-                     opts->order == SC_PLOT_ORDER_CLUSTER
-                         ? "average-linkage clustering"
-                         : "the spec");
-            heat h = {m,
-                      labels,
-                      val,
-                      0,
-                      lo,
-                      hi,
-                      title,
-                      ps->metrics[k],
-                      band_attr >= 0 ? band : NULL,
-                      band_attr >= 0 ? ps->attrs[band_attr] : NULL,
-                      cats,
-                      nc,
-                      "no value",
-                      0};
-            sc_svg s_ = {0};
-            sc_svg_init(&s_);
-            rc = draw_heat(&h, &s_, err);
-            if (rc == SC_OK)
-                rc = sc_figsink_save(fs, "similarity", ps->metrics[k],
-                                     ps->datasets[d], title, &s_, err);
-            sc_svg_deinit(&s_);
-        }
+        heat h = {m,
+                  labels,
+                  val,
+                  0,
+                  lo,
+                  hi,
+                  NULL,
+                  ps->metrics[k],
+                  band_attr >= 0 ? band : NULL,
+                  band_attr >= 0 ? ps->attrs[band_attr] : NULL,
+                  cats,
+                  nc,
+                  "no value",
+                  0};
+        for (size_t d = 0; rc == SC_OK && d < ps->nd; d++)
+            rc = sim_figure(ps, opts, k, d, order, &h, val, fs, err);
         if (rc == SC_OK)
             rc = sim_grid(ps, k, order, labels, lo, hi, fs, err);
     }

@@ -165,6 +165,16 @@ static void note(sc_svg *h, const char *text)
 
 /* ## Tables from the tidy CSVs */
 
+/* The metrics as "<code>a</code>, <code>b</code>". */
+static void metric_names(sc_svg *h, const sc_plotset *ps)
+{
+    for (size_t k = 0; k < ps->nk; k++) {
+        sc_svg_printf(h, k ? ", <code>" : "<code>");
+        sc_svg_esc(h, ps->metrics[k]);
+        sc_svg_printf(h, "</code>");
+    }
+}
+
 /* A <th> cell for each of names[n]. */
 static void head_cells(sc_svg *h, const char *const *names, size_t n)
 {
@@ -323,11 +333,7 @@ static void summary(sc_svg *h, const sc_plotset *ps)
 {
     sc_svg_printf(h, "<p>%zu models, %zu datasets, %zu metrics: ", ps->m,
                   ps->nd, ps->nk);
-    for (size_t k = 0; k < ps->nk; k++) {
-        sc_svg_printf(h, k ? ", <code>" : "<code>");
-        sc_svg_esc(h, ps->metrics[k]);
-        sc_svg_printf(h, "</code>");
-    }
+    metric_names(h, ps);
     sc_svg_printf(h, ".</p>\n<table>\n<tr><th>model</th>");
     head_cells(h, (const char *const *)ps->attrs, ps->na);
     sc_svg_printf(h, "</tr>\n");
@@ -1041,13 +1047,9 @@ static const char *const NAV =
     "models and datasets</a> \xc2\xb7 <a href=\"#d-files\">files</a> "
     "\xc2\xb7 <a href=\"#d-manifest\">manifest</a></nav>\n";
 
-static int page(sc_svg *h, const sc_plotset *ps, const rdata *r,
-                const char *dir, const char *name, const fig *f, size_t nf,
-                sc_err *err)
+/* The page up to the headline's title: head, style, title line, nav. */
+static void page_head(sc_svg *h, const sc_plotset *ps, const char *name)
 {
-    char after[64];
-    correction_words(dir, after, sizeof after);
-    const char *band = ps->na > 0 ? ps->attrs[0] : NULL;
     sc_svg_printf(h, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
                      "<meta charset=\"utf-8\">\n<title>simcon report: ");
     sc_svg_esc(h, name);
@@ -1058,11 +1060,7 @@ static int page(sc_svg *h, const sc_plotset *ps, const rdata *r,
     sc_svg_esc(h, name);
     sc_svg_printf(h, "</h1>\n<p>%zu models, %zu datasets, metrics ", ps->m,
                   ps->nd);
-    for (size_t k = 0; k < ps->nk; k++) {
-        sc_svg_printf(h, k ? ", <code>" : "<code>");
-        sc_svg_esc(h, ps->metrics[k]);
-        sc_svg_printf(h, "</code>");
-    }
+    metric_names(h, ps);
     sc_svg_printf(h,
                   ". Similarity of neural network representations and "
                   "its consistency across datasets (Ciernik et al., ICML "
@@ -1070,6 +1068,15 @@ static int page(sc_svg *h, const sc_plotset *ps, const rdata *r,
                   "does consistency across datasets differ between "
                   "model categories?</h2>\n",
                   NAV);
+}
+
+/* The answer first: contrasts in words, the box plots by the first
+ * attribute, the consistency grid. */
+static int page_headline(sc_svg *h, const sc_plotset *ps, const rdata *r,
+                         const char *dir, const char *after, const fig *f,
+                         size_t nf, sc_err *err)
+{
+    const char *band = ps->na > 0 ? ps->attrs[0] : NULL;
     int rc = headline_table(h, ps, after, err);
     if (rc != SC_OK)
         return rc;
@@ -1090,6 +1097,15 @@ static int page(sc_svg *h, const sc_plotset *ps, const rdata *r,
     }
     sc_svg_printf(h, ". Hover a cell for the pair and r.</p>\n");
     cons_grids(h, ps, r);
+    return SC_OK;
+}
+
+/* Everything else, each in a closed <details> section. */
+static int page_details(sc_svg *h, const sc_plotset *ps, const rdata *r,
+                        const char *dir, const fig *f, size_t nf, sc_err *err)
+{
+    const char *band = ps->na > 0 ? ps->attrs[0] : NULL;
+    int rc;
     sc_svg_printf(h, "</section>\n<h2>Details</h2>\n"
                      "<details id=\"d-consistency\"><summary>Consistency "
                      "summary: median r per metric and model subset"
@@ -1133,6 +1149,21 @@ static int page(sc_svg *h, const sc_plotset *ps, const rdata *r,
     if (rc != SC_OK)
         return rc;
     sc_svg_printf(h, "</details>\n");
+    return SC_OK;
+}
+
+static int page(sc_svg *h, const sc_plotset *ps, const rdata *r,
+                const char *dir, const char *name, const fig *f, size_t nf,
+                sc_err *err)
+{
+    char after[64];
+    correction_words(dir, after, sizeof after);
+    page_head(h, ps, name);
+    int rc = page_headline(h, ps, r, dir, after, f, nf, err);
+    if (rc == SC_OK)
+        rc = page_details(h, ps, r, dir, f, nf, err);
+    if (rc != SC_OK)
+        return rc;
     data_block(h, ps, r);
     sc_svg_printf(h, "<script>\n%s</script>\n</body>\n</html>\n", SCRIPT);
     return sc_svg_status(h, err);
