@@ -19,7 +19,7 @@
 #include "simcsv.h"
 #include "svg.h"
 
-/* ## Tidy CSV (header line, then rows; RFC 4180 quoting accepted) */
+/* ## Tidy CSV (tidy.c: header line, then rows; RFC 4180 quoting accepted) */
 typedef struct sc_tidy {
     char *path; /* for messages */
     size_t ncols, nrows;
@@ -156,6 +156,8 @@ void sc_plot_order_desc(const double *key, const char *const *name, size_t n,
 double sc_plot_jitter(uint64_t *state);
 
 /* ## Helpers */
+/* Free n sc_malloc'ed strings and the array (NULL is fine). */
+void sc_plot_free_strings(char **list, size_t n);
 /* "<a>/<b>" into a new sc_malloc'ed string (NULL on ENOMEM). */
 char *sc_plot_join(const char *a, const char *b);
 /* An axis: ticks t[0..n-1] from lo to hi (both ends are ticks, so both

@@ -1,5 +1,5 @@
 /* libFuzzer harness: the result-folder reader of `simcon plot`
- * (sc_plotset_load and the tidy-CSV reader in core/report/plot_data.c), and, when
+ * (sc_plotset_load in core/report/plot_data.c and the tidy-CSV reader in tidy.c), and, when
  * a folder loads, the rest of `simcon plot`: sc_plot_results (figures, with
  * the gap.csv reader of plot_data.c and UPGMA) and sc_report_write.
  *
