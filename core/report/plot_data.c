@@ -15,6 +15,7 @@
 
 #include "mem.h"
 #include "plot_int.h"
+#include "results_schema.h"
 
 /* ## Small helpers */
 
@@ -148,7 +149,7 @@ void sc_plotset_deinit(sc_plotset *ps)
  * sub-folders of similarity/. */
 static int load_datasets(sc_plotset *ps, const char *simdir, sc_err *err)
 {
-    char *path = sc_plot_join(ps->dir, "datasets.csv");
+    char *path = sc_plot_join(ps->dir, SC_RES_DATASETS);
     if (!path)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     int rc = SC_OK;
@@ -168,7 +169,7 @@ static int load_datasets(sc_plotset *ps, const char *simdir, sc_err *err)
     sc_tidy t;
     rc = sc_tidy_read(path, &t, err);
     int idx[2];
-    static const char *const need[] = {"dataset", "domain"};
+    static const char *const need[] = {SC_COL_DATASET, SC_COL_DOMAIN};
     if (rc == SC_OK)
         rc = sc_tidy_need(&t, need, 2, idx, err);
     if (rc == SC_OK) {
@@ -206,7 +207,7 @@ static int load_datasets(sc_plotset *ps, const char *simdir, sc_err *err)
 /* models.csv: attribute columns aligned to ps->models. */
 static int load_models(sc_plotset *ps, sc_err *err)
 {
-    char *path = sc_plot_join(ps->dir, "models.csv");
+    char *path = sc_plot_join(ps->dir, SC_RES_MODELS);
     if (!path)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     if (!is_file(path)) {
@@ -215,10 +216,10 @@ static int load_models(sc_plotset *ps, sc_err *err)
     }
     sc_tidy *t = &ps->models_csv;
     int rc = sc_tidy_read(path, t, err);
-    if (rc == SC_OK && (t->ncols < 1 || strcmp(t->head[0], "model") != 0))
+    if (rc == SC_OK && (t->ncols < 1 || strcmp(t->head[0], SC_COL_MODEL) != 0))
         rc = sc_err_set(err, SC_EIO,
                         "%s:1: the first column must be "
-                        "'model'; rerun simcon run",
+                        "'" SC_COL_MODEL "'; rerun simcon run",
                         path);
     if (rc == SC_OK) {
         ps->na = t->ncols - 1;
@@ -410,7 +411,7 @@ int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
                           "folder of simcon run",
                           dir);
     ps->dir = sc_strdup(dir);
-    char *simdir = ps->dir ? sc_plot_join(dir, "similarity") : NULL;
+    char *simdir = ps->dir ? sc_plot_join(dir, SC_RES_SIMILARITY_DIR) : NULL;
     if (!simdir) {
         sc_plotset_deinit(ps);
         return sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -433,13 +434,13 @@ int sc_plotset_load(const char *dir, sc_plotset *ps, sc_err *err)
     if (rc == SC_OK)
         rc = load_models(ps, err);
     if (rc == SC_OK)
-        rc =
-            load_optional(ps, "consistency.csv", &ps->cons, &ps->has_cons, err);
+        rc = load_optional(ps, SC_RES_CONSISTENCY, &ps->cons, &ps->has_cons,
+                           err);
     if (rc == SC_OK)
-        rc = load_optional(ps, "behaviour.csv", &ps->beh, &ps->has_beh, err);
+        rc = load_optional(ps, SC_RES_BEHAVIOUR, &ps->beh, &ps->has_beh, err);
     if (rc == SC_OK)
-        rc =
-            load_optional(ps, "contrasts.csv", &ps->contr, &ps->has_contr, err);
+        rc = load_optional(ps, SC_RES_CONTRASTS, &ps->contr, &ps->has_contr,
+                           err);
     if (rc == SC_OK)
         rc = load_dataset_order(ps, err);
     if (rc == SC_OK)
