@@ -36,6 +36,7 @@
 #include "inputs.h"
 #include "mem.h"
 #include "rng.h"
+#include "results_schema.h"
 #include "run_internal.h"
 #include "simcsv.h"
 
@@ -116,13 +117,71 @@ static int mean_perm_stat(const size_t *labels, size_t m, void *ud, double *out,
 
 /* ## Tasks */
 
+/* p of a dataset row: the two-sided Mantel test against the gaps. */
+static int dataset_p(const beh_job *job, beh_row *row, const sc_matrix *S,
+                     const sc_matrix *G, sc_rng *rng, sc_err *err)
+{
+    const sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    bool exact;
+    if (!sc_run_p_wanted(spec, rc->m, &exact, row->note, sizeof row->note))
+        return SC_OK;
+    sc_mantel_opts mo = {(sc_corr_method)spec->behaviour_corr, SC_ALT_TWO_SIDED,
+                         spec->permutations, exact};
+    sc_mantel_result mr;
+    int st = sc_mantel(S, G, &job->all, &mo, exact ? NULL : rng, &mr, err);
+    if (st == SC_OK) {
+        row->p = mr.p;
+        row->n_perm = mr.b;
+    }
+    return sc_run_p_done(st, exact, row->n_perm,
+                         "undefined under every permutation", row->note,
+                         sizeof row->note);
+}
+
+/* CI of a dataset row: over models, or from stage 1's stimulus replicates
+ * against the fixed gaps. */
+static int dataset_ci(const beh_job *job, beh_row *row, const sc_matrix *S,
+                      const sc_matrix *G, sc_rng *rng, sc_err *err)
+{
+    const sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    sc_corr_method method = (sc_corr_method)spec->behaviour_corr;
+    bool ci_ok = spec->over == SC_OVER_STIMULI || rc->m >= SC_MIN_CI_MODELS;
+    if (spec->bootstrap == 0) {
+        sc_note_add(row->note, sizeof row->note,
+                    "no CI: statistics.bootstrap is 0");
+        return SC_OK;
+    }
+    if (!ci_ok) {
+        sc_note_add(row->note, sizeof row->note,
+                    "too few models for a CI (%zu < %d)", rc->m,
+                    SC_MIN_CI_MODELS);
+        return SC_OK;
+    }
+    int st;
+    size_t m = rc->m;
+    if (spec->over == SC_OVER_STIMULI) {
+        st = sc_replicate_corr_ci(rc->boot_sims[row->k * rc->D + row->d], m * m,
+                                  G->data, 0, m, spec->bootstrap, &job->all,
+                                  method, spec->ci, &row->lo, &row->hi, err);
+    } else {
+        sc_consistency cs = {S, G, &job->all, method};
+        sc_ci_opts co = sc_run_ci_opts(spec);
+        st = sc_boot_ci(m, sc_consistency_boot_stat, &cs, &co, rng, &row->lo,
+                        &row->hi, err);
+    }
+    if (st == SC_OK)
+        sc_run_ci_note(row->lo, row->note, sizeof row->note);
+    return st;
+}
+
 static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
 {
     sc_runctx *rc = job->rc;
-    const sc_spec *spec = rc->spec;
     const sc_matrix *S = &rc->sims[row->k * rc->D + row->d];
     const sc_matrix *G = &job->gap[row->d];
-    sc_corr_method method = (sc_corr_method)spec->behaviour_corr;
+    sc_corr_method method = (sc_corr_method)rc->spec->behaviour_corr;
     if (job->all.n < SC_MIN_CORR_PAIRS) {
         sc_note_add(row->note, sizeof row->note,
                     "fewer than %d pairs (%zu): no correlation",
@@ -139,76 +198,51 @@ static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
     sc_rng rng = {0};
     if (st == SC_OK)
         st = sc_rng_init(&rng, row->seed, err);
-    if (st == SC_OK && spec->permutations == 0)
-        sc_note_add(row->note, sizeof row->note,
-                    "no p: statistics.permutations is 0");
-    if (st == SC_OK && spec->permutations > 0) {
-        bool exact = false;
-        sc_run_perm_count(rc->m, spec->permutations, &exact);
-        sc_mantel_opts mo = {method, SC_ALT_TWO_SIDED, spec->permutations,
-                             exact};
-        sc_mantel_result mr;
-        st = sc_mantel(S, G, &job->all, &mo, exact ? NULL : &rng, &mr, err);
+    if (st == SC_OK)
+        st = dataset_p(job, row, S, G, &rng, err);
+    if (st == SC_OK)
+        st = dataset_ci(job, row, S, G, &rng, err);
+    sc_rng_deinit(&rng);
+    return st;
+}
+
+/* p and CI of a mean row: label permutation applied to every dataset's
+ * gaps; bootstrap over the datasets. */
+static int mean_p_ci(beh_row *row, mean_ctx *mc, sc_rng *rng, size_t *ident,
+                     sc_err *err)
+{
+    const sc_runctx *rc = mc->job->rc;
+    const sc_spec *spec = rc->spec;
+    bool exact;
+    int st = SC_OK;
+    if (sc_run_p_wanted(spec, rc->m, &exact, row->note, sizeof row->note)) {
+        for (size_t i = 0; i < rc->m; i++)
+            ident[i] = i;
+        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED, exact};
+        sc_perm_result pr;
+        st = sc_perm_labels(ident, rc->m, mean_perm_stat, mc, &po,
+                            exact ? NULL : rng, &pr, err);
         if (st == SC_OK) {
-            row->p = mr.p;
-            row->n_perm = mr.b;
-            if (exact)
-                sc_note_add(row->note, sizeof row->note,
-                            "exact test (%zu permutations)", mr.b);
-        } else if (st == SC_EDOM) {
-            st = SC_OK;
-            sc_note_add(row->note, sizeof row->note,
-                        "no p: undefined under every permutation");
+            row->p = pr.p;
+            row->n_perm = pr.b;
         }
+        st = sc_run_p_done(st, exact, row->n_perm,
+                           "undefined under every permutation", row->note,
+                           sizeof row->note);
     }
-    bool ci_ok = spec->over == SC_OVER_STIMULI || rc->m >= SC_MIN_CI_MODELS;
     if (st == SC_OK && spec->bootstrap == 0)
         sc_note_add(row->note, sizeof row->note,
                     "no CI: statistics.bootstrap is 0");
-    else if (st == SC_OK && !ci_ok)
+    else if (st == SC_OK && row->nds < SC_MIN_CI_DATASETS)
         sc_note_add(row->note, sizeof row->note,
-                    "too few models for a CI (%zu < %d)", rc->m,
-                    SC_MIN_CI_MODELS);
-    if (st == SC_OK && spec->bootstrap > 0 && ci_ok) {
-        if (spec->over == SC_OVER_STIMULI) {
-            size_t B = spec->bootstrap, m = rc->m, nd = 0;
-            const double *bs = rc->boot_sims[row->k * rc->D + row->d];
-            double *reps = sc_malloc(B * sizeof *reps);
-            if (reps == NULL)
-                st = sc_err_set(err, SC_ENOMEM, "out of memory");
-            for (size_t r = 0; r < B && st == SC_OK; r++) {
-                sc_matrix v = {m, m, (double *)(uintptr_t)(bs + r * m * m)};
-                double c;
-                st = sc_corr_pairs(&v, G, &job->all, method, NULL, &c, err);
-                if (st == SC_OK)
-                    reps[nd++] = c;
-                else if (st == SC_EDOM)
-                    st = SC_OK;
-            }
-            if (st == SC_OK && nd >= 2)
-                st = sc_ci_percentile(reps, nd, spec->ci, &row->lo, &row->hi,
-                                      err);
-            sc_free(reps);
-        } else {
-            sc_consistency cs = {S, G, &job->all, method};
-            sc_boot_opts bo = {spec->bootstrap, spec->ci,
-                               (sc_ci_method)spec->interval, 0, false};
-            sc_boot_result br;
-            st = sc_boot(rc->m, sc_consistency_boot_stat, &cs, &bo, &rng, &br,
-                         NULL, err);
-            if (st == SC_OK) {
-                row->lo = br.lo;
-                row->hi = br.hi;
-            } else if (st == SC_EDOM) {
-                st = SC_OK;
-            }
-        }
-        if (st == SC_OK && isnan(row->lo))
-            sc_note_add(row->note, sizeof row->note,
-                        "no CI: the statistic is undefined on too many "
-                        "resamples");
+                    "too few datasets for a CI of a mean (%zu < %d)", row->nds,
+                    SC_MIN_CI_DATASETS);
+    if (st == SC_OK && spec->bootstrap > 0 && row->nds >= SC_MIN_CI_DATASETS) {
+        /* BCa's jackknife needs n_units >= 2, which holds here. */
+        sc_ci_opts co = sc_run_ci_opts(spec);
+        st = sc_boot_ci(row->nds, mean_boot_stat, mc, &co, rng, &row->lo,
+                        &row->hi, err);
     }
-    sc_rng_deinit(&rng);
     return st;
 }
 
@@ -243,50 +277,8 @@ static int mean_task(beh_job *job, beh_row *row, sc_err *err)
     sc_rng rng = {0};
     if (st == SC_OK)
         st = sc_rng_init(&rng, row->seed, err);
-    if (st == SC_OK && spec->permutations == 0)
-        sc_note_add(row->note, sizeof row->note,
-                    "no p: statistics.permutations is 0");
-    if (st == SC_OK && spec->permutations > 0) {
-        for (size_t i = 0; i < rc->m; i++)
-            ident[i] = i;
-        bool exact = false;
-        sc_run_perm_count(rc->m, spec->permutations, &exact);
-        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED, exact};
-        sc_perm_result pr;
-        st = sc_perm_labels(ident, rc->m, mean_perm_stat, &mc, &po,
-                            exact ? NULL : &rng, &pr, err);
-        if (st == SC_OK) {
-            row->p = pr.p;
-            row->n_perm = pr.b;
-            if (exact)
-                sc_note_add(row->note, sizeof row->note,
-                            "exact test (%zu permutations)", pr.b);
-        } else if (st == SC_EDOM) {
-            st = SC_OK;
-            sc_note_add(row->note, sizeof row->note,
-                        "no p: undefined under every permutation");
-        }
-    }
-    if (st == SC_OK && spec->bootstrap == 0)
-        sc_note_add(row->note, sizeof row->note,
-                    "no CI: statistics.bootstrap is 0");
-    else if (st == SC_OK && row->nds < SC_MIN_CI_DATASETS)
-        sc_note_add(row->note, sizeof row->note,
-                    "too few datasets for a CI of a mean (%zu < %d)", row->nds,
-                    SC_MIN_CI_DATASETS);
-    if (st == SC_OK && spec->bootstrap > 0 && row->nds >= SC_MIN_CI_DATASETS) {
-        /* BCa's jackknife needs n_units >= 2, which holds here. */
-        sc_boot_opts bo = {spec->bootstrap, spec->ci,
-                           (sc_ci_method)spec->interval, 0, false};
-        sc_boot_result br;
-        st = sc_boot(row->nds, mean_boot_stat, &mc, &bo, &rng, &br, NULL, err);
-        if (st == SC_OK) {
-            row->lo = br.lo;
-            row->hi = br.hi;
-        } else if (st == SC_EDOM) {
-            st = SC_OK;
-        }
-    }
+    if (st == SC_OK)
+        st = mean_p_ci(row, &mc, &rng, ident, err);
     sc_rng_deinit(&rng);
     sc_free(r_each);
     sc_free(ident);
@@ -311,7 +303,7 @@ static int beh_task(size_t t, void *ud, sc_err *err)
 
 /* ## The stage */
 
-static int write_gaps(sc_runctx *rc, const sc_matrix *gap, sc_err *err)
+static int write_gaps(const sc_runctx *rc, const sc_matrix *gap, sc_err *err)
 {
     int st = SC_OK;
     sc_simmat sm = {0};
@@ -323,7 +315,8 @@ static int write_gaps(sc_runctx *rc, const sc_matrix *gap, sc_err *err)
         sm.names[i] = rc->spec->models[i].name; /* borrowed */
     for (size_t d = 0; d < rc->D && st == SC_OK; d++) {
         char rel[1024];
-        snprintf(rel, sizeof rel, "behaviour/%s", rc->spec->datasets[d].name);
+        snprintf(rel, sizeof rel, SC_RES_BEHAVIOUR_DIR "/%s",
+                 rc->spec->datasets[d].name);
         char *dir = sc_run_path(rc, rel);
         if (dir == NULL) {
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -335,7 +328,7 @@ static int write_gaps(sc_runctx *rc, const sc_matrix *gap, sc_err *err)
         if (st == SC_OK && path == NULL)
             st = sc_err_set(err, SC_ENOMEM, "out of memory");
         if (st == SC_OK) {
-            snprintf(path, cap, "%s/gap.csv", dir);
+            snprintf(path, cap, "%s/" SC_RES_GAP, dir);
             sm.s = gap[d];
             st = sc_simcsv_write(path, &sm, err);
         }
@@ -346,39 +339,42 @@ static int write_gaps(sc_runctx *rc, const sc_matrix *gap, sc_err *err)
     return st;
 }
 
-int sc_run_behaviour(sc_runctx *rc, sc_err *err)
+/* The accuracy table: its SHA-256 and the gap matrices G_d, written to
+ * behaviour/<dataset>/gap.csv. */
+static int load_gaps(beh_job *job, char accuracy_sha[SC_SHA256_HEX],
+                     sc_err *err)
 {
+    const sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
     size_t m = rc->m, D = rc->D;
-    beh_job job = {rc, NULL, {0}, NULL};
     double *acc = sc_malloc((D * m + 1) * sizeof *acc);
-    job.gap = sc_calloc(D + 1, sizeof *job.gap);
+    job->gap = sc_calloc(D + 1, sizeof *job->gap);
     int st = SC_OK;
-    if (acc == NULL || job.gap == NULL)
+    if (acc == NULL || job->gap == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     if (st == SC_OK)
         st = sc_behaviour_load(spec, acc, err);
     if (st == SC_OK)
-        st = sc_sha256_file(spec->behaviour_accuracy, rc->accuracy_sha, err);
+        st = sc_sha256_file(spec->behaviour_accuracy, accuracy_sha, err);
     for (size_t d = 0; d < D && st == SC_OK; d++) {
-        st = sc_matrix_init(&job.gap[d], m, m, err);
+        st = sc_matrix_init(&job->gap[d], m, m, err);
         for (size_t i = 0; i < m && st == SC_OK; i++)
             for (size_t j = 0; j < m; j++)
-                job.gap[d].data[i * m + j] =
+                job->gap[d].data[i * m + j] =
                     fabs(acc[d * m + i] - acc[d * m + j]);
     }
+    sc_free(acc);
     if (st == SC_OK)
-        st = write_gaps(rc, job.gap, err);
-    if (st == SC_OK)
-        st = sc_pairs_init_all(&job.all, m, err);
+        st = write_gaps(rc, job->gap, err);
+    return st;
+}
 
-    /* Domains in first-appearance order; "" (no domain) gets no mean row of
-     * its own but counts in mean:all. */
-    const char **doms = sc_calloc(D + 1, sizeof *doms);
+/* Domains in first-appearance order; "" (no domain) gets no mean row of
+ * its own but counts in mean:all. */
+static size_t list_domains(const sc_spec *spec, const char **doms)
+{
     size_t ndom = 0;
-    if (st == SC_OK && doms == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t d = 0; d < D && st == SC_OK; d++) {
+    for (size_t d = 0; d < spec->ndatasets; d++) {
         const char *dm = spec->datasets[d].domain;
         if (dm == NULL || dm[0] == '\0')
             continue;
@@ -388,93 +384,129 @@ int sc_run_behaviour(sc_runctx *rc, sc_err *err)
         if (c == ndom)
             doms[ndom++] = dm;
     }
+    return ndom;
+}
+
+/* Row e of metric k: dataset e < D, else the mean over domain doms[e - D]
+ * (or over all datasets), with its seed. */
+static int plan_row(const beh_job *job, beh_row *row, size_t k, size_t e,
+                    const char *const *doms, size_t ndom, sc_err *err)
+{
+    const sc_spec *spec = job->rc->spec;
+    size_t D = job->rc->D;
+    const char *mname = job->rc->metrics[k].sm->name;
+    char task[1024];
+    row->k = k;
+    if (e < D) {
+        row->d = e;
+        snprintf(task, sizeof task, "behaviour/%s/%s", mname,
+                 spec->datasets[e].name);
+    } else {
+        row->d = SIZE_MAX;
+        row->dom = e < D + ndom ? doms[e - D] : "";
+        row->ds = sc_malloc((D + 1) * sizeof *row->ds);
+        if (row->ds == NULL)
+            return sc_err_set(err, SC_ENOMEM, "out of memory");
+        for (size_t d = 0; d < D; d++) {
+            const char *dm = spec->datasets[d].domain;
+            if (row->dom[0] == '\0' ||
+                (dm != NULL && strcmp(dm, row->dom) == 0))
+                row->ds[row->nds++] = d;
+        }
+        snprintf(task, sizeof task, "behaviour/%s/mean:%s", mname,
+                 row->dom[0] ? row->dom : "all");
+    }
+    row->seed = sc_rng_task_seed(spec->seed, task);
+    return SC_OK;
+}
+
+/* q within each family: dataset rows and mean rows of a metric
+ * (statistics.family: question) or all rows of a metric. */
+static int adjust_rows(beh_job *job, size_t n, sc_err *err)
+{
+    const sc_spec *spec = job->rc->spec;
+    double *p = sc_malloc((n + 1) * sizeof *p);
+    double *q = sc_malloc((n + 1) * sizeof *q);
+    size_t *group = sc_malloc((n + 1) * sizeof *group);
+    int st = p != NULL && q != NULL && group != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t t = 0; t < n && st == SC_OK; t++) {
+        p[t] = job->rows[t].p;
+        group[t] = sc_run_family(spec, job->rows[t].k, 0, 1,
+                                 job->rows[t].d == SIZE_MAX, 2);
+    }
+    if (st == SC_OK)
+        st = sc_run_adjust(p, group, n, spec->correction, q, err);
+    for (size_t t = 0; t < n && st == SC_OK; t++)
+        job->rows[t].q = q[t];
+    sc_free(p);
+    sc_free(q);
+    sc_free(group);
+    return st;
+}
+
+static void write_row(sc_buf *b, const beh_job *job, const beh_row *row)
+{
+    const sc_spec *spec = job->rc->spec;
+    const char *mname = job->rc->metrics[row->k].sm->name;
+    bool mean = row->d == SIZE_MAX;
+    const char *ci = isnan(row->lo) ? "none"
+                     : (!mean && spec->over == SC_OVER_STIMULI)
+                         ? "percentile"
+                         : sc_ci_name((sc_ci_method)spec->interval);
+    if (mean)
+        sc_buf_printf(b, "%s,mean:%s,%s,%zu,", mname,
+                      row->dom[0] ? row->dom : "all", row->dom, job->all.n);
+    else
+        sc_buf_printf(
+            b, "%s,%s,%s,%zu,", mname, spec->datasets[row->d].name,
+            spec->datasets[row->d].domain ? spec->datasets[row->d].domain : "",
+            job->all.n);
+    const double v[] = {row->r, row->lo, row->hi, row->p, row->q};
+    sc_fmt_stat_tail(b, v, spec->bootstrap, row->seed, ci, row->n_perm,
+                     row->note);
+}
+
+static int write_csv(const beh_job *job, size_t n, sc_err *err)
+{
+    sc_buf b = {0};
+    sc_buf_puts(&b, SC_HDR_BEHAVIOUR "\n");
+    for (size_t t = 0; t < n; t++)
+        write_row(&b, job, &job->rows[t]);
+    int st = sc_run_write(job->rc, SC_RES_BEHAVIOUR, &b, err);
+    sc_buf_deinit(&b);
+    return st;
+}
+
+int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
+                     sc_err *err)
+{
+    size_t D = rc->D;
+    beh_job job = {rc, NULL, {0}, NULL};
+    int st = load_gaps(&job, accuracy_sha, err);
+    if (st == SC_OK)
+        st = sc_pairs_init_all(&job.all, rc->m, err);
+    const char **doms = sc_calloc(D + 1, sizeof *doms);
+    size_t ndom = 0;
+    if (st == SC_OK && doms == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        ndom = list_domains(rc->spec, doms);
     size_t per_metric = D + ndom + 1, n = rc->M * per_metric;
     job.rows = sc_calloc(n + 1, sizeof *job.rows);
     if (st == SC_OK && job.rows == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
-        const char *mname = rc->metrics[k].sm->name;
-        for (size_t e = 0; e < per_metric && st == SC_OK; e++) {
-            beh_row *row = &job.rows[k * per_metric + e];
-            row->k = k;
-            char task[1024];
-            if (e < D) {
-                row->d = e;
-                snprintf(task, sizeof task, "behaviour/%s/%s", mname,
-                         spec->datasets[e].name);
-            } else {
-                row->d = SIZE_MAX;
-                row->dom = e < D + ndom ? doms[e - D] : "";
-                row->ds = sc_malloc((D + 1) * sizeof *row->ds);
-                if (row->ds == NULL) {
-                    st = sc_err_set(err, SC_ENOMEM, "out of memory");
-                    break;
-                }
-                for (size_t d = 0; d < D; d++) {
-                    const char *dm = spec->datasets[d].domain;
-                    if (row->dom[0] == '\0' ||
-                        (dm != NULL && strcmp(dm, row->dom) == 0))
-                        row->ds[row->nds++] = d;
-                }
-                snprintf(task, sizeof task, "behaviour/%s/mean:%s", mname,
-                         row->dom[0] ? row->dom : "all");
-            }
-            row->seed = sc_rng_task_seed(spec->seed, task);
-        }
-    }
+    for (size_t k = 0; k < rc->M && st == SC_OK; k++)
+        for (size_t e = 0; e < per_metric && st == SC_OK; e++)
+            st = plan_row(&job, &job.rows[k * per_metric + e], k, e, doms, ndom,
+                          err);
     if (st == SC_OK)
         st = sc_run_parallel(rc, n, beh_task, &job, "behaviour", err);
-    double *p = sc_malloc((n + 1) * sizeof *p);
-    double *q = sc_malloc((n + 1) * sizeof *q);
-    size_t *group = sc_malloc((n + 1) * sizeof *group);
-    if (st == SC_OK && (p == NULL || q == NULL || group == NULL))
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t t = 0; t < n && st == SC_OK; t++) {
-        p[t] = job.rows[t].p;
-        group[t] = sc_run_family(spec, job.rows[t].k, 0, 1,
-                                 job.rows[t].d == SIZE_MAX, 2);
-    }
     if (st == SC_OK)
-        st = sc_run_adjust(p, group, n, spec->correction, q, err);
-    sc_buf b = {0};
-    if (st == SC_OK) {
-        sc_buf_puts(&b, "metric,dataset,domain,n_pairs,r,ci_lo,ci_hi,p,q,B,"
-                        "seed,ci_method,n_perm,note\n");
-        for (size_t t = 0; t < n; t++) {
-            beh_row *row = &job.rows[t];
-            row->q = q[t];
-            bool mean = row->d == SIZE_MAX;
-            const char *ci = isnan(row->lo) ? "none"
-                             : (!mean && spec->over == SC_OVER_STIMULI)
-                                 ? "percentile"
-                                 : sc_ci_name((sc_ci_method)spec->interval);
-            if (mean)
-                sc_buf_printf(
-                    &b, "%s,mean:%s,%s,%zu,", rc->metrics[row->k].sm->name,
-                    row->dom[0] ? row->dom : "all", row->dom, job.all.n);
-            else
-                sc_buf_printf(&b, "%s,%s,%s,%zu,", rc->metrics[row->k].sm->name,
-                              spec->datasets[row->d].name,
-                              spec->datasets[row->d].domain
-                                  ? spec->datasets[row->d].domain
-                                  : "",
-                              job.all.n);
-            const double v[] = {row->r, row->lo, row->hi, row->p, row->q};
-            for (size_t c = 0; c < 5; c++) {
-                sc_fmt_num(&b, v[c]);
-                sc_buf_puts(&b, ",");
-            }
-            sc_buf_printf(&b, "%zu,%u,%s,%zu,", spec->bootstrap,
-                          (unsigned)row->seed, ci, row->n_perm);
-            sc_fmt_text(&b, row->note);
-            sc_buf_puts(&b, "\n");
-        }
-        st = sc_run_write(rc, "behaviour.csv", &b, err);
-    }
-    sc_buf_deinit(&b);
-    sc_free(p);
-    sc_free(q);
-    sc_free(group);
+        st = adjust_rows(&job, n, err);
+    if (st == SC_OK)
+        st = write_csv(&job, n, err);
     if (job.rows != NULL)
         for (size_t t = 0; t < n; t++)
             sc_free(job.rows[t].ds);
@@ -485,6 +517,5 @@ int sc_run_behaviour(sc_runctx *rc, sc_err *err)
         for (size_t d = 0; d < D; d++)
             sc_matrix_deinit(&job.gap[d]);
     sc_free(job.gap);
-    sc_free(acc);
     return st;
 }

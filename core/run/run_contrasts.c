@@ -35,6 +35,7 @@
 
 #include "mem.h"
 #include "rng.h"
+#include "results_schema.h"
 #include "run_internal.h"
 
 /* Mean over dataset pairs of the within-category consistency, on a model
@@ -84,6 +85,7 @@ typedef struct cmean {
 
 typedef struct con_job {
     sc_runctx *rc;
+    const run_sets *sets;
     const sc_matrix **sims; /* M*D pointers */
     cmean *means;
     size_t nmeans;
@@ -96,7 +98,7 @@ static int mean_task(size_t t, void *ud, sc_err *err)
     sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
     cmean *cm = &job->means[t];
-    const run_attr *at = &rc->attrs[cm->attr];
+    const run_attr *at = &job->sets->attrs[cm->attr];
     cm->est = cm->lo = cm->hi = NAN;
     cm->note[0] = '\0';
     char task[1024];
@@ -133,18 +135,10 @@ static int mean_task(size_t t, void *ud, sc_err *err)
     if (st == SC_OK && spec->bootstrap > 0 && !isnan(cm->est) && ci_ok) {
         sc_rng rng = {0};
         st = sc_rng_init(&rng, sc_rng_task_seed(spec->seed, task), err);
-        sc_boot_opts bo = {spec->bootstrap, spec->ci,
-                           (sc_ci_method)spec->interval, 0, false};
-        sc_boot_result br;
+        sc_ci_opts co = sc_run_ci_opts(spec);
         if (st == SC_OK)
-            st = sc_boot(rc->m, mean_within_stat, &mw, &bo, &rng, &br, NULL,
-                         err);
-        if (st == SC_OK) {
-            cm->lo = br.lo;
-            cm->hi = br.hi;
-        } else if (st == SC_EDOM) {
-            st = SC_OK;
-        }
+            st = sc_boot_ci(rc->m, mean_within_stat, &mw, &co, &rng, &cm->lo,
+                            &cm->hi, err);
         sc_rng_deinit(&rng);
     }
     sc_free(all);
@@ -154,13 +148,52 @@ static int mean_task(size_t t, void *ud, sc_err *err)
     return st;
 }
 
+/* p of the effect by label permutation, then its CI over models. */
+static int effect_p_ci(const sc_runctx *rc, run_contrast_row *row,
+                       const run_attr *at, sc_contrast *ct, sc_rng *rng,
+                       sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    bool exact;
+    int st = SC_OK;
+    if (sc_run_p_wanted(spec, rc->m, &exact, row->note, sizeof row->note)) {
+        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED, exact};
+        sc_perm_result pr;
+        st = sc_perm_labels(at->label, rc->m, sc_contrast_perm_stat, ct, &po,
+                            exact ? NULL : rng, &pr, err);
+        if (st == SC_OK) {
+            row->p = pr.p;
+            row->null_mean = pr.null_mean;
+            row->n_perm = pr.b;
+        }
+        st = sc_run_p_done(st, exact, row->n_perm,
+                           "undefined under every permutation", row->note,
+                           sizeof row->note);
+    }
+    bool ci_ok = row->n1 >= SC_MIN_CI_MODELS && row->n2 >= SC_MIN_CI_MODELS;
+    if (st == SC_OK && spec->bootstrap > 0 && !ci_ok)
+        sc_note_add(row->note, sizeof row->note,
+                    "too few models for a CI of the effect (%zu / %zu < %d "
+                    "per category)",
+                    row->n1, row->n2, SC_MIN_CI_MODELS);
+    if (st == SC_OK && spec->bootstrap == 0)
+        sc_note_add(row->note, sizeof row->note,
+                    "no CI: statistics.bootstrap is 0");
+    if (st == SC_OK && spec->bootstrap > 0 && ci_ok) {
+        sc_ci_opts co = sc_run_ci_opts(spec);
+        st = sc_boot_ci(rc->m, sc_contrast_boot_stat, ct, &co, rng, &row->lo,
+                        &row->hi, err);
+    }
+    return st;
+}
+
 static int contrast_task(size_t t, void *ud, sc_err *err)
 {
     con_job *job = ud;
     sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
     run_contrast_row *row = &job->rows[t];
-    const run_attr *at = &rc->attrs[row->attr];
+    const run_attr *at = &job->sets->attrs[row->attr];
     row->effect = row->lo = row->hi = row->p = row->q = NAN;
     row->null_mean = NAN;
     row->n_perm = 0;
@@ -191,61 +224,18 @@ static int contrast_task(size_t t, void *ud, sc_err *err)
     sc_rng rng = {0};
     if (st == SC_OK)
         st = sc_rng_init(&rng, row->seed, err);
-    if (st == SC_OK && spec->permutations == 0)
-        sc_note_add(row->note, sizeof row->note,
-                    "no p: statistics.permutations is 0");
-    if (st == SC_OK && spec->permutations > 0) {
-        bool exact = false;
-        sc_run_perm_count(rc->m, spec->permutations, &exact);
-        sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED, exact};
-        sc_perm_result pr;
-        st = sc_perm_labels(at->label, rc->m, sc_contrast_perm_stat, &ct, &po,
-                            exact ? NULL : &rng, &pr, err);
-        if (st == SC_OK) {
-            row->p = pr.p;
-            row->null_mean = pr.null_mean;
-            row->n_perm = pr.b;
-            if (exact)
-                sc_note_add(row->note, sizeof row->note,
-                            "exact test (%zu permutations)", pr.b);
-        } else if (st == SC_EDOM) {
-            st = SC_OK;
-            sc_note_add(row->note, sizeof row->note,
-                        "no p: undefined under every permutation");
-        }
-    }
-    bool ci_ok = row->n1 >= SC_MIN_CI_MODELS && row->n2 >= SC_MIN_CI_MODELS;
-    if (st == SC_OK && spec->bootstrap > 0 && !ci_ok)
-        sc_note_add(row->note, sizeof row->note,
-                    "too few models for a CI of the effect (%zu / %zu < %d "
-                    "per category)",
-                    row->n1, row->n2, SC_MIN_CI_MODELS);
-    if (st == SC_OK && spec->bootstrap == 0)
-        sc_note_add(row->note, sizeof row->note,
-                    "no CI: statistics.bootstrap is 0");
-    if (st == SC_OK && spec->bootstrap > 0 && ci_ok) {
-        sc_boot_opts bo = {spec->bootstrap, spec->ci,
-                           (sc_ci_method)spec->interval, 0, false};
-        sc_boot_result br;
-        st = sc_boot(rc->m, sc_contrast_boot_stat, &ct, &bo, &rng, &br, NULL,
-                     err);
-        if (st == SC_OK) {
-            row->lo = br.lo;
-            row->hi = br.hi;
-        } else if (st == SC_EDOM) {
-            st = SC_OK;
-        }
-    }
+    if (st == SC_OK)
+        st = effect_p_ci(rc, row, at, &ct, &rng, err);
     sc_rng_deinit(&rng);
     if (st != SC_OK)
         sc_err_prefix(err, "%s", task);
     return st;
 }
 
-static size_t attr_index(const sc_runctx *rc, const char *name)
+static size_t attr_index(const run_sets *sets, const char *name)
 {
-    for (size_t a = 0; a < rc->nattrs; a++)
-        if (strcmp(rc->attrs[a].name, name) == 0)
+    for (size_t a = 0; a < sets->nattrs; a++)
+        if (strcmp(sets->attrs[a].name, name) == 0)
             return a;
     return SIZE_MAX;
 }
@@ -258,41 +248,169 @@ static size_t count_cat(const run_attr *at, size_t m, size_t c)
     return n;
 }
 
-int sc_run_contrasts(sc_runctx *rc, sc_err *err)
+/* ## The stage */
+
+/* With one dataset there is nothing to contrast: one row per metric and
+ * contrast says so. */
+static int write_one_dataset(const sc_runctx *rc, sc_buf *b, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    sc_run_note(rc,
+                "contrasts skipped: they average over dataset pairs "
+                "and the spec has %zu dataset(s)",
+                rc->D);
+    for (size_t k = 0; k < rc->M; k++)
+        for (size_t g = 0; g < spec->ncontrasts; g++)
+            sc_buf_printf(b,
+                          "%s,%s,,,,,,,,,,,,%zu,0,none,,,,,,0,one "
+                          "dataset: no consistency to contrast\n",
+                          rc->metrics[k].sm->name, spec->contrasts[g].attribute,
+                          spec->bootstrap);
+    return sc_run_write(rc, SC_RES_CONTRASTS, b, err);
+}
+
+/* Every category of every (metric, contrast attribute) gets a mean. */
+static void plan_means(con_job *job)
+{
+    const sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    size_t im = 0;
+    for (size_t k = 0; k < rc->M; k++)
+        for (size_t g = 0; g < spec->ncontrasts; g++) {
+            size_t a = attr_index(job->sets, spec->contrasts[g].attribute);
+            const run_attr *at = &job->sets->attrs[a];
+            for (size_t c = 0; c < at->ncat; c++) {
+                cmean *cm = &job->means[im++];
+                cm->k = k;
+                cm->attr = a;
+                cm->c = c;
+                cm->n = count_cat(at, rc->m, c);
+            }
+        }
+}
+
+/* The row of categories c1 < c2: sizes, and the two means with their CIs
+ * and notes. */
+static void fill_row(const con_job *job, run_contrast_row *row)
+{
+    const run_attr *at = &job->sets->attrs[row->attr];
+    row->n1 = count_cat(at, job->rc->m, row->c1);
+    row->n2 = count_cat(at, job->rc->m, row->c2);
+    row->note[0] = '\0';
+    for (size_t t = 0; t < job->nmeans; t++) {
+        const cmean *cm = &job->means[t];
+        if (cm->k != row->k || cm->attr != row->attr)
+            continue;
+        if (cm->c == row->c1) {
+            row->mean1 = cm->est;
+            row->m1lo = cm->lo;
+            row->m1hi = cm->hi;
+        } else if (cm->c == row->c2) {
+            row->mean2 = cm->est;
+            row->m2lo = cm->lo;
+            row->m2hi = cm->hi;
+        } else {
+            continue;
+        }
+        if (cm->note[0] != '\0')
+            sc_note_add(row->note, sizeof row->note, "%s", cm->note);
+    }
+}
+
+/* Every category pair gets a row (in file order), with its family. */
+static void plan_rows(con_job *job, size_t *rgroup)
+{
+    const sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    size_t ir = 0;
+    for (size_t k = 0; k < rc->M; k++)
+        for (size_t g = 0; g < spec->ncontrasts; g++) {
+            size_t a = attr_index(job->sets, spec->contrasts[g].attribute);
+            const run_attr *at = &job->sets->attrs[a];
+            for (size_t c1 = 0; c1 < at->ncat; c1++)
+                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
+                    rgroup[ir] =
+                        sc_run_family(spec, k, g, spec->ncontrasts, 0, 1);
+                    run_contrast_row *row = &job->rows[ir++];
+                    row->k = k;
+                    row->attr = a;
+                    row->c1 = c1;
+                    row->c2 = c2;
+                    fill_row(job, row);
+                }
+        }
+}
+
+static void write_row(sc_buf *b, const con_job *job,
+                      const run_contrast_row *row)
+{
+    const sc_spec *spec = job->rc->spec;
+    const run_attr *at = &job->sets->attrs[row->attr];
+    sc_buf_printf(b, "%s,%s,%s,%s,%zu,%zu,", job->rc->metrics[row->k].sm->name,
+                  at->name, at->cats[row->c1], at->cats[row->c2], row->n1,
+                  row->n2);
+    const double v[] = {row->mean1, row->mean2, row->effect, row->lo,
+                        row->hi,    row->p,     row->q};
+    for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
+        sc_fmt_num(b, v[c]);
+        sc_buf_puts(b, ",");
+    }
+    sc_buf_printf(b, "%zu,%u,%s", spec->bootstrap, (unsigned)row->seed,
+                  !isnan(row->lo) ? sc_ci_name((sc_ci_method)spec->interval)
+                                  : "none");
+    const double w[] = {row->m1lo, row->m1hi, row->m2lo, row->m2hi,
+                        row->null_mean};
+    for (size_t c = 0; c < 5; c++) {
+        sc_buf_puts(b, ",");
+        sc_fmt_num(b, w[c]);
+    }
+    sc_buf_printf(b, ",%zu,", row->n_perm);
+    sc_fmt_text(b, row->note);
+    sc_buf_puts(b, "\n");
+}
+
+/* q within each family, then the rows into b. */
+static int adjust_and_write(con_job *job, size_t nrows, const size_t *rgroup,
+                            sc_buf *b, sc_err *err)
+{
+    double *p = sc_malloc((nrows + 1) * sizeof *p);
+    double *q = sc_malloc((nrows + 1) * sizeof *q);
+    int st = p != NULL && q != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t r = 0; st == SC_OK && r < nrows; r++)
+        p[r] = job->rows[r].p;
+    if (st == SC_OK)
+        st = sc_run_adjust(p, rgroup, nrows, job->rc->spec->correction, q, err);
+    for (size_t r = 0; st == SC_OK && r < nrows; r++) {
+        job->rows[r].q = q[r];
+        write_row(b, job, &job->rows[r]);
+    }
+    sc_free(p);
+    sc_free(q);
+    return st;
+}
+
+int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
+                     sc_err *err)
 {
     const sc_spec *spec = rc->spec;
     sc_buf b = {0};
-    sc_buf_puts(&b, "metric,attribute,category_a,category_b,n_models_a,"
-                    "n_models_b,mean_a,mean_b,effect,ci_lo,ci_hi,p,q,B,seed,"
-                    "ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi,"
-                    "null_mean,n_perm,note\n");
+    sc_buf_puts(&b, SC_HDR_CONTRASTS "\n");
     if (rc->D < 2) {
-        sc_run_note(rc,
-                    "contrasts skipped: they average over dataset pairs "
-                    "and the spec has %zu dataset(s)",
-                    rc->D);
-        for (size_t k = 0; k < rc->M; k++)
-            for (size_t g = 0; g < spec->ncontrasts; g++)
-                sc_buf_printf(&b,
-                              "%s,%s,,,,,,,,,,,,%zu,0,none,,,,,,0,one "
-                              "dataset: no consistency to contrast\n",
-                              rc->metrics[k].sm->name,
-                              spec->contrasts[g].attribute, spec->bootstrap);
-        int st = sc_run_write(rc, "contrasts.csv", &b, err);
+        int st = write_one_dataset(rc, &b, err);
         sc_buf_deinit(&b);
         return st;
     }
-    /* Every category gets a mean and every category pair a row; the rows
-     * whose categories are too small say so in their note. */
     size_t nrows = 0, nmeans = 0;
     for (size_t k = 0; k < rc->M; k++)
         for (size_t g = 0; g < spec->ncontrasts; g++) {
             const run_attr *at =
-                &rc->attrs[attr_index(rc, spec->contrasts[g].attribute)];
+                &sets->attrs[attr_index(sets, spec->contrasts[g].attribute)];
             nmeans += at->ncat;
             nrows += at->ncat * (at->ncat - (at->ncat > 0)) / 2;
         }
-    con_job job = {rc, NULL, NULL, nmeans, NULL};
+    con_job job = {rc, sets, NULL, NULL, nmeans, NULL};
     job.sims = sc_malloc((rc->M * rc->D + 1) * sizeof *job.sims);
     job.means = sc_calloc(nmeans + 1, sizeof *job.means);
     job.rows = sc_calloc(nrows + 1, sizeof *job.rows);
@@ -303,109 +421,24 @@ int sc_run_contrasts(sc_runctx *rc, sc_err *err)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     for (size_t k = 0; st == SC_OK && k < rc->M * rc->D; k++)
         job.sims[k] = &rc->sims[k];
-    size_t im = 0;
-    for (size_t k = 0; st == SC_OK && k < rc->M; k++)
-        for (size_t g = 0; g < spec->ncontrasts; g++) {
-            size_t a = attr_index(rc, spec->contrasts[g].attribute);
-            const run_attr *at = &rc->attrs[a];
-            for (size_t c = 0; c < at->ncat; c++) {
-                cmean *cm = &job.means[im++];
-                cm->k = k;
-                cm->attr = a;
-                cm->c = c;
-                cm->n = count_cat(at, rc->m, c);
-            }
-        }
-    if (st == SC_OK)
+    if (st == SC_OK) {
+        plan_means(&job);
         st =
             sc_run_parallel(rc, nmeans, mean_task, &job, "contrast means", err);
-    size_t ir = 0;
-    for (size_t k = 0; st == SC_OK && k < rc->M; k++)
-        for (size_t g = 0; g < spec->ncontrasts; g++) {
-            size_t a = attr_index(rc, spec->contrasts[g].attribute);
-            const run_attr *at = &rc->attrs[a];
-            for (size_t c1 = 0; c1 < at->ncat; c1++)
-                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
-                    rgroup[ir] =
-                        sc_run_family(spec, k, g, spec->ncontrasts, 0, 1);
-                    run_contrast_row *row = &job.rows[ir++];
-                    row->k = k;
-                    row->attr = a;
-                    row->c1 = c1;
-                    row->c2 = c2;
-                    row->n1 = count_cat(at, rc->m, c1);
-                    row->n2 = count_cat(at, rc->m, c2);
-                    row->note[0] = '\0';
-                    for (size_t t = 0; t < nmeans; t++) {
-                        const cmean *cm = &job.means[t];
-                        if (cm->k != k || cm->attr != a)
-                            continue;
-                        if (cm->c == c1) {
-                            row->mean1 = cm->est;
-                            row->m1lo = cm->lo;
-                            row->m1hi = cm->hi;
-                        } else if (cm->c == c2) {
-                            row->mean2 = cm->est;
-                            row->m2lo = cm->lo;
-                            row->m2hi = cm->hi;
-                        } else {
-                            continue;
-                        }
-                        if (cm->note[0] != '\0')
-                            sc_note_add(row->note, sizeof row->note, "%s",
-                                        cm->note);
-                    }
-                }
-        }
-    if (st == SC_OK)
-        st = sc_run_parallel(rc, nrows, contrast_task, &job, "contrasts", err);
-    double *p = sc_malloc((nrows + 1) * sizeof *p);
-    double *q = sc_malloc((nrows + 1) * sizeof *q);
-    if (st == SC_OK && (p == NULL || q == NULL))
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t r = 0; st == SC_OK && r < nrows; r++)
-        p[r] = job.rows[r].p;
-    if (st == SC_OK)
-        st = sc_run_adjust(p, rgroup, nrows, spec->correction, q, err);
-    for (size_t r = 0; st == SC_OK && r < nrows; r++) {
-        run_contrast_row *row = &job.rows[r];
-        row->q = q[r];
-        const run_attr *at = &rc->attrs[row->attr];
-        sc_buf_printf(&b, "%s,%s,%s,%s,%zu,%zu,", rc->metrics[row->k].sm->name,
-                      at->name, at->cats[row->c1], at->cats[row->c2], row->n1,
-                      row->n2);
-        const double v[] = {row->mean1, row->mean2, row->effect, row->lo,
-                            row->hi,    row->p,     row->q};
-        for (size_t c = 0; c < sizeof v / sizeof v[0]; c++) {
-            sc_fmt_num(&b, v[c]);
-            sc_buf_puts(&b, ",");
-        }
-        sc_buf_printf(&b, "%zu,%u,%s", spec->bootstrap, (unsigned)row->seed,
-                      !isnan(row->lo) ? sc_ci_name((sc_ci_method)spec->interval)
-                                      : "none");
-        const double w[] = {row->m1lo, row->m1hi, row->m2lo, row->m2hi,
-                            row->null_mean};
-        for (size_t c = 0; c < 5; c++) {
-            sc_buf_puts(&b, ",");
-            sc_fmt_num(&b, w[c]);
-        }
-        sc_buf_printf(&b, ",%zu,", row->n_perm);
-        sc_fmt_text(&b, row->note);
-        sc_buf_puts(&b, "\n");
     }
-    if (st == SC_OK)
-        st = sc_run_write(rc, "contrasts.csv", &b, err);
     if (st == SC_OK) {
-        rc->crow = job.rows;
-        rc->ncrow = nrows;
-        job.rows = NULL;
+        plan_rows(&job, rgroup);
+        st = sc_run_parallel(rc, nrows, contrast_task, &job, "contrasts", err);
     }
-    sc_free(p);
-    sc_free(q);
+    if (st == SC_OK)
+        st = adjust_and_write(&job, nrows, rgroup, &b, err);
+    if (st == SC_OK)
+        st = sc_run_write(rc, SC_RES_CONTRASTS, &b, err);
+    out->rows = job.rows; /* freed by the caller, also on failure */
+    out->n = st == SC_OK ? nrows : 0;
     sc_free(rgroup);
     sc_free(job.sims);
     sc_free(job.means);
-    sc_free(job.rows);
     sc_buf_deinit(&b);
     return st;
 }

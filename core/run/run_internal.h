@@ -1,9 +1,13 @@
-/* Internals shared by the runner's stage modules (core/run_*.c).
+/* Internals of `simcon run` shared by the orchestrator (runner.c) and its
+ * stages (run_simmat.c, run_sets.c, run_consistency.c, run_contrasts.c,
+ * run_behaviour.c, run_tables.c, run_manifest.c).
  *
- * Not a public interface: runner.h is. This header holds the run context
- * every stage reads and fills, the task pool (pthreads across independent
- * tasks), progress reporting and the table formatting helpers (exposed so
- * tests/unit/test_runner_tables.c can check them).
+ * Not a public interface: runner.h is. Dependencies run one way: runner.c
+ * calls the stages; a stage calls run_services.c and the layers below,
+ * never runner.c or another stage. A stage takes what it needs as
+ * arguments (the run context below and earlier stages' result structs)
+ * and returns its own result struct; the orchestrator owns every result
+ * and passes it on.
  *
  * Threading invariant: a task writes only its own result slot and draws
  * only from its own sc_rng, so results are a pure function of the inputs
@@ -13,12 +17,12 @@
 #ifndef SC_RUN_INTERNAL_H
 #define SC_RUN_INTERNAL_H
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "atomic.h"
+#include "boot_ci.h"
 #include "err.h"
 #include "format.h"
 #include "loader.h"
@@ -36,7 +40,7 @@
  * (core/report/plot_data.c) all read as missing. */
 #define SC_RUN_NA "NA"
 
-/* ## Run context */
+/* ## Run context: what the run is (read by every stage) */
 
 typedef struct run_metric {
     const sc_spec_metric *sm;
@@ -45,6 +49,34 @@ typedef struct run_metric {
     char params[1024]; /* sc_argset_format: canonical "k=v,..."           */
     bool symmetric;    /* SC_METRIC_SYMMETRIC in the effective flags      */
 } run_metric;
+
+typedef struct sc_runctx {
+    const sc_spec *spec;
+    sc_run_opts opts;    /* effective options (spec values filled)     */
+    const char *out;     /* staging folder (NULL for a planned task)   */
+    size_t m, D, M;      /* models, datasets, metrics                  */
+    size_t npairs;       /* dataset pairs, D(D-1)/2                     */
+    run_metric *metrics; /* M                                          */
+
+    /* Stage 1 results, filled by run_simmat.c alone and only read after
+     * it: the matrices and what manifest.json says about the inputs. */
+    sc_matrix *sims;    /* M*D, index k*D+d: m x m, symmetrised       */
+    double **boot_sims; /* M*D, over: stimuli only: B*m*m replicates  */
+    char (*feature_sha)[SC_SHA256_HEX]; /* D*m feature files              */
+    char **feature_path; /* D*m                                        */
+    char (*ids_sha)[SC_SHA256_HEX]; /* D ("" when no ids)              */
+    char **ids_path;          /* D, NULL when no ids                         */
+    size_t *n_rows;           /* D: stimuli in the files                    */
+    size_t *n_used;           /* D: after max_stimuli                       */
+    uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
+    size_t cache_reused, cache_computed;
+
+    /* Progress on a terminal (core/base/progress.h; off when quiet or piped).
+     */
+    sc_progress progress;
+} sc_runctx;
+
+/* ## Results that stages hand on (owned by the orchestrator) */
 
 /* A model metadata attribute used by groupby, anchors or contrasts. */
 typedef struct run_attr {
@@ -75,6 +107,20 @@ typedef struct run_set {
                     category; anchor: 1, the anchor)                */
 } run_set;
 
+/* The attributes and model sets of the spec (run_sets.c). */
+typedef struct run_sets {
+    run_attr *attrs;
+    size_t nattrs;
+    run_set *sets;
+    size_t nsets;
+} run_sets;
+
+/* Consistency r per (metric, set, dataset pair) and its CI (stage 2):
+ * r[(k * nsets + s) * npairs + q], NaN when skipped or undefined. */
+typedef struct run_cons {
+    double *r, *lo, *hi;
+} run_cons;
+
 /* One row of contrasts.csv (kept for the headline tables). */
 typedef struct run_contrast_row {
     size_t k, attr, c1, c2; /* metric, attribute, categories (c1 < c2)  */
@@ -88,6 +134,28 @@ typedef struct run_contrast_row {
     char note[512]; /* why a value is NA ("" when none is)           */
 } run_contrast_row;
 
+/* The rows of contrasts.csv, in file order (stage 3). */
+typedef struct run_contrasts {
+    run_contrast_row *rows;
+    size_t n;
+} run_contrasts;
+
+/* One row of tables/consistency_by_<attribute>.csv: the distribution of a
+ * set's consistency over the dataset pairs (run_consistency.c). */
+typedef struct run_median {
+    size_t k, s;
+    size_t n; /* dataset pairs with a defined r */
+    double med, lo, hi, q1, q3;
+    uint32_t seed;
+    char note[512]; /* why a value is NA */
+} run_median;
+
+typedef struct run_medians {
+    run_median *rows;
+    size_t n;
+} run_medians;
+
+/* What manifest.json records besides the context (stage 4 and timings). */
 typedef struct run_stage_time {
     const char *name;
     double seconds;
@@ -95,72 +163,61 @@ typedef struct run_stage_time {
 
 #define SC_RUN_MAX_STAGES 8
 
-typedef struct sc_runctx {
-    const sc_spec *spec;
-    sc_run_opts opts;    /* effective options (spec values filled)     */
-    const char *out;     /* staging folder                             */
-    size_t m, D, M;      /* models, datasets, metrics                  */
-    run_metric *metrics; /* M                                          */
-
-    /* Stage 1 outputs. */
-    sc_matrix *sims;    /* M*D, index k*D+d: m x m, symmetrised       */
-    double **boot_sims; /* M*D, over: stimuli only: B*m*m replicates  */
-    char (*feature_sha)[SC_SHA256_HEX]; /* D*m feature files              */
-    char **feature_path; /* D*m                                        */
-    char (*ids_sha)[SC_SHA256_HEX]; /* D ("" when no ids)              */
-    char **ids_path;          /* D, NULL when no ids                         */
-    size_t *n_rows;           /* D: stimuli in the files                    */
-    size_t *n_used;           /* D: after max_stimuli                       */
-    uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
-    size_t cache_reused, cache_computed;
-
-    /* Attributes and model sets (built once, shared by stages). */
-    run_attr *attrs;
-    size_t nattrs;
-    run_set *sets;
-    size_t nsets;
-
-    /* Behaviour inputs. */
-    char accuracy_sha[SC_SHA256_HEX];
-
-    /* Consistency r per (metric, set, dataset pair), for tables:
-     * cons_r[(k * nsets + s) * npairs + q], NaN when skipped/undefined. */
-    double *cons_r;
-    double *cons_lo, *cons_hi; /* same layout: the rows' CIs            */
-    char (*cons_note)[512];    /* same layout: the rows' notes          */
-    size_t npairs;             /* D(D-1)/2                                */
-
-    /* Contrast rows (stage 3), in contrasts.csv order. */
-    run_contrast_row *crow;
-    size_t ncrow;
-
+typedef struct run_manifest_in {
+    char accuracy_sha[SC_SHA256_HEX]; /* behaviour.accuracy, "" if none */
     run_stage_time stages[SC_RUN_MAX_STAGES];
     size_t nstages;
+    double total_seconds;
+} run_manifest_in;
 
-    /* Progress on a terminal (core/base/progress.h; off when quiet or piped).
-     */
-    sc_progress progress;
-} sc_runctx;
+/* ## Stages (each returns a status and fills err; on failure its result
+ * may be partly filled and is freed by its free function all the same) */
 
-/* Index of dataset pair (a, b), a < b, in the order (0,1), (0,2), ...,
- * (1,2), ... over D datasets. */
-size_t sc_run_pair_index(size_t a, size_t b, size_t D);
-
-/* ## Stages (each returns a status and fills err) */
 int sc_run_similarity(sc_runctx *rc, sc_err *err);
 /* One (dataset, metric) of a planned run (sc_run_similarity_task). */
 int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
                           char key[SC_SHA256_HEX], sc_err *err);
+int sc_run_build_sets(const sc_runctx *rc, run_sets *out, sc_err *err);
+void sc_run_sets_free(run_sets *s);
+int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
+                       sc_err *err);
+void sc_run_cons_free(run_cons *c);
+/* Median, quartiles and median CI of every within/between set's
+ * consistency over the dataset pairs. */
+int sc_run_medians(sc_runctx *rc, const run_sets *sets, const run_cons *cons,
+                   run_medians *out, sc_err *err);
+int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
+                     sc_err *err);
+/* Writes behaviour.csv and the gap matrices; accuracy_sha receives the
+ * SHA-256 of the accuracy table. */
+int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
+                     sc_err *err);
+/* cons and med are NULL when consistency was not computed. */
+int sc_run_tables(const sc_runctx *rc, const run_sets *sets,
+                  const run_cons *cons, const run_medians *med,
+                  const run_contrasts *con, sc_err *err);
 /* The task records of opts.task_dir as a JSON array (run_plan.c). */
 void sc_run_plan_records_json(const char *task_dir, sc_buf *b);
-int sc_run_build_sets(sc_runctx *rc, sc_err *err);
-int sc_run_consistency(sc_runctx *rc, sc_err *err);
-int sc_run_contrasts(sc_runctx *rc, sc_err *err);
-int sc_run_behaviour(sc_runctx *rc, sc_err *err);
-int sc_run_tables(sc_runctx *rc, sc_err *err);
-int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err);
+int sc_run_manifest(const sc_runctx *rc, const run_manifest_in *in,
+                    sc_err *err);
 
-/* ## Task pool */
+/* ## Services for every stage (run_services.c; calls no stage) */
+
+/* The context of spec run with opts (NULL fields: the spec's values), and
+ * every metric's plugin loaded with its parameters (errors point at the
+ * spec entry). sc_run_ctx_free releases both and stage 1's results. */
+void sc_run_ctx_init(sc_runctx *rc, const sc_spec *spec,
+                     const sc_run_opts *opts);
+int sc_run_ctx_load_metrics(sc_runctx *rc, sc_err *err);
+void sc_run_ctx_free(sc_runctx *rc);
+
+/* Seconds on the monotonic clock (wall times for the manifest and task
+ * records). */
+double sc_run_now(void);
+
+/* Index of dataset pair (a, b), a < b, in the order (0,1), (0,2), ...,
+ * (1,2), ... over D datasets. */
+size_t sc_run_pair_index(size_t a, size_t b, size_t D);
 
 /* Run fn(k, ud, err) for k = 0 .. n-1 on up to rc->opts.threads threads.
  * Stops handing out tasks after the first failure and returns the failure
@@ -189,27 +246,51 @@ int sc_run_write(const sc_runctx *rc, const char *rel, const sc_buf *buf,
 int sc_run_adjust(const double *p, const size_t *group, size_t n,
                   int correction, double *q, sc_err *err);
 
-/* ## Notes and permutation counts (every NA in an output has a reason) */
+/* ## Notes, permutation counts, CIs (every NA in an output has a reason) */
 
 /* Append "; <text>" (or just <text> to an empty note) to note[cap]. */
 void sc_note_add(char *note, size_t cap, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* A CSV text field: quoted (with "" for ") when it holds , " or a newline. */
-void sc_fmt_text(sc_buf *b, const char *text);
 /* Permutations `run` uses for a label permutation of m models with the spec
  * asking for perms: m! when m! <= perms and m <= SC_MANTEL_EXACT_MAX (the
  * exact distribution, *exact = true), else perms. */
 size_t sc_run_perm_count(size_t m, size_t perms, bool *exact);
+/* Before a row's permutation test over m models: false, noting "no p:
+ * statistics.permutations is 0", when the spec asks for none; else true,
+ * and *exact tells whether all m! permutations replace the random ones. */
+bool sc_run_p_wanted(const sc_spec *spec, size_t m, bool *exact, char *note,
+                     size_t cap);
+/* After it, with st the test's status and n_perm its permutations: notes an
+ * exact test; SC_EDOM (the statistic undefined under every permutation)
+ * leaves p missing and notes "no p: <why>". Returns the status to go on
+ * with. */
+int sc_run_p_done(int st, bool exact, size_t n_perm, const char *why,
+                  char *note, size_t cap);
+/* The spec's bootstrap: statistics.bootstrap replicates, ci, interval. */
+sc_ci_opts sc_run_ci_opts(const sc_spec *spec);
+/* A CI that came out NaN although one was computed: say why. */
+void sc_run_ci_note(double lo, char *note, size_t cap);
 /* The family key of a row for sc_run_adjust: metric k alone under
  * statistics.family: metric; else (k, part, kind) with part < nparts and
  * kind < nkinds. */
 size_t sc_run_family(const sc_spec *spec, size_t k, size_t part, size_t nparts,
                      size_t kind, size_t nkinds);
 
-/* ## Formatting (tested in tests/unit/test_runner_tables.c) */
+/* ## CSV fields */
 
 /* A CSV number: "%.17g", or an empty field for NaN. */
 void sc_fmt_num(sc_buf *b, double v);
+/* A CSV text field: quoted (with "" for ") when it holds , " or a newline. */
+void sc_fmt_text(sc_buf *b, const char *text);
+/* The fields shared by the rows of consistency.csv and behaviour.csv after
+ * their keys: r,ci_lo,ci_hi,p,q,B,seed,ci_method,n_perm,note and the end of
+ * the line. */
+void sc_fmt_stat_tail(sc_buf *b, const double v[5], size_t B, uint32_t seed,
+                      const char *ci_method, size_t n_perm, const char *note);
+
+/* ## Display tables (run_tables.c; tested in tests/unit/test_runner_tables.c)
+ */
+
 /* Estimates and p-values: sc_fmt_est, sc_fmt_p (core/report/format.h). */
 /* LaTeX-escape text: \ & % $ # _ { } ~ ^ become their text-mode forms. */
 void sc_tex_escape(sc_buf *b, const char *text);

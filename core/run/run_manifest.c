@@ -26,6 +26,7 @@
 #include "mem.h"
 #include "metric.h"
 #include "prep.h"
+#include "results_schema.h"
 #include "run_internal.h"
 
 #ifndef SC_VERSION
@@ -116,34 +117,23 @@ static const char *over_name(int over)
                                       : "models";
 }
 
-int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
+/* Name, version, spec (file, effective text, hashes), seed and its rule. */
+static void put_spec(sc_buf *b, const sc_spec *spec, const char *canon,
+                     const char *file_sha, const char *spec_sha)
 {
-    const sc_spec *spec = rc->spec;
-    char *canon = NULL;
-    int st = sc_spec_canonical(spec, &canon, err);
-    if (st != SC_OK)
-        return st;
-    char spec_sha[SC_SHA256_HEX], file_sha[SC_SHA256_HEX];
-    sc_sha256_hex(canon, strlen(canon), spec_sha);
-    st = sc_sha256_file(spec->path, file_sha, err);
-    if (st != SC_OK) {
-        sc_free(canon);
-        return st;
-    }
-    sc_buf b = {0};
-    sc_buf_puts(&b, "{\n  \"simcon_result\": true,\n  \"name\": ");
-    jstr(&b, spec->name);
-    sc_buf_puts(&b, ",\n  \"simcon_version\": ");
-    jstr(&b, SC_VERSION);
-    sc_buf_puts(&b, ",\n  \"spec_path\": ");
-    jstr(&b, spec->path);
-    sc_buf_printf(&b,
+    sc_buf_puts(b, "{\n  \"simcon_result\": true,\n  \"name\": ");
+    jstr(b, spec->name);
+    sc_buf_puts(b, ",\n  \"simcon_version\": ");
+    jstr(b, SC_VERSION);
+    sc_buf_puts(b, ",\n  \"spec_path\": ");
+    jstr(b, spec->path);
+    sc_buf_printf(b,
                   ",\n  \"spec_file_sha256\": \"%s\",\n  \"spec_sha256\": "
                   "\"%s\",\n  \"spec\": ",
                   file_sha, spec_sha);
-    jstr(&b, canon);
-    sc_buf_printf(&b, ",\n  \"seed\": %llu,\n", (unsigned long long)spec->seed);
-    sc_buf_puts(&b,
+    jstr(b, canon);
+    sc_buf_printf(b, ",\n  \"seed\": %llu,\n", (unsigned long long)spec->seed);
+    sc_buf_puts(b,
                 "  \"seed_rule\": \"each task draws from its own "
                 "gsl_rng_mt19937 stream seeded with sc_rng_task_seed(seed, "
                 "task_id) (core/num/rng.h); task ids: consistency/<metric>/"
@@ -153,13 +143,19 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
                 "mean:<domain>, median/<metric>/<model_set>, subsample/"
                 "<dataset>, stimuli/<dataset>; each CSV row's seed column is "
                 "its task seed\",\n");
-    sc_buf_puts(&b, "  \"rng\": \"gsl_rng_mt19937\",\n");
-    sc_buf_printf(&b,
+    sc_buf_puts(b, "  \"rng\": \"gsl_rng_mt19937\",\n");
+}
+
+/* Statistics settings, threads, library versions, input handling. */
+static void put_settings(sc_buf *b, const sc_runctx *rc)
+{
+    const sc_spec *spec = rc->spec;
+    sc_buf_printf(b,
                   "  \"statistics\": {\"permutations\": %zu, \"bootstrap\": "
                   "%zu, \"over\": \"%s\", \"ci\": ",
                   spec->permutations, spec->bootstrap, over_name(spec->over));
-    jnum(&b, spec->ci);
-    sc_buf_printf(&b,
+    jnum(b, spec->ci);
+    sc_buf_printf(b,
                   ", \"interval\": \"%s\", \"correction\": \"%s\", "
                   "\"q_family\": \"all rows of one metric in one table\", "
                   "\"alternatives\": {\"consistency\": \"greater\", "
@@ -173,85 +169,105 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
                       : sc_padjust_name((sc_padjust_method)spec->correction),
                   spec->over == SC_OVER_STIMULI ? "stimuli" : "models",
                   spec->over == SC_OVER_STIMULI ? "stimuli" : "models");
-    sc_buf_printf(&b, "  \"threads\": %u,\n  \"blas_threads\": 1,\n",
+    sc_buf_printf(b, "  \"threads\": %u,\n  \"blas_threads\": 1,\n",
                   rc->opts.threads);
-    sc_buf_printf(&b, "  \"memory_budget\": %zu,\n", rc->opts.memory);
-    sc_buf_puts(&b, "  \"gsl_version\": ");
-    jstr(&b, gsl_version);
-    sc_buf_puts(&b, ",\n  \"openblas_config\": ");
-    jstr(&b, sc_blas_config());
-    sc_buf_printf(&b,
+    sc_buf_printf(b, "  \"memory_budget\": %zu,\n", rc->opts.memory);
+    sc_buf_puts(b, "  \"gsl_version\": ");
+    jstr(b, gsl_version);
+    sc_buf_puts(b, ",\n  \"openblas_config\": ");
+    jstr(b, sc_blas_config());
+    sc_buf_printf(b,
                   ",\n  \"normalize\": \"%s\",\n  \"allow_vector\": %s,\n"
                   "  \"max_stimuli\": %zu,\n",
                   sc_norm_name(spec->normalize),
                   spec->allow_vector ? "true" : "false", spec->max_stimuli);
-    sc_buf_puts(&b, "  \"metrics\": [");
+}
+
+static void put_metrics(sc_buf *b, const sc_runctx *rc)
+{
+    sc_buf_puts(b, "  \"metrics\": [");
     for (size_t k = 0; k < rc->M; k++) {
         const run_metric *rm = &rc->metrics[k];
-        sc_buf_puts(&b, k ? ",\n    {" : "\n    {");
-        sc_buf_puts(&b, "\"name\": ");
-        jstr(&b, rm->sm->name);
-        sc_buf_puts(&b, ", \"plugin\": ");
-        jstr(&b, rm->plugin->desc->name);
-        sc_buf_puts(&b, ", \"version\": ");
-        jstr(&b, rm->plugin->desc->version);
-        sc_buf_puts(&b, ", \"reference\": ");
-        jstr(&b,
-             rm->plugin->desc->reference ? rm->plugin->desc->reference : "");
-        sc_buf_puts(&b, ", \"path\": ");
-        jstr(&b, rm->plugin->path);
-        sc_buf_puts(&b, ", \"params\": ");
-        jstr(&b, rm->params);
-        sc_buf_printf(&b, ", \"precision\": \"%s\"",
+        sc_buf_puts(b, k ? ",\n    {" : "\n    {");
+        sc_buf_puts(b, "\"name\": ");
+        jstr(b, rm->sm->name);
+        sc_buf_puts(b, ", \"plugin\": ");
+        jstr(b, rm->plugin->desc->name);
+        sc_buf_puts(b, ", \"version\": ");
+        jstr(b, rm->plugin->desc->version);
+        sc_buf_puts(b, ", \"reference\": ");
+        jstr(b, rm->plugin->desc->reference ? rm->plugin->desc->reference : "");
+        sc_buf_puts(b, ", \"path\": ");
+        jstr(b, rm->plugin->path);
+        sc_buf_puts(b, ", \"params\": ");
+        jstr(b, rm->params);
+        sc_buf_printf(b, ", \"precision\": \"%s\"",
                       sc_metric_precision(rm->plugin, &rm->args.args));
-        sc_buf_printf(&b, ", \"symmetric\": %s}",
+        sc_buf_printf(b, ", \"symmetric\": %s}",
                       rm->symmetric ? "true" : "false");
     }
-    sc_buf_puts(&b, "\n  ],\n  \"datasets\": [");
+}
+
+/* Datasets, input files with their SHA-256, cache use. */
+static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
+{
+    const sc_spec *spec = rc->spec;
+    sc_buf_puts(b, "\n  ],\n  \"datasets\": [");
     for (size_t d = 0; d < rc->D; d++) {
-        sc_buf_puts(&b, d ? ",\n    {" : "\n    {");
-        sc_buf_puts(&b, "\"name\": ");
-        jstr(&b, spec->datasets[d].name);
-        sc_buf_printf(&b,
+        sc_buf_puts(b, d ? ",\n    {" : "\n    {");
+        sc_buf_puts(b, "\"name\": ");
+        jstr(b, spec->datasets[d].name);
+        sc_buf_printf(b,
                       ", \"n_stimuli\": %zu, \"n_used\": %zu, "
                       "\"subsample_seed\": %u",
                       rc->n_rows[d], rc->n_used[d],
                       (unsigned)rc->subsample_seed[d]);
         if (rc->ids_sha[d][0]) {
-            sc_buf_printf(&b, ", \"ids_sha256\": \"%s\"", rc->ids_sha[d]);
+            sc_buf_printf(b, ", \"ids_sha256\": \"%s\"", rc->ids_sha[d]);
         }
-        sc_buf_puts(&b, "}");
+        sc_buf_puts(b, "}");
     }
-    sc_buf_puts(&b, "\n  ],\n  \"inputs\": [");
+    sc_buf_puts(b, "\n  ],\n  \"inputs\": [");
     for (size_t f = 0; f < rc->D * rc->m; f++) {
-        sc_buf_puts(&b, f ? ",\n    {\"path\": " : "\n    {\"path\": ");
-        jstr(&b, rc->feature_path[f]);
-        sc_buf_printf(&b, ", \"sha256\": \"%s\"}", rc->feature_sha[f]);
+        sc_buf_puts(b, f ? ",\n    {\"path\": " : "\n    {\"path\": ");
+        jstr(b, rc->feature_path[f]);
+        sc_buf_printf(b, ", \"sha256\": \"%s\"}", rc->feature_sha[f]);
     }
     if (spec->behaviour_enabled && spec->behaviour_accuracy != NULL &&
-        rc->accuracy_sha[0]) {
-        sc_buf_puts(&b, ",\n    {\"path\": ");
-        jstr(&b, spec->behaviour_accuracy);
-        sc_buf_printf(&b, ", \"sha256\": \"%s\"}", rc->accuracy_sha);
+        accuracy_sha[0]) {
+        sc_buf_puts(b, ",\n    {\"path\": ");
+        jstr(b, spec->behaviour_accuracy);
+        sc_buf_printf(b, ", \"sha256\": \"%s\"}", accuracy_sha);
     }
-    sc_buf_printf(&b,
+    sc_buf_printf(b,
                   "\n  ],\n  \"cache\": {\"reused\": %zu, \"computed\": "
                   "%zu},\n",
                   rc->cache_reused, rc->cache_computed);
+}
+
+/* Task records of a planned run and wall time per stage. */
+static void put_times(sc_buf *b, const sc_runctx *rc, const run_manifest_in *in)
+{
     /* A planned run: which task ran where and how long (run_plan.c). */
     if (rc->opts.task_dir != NULL) {
-        sc_buf_puts(&b, "  \"tasks\": ");
-        sc_run_plan_records_json(rc->opts.task_dir, &b);
-        sc_buf_puts(&b, ",\n");
+        sc_buf_puts(b, "  \"tasks\": ");
+        sc_run_plan_records_json(rc->opts.task_dir, b);
+        sc_buf_puts(b, ",\n");
     }
-    sc_buf_puts(&b, "  \"wall_seconds\": {");
-    for (size_t s = 0; s < rc->nstages; s++) {
-        sc_buf_printf(&b, "%s\"%s\": ", s ? ", " : "", rc->stages[s].name);
-        jnum(&b, rc->stages[s].seconds);
+    sc_buf_puts(b, "  \"wall_seconds\": {");
+    for (size_t s = 0; s < in->nstages; s++) {
+        sc_buf_printf(b, "%s\"%s\": ", s ? ", " : "", in->stages[s].name);
+        jnum(b, in->stages[s].seconds);
     }
-    sc_buf_printf(&b, "%s\"total\": ", rc->nstages ? ", " : "");
-    jnum(&b, total_seconds);
-    sc_buf_puts(&b, "},\n  \"outputs\": [");
+    sc_buf_printf(b, "%s\"total\": ", in->nstages ? ", " : "");
+    jnum(b, in->total_seconds);
+}
+
+/* Every file of the staging folder (sorted) with its SHA-256. */
+static int put_outputs(sc_buf *b, const sc_runctx *rc, sc_err *err)
+{
+    int st = SC_OK;
+    sc_buf_puts(b, "},\n  \"outputs\": [");
     flist fl = {0};
     walk(rc->out, "", &fl);
     if (fl.nomem)
@@ -270,15 +286,39 @@ int sc_run_manifest(sc_runctx *rc, double total_seconds, sc_err *err)
             st = sc_sha256_file(full, sha, err);
         sc_free(full);
         if (st == SC_OK) {
-            sc_buf_puts(&b, f ? ",\n    {\"path\": " : "\n    {\"path\": ");
-            jstr(&b, fl.rel[f]);
-            sc_buf_printf(&b, ", \"sha256\": \"%s\"}", sha);
+            sc_buf_puts(b, f ? ",\n    {\"path\": " : "\n    {\"path\": ");
+            jstr(b, fl.rel[f]);
+            sc_buf_printf(b, ", \"sha256\": \"%s\"}", sha);
         }
     }
     flist_free(&fl);
-    sc_buf_puts(&b, "\n  ]\n}\n");
+    sc_buf_puts(b, "\n  ]\n}\n");
+    return st;
+}
+
+int sc_run_manifest(const sc_runctx *rc, const run_manifest_in *in, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    char *canon = NULL;
+    int st = sc_spec_canonical(spec, &canon, err);
+    if (st != SC_OK)
+        return st;
+    char spec_sha[SC_SHA256_HEX], file_sha[SC_SHA256_HEX];
+    sc_sha256_hex(canon, strlen(canon), spec_sha);
+    st = sc_sha256_file(spec->path, file_sha, err);
+    if (st != SC_OK) {
+        sc_free(canon);
+        return st;
+    }
+    sc_buf b = {0};
+    put_spec(&b, spec, canon, file_sha, spec_sha);
+    put_settings(&b, rc);
+    put_metrics(&b, rc);
+    put_inputs(&b, rc, in->accuracy_sha);
+    put_times(&b, rc, in);
+    st = put_outputs(&b, rc, err);
     if (st == SC_OK)
-        st = sc_run_write(rc, "manifest.json", &b, err);
+        st = sc_run_write(rc, SC_RES_MANIFEST, &b, err);
     sc_buf_deinit(&b);
     sc_free(canon);
     return st;

@@ -122,13 +122,6 @@ bool sc_plan_matches(const sc_spec *spec, const char *out, bool *exists)
 
 /* ## Task records */
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* Where this process runs: host and the Slurm job ids of its environment
  * ("" outside Slurm), as JSON members. */
 static void where_json(sc_buf *b)
@@ -149,9 +142,9 @@ static void where_json(sc_buf *b)
     sc_buf_printf(b, ", \"pid\": %ld", (long)getpid());
 }
 
-static int write_record(const char *out, const char *task, const char *file,
-                        const char *ds, const char *metric, bool cached,
-                        const char *key, double seconds, sc_err *err)
+int sc_plan_write_record(const char *out, const char *task, const char *file,
+                         const char *ds, const char *metric, bool cached,
+                         const char *key, double seconds, sc_err *err)
 {
     sc_buf b = {0};
     sc_buf_puts(&b, "{\"task\": ");
@@ -232,9 +225,9 @@ void sc_run_plan_records_json(const char *task_dir, sc_buf *b)
     sc_buf_puts(b, "}\n  ]");
 }
 
-/* ## One task */
+/* ## Checks before a task */
 
-static int check_plan(const sc_spec *spec, const char *out, sc_err *err)
+int sc_plan_check(const sc_spec *spec, const char *out, sc_err *err)
 {
     char path[SC_PLAN_PATH_CAP], want[SC_SHA256_HEX], have[SC_SHA256_HEX];
     char host[256] = "";
@@ -265,58 +258,6 @@ static int check_plan(const sc_spec *spec, const char *out, sc_err *err)
                           "shares",
                           path, host, strerror(errno));
     return SC_OK;
-}
-
-int sc_plan_run_task(const sc_spec *spec, const sc_run_opts *opts,
-                     const char *id, sc_err *err)
-{
-    const char *out = opts->out_dir;
-    char work[SC_PLAN_PATH_CAP];
-    sc_plan_work_dir(out, work, sizeof work);
-    size_t nsim = sc_plan_nsim(spec), idx = 0;
-    bool assemble = strcmp(id, "assemble") == 0;
-    if (!assemble) {
-        const char *num = strncmp(id, "similarity/", 11) == 0 ? id + 11 : "";
-        char *end = NULL;
-        errno = 0;
-        unsigned long long v = strtoull(num, &end, 10);
-        if (num[0] < '0' || num[0] > '9' || *end != '\0' || errno != 0 ||
-            v >= nsim)
-            return sc_err_set(err, SC_EINVAL,
-                              "--task '%s': no such task; the plan has "
-                              "similarity/0 .. similarity/%zu and assemble "
-                              "(see --plan)",
-                              id, nsim > 0 ? nsim - 1 : 0);
-        idx = (size_t)v;
-    }
-    int st = check_plan(spec, out, err);
-    if (st != SC_OK)
-        return st;
-    sc_run_opts o = *opts;
-    o.task_dir = work;
-    if (assemble) {
-        o.resume = true;
-        return sc_run(spec, &o, err);
-    }
-    size_t M = spec->nmetrics, d = idx / M, k = idx % M;
-    double t0 = now_seconds();
-    bool cached = false;
-    char key[SC_SHA256_HEX] = "";
-    st = sc_run_similarity_task(spec, &o, d, k, &cached, key, err);
-    if (st != SC_OK) {
-        sc_err_prefix(err, "task %s", id);
-        return st;
-    }
-    char file[64];
-    snprintf(file, sizeof file, "similarity-%zu", idx);
-    st = write_record(out, id, file, spec->datasets[d].name,
-                      spec->metrics[k].name, cached, key, now_seconds() - t0,
-                      err);
-    if (st == SC_OK && !o.quiet)
-        fprintf(stderr, "simcon run: task %s (%s/%s): %s %s/.cache/%s.csv\n",
-                id, spec->datasets[d].name, spec->metrics[k].name,
-                cached ? "already done," : "wrote", work, key);
-    return st;
 }
 
 /* ## Memory estimate */

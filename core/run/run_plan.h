@@ -63,6 +63,15 @@ bool sc_plan_matches(const sc_spec *spec, const char *out, bool *exists);
 int sc_plan_run_task(const sc_spec *spec, const sc_run_opts *opts,
                      const char *id, sc_err *err);
 
+/* For the task runner (run_task.c): refuse to run a task of out's plan
+ * when the plan is missing or unreadable, the spec changed since, or the
+ * cache folder is not writable (SC_EIO, the messages of sc_plan_run_task);
+ * and write a task's record (records/<file>.<host>.<pid>.json). */
+int sc_plan_check(const sc_spec *spec, const char *out, sc_err *err);
+int sc_plan_write_record(const char *out, const char *task, const char *file,
+                         const char *ds, const char *metric, bool cached,
+                         const char *key, double seconds, sc_err *err);
+
 /* Memory for one similarity task (max over datasets) and for the assemble
  * task, in bytes, from the feature headers (n, d per model), m, the thread
  * count and the memory budget (runtime.memory / --memory; 0: no cap):

@@ -1,5 +1,12 @@
-/* `simcon run` driver: options, staging, the stage sequence, the task pool
- * and progress reporting (see runner.h and run_internal.h).
+/* `simcon run` orchestrator: options, staging, the stage sequence and
+ * the hand-over of each stage's result to the stages after it (see
+ * runner.h and run_internal.h). Only this file calls the stages.
+ *
+ * Data flow: the context (spec, options, metrics) and stage 1's matrices
+ * go to every later stage; run_sets (attributes, model sets) to
+ * consistency, contrasts and tables; run_cons to the medians and tables;
+ * run_medians and run_contrasts to the tables; the accuracy table's
+ * SHA-256 and the stage times to the manifest.
  *
  * Order of work: check the output folder may be (re)placed and create the
  * staging folder before anything expensive, so a wrong -o fails at once;
@@ -7,422 +14,166 @@
  * removes the staging folder (sc_stage_abort). */
 #include "runner.h"
 
-#include <errno.h>
-#include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
-#include "blas.h"
-#include "metric.h"
 #include "mem.h"
 #include "plot.h"
 #include "run_internal.h"
 
-/* ## Small helpers */
+/* Every result a stage hands on, owned here. */
+typedef struct run_state {
+    sc_runctx rc;
+    run_sets sets;
+    run_cons cons;
+    run_medians med;
+    run_contrasts con;
+    run_manifest_in man;
+    bool have_cons; /* consistency ran (analyses.consistency enabled) */
+} run_state;
 
-size_t sc_run_pair_index(size_t a, size_t b, size_t D)
-{
-    /* Pairs before row a: sum_{r<a} (D-1-r) = a(2D-a-1)/2. */
-    return a * (2 * D - a - 1) / 2 + (b - a - 1);
-}
+typedef int (*stage_fn)(run_state *rs, sc_err *err);
 
-char *sc_run_path(const sc_runctx *rc, const char *rel)
+static int timed(run_state *rs, const char *name, stage_fn fn, sc_err *err)
 {
-    size_t cap = strlen(rc->out) + strlen(rel) + 2;
-    char *s = sc_malloc(cap);
-    if (s != NULL)
-        snprintf(s, cap, "%s/%s", rc->out, rel);
-    return s;
-}
-
-int sc_run_write(const sc_runctx *rc, const char *rel, const sc_buf *buf,
-                 sc_err *err)
-{
-    int st = sc_buf_check(buf, rel, err);
-    if (st != SC_OK)
-        return st;
-    char *path = sc_run_path(rc, rel);
-    if (path == NULL)
-        return sc_err_set(err, SC_ENOMEM, "%s: out of memory", rel);
-    st = sc_atomic_write(path, buf->data ? buf->data : "", buf->len, err);
-    sc_free(path);
+    double t0 = sc_run_now();
+    int st = fn(rs, err);
+    run_manifest_in *man = &rs->man;
+    if (man->nstages < SC_RUN_MAX_STAGES) {
+        man->stages[man->nstages].name = name;
+        man->stages[man->nstages].seconds = sc_run_now() - t0;
+        man->nstages++;
+    }
     return st;
 }
 
-int sc_run_adjust(const double *p, const size_t *group, size_t n,
-                  int correction, double *q, sc_err *err)
+static int stage_similarity(run_state *rs, sc_err *err)
 {
-    if (correction == SC_SPEC_CORRECTION_NONE) {
-        for (size_t k = 0; k < n; k++)
-            q[k] = p[k];
-        return SC_OK;
+    return sc_run_similarity(&rs->rc, err);
+}
+
+static int stage_analyses(run_state *rs, sc_err *err)
+{
+    int st = sc_run_build_sets(&rs->rc, &rs->sets, err);
+    if (st == SC_OK && rs->rc.spec->consistency_enabled) {
+        rs->have_cons = true;
+        st = sc_run_consistency(&rs->rc, &rs->sets, &rs->cons, err);
     }
-    double *fp = sc_malloc((n + 1) * sizeof *fp);
-    double *fq = sc_malloc((n + 1) * sizeof *fq);
-    size_t *idx = sc_malloc((n + 1) * sizeof *idx);
-    bool *done = sc_calloc(n + 1, sizeof *done);
+    return st;
+}
+
+static int stage_contrasts(run_state *rs, sc_err *err)
+{
+    return sc_run_contrasts(&rs->rc, &rs->sets, &rs->con, err);
+}
+
+static int stage_behaviour(run_state *rs, sc_err *err)
+{
+    return sc_run_behaviour(&rs->rc, rs->man.accuracy_sha, err);
+}
+
+/* The medians are an analysis of consistency's rows, but they run here,
+ * after contrasts and behaviour, as they always have: the order of the
+ * progress lines and of the caller's progress callbacks stays the same. */
+static int stage_tables(run_state *rs, sc_err *err)
+{
+    bool cons = rs->have_cons && rs->rc.D >= 2;
     int st = SC_OK;
-    if (fp == NULL || fq == NULL || idx == NULL || done == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory adjusting p-values");
-    for (size_t k = 0; k < n && st == SC_OK; k++) {
-        if (done[k])
-            continue;
-        size_t nf = 0;
-        for (size_t l = k; l < n; l++)
-            if (group[l] == group[k]) {
-                done[l] = true;
-                idx[nf] = l;
-                fp[nf++] = p[l];
-            }
-        st = sc_padjust(fp, nf, (sc_padjust_method)correction, fq, err);
-        for (size_t l = 0; l < nf && st == SC_OK; l++)
-            q[idx[l]] = fq[l];
-    }
-    sc_free(fp);
-    sc_free(fq);
-    sc_free(idx);
-    sc_free(done);
-    return st;
-}
-
-/* ## Notes, permutation counts, families */
-
-void sc_note_add(char *note, size_t cap, const char *fmt, ...)
-{
-    size_t len = strlen(note);
-    if (len > 0 && len + 2 < cap) {
-        memcpy(note + len, "; ", 3);
-        len += 2;
-    }
-    if (len + 1 >= cap)
-        return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(note + len, cap - len, fmt, ap);
-    va_end(ap);
-}
-
-void sc_fmt_text(sc_buf *b, const char *text)
-{
-    if (strpbrk(text, ",\"\n\r") == NULL) {
-        sc_buf_puts(b, text);
-        return;
-    }
-    sc_buf_puts(b, "\"");
-    for (const char *c = text; *c; c++)
-        sc_buf_puts(b, *c == '"' ? "\"\"" : (char[]){*c, '\0'});
-    sc_buf_puts(b, "\"");
-}
-
-size_t sc_run_perm_count(size_t m, size_t perms, bool *exact)
-{
-    size_t f = 1;
-    *exact = false;
-    if (m > SC_MANTEL_EXACT_MAX || perms == 0)
-        return perms;
-    for (size_t k = 2; k <= m; k++)
-        f *= k;
-    if (f > perms)
-        return perms;
-    *exact = true;
-    return f;
-}
-
-size_t sc_run_family(const sc_spec *spec, size_t k, size_t part, size_t nparts,
-                     size_t kind, size_t nkinds)
-{
-    if (spec->family == SC_FAMILY_METRIC)
-        return k;
-    return (k * nparts + part) * nkinds + kind;
-}
-
-/* ## Progress */
-
-void sc_run_note(const sc_runctx *rc, const char *fmt, ...)
-{
-    if (rc->opts.quiet)
-        return;
-    char raw[SC_ERR_MSG], msg[SC_ERR_MSG];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    va_end(ap);
-    sc_escape_ctl(msg, sizeof msg, raw); /* notes are one line, too */
-    fprintf(stderr, "simcon run: %s\n", msg);
-}
-
-int sc_run_canceled(const sc_runctx *rc, sc_err *err)
-{
-    if (rc->opts.cancel == NULL || rc->opts.cancel(rc->opts.user) == 0)
-        return SC_OK;
-    return sc_err_set(err, SC_ECANCELED, "canceled by the caller");
-}
-
-/* ## Task pool */
-
-/* The one thread pool (core/base/pool.h) with what the runner adds around
- * each task: the caller's cancellation, before the task starts; a
- * progress step, after it succeeds; a message naming the task, when it
- * failed without one. */
-typedef struct run_job {
-    sc_runctx *rc;
-    sc_run_task_fn fn;
-    void *ud;
-} run_job;
-
-static int run_task(void *ctx, size_t k, sc_err *err)
-{
-    run_job *job = ctx;
-    int st = sc_run_canceled(job->rc, err);
+    if (cons)
+        st = sc_run_medians(&rs->rc, &rs->sets, &rs->cons, &rs->med, err);
     if (st == SC_OK)
-        st = job->fn(k, job->ud, err);
-    if (st != SC_OK) {
-        if (err->code == SC_OK)
-            sc_err_set(err, st, "task %zu failed (%s)", k, sc_strerror(st));
-        return st;
-    }
-    sc_progress_step(&job->rc->progress, 1);
-    return SC_OK;
-}
-
-int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
-                    const char *label, sc_err *err)
-{
-    if (n == 0)
-        return SC_OK;
-    run_job job = {.rc = rc, .fn = fn, .ud = ud};
-    sc_progress_begin(&rc->progress, n, "%s", label);
-    /* BLAS policy: one thread per worker. The run has pinned one BLAS
-     * thread for its whole length anyway (ctx_init), so that its serial
-     * products sum in a fixed order too; the pool states the same. */
-    int st = sc_pool_run(run_task, &job, n, rc->opts.threads,
-                         &sc_blas_one_per_worker, err);
-    sc_progress_end(&rc->progress);
+        st = sc_run_tables(&rs->rc, &rs->sets, cons ? &rs->cons : NULL,
+                           cons ? &rs->med : NULL, &rs->con, err);
     return st;
 }
 
-/* ## The run */
-
-static double now_seconds(void)
+static int stage_figures(run_state *rs, sc_err *err)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-typedef int (*stage_fn)(sc_runctx *rc, sc_err *err);
-
-static int timed(sc_runctx *rc, const char *name, stage_fn fn, sc_err *err)
-{
-    double t0 = now_seconds();
-    int st = fn(rc, err);
-    if (rc->nstages < SC_RUN_MAX_STAGES) {
-        rc->stages[rc->nstages].name = name;
-        rc->stages[rc->nstages].seconds = now_seconds() - t0;
-        rc->nstages++;
-    }
-    return st;
-}
-
-static void ctx_free(sc_runctx *rc)
-{
-    size_t md = rc->M * rc->D;
-    if (rc->metrics != NULL)
-        for (size_t k = 0; k < rc->M; k++)
-            sc_argset_deinit(&rc->metrics[k].args);
-    sc_free(rc->metrics);
-    if (rc->sims != NULL)
-        for (size_t k = 0; k < md; k++)
-            sc_matrix_deinit(&rc->sims[k]);
-    sc_free(rc->sims);
-    if (rc->boot_sims != NULL)
-        for (size_t k = 0; k < md; k++)
-            sc_free(rc->boot_sims[k]);
-    sc_free(rc->boot_sims);
-    if (rc->feature_path != NULL)
-        for (size_t k = 0; k < rc->D * rc->m; k++)
-            sc_free(rc->feature_path[k]);
-    sc_free(rc->feature_path);
-    sc_free(rc->feature_sha);
-    if (rc->ids_path != NULL)
-        for (size_t d = 0; d < rc->D; d++)
-            sc_free(rc->ids_path[d]);
-    sc_free(rc->ids_path);
-    sc_free(rc->ids_sha);
-    sc_free(rc->n_rows);
-    sc_free(rc->n_used);
-    sc_free(rc->subsample_seed);
-    if (rc->attrs != NULL)
-        for (size_t a = 0; a < rc->nattrs; a++) {
-            sc_free(rc->attrs[a].cats);
-            sc_free(rc->attrs[a].label);
-        }
-    sc_free(rc->attrs);
-    if (rc->sets != NULL)
-        for (size_t s = 0; s < rc->nsets; s++)
-            sc_pairs_deinit(&rc->sets[s].pairs);
-    sc_free(rc->sets);
-    sc_free(rc->cons_r);
-    sc_free(rc->cons_lo);
-    sc_free(rc->cons_hi);
-    sc_free(rc->cons_note);
-    sc_free(rc->crow);
-}
-
-/* Load every metric's plugin and parse its parameters; errors point at the
- * spec entry. */
-static int load_metrics(sc_runctx *rc, sc_err *err)
-{
-    const sc_spec *spec = rc->spec;
-    rc->metrics = sc_calloc(rc->M, sizeof *rc->metrics);
-    if (rc->metrics == NULL)
-        return sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t k = 0; k < rc->M; k++) {
-        const sc_spec_metric *sm = &spec->metrics[k];
-        run_metric *rm = &rc->metrics[k];
-        rm->sm = sm;
-        int st =
-            sc_loader_open(sm->plugin, rc->opts.plugin_dir, &rm->plugin, err);
-        if (st == SC_OK)
-            st = sc_argset_parse(rm->plugin, (const char *const *)sm->keys,
-                                 (const char *const *)sm->values, sm->nparams,
-                                 &rm->args, err);
-        if (st != SC_OK) {
-            char where[512];
-            sc_spec_where(spec, sm->loc, where, sizeof where);
-            sc_err_prefix(err, "%smetrics: %s", where, sm->name);
-            return st;
-        }
-        sc_argset_format(rm->plugin, &rm->args, rm->params, sizeof rm->params);
-        rm->symmetric = (sc_metric_flags(rm->plugin, &rm->args.args) &
-                         SC_METRIC_SYMMETRIC) != 0;
-    }
-    return SC_OK;
-}
-
-static int stage_similarity(sc_runctx *rc, sc_err *err)
-{
-    return sc_run_similarity(rc, err);
-}
-
-static int stage_analyses(sc_runctx *rc, sc_err *err)
-{
-    int st = sc_run_build_sets(rc, err);
-    if (st == SC_OK && rc->spec->consistency_enabled)
-        st = sc_run_consistency(rc, err);
-    return st;
-}
-
-static int stage_figures(sc_runctx *rc, sc_err *err)
-{
-    sc_plot_opts po = {SC_PLOT_ORDER_SPEC, NULL, &rc->progress,
-                       rc->spec->figure_formats};
-    int st = sc_plot_results(rc->out, &po, err);
+    sc_plot_opts po = {SC_PLOT_ORDER_SPEC, NULL, &rs->rc.progress,
+                       rs->rc.spec->figure_formats};
+    int st = sc_plot_results(rs->rc.out, &po, err);
     if (st != SC_OK)
         sc_err_prefix(err, "figures");
     return st;
 }
 
-/* Fill rc from spec and opts (effective options). */
-static void ctx_init(sc_runctx *rc, const sc_spec *spec,
-                     const sc_run_opts *opts)
+/* Stages 1-6, the manifest and report.html into the staging folder. */
+static int run_stages(run_state *rs, double t_start, sc_err *err)
 {
-    memset(rc, 0, sizeof *rc);
-    rc->spec = spec;
-    if (opts != NULL)
-        rc->opts = *opts;
-    if (rc->opts.threads == 0)
-        rc->opts.threads = spec->threads > 0 ? spec->threads : 1;
-    if (rc->opts.memory == 0)
-        rc->opts.memory = spec->memory;
-    if (rc->opts.plugin_dir == NULL)
-        rc->opts.plugin_dir = spec->plugin_dir;
-    rc->m = spec->nmodels;
-    rc->D = spec->ndatasets;
-    rc->M = spec->nmetrics;
-    rc->npairs = rc->D * (rc->D - (rc->D > 0)) / 2;
-    sc_progress_init(&rc->progress, "simcon run", rc->opts.quiet);
-    if (rc->opts.progress != NULL)
-        sc_progress_set_sink(&rc->progress, rc->opts.progress, rc->opts.user);
-    /* Parallelism comes from the task pool; one BLAS thread keeps every
-     * product in a fixed summation order (determinism across --threads). */
-    sc_blas_set_threads(1);
+    const sc_spec *spec = rs->rc.spec;
+    int st = timed(rs, "similarity", stage_similarity, err);
+    if (st == SC_OK)
+        st = timed(rs, "consistency", stage_analyses, err);
+    if (st == SC_OK && spec->ncontrasts > 0)
+        st = timed(rs, "contrasts", stage_contrasts, err);
+    if (st == SC_OK && spec->behaviour_enabled)
+        st = timed(rs, "behaviour", stage_behaviour, err);
+    if (st == SC_OK)
+        st = timed(rs, "tables", stage_tables, err);
+    /* Figures (issue 8) are made from the CSVs just written, inside the
+     * staging folder, so they are part of the atomic result and listed in
+     * the manifest. report.html shows the manifest, so it is written after
+     * it (and is the one output the manifest does not list). A plotting
+     * failure fails the run like any other stage. */
+    if (st == SC_OK)
+        st = sc_run_canceled(&rs->rc, err);
+    if (st == SC_OK)
+        st = timed(rs, "figures", stage_figures, err);
+    if (st == SC_OK) {
+        rs->man.total_seconds = sc_run_now() - t_start;
+        st = sc_run_manifest(&rs->rc, &rs->man, err);
+    }
+    if (st == SC_OK && (st = sc_report_write(rs->rc.out, err)) != SC_OK)
+        sc_err_prefix(err, "report.html");
+    return st;
 }
 
-int sc_run_similarity_task(const sc_spec *spec, const sc_run_opts *opts,
-                           size_t d, size_t k, bool *cached, char key[65],
-                           sc_err *err)
+static void state_free(run_state *rs)
 {
-    sc_runctx rc;
-    ctx_init(&rc, spec, opts);
-    int st = load_metrics(&rc, err);
-    if (st == SC_OK)
-        st = sc_run_similarity_one(&rc, d, k, cached, key, err);
-    ctx_free(&rc);
-    sc_progress_deinit(&rc.progress);
-    return st;
+    sc_free(rs->con.rows);
+    sc_free(rs->med.rows);
+    sc_run_cons_free(&rs->cons);
+    sc_run_sets_free(&rs->sets);
+    sc_run_ctx_free(&rs->rc);
 }
 
 int sc_run(const sc_spec *spec, const sc_run_opts *opts, sc_err *err)
 {
-    double t_start = now_seconds();
-    sc_runctx rc;
-    ctx_init(&rc, spec, opts);
+    double t_start = sc_run_now();
+    run_state rs;
+    memset(&rs, 0, sizeof rs);
+    sc_runctx *rc = &rs.rc;
+    sc_run_ctx_init(rc, spec, opts);
     char default_out[1024];
-    if (rc.opts.out_dir == NULL) {
+    if (rc->opts.out_dir == NULL) {
         snprintf(default_out, sizeof default_out, "results/%s", spec->name);
-        rc.opts.out_dir = default_out;
+        rc->opts.out_dir = default_out;
     }
 
     int st = SC_OK;
-    if (rc.m < 2)
+    if (rc->m < 2)
         st = sc_err_set(err, SC_ESPEC,
                         "%s: models: %zu model(s); "
                         "similarity needs at least 2",
-                        spec->path, rc.m);
+                        spec->path, rc->m);
     if (st == SC_OK)
-        st = load_metrics(&rc, err);
+        st = sc_run_ctx_load_metrics(rc, err);
     sc_stage stage = {0};
     if (st == SC_OK)
-        st = sc_stage_begin(&stage, rc.opts.out_dir, spec->name, err);
+        st = sc_stage_begin(&stage, rc->opts.out_dir, spec->name, err);
     if (st == SC_OK) {
-        rc.out = stage.tmp;
-        st = timed(&rc, "similarity", stage_similarity, err);
-        if (st == SC_OK)
-            st = timed(&rc, "consistency", stage_analyses, err);
-        if (st == SC_OK && spec->ncontrasts > 0)
-            st = timed(&rc, "contrasts", sc_run_contrasts, err);
-        if (st == SC_OK && spec->behaviour_enabled)
-            st = timed(&rc, "behaviour", sc_run_behaviour, err);
-        if (st == SC_OK)
-            st = timed(&rc, "tables", sc_run_tables, err);
-        /* Figures (issue 8) are made from the CSVs just written, inside
-         * the staging folder, so they are part of the atomic result and
-         * listed in the manifest. report.html shows the manifest, so it is
-         * written after it (and is the one output the manifest does not
-         * list). A plotting failure fails the run like any other stage. */
-        if (st == SC_OK)
-            st = sc_run_canceled(&rc, err);
-        if (st == SC_OK)
-            st = timed(&rc, "figures", stage_figures, err);
-        if (st == SC_OK)
-            st = sc_run_manifest(&rc, now_seconds() - t_start, err);
-        if (st == SC_OK && (st = sc_report_write(rc.out, err)) != SC_OK)
-            sc_err_prefix(err, "report.html");
+        rc->out = stage.tmp;
+        st = run_stages(&rs, t_start, err);
         if (st == SC_OK)
             st = sc_stage_commit(&stage, err);
         else
             sc_stage_abort(&stage);
     }
     if (st == SC_OK)
-        sc_run_note(&rc,
+        sc_run_note(rc,
                     "wrote %s/ (tables/, figures/, manifest.json; open "
                     "%s/report.html)",
-                    rc.opts.out_dir, rc.opts.out_dir);
-    ctx_free(&rc);
-    sc_progress_deinit(&rc.progress);
+                    rc->opts.out_dir, rc->opts.out_dir);
+    state_free(&rs);
     return st;
 }
