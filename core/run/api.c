@@ -660,25 +660,59 @@ static int give_report(const sc_inputs_report *rep, const sc_err *err, int rc,
     return rc == SC_OK ? SC_EINVAL : rc;
 }
 
+/* Load spec_path into spec for the entry point `who` (flatten: as
+ * --flatten). On failure spec is freed and errmsg says why. */
+static int load_spec(const char *who, const char *spec_path, bool flatten,
+                     sc_spec *spec, char **errmsg)
+{
+    memset(spec, 0, sizeof *spec);
+    if (spec_path == NULL) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "%s: no spec path", who);
+        return set_fail(errmsg, SC_EINVAL, msg);
+    }
+    sc_err err;
+    sc_err_clear(&err);
+    int rc = sc_spec_load(spec_path, spec, &err);
+    if (rc != SC_OK) {
+        sc_spec_free(spec);
+        return give_err(&err, rc == SC_ENOMEM ? rc : SC_ESPEC, errmsg);
+    }
+    if (flatten)
+        spec->flatten = 1;
+    return SC_OK;
+}
+
+/* The input check of `simcon check` / `simcon run` (flags of
+ * sc_inputs_check) into rep; on failure rep is released and errmsg lists
+ * every problem, one per line, then the summary. */
+static int check_inputs(const sc_spec *spec, unsigned flags,
+                        sc_inputs_report *rep, char **errmsg)
+{
+    sc_err err;
+    sc_err_clear(&err);
+    memset(rep, 0, sizeof *rep);
+    int rc = sc_inputs_check(spec, flags, rep, &err);
+    if (rc != SC_OK) {
+        rc = give_report(rep, &err, rc, errmsg);
+        sc_inputs_report_deinit(rep);
+    }
+    return rc;
+}
+
 int simcon_check(const simcon_registry *reg, const char *spec_path,
                  unsigned flags, char **summary, char **errmsg)
 {
     ok(errmsg);
     if (summary != NULL)
         *summary = NULL;
-    if (spec_path == NULL)
-        return set_fail(errmsg, SC_EINVAL, "simcon_check: no spec path");
+    sc_spec spec;
+    int rc = load_spec("simcon_check", spec_path,
+                       (flags & SIMCON_CHECK_FLATTEN) != 0, &spec, errmsg);
+    if (rc != SC_OK)
+        return rc;
     sc_err err;
     sc_err_clear(&err);
-    sc_spec spec;
-    memset(&spec, 0, sizeof spec);
-    int rc = sc_spec_load(spec_path, &spec, &err);
-    if (rc != SC_OK) {
-        sc_spec_free(&spec);
-        return give_err(&err, rc == SC_ENOMEM ? rc : SC_ESPEC, errmsg);
-    }
-    if (flags & SIMCON_CHECK_FLATTEN)
-        spec.flatten = 1;
     const char *pdir = spec_plugin_dir(reg, &spec);
     for (size_t k = 0; k < spec.nmetrics && rc == SC_OK; k++)
         rc = sc_check_metric(&spec, k, pdir, 1, &err);
@@ -688,13 +722,10 @@ int simcon_check(const simcon_registry *reg, const char *spec_path,
                         errmsg);
     }
     sc_inputs_report rep;
-    memset(&rep, 0, sizeof rep);
-    rc = sc_inputs_check(
-        &spec, (flags & SIMCON_CHECK_QUICK) ? 0u : SC_INPUTS_SCAN_VALUES, &rep,
-        &err);
+    rc = check_inputs(&spec,
+                      (flags & SIMCON_CHECK_QUICK) ? 0u : SC_INPUTS_SCAN_VALUES,
+                      &rep, errmsg);
     if (rc != SC_OK) {
-        rc = give_report(&rep, &err, rc, errmsg);
-        sc_inputs_report_deinit(&rep);
         sc_spec_free(&spec);
         return rc;
     }
@@ -744,8 +775,6 @@ int simcon_run(const simcon_registry *reg, const char *spec_path,
     ok(errmsg);
     if (spec_path == NULL)
         return set_fail(errmsg, SC_EINVAL, "simcon_run: no spec path");
-    sc_err err;
-    sc_err_clear(&err);
     sc_run_opts ro;
     memset(&ro, 0, sizeof ro);
     if (opts != NULL) {
@@ -764,25 +793,19 @@ int simcon_run(const simcon_registry *reg, const char *spec_path,
         ro.user = cb->user;
     }
     sc_spec spec;
-    memset(&spec, 0, sizeof spec);
-    int rc = sc_spec_load(spec_path, &spec, &err);
-    if (rc != SC_OK) {
-        sc_spec_free(&spec);
-        return give_err(&err, rc == SC_ENOMEM ? rc : SC_ESPEC, errmsg);
-    }
-    if (flatten)
-        spec.flatten = 1;
+    int rc = load_spec("simcon_run", spec_path, flatten, &spec, errmsg);
+    if (rc != SC_OK)
+        return rc;
     sc_inputs_report rep;
-    memset(&rep, 0, sizeof rep);
-    rc = sc_inputs_check(&spec, 0, &rep, &err);
+    rc = check_inputs(&spec, 0, &rep, errmsg);
     if (rc != SC_OK) {
-        rc = give_report(&rep, &err, rc, errmsg);
-        sc_inputs_report_deinit(&rep);
         sc_spec_free(&spec);
         return rc;
     }
     sc_inputs_report_deinit(&rep);
     ro.plugin_dir = spec_plugin_dir(reg, &spec);
+    sc_err err;
+    sc_err_clear(&err);
     rc = sc_run(&spec, &ro, &err);
     sc_spec_free(&spec);
     if (rc != SC_OK)

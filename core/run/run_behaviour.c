@@ -30,6 +30,7 @@
  * behaviour.csv columns: metric,dataset,domain,n_pairs,r,ci_lo,ci_hi,p,q,
  * B,seed,ci_method,n_perm,note. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -117,28 +118,6 @@ static int mean_perm_stat(const size_t *labels, size_t m, void *ud, double *out,
 
 /* ## Tasks */
 
-/* p of a dataset row: the two-sided Mantel test against the gaps. */
-static int dataset_p(const beh_job *job, beh_row *row, const sc_matrix *S,
-                     const sc_matrix *G, sc_rng *rng, sc_err *err)
-{
-    const sc_runctx *rc = job->rc;
-    const sc_spec *spec = rc->spec;
-    bool exact;
-    if (!sc_run_p_wanted(spec, rc->m, &exact, row->note, sizeof row->note))
-        return SC_OK;
-    sc_mantel_opts mo = {(sc_corr_method)spec->behaviour_corr, SC_ALT_TWO_SIDED,
-                         spec->permutations, exact};
-    sc_mantel_result mr;
-    int st = sc_mantel(S, G, &job->all, &mo, exact ? NULL : rng, &mr, err);
-    if (st == SC_OK) {
-        row->p = mr.p;
-        row->n_perm = mr.b;
-    }
-    return sc_run_p_done(st, exact, row->n_perm,
-                         "undefined under every permutation", row->note,
-                         sizeof row->note);
-}
-
 /* CI of a dataset row: over models, or from stage 1's stimulus replicates
  * against the fixed gaps. */
 static int dataset_ci(const beh_job *job, beh_row *row, const sc_matrix *S,
@@ -159,21 +138,11 @@ static int dataset_ci(const beh_job *job, beh_row *row, const sc_matrix *S,
                     SC_MIN_CI_MODELS);
         return SC_OK;
     }
-    int st;
-    size_t m = rc->m;
-    if (spec->over == SC_OVER_STIMULI) {
-        st = sc_replicate_corr_ci(rc->boot_sims[row->k * rc->D + row->d], m * m,
-                                  G->data, 0, m, spec->bootstrap, &job->all,
-                                  method, spec->ci, &row->lo, &row->hi, err);
-    } else {
-        sc_consistency cs = {S, G, &job->all, method};
-        sc_ci_opts co = sc_run_ci_opts(spec);
-        st = sc_boot_ci(m, sc_consistency_boot_stat, &cs, &co, rng, &row->lo,
-                        &row->hi, err);
-    }
-    if (st == SC_OK)
-        sc_run_ci_note(row->lo, row->note, sizeof row->note);
-    return st;
+    const double *reps = spec->over == SC_OVER_STIMULI
+                             ? rc->boot_sims[row->k * rc->D + row->d]
+                             : NULL;
+    return sc_run_corr_ci(spec, S, G, reps, NULL, &job->all, method, rng,
+                          &row->lo, &row->hi, row->note, sizeof row->note, err);
 }
 
 static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
@@ -199,7 +168,10 @@ static int dataset_task(beh_job *job, beh_row *row, sc_err *err)
     if (st == SC_OK)
         st = sc_rng_init(&rng, row->seed, err);
     if (st == SC_OK)
-        st = dataset_p(job, row, S, G, &rng, err);
+        st =
+            sc_run_mantel_p(rc->spec, S, G, &job->all, method, SC_ALT_TWO_SIDED,
+                            &rng, "undefined under every permutation", &row->p,
+                            &row->n_perm, row->note, sizeof row->note, err);
     if (st == SC_OK)
         st = dataset_ci(job, row, S, G, &rng, err);
     sc_rng_deinit(&rng);
@@ -420,30 +392,13 @@ static int plan_row(const beh_job *job, beh_row *row, size_t k, size_t e,
     return SC_OK;
 }
 
-/* q within each family: dataset rows and mean rows of a metric
+/* Family of row k: dataset rows and mean rows of a metric
  * (statistics.family: question) or all rows of a metric. */
-static int adjust_rows(beh_job *job, size_t n, sc_err *err)
+static size_t beh_family(size_t k, const void *ud)
 {
-    const sc_spec *spec = job->rc->spec;
-    double *p = sc_malloc((n + 1) * sizeof *p);
-    double *q = sc_malloc((n + 1) * sizeof *q);
-    size_t *group = sc_malloc((n + 1) * sizeof *group);
-    int st = p != NULL && q != NULL && group != NULL
-                 ? SC_OK
-                 : sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t t = 0; t < n && st == SC_OK; t++) {
-        p[t] = job->rows[t].p;
-        group[t] = sc_run_family(spec, job->rows[t].k, 0, 1,
-                                 job->rows[t].d == SIZE_MAX, 2);
-    }
-    if (st == SC_OK)
-        st = sc_run_adjust(p, group, n, spec->correction, q, err);
-    for (size_t t = 0; t < n && st == SC_OK; t++)
-        job->rows[t].q = q[t];
-    sc_free(p);
-    sc_free(q);
-    sc_free(group);
-    return st;
+    const beh_job *job = ud;
+    return sc_run_family(job->rc->spec, job->rows[k].k, 0, 1,
+                         job->rows[k].d == SIZE_MAX, 2);
 }
 
 static void write_row(sc_buf *b, const beh_job *job, const beh_row *row)
@@ -504,7 +459,9 @@ int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
     if (st == SC_OK)
         st = sc_run_parallel(rc, n, beh_task, &job, "behaviour", err);
     if (st == SC_OK)
-        st = adjust_rows(&job, n, err);
+        st = sc_run_adjust_rows(job.rows, n, sizeof *job.rows,
+                                offsetof(beh_row, p), offsetof(beh_row, q),
+                                beh_family, &job, rc->spec->correction, err);
     if (st == SC_OK)
         st = write_csv(&job, n, err);
     if (job.rows != NULL)

@@ -39,6 +39,7 @@
  * ci_lo,ci_hi,p,q,B,seed,ci_method,n_perm,note. With one dataset: one row
  * per metric, note "one dataset: no consistency". */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,29 +75,6 @@ static void task_id(const cons_job *job, const cons_row *row, char *buf,
              job->sets->sets[row->s].name);
 }
 
-/* p: the one-sided Mantel test of the row. */
-static int cons_p(const sc_runctx *rc, cons_row *row, const sc_pairs *pairs,
-                  sc_rng *rng, sc_err *err)
-{
-    const sc_spec *spec = rc->spec;
-    bool exact;
-    if (!sc_run_p_wanted(spec, rc->m, &exact, row->note, sizeof row->note))
-        return SC_OK;
-    sc_mantel_opts mo = {(sc_corr_method)spec->consistency_corr, SC_ALT_GREATER,
-                         spec->permutations, exact};
-    sc_mantel_result mr;
-    const sc_matrix *Sa = &rc->sims[row->k * rc->D + row->a];
-    const sc_matrix *Sb = &rc->sims[row->k * rc->D + row->b];
-    int st = sc_mantel(Sa, Sb, pairs, &mo, exact ? NULL : rng, &mr, err);
-    if (st == SC_OK) {
-        row->p = mr.p;
-        row->n_perm = mr.b;
-    }
-    return sc_run_p_done(st, exact, row->n_perm,
-                         "the statistic is undefined under every permutation",
-                         row->note, sizeof row->note);
-}
-
 /* CI: over models, or from stage 1's stimulus replicates (percentile of
  * corr(S_a^(r), S_b^(r)) over the replicates where it is defined). */
 static int cons_ci(const sc_runctx *rc, cons_row *row, const run_set *set,
@@ -104,8 +82,7 @@ static int cons_ci(const sc_runctx *rc, cons_row *row, const run_set *set,
 {
     const sc_spec *spec = rc->spec;
     sc_corr_method method = (sc_corr_method)spec->consistency_corr;
-    size_t m = rc->m, ka = row->k * rc->D + row->a,
-           kb = row->k * rc->D + row->b;
+    size_t ka = row->k * rc->D + row->a, kb = row->k * rc->D + row->b;
     if (spec->bootstrap == 0) {
         sc_note_add(row->note, sizeof row->note,
                     "no CI: statistics.bootstrap is 0");
@@ -117,20 +94,11 @@ static int cons_ci(const sc_runctx *rc, cons_row *row, const run_set *set,
                     SC_MIN_CI_MODELS);
         return SC_OK;
     }
-    int st;
-    if (spec->over == SC_OVER_STIMULI) {
-        st = sc_replicate_corr_ci(rc->boot_sims[ka], m * m, rc->boot_sims[kb],
-                                  m * m, m, spec->bootstrap, &set->pairs,
-                                  method, spec->ci, &row->lo, &row->hi, err);
-    } else {
-        sc_consistency cs = {&rc->sims[ka], &rc->sims[kb], &set->pairs, method};
-        sc_ci_opts co = sc_run_ci_opts(spec);
-        st = sc_boot_ci(m, sc_consistency_boot_stat, &cs, &co, rng, &row->lo,
-                        &row->hi, err);
-    }
-    if (st == SC_OK)
-        sc_run_ci_note(row->lo, row->note, sizeof row->note);
-    return st;
+    return sc_run_corr_ci(
+        spec, &rc->sims[ka], &rc->sims[kb],
+        spec->over == SC_OVER_STIMULI ? rc->boot_sims[ka] : NULL,
+        spec->over == SC_OVER_STIMULI ? rc->boot_sims[kb] : NULL, &set->pairs,
+        method, rng, &row->lo, &row->hi, row->note, sizeof row->note, err);
 }
 
 static int cons_task(size_t t, void *ud, sc_err *err)
@@ -173,7 +141,12 @@ static int cons_task(size_t t, void *ud, sc_err *err)
     sc_rng rng = {0};
     st = sc_rng_init(&rng, row->seed, err);
     if (st == SC_OK)
-        st = cons_p(rc, row, pairs, &rng, err);
+        st = sc_run_mantel_p(
+            spec, &rc->sims[row->k * rc->D + row->a],
+            &rc->sims[row->k * rc->D + row->b], pairs,
+            (sc_corr_method)spec->consistency_corr, SC_ALT_GREATER, &rng,
+            "the statistic is undefined under every permutation", &row->p,
+            &row->n_perm, row->note, sizeof row->note, err);
     if (st == SC_OK)
         st = cons_ci(rc, row, set, &rng, err);
     sc_rng_deinit(&rng);
@@ -227,32 +200,15 @@ static int plan_rows(const cons_job *job, size_t n, sc_err *err)
     return st;
 }
 
-/* q within each family: metric x attribute x row kind (statistics.family:
+/* Family of row k: metric x attribute x row kind (statistics.family:
  * question) or metric. */
-static int adjust_rows(const cons_job *job, size_t n, sc_err *err)
+static size_t cons_family(size_t k, const void *ud)
 {
-    const sc_spec *spec = job->rc->spec;
-    double *p = sc_malloc((n + 1) * sizeof *p);
-    double *q = sc_malloc((n + 1) * sizeof *q);
-    size_t *group = sc_malloc((n + 1) * sizeof *group);
-    int st = p != NULL && q != NULL && group != NULL
-                 ? SC_OK
-                 : sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t k = 0; k < n && st == SC_OK; k++) {
-        const run_set *set = &job->sets->sets[job->rows[k].s];
-        p[k] = job->rows[k].p;
-        group[k] = sc_run_family(spec, job->rows[k].k,
-                                 set->attr == SIZE_MAX ? 0 : set->attr + 1,
-                                 job->sets->nattrs + 1, (size_t)set->kind, 4);
-    }
-    if (st == SC_OK)
-        st = sc_run_adjust(p, group, n, spec->correction, q, err);
-    for (size_t k = 0; k < n && st == SC_OK; k++)
-        job->rows[k].q = q[k];
-    sc_free(p);
-    sc_free(q);
-    sc_free(group);
-    return st;
+    const cons_job *job = ud;
+    const run_set *set = &job->sets->sets[job->rows[k].s];
+    return sc_run_family(job->rc->spec, job->rows[k].k,
+                         set->attr == SIZE_MAX ? 0 : set->attr + 1,
+                         job->sets->nattrs + 1, (size_t)set->kind, 4);
 }
 
 static void write_row(sc_buf *b, const cons_job *job, const cons_row *row)
@@ -308,7 +264,9 @@ int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
     if (st == SC_OK)
         st = sc_run_parallel(rc, n, cons_task, &job, "consistency", err);
     if (st == SC_OK)
-        st = adjust_rows(&job, n, err);
+        st = sc_run_adjust_rows(job.rows, n, sizeof *job.rows,
+                                offsetof(cons_row, p), offsetof(cons_row, q),
+                                cons_family, &job, rc->spec->correction, err);
     for (size_t k = 0; k < n && st == SC_OK; k++) {
         const cons_row *row = &job.rows[k];
         size_t slot = (row->k * sets->nsets + row->s) * rc->npairs +

@@ -30,6 +30,7 @@
  * n_models_a,n_models_b,mean_a,mean_b,effect,ci_lo,ci_hi,p,q,B,seed,
  * ci_method,mean_a_lo,mean_a_hi,mean_b_lo,mean_b_hi,null_mean,n_perm,note. */
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -85,6 +86,7 @@ typedef struct cmean {
 
 typedef struct con_job {
     sc_runctx *rc;
+    bool rows_phase; /* con_task: false: category means; true: rows */
     const run_sets *sets;
     const sc_matrix **sims; /* M*D pointers */
     cmean *means;
@@ -92,12 +94,11 @@ typedef struct con_job {
     run_contrast_row *rows;
 } con_job;
 
-static int mean_task(size_t t, void *ud, sc_err *err)
+/* Mean within-category consistency of cm's category and its CI. */
+static int category_mean(const con_job *job, cmean *cm, sc_err *err)
 {
-    con_job *job = ud;
-    sc_runctx *rc = job->rc;
+    const sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
-    cmean *cm = &job->means[t];
     const run_attr *at = &job->sets->attrs[cm->attr];
     cm->est = cm->lo = cm->hi = NAN;
     cm->note[0] = '\0';
@@ -187,12 +188,11 @@ static int effect_p_ci(const sc_runctx *rc, run_contrast_row *row,
     return st;
 }
 
-static int contrast_task(size_t t, void *ud, sc_err *err)
+/* The effect of row's categories, its p and its CI. */
+static int contrast_row(const con_job *job, run_contrast_row *row, sc_err *err)
 {
-    con_job *job = ud;
-    sc_runctx *rc = job->rc;
+    const sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
-    run_contrast_row *row = &job->rows[t];
     const run_attr *at = &job->sets->attrs[row->attr];
     row->effect = row->lo = row->hi = row->p = row->q = NAN;
     row->null_mean = NAN;
@@ -232,6 +232,15 @@ static int contrast_task(size_t t, void *ud, sc_err *err)
     return st;
 }
 
+/* A task of the stage: the category means first, then (rows_phase) the
+ * rows, which use them. */
+static int con_task(size_t t, void *ud, sc_err *err)
+{
+    con_job *job = ud;
+    return job->rows_phase ? contrast_row(job, &job->rows[t], err)
+                           : category_mean(job, &job->means[t], err);
+}
+
 static size_t attr_index(const run_sets *sets, const char *name)
 {
     for (size_t a = 0; a < sets->nattrs; a++)
@@ -269,12 +278,14 @@ static int write_one_dataset(const sc_runctx *rc, sc_buf *b, sc_err *err)
     return sc_run_write(rc, SC_RES_CONTRASTS, b, err);
 }
 
-/* Every category of every (metric, contrast attribute) gets a mean. */
-static void plan_means(con_job *job)
+/* Every category of every (metric, contrast attribute) gets a mean, and
+ * every category pair a row (in file order) with its family; the rows'
+ * means come later (fill_row), once the means are computed. */
+static void plan(con_job *job, size_t *rgroup)
 {
     const sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
-    size_t im = 0;
+    size_t im = 0, ir = 0;
     for (size_t k = 0; k < rc->M; k++)
         for (size_t g = 0; g < spec->ncontrasts; g++) {
             size_t a = attr_index(job->sets, spec->contrasts[g].attribute);
@@ -286,6 +297,16 @@ static void plan_means(con_job *job)
                 cm->c = c;
                 cm->n = count_cat(at, rc->m, c);
             }
+            for (size_t c1 = 0; c1 < at->ncat; c1++)
+                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
+                    rgroup[ir] =
+                        sc_run_family(spec, k, g, spec->ncontrasts, 0, 1);
+                    run_contrast_row *row = &job->rows[ir++];
+                    row->k = k;
+                    row->attr = a;
+                    row->c1 = c1;
+                    row->c2 = c2;
+                }
         }
 }
 
@@ -317,30 +338,6 @@ static void fill_row(const con_job *job, run_contrast_row *row)
     }
 }
 
-/* Every category pair gets a row (in file order), with its family. */
-static void plan_rows(con_job *job, size_t *rgroup)
-{
-    const sc_runctx *rc = job->rc;
-    const sc_spec *spec = rc->spec;
-    size_t ir = 0;
-    for (size_t k = 0; k < rc->M; k++)
-        for (size_t g = 0; g < spec->ncontrasts; g++) {
-            size_t a = attr_index(job->sets, spec->contrasts[g].attribute);
-            const run_attr *at = &job->sets->attrs[a];
-            for (size_t c1 = 0; c1 < at->ncat; c1++)
-                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
-                    rgroup[ir] =
-                        sc_run_family(spec, k, g, spec->ncontrasts, 0, 1);
-                    run_contrast_row *row = &job->rows[ir++];
-                    row->k = k;
-                    row->attr = a;
-                    row->c1 = c1;
-                    row->c2 = c2;
-                    fill_row(job, row);
-                }
-        }
-}
-
 static void write_row(sc_buf *b, const con_job *job,
                       const run_contrast_row *row)
 {
@@ -369,26 +366,11 @@ static void write_row(sc_buf *b, const con_job *job,
     sc_buf_puts(b, "\n");
 }
 
-/* q within each family, then the rows into b. */
-static int adjust_and_write(con_job *job, size_t nrows, const size_t *rgroup,
-                            sc_buf *b, sc_err *err)
+/* Family of row k, as plan_rows recorded it (metric x attribute, or
+ * metric). */
+static size_t group_of(size_t k, const void *ud)
 {
-    double *p = sc_malloc((nrows + 1) * sizeof *p);
-    double *q = sc_malloc((nrows + 1) * sizeof *q);
-    int st = p != NULL && q != NULL
-                 ? SC_OK
-                 : sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t r = 0; st == SC_OK && r < nrows; r++)
-        p[r] = job->rows[r].p;
-    if (st == SC_OK)
-        st = sc_run_adjust(p, rgroup, nrows, job->rc->spec->correction, q, err);
-    for (size_t r = 0; st == SC_OK && r < nrows; r++) {
-        job->rows[r].q = q[r];
-        write_row(b, job, &job->rows[r]);
-    }
-    sc_free(p);
-    sc_free(q);
-    return st;
+    return ((const size_t *)ud)[k];
 }
 
 int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
@@ -410,7 +392,7 @@ int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
             nmeans += at->ncat;
             nrows += at->ncat * (at->ncat - (at->ncat > 0)) / 2;
         }
-    con_job job = {rc, sets, NULL, NULL, nmeans, NULL};
+    con_job job = {rc, false, sets, NULL, NULL, nmeans, NULL};
     job.sims = sc_malloc((rc->M * rc->D + 1) * sizeof *job.sims);
     job.means = sc_calloc(nmeans + 1, sizeof *job.means);
     job.rows = sc_calloc(nrows + 1, sizeof *job.rows);
@@ -422,16 +404,22 @@ int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
     for (size_t k = 0; st == SC_OK && k < rc->M * rc->D; k++)
         job.sims[k] = &rc->sims[k];
     if (st == SC_OK) {
-        plan_means(&job);
-        st =
-            sc_run_parallel(rc, nmeans, mean_task, &job, "contrast means", err);
+        plan(&job, rgroup);
+        st = sc_run_parallel(rc, nmeans, con_task, &job, "contrast means", err);
     }
     if (st == SC_OK) {
-        plan_rows(&job, rgroup);
-        st = sc_run_parallel(rc, nrows, contrast_task, &job, "contrasts", err);
+        for (size_t r = 0; r < nrows; r++)
+            fill_row(&job, &job.rows[r]);
+        job.rows_phase = true;
+        st = sc_run_parallel(rc, nrows, con_task, &job, "contrasts", err);
     }
     if (st == SC_OK)
-        st = adjust_and_write(&job, nrows, rgroup, &b, err);
+        st = sc_run_adjust_rows(job.rows, nrows, sizeof *job.rows,
+                                offsetof(run_contrast_row, p),
+                                offsetof(run_contrast_row, q), group_of, rgroup,
+                                spec->correction, err);
+    for (size_t r = 0; st == SC_OK && r < nrows; r++)
+        write_row(&b, &job, &job.rows[r]);
     if (st == SC_OK)
         st = sc_run_write(rc, SC_RES_CONTRASTS, &b, err);
     out->rows = job.rows; /* freed by the caller, also on failure */

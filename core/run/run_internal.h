@@ -246,6 +246,14 @@ int sc_run_write(const sc_runctx *rc, const char *rel, const sc_buf *buf,
 int sc_run_adjust(const double *p, const size_t *group, size_t n,
                   int correction, double *q, sc_err *err);
 
+/* sc_run_adjust over the rows of a table (n elements of stride bytes at
+ * rows): row k's p is the double at byte offset p_off, its family key
+ * family(k, ud), and its q is stored at q_off. */
+typedef size_t (*sc_run_family_fn)(size_t k, const void *ud);
+int sc_run_adjust_rows(void *rows, size_t n, size_t stride, size_t p_off,
+                       size_t q_off, sc_run_family_fn family, const void *ud,
+                       int correction, sc_err *err);
+
 /* ## Notes, permutation counts, CIs (every NA in an output has a reason) */
 
 /* Append "; <text>" (or just <text> to an empty note) to note[cap]. */
@@ -266,10 +274,25 @@ bool sc_run_p_wanted(const sc_spec *spec, size_t m, bool *exact, char *note,
  * with. */
 int sc_run_p_done(int st, bool exact, size_t n_perm, const char *why,
                   char *note, size_t cap);
+/* p of a row by the Mantel test of a against b (m x m) over pairs, with
+ * the spec's permutations and the notes of sc_run_p_wanted and
+ * sc_run_p_done (why: the text for an undefined statistic). */
+int sc_run_mantel_p(const sc_spec *spec, const sc_matrix *a, const sc_matrix *b,
+                    const sc_pairs *pairs, sc_corr_method method,
+                    sc_alternative alt, sc_rng *rng, const char *why, double *p,
+                    size_t *n_perm, char *note, size_t cap, sc_err *err);
 /* The spec's bootstrap: statistics.bootstrap replicates, ci, interval. */
 sc_ci_opts sc_run_ci_opts(const sc_spec *spec);
 /* A CI that came out NaN although one was computed: say why. */
 void sc_run_ci_note(double lo, char *note, size_t cap);
+/* CI of corr(a, b) over pairs (m x m) for a row: the spec's bootstrap over
+ * models; with statistics.over: stimuli the percentile interval over
+ * stage 1's replicates a_reps against b_reps (NULL: b in every replicate).
+ * An interval that came out undefined gets its note. */
+int sc_run_corr_ci(const sc_spec *spec, const sc_matrix *a, const sc_matrix *b,
+                   const double *a_reps, const double *b_reps,
+                   const sc_pairs *pairs, sc_corr_method method, sc_rng *rng,
+                   double *lo, double *hi, char *note, size_t cap, sc_err *err);
 /* The family key of a row for sc_run_adjust: metric k alone under
  * statistics.family: metric; else (k, part, kind) with part < nparts and
  * kind < nkinds. */

@@ -179,6 +179,31 @@ int sc_run_adjust(const double *p, const size_t *group, size_t n,
     return st;
 }
 
+int sc_run_adjust_rows(void *rows, size_t n, size_t stride, size_t p_off,
+                       size_t q_off, sc_run_family_fn family, const void *ud,
+                       int correction, sc_err *err)
+{
+    char *base = rows;
+    double *p = sc_malloc((n + 1) * sizeof *p);
+    double *q = sc_malloc((n + 1) * sizeof *q);
+    size_t *group = sc_malloc((n + 1) * sizeof *group);
+    int st = p != NULL && q != NULL && group != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n && st == SC_OK; k++) {
+        memcpy(&p[k], base + k * stride + p_off, sizeof p[k]);
+        group[k] = family(k, ud);
+    }
+    if (st == SC_OK)
+        st = sc_run_adjust(p, group, n, correction, q, err);
+    for (size_t k = 0; k < n && st == SC_OK; k++)
+        memcpy(base + k * stride + q_off, &q[k], sizeof q[k]);
+    sc_free(p);
+    sc_free(q);
+    sc_free(group);
+    return st;
+}
+
 void sc_note_add(char *note, size_t cap, const char *fmt, ...)
 {
     size_t len = strlen(note);
@@ -251,6 +276,47 @@ int sc_run_p_done(int st, bool exact, size_t n_perm, const char *why,
         sc_note_add(note, cap, "no p: %s", why);
         st = SC_OK;
     }
+    return st;
+}
+
+int sc_run_mantel_p(const sc_spec *spec, const sc_matrix *a, const sc_matrix *b,
+                    const sc_pairs *pairs, sc_corr_method method,
+                    sc_alternative alt, sc_rng *rng, const char *why, double *p,
+                    size_t *n_perm, char *note, size_t cap, sc_err *err)
+{
+    bool exact;
+    if (!sc_run_p_wanted(spec, a->rows, &exact, note, cap))
+        return SC_OK;
+    sc_mantel_opts mo = {method, alt, spec->permutations, exact};
+    sc_mantel_result mr;
+    int st = sc_mantel(a, b, pairs, &mo, exact ? NULL : rng, &mr, err);
+    if (st == SC_OK) {
+        *p = mr.p;
+        *n_perm = mr.b;
+    }
+    return sc_run_p_done(st, exact, *n_perm, why, note, cap);
+}
+
+int sc_run_corr_ci(const sc_spec *spec, const sc_matrix *a, const sc_matrix *b,
+                   const double *a_reps, const double *b_reps,
+                   const sc_pairs *pairs, sc_corr_method method, sc_rng *rng,
+                   double *lo, double *hi, char *note, size_t cap, sc_err *err)
+{
+    size_t m = a->rows;
+    int st;
+    if (spec->over == SC_OVER_STIMULI) {
+        st = sc_replicate_corr_ci(
+            a_reps, m * m, b_reps != NULL ? b_reps : b->data,
+            b_reps != NULL ? m * m : 0, m, spec->bootstrap, pairs, method,
+            spec->ci, lo, hi, err);
+    } else {
+        sc_consistency cs = {a, b, pairs, method};
+        sc_ci_opts co = sc_run_ci_opts(spec);
+        st =
+            sc_boot_ci(m, sc_consistency_boot_stat, &cs, &co, rng, lo, hi, err);
+    }
+    if (st == SC_OK)
+        sc_run_ci_note(*lo, note, cap);
     return st;
 }
 

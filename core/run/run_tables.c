@@ -93,29 +93,29 @@ void sc_md_escape(sc_buf *b, const char *text)
     }
 }
 
+/* One Markdown row: "| a | b |" and the end of the line. */
+static void md_row(sc_buf *b, const char *const *cells, size_t ncols)
+{
+    sc_buf_puts(b, "|");
+    for (size_t c = 0; c < ncols; c++) {
+        sc_buf_puts(b, " ");
+        sc_md_escape(b, cells[c]);
+        sc_buf_puts(b, " |");
+    }
+    sc_buf_puts(b, "\n");
+}
+
 void sc_table_md(sc_buf *b, const sc_table *t)
 {
     if (t->caption != NULL)
         sc_buf_printf(b, "%s\n\n", t->caption);
+    md_row(b, t->header, t->ncols);
     sc_buf_puts(b, "|");
-    for (size_t c = 0; c < t->ncols; c++) {
-        sc_buf_puts(b, " ");
-        sc_md_escape(b, t->header[c]);
-        sc_buf_puts(b, " |");
-    }
-    sc_buf_puts(b, "\n|");
     for (size_t c = 0; c < t->ncols; c++)
         sc_buf_puts(b, c == 0 ? ":---|" : "---:|");
     sc_buf_puts(b, "\n");
-    for (size_t r = 0; r < t->nrows; r++) {
-        sc_buf_puts(b, "|");
-        for (size_t c = 0; c < t->ncols; c++) {
-            sc_buf_puts(b, " ");
-            sc_md_escape(b, t->cells[r * t->ncols + c]);
-            sc_buf_puts(b, " |");
-        }
-        sc_buf_puts(b, "\n");
-    }
+    for (size_t r = 0; r < t->nrows; r++)
+        md_row(b, t->cells + r * t->ncols, t->ncols);
 }
 
 static void tex_cell(sc_buf *b, const char *cell)
@@ -130,6 +130,17 @@ static void tex_cell(sc_buf *b, const char *cell)
     }
 }
 
+/* One LaTeX row: "a & b \\" and the end of the line. */
+static void tex_row(sc_buf *b, const char *const *cells, size_t ncols)
+{
+    for (size_t c = 0; c < ncols; c++) {
+        if (c > 0)
+            sc_buf_puts(b, " & ");
+        tex_cell(b, cells[c]);
+    }
+    sc_buf_puts(b, " \\\\\n");
+}
+
 void sc_table_tex(sc_buf *b, const sc_table *t)
 {
     if (t->caption != NULL) {
@@ -141,20 +152,10 @@ void sc_table_tex(sc_buf *b, const sc_table *t)
     for (size_t c = 1; c < t->ncols; c++)
         sc_buf_puts(b, "r");
     sc_buf_puts(b, "}\n\\toprule\n");
-    for (size_t c = 0; c < t->ncols; c++) {
-        if (c > 0)
-            sc_buf_puts(b, " & ");
-        tex_cell(b, t->header[c]);
-    }
-    sc_buf_puts(b, " \\\\\n\\midrule\n");
-    for (size_t r = 0; r < t->nrows; r++) {
-        for (size_t c = 0; c < t->ncols; c++) {
-            if (c > 0)
-                sc_buf_puts(b, " & ");
-            tex_cell(b, t->cells[r * t->ncols + c]);
-        }
-        sc_buf_puts(b, " \\\\\n");
-    }
+    tex_row(b, t->header, t->ncols);
+    sc_buf_puts(b, "\\midrule\n");
+    for (size_t r = 0; r < t->nrows; r++)
+        tex_row(b, t->cells + r * t->ncols, t->ncols);
     sc_buf_puts(b, "\\bottomrule\n\\end{tabular}\n");
 }
 
