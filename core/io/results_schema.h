@@ -84,85 +84,37 @@
 #define SC_HDR_MODELS SC_COL_MODEL
 /* clang-format off */
 #define SC_HDR_DATASETS \
-    SC_COL_DATASET \
-    "," SC_COL_DOMAIN \
-    "," SC_COL_N_STIMULI \
-    "," SC_COL_N_USED
+    SC_COL_DATASET "," SC_COL_DOMAIN "," SC_COL_N_STIMULI "," SC_COL_N_USED
+/* Parts shared by the statistics tables: an interval, p and q, and how
+ * the interval was made (replicates, task seed, method). */
+#define SC_HDR_CI SC_COL_CI_LO "," SC_COL_CI_HI
+#define SC_HDR_PQ SC_COL_P "," SC_COL_Q
+#define SC_HDR_BOOT SC_COL_B "," SC_COL_SEED "," SC_COL_CI_METHOD
+/* The columns after the keys of consistency.csv and behaviour.csv (one
+ * writer: sc_fmt_stat_tail in core/run). */
+#define SC_HDR_ROW_STATS \
+    SC_COL_R "," SC_HDR_CI "," SC_HDR_PQ "," SC_HDR_BOOT \
+    "," SC_COL_N_PERM "," SC_COL_NOTE
 #define SC_HDR_CONSISTENCY \
-    SC_COL_METRIC \
-    "," SC_COL_DATASET_A \
-    "," SC_COL_DATASET_B \
-    "," SC_COL_MODEL_SET \
-    "," SC_COL_N_PAIRS \
-    "," SC_COL_R \
-    "," SC_COL_CI_LO \
-    "," SC_COL_CI_HI \
-    "," SC_COL_P \
-    "," SC_COL_Q \
-    "," SC_COL_B \
-    "," SC_COL_SEED \
-    "," SC_COL_CI_METHOD \
-    "," SC_COL_N_PERM \
-    "," SC_COL_NOTE
+    SC_COL_METRIC "," SC_COL_DATASET_A "," SC_COL_DATASET_B \
+    "," SC_COL_MODEL_SET "," SC_COL_N_PAIRS "," SC_HDR_ROW_STATS
 #define SC_HDR_BEHAVIOUR \
-    SC_COL_METRIC \
-    "," SC_COL_DATASET \
-    "," SC_COL_DOMAIN \
-    "," SC_COL_N_PAIRS \
-    "," SC_COL_R \
-    "," SC_COL_CI_LO \
-    "," SC_COL_CI_HI \
-    "," SC_COL_P \
-    "," SC_COL_Q \
-    "," SC_COL_B \
-    "," SC_COL_SEED \
-    "," SC_COL_CI_METHOD \
-    "," SC_COL_N_PERM \
-    "," SC_COL_NOTE
+    SC_COL_METRIC "," SC_COL_DATASET "," SC_COL_DOMAIN "," SC_COL_N_PAIRS \
+    "," SC_HDR_ROW_STATS
 #define SC_HDR_CONTRASTS \
-    SC_COL_METRIC \
-    "," SC_COL_ATTRIBUTE \
-    "," SC_COL_CATEGORY_A \
-    "," SC_COL_CATEGORY_B \
-    "," SC_COL_N_MODELS_A \
-    "," SC_COL_N_MODELS_B \
-    "," SC_COL_MEAN_A \
-    "," SC_COL_MEAN_B \
-    "," SC_COL_EFFECT \
-    "," SC_COL_CI_LO \
-    "," SC_COL_CI_HI \
-    "," SC_COL_P \
-    "," SC_COL_Q \
-    "," SC_COL_B \
-    "," SC_COL_SEED \
-    "," SC_COL_CI_METHOD \
-    "," SC_COL_MEAN_A_LO \
-    "," SC_COL_MEAN_A_HI \
-    "," SC_COL_MEAN_B_LO \
-    "," SC_COL_MEAN_B_HI \
-    "," SC_COL_NULL_MEAN \
-    "," SC_COL_N_PERM \
-    "," SC_COL_NOTE
+    SC_COL_METRIC "," SC_COL_ATTRIBUTE "," SC_COL_CATEGORY_A \
+    "," SC_COL_CATEGORY_B "," SC_COL_N_MODELS_A "," SC_COL_N_MODELS_B \
+    "," SC_COL_MEAN_A "," SC_COL_MEAN_B "," SC_COL_EFFECT "," SC_HDR_CI \
+    "," SC_HDR_PQ "," SC_HDR_BOOT "," SC_COL_MEAN_A_LO "," SC_COL_MEAN_A_HI \
+    "," SC_COL_MEAN_B_LO "," SC_COL_MEAN_B_HI "," SC_COL_NULL_MEAN \
+    "," SC_COL_N_PERM "," SC_COL_NOTE
 #define SC_HDR_SIMILARITY_SUMMARY \
-    SC_COL_MODEL_A \
-    "," SC_COL_MODEL_B \
-    "," SC_COL_MEAN \
-    "," SC_COL_STD \
-    "," SC_COL_N_DATASETS \
-    "," SC_COL_NOTE
+    SC_COL_MODEL_A "," SC_COL_MODEL_B "," SC_COL_MEAN "," SC_COL_STD \
+    "," SC_COL_N_DATASETS "," SC_COL_NOTE
 #define SC_HDR_CONSISTENCY_BY \
-    SC_COL_METRIC \
-    "," SC_COL_MODEL_SET \
-    "," SC_COL_N_DATASET_PAIRS \
-    "," SC_COL_MEDIAN \
-    "," SC_COL_CI_LO \
-    "," SC_COL_CI_HI \
-    "," SC_COL_Q1 \
-    "," SC_COL_Q3 \
-    "," SC_COL_B \
-    "," SC_COL_SEED \
-    "," SC_COL_CI_METHOD \
-    "," SC_COL_NOTE
+    SC_COL_METRIC "," SC_COL_MODEL_SET "," SC_COL_N_DATASET_PAIRS \
+    "," SC_COL_MEDIAN "," SC_HDR_CI "," SC_COL_Q1 "," SC_COL_Q3 \
+    "," SC_HDR_BOOT "," SC_COL_NOTE
 /* clang-format on */
 /* tables/consistency_matrix_<metric>.csv: an empty first cell, then one
  * column per dataset; no fixed names. */
