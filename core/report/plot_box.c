@@ -26,6 +26,7 @@
 #include "quartiles.h"
 #include "rng.h"
 #include "tie.h"
+#include "results_schema.h"
 
 #define FONT 11.0
 #define FONT_TITLE 14.0
@@ -181,9 +182,10 @@ static int contrast_lines(const sc_plotset *ps, const char *metric,
     *count = 0;
     if (!ps->has_contr)
         return SC_OK;
-    static const char *const need[] = {"metric",     "attribute", "category_a",
-                                       "category_b", "effect",    "ci_lo",
-                                       "ci_hi",      "p",         "q"};
+    static const char *const need[] = {
+        SC_COL_METRIC,     SC_COL_ATTRIBUTE, SC_COL_CATEGORY_A,
+        SC_COL_CATEGORY_B, SC_COL_EFFECT,    SC_COL_CI_LO,
+        SC_COL_CI_HI,      SC_COL_P,         SC_COL_Q};
     int c[9];
     const sc_tidy *t = &ps->contr;
     int rc = sc_tidy_need(t, need, 9, c, err);
@@ -447,7 +449,8 @@ int sc_plot_boxes(const sc_plotset *ps, sc_figsink *fs, sc_err *err)
 {
     if (!ps->has_cons)
         return SC_OK;
-    static const char *const need[] = {"metric", "model_set", "r"};
+    static const char *const need[] = {SC_COL_METRIC, SC_COL_MODEL_SET,
+                                       SC_COL_R};
     int col[3];
     int rc = sc_tidy_need(&ps->cons, need, 3, col, err);
     if (rc != SC_OK)

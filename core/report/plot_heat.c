@@ -17,6 +17,7 @@
 #include "cluster.h"
 #include "mem.h"
 #include "plot_int.h"
+#include "results_schema.h"
 
 /* Cell edge: fit the matrix in about 640 px, but never below 14 px (a
  * 10 px label needs that much row pitch) nor above 28 px. */
@@ -716,8 +717,9 @@ int sc_plot_consistency(const sc_plotset *ps, const sc_plot_opts *opts,
 {
     if (!ps->has_cons)
         return SC_OK;
-    static const char *const need[] = {"metric", "dataset_a", "dataset_b",
-                                       "model_set", "r"};
+    static const char *const need[] = {SC_COL_METRIC, SC_COL_DATASET_A,
+                                       SC_COL_DATASET_B, SC_COL_MODEL_SET,
+                                       SC_COL_R};
     cons_figs c = {0};
     c.ps = ps;
     long band;

@@ -16,6 +16,7 @@
 
 #include "mem.h"
 #include "plot_int.h"
+#include "results_schema.h"
 
 #define FONT 11.0
 #define FONT_TITLE 14.0
@@ -32,8 +33,9 @@ static int stats_text(const sc_plotset *ps, const char *metric,
     snprintf(out, size, "no row in behaviour.csv");
     if (!ps->has_beh)
         return SC_OK;
-    static const char *const need[] = {"metric", "dataset", "r", "ci_lo",
-                                       "ci_hi",  "p",       "q"};
+    static const char *const need[] = {SC_COL_METRIC, SC_COL_DATASET, SC_COL_R,
+                                       SC_COL_CI_LO,  SC_COL_CI_HI,   SC_COL_P,
+                                       SC_COL_Q};
     int c[7];
     const sc_tidy *t = &ps->beh;
     int rc = sc_tidy_need(t, need, 7, c, err);

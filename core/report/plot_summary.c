@@ -26,6 +26,7 @@
 #include "mem.h"
 #include "plot_int.h"
 #include "rng.h"
+#include "results_schema.h"
 
 #define WIDTH 680.0
 #define FONT 10.0
@@ -112,8 +113,9 @@ static int set_values(const sc_plotset *ps, const int *c, size_t k,
 
 static int load_cons(const sc_plotset *ps, sdata *d, sc_err *err)
 {
-    static const char *const need[] = {"metric", "dataset_a", "dataset_b",
-                                       "model_set", "r"};
+    static const char *const need[] = {SC_COL_METRIC, SC_COL_DATASET_A,
+                                       SC_COL_DATASET_B, SC_COL_MODEL_SET,
+                                       SC_COL_R};
     const sc_tidy *t = &ps->cons;
     int c[5];
     int rc = sc_tidy_need(t, need, 5, c, err);
@@ -135,8 +137,9 @@ static int load_contrasts(const sc_plotset *ps, sdata *d, sc_err *err)
 {
     if (!ps->has_contr || !d->attr)
         return SC_OK;
-    static const char *const need[] = {"metric", "attribute", "category_a",
-                                       "category_b", "q"};
+    static const char *const need[] = {SC_COL_METRIC, SC_COL_ATTRIBUTE,
+                                       SC_COL_CATEGORY_A, SC_COL_CATEGORY_B,
+                                       SC_COL_Q};
     const sc_tidy *t = &ps->contr;
     int c[5];
     int rc = sc_tidy_need(t, need, 5, c, err);

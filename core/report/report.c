@@ -37,6 +37,7 @@
 #include "atomic.h"
 #include "mem.h"
 #include "report_int.h"
+#include "results_schema.h"
 
 /* Heatmap canvases: about 190 px per similarity panel and 160 px per
  * consistency panel, cells at least 2 px; values are printed in cells of
@@ -373,8 +374,9 @@ static void rdata_deinit(rdata *r)
 
 static int rdata_cons(const sc_plotset *ps, rdata *r, sc_err *err)
 {
-    static const char *const need[] = {"metric", "dataset_a", "dataset_b",
-                                       "model_set", "r"};
+    static const char *const need[] = {SC_COL_METRIC, SC_COL_DATASET_A,
+                                       SC_COL_DATASET_B, SC_COL_MODEL_SET,
+                                       SC_COL_R};
     const sc_tidy *t = &ps->cons;
     int c[5];
     int rc = sc_tidy_need(t, need, 5, c, err);

@@ -10,6 +10,7 @@
 #include "mem.h"
 #include "quartiles.h"
 #include "report_int.h"
+#include "results_schema.h"
 
 void sc_report_cell(sc_svg *h, const char *text, int numeric)
 {
@@ -54,7 +55,8 @@ static int estimate_table(sc_svg *h, const sc_tidy *t,
                           sc_err *err)
 {
     int tc[16], ec[5];
-    const char *const need[] = {est_col, "ci_lo", "ci_hi", "p", "q"};
+    const char *const need[] = {est_col, SC_COL_CI_LO, SC_COL_CI_HI, SC_COL_P,
+                                SC_COL_Q};
     int rc = sc_tidy_need(t, text_cols, ntext, tc, err);
     if (rc == SC_OK)
         rc = sc_tidy_need(t, need, 5, ec, err);
@@ -106,8 +108,8 @@ int sc_report_behaviour_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
            "|acc_i - acc_j| over model pairs (expected negative); Mantel "
            "p, bootstrap CI over models. Rows mean:<domain> average over "
            "datasets.");
-    static const char *const cols[] = {"metric", "dataset", "domain",
-                                       "n_pairs"};
+    static const char *const cols[] = {SC_COL_METRIC, SC_COL_DATASET,
+                                       SC_COL_DOMAIN, SC_COL_N_PAIRS};
     return estimate_table(h, &ps->beh, cols, 4, "r", "r", err);
 }
 
@@ -125,7 +127,8 @@ int sc_report_consistency_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
                    "model set; per-pair estimates with CIs and p/q are in "
                    "consistency.csv).");
     const sc_tidy *t = &ps->cons;
-    static const char *const need[] = {"metric", "model_set", "r", "q"};
+    static const char *const need[] = {SC_COL_METRIC, SC_COL_MODEL_SET,
+                                       SC_COL_R, SC_COL_Q};
     int c[4];
     int rc = sc_tidy_need(t, need, 4, c, err);
     if (rc != SC_OK)
@@ -232,9 +235,10 @@ int sc_report_headline(sc_svg *h, const sc_plotset *ps, const char *after,
                        "result.");
         return SC_OK;
     }
-    static const char *const need[] = {"metric",     "attribute", "category_a",
-                                       "category_b", "effect",    "ci_lo",
-                                       "ci_hi",      "p",         "q"};
+    static const char *const need[] = {
+        SC_COL_METRIC,     SC_COL_ATTRIBUTE, SC_COL_CATEGORY_A,
+        SC_COL_CATEGORY_B, SC_COL_EFFECT,    SC_COL_CI_LO,
+        SC_COL_CI_HI,      SC_COL_P,         SC_COL_Q};
     const sc_tidy *t = &ps->contr;
     int c[9];
     int rc = sc_tidy_need(t, need, 9, c, err);

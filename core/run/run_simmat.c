@@ -47,6 +47,7 @@
 #include "run_internal.h"
 #include "simcsv.h"
 #include "simmat.h"
+#include "results_schema.h"
 
 #define PATH_CAP 4096
 
@@ -509,7 +510,8 @@ static int store(sc_runctx *rc, size_t d, size_t k, const sc_simmat *sm,
 {
     const sc_spec *spec = rc->spec;
     char rel[PATH_CAP];
-    snprintf(rel, sizeof rel, "similarity/%s", spec->datasets[d].name);
+    snprintf(rel, sizeof rel, SC_RES_SIMILARITY_DIR "/%s",
+             spec->datasets[d].name);
     char *dir = sc_run_path(rc, rel);
     if (dir == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -519,7 +521,7 @@ static int store(sc_runctx *rc, size_t d, size_t k, const sc_simmat *sm,
     sc_free(dir);
     if (st == SC_OK)
         st = sc_simcsv_write(path, sm, err);
-    char *cdir = sc_run_path(rc, ".cache");
+    char *cdir = sc_run_path(rc, SC_RES_CACHE_DIR);
     if (cdir == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     if (st == SC_OK)

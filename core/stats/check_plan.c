@@ -15,6 +15,7 @@
 #include "mem.h"
 #include "stat_limits.h"
 #include "stats.h"
+#include "results_schema.h"
 
 /* Categories of a model attribute in first-appearance order, with counts. */
 typedef struct cats {
@@ -191,7 +192,7 @@ static void plan_consistency(const sc_spec *spec, FILE *out, FILE *warn,
     size_t tot = npairs;
     char fam[600];
     if (!by_metric)
-        family(spec, out, warn, "consistency.csv", "all", M, npairs, pmin,
+        family(spec, out, warn, SC_RES_CONSISTENCY, "all", M, npairs, pmin,
                nwarn);
     for (size_t g = 0; g < spec->ngroupby; g++) {
         cats c;
@@ -204,12 +205,12 @@ static void plan_consistency(const sc_spec *spec, FILE *out, FILE *warn,
             tot += cnt[k];
             snprintf(fam, sizeof fam, "%s/%s", spec->groupby[g], kind[k]);
             if (!by_metric)
-                family(spec, out, warn, "consistency.csv", fam, M, cnt[k], pmin,
-                       nwarn);
+                family(spec, out, warn, SC_RES_CONSISTENCY, fam, M, cnt[k],
+                       pmin, nwarn);
         }
     }
     if (by_metric)
-        family(spec, out, warn, "consistency.csv", "metric", M, tot, pmin,
+        family(spec, out, warn, SC_RES_CONSISTENCY, "metric", M, tot, pmin,
                nwarn);
 }
 
@@ -241,11 +242,11 @@ static void plan_behaviour(const sc_spec *spec, FILE *out, FILE *warn,
     double pmean = 2 * min_p(m, B, INFINITY);
     pmean = pmean < 1 ? pmean : 1;
     if (spec->family == SC_FAMILY_METRIC) {
-        family(spec, out, warn, "behaviour.csv", "metric", M, D + ndom + 1,
+        family(spec, out, warn, SC_RES_BEHAVIOUR, "metric", M, D + ndom + 1,
                pd < pmean ? pd : pmean, nwarn);
     } else {
-        family(spec, out, warn, "behaviour.csv", "datasets", M, D, pd, nwarn);
-        family(spec, out, warn, "behaviour.csv", "means", M, ndom + 1, pmean,
+        family(spec, out, warn, SC_RES_BEHAVIOUR, "datasets", M, D, pd, nwarn);
+        family(spec, out, warn, SC_RES_BEHAVIOUR, "means", M, ndom + 1, pmean,
                nwarn);
     }
     if (D < SC_MIN_CI_DATASETS)
@@ -318,11 +319,11 @@ static void plan_contrasts(const sc_spec *spec, FILE *out, FILE *warn,
             ctot += n;
             cmin = best < cmin ? best : cmin;
         } else {
-            family(spec, out, warn, "contrasts.csv", attr, M, n, best, nwarn);
+            family(spec, out, warn, SC_RES_CONTRASTS, attr, M, n, best, nwarn);
         }
     }
     if (by_metric)
-        family(spec, out, warn, "contrasts.csv", "metric", M, ctot, cmin,
+        family(spec, out, warn, SC_RES_CONTRASTS, "metric", M, ctot, cmin,
                nwarn);
 }
 
