@@ -11,6 +11,10 @@ static bool reserve(sc_buf *b, size_t extra)
 {
     if (b->failed)
         return false;
+    if (extra > (size_t)-1 / 2 - b->len) { /* the doubling below would wrap */
+        b->failed = true;
+        return false;
+    }
     if (b->len + extra + 1 <= b->cap)
         return true;
     size_t cap = b->cap ? b->cap : 256;
@@ -26,27 +30,32 @@ static bool reserve(sc_buf *b, size_t extra)
     return true;
 }
 
+void sc_buf_vprintf(sc_buf *b, const char *fmt, va_list ap)
+{
+    va_list again;
+    va_copy(again, ap);
+    char small[256];
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n < 0 || !reserve(b, n < 0 ? 0 : (size_t)n)) {
+        if (n < 0)
+            b->failed = true;
+        va_end(again);
+        return;
+    }
+    if ((size_t)n < sizeof small)
+        memcpy(b->data + b->len, small, (size_t)n + 1);
+    else
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, again);
+    va_end(again);
+    b->len += (size_t)n;
+}
+
 void sc_buf_printf(sc_buf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char small[256];
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    sc_buf_vprintf(b, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        b->failed = true;
-        return;
-    }
-    if (!reserve(b, (size_t)n))
-        return;
-    if ((size_t)n < sizeof small) {
-        memcpy(b->data + b->len, small, (size_t)n + 1);
-    } else {
-        va_start(ap, fmt);
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-    }
-    b->len += (size_t)n;
 }
 
 void sc_buf_puts(sc_buf *b, const char *s)

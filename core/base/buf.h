@@ -4,6 +4,7 @@
 #ifndef SC_BUF_H
 #define SC_BUF_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -21,6 +22,8 @@ typedef struct sc_buf {
 
 void sc_buf_printf(sc_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+void sc_buf_vprintf(sc_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void sc_buf_puts(sc_buf *b, const char *s);
 /* n bytes of data (may hold NUL bytes); data is NUL-terminated after. With
  * n == 0 on an empty buffer, data becomes "" (allocated). */

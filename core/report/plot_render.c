@@ -101,7 +101,7 @@ int sc_plot_render(const sc_svg *svg, const char *base, unsigned formats,
     char path[1200];
     snprintf(path, sizeof path, "%s.svg", base);
     GError *gerr = NULL;
-    RsvgHandle *h = rsvg_handle_new_from_data((const guint8 *)svg->buf,
+    RsvgHandle *h = rsvg_handle_new_from_data((const guint8 *)svg->data,
                                               (gsize)svg->len, &gerr);
     if (!h) {
         int rc = sc_err_set(err, SC_EIO, "%s: librsvg cannot read it (%s)",

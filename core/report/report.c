@@ -145,7 +145,9 @@ static const char *const SCRIPT =
     "})();\n";
 
 /* Read a whole file (figure or manifest) into a new buffer. */
-static int slurp(const char *path, sc_svg *out, sc_err *err)
+/* A whole (small) file of the result folder, through the fs layer's one
+ * reading loop; *text is NULL on failure. */
+static int slurp(const char *path, char **text, size_t *len, sc_err *err)
 {
     int why = 0;
     FILE *f = sc_fopen_regular(path, &why);
@@ -154,15 +156,15 @@ static int slurp(const char *path, sc_svg *out, sc_err *err)
                           "%s: cannot open (%s); rerun simcon "
                           "plot",
                           path, sc_open_strerror(why));
-    char buf[8192];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        sc_svg_raw(out, buf, got);
-    int bad = ferror(f);
+    int rc = sc_read_stream(f, 0, text, len);
     fclose(f);
-    if (bad)
+    if (rc == SC_ENOMEM)
+        return sc_err_set(err, SC_ENOMEM,
+                          "svg: out of memory while building a figure; "
+                          "free memory or plot fewer models");
+    if (rc != SC_OK)
         return sc_err_set(err, SC_EIO, "%s: read error", path);
-    return sc_svg_status(out, err);
+    return SC_OK;
 }
 
 static int manifest(sc_svg *h, const char *dir, sc_err *err)
@@ -177,15 +179,14 @@ static int manifest(sc_svg *h, const char *dir, sc_err *err)
             h, "No manifest.json in this folder: provenance (spec, input "
                "checksums, versions, seeds) is unknown.");
     } else {
-        sc_svg text;
-        sc_svg_init(&text);
-        rc = slurp(path, &text, err);
+        char *text = NULL;
+        rc = slurp(path, &text, NULL, err);
         if (rc == SC_OK) {
             sc_svg_printf(h, "<pre>");
-            sc_svg_esc(h, text.buf ? text.buf : "");
+            sc_svg_esc(h, text);
             sc_svg_printf(h, "</pre>\n");
         }
-        sc_svg_deinit(&text);
+        sc_free(text);
     }
     sc_free(path);
     return rc;
@@ -541,13 +542,12 @@ static void correction_words(const char *dir, char *out, size_t size)
 {
     snprintf(out, size, "after correction");
     char *path = sc_plot_join(dir, "manifest.json");
-    sc_svg text;
-    sc_svg_init(&text);
+    char *text = NULL;
     sc_err ignore;
     struct stat st;
-    if (path && stat(path, &st) == 0 && slurp(path, &text, &ignore) == SC_OK &&
-        text.buf) {
-        const char *key = strstr(text.buf, "\"correction\": \"");
+    if (path && stat(path, &st) == 0 &&
+        slurp(path, &text, NULL, &ignore) == SC_OK) {
+        const char *key = strstr(text, "\"correction\": \"");
         if (key) {
             key += strlen("\"correction\": \"");
             if (strncmp(key, "holm\"", 5) == 0)
@@ -558,7 +558,7 @@ static void correction_words(const char *dir, char *out, size_t size)
                 snprintf(out, size, "(no multiple-testing correction)");
         }
     }
-    sc_svg_deinit(&text);
+    sc_free(text);
     sc_free(path);
 }
 
@@ -566,13 +566,13 @@ static void correction_words(const char *dir, char *out, size_t size)
 static int inline_figure(sc_svg *h, const char *fdir, const fig *f, sc_err *err)
 {
     char *path = sc_plot_join(fdir, f->file);
-    sc_svg svg;
-    sc_svg_init(&svg);
-    int rc = path ? slurp(path, &svg, err)
+    char *svg = NULL;
+    size_t len = 0;
+    int rc = path ? slurp(path, &svg, &len, err)
                   : sc_err_set(err, SC_ENOMEM, "out of memory");
     if (rc == SC_OK) {
         sc_svg_printf(h, "<figure>\n");
-        sc_svg_raw(h, svg.buf ? svg.buf : "", svg.len);
+        sc_svg_raw(h, svg, len);
         sc_svg_printf(h, "<figcaption>");
         sc_svg_esc(h, f->caption);
         sc_svg_printf(h, " (<a href=\"figures/");
@@ -581,7 +581,7 @@ static int inline_figure(sc_svg *h, const char *fdir, const fig *f, sc_err *err)
         sc_svg_esc(h, f->file);
         sc_svg_printf(h, "</a>)</figcaption>\n</figure>\n");
     }
-    sc_svg_deinit(&svg);
+    sc_free(svg);
     sc_free(path);
     return rc;
 }
@@ -888,9 +888,9 @@ int sc_report_write(const char *result_dir, sc_err *err)
     int rc = sc_plotset_load(result_dir, &ps, err);
     if (rc != SC_OK)
         return rc;
-    sc_svg h, index;
+    sc_svg h;
     sc_svg_init(&h);
-    sc_svg_init(&index);
+    char *index = NULL;
     fig *f = NULL;
     size_t nf = 0;
     rdata r;
@@ -900,9 +900,9 @@ int sc_report_write(const char *result_dir, sc_err *err)
         rc = sc_err_set(err, SC_ENOMEM, "out of memory");
     struct stat st;
     if (rc == SC_OK && stat(ipath, &st) == 0) {
-        rc = slurp(ipath, &index, err);
-        if (rc == SC_OK && index.buf)
-            rc = parse_index(index.buf, ipath, &f, &nf, err);
+        rc = slurp(ipath, &index, NULL, err);
+        if (rc == SC_OK && *index != '\0') /* empty: no figures */
+            rc = parse_index(index, ipath, &f, &nf, err);
     }
     int have_r = 0;
     if (rc == SC_OK) {
@@ -922,7 +922,7 @@ int sc_report_write(const char *result_dir, sc_err *err)
     sc_free(f);
     sc_free(ipath);
     sc_free(out);
-    sc_svg_deinit(&index);
+    sc_free(index);
     sc_svg_deinit(&h);
     sc_plotset_deinit(&ps);
     return rc;

@@ -20,16 +20,12 @@
 
 void sc_svg_init(sc_svg *s)
 {
-    s->buf = NULL;
-    s->len = 0;
-    s->cap = 0;
-    s->failed = 0;
+    *s = (sc_svg){0};
 }
 
 void sc_svg_deinit(sc_svg *s)
 {
-    sc_free(s->buf);
-    sc_svg_init(s);
+    sc_buf_deinit(s);
 }
 
 int sc_svg_status(const sc_svg *s, sc_err *err)
@@ -41,62 +37,17 @@ int sc_svg_status(const sc_svg *s, sc_err *err)
     return SC_OK;
 }
 
-/* Make room for extra more bytes plus the NUL; doubles the capacity so
- * appends are amortised O(1). */
-static int reserve(sc_svg *s, size_t extra)
-{
-    if (s->failed)
-        return 0;
-    if (extra > (size_t)-1 / 2 - s->len) {
-        s->failed = 1;
-        return 0;
-    }
-    size_t need = s->len + extra + 1;
-    if (need <= s->cap)
-        return 1;
-    size_t cap = s->cap ? s->cap : 4096;
-    while (cap < need)
-        cap *= 2;
-    char *p = sc_realloc(s->buf, cap);
-    if (!p) {
-        s->failed = 1;
-        return 0;
-    }
-    s->buf = p;
-    s->cap = cap;
-    return 1;
-}
-
 void sc_svg_raw(sc_svg *s, const char *text, size_t len)
 {
-    if (!reserve(s, len))
-        return;
-    memcpy(s->buf + s->len, text, len);
-    s->len += len;
-    s->buf[s->len] = '\0';
+    sc_buf_append(s, text, len);
 }
 
 void sc_svg_printf(sc_svg *s, const char *fmt, ...)
 {
-    char small[256];
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
+    sc_buf_vprintf(s, fmt, ap);
     va_end(ap);
-    if (n < 0) {
-        s->failed = 1;
-        return;
-    }
-    if ((size_t)n < sizeof small) {
-        sc_svg_raw(s, small, (size_t)n);
-        return;
-    }
-    if (!reserve(s, (size_t)n))
-        return;
-    va_start(ap, fmt);
-    vsnprintf(s->buf + s->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    s->len += (size_t)n;
 }
 
 void sc_svg_esc(sc_svg *s, const char *text)
@@ -362,5 +313,5 @@ int sc_svg_write_file(const sc_svg *s, const char *path, sc_err *err)
         return rc;
     /* The one atomic writer (atomic.c): regular files only, temp file,
      * fsync, rename. */
-    return sc_atomic_write(path, s->len ? s->buf : "", s->len, err);
+    return sc_atomic_write(path, s->len ? s->data : "", s->len, err);
 }

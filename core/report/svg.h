@@ -27,6 +27,7 @@
 
 #include <stddef.h>
 
+#include "buf.h"
 #include "err.h"
 
 /* Decimals of every coordinate/length written to a figure: 0.01 px is far
@@ -37,12 +38,10 @@
  * at print size (about 7.5 pt). */
 #define SC_SVG_FONT_MIN 10.0
 
-typedef struct sc_svg {
-    char *buf;  /* NUL-terminated once anything was appended */
-    size_t len; /* bytes used, excluding the NUL             */
-    size_t cap; /* bytes allocated                           */
-    int failed; /* sticky: an allocation failed              */
-} sc_svg;
+/* A figure (or page) being built: the one text buffer of simcon (buf.h);
+ * `data` is NUL-terminated once anything was appended, `failed` is sticky
+ * after an allocation failure. */
+typedef sc_buf sc_svg;
 
 typedef struct sc_rgb {
     unsigned char r, g, b;

@@ -15,7 +15,7 @@
 
 static const char *text_of(sc_svg *s)
 {
-    return s->buf ? s->buf : "";
+    return s->data ? s->data : "";
 }
 
 SC_TEST(escaping)
@@ -114,7 +114,7 @@ SC_TEST(long_printf)
     sc_svg_init(&s);
     sc_svg_printf(&s, "<%s>", big);
     expect_int((long long)s.len, 1001, "long append length");
-    expect_int(s.buf[1000], '>', "long append last byte");
+    expect_int(s.data[1000], '>', "long append last byte");
     sc_svg_deinit(&s);
 }
 
