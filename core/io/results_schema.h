@@ -26,6 +26,9 @@
 #define SC_RES_BEHAVIOUR_DIR "behaviour"
 #define SC_RES_GAP "gap.csv"
 #define SC_RES_TABLES_DIR "tables"
+/* figures/<name>.svg (.pdf, .png) and their list, figures/index.tsv. */
+#define SC_RES_FIGURES_DIR "figures"
+#define SC_RES_FIGURES_INDEX "figures/index.tsv"
 /* tables/<prefix><name>.csv, .md and .tex (name: metric or attribute). */
 #define SC_RES_SIMILARITY_SUMMARY "tables/similarity_summary_"
 #define SC_RES_CONSISTENCY_MATRIX "tables/consistency_matrix_"

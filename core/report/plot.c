@@ -16,6 +16,7 @@
 #include "atomic.h"
 #include "mem.h"
 #include "plot_int.h"
+#include "results_schema.h"
 
 static int draw_all(const sc_plotset *ps, const sc_plot_opts *opts,
                     sc_figsink *fs, sc_err *err)
@@ -64,7 +65,7 @@ int sc_plot_results(const char *result_dir, const sc_plot_opts *opts,
     sc_svg_init(&fs.index);
     char *final = NULL, *prefix = NULL;
     if (rc == SC_OK) {
-        final = sc_plot_join(result_dir, "figures");
+        final = sc_plot_join(result_dir, SC_RES_FIGURES_DIR);
         prefix = sc_plot_join(result_dir, "figures.tmp-");
         if (!final || !prefix)
             rc = sc_err_set(err, SC_ENOMEM, "out of memory");

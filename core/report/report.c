@@ -169,7 +169,7 @@ static int slurp(const char *path, char **text, size_t *len, sc_err *err)
 
 static int manifest(sc_svg *h, const char *dir, sc_err *err)
 {
-    char *path = sc_plot_join(dir, "manifest.json");
+    char *path = sc_plot_join(dir, SC_RES_MANIFEST);
     if (!path)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     struct stat st;
@@ -541,7 +541,7 @@ static size_t canvas_cell(size_t side, size_t n, size_t lo, size_t hi)
 static void correction_words(const char *dir, char *out, size_t size)
 {
     snprintf(out, size, "after correction");
-    char *path = sc_plot_join(dir, "manifest.json");
+    char *path = sc_plot_join(dir, SC_RES_MANIFEST);
     char *text = NULL;
     sc_err ignore;
     struct stat st;
@@ -591,7 +591,7 @@ static int inline_figure(sc_svg *h, const char *fdir, const fig *f, sc_err *err)
 static int box_figures(sc_svg *h, const char *dir, const fig *f, size_t nf,
                        const char *attr, int other, sc_err *err)
 {
-    char *fdir = sc_plot_join(dir, "figures");
+    char *fdir = sc_plot_join(dir, SC_RES_FIGURES_DIR);
     if (!fdir)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     int rc = SC_OK;
@@ -702,7 +702,7 @@ static void scatters(sc_svg *h, const sc_plotset *ps, const rdata *r)
 static int file_list(sc_svg *h, const char *dir, const fig *f, size_t nf,
                      sc_err *err)
 {
-    char *fdir = sc_plot_join(dir, "figures");
+    char *fdir = sc_plot_join(dir, SC_RES_FIGURES_DIR);
     if (!fdir)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     int rc = SC_OK;
@@ -894,8 +894,8 @@ int sc_report_write(const char *result_dir, sc_err *err)
     fig *f = NULL;
     size_t nf = 0;
     rdata r;
-    char *ipath = sc_plot_join(result_dir, "figures/index.tsv");
-    char *out = sc_plot_join(result_dir, "report.html");
+    char *ipath = sc_plot_join(result_dir, SC_RES_FIGURES_INDEX);
+    char *out = sc_plot_join(result_dir, SC_RES_REPORT);
     if (!ipath || !out)
         rc = sc_err_set(err, SC_ENOMEM, "out of memory");
     struct stat st;
