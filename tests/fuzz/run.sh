@@ -68,9 +68,14 @@ merge)
     ;;
 cov)
     build build-fuzz-cov -DSC_FUZZ_COVERAGE=ON
-    declare -A src=([npy]=core/io/npy.c [spec]=core/io/spec.c [simcsv]=core/io/simcsv.c
-                    [plot]="core/report/plot_data.c core/report/plot.c core/report/plot_heat.c
-                            core/report/plot_box.c core/report/plot_scatter.c core/report/report.c")
+    declare -A src=([npy]=core/io/npy.c [simcsv]=core/io/simcsv.c
+                    [spec]="core/io/spec.c core/io/spec_tree.c core/io/spec_values.c
+                            core/io/spec_validate.c core/io/spec_analyses.c
+                            core/io/spec_canonical.c"
+                    [plot]="core/report/plot_data.c core/report/tidy.c core/report/plot.c
+                            core/report/plot_heat.c core/report/plot_box.c
+                            core/report/plot_scatter.c core/report/plot_summary.c
+                            core/report/report.c core/report/report_tables.c")
     rm -rf build-fuzz-cov/prof && mkdir -p build-fuzz-cov/prof
     for h in "${harnesses[@]}"; do
         corpora=(tests/fuzz/seeds/$h)
