@@ -65,6 +65,20 @@ static int print_estimate(const sc_spec *spec, sc_err *err)
            "about %.0f MiB\n",
            sc_plan_nsim(spec), (double)sim / mib, threads, (double)embed / mib,
            (double)spill / mib, (double)asmb / mib);
+    sc_plan_cpu cpu;
+    st = sc_plan_cpu_estimate(spec, &cpu, err);
+    if (st != SC_OK)
+        return st;
+    const double h = 3600.0;
+    printf("estimate: CPU-hours at the measured rates (tests/bench/"
+           "RESULTS.md): similarity %.3g (largest task %.3g), consistency "
+           "%.3g, contrasts %.3g, behaviour %.3g, assemble %.3g; total "
+           "%.3g\n",
+           cpu.similarity / h, cpu.similarity_task / h, cpu.consistency / h,
+           cpu.contrasts / h, cpu.behaviour / h, cpu.assemble / h,
+           (cpu.similarity + cpu.consistency + cpu.contrasts + cpu.behaviour +
+            cpu.assemble) /
+               h);
     return SC_OK;
 }
 
@@ -171,10 +185,11 @@ static const sc_cmdline check_cmdline = {
         "  --quiet           no progress (default: progress with an ETA when "
         "stderr\n"
         "                    is a terminal, while the values are scanned)\n"
-        "  --estimate        also print the memory of each task of a "
-        "cluster run\n"
-        "                    (simcon slurm) and of the spill file (default: "
-        "only ok)\n"
+        "  --estimate        also print the memory and CPU-hours of each "
+        "stage of a\n"
+        "                    cluster run (simcon slurm) and the spill file "
+        "(default:\n"
+        "                    only ok)\n"
         "  --no-load         find the plugins without loading them: no plugin "
         "code\n"
         "                    runs and parameters are not checked (for specs "

@@ -8,14 +8,16 @@
  *   assemble.sbatch    one job, the assemble task;
  *   submit.sh          submits both, assemble with --dependency=afterok on
  *                      the array.
- * --mem defaults to the estimate of sc_plan_estimate (per stage), --cpus to
- * runtime.threads (else 1); --time and --partition are left to the
- * cluster's defaults unless given. --submit runs sbatch --parsable itself
+ * --mem defaults to the estimate of sc_plan_estimate (per stage), --time to
+ * twice sc_plan_cpu_estimate's CPU time of the job over its CPUs plus 10
+ * minutes, --cpus to runtime.threads (else 1); --partition is left to the
+ * cluster's default unless given. --submit runs sbatch --parsable itself
  * and prints the job ids. Failed elements can be resubmitted alone with
  * sbatch --array=<ids> DIR.tasks/slurm/similarity.sbatch (README,
  * "Running on a cluster"). */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -100,8 +102,24 @@ static unsigned long long mem_mb(size_t bytes)
     return mb < 256 ? 256 : mb;
 }
 
+/* --time for a job of cpu_seconds of work on so->cpus CPUs: twice the
+ * estimate (run_plan.c; rates vary with the machine and its load) plus
+ * 10 minutes for start-up and the shared filesystem, in whole minutes, as
+ * D-HH:MM:00. */
+static void time_limit(double cpu_seconds, unsigned long cpus, char *buf,
+                       size_t cap)
+{
+    double wall = 2.0 * cpu_seconds / (double)(cpus > 0 ? cpus : 1) + 600.0;
+    if (!(wall < 365.0 * 86400.0))
+        wall = 365.0 * 86400.0;
+    unsigned long long min = (unsigned long long)ceil(wall / 60.0);
+    snprintf(buf, cap, "%llu-%02llu:%02llu:00", min / 1440, min / 60 % 24,
+             min % 60);
+}
+
 static void header(sc_buf *b, const sc_spec *spec, const slurm_opts *so,
-                   const char *stage, const char *logs, size_t bytes)
+                   const char *stage, const char *logs, size_t bytes,
+                   double cpu_seconds)
 {
     sc_buf_printf(b, "#SBATCH --job-name=simcon-%s-%s\n", spec->name, stage);
     sc_buf_printf(b, "#SBATCH --cpus-per-task=%lu\n", so->cpus);
@@ -109,8 +127,9 @@ static void header(sc_buf *b, const sc_spec *spec, const slurm_opts *so,
         sc_buf_printf(b, "#SBATCH --mem=%s\n", so->mem);
     else
         sc_buf_printf(b, "#SBATCH --mem=%lluM\n", mem_mb(bytes));
-    if (so->time != NULL)
-        sc_buf_printf(b, "#SBATCH --time=%s\n", so->time);
+    char t[64];
+    time_limit(cpu_seconds, so->cpus, t, sizeof t);
+    sc_buf_printf(b, "#SBATCH --time=%s\n", so->time != NULL ? so->time : t);
     if (so->partition != NULL)
         sc_buf_printf(b, "#SBATCH --partition=%s\n", so->partition);
     sc_buf_printf(b, "#SBATCH --output=%s/%s-%s.log\n", logs, stage,
@@ -186,7 +205,7 @@ static int make_logs(const char *sdir, script_paths *sp, sc_err *err)
 
 static int write_similarity(const sc_spec *spec, const slurm_opts *so,
                             const script_paths *sp, const char *sdir,
-                            size_t nsim, size_t bytes, sc_err *err)
+                            size_t nsim, size_t bytes, double cpu, sc_err *err)
 {
     sc_buf b = {0};
     sc_buf_printf(&b,
@@ -200,7 +219,7 @@ static int write_similarity(const sc_spec *spec, const slurm_opts *so,
                   "# Resubmit failed elements alone: sbatch --array=<ids> "
                   "this file.\n",
                   spec->name, nsim);
-    header(&b, spec, so, "similarity", sp->logs, bytes);
+    header(&b, spec, so, "similarity", sp->logs, bytes, cpu);
     if (so->max_parallel > 0)
         sc_buf_printf(&b, "#SBATCH --array=0-%zu%%%lu\n", nsim - 1,
                       so->max_parallel);
@@ -214,7 +233,7 @@ static int write_similarity(const sc_spec *spec, const slurm_opts *so,
 
 static int write_assemble(const sc_spec *spec, const slurm_opts *so,
                           const script_paths *sp, const char *sdir,
-                          size_t bytes, sc_err *err)
+                          size_t bytes, double cpu, sc_err *err)
 {
     sc_buf b = {0};
     sc_buf_printf(&b,
@@ -226,7 +245,7 @@ static int write_assemble(const sc_spec *spec, const slurm_opts *so,
                   "# matrices. Submitted with --dependency=afterok:<the "
                   "similarity array>.\n",
                   spec->name);
-    header(&b, spec, so, "assemble", sp->logs, bytes);
+    header(&b, spec, so, "assemble", sp->logs, bytes, cpu);
     sc_buf_puts(&b, "set -eu\n");
     command(&b, sp->exe, sp->spec, sp->out, so, "assemble");
     return write_file(sdir, "assemble.sbatch", &b, err);
@@ -261,6 +280,9 @@ static int write_scripts(const sc_spec *spec, const char *out,
     if (st == SC_OK)
         st = sc_plan_estimate(spec, (unsigned)so->cpus, spec->memory, &sim,
                               &asmb, err);
+    sc_plan_cpu cpu;
+    if (st == SC_OK)
+        st = sc_plan_cpu_estimate(spec, &cpu, err);
     if (st == SC_OK)
         st = make_logs(sdir, &sp, err);
     if (st != SC_OK)
@@ -270,9 +292,13 @@ static int write_scripts(const sc_spec *spec, const char *out,
         return sc_err_set(err, SC_ESPEC,
                           "%s: no (dataset, metric) pairs; nothing to run",
                           spec->path);
-    st = write_similarity(spec, so, &sp, sdir, nsim, sim, err);
+    st = write_similarity(spec, so, &sp, sdir, nsim, sim, cpu.similarity_task,
+                          err);
     if (st == SC_OK)
-        st = write_assemble(spec, so, &sp, sdir, asmb, err);
+        st = write_assemble(spec, so, &sp, sdir, asmb,
+                            cpu.consistency + cpu.contrasts + cpu.behaviour +
+                                cpu.assemble,
+                            err);
     if (st == SC_OK)
         st = write_submit(sdir, err);
     return st;
@@ -480,8 +506,11 @@ static const sc_cmdline slurm_cmdline = {
         "--submit,\n"
         "else the path of submit.sh, on stdout.\n"
         "  --partition P     #SBATCH --partition (default: the cluster's)\n"
-        "  --time T          #SBATCH --time, e.g. 2-00:00:00 (default: the "
-        "partition's)\n"
+        "  --time T          #SBATCH --time, e.g. 2-00:00:00 (default: "
+        "twice the\n"
+        "                    CPU time of 'simcon check --estimate' per "
+        "job over C, plus\n"
+        "                    10 minutes)\n"
         "  --mem M           #SBATCH --mem, e.g. 16G (default: simcon's "
         "estimate per\n"
         "                    stage from n, d, m, the threads and "

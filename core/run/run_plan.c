@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -331,5 +332,169 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
         best = e > best ? e : best;
     }
     *bytes = best >= 1e18 ? (size_t)1e18 : (size_t)best;
+    return SC_OK;
+}
+
+/* ## CPU estimate
+ *
+ * CPU time of each stage of a run, from the spec and the feature headers
+ * (run_plan.h, sc_plan_cpu_estimate): the work counted in units whose
+ * rates were measured (tests/bench/RESULTS.md, "CPU-hours estimate").
+ *
+ * Similarity, per (dataset, metric) task: n^2 d floating-point operations
+ * per model (the Gram/SYRK that dominates every plugin's prepare) at
+ * SC_RATE_PREPARE, plus n (n + 1) per model pair (the embedding dot
+ * products) at SC_RATE_PAIRS.
+ *
+ * Statistics: a correlation over k model pairs costs SC_COST_CORR +
+ * k / SC_RATE_TERMS seconds. With R = 1 + P + B' correlations per row (P
+ * permutations, or m! when the exact test is used; B' = B bootstrap replicates,
+ * plus m jackknife recomputations for BCa): consistency  M x dataset pairs x
+ * sets x R correlations over the set; contrasts    per category pair 2 x
+ * dataset pairs x R correlations over W_a and W_b, plus every category's mean
+ * CI (dataset pairs x B' over W_c); behaviour    M x D x R over all m(m-1)/2
+ * pairs, plus the mean rows, whose permutations recompute every dataset of the
+ * mean; assemble     the medians' CIs (dataset pairs x B' per within and
+ *                between set), reading the features for their
+ *                checksums at SC_RATE_READ, and SC_ASSEMBLE_FIXED seconds
+ *                for tables, figures and the report.
+ * Spearman ranks cost more than
+ * Pearson's sums and are not counted apart: the margin of simcon slurm's
+ * --time covers them. */
+
+/* CKA, float64, one thread (RESULTS.md, 2026-11-27 issue 6 follow-up:
+ * prepare 21.4 GFLOP/s per CPU-s; all pairs 0.47 s for 120 pairs at
+ * n = 5000, 6.4 GFLOP/s). */
+#define SC_RATE_PREPARE 21.4e9
+#define SC_RATE_PAIRS 6.4e9
+/* Fitted to two variants of the bundled example (RESULTS.md, "CPU-hours
+ * estimate"): seconds per correlation and model-pair terms per second. */
+#define SC_COST_CORR 3.0e-7
+#define SC_RATE_TERMS 6.0e7
+/* Reading feature files for their SHA-256, bytes per second. */
+#define SC_RATE_READ 2.0e8
+#define SC_ASSEMBLE_FIXED 2.0
+
+/* Features of dataset d: n (after max_stimuli) and the sum and bytes of
+ * the models' d. */
+static int dataset_shape(const sc_spec *spec, size_t d, double *n, double *dsum,
+                         sc_err *err)
+{
+    char path[SC_PLAN_PATH_CAP];
+    *n = 0;
+    *dsum = 0;
+    for (size_t i = 0; i < spec->nmodels; i++) {
+        size_t rows = 0, cols = 0;
+        int st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
+                              spec->models[i].name, path, sizeof path, err);
+        if (st == SC_OK)
+            st = sc_npy_peek_ex(path,
+                                spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
+                                &rows, &cols, err);
+        if (st != SC_OK)
+            return st;
+        *n = (double)rows;
+        *dsum += (double)cols;
+    }
+    return SC_OK;
+}
+
+static double pairs_of(double m)
+{
+    return m * (m - 1) / 2;
+}
+
+/* Within-category pairs of category c of attribute at. */
+static double within(const run_attr *at, size_t c, size_t m)
+{
+    double k = 0;
+    for (size_t i = 0; i < m; i++)
+        k += at->label[i] == c;
+    return pairs_of(k);
+}
+
+/* Seconds of n correlations over `terms` model-pair terms in all. */
+static double corr_seconds(double n, double terms)
+{
+    return n * SC_COST_CORR + terms / SC_RATE_TERMS;
+}
+
+/* CPU-seconds of consistency, contrasts, behaviour and the medians (the
+ * latter into out->assemble, to which the caller adds the rest). */
+static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
+                          sc_plan_cpu *out)
+{
+    const sc_spec *spec = rc->spec;
+    double m = (double)rc->m, M = (double)rc->M, D = (double)rc->D;
+    double dp = (double)rc->npairs;
+    bool exact = false;
+    double P = (double)sc_run_perm_count(rc->m, spec->permutations, &exact);
+    double B = (double)spec->bootstrap;
+    if (B > 0 && spec->interval == SC_CI_BCA)
+        B += m;
+    double R = 1 + P + B;
+    if (spec->consistency_enabled)
+        for (size_t s = 0; s < sets->nsets; s++) {
+            const run_set *set = &sets->sets[s];
+            double np = (double)set->pairs.n;
+            out->consistency += corr_seconds(M * dp * R, M * dp * R * np);
+            if (set->attr != SIZE_MAX && strncmp(set->name, "anchor:", 7) != 0)
+                out->assemble += corr_seconds(M * dp * B, M * dp * B * np);
+        }
+    for (size_t g = 0; g < spec->ncontrasts; g++)
+        for (size_t a = 0; a < sets->nattrs; a++) {
+            const run_attr *at = &sets->attrs[a];
+            if (strcmp(at->name, spec->contrasts[g].attribute) != 0)
+                continue;
+            for (size_t c1 = 0; c1 < at->ncat; c1++) {
+                double w1 = within(at, c1, rc->m);
+                out->contrasts += corr_seconds(M * dp * B, M * dp * B * w1);
+                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++)
+                    out->contrasts +=
+                        corr_seconds(2 * M * dp * R,
+                                     M * dp * R * (w1 + within(at, c2, rc->m)));
+            }
+            break;
+        }
+    /* Per dataset, then the mean rows (at most "all" and one domain per
+     * dataset), whose permutations recompute every dataset averaged. */
+    if (spec->behaviour_enabled)
+        out->behaviour = corr_seconds(M * D * R, M * D * R * pairs_of(m)) +
+                         corr_seconds(2 * M * D * (1 + P),
+                                      2 * M * D * (1 + P) * pairs_of(m));
+}
+
+int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err)
+{
+    memset(out, 0, sizeof *out);
+    double m = (double)spec->nmodels, bytes = 0;
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        double n = 0, dsum = 0;
+        int st = dataset_shape(spec, d, &n, &dsum, err);
+        if (st != SC_OK)
+            return st;
+        bytes += 4.0 * n * dsum; /* float32 on disk, the usual case */
+        if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
+            n = (double)spec->max_stimuli;
+        double task = n * n * dsum / SC_RATE_PREPARE +
+                      pairs_of(m) * n * (n + 1) / SC_RATE_PAIRS;
+        if (spec->over == SC_OVER_STIMULI)
+            task *= 1 + (double)spec->bootstrap;
+        out->similarity_task =
+            task > out->similarity_task ? task : out->similarity_task;
+        out->similarity += task * (double)spec->nmetrics;
+    }
+    sc_runctx rc;
+    sc_run_ctx_init(&rc, spec, NULL);
+    run_sets sets;
+    memset(&sets, 0, sizeof sets);
+    int st = sc_run_build_sets(&rc, &sets, err);
+    if (st == SC_OK)
+        stats_seconds(&rc, &sets, out);
+    sc_run_sets_free(&sets);
+    sc_run_ctx_free(&rc);
+    if (st != SC_OK)
+        return st;
+    out->assemble += bytes / SC_RATE_READ + SC_ASSEMBLE_FIXED;
     return SC_OK;
 }

@@ -89,4 +89,15 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
  * bytes, uncapped: what spills to a file beyond the budget. */
 int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err);
 
+/* CPU-seconds per stage at the measured rates (run_plan.c, where the
+ * work model and the rates' sources are): the largest similarity task and
+ * all of them, then the statistics stages, each as one process would run
+ * it, and the assemble step (medians, feature checksums, tables, figures,
+ * report). Statuses: those of sc_npy_peek_ex; SC_ENOMEM. */
+typedef struct sc_plan_cpu {
+    double similarity_task, similarity;
+    double consistency, contrasts, behaviour, assemble;
+} sc_plan_cpu;
+int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err);
+
 #endif

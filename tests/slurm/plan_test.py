@@ -54,6 +54,48 @@ def tables(root):
     return out
 
 
+def cpu_hours(feats, m):
+    """CPU-hours of the e2e zoo spec by the model documented in
+    core/run/run_plan.c and README "Running on a cluster", computed
+    here from the spec's structure and the .npy headers: similarity n^2 d
+    per model at 21.4e9/s plus n(n+1) per model pair at 6.4e9/s; a
+    correlation over k model pairs 3e-7 s + k / 6e7 s."""
+    import numpy as np
+    M, D, dp = 3, 3, 3
+    P, B = 199, 199  # 8! > 199: random permutations; percentile: no jackknife
+    R = 1 + P + B
+    sim, task, nbytes = 0.0, 0.0, 0.0
+    for ds in ("nat_a", "nat_b", "spec_c"):
+        d = os.path.join(feats, ds)
+        shapes = [np.load(os.path.join(d, f), mmap_mode="r").shape
+                  for f in sorted(os.listdir(d)) if f.endswith(".npy")]
+        n, dsum = shapes[0][0], sum(sh[1] for sh in shapes)
+        nbytes += 4.0 * n * dsum
+        t = n * n * dsum / 21.4e9 + m * (m - 1) / 2 * n * (n + 1) / 6.4e9
+        task = max(task, t)
+        sim += M * t
+
+    def corr(count, pairs):
+        return count * (3e-7 + pairs / 6e7)
+
+    # Sets: all; objective and architecture (2 x 4 models each): within,
+    # between, within; anchor ssl_cnn_a with each category of each
+    # groupby: 3 or 4 other models.
+    w, bt = 6, 16
+    sets = [28] + [w, bt, w] * 2 + [3, 4, 3, 4]
+    cons = sum(corr(M * dp * R, k) for k in sets)
+    med = sum(corr(M * dp * B, k) for k in [w, bt, w] * 2)
+    # two category means (CI only), one row: a correlation per category
+    con = M * (2 * corr(dp * B, w) + 2 * corr(dp * R, w))
+    beh = corr(M * D * R, 28) + corr(2 * M * D * (1 + P), 28)
+    asm = med + nbytes / 2e8 + 2.0
+    h = 3600.0
+    return {"similarity": sim / h, "largest task": task / h,
+            "consistency": cons / h, "contrasts": con / h,
+            "behaviour": beh / h, "assemble": asm / h,
+            "total": (sim + cons + con + beh + asm) / h}
+
+
 def main():
     simcon, src, work = sys.argv[1:4]
     shutil.rmtree(work, ignore_errors=True)
@@ -150,6 +192,16 @@ def main():
             "about %.0f MiB" % (sim_b / 2**20, emb_b / 2**20, asm_b / 2**20))
     check(want in p.stdout.splitlines(),
           "check --estimate:\n%s\nwanted\n%s" % (p.stdout, want))
+    cpu = cpu_hours(feats, m)
+    line = [l for l in p.stdout.splitlines() if "CPU-hours" in l]
+    check(len(line) == 1, "one CPU-hours line:\n%s" % p.stdout)
+    import re
+    got = dict((k, float(v)) for k, v in re.findall(
+        r"(similarity|largest task|consistency|contrasts|behaviour|"
+        r"assemble|total) ([0-9.e+-]+)", line[0]))
+    for k, v in cpu.items():
+        check(abs(got.get(k, -1) - v) <= 1e-2 * v,
+              "CPU-hours of %s: %s, computed here %.4g" % (k, line[0], v))
 
     # simcon slurm: the scripts.
     d3 = os.path.join(work, "d3")
@@ -167,6 +219,14 @@ def main():
     check("--task assemble" in asm and "--array" not in asm,
           "assemble.sbatch:\n%s" % asm)
     check("--dependency=afterok:$sim" in sub, "submit.sh:\n%s" % sub)
+    # --time by default: twice the estimate over the CPUs plus 10 minutes,
+    # in whole minutes (here the estimate is under a second).
+    d4 = os.path.join(work, "d4")
+    run([simcon, "slurm", spec, "-o", d4, "--quiet"])
+    for f in ("similarity.sbatch", "assemble.sbatch"):
+        text = open(os.path.join(d4 + ".tasks/slurm", f)).read()
+        check("#SBATCH --time=0-00:11:00\n" in text,
+              "default --time in %s:\n%s" % (f, text))
     p = run([simcon, "slurm", spec, "-o", d3, "--time", "1 day"], expect=2)
     check("--time '1 day'" in p.stderr, "bad --time: %s" % p.stderr)
 
