@@ -40,8 +40,11 @@ void sc_ctx_init(sc_ctx *ctx, sc_err *err, const char *metric)
     ctx->metric = metric ? metric : "plugin";
     ctx->live_blocks = 0;
     ctx->failed = 0;
-    for (size_t i = 0; i < SC_CTX_TRACKED; i++)
+    ctx->live_bytes = 0;
+    for (size_t i = 0; i < SC_CTX_TRACKED; i++) {
         ctx->tracked[i] = NULL;
+        ctx->tracked_bytes[i] = 0;
+    }
 }
 
 long sc_ctx_reclaim(sc_ctx *ctx)
@@ -51,6 +54,8 @@ long sc_ctx_reclaim(sc_ctx *ctx)
         if (ctx->tracked[i] != NULL) {
             sc_aligned_free(ctx->tracked[i]);
             ctx->tracked[i] = NULL;
+            ctx->live_bytes -= ctx->tracked_bytes[i];
+            ctx->tracked_bytes[i] = 0;
             ctx->live_blocks--;
             freed++;
         }
@@ -105,9 +110,11 @@ static void *host_alloc(sc_ctx *ctx, size_t bytes)
     }
     if (ctx != NULL) {
         ctx->live_blocks++;
+        ctx->live_bytes += bytes;
         for (size_t i = 0; i < SC_CTX_TRACKED; i++)
             if (ctx->tracked[i] == NULL) {
                 ctx->tracked[i] = p;
+                ctx->tracked_bytes[i] = bytes;
                 break;
             }
     }
@@ -123,6 +130,8 @@ static void host_free(sc_ctx *ctx, void *p)
         for (size_t i = 0; i < SC_CTX_TRACKED; i++)
             if (ctx->tracked[i] == p) {
                 ctx->tracked[i] = NULL;
+                ctx->live_bytes -= ctx->tracked_bytes[i];
+                ctx->tracked_bytes[i] = 0;
                 break;
             }
     }

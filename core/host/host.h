@@ -21,6 +21,11 @@ struct sc_ctx {
     long live_blocks;   /* alloc() minus free() during this context      */
     int failed;         /* fail() was called                             */
     void *tracked[SC_CTX_TRACKED]; /* live blocks from this context      */
+    size_t tracked_bytes[SC_CTX_TRACKED]; /* their sizes                 */
+    /* Bytes allocated minus the tracked blocks freed: what a prepare leaves
+     * in its state (an over-estimate when more than SC_CTX_TRACKED blocks
+     * were live at once and some of the untracked ones were freed). */
+    size_t live_bytes;
 };
 
 void sc_ctx_init(sc_ctx *ctx, sc_err *err, const char *metric);

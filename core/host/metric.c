@@ -21,6 +21,7 @@
 typedef struct state_handle {
     void *plugin_state;
     size_t rows;
+    size_t bytes; /* host->alloc bytes the prepare left live, + handle */
 } state_handle;
 
 /* After a plugin call: make sure a failure has a message. */
@@ -72,6 +73,7 @@ int sc_metric_prepare(const sc_plugin *p, const sc_args *args, const sc_mat *x,
     }
     h->plugin_state = ps;
     h->rows = x->rows;
+    h->bytes = ctx.live_bytes + sizeof *h;
     *state = h;
     return SC_OK;
 }
@@ -232,6 +234,12 @@ size_t sc_metric_state_rows(const void *state)
 {
     const state_handle *h = state;
     return h ? h->rows : 0;
+}
+
+size_t sc_metric_state_bytes(const void *state)
+{
+    const state_handle *h = state;
+    return h ? h->bytes : 0;
 }
 
 size_t sc_metric_embed_len(const sc_plugin *p, const void *state)

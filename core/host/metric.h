@@ -37,6 +37,10 @@ void sc_metric_release(const sc_plugin *p, void *state);
 
 /* Rows (stimuli) a prepared state was built from. */
 size_t sc_metric_state_rows(const void *state);
+/* Bytes a prepared state holds: the blocks its prepare obtained through
+ * host->alloc and kept (measured by the host, not declared by the plugin),
+ * plus the handle. Memory the plugin took elsewhere is not seen. */
+size_t sc_metric_state_bytes(const void *state);
 
 /* Batched path (see sc_metric.embed in plugin.h). embed_len is 0 when the
  * plugin offers no embedding. */

@@ -36,7 +36,7 @@
  * (512 KiB) and rounded to float once. */
 #define SIMMAT_F32_CHUNK 65536
 
-static size_t default_budget(void)
+size_t sc_simmat_default_budget(void)
 {
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
     if (pages <= 0 || size <= 0)
@@ -452,7 +452,8 @@ static int compute(run *r, const sc_simmat_opts *opts,
     if (opts != NULL)
         o = *opts;
     unsigned threads = o.threads ? o.threads : 1;
-    size_t budget = o.memory_budget ? o.memory_budget : default_budget();
+    size_t budget =
+        o.memory_budget ? o.memory_budget : sc_simmat_default_budget();
     size_t mm = 0;
     sc_size_mul(m, m, &mm); /* SIZE_MAX on overflow: the alloc fails */
     double *out = sc_aligned_alloc(mm, sizeof *out);

@@ -61,6 +61,10 @@ typedef struct sc_simmat_extra {
     const char *progress_label;
 } sc_simmat_extra;
 
+/* The budget when none is given (memory_budget 0): half of physical RAM,
+ * leaving room for the page cache and the running workers' states. */
+size_t sc_simmat_default_budget(void);
+
 /* float32 blocks stay short so that float32 accumulation inside one SYRK
  * (error ~ sqrt(k) * 6e-8 relative for k terms) stays near 4e-6 before the
  * float64 sum over blocks averages it further; tests require agreement

@@ -70,6 +70,10 @@ typedef struct sc_runctx {
     size_t *n_used;           /* D: after max_stimuli                       */
     uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
     size_t cache_reused, cache_computed;
+    /* Stimulus bootstrap (over: stimuli) within runtime.memory: states
+     * prepared, passes over the models (1 when every state fitted), the
+     * largest state (bytes, with kept features) and the budget used. */
+    size_t boot_prepares, boot_passes, boot_state_max, boot_budget;
 
     /* Progress on a terminal (core/base/progress.h; off when quiet or piped).
      */

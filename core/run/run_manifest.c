@@ -243,6 +243,14 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
                   "\n  ],\n  \"cache\": {\"reused\": %zu, \"computed\": "
                   "%zu},\n",
                   rc->cache_reused, rc->cache_computed);
+    /* over: stimuli: how the states fitted the budget (run_simmat.c). */
+    if (rc->boot_passes > 0)
+        sc_buf_printf(b,
+                      "  \"stimulus_bootstrap\": {\"budget_bytes\": %zu, "
+                      "\"largest_state_bytes\": %zu, \"passes\": %zu, "
+                      "\"prepares\": %zu},\n",
+                      rc->boot_budget, rc->boot_state_max, rc->boot_passes,
+                      rc->boot_prepares);
 }
 
 /* Task records of a planned run and wall time per stage. */

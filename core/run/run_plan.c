@@ -298,9 +298,16 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
         double s = base + T * (16.0 * n * dmax + 16.0 * n * n) + e;
         sim = s > sim ? s : sim;
         if (stimuli) {
+            /* The states resident in the stimulus bootstrap, capped by the
+             * budget (run_simmat.c), and per worker one state being
+             * prepared from its features and one compare_subset's
+             * scratch. */
+            double states = 16.0 * n * n * m + 8.0 * n * dsum;
+            if (budget > 0 && states > (double)budget)
+                states = (double)budget;
             double a = base + 32.0 * M * D * m * m +
-                       8.0 * (double)spec->bootstrap * M * D * m * m +
-                       8.0 * n * dsum + T * 16.0 * n * n;
+                       8.0 * (double)spec->bootstrap * (M * D * m * m + n) +
+                       states + T * (32.0 * n * n + 16.0 * n * dmax);
             asmb = a > asmb ? a : asmb;
         }
     }

@@ -80,8 +80,11 @@ int sc_plan_write_record(const char *out, const char *task, const char *file,
  *               the plugin state (CKA: two n x n Gram matrices), and the
  *               embedding matrix E of m rows of n (n + 1) / 2 doubles;
  *   assemble:   64 MiB + 32 M D m^2 (matrices and their analyses), plus,
- *               for over: stimuli, 8 B M D m^2 (replicates), 8 m n d (all
- *               features) and 16 n^2 per thread.
+ *               for over: stimuli, 8 B (M D m^2 + n) (replicates and
+ *               draws), the resident states min(budget, m x 16 n^2 + 8 n
+ *               sum(d)) and per thread 32 n^2 + 16 n d (a state being
+ *               prepared and a compare_subset's two n x n scratch
+ *               matrices).
  * Statuses: those of sc_npy_peek_ex (a missing file is named). */
 int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
                      size_t *sim_bytes, size_t *assemble_bytes, sc_err *err);

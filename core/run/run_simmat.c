@@ -27,8 +27,9 @@
  * stimulus indices with replacement from the dataset's own stream
  * (sc_rng_task_seed(seed, "stimuli/<dataset>"), the same draws for every
  * metric), and S^(r) is recomputed from prepared states with
- * sc_metric_compare_subset. All B replicates are kept (B m^2 doubles per
- * dataset and metric). */
+ * sc_metric_compare_subset, within the memory budget (see "Bootstrap over
+ * stimuli" below). All B replicates are kept (B m^2 doubles per dataset
+ * and metric). */
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
@@ -268,22 +269,6 @@ static bool cache_lookup(const sc_runctx *rc, const char *key, sc_simmat *out,
 
 /* ## Loading */
 
-typedef struct dataset_reps {
-    sc_matrix *x; /* m matrices, prepared (subsampled, normalised) */
-    sc_mat *v;    /* m views                                      */
-} dataset_reps;
-
-static void reps_free(dataset_reps *r, size_t m)
-{
-    if (r->x != NULL)
-        for (size_t i = 0; i < m; i++)
-            sc_matrix_deinit(&r->x[i]);
-    sc_free(r->x);
-    sc_free(r->v);
-    r->x = NULL;
-    r->v = NULL;
-}
-
 static int take_rows(sc_matrix *x, const size_t *rows, size_t k, sc_err *err)
 {
     sc_matrix y = {0};
@@ -353,32 +338,9 @@ static int load_one(sc_runctx *rc, size_t d, size_t i, const size_t *rows,
     return st;
 }
 
-static int load_reps(sc_runctx *rc, size_t d, dataset_reps *r, sc_err *err)
-{
-    size_t m = rc->m;
-    r->x = sc_calloc(m, sizeof *r->x);
-    r->v = sc_calloc(m, sizeof *r->v);
-    size_t *rows = NULL;
-    int st = SC_OK;
-    if (r->x == NULL || r->v == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    if (st == SC_OK)
-        st = subsample_rows(rc, d, &rows, err);
-    for (size_t i = 0; i < m && st == SC_OK; i++) {
-        st = load_one(rc, d, i, rows, &r->x[i], err);
-        if (st == SC_OK)
-            r->v[i] = sc_matrix_view(&r->x[i]);
-    }
-    sc_free(rows);
-    if (st != SC_OK)
-        reps_free(r, m);
-    return st;
-}
-
 /* Lazy inputs for sc_simmat_compute_lazy: one model's features at a time,
  * so a dataset never has to fit in memory as a whole (64 models x 10,000
- * stimuli x 1,300 units are 6.7 GB as doubles). Used unless the stimulus
- * bootstrap needs every model's features kept. */
+ * stimuli x 1,300 units are 6.7 GB as doubles). */
 typedef struct lazy_inputs {
     sc_runctx *rc;
     size_t d;
@@ -398,57 +360,239 @@ static int load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
     return st;
 }
 
-/* ## Bootstrap over stimuli */
+/* ## Bootstrap over stimuli
+ *
+ * Replicate r of every model pair needs both models' prepared states (and,
+ * for a plugin without compare_subset, their features: the host then
+ * re-prepares from the resampled rows). Keeping all m states is 51 GB for
+ * CKA at n = 10,000 and 64 models, so they are kept within the memory
+ * budget (runtime.memory, --memory; half of RAM by default) and recomputed
+ * when they do not fit:
+ *   pass: prepare models s, s+1, ... (T at a time, T = threads) while they
+ *         and T more states of the largest size seen fit the budget; these
+ *         stay resident as block A = [s, e). Replicates of the pairs inside
+ *         A, then the models after A stream through T at a time: prepared,
+ *         replicates of the pairs A x batch, released. Then A is released
+ *         and the next pass starts at e.
+ * When every state fits, that is one pass and m prepares, as before; else
+ * about m^2 / (2 |A|) prepares, which at the paper's scale cost far less
+ * than the B m^2 / 2 subset comparisons. A state's size is what its
+ * prepare kept from host->alloc (sc_metric_state_bytes), plus the kept
+ * features. Each entry S^(r)_ab is compare_subset of the same two states
+ * on the same draws whichever pass computes it, so the replicates are
+ * byte-identical for every budget and thread count. Outside the budget:
+ * per running worker, one prepare's scratch and one compare_subset's
+ * (CKA: two count x count matrices), and the replicates themselves
+ * (B m^2 doubles per dataset and metric). */
+
+typedef struct boot_slot {
+    void *state;
+    sc_matrix x;  /* features, kept only without compare_subset */
+    size_t bytes; /* state + kept features */
+} boot_slot;
 
 typedef struct boot_job {
+    sc_runctx *rc;
+    size_t d;
+    const size_t *rows; /* subsample, or NULL */
     const run_metric *rm;
-    const dataset_reps *reps;
-    void **states;     /* m prepared states                       */
-    const size_t *idx; /* B x n stimulus draws                    */
+    boot_slot *slot;   /* m; live only for prepared models */
+    bool keep_x;       /* plugin offers no compare_subset */
+    const size_t *idx; /* B x n stimulus draws */
     size_t n, m, B;
-    double *out; /* B x m x m                               */
+    size_t first;          /* prepare task t: model first + t */
+    size_t a0, a1, b0, b1; /* replicate task: pairs in [a0, a1) x [b0, b1),
+                              or within [a0, a1) when b0 == b1 */
+    double *out;           /* B x m x m */
     const char *dataset;
 } boot_job;
 
-static int boot_prepare_task(size_t i, void *ud, sc_err *err)
+static int boot_prepare_task(size_t t, void *ud, sc_err *err)
 {
     boot_job *j = ud;
-    int st = sc_metric_prepare(j->rm->plugin, &j->rm->args.args, &j->reps->v[i],
-                               &j->states[i], err);
+    size_t i = j->first + t;
+    boot_slot *sl = &j->slot[i];
+    int st = sc_run_canceled(j->rc, err);
+    if (st == SC_OK)
+        st = load_one(j->rc, j->d, i, j->rows, &sl->x, err);
+    if (st == SC_OK) {
+        sc_mat v = sc_matrix_view(&sl->x);
+        st = sc_metric_prepare(j->rm->plugin, &j->rm->args.args, &v, &sl->state,
+                               err);
+    }
+    if (st != SC_OK || !j->keep_x)
+        sc_matrix_deinit(&sl->x);
     if (st != SC_OK)
-        sc_err_prefix(err, "dataset '%s', metric '%s', model %zu", j->dataset,
-                      j->rm->sm->name, i);
-    return st;
+        return sc_err_prefix(err, "dataset '%s', metric '%s', model %zu",
+                             j->dataset, j->rm->sm->name, i);
+    sl->bytes = sc_metric_state_bytes(sl->state) +
+                (j->keep_x ? sl->x.rows * sl->x.cols * sizeof(double) : 0);
+    return SC_OK;
+}
+
+static void boot_release(boot_job *j, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++) {
+        sc_metric_release(j->rm->plugin, j->slot[i].state);
+        j->slot[i].state = NULL;
+        sc_matrix_deinit(&j->slot[i].x);
+    }
+}
+
+static int boot_pair(const boot_job *j, size_t r, size_t a, size_t b,
+                     sc_err *err)
+{
+    const boot_slot *sa = &j->slot[a], *sb = &j->slot[b];
+    sc_mat va = sc_matrix_view(&sa->x), vb = sc_matrix_view(&sb->x);
+    double v = 0;
+    int st = sc_metric_compare_subset(
+        j->rm->plugin, &j->rm->args.args, sa->state, sb->state,
+        j->keep_x ? &va : NULL, j->keep_x ? &vb : NULL, j->idx + r * j->n, j->n,
+        &v, err);
+    if (st != SC_OK)
+        return sc_err_prefix(err,
+                             "dataset '%s', metric '%s', stimulus bootstrap "
+                             "replicate %zu",
+                             j->dataset, j->rm->sm->name, r);
+    j->out[r * j->m * j->m + a * j->m + b] = v;
+    return SC_OK;
 }
 
 static int boot_replicate_task(size_t r, void *ud, sc_err *err)
 {
-    boot_job *j = ud;
-    size_t m = j->m;
-    double *S = j->out + r * m * m;
-    const size_t *idx = j->idx + r * j->n;
-    for (size_t a = 0; a < m; a++)
-        for (size_t b = j->rm->symmetric ? a + 1 : 0; b < m; b++) {
-            if (a == b)
-                continue;
-            double v = 0;
-            int st = sc_metric_compare_subset(
-                j->rm->plugin, &j->rm->args.args, j->states[a], j->states[b],
-                &j->reps->v[a], &j->reps->v[b], idx, j->n, &v, err);
-            if (st != SC_OK)
-                return sc_err_prefix(err,
-                                     "dataset '%s', metric '%s', "
-                                     "stimulus bootstrap replicate %zu",
-                                     j->dataset, j->rm->sm->name, r);
-            S[a * m + b] = v;
+    const boot_job *j = ud;
+    bool sym = j->rm->symmetric;
+    int st = SC_OK;
+    for (size_t a = j->a0; a < j->a1 && st == SC_OK; a++) {
+        if (j->b0 == j->b1) { /* within [a0, a1) */
+            for (size_t b = sym ? a + 1 : j->a0; b < j->a1 && st == SC_OK; b++)
+                if (b != a)
+                    st = boot_pair(j, r, a, b, err);
+            continue;
         }
-    /* Symmetrise (the statistics read the upper triangle). */
-    if (!j->rm->symmetric)
-        (void)sc_symmetrize(S, m);
-    return SC_OK;
+        for (size_t b = j->b0; b < j->b1 && st == SC_OK; b++) {
+            st = boot_pair(j, r, a, b, err);
+            if (st == SC_OK && !sym)
+                st = boot_pair(j, r, b, a, err);
+        }
+    }
+    return st;
 }
 
-static int stimulus_bootstrap(sc_runctx *rc, size_t d, dataset_reps *reps,
+/* Prepare models [from, from + count) in parallel; the largest slot so far
+ * in *maxb, the sum over these in *sum. */
+static int boot_prepare(boot_job *j, size_t from, size_t count, size_t *maxb,
+                        size_t *sum, const char *label, sc_err *err)
+{
+    j->first = from;
+    int st = sc_run_parallel(j->rc, count, boot_prepare_task, j, label, err);
+    j->rc->boot_prepares += count;
+    for (size_t i = from; i < from + count && st == SC_OK; i++) {
+        *sum += j->slot[i].bytes;
+        *maxb = j->slot[i].bytes > *maxb ? j->slot[i].bytes : *maxb;
+    }
+    return st;
+}
+
+/* One pass (see above): block A from model s, then the rest streamed.
+ * *next is where the next pass starts. */
+static int boot_pass(boot_job *j, size_t s, size_t budget, size_t *next,
+                     sc_err *err)
+{
+    size_t m = j->m, T = j->rc->opts.threads > 0 ? j->rc->opts.threads : 1;
+    size_t e = s, used = 0, maxb = 0;
+    char label[160];
+    snprintf(label, sizeof label, "prepare (bootstrap) %s/%s", j->dataset,
+             j->rm->sm->name);
+    int st = SC_OK;
+    do { /* fill A: at least one batch, then while it and a stream fit */
+        size_t cnt = m - e < T ? m - e : T;
+        st = boot_prepare(j, e, cnt, &maxb, &used, label, err);
+        e += cnt;
+        size_t rest = m - e, nb = rest < T ? rest : T;
+        size_t ahead = nb + (rest - nb < T ? rest - nb : T);
+        if (st != SC_OK || rest == 0 ||
+            (double)used + (double)ahead * (double)maxb > (double)budget)
+            break;
+    } while (1);
+    j->rc->boot_state_max =
+        maxb > j->rc->boot_state_max ? maxb : j->rc->boot_state_max;
+    snprintf(label, sizeof label, "stimulus bootstrap %s/%s models %zu-%zu",
+             j->dataset, j->rm->sm->name, s, e - 1);
+    j->a0 = s;
+    j->a1 = e;
+    j->b0 = j->b1 = 0;
+    if (st == SC_OK && e - s > 1)
+        st = sc_run_parallel(j->rc, j->B, boot_replicate_task, j, label, err);
+    for (size_t t = e; t < m && st == SC_OK;) {
+        size_t room = budget > used && maxb > 0 ? (budget - used) / maxb : 0;
+        size_t cnt = m - t < T ? m - t : T;
+        cnt = room < cnt ? (room > 0 ? room : 1) : cnt;
+        size_t sb = 0, mb = maxb;
+        st = boot_prepare(j, t, cnt, &mb, &sb, label, err);
+        j->rc->boot_state_max =
+            mb > j->rc->boot_state_max ? mb : j->rc->boot_state_max;
+        j->b0 = t;
+        j->b1 = t + cnt;
+        if (st == SC_OK)
+            st = sc_run_parallel(j->rc, j->B, boot_replicate_task, j, label,
+                                 err);
+        boot_release(j, t, t + cnt);
+        t += cnt;
+    }
+    boot_release(j, s, m);
+    *next = e;
+    return st;
+}
+
+/* Replicates of dataset d for metric k into rc->boot_sims. */
+static int boot_metric(sc_runctx *rc, size_t d, size_t k, const size_t *rows,
+                       const size_t *idx, size_t outn, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    size_t m = rc->m, B = spec->bootstrap;
+    const run_metric *rm = &rc->metrics[k];
+    boot_job j = {.rc = rc,
+                  .d = d,
+                  .rows = rows,
+                  .rm = rm,
+                  .keep_x = rm->plugin->desc->compare_subset == NULL,
+                  .idx = idx,
+                  .n = rc->n_used[d],
+                  .m = m,
+                  .B = B,
+                  .dataset = spec->datasets[d].name};
+    j.slot = sc_calloc(m, sizeof *j.slot);
+    j.out = sc_calloc(outn, sizeof *j.out);
+    size_t budget =
+        rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
+    rc->boot_budget = budget;
+    int st = SC_OK;
+    if (j.slot == NULL || j.out == NULL)
+        st = sc_err_set(err, SC_ENOMEM,
+                        "out of memory for the stimulus bootstrap of dataset "
+                        "'%s'",
+                        j.dataset);
+    for (size_t s = 0; s < m && st == SC_OK; rc->boot_passes++) {
+        size_t next = m;
+        st = boot_pass(&j, s, budget, &next, err);
+        s = next;
+    }
+    /* Symmetrise (the statistics read the upper triangle). */
+    if (st == SC_OK && !rm->symmetric)
+        for (size_t r = 0; r < B; r++)
+            (void)sc_symmetrize(j.out + r * m * m, m);
+    if (j.slot != NULL)
+        boot_release(&j, 0, m);
+    sc_free(j.slot);
+    if (st == SC_OK)
+        rc->boot_sims[k * rc->D + d] = j.out;
+    else
+        sc_free(j.out);
+    return st;
+}
+
+static int stimulus_bootstrap(sc_runctx *rc, size_t d, const size_t *rows,
                               sc_err *err)
 {
     const sc_spec *spec = rc->spec;
@@ -475,30 +619,8 @@ static int stimulus_bootstrap(sc_runctx *rc, size_t d, dataset_reps *reps,
         for (size_t t = 0; t < draws; t++)
             idx[t] = sc_rng_index(&rng, n);
     sc_rng_deinit(&rng);
-    for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
-        boot_job j = {&rc->metrics[k], reps, NULL, idx, n, m, B, NULL, ds};
-        j.states = sc_calloc(m, sizeof *j.states);
-        j.out = sc_calloc(outn, sizeof *j.out);
-        if (j.states == NULL || j.out == NULL)
-            st = sc_err_set(err, SC_ENOMEM,
-                            "out of memory for the stimulus "
-                            "bootstrap of dataset '%s'",
-                            ds);
-        if (st == SC_OK)
-            st = sc_run_parallel(rc, m, boot_prepare_task, &j,
-                                 "prepare (bootstrap)", err);
-        if (st == SC_OK)
-            st = sc_run_parallel(rc, B, boot_replicate_task, &j,
-                                 "stimulus bootstrap", err);
-        if (j.states != NULL)
-            for (size_t i = 0; i < m; i++)
-                sc_metric_release(j.rm->plugin, j.states[i]);
-        sc_free(j.states);
-        if (st == SC_OK)
-            rc->boot_sims[k * rc->D + d] = j.out;
-        else
-            sc_free(j.out);
-    }
+    for (size_t k = 0; k < rc->M && st == SC_OK; k++)
+        st = boot_metric(rc, d, k, rows, idx, outn, err);
     sc_free(idx);
     return st;
 }
@@ -560,12 +682,10 @@ static int fill_names(const sc_runctx *rc, sc_simmat *sm, sc_err *err)
     return sc_matrix_init(&sm->s, rc->m, rc->m, err);
 }
 
-/* Compute the matrix of dataset d and metric k into sm: from loaded
- * representations (reps) or, with reps NULL, through the lazy engine that
- * loads each model's features when it is prepared (rows: the subsample or
- * NULL). */
-static int compute_matrix(sc_runctx *rc, size_t d, size_t k,
-                          const dataset_reps *reps, size_t *lazy_rows,
+/* Compute the matrix of dataset d and metric k into sm through the lazy
+ * engine, which loads each model's features when it is prepared (rows: the
+ * subsample or NULL). */
+static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
                           sc_simmat *sm, sc_err *err)
 {
     const char *ds = rc->spec->datasets[d].name;
@@ -580,13 +700,9 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k,
     ex.progress = &rc->progress;
     ex.progress_label = label;
     lazy_inputs li = {rc, d, lazy_rows};
-    if (reps != NULL)
-        st = sc_simmat_compute_info(rm->plugin, &rm->args.args, reps->v, rc->m,
-                                    &so, &ex, sm->s.data, NULL, err);
-    else
-        st = sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m,
-                                    rc->n_used[d], load_lazy, &li, &so, &ex,
-                                    sm->s.data, NULL, err);
+    st =
+        sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m, rc->n_used[d],
+                               load_lazy, &li, &so, &ex, sm->s.data, NULL, err);
     if (st != SC_OK)
         sc_err_prefix(err,
                       "dataset '%s', metric '%s' (models "
@@ -603,9 +719,8 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
     if (st != SC_OK)
         return st;
     bool need_boot = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
-    dataset_reps reps = {0};
-    bool loaded = false, have_rows = false;
-    size_t *lazy_rows = NULL; /* subsample for the lazy path */
+    bool have_rows = false;
+    size_t *rows = NULL; /* the subsample (NULL: every stimulus) */
     for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
         const run_metric *rm = &rc->metrics[k];
         char key[SC_SHA256_HEX], found[PATH_CAP];
@@ -618,17 +733,12 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
                         rm->sm->name, found);
             rc->cache_reused++;
         } else {
-            if (!loaded && need_boot) {
-                st = load_reps(rc, d, &reps, err);
-                loaded = st == SC_OK;
-            }
-            if (st == SC_OK && !need_boot && !have_rows) {
-                st = subsample_rows(rc, d, &lazy_rows, err);
+            if (!have_rows) {
+                st = subsample_rows(rc, d, &rows, err);
                 have_rows = st == SC_OK;
             }
             if (st == SC_OK)
-                st = compute_matrix(rc, d, k, loaded ? &reps : NULL, lazy_rows,
-                                    &sm, err);
+                st = compute_matrix(rc, d, k, rows, &sm, err);
             rc->cache_computed++;
         }
         if (st == SC_OK)
@@ -637,16 +747,13 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
         if (st == SC_OK)
             st = sc_run_canceled(rc, err);
     }
-    if (st == SC_OK && need_boot) {
-        if (!loaded) {
-            st = load_reps(rc, d, &reps, err);
-            loaded = st == SC_OK;
-        }
-        if (st == SC_OK)
-            st = stimulus_bootstrap(rc, d, &reps, err);
+    if (st == SC_OK && need_boot && !have_rows) {
+        st = subsample_rows(rc, d, &rows, err);
+        have_rows = st == SC_OK;
     }
-    reps_free(&reps, rc->m);
-    sc_free(lazy_rows);
+    if (st == SC_OK && need_boot)
+        st = stimulus_bootstrap(rc, d, rows, err);
+    sc_free(rows);
     return st;
 }
 
@@ -688,7 +795,7 @@ int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
     size_t *rows = NULL;
     st = subsample_rows(rc, d, &rows, err);
     if (st == SC_OK)
-        st = compute_matrix(rc, d, k, NULL, rows, &sm, err);
+        st = compute_matrix(rc, d, k, rows, &sm, err);
     /* One atomic rename: a task killed before it leaves no entry, and two
      * runs of the same task write the same bytes. */
     if (st == SC_OK)

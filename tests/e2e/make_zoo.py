@@ -1,9 +1,10 @@
 #!/usr/bin/python3
 """Seeded synthetic model zoo with planted structure for simcon's e2e tests.
 
-Usage: make_zoo.py OUTDIR   (run with /usr/bin/python3: needs numpy)
+Usage: make_zoo.py OUTDIR [N]   (run with /usr/bin/python3: needs numpy)
 
-Writes OUTDIR/features/<dataset>/<model>.npy (float32, n = 60 rows), the
+Writes OUTDIR/features/<dataset>/<model>.npy (float32, n = N rows, 60 by
+default), the
 accuracy table OUTDIR/behaviour.csv and OUTDIR/zoo.json (models with their
 metadata, datasets with domains: what reference.py needs, so it never parses
 YAML). The models and datasets are those of tests/e2e/zoo.yaml.
@@ -40,7 +41,7 @@ K = 8
 SSL_NOISE = [0.3, 0.6, 0.9, 1.2]
 
 
-def main(out):
+def main(out, n=N):
     rng = np.random.default_rng(20241105)
     widths = [int(w) for w in rng.integers(10, 41, size=len(MODELS))]
     maps = [rng.standard_normal((K, w)) for w in widths]
@@ -48,7 +49,7 @@ def main(out):
     acc_rows = []
     for dname, _ in DATASETS:
         os.makedirs(os.path.join(out, "features", dname), exist_ok=True)
-        z = rng.standard_normal((N, K))
+        z = rng.standard_normal((n, K))
         for i, (mname, objective, _) in enumerate(MODELS):
             if objective == "ssl":
                 proj = np.eye(K)
@@ -58,7 +59,7 @@ def main(out):
                 proj = np.zeros((K, K))
                 proj[keep, keep] = 1.0
                 a = float(rng.uniform(0.2, 1.5))
-            x = (z @ proj + a * rng.standard_normal((N, K))) @ maps[i]
+            x = (z @ proj + a * rng.standard_normal((n, K))) @ maps[i]
             np.save(os.path.join(out, "features", dname, mname + ".npy"),
                     x.astype(np.float32))
             acc = 0.95 - 0.25 * a + float(rng.normal(0.0, 0.01))
@@ -79,6 +80,6 @@ def main(out):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: make_zoo.py OUTDIR")
-    main(sys.argv[1])
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: make_zoo.py OUTDIR [N]")
+    main(sys.argv[1], int(sys.argv[2]) if len(sys.argv) == 3 else N)

@@ -28,11 +28,18 @@ MODE:
                bootstrap (ci_method percentile), contrasts and behaviour
                means none (below the CI thresholds); every CI has lo <= hi;
                --threads 1 and 2 give identical CSV text.
+  stimuli_bounded  over: stimuli on a zoo of 200 stimuli, whose states
+               (RSA: about 320 KB each) do not all fit --memory 1M: the
+               states are prepared again pass by pass (manifest.json
+               stimulus_bootstrap: more passes and prepares than one per
+               model, dataset and metric), and every output file is
+               byte-identical to the run with the default budget (one pass).
 Each check prints "ok - ..." or "FAIL - ..."; exit 1 if any failed.
 """
 import csv
 import glob
 import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -52,10 +59,11 @@ def check(cond, what):
         failed += 1
 
 
-def make_zoo(work):
+def make_zoo(work, *n):
     zoo = os.path.join(work, "zoo")
     shutil.rmtree(zoo, ignore_errors=True)
-    subprocess.run([PY, os.path.join(HERE, "make_zoo.py"), zoo], check=True)
+    subprocess.run([PY, os.path.join(HERE, "make_zoo.py"), zoo] +
+                   [str(x) for x in n], check=True)
     shutil.copy(os.path.join(HERE, "zoo.yaml"), zoo)
     return zoo
 
@@ -323,6 +331,67 @@ def mode_stimuli(simcon, work):
           "identical" % (len(same), len(csvs)))
 
 
+def mode_stimuli_bounded(simcon, work):
+    zoo = make_zoo(work, 200)
+    spec = os.path.join(zoo, "zoo.yaml")
+    text = open(spec).read()
+    start = text.index("statistics:")
+    end = text.index("\n", start)
+    open(spec, "w").write(
+        text[:start] + "statistics: {permutations: 49, bootstrap: 10, "
+        "over: stimuli, ci: 0.9, interval: percentile, correction: holm}" +
+        text[end:])
+    outs, boot = [], []
+    for name, extra in (("default", []), ("tight", ["--memory", "1M"])):
+        out = os.path.join(work, "out_" + name)
+        shutil.rmtree(out, ignore_errors=True)
+        r = run(simcon, spec, out, "--threads", "2", "--quiet", *extra)
+        check(r.returncode == 0, "%s budget exits 0: %s"
+              % (name, r.stderr.strip()[-300:]))
+        if r.returncode != 0:
+            return
+        outs.append(out)
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        boot.append(m.get("stimulus_bootstrap", {}))
+    # 8 models x 3 datasets x 3 metrics.
+    runs = 3 * 3
+    check(boot[0].get("passes") == runs and boot[0].get("prepares") == 8 * runs,
+          "default budget: one pass and 8 prepares per dataset and metric "
+          "(%s)" % boot[0])
+    check(boot[1].get("budget_bytes") == 1 << 20 and
+          boot[1].get("passes", 0) > runs and
+          boot[1].get("prepares", 0) > 8 * runs,
+          "--memory 1M: states prepared again in more passes (%s)" % boot[1])
+    ta, tb = tree(outs[0]), tree(outs[1])
+    diff = sorted(k for k in set(ta) | set(tb) if ta.get(k) != tb.get(k))
+    check(len(ta) > 20 and not diff,
+          "--memory 1M and the default budget: all %d output files "
+          "identical (differ: %s)" % (len(ta), diff[:5]))
+    # check --estimate: the assemble step's documented formula
+    # (core/run/run_plan.h) from the .npy headers, computed here; the
+    # resident states are capped by runtime.memory.
+    feats = os.path.join(zoo, "features", "nat_a")
+    shapes = [np.load(os.path.join(feats, f), mmap_mode="r").shape
+              for f in sorted(os.listdir(feats))]
+    n, M, D, B, m = 200, 3, 3, 10, 8
+    dsum, dmax = sum(sh[1] for sh in shapes), max(sh[1] for sh in shapes)
+    states = 16 * n * n * m + 8 * n * dsum
+    for budget in (None, 1 << 20):
+        if budget is not None:
+            open(spec, "a").write("\nruntime: {memory: 1M}\n")
+        p = subprocess.run([simcon, "check", spec, "--estimate", "--quick"],
+                           capture_output=True, text=True)
+        want = (64 * 2**20 + 32 * M * D * m * m + 8 * B * (M * D * m * m + n)
+                + (states if budget is None else min(states, budget)) +
+                32 * n * n + 16 * n * dmax)
+        line = [x for x in p.stdout.splitlines()
+                if x.startswith("estimate:")]
+        check(p.returncode == 0 and line and
+              line[0].endswith("assemble about %.0f MiB" % (want / 2**20)),
+              "check --estimate, runtime.memory %s: assemble about %.0f MiB "
+              "(%s)" % (budget, want / 2**20, line))
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit("usage: run_e2e.py MODE SIMCON WORKDIR")
@@ -330,7 +399,8 @@ def main():
     os.makedirs(work, exist_ok=True)
     {"outputs": mode_outputs, "determinism": mode_determinism,
      "atomicity": mode_atomicity, "resume": mode_resume,
-     "stimuli": mode_stimuli}[mode](simcon, work)
+     "stimuli": mode_stimuli,
+     "stimuli_bounded": mode_stimuli_bounded}[mode](simcon, work)
     print("# %s: %d failed" % (mode, failed))
     sys.exit(1 if failed else 0)
 
