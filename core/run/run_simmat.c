@@ -505,16 +505,23 @@ static int boot_pass(boot_job *j, size_t s, size_t budget, size_t *next,
     snprintf(label, sizeof label, "prepare (bootstrap) %s/%s", j->dataset,
              j->rm->sm->name);
     int st = SC_OK;
-    do { /* fill A: at least one batch, then while it and a stream fit */
-        size_t cnt = m - e < T ? m - e : T;
+    /* Fill A: one batch of T, then the largest batch that still leaves
+     * room for a stream batch (or all the rest, when it fits). */
+    size_t cnt = m - e < T ? m - e : T;
+    while (cnt > 0) {
         st = boot_prepare(j, e, cnt, &maxb, &used, label, err);
         e += cnt;
-        size_t rest = m - e, nb = rest < T ? rest : T;
-        size_t ahead = nb + (rest - nb < T ? rest - nb : T);
-        if (st != SC_OK || rest == 0 ||
-            (double)used + (double)ahead * (double)maxb > (double)budget)
-            break;
-    } while (1);
+        size_t rest = m - e;
+        cnt = 0;
+        for (size_t c = rest < T ? rest : T; st == SC_OK && c > 0; c--) {
+            size_t stream = rest - c < T ? rest - c : T;
+            if ((double)used + (double)(c + stream) * (double)maxb <=
+                (double)budget) {
+                cnt = c;
+                break;
+            }
+        }
+    }
     j->rc->boot_state_max =
         maxb > j->rc->boot_state_max ? maxb : j->rc->boot_state_max;
     snprintf(label, sizeof label, "stimulus bootstrap %s/%s models %zu-%zu",
@@ -526,19 +533,19 @@ static int boot_pass(boot_job *j, size_t s, size_t budget, size_t *next,
         st = sc_run_parallel(j->rc, j->B, boot_replicate_task, j, label, err);
     for (size_t t = e; t < m && st == SC_OK;) {
         size_t room = budget > used && maxb > 0 ? (budget - used) / maxb : 0;
-        size_t cnt = m - t < T ? m - t : T;
-        cnt = room < cnt ? (room > 0 ? room : 1) : cnt;
+        size_t nb = m - t < T ? m - t : T;
+        nb = room < nb ? (room > 0 ? room : 1) : nb;
         size_t sb = 0, mb = maxb;
-        st = boot_prepare(j, t, cnt, &mb, &sb, label, err);
+        st = boot_prepare(j, t, nb, &mb, &sb, label, err);
         j->rc->boot_state_max =
             mb > j->rc->boot_state_max ? mb : j->rc->boot_state_max;
         j->b0 = t;
-        j->b1 = t + cnt;
+        j->b1 = t + nb;
         if (st == SC_OK)
             st = sc_run_parallel(j->rc, j->B, boot_replicate_task, j, label,
                                  err);
-        boot_release(j, t, t + cnt);
-        t += cnt;
+        boot_release(j, t, t + nb);
+        t += nb;
     }
     boot_release(j, s, m);
     *next = e;
