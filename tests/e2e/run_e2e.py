@@ -338,7 +338,7 @@ def mode_stimuli_bounded(simcon, work):
     start = text.index("statistics:")
     end = text.index("\n", start)
     open(spec, "w").write(
-        text[:start] + "statistics: {permutations: 49, bootstrap: 10, "
+        text[:start] + "statistics: {permutations: 19, bootstrap: 5, "
         "over: stimuli, ci: 0.9, interval: percentile, correction: holm}" +
         text[end:])
     outs, boot = [], []
@@ -373,7 +373,7 @@ def mode_stimuli_bounded(simcon, work):
     feats = os.path.join(zoo, "features", "nat_a")
     shapes = [np.load(os.path.join(feats, f), mmap_mode="r").shape
               for f in sorted(os.listdir(feats))]
-    n, M, D, B, m = 200, 3, 3, 10, 8
+    n, M, D, B, m = 200, 3, 3, 5, 8
     dsum, dmax = sum(sh[1] for sh in shapes), max(sh[1] for sh in shapes)
     states = 16 * n * n * m + 8 * n * dsum
     for budget in (None, 1 << 20):
