@@ -12,10 +12,16 @@
  * pairs (stat_limits.h), else it is empty and the note says why. Models
  * without the attribute belong to no category.
  *
- * Statistics per row (one task, one stream seeded by
- * sc_rng_task_seed(seed, "consistency/<metric>/<a>/<b>/<set>"), made
- * collision-free over the table by sc_rng_assign_seeds; the Mantel
- * permutations are drawn first, then the bootstrap resamples):
+ * Statistics per row. Randomness: ONE stream per (metric, set), seeded by
+ * sc_rng_task_seed(seed, "consistency/<metric>/<set>") (made collision-free
+ * over the (metric, set) table by sc_rng_assign_seeds), serves every
+ * dataset pair of that set: its permutations are drawn first, then its
+ * bootstrap resamples, and every dataset pair is evaluated on the same
+ * draws (stats_many.h: one GEMM per batch of permutations). A row's
+ * values are those of the per-pair engines (sc_mantel, sc_boot_ci) run on
+ * that stream, so they depend on neither the thread count nor which other
+ * dataset pairs are computed with it (sc_run_cons_rows, the unit of work of
+ * a chunk task). One task per (metric, set).
  * - p: Mantel test, one-sided "greater" (the paper's hypothesis is that
  *   similarity structure is shared, i.e. r > 0), permuting the m model
  *   labels of S_b jointly in rows and columns; p = (1+#{T*>=T})/(1+B), or
@@ -48,75 +54,67 @@
 #include "rng.h"
 #include "results_schema.h"
 #include "run_internal.h"
+#include "stats_many.h"
 
-/* ## Consistency tasks */
+/* ## Consistency rows of one (metric, set) */
 
-typedef struct cons_row {
-    size_t k, a, b, s;
-    double r, lo, hi, p, q;
-    size_t n_perm; /* permutations behind p (0: no p) */
-    uint32_t seed;
-    const char *ci_method;
-    char note[512]; /* why a value is NA */
-} cons_row;
+typedef run_cons_row cons_row;
 
 typedef struct cons_job {
     sc_runctx *rc;
     const run_sets *sets;
     cons_row *rows;
+    size_t n; /* rows planned */
 } cons_job;
 
-static void task_id(const cons_job *job, const cons_row *row, char *buf,
-                    size_t cap)
+static void row_id(const sc_runctx *rc, const run_sets *sets,
+                   const cons_row *row, char *buf, size_t cap)
 {
-    const sc_runctx *rc = job->rc;
     snprintf(buf, cap, "consistency/%s/%s/%s/%s", rc->metrics[row->k].sm->name,
              rc->spec->datasets[row->a].name, rc->spec->datasets[row->b].name,
-             job->sets->sets[row->s].name);
+             sets->sets[row->s].name);
 }
 
-/* CI: over models, or from stage 1's stimulus replicates (percentile of
- * corr(S_a^(r), S_b^(r)) over the replicates where it is defined). */
-static int cons_ci(const sc_runctx *rc, cons_row *row, const run_set *set,
-                   sc_rng *rng, sc_err *err)
+/* Seed of the stream of (metric k, set s): sc_rng_task_seed(seed,
+ * "consistency/<metric>/<set>"), made collision-free over every (metric,
+ * set) of the table by sc_rng_assign_seeds, so it depends on the spec
+ * alone, not on which dataset pairs are computed. */
+static int set_seed(const sc_runctx *rc, const run_sets *sets, size_t k,
+                    size_t s, uint32_t *seed, sc_err *err)
 {
-    const sc_spec *spec = rc->spec;
-    sc_corr_method method = (sc_corr_method)spec->consistency_corr;
-    size_t ka = row->k * rc->D + row->a, kb = row->k * rc->D + row->b;
-    if (spec->bootstrap == 0) {
-        sc_note_add(row->note, sizeof row->note,
-                    "no CI: statistics.bootstrap is 0");
-        return SC_OK;
+    size_t n = rc->M * sets->nsets;
+    uint32_t *seeds = sc_malloc((n + 1) * sizeof *seeds);
+    char **ids = sc_calloc(n + 1, sizeof *ids);
+    int st = seeds != NULL && ids != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t t = 0; t < n && st == SC_OK; t++) {
+        char id[1024];
+        snprintf(id, sizeof id, "consistency/%s/%s",
+                 rc->metrics[t / sets->nsets].sm->name,
+                 sets->sets[t % sets->nsets].name);
+        ids[t] = sc_strdup(id);
+        if (ids[t] == NULL)
+            st = sc_err_set(err, SC_ENOMEM, "out of memory");
     }
-    if (spec->over != SC_OVER_STIMULI && set->side < SC_MIN_CI_MODELS) {
-        sc_note_add(row->note, sizeof row->note,
-                    "too few models for a CI (%zu < %d per side)", set->side,
-                    SC_MIN_CI_MODELS);
-        return SC_OK;
-    }
-    return sc_run_corr_ci(
-        spec, &rc->sims[ka], &rc->sims[kb],
-        spec->over == SC_OVER_STIMULI ? rc->boot_sims[ka] : NULL,
-        spec->over == SC_OVER_STIMULI ? rc->boot_sims[kb] : NULL, &set->pairs,
-        method, rng, &row->lo, &row->hi, row->note, sizeof row->note, err);
+    if (st == SC_OK)
+        st = sc_rng_assign_seeds(rc->spec->seed, (const char *const *)ids, n,
+                                 seeds, err);
+    if (st == SC_OK)
+        *seed = seeds[k * sets->nsets + s];
+    if (ids != NULL)
+        for (size_t t = 0; t < n; t++)
+            sc_free(ids[t]);
+    sc_free(ids);
+    sc_free(seeds);
+    return st;
 }
 
-static int cons_task(size_t t, void *ud, sc_err *err)
+/* The row's r, or the note saying why it has none (then r stays NaN). */
+static int row_r(const sc_runctx *rc, const run_sets *sets, cons_row *row,
+                 sc_err *err)
 {
-    cons_job *job = ud;
-    sc_runctx *rc = job->rc;
-    const sc_spec *spec = rc->spec;
-    cons_row *row = &job->rows[t];
-    const run_set *set = &job->sets->sets[row->s];
-    const sc_pairs *pairs = &set->pairs;
-    row->r = row->lo = row->hi = row->p = row->q = NAN;
-    row->n_perm = 0;
-    row->note[0] = '\0';
-    row->ci_method = spec->over == SC_OVER_STIMULI
-                         ? "percentile"
-                         : sc_ci_name((sc_ci_method)spec->interval);
-    char task[1024];
-    task_id(job, row, task, sizeof task);
+    const sc_pairs *pairs = &sets->sets[row->s].pairs;
     if (pairs->n < SC_MIN_CORR_PAIRS) {
         if (pairs->n == 0)
             sc_note_add(row->note, sizeof row->note,
@@ -129,39 +127,203 @@ static int cons_task(size_t t, void *ud, sc_err *err)
     }
     int st = sc_corr_pairs(
         &rc->sims[row->k * rc->D + row->a], &rc->sims[row->k * rc->D + row->b],
-        pairs, (sc_corr_method)spec->consistency_corr, NULL, &row->r, err);
+        pairs, (sc_corr_method)rc->spec->consistency_corr, NULL, &row->r, err);
     if (st == SC_EDOM) { /* constant similarities: r undefined */
         row->r = NAN;
         sc_note_add(row->note, sizeof row->note,
                     "r undefined: constant similarities on a side");
         return SC_OK;
     }
-    if (st != SC_OK)
-        return sc_err_prefix(err, "%s", task);
+    if (st != SC_OK) {
+        char id[1024];
+        row_id(rc, sets, row, id, sizeof id);
+        sc_err_prefix(err, "%s", id);
+    }
+    return st;
+}
+
+/* p of every row with an r: one Mantel test per row, one shared stream. */
+static int rows_p(const sc_runctx *rc, const sc_many *mp, const double *r,
+                  sc_rng *rng, cons_row *rows, double *tmp, size_t *nperm,
+                  sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    bool exact = false, any = false;
+    for (size_t q = 0; q < mp->nq; q++)
+        if (!isnan(r[q]))
+            any = sc_run_p_wanted(spec, rc->m, &exact, rows[q].note,
+                                  sizeof rows[q].note);
+    if (!any)
+        return SC_OK;
+    sc_mantel_opts mo = {mp->method, SC_ALT_GREATER, spec->permutations, exact};
+    int st = sc_mantel_many(mp, &mo, r, exact ? NULL : rng, tmp, nperm, err);
+    for (size_t q = 0; q < mp->nq && st == SC_OK; q++) {
+        if (isnan(r[q]))
+            continue;
+        rows[q].p = tmp[q];
+        rows[q].n_perm = nperm[q];
+        sc_run_p_done(nperm[q] > 0 ? SC_OK : SC_EDOM, exact, nperm[q],
+                      "the statistic is undefined under every permutation",
+                      rows[q].note, sizeof rows[q].note);
+    }
+    return st;
+}
+
+/* CI of every row with an r: over models, one shared stream; or from
+ * stage 1's stimulus replicates (percentile of corr(S_a^(r), S_b^(r)) over
+ * the replicates where it is defined). */
+static int rows_ci(const sc_runctx *rc, const run_set *set, const sc_many *mp,
+                   double *r, sc_rng *rng, cons_row *rows, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    int st = SC_OK;
+    for (size_t q = 0; q < mp->nq; q++) {
+        cons_row *row = &rows[q];
+        if (isnan(r[q]))
+            continue;
+        if (spec->bootstrap == 0) {
+            sc_note_add(row->note, sizeof row->note,
+                        "no CI: statistics.bootstrap is 0");
+            r[q] = NAN;
+        } else if (spec->over != SC_OVER_STIMULI &&
+                   set->side < SC_MIN_CI_MODELS) {
+            sc_note_add(row->note, sizeof row->note,
+                        "too few models for a CI (%zu < %d per side)",
+                        set->side, SC_MIN_CI_MODELS);
+            r[q] = NAN;
+        } else if (spec->over == SC_OVER_STIMULI) {
+            size_t ka = row->k * rc->D + row->a, kb = row->k * rc->D + row->b;
+            st = sc_run_corr_ci(spec, &rc->sims[ka], &rc->sims[kb],
+                                rc->boot_sims[ka], rc->boot_sims[kb],
+                                &set->pairs, mp->method, rng, &row->lo,
+                                &row->hi, row->note, sizeof row->note, err);
+            if (st != SC_OK)
+                return st;
+            r[q] = NAN;
+        }
+    }
+    bool any = false;
+    for (size_t q = 0; q < mp->nq; q++)
+        any = any || !isnan(r[q]);
+    if (!any) /* nothing draws from the stream after this */
+        return SC_OK;
+    sc_ci_opts co = sc_run_ci_opts(spec);
+    double *lo = r + mp->nq, *hi = lo + mp->nq;
+    st = sc_boot_ci_many(mp, &co, r, rng, lo, hi, err);
+    for (size_t q = 0; q < mp->nq && st == SC_OK; q++)
+        if (!isnan(r[q])) {
+            rows[q].lo = lo[q];
+            rows[q].hi = hi[q];
+            sc_run_ci_note(lo[q], rows[q].note, sizeof rows[q].note);
+        }
+    return st;
+}
+
+int sc_run_cons_rows(sc_runctx *rc, const run_sets *sets, size_t k, size_t s,
+                     const size_t *q, size_t nq, run_cons_row *rows,
+                     sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    const run_set *set = &sets->sets[s];
+    size_t *ab = sc_malloc((3 * nq + 1) * sizeof *ab);
+    double *r = sc_malloc((4 * nq + 1) * sizeof *r);
+    const sc_matrix **sims = sc_malloc((rc->D + 1) * sizeof *sims);
+    int st = ab != NULL && r != NULL && sims != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    uint32_t seed = 0;
+    if (st == SC_OK)
+        st = set_seed(rc, sets, k, s, &seed, err);
+    for (size_t d = 0; d < rc->D && st == SC_OK; d++)
+        sims[d] = &rc->sims[k * rc->D + d];
+    for (size_t t = 0; t < nq && st == SC_OK; t++) {
+        cons_row *row = &rows[t];
+        memset(row, 0, sizeof *row);
+        if (q[t] >= rc->npairs) {
+            st = sc_err_set(err, SC_EINVAL,
+                            "consistency: dataset pair %zu of %zu", q[t],
+                            rc->npairs);
+            break;
+        }
+        for (size_t a = 0, i = 0; a < rc->D; a++)
+            for (size_t b = a + 1; b < rc->D; b++, i++)
+                if (i == q[t]) {
+                    row->a = a;
+                    row->b = b;
+                }
+        row->k = k;
+        row->s = s;
+        row->seed = seed;
+        row->r = row->lo = row->hi = row->p = row->q = NAN;
+        row->ci_method = spec->over == SC_OVER_STIMULI
+                             ? "percentile"
+                             : sc_ci_name((sc_ci_method)spec->interval);
+        ab[t] = row->a;
+        ab[nq + t] = row->b;
+        st = row_r(rc, sets, row, err);
+        r[t] = row->r;
+    }
+    sc_many mp = {(const sc_matrix *const *)sims,
+                  rc->D,
+                  &set->pairs,
+                  (sc_corr_method)spec->consistency_corr,
+                  ab,
+                  ab + nq,
+                  nq};
     sc_rng rng = {0};
-    st = sc_rng_init(&rng, row->seed, err);
     if (st == SC_OK)
-        st = sc_run_mantel_p(
-            spec, &rc->sims[row->k * rc->D + row->a],
-            &rc->sims[row->k * rc->D + row->b], pairs,
-            (sc_corr_method)spec->consistency_corr, SC_ALT_GREATER, &rng,
-            "the statistic is undefined under every permutation", &row->p,
-            &row->n_perm, row->note, sizeof row->note, err);
+        st = sc_rng_init(&rng, seed, err);
     if (st == SC_OK)
-        st = cons_ci(rc, row, set, &rng, err);
+        st = rows_p(rc, &mp, r, &rng, rows, r + nq, ab + 2 * nq, err);
+    if (st == SC_OK)
+        st = rows_ci(rc, set, &mp, r, &rng, rows, err);
     sc_rng_deinit(&rng);
-    if (st != SC_OK)
-        sc_err_prefix(err, "%s", task);
+    if (st != SC_OK && nq > 0) {
+        char id[1024];
+        snprintf(id, sizeof id, "consistency/%s/%s", rc->metrics[k].sm->name,
+                 set->name);
+        sc_err_prefix(err, "%s", id);
+    }
+    sc_free(ab);
+    sc_free(r);
+    sc_free(sims);
+    return st;
+}
+
+/* One task per (metric, set): every planned row of it (all dataset pairs),
+ * written back to its place in the table. */
+static int cons_task(size_t t, void *ud, sc_err *err)
+{
+    cons_job *job = ud;
+    sc_runctx *rc = job->rc;
+    size_t nsets = job->sets->nsets, k = t / nsets, s = t % nsets;
+    size_t *q = sc_malloc((job->n + 1) * sizeof *q);
+    size_t *at = sc_malloc((job->n + 1) * sizeof *at);
+    cons_row *rows = sc_malloc((job->n + 1) * sizeof *rows);
+    int st = q != NULL && at != NULL && rows != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    size_t nq = 0;
+    for (size_t i = 0; i < job->n && st == SC_OK; i++)
+        if (job->rows[i].k == k && job->rows[i].s == s) {
+            q[nq] = sc_run_pair_index(job->rows[i].a, job->rows[i].b, rc->D);
+            at[nq++] = i;
+        }
+    if (st == SC_OK)
+        st = sc_run_cons_rows(rc, job->sets, k, s, q, nq, rows, err);
+    for (size_t i = 0; i < nq && st == SC_OK; i++)
+        job->rows[at[i]] = rows[i];
+    sc_free(q);
+    sc_free(at);
+    sc_free(rows);
     return st;
 }
 
 /* ## The stage */
 
-/* Rows in table order (metric, dataset pair, set), each with its seed.
- * Seeds come first, checked before any work: two tasks on one stream would
- * give correlated estimates (rng.h), and a clash is cheaper to report
- * before the run than after it. */
-static int plan_rows(const cons_job *job, size_t n, sc_err *err)
+/* Rows in table order (metric, dataset pair, set); returns how many. The
+ * (metric, set) tasks then fill them. */
+static size_t plan_rows(const cons_job *job)
 {
     const sc_runctx *rc = job->rc;
     size_t nsets = job->sets->nsets, t = 0;
@@ -175,29 +337,7 @@ static int plan_rows(const cons_job *job, size_t n, sc_err *err)
                     row->b = b;
                     row->s = s;
                 }
-    uint32_t *seeds = sc_malloc((n + 1) * sizeof *seeds);
-    char **ids = sc_calloc(n + 1, sizeof *ids);
-    int st = seeds != NULL && ids != NULL
-                 ? SC_OK
-                 : sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t k = 0; k < n && st == SC_OK; k++) {
-        char id[1024];
-        task_id(job, &job->rows[k], id, sizeof id);
-        ids[k] = sc_strdup(id);
-        if (ids[k] == NULL)
-            st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    }
-    if (st == SC_OK)
-        st = sc_rng_assign_seeds(rc->spec->seed, (const char *const *)ids, n,
-                                 seeds, err);
-    for (size_t k = 0; k < n && st == SC_OK; k++)
-        job->rows[k].seed = seeds[k];
-    if (ids != NULL)
-        for (size_t k = 0; k < n; k++)
-            sc_free(ids[k]);
-    sc_free(ids);
-    sc_free(seeds);
-    return st;
+    return t;
 }
 
 /* Family of row k: metric x attribute x row kind (statistics.family:
@@ -254,20 +394,23 @@ int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
     out->r = sc_malloc((n + 1) * sizeof *out->r);
     out->lo = sc_malloc((n + 1) * sizeof *out->lo);
     out->hi = sc_malloc((n + 1) * sizeof *out->hi);
-    cons_job job = {rc, sets, sc_calloc(n + 1, sizeof(cons_row))};
+    cons_job job = {rc, sets, sc_calloc(n + 1, sizeof(cons_row)), 0};
     int st = SC_OK;
     if (out->r == NULL || out->lo == NULL || out->hi == NULL ||
         job.rows == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t k = 0; k < n && st == SC_OK; k++)
+        out->r[k] = out->lo[k] = out->hi[k] = NAN;
+    if (st == SC_OK) {
+        job.n = plan_rows(&job);
+        st = sc_run_parallel(rc, job.n > 0 ? rc->M * sets->nsets : 0, cons_task,
+                             &job, "consistency", err);
+    }
     if (st == SC_OK)
-        st = plan_rows(&job, n, err);
-    if (st == SC_OK)
-        st = sc_run_parallel(rc, n, cons_task, &job, "consistency", err);
-    if (st == SC_OK)
-        st = sc_run_adjust_rows(job.rows, n, sizeof *job.rows,
+        st = sc_run_adjust_rows(job.rows, job.n, sizeof *job.rows,
                                 offsetof(cons_row, p), offsetof(cons_row, q),
                                 cons_family, &job, rc->spec->correction, err);
-    for (size_t k = 0; k < n && st == SC_OK; k++) {
+    for (size_t k = 0; k < job.n && st == SC_OK; k++) {
         const cons_row *row = &job.rows[k];
         size_t slot = (row->k * sets->nsets + row->s) * rc->npairs +
                       sc_run_pair_index(row->a, row->b, rc->D);
@@ -276,7 +419,7 @@ int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
         out->hi[slot] = row->hi;
     }
     if (st == SC_OK)
-        st = write_csv(&job, n, err);
+        st = write_csv(&job, job.n, err);
     sc_free(job.rows);
     return st;
 }

@@ -144,6 +144,16 @@ typedef struct run_contrasts {
     size_t n;
 } run_contrasts;
 
+/* One row of consistency.csv (metric k, datasets a < b, set s). */
+typedef struct run_cons_row {
+    size_t k, a, b, s;
+    double r, lo, hi, p, q;
+    size_t n_perm; /* permutations behind p (0: no p) */
+    uint32_t seed; /* the stream of (metric, set), shared by its rows */
+    const char *ci_method;
+    char note[512]; /* why a value is NA */
+} run_cons_row;
+
 /* One row of tables/consistency_by_<attribute>.csv: the distribution of a
  * set's consistency over the dataset pairs (run_consistency.c). */
 typedef struct run_median {
@@ -186,6 +196,17 @@ void sc_run_sets_free(run_sets *s);
 int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
                        sc_err *err);
 void sc_run_cons_free(run_cons *c);
+/* The rows of metric k and set s for the dataset pairs q[0..nq)
+ * (sc_run_pair_index numbering) into rows[0..nq): r, p, CI, notes and seed;
+ * q is left empty (the correction needs the whole family). One random
+ * stream per (metric, set), seeded from the spec alone, serves every
+ * dataset pair: its permutations first, then its bootstrap draws
+ * (stats_many.h), so a row's values do not depend on which other pairs
+ * are computed with it, on threads, or on the order of calls. */
+int sc_run_cons_rows(sc_runctx *rc, const run_sets *sets, size_t k, size_t s,
+                     const size_t *q, size_t nq, run_cons_row *rows,
+                     sc_err *err);
+
 /* Median, quartiles and median CI of every within/between set's
  * consistency over the dataset pairs. */
 int sc_run_medians(sc_runctx *rc, const run_sets *sets, const run_cons *cons,

@@ -24,7 +24,8 @@
  *
  * Invariants: every random draw comes from a task's own stream seeded by
  * sc_rng_task_seed(spec seed, task id) (core/num/rng.h); the task id is a
- * stable text (e.g. "consistency/<metric>/<da>/<db>/<model_set>") and its
+ * stable text (e.g. "consistency/<metric>/<model_set>", one stream for
+ * every dataset pair of the set) and its
  * seed is printed in each row, so outputs do not depend on the thread
  * count or scheduling. CSV/MD/TeX carry no timestamps; wall times live only
  * in manifest.json. */

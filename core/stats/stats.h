@@ -125,6 +125,13 @@ void sc_pairs_deinit(sc_pairs *p);
 int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
             double *work, double *out, sc_err *err);
 
+/* The average ranks (1-based) sc_corr gives x[0..n-1] for Spearman, with
+ * the tie rule of core/num/tie.h; s and g are n doubles of scratch each.
+ * Exposed so that a caller correlating one vector with many others ranks it
+ * once (stats_many.c). */
+void sc_corr_ranks(const double *x, size_t n, double *rank, double *s,
+                   double *g);
+
 /* Correlation between the upper-triangle values of a and b over the pairs:
  * x_k = a[i_k, j_k], y_k = b[i_k, j_k] (read as S[min, max]). This is the
  * paper's consistency of two datasets, and the behaviour correlation when b

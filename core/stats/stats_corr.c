@@ -55,8 +55,8 @@ static size_t lower_bound(const double *s, size_t n, double v)
  * spans more than SC_TIE_RTOL; each member gets the mean of the group's
  * positions. s and g: n doubles of scratch each (sorted values, the rank
  * of each sorted position). Exactly equal values always share a group. */
-static void tie_ranks(const double *x, size_t n, double *rank, double *s,
-                      double *g)
+void sc_corr_ranks(const double *x, size_t n, double *rank, double *s,
+                   double *g)
 {
     memcpy(s, x, n * sizeof *s);
     gsl_sort(s, 1, n);
@@ -106,8 +106,8 @@ int sc_corr(const double *x, const double *y, size_t n, sc_corr_method method,
                                   SC_CORR_WORK(n));
         }
         double *rx = w, *ry = w + n, *s = w + 2 * n, *g = w + 3 * n;
-        tie_ranks(x, n, rx, s, g);
-        tie_ranks(y, n, ry, s, g);
+        sc_corr_ranks(x, n, rx, s, g);
+        sc_corr_ranks(y, n, ry, s, g);
         r = gsl_stats_correlation(rx, 1, ry, 1, n);
         if (w != work)
             sc_free(w);

@@ -224,7 +224,7 @@ def main(zoo, res):
         close(num(r["r"]), want, what + " r")
         check_ci_rule(r, set_side(meta, r["model_set"]) >= MIN_CI_MODELS,
                       what)
-    check_stats(rows, "consistency.csv")
+    check_stats(rows, "consistency.csv", stream=("metric", "model_set"))
     # ## Behaviour
     acc = {}
     for r in read_csv(os.path.join(zoo, "behaviour.csv")):
@@ -330,8 +330,12 @@ def main(zoo, res):
                       (k, a, b))
 
 
-def check_stats(rows, what, corr=True):
+def check_stats(rows, what, corr=True, stream=None):
+    """stream: the columns naming a row's random stream when rows share one
+    (consistency.csv: one stream per metric and model set, serving every
+    dataset pair; docs/FORMULAS.md); else one stream per row."""
     seeds = set()
+    by_stream = {}
     for r in rows:
         p, q = num(r["p"]), num(r["q"])
         lo, hi = num(r["ci_lo"]), num(r["ci_hi"])
@@ -349,7 +353,16 @@ def check_stats(rows, what, corr=True):
             if r[col] == "":
                 check(r["note"] != "", tag + ": empty %s has a note" % col)
         seeds.add(r["seed"])
-    check(len(seeds) == len(rows), what + ": one distinct seed per row")
+        if stream is not None:
+            by_stream.setdefault(tuple(r[c] for c in stream),
+                                 set()).add(r["seed"])
+    if stream is None:
+        check(len(seeds) == len(rows), what + ": one distinct seed per row")
+    else:
+        check(all(len(v) == 1 for v in by_stream.values()),
+              what + ": one seed per (%s)" % ", ".join(stream))
+        check(len(seeds) == len(by_stream),
+              what + ": distinct seeds across (%s)" % ", ".join(stream))
 
 
 if __name__ == "__main__":

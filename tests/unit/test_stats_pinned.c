@@ -29,6 +29,7 @@
 #include "mat.h"
 #include "mem.h"
 #include "stats.h"
+#include "stats_many.h"
 
 #define M 7
 /* Tie rule (docs/FORMULAS.md): a and b are tied when a == b or
@@ -310,6 +311,101 @@ SC_TEST(label_permutation_p_matches_replayed_permutations)
             expect_int((long long)res.b, (long long)perms[k], "%s: B", what);
             sc_rng_deinit(&rng);
         }
+}
+
+/* The shared stream of many dataset pairs (stats_many.h; the runner's
+ * consistency rows of one metric and model set, docs/FORMULAS.md): ONE
+ * mt19937 stream, one gsl_ran_shuffle of the running permutation per
+ * replicate, and every pair (a, b) evaluated on that same permutation of
+ * b's labels. Replayed here for three matrices and four ordered pairs
+ * (reversed ones included: only b is permuted), with this file's Pearson
+ * and tie rule; p must be (1 + count) / (1 + B) of the replay exactly. */
+SC_TEST(mantel_many_p_matches_one_replayed_stream)
+{
+    sc_matrix s[3];
+    fill(&s[0], A7, 1);
+    /* B7 and a mix of A7 and B7 with relabelled models (symmetric; values
+     * chosen so that the pairs' p-values spread out). */
+    sc_matrix_init(&s[1], M, M, &(sc_err){0});
+    sc_matrix_init(&s[2], M, M, &(sc_err){0});
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = 0; j < M; j++) {
+            s[1].data[i * M + j] = i == j ? 1 : B7[(i + 2) % M][(j + 2) % M];
+            s[2].data[i * M + j] = i == j
+                                       ? 1
+                                       : 0.5 * A7[(i + 1) % M][(j + 1) % M] +
+                                             0.5 * B7[(i + 4) % M][(j + 4) % M];
+        }
+    const sc_matrix *sims[3] = {&s[0], &s[1], &s[2]};
+    const size_t qa[4] = {0, 0, 1, 2}, qb[4] = {1, 2, 2, 0};
+    sc_err err;
+    sc_pairs p;
+    sc_pairs_init_all(&p, M, &err);
+    const size_t B = 999;
+    const uint32_t seed = sc_rng_task_seed(20250713, "consistency/cka/all");
+    double t_obs[4], pv[4];
+    size_t nperm[4];
+    for (size_t q = 0; q < 4; q++)
+        sc_corr_pairs(sims[qa[q]], sims[qb[q]], &p, SC_CORR_PEARSON, NULL,
+                      &t_obs[q], &err);
+    sc_many mp = {sims, 3, &p, SC_CORR_PEARSON, qa, qb, 4};
+    sc_mantel_opts o = {SC_CORR_PEARSON, SC_ALT_GREATER, B, false};
+    sc_rng rng;
+    sc_rng_init(&rng, seed, &err);
+    expect_int(sc_mantel_many(&mp, &o, t_obs, &rng, pv, nperm, &err), SC_OK,
+               "shared stream: runs");
+    sc_rng_deinit(&rng);
+
+    /* The replay: GSL directly, no simcon statistics code. */
+    double x[4][M * M], y[M * M];
+    size_t n = 0;
+    for (size_t i = 0; i < M; i++)
+        for (size_t j = i + 1; j < M; j++, n++)
+            for (size_t q = 0; q < 4; q++)
+                x[q][n] = sims[qa[q]]->data[i * M + j];
+    double t0[4];
+    for (size_t q = 0; q < 4; q++) {
+        for (size_t i = 0, k = 0; i < M; i++)
+            for (size_t j = i + 1; j < M; j++)
+                y[k++] = sims[qb[q]]->data[i * M + j];
+        t0[q] = pearson(x[q], y, n);
+    }
+    gsl_rng *g = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(g, seed);
+    size_t pi[M], count[4] = {0}, def[4] = {0};
+    for (size_t i = 0; i < M; i++)
+        pi[i] = i;
+    for (size_t r = 0; r < B; r++) {
+        gsl_ran_shuffle(g, pi, M, sizeof pi[0]);
+        for (size_t q = 0; q < 4; q++) {
+            const double *b = sims[qb[q]]->data;
+            for (size_t i = 0, k = 0; i < M; i++)
+                for (size_t j = i + 1; j < M; j++)
+                    y[k++] = b[pi[i] * M + pi[j]];
+            double t = pearson(x[q], y, n);
+            if (isnan(t))
+                continue;
+            def[q]++;
+            count[q] += (size_t)extreme(t, t0[q], SC_ALT_GREATER);
+        }
+    }
+    gsl_rng_free(g);
+    for (size_t q = 0; q < 4; q++) {
+        double want = (double)(1 + count[q]) / (double)(1 + def[q]);
+        expect_true(pv[q] == want && nperm[q] == def[q],
+                    "pair (%zu, %zu): p = %.17g is (1 + %zu) / (1 + %zu) = "
+                    "%.17g exactly",
+                    qa[q], qb[q], pv[q], count[q], def[q], want);
+        expect_rel(t_obs[q], t0[q], 1e-12, "pair (%zu, %zu): observed r", qa[q],
+                   qb[q]);
+    }
+    /* Not vacuous: the pairs' p differ, and none is at the floor. */
+    expect_true(pv[0] != pv[1] && pv[1] != pv[2] && pv[0] > 2.0 / (B + 1),
+                "distinct p per pair (%.4f, %.4f, %.4f, %.4f)", pv[0], pv[1],
+                pv[2], pv[3]);
+    sc_pairs_deinit(&p);
+    for (size_t k = 0; k < 3; k++)
+        sc_matrix_deinit(&s[k]);
 }
 
 int main(void)
