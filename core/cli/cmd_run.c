@@ -1,6 +1,7 @@
 /* simcon run SPEC [-o DIR] [--threads N] [--memory SIZE] [--resume]
  *                 [--quiet] [--plugin-dir DIR] [--normalize MODE]
- *                 [--allow-vector] [--flatten] [--plan | --task ID]
+ *                 [--allow-vector] [--flatten] [--plan [--chunks K] | --task
+ * ID]
  *
  * Runs every analysis of an experiment spec into a result folder (see
  * runner.h for what is computed and written). Order: parse the spec (exit
@@ -32,6 +33,7 @@ typedef struct run_args {
     sc_data_overrides data;
     const char *spec_path, *task;
     bool plan;
+    unsigned long chunks; /* --chunks; 0: from the estimate */
 } run_args;
 
 static int take_normalize(void *args, const char *opt, const char *val,
@@ -64,6 +66,18 @@ static int take_memory(void *args, const char *opt, const char *val,
     return sc_parse_memory(opt, val, &((run_args *)args)->opts.memory, err);
 }
 
+/* --chunks K: 1 .. 1000000. */
+static int take_chunks(void *args, const char *opt, const char *val,
+                       sc_err *err)
+{
+    run_args *ra = args;
+    int rc = sc_parse_uint(opt, val, &ra->chunks, err);
+    if (rc == SC_OK && (ra->chunks == 0 || ra->chunks > 1000000))
+        rc = sc_err_set(err, SC_EINVAL, "%s expects 1 .. 1000000, got '%s'",
+                        opt, val);
+    return rc;
+}
+
 static int take_spec(void *args, const char *arg, sc_err *err)
 {
     run_args *ra = args;
@@ -81,6 +95,10 @@ static int check_run(void *args, sc_err *err)
         return sc_err_set(err, SC_EINVAL,
                           "no spec file given; usage: simcon "
                           "run SPEC [-o DIR] (see 'simcon run --help')");
+    if (ra->chunks > 0 && !ra->plan)
+        return sc_err_set(err, SC_EINVAL,
+                          "--chunks goes with --plan (the plan fixes the "
+                          "consistency tasks)");
     if (ra->plan && ra->task != NULL)
         return sc_err_set(err, SC_EINVAL,
                           "--plan and --task exclude each other: make the "
@@ -98,6 +116,7 @@ static const sc_opt run_options[] = {
     SC_OPT_FLAG_AT("--allow-vector", run_args, data.allow_vector),
     SC_OPT_FLAG_AT("--flatten", run_args, data.flatten),
     SC_OPT_FLAG_AT("--plan", run_args, plan),
+    SC_OPT_CALLING("--chunks", "K", take_chunks),
     SC_OPT_STRING_AT("--task", "ID", run_args, task),
     SC_OPT_FLAG_AT("--quiet|-q", run_args, opts.quiet),
 };
@@ -109,7 +128,8 @@ static const sc_cmdline run_cmdline = {
         "[--resume]\n"
         "                  [--quiet] [--plugin-dir DIR] [--normalize "
         "none|center|l2]\n"
-        "                  [--allow-vector] [--flatten] [--plan | --task ID]\n"
+        "                  [--allow-vector] [--flatten] [--plan [--chunks K] | "
+        "--task ID]\n"
         "Runs every analysis of the experiment spec: similarity matrices, "
         "consistency,\n"
         "contrasts and behaviour with p-values and CIs, tables, figures, "
@@ -147,7 +167,13 @@ static const sc_cmdline run_cmdline = {
         "DIR.tasks/plan.txt\n"
         "                    and list the tasks (similarity/<i> per "
         "(dataset, metric),\n"
+        "                    consistency/<c> per chunk of (metric, dataset "
+        "pair),\n"
         "                    then assemble); see also 'simcon slurm'\n"
+        "  --chunks K        with --plan: K consistency tasks (default: "
+        "chunks of\n"
+        "                    about 30 CPU-minutes by 'simcon check "
+        "--estimate')\n"
         "  --task ID         run one task of the plan (refused if SPEC "
         "changed since);\n"
         "                    a finished task is not redone. Once a plan "
@@ -197,9 +223,12 @@ static int execute(const sc_spec *spec, run_args *ra, sc_err *err)
         return sc_plan_run_task(spec, &ra->opts, ra->task, err);
     if (!ra->plan)
         return run_all(spec, &ra->opts, work, err);
-    int rc = sc_plan_write(spec, ra->opts.out_dir, err);
+    size_t chunks = 0;
+    int rc = sc_plan_chunks(spec, ra->chunks, &chunks, err);
+    if (rc == SC_OK)
+        rc = sc_plan_write(spec, ra->opts.out_dir, chunks, err);
     if (rc == SC_OK) {
-        sc_plan_print(spec, stdout);
+        sc_plan_print(spec, chunks, stdout);
         if (!ra->opts.quiet)
             fprintf(stderr, "simcon run: wrote %s/plan.txt\n", work);
     }

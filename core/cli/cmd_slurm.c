@@ -1,19 +1,21 @@
 /* simcon slurm SPEC [-o DIR] [--partition P] [--time T] [--mem M]
- *                   [--cpus C] [--max-parallel K] [--plugin-dir DIR]
- *                   [--submit] [--quiet]
+ *                   [--cpus C] [--max-parallel K] [--chunks N]
+ *                   [--plugin-dir DIR] [--submit] [--quiet]
  *
  * A run as Slurm job arrays (issue 14). Writes the plan (run_plan.h) and,
  * in DIR.tasks/slurm/:
- *   similarity.sbatch  one job array, element i = task similarity/<i>;
- *   assemble.sbatch    one job, the assemble task;
- *   submit.sh          submits both, assemble with --dependency=afterok on
- *                      the array.
+ *   similarity.sbatch   one job array, element i = task similarity/<i>;
+ *   consistency.sbatch  one job array, element c = task consistency/<c>
+ *                       (none when the plan has no consistency tasks);
+ *   assemble.sbatch     one job, the assemble task;
+ *   submit.sh           submits them in that order, each with
+ *                       --dependency=afterok on the one before.
  * --mem defaults to the estimate of sc_plan_estimate (per stage), --time to
  * twice sc_plan_cpu_estimate's CPU time of the job over its CPUs plus 10
  * minutes, --cpus to runtime.threads (else 1); --partition is left to the
  * cluster's default unless given. --submit runs sbatch --parsable itself
  * and prints the job ids. Failed elements can be resubmitted alone with
- * sbatch --array=<ids> DIR.tasks/slurm/similarity.sbatch (README,
+ * sbatch --array=<ids> DIR.tasks/slurm/<stage>.sbatch (README,
  * "Running on a cluster"). */
 #include <errno.h>
 #include <limits.h>
@@ -89,7 +91,7 @@ static int check_value(const char *opt, const char *v, sc_err *err)
 
 typedef struct slurm_opts {
     const char *partition, *time, *mem;
-    unsigned long cpus, max_parallel;
+    unsigned long cpus, max_parallel, chunks;
     const char *plugin_dir;
     bool submit, quiet;
 } slurm_opts;
@@ -119,7 +121,7 @@ static void time_limit(double cpu_seconds, unsigned long cpus, char *buf,
 
 static void header(sc_buf *b, const sc_spec *spec, const slurm_opts *so,
                    const char *stage, const char *logs, size_t bytes,
-                   double cpu_seconds)
+                   double cpu_seconds, bool array)
 {
     sc_buf_printf(b, "#SBATCH --job-name=simcon-%s-%s\n", spec->name, stage);
     sc_buf_printf(b, "#SBATCH --cpus-per-task=%lu\n", so->cpus);
@@ -133,7 +135,7 @@ static void header(sc_buf *b, const sc_spec *spec, const slurm_opts *so,
     if (so->partition != NULL)
         sc_buf_printf(b, "#SBATCH --partition=%s\n", so->partition);
     sc_buf_printf(b, "#SBATCH --output=%s/%s-%s.log\n", logs, stage,
-                  strcmp(stage, "similarity") == 0 ? "%A_%a" : "%j");
+                  array ? "%A_%a" : "%j");
 }
 
 static void command(sc_buf *b, const char *exe, const char *spec,
@@ -203,6 +205,16 @@ static int make_logs(const char *sdir, script_paths *sp, sc_err *err)
     return st;
 }
 
+/* #SBATCH --array=0-(n-1), at most --max-parallel at once. */
+static void array_line(sc_buf *b, const slurm_opts *so, size_t n)
+{
+    if (so->max_parallel > 0)
+        sc_buf_printf(b, "#SBATCH --array=0-%zu%%%lu\n", n - 1,
+                      so->max_parallel);
+    else
+        sc_buf_printf(b, "#SBATCH --array=0-%zu\n", n - 1);
+}
+
 static int write_similarity(const sc_spec *spec, const slurm_opts *so,
                             const script_paths *sp, const char *sdir,
                             size_t nsim, size_t bytes, double cpu, sc_err *err)
@@ -219,60 +231,96 @@ static int write_similarity(const sc_spec *spec, const slurm_opts *so,
                   "# Resubmit failed elements alone: sbatch --array=<ids> "
                   "this file.\n",
                   spec->name, nsim);
-    header(&b, spec, so, "similarity", sp->logs, bytes, cpu);
-    if (so->max_parallel > 0)
-        sc_buf_printf(&b, "#SBATCH --array=0-%zu%%%lu\n", nsim - 1,
-                      so->max_parallel);
-    else
-        sc_buf_printf(&b, "#SBATCH --array=0-%zu\n", nsim - 1);
+    header(&b, spec, so, "similarity", sp->logs, bytes, cpu, true);
+    array_line(&b, so, nsim);
     sc_buf_puts(&b, "set -eu\n");
     command(&b, sp->exe, sp->spec, sp->out, so,
             "\"similarity/${SLURM_ARRAY_TASK_ID}\"");
     return write_file(sdir, "similarity.sbatch", &b, err);
 }
 
-static int write_assemble(const sc_spec *spec, const slurm_opts *so,
-                          const script_paths *sp, const char *sdir,
-                          size_t bytes, double cpu, sc_err *err)
+static int write_consistency(const sc_spec *spec, const slurm_opts *so,
+                             const script_paths *sp, const char *sdir,
+                             size_t chunks, size_t units, size_t bytes,
+                             double cpu, sc_err *err)
 {
     sc_buf b = {0};
     sc_buf_printf(&b,
                   "#!/bin/bash\n"
-                  "# simcon slurm: assemble stage of '%s': consistency, "
+                  "# simcon slurm: consistency stage of '%s', %zu task(s) "
+                  "over %zu units\n"
+                  "# (metric x dataset pair). Element c runs task "
+                  "consistency/c: the rows of\n"
+                  "# its units into DIR.tasks/.cache/consistency-<key>.tsv; "
+                  "finished units are\n"
+                  "# not redone. Submitted with --dependency=afterok:<the "
+                  "similarity array>.\n"
+                  "# Resubmit failed elements alone: sbatch --array=<ids> "
+                  "this file.\n",
+                  spec->name, chunks, units);
+    header(&b, spec, so, "consistency", sp->logs, bytes, cpu, true);
+    array_line(&b, so, chunks);
+    sc_buf_puts(&b, "set -eu\n");
+    command(&b, sp->exe, sp->spec, sp->out, so,
+            "\"consistency/${SLURM_ARRAY_TASK_ID}\"");
+    return write_file(sdir, "consistency.sbatch", &b, err);
+}
+
+static int write_assemble(const sc_spec *spec, const slurm_opts *so,
+                          const script_paths *sp, const char *sdir,
+                          size_t chunks, size_t bytes, double cpu, sc_err *err)
+{
+    sc_buf b = {0};
+    sc_buf_printf(&b,
+                  "#!/bin/bash\n"
+                  "# simcon slurm: assemble stage of '%s': the consistency "
+                  "table from the\n"
+                  "# cached units (computing any that is missing), "
                   "contrasts, behaviour,\n"
                   "# tables, figures, manifest.json and report.html into "
-                  "DIR from the cached\n"
-                  "# matrices. Submitted with --dependency=afterok:<the "
-                  "similarity array>.\n",
-                  spec->name);
-    header(&b, spec, so, "assemble", sp->logs, bytes, cpu);
+                  "DIR. Submitted with\n"
+                  "# --dependency=afterok:<the %s array>.\n",
+                  spec->name, chunks > 0 ? "consistency" : "similarity");
+    header(&b, spec, so, "assemble", sp->logs, bytes, cpu, false);
     sc_buf_puts(&b, "set -eu\n");
     command(&b, sp->exe, sp->spec, sp->out, so, "assemble");
     return write_file(sdir, "assemble.sbatch", &b, err);
 }
 
-static int write_submit(const char *sdir, sc_err *err)
+static int write_submit(const char *sdir, size_t chunks, sc_err *err)
 {
     sc_buf b = {0};
     sc_buf_puts(&b, "#!/bin/bash\n"
-                    "# Submits the similarity array, then the assemble job to "
-                    "start after every\n"
-                    "# element succeeded; prints both job ids.\n"
+                    "# Submits one job array per stage, each to start after "
+                    "every element of\n"
+                    "# the one before succeeded (afterok); prints the job "
+                    "ids.\n"
                     "set -eu\n"
                     "cd \"$(dirname \"$0\")\"\n"
                     "sim=$(sbatch --parsable similarity.sbatch)\n"
-                    "sim=${sim%%;*}\n"
-                    "asm=$(sbatch --parsable --dependency=afterok:$sim "
-                    "assemble.sbatch)\n"
-                    "asm=${asm%%;*}\n"
-                    "echo \"similarity $sim\"\n"
-                    "echo \"assemble $asm\"\n");
+                    "sim=${sim%%;*}\n");
+    if (chunks > 0)
+        sc_buf_puts(&b, "con=$(sbatch --parsable --dependency=afterok:$sim "
+                        "consistency.sbatch)\n"
+                        "con=${con%%;*}\n"
+                        "asm=$(sbatch --parsable --dependency=afterok:$con "
+                        "assemble.sbatch)\n");
+    else
+        sc_buf_puts(&b, "asm=$(sbatch --parsable --dependency=afterok:$sim "
+                        "assemble.sbatch)\n");
+    sc_buf_puts(&b, "asm=${asm%%;*}\n"
+                    "echo \"similarity $sim\"\n");
+    if (chunks > 0)
+        sc_buf_puts(&b, "echo \"consistency $con\"\n");
+    sc_buf_puts(&b, "echo \"assemble $asm\"\n");
     return write_file(sdir, "submit.sh", &b, err);
 }
 
-/* similarity.sbatch, assemble.sbatch and submit.sh into sdir. */
+/* similarity.sbatch, consistency.sbatch (chunks > 0), assemble.sbatch and
+ * submit.sh into sdir. */
 static int write_scripts(const sc_spec *spec, const char *out,
-                         const slurm_opts *so, const char *sdir, sc_err *err)
+                         const slurm_opts *so, const char *sdir, size_t chunks,
+                         sc_err *err)
 {
     script_paths sp;
     int st = resolve_paths(spec, out, &sp, err);
@@ -294,13 +342,22 @@ static int write_scripts(const sc_spec *spec, const char *out,
                           spec->path);
     st = write_similarity(spec, so, &sp, sdir, nsim, sim, cpu.similarity_task,
                           err);
+    /* A chunk's share of the consistency CPU (chunks differ by at most one
+     * unit: take the larger). */
+    size_t units = sc_plan_cons_units(spec);
+    double per = chunks > 0 ? cpu.consistency / (double)units *
+                                  (double)((units + chunks - 1) / chunks)
+                            : 0;
+    if (st == SC_OK && chunks > 0)
+        st = write_consistency(spec, so, &sp, sdir, chunks, units, asmb, per,
+                               err);
     if (st == SC_OK)
-        st = write_assemble(spec, so, &sp, sdir, asmb,
-                            cpu.consistency + cpu.contrasts + cpu.behaviour +
-                                cpu.assemble,
+        st = write_assemble(spec, so, &sp, sdir, chunks, asmb,
+                            (chunks > 0 ? 0 : cpu.consistency) + cpu.contrasts +
+                                cpu.behaviour + cpu.assemble,
                             err);
     if (st == SC_OK)
-        st = write_submit(sdir, err);
+        st = write_submit(sdir, chunks, err);
     return st;
 }
 
@@ -386,7 +443,7 @@ static int sbatch(const char *script, const char *dep, char *id, size_t cap,
     return SC_OK;
 }
 
-static int submit(const char *sdir, sc_err *err)
+static int submit(const char *sdir, size_t chunks, sc_err *err)
 {
     if (!on_path("sbatch"))
         return sc_err_set(err, SC_EIO,
@@ -394,22 +451,30 @@ static int submit(const char *sdir, sc_err *err)
                           "node (package slurm-client), or submit %s/"
                           "submit.sh there",
                           sdir);
-    char script[SC_PLAN_PATH_CAP + 64], sim[128], asmb[128];
-    snprintf(script, sizeof script, "%s/similarity.sbatch", sdir);
-    int st = sbatch(script, NULL, sim, sizeof sim, err);
-    if (st != SC_OK)
-        return st;
-    snprintf(script, sizeof script, "%s/assemble.sbatch", sdir);
-    st = sbatch(script, sim, asmb, sizeof asmb, err);
-    if (st != SC_OK) {
-        sc_err_prefix(err,
-                      "similarity array %s was submitted; cancel it "
-                      "with 'scancel %s' or submit the assemble job "
-                      "yourself",
-                      sim, sim);
-        return st;
+    /* One job per stage, each after the one before (afterok). */
+    const char *stage[] = {"similarity", "consistency", "assemble"};
+    char script[SC_PLAN_PATH_CAP + 64], ids[3][128], done[400] = "";
+    const char *dep = NULL;
+    for (size_t i = 0; i < 3; i++) {
+        if (i == 1 && chunks == 0)
+            continue;
+        snprintf(script, sizeof script, "%s/%s.sbatch", sdir, stage[i]);
+        int st = sbatch(script, dep, ids[i], sizeof ids[i], err);
+        if (st != SC_OK) {
+            if (done[0] != '\0')
+                sc_err_prefix(err,
+                              "submitted already:%s; cancel with 'scancel "
+                              "ID' or submit the rest yourself",
+                              done);
+            return st;
+        }
+        size_t len = strlen(done);
+        snprintf(done + len, sizeof done - len, " %s %s", stage[i], ids[i]);
+        dep = ids[i];
     }
-    printf("similarity %s\nassemble %s\n", sim, asmb);
+    for (size_t i = 0; i < 3; i++)
+        if (i != 1 || chunks > 0)
+            printf("%s %s\n", stage[i], ids[i]);
     return SC_OK;
 }
 
@@ -432,7 +497,7 @@ static int take_word(void *args, const char *opt, const char *val, sc_err *err)
     return check_value(opt, val, err);
 }
 
-/* --cpus, --max-parallel: 1 .. 100000. */
+/* --cpus, --max-parallel, --chunks: 1 .. 100000. */
 static int take_count(void *args, const char *opt, const char *val, sc_err *err)
 {
     slurm_opts *so = &((slurm_args *)args)->so;
@@ -443,6 +508,8 @@ static int take_count(void *args, const char *opt, const char *val, sc_err *err)
                         val);
     if (strcmp(opt, "--cpus") == 0)
         so->cpus = n;
+    else if (strcmp(opt, "--chunks") == 0)
+        so->chunks = n;
     else
         so->max_parallel = n;
     return rc;
@@ -474,6 +541,7 @@ static const sc_opt slurm_options[] = {
     SC_OPT_CALLING("--mem", "M", take_word),
     SC_OPT_CALLING("--cpus", "C", take_count),
     SC_OPT_CALLING("--max-parallel", "K", take_count),
+    SC_OPT_CALLING("--chunks", "N", take_count),
     SC_OPT_STRING_AT("--plugin-dir", "DIR", slurm_args, so.plugin_dir),
     SC_OPT_FLAG_AT("--submit", slurm_args, so.submit),
     SC_OPT_FLAG_AT("--quiet|-q", slurm_args, so.quiet),
@@ -484,18 +552,20 @@ static const sc_cmdline slurm_cmdline = {
     .usage =
         "usage: simcon slurm SPEC [-o DIR] [--partition P] [--time T] "
         "[--mem M]\n"
-        "                    [--cpus C] [--max-parallel K] [--plugin-dir "
-        "DIR] [--submit]\n"
-        "                    [--quiet]\n"
+        "                    [--cpus C] [--max-parallel K] [--chunks N]\n"
+        "                    [--plugin-dir DIR] [--submit] [--quiet]\n"
         "Runs the experiment as Slurm job arrays over a shared folder: "
         "writes the plan\n"
         "(as 'simcon run --plan') and sbatch scripts in DIR.tasks/slurm/:\n"
         "similarity.sbatch (one array element per (dataset, metric)), "
-        "assemble.sbatch\n"
-        "(tables, figures, manifest, report into DIR, after the array "
-        "succeeded) and\n"
-        "submit.sh. The result is byte-identical to 'simcon run SPEC -o "
-        "DIR'.\n"
+        "consistency.sbatch\n"
+        "(one element per chunk of (metric, dataset pair) units, after the "
+        "similarity\n"
+        "array succeeded), assemble.sbatch (tables, figures, manifest, "
+        "report into\n"
+        "DIR, after the consistency array) and submit.sh. The result is "
+        "byte-identical\n"
+        "to 'simcon run SPEC -o DIR'.\n"
         "DIR (default: results/<spec name>/, relative to the current "
         "directory) must be\n"
         "on a filesystem every node shares; input paths inside SPEC are "
@@ -520,6 +590,9 @@ static const sc_cmdline slurm_cmdline = {
         "                    runtime.threads, else 1)\n"
         "  --max-parallel K  at most K array elements at once (%K; "
         "default: no limit)\n"
+        "  --chunks N        N consistency tasks (default: chunks of about "
+        "30\n"
+        "                    CPU-minutes by the estimate)\n"
         "  --plugin-dir DIR  passed to every task (default: runtime."
         "plugin_dir, else\n"
         "                    the search path)\n"
@@ -541,18 +614,23 @@ static int execute(const sc_spec *spec, const char *out, const slurm_opts *so,
     char work[SC_PLAN_PATH_CAP], sdir[SC_PLAN_PATH_CAP + 16];
     sc_plan_work_dir(out, work, sizeof work);
     snprintf(sdir, sizeof sdir, "%s/slurm", work);
-    int rc = sc_plan_write(spec, out, err);
+    size_t chunks = 0;
+    int rc = sc_plan_chunks(spec, so->chunks, &chunks, err);
     if (rc == SC_OK)
-        rc = write_scripts(spec, out, so, sdir, err);
+        rc = sc_plan_write(spec, out, chunks, err);
+    if (rc == SC_OK)
+        rc = write_scripts(spec, out, so, sdir, chunks, err);
     if (rc != SC_OK)
         return rc;
     if (!so->quiet)
         fprintf(stderr,
                 "simcon slurm: wrote %s/plan.txt and %s/{similarity.sbatch,"
-                "assemble.sbatch,submit.sh} (%zu similarity task(s))\n",
-                work, sdir, sc_plan_nsim(spec));
+                "%sassemble.sbatch,submit.sh} (%zu similarity task(s), %zu "
+                "consistency task(s))\n",
+                work, sdir, chunks > 0 ? "consistency.sbatch," : "",
+                sc_plan_nsim(spec), chunks);
     if (so->submit)
-        return submit(sdir, err);
+        return submit(sdir, chunks, err);
     printf("%s/submit.sh\n", sdir);
     return SC_OK;
 }

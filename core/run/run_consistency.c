@@ -47,7 +47,9 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "mem.h"
 #include "quartiles.h"
@@ -290,35 +292,6 @@ int sc_run_cons_rows(sc_runctx *rc, const run_sets *sets, size_t k, size_t s,
     return st;
 }
 
-/* One task per (metric, set): every planned row of it (all dataset pairs),
- * written back to its place in the table. */
-static int cons_task(size_t t, void *ud, sc_err *err)
-{
-    cons_job *job = ud;
-    sc_runctx *rc = job->rc;
-    size_t nsets = job->sets->nsets, k = t / nsets, s = t % nsets;
-    size_t *q = sc_malloc((job->n + 1) * sizeof *q);
-    size_t *at = sc_malloc((job->n + 1) * sizeof *at);
-    cons_row *rows = sc_malloc((job->n + 1) * sizeof *rows);
-    int st = q != NULL && at != NULL && rows != NULL
-                 ? SC_OK
-                 : sc_err_set(err, SC_ENOMEM, "out of memory");
-    size_t nq = 0;
-    for (size_t i = 0; i < job->n && st == SC_OK; i++)
-        if (job->rows[i].k == k && job->rows[i].s == s) {
-            q[nq] = sc_run_pair_index(job->rows[i].a, job->rows[i].b, rc->D);
-            at[nq++] = i;
-        }
-    if (st == SC_OK)
-        st = sc_run_cons_rows(rc, job->sets, k, s, q, nq, rows, err);
-    for (size_t i = 0; i < nq && st == SC_OK; i++)
-        job->rows[at[i]] = rows[i];
-    sc_free(q);
-    sc_free(at);
-    sc_free(rows);
-    return st;
-}
-
 /* ## The stage */
 
 /* Rows in table order (metric, dataset pair, set); returns how many. The
@@ -338,6 +311,256 @@ static size_t plan_rows(const cons_job *job)
                     row->s = s;
                 }
     return t;
+}
+
+/* ## The rows of a subset of (metric, dataset pair) units
+ *
+ * Unit u = k * npairs + q (metric k, dataset pair q in sc_run_pair_index
+ * order) holds rows [u * nsets, (u + 1) * nsets) of the table. Every
+ * statistic of a row depends only on its matrices, its set and the
+ * stream of its (metric, set) (sc_run_cons_rows), so any subset of units
+ * gives the same rows as the whole table: a planned run computes its
+ * chunks in separate processes and gets the bytes of a single run. */
+
+/* Task (k, s): the rows of metric k and set s for the selected dataset
+ * pairs, by one call of sc_run_cons_rows (one stream per (metric, set)). */
+typedef struct cons_subset {
+    cons_job *job;
+    const bool *sel; /* M * npairs units */
+} cons_subset;
+
+static int subset_task(size_t t, void *ud, sc_err *err)
+{
+    const cons_subset *cs = ud;
+    cons_job *job = cs->job;
+    sc_runctx *rc = job->rc;
+    size_t nsets = job->sets->nsets, k = t / nsets, s = t % nsets;
+    size_t np = rc->npairs, nq = 0;
+    size_t *q = sc_malloc((np + 1) * sizeof *q);
+    cons_row *rows = sc_malloc((np + 1) * sizeof *rows);
+    int st = q != NULL && rows != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t i = 0; i < np && st == SC_OK; i++)
+        if (cs->sel[k * np + i])
+            q[nq++] = i;
+    if (st == SC_OK && nq > 0)
+        st = sc_run_cons_rows(rc, job->sets, k, s, q, nq, rows, err);
+    for (size_t i = 0; i < nq && st == SC_OK; i++)
+        job->rows[(k * np + q[i]) * nsets + s] = rows[i];
+    sc_free(q);
+    sc_free(rows);
+    return st;
+}
+
+/* r, CI, p, n_perm, seed and note of every row of the units with sel[u]
+ * (q is left for the whole table): one task per (metric, set), each
+ * calling sc_run_cons_rows with the selected dataset pairs of its metric.
+ * The one place the rows are computed, for the whole run and for a chunk
+ * of a plan alike. */
+static int cons_compute(cons_job *job, const bool *sel, sc_err *err)
+{
+    sc_runctx *rc = job->rc;
+    cons_subset cs = {job, sel};
+    size_t ntasks = job->n > 0 ? rc->M * job->sets->nsets : 0;
+    return sc_run_parallel(rc, ntasks, subset_task, &cs, "consistency", err);
+}
+
+#ifndef SC_VERSION
+#define SC_VERSION "unknown"
+#endif
+
+#define UNIT_MAGIC "simcon consistency rows v2"
+#define UNIT_PATH_CAP 4608
+
+/* Cache key of unit u: its two matrices' keys, the statistics settings,
+ * the spec seed with every metric and set name (the (metric, set) streams'
+ * seeds are assigned over that table) and every set's pairs. */
+static void unit_key(const cons_job *job, size_t u, char key[SC_SHA256_HEX])
+{
+    const sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    size_t nsets = job->sets->nsets;
+    const cons_row *r0 = &job->rows[u * nsets];
+    sc_buf b = {0};
+    sc_buf_printf(&b, "%s\nsimcon\t%s\na\t%s\nb\t%s\n", UNIT_MAGIC, SC_VERSION,
+                  rc->sim_key[r0->k * rc->D + r0->a],
+                  rc->sim_key[r0->k * rc->D + r0->b]);
+    sc_buf_printf(&b,
+                  "corr %d perm %zu boot %zu interval %d ci %.17g over %d\n",
+                  spec->consistency_corr, spec->permutations, spec->bootstrap,
+                  spec->interval, spec->ci, (int)spec->over);
+    sc_buf_printf(&b, "seed %u metric %zu\n", (unsigned)spec->seed, r0->k);
+    for (size_t k = 0; k < rc->M; k++)
+        sc_buf_printf(&b, "metric\t%s\n", rc->metrics[k].sm->name);
+    for (size_t s = 0; s < nsets; s++) {
+        const run_set *set = &job->sets->sets[s];
+        sc_buf_printf(&b, "set\t%s\t%zu\t%zu\n", set->name, set->side,
+                      set->pairs.n);
+        for (size_t p = 0; p < set->pairs.n; p++)
+            sc_buf_printf(&b, "%zu %zu\n", set->pairs.i[p], set->pairs.j[p]);
+    }
+    uint8_t dig[32];
+    sc_sha256 c;
+    sc_sha256_init(&c);
+    sc_sha256_update(&c, b.data, b.len);
+    sc_sha256_final(&c, dig);
+    sc_buf_deinit(&b);
+    for (size_t i = 0; i < 32; i++)
+        snprintf(key + 2 * i, 3, "%02x", dig[i]);
+}
+
+static int unit_path(const cons_job *job, size_t u, char *buf, size_t cap,
+                     sc_err *err)
+{
+    char key[SC_SHA256_HEX];
+    unit_key(job, u, key);
+    if (snprintf(buf, cap, "%s/.cache/consistency-%s.tsv",
+                 job->rc->opts.task_dir, key) >= (int)cap)
+        return sc_err_set(err, SC_EIO, "%s: path too long",
+                          job->rc->opts.task_dir);
+    return SC_OK;
+}
+
+/* The unit's rows as text: "%a" round-trips every double exactly. */
+static void unit_text(const cons_job *job, size_t u, sc_buf *b)
+{
+    size_t nsets = job->sets->nsets;
+    sc_buf_printf(b, "%s\t%zu\n", UNIT_MAGIC, nsets);
+    for (size_t s = 0; s < nsets; s++) {
+        const cons_row *row = &job->rows[u * nsets + s];
+        sc_buf_printf(b, "%a\t%a\t%a\t%a\t%zu\t%u\t", row->r, row->lo, row->hi,
+                      row->p, row->n_perm, (unsigned)row->seed);
+        for (const char *c = row->note; *c; c++) {
+            if (*c == '\\')
+                sc_buf_puts(b, "\\\\");
+            else if (*c == '\n')
+                sc_buf_puts(b, "\\n");
+            else if (*c == '\t')
+                sc_buf_puts(b, "\\t");
+            else
+                sc_buf_printf(b, "%c", *c);
+        }
+        sc_buf_puts(b, "\n");
+    }
+}
+
+/* One number field ending in end, or false. */
+static bool take_num(char **p, char end, double *v)
+{
+    char *e = NULL;
+    *v = strtod(*p, &e);
+    if (e == *p || *e != end)
+        return false;
+    *p = e + 1;
+    return true;
+}
+
+/* Read unit u's rows from text; false (rows untouched but for notes) when
+ * the text is not exactly what unit_text writes for this unit. */
+static bool unit_parse(cons_job *job, size_t u, char *text)
+{
+    size_t nsets = job->sets->nsets;
+    char head[64];
+    snprintf(head, sizeof head, "%s\t%zu\n", UNIT_MAGIC, nsets);
+    if (strncmp(text, head, strlen(head)) != 0)
+        return false;
+    char *p = text + strlen(head);
+    for (size_t s = 0; s < nsets; s++) {
+        cons_row *row = &job->rows[u * nsets + s];
+        double v[6];
+        for (size_t f = 0; f < 6; f++)
+            if (!take_num(&p, '\t', &v[f]) || (f >= 4 && v[f] < 0))
+                return false;
+        size_t len = 0;
+        for (; *p != '\n'; p++) {
+            if (*p == '\0' || len + 1 >= sizeof row->note)
+                return false;
+            char c = *p;
+            if (c == '\\') {
+                p++;
+                c = *p == 'n' ? '\n' : *p == 't' ? '\t' : *p;
+                if (c == '\0')
+                    return false;
+            }
+            row->note[len++] = c;
+        }
+        row->note[len] = '\0';
+        p++;
+        row->r = v[0];
+        row->lo = v[1];
+        row->hi = v[2];
+        row->p = v[3];
+        row->n_perm = (size_t)v[4];
+        row->seed = (uint32_t)v[5];
+        row->q = NAN;
+        row->ci_method =
+            job->rc->spec->over == SC_OVER_STIMULI
+                ? "percentile"
+                : sc_ci_name((sc_ci_method)job->rc->spec->interval);
+    }
+    return *p == '\0';
+}
+
+/* Unit u from the task cache (rows filled) or false. */
+static bool unit_load(cons_job *job, size_t u)
+{
+    char path[UNIT_PATH_CAP];
+    sc_err ignored;
+    char *text = NULL;
+    size_t len = 0;
+    if (job->rc->opts.task_dir == NULL ||
+        unit_path(job, u, path, sizeof path, &ignored) != SC_OK ||
+        access(path, R_OK) != 0 ||
+        sc_read_text(path, &text, &len, &ignored) != SC_OK)
+        return false;
+    bool ok = strlen(text) == len && unit_parse(job, u, text);
+    sc_free(text);
+    return ok;
+}
+
+static int unit_store(const cons_job *job, size_t u, sc_err *err)
+{
+    char path[UNIT_PATH_CAP];
+    int st = unit_path(job, u, path, sizeof path, err);
+    sc_buf b = {0};
+    if (st == SC_OK) {
+        unit_text(job, u, &b);
+        st = sc_buf_check(&b, path, err);
+    }
+    /* One atomic rename per unit: a killed task leaves whole units. */
+    if (st == SC_OK)
+        st = sc_atomic_write(path, b.data, b.len, err);
+    sc_buf_deinit(&b);
+    return st;
+}
+
+int sc_run_consistency_units(sc_runctx *rc, const run_sets *sets, size_t u0,
+                             size_t u1, size_t *computed, size_t *cached,
+                             sc_err *err)
+{
+    size_t nunits = rc->M * rc->npairs, n = nunits * sets->nsets;
+    cons_job job = {rc, sets, sc_calloc(n + 1, sizeof(cons_row)), 0};
+    bool *sel = sc_calloc(nunits + 1, sizeof *sel);
+    int st = job.rows != NULL && sel != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        job.n = plan_rows(&job);
+    *computed = *cached = 0;
+    for (size_t u = u0; u < u1 && u < nunits && st == SC_OK; u++) {
+        sel[u] = !unit_load(&job, u);
+        *computed += sel[u];
+        *cached += !sel[u];
+    }
+    if (st == SC_OK)
+        st = cons_compute(&job, sel, err);
+    for (size_t u = u0; u < u1 && u < nunits && st == SC_OK; u++)
+        if (sel[u])
+            st = unit_store(&job, u, err);
+    sc_free(sel);
+    sc_free(job.rows);
+    return st;
 }
 
 /* Family of row k: metric x attribute x row kind (statistics.family:
@@ -401,11 +624,27 @@ int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
     for (size_t k = 0; k < n && st == SC_OK; k++)
         out->r[k] = out->lo[k] = out->hi[k] = NAN;
-    if (st == SC_OK) {
+    if (st == SC_OK)
         job.n = plan_rows(&job);
-        st = sc_run_parallel(rc, job.n > 0 ? rc->M * sets->nsets : 0, cons_task,
-                             &job, "consistency", err);
+    /* Units that tasks of a plan finished are read, the rest computed. */
+    size_t nunits = rc->M * rc->npairs, reused = 0;
+    bool *sel = sc_calloc(nunits + 1, sizeof *sel);
+    if (st == SC_OK && sel == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t u = 0; u < nunits && st == SC_OK; u++) {
+        sel[u] = rc->opts.task_dir == NULL || !unit_load(&job, u);
+        reused += !sel[u];
     }
+    rc->cons_reused = reused;
+    rc->cons_computed = nunits - reused;
+    if (st == SC_OK && reused > 0)
+        sc_run_note(rc,
+                    "reused %zu of %zu consistency unit(s) of the plan's "
+                    "tasks",
+                    reused, nunits);
+    if (st == SC_OK)
+        st = cons_compute(&job, sel, err);
+    sc_free(sel);
     if (st == SC_OK)
         st = sc_run_adjust_rows(job.rows, job.n, sizeof *job.rows,
                                 offsetof(cons_row, p), offsetof(cons_row, q),

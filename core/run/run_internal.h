@@ -74,6 +74,12 @@ typedef struct sc_runctx {
      * prepared, passes over the models (1 when every state fitted), the
      * largest state (bytes, with kept features) and the budget used. */
     size_t boot_prepares, boot_passes, boot_state_max, boot_budget;
+    /* M*D, index k*D+d: the cache key of each matrix ("" until known); the
+     * planned statistics tasks key their results by them (run_plan.h). */
+    char (*sim_key)[SC_SHA256_HEX];
+    /* Consistency units (metric x dataset pair) read from a plan's tasks
+     * and computed by this process (run_consistency.c). */
+    size_t cons_reused, cons_computed;
 
     /* Progress on a terminal (core/base/progress.h; off when quiet or piped).
      */
@@ -191,10 +197,22 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err);
 /* One (dataset, metric) of a planned run (sc_run_similarity_task). */
 int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
                           char key[SC_SHA256_HEX], sc_err *err);
+/* For a planned statistics task: the matrices of the datasets with need[d]
+ * from the task cache (opts.task_dir; hashing their feature files for the
+ * keys), into sims and sim_key. A matrix that is not there is SC_EIO
+ * naming the similarity task to run first. Computes nothing. */
+int sc_run_similarity_cached(sc_runctx *rc, const bool *need, sc_err *err);
 int sc_run_build_sets(const sc_runctx *rc, run_sets *out, sc_err *err);
 void sc_run_sets_free(run_sets *s);
 int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
                        sc_err *err);
+/* Task consistency/<c> of a plan: the rows of units [u0, u1) (unit u =
+ * metric u / npairs, dataset pair u % npairs) into the task cache, one
+ * file per unit (run_consistency.c); units already there are not redone.
+ * *computed and *cached count the units. */
+int sc_run_consistency_units(sc_runctx *rc, const run_sets *sets, size_t u0,
+                             size_t u1, size_t *computed, size_t *cached,
+                             sc_err *err);
 void sc_run_cons_free(run_cons *c);
 /* The rows of metric k and set s for the dataset pairs q[0..nq)
  * (sc_run_pair_index numbering) into rows[0..nq): r, p, CI, notes and seed;
@@ -221,8 +239,11 @@ int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
 int sc_run_tables(const sc_runctx *rc, const run_sets *sets,
                   const run_cons *cons, const run_medians *med,
                   const run_contrasts *con, sc_err *err);
-/* The task records of opts.task_dir as a JSON array (run_plan.c). */
-void sc_run_plan_records_json(const char *task_dir, sc_buf *b);
+/* The task records of opts.task_dir as a JSON array (run_plan.c), the
+ * assemble step's own last, with its consistency units reused and
+ * computed. */
+void sc_run_plan_records_json(const char *task_dir, size_t cons_reused,
+                              size_t cons_computed, sc_buf *b);
 int sc_run_manifest(const sc_runctx *rc, const run_manifest_in *in,
                     sc_err *err);
 

@@ -38,10 +38,83 @@ static void sub_path(const char *out, const char *rel, char *buf, size_t cap)
         buf[0] = '\0'; /* too long: no such path */
 }
 
-int sc_plan_write(const sc_spec *spec, const char *out, sc_err *err)
+size_t sc_plan_cons_units(const sc_spec *spec)
+{
+    size_t D = spec->ndatasets;
+    if (!spec->consistency_enabled || D < 2 ||
+        (spec->over == SC_OVER_STIMULI && spec->bootstrap > 0))
+        return 0;
+    return spec->nmetrics * (D * (D - 1) / 2);
+}
+
+int sc_plan_chunks(const sc_spec *spec, size_t want, size_t *chunks,
+                   sc_err *err)
+{
+    size_t units = sc_plan_cons_units(spec);
+    *chunks = 0;
+    if (units == 0)
+        return SC_OK;
+    if (want == 0) {
+        sc_plan_cpu cpu;
+        int st = sc_plan_cpu_estimate(spec, &cpu, err);
+        if (st != SC_OK)
+            return st;
+        double c = ceil(cpu.consistency / SC_PLAN_CHUNK_CPU);
+        want = c < 1 ? 1 : c >= (double)units ? units : (size_t)c;
+    }
+    *chunks = want < units ? want : units;
+    return SC_OK;
+}
+
+void sc_plan_chunk_range(size_t units, size_t chunks, size_t c, size_t *u0,
+                         size_t *u1)
+{
+    size_t base = chunks > 0 ? units / chunks : 0;
+    size_t rem = chunks > 0 ? units % chunks : 0;
+    *u0 = c * base + (c < rem ? c : rem);
+    *u1 = *u0 + base + (c < rem);
+}
+
+/* simcon writes only in its output folder and its cache: DIR.tasks may be
+ * missing, empty, or a task folder of simcon's (its plan.txt begins with
+ * PLAN_MAGIC); anything else is a folder of the user's, which we refuse to
+ * write into. SC_EIO naming it. */
+static int own_work_dir(const char *out, sc_err *err)
+{
+    char work[SC_PLAN_PATH_CAP], plan[SC_PLAN_PATH_CAP];
+    sc_plan_work_dir(out, work, sizeof work);
+    sub_path(out, "plan.txt", plan, sizeof plan);
+    DIR *d = opendir(work);
+    if (d == NULL)
+        return SC_OK; /* made by sc_mkdir_p, which names any error */
+    bool empty = true;
+    struct dirent *e;
+    while (empty && (e = readdir(d)) != NULL)
+        empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
+    closedir(d);
+    char head[sizeof PLAN_MAGIC] = "";
+    FILE *f = empty ? NULL : fopen(plan, "rb");
+    bool ours = f != NULL &&
+                fread(head, 1, sizeof head - 1, f) == sizeof head - 1 &&
+                strcmp(head, PLAN_MAGIC) == 0;
+    if (f != NULL)
+        fclose(f);
+    if (empty || ours)
+        return SC_OK;
+    return sc_err_set(err, SC_EIO,
+                      "%s: exists and is not a simcon task folder (no plan.txt "
+                      "of simcon's); simcon writes only in its own folders: "
+                      "move it away or choose another -o",
+                      work);
+}
+
+int sc_plan_write(const sc_spec *spec, const char *out, size_t chunks,
+                  sc_err *err)
 {
     char sha[SC_SHA256_HEX], path[SC_PLAN_PATH_CAP];
-    int st = sc_sha256_file(spec->path, sha, err);
+    int st = own_work_dir(out, err);
+    if (st == SC_OK)
+        st = sc_sha256_file(spec->path, sha, err);
     const char *dirs[] = {".cache", "records"};
     for (size_t i = 0; i < 2 && st == SC_OK; i++) {
         sub_path(out, dirs[i], path, sizeof path);
@@ -58,8 +131,18 @@ int sc_plan_write(const sc_spec *spec, const char *out, sc_err *err)
     for (size_t i = 0; i < nsim; i++)
         sc_buf_printf(&b, "task\tsimilarity/%zu\tsimilarity\t%s\t%s\t-\n", i,
                       spec->datasets[i / M].name, spec->metrics[i % M].name);
-    sc_buf_printf(&b, "task\tassemble\tassemble\t-\t-\tsimilarity/0-%zu\n",
-                  nsim > 0 ? nsim - 1 : 0);
+    for (size_t c = 0; c < chunks; c++)
+        sc_buf_printf(&b,
+                      "task\tconsistency/%zu\tconsistency\t-\t-\t"
+                      "similarity/0-%zu\n",
+                      c, nsim > 0 ? nsim - 1 : 0);
+    if (chunks > 0)
+        sc_buf_printf(&b, "task\tassemble\tassemble\t-\t-\tconsistency/0-%zu\n",
+                      chunks - 1);
+    else
+        sc_buf_printf(&b, "task\tassemble\tassemble\t-\t-\tsimilarity/0-%zu\n",
+                      nsim > 0 ? nsim - 1 : 0);
+    sc_buf_printf(&b, "consistency_chunks\t%zu\n", chunks);
     st = sc_buf_check(&b, "the plan", err);
     sub_path(out, "plan.txt", path, sizeof path);
     if (st == SC_OK)
@@ -68,7 +151,7 @@ int sc_plan_write(const sc_spec *spec, const char *out, sc_err *err)
     return st;
 }
 
-void sc_plan_print(const sc_spec *spec, FILE *f)
+void sc_plan_print(const sc_spec *spec, size_t chunks, FILE *f)
 {
     size_t M = spec->nmetrics, nsim = sc_plan_nsim(spec);
     fprintf(f, "%-16s %-11s %-20s %-20s %s\n", "ID", "STAGE", "DATASET",
@@ -81,6 +164,14 @@ void sc_plan_print(const sc_spec *spec, FILE *f)
     }
     char dep[64];
     snprintf(dep, sizeof dep, "similarity/0-%zu", nsim > 0 ? nsim - 1 : 0);
+    for (size_t c = 0; c < chunks; c++) {
+        char id[64];
+        snprintf(id, sizeof id, "consistency/%zu", c);
+        fprintf(f, "%-16s %-11s %-20s %-20s %s\n", id, "consistency", "-", "-",
+                dep);
+    }
+    if (chunks > 0)
+        snprintf(dep, sizeof dep, "consistency/0-%zu", chunks - 1);
     fprintf(f, "%-16s %-11s %-20s %-20s %s\n", "assemble", "assemble", "-", "-",
             dep);
 }
@@ -108,6 +199,31 @@ static int plan_sha(const char *out, char sha[SC_SHA256_HEX], sc_err *err)
     sha[SC_SHA256_HEX - 1] = '\0';
     sc_free(text);
     return SC_OK;
+}
+
+int sc_plan_read_chunks(const char *out, size_t *chunks, sc_err *err)
+{
+    char path[SC_PLAN_PATH_CAP];
+    sub_path(out, "plan.txt", path, sizeof path);
+    char *text = NULL;
+    size_t len = 0;
+    int st = sc_read_text(path, &text, &len, err);
+    if (st != SC_OK)
+        return st;
+    const char *line = strstr(text, "\nconsistency_chunks\t");
+    char *end = NULL;
+    unsigned long long v = 0;
+    if (line != NULL)
+        v = strtoull(line + 20, &end, 10);
+    if (line == NULL || end == line + 20 || *end != '\n')
+        st = sc_err_set(err, SC_EIO,
+                        "%s: no consistency_chunks line (a plan of an "
+                        "older simcon?); make a new plan with --plan or "
+                        "simcon slurm",
+                        path);
+    *chunks = (size_t)v;
+    sc_free(text);
+    return st;
 }
 
 bool sc_plan_matches(const sc_spec *spec, const char *out, bool *exists)
@@ -178,7 +294,8 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void sc_run_plan_records_json(const char *task_dir, sc_buf *b)
+void sc_run_plan_records_json(const char *task_dir, size_t cons_reused,
+                              size_t cons_computed, sc_buf *b)
 {
     char path[SC_PLAN_PATH_CAP];
     snprintf(path, sizeof path, "%s/records", task_dir);
@@ -223,7 +340,10 @@ void sc_run_plan_records_json(const char *task_dir, sc_buf *b)
     /* The assemble step itself: this process. */
     sc_buf_puts(b, "\n    {\"task\": \"assemble\", ");
     where_json(b);
-    sc_buf_puts(b, "}\n  ]");
+    sc_buf_printf(b,
+                  ", \"consistency_units\": {\"reused\": %zu, \"computed\": "
+                  "%zu}}\n  ]",
+                  cons_reused, cons_computed);
 }
 
 /* ## Checks before a task */

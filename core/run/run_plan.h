@@ -6,9 +6,17 @@
  *   similarity/<i>  the matrix of dataset i / M and metric i % M (M
  *                   metrics), into OUT.tasks/.cache/<key>.csv, keyed by
  *                   content exactly as the runner's cache (run_simmat.c);
- *   assemble        everything else (consistency, contrasts, behaviour,
- *                   tables, figures, manifest, report) from that cache,
- *                   into OUT; depends on every similarity task.
+ *   consistency/<c> chunk c of the consistency rows: a contiguous range
+ *                   of (metric, dataset pair) units, each unit's rows (all
+ *                   model sets) into OUT.tasks/.cache/consistency-<key>.tsv,
+ *                   keyed by the two matrices' keys, the statistics
+ *                   settings, the sets and the rows' seeds
+ *                   (run_consistency.c); depends on the similarity tasks;
+ *   assemble        everything else (p adjustment and the consistency
+ *                   table from the cached units, contrasts, behaviour,
+ *                   tables, figures, manifest, report) into OUT; depends on
+ *                   every consistency task (or, with none, every
+ *                   similarity task).
  * `--task ID` runs one. A task writes its result with one atomic rename, so
  * a killed task leaves nothing and a rerun of a finished one finds its
  * entry and computes nothing. Each task run also writes a record
@@ -22,9 +30,14 @@
  * assemble step reads the cached matrices exactly as `run --resume` does,
  * so tables are byte-identical to a single `simcon run`.
  *
- * Not split (yet): consistency, contrasts and behaviour run inside the one
- * assemble task, and so does the stimulus bootstrap (statistics.over:
- * stimuli), whose replicates are not cached. */
+ * Units are per (metric, dataset pair), not per chunk, so a plan made with
+ * another chunk count reuses every finished unit, and the assemble step
+ * computes any unit that is missing (a plain run after a plan does the
+ * same).
+ *
+ * Not split (yet): contrasts and behaviour run inside the assemble task,
+ * and with statistics.over: stimuli so does consistency, since the
+ * stimulus replicates are not cached. */
 #ifndef SC_RUN_PLAN_H
 #define SC_RUN_PLAN_H
 
@@ -44,13 +57,35 @@ void sc_plan_work_dir(const char *out, char *buf, size_t cap);
 /* Number of similarity tasks: datasets x metrics. */
 size_t sc_plan_nsim(const sc_spec *spec);
 
-/* Create the work folder (.cache, records) and write plan.txt atomically.
- * Statuses: SC_EIO naming the folder or file; SC_ENOMEM. */
-int sc_plan_write(const sc_spec *spec, const char *out, sc_err *err);
+/* Consistency units, metrics x dataset pairs, that consistency/<c> tasks
+ * share out; 0 when consistency is not split into tasks (no consistency
+ * analysis, one dataset, or statistics.over: stimuli, whose replicate
+ * matrices are not cached: it stays in the assemble task). */
+size_t sc_plan_cons_units(const sc_spec *spec);
+
+/* How many consistency/<c> tasks: want > 0 asks for that many (at most one
+ * per unit); 0 picks chunks of about SC_PLAN_CHUNK_CPU CPU-seconds by
+ * sc_plan_cpu_estimate (at least 1 when there are units). */
+#define SC_PLAN_CHUNK_CPU 1800.0
+int sc_plan_chunks(const sc_spec *spec, size_t want, size_t *chunks,
+                   sc_err *err);
+/* Units [*u0, *u1) of chunk c of chunks over units (contiguous, sizes
+ * differing by at most one). */
+void sc_plan_chunk_range(size_t units, size_t chunks, size_t c, size_t *u0,
+                         size_t *u1);
+
+/* Create the work folder (.cache, records) and write plan.txt atomically,
+ * with chunks consistency tasks. Statuses: SC_EIO naming the folder or
+ * file; SC_ENOMEM. */
+int sc_plan_write(const sc_spec *spec, const char *out, size_t chunks,
+                  sc_err *err);
+/* The number of consistency tasks in out's plan (SC_EIO naming the file
+ * when it has none or cannot be read). */
+int sc_plan_read_chunks(const char *out, size_t *chunks, sc_err *err);
 
 /* The task list, one line per task (ID, stage, dataset, metric, depends),
  * with a header line. */
-void sc_plan_print(const sc_spec *spec, FILE *f);
+void sc_plan_print(const sc_spec *spec, size_t chunks, FILE *f);
 
 /* Is there a plan for out made from this spec file (same SHA-256)?
  * *exists tells whether a plan file exists at all. */

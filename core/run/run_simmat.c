@@ -69,10 +69,11 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
     sc_size_mul(rc->M, rc->D, &md); /* SIZE_MAX on overflow: calloc fails */
     rc->sims = sc_calloc(md, sizeof *rc->sims);
     rc->boot_sims = sc_calloc(md, sizeof *rc->boot_sims);
-    if (rc->feature_path == NULL || rc->feature_sha == NULL ||
-        rc->ids_path == NULL || rc->ids_sha == NULL || rc->n_rows == NULL ||
-        rc->n_used == NULL || rc->subsample_seed == NULL || rc->sims == NULL ||
-        rc->boot_sims == NULL)
+    rc->sim_key = sc_calloc(md, sizeof *rc->sim_key);
+    if (rc->sim_key == NULL || rc->feature_path == NULL ||
+        rc->feature_sha == NULL || rc->ids_path == NULL ||
+        rc->ids_sha == NULL || rc->n_rows == NULL || rc->n_used == NULL ||
+        rc->subsample_seed == NULL || rc->sims == NULL || rc->boot_sims == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     /* The inputs were checked (sc_inputs_check) before the run started;
      * the headers and ids are checked again per dataset in
@@ -634,6 +635,23 @@ static int stimulus_bootstrap(sc_runctx *rc, size_t d, const size_t *rows,
 
 /* ## The stage */
 
+/* The analysis copy of the matrix (symmetrised for an asymmetric metric)
+ * and its key, for the later stages. */
+static int keep(sc_runctx *rc, size_t d, size_t k, const sc_simmat *sm,
+                const char *key, sc_err *err)
+{
+    size_t m = rc->m;
+    sc_matrix *S = &rc->sims[k * rc->D + d];
+    int st = sc_matrix_init(S, m, m, err);
+    if (st != SC_OK)
+        return st;
+    memcpy(S->data, sm->s.data, m * m * sizeof *S->data);
+    if (!rc->metrics[k].symmetric)
+        (void)sc_symmetrize(S->data, m);
+    snprintf(rc->sim_key[k * rc->D + d], SC_SHA256_HEX, "%s", key);
+    return SC_OK;
+}
+
 static int store(sc_runctx *rc, size_t d, size_t k, const sc_simmat *sm,
                  const char *key, const char *reuse_from, sc_err *err)
 {
@@ -663,16 +681,7 @@ static int store(sc_runctx *rc, size_t d, size_t k, const sc_simmat *sm,
         st = sc_simcsv_write(path, sm, err);
     if (st != SC_OK)
         return st;
-    /* Analysis copy: symmetrised for an asymmetric metric. */
-    size_t m = rc->m;
-    sc_matrix *S = &rc->sims[k * rc->D + d];
-    st = sc_matrix_init(S, m, m, err);
-    if (st != SC_OK)
-        return st;
-    memcpy(S->data, sm->s.data, m * m * sizeof *S->data);
-    if (!rc->metrics[k].symmetric)
-        (void)sc_symmetrize(S->data, m);
-    return SC_OK;
+    return keep(rc, d, k, sm, key, err);
 }
 
 static int fill_names(const sc_runctx *rc, sc_simmat *sm, sc_err *err)
@@ -809,5 +818,33 @@ int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
         st = sc_simcsv_write(path, &sm, err);
     sc_free(rows);
     sc_simmat_deinit(&sm);
+    return st;
+}
+
+int sc_run_similarity_cached(sc_runctx *rc, const bool *need, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    int st = resolve_paths(rc, err);
+    for (size_t d = 0; d < rc->D && st == SC_OK; d++) {
+        if (!need[d])
+            continue;
+        st = hash_and_check(rc, d, err);
+        for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
+            char key[SC_SHA256_HEX], found[PATH_CAP];
+            cache_key(rc, d, k, key);
+            sc_simmat sm = {0};
+            if (!cache_lookup(rc, key, &sm, found, sizeof found))
+                return sc_err_set(err, SC_EIO,
+                                  "%s/.cache/%s.csv: no similarity matrix of "
+                                  "dataset '%s', metric '%s' on this host; "
+                                  "run task similarity/%zu first (its array "
+                                  "element must have succeeded)",
+                                  rc->opts.task_dir, key,
+                                  spec->datasets[d].name,
+                                  rc->metrics[k].sm->name, d * rc->M + k);
+            st = keep(rc, d, k, &sm, key, err);
+            sc_simmat_deinit(&sm);
+        }
+    }
     return st;
 }

@@ -1,15 +1,16 @@
 #!/usr/bin/python3
 """Compare a result made by Slurm tasks with a local `simcon run`.
 
-Usage: compare.py LOCAL DIST NTASKS [RESUBMITTED_ARRAY_JOB:ELEMENT]
+Usage: compare.py LOCAL DIST NSIM NCONS [RESUBMITTED_ARRAY_JOB:TASK ...]
 
 Checks that every CSV, Markdown and LaTeX file is byte-identical, that the
-assemble step computed nothing (cache: NTASKS reused, 0 computed) and that
-the manifest lists each similarity task exactly once as computed, inside a
-Slurm array (array job and element ids; host; seconds). With
-RESUBMITTED_ARRAY_JOB:ELEMENT, that element must have run in that
-(resubmitted) array job and every other element in one other job: the
-finished elements were not run again.
+assemble step computed nothing (cache: NSIM reused, 0 computed; every
+consistency unit read from the tasks) and that the manifest lists each
+similarity and consistency task (NSIM and NCONS of them) exactly once as
+computed, inside a Slurm array (array job and element ids; host; seconds).
+With RESUBMITTED_ARRAY_JOB:TASK (e.g. 1234:consistency/1), that task must
+have run in that (resubmitted) array job and every other task of its stage
+in one other job: the finished elements were not run again.
 """
 import json
 import os
@@ -34,7 +35,8 @@ def fail(msg):
 
 
 def main():
-    local, dist, ntasks = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    local, dist = sys.argv[1], sys.argv[2]
+    ntasks, ncons = int(sys.argv[3]), int(sys.argv[4])
     a, b = tables(local), tables(dist)
     if len(a) < 10 or sorted(a) != sorted(b):
         fail("table files differ: %s vs %s" % (sorted(a), sorted(b)))
@@ -46,7 +48,8 @@ def main():
         fail("assemble recomputed: cache %s" % m["cache"])
     recs = [t for t in m["tasks"] if t["task"] != "assemble"]
     names = sorted(t["task"] for t in recs)
-    want = sorted("similarity/%d" % i for i in range(ntasks))
+    want = sorted(["similarity/%d" % i for i in range(ntasks)] +
+                  ["consistency/%d" % i for i in range(ncons)])
     if names != want or any(t["result"] != "computed" for t in recs):
         fail("each task once, computed: %s" % [(t["task"], t["result"])
                                                for t in recs])
@@ -57,15 +60,18 @@ def main():
     asm = [t for t in m["tasks"] if t["task"] == "assemble"]
     if len(asm) != 1 or not asm[0]["slurm_job_id"]:
         fail("assemble record: %s" % asm)
-    if len(sys.argv) > 4:
-        job, elem = sys.argv[4].split(":")
+    units = asm[0]["consistency_units"]
+    if units["computed"] != 0 or units["reused"] < ncons:
+        fail("assemble recomputed consistency units: %s" % units)
+    for arg in sys.argv[5:]:
+        job, task = arg.split(":")
+        stage = task.split("/")[0] + "/"
         jobs = {t["slurm_array_job_id"] for t in recs
-                if t["task"] != "similarity/" + elem}
-        mine = [t["slurm_array_job_id"] for t in recs
-                if t["task"] == "similarity/" + elem]
+                if t["task"].startswith(stage) and t["task"] != task}
+        mine = [t["slurm_array_job_id"] for t in recs if t["task"] == task]
         if mine != [job] or len(jobs) != 1 or job in jobs:
-            fail("element %s should have run only in %s, the others in one "
-                 "earlier job: %s, %s" % (elem, job, mine, jobs))
+            fail("%s should have run only in %s, the rest of its stage in "
+                 "one earlier job: %s, %s" % (task, job, mine, jobs))
     print("identical: %d table files; %d tasks, each computed once" %
           (len(a), len(recs)))
 

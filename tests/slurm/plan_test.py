@@ -7,10 +7,15 @@ On the e2e test zoo (tests/e2e: make_zoo.py, zoo.yaml; 3 datasets x 3
 metrics, small resampling counts, so the test stays quick under ASan):
 - a local `simcon run` (the reference) and the same spec as tasks: --plan,
   every similarity task in a shuffled order (one twice: the second finds its
-  cache entry and computes nothing), then --task assemble. Every CSV,
-  Markdown and LaTeX file of the two result folders is byte-identical, and
-  the manifest lists the tasks (host, seconds, computed/cached) and 9 cache
-  hits, 0 computed;
+  cache entry and computes nothing), the consistency task (a consistency
+  task before its matrices exist is refused, naming the path), then --task
+  assemble. Every CSV, Markdown and LaTeX file of the two result folders is
+  byte-identical, and the manifest lists the tasks (host, seconds,
+  computed/cached) and 9 cache hits, 0 computed;
+- the same at --chunks 2, 4 and 9 (9 units: 3 metrics x 3 dataset pairs),
+  each in its own folder: byte-identical tables, every unit written once;
+  with one unit file removed before assemble, assemble computes it and the
+  tables are still identical;
 - a plain run of the planned folder only assembles (0 computed);
 - refusals: a spec changed after --plan, a plan that is not there (a folder
   not shared: the message names the path), an unknown task id;
@@ -96,6 +101,39 @@ def cpu_hours(feats, m):
             "total": (sim + cons + con + beh + asm) / h}
 
 
+def chunkings(simcon, spec, work, dist, want):
+    """The run at several consistency chunkings: the same tables."""
+    for k in (2, 4, 9):
+        out = os.path.join(work, "chunks%d" % k)
+        p = run([simcon, "run", spec, "-o", out, "--plan", "--chunks",
+                 str(k)])
+        cons = [l.split()[0] for l in p.stdout.splitlines()[1:]
+                if l.split()[1] == "consistency"]
+        check(cons == ["consistency/%d" % c for c in range(k)],
+              "%d consistency tasks: %s" % (k, p.stdout))
+        # The similarity matrices of the first plan, not recomputed.
+        cache = dist + ".tasks/.cache"
+        for f in os.listdir(cache):
+            if f.endswith(".csv"):
+                shutil.copy(os.path.join(cache, f), out + ".tasks/.cache")
+        for c in reversed(range(k)):
+            run([simcon, "run", spec, "-o", out, "--task",
+                 "consistency/%d" % c, "--quiet"])
+        units = [f for f in os.listdir(out + ".tasks/.cache")
+                 if f.startswith("consistency-")]
+        check(len(units) == 9, "9 unit files at %d chunks: %s" % (k, units))
+        if k == 4:  # a unit lost: assemble computes it
+            os.unlink(os.path.join(out + ".tasks/.cache", units[0]))
+        p = run([simcon, "run", spec, "-o", out, "--task", "assemble"])
+        if k == 4:
+            check("reused 8 of 9 consistency unit(s)" in p.stderr,
+                  "assemble computed the missing unit: %s" % p.stderr)
+        got = tables(out)
+        check(sorted(got) == sorted(want), "same files at %d chunks" % k)
+        for f in want:
+            check(got[f] == want[f], "%s differs at %d chunks" % (f, k))
+
+
 def main():
     simcon, src, work = sys.argv[1:4]
     shutil.rmtree(work, ignore_errors=True)
@@ -115,13 +153,29 @@ def main():
     sims = [l[0] for l in lines if l[1] == "similarity"]
     check(len(sims) == 3 * 3, "3 datasets x 3 metrics similarity tasks, "
           "got %d" % len(sims))
-    check(lines[-1][0] == "assemble" and lines[-1][-1] == "similarity/0-8",
-          "assemble depends on every similarity task: %s" % lines[-1])
+    cons = [l[0] for l in lines if l[1] == "consistency"]
+    check(cons == ["consistency/0"] and
+          all(l[-1] == "similarity/0-8" for l in lines if l[1] ==
+              "consistency"),
+          "one consistency task (the estimate is far below 30 CPU-minutes), "
+          "after every similarity task: %s" % lines)
+    check(lines[-1][0] == "assemble" and lines[-1][-1] == "consistency/0-0",
+          "assemble depends on the consistency tasks: %s" % lines[-1])
     check(os.path.exists(dist + ".tasks/plan.txt"), "plan file written")
     order = sims[:]
     random.Random(14).shuffle(order)
+    p = run([simcon, "run", spec, "-o", dist, "--task", "consistency/0"],
+            expect=1)
+    check(dist + ".tasks/.cache/" in p.stderr and "run task similarity/"
+          in p.stderr and p.stderr.count("\n") == 1,
+          "consistency before its matrices: %s" % p.stderr)
     for t in order:
         run([simcon, "run", spec, "-o", dist, "--task", t, "--quiet"])
+    run([simcon, "run", spec, "-o", dist, "--task", "consistency/0",
+         "--quiet"])
+    again = run([simcon, "run", spec, "-o", dist, "--task", "consistency/0"])
+    check("already done" in again.stderr, "a finished consistency task is "
+          "not redone: %s" % again.stderr)
     again = run([simcon, "run", spec, "-o", dist, "--task", order[0]])
     check("already done" in again.stderr, "a finished task is not redone: %s"
           % again.stderr)
@@ -138,16 +192,23 @@ def main():
           "assemble computed nothing: %s" % m["cache"])
     tasks = m["tasks"]
     computed = sorted(t["task"] for t in tasks if t.get("result") == "computed")
-    cached = [t["task"] for t in tasks if t.get("result") == "cached"]
-    check(sorted(computed) == sorted(sims), "each task computed once: %s"
-          % computed)
-    check(cached == [order[0]], "the rerun is recorded as cached: %s" % cached)
+    cached = sorted(t["task"] for t in tasks if t.get("result") == "cached")
+    check(computed == sorted(sims + ["consistency/0"]),
+          "each task computed once: %s" % computed)
+    check(cached == sorted([order[0], "consistency/0"]),
+          "the reruns are recorded as cached: %s" % cached)
     check(all(t["host"] and "seconds" in t for t in tasks if "result" in t),
           "records carry host and seconds")
     check(tasks[-1]["task"] == "assemble", "assemble listed last")
+    check(tasks[-1]["consistency_units"] == {"reused": 9, "computed": 0},
+          "assemble read every consistency unit: %s" % tasks[-1])
+
+    chunkings(simcon, spec, work, dist, a)
 
     p = run([simcon, "run", spec, "-o", dist])
     check("reusing finished tasks" in p.stderr, "plain run uses the plan")
+    check("reused 9 of 9 consistency unit(s)" in p.stderr,
+          "plain run reads the consistency units: %s" % p.stderr)
     m = json.load(open(os.path.join(dist, "manifest.json")))
     check(m["cache"]["computed"] == 0, "plain run only assembles: %s"
           % m["cache"])
@@ -218,17 +279,38 @@ def main():
         check(want in sim, "similarity.sbatch has %r:\n%s" % (want, sim))
     check("--task assemble" in asm and "--array" not in asm,
           "assemble.sbatch:\n%s" % asm)
-    check("--dependency=afterok:$sim" in sub, "submit.sh:\n%s" % sub)
+    con = open(os.path.join(sd, "consistency.sbatch")).read()
+    for want in ("#SBATCH --array=0-0%3",
+                 '--task "consistency/${SLURM_ARRAY_TASK_ID}"'):
+        check(want in con, "consistency.sbatch has %r:\n%s" % (want, con))
+    check("consistency.sbatch)" in sub and
+          sub.index("--dependency=afterok:$sim consistency.sbatch") <
+          sub.index("--dependency=afterok:$con assemble.sbatch"),
+          "submit.sh chains similarity, consistency, assemble:\n%s" % sub)
+    run([simcon, "slurm", spec, "-o", d3, "--chunks", "5", "--quiet"])
+    con = open(os.path.join(sd, "consistency.sbatch")).read()
+    check("#SBATCH --array=0-4\n" in con, "--chunks 5:\n%s" % con)
     # --time by default: twice the estimate over the CPUs plus 10 minutes,
     # in whole minutes (here the estimate is under a second).
     d4 = os.path.join(work, "d4")
     run([simcon, "slurm", spec, "-o", d4, "--quiet"])
-    for f in ("similarity.sbatch", "assemble.sbatch"):
+    for f in ("similarity.sbatch", "consistency.sbatch", "assemble.sbatch"):
         text = open(os.path.join(d4 + ".tasks/slurm", f)).read()
         check("#SBATCH --time=0-00:11:00\n" in text,
               "default --time in %s:\n%s" % (f, text))
     p = run([simcon, "slurm", spec, "-o", d3, "--time", "1 day"], expect=2)
     check("--time '1 day'" in p.stderr, "bad --time: %s" % p.stderr)
+
+    # A folder of the user's where DIR.tasks would go is not written into.
+    mine = os.path.join(work, "mine")
+    os.makedirs(mine + ".tasks")
+    open(os.path.join(mine + ".tasks", "notes.txt"), "w").write("mine\n")
+    for cmd in (["run", spec, "-o", mine, "--plan"],
+                ["slurm", spec, "-o", mine]):
+        p = run([simcon] + cmd, expect=1)
+        check("not a simcon task folder" in p.stderr and
+              sorted(os.listdir(mine + ".tasks")) == ["notes.txt"],
+              "a foreign DIR.tasks is refused, untouched: %s" % p.stderr)
 
     # --submit: sbatch missing, sbatch failing.
     env = dict(os.environ, PATH=os.path.join(work, "nobin"))
