@@ -25,8 +25,8 @@ int sc_run_similarity_task(const sc_spec *spec, const sc_run_opts *opts,
     return st;
 }
 
-/* Task consistency/<c>: the matrices of the datasets its units use, from
- * the task cache, then its units (sc_run_consistency_units). */
+/* Task consistency/<c>: the matrices from the task cache, then its units
+ * [u0, u1) (sc_run_consistency_units). */
 static int consistency_task(const sc_spec *spec, const sc_run_opts *o, size_t c,
                             size_t chunks, size_t *computed, size_t *cached,
                             sc_err *err)
@@ -39,13 +39,10 @@ static int consistency_task(const sc_spec *spec, const sc_run_opts *o, size_t c,
     sc_plan_chunk_range(rc.M * npairs, chunks, c, &u0, &u1);
     bool *need = sc_calloc(rc.D + 1, sizeof *need);
     int st = need != NULL ? SC_OK : sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t a = 0; a < rc.D && st == SC_OK; a++)
-        for (size_t b = a + 1; b < rc.D; b++)
-            for (size_t k = 0; k < rc.M; k++) {
-                size_t u = k * npairs + sc_run_pair_index(a, b, rc.D);
-                if (u >= u0 && u < u1)
-                    need[a] = need[b] = true;
-            }
+    /* Every dataset's matrices: the batched engine (sc_run_cons_rows)
+     * checks all of a metric's matrices, not only the chunk's pairs. */
+    for (size_t d = 0; d < rc.D && st == SC_OK; d++)
+        need[d] = true;
     if (st == SC_OK)
         st = sc_run_ctx_load_metrics(&rc, err);
     if (st == SC_OK)
