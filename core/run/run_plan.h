@@ -10,7 +10,8 @@
  *                   of (metric, dataset pair) units, each unit's rows (all
  *                   model sets) into OUT.tasks/.cache/consistency-<key>.tsv,
  *                   keyed by the two matrices' keys, the statistics
- *                   settings, the sets and the rows' seeds
+ *                   settings, the sets, the seed and the (metric, set)
+ *                   table that the streams' seeds come from
  *                   (run_consistency.c); depends on the similarity tasks;
  *   assemble        everything else (p adjustment and the consistency
  *                   table from the cached units, contrasts, behaviour,
