@@ -43,8 +43,12 @@
  *           path=auto when 2 d^2 <= n (a pair then costs n d^2 <= n^2 / 2
  *           flops instead of n^2), or forced by path=gram|features. Both
  *           paths give the same value (tests/plugins/test_cka_props.c).
- *   Req. 7  precision=float32 (opt-in; default float64 is unchanged): the
- *           Gram of the float64-centred features is formed by host->ssyrk
+ *   Req. 7  The n x n Gram of the float64-centred features comes from
+ *           host->gram(SC_GRAM_CENTRED), which the all-pairs engine
+ *           computes once per representation for every metric that asks
+ *           (linear and RBF CKA, RSA's correlation RDM), bit-identical to
+ *           a Gram formed here. precision=float32 (opt-in; default float64
+ *           is unchanged) adds SC_GRAM_FLOAT32: the host's float32 SYRK
  *           on the features rounded to float32 (about 2x the dgemm rate),
  *           then widened to double; everything after it (RBF distances
  *           and exponentials, centring, HSIC, embedding, compare_subset)
@@ -53,8 +57,8 @@
  *           float64 regardless. Accuracy: within 1e-6 relative of the
  *           float64 result (tests/cka/test_cka_float32.c, golden rows
  *           *_f32 in tests/golden/cka.tsv against the float64 numpy
- *           reference). Needs host API revision 2 (host->ssyrk), so the
- *           plugin declares host_api_min = 2.
+ *           reference). Needs host API revision 3 (host->gram), so the
+ *           plugin declares host_api_min = 3.
  *
  * Memory: a Gram-path state holds the centred n x n kernel (8 n^2 bytes,
  * 800 MB at n = 10,000); linear adds 2 n doubles from which compare_subset
@@ -379,46 +383,11 @@ static int kernel_from_raw(const sc_host *host, sc_ctx *ctx,
     return SC_OK;
 }
 
-/* Float32 Gram (Req. 7) of the centred features xc (n x d) into the
- * double n x n buffer raw. The float Gram is written into the upper half
- * of raw's own bytes (byte offset 4 n^2) and widened forwards: double k
- * occupies bytes [8k, 8k + 8), float j sits at 4 n^2 + 4j, so a double
- * store reaches a float not yet read only if 8k + 8 > 4 n^2 + 4(k + 1),
- * i.e. k >= n^2, which never happens. That avoids a second n x n buffer
- * and its first-touch page faults. Each byte is read with the type it was
- * last written with, so the aliasing rules hold. */
-static int gram_float32(const sc_host *host, sc_ctx *ctx, const double *xc,
-                        size_t n, size_t d, double *raw)
+/* Turn the Gram raw (n x n, of d-column features; float32-summed when
+ * f32: Req. 7) into squared distances in place. diag: scratch of n. */
+static void distances_in_place(int f32, double *raw, size_t n, size_t d,
+                               double *diag)
 {
-    size_t len = n * d > 0 ? n * d : 1;
-    float *xf = host->alloc(ctx, len * sizeof *xf);
-    if (xf == NULL)
-        return SC_ENOMEM;
-    for (size_t k = 0; k < n * d; k++)
-        xf[k] = (float)xc[k];
-    float *g = (float *)(void *)((unsigned char *)raw + n * n * sizeof *g);
-    int rc = host->ssyrk(ctx, SC_NOTRANS, n, d, 1.0f, xf, d, 0.0f, g, n);
-    host->free(ctx, xf);
-    if (rc != SC_OK)
-        return rc;
-    for (size_t k = 0; k < n * n; k++)
-        raw[k] = (double)g[k];
-    return SC_OK;
-}
-
-/* Gram of centred features xc (n x d) into raw (float64, or float32 when
- * f32: Req. 7); for RBF turned into squared distances in place. diag:
- * scratch of n doubles. */
-static int raw_from_features(const sc_host *host, sc_ctx *ctx, int rbf, int f32,
-                             const double *xc, size_t n, size_t d, double *raw,
-                             double *diag)
-{
-    int rc = f32 ? gram_float32(host, ctx, xc, n, d, raw)
-                 : host->syrk(ctx, SC_NOTRANS, n, d, 1.0, xc, d, 0.0, raw, n);
-    if (rc != SC_OK)
-        return rc;
-    if (!rbf)
-        return SC_OK;
     for (size_t i = 0; i < n; i++)
         diag[i] = raw[i * n + i];
     /* Rounding of the Gram entries, in the precision they were summed in:
@@ -432,7 +401,6 @@ static int raw_from_features(const sc_host *host, sc_ctx *ctx, int rbf, int f32,
             raw[i * n + j] = (i == j || e <= dup * norms) ? 0.0 : e;
         }
     }
-    return SC_OK;
 }
 
 /* ## Feature path (linear kernel only) */
@@ -549,14 +517,13 @@ static int prepare_features(const sc_host *host, sc_ctx *ctx, cka_state *s)
     return SC_OK;
 }
 
-/* Gram-path state from the centred features s->xc: the centred kernel kc
- * and, for subsets, the RBF squared distances raw or the linear centring
- * means and diagonal (raw_source). Frees s->xc. mean: scratch of n. */
+/* Gram-path state from the host's Gram of the centred features (gm): the
+ * centred kernel kc and, for subsets, the RBF squared distances raw or the
+ * linear centring means and diagonal (raw_source). mean: scratch of n. */
 static int prepare_gram(const sc_host *host, sc_ctx *ctx, const sc_args *args,
-                        cka_state *s, double *mean)
+                        cka_state *s, const sc_gram *gm, double *mean)
 {
     size_t n = s->n, d = s->d;
-    int rc;
     s->kc = host->alloc(ctx, n * n * sizeof *s->kc);
     if (s->kc == NULL)
         return SC_ENOMEM;
@@ -564,31 +531,41 @@ static int prepare_gram(const sc_host *host, sc_ctx *ctx, const sc_args *args,
         s->raw = host->alloc(ctx, n * n * sizeof *s->raw);
         if (s->raw == NULL)
             return SC_ENOMEM;
-        rc = raw_from_features(host, ctx, 1, s->f32, s->xc, n, d, s->raw, mean);
-        if (rc != SC_OK)
-            return rc;
+        memcpy(s->raw, gm->g, n * n * sizeof *s->raw);
+        distances_in_place(s->f32, s->raw, n, d, mean);
         raw_source src = {s->raw, NULL, NULL, NULL, n};
-        rc = kernel_from_raw(host, ctx, args, &src, NULL, n, s->kc, mean,
-                             &s->self);
-        if (rc != SC_OK)
-            return rc;
-    } else {
-        s->mvec = host->alloc(ctx, n * sizeof *s->mvec);
-        s->diag = host->alloc(ctx, n * sizeof *s->diag);
-        if (s->mvec == NULL || s->diag == NULL)
-            return SC_ENOMEM;
-        rc = raw_from_features(host, ctx, 0, s->f32, s->xc, n, d, s->kc, mean);
-        if (rc != SC_OK)
-            return rc;
-        for (size_t i = 0; i < n; i++)
-            s->diag[i] = s->kc[i * n + i];
-        double raw2;
-        centre_kernel(host, s->kc, n, s->unbiased, s->mvec, &s->self, &raw2);
-        if (sc_pu_zero_variance(s->self, raw2, n))
-            return fail_zero_variance(host, ctx, n);
+        return kernel_from_raw(host, ctx, args, &src, NULL, n, s->kc, mean,
+                               &s->self);
     }
-    host->free(ctx, s->xc);
-    s->xc = NULL;
+    s->mvec = host->alloc(ctx, n * sizeof *s->mvec);
+    s->diag = host->alloc(ctx, n * sizeof *s->diag);
+    if (s->mvec == NULL || s->diag == NULL)
+        return SC_ENOMEM;
+    memcpy(s->kc, gm->g, n * n * sizeof *s->kc);
+    for (size_t i = 0; i < n; i++)
+        s->diag[i] = s->kc[i * n + i];
+    double raw2;
+    centre_kernel(host, s->kc, n, s->unbiased, s->mvec, &s->self, &raw2);
+    if (sc_pu_zero_variance(s->self, raw2, n))
+        return fail_zero_variance(host, ctx, n);
+    return SC_OK;
+}
+
+/* The checks of centred features (Req. 2, 3) from the sums of squares of
+ * the centred and of the given features. */
+static int check_centred(const sc_host *host, sc_ctx *ctx, double var2,
+                         double scale2, size_t n)
+{
+    /* Values near 1e154 or more overflow when squared: the sums are then
+     * Inf (or NaN), which the zero-variance test below would misread as
+     * "no variance" (Inf <= tol * Inf). Say what happened instead. */
+    if (!isfinite(var2) || !isfinite(scale2))
+        return host->fail(ctx, SC_ENUMERIC,
+                          "the representation's squared values overflow (or "
+                          "it has NaN or Inf features); rescale the "
+                          "features, e.g. data.normalize: l2");
+    if (sc_pu_zero_variance(var2, scale2, n))
+        return fail_zero_variance(host, ctx, n);
     return SC_OK;
 }
 
@@ -599,17 +576,29 @@ static int centre_checked(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
 {
     double var2, scale2;
     sc_pu_centre(host, x, NULL, s->n, s->xc, mean, &var2, &scale2);
-    /* Values near 1e154 or more overflow when squared: the sums are then
-     * Inf (or NaN), which the zero-variance test below would misread as
-     * "no variance" (Inf <= tol * Inf). Say what happened instead. */
-    if (!isfinite(var2) || !isfinite(scale2))
-        return host->fail(ctx, SC_ENUMERIC,
-                          "the representation's squared values overflow (or "
-                          "it has NaN or Inf features); rescale the "
-                          "features, e.g. data.normalize: l2");
-    if (sc_pu_zero_variance(var2, scale2, s->n))
-        return fail_zero_variance(host, ctx, s->n);
-    return SC_OK;
+    return check_centred(host, ctx, var2, scale2, s->n);
+}
+
+/* Gram path (Req. 7): the Gram of the centred features comes from the
+ * host (host->gram, shared with every other metric of the run that asks
+ * for the same Gram of this representation), then the state from it. */
+static int prepare_from_host_gram(const sc_host *host, sc_ctx *ctx,
+                                  const sc_args *args, const sc_mat *x,
+                                  cka_state *s)
+{
+    const sc_gram *gm = NULL;
+    uint32_t flags = SC_GRAM_CENTRED | (s->f32 ? SC_GRAM_FLOAT32 : 0u);
+    int rc = host->gram(ctx, x, flags, &gm);
+    if (rc != SC_OK)
+        return rc;
+    double *mean = host->alloc(ctx, s->n * sizeof *mean);
+    rc = mean == NULL ? SC_ENOMEM
+                      : check_centred(host, ctx, gm->var2, gm->scale2, s->n);
+    if (rc == SC_OK)
+        rc = prepare_gram(host, ctx, args, s, gm, mean);
+    host->gram_release(ctx, gm);
+    host->free(ctx, mean);
+    return rc;
 }
 
 static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
@@ -636,15 +625,18 @@ static int cka_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
     s->features = !s->rbf && (path == PATH_FEATURES ||
                               (path == PATH_AUTO && 2 * d * d <= n));
     int rc = SC_ENOMEM;
-    s->xc = host->alloc(ctx, n * d * sizeof *s->xc);
-    /* scratch: 2 d for the column means, n for the kernel centring */
-    double *mean = host->alloc(ctx, (n > 2 * d ? n : 2 * d) * sizeof *mean);
-    if (s->xc != NULL && mean != NULL)
-        rc = centre_checked(host, ctx, x, s, mean);
-    if (rc == SC_OK)
-        rc = s->features ? prepare_features(host, ctx, s)
-                         : prepare_gram(host, ctx, args, s, mean);
-    host->free(ctx, mean);
+    if (!s->features) {
+        rc = prepare_from_host_gram(host, ctx, args, x, s);
+    } else {
+        s->xc = host->alloc(ctx, n * d * sizeof *s->xc);
+        /* scratch: 2 d for the column means */
+        double *mean = host->alloc(ctx, (d > 0 ? 2 * d : 1) * sizeof *mean);
+        if (s->xc != NULL && mean != NULL)
+            rc = centre_checked(host, ctx, x, s, mean);
+        if (rc == SC_OK)
+            rc = prepare_features(host, ctx, s);
+        host->free(ctx, mean);
+    }
     if (rc != SC_OK) {
         state_free(host, ctx, s);
         return rc;
@@ -826,9 +818,9 @@ static int cka_embed(const sc_host *host, sc_ctx *ctx, const void *state,
 
 static const sc_metric cka_desc = {
     .abi_version = SC_ABI_VERSION,
-    /* 2: precision=float32 calls host->ssyrk (Req. 7). The entry refuses a
-     * revision-1 host, whose table has no such field. */
-    .host_api_min = 2,
+    /* 3: the Gram comes from host->gram (Req. 7). The entry refuses an
+     * older host, whose table has no such field. */
+    .host_api_min = 3,
     .name = "cka",
     .version = "1.1.0",
     .reference = "Kornblith et al., ICML 2019, arXiv:1905.00414; U-centred "

@@ -31,6 +31,17 @@
  *           G_ii + G_jj - 2 G_ij, and keeps integer-valued data integer,
  *           so their distances and ties are exact) as r_ij = G_ij /
  *           sqrt(G_ii G_jj) and D_ij = sqrt(max(0, G_ii + G_jj - 2 G_ij)).
+ *           The correlation RDM's row-centred Gram is derived from the
+ *           host's Gram of the column-centred features (host->gram,
+ *           SC_GRAM_CENTRED: the one CKA uses, so the all-pairs engine
+ *           computes one Gram per representation for the paper's three
+ *           metrics) plus rank-one corrections (correlation_terms), its
+ *           diagonal summed directly; the cosine RDM uses the host's
+ *           uncentred Gram. precision=float32 (opt-in; correlation RDM
+ *           with spearman or pearson only, rsa_check_args) asks for a
+ *           float32-summed Gram (SC_GRAM_FLOAT32), all else float64;
+ *           tests/cka/test_cka_float32.c holds it to 1e-6 relative of
+ *           float64. Needs host API revision 3 (host_api_min = 3).
  *           Two bit-identical rows (duplicated stimuli, as in a bootstrap
  *           resample) get D_ij = 0 exactly, whatever the BLAS rounding, so
  *           their ties are exact as in scipy on the same data.
@@ -75,9 +86,10 @@
 
 /* ## Parameters */
 
-enum { P_RDM, P_CORR };
+enum { P_RDM, P_CORR, P_PRECISION };
 enum { RDM_CORRELATION = 0, RDM_COSINE = 1, RDM_EUCLIDEAN = 2 };
 enum { CORR_SPEARMAN = 0, CORR_PEARSON = 1, CORR_KENDALL = 2 };
+enum { PREC_FLOAT64 = 0, PREC_FLOAT32 = 1 };
 
 static const sc_param rsa_params[] = {
     {"rdm", SC_PARAM_ENUM, 0, RDM_CORRELATION, 0, 0,
@@ -85,6 +97,10 @@ static const sc_param rsa_params[] = {
      "dissimilarity of two stimuli: 1 - Pearson r (paper), 1 - cosine, L2"},
     {"corr", SC_PARAM_ENUM, 0, CORR_SPEARMAN, 0, 0, "spearman|pearson|kendall",
      "correlation of the two RDM upper triangles (kendall = tau-b)"},
+    {"precision", SC_PARAM_ENUM, 0, PREC_FLOAT64, 0, 0, "float64|float32",
+     "rdm=correlation with spearman/pearson: Gram in float64 (exact) or "
+     "float32 SYRK of the float64-centred features, rest float64; the "
+     "tests require agreement with float64 to 1e-6 relative"},
     {NULL, 0, 0, 0, 0, 0, NULL, NULL}};
 
 /* ## State */
@@ -122,77 +138,57 @@ static void shift_by_row0(double *a, size_t n, size_t d)
         a[j] = 0.0;
 }
 
-/* The features whose Gram matrix gives the RDM (Req. 3), into a (n x d):
- * each row centred over its features for the correlation RDM, shifted by
- * row 0 for the euclidean one, as given for the cosine one. */
+/* The features whose Gram matrix gives the euclidean RDM (Req. 3), into
+ * a (n x d): the rows shifted by row 0. */
 static void rdm_features(const sc_mat *x, int kind, double *a)
 {
     size_t n = x->rows, d = x->cols;
-    for (size_t i = 0; i < n; i++) {
-        const double *row = x->data + i * x->ld;
-        double *out = a + i * d;
-        double mean = 0.0;
-        if (kind == RDM_CORRELATION) {
-            /* Two-pass mean (mean, then mean of residuals) so a large
-             * offset cancels to the rounding of the data itself. */
-            for (size_t j = 0; j < d; j++)
-                mean += row[j];
-            mean /= (double)d;
-            double c = 0.0;
-            for (size_t j = 0; j < d; j++)
-                c += row[j] - mean;
-            mean += c / (double)d;
-        }
-        for (size_t j = 0; j < d; j++)
-            out[j] = row[j] - mean;
-    }
+    for (size_t i = 0; i < n; i++)
+        memcpy(a + i * d, x->data + i * x->ld, d * sizeof *a);
     if (kind == RDM_EUCLIDEAN)
         shift_by_row0(a, n, d);
 }
 
-/* Fill t (length n(n-1)/2) with the strict upper triangle of the RDM of x.
- * Req. 2, 3. */
-static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
-                       int kind, double *t)
+/* Rows of x that are not finite (SC_ENUMERIC) or have no correlation
+ * (cosine) distance (SC_EDOM), judged by the squared norm gii of row i of
+ * the RDM's features (Req. 2). */
+static int check_row(const sc_host *host, sc_ctx *ctx, int kind, size_t i,
+                     double gii)
 {
-    size_t n = x->rows, d = x->cols;
-    double *a = host->alloc(ctx, n * d * sizeof *a);
-    double *g = host->alloc(ctx, n * n * sizeof *g);
-    int rc = SC_OK;
-    if (a == NULL || g == NULL) {
-        rc = SC_ENOMEM;
-        goto done;
-    }
-    rdm_features(x, kind, a);
-    rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, a, d, 0.0, g, n);
-    if (rc != SC_OK)
-        goto done;
-    for (size_t i = 0; i < n; i++) {
-        double gii = g[i * n + i];
-        if (!isfinite(gii)) {
-            rc = host->fail(ctx, SC_ENUMERIC,
-                            "row %zu of the representation is not finite "
-                            "(NaN or Inf features); fix the input",
-                            i);
-            goto done;
-        }
-        if (kind != RDM_EUCLIDEAN && !(gii > 0.0)) {
-            rc = host->fail(
-                ctx, SC_EDOM,
-                "row %zu has %s, so its %s distance to other stimuli is "
-                "undefined; drop the stimulus or use rdm=euclidean",
-                i,
-                kind == RDM_CORRELATION ? "zero variance over its features"
-                                        : "zero norm",
-                kind == RDM_CORRELATION ? "correlation" : "cosine");
-            goto done;
-        }
-    }
-    size_t p = 0;
+    if (!isfinite(gii))
+        return host->fail(ctx, SC_ENUMERIC,
+                          "row %zu of the representation is not finite "
+                          "(NaN or Inf features); fix the input",
+                          i);
+    if (kind != RDM_EUCLIDEAN && !(gii > 0.0))
+        return host->fail(
+            ctx, SC_EDOM,
+            "row %zu has %s, so its %s distance to other stimuli is "
+            "undefined; drop the stimulus or use rdm=euclidean",
+            i,
+            kind == RDM_CORRELATION ? "zero variance over its features"
+                                    : "zero norm",
+            kind == RDM_CORRELATION ? "correlation" : "cosine");
+    return SC_OK;
+}
+
+/* The strict upper triangle of the RDM into t from the Gram g of the RDM's
+ * features (n x n, ld n): g_ii from diag, g_ij = g[i n + j] + u_i + u_j +
+ * s - w_i w_j when u (and w) are given, else g[i n + j] (Req. 3). */
+typedef struct gram_view {
+    const double *g, *diag, *u, *w;
+    double s;
+} gram_view;
+
+static void fill_rdm(const sc_mat *x, int kind, const gram_view *gv, double *t)
+{
+    size_t n = x->rows, d = x->cols, p = 0;
     for (size_t i = 0; i + 1 < n; i++) {
-        double gii = g[i * n + i];
+        double gii = gv->diag[i];
         for (size_t j = i + 1; j < n; j++) {
-            double gjj = g[j * n + j], gij = g[i * n + j];
+            double gjj = gv->diag[j], gij = gv->g[i * n + j];
+            if (gv->u != NULL)
+                gij += gv->u[i] + gv->u[j] + gv->s - gv->w[i] * gv->w[j];
             double v;
             if (memcmp(x->data + i * x->ld, x->data + j * x->ld,
                        d * sizeof *x->data) == 0) {
@@ -208,9 +204,110 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
             t[p++] = v;
         }
     }
-done:
+}
+
+/* Euclidean RDM: the Gram of the rows shifted by row 0, formed here. */
+static int rdm_euclidean(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                         double *t)
+{
+    size_t n = x->rows, d = x->cols;
+    double *a = host->alloc(ctx, n * d * sizeof *a);
+    double *g = host->alloc(ctx, n * n * sizeof *g);
+    double *diag = host->alloc(ctx, n * sizeof *diag);
+    int rc = SC_ENOMEM;
+    if (a != NULL && g != NULL && diag != NULL) {
+        rdm_features(x, RDM_EUCLIDEAN, a);
+        rc = host->syrk(ctx, SC_NOTRANS, n, d, 1.0, a, d, 0.0, g, n);
+    }
+    for (size_t i = 0; rc == SC_OK && i < n; i++) {
+        diag[i] = g[i * n + i];
+        rc = check_row(host, ctx, RDM_EUCLIDEAN, i, diag[i]);
+    }
+    if (rc == SC_OK) {
+        gram_view gv = {g, diag, NULL, NULL, 0.0};
+        fill_rdm(x, RDM_EUCLIDEAN, &gv, t);
+    }
     host->free(ctx, a);
     host->free(ctx, g);
+    host->free(ctx, diag);
+    return rc;
+}
+
+/* Correlation RDM from the host's Gram Gc of the column-centred features
+ * Xc = X - 1 c^T (shared with CKA). With c' = c - mean(c), w_i the mean of
+ * row i of Xc and u_i = Xc_i . c', the row-centred rows are
+ * X - mu 1^T = Xc + 1 c'^T - w 1^T, whose Gram is
+ *   Gr = Gc + u 1^T + 1 u^T + (c'.c') 1 1^T - d w w^T
+ * (Xc 1 = d w, c'.1 = 0). Every term is free of a common offset. The
+ * diagonal is summed directly from the row-centred row (two-pass row
+ * mean, as thingsvision), so a constant row is exactly zero (Req. 2).
+ * The float32 path rounds only Gc. vec: scratch of 3 n + d doubles. */
+static void correlation_terms(const sc_mat *x, const sc_gram *gm, double *vec,
+                              gram_view *gv)
+{
+    size_t n = x->rows, d = x->cols;
+    double *diag = vec, *u = vec + n, *w = vec + 2 * n, *cp = vec + 3 * n;
+    double cbar = 0.0, s = 0.0;
+    for (size_t j = 0; j < d; j++)
+        cbar += gm->mean[j];
+    cbar /= (double)d;
+    for (size_t j = 0; j < d; j++) {
+        cp[j] = gm->mean[j] - cbar;
+        s += cp[j] * cp[j];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *row = x->data + i * x->ld;
+        double mean = 0.0, c = 0.0, ui = 0.0, wi = 0.0, rr = 0.0;
+        for (size_t j = 0; j < d; j++)
+            mean += row[j];
+        mean /= (double)d;
+        for (size_t j = 0; j < d; j++)
+            c += row[j] - mean;
+        mean += c / (double)d;
+        for (size_t j = 0; j < d; j++) {
+            double e = row[j] - mean, xc = row[j] - gm->mean[j];
+            rr += e * e;
+            ui += xc * cp[j];
+            wi += xc;
+        }
+        diag[i] = rr;
+        u[i] = ui;
+        w[i] = wi / sqrt((double)d); /* d w_i w_j = w[i] w[j] */
+    }
+    gv->g = gm->g;
+    gv->diag = diag;
+    gv->u = u;
+    gv->w = w;
+    gv->s = s;
+}
+
+/* Fill t (length n(n-1)/2) with the strict upper triangle of the RDM of x.
+ * Req. 2, 3; correlation and cosine from host->gram (f32: float32). */
+static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                       int kind, int f32, double *t)
+{
+    if (kind == RDM_EUCLIDEAN)
+        return rdm_euclidean(host, ctx, x, t);
+    size_t n = x->rows, d = x->cols;
+    uint32_t flags = (kind == RDM_CORRELATION ? SC_GRAM_CENTRED : 0u) |
+                     (f32 ? SC_GRAM_FLOAT32 : 0u);
+    const sc_gram *gm = NULL;
+    double *vec = host->alloc(ctx, (3 * n + d + 1) * sizeof *vec);
+    int rc = vec == NULL ? SC_ENOMEM : host->gram(ctx, x, flags, &gm);
+    gram_view gv = {NULL, vec, NULL, NULL, 0.0};
+    if (rc == SC_OK && kind == RDM_CORRELATION) {
+        correlation_terms(x, gm, vec, &gv);
+    } else if (rc == SC_OK) {
+        gv.g = gm->g;
+        for (size_t i = 0; i < n; i++)
+            vec[i] = gm->g[i * n + i];
+    }
+    for (size_t i = 0; rc == SC_OK && i < n; i++)
+        rc = check_row(host, ctx, kind, i, gv.diag[i]);
+    if (rc == SC_OK)
+        fill_rdm(x, kind, &gv, t);
+    host->gram_release(ctx, gm);
+    host->free(ctx, vec);
     return rc;
 }
 
@@ -424,7 +521,8 @@ static int rsa_prepare(const sc_host *host, sc_ctx *ctx, const sc_args *args,
         state_free(host, ctx, s);
         return SC_ENOMEM;
     }
-    int rc = compute_rdm(host, ctx, x, kind, s->v);
+    int f32 = args->value[P_PRECISION] == PREC_FLOAT32;
+    int rc = compute_rdm(host, ctx, x, kind, f32, s->v);
     if (rc == SC_OK && corr == CORR_KENDALL) {
         s->order = host->alloc(ctx, s->len * sizeof *s->order);
         rc = s->order == NULL ? SC_ENOMEM
@@ -575,6 +673,23 @@ static int rsa_embed(const sc_host *host, sc_ctx *ctx, const void *state,
     return SC_OK;
 }
 
+/* precision=float32 only where tests/cka/test_cka_float32.c proves it
+ * within 1e-6 relative of float64: the correlation RDM (centred Gram) with
+ * spearman or pearson. Measured outside it: cosine RDM (uncentred Gram)
+ * 1.1e-6 on a zoo pair, kendall 3.2e-6 on a bootstrap subset. */
+static int rsa_check_args(const sc_host *host, sc_ctx *ctx, const sc_args *args)
+{
+    if (args->value[P_PRECISION] == PREC_FLOAT32 &&
+        (args->value[P_RDM] != RDM_CORRELATION ||
+         args->value[P_CORR] == CORR_KENDALL))
+        return host->fail(ctx, SC_EINVAL,
+                          "precision=float32 applies to rdm=correlation with "
+                          "corr=spearman or corr=pearson only (elsewhere its "
+                          "accuracy is not within 1e-6); use "
+                          "precision=float64");
+    return SC_OK;
+}
+
 /* Req. 6: orthogonal invariance needs an RDM built from inner products of
  * the raw rows (cosine, euclidean); a shift of all features changes cosine
  * and correlation distances but not euclidean ones. */
@@ -592,9 +707,10 @@ static uint32_t rsa_flags_for(const sc_args *args)
 
 static const sc_metric rsa_desc = {
     .abi_version = SC_ABI_VERSION,
-    .host_api_min = 1,
+    /* 3: the correlation and cosine RDMs come from host->gram (Req. 3). */
+    .host_api_min = 3,
     .name = "rsa",
-    .version = "1.0.0",
+    .version = "1.1.0",
     .reference = "Kriegeskorte et al. 2008, doi:10.3389/neuro.06.004.2008; "
                  "RDM as thingsvision 2.6.10 (Ciernik et al. 2025, "
                  "arXiv:2411.05561)",
@@ -604,7 +720,7 @@ static const sc_metric rsa_desc = {
              SC_METRIC_SCALE_INVARIANT,
     .min_rows = 3,
     .params = rsa_params,
-    .check_args = NULL,
+    .check_args = rsa_check_args,
     .flags_for = rsa_flags_for,
     .prepare = rsa_prepare,
     .compare = rsa_compare,

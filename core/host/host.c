@@ -45,6 +45,21 @@ void sc_ctx_init(sc_ctx *ctx, sc_err *err, const char *metric)
         ctx->tracked[i] = NULL;
         ctx->tracked_bytes[i] = 0;
     }
+    ctx->grams = NULL;
+    for (size_t i = 0; i < SC_CTX_GRAMS; i++)
+        ctx->held[i] = NULL;
+}
+
+long sc_ctx_reclaim_grams(sc_ctx *ctx)
+{
+    long held = 0;
+    for (size_t i = 0; i < SC_CTX_GRAMS; i++)
+        if (ctx->held[i] != NULL) {
+            sc_gram_put(ctx->held[i]);
+            ctx->held[i] = NULL;
+            held++;
+        }
+    return held;
 }
 
 long sc_ctx_reclaim(sc_ctx *ctx)
@@ -192,6 +207,46 @@ static int host_ssyrk(sc_ctx *ctx, int trans, size_t n, size_t k, float alpha,
                                               c, ldc, ctx_err(ctx)));
 }
 
+static const sc_host host_table;
+
+static int host_gram(sc_ctx *ctx, const sc_mat *x, uint32_t flags,
+                     const sc_gram **out)
+{
+    if (out == NULL || x == NULL)
+        return host_fail(ctx, SC_EINVAL, "host->gram needs x and out");
+    *out = NULL;
+    size_t slot = SC_CTX_GRAMS;
+    for (size_t i = 0; ctx != NULL && i < SC_CTX_GRAMS; i++)
+        if (ctx->held[i] == NULL) {
+            slot = i;
+            break;
+        }
+    if (ctx != NULL && slot == SC_CTX_GRAMS)
+        return host_fail(ctx, SC_EINVAL,
+                         "more than %d Gram matrices held at once; release "
+                         "one first (host->gram_release)",
+                         SC_CTX_GRAMS);
+    int rc = sc_gram_get(ctx != NULL ? ctx->grams : NULL, &host_table, x, flags,
+                         out, ctx_err(ctx));
+    if (rc != SC_OK)
+        return numerics_result(ctx, rc);
+    if (ctx != NULL)
+        ctx->held[slot] = *out;
+    return SC_OK;
+}
+
+static void host_gram_release(sc_ctx *ctx, const sc_gram *g)
+{
+    if (g == NULL)
+        return;
+    for (size_t i = 0; ctx != NULL && i < SC_CTX_GRAMS; i++)
+        if (ctx->held[i] == g) {
+            ctx->held[i] = NULL;
+            break;
+        }
+    sc_gram_put(g);
+}
+
 static const sc_host host_table = {
     .abi_version = SC_ABI_VERSION,
     .api_rev = SC_HOST_API_REV,
@@ -206,6 +261,8 @@ static const sc_host host_table = {
     .svd = host_svd,
     .eigh = host_eigh,
     .ssyrk = host_ssyrk, /* SC_HOST_API_REV 2 */
+    .gram = host_gram,   /* SC_HOST_API_REV 3 */
+    .gram_release = host_gram_release,
 };
 
 const sc_host *sc_host_get(void)

@@ -9,11 +9,14 @@
 #define SC_HOST_H
 
 #include "err.h"
+#include "gram.h"
 #include "simcon/plugin.h"
 
 /* Blocks allocated through a context are remembered (up to this many at a
  * time) so the host can take back what a compare forgot to free. */
 #define SC_CTX_TRACKED 32
+/* Gram matrices (host->gram) a context may hold at once. */
+#define SC_CTX_GRAMS 4
 
 struct sc_ctx {
     sc_err *err;        /* where fail() writes; may be NULL              */
@@ -26,6 +29,8 @@ struct sc_ctx {
      * in its state (an over-estimate when more than SC_CTX_TRACKED blocks
      * were live at once and some of the untracked ones were freed). */
     size_t live_bytes;
+    sc_gram_cache *grams; /* shared Grams of this representation, or NULL */
+    const sc_gram *held[SC_CTX_GRAMS]; /* borrowed through host->gram   */
 };
 
 void sc_ctx_init(sc_ctx *ctx, sc_err *err, const char *metric);
@@ -34,6 +39,10 @@ void sc_ctx_init(sc_ctx *ctx, sc_err *err, const char *metric);
  * plugin bug the caller reports); returns how many it freed. Blocks past
  * SC_CTX_TRACKED live ones at a time are counted but cannot be reclaimed. */
 long sc_ctx_reclaim(sc_ctx *ctx);
+
+/* Hand back the Gram matrices the plugin still holds (a plugin bug the
+ * caller reports); returns how many. */
+long sc_ctx_reclaim_grams(sc_ctx *ctx);
 
 /* The process-wide host table (immutable). */
 const sc_host *sc_host_get(void);

@@ -43,6 +43,27 @@ static int finish(const sc_plugin *p, sc_ctx *ctx, int rc, const char *what,
 int sc_metric_prepare(const sc_plugin *p, const sc_args *args, const sc_mat *x,
                       void **state, sc_err *err)
 {
+    return sc_metric_prepare_shared(p, args, x, NULL, state, err);
+}
+
+/* After prepare: a Gram still borrowed from host->gram is a plugin bug
+ * (the cache may free it); hand it back and say so. */
+static int check_grams(const sc_plugin *p, sc_ctx *ctx, int rc, sc_err *err)
+{
+    long kept = sc_ctx_reclaim_grams(ctx);
+    if (kept == 0 || rc != SC_OK)
+        return rc;
+    return sc_err_set(err, SC_EABI,
+                      "metric %s: prepare kept %ld Gram matrix(es) from "
+                      "host->gram (plugin bug: gram_release before "
+                      "returning)",
+                      p->desc->name, kept);
+}
+
+int sc_metric_prepare_shared(const sc_plugin *p, const sc_args *args,
+                             const sc_mat *x, sc_gram_cache *grams,
+                             void **state, sc_err *err)
+{
     *state = NULL;
     const sc_metric *d = p->desc;
     if (x->rows < d->min_rows)
@@ -56,10 +77,21 @@ int sc_metric_prepare(const sc_plugin *p, const sc_args *args, const sc_mat *x,
                           d->name);
     sc_ctx ctx;
     sc_ctx_init(&ctx, err, d->name);
+    ctx.grams = grams;
     void *ps = NULL;
     sc_guard_frame g = sc_guard_enter(d->name, "prepare");
     int rc = d->prepare(sc_host_get(), &ctx, args, x, &ps);
     sc_guard_leave(g);
+    int plugin_rc = rc;
+    rc = check_grams(p, &ctx, rc, err);
+    if (plugin_rc == SC_OK && rc != SC_OK && ps != NULL) {
+        /* only the Gram check failed: the state is valid, release it */
+        g = sc_guard_enter(d->name, "release");
+        d->release(sc_host_get(), &ctx, ps);
+        sc_guard_leave(g);
+        ps = NULL;
+        ctx.failed = 1;
+    }
     if (rc == SC_OK && ps == NULL)
         rc = sc_err_set(err, SC_EABI,
                         "metric %s: prepare returned success without a "

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "err.h"
+#include "gram.h"
 #include "loader.h"
 
 /* States returned by sc_metric_prepare are HOST HANDLES (the plugin's state
@@ -23,6 +24,11 @@
  * both numbers. On failure *state is NULL. */
 int sc_metric_prepare(const sc_plugin *p, const sc_args *args, const sc_mat *x,
                       void **state, sc_err *err);
+/* The same, with the Gram cache of this representation (gram.h): the
+ * plugin's host->gram requests are served from grams (NULL: none). */
+int sc_metric_prepare_shared(const sc_plugin *p, const sc_args *args,
+                             const sc_mat *x, sc_gram_cache *grams,
+                             void **state, sc_err *err);
 /* compare: states with different row counts are SC_EINVAL naming both
  * counts; a non-finite value is SC_ENUMERIC. */
 int sc_metric_compare(const sc_plugin *p, const sc_args *args, const void *sx,

@@ -22,6 +22,7 @@
 
 #include "blas.h"
 #include "mem.h"
+#include "gram.h"
 #include "metric.h"
 #include "spill.h"
 
@@ -72,6 +73,8 @@ typedef struct run {
                               to embed item 0 (only that item touches it)      */
     sc_progress *progress; /* NULL: no display */
     const char *label;     /* phase label prefix, never NULL */
+    unsigned threads;      /* the engine's threads                */
+    atomic_uint busy;      /* items running (their Grams use the rest) */
 } run;
 
 static int prefix_rep(sc_err *err, size_t i)
@@ -92,8 +95,17 @@ static int prepare_rep(run *r, size_t i, void **st, sc_err *err)
         rc = r->load(r->load_ud, i, &owned, &view, err);
     else
         view = r->reps[i];
+    /* A cache of its own: no metric to share with, but the Gram's panels
+     * use the threads other items leave idle. */
+    sc_gram_cache cache;
+    sc_gram_cache_init(&cache);
+    cache.threads = r->threads;
+    cache.busy = &r->busy;
+    atomic_fetch_add(&r->busy, 1);
     if (rc == SC_OK)
-        rc = sc_metric_prepare(r->p, r->args, &view, st, err);
+        rc = sc_metric_prepare_shared(r->p, r->args, &view, &cache, st, err);
+    atomic_fetch_sub(&r->busy, 1);
+    sc_gram_cache_clear(&cache);
     sc_matrix_deinit(&owned);
     if (rc == SC_OK && view.rows != r->rows) {
         sc_metric_release(r->p, *st);
@@ -108,12 +120,56 @@ static int prepare_rep(run *r, size_t i, void **st, sc_err *err)
     return rc;
 }
 
+/* Write the embedding of state st (representation i) to row i of E. A
+ * state whose embedding length differs from the first one's (e.g. 0:
+ * linear CKA's feature-space states) sets r->mixed, and the caller falls
+ * back to the pairwise path for this metric and all representations. */
+static int write_embedding(run *r, size_t i, void *st, sc_err *err)
+{
+    size_t len = sc_metric_embed_len(r->p, st);
+    if (len != r->len) {
+        atomic_store(&r->mixed, 1);
+        return sc_err_set(err, SC_EINVAL,
+                          "representation %zu: embedding length %zu differs "
+                          "from %zu",
+                          i, len, r->len);
+    }
+    if (!r->f32 && !r->es->spilled)
+        return sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
+    /* Chunks: float32 rounds each entry once; a spilled row goes to the
+     * file chunk by chunk, so no row is ever whole in memory. */
+    size_t esize = r->f32 ? sizeof(float) : sizeof(double);
+    size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
+    double *buf = sc_malloc(chunk * sizeof *buf);
+    float *fbuf = r->f32 ? sc_malloc(chunk * sizeof *fbuf) : NULL;
+    int rc = SC_OK;
+    if (buf == NULL || (r->f32 && fbuf == NULL))
+        rc = sc_err_set(err, SC_ENOMEM, "out of memory (embed chunk)");
+    for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
+        size_t cnt = len - off < chunk ? len - off : chunk;
+        rc = sc_metric_embed(r->p, st, off, cnt, buf, err);
+        if (rc != SC_OK)
+            break;
+        void *src = buf;
+        if (r->f32) {
+            float *dst = r->es->spilled ? fbuf : r->ef + i * len + off;
+            for (size_t k = 0; k < cnt; k++)
+                dst[k] = (float)buf[k];
+            src = fbuf;
+        }
+        if (r->es->spilled)
+            rc = sc_spill_write(r->es, src, cnt * esize,
+                                (i * len + off) * esize, err);
+    }
+    sc_free(buf);
+    sc_free(fbuf);
+    return rc;
+}
+
 /* Embed path, item i: prepare X_i, write its embedding to row i of E,
- * release. A state whose embedding length differs from the first one's
- * (e.g. 0: linear CKA's feature-space states) sets r->mixed, and the
- * caller falls back to the pairwise path for all representations (which
- * then prepares them again, except representation 0 when its probe state
- * is still unused: the one case where a prepare repeats). */
+ * release. After a length mismatch (r->mixed) the caller prepares every
+ * representation again on the pairwise path, except representation 0 when
+ * its probe state is still unused: the one case where a prepare repeats. */
 static int embed_item(void *ctx, size_t i, sc_err *err)
 {
     run *r = ctx;
@@ -127,47 +183,11 @@ static int embed_item(void *ctx, size_t i, sc_err *err)
     }
     if (rc != SC_OK)
         return prefix_rep(err, i);
-    size_t len = sc_metric_embed_len(r->p, st);
-    if (len != r->len) {
-        sc_metric_release(r->p, st);
-        atomic_store(&r->mixed, 1);
-        return sc_err_set(err, SC_EINVAL,
-                          "representation %zu: embedding length %zu differs "
-                          "from %zu",
-                          i, len, r->len);
-    }
-    if (!r->f32 && !r->es->spilled) {
-        rc = sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
-    } else {
-        /* Chunks: float32 rounds each entry once; a spilled row goes to
-         * the file chunk by chunk, so no row is ever whole in memory. */
-        size_t esize = r->f32 ? sizeof(float) : sizeof(double);
-        size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
-        double *buf = sc_malloc(chunk * sizeof *buf);
-        float *fbuf = r->f32 ? sc_malloc(chunk * sizeof *fbuf) : NULL;
-        if (buf == NULL || (r->f32 && fbuf == NULL))
-            rc = sc_err_set(err, SC_ENOMEM, "out of memory (embed chunk)");
-        for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
-            size_t cnt = len - off < chunk ? len - off : chunk;
-            rc = sc_metric_embed(r->p, st, off, cnt, buf, err);
-            if (rc != SC_OK)
-                break;
-            void *src = buf;
-            if (r->f32) {
-                float *dst = r->es->spilled ? fbuf : r->ef + i * len + off;
-                for (size_t k = 0; k < cnt; k++)
-                    dst[k] = (float)buf[k];
-                src = fbuf;
-            }
-            if (r->es->spilled)
-                rc = sc_spill_write(r->es, src, cnt * esize,
-                                    (i * len + off) * esize, err);
-        }
-        sc_free(buf);
-        sc_free(fbuf);
-    }
+    rc = write_embedding(r, i, st, err);
     sc_metric_release(r->p, st);
-    return rc == SC_OK ? SC_OK : prefix_rep(err, i);
+    if (rc == SC_OK || atomic_load(&r->mixed))
+        return rc;
+    return prefix_rep(err, i);
 }
 
 /* Pairwise path, item i: prepare and keep. */
@@ -452,6 +472,7 @@ static int compute(run *r, const sc_simmat_opts *opts,
     if (opts != NULL)
         o = *opts;
     unsigned threads = o.threads ? o.threads : 1;
+    r->threads = threads;
     size_t budget =
         o.memory_budget ? o.memory_budget : sc_simmat_default_budget();
     size_t mm = 0;
@@ -555,4 +576,283 @@ int sc_simmat_compute(const sc_plugin *p, const sc_args *args,
                       double *S, sc_err *err)
 {
     return sc_simmat_compute_info(p, args, reps, m, opts, NULL, S, NULL, err);
+}
+
+/* ## Several metrics on the same representations */
+
+typedef struct multi {
+    run *runs;        /* one per job                                   */
+    sc_spill *es;     /* each embed job's E                            */
+    size_t *ebytes;   /* its size                                      */
+    int *embed;       /* job on the shared embed path                  */
+    size_t *fail_job; /* per representation: the job that failed       */
+    size_t njobs, m, rows, base;
+    const sc_mat *reps;
+    sc_simmat_load_fn load;
+    void *load_ud;
+    const char *cache_dir;
+    int f32;
+    size_t budget, in_memory; /* bytes of the E's held in memory       */
+    sc_progress *progress;
+    unsigned threads;
+    atomic_uint busy; /* items running (their Grams use the rest)  */
+} multi;
+
+/* Representation 0 of embed job k: its state fixes the embedding length;
+ * 0 takes the job off the shared path (computed on its own afterwards),
+ * anything else opens its E. Runs alone, before the other items. */
+static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
+{
+    run *r = &mu->runs[k];
+    r->len = sc_metric_embed_len(r->p, st);
+    if (r->len == 0) {
+        mu->embed[k] = 0;
+        return SC_OK;
+    }
+    size_t esize = mu->f32 ? sizeof(float) : sizeof(double);
+    if (!sc_size_mul3(mu->m, r->len, esize, &mu->ebytes[k]))
+        return sc_err_set(err, SC_ENOMEM,
+                          "%zu embeddings of length %zu overflow size_t", mu->m,
+                          r->len);
+    size_t room = mu->budget > mu->in_memory ? mu->budget - mu->in_memory : 0;
+    int rc = sc_spill_open(&mu->es[k], mu->ebytes[k], room, mu->cache_dir, err);
+    if (rc != SC_OK)
+        return rc;
+    if (!mu->es[k].spilled)
+        mu->in_memory += mu->ebytes[k];
+    r->es = &mu->es[k];
+    r->f32 = mu->f32;
+    if (mu->f32)
+        r->ef = mu->es[k].data;
+    else
+        r->e = mu->es[k].data;
+    return SC_OK;
+}
+
+/* Prepare and embed representation i for every embed job, the features
+ * loaded once and the Gram shared (one cache for this representation). */
+static int multi_jobs(multi *mu, size_t i, const sc_mat *view, sc_err *err)
+{
+    sc_gram_cache cache;
+    sc_gram_cache_init(&cache);
+    cache.threads = mu->threads;
+    cache.busy = &mu->busy;
+    int rc = SC_OK;
+    for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++) {
+        run *r = &mu->runs[k];
+        if (!mu->embed[k] || atomic_load(&r->mixed))
+            continue;
+        void *st = NULL;
+        rc = sc_metric_prepare_shared(r->p, r->args, view, &cache, &st, err);
+        if (rc == SC_OK && i == 0)
+            rc = multi_first(mu, k, st, err);
+        if (rc == SC_OK && mu->embed[k]) {
+            rc = write_embedding(r, i, st, err);
+            if (rc != SC_OK && atomic_load(&r->mixed)) {
+                rc = SC_OK; /* this job goes pairwise afterwards */
+                sc_err_clear(err);
+            }
+        }
+        sc_metric_release(r->p, st);
+        if (rc != SC_OK)
+            mu->fail_job[i] = k;
+    }
+    sc_gram_cache_clear(&cache);
+    return rc;
+}
+
+static int multi_item(void *ctx, size_t item, sc_err *err)
+{
+    multi *mu = ctx;
+    size_t i = mu->base + item;
+    sc_matrix owned = {0};
+    sc_mat view;
+    int rc = SC_OK;
+    if (mu->load != NULL)
+        rc = mu->load(mu->load_ud, i, &owned, &view, err);
+    else
+        view = mu->reps[i];
+    if (rc == SC_OK && view.rows != mu->rows)
+        rc = sc_err_set(err, SC_EINVAL,
+                        "has %zu rows, expected %zu; all representations "
+                        "must hold the same stimuli in the same order",
+                        view.rows, mu->rows);
+    atomic_fetch_add(&mu->busy, 1);
+    if (rc == SC_OK)
+        rc = multi_jobs(mu, i, &view, err);
+    atomic_fetch_sub(&mu->busy, 1);
+    sc_matrix_deinit(&owned);
+    if (rc != SC_OK)
+        return prefix_rep(err, i);
+    sc_progress_step(mu->progress, 1);
+    return SC_OK;
+}
+
+/* Products and cosines of embed job k into its S; frees its E. */
+static int multi_finish(multi *mu, size_t k, const sc_simmat_job *job,
+                        const sc_simmat_opts *o, sc_err *err)
+{
+    run *r = &mu->runs[k];
+    double *out = sc_aligned_alloc(mu->m * mu->m, sizeof *out);
+    int rc = out == NULL ? sc_err_set(err, SC_ENOMEM,
+                                      "out of memory for a %zu x %zu matrix",
+                                      mu->m, mu->m)
+                         : products(r, o, mu->budget, err);
+    if (rc == SC_OK)
+        rc = cosines(r, out, err);
+    if (rc == SC_OK)
+        memcpy(job->S, out, mu->m * mu->m * sizeof *out);
+    sc_aligned_free(out);
+    sc_aligned_free(r->g);
+    r->g = NULL;
+    return rc;
+}
+
+/* The shared embed pass over all representations, then each embed job's
+ * products. Jobs left (no embedding, or mixed lengths) are marked in
+ * mu->embed / runs[k].mixed for the caller. */
+static int multi_embed(multi *mu, const sc_simmat_job *jobs,
+                       const sc_simmat_opts *o, unsigned threads,
+                       const char *label, sc_err *err)
+{
+    size_t m = mu->m;
+    sc_progress_begin(mu->progress, m, "%sprepare", label);
+    mu->base = 0; /* representation 0 alone: it opens the E's */
+    int rc =
+        sc_pool_run(multi_item, mu, 1, threads, &sc_blas_one_per_worker, err);
+    mu->base = 1;
+    if (rc == SC_OK)
+        rc = sc_pool_run(multi_item, mu, m - 1, threads,
+                         &sc_blas_one_per_worker, err);
+    sc_progress_end(mu->progress);
+    for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++)
+        if (mu->embed[k] && !atomic_load(&mu->runs[k].mixed))
+            rc = multi_finish(mu, k, &jobs[k], o, err);
+    return rc;
+}
+
+/* Index of the job whose error the pool reported: that of the lowest
+ * failed representation. */
+static size_t multi_failed(const multi *mu)
+{
+    for (size_t i = 0; i < mu->m; i++)
+        if (mu->fail_job[i] < mu->njobs)
+            return mu->fail_job[i];
+    for (size_t k = 0; k < mu->njobs; k++)
+        if (mu->embed[k])
+            return k;
+    return 0;
+}
+
+static void multi_free(multi *mu)
+{
+    for (size_t k = 0; mu->es != NULL && k < mu->njobs; k++)
+        sc_spill_close(&mu->es[k]);
+    sc_free(mu->runs);
+    sc_free(mu->es);
+    sc_free(mu->ebytes);
+    sc_free(mu->embed);
+    sc_free(mu->fail_job);
+}
+
+/* Jobs off the shared path, one by one (mixed ones straight to pairwise). */
+static int multi_rest(multi *mu, const sc_simmat_job *jobs,
+                      const sc_simmat_opts *o, const sc_simmat_extra *extra,
+                      size_t *failed, sc_err *err)
+{
+    for (size_t k = 0; k < mu->njobs; k++) {
+        run *r = &mu->runs[k];
+        int mixed = atomic_load(&r->mixed);
+        if (mu->embed[k] && !mixed)
+            continue;
+        run one = {0};
+        one.p = r->p;
+        one.args = r->args;
+        one.reps = mu->reps;
+        one.load = mu->load;
+        one.load_ud = mu->load_ud;
+        one.m = mu->m;
+        one.rows = mu->rows;
+        sc_simmat_opts ok = *o;
+        ok.use_embed = 0; /* no embedding, or known not to fit one E */
+        sc_simmat_extra ex = extra != NULL ? *extra : (sc_simmat_extra){0};
+        ex.progress_label = jobs[k].label;
+        int rc = compute(&one, &ok, &ex, jobs[k].S, NULL, err);
+        if (rc != SC_OK) {
+            if (failed != NULL)
+                *failed = k;
+            return rc;
+        }
+    }
+    return SC_OK;
+}
+
+int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
+                            const sc_mat *reps, size_t m, size_t rows,
+                            sc_simmat_load_fn load, void *ud,
+                            const sc_simmat_opts *opts,
+                            const sc_simmat_extra *extra, size_t *failed,
+                            sc_err *err)
+{
+    if (failed != NULL)
+        *failed = 0;
+    if (m == 0 || njobs == 0 || (reps == NULL && load == NULL))
+        return sc_err_set(err, SC_EINVAL,
+                          "all-pairs similarity needs at least one "
+                          "representation, one metric and the inputs");
+    sc_simmat_opts o = {0};
+    o.use_embed = 1;
+    if (opts != NULL)
+        o = *opts;
+    multi mu = {0};
+    mu.njobs = njobs;
+    mu.m = m;
+    mu.rows = rows;
+    mu.reps = reps;
+    mu.load = load;
+    mu.load_ud = ud;
+    mu.cache_dir = o.cache_dir;
+    mu.f32 = extra != NULL && extra->float32;
+    mu.budget = o.memory_budget ? o.memory_budget : sc_simmat_default_budget();
+    mu.progress = extra != NULL ? extra->progress : NULL;
+    mu.runs = sc_calloc(njobs, sizeof *mu.runs);
+    mu.es = sc_calloc(njobs, sizeof *mu.es);
+    mu.ebytes = sc_calloc(njobs, sizeof *mu.ebytes);
+    mu.embed = sc_calloc(njobs, sizeof *mu.embed);
+    mu.fail_job = sc_calloc(m, sizeof *mu.fail_job);
+    int rc = SC_OK;
+    if (mu.runs == NULL || mu.es == NULL || mu.ebytes == NULL ||
+        mu.embed == NULL || mu.fail_job == NULL)
+        rc = sc_err_set(err, SC_ENOMEM, "out of memory for %zu metrics", njobs);
+    size_t nembed = 0;
+    for (size_t k = 0; rc == SC_OK && k < njobs; k++) {
+        run *r = &mu.runs[k];
+        r->p = jobs[k].p;
+        r->args = jobs[k].args;
+        r->reps = reps;
+        r->m = m;
+        r->rows = rows;
+        r->progress = mu.progress;
+        r->label = jobs[k].label != NULL ? jobs[k].label : "";
+        mu.es[k].fd = -1;
+        mu.embed[k] = o.use_embed && r->p->desc->embed != NULL &&
+                      r->p->desc->embed_len != NULL;
+        nembed += (size_t)mu.embed[k];
+    }
+    for (size_t i = 0; rc == SC_OK && i < m; i++)
+        mu.fail_job[i] = njobs;
+    unsigned threads = o.threads ? o.threads : 1;
+    mu.threads = threads;
+    const char *label = extra != NULL && extra->progress_label != NULL
+                            ? extra->progress_label
+                            : "";
+    if (rc == SC_OK && nembed > 0) {
+        rc = multi_embed(&mu, jobs, &o, threads, label, err);
+        if (rc != SC_OK && failed != NULL)
+            *failed = multi_failed(&mu);
+    }
+    if (rc == SC_OK)
+        rc = multi_rest(&mu, jobs, &o, extra, failed, err);
+    multi_free(&mu);
+    return rc;
 }

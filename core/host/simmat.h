@@ -120,4 +120,34 @@ int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args, size_t m,
                            const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err);
 
+/* Several metrics on the same representations (a dataset of a run): one
+ * job per metric. Every metric on the embed path prepares representation i
+ * in the same work item, right after the others: the features are loaded
+ * once per representation (not once per metric) and the prepares share
+ * one Gram cache (gram.h), so linear CKA, RBF CKA and RSA with correlation
+ * RDMs compute one Gram per representation instead of three. Each embed
+ * metric writes its own E (the memory budget is shared: an E stays in
+ * memory while the E's held in memory fit the budget together), then the
+ * products and cosines run metric by metric. A metric without an
+ * embedding, or whose states differ in embedding length, is computed
+ * afterwards on its own (sc_simmat_compute's pairwise path). Results are
+ * those of sc_simmat_compute for each job, bit for bit, with the same
+ * budget. reps NULL: load/ud give the inputs as for sc_simmat_compute_lazy.
+ * On failure *failed (if not NULL) is the index of the job whose error err
+ * holds: the lowest-numbered representation that failed, and on it the
+ * first job in order. */
+typedef struct sc_simmat_job {
+    const sc_plugin *p;
+    const sc_args *args;
+    double *S;         /* m x m output, written only on success */
+    const char *label; /* progress label prefix of its own phases */
+} sc_simmat_job;
+
+int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
+                            const sc_mat *reps, size_t m, size_t rows,
+                            sc_simmat_load_fn load, void *ud,
+                            const sc_simmat_opts *opts,
+                            const sc_simmat_extra *extra, size_t *failed,
+                            sc_err *err);
+
 #endif

@@ -264,6 +264,18 @@ static void one_per_worker_leave(int saved)
 const sc_pool_policy sc_blas_one_per_worker = {one_per_worker_enter,
                                                one_per_worker_leave};
 
+/* Always one BLAS thread, whatever the workers (the caller's setting back
+ * afterwards). */
+static int serial_enter(size_t workers)
+{
+    (void)workers;
+    int saved = sc_blas_get_threads();
+    sc_blas_set_threads(1);
+    return saved;
+}
+
+const sc_pool_policy sc_blas_serial = {serial_enter, one_per_worker_leave};
+
 const char *sc_blas_config(void)
 {
     return openblas_get_config();

@@ -56,5 +56,9 @@ const char *sc_blas_config(void);
  * caller's setting is restored when the pool ends, so its own serial BLAS
  * calls keep whatever it chose. */
 extern const sc_pool_policy sc_blas_one_per_worker;
+/* One BLAS thread for every item, even on one worker: for work split into
+ * fixed pieces whose bits must not depend on the thread count (the Gram
+ * panels of core/host/gram.c). */
+extern const sc_pool_policy sc_blas_serial;
 
 #endif

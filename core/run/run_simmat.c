@@ -2,13 +2,16 @@
  *
  * Per dataset: hash every feature file (SHA-256, for the manifest and the
  * cache key), read the headers (row counts must agree across models), then
- * per metric either reuse a cached matrix (--resume) or load the features,
- * subsample (max_stimuli), normalise and call the all-pairs engine
- * (core/host/simmat.h). Writes similarity/<dataset>/<metric>.csv (the matrix as
- * computed; both directions for an asymmetric metric) and
- * .cache/<key>.csv. The analyses use the symmetrised matrix (S + S^T) / 2,
- * which for a symmetric metric is S itself up to rounding; we copy S
- * unchanged then, so the analyses read exactly the CSV's upper triangle.
+ * reuse the cached matrices (--resume) and compute all other metrics in one
+ * pass of the all-pairs engine (sc_simmat_compute_multi, core/host/simmat.h):
+ * each model's features are loaded, subsampled (max_stimuli) and normalised
+ * once for all metrics, and metrics deriving from the same Gram matrix
+ * (linear and RBF CKA, RSA's correlation RDM) share it (host->gram). Writes
+ * similarity/<dataset>/<metric>.csv (the matrix as computed; both directions
+ * for an asymmetric metric) and .cache/<key>.csv. The analyses use the
+ * symmetrised matrix (S + S^T) / 2, which for a symmetric metric is S itself up
+ * to rounding; we copy S unchanged then, so the analyses read exactly the CSV's
+ * upper triangle.
  *
  * Subsampling (max_stimuli < n): one seeded draw without replacement per
  * dataset, the same rows for every model, kept in file order
@@ -727,46 +730,146 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
     return st;
 }
 
+/* Compute the matrices of dataset d for the metrics ks[0..nk-1] into
+ * sms[0..nk-1] in one pass of the all-pairs engine (sc_simmat_compute_multi):
+ * each model's features are loaded once for all of them, and the metrics
+ * that derive from the same Gram matrix share it. From loaded
+ * representations (reps) or lazily (rows: the subsample or NULL). */
+static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
+                            size_t nk, size_t *lazy_rows, sc_simmat *sms,
+                            sc_err *err)
+{
+    const char *ds = rc->spec->datasets[d].name;
+    sc_simmat_job *jobs = sc_calloc(nk, sizeof *jobs);
+    char(*labels)[96] = sc_calloc(nk, sizeof *labels);
+    int st = jobs == NULL || labels == NULL
+                 ? sc_err_set(err, SC_ENOMEM, "out of memory")
+                 : SC_OK;
+    for (size_t j = 0; j < nk && st == SC_OK; j++) {
+        const run_metric *rm = &rc->metrics[ks[j]];
+        st = fill_names(rc, &sms[j], err);
+        snprintf(labels[j], sizeof labels[j], "similarity %s/%s ", ds,
+                 rm->sm->name);
+        jobs[j].p = rm->plugin;
+        jobs[j].args = &rm->args.args;
+        jobs[j].S = sms[j].s.data;
+        jobs[j].label = labels[j];
+    }
+    char label[96];
+    snprintf(label, sizeof label, "similarity %s ", ds);
+    sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1, 0};
+    sc_simmat_extra ex = {0};
+    ex.progress = &rc->progress;
+    ex.progress_label = nk == 1 ? labels[0] : label;
+    lazy_inputs li = {rc, d, lazy_rows};
+    size_t failed = 0;
+    if (st == SC_OK)
+        st = sc_simmat_compute_multi(jobs, nk, NULL, rc->m, rc->n_used[d],
+                                     load_lazy, &li, &so, &ex, &failed, err);
+    if (st != SC_OK && jobs != NULL && labels != NULL)
+        sc_err_prefix(err,
+                      "dataset '%s', metric '%s' (models "
+                      "numbered from 0 in spec order)",
+                      ds, rc->metrics[ks[failed < nk ? failed : 0]].sm->name);
+    sc_free(jobs);
+    sc_free(labels);
+    return st;
+}
+
+/* Per-metric bookkeeping of one dataset (one_dataset). */
+typedef struct dataset_metrics {
+    sc_simmat *sms;              /* M matrices: cached or computed     */
+    char (*keys)[SC_SHA256_HEX]; /* M cache keys                       */
+    char (*found)[PATH_CAP];     /* M cache files found (hits)         */
+    bool *hit;                   /* M                                  */
+    size_t *ks, nk;              /* the metrics to compute             */
+} dataset_metrics;
+
+static void dm_free(dataset_metrics *dm, size_t M)
+{
+    for (size_t k = 0; dm->sms != NULL && k < M; k++)
+        sc_simmat_deinit(&dm->sms[k]);
+    sc_free(dm->sms);
+    sc_free(dm->keys);
+    sc_free(dm->found);
+    sc_free(dm->hit);
+    sc_free(dm->ks);
+}
+
+/* Cache keys and --resume hits of dataset d; the misses into dm->ks. */
+static int lookup_cached(sc_runctx *rc, size_t d, dataset_metrics *dm,
+                         sc_err *err)
+{
+    size_t M = rc->M;
+    dm->sms = sc_calloc(M, sizeof *dm->sms);
+    dm->keys = sc_calloc(M, sizeof *dm->keys);
+    dm->found = sc_calloc(M, sizeof *dm->found);
+    dm->hit = sc_calloc(M, sizeof *dm->hit);
+    dm->ks = sc_calloc(M, sizeof *dm->ks);
+    if (dm->sms == NULL || dm->keys == NULL || dm->found == NULL ||
+        dm->hit == NULL || dm->ks == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t k = 0; k < M; k++) {
+        cache_key(rc, d, k, dm->keys[k]);
+        dm->hit[k] =
+            rc->opts.resume &&
+            cache_lookup(rc, dm->keys[k], &dm->sms[k], dm->found[k], PATH_CAP);
+        if (dm->hit[k]) {
+            sc_run_note(rc, "reused cached similarity %s/%s (%s)",
+                        rc->spec->datasets[d].name, rc->metrics[k].sm->name,
+                        dm->found[k]);
+            rc->cache_reused++;
+        } else {
+            dm->ks[dm->nk++] = k;
+        }
+    }
+    return SC_OK;
+}
+
+/* The missing matrices of dataset d, all metrics in one engine pass
+ * (rows: the subsample or NULL). */
+static int compute_missing(sc_runctx *rc, size_t d, dataset_metrics *dm,
+                           size_t *rows, sc_err *err)
+{
+    int st = SC_OK;
+    sc_simmat *computed = sc_calloc(dm->nk, sizeof *computed);
+    if (computed == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        st = compute_matrices(rc, d, dm->ks, dm->nk, rows, computed, err);
+    rc->cache_computed += dm->nk;
+    for (size_t j = 0; computed != NULL && j < dm->nk; j++) {
+        if (st == SC_OK)
+            dm->sms[dm->ks[j]] = computed[j];
+        else
+            sc_simmat_deinit(&computed[j]);
+    }
+    sc_free(computed);
+    return st;
+}
+
 static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
 {
     const sc_spec *spec = rc->spec;
-    const char *ds = spec->datasets[d].name;
     int st = hash_and_check(rc, d, err);
     if (st != SC_OK)
         return st;
     bool need_boot = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
-    bool have_rows = false;
     size_t *rows = NULL; /* the subsample (NULL: every stimulus) */
+    dataset_metrics dm = {0};
+    /* Cached matrices first; every other metric in one engine pass. */
+    st = lookup_cached(rc, d, &dm, err);
+    if (st == SC_OK && (dm.nk > 0 || need_boot))
+        st = subsample_rows(rc, d, &rows, err);
+    if (st == SC_OK && dm.nk > 0)
+        st = compute_missing(rc, d, &dm, rows, err);
     for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
-        const run_metric *rm = &rc->metrics[k];
-        char key[SC_SHA256_HEX], found[PATH_CAP];
-        cache_key(rc, d, k, key);
-        sc_simmat sm = {0};
-        bool hit =
-            rc->opts.resume && cache_lookup(rc, key, &sm, found, sizeof found);
-        if (hit) {
-            sc_run_note(rc, "reused cached similarity %s/%s (%s)", ds,
-                        rm->sm->name, found);
-            rc->cache_reused++;
-        } else {
-            if (!have_rows) {
-                st = subsample_rows(rc, d, &rows, err);
-                have_rows = st == SC_OK;
-            }
-            if (st == SC_OK)
-                st = compute_matrix(rc, d, k, rows, &sm, err);
-            rc->cache_computed++;
-        }
-        if (st == SC_OK)
-            st = store(rc, d, k, &sm, key, hit ? found : NULL, err);
-        sc_simmat_deinit(&sm);
+        st = store(rc, d, k, &dm.sms[k], dm.keys[k],
+                   dm.hit[k] ? dm.found[k] : NULL, err);
         if (st == SC_OK)
             st = sc_run_canceled(rc, err);
     }
-    if (st == SC_OK && need_boot && !have_rows) {
-        st = subsample_rows(rc, d, &rows, err);
-        have_rows = st == SC_OK;
-    }
+    dm_free(&dm, rc->M);
     if (st == SC_OK && need_boot)
         st = stimulus_bootstrap(rc, d, rows, err);
     sc_free(rows);

@@ -46,8 +46,9 @@ extern "C" {
 #endif
 
 #define SC_ABI_VERSION 1  /* breaking change: bump; loader needs exact match */
-#define SC_HOST_API_REV 2 /* additive change to sc_host: bump               */
-/* Revision history: 1 initial table; 2 appends ssyrk. */
+#define SC_HOST_API_REV 3 /* additive change to sc_host: bump               */
+/* Revision history: 1 initial table; 2 appends ssyrk; 3 appends gram and
+ * gram_release (the shared Gram matrix, sc_gram below). */
 
 /* Status codes shared with the host (same values as include/simcon/status.h,
  * repeated here so that this header stands alone). */
@@ -114,6 +115,30 @@ typedef struct sc_args {
     const double *value;
     const uint8_t *given;
 } sc_args;
+
+/* ## Shared Gram matrix (since SC_HOST_API_REV 3) */
+
+/* Flags of host->gram. */
+/* SC_GRAM_CENTRED: the Gram of the column-centred features Xc = X - 1 m^T,
+ * m the column means (two-pass means in float64, as sc_pu_centre of
+ * simcon/plugin_util.h computes them), instead of X X^T. */
+#define SC_GRAM_CENTRED 0x1u
+/* SC_GRAM_FLOAT32: summed by a float32 SYRK of the (centred, in float64)
+ * features rounded to float, then widened exactly to double. About twice
+ * the rate; the plugin states the accuracy it proves (cf. ssyrk). */
+#define SC_GRAM_FLOAT32 0x2u
+
+/* The Gram matrix of one representation, owned by the host. Read-only:
+ * never write to g or mean. Valid until host->gram_release. */
+typedef struct sc_gram {
+    size_t n;           /* rows of the representation = order of g        */
+    size_t d;           /* its columns                                    */
+    uint32_t flags;     /* the SC_GRAM_* it was computed with             */
+    const double *g;    /* n x n, row-major (ld n), both triangles        */
+    const double *mean; /* CENTRED: the d column means removed; else NULL */
+    double var2;        /* sum of squares of the (centred) features       */
+    double scale2;      /* sum of squares of the features as given        */
+} sc_gram;
 
 /* ## Host function table */
 
@@ -182,6 +207,25 @@ typedef struct sc_host {
      * and states its measured accuracy. */
     int (*ssyrk)(sc_ctx *ctx, int trans, size_t n, size_t k, float alpha,
                  const float *a, size_t lda, float beta, float *c, size_t ldc);
+
+    /* ## Since SC_HOST_API_REV 3 (host_api_min = 3 to use them). */
+
+    /* The Gram matrix of the representation x (prepare's own x: rows =
+     * stimuli, the whole matrix) with the given SC_GRAM_* flags, into *out.
+     * Within one run of the all-pairs engine the host computes it once per
+     * (representation, flags) and hands the same matrix to every metric
+     * that asks (e.g. linear CKA, RBF CKA and RSA with correlation RDMs all
+     * derive from the centred Gram), so a plugin that derives its state
+     * from a Gram should get it here instead of forming its own. Elsewhere
+     * (or with SIMCON_GRAM_CACHE=off) it is computed for this call. Either
+     * way the bits are the same: one routine computes it. Call only from
+     * prepare, pass x unchanged, and gram_release it before prepare
+     * returns (the host reports a Gram kept past prepare as a plugin bug);
+     * copy what the state keeps. 8 n^2 bytes, counted by the host. */
+    int (*gram)(sc_ctx *ctx, const sc_mat *x, uint32_t flags,
+                const sc_gram **out);
+    /* Hand back a Gram from host->gram. NULL is a no-op. */
+    void (*gram_release)(sc_ctx *ctx, const sc_gram *g);
 } sc_host;
 
 /* ## Metric descriptor */

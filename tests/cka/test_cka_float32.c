@@ -1,24 +1,28 @@
-/* Accuracy of cka's opt-in precision=float32 Gram (Req. 7 of plugins/cka.c,
- * issue 6): the float32-Gram value must lie within 1e-6 relative of the
- * float64 value the same plugin computes from the same input.
+/* Accuracy of the opt-in precision=float32 Gram of cka (Req. 7 of
+ * plugins/cka.c, issue 6) and of rsa (Req. 3 of plugins/rsa.c, issue 13):
+ * for every metric that derives from the Gram, the float32-Gram value must
+ * lie within 1e-6 relative of the float64 value the same plugin computes
+ * from the same input.
  *
- * The float64 path is the reference here; it is itself checked against an
- * independent numpy implementation by tests/golden/cka.tsv, which also
- * holds *_f32 rows comparing the float32 path directly with the float64
- * numpy values (rtol 1e-6). Inputs:
+ * The float64 path is the reference here; it is itself checked against
+ * independent numpy/scipy implementations by tests/golden/cka.tsv and
+ * tests/golden/rsa.tsv (cka.tsv also holds *_f32 rows comparing the
+ * float32 path directly with the float64 numpy values, rtol 1e-6). Inputs:
  *   - realistic shapes with shared low-rank structure: n = 500 stimuli,
  *     d = 1024 and 768 units, X = Z A + noise, Y = tanh(Z B) + noise with a
  *     common 16-dimensional Z (fixed-seed GSL mt19937), raw and with rows
  *     L2-normalised (the paper's preprocessing), and with a +300 offset on
- *     every feature (Req. 3: centring happens in float64 before rounding);
+ *     every feature (centring happens in float64 before rounding; the
+ *     correlation RDM removes it exactly too);
  *   - the zoo's real features (experiments/zoo/features/<set>/<model>.npy,
  *     float16 on disk, committed): every dataset folder must hold all three
  *     model pairs below, and the test fails unless it checked exactly
  *     3 pairs per dataset folder and at least 4 folders (nothing is
  *     skipped silently).
- * Also: compare_subset on a bootstrap-like subset with repeats, and that
- * the float32 path is really taken (some value differs in its last bits;
- * if every value were bit-identical the option would be a no-op). */
+ * Also: a bootstrap-like subset with repeats (cka: compare_subset; rsa:
+ * the host re-prepares from the rows), and that the float32 path is really
+ * taken for each plugin (some value differs in its last bits; if every
+ * value were bit-identical the option would be a no-op). */
 #include <dirent.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -37,18 +41,26 @@
 /* The bound the issue sets for float32 paths. */
 #define F32_RTOL 1e-6
 
-static const sc_plugin *plugin(void)
+static const sc_plugin *plugin_named(const char *name)
 {
-    static const sc_plugin *p;
-    if (p == NULL) {
+    static const sc_plugin *p[2];
+    int k = strcmp(name, "rsa") == 0;
+    if (p[k] == NULL) {
         sc_err err;
         sc_init();
-        if (sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err) != SC_OK) {
-            printf("# cannot load cka: %s\n", err.msg);
+        if (sc_loader_open(name, SC_BUILD_PLUGIN_DIR, &p[k], &err) != SC_OK) {
+            printf("# cannot load %s: %s\n", name, err.msg);
             exit(1);
         }
     }
-    return p;
+    return p[k];
+}
+
+static const sc_plugin *current; /* the plugin cka() below calls */
+
+static const sc_plugin *plugin(void)
+{
+    return current != NULL ? current : plugin_named("cka");
 }
 
 /* Parse "k=v,k=v" (at most 8) into a. */
@@ -143,35 +155,55 @@ static void realistic_pair(sc_matrix *x, sc_matrix *y)
     free(z);
 }
 
-static const char *const configs[] = {
-    "kernel=linear,unbiased=true",
-    "kernel=linear,unbiased=false",
-    "kernel=rbf,unbiased=true",
-    "kernel=rbf,unbiased=false",
-    "kernel=rbf,unbiased=true,sigma_rel=0.5",
-    "kernel=rbf,unbiased=false,sigma_rel=1.0",
+/* Every configuration that offers float32. The paper's absolute
+ * bandwidth (sigma=0.4) is meant for L2-normalised rows: on the raw
+ * features its kernel is constant (SC_EDOM), so it is checked on the
+ * normalised inputs only (L2_ONLY). */
+#define L2_ONLY 6
+static const char *const configs[][2] = {
+    {"cka", "kernel=linear,unbiased=true"},
+    {"cka", "kernel=linear,unbiased=false"},
+    {"cka", "kernel=rbf,unbiased=true"},
+    {"cka", "kernel=rbf,unbiased=false"},
+    {"cka", "kernel=rbf,unbiased=true,sigma_rel=0.5"},
+    {"cka", "kernel=rbf,unbiased=false,sigma_rel=1.0"},
+    {"cka", "kernel=rbf,sigma=0.4"},
+    {"rsa", "rdm=correlation,corr=spearman"},
+    {"rsa", "rdm=correlation,corr=pearson"},
 };
 #define NCONFIG (sizeof configs / sizeof configs[0])
+
+/* Select the plugin of config c for cka(); returns its parameters. */
+static const char *use(size_t c)
+{
+    current = plugin_named(configs[c][0]);
+    return configs[c][1];
+}
 
 static double rel(double a, double b)
 {
     return fabs(a - b) / fabs(b);
 }
 
-static int any_bits_differ; /* set when some float32 value != float64 */
+static int any_bits_differ[2]; /* cka, rsa: some float32 != float64 */
 
 /* Every config: float32 within F32_RTOL of float64. */
-static void check_pair(const char *tag, const sc_matrix *x, const sc_matrix *y)
+static void check_pair(const char *tag, const sc_matrix *x, const sc_matrix *y,
+                       int l2)
 {
     for (size_t c = 0; c < NCONFIG; c++) {
-        double v64 = cka(configs[c], "float64", x, y, NULL, 0);
-        double v32 = cka(configs[c], "float32", x, y, NULL, 0);
+        if (c == L2_ONLY && !l2)
+            continue;
+        const char *params = use(c);
+        double v64 = cka(params, "float64", x, y, NULL, 0);
+        double v32 = cka(params, "float32", x, y, NULL, 0);
         if (v32 != v64)
-            any_bits_differ = 1;
-        int ok = expect_true(isfinite(v64) && rel(v32, v64) <= F32_RTOL,
-                             "%s %s: float32 %.17g vs float64 %.17g "
-                             "(rel %.2e)",
-                             tag, configs[c], v32, v64, rel(v32, v64));
+            any_bits_differ[strcmp(configs[c][0], "rsa") == 0] = 1;
+        int ok =
+            expect_true(isfinite(v64) && rel(v32, v64) <= F32_RTOL,
+                        "%s %s %s: float32 %.17g vs float64 %.17g "
+                        "(rel %.2e)",
+                        tag, configs[c][0], params, v32, v64, rel(v32, v64));
         (void)ok;
     }
 }
@@ -180,7 +212,7 @@ SC_TEST(realistic_low_rank_within_1e6)
 {
     sc_matrix x, y, xl, yl, xo;
     realistic_pair(&x, &y);
-    check_pair("n=500 d=1024/768 raw", &x, &y);
+    check_pair("n=500 d=1024/768 raw", &x, &y, 0);
 
     sc_matrix_init(&xl, x.rows, x.cols, NULL);
     sc_matrix_init(&yl, y.rows, y.cols, NULL);
@@ -189,19 +221,23 @@ SC_TEST(realistic_low_rank_within_1e6)
     sc_err err;
     expect_int(sc_prep_apply(&xl, SC_NORM_L2, "x", &err), SC_OK, "l2 x");
     expect_int(sc_prep_apply(&yl, SC_NORM_L2, "y", &err), SC_OK, "l2 y");
-    check_pair("n=500 d=1024/768 l2", &xl, &yl);
+    check_pair("n=500 d=1024/768 l2", &xl, &yl, 1);
 
     /* +300 on every feature: without float64 centring first, float32
      * would keep ~4 significant digits of the signal. */
     sc_matrix_init(&xo, x.rows, x.cols, NULL);
     for (size_t i = 0; i < x.rows * x.cols; i++)
         xo.data[i] = x.data[i] + 300.0;
-    double v64 = cka(configs[0], "float64", &x, &y, NULL, 0);
-    double v32 = cka(configs[0], "float32", &xo, &y, NULL, 0);
-    expect_true(rel(v32, v64) <= F32_RTOL,
-                "+300 offset, float32 %.17g vs float64 unshifted %.17g "
-                "(rel %.2e)",
-                v32, v64, rel(v32, v64));
+    static const size_t shifted[] = {0, L2_ONLY + 1, L2_ONLY + 2};
+    for (size_t k = 0; k < sizeof shifted / sizeof *shifted; k++) {
+        const char *params = use(shifted[k]);
+        double v64 = cka(params, "float64", &x, &y, NULL, 0);
+        double v32 = cka(params, "float32", &xo, &y, NULL, 0);
+        expect_true(rel(v32, v64) <= F32_RTOL,
+                    "+300 offset, %s %s: float32 %.17g vs float64 "
+                    "unshifted %.17g (rel %.2e)",
+                    configs[shifted[k]][0], params, v32, v64, rel(v32, v64));
+    }
 
     /* A bootstrap-like subset (repeats allowed): compare_subset works from
      * the prepared states, which hold the float32-derived Gram. */
@@ -209,14 +245,25 @@ SC_TEST(realistic_low_rank_within_1e6)
     for (size_t i = 0; i < 200; i++)
         idx[i] = gsl_rng_uniform_int(rng(), REAL_N);
     for (size_t c = 0; c < NCONFIG; c++) {
-        double s64 = cka(configs[c], "float64", &xl, &yl, idx, 200);
-        double s32 = cka(configs[c], "float32", &xl, &yl, idx, 200);
+        const char *params = use(c);
+        double s64 = cka(params, "float64", &xl, &yl, idx, 200);
+        double s32 = cka(params, "float32", &xl, &yl, idx, 200);
         expect_true(isfinite(s64) && rel(s32, s64) <= F32_RTOL,
-                    "subset of 200 with repeats, %s: rel %.2e", configs[c],
-                    rel(s32, s64));
+                    "subset of 200 with repeats, %s %s: rel %.2e",
+                    configs[c][0], params, rel(s32, s64));
     }
-    expect_int(any_bits_differ, 1,
-               "float32 path taken (some value differs from float64)");
+    /* Where float32 is not proven, rsa refuses it (rsa_check_args). */
+    current = plugin_named("rsa");
+    expect_true(
+        isnan(cka("rdm=cosine,corr=spearman", "float32", &xl, &yl, NULL, 0)),
+        "rsa refuses float32 with rdm=cosine");
+    expect_true(isnan(cka("rdm=correlation,corr=kendall", "float32", &xl, &yl,
+                          NULL, 0)),
+                "rsa refuses float32 with corr=kendall");
+    expect_int(any_bits_differ[0], 1,
+               "cka: float32 path taken (some value differs from float64)");
+    expect_int(any_bits_differ[1], 1,
+               "rsa: float32 path taken (some value differs from float64)");
     sc_matrix_deinit(&x);
     sc_matrix_deinit(&y);
     sc_matrix_deinit(&xl);
@@ -272,7 +319,7 @@ SC_TEST(zoo_features_within_1e6)
                                  SC_OK, "%s: l2 y", tag);
             }
             if (ok) {
-                check_pair(tag, &x, &y);
+                check_pair(tag, &x, &y, 1);
                 checked++;
             }
             sc_matrix_deinit(&x);

@@ -65,8 +65,9 @@ SC_TEST(missing_entry)
     const sc_plugin *p = NULL;
     int rc = sc_loader_open(fixture("bad_noentry"), NULL, &p, &err);
     expect_int(rc, SC_EABI, "bad_noentry rejected");
-    expect_contains(err.msg, "bad_noentry.so: not an simcon plugin (no "
-                             "symbol sc_plugin_entry)",
+    expect_contains(err.msg,
+                    "bad_noentry.so: not an simcon plugin (no "
+                    "symbol sc_plugin_entry)",
                     "message");
 }
 
@@ -92,6 +93,40 @@ SC_TEST(host_api_too_old)
     int rc = sc_loader_open(fixture("bad_apimin"), NULL, &p, &err);
     expect_int(rc, SC_EABI, "bad_apimin refused");
     expect_contains(err.msg, "refused to load", "message");
+}
+
+/* Issue 13: revision 3 of the host API (host->gram) is additive. A plugin
+ * compiled against the revision-2 header (tests/loader/rev2) loads and
+ * computes; its value is closed-form: the trace of X X^T is the sum of
+ * squares, 1 + 4 + 9 + 16 = 30 for x and 2 * 30 = 60 for y = sqrt(2) x
+ * (exact in float32 for x; y's squares are 2, 8, 18, 32 up to float32
+ * rounding), so compare = 1 / (1 + 30) within 1e-6. */
+SC_TEST(previous_revision_plugin_loads_and_computes)
+{
+    const sc_plugin *p = load_ok("rev2_fixture");
+    if (p == NULL)
+        return;
+    expect_int((long long)p->desc->host_api_min, 2, "built for revision 2");
+    expect_true(SC_HOST_API_REV > 2, "this host is newer (%d)",
+                SC_HOST_API_REV);
+    double xd[4] = {1, 2, 3, 4}, yd[4];
+    for (size_t i = 0; i < 4; i++)
+        yd[i] = sqrt(2.0) * xd[i];
+    sc_mat x = {4, 1, 1, xd}, y = {4, 1, 1, yd};
+    sc_args none = {0, NULL, NULL};
+    sc_err err;
+    sc_err_clear(&err);
+    void *sx = NULL, *sy = NULL;
+    double v = 0.0;
+    int rc = sc_metric_prepare(p, &none, &x, &sx, &err);
+    if (rc == SC_OK)
+        rc = sc_metric_prepare(p, &none, &y, &sy, &err);
+    if (rc == SC_OK)
+        rc = sc_metric_compare(p, &none, sx, sy, &v, &err);
+    expect_int(rc, SC_OK, "prepare and compare (%s)", err.msg);
+    expect_true(fabs(v - 1.0 / 31.0) < 1e-6, "value %.9g, expected 1/31", v);
+    sc_metric_release(p, sx);
+    sc_metric_release(p, sy);
 }
 
 SC_TEST(unresolved_symbol_points_at_ldd)
@@ -165,13 +200,15 @@ SC_TEST(parameters_parse_and_fail_clearly)
     struct {
         const char *key, *value, *msg;
     } bad[] = {
-        {"q", "1", "metric good_fixture has no parameter 'q' (parameters: "
-                   "k; mode; sigma; unbiased)"},
+        {"q", "1",
+         "metric good_fixture has no parameter 'q' (parameters: "
+         "k; mode; sigma; unbiased)"},
         {"k", "11", "parameter k = 11 is outside the allowed range [1, 10]"},
         {"k", "2.5", "parameter k expects an integer, got '2.5'"},
         {"k", "abc", "parameter k expects an integer number, got 'abc'"},
-        {"mode", "quick", "parameter mode expects one of fast|exact|slow, "
-                          "got 'quick'"},
+        {"mode", "quick",
+         "parameter mode expects one of fast|exact|slow, "
+         "got 'quick'"},
         {"unbiased", "maybe", "parameter unbiased expects true or false"},
         {"sigma", "nan", "parameter sigma expects a number, got 'nan'"},
         {"sigma", "0", "parameter sigma = 0 is outside the allowed range"},
@@ -233,8 +270,8 @@ SC_TEST(wrappers_enforce_promises)
                     "mismatch message");
     size_t idx[] = {0, 0, 3, 5};
     double vs = 0;
-    expect_int(sc_metric_compare_subset(good, &a.args, sx, sy, &vx, &vy, idx,
-                                        4, &vs, &err),
+    expect_int(sc_metric_compare_subset(good, &a.args, sx, sy, &vx, &vy, idx, 4,
+                                        &vs, &err),
                SC_OK, "subset fallback re-prepares");
     expect_true(vs > 0 && vs <= 1, "subset value in range");
     size_t bad_idx[] = {0, 6};
@@ -257,8 +294,8 @@ SC_TEST(wrappers_enforce_promises)
     sx = sy = NULL;
     sc_metric_prepare(nanp, &a.args, &vx, &sx, &err);
     sc_metric_prepare(nanp, &a.args, &vy, &sy, &err);
-    expect_int(sc_metric_compare(nanp, &a.args, sx, sy, &v, &err),
-               SC_ENUMERIC, "NaN result rejected");
+    expect_int(sc_metric_compare(nanp, &a.args, sx, sy, &v, &err), SC_ENUMERIC,
+               "NaN result rejected");
     expect_contains(err.msg, "metric bad_nan returned a non-finite value",
                     "NaN message");
     sc_metric_release(nanp, sx);

@@ -13,7 +13,7 @@
 #include "simcon/status.h"
 
 _Static_assert(SC_ABI_VERSION == 1, "ABI version changed: update this test");
-_Static_assert(SC_HOST_API_REV == 2, "host API changed: update this test");
+_Static_assert(SC_HOST_API_REV == 3, "host API changed: update this test");
 
 _Static_assert(offsetof(sc_mat, rows) == 0, "sc_mat.rows");
 _Static_assert(offsetof(sc_mat, cols) == 8, "sc_mat.cols");
@@ -49,7 +49,20 @@ _Static_assert(offsetof(sc_host, svd) == 72, "sc_host.svd");
 _Static_assert(offsetof(sc_host, eigh) == 80, "sc_host.eigh");
 /* SC_HOST_API_REV 2 appended ssyrk; the fields above did not move. */
 _Static_assert(offsetof(sc_host, ssyrk) == 88, "sc_host.ssyrk");
-_Static_assert(sizeof(sc_host) == 96, "sc_host size (append only)");
+/* SC_HOST_API_REV 3 appended gram and gram_release. */
+_Static_assert(offsetof(sc_host, gram) == 96, "sc_host.gram");
+_Static_assert(offsetof(sc_host, gram_release) == 104, "sc_host.gram_release");
+_Static_assert(sizeof(sc_host) == 112, "sc_host size (append only)");
+
+_Static_assert(offsetof(sc_gram, n) == 0, "sc_gram.n");
+_Static_assert(offsetof(sc_gram, d) == 8, "sc_gram.d");
+_Static_assert(offsetof(sc_gram, flags) == 16, "sc_gram.flags");
+_Static_assert(offsetof(sc_gram, g) == 24, "sc_gram.g");
+_Static_assert(offsetof(sc_gram, mean) == 32, "sc_gram.mean");
+_Static_assert(offsetof(sc_gram, var2) == 40, "sc_gram.var2");
+_Static_assert(offsetof(sc_gram, scale2) == 48, "sc_gram.scale2");
+_Static_assert(sizeof(sc_gram) == 56, "sc_gram size");
+_Static_assert(SC_GRAM_CENTRED == 1 && SC_GRAM_FLOAT32 == 2, "gram flags");
 
 _Static_assert(offsetof(sc_metric, abi_version) == 0, "abi_version");
 _Static_assert(offsetof(sc_metric, host_api_min) == 4, "host_api_min");
@@ -86,8 +99,8 @@ SC_TEST(status_values_are_stable)
 
 SC_TEST(flag_bits_are_distinct)
 {
-    unsigned all[] = {SC_METRIC_SYMMETRIC, SC_METRIC_SELF_ONE,
-                      SC_METRIC_RANGE_01, SC_METRIC_RANGE_PM1,
+    unsigned all[] = {SC_METRIC_SYMMETRIC,       SC_METRIC_SELF_ONE,
+                      SC_METRIC_RANGE_01,        SC_METRIC_RANGE_PM1,
                       SC_METRIC_ORTHO_INVARIANT, SC_METRIC_SCALE_INVARIANT,
                       SC_METRIC_SHIFT_INVARIANT};
     unsigned seen = 0;

@@ -1,0 +1,246 @@
+/* Shared Gram matrices (see gram.h). */
+#include "gram.h"
+
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "mem.h"
+#include "pool.h"
+#include "simcon/plugin_util.h"
+
+struct sc_gram_obj {
+    sc_gram pub;       /* first: a const sc_gram * is the object */
+    const double *key; /* the view it was computed from */
+    size_t ld;
+    double *g;
+    double *mean;
+    int cached;
+};
+
+static atomic_ulong computed;
+
+unsigned long sc_gram_computed(void)
+{
+    return atomic_load(&computed);
+}
+
+void sc_gram_cache_init(sc_gram_cache *c)
+{
+    memset(c, 0, sizeof *c);
+    const char *env = getenv("SIMCON_GRAM_CACHE");
+    c->off = env != NULL && (strcmp(env, "off") == 0 || strcmp(env, "0") == 0);
+}
+
+static void obj_free(sc_gram_obj *o)
+{
+    if (o == NULL)
+        return;
+    sc_aligned_free(o->g);
+    sc_aligned_free(o->mean);
+    sc_free(o);
+}
+
+void sc_gram_cache_clear(sc_gram_cache *c)
+{
+    for (size_t i = 0; i < c->used; i++)
+        obj_free(c->slot[i]);
+    c->used = 0;
+}
+
+/* ## Panels
+ *
+ * The Gram is computed in fixed row panels of SC_GRAM_PANEL rows: panel p
+ * is C[r0:r1, r0:n] = A[r0:r1] A[r0:n]^T (one GEMM with one BLAS thread),
+ * the lower triangle then mirrored from the upper one. The panels are the
+ * same whatever the threads, and each is one single-threaded BLAS call, so
+ * the matrix is bit-identical however many threads share the panels; the
+ * threads are those left idle by the engine's workers (gram.h). */
+#define SC_GRAM_PANEL 256
+
+typedef struct panels {
+    const double *a;
+    size_t lda;
+    const float *af; /* float32: the rounded features (ld d) */
+    size_t n, d;
+    double *g;
+    float *gf; /* float32: the float Gram (ld n) */
+} panels;
+
+static int panel_item(void *ctx, size_t p, sc_err *err)
+{
+    const panels *pl = ctx;
+    size_t n = pl->n, r0 = p * SC_GRAM_PANEL;
+    size_t rows = n - r0 < SC_GRAM_PANEL ? n - r0 : SC_GRAM_PANEL;
+    if (pl->af != NULL)
+        return sc_blas_sgemm(0, 1, rows, n - r0, pl->d, 1.0f,
+                             pl->af + r0 * pl->d, pl->d, pl->af + r0 * pl->d,
+                             pl->d, 0.0f, pl->gf + r0 * n + r0, n, err);
+    return sc_blas_gemm(0, 1, rows, n - r0, pl->d, 1.0, pl->a + r0 * pl->lda,
+                        pl->lda, pl->a + r0 * pl->lda, pl->lda, 0.0,
+                        pl->g + r0 * n + r0, n, err);
+}
+
+/* The panels on `threads` threads (policy: one BLAS thread each). */
+static int run_panels(panels *pl, unsigned threads, sc_err *err)
+{
+    size_t n = pl->n;
+    if (pl->d == 0) {
+        if (pl->af != NULL)
+            memset(pl->gf, 0, n * n * sizeof *pl->gf);
+        else
+            memset(pl->g, 0, n * n * sizeof *pl->g);
+        return SC_OK;
+    }
+    size_t count = (n + SC_GRAM_PANEL - 1) / SC_GRAM_PANEL;
+    int rc = sc_pool_run(panel_item, pl, count, threads, &sc_blas_serial, err);
+    if (rc != SC_OK)
+        return rc;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = 0; j < i; j++) {
+            if (pl->af != NULL)
+                pl->gf[i * n + j] = pl->gf[j * n + i];
+            else
+                pl->g[i * n + j] = pl->g[j * n + i];
+        }
+    return SC_OK;
+}
+
+/* Gram of the n x d rows a (ld lda) into g (n x n): float64 panels, or
+ * float32 (SC_GRAM_FLOAT32): the float Gram is written into the upper half
+ * of g's own bytes (byte offset 4 n^2) and widened forwards; double k
+ * covers bytes [8k, 8k + 8), float j sits at 4 n^2 + 4 j, so a double
+ * store reaches a float not yet read only if k >= n^2, which never
+ * happens. */
+static int gram_rows(const double *a, size_t lda, size_t n, size_t d, int f32,
+                     unsigned threads, double *g, sc_err *err)
+{
+    panels pl = {a, lda, NULL, n, d, g, NULL};
+    if (!f32)
+        return run_panels(&pl, threads, err);
+    float *xf = sc_aligned_alloc(n * d > 0 ? n * d : 1, sizeof *xf);
+    if (xf == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory for %zu x %zu float32 features", n, d);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < d; j++)
+            xf[i * d + j] = (float)a[i * lda + j];
+    pl.af = xf;
+    pl.gf = (float *)(void *)((unsigned char *)g + n * n * sizeof(float));
+    int rc = run_panels(&pl, threads, err);
+    sc_aligned_free(xf);
+    for (size_t k = 0; rc == SC_OK && k < n * n; k++)
+        g[k] = (double)pl.gf[k];
+    return rc;
+}
+
+/* Threads for one Gram: the engine's threads not busy with other items. */
+static unsigned spare_threads(const sc_gram_cache *c)
+{
+    if (c == NULL || c->busy == NULL || c->threads <= 1)
+        return 1;
+    unsigned busy = atomic_load(c->busy);
+    return busy >= c->threads ? 1 : c->threads - busy + 1;
+}
+
+/* Compute the Gram of x into o (o->g allocated here). */
+static int compute(const sc_host *host, const sc_mat *x, uint32_t flags,
+                   unsigned threads, sc_gram_obj *o, sc_err *err)
+{
+    size_t n = x->rows, d = x->cols, nn = 0, nd = 0;
+    if (!sc_size_mul(n, n, &nn) || !sc_size_mul(n, d > 0 ? d : 1, &nd))
+        return sc_err_set(err, SC_ENOMEM,
+                          "a Gram matrix of %zu rows overflows size_t", n);
+    o->g = sc_aligned_alloc(nn, sizeof *o->g);
+    if (o->g == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory for a %zu x %zu Gram matrix", n, n);
+    const double *a = x->data;
+    size_t lda = x->ld;
+    double *xc = NULL, var2 = 0.0, scale2 = 0.0;
+    if (flags & SC_GRAM_CENTRED) {
+        xc = sc_aligned_alloc(nd, sizeof *xc);
+        o->mean = sc_aligned_alloc(2 * (d > 0 ? d : 1), sizeof *o->mean);
+        if (xc == NULL || o->mean == NULL) {
+            sc_aligned_free(xc);
+            return sc_err_set(err, SC_ENOMEM,
+                              "out of memory centring %zu x %zu features", n,
+                              d);
+        }
+        sc_pu_centre(host, x, NULL, n, xc, o->mean, &var2, &scale2);
+        a = xc;
+        lda = d;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            scale2 += host->dot(d, x->data + i * x->ld, x->data + i * x->ld);
+        var2 = scale2;
+    }
+    int rc = gram_rows(a, lda, n, d, (flags & SC_GRAM_FLOAT32) != 0, threads,
+                       o->g, err);
+    sc_aligned_free(xc);
+    if (rc != SC_OK)
+        return rc;
+    atomic_fetch_add(&computed, 1);
+    o->pub.n = n;
+    o->pub.d = d;
+    o->pub.flags = flags;
+    o->pub.g = o->g;
+    o->pub.mean = o->mean;
+    o->pub.var2 = var2;
+    o->pub.scale2 = scale2;
+    o->key = x->data;
+    o->ld = x->ld;
+    return SC_OK;
+}
+
+static sc_gram_obj *lookup(const sc_gram_cache *c, const sc_mat *x,
+                           uint32_t flags)
+{
+    for (size_t i = 0; i < c->used; i++) {
+        sc_gram_obj *o = c->slot[i];
+        if (o->key == x->data && o->ld == x->ld && o->pub.n == x->rows &&
+            o->pub.d == x->cols && o->pub.flags == flags)
+            return o;
+    }
+    return NULL;
+}
+
+int sc_gram_get(sc_gram_cache *c, const sc_host *host, const sc_mat *x,
+                uint32_t flags, const sc_gram **out, sc_err *err)
+{
+    *out = NULL;
+    if (flags & ~(uint32_t)(SC_GRAM_CENTRED | SC_GRAM_FLOAT32))
+        return sc_err_set(err, SC_EINVAL,
+                          "host->gram: unknown flags 0x%x (plugin bug)",
+                          (unsigned)flags);
+    int use = c != NULL && !c->off;
+    sc_gram_obj *o = use ? lookup(c, x, flags) : NULL;
+    if (o != NULL) {
+        *out = &o->pub;
+        return SC_OK;
+    }
+    o = sc_calloc(1, sizeof *o);
+    if (o == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory (Gram matrix)");
+    int rc = compute(host, x, flags, spare_threads(c), o, err);
+    if (rc != SC_OK) {
+        obj_free(o);
+        return rc;
+    }
+    if (use && c->used < SC_GRAM_SLOTS) {
+        o->cached = 1;
+        c->slot[c->used++] = o;
+    }
+    *out = &o->pub;
+    return SC_OK;
+}
+
+void sc_gram_put(const sc_gram *g)
+{
+    if (g == NULL)
+        return;
+    sc_gram_obj *o = (sc_gram_obj *)(void *)(uintptr_t)g;
+    if (!o->cached)
+        obj_free(o);
+}
