@@ -23,7 +23,11 @@
  * thread while several workers run, the caller's own setting back
  * afterwards, so a caller that gives its serial BLAS calls N threads
  * (`simcon matrix`, whose SYRK runs on the calling thread) keeps them, and
- * one that pins 1 for determinism (`simcon run`) keeps that. */
+ * one that pins 1 for determinism (`simcon run`) keeps that. Work whose
+ * bits must not depend on the thread count even on one worker states
+ * sc_blas_serial instead (one BLAS thread always): the Gram panels of
+ * core/host/gram.c, which the threads that a pool of fewer items than
+ * threads leaves idle share, so both cores work without BLAS threading. */
 #ifndef SC_POOL_H
 #define SC_POOL_H
 
