@@ -265,11 +265,15 @@ const sc_pool_policy sc_blas_one_per_worker = {one_per_worker_enter,
                                                one_per_worker_leave};
 
 /* Always one BLAS thread, whatever the workers (the caller's setting back
- * afterwards). */
+ * afterwards). Pools of this policy may run inside the items of another
+ * pool, which has already set one thread: then nothing is written (0 =
+ * nothing to restore), so concurrent pools never touch the setting. */
 static int serial_enter(size_t workers)
 {
     (void)workers;
     int saved = sc_blas_get_threads();
+    if (saved == 1)
+        return 0;
     sc_blas_set_threads(1);
     return saved;
 }
