@@ -407,9 +407,9 @@ static void write_row(sc_buf *b, const beh_job *job, const beh_row *row)
     const char *mname = job->rc->metrics[row->k].sm->name;
     bool mean = row->d == SIZE_MAX;
     const char *ci = isnan(row->lo) ? "none"
-                     : (!mean && spec->over == SC_OVER_STIMULI)
-                         ? "percentile"
-                         : sc_ci_name((sc_ci_method)spec->interval);
+                     : mean         ? sc_ci_name((sc_ci_method)spec->interval)
+                     : spec->over == SC_OVER_STIMULI ? "percentile"
+                                                     : SC_CI_JACKKNIFE_Z;
     if (mean)
         sc_buf_printf(b, "%s,mean:%s,%s,%zu,", mname,
                       row->dom[0] ? row->dom : "all", row->dom, job->all.n);

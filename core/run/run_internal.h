@@ -331,10 +331,11 @@ int sc_run_mantel_p(const sc_spec *spec, const sc_matrix *a, const sc_matrix *b,
 sc_ci_opts sc_run_ci_opts(const sc_spec *spec);
 /* A CI that came out NaN although one was computed: say why. */
 void sc_run_ci_note(double lo, char *note, size_t cap);
-/* CI of corr(a, b) over pairs (m x m) for a row: the spec's bootstrap over
- * models; with statistics.over: stimuli the percentile interval over
- * stage 1's replicates a_reps against b_reps (NULL: b in every replicate).
- * An interval that came out undefined gets its note. */
+/* CI of corr(a, b) over pairs (m x m) for a row: over models the
+ * jackknife-z interval (sc_jackknife_z_ci, boot_ci.h; rng unused); with
+ * statistics.over: stimuli the percentile interval over stage 1's replicates
+ * a_reps against b_reps (NULL: b in every replicate). An interval that came out
+ * undefined gets its note. */
 int sc_run_corr_ci(const sc_spec *spec, const sc_matrix *a, const sc_matrix *b,
                    const double *a_reps, const double *b_reps,
                    const sc_pairs *pairs, sc_corr_method method, sc_rng *rng,

@@ -4,6 +4,8 @@
 #include <math.h>
 #include <stdint.h>
 
+#include <gsl/gsl_cdf.h>
+
 #include "mem.h"
 
 int sc_boot_ci(size_t n_units, sc_boot_stat_fn stat, void *ud,
@@ -47,5 +49,79 @@ int sc_replicate_corr_ci(const double *a, size_t a_stride, const double *b,
     if (st == SC_OK && nd >= 2)
         st = sc_ci_percentile(reps, nd, level, lo, hi, err);
     sc_free(reps);
+    return st;
+}
+
+/* atanh of a correlation; false when undefined or +-1 (z infinite). */
+static bool fisher_z(double r, double *z)
+{
+    if (!isfinite(r) || fabs(r) >= 1)
+        return false;
+    *z = atanh(r);
+    return true;
+}
+
+/* stat over idx (n units); *ok false when undefined (SC_EDOM) or +-1. */
+static int z_of(sc_boot_stat_fn stat, void *ud, const size_t *idx, size_t n,
+                double *z, bool *ok, sc_err *err)
+{
+    double r = NAN;
+    int st = stat(idx, n, ud, &r, err);
+    *ok = st == SC_OK && fisher_z(r, z);
+    return st == SC_EDOM ? SC_OK : st;
+}
+
+int sc_jackknife_z_ci(const sc_pairs *pairs, sc_boot_stat_fn stat, void *ud,
+                      double level, double *lo, double *hi, sc_err *err)
+{
+    if (!(level > 0 && level < 1))
+        return sc_err_set(err, SC_EINVAL,
+                          "confidence level %g is outside (0, 1); use e.g. "
+                          "0.95",
+                          level);
+    *lo = *hi = NAN;
+    size_t m = pairs->m;
+    size_t *idx = sc_calloc(m + 1, sizeof *idx);
+    bool *in = sc_calloc(m + 1, sizeof *in);
+    double *zj = sc_calloc(m + 1, sizeof *zj);
+    int st = SC_OK;
+    if (idx == NULL || in == NULL || zj == NULL) {
+        st = sc_err_set(err, SC_ENOMEM, "jackknife: out of memory (%zu models)",
+                        m);
+        goto done;
+    }
+    for (size_t k = 0; k < pairs->n; k++)
+        in[pairs->i[k]] = in[pairs->j[k]] = true;
+    for (size_t k = 0; k < m; k++)
+        idx[k] = k;
+    double z;
+    bool ok;
+    st = z_of(stat, ud, idx, m, &z, &ok, err);
+    size_t n = 0;
+    for (size_t i = 0; i < m && st == SC_OK && ok; i++) {
+        if (!in[i])
+            continue;
+        size_t c = 0;
+        for (size_t k = 0; k < m; k++)
+            if (k != i)
+                idx[c++] = k;
+        st = z_of(stat, ud, idx, m - 1, &zj[n++], &ok, err);
+    }
+    if (st != SC_OK || !ok || n < 3)
+        goto done;
+    double mean = 0, ss = 0;
+    for (size_t k = 0; k < n; k++)
+        mean += zj[k];
+    mean /= (double)n;
+    for (size_t k = 0; k < n; k++)
+        ss += (zj[k] - mean) * (zj[k] - mean);
+    double se = sqrt(ss * (double)(n - 1) / (double)n);
+    double t = gsl_cdf_tdist_Pinv((1 + level) / 2, (double)(n - 1));
+    *lo = tanh(z - t * se);
+    *hi = tanh(z + t * se);
+done:
+    sc_free(idx);
+    sc_free(in);
+    sc_free(zj);
     return st;
 }

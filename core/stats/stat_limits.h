@@ -12,10 +12,11 @@
 /* A bootstrap CI over models needs at least this many distinct models on
  * each side of the pair set (within: the category; between: each of the two
  * categories; all: every model; anchor: 1, the anchor, so never). With 3
- * models the resamples only re-weight the same 3 pairs (simulated coverage
- * of a nominal 95% interval: 0 here, 0.21 in issue 12's audit); with 5 it
- * is 0.84-0.98 depending on the design, with 6 0.94-0.97 in the design of
- * the slow test and in the audit's. */
+ * models a leave-one-out set has 1 pair, so the jackknife-z interval
+ * (boot_ci.h) does not exist, and the bootstrap only re-weights 3 pairs
+ * (coverage 0.21 in issue 12's audit); with 5 the jackknife-z interval
+ * covers 0.75-0.995 depending on the design, from 6 on 0.945-0.990
+ * (docs/STATISTICS.md). */
 #define SC_MIN_CI_MODELS 6
 
 /* A correlation over model pairs needs at least this many pairs (with 2

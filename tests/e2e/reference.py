@@ -14,7 +14,9 @@ with nothing taken from simcon's C code:
 - consistency r (scipy.stats.pearsonr over the model pairs of each set:
   all, within/between categories, anchor sets; sets with <= 1 pair
   skipped), behaviour r against |acc_i - acc_j| and its domain means, the
-  contrasts' mean within-category consistencies and effect, the medians
+  contrasts' mean within-category consistencies and effect, the CI over
+  models of every consistency and behaviour row that has one (the
+  jackknife-z interval, written from docs/FORMULAS.md), the medians
   and quartiles (numpy default, type 7) of the headline table, and the
   similarity summary (mean, std with ddof=1).
 Each is compared with simcon's CSV to 1e-9 relative (plus 1e-12 absolute
@@ -156,6 +158,35 @@ def set_side(meta, name):
     return min(n)
 
 
+def jackknife_z_ci(sa, sb, pairs, level=0.95):
+    """The CI over models of corr(sa, sb) over pairs (docs/FORMULAS.md,
+    "jackknife-z"), written from the formula: for each model i in the
+    pairs, r_(i) = pearsonr over the pairs without i; z = atanh;
+    se = sqrt((n-1)/n sum (z_(i) - mean)^2);
+    tanh(atanh(r) -+ t_{n-1,(1+level)/2} se) (scipy.stats.t.ppf)."""
+    def r_of(ps):
+        return stats.pearsonr([sa[i, j] for i, j in ps],
+                              [sb[i, j] for i, j in ps])[0]
+    r = r_of(pairs)
+    nodes = sorted({i for p in pairs for i in p})
+    z = np.array([math.atanh(r_of([p for p in pairs if k not in p]))
+                  for k in nodes])
+    n = len(nodes)
+    se = math.sqrt((n - 1) / n * float(((z - z.mean()) ** 2).sum()))
+    t = stats.t.ppf((1 + level) / 2, n - 1)
+    return math.tanh(math.atanh(r) - t * se), math.tanh(math.atanh(r) + t * se)
+
+
+def check_jackknife(r, sa, sb, pairs, what):
+    """A CI over models is the jackknife-z interval, to 1e-9."""
+    if math.isnan(num(r["ci_lo"])):
+        return
+    lo, hi = jackknife_z_ci(sa, sb, pairs)
+    close(num(r["ci_lo"]), lo, what + " ci_lo (jackknife-z)")
+    close(num(r["ci_hi"]), hi, what + " ci_hi (jackknife-z)")
+    check(r["ci_method"] == "jackknife-z", what + " ci_method jackknife-z")
+
+
 def check_ci_rule(r, present, what):
     lo, hi = num(r["ci_lo"]), num(r["ci_hi"])
     if present:
@@ -224,6 +255,7 @@ def main(zoo, res):
         close(num(r["r"]), want, what + " r")
         check_ci_rule(r, set_side(meta, r["model_set"]) >= MIN_CI_MODELS,
                       what)
+        check_jackknife(r, sa, sb, pairs, what)
     check_stats(rows, "consistency.csv", stream=("metric", "model_set"))
     # ## Behaviour
     acc = {}
@@ -248,6 +280,9 @@ def main(zoo, res):
             want = float(np.mean([beh[(k, x)] for x in names]))
         else:
             want = beh[(k, d)]
+            a = np.array([acc[(d, mod)] for mod in models])
+            check_jackknife(r, sims[(k, d)], np.abs(a[:, None] - a[None, :]),
+                            list(zip(*iu)), "behaviour %s %s" % (k, d))
         close(num(r["r"]), want, "behaviour %s %s r" % (k, d))
         check_ci_rule(r, (m >= MIN_CI_MODELS if not d.startswith("mean:")
                           else len(names) >= MIN_CI_DATASETS),
