@@ -106,8 +106,8 @@ int sc_report_behaviour_table(sc_svg *h, const sc_plotset *ps, sc_err *err)
     sc_report_note(
         h, "Correlation between similarity and the accuracy gap "
            "|acc_i - acc_j| over model pairs (expected negative); Mantel "
-           "p, bootstrap CI over models. Rows mean:<domain> average over "
-           "datasets.");
+           "p, jackknife-z CI over models. Rows mean:<domain> average over "
+           "datasets (bootstrap CI over datasets).");
     static const char *const cols[] = {SC_COL_METRIC, SC_COL_DATASET,
                                        SC_COL_DOMAIN, SC_COL_N_PAIRS};
     return estimate_table(h, &ps->beh, cols, 4, "r", "r", err);

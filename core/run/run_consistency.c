@@ -806,14 +806,11 @@ static int median_task(size_t t, void *ud, sc_err *err)
     row->seed = sc_rng_task_seed(spec->seed, task);
     if (median_why_not(spec, row, set))
         return SC_OK;
+    /* The jackknife-z interval of the median: the model bootstrap covered
+     * 0.91 at 12 models (docs/STATISTICS.md, medians). */
     median_ctx mc = {rc, set, row->k};
-    sc_rng rng = {0};
-    st = sc_rng_init(&rng, row->seed, err);
-    sc_ci_opts co = sc_run_ci_opts(spec);
-    if (st == SC_OK)
-        st = sc_boot_ci(rc->m, median_stat, &mc, &co, &rng, &row->lo, &row->hi,
-                        err);
-    sc_rng_deinit(&rng);
+    st = sc_jackknife_z_ci(&set->pairs, median_stat, &mc, spec->ci, &row->lo,
+                           &row->hi, err);
     if (st == SC_OK)
         sc_run_ci_note(row->lo, row->note, sizeof row->note);
     if (st != SC_OK)

@@ -15,8 +15,8 @@
  *   cells show r [CI] from consistency.csv.
  * - tables/consistency_by_<attribute>.csv|md|tex (headline): per metric and
  *   category pair of the attribute, the distribution of consistency over
- *   the dataset pairs: median with a bootstrap CI over models (the median
- *   recomputed on each model resample; task "median/<metric>/<set>"),
+ *   the dataset pairs: median with its jackknife-z CI over models
+ *   (sc_jackknife_z_ci: the median recomputed without each model),
  *   quartiles q1, q3 (type 7, as numpy's default), and a note (no CI below
  *   SC_MIN_CI_MODELS models per side); then the attribute's contrasts
  *   (effect [CI], null mean, p, q, note) from contrasts.csv.
@@ -491,8 +491,7 @@ static void median_rows(const tab_in *in, size_t a, sc_buf *csv, rowgrid *rg)
             sc_buf_puts(csv, ",");
         }
         sc_buf_printf(csv, "%zu,%u,%s,", spec->bootstrap, (unsigned)row->seed,
-                      !isnan(row->lo) ? sc_ci_name((sc_ci_method)spec->interval)
-                                      : "none");
+                      !isnan(row->lo) ? SC_CI_JACKKNIFE_Z : "none");
         sc_fmt_text(csv, row->note);
         sc_buf_puts(csv, "\n");
         char n[32], med[128], iqr[256], q1[64], q3[64];
@@ -597,7 +596,7 @@ static int by_attribute(const tab_in *in, size_t a, sc_err *err)
     char base[1024], caption[1400];
     snprintf(caption, sizeof caption,
              "Consistency across %zu dataset pairs by %s category pair: "
-             "median r [%.0f%% bootstrap CI over models] and interquartile "
+             "median r [%.0f%% jackknife-z CI over models] and interquartile "
              "range [q1, q3].",
              rc->npairs, at->name, 100.0 * rc->spec->ci);
     int st = write_csv_file(rc, SC_RES_CONSISTENCY_BY, at->name, &csv, base,

@@ -52,27 +52,31 @@ int sc_replicate_corr_ci(const double *a, size_t a_stride, const double *b,
     return st;
 }
 
-/* atanh of a correlation; false when undefined or +-1 (z infinite). */
-static bool fisher_z(double r, double *z)
+/* atanh of a correlation (fisher) or the value itself; false when
+ * undefined, or +-1 on the z scale (z infinite). */
+static bool to_scale(double r, bool fisher, double *z)
 {
-    if (!isfinite(r) || fabs(r) >= 1)
+    if (!isfinite(r) || (fisher && fabs(r) >= 1))
         return false;
-    *z = atanh(r);
+    *z = fisher ? atanh(r) : r;
     return true;
 }
 
-/* stat over idx (n units); *ok false when undefined (SC_EDOM) or +-1. */
-static int z_of(sc_boot_stat_fn stat, void *ud, const size_t *idx, size_t n,
-                double *z, bool *ok, sc_err *err)
+/* stat over idx (n units) on the scale; *ok false when undefined. */
+static int scaled_stat(sc_boot_stat_fn stat, void *ud, const size_t *idx,
+                       size_t n, bool fisher, double *z, bool *ok, sc_err *err)
 {
     double r = NAN;
     int st = stat(idx, n, ud, &r, err);
-    *ok = st == SC_OK && fisher_z(r, z);
+    *ok = st == SC_OK && to_scale(r, fisher, z);
     return st == SC_EDOM ? SC_OK : st;
 }
 
-int sc_jackknife_z_ci(const sc_pairs *pairs, sc_boot_stat_fn stat, void *ud,
-                      double level, double *lo, double *hi, sc_err *err)
+/* The leave-one-out interval over the m units with in[i] (see boot_ci.h):
+ * est -+ t_{n-1} se on the scale, mapped back with tanh when fisher. */
+static int jackknife_ci(size_t m, const bool *in, bool fisher,
+                        sc_boot_stat_fn stat, void *ud, double level,
+                        double *lo, double *hi, sc_err *err)
 {
     if (!(level > 0 && level < 1))
         return sc_err_set(err, SC_EINVAL,
@@ -80,23 +84,19 @@ int sc_jackknife_z_ci(const sc_pairs *pairs, sc_boot_stat_fn stat, void *ud,
                           "0.95",
                           level);
     *lo = *hi = NAN;
-    size_t m = pairs->m;
     size_t *idx = sc_calloc(m + 1, sizeof *idx);
-    bool *in = sc_calloc(m + 1, sizeof *in);
     double *zj = sc_calloc(m + 1, sizeof *zj);
     int st = SC_OK;
-    if (idx == NULL || in == NULL || zj == NULL) {
-        st = sc_err_set(err, SC_ENOMEM, "jackknife: out of memory (%zu models)",
+    if (idx == NULL || zj == NULL) {
+        st = sc_err_set(err, SC_ENOMEM, "jackknife: out of memory (%zu units)",
                         m);
         goto done;
     }
-    for (size_t k = 0; k < pairs->n; k++)
-        in[pairs->i[k]] = in[pairs->j[k]] = true;
     for (size_t k = 0; k < m; k++)
         idx[k] = k;
     double z;
     bool ok;
-    st = z_of(stat, ud, idx, m, &z, &ok, err);
+    st = scaled_stat(stat, ud, idx, m, fisher, &z, &ok, err);
     size_t n = 0;
     for (size_t i = 0; i < m && st == SC_OK && ok; i++) {
         if (!in[i])
@@ -105,7 +105,7 @@ int sc_jackknife_z_ci(const sc_pairs *pairs, sc_boot_stat_fn stat, void *ud,
         for (size_t k = 0; k < m; k++)
             if (k != i)
                 idx[c++] = k;
-        st = z_of(stat, ud, idx, m - 1, &zj[n++], &ok, err);
+        st = scaled_stat(stat, ud, idx, m - 1, fisher, &zj[n++], &ok, err);
     }
     if (st != SC_OK || !ok || n < 3)
         goto done;
@@ -117,11 +117,30 @@ int sc_jackknife_z_ci(const sc_pairs *pairs, sc_boot_stat_fn stat, void *ud,
         ss += (zj[k] - mean) * (zj[k] - mean);
     double se = sqrt(ss * (double)(n - 1) / (double)n);
     double t = gsl_cdf_tdist_Pinv((1 + level) / 2, (double)(n - 1));
-    *lo = tanh(z - t * se);
-    *hi = tanh(z + t * se);
+    *lo = fisher ? tanh(z - t * se) : z - t * se;
+    *hi = fisher ? tanh(z + t * se) : z + t * se;
 done:
     sc_free(idx);
-    sc_free(in);
     sc_free(zj);
     return st;
+}
+
+int sc_jackknife_z_ci(const sc_pairs *pairs, sc_boot_stat_fn stat, void *ud,
+                      double level, double *lo, double *hi, sc_err *err)
+{
+    bool *in = sc_calloc(pairs->m + 1, sizeof *in);
+    if (in == NULL)
+        return sc_err_set(err, SC_ENOMEM,
+                          "jackknife: out of memory (%zu models)", pairs->m);
+    for (size_t k = 0; k < pairs->n; k++)
+        in[pairs->i[k]] = in[pairs->j[k]] = true;
+    int st = jackknife_ci(pairs->m, in, true, stat, ud, level, lo, hi, err);
+    sc_free(in);
+    return st;
+}
+
+int sc_jackknife_t_ci(size_t m, const bool *in, sc_boot_stat_fn stat, void *ud,
+                      double level, double *lo, double *hi, sc_err *err)
+{
+    return jackknife_ci(m, in, false, stat, ud, level, lo, hi, err);
 }

@@ -9,6 +9,7 @@
 #ifndef SC_BOOT_CI_H
 #define SC_BOOT_CI_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -49,6 +50,18 @@ int sc_boot_ci(size_t n_units, sc_boot_stat_fn stat, void *ud,
  * Statuses: SC_EINVAL (level outside (0, 1)), SC_ENOMEM, and failures of
  * stat other than SC_EDOM. */
 int sc_jackknife_z_ci(const sc_pairs *pairs, sc_boot_stat_fn stat, void *ud,
+                      double level, double *lo, double *hi, sc_err *err);
+
+/* Name of the raw-scale jackknife interval (a contrast's effect). */
+#define SC_CI_JACKKNIFE_T "jackknife-t"
+
+/* The same leave-one-out interval on the raw scale, for a statistic that
+ * is not a correlation (a difference of mean correlations): over the m
+ * units with in[i] (the others are never left out), n of them,
+ * [lo, hi] = est -+ t_{n-1, (1+level)/2} se. NaN when the statistic is
+ * undefined on all units or without one of them, or n < 3; statuses as
+ * sc_jackknife_z_ci. */
+int sc_jackknife_t_ci(size_t m, const bool *in, sc_boot_stat_fn stat, void *ud,
                       double level, double *lo, double *hi, sc_err *err);
 
 /* Percentile CI over precomputed replicates of two m x m matrices:

@@ -9,7 +9,7 @@
 #ifndef SC_STAT_LIMITS_H
 #define SC_STAT_LIMITS_H
 
-/* A bootstrap CI over models needs at least this many distinct models on
+/* A CI over models needs at least this many distinct models on
  * each side of the pair set (within: the category; between: each of the two
  * categories; all: every model; anchor: 1, the anchor, so never). With 3
  * models a leave-one-out set has 1 pair, so the jackknife-z interval
