@@ -495,10 +495,9 @@ static bool unit_parse(cons_job *job, size_t u, char *text)
         row->n_perm = (size_t)v[4];
         row->seed = (uint32_t)v[5];
         row->q = NAN;
-        row->ci_method =
-            job->rc->spec->over == SC_OVER_STIMULI
-                ? "percentile"
-                : sc_ci_name((sc_ci_method)job->rc->spec->interval);
+        row->ci_method = job->rc->spec->over == SC_OVER_STIMULI
+                             ? "percentile"
+                             : SC_CI_JACKKNIFE_Z;
     }
     return *p == '\0';
 }
