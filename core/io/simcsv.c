@@ -125,6 +125,13 @@ static int parse_header(const char *path, char *line, sc_simmat *out,
                               "%s:1: model name %zu is empty; every column "
                               "needs a name",
                               path, k + 1);
+        for (const char *c = name; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                return sc_err_set(err, SC_EIO,
+                                  "%s:1: model name %zu contains a control "
+                                  "character (e.g. a stray carriage return); "
+                                  "names must be printable text",
+                                  path, k + 1);
         if (strchr(name, '"') != NULL)
             return sc_err_set(err, SC_EIO,
                               "%s:1: model name %zu (%s) is quoted; simcon "
@@ -183,6 +190,23 @@ static int parse_row(const char *path, size_t lineno, char *line, size_t r,
     return SC_OK;
 }
 
+/* A NUL byte would silently cut a line short when the line is read as a C
+ * string (found by fuzz_simcsv), so text with one is refused, with its line. */
+static int refuse_nul(const char *path, const char *text, size_t len,
+                      sc_err *err)
+{
+    const char *nul = memchr(text, '\0', len);
+    if (nul == NULL)
+        return SC_OK;
+    size_t at = 1;
+    for (const char *c = text; c < nul; c++)
+        at += *c == '\n';
+    return sc_err_set(err, SC_EIO,
+                      "%s:%zu: NUL byte; a similarity CSV is text, rewrite "
+                      "the file",
+                      path, at);
+}
+
 int sc_simcsv_read(const char *path, sc_simmat *out, sc_err *err)
 {
     out->m = 0;
@@ -193,6 +217,9 @@ int sc_simcsv_read(const char *path, sc_simmat *out, sc_err *err)
     int rc = slurp(path, &text, &len, err);
     if (rc != SC_OK)
         return rc;
+    rc = refuse_nul(path, text, len, err);
+    if (rc != SC_OK)
+        goto fail;
     char *cur = text, *end = text + len;
     char *line = next_line(&cur, end);
     if (line == NULL || line[0] == '\0') {

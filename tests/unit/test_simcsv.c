@@ -147,6 +147,10 @@ SC_TEST(read_errors_name_file_line_and_fix)
          "square"},
         {",a,b\na,1,0.5\n\nb,0.5,1\n", SC_EIO,
          ":3: empty line inside the matrix; remove it"},
+        /* CRLF strips one CR; a second one was kept in the name (fuzz). */
+        {",a,b\r\r\na,1,0.5\r\nb,0.5,1\r\n", SC_EIO,
+         ":1: model name 2 contains a control character (e.g. a stray "
+         "carriage return); names must be printable text"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         char name[32];
@@ -168,6 +172,29 @@ SC_TEST(read_errors_name_file_line_and_fix)
                "missing file");
     expect_contains(err.msg, "missing.csv: cannot open: No such file",
                     "missing file message");
+}
+
+/* fuzz_simcsv's finding: a NUL byte cut the header short as a C string,
+ * and the name before it ("\r\r\r") was accepted. */
+SC_TEST(nul_byte_is_refused_with_its_line)
+{
+    static const char text[] = ",a,b\na,1,0.5\nb,0.5\0,1\n";
+    const char *p = path_of("nul.csv");
+    FILE *f = fopen(p, "wb");
+    expect_true(f != NULL, "create nul.csv");
+    if (f == NULL)
+        return;
+    fwrite(text, 1, sizeof text - 1, f);
+    fclose(f);
+    sc_simmat s = {0};
+    sc_err err;
+    expect_int(sc_simcsv_read(p, &s, &err), SC_EIO, "NUL byte status");
+    char want[1024];
+    snprintf(want, sizeof want,
+             "%s:3: NUL byte; a similarity CSV is text, rewrite the file", p);
+    expect_str(err.msg, want, "NUL byte message");
+    expect_true(s.m == 0 && s.names == NULL && s.s.data == NULL,
+                "NUL byte leaves the output empty");
 }
 
 SC_TEST(write_errors_leave_nothing)
