@@ -139,6 +139,9 @@ PY
 
 if [ "$NUMPY" = 1 ]; then
     ds=${datasets[0]}
+    # numpy gets simcon's memory budget: past it, its stacked vectors go
+    # to a memmap file in $WORK (best_numpy.py), as simcon's go to a spill.
+    BEST_NUMPY_MEMORY=$(numfmt --from=iec "$MEMORY") \
     /usr/bin/time -v -o "$WORK/logs/numpy.time" "$py" \
         "$src/tests/bench/best_numpy.py" "$WORK/numpy.npy" \
         "$WORK/features/$ds"/*.npy >"$WORK/logs/numpy.out" 2>&1 || {
