@@ -98,7 +98,7 @@ static int check_run(void *args, sc_err *err)
     if (ra->chunks > 0 && !ra->plan)
         return sc_err_set(err, SC_EINVAL,
                           "--chunks goes with --plan (the plan fixes the "
-                          "consistency tasks)");
+                          "statistics tasks)");
     if (ra->plan && ra->task != NULL)
         return sc_err_set(err, SC_EINVAL,
                           "--plan and --task exclude each other: make the "
@@ -169,11 +169,16 @@ static const sc_cmdline run_cmdline = {
         "(dataset, metric),\n"
         "                    consistency/<c> per chunk of (metric, dataset "
         "pair),\n"
-        "                    then assemble); see also 'simcon slurm'\n"
-        "  --chunks K        with --plan: K consistency tasks (default: "
-        "chunks of\n"
-        "                    about 30 CPU-minutes by 'simcon check "
-        "--estimate')\n"
+        "                    contrasts/<c> per chunk of (metric, contrast), "
+        "behaviour/<c>\n"
+        "                    per chunk of (metric, row), then assemble); see "
+        "also\n"
+        "                    'simcon slurm'\n"
+        "  --chunks K        with --plan: K tasks per statistics stage (at "
+        "most one per\n"
+        "                    unit; default: chunks of about 30 CPU-minutes "
+        "by\n"
+        "                    'simcon check --estimate')\n"
         "  --task ID         run one task of the plan (refused if SPEC "
         "changed since);\n"
         "                    a finished task is not redone. Once a plan "
@@ -223,12 +228,12 @@ static int execute(const sc_spec *spec, run_args *ra, sc_err *err)
         return sc_plan_run_task(spec, &ra->opts, ra->task, err);
     if (!ra->plan)
         return run_all(spec, &ra->opts, work, err);
-    size_t chunks = 0;
-    int rc = sc_plan_chunks(spec, ra->chunks, &chunks, err);
+    sc_plan_layout lay;
+    int rc = sc_plan_chunks(spec, ra->chunks, &lay, err);
     if (rc == SC_OK)
-        rc = sc_plan_write(spec, ra->opts.out_dir, chunks, err);
+        rc = sc_plan_write(spec, ra->opts.out_dir, &lay, err);
     if (rc == SC_OK) {
-        sc_plan_print(spec, chunks, stdout);
+        sc_plan_print(spec, &lay, stdout);
         if (!ra->opts.quiet)
             fprintf(stderr, "simcon run: wrote %s/plan.txt\n", work);
     }

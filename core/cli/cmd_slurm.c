@@ -5,11 +5,13 @@
  * A run as Slurm job arrays (issue 14). Writes the plan (run_plan.h) and,
  * in DIR.tasks/slurm/:
  *   similarity.sbatch   one job array, element i = task similarity/<i>;
- *   consistency.sbatch  one job array, element c = task consistency/<c>
- *                       (none when the plan has no consistency tasks);
+ *   consistency.sbatch, contrasts.sbatch, behaviour.sbatch
+ *                       one job array each, element c = task <stage>/<c>
+ *                       (none for a stage without chunk tasks);
  *   assemble.sbatch     one job, the assemble task;
- *   submit.sh           submits them in that order, each with
- *                       --dependency=afterok on the one before.
+ *   submit.sh           submits them: the statistics arrays with
+ *                       --dependency=afterok on the similarity array, the
+ *                       assemble job afterok on all of them.
  * --mem defaults to the estimate of sc_plan_estimate (per stage), --time to
  * twice sc_plan_cpu_estimate's CPU time of the job over its CPUs plus 10
  * minutes, --cpus to runtime.threads (else 1); --partition is left to the
@@ -157,7 +159,7 @@ static void command(sc_buf *b, const char *exe, const char *spec,
 
 static int write_file(const char *dir, const char *name, sc_buf *b, sc_err *err)
 {
-    char path[SC_PLAN_PATH_CAP + 64];
+    char path[SC_PLAN_PATH_CAP + 128];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     int st = sc_buf_check(b, path, err);
     if (st == SC_OK)
@@ -239,88 +241,116 @@ static int write_similarity(const sc_spec *spec, const slurm_opts *so,
     return write_file(sdir, "similarity.sbatch", &b, err);
 }
 
-static int write_consistency(const sc_spec *spec, const slurm_opts *so,
-                             const script_paths *sp, const char *sdir,
-                             size_t chunks, size_t units, size_t bytes,
-                             double cpu, sc_err *err)
+/* What a unit of statistics stage g is, for the scripts' comments. */
+static const char *const unit_words[SC_PLAN_NSTAGES] = {
+    "metric x dataset pair", "metric x contrast", "metric x behaviour row"};
+
+static int write_stage(const sc_spec *spec, const slurm_opts *so,
+                       const script_paths *sp, const char *sdir, int g,
+                       size_t chunks, size_t units, size_t bytes, double cpu,
+                       sc_err *err)
 {
+    const char *name = sc_plan_stage_names[g];
     sc_buf b = {0};
     sc_buf_printf(&b,
                   "#!/bin/bash\n"
-                  "# simcon slurm: consistency stage of '%s', %zu task(s) "
-                  "over %zu units\n"
-                  "# (metric x dataset pair). Element c runs task "
-                  "consistency/c: the rows of\n"
-                  "# its units into DIR.tasks/.cache/consistency-<key>.tsv; "
-                  "finished units are\n"
-                  "# not redone. Submitted with --dependency=afterok:<the "
-                  "similarity array>.\n"
+                  "# simcon slurm: %s stage of '%s', %zu task(s) over %zu "
+                  "units\n"
+                  "# (%s). Element c runs task %s/c: the rows of its units\n"
+                  "# into DIR.tasks/.cache/%s-<key>.tsv; finished units are "
+                  "not redone.\n"
+                  "# Submitted with --dependency=afterok:<the similarity "
+                  "array>.\n"
                   "# Resubmit failed elements alone: sbatch --array=<ids> "
                   "this file.\n",
-                  spec->name, chunks, units);
-    header(&b, spec, so, "consistency", sp->logs, bytes, cpu, true);
+                  name, spec->name, chunks, units, unit_words[g], name, name);
+    header(&b, spec, so, name, sp->logs, bytes, cpu, true);
     array_line(&b, so, chunks);
     sc_buf_puts(&b, "set -eu\n");
-    command(&b, sp->exe, sp->spec, sp->out, so,
-            "\"consistency/${SLURM_ARRAY_TASK_ID}\"");
-    return write_file(sdir, "consistency.sbatch", &b, err);
+    char task[64];
+    snprintf(task, sizeof task, "\"%s/${SLURM_ARRAY_TASK_ID}\"", name);
+    command(&b, sp->exe, sp->spec, sp->out, so, task);
+    char file[64];
+    snprintf(file, sizeof file, "%s.sbatch", name);
+    return write_file(sdir, file, &b, err);
 }
 
 static int write_assemble(const sc_spec *spec, const slurm_opts *so,
                           const script_paths *sp, const char *sdir,
-                          size_t chunks, size_t bytes, double cpu, sc_err *err)
+                          const sc_plan_layout *lay, size_t bytes, double cpu,
+                          sc_err *err)
 {
+    char after[128] = "";
+    size_t len = 0;
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        if (lay->chunks[g] > 0)
+            len +=
+                (size_t)snprintf(after + len, sizeof after - len, "%s%s",
+                                 len > 0 ? ", " : "", sc_plan_stage_names[g]);
     sc_buf b = {0};
     sc_buf_printf(&b,
                   "#!/bin/bash\n"
-                  "# simcon slurm: assemble stage of '%s': the consistency "
-                  "table from the\n"
-                  "# cached units (computing any that is missing), "
-                  "contrasts, behaviour,\n"
-                  "# tables, figures, manifest.json and report.html into "
-                  "DIR. Submitted with\n"
-                  "# --dependency=afterok:<the %s array>.\n",
-                  spec->name, chunks > 0 ? "consistency" : "similarity");
+                  "# simcon slurm: assemble stage of '%s': the tables from "
+                  "the cached units\n"
+                  "# (computing any that is missing, and any stage not "
+                  "split into tasks),\n"
+                  "# figures, manifest.json and report.html into DIR. "
+                  "Submitted with\n"
+                  "# --dependency=afterok:<the %s array(s)>.\n",
+                  spec->name, len > 0 ? after : "similarity");
     header(&b, spec, so, "assemble", sp->logs, bytes, cpu, false);
     sc_buf_puts(&b, "set -eu\n");
     command(&b, sp->exe, sp->spec, sp->out, so, "assemble");
     return write_file(sdir, "assemble.sbatch", &b, err);
 }
 
-static int write_submit(const char *sdir, size_t chunks, sc_err *err)
+/* submit.sh: the similarity array; each statistics array after it; the
+ * assemble job after every statistics array (or the similarity array). */
+static int write_submit(const char *sdir, const sc_plan_layout *lay,
+                        sc_err *err)
 {
+    static const char *const var[SC_PLAN_NSTAGES] = {"con", "ctr", "beh"};
     sc_buf b = {0};
     sc_buf_puts(&b, "#!/bin/bash\n"
                     "# Submits one job array per stage, each to start after "
                     "every element of\n"
-                    "# the one before succeeded (afterok); prints the job "
+                    "# the ones it needs succeeded (afterok); prints the job "
                     "ids.\n"
                     "set -eu\n"
                     "cd \"$(dirname \"$0\")\"\n"
                     "sim=$(sbatch --parsable similarity.sbatch)\n"
                     "sim=${sim%%;*}\n");
-    if (chunks > 0)
-        sc_buf_puts(&b, "con=$(sbatch --parsable --dependency=afterok:$sim "
-                        "consistency.sbatch)\n"
-                        "con=${con%%;*}\n"
-                        "asm=$(sbatch --parsable --dependency=afterok:$con "
-                        "assemble.sbatch)\n");
-    else
-        sc_buf_puts(&b, "asm=$(sbatch --parsable --dependency=afterok:$sim "
-                        "assemble.sbatch)\n");
-    sc_buf_puts(&b, "asm=${asm%%;*}\n"
-                    "echo \"similarity $sim\"\n");
-    if (chunks > 0)
-        sc_buf_puts(&b, "echo \"consistency $con\"\n");
+    char dep[64] = "";
+    size_t len = 0;
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        if (lay->chunks[g] > 0) {
+            sc_buf_printf(&b,
+                          "%s=$(sbatch --parsable --dependency=afterok:$sim "
+                          "%s.sbatch)\n"
+                          "%s=${%s%%%%;*}\n",
+                          var[g], sc_plan_stage_names[g], var[g], var[g]);
+            len += (size_t)snprintf(dep + len, sizeof dep - len, "%s$%s",
+                                    len > 0 ? ":" : "", var[g]);
+        }
+    sc_buf_printf(&b,
+                  "asm=$(sbatch --parsable --dependency=afterok:%s "
+                  "assemble.sbatch)\n"
+                  "asm=${asm%%%%;*}\n"
+                  "echo \"similarity $sim\"\n",
+                  len > 0 ? dep : "$sim");
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        if (lay->chunks[g] > 0)
+            sc_buf_printf(&b, "echo \"%s $%s\"\n", sc_plan_stage_names[g],
+                          var[g]);
     sc_buf_puts(&b, "echo \"assemble $asm\"\n");
     return write_file(sdir, "submit.sh", &b, err);
 }
 
-/* similarity.sbatch, consistency.sbatch (chunks > 0), assemble.sbatch and
- * submit.sh into sdir. */
+/* similarity.sbatch, <stage>.sbatch per statistics stage with chunk
+ * tasks, assemble.sbatch and submit.sh into sdir. */
 static int write_scripts(const sc_spec *spec, const char *out,
-                         const slurm_opts *so, const char *sdir, size_t chunks,
-                         sc_err *err)
+                         const slurm_opts *so, const char *sdir,
+                         const sc_plan_layout *lay, sc_err *err)
 {
     script_paths sp;
     int st = resolve_paths(spec, out, &sp, err);
@@ -342,22 +372,25 @@ static int write_scripts(const sc_spec *spec, const char *out,
                           spec->path);
     st = write_similarity(spec, so, &sp, sdir, nsim, sim, cpu.similarity_task,
                           err);
-    /* A chunk's share of the consistency CPU (chunks differ by at most one
-     * unit: take the larger). */
-    size_t units = sc_plan_cons_units(spec);
-    double per = chunks > 0 ? cpu.consistency / (double)units *
-                                  (double)((units + chunks - 1) / chunks)
-                            : 0;
-    if (st == SC_OK && chunks > 0)
-        st = write_consistency(spec, so, &sp, sdir, chunks, units, asmb, per,
-                               err);
+    const double stage_cpu[SC_PLAN_NSTAGES] = {cpu.consistency, cpu.contrasts,
+                                               cpu.behaviour};
+    double asm_cpu = cpu.assemble;
+    for (int g = 0; g < SC_PLAN_NSTAGES && st == SC_OK; g++) {
+        size_t chunks = lay->chunks[g], units = sc_plan_units(spec, g);
+        if (chunks == 0) { /* not split: it runs in the assemble job */
+            asm_cpu += stage_cpu[g];
+            continue;
+        }
+        /* A chunk's share (chunks differ by at most one unit: take the
+         * larger). */
+        double per = stage_cpu[g] / (double)units *
+                     (double)((units + chunks - 1) / chunks);
+        st = write_stage(spec, so, &sp, sdir, g, chunks, units, asmb, per, err);
+    }
     if (st == SC_OK)
-        st = write_assemble(spec, so, &sp, sdir, chunks, asmb,
-                            (chunks > 0 ? 0 : cpu.consistency) + cpu.contrasts +
-                                cpu.behaviour + cpu.assemble,
-                            err);
+        st = write_assemble(spec, so, &sp, sdir, lay, asmb, asm_cpu, err);
     if (st == SC_OK)
-        st = write_submit(sdir, chunks, err);
+        st = write_submit(sdir, lay, err);
     return st;
 }
 
@@ -388,7 +421,7 @@ static int sbatch(const char *script, const char *dep, char *id, size_t cap,
     int fd[2];
     if (pipe(fd) != 0)
         return sc_err_set(err, SC_EIO, "pipe: %s", strerror(errno));
-    char depopt[128] = "";
+    char depopt[1200] = "";
     if (dep != NULL)
         snprintf(depopt, sizeof depopt, "--dependency=afterok:%s", dep);
     fflush(NULL);
@@ -443,7 +476,7 @@ static int sbatch(const char *script, const char *dep, char *id, size_t cap,
     return SC_OK;
 }
 
-static int submit(const char *sdir, size_t chunks, sc_err *err)
+static int submit(const char *sdir, const sc_plan_layout *lay, sc_err *err)
 {
     if (!on_path("sbatch"))
         return sc_err_set(err, SC_EIO,
@@ -451,13 +484,17 @@ static int submit(const char *sdir, size_t chunks, sc_err *err)
                           "node (package slurm-client), or submit %s/"
                           "submit.sh there",
                           sdir);
-    /* One job per stage, each after the one before (afterok). */
-    const char *stage[] = {"similarity", "consistency", "assemble"};
-    char script[SC_PLAN_PATH_CAP + 64], ids[3][128], done[400] = "";
-    const char *dep = NULL;
-    for (size_t i = 0; i < 3; i++) {
-        if (i == 1 && chunks == 0)
+    /* The similarity array; each statistics array after it; assemble
+     * after all of them (afterok). */
+    const char *stage[] = {"similarity", sc_plan_stage_names[0],
+                           sc_plan_stage_names[1], sc_plan_stage_names[2],
+                           "assemble"};
+    char script[SC_PLAN_PATH_CAP + 64], ids[5][128], done[800] = "";
+    char stats[1024] = "";
+    for (size_t i = 0; i < 5; i++) {
+        if (i >= 1 && i <= 3 && lay->chunks[i - 1] == 0)
             continue;
+        const char *dep = i == 0 ? NULL : i < 4 || !stats[0] ? ids[0] : stats;
         snprintf(script, sizeof script, "%s/%s.sbatch", sdir, stage[i]);
         int st = sbatch(script, dep, ids[i], sizeof ids[i], err);
         if (st != SC_OK) {
@@ -470,10 +507,14 @@ static int submit(const char *sdir, size_t chunks, sc_err *err)
         }
         size_t len = strlen(done);
         snprintf(done + len, sizeof done - len, " %s %s", stage[i], ids[i]);
-        dep = ids[i];
+        if (i >= 1 && i <= 3) {
+            len = strlen(stats);
+            snprintf(stats + len, sizeof stats - len, "%s%s",
+                     len > 0 ? ":" : "", ids[i]);
+        }
     }
-    for (size_t i = 0; i < 3; i++)
-        if (i != 1 || chunks > 0)
+    for (size_t i = 0; i < 5; i++)
+        if (i == 0 || i == 4 || lay->chunks[i - 1] > 0)
             printf("%s %s\n", stage[i], ids[i]);
     return SC_OK;
 }
@@ -558,14 +599,14 @@ static const sc_cmdline slurm_cmdline = {
         "writes the plan\n"
         "(as 'simcon run --plan') and sbatch scripts in DIR.tasks/slurm/:\n"
         "similarity.sbatch (one array element per (dataset, metric)), "
-        "consistency.sbatch\n"
-        "(one element per chunk of (metric, dataset pair) units, after the "
-        "similarity\n"
-        "array succeeded), assemble.sbatch (tables, figures, manifest, "
-        "report into\n"
-        "DIR, after the consistency array) and submit.sh. The result is "
-        "byte-identical\n"
-        "to 'simcon run SPEC -o DIR'.\n"
+        "consistency.sbatch,\n"
+        "contrasts.sbatch and behaviour.sbatch (one element per chunk of "
+        "units, each\n"
+        "after the similarity array succeeded), assemble.sbatch (tables, "
+        "figures,\n"
+        "manifest, report into DIR, after those arrays) and submit.sh. The "
+        "result is\n"
+        "byte-identical to 'simcon run SPEC -o DIR'.\n"
         "DIR (default: results/<spec name>/, relative to the current "
         "directory) must be\n"
         "on a filesystem every node shares; input paths inside SPEC are "
@@ -590,9 +631,10 @@ static const sc_cmdline slurm_cmdline = {
         "                    runtime.threads, else 1)\n"
         "  --max-parallel K  at most K array elements at once (%K; "
         "default: no limit)\n"
-        "  --chunks N        N consistency tasks (default: chunks of about "
-        "30\n"
-        "                    CPU-minutes by the estimate)\n"
+        "  --chunks N        N tasks per statistics stage (at most one per "
+        "unit;\n"
+        "                    default: chunks of about 30 CPU-minutes by the "
+        "estimate)\n"
         "  --plugin-dir DIR  passed to every task (default: runtime."
         "plugin_dir, else\n"
         "                    the search path)\n"
@@ -614,23 +656,30 @@ static int execute(const sc_spec *spec, const char *out, const slurm_opts *so,
     char work[SC_PLAN_PATH_CAP], sdir[SC_PLAN_PATH_CAP + 16];
     sc_plan_work_dir(out, work, sizeof work);
     snprintf(sdir, sizeof sdir, "%s/slurm", work);
-    size_t chunks = 0;
-    int rc = sc_plan_chunks(spec, so->chunks, &chunks, err);
+    sc_plan_layout lay;
+    int rc = sc_plan_chunks(spec, so->chunks, &lay, err);
     if (rc == SC_OK)
-        rc = sc_plan_write(spec, out, chunks, err);
+        rc = sc_plan_write(spec, out, &lay, err);
     if (rc == SC_OK)
-        rc = write_scripts(spec, out, so, sdir, chunks, err);
+        rc = write_scripts(spec, out, so, sdir, &lay, err);
     if (rc != SC_OK)
         return rc;
-    if (!so->quiet)
+    if (!so->quiet) {
         fprintf(stderr,
-                "simcon slurm: wrote %s/plan.txt and %s/{similarity.sbatch,"
-                "%sassemble.sbatch,submit.sh} (%zu similarity task(s), %zu "
-                "consistency task(s))\n",
-                work, sdir, chunks > 0 ? "consistency.sbatch," : "",
-                sc_plan_nsim(spec), chunks);
+                "simcon slurm: wrote %s/plan.txt and %s/{similarity.sbatch,",
+                work, sdir);
+        for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+            if (lay.chunks[g] > 0)
+                fprintf(stderr, "%s.sbatch,", sc_plan_stage_names[g]);
+        fprintf(stderr, "assemble.sbatch,submit.sh} (%zu similarity task(s)",
+                sc_plan_nsim(spec));
+        for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+            fprintf(stderr, ", %zu %s task(s)", lay.chunks[g],
+                    sc_plan_stage_names[g]);
+        fprintf(stderr, ")\n");
+    }
     if (so->submit)
-        return submit(sdir, chunks, err);
+        return submit(sdir, &lay, err);
     printf("%s/submit.sh\n", sdir);
     return SC_OK;
 }

@@ -31,6 +31,7 @@
  * B,seed,ci_method,n_perm,note. */
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -58,6 +59,10 @@ typedef struct beh_job {
     sc_matrix *gap; /* D gap matrices */
     sc_pairs all;
     beh_row *rows;
+    size_t n;          /* rows: M x (D + domains + 1)                 */
+    const char **doms; /* domains in first-appearance order            */
+    const bool *sel;   /* n: rows to compute (the others are read)      */
+    char acc_sha[SC_SHA256_HEX]; /* the accuracy table's SHA-256       */
 } beh_job;
 
 /* ## Mean over datasets */
@@ -260,6 +265,8 @@ static int mean_task(beh_job *job, beh_row *row, sc_err *err)
 static int beh_task(size_t t, void *ud, sc_err *err)
 {
     beh_job *job = ud;
+    if (!job->sel[t])
+        return SC_OK;
     beh_row *row = &job->rows[t];
     row->r = row->lo = row->hi = row->p = row->q = NAN;
     row->n_perm = 0;
@@ -336,7 +343,8 @@ static int load_gaps(beh_job *job, char accuracy_sha[SC_SHA256_HEX],
                     fabs(acc[d * m + i] - acc[d * m + j]);
     }
     sc_free(acc);
-    if (st == SC_OK)
+    /* A planned task has no output folder: assemble writes them. */
+    if (st == SC_OK && rc->out != NULL)
         st = write_gaps(rc, job->gap, err);
     return st;
 }
@@ -434,45 +442,199 @@ static int write_csv(const beh_job *job, size_t n, sc_err *err)
     return st;
 }
 
+/* Gaps, pairs, domains and every row planned with its seed; nothing
+ * computed yet. */
+static int beh_setup(beh_job *job, sc_runctx *rc, sc_err *err)
+{
+    size_t D = rc->D;
+    memset(job, 0, sizeof *job);
+    job->rc = rc;
+    int st = load_gaps(job, job->acc_sha, err);
+    if (st == SC_OK)
+        st = sc_pairs_init_all(&job->all, rc->m, err);
+    job->doms = sc_calloc(D + 1, sizeof *job->doms);
+    size_t ndom = 0;
+    if (st == SC_OK && job->doms == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    if (st == SC_OK)
+        ndom = list_domains(rc->spec, job->doms);
+    size_t per_metric = D + ndom + 1;
+    if (st == SC_OK) {
+        job->n = rc->M * per_metric;
+        job->rows = sc_calloc(job->n + 1, sizeof *job->rows);
+        if (job->rows == NULL)
+            st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < rc->M && st == SC_OK; k++)
+        for (size_t e = 0; e < per_metric && st == SC_OK; e++)
+            st = plan_row(job, &job->rows[k * per_metric + e], k, e, job->doms,
+                          ndom, err);
+    return st;
+}
+
+static void beh_free(beh_job *job)
+{
+    if (job->rows != NULL)
+        for (size_t t = 0; t < job->n; t++)
+            sc_free(job->rows[t].ds);
+    sc_free(job->rows);
+    sc_free(job->doms);
+    sc_pairs_deinit(&job->all);
+    if (job->gap != NULL)
+        for (size_t d = 0; d < job->rc->D; d++)
+            sc_matrix_deinit(&job->gap[d]);
+    sc_free(job->gap);
+}
+
+/* ## Rows in the task cache (run_plan.h)
+ *
+ * Unit t = row t of the table. Key: the matrices of the row's datasets,
+ * the accuracy table's SHA-256, the statistics settings, the seed and the
+ * names its seed is made from. */
+
+#ifndef SC_VERSION
+#define SC_VERSION "unknown"
+#endif
+#define UNIT_MAGIC "simcon behaviour row v1"
+#define UNIT_PATH_CAP 4608
+
+static int unit_path(const beh_job *job, size_t t, char *buf, size_t cap,
+                     sc_err *err)
+{
+    const sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    const beh_row *row = &job->rows[t];
+    sc_buf b = {0};
+    sc_buf_printf(&b, "%s\nsimcon\t%s\naccuracy\t%s\n", UNIT_MAGIC, SC_VERSION,
+                  job->acc_sha);
+    size_t nds = row->d != SIZE_MAX ? 1 : row->nds;
+    for (size_t i = 0; i < nds; i++) {
+        size_t d = row->d != SIZE_MAX ? row->d : row->ds[i];
+        sc_buf_printf(&b, "s\t%s\t%s\n", spec->datasets[d].name,
+                      rc->sim_key[row->k * rc->D + d]);
+    }
+    sc_buf_printf(&b,
+                  "corr %d perm %zu boot %zu interval %d ci %.17g over %d "
+                  "seed %u\n",
+                  spec->behaviour_corr, spec->permutations, spec->bootstrap,
+                  spec->interval, spec->ci, (int)spec->over,
+                  (unsigned)spec->seed);
+    sc_buf_printf(&b, "metric\t%s\nrow\t%s%s\n", rc->metrics[row->k].sm->name,
+                  row->d != SIZE_MAX ? spec->datasets[row->d].name : "mean:",
+                  row->d != SIZE_MAX ? "" : row->dom);
+    for (size_t i = 0; i < rc->m; i++)
+        sc_buf_printf(&b, "model\t%s\n", spec->models[i].name);
+    int st = sc_buf_check(&b, "a behaviour unit's key", err);
+    if (st == SC_OK)
+        st = sc_run_unit_path(rc, "behaviour", &b, buf, cap, err);
+    sc_buf_deinit(&b);
+    return st;
+}
+
+/* Row t from the task cache, or false. */
+static bool unit_load(beh_job *job, size_t t)
+{
+    char path[UNIT_PATH_CAP];
+    sc_err ignored;
+    if (job->rc->opts.task_dir == NULL ||
+        unit_path(job, t, path, sizeof path, &ignored) != SC_OK)
+        return false;
+    char *text = sc_run_unit_read(path, UNIT_MAGIC "\n");
+    if (text == NULL)
+        return false;
+    beh_row *row = &job->rows[t];
+    char *p = text + strlen(UNIT_MAGIC "\n");
+    double v[4];
+    size_t z[2];
+    bool ok = sc_run_unit_parse(&p, v, 4, z, 2, row->note, sizeof row->note) &&
+              *p == '\0';
+    sc_free(text);
+    if (ok) {
+        row->r = v[0];
+        row->lo = v[1];
+        row->hi = v[2];
+        row->p = v[3];
+        row->q = NAN;
+        row->n_perm = z[0];
+        row->seed = (uint32_t)z[1];
+    }
+    return ok;
+}
+
+static int unit_store(const beh_job *job, size_t t, sc_err *err)
+{
+    char path[UNIT_PATH_CAP];
+    const beh_row *row = &job->rows[t];
+    int st = unit_path(job, t, path, sizeof path, err);
+    sc_buf b = {0};
+    sc_buf_puts(&b, UNIT_MAGIC "\n");
+    const double v[4] = {row->r, row->lo, row->hi, row->p};
+    const size_t z[2] = {row->n_perm, row->seed};
+    sc_run_unit_row(&b, v, 4, z, 2, row->note);
+    if (st == SC_OK)
+        st = sc_buf_check(&b, path, err);
+    if (st == SC_OK)
+        st = sc_atomic_write(path, b.data, b.len, err);
+    sc_buf_deinit(&b);
+    return st;
+}
+
+int sc_run_behaviour_units(sc_runctx *rc, size_t u0, size_t u1,
+                           size_t *computed, size_t *cached, sc_err *err)
+{
+    *computed = *cached = 0;
+    beh_job job;
+    int st = beh_setup(&job, rc, err);
+    bool *sel = sc_calloc(job.n + 1, sizeof *sel);
+    if (st == SC_OK && sel == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t t = u0; t < u1 && t < job.n && st == SC_OK; t++) {
+        sel[t] = !unit_load(&job, t);
+        *computed += sel[t];
+        *cached += !sel[t];
+    }
+    job.sel = sel;
+    if (st == SC_OK)
+        st = sc_run_parallel(rc, job.n, beh_task, &job, "behaviour", err);
+    for (size_t t = u0; t < u1 && t < job.n && st == SC_OK; t++)
+        if (sel[t])
+            st = unit_store(&job, t, err);
+    sc_free(sel);
+    beh_free(&job);
+    return st;
+}
+
 int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
                      sc_err *err)
 {
-    size_t D = rc->D;
-    beh_job job = {rc, NULL, {0}, NULL};
-    int st = load_gaps(&job, accuracy_sha, err);
-    if (st == SC_OK)
-        st = sc_pairs_init_all(&job.all, rc->m, err);
-    const char **doms = sc_calloc(D + 1, sizeof *doms);
-    size_t ndom = 0;
-    if (st == SC_OK && doms == NULL)
+    beh_job job;
+    int st = beh_setup(&job, rc, err);
+    memcpy(accuracy_sha, job.acc_sha, SC_SHA256_HEX);
+    /* Rows that tasks of a plan finished are read, the rest computed. */
+    bool *sel = sc_calloc(job.n + 1, sizeof *sel);
+    if (st == SC_OK && sel == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    size_t reused = 0;
+    for (size_t t = 0; t < job.n && st == SC_OK; t++) {
+        sel[t] = rc->opts.task_dir == NULL || !unit_load(&job, t);
+        reused += !sel[t];
+    }
+    rc->units_reused[2] = reused;
+    rc->units_computed[2] = job.n - reused;
+    if (st == SC_OK && reused > 0)
+        sc_run_note(rc,
+                    "reused %zu of %zu behaviour row(s) of the plan's tasks",
+                    reused, job.n);
+    job.sel = sel;
     if (st == SC_OK)
-        ndom = list_domains(rc->spec, doms);
-    size_t per_metric = D + ndom + 1, n = rc->M * per_metric;
-    job.rows = sc_calloc(n + 1, sizeof *job.rows);
-    if (st == SC_OK && job.rows == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t k = 0; k < rc->M && st == SC_OK; k++)
-        for (size_t e = 0; e < per_metric && st == SC_OK; e++)
-            st = plan_row(&job, &job.rows[k * per_metric + e], k, e, doms, ndom,
-                          err);
+        st = sc_run_parallel(rc, job.n, beh_task, &job, "behaviour", err);
     if (st == SC_OK)
-        st = sc_run_parallel(rc, n, beh_task, &job, "behaviour", err);
-    if (st == SC_OK)
-        st = sc_run_adjust_rows(job.rows, n, sizeof *job.rows,
+        st = sc_run_adjust_rows(job.rows, job.n, sizeof *job.rows,
                                 offsetof(beh_row, p), offsetof(beh_row, q),
                                 beh_family, &job, rc->spec->correction, err);
     if (st == SC_OK)
-        st = write_csv(&job, n, err);
-    if (job.rows != NULL)
-        for (size_t t = 0; t < n; t++)
-            sc_free(job.rows[t].ds);
-    sc_free(job.rows);
-    sc_free(doms);
-    sc_pairs_deinit(&job.all);
-    if (job.gap != NULL)
-        for (size_t d = 0; d < D; d++)
-            sc_matrix_deinit(&job.gap[d]);
-    sc_free(job.gap);
+        st = write_csv(&job, job.n, err);
+    sc_free(sel);
+    beh_free(&job);
     return st;
 }

@@ -223,6 +223,25 @@ static int rows_ci(const sc_runctx *rc, const run_set *set, const sc_many *mp,
     return st;
 }
 
+/* Row of metric k, set s and dataset pair q (< npairs), before any
+ * statistic. */
+static void init_row(const sc_runctx *rc, size_t k, size_t s, size_t q,
+                     uint32_t seed, cons_row *row)
+{
+    for (size_t a = 0, i = 0; a < rc->D; a++)
+        for (size_t b = a + 1; b < rc->D; b++, i++)
+            if (i == q) {
+                row->a = a;
+                row->b = b;
+            }
+    row->k = k;
+    row->s = s;
+    row->seed = seed;
+    row->r = row->lo = row->hi = row->p = row->q = NAN;
+    row->ci_method =
+        rc->spec->over == SC_OVER_STIMULI ? "percentile" : SC_CI_JACKKNIFE_Z;
+}
+
 int sc_run_cons_rows(sc_runctx *rc, const run_sets *sets, size_t k, size_t s,
                      const size_t *q, size_t nq, run_cons_row *rows,
                      sc_err *err)
@@ -238,8 +257,15 @@ int sc_run_cons_rows(sc_runctx *rc, const run_sets *sets, size_t k, size_t s,
     uint32_t seed = 0;
     if (st == SC_OK)
         st = set_seed(rc, sets, k, s, &seed, err);
+    /* The batched engine sees only the datasets of these pairs (a planned
+     * task loads only those matrices), numbered in order of first use;
+     * it assigns its rows by first use in q too, so the numbers do not
+     * change a value. slot[d]: dataset d's number, SIZE_MAX if unused. */
+    size_t *slot = sc_malloc((rc->D + 1) * sizeof *slot), nsims = 0;
+    if (st == SC_OK && slot == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
     for (size_t d = 0; d < rc->D && st == SC_OK; d++)
-        sims[d] = &rc->sims[k * rc->D + d];
+        slot[d] = SIZE_MAX;
     for (size_t t = 0; t < nq && st == SC_OK; t++) {
         cons_row *row = &rows[t];
         memset(row, 0, sizeof *row);
@@ -249,25 +275,20 @@ int sc_run_cons_rows(sc_runctx *rc, const run_sets *sets, size_t k, size_t s,
                             rc->npairs);
             break;
         }
-        for (size_t a = 0, i = 0; a < rc->D; a++)
-            for (size_t b = a + 1; b < rc->D; b++, i++)
-                if (i == q[t]) {
-                    row->a = a;
-                    row->b = b;
-                }
-        row->k = k;
-        row->s = s;
-        row->seed = seed;
-        row->r = row->lo = row->hi = row->p = row->q = NAN;
-        row->ci_method =
-            spec->over == SC_OVER_STIMULI ? "percentile" : SC_CI_JACKKNIFE_Z;
-        ab[t] = row->a;
-        ab[nq + t] = row->b;
+        init_row(rc, k, s, q[t], seed, row);
+        for (size_t side = 0; side < 2; side++) {
+            size_t d = side == 0 ? row->a : row->b;
+            if (slot[d] == SIZE_MAX) {
+                slot[d] = nsims;
+                sims[nsims++] = &rc->sims[k * rc->D + d];
+            }
+            ab[side * nq + t] = slot[d];
+        }
         st = row_r(rc, sets, row, err);
         r[t] = row->r;
     }
     sc_many mp = {(const sc_matrix *const *)sims,
-                  rc->D,
+                  nsims,
                   &set->pairs,
                   (sc_corr_method)spec->consistency_corr,
                   ab,
@@ -290,6 +311,7 @@ int sc_run_cons_rows(sc_runctx *rc, const run_sets *sets, size_t k, size_t s,
     sc_free(ab);
     sc_free(r);
     sc_free(sims);
+    sc_free(slot);
     return st;
 }
 
@@ -635,8 +657,8 @@ int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
         sel[u] = rc->opts.task_dir == NULL || !unit_load(&job, u);
         reused += !sel[u];
     }
-    rc->cons_reused = reused;
-    rc->cons_computed = nunits - reused;
+    rc->units_reused[0] = reused;
+    rc->units_computed[0] = nunits - reused;
     if (st == SC_OK && reused > 0)
         sc_run_note(rc,
                     "reused %zu of %zu consistency unit(s) of the plan's "

@@ -34,6 +34,7 @@
 #include <math.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "mem.h"
@@ -81,6 +82,7 @@ static int mean_within_stat(const size_t *idx, size_t n_idx, void *ud,
 
 typedef struct cmean {
     size_t k, attr, c;
+    size_t u; /* unit: metric x contrast (k * ncontrasts + g) */
     double est, lo, hi;
     size_t n;       /* models in the category */
     char note[256]; /* why est or its CI is NA */
@@ -94,6 +96,11 @@ typedef struct con_job {
     cmean *means;
     size_t nmeans;
     run_contrast_row *rows;
+    size_t nrows;
+    size_t *rgroup;  /* nrows: family of each row                        */
+    size_t *runit;   /* nrows: unit of each row                          */
+    size_t nunits;   /* M * ncontrasts                                    */
+    const bool *sel; /* nunits: units to compute (the others are read)  */
 } con_job;
 
 /* Mean within-category consistency of cm's category and its CI. */
@@ -243,6 +250,9 @@ static int contrast_row(const con_job *job, run_contrast_row *row, sc_err *err)
 static int con_task(size_t t, void *ud, sc_err *err)
 {
     con_job *job = ud;
+    size_t u = job->rows_phase ? job->runit[t] : job->means[t].u;
+    if (!job->sel[u])
+        return SC_OK;
     return job->rows_phase ? contrast_row(job, &job->rows[t], err)
                            : category_mean(job, &job->means[t], err);
 }
@@ -287,7 +297,7 @@ static int write_one_dataset(const sc_runctx *rc, sc_buf *b, sc_err *err)
 /* Every category of every (metric, contrast attribute) gets a mean, and
  * every category pair a row (in file order) with its family; the rows'
  * means come later (fill_row), once the means are computed. */
-static void plan(con_job *job, size_t *rgroup)
+static void plan(con_job *job)
 {
     const sc_runctx *rc = job->rc;
     const sc_spec *spec = rc->spec;
@@ -302,11 +312,13 @@ static void plan(con_job *job, size_t *rgroup)
                 cm->attr = a;
                 cm->c = c;
                 cm->n = count_cat(at, rc->m, c);
+                cm->u = k * spec->ncontrasts + g;
             }
             for (size_t c1 = 0; c1 < at->ncat; c1++)
                 for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
-                    rgroup[ir] =
+                    job->rgroup[ir] =
                         sc_run_family(spec, k, g, spec->ncontrasts, 0, 1);
+                    job->runit[ir] = k * spec->ncontrasts + g;
                     run_contrast_row *row = &job->rows[ir++];
                     row->k = k;
                     row->attr = a;
@@ -378,6 +390,225 @@ static size_t group_of(size_t k, const void *ud)
     return ((const size_t *)ud)[k];
 }
 
+/* The rows and means of every (metric, contrast), planned; nothing
+ * computed yet. job->rows is the caller's to free (con_free leaves it). */
+static int con_setup(con_job *job, sc_runctx *rc, const run_sets *sets,
+                     sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    memset(job, 0, sizeof *job);
+    job->rc = rc;
+    job->sets = sets;
+    for (size_t k = 0; k < rc->M; k++)
+        for (size_t g = 0; g < spec->ncontrasts; g++) {
+            const run_attr *at =
+                &sets->attrs[attr_index(sets, spec->contrasts[g].attribute)];
+            job->nmeans += at->ncat;
+            job->nrows += at->ncat * (at->ncat - (at->ncat > 0)) / 2;
+        }
+    job->nunits = rc->M * spec->ncontrasts;
+    job->sims = sc_malloc((rc->M * rc->D + 1) * sizeof *job->sims);
+    job->means = sc_calloc(job->nmeans + 1, sizeof *job->means);
+    job->rows = sc_calloc(job->nrows + 1, sizeof *job->rows);
+    job->rgroup = sc_calloc(2 * job->nrows + 1, sizeof *job->rgroup);
+    if (job->sims == NULL || job->means == NULL || job->rows == NULL ||
+        job->rgroup == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    job->runit = job->rgroup + job->nrows;
+    for (size_t k = 0; k < rc->M * rc->D; k++)
+        job->sims[k] = &rc->sims[k];
+    plan(job);
+    return SC_OK;
+}
+
+static void con_free(con_job *job)
+{
+    sc_free(job->rgroup);
+    sc_free(job->sims);
+    sc_free(job->means);
+}
+
+/* The category means, then the rows, of the units with sel[u]. The one
+ * place they are computed, for the whole run and for a chunk task alike:
+ * every value depends only on the unit's matrices, labels and seeds. */
+static int con_compute(con_job *job, const bool *sel, sc_err *err)
+{
+    job->sel = sel;
+    job->rows_phase = false;
+    int st = sc_run_parallel(job->rc, job->nmeans, con_task, job,
+                             "contrast means", err);
+    if (st == SC_OK) {
+        for (size_t r = 0; r < job->nrows; r++)
+            if (sel[job->runit[r]])
+                fill_row(job, &job->rows[r]);
+        job->rows_phase = true;
+        st = sc_run_parallel(job->rc, job->nrows, con_task, job, "contrasts",
+                             err);
+    }
+    return st;
+}
+
+/* ## Units in the task cache (run_plan.h)
+ *
+ * Unit u = (metric k, contrast g), u = k * ncontrasts + g: the rows of
+ * every category pair of g's attribute, with the category means. Key: the
+ * metric's matrices of every dataset, the statistics settings, the seed,
+ * the names the rows' seeds are made from and the attribute's labels. */
+
+#ifndef SC_VERSION
+#define SC_VERSION "unknown"
+#endif
+#define UNIT_MAGIC "simcon contrast rows v1"
+#define UNIT_STAGE "contrasts"
+#define UNIT_PATH_CAP 4608
+
+static int unit_path(const con_job *job, size_t u, char *buf, size_t cap,
+                     sc_err *err)
+{
+    const sc_runctx *rc = job->rc;
+    const sc_spec *spec = rc->spec;
+    size_t k = u / spec->ncontrasts, g = u % spec->ncontrasts;
+    const run_attr *at =
+        &job->sets->attrs[attr_index(job->sets, spec->contrasts[g].attribute)];
+    sc_buf b = {0};
+    sc_buf_printf(&b, "%s\nsimcon\t%s\n", UNIT_MAGIC, SC_VERSION);
+    for (size_t d = 0; d < rc->D; d++)
+        sc_buf_printf(&b, "s\t%s\n", rc->sim_key[k * rc->D + d]);
+    sc_buf_printf(&b,
+                  "corr %d perm %zu boot %zu interval %d ci %.17g seed %u\n",
+                  spec->consistency_corr, spec->permutations, spec->bootstrap,
+                  spec->interval, spec->ci, (unsigned)spec->seed);
+    sc_buf_printf(&b, "metric\t%s\nattribute\t%s\n", rc->metrics[k].sm->name,
+                  at->name);
+    for (size_t c = 0; c < at->ncat; c++)
+        sc_buf_printf(&b, "category\t%s\n", at->cats[c]);
+    for (size_t i = 0; i < rc->m; i++)
+        sc_buf_printf(&b, "model\t%s\t%zu\n", spec->models[i].name,
+                      at->label[i]);
+    int st = sc_buf_check(&b, "a contrast unit's key", err);
+    if (st == SC_OK)
+        st = sc_run_unit_path(rc, UNIT_STAGE, &b, buf, cap, err);
+    sc_buf_deinit(&b);
+    return st;
+}
+
+/* The numbers of a row in a unit file, in this order. */
+static void row_values(const run_contrast_row *row, double v[11], size_t z[4])
+{
+    const double dv[11] = {row->mean1, row->mean2, row->m1lo,     row->m1hi,
+                           row->m2lo,  row->m2hi,  row->effect,   row->lo,
+                           row->hi,    row->p,     row->null_mean};
+    memcpy(v, dv, sizeof dv);
+    z[0] = row->n1;
+    z[1] = row->n2;
+    z[2] = row->n_perm;
+    z[3] = row->seed;
+}
+
+static size_t unit_rows(const con_job *job, size_t u)
+{
+    size_t n = 0;
+    for (size_t r = 0; r < job->nrows; r++)
+        n += job->runit[r] == u;
+    return n;
+}
+
+/* Unit u's rows from the task cache, or false (rows untouched but for
+ * the stats fields of a partly parsed file, which are then recomputed). */
+static bool unit_load(con_job *job, size_t u)
+{
+    char path[UNIT_PATH_CAP], head[128];
+    sc_err ignored;
+    if (job->rc->opts.task_dir == NULL ||
+        unit_path(job, u, path, sizeof path, &ignored) != SC_OK)
+        return false;
+    snprintf(head, sizeof head, "%s\t%zu\n", UNIT_MAGIC, unit_rows(job, u));
+    char *text = sc_run_unit_read(path, head);
+    if (text == NULL)
+        return false;
+    char *p = text + strlen(head);
+    bool ok = true;
+    for (size_t r = 0; r < job->nrows && ok; r++) {
+        if (job->runit[r] != u)
+            continue;
+        run_contrast_row *row = &job->rows[r];
+        double v[11];
+        size_t z[4];
+        ok = sc_run_unit_parse(&p, v, 11, z, 4, row->note, sizeof row->note);
+        if (!ok)
+            break;
+        row->mean1 = v[0];
+        row->mean2 = v[1];
+        row->m1lo = v[2];
+        row->m1hi = v[3];
+        row->m2lo = v[4];
+        row->m2hi = v[5];
+        row->effect = v[6];
+        row->lo = v[7];
+        row->hi = v[8];
+        row->p = v[9];
+        row->null_mean = v[10];
+        row->n1 = z[0];
+        row->n2 = z[1];
+        row->n_perm = z[2];
+        row->seed = (uint32_t)z[3];
+        row->q = NAN;
+    }
+    ok = ok && *p == '\0';
+    sc_free(text);
+    return ok;
+}
+
+/* Unit u's rows into the task cache, with one atomic rename. */
+static int unit_store(const con_job *job, size_t u, sc_err *err)
+{
+    char path[UNIT_PATH_CAP];
+    int st = unit_path(job, u, path, sizeof path, err);
+    sc_buf b = {0};
+    sc_buf_printf(&b, "%s\t%zu\n", UNIT_MAGIC, unit_rows(job, u));
+    for (size_t r = 0; r < job->nrows; r++)
+        if (job->runit[r] == u) {
+            double v[11];
+            size_t z[4];
+            row_values(&job->rows[r], v, z);
+            sc_run_unit_row(&b, v, 11, z, 4, job->rows[r].note);
+        }
+    if (st == SC_OK)
+        st = sc_buf_check(&b, path, err);
+    if (st == SC_OK)
+        st = sc_atomic_write(path, b.data, b.len, err);
+    sc_buf_deinit(&b);
+    return st;
+}
+
+int sc_run_contrasts_units(sc_runctx *rc, const run_sets *sets, size_t u0,
+                           size_t u1, size_t *computed, size_t *cached,
+                           sc_err *err)
+{
+    *computed = *cached = 0;
+    if (rc->D < 2)
+        return SC_OK;
+    con_job job;
+    int st = con_setup(&job, rc, sets, err);
+    bool *sel = sc_calloc(job.nunits + 1, sizeof *sel);
+    if (st == SC_OK && sel == NULL)
+        st = sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t u = u0; u < u1 && u < job.nunits && st == SC_OK; u++) {
+        sel[u] = !unit_load(&job, u);
+        *computed += sel[u];
+        *cached += !sel[u];
+    }
+    if (st == SC_OK)
+        st = con_compute(&job, sel, err);
+    for (size_t u = u0; u < u1 && u < job.nunits && st == SC_OK; u++)
+        if (sel[u])
+            st = unit_store(&job, u, err);
+    sc_free(sel);
+    sc_free(job.rows);
+    con_free(&job);
+    return st;
+}
+
 int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
                      sc_err *err)
 {
@@ -389,49 +620,38 @@ int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
         sc_buf_deinit(&b);
         return st;
     }
-    size_t nrows = 0, nmeans = 0;
-    for (size_t k = 0; k < rc->M; k++)
-        for (size_t g = 0; g < spec->ncontrasts; g++) {
-            const run_attr *at =
-                &sets->attrs[attr_index(sets, spec->contrasts[g].attribute)];
-            nmeans += at->ncat;
-            nrows += at->ncat * (at->ncat - (at->ncat > 0)) / 2;
-        }
-    con_job job = {rc, false, sets, NULL, NULL, nmeans, NULL};
-    job.sims = sc_malloc((rc->M * rc->D + 1) * sizeof *job.sims);
-    job.means = sc_calloc(nmeans + 1, sizeof *job.means);
-    job.rows = sc_calloc(nrows + 1, sizeof *job.rows);
-    size_t *rgroup = sc_calloc(nrows + 1, sizeof *rgroup);
-    int st = SC_OK;
-    if (job.sims == NULL || job.means == NULL || job.rows == NULL ||
-        rgroup == NULL)
+    con_job job;
+    int st = con_setup(&job, rc, sets, err);
+    /* Units that tasks of a plan finished are read, the rest computed. */
+    bool *sel = sc_calloc(job.nunits + 1, sizeof *sel);
+    if (st == SC_OK && sel == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t k = 0; st == SC_OK && k < rc->M * rc->D; k++)
-        job.sims[k] = &rc->sims[k];
-    if (st == SC_OK) {
-        plan(&job, rgroup);
-        st = sc_run_parallel(rc, nmeans, con_task, &job, "contrast means", err);
+    size_t reused = 0;
+    for (size_t u = 0; u < job.nunits && st == SC_OK; u++) {
+        sel[u] = rc->opts.task_dir == NULL || !unit_load(&job, u);
+        reused += !sel[u];
     }
-    if (st == SC_OK) {
-        for (size_t r = 0; r < nrows; r++)
-            fill_row(&job, &job.rows[r]);
-        job.rows_phase = true;
-        st = sc_run_parallel(rc, nrows, con_task, &job, "contrasts", err);
-    }
+    rc->units_reused[1] = reused;
+    rc->units_computed[1] = job.nunits - reused;
+    if (st == SC_OK && reused > 0)
+        sc_run_note(rc,
+                    "reused %zu of %zu contrast unit(s) of the plan's tasks",
+                    reused, job.nunits);
     if (st == SC_OK)
-        st = sc_run_adjust_rows(job.rows, nrows, sizeof *job.rows,
+        st = con_compute(&job, sel, err);
+    if (st == SC_OK)
+        st = sc_run_adjust_rows(job.rows, job.nrows, sizeof *job.rows,
                                 offsetof(run_contrast_row, p),
-                                offsetof(run_contrast_row, q), group_of, rgroup,
-                                spec->correction, err);
-    for (size_t r = 0; st == SC_OK && r < nrows; r++)
+                                offsetof(run_contrast_row, q), group_of,
+                                job.rgroup, spec->correction, err);
+    for (size_t r = 0; st == SC_OK && r < job.nrows; r++)
         write_row(&b, &job, &job.rows[r]);
     if (st == SC_OK)
         st = sc_run_write(rc, SC_RES_CONTRASTS, &b, err);
     out->rows = job.rows; /* freed by the caller, also on failure */
-    out->n = st == SC_OK ? nrows : 0;
-    sc_free(rgroup);
-    sc_free(job.sims);
-    sc_free(job.means);
+    out->n = st == SC_OK ? job.nrows : 0;
+    sc_free(sel);
+    con_free(&job);
     sc_buf_deinit(&b);
     return st;
 }

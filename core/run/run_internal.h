@@ -77,9 +77,9 @@ typedef struct sc_runctx {
     /* M*D, index k*D+d: the cache key of each matrix ("" until known); the
      * planned statistics tasks key their results by them (run_plan.h). */
     char (*sim_key)[SC_SHA256_HEX];
-    /* Consistency units (metric x dataset pair) read from a plan's tasks
-     * and computed by this process (run_consistency.c). */
-    size_t cons_reused, cons_computed;
+    /* Units of each statistics stage (consistency, contrasts, behaviour:
+     * run_plan.h) read from a plan's tasks and computed by this process. */
+    size_t units_reused[3], units_computed[3];
 
     /* Progress on a terminal (core/base/progress.h; off when quiet or piped).
      */
@@ -197,10 +197,11 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err);
 /* One (dataset, metric) of a planned run (sc_run_similarity_task). */
 int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
                           char key[SC_SHA256_HEX], sc_err *err);
-/* For a planned statistics task: the matrices of the datasets with need[d]
- * from the task cache (opts.task_dir; hashing their feature files for the
- * keys), into sims and sim_key. A matrix that is not there is SC_EIO
- * naming the similarity task to run first. Computes nothing. */
+/* For a planned statistics task: the matrices (metric k, dataset d) with
+ * need[k * D + d] from the task cache (opts.task_dir; hashing the feature
+ * files of those datasets for the keys), into sims and sim_key; the others
+ * stay empty. A matrix that is not there is SC_EIO naming the similarity
+ * task to run first. Computes nothing. */
 int sc_run_similarity_cached(sc_runctx *rc, const bool *need, sc_err *err);
 int sc_run_build_sets(const sc_runctx *rc, run_sets *out, sc_err *err);
 void sc_run_sets_free(run_sets *s);
@@ -231,19 +232,31 @@ int sc_run_medians(sc_runctx *rc, const run_sets *sets, const run_cons *cons,
                    run_medians *out, sc_err *err);
 int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
                      sc_err *err);
+/* Task contrasts/<c> of a plan: the rows of units [u0, u1) (unit u =
+ * metric u / ncontrasts, contrast u % ncontrasts: every category pair of
+ * its attribute) into the task cache, one file per unit; units already
+ * there are not redone. *computed and *cached count the units. */
+int sc_run_contrasts_units(sc_runctx *rc, const run_sets *sets, size_t u0,
+                           size_t u1, size_t *computed, size_t *cached,
+                           sc_err *err);
 /* Writes behaviour.csv and the gap matrices; accuracy_sha receives the
  * SHA-256 of the accuracy table. */
 int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
                      sc_err *err);
+/* Task behaviour/<c> of a plan: rows [u0, u1) of the table (unit u = metric
+ * u / per, row u % per with per = D + domains + 1: the datasets, then a
+ * mean per domain, then mean:all) into the task cache, one file per row;
+ * rows already there are not redone. */
+int sc_run_behaviour_units(sc_runctx *rc, size_t u0, size_t u1,
+                           size_t *computed, size_t *cached, sc_err *err);
 /* cons and med are NULL when consistency was not computed. */
 int sc_run_tables(const sc_runctx *rc, const run_sets *sets,
                   const run_cons *cons, const run_medians *med,
                   const run_contrasts *con, sc_err *err);
 /* The task records of opts.task_dir as a JSON array (run_plan.c), the
- * assemble step's own last, with its consistency units reused and
- * computed. */
-void sc_run_plan_records_json(const char *task_dir, size_t cons_reused,
-                              size_t cons_computed, sc_buf *b);
+ * assemble step's own last, with the units of each statistics stage it
+ * reused and computed. */
+void sc_run_plan_records_json(const sc_runctx *rc, sc_buf *b);
 int sc_run_manifest(const sc_runctx *rc, const run_manifest_in *in,
                     sc_err *err);
 
@@ -299,6 +312,26 @@ typedef size_t (*sc_run_family_fn)(size_t k, const void *ud);
 int sc_run_adjust_rows(void *rows, size_t n, size_t stride, size_t p_off,
                        size_t q_off, sc_run_family_fn family, const void *ud,
                        int correction, sc_err *err);
+
+/* ## Units of a planned statistics stage in the task cache (run_plan.h)
+ *
+ * A unit file is a header line, then one line per row: numbers as "%a"
+ * (every double round-trips exactly), counts, and the note with \\, \n
+ * and \t escaped, tab-separated. */
+
+/* "<opts.task_dir>/.cache/<stage>-<SHA-256 of key>.tsv" into buf. */
+int sc_run_unit_path(const sc_runctx *rc, const char *stage, const sc_buf *key,
+                     char *buf, size_t cap, sc_err *err);
+/* Append one row of nv numbers, nz counts and a note. */
+void sc_run_unit_row(sc_buf *b, const double *v, size_t nv, const size_t *z,
+                     size_t nz, const char *note);
+/* Read one row written by sc_run_unit_row at *p (advanced past it); false
+ * when the text is not exactly such a row (note: cap bytes). */
+bool sc_run_unit_parse(char **p, double *v, size_t nv, size_t *z, size_t nz,
+                       char *note, size_t cap);
+/* The text of the unit file at path when it is readable, holds no NUL and
+ * begins with head; else NULL. sc_free it. */
+char *sc_run_unit_read(const char *path, const char *head);
 
 /* ## Notes, permutation counts, CIs (every NA in an output has a reason) */
 

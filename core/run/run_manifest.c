@@ -260,8 +260,7 @@ static void put_times(sc_buf *b, const sc_runctx *rc, const run_manifest_in *in)
     /* A planned run: which task ran where and how long (run_plan.c). */
     if (rc->opts.task_dir != NULL) {
         sc_buf_puts(b, "  \"tasks\": ");
-        sc_run_plan_records_json(rc->opts.task_dir, rc->cons_reused,
-                                 rc->cons_computed, b);
+        sc_run_plan_records_json(rc, b);
         sc_buf_puts(b, ",\n");
     }
     sc_buf_puts(b, "  \"wall_seconds\": {");

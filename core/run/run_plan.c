@@ -38,31 +38,74 @@ static void sub_path(const char *out, const char *rel, char *buf, size_t cap)
         buf[0] = '\0'; /* too long: no such path */
 }
 
-size_t sc_plan_cons_units(const sc_spec *spec)
+/* sc_runctx counts the units of each stage in this order. */
+_Static_assert(sizeof(((sc_runctx *)0)->units_reused) / sizeof(size_t) ==
+                   SC_PLAN_NSTAGES,
+               "units_reused has one entry per statistics stage");
+
+const char *const sc_plan_stage_names[SC_PLAN_NSTAGES] = {
+    "consistency", "contrasts", "behaviour"};
+
+/* Distinct non-empty domains of the datasets. */
+static size_t count_domains(const sc_spec *spec)
 {
-    size_t D = spec->ndatasets;
-    if (!spec->consistency_enabled || D < 2 ||
-        (spec->over == SC_OVER_STIMULI && spec->bootstrap > 0))
-        return 0;
-    return spec->nmetrics * (D * (D - 1) / 2);
+    size_t n = 0;
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        const char *dm = spec->datasets[d].domain;
+        bool seen = dm == NULL || dm[0] == '\0';
+        for (size_t e = 0; e < d && !seen; e++)
+            seen = spec->datasets[e].domain != NULL &&
+                   strcmp(spec->datasets[e].domain, dm) == 0;
+        n += !seen;
+    }
+    return n;
 }
 
-int sc_plan_chunks(const sc_spec *spec, size_t want, size_t *chunks,
+size_t sc_plan_units(const sc_spec *spec, int stage)
+{
+    size_t D = spec->ndatasets, M = spec->nmetrics;
+    bool stimuli = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
+    switch (stage) {
+    case SC_PLAN_CONS:
+        if (!spec->consistency_enabled || D < 2 || stimuli)
+            return 0;
+        return M * (D * (D - 1) / 2);
+    case SC_PLAN_CONTRASTS:
+        return D < 2 ? 0 : M * spec->ncontrasts;
+    case SC_PLAN_BEHAVIOUR:
+        if (!spec->behaviour_enabled || stimuli)
+            return 0;
+        return M * (D + count_domains(spec) + 1);
+    default:
+        return 0;
+    }
+}
+
+int sc_plan_chunks(const sc_spec *spec, size_t want, sc_plan_layout *lay,
                    sc_err *err)
 {
-    size_t units = sc_plan_cons_units(spec);
-    *chunks = 0;
-    if (units == 0)
-        return SC_OK;
-    if (want == 0) {
-        sc_plan_cpu cpu;
-        int st = sc_plan_cpu_estimate(spec, &cpu, err);
-        if (st != SC_OK)
-            return st;
-        double c = ceil(cpu.consistency / SC_PLAN_CHUNK_CPU);
-        want = c < 1 ? 1 : c >= (double)units ? units : (size_t)c;
+    memset(lay, 0, sizeof *lay);
+    sc_plan_cpu cpu;
+    bool have_cpu = false;
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++) {
+        size_t units = sc_plan_units(spec, g), n = want;
+        if (units == 0)
+            continue;
+        if (n == 0) {
+            if (!have_cpu) {
+                int st = sc_plan_cpu_estimate(spec, &cpu, err);
+                if (st != SC_OK)
+                    return st;
+                have_cpu = true;
+            }
+            double sec = g == SC_PLAN_CONS        ? cpu.consistency
+                         : g == SC_PLAN_CONTRASTS ? cpu.contrasts
+                                                  : cpu.behaviour;
+            double c = ceil(sec / SC_PLAN_CHUNK_CPU);
+            n = c < 1 ? 1 : c >= (double)units ? units : (size_t)c;
+        }
+        lay->chunks[g] = n < units ? n : units;
     }
-    *chunks = want < units ? want : units;
     return SC_OK;
 }
 
@@ -108,8 +151,24 @@ static int own_work_dir(const char *out, sc_err *err)
                       work);
 }
 
-int sc_plan_write(const sc_spec *spec, const char *out, size_t chunks,
-                  sc_err *err)
+/* What assemble depends on: every chunk task, or every similarity task
+ * when there is none. */
+static void assemble_deps(const sc_plan_layout *lay, size_t nsim, char *buf,
+                          size_t cap)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        if (lay->chunks[g] > 0 && len < cap)
+            len += (size_t)snprintf(buf + len, cap - len, "%s%s/0-%zu",
+                                    len > 0 ? "," : "", sc_plan_stage_names[g],
+                                    lay->chunks[g] - 1);
+    if (len == 0)
+        snprintf(buf, cap, "similarity/0-%zu", nsim > 0 ? nsim - 1 : 0);
+}
+
+int sc_plan_write(const sc_spec *spec, const char *out,
+                  const sc_plan_layout *lay, sc_err *err)
 {
     char sha[SC_SHA256_HEX], path[SC_PLAN_PATH_CAP];
     int st = own_work_dir(out, err);
@@ -131,18 +190,17 @@ int sc_plan_write(const sc_spec *spec, const char *out, size_t chunks,
     for (size_t i = 0; i < nsim; i++)
         sc_buf_printf(&b, "task\tsimilarity/%zu\tsimilarity\t%s\t%s\t-\n", i,
                       spec->datasets[i / M].name, spec->metrics[i % M].name);
-    for (size_t c = 0; c < chunks; c++)
-        sc_buf_printf(&b,
-                      "task\tconsistency/%zu\tconsistency\t-\t-\t"
-                      "similarity/0-%zu\n",
-                      c, nsim > 0 ? nsim - 1 : 0);
-    if (chunks > 0)
-        sc_buf_printf(&b, "task\tassemble\tassemble\t-\t-\tconsistency/0-%zu\n",
-                      chunks - 1);
-    else
-        sc_buf_printf(&b, "task\tassemble\tassemble\t-\t-\tsimilarity/0-%zu\n",
-                      nsim > 0 ? nsim - 1 : 0);
-    sc_buf_printf(&b, "consistency_chunks\t%zu\n", chunks);
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        for (size_t c = 0; c < lay->chunks[g]; c++)
+            sc_buf_printf(&b, "task\t%s/%zu\t%s\t-\t-\tsimilarity/0-%zu\n",
+                          sc_plan_stage_names[g], c, sc_plan_stage_names[g],
+                          nsim > 0 ? nsim - 1 : 0);
+    char dep[256];
+    assemble_deps(lay, nsim, dep, sizeof dep);
+    sc_buf_printf(&b, "task\tassemble\tassemble\t-\t-\t%s\n", dep);
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        sc_buf_printf(&b, "%s_chunks\t%zu\n", sc_plan_stage_names[g],
+                      lay->chunks[g]);
     st = sc_buf_check(&b, "the plan", err);
     sub_path(out, "plan.txt", path, sizeof path);
     if (st == SC_OK)
@@ -151,7 +209,7 @@ int sc_plan_write(const sc_spec *spec, const char *out, size_t chunks,
     return st;
 }
 
-void sc_plan_print(const sc_spec *spec, size_t chunks, FILE *f)
+void sc_plan_print(const sc_spec *spec, const sc_plan_layout *lay, FILE *f)
 {
     size_t M = spec->nmetrics, nsim = sc_plan_nsim(spec);
     fprintf(f, "%-16s %-11s %-20s %-20s %s\n", "ID", "STAGE", "DATASET",
@@ -162,16 +220,16 @@ void sc_plan_print(const sc_spec *spec, size_t chunks, FILE *f)
         fprintf(f, "%-16s %-11s %-20s %-20s %s\n", id, "similarity",
                 spec->datasets[i / M].name, spec->metrics[i % M].name, "-");
     }
-    char dep[64];
+    char dep[256];
     snprintf(dep, sizeof dep, "similarity/0-%zu", nsim > 0 ? nsim - 1 : 0);
-    for (size_t c = 0; c < chunks; c++) {
-        char id[64];
-        snprintf(id, sizeof id, "consistency/%zu", c);
-        fprintf(f, "%-16s %-11s %-20s %-20s %s\n", id, "consistency", "-", "-",
-                dep);
-    }
-    if (chunks > 0)
-        snprintf(dep, sizeof dep, "consistency/0-%zu", chunks - 1);
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        for (size_t c = 0; c < lay->chunks[g]; c++) {
+            char id[64];
+            snprintf(id, sizeof id, "%s/%zu", sc_plan_stage_names[g], c);
+            fprintf(f, "%-16s %-11s %-20s %-20s %s\n", id,
+                    sc_plan_stage_names[g], "-", "-", dep);
+        }
+    assemble_deps(lay, nsim, dep, sizeof dep);
     fprintf(f, "%-16s %-11s %-20s %-20s %s\n", "assemble", "assemble", "-", "-",
             dep);
 }
@@ -201,27 +259,31 @@ static int plan_sha(const char *out, char sha[SC_SHA256_HEX], sc_err *err)
     return SC_OK;
 }
 
-int sc_plan_read_chunks(const char *out, size_t *chunks, sc_err *err)
+int sc_plan_read_layout(const char *out, sc_plan_layout *lay, sc_err *err)
 {
     char path[SC_PLAN_PATH_CAP];
     sub_path(out, "plan.txt", path, sizeof path);
     char *text = NULL;
     size_t len = 0;
+    memset(lay, 0, sizeof *lay);
     int st = sc_read_text(path, &text, &len, err);
-    if (st != SC_OK)
-        return st;
-    const char *line = strstr(text, "\nconsistency_chunks\t");
-    char *end = NULL;
-    unsigned long long v = 0;
-    if (line != NULL)
-        v = strtoull(line + 20, &end, 10);
-    if (line == NULL || end == line + 20 || *end != '\n')
-        st = sc_err_set(err, SC_EIO,
-                        "%s: no consistency_chunks line (a plan of an "
-                        "older simcon?); make a new plan with --plan or "
-                        "simcon slurm",
-                        path);
-    *chunks = (size_t)v;
+    for (int g = 0; g < SC_PLAN_NSTAGES && st == SC_OK; g++) {
+        char head[64];
+        int hl = snprintf(head, sizeof head, "\n%s_chunks\t",
+                          sc_plan_stage_names[g]);
+        const char *line = strstr(text, head);
+        char *end = NULL;
+        unsigned long long v = 0;
+        if (line != NULL)
+            v = strtoull(line + hl, &end, 10);
+        if (line == NULL || end == line + hl || *end != '\n')
+            st = sc_err_set(err, SC_EIO,
+                            "%s: no %s_chunks line (a plan of an older "
+                            "simcon?); make a new plan with --plan or "
+                            "simcon slurm",
+                            path, sc_plan_stage_names[g]);
+        lay->chunks[g] = (size_t)v;
+    }
     sc_free(text);
     return st;
 }
@@ -294,11 +356,10 @@ static int cmp_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-void sc_run_plan_records_json(const char *task_dir, size_t cons_reused,
-                              size_t cons_computed, sc_buf *b)
+void sc_run_plan_records_json(const sc_runctx *rc, sc_buf *b)
 {
     char path[SC_PLAN_PATH_CAP];
-    snprintf(path, sizeof path, "%s/records", task_dir);
+    snprintf(path, sizeof path, "%s/records", rc->opts.task_dir);
     char **names = NULL;
     size_t n = 0;
     DIR *d = opendir(path);
@@ -337,13 +398,17 @@ void sc_run_plan_records_json(const char *task_dir, size_t cons_reused,
         sc_free(names[i]);
     }
     sc_free(names);
-    /* The assemble step itself: this process. */
+    /* The assemble step itself: this process, and the units of each
+     * statistics stage it read from the tasks or computed. */
     sc_buf_puts(b, "\n    {\"task\": \"assemble\", ");
     where_json(b);
-    sc_buf_printf(b,
-                  ", \"consistency_units\": {\"reused\": %zu, \"computed\": "
-                  "%zu}}\n  ]",
-                  cons_reused, cons_computed);
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        sc_buf_printf(b,
+                      ", \"%s_units\": {\"reused\": %zu, \"computed\": "
+                      "%zu}",
+                      sc_plan_stage_names[g], rc->units_reused[g],
+                      rc->units_computed[g]);
+    sc_buf_puts(b, "}\n  ]");
 }
 
 /* ## Checks before a task */

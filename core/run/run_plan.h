@@ -13,10 +13,23 @@
  *                   settings, the sets, the seed and the (metric, set)
  *                   table that the streams' seeds come from
  *                   (run_consistency.c); depends on the similarity tasks;
- *   assemble        everything else (p adjustment and the consistency
- *                   table from the cached units, contrasts, behaviour,
- *                   tables, figures, manifest, report) into OUT; depends on
- *                   every consistency task (or, with none, every
+ *   contrasts/<c>   chunk c of the contrast rows: a contiguous range of
+ *                   (metric, contrast attribute) units, each unit's rows
+ *                   (every category pair with the category means) into
+ *                   OUT.tasks/.cache/contrasts-<key>.tsv, keyed by the
+ *                   metric's matrices of every dataset, the settings, the
+ *                   seed and the attribute's labels (run_contrasts.c);
+ *                   depends on the similarity tasks;
+ *   behaviour/<c>   chunk c of the behaviour rows: a contiguous range of
+ *                   (metric, row) units (a row: a dataset or a mean over a
+ *                   domain's datasets), into
+ *                   OUT.tasks/.cache/behaviour-<key>.tsv, keyed by the
+ *                   row's matrices, the accuracy table's SHA-256, the
+ *                   settings and the seed (run_behaviour.c); depends on the
+ *                   similarity tasks;
+ *   assemble        everything else (p adjustment and the tables from the
+ *                   cached units, tables, figures, manifest, report) into
+ *                   OUT; depends on every chunk task (or, with none, every
  *                   similarity task).
  * `--task ID` runs one. A task writes its result with one atomic rename, so
  * a killed task leaves nothing and a rerun of a finished one finds its
@@ -31,14 +44,15 @@
  * assemble step reads the cached matrices exactly as `run --resume` does,
  * so tables are byte-identical to a single `simcon run`.
  *
- * Units are per (metric, dataset pair), not per chunk, so a plan made with
- * another chunk count reuses every finished unit, and the assemble step
- * computes any unit that is missing (a plain run after a plan does the
- * same).
+ * Units are cached one by one, not per chunk, so a plan made with another
+ * chunk count reuses every finished unit, and the assemble step computes
+ * any unit that is missing (a plain run after a plan does the same). A
+ * chunk task loads only the matrices its units use.
  *
- * Not split (yet): contrasts and behaviour run inside the assemble task,
- * and with statistics.over: stimuli so does consistency, since the
- * stimulus replicates are not cached. */
+ * Not split (yet): with statistics.over: stimuli, consistency and
+ * behaviour run inside the assemble task, since the stimulus replicates
+ * are not cached; a (dataset, metric) is one task (no blocks of model
+ * pairs). */
 #ifndef SC_RUN_PLAN_H
 #define SC_RUN_PLAN_H
 
@@ -58,17 +72,33 @@ void sc_plan_work_dir(const char *out, char *buf, size_t cap);
 /* Number of similarity tasks: datasets x metrics. */
 size_t sc_plan_nsim(const sc_spec *spec);
 
-/* Consistency units, metrics x dataset pairs, that consistency/<c> tasks
- * share out; 0 when consistency is not split into tasks (no consistency
- * analysis, one dataset, or statistics.over: stimuli, whose replicate
- * matrices are not cached: it stays in the assemble task). */
-size_t sc_plan_cons_units(const sc_spec *spec);
+/* The statistics stages that a plan splits into chunk tasks, and their
+ * task names ("consistency", "contrasts", "behaviour"). */
+enum { SC_PLAN_CONS = 0, SC_PLAN_CONTRASTS = 1, SC_PLAN_BEHAVIOUR = 2 };
+#define SC_PLAN_NSTAGES 3
+extern const char *const sc_plan_stage_names[SC_PLAN_NSTAGES];
 
-/* How many consistency/<c> tasks: want > 0 asks for that many (at most one
+/* Units of stage `stage` that its chunk tasks share out; 0 when the stage
+ * is not split into tasks (it then runs in the assemble task):
+ *   consistency  metrics x dataset pairs; 0 without the analysis, with one
+ *                dataset, or with statistics.over: stimuli, whose replicate
+ *                matrices are not cached;
+ *   contrasts    metrics x contrasts (all category pairs of one contrast
+ *                attribute share the category means); 0 with one dataset;
+ *   behaviour    metrics x rows (datasets, one mean per domain, mean:all);
+ *                0 with statistics.over: stimuli (the replicates again). */
+size_t sc_plan_units(const sc_spec *spec, int stage);
+
+/* Chunk tasks per statistics stage. */
+typedef struct sc_plan_layout {
+    size_t chunks[SC_PLAN_NSTAGES];
+} sc_plan_layout;
+
+/* How many chunk tasks per stage: want > 0 asks for that many (at most one
  * per unit); 0 picks chunks of about SC_PLAN_CHUNK_CPU CPU-seconds by
- * sc_plan_cpu_estimate (at least 1 when there are units). */
+ * sc_plan_cpu_estimate (at least 1 when the stage has units). */
 #define SC_PLAN_CHUNK_CPU 1800.0
-int sc_plan_chunks(const sc_spec *spec, size_t want, size_t *chunks,
+int sc_plan_chunks(const sc_spec *spec, size_t want, sc_plan_layout *lay,
                    sc_err *err);
 /* Units [*u0, *u1) of chunk c of chunks over units (contiguous, sizes
  * differing by at most one). */
@@ -76,17 +106,18 @@ void sc_plan_chunk_range(size_t units, size_t chunks, size_t c, size_t *u0,
                          size_t *u1);
 
 /* Create the work folder (.cache, records) and write plan.txt atomically,
- * with chunks consistency tasks. Statuses: SC_EIO naming the folder or
- * file; SC_ENOMEM. */
-int sc_plan_write(const sc_spec *spec, const char *out, size_t chunks,
-                  sc_err *err);
-/* The number of consistency tasks in out's plan (SC_EIO naming the file
- * when it has none or cannot be read). */
-int sc_plan_read_chunks(const char *out, size_t *chunks, sc_err *err);
+ * with lay's chunk tasks. Statuses: SC_EIO naming the folder or file;
+ * SC_ENOMEM. */
+int sc_plan_write(const sc_spec *spec, const char *out,
+                  const sc_plan_layout *lay, sc_err *err);
+/* The chunk tasks of out's plan (SC_EIO naming the file when a stage's
+ * line is missing, as in a plan of an older simcon, or it cannot be
+ * read). */
+int sc_plan_read_layout(const char *out, sc_plan_layout *lay, sc_err *err);
 
 /* The task list, one line per task (ID, stage, dataset, metric, depends),
  * with a header line. */
-void sc_plan_print(const sc_spec *spec, size_t chunks, FILE *f);
+void sc_plan_print(const sc_spec *spec, const sc_plan_layout *lay, FILE *f);
 
 /* Is there a plan for out made from this spec file (same SHA-256)?
  * *exists tells whether a plan file exists at all. */

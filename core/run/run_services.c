@@ -7,9 +7,12 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "blas.h"
 #include "mem.h"
@@ -420,4 +423,90 @@ int sc_run_parallel(sc_runctx *rc, size_t n, sc_run_task_fn fn, void *ud,
                          &sc_blas_one_per_worker, err);
     sc_progress_end(&rc->progress);
     return st;
+}
+
+/* ## Units of a planned statistics stage in the task cache */
+
+int sc_run_unit_path(const sc_runctx *rc, const char *stage, const sc_buf *key,
+                     char *buf, size_t cap, sc_err *err)
+{
+    char hex[SC_SHA256_HEX];
+    sc_sha256_hex(key->data != NULL ? key->data : "", key->len, hex);
+    if (snprintf(buf, cap, "%s/.cache/%s-%s.tsv", rc->opts.task_dir, stage,
+                 hex) >= (int)cap)
+        return sc_err_set(err, SC_EIO, "%s: path too long", rc->opts.task_dir);
+    return SC_OK;
+}
+
+void sc_run_unit_row(sc_buf *b, const double *v, size_t nv, const size_t *z,
+                     size_t nz, const char *note)
+{
+    for (size_t f = 0; f < nv; f++)
+        sc_buf_printf(b, "%a\t", v[f]);
+    for (size_t f = 0; f < nz; f++)
+        sc_buf_printf(b, "%zu\t", z[f]);
+    for (const char *c = note; *c; c++) {
+        if (*c == '\\')
+            sc_buf_puts(b, "\\\\");
+        else if (*c == '\n')
+            sc_buf_puts(b, "\\n");
+        else if (*c == '\t')
+            sc_buf_puts(b, "\\t");
+        else
+            sc_buf_printf(b, "%c", *c);
+    }
+    sc_buf_puts(b, "\n");
+}
+
+bool sc_run_unit_parse(char **p, double *v, size_t nv, size_t *z, size_t nz,
+                       char *note, size_t cap)
+{
+    char *s = *p, *e = NULL;
+    for (size_t f = 0; f < nv; f++) {
+        v[f] = strtod(s, &e);
+        if (e == s || *e != '\t')
+            return false;
+        s = e + 1;
+    }
+    for (size_t f = 0; f < nz; f++) {
+        if (*s < '0' || *s > '9')
+            return false;
+        errno = 0;
+        unsigned long long x = strtoull(s, &e, 10);
+        if (*e != '\t' || errno != 0 || x > SIZE_MAX)
+            return false;
+        z[f] = (size_t)x;
+        s = e + 1;
+    }
+    size_t len = 0;
+    for (; *s != '\n'; s++) {
+        if (*s == '\0' || len + 1 >= cap)
+            return false;
+        char c = *s;
+        if (c == '\\') {
+            s++;
+            c = *s == 'n' ? '\n' : *s == 't' ? '\t' : *s;
+            if (c == '\0')
+                return false;
+        }
+        note[len++] = c;
+    }
+    note[len] = '\0';
+    *p = s + 1;
+    return true;
+}
+
+char *sc_run_unit_read(const char *path, const char *head)
+{
+    char *text = NULL;
+    size_t len = 0;
+    sc_err ignored;
+    if (access(path, R_OK) != 0 ||
+        sc_read_text(path, &text, &len, &ignored) != SC_OK)
+        return NULL;
+    if (strlen(text) != len || strncmp(text, head, strlen(head)) != 0) {
+        sc_free(text);
+        return NULL;
+    }
+    return text;
 }

@@ -929,10 +929,15 @@ int sc_run_similarity_cached(sc_runctx *rc, const bool *need, sc_err *err)
     const sc_spec *spec = rc->spec;
     int st = resolve_paths(rc, err);
     for (size_t d = 0; d < rc->D && st == SC_OK; d++) {
-        if (!need[d])
+        bool any = false;
+        for (size_t k = 0; k < rc->M; k++)
+            any = any || need[k * rc->D + d];
+        if (!any)
             continue;
         st = hash_and_check(rc, d, err);
         for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
+            if (!need[k * rc->D + d])
+                continue;
             char key[SC_SHA256_HEX], found[PATH_CAP];
             cache_key(rc, d, k, key);
             sc_simmat sm = {0};

@@ -12,10 +12,17 @@ metrics, small resampling counts, so the test stays quick under ASan):
   assemble. Every CSV, Markdown and LaTeX file of the two result folders is
   byte-identical, and the manifest lists the tasks (host, seconds,
   computed/cached) and 9 cache hits, 0 computed;
-- the same at --chunks 2, 4 and 9 (9 units: 3 metrics x 3 dataset pairs),
-  each in its own folder: byte-identical tables, every unit written once;
-  with one unit file removed before assemble, assemble computes it and the
-  tables are still identical;
+- the statistics stages as their own tasks: consistency (9 units: 3
+  metrics x 3 dataset pairs), contrasts (3 units: 3 metrics x 1 contrast)
+  and behaviour (18 units: 3 metrics x (3 datasets + 2 domain means +
+  mean:all)), each stage listed by --plan after every similarity task and
+  before assemble;
+- the same at --chunks 2, 4 and 9, each in its own folder: byte-identical
+  tables, every unit written once; at 9 chunks each chunk task runs with
+  only the similarity matrices its units need in the cache (the others
+  absent: a task that loads them fails); with one unit file of each stage
+  removed before assemble, assemble computes it and the tables are still
+  identical;
 - a plain run of the planned folder only assembles (0 computed);
 - refusals: a spec changed after --plan, a plan that is not there (a folder
   not shared: the message names the path), an unknown task id;
@@ -101,33 +108,106 @@ def cpu_hours(feats, m):
             "total": (sim + cons + con + beh + asm) / h}
 
 
+STAGES = ("consistency", "contrasts", "behaviour")
+UNITS = {"consistency": 9, "contrasts": 3, "behaviour": 18}
+PAIRS = [(0, 1), (0, 2), (1, 2)]          # dataset pairs in table order
+DOMAIN = ["natural", "natural", "specialized"]   # zoo.yaml
+
+
+def needed(stage, units):
+    """(metric, dataset) matrices that the units of a stage read, from the
+    structure of zoo.yaml (3 metrics, datasets nat_a, nat_b, spec_c)."""
+    out = set()
+    for u in units:
+        if stage == "consistency":
+            k, (a, b) = u // 3, PAIRS[u % 3]
+            out |= {(k, a), (k, b)}
+        elif stage == "contrasts":
+            out |= {(u, d) for d in range(3)}
+        else:  # rows: 3 datasets, mean:natural, mean:specialized, mean:all
+            k, e = u // 6, u % 6
+            ds = [e] if e < 3 else \
+                [d for d in range(3) if DOMAIN[d] == "natural"] if e == 3 \
+                else [2] if e == 4 else [0, 1, 2]
+            out |= {(k, d) for d in ds}
+    return out
+
+
+def chunk_units(units, chunks, c):
+    base, rem = divmod(units, chunks)
+    u0 = c * base + min(c, rem)
+    return range(u0, u0 + base + (c < rem))
+
+
+def sim_keys(dist):
+    """similarity/<i> -> its cache file, from the task records."""
+    keys = {}
+    rec = dist + ".tasks/records"
+    for f in os.listdir(rec):
+        r = json.load(open(os.path.join(rec, f)))
+        if r["task"].startswith("similarity/"):
+            keys[int(r["task"].split("/")[1])] = r["key"] + ".csv"
+    return keys
+
+
 def chunkings(simcon, spec, work, dist, want):
-    """The run at several consistency chunkings: the same tables."""
+    """The run at several chunkings: the same tables."""
+    keys = sim_keys(dist)
+    check(len(keys) == 9, "9 similarity records: %s" % keys)
+    src = dist + ".tasks/.cache"
     for k in (2, 4, 9):
         out = os.path.join(work, "chunks%d" % k)
         p = run([simcon, "run", spec, "-o", out, "--plan", "--chunks",
                  str(k)])
-        cons = [l.split()[0] for l in p.stdout.splitlines()[1:]
-                if l.split()[1] == "consistency"]
-        check(cons == ["consistency/%d" % c for c in range(k)],
-              "%d consistency tasks: %s" % (k, p.stdout))
-        # The similarity matrices of the first plan, not recomputed.
-        cache = dist + ".tasks/.cache"
-        for f in os.listdir(cache):
-            if f.endswith(".csv"):
-                shutil.copy(os.path.join(cache, f), out + ".tasks/.cache")
-        for c in reversed(range(k)):
-            run([simcon, "run", spec, "-o", out, "--task",
-                 "consistency/%d" % c, "--quiet"])
-        units = [f for f in os.listdir(out + ".tasks/.cache")
-                 if f.startswith("consistency-")]
-        check(len(units) == 9, "9 unit files at %d chunks: %s" % (k, units))
-        if k == 4:  # a unit lost: assemble computes it
-            os.unlink(os.path.join(out + ".tasks/.cache", units[0]))
+        rows = [l.split() for l in p.stdout.splitlines()[1:]]
+        n = {}
+        for g in STAGES:
+            n[g] = min(k, UNITS[g])
+            ids = [l[0] for l in rows if l[1] == g]
+            check(ids == ["%s/%d" % (g, c) for c in range(n[g])],
+                  "%d %s tasks: %s" % (n[g], g, p.stdout))
+        cache = out + ".tasks/.cache"
+        for g in STAGES:
+            for c in reversed(range(n[g])):
+                if k == 9:
+                    # Only the matrices this chunk's units read: (metric k,
+                    # dataset d) is task similarity/(d * 3 + k).
+                    need = needed(g, chunk_units(UNITS[g], n[g], c))
+                    have = [keys[d * 3 + m] for m, d in need]
+                else:
+                    have = sorted(set(keys.values()))
+                for f in os.listdir(cache):
+                    if f.endswith(".csv"):
+                        os.unlink(os.path.join(cache, f))
+                for f in have:
+                    shutil.copy(os.path.join(src, f), cache)
+                run([simcon, "run", spec, "-o", out, "--task",
+                     "%s/%d" % (g, c), "--quiet"])
+        for f in set(keys.values()):
+            shutil.copy(os.path.join(src, f), cache)
+        files = {}
+        for g in STAGES:
+            files[g] = sorted(f for f in os.listdir(cache)
+                              if f.startswith(g + "-"))
+            check(len(files[g]) == UNITS[g], "%d %s unit files at %d "
+                  "chunks: %s" % (UNITS[g], g, k, files[g]))
+        if k == 4:  # a unit of each stage lost: assemble computes it
+            for g in STAGES:
+                os.unlink(os.path.join(cache, files[g][0]))
         p = run([simcon, "run", spec, "-o", out, "--task", "assemble"])
         if k == 4:
-            check("reused 8 of 9 consistency unit(s)" in p.stderr,
-                  "assemble computed the missing unit: %s" % p.stderr)
+            for what in ("reused 8 of 9 consistency unit(s)",
+                         "reused 2 of 3 contrast unit(s)",
+                         "reused 17 of 18 behaviour row(s)"):
+                check(what in p.stderr,
+                      "assemble computed the missing unit: %s" % p.stderr)
+            m = json.load(open(os.path.join(out, "manifest.json")))
+            check(m["tasks"][-1]["contrasts_units"] ==
+                  {"reused": 2, "computed": 1} and
+                  m["tasks"][-1]["behaviour_units"] ==
+                  {"reused": 17, "computed": 1},
+                  "manifest counts the recomputed units: %s" %
+                  m["tasks"][-1])
         got = tables(out)
         check(sorted(got) == sorted(want), "same files at %d chunks" % k)
         for f in want:
@@ -153,14 +233,14 @@ def main():
     sims = [l[0] for l in lines if l[1] == "similarity"]
     check(len(sims) == 3 * 3, "3 datasets x 3 metrics similarity tasks, "
           "got %d" % len(sims))
-    cons = [l[0] for l in lines if l[1] == "consistency"]
-    check(cons == ["consistency/0"] and
-          all(l[-1] == "similarity/0-8" for l in lines if l[1] ==
-              "consistency"),
-          "one consistency task (the estimate is far below 30 CPU-minutes), "
-          "after every similarity task: %s" % lines)
-    check(lines[-1][0] == "assemble" and lines[-1][-1] == "consistency/0-0",
-          "assemble depends on the consistency tasks: %s" % lines[-1])
+    stats = [l[0] for l in lines if l[1] in STAGES]
+    check(stats == ["consistency/0", "contrasts/0", "behaviour/0"] and
+          all(l[-1] == "similarity/0-8" for l in lines if l[1] in STAGES),
+          "one task per statistics stage (each estimate is far below 30 "
+          "CPU-minutes), after every similarity task: %s" % lines)
+    check(lines[-1][0] == "assemble" and lines[-1][-1] ==
+          "consistency/0-0,contrasts/0-0,behaviour/0-0",
+          "assemble depends on the statistics tasks: %s" % lines[-1])
     check(os.path.exists(dist + ".tasks/plan.txt"), "plan file written")
     order = sims[:]
     random.Random(14).shuffle(order)
@@ -171,11 +251,12 @@ def main():
           "consistency before its matrices: %s" % p.stderr)
     for t in order:
         run([simcon, "run", spec, "-o", dist, "--task", t, "--quiet"])
-    run([simcon, "run", spec, "-o", dist, "--task", "consistency/0",
-         "--quiet"])
-    again = run([simcon, "run", spec, "-o", dist, "--task", "consistency/0"])
-    check("already done" in again.stderr, "a finished consistency task is "
-          "not redone: %s" % again.stderr)
+    for t in stats:
+        run([simcon, "run", spec, "-o", dist, "--task", t, "--quiet"])
+    for t in stats:
+        again = run([simcon, "run", spec, "-o", dist, "--task", t])
+        check("already done" in again.stderr, "a finished task %s is not "
+              "redone: %s" % (t, again.stderr))
     again = run([simcon, "run", spec, "-o", dist, "--task", order[0]])
     check("already done" in again.stderr, "a finished task is not redone: %s"
           % again.stderr)
@@ -193,22 +274,26 @@ def main():
     tasks = m["tasks"]
     computed = sorted(t["task"] for t in tasks if t.get("result") == "computed")
     cached = sorted(t["task"] for t in tasks if t.get("result") == "cached")
-    check(computed == sorted(sims + ["consistency/0"]),
+    check(computed == sorted(sims + stats),
           "each task computed once: %s" % computed)
-    check(cached == sorted([order[0], "consistency/0"]),
+    check(cached == sorted([order[0]] + stats),
           "the reruns are recorded as cached: %s" % cached)
     check(all(t["host"] and "seconds" in t for t in tasks if "result" in t),
           "records carry host and seconds")
     check(tasks[-1]["task"] == "assemble", "assemble listed last")
-    check(tasks[-1]["consistency_units"] == {"reused": 9, "computed": 0},
-          "assemble read every consistency unit: %s" % tasks[-1])
+    for g in STAGES:
+        check(tasks[-1][g + "_units"] == {"reused": UNITS[g], "computed": 0},
+              "assemble read every %s unit: %s" % (g, tasks[-1]))
 
     chunkings(simcon, spec, work, dist, a)
 
     p = run([simcon, "run", spec, "-o", dist])
     check("reusing finished tasks" in p.stderr, "plain run uses the plan")
-    check("reused 9 of 9 consistency unit(s)" in p.stderr,
-          "plain run reads the consistency units: %s" % p.stderr)
+    for what in ("reused 9 of 9 consistency unit(s)",
+                 "reused 3 of 3 contrast unit(s)",
+                 "reused 18 of 18 behaviour row(s)"):
+        check(what in p.stderr,
+              "plain run reads the statistics units: %s" % p.stderr)
     m = json.load(open(os.path.join(dist, "manifest.json")))
     check(m["cache"]["computed"] == 0, "plain run only assembles: %s"
           % m["cache"])
@@ -283,10 +368,16 @@ def main():
     for want in ("#SBATCH --array=0-0%3",
                  '--task "consistency/${SLURM_ARRAY_TASK_ID}"'):
         check(want in con, "consistency.sbatch has %r:\n%s" % (want, con))
-    check("consistency.sbatch)" in sub and
-          sub.index("--dependency=afterok:$sim consistency.sbatch") <
-          sub.index("--dependency=afterok:$con assemble.sbatch"),
-          "submit.sh chains similarity, consistency, assemble:\n%s" % sub)
+    for g in ("contrasts", "behaviour"):
+        text = open(os.path.join(sd, g + ".sbatch")).read()
+        for want in ("#SBATCH --array=0-0%3",
+                     '--task "%s/${SLURM_ARRAY_TASK_ID}"' % g):
+            check(want in text, "%s.sbatch has %r:\n%s" % (g, want, text))
+    last = sub.index("--dependency=afterok:$con:$ctr:$beh assemble.sbatch")
+    for g in STAGES:
+        check(sub.index("--dependency=afterok:$sim %s.sbatch" % g) < last,
+              "submit.sh runs %s after similarity, before assemble:\n%s"
+              % (g, sub))
     run([simcon, "slurm", spec, "-o", d3, "--chunks", "5", "--quiet"])
     con = open(os.path.join(sd, "consistency.sbatch")).read()
     check("#SBATCH --array=0-4\n" in con, "--chunks 5:\n%s" % con)
@@ -294,7 +385,8 @@ def main():
     # in whole minutes (here the estimate is under a second).
     d4 = os.path.join(work, "d4")
     run([simcon, "slurm", spec, "-o", d4, "--quiet"])
-    for f in ("similarity.sbatch", "consistency.sbatch", "assemble.sbatch"):
+    for f in ("similarity.sbatch", "consistency.sbatch", "contrasts.sbatch",
+              "behaviour.sbatch", "assemble.sbatch"):
         text = open(os.path.join(d4 + ".tasks/slurm", f)).read()
         check("#SBATCH --time=0-00:11:00\n" in text,
               "default --time in %s:\n%s" % (f, text))
