@@ -1,13 +1,15 @@
 #!/usr/bin/python3
 """Compare a result made by Slurm tasks with a local `simcon run`.
 
-Usage: compare.py LOCAL DIST NSIM NCONS [RESUBMITTED_ARRAY_JOB:TASK ...]
+Usage: compare.py LOCAL DIST NSIM STAGE=N[,STAGE=N...]
+                  [RESUBMITTED_ARRAY_JOB:TASK ...]
 
 Checks that every CSV, Markdown and LaTeX file is byte-identical, that the
-assemble step computed nothing (cache: NSIM reused, 0 computed; every
-consistency unit read from the tasks) and that the manifest lists each
-similarity and consistency task (NSIM and NCONS of them) exactly once as
-computed, inside a Slurm array (array job and element ids; host; seconds).
+assemble step computed nothing (cache: NSIM reused, 0 computed; every unit
+of each statistics stage read from the tasks) and that the manifest lists
+each similarity task (NSIM) and each chunk task of the stages named (e.g.
+consistency=3,contrasts=3,behaviour=3) exactly once as computed, inside a
+Slurm array (array job and element ids; host; seconds).
 With RESUBMITTED_ARRAY_JOB:TASK (e.g. 1234:consistency/1), that task must
 have run in that (resubmitted) array job and every other task of its stage
 in one other job: the finished elements were not run again.
@@ -36,7 +38,9 @@ def fail(msg):
 
 def main():
     local, dist = sys.argv[1], sys.argv[2]
-    ntasks, ncons = int(sys.argv[3]), int(sys.argv[4])
+    ntasks = int(sys.argv[3])
+    stages = dict((k, int(v)) for k, v in
+                  (kv.split("=") for kv in sys.argv[4].split(",")))
     a, b = tables(local), tables(dist)
     if len(a) < 10 or sorted(a) != sorted(b):
         fail("table files differ: %s vs %s" % (sorted(a), sorted(b)))
@@ -49,7 +53,8 @@ def main():
     recs = [t for t in m["tasks"] if t["task"] != "assemble"]
     names = sorted(t["task"] for t in recs)
     want = sorted(["similarity/%d" % i for i in range(ntasks)] +
-                  ["consistency/%d" % i for i in range(ncons)])
+                  ["%s/%d" % (g, i) for g, n in stages.items()
+                   for i in range(n)])
     if names != want or any(t["result"] != "computed" for t in recs):
         fail("each task once, computed: %s" % [(t["task"], t["result"])
                                                for t in recs])
@@ -60,9 +65,10 @@ def main():
     asm = [t for t in m["tasks"] if t["task"] == "assemble"]
     if len(asm) != 1 or not asm[0]["slurm_job_id"]:
         fail("assemble record: %s" % asm)
-    units = asm[0]["consistency_units"]
-    if units["computed"] != 0 or units["reused"] < ncons:
-        fail("assemble recomputed consistency units: %s" % units)
+    for g, n in stages.items():
+        units = asm[0][g + "_units"]
+        if units["computed"] != 0 or units["reused"] < n:
+            fail("assemble recomputed %s units: %s" % (g, units))
     for arg in sys.argv[5:]:
         job, task = arg.split(":")
         stage = task.split("/")[0] + "/"
