@@ -541,8 +541,13 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * Statistics: a correlation over k model pairs costs SC_COST_CORR +
  * k / SC_RATE_TERMS seconds. With R = 1 + P + B' correlations per row (P
  * permutations, or m! when the exact test is used; B' = B bootstrap replicates,
- * plus m jackknife recomputations for BCa): consistency  M x dataset pairs x
- * sets x R correlations over the set; contrasts    per category pair 2 x
+ * plus m jackknife recomputations for BCa): consistency  per metric and set
+ * over k pairs, P batched permutations (stats_many.c: every dataset's
+ * permuted values, then one matrix product with the unpermuted ones for all
+ * dataset pairs) at SC_COST_PERM_TASK + k (dp + D) / SC_RATE_PERM_TERMS
+ * seconds each (dp dataset pairs, D datasets), plus per dataset pair the
+ * observed r and its jackknife-z CI, 1 + m correlations over the set;
+ * contrasts    per category pair 2 x
  * dataset pairs x R correlations over W_a and W_b, plus every category's mean
  * CI (dataset pairs x B' over W_c); behaviour    M x D x R over all m(m-1)/2
  * pairs, plus the mean rows, whose permutations recompute every dataset of the
@@ -563,6 +568,18 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * estimate"): seconds per correlation and model-pair terms per second. */
 #define SC_COST_CORR 3.0e-7
 #define SC_RATE_TERMS 6.0e7
+/* Consistency's batched permutations (the matrix-product engine of
+ * stats_many.c), fitted to the CPU time of the permutations alone (a run
+ * at P permutations minus the same run at 0, similarity from the cache, 1
+ * thread) of three consistency-only studies: the e2e zoo (m = 8, D = 3,
+ * M = 3, P = 20,000: 8.6e-6 s per permutation over 33 (metric, set) tasks
+ * and 1,764 terms k (dp + D)), it with 4 more models and one metric
+ * (m = 12, P = 300,000: 5.1e-6 s, 11 tasks, 1,320 terms); solved for these
+ * two, and checked on the bundled example (m = 20, D = 4, M = 3,
+ * P = 20,000: measured 5.9e-5 s per permutation, 84 tasks and 17,070
+ * terms give 6.0e-5 s). tests/bench/RESULTS.md, "CPU-hours estimate". */
+#define SC_COST_PERM_TASK 1.0e-7
+#define SC_RATE_PERM_TERMS 3.3e8
 /* Reading feature files for their SHA-256, bytes per second. */
 #define SC_RATE_READ 2.0e8
 #define SC_ASSEMBLE_FIXED 2.0
@@ -629,7 +646,10 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
         for (size_t s = 0; s < sets->nsets; s++) {
             const run_set *set = &sets->sets[s];
             double np = (double)set->pairs.n;
-            out->consistency += corr_seconds(M * dp * R, M * dp * R * np);
+            out->consistency +=
+                M * P *
+                    (SC_COST_PERM_TASK + np * (dp + D) / SC_RATE_PERM_TERMS) +
+                corr_seconds(M * dp * (1 + m), M * dp * (1 + m) * np);
             if (set->attr != SIZE_MAX && strncmp(set->name, "anchor:", 7) != 0)
                 out->assemble += corr_seconds(M * dp * B, M * dp * B * np);
         }

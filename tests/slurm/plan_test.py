@@ -71,7 +71,9 @@ def cpu_hours(feats, m):
     core/run/run_plan.c and README "Running on a cluster", computed
     here from the spec's structure and the .npy headers: similarity n^2 d
     per model at 21.4e9/s plus n(n+1) per model pair at 6.4e9/s; a
-    correlation over k model pairs 3e-7 s + k / 6e7 s."""
+    correlation over k model pairs 3e-7 s + k / 6e7 s; consistency's
+    batched permutations 1e-7 s + k (dp + D) / 3.3e8 s each per metric
+    and set."""
     import numpy as np
     M, D, dp = 3, 3, 3
     P, B = 199, 199  # 8! > 199: random permutations; percentile: no jackknife
@@ -95,7 +97,11 @@ def cpu_hours(feats, m):
     # groupby: 3 or 4 other models.
     w, bt = 6, 16
     sets = [28] + [w, bt, w] * 2 + [3, 4, 3, 4]
-    cons = sum(corr(M * dp * R, k) for k in sets)
+    # consistency: per metric and set, P batched permutations at 1e-7 s +
+    # k (dp + D) / 3.3e8 s each, and per dataset pair 1 + m correlations
+    # (r and its jackknife-z CI)
+    cons = sum(M * P * (1e-7 + k * (dp + D) / 3.3e8) +
+               corr(M * dp * (1 + m), k) for k in sets)
     med = sum(corr(M * dp * B, k) for k in [w, bt, w] * 2)
     # two category means (CI only), one row: a correlation per category
     con = M * (2 * corr(dp * B, w) + 2 * corr(dp * R, w))
