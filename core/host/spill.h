@@ -6,7 +6,10 @@
  * process's resident set while they are cached (a 12.8 GB E showed a
  * 19 GB peak RSS under a 4 GB budget), whereas pread/pwrite go through the
  * page cache, which the kernel reclaims as it needs. The file is unlinked
- * at once, so it disappears with its descriptor, even on a crash. */
+ * at once, so it disappears with its descriptor, even on a crash. Its
+ * blocks are reserved when it is opened (fallocate; a filesystem without
+ * it gets a sparse file), so a disk too small fails at once, not at a
+ * write in the middle of a run. */
 #ifndef SC_SPILL_H
 #define SC_SPILL_H
 
@@ -21,9 +24,31 @@ typedef struct sc_spill {
     int spilled; /* 1 when the bytes live in the file */
 } sc_spill;
 
+/* The spill directory: cache_dir, else $TMPDIR, else /tmp. */
+const char *sc_spill_dir(const char *cache_dir);
+/* What the spill may use of dir's filesystem: *free_bytes (statvfs,
+ * what an unprivileged writer may use) less a safety margin of 5% and
+ * SC_SPILL_MARGIN, in *usable. The environment variable
+ * SIMCON_SPILL_FREE_BYTES, if set, gives both (no margin): a test-only
+ * override, for the tests' disks are not full. */
+#define SC_SPILL_MARGIN ((size_t)1 << 30)
+int sc_spill_room(const char *dir, size_t *free_bytes, size_t *usable,
+                  sc_err *err);
+/* bytes for messages: "76.8 GB", "1.4 MB" or "512 bytes" (SI units, as
+ * df -H). */
+#define SC_SPILL_SIZE_CAP 32
+const char *sc_spill_size(char buf[SC_SPILL_SIZE_CAP], size_t bytes);
+/* SC_EIO, one line: dir has no room for a spill file of need bytes, the
+ * free space, and what to do. why: the errno of a failed reservation
+ * (free_bytes is then what is free), or 0 when need exceeds usable (the
+ * planned passes, sc_spill_room). */
+int sc_spill_no_room(sc_err *err, const char *dir, size_t need,
+                     size_t free_bytes, size_t usable, int why);
+
 /* Room for bytes: in memory when bytes <= budget and the allocation
  * succeeds, else a file "simcon-simmat-XXXXXX" in cache_dir (NULL or "":
- * $TMPDIR, then /tmp). SC_EIO names the folder and what to do. */
+ * $TMPDIR, then /tmp), its blocks reserved. SC_EIO names the folder and
+ * what to do. */
 int sc_spill_open(sc_spill *s, size_t bytes, size_t budget,
                   const char *cache_dir, sc_err *err);
 /* Whole transfers to and from the file at a byte offset (short reads and
