@@ -242,21 +242,22 @@ static double clamp_range(double v, uint32_t flags)
 
 /* ## Paths */
 
-/* Columns per SYRK block. E in memory is one SYRK (the BLAS threads
- * parallelise it); a spilled E is streamed from the file in blocks whose
- * columns fit half the budget. Blocks depend on the budget only, never on
- * the thread count, and are accumulated in block order (beta = 1), so the
- * sum is the same whatever the threads. */
+/* Columns per SYRK block: as many as fit half the budget (at least
+ * SIMMAT_MIN_BLOCK), so a spilled E is streamed from the file one block in
+ * memory at a time, and an E that fits half the budget is one SYRK (the
+ * BLAS threads parallelise it). Blocks depend on the budget and the shape
+ * only, never on whether this E is in memory or spilled (which, in
+ * sc_simmat_compute_multi, depends on the other metrics of the pass) nor
+ * on the thread count, and are accumulated in block order (beta = 1): so
+ * a metric's matrix is the same bits whichever metrics share its pass and
+ * whatever the threads. */
 static size_t block_cols(const run *r, const sc_simmat_opts *o, size_t budget)
 {
     size_t esize = r->f32 ? sizeof(float) : sizeof(double);
     size_t block = o->block_cols;
     if (block == 0) {
-        block = r->len;
-        if (r->es->spilled) {
-            size_t fit = budget / 2 / (r->m * esize);
-            block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
-        }
+        size_t fit = budget / 2 / (r->m * esize);
+        block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
     }
     if (r->f32 && block > SC_SIMMAT_F32_BLOCK)
         block = SC_SIMMAT_F32_BLOCK;
