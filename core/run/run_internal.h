@@ -68,6 +68,7 @@ typedef struct sc_runctx {
     char **ids_path;          /* D, NULL when no ids                         */
     size_t *n_rows;           /* D: stimuli in the files                    */
     size_t *n_used;           /* D: after max_stimuli                       */
+    size_t *sim_passes;       /* D: engine passes of the similarity stage   */
     uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
     size_t cache_reused, cache_computed;
     /* Stimulus bootstrap (over: stimuli) within runtime.memory: states
@@ -390,6 +391,35 @@ void sc_fmt_text(sc_buf *b, const char *text);
  * the line. */
 void sc_fmt_stat_tail(sc_buf *b, const double v[5], size_t B, uint32_t seed,
                       const char *ci_method, size_t n_perm, const char *note);
+
+/* ## Spill passes of the similarity stage (run_plan.c)
+ *
+ * sc_plan_embed_len: the embedding length (core/host/simmat.h, embed
+ * path) of metric p with args at n stimuli, model 0 having d features; 0
+ * when it has none (pairwise path: nothing spilled). Exact for the bundled
+ * cka and rsa (their embed_len); another plugin with an embedding is
+ * counted n (n + 1) / 2.
+ * sc_plan_passes: split jobs 0..nk-1 with E's of ebytes[k] bytes into the
+ * fewest consecutive passes whose spill fits usable bytes, placing the
+ * E's in memory or spill files exactly as sc_simmat_compute_multi does
+ * with this budget; first[0..passes] are the passes' first jobs and nk.
+ * out->passes is 0 when a job alone spills more than usable (out->too_big,
+ * too_big_bytes). sc_plan_dataset_spill does it for the metrics ks of
+ * dataset d at n stimuli, the ebytes into ebytes[0..nk-1]. */
+typedef struct sc_plan_spill {
+    size_t passes;
+    size_t spill;    /* bytes spilled with every job in one pass  */
+    size_t max_pass; /* the largest spill of one planned pass      */
+    size_t too_big, too_big_bytes;
+} sc_plan_spill;
+size_t sc_plan_embed_len(const sc_plugin *p, const sc_args *args, size_t n,
+                         size_t d);
+void sc_plan_passes(const size_t *ebytes, size_t nk, size_t budget,
+                    size_t usable, size_t *first, sc_plan_spill *out);
+int sc_plan_dataset_spill(const sc_runctx *rc, size_t d, size_t n,
+                          const size_t *ks, size_t nk, size_t budget,
+                          size_t usable, size_t *first, size_t *ebytes,
+                          sc_plan_spill *out, sc_err *err);
 
 /* ## Display tables (run_tables.c; tested in tests/unit/test_runner_tables.c)
  */

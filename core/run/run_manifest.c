@@ -223,6 +223,10 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
                       "\"subsample_seed\": %u",
                       rc->n_rows[d], rc->n_used[d],
                       (unsigned)rc->subsample_seed[d]);
+        /* engine passes of the similarity stage (0: every matrix came
+         * from the cache or another process) */
+        if (rc->sim_passes != NULL && rc->sim_passes[d] > 0)
+            sc_buf_printf(b, ", \"similarity_passes\": %zu", rc->sim_passes[d]);
         if (rc->ids_sha[d][0]) {
             sc_buf_printf(b, ", \"ids_sha256\": \"%s\"", rc->ids_sha[d]);
         }

@@ -14,6 +14,8 @@
 #include "npy.h"
 #include "run_internal.h"
 #include "sha256.h"
+#include "simmat.h"
+#include "spill.h"
 
 #define PLAN_MAGIC "# simcon plan v1"
 
@@ -709,4 +711,209 @@ int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err)
         return st;
     out->assemble += bytes / SC_RATE_READ + SC_ASSEMBLE_FIXED;
     return SC_OK;
+}
+
+/* ## Spill of the similarity stage
+ *
+ * The all-pairs engine runs the metrics of a dataset in one pass
+ * (sc_simmat_compute_multi): each metric with an embedding writes its own
+ * E, m x L doubles, and they share the memory budget in metric order (an E
+ * stays in memory while it fits what the earlier ones left), the rest go
+ * to spill files that all exist at once. When they would not fit the spill
+ * directory, the runner splits the metrics into consecutive passes, each
+ * sharing one Gram per model among its metrics. The lengths are predicted
+ * here from n and the parameters, so that `simcon check --estimate` and
+ * the runner plan the same passes. */
+
+/* Value of parameter name of p in args, as the index of choice in its
+ * "a|b|c" choices (ENUM) or the value itself; -1 when p has no such
+ * parameter. */
+static double param_value(const sc_plugin *p, const sc_args *args,
+                          const char *name, const char *choice)
+{
+    const sc_param *prm = p->desc->params;
+    for (size_t i = 0; prm != NULL && prm[i].name != NULL; i++) {
+        if (strcmp(prm[i].name, name) != 0 || i >= args->count)
+            continue;
+        if (choice == NULL || prm[i].choices == NULL)
+            return args->value[i];
+        size_t idx = 0, len = strlen(choice);
+        for (const char *c = prm[i].choices; *c;) {
+            const char *bar = strchr(c, '|');
+            size_t cl = bar != NULL ? (size_t)(bar - c) : strlen(c);
+            if (cl == len && strncmp(c, choice, len) == 0)
+                return args->value[i] == (double)idx ? 1.0 : 0.0;
+            idx++;
+            c += cl + (bar != NULL);
+        }
+        return 0.0;
+    }
+    return -1.0;
+}
+
+size_t sc_plan_embed_len(const sc_plugin *p, const sc_args *args, size_t n,
+                         size_t d)
+{
+    if (p->desc->embed == NULL || p->desc->embed_len == NULL || n < 2)
+        return 0;
+    const char *name = p->desc->name;
+    size_t tri = n * (n - 1) / 2;
+    if (strcmp(name, "rsa") == 0) /* every RDM entry; kendall: none */
+        return param_value(p, args, "corr", "kendall") == 1.0 ? 0 : tri;
+    if (strcmp(name, "cka") == 0) {
+        /* Linear CKA on its feature path has no embedding (cka.c:
+         * path=features, or auto with 2 d^2 <= n); d is model 0's, whose
+         * state fixes the length for the whole dataset. */
+        bool linear = param_value(p, args, "kernel", "linear") == 1.0;
+        bool feat = param_value(p, args, "path", "features") == 1.0;
+        bool aut = param_value(p, args, "path", "auto") == 1.0;
+        if (linear && (feat || (aut && 2 * d * d <= n)))
+            return 0;
+        return param_value(p, args, "unbiased", NULL) != 0.0 ? tri : tri + n;
+    }
+    return tri + n; /* another plugin: CKA's biased length */
+}
+
+void sc_plan_passes(const size_t *ebytes, size_t nk, size_t budget,
+                    size_t usable, size_t *first, sc_plan_spill *out)
+{
+    memset(out, 0, sizeof *out);
+    out->too_big = SIZE_MAX;
+    /* What one pass of jobs [a, b) spills: the engine's placement. */
+    size_t a = 0, held = 0, spill = 0, total_held = 0;
+    first[0] = 0;
+    out->passes = nk > 0;
+    for (size_t k = 0; k < nk; k++) {
+        size_t e = ebytes[k];
+        /* all metrics in one pass (the report) */
+        if (e > budget - total_held)
+            out->spill += e;
+        else
+            total_held += e;
+        /* this metric alone: spilled when it exceeds the budget */
+        if (e > budget && e > usable && out->too_big == SIZE_MAX) {
+            out->too_big = k;
+            out->too_big_bytes = e;
+        }
+        size_t add = e <= budget - held ? 0 : e;
+        if (k > a && spill + add > usable) { /* start a new pass at k */
+            first[out->passes++] = k;
+            a = k;
+            held = 0;
+            spill = 0;
+            add = e <= budget ? 0 : e;
+        }
+        if (add == 0)
+            held += e;
+        spill += add;
+        out->max_pass = spill > out->max_pass ? spill : out->max_pass;
+    }
+    first[out->passes] = nk;
+    if (out->too_big != SIZE_MAX)
+        out->passes = 0;
+}
+
+int sc_plan_dataset_spill(const sc_runctx *rc, size_t d, size_t n,
+                          const size_t *ks, size_t nk, size_t budget,
+                          size_t usable, size_t *first, size_t *ebytes,
+                          sc_plan_spill *out, sc_err *err)
+{
+    const sc_spec *spec = rc->spec;
+    char path[SC_PLAN_PATH_CAP];
+    size_t rows = 0, cols = 0;
+    int st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
+                          spec->models[0].name, path, sizeof path, err);
+    if (st == SC_OK)
+        st = sc_npy_peek_ex(path, spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
+                            &rows, &cols, err);
+    if (st != SC_OK)
+        return st;
+    for (size_t j = 0; j < nk; j++) {
+        const run_metric *rm = &rc->metrics[ks[j]];
+        size_t len = sc_plan_embed_len(rm->plugin, &rm->args.args, n, cols);
+        if (!sc_size_mul3(rc->m, len, sizeof(double), &ebytes[j]))
+            ebytes[j] = SIZE_MAX;
+    }
+    sc_plan_passes(ebytes, nk, budget, usable, first, out);
+    return SC_OK;
+}
+
+int sc_plan_spill_report(const sc_spec *spec, size_t budget,
+                         const char *plugin_dir, FILE *f, bool *fits,
+                         sc_err *err)
+{
+    *fits = true;
+    if (budget == 0)
+        budget = sc_simmat_default_budget();
+    sc_run_opts o;
+    memset(&o, 0, sizeof o);
+    o.plugin_dir = plugin_dir;
+    o.quiet = true;
+    sc_runctx rc;
+    sc_run_ctx_init(&rc, spec, &o);
+    size_t M = spec->nmetrics;
+    size_t *ks = sc_calloc(M + 1, sizeof *ks);
+    size_t *first = sc_calloc(M + 1, sizeof *first);
+    size_t *eb = sc_calloc(M + 1, sizeof *eb);
+    int st = ks == NULL || first == NULL || eb == NULL
+                 ? sc_err_set(err, SC_ENOMEM, "out of memory")
+                 : sc_run_ctx_load_metrics(&rc, err);
+    for (size_t k = 0; k < M && ks != NULL; k++)
+        ks[k] = k;
+    const char *dir = sc_spill_dir(NULL);
+    size_t free_b = 0, usable = 0;
+    bool asked = false;
+    for (size_t d = 0; d < spec->ndatasets && st == SC_OK && M > 0; d++) {
+        double n = 0, dsum = 0;
+        st = dataset_shape(spec, d, &n, &dsum, err);
+        if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
+            n = (double)spec->max_stimuli;
+        sc_plan_spill sp;
+        if (st == SC_OK)
+            st = sc_plan_dataset_spill(&rc, d, (size_t)n, ks, M, budget,
+                                       SIZE_MAX, first, eb, &sp, err);
+        if (st == SC_OK && sp.spill > 0 && !asked) {
+            st = sc_spill_room(dir, &free_b, &usable, err);
+            asked = true;
+        }
+        if (st == SC_OK && sp.spill > 0)
+            st = sc_plan_dataset_spill(&rc, d, (size_t)n, ks, M, budget, usable,
+                                       first, eb, &sp, err);
+        if (st != SC_OK)
+            break;
+        char x[SC_SPILL_SIZE_CAP], y[SC_SPILL_SIZE_CAP], z[SC_SPILL_SIZE_CAP],
+            w[SC_SPILL_SIZE_CAP];
+        const char *ds = spec->datasets[d].name;
+        if (sp.spill == 0) {
+            fprintf(f,
+                    "estimate: similarity %s: the %zu metrics' states fit "
+                    "the memory budget (%s): nothing spilled, 1 pass\n",
+                    ds, M, sc_spill_size(x, budget));
+        } else if (sp.passes == 0) {
+            *fits = false;
+            fprintf(f,
+                    "estimate: similarity %s: metric '%s' alone needs %s of "
+                    "spill beyond the memory budget (%s) but %s may be used "
+                    "of the %s free in %s: the run would fail; free disk "
+                    "space, set TMPDIR to a bigger disk, or raise --memory\n",
+                    ds, spec->metrics[sp.too_big].name,
+                    sc_spill_size(x, sp.too_big_bytes),
+                    sc_spill_size(y, budget), sc_spill_size(z, usable),
+                    sc_spill_size(w, free_b), dir);
+        } else {
+            fprintf(f,
+                    "estimate: similarity %s: the %zu metrics' states need "
+                    "%s of spill beyond the memory budget (%s), %s free in "
+                    "%s: %zu pass%s, the largest spilling %s (the Gram is "
+                    "computed once per pass)\n",
+                    ds, M, sc_spill_size(x, sp.spill), sc_spill_size(y, budget),
+                    sc_spill_size(z, free_b), dir, sp.passes,
+                    sp.passes == 1 ? "" : "es", sc_spill_size(w, sp.max_pass));
+        }
+    }
+    sc_run_ctx_free(&rc);
+    sc_free(ks);
+    sc_free(first);
+    sc_free(eb);
+    return st;
 }

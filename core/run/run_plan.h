@@ -159,6 +159,19 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
  * bytes, uncapped: what spills to a file beyond the budget. */
 int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err);
 
+/* The spill of the similarity stage as the runner will do it
+ * (run_plan.c): per dataset, one line on f with the bytes its metrics'
+ * embedding matrices spill beyond the memory budget (0: the runner's
+ * default, half of RAM), the free space of the spill directory ($TMPDIR or
+ * /tmp) and the passes the runner splits the metrics into; *fits false
+ * when some metric alone does not fit (the run would fail before
+ * computing). The metrics' plugins are loaded (plugin_dir NULL: the
+ * spec's). Statuses: those of sc_npy_peek_ex, of loading the plugins, and
+ * of sc_spill_room. */
+int sc_plan_spill_report(const sc_spec *spec, size_t budget,
+                         const char *plugin_dir, FILE *f, bool *fits,
+                         sc_err *err);
+
 /* CPU-seconds per stage at the measured rates (run_plan.c, where the
  * work model and the rates' sources are): the largest similarity task and
  * all of them, then the statistics stages, each as one process would run

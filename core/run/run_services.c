@@ -104,6 +104,7 @@ void sc_run_ctx_free(sc_runctx *rc)
     sc_free(rc->ids_sha);
     sc_free(rc->n_rows);
     sc_free(rc->n_used);
+    sc_free(rc->sim_passes);
     sc_free(rc->subsample_seed);
     sc_free(rc->sim_key);
     sc_progress_deinit(&rc->progress);

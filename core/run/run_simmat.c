@@ -49,6 +49,7 @@
 #include "prep.h"
 #include "rng.h"
 #include "run_internal.h"
+#include "spill.h"
 #include "simcsv.h"
 #include "simmat.h"
 #include "results_schema.h"
@@ -67,6 +68,7 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
     rc->ids_sha = sc_calloc(rc->D, sizeof *rc->ids_sha);
     rc->n_rows = sc_calloc(rc->D, sizeof *rc->n_rows);
     rc->n_used = sc_calloc(rc->D, sizeof *rc->n_used);
+    rc->sim_passes = sc_calloc(rc->D, sizeof *rc->sim_passes);
     rc->subsample_seed = sc_calloc(rc->D, sizeof *rc->subsample_seed);
     size_t md = 0;
     sc_size_mul(rc->M, rc->D, &md); /* SIZE_MAX on overflow: calloc fails */
@@ -76,7 +78,8 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
     if (rc->sim_key == NULL || rc->feature_path == NULL ||
         rc->feature_sha == NULL || rc->ids_path == NULL ||
         rc->ids_sha == NULL || rc->n_rows == NULL || rc->n_used == NULL ||
-        rc->subsample_seed == NULL || rc->sims == NULL || rc->boot_sims == NULL)
+        rc->sim_passes == NULL || rc->subsample_seed == NULL ||
+        rc->sims == NULL || rc->boot_sims == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     /* The inputs were checked (sc_inputs_check) before the run started;
      * the headers and ids are checked again per dataset in
@@ -730,11 +733,59 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
     return st;
 }
 
+/* The passes of dataset d's metrics ks[0..nk-1] (run_plan.c): all in one
+ * when their E's spill nothing or their spill fits the spill directory,
+ * else the fewest consecutive groups that fit, with a notice; first[0..
+ * *passes] the groups' first metrics. A metric that alone does not fit
+ * fails here, before anything is computed, with the one-line message of
+ * a failed reservation (core/host/spill.h). */
+static int plan_passes(sc_runctx *rc, size_t d, const size_t *ks, size_t nk,
+                       size_t *first, size_t *passes, sc_err *err)
+{
+    const char *ds = rc->spec->datasets[d].name;
+    size_t budget =
+        rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
+    size_t *eb = sc_calloc(nk, sizeof *eb);
+    if (eb == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    sc_plan_spill sp;
+    int st = sc_plan_dataset_spill(rc, d, rc->n_used[d], ks, nk, budget,
+                                   SIZE_MAX, first, eb, &sp, err);
+    const char *dir = sc_spill_dir(NULL);
+    size_t free_b = 0, usable = 0;
+    if (st == SC_OK && sp.spill > 0)
+        st = sc_spill_room(dir, &free_b, &usable, err);
+    if (st == SC_OK && sp.spill > 0)
+        sc_plan_passes(eb, nk, budget, usable, first, &sp);
+    sc_free(eb);
+    if (st != SC_OK)
+        return st;
+    *passes = sp.passes;
+    if (sp.passes == 0) {
+        sc_spill_no_room(err, dir, sp.too_big_bytes, free_b, usable, 0);
+        return sc_err_prefix(err, "dataset '%s', metric '%s': before computing",
+                             ds, rc->metrics[ks[sp.too_big]].sm->name);
+    }
+    char need[SC_SPILL_SIZE_CAP], bud[SC_SPILL_SIZE_CAP], fb[SC_SPILL_SIZE_CAP];
+    if (sp.spill > 0)
+        sc_run_note(rc,
+                    "similarity %s: the %zu metrics' states need %s of "
+                    "spill beyond the memory budget (%s), %s free in %s: "
+                    "%zu pass%s (the Gram is computed once per pass)",
+                    ds, nk, sc_spill_size(need, sp.spill),
+                    sc_spill_size(bud, budget), sc_spill_size(fb, free_b), dir,
+                    sp.passes, sp.passes == 1 ? "" : "es");
+    return SC_OK;
+}
+
 /* Compute the matrices of dataset d for the metrics ks[0..nk-1] into
- * sms[0..nk-1] in one pass of the all-pairs engine (sc_simmat_compute_multi):
- * each model's features are loaded once for all of them, and the metrics
- * that derive from the same Gram matrix share it. From loaded
- * representations (reps) or lazily (rows: the subsample or NULL). */
+ * sms[0..nk-1] through the all-pairs engine (sc_simmat_compute_multi):
+ * each model's features are loaded once per pass for all of its metrics,
+ * and the metrics that derive from the same Gram matrix share it. One
+ * pass unless the spill would not fit the disk (plan_passes); a metric's
+ * matrix is the same bits whichever metrics share its pass (the engine's
+ * blocks do not depend on them, tests/run/spill_passes.sh). Lazily from
+ * the features (rows: the subsample or NULL). */
 static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
                             size_t nk, size_t *lazy_rows, sc_simmat *sms,
                             sc_err *err)
@@ -742,7 +793,8 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
     const char *ds = rc->spec->datasets[d].name;
     sc_simmat_job *jobs = sc_calloc(nk, sizeof *jobs);
     char(*labels)[96] = sc_calloc(nk, sizeof *labels);
-    int st = jobs == NULL || labels == NULL
+    size_t *first = sc_calloc(nk + 1, sizeof *first);
+    int st = jobs == NULL || labels == NULL || first == NULL
                  ? sc_err_set(err, SC_ENOMEM, "out of memory")
                  : SC_OK;
     for (size_t j = 0; j < nk && st == SC_OK; j++) {
@@ -755,24 +807,33 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
         jobs[j].S = sms[j].s.data;
         jobs[j].label = labels[j];
     }
+    size_t passes = 0;
+    if (st == SC_OK)
+        st = plan_passes(rc, d, ks, nk, first, &passes, err);
     char label[96];
     snprintf(label, sizeof label, "similarity %s ", ds);
     sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1, 0};
-    sc_simmat_extra ex = {0};
-    ex.progress = &rc->progress;
-    ex.progress_label = nk == 1 ? labels[0] : label;
     lazy_inputs li = {rc, d, lazy_rows};
     size_t failed = 0;
-    if (st == SC_OK)
-        st = sc_simmat_compute_multi(jobs, nk, NULL, rc->m, rc->n_used[d],
+    for (size_t p = 0; p < passes && st == SC_OK; p++) {
+        size_t a = first[p], cnt = first[p + 1] - a;
+        sc_simmat_extra ex = {0};
+        ex.progress = &rc->progress;
+        ex.progress_label = cnt == 1 ? labels[a] : label;
+        st = sc_simmat_compute_multi(jobs + a, cnt, NULL, rc->m, rc->n_used[d],
                                      load_lazy, &li, &so, &ex, &failed, err);
-    if (st != SC_OK && jobs != NULL && labels != NULL)
-        sc_err_prefix(err,
-                      "dataset '%s', metric '%s' (models "
-                      "numbered from 0 in spec order)",
-                      ds, rc->metrics[ks[failed < nk ? failed : 0]].sm->name);
+        if (st != SC_OK)
+            sc_err_prefix(
+                err,
+                "dataset '%s', metric '%s' (models "
+                "numbered from 0 in spec order)",
+                ds, rc->metrics[ks[a + (failed < cnt ? failed : 0)]].sm->name);
+    }
+    if (st == SC_OK)
+        rc->sim_passes[d] = passes;
     sc_free(jobs);
     sc_free(labels);
+    sc_free(first);
     return st;
 }
 

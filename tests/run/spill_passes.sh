@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# spill_passes.sh CASE SIMCON WORK_DIR PYTHON
+# The similarity stage's spill files and passes (core/run/run_simmat.c,
+# plan_passes; core/host/spill.c), through the real binary on a small
+# study: 4 models x 2 datasets x n = 300 stimuli and the paper's three
+# metrics (cka linear, cka rbf, rsa spearman). Every metric's embedding
+# matrix E is 4 x 44,850 doubles = 1,435,200 bytes (n(n-1)/2 entries, the
+# unbiased CKA and RSA lengths), so with --memory 1M every E spills and
+# all three need 4,305,600 bytes. SIMCON_SPILL_FREE_BYTES (test-only)
+# sets the bytes the spill may use.
+#   passes     limits giving 1, 2 and 3 passes (and, with a budget of
+#              2,000,000 bytes, an E that is in memory in one grouping and
+#              spilled in another) give byte-identical similarity CSVs; the
+#              pass count is in the notice and in manifest.json. Before the
+#              fix there were no passes, one pass whatever the disk; and the
+#              engine summed an E in memory in one SYRK but a spilled one in
+#              blocks of 31,250 columns, so rsa's matrix differed in the
+#              last bits between the groupings (seen with that change
+#              reverted).
+#   too_small  a limit below one metric's E fails before computing: one
+#              line naming the folder, the bytes needed and free, what to
+#              do; exit 1; no output folder. Before: the run started and
+#              failed at a write minutes later.
+#   reserve    a 1 MiB tmpfs as TMPDIR (unshare -m, root): with the limit
+#              lifted the spill file's reservation fails at once, naming
+#              the folder and the bytes (before: ftruncate made a sparse
+#              file and a write failed mid-run with "write of ... bytes at
+#              offset ... failed"); without it, the free space of the tmpfs
+#              fails the plan before computing.
+#   estimate   simcon check --estimate prints the passes and fails when a
+#              metric cannot fit; its spilled bytes use --memory (before:
+#              "0 MiB of it spilled" whenever runtime.memory was unset).
+set -uo pipefail
+case_=$1 simcon=$2 work=$3 py=${4:-python3}
+T="$work/spill_${case_%_ns}"
+if [ "${case_%_ns}" = "$case_" ]; then
+  rm -rf "$T" && mkdir -p "$T" || exit 1
+fi
+export OPENBLAS_NUM_THREADS=1
+unset SIMCON_SPILL_FREE_BYTES
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+one_line() { # FILE: stderr must be exactly one line
+  [ "$(grep -c '' "$1")" = 1 ] || bad "stderr is not one line: $(cat "$1")"
+}
+
+make_study() { # features and spec in $T/study
+  mkdir -p "$T/study" && "$py" - "$T/study" <<'PY' || exit 1
+import os, sys
+import numpy as np
+root = sys.argv[1]
+rng = np.random.default_rng(13)
+models = ["m0", "m1", "m2", "m3"]
+for ds in ["a", "b"]:
+    os.makedirs(os.path.join(root, ds), exist_ok=True)
+    base = rng.standard_normal((300, 12))
+    for i, m in enumerate(models):
+        d = 16 + 3 * i  # 2 d^2 > n: linear CKA on its Gram path
+        x = base @ rng.standard_normal((12, d)) + 0.5 * rng.standard_normal((300, d))
+        np.save(os.path.join(root, ds, m + ".npy"), x.astype(np.float32))
+with open(os.path.join(root, "spec.yaml"), "w") as f:
+    f.write("""name: spill
+seed: 7
+data: {root: ., features: "{dataset}/{model}.npy", normalize: l2}
+models:
+  - {name: m0, family: a}
+  - {name: m1, family: a}
+  - {name: m2, family: b}
+  - {name: m3, family: b}
+datasets:
+  - {name: a, domain: x}
+  - {name: b, domain: y}
+metrics:
+  - {name: cka_linear, plugin: cka, params: {kernel: linear}}
+  - {name: cka_rbf, plugin: cka, params: {kernel: rbf, sigma: 0.4}}
+  - {name: rsa, plugin: rsa, params: {rdm: correlation, corr: spearman}}
+analyses:
+  consistency: {correlation: pearson}
+statistics: {permutations: 99, bootstrap: 0, over: models}
+""")
+PY
+}
+
+# run NAME LIMIT MEMORY: simcon run into $T/NAME (stderr in $T/NAME.err).
+run() {
+  SIMCON_SPILL_FREE_BYTES=$2 "$simcon" run "$T/study/spec.yaml" -o "$T/$1" \
+    --threads 2 --memory "$3" >/dev/null 2>"$T/$1.err"
+}
+same_sims() { # A B: every similarity CSV byte-identical
+  local n=0
+  for f in "$T/$1"/similarity/*/*.csv; do
+    local rel=${f#"$T/$1/"}
+    cmp -s "$f" "$T/$2/$rel" || bad "$2: $rel differs from $1"
+    n=$((n + 1))
+  done
+  [ $n = 6 ] || bad "$1: $n similarity files, want 6"
+}
+passes_are() { # NAME N: notice and manifest say N passes for both datasets
+  local want="$2 pass"
+  [ "$2" = 1 ] || want="$2 passes"
+  [ "$(grep -c "states need .* of spill .*: $want (the Gram" "$T/$1.err")" = 2 ] ||
+    bad "$1: want two notices of $want: $(cat "$T/$1.err")"
+  [ "$(grep -o '"similarity_passes": [0-9]*' "$T/$1/manifest.json" | sort -u)" = "\"similarity_passes\": $2" ] ||
+    bad "$1: manifest: $(grep -o '"similarity_passes": [0-9]*' "$T/$1/manifest.json")"
+}
+
+case "$case_" in
+passes)
+  make_study
+  run one 10000000 1M || bad "one pass: $(cat "$T/one.err")"
+  run two 3000000 1M || bad "two passes: $(cat "$T/two.err")"
+  run three 1500000 1M || bad "three passes: $(cat "$T/three.err")"
+  passes_are one 1
+  passes_are two 2
+  passes_are three 3
+  same_sims one two
+  same_sims one three
+  # --memory 2000000: one pass keeps cka_linear's E in memory and spills
+  # the other two; two passes (limit 2 MB) keep rsa's in memory in its own
+  # pass.
+  run mixed1 10000000 2000000 || bad "mixed, one pass: $(cat "$T/mixed1.err")"
+  run mixed2 2000000 2000000 || bad "mixed, two passes: $(cat "$T/mixed2.err")"
+  passes_are mixed1 1
+  passes_are mixed2 2
+  same_sims mixed1 mixed2
+  ;;
+too_small)
+  make_study
+  run small 1000000 1M
+  st=$?
+  [ $st = 1 ] || bad "exit $st, want 1"
+  one_line "$T/small.err"
+  grep -q "dataset 'a', metric 'cka_linear': before computing: .*: the spill file needs 1435200 bytes (1.4 MB) but only 1.0 MB of the 1.0 MB free there may be used .*; free disk space, set TMPDIR to a bigger disk, or raise --memory" "$T/small.err" ||
+    bad "message: $(cat "$T/small.err")"
+  [ ! -e "$T/small" ] || bad "an output folder was left"
+  ;;
+reserve)
+  [ "$(id -u)" = 0 ] || { echo "FAIL: needs root (unshare -m)"; exit 1; }
+  make_study
+  exec unshare -m --propagation private bash "$0" reserve_ns "$simcon" "$work" "$py"
+  ;;
+reserve_ns)
+  mkdir -p "$T/tmpfs" && mount -t tmpfs -o size=1m simcon-test "$T/tmpfs" || exit 1
+  TMPDIR="$T/tmpfs" SIMCON_SPILL_FREE_BYTES=100000000000 "$simcon" run --quiet \
+    "$T/study/spec.yaml" -o "$T/lied" --memory 1M >/dev/null 2>"$T/lied.err"
+  st=$?
+  [ $st = 1 ] || bad "reservation: exit $st, want 1"
+  one_line "$T/lied.err"
+  grep -q "$T/tmpfs: the spill file needs 1435200 bytes (1.4 MB) but [0-9.]* [kMB]* are free there (No space left on device); free disk space, set TMPDIR to a bigger disk, or raise --memory" "$T/lied.err" ||
+    bad "reservation message: $(cat "$T/lied.err")"
+  [ ! -e "$T/lied" ] || bad "reservation: an output folder was left"
+  [ -z "$(ls -A "$T/tmpfs")" ] || bad "files left in the spill folder: $(ls -A "$T/tmpfs")"
+  # The real free space (about 1 MB, less the margin of 1 GiB: nothing).
+  TMPDIR="$T/tmpfs" "$simcon" run "$T/study/spec.yaml" -o "$T/real" --memory 1M \
+    >/dev/null 2>"$T/real.err"
+  st=$?
+  [ $st = 1 ] || bad "plan: exit $st, want 1"
+  one_line "$T/real.err"
+  grep -q "before computing: $T/tmpfs: the spill file needs 1435200 bytes (1.4 MB) but only 0 bytes of the 1.0 MB free there may be used" "$T/real.err" ||
+    bad "plan message: $(cat "$T/real.err")"
+  umount "$T/tmpfs"
+  ;;
+estimate)
+  make_study
+  SIMCON_SPILL_FREE_BYTES=3000000 "$simcon" check --quick --estimate --memory 1M \
+    "$T/study/spec.yaml" >"$T/est.out" 2>"$T/est.err" || bad "estimate: $(cat "$T/est.err")"
+  [ "$(grep -c "similarity [ab]: the 3 metrics' states need 4.3 MB of spill beyond the memory budget (1.0 MB), 3.0 MB free in .*: 2 passes, the largest spilling 2.9 MB" "$T/est.out")" = 2 ] ||
+    bad "estimate passes: $(cat "$T/est.out")"
+  grep -q "embedding matrix up to 1 MiB, 1 MiB of it spilled to a file past the memory budget (1 MiB)" "$T/est.out" ||
+    bad "estimate spilled bytes: $(grep 'embedding matrix' "$T/est.out")"
+  SIMCON_SPILL_FREE_BYTES=1000000 "$simcon" check --quick --estimate --memory 1M \
+    "$T/study/spec.yaml" >"$T/est2.out" 2>"$T/est2.err"
+  st=$?
+  [ $st = 1 ] || bad "estimate that cannot fit: exit $st, want 1"
+  grep -q "similarity a: metric 'cka_linear' alone needs 1.4 MB of spill beyond the memory budget (1.0 MB) but 1.0 MB may be used of the 1.0 MB free in .*: the run would fail" "$T/est2.out" ||
+    bad "estimate failure line: $(cat "$T/est2.out")"
+  one_line "$T/est2.err"
+  # Without --memory and runtime.memory: the runner's default (half of RAM)
+  # holds everything: nothing spilled, one pass.
+  "$simcon" check --quick --estimate "$T/study/spec.yaml" >"$T/est3.out" 2>&1 ||
+    bad "estimate, default budget: $(cat "$T/est3.out")"
+  [ "$(grep -c "nothing spilled, 1 pass" "$T/est3.out")" = 2 ] ||
+    bad "estimate, default budget: $(cat "$T/est3.out")"
+  ;;
+*) echo "unknown case $case_"; exit 2 ;;
+esac
+[ $fail = 0 ] && echo "ok: $case_"
+exit $fail
