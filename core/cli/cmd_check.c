@@ -38,33 +38,54 @@
 #include "inputs.h"
 #include "loader.h"
 #include "npz.h"
+#include "numtext.h"
 #include "options.h"
 #include "progress.h"
 #include "run_plan.h"
+#include "simmat.h"
 #include "spec.h"
 #include "spec_check.h"
 
 /* --estimate: memory per task of a run split into tasks (core/run/run_plan.h),
- * the spill file, and the task count. */
-static int print_estimate(const sc_spec *spec, sc_err *err)
+ * the spill file and the similarity stage's passes as `simcon run` with
+ * this budget (--memory, else runtime.memory, else half of RAM) will do
+ * them, and the task count. A spill that cannot fit fails, as the run
+ * would. */
+static int print_estimate(const sc_spec *spec, size_t memory, bool load,
+                          const char *plugin_dir, sc_err *err)
 {
     unsigned threads = spec->threads > 0 ? spec->threads : 1;
+    size_t budget = memory > 0         ? memory
+                    : spec->memory > 0 ? spec->memory
+                                       : sc_simmat_default_budget();
     size_t sim = 0, asmb = 0, embed = 0;
-    int st = sc_plan_estimate(spec, threads, spec->memory, &sim, &asmb, err);
+    int st = sc_plan_estimate(spec, threads, budget, &sim, &asmb, err);
     if (st == SC_OK)
         st = sc_plan_embed_bytes(spec, &embed, err);
     if (st != SC_OK)
         return st;
     const double mib = 1024.0 * 1024.0;
-    size_t spill = 0;
-    if (spec->memory > 0 && embed > spec->memory)
-        spill = embed - spec->memory;
+    size_t spill = embed > budget ? embed : 0;
     printf("estimate: %zu similarity task(s) (dataset x metric), each about "
            "%.0f MiB with %u thread(s); embedding matrix up to %.0f MiB, "
-           "%.0f MiB of it spilled to a file past runtime.memory; assemble "
-           "about %.0f MiB\n",
+           "%.0f MiB of it spilled to a file past the memory budget "
+           "(%.0f MiB); assemble about %.0f MiB\n",
            sc_plan_nsim(spec), (double)sim / mib, threads, (double)embed / mib,
-           (double)spill / mib, (double)asmb / mib);
+           (double)spill / mib, (double)budget / mib, (double)asmb / mib);
+    if (load) {
+        bool fits = true;
+        st = sc_plan_spill_report(spec, budget, plugin_dir, stdout, &fits, err);
+        if (st == SC_OK && !fits)
+            st = sc_err_set(err, SC_EIO,
+                            "the similarity stage's spill would not fit (see "
+                            "the estimate lines above); free disk space, set "
+                            "TMPDIR to a bigger disk, or raise --memory");
+        if (st != SC_OK)
+            return st;
+    } else {
+        printf("estimate: similarity passes and spill not estimated "
+               "(--no-load: the metrics' plugins give the states' sizes)\n");
+    }
     sc_plan_cpu cpu;
     st = sc_plan_cpu_estimate(spec, &cpu, err);
     if (st != SC_OK)
@@ -119,7 +140,14 @@ static int list_inputs(const sc_spec *spec, sc_err *err)
 typedef struct check_args {
     const char *path, *plugin_dir;
     bool list, no_load, flatten, quiet, estimate, quick;
+    size_t memory; /* --memory; 0: runtime.memory, else half of RAM */
 } check_args;
+
+static int take_memory(void *args, const char *opt, const char *val,
+                       sc_err *err)
+{
+    return sc_parse_memory(opt, val, &((check_args *)args)->memory, err);
+}
 
 static int take_spec(void *args, const char *arg, sc_err *err)
 {
@@ -143,6 +171,7 @@ static const sc_opt check_options[] = {
     SC_OPT_FLAG_AT("--quick", check_args, quick),
     SC_OPT_FLAG_AT("--quiet|-q", check_args, quiet),
     SC_OPT_FLAG_AT("--estimate", check_args, estimate),
+    SC_OPT_CALLING("--memory", "SIZE", take_memory),
     SC_OPT_FLAG_AT("--no-load", check_args, no_load),
     SC_OPT_FLAG_AT("--flatten", check_args, flatten),
     SC_OPT_FLAG_AT("--list-inputs", check_args, list),
@@ -153,7 +182,8 @@ static const sc_cmdline check_cmdline = {
     .usage =
         "usage: simcon check SPEC [--plugin-dir DIR] [--quick] "
         "[--list-inputs] [--quiet]\n"
-        "                    [--no-load] [--flatten] [--estimate]\n"
+        "                    [--no-load] [--flatten] [--estimate] "
+        "[--memory SIZE]\n"
         "Validates an experiment spec and its inputs without computing: keys "
         "and\n"
         "values, metric plugins and parameters, every feature file (all "
@@ -187,9 +217,15 @@ static const sc_cmdline check_cmdline = {
         "                    is a terminal, while the values are scanned)\n"
         "  --estimate        also print the memory and CPU-hours of each "
         "stage of a\n"
-        "                    cluster run (simcon slurm) and the spill file "
-        "(default:\n"
-        "                    only ok)\n"
+        "                    cluster run (simcon slurm), and per dataset the "
+        "spill\n"
+        "                    file, the free space of its folder ($TMPDIR or "
+        "/tmp) and\n"
+        "                    the passes of `simcon run`; fails when the spill "
+        "cannot\n"
+        "                    fit, as the run would (default: only ok)\n"
+        "  --memory SIZE     memory budget of that run, e.g. 12G (default:\n"
+        "                    runtime.memory, else half of RAM)\n"
         "  --no-load         find the plugins without loading them: no plugin "
         "code\n"
         "                    runs and parameters are not checked (for specs "
@@ -240,13 +276,15 @@ static int check_metric_rows(const sc_spec *spec, const char *pdir,
 
 /* The statistics forecast, the ok line and --estimate. */
 static int report(const sc_spec *spec, const sc_inputs_report *rep, bool load,
-                  bool estimate, sc_err *err)
+                  const check_args *ca, sc_err *err)
 {
     sc_check_plan(spec, stdout, stderr);
     char line[256];
     sc_check_summary(spec, rep, load, line, sizeof line);
     printf("%s\n", line);
-    int rc = estimate ? print_estimate(spec, err) : SC_OK;
+    const char *pdir = ca->plugin_dir ? ca->plugin_dir : spec->plugin_dir;
+    int rc = ca->estimate ? print_estimate(spec, ca->memory, load, pdir, err)
+                          : SC_OK;
     return rc == SC_OK ? SC_EXIT_OK : sc_cli_fail("check", err, SC_EXIT_FAIL);
 }
 
@@ -275,7 +313,7 @@ static int check_spec(const check_args *ca, const sc_spec *spec,
     if (load)
         exit_status = check_metric_rows(spec, pdir, rep, err);
     if (exit_status == SC_EXIT_OK)
-        exit_status = report(spec, rep, load, ca->estimate, err);
+        exit_status = report(spec, rep, load, ca, err);
     return exit_status;
 }
 

@@ -338,10 +338,15 @@ def main():
         sim_b = max(sim_b, 64 * 2**20 + 16 * n * dmax + 16 * n * n + emb)
         emb_b = max(emb_b, emb)
     asm_b = 64 * 2**20 + 32 * 3 * 3 * m * m
+    # No --memory or runtime.memory: the runner's budget, half of RAM
+    # (sc_simmat_default_budget).
+    budget = int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+                 * 0.5)
     want = ("estimate: 9 similarity task(s) (dataset x metric), each about "
             "%.0f MiB with 1 thread(s); embedding matrix up to %.0f MiB, "
-            "0 MiB of it spilled to a file past runtime.memory; assemble "
-            "about %.0f MiB" % (sim_b / 2**20, emb_b / 2**20, asm_b / 2**20))
+            "0 MiB of it spilled to a file past the memory budget (%.0f "
+            "MiB); assemble about %.0f MiB"
+            % (sim_b / 2**20, emb_b / 2**20, budget / 2**20, asm_b / 2**20))
     check(want in p.stdout.splitlines(),
           "check --estimate:\n%s\nwanted\n%s" % (p.stdout, want))
     cpu = cpu_hours(feats, m)
