@@ -223,10 +223,6 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
                       "\"subsample_seed\": %u",
                       rc->n_rows[d], rc->n_used[d],
                       (unsigned)rc->subsample_seed[d]);
-        /* engine passes of the similarity stage (0: every matrix came
-         * from the cache or another process) */
-        if (rc->sim_passes != NULL && rc->sim_passes[d] > 0)
-            sc_buf_printf(b, ", \"similarity_passes\": %zu", rc->sim_passes[d]);
         if (rc->ids_sha[d][0]) {
             sc_buf_printf(b, ", \"ids_sha256\": \"%s\"", rc->ids_sha[d]);
         }
@@ -246,8 +242,21 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
     }
     sc_buf_printf(b,
                   "\n  ],\n  \"cache\": {\"reused\": %zu, \"computed\": "
-                  "%zu},\n",
+                  "%zu",
                   rc->cache_reused, rc->cache_computed);
+    /* The engine passes of the datasets whose matrices this process
+     * computed (run_simmat.c, plan_passes): like the counts, a fact of
+     * this process, not of the result (a --resume computes none; then
+     * the member is left out). */
+    size_t n = 0;
+    for (size_t d = 0; rc->sim_passes != NULL && d < rc->D; d++) {
+        if (rc->sim_passes[d] == 0)
+            continue;
+        sc_buf_puts(b, n++ ? ", " : ", \"similarity_passes\": {");
+        jstr(b, spec->datasets[d].name);
+        sc_buf_printf(b, ": %zu", rc->sim_passes[d]);
+    }
+    sc_buf_puts(b, n > 0 ? "}},\n" : "},\n");
     /* over: stimuli: how the states fitted the budget (run_simmat.c). */
     if (rc->boot_passes > 0)
         sc_buf_printf(b,
