@@ -11,6 +11,7 @@
 #include "quartiles.h"
 #include "report_int.h"
 #include "results_schema.h"
+#include "stat_limits.h"
 
 void sc_report_cell(sc_svg *h, const char *text, int numeric)
 {
@@ -259,9 +260,12 @@ int sc_report_headline(sc_svg *h, const sc_plotset *ps, const char *after,
                   "within-category consistency at q &lt; %.2f ",
                   sig, n, SC_REPORT_ALPHA);
     sc_svg_esc(h, after);
-    sc_svg_printf(h, ". Effect = difference of the two categories' mean "
-                     "consistency r over dataset pairs, with bootstrap CI "
-                     "over models and permutation p.</p>\n");
+    sc_svg_printf(h,
+                  ". Effect = difference of the two categories' mean "
+                  "consistency r over dataset pairs, with jackknife-t CI "
+                  "over models (from %d models per category) and "
+                  "permutation p.</p>\n",
+                  SC_MIN_CI_EFFECT_MODELS);
     sc_svg_printf(h, "<table id=\"contrasts\">\n<tr><th>metric</th>"
                      "<th>attribute</th><th>contrast</th><th>effect [CI]"
                      "</th><th>p</th><th>q</th><th>result</th></tr>\n");

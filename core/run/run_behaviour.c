@@ -8,9 +8,10 @@
  * behave alike).
  * - p: Mantel test, two-sided (the sign is an empirical question here),
  *   permuting the models of the gap matrix jointly in rows and columns.
- * - CI: bootstrap over models (sc_consistency with b = G_d), the spec's
- *   interval; with statistics.over: stimuli the percentile interval of
- *   corr(S_d^(r), G_d) over stage 1's stimulus replicates.
+ * - CI: the jackknife-z interval over models (sc_consistency with b = G_d,
+ *   from SC_MIN_CI_MODELS models); with statistics.over: stimuli none (the
+ *   percentile interval of corr(S_d^(r), G_d) over stage 1's stimulus
+ *   replicates is not validated: sc_run_corr_ci, stat_limits.h).
  * - Rows dataset = "mean:<domain>" (each non-empty domain, in first
  *   appearance order) and "mean:all": the mean of the per-dataset r over
  *   the datasets of the domain. CI: bootstrap over those datasets
@@ -427,7 +428,7 @@ static void write_row(sc_buf *b, const beh_job *job, const beh_row *row)
             spec->datasets[row->d].domain ? spec->datasets[row->d].domain : "",
             job->all.n);
     const double v[] = {row->r, row->lo, row->hi, row->p, row->q};
-    sc_fmt_stat_tail(b, v, spec->bootstrap, row->seed, ci, row->n_perm,
+    sc_fmt_stat_tail(b, v, spec, job->rc->m, row->seed, ci, row->n_perm,
                      row->note);
 }
 

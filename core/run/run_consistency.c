@@ -28,12 +28,13 @@
  *   the exact #{T*>=T}/m! when m! <= B (sc_run_perm_count); n_perm is the
  *   count behind p.
  * - CI: over models the jackknife-z interval (sc_jackknife_z_ci on
- *   sc_consistency_boot_stat: leave-one-model-out, Fisher z, t_{n-1}); or over
- *   stimuli (stage 1's replicates S^(r), percentile interval, since BCa's
- *   jackknife would need n recomputations of every matrix). With
- *   statistics.over: datasets the per-row CI is over models (datasets are
- *   the unit only of aggregates over datasets). A model-bootstrap CI needs
- *   SC_MIN_CI_MODELS models on each side of the set (run_set.side).
+ *   sc_consistency_boot_stat: leave-one-model-out, Fisher z, t_{n-1}). Over
+ *   stimuli none (sc_run_corr_ci: SC_STIMULUS_CI_VALIDATED is 0; the
+ *   percentile interval over stage 1's replicates S^(r) under-covers, see
+ *   stat_limits.h). With statistics.over: datasets the per-row CI is over
+ *   models (datasets are the unit only of aggregates over datasets). A CI
+ *   over models needs SC_MIN_CI_MODELS models on each side of the set
+ *   (run_set.side).
  * - q: the spec's correction within a family (statistics.family: question:
  *   metric x attribute x row kind; metric: all rows of one metric; each
  *   metric is always its own family: metrics are alternative views of the
@@ -605,7 +606,7 @@ static void write_row(sc_buf *b, const cons_job *job, const cons_row *row)
                   spec->datasets[row->a].name, spec->datasets[row->b].name,
                   set->name, set->pairs.n);
     const double v[] = {row->r, row->lo, row->hi, row->p, row->q};
-    sc_fmt_stat_tail(b, v, spec->bootstrap, row->seed,
+    sc_fmt_stat_tail(b, v, spec, rc->m, row->seed,
                      spec->bootstrap > 0 && !isnan(row->lo) ? row->ci_method
                                                             : "none",
                      row->n_perm, row->note);

@@ -21,7 +21,8 @@
  * - q: the spec's correction within a family (statistics.family:
  *   question: metric x attribute; metric: all rows of one metric).
  * - NA with a note: a category mean needs SC_MIN_CORR_PAIRS within pairs,
- *   a CI SC_MIN_CI_MODELS models per category (stat_limits.h).
+ *   a mean's CI SC_MIN_CI_MODELS models in its category, the effect's CI
+ *   SC_MIN_CI_EFFECT_MODELS models in each of the two (stat_limits.h).
  * Task seed: sc_rng_task_seed(seed, "contrast/<metric>/<g>/<c1>|<c2>"),
  * permutations first, then bootstrap. Every category pair gets a row; one
  * whose categories are too small says so in its note. The
@@ -176,19 +177,21 @@ static int effect_p_ci(const sc_runctx *rc, run_contrast_row *row,
                            "undefined under every permutation", row->note,
                            sizeof row->note);
     }
-    bool ci_ok = row->n1 >= SC_MIN_CI_MODELS && row->n2 >= SC_MIN_CI_MODELS;
+    bool ci_ok = row->n1 >= SC_MIN_CI_EFFECT_MODELS &&
+                 row->n2 >= SC_MIN_CI_EFFECT_MODELS;
     if (st == SC_OK && spec->bootstrap > 0 && !ci_ok)
         sc_note_add(row->note, sizeof row->note,
                     "too few models for a CI of the effect (%zu / %zu < %d "
                     "per category)",
-                    row->n1, row->n2, SC_MIN_CI_MODELS);
+                    row->n1, row->n2, SC_MIN_CI_EFFECT_MODELS);
     if (st == SC_OK && spec->bootstrap == 0)
         sc_note_add(row->note, sizeof row->note,
                     "no CI: statistics.bootstrap is 0");
     if (st == SC_OK && spec->bootstrap > 0 && ci_ok) {
         /* The jackknife-t interval over the two categories' models: the
          * percentile and BCa bootstraps covered 0.93 and 0.91 with 20 models
-         * per category (docs/STATISTICS.md, contrasts). */
+         * per category, the jackknife-t 0.972-0.976 (docs/STATISTICS.md,
+         * contrasts). */
         bool *in = sc_calloc(rc->m + 1, sizeof *in);
         if (in == NULL)
             return sc_err_set(err, SC_ENOMEM, "out of memory");
@@ -370,8 +373,8 @@ static void write_row(sc_buf *b, const con_job *job,
         sc_fmt_num(b, v[c]);
         sc_buf_puts(b, ",");
     }
-    sc_buf_printf(b, "%zu,%u,%s", spec->bootstrap, (unsigned)row->seed,
-                  !isnan(row->lo) ? SC_CI_JACKKNIFE_T : "none");
+    sc_fmt_draws(b, spec, job->rc->m, row->seed,
+                 !isnan(row->lo) ? SC_CI_JACKKNIFE_T : "none", row->n_perm);
     const double w[] = {row->m1lo, row->m1hi, row->m2lo, row->m2hi,
                         row->null_mean};
     for (size_t c = 0; c < 5; c++) {

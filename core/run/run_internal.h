@@ -386,11 +386,20 @@ size_t sc_run_family(const sc_spec *spec, size_t k, size_t part, size_t nparts,
 void sc_fmt_num(sc_buf *b, double v);
 /* A CSV text field: quoted (with "" for ") when it holds , " or a newline. */
 void sc_fmt_text(sc_buf *b, const char *text);
+/* The fields B,seed,ci_method of a row over m models (no commas around).
+ * B, the bootstrap resamples, only when ci_method is a bootstrap
+ * (percentile, bca): a jackknife interval or no CI resamples nothing.
+ * seed, the row's stream, only when the row drew from it: a bootstrap CI,
+ * or a p from random permutations (n_perm > 0 and m! > permutations; an
+ * exact test enumerates). Empty otherwise (docs/STATISTICS.md). */
+void sc_fmt_draws(sc_buf *b, const sc_spec *spec, size_t m, uint32_t seed,
+                  const char *ci_method, size_t n_perm);
 /* The fields shared by the rows of consistency.csv and behaviour.csv after
- * their keys: r,ci_lo,ci_hi,p,q,B,seed,ci_method,n_perm,note and the end of
- * the line. */
-void sc_fmt_stat_tail(sc_buf *b, const double v[5], size_t B, uint32_t seed,
-                      const char *ci_method, size_t n_perm, const char *note);
+ * their keys: r,ci_lo,ci_hi,p,q,B,seed,ci_method,n_perm,note (B and seed by
+ * sc_fmt_draws) and the end of the line. */
+void sc_fmt_stat_tail(sc_buf *b, const double v[5], const sc_spec *spec,
+                      size_t m, uint32_t seed, const char *ci_method,
+                      size_t n_perm, const char *note);
 
 /* ## Spill passes of the similarity stage (run_plan.c)
  *

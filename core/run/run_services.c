@@ -18,6 +18,7 @@
 #include "mem.h"
 #include "metric.h"
 #include "run_internal.h"
+#include "stat_limits.h"
 
 /* ## The run context */
 
@@ -309,6 +310,14 @@ int sc_run_corr_ci(const sc_spec *spec, const sc_matrix *a, const sc_matrix *b,
 {
     size_t m = a->rows;
     int st;
+    if (spec->over == SC_OVER_STIMULI && !SC_STIMULUS_CI_VALIDATED) {
+        /* stat_limits.h: the percentile interval over stimulus resamples
+         * under-covers in the slow simulation; print none. */
+        (void)a_reps;
+        *lo = *hi = NAN;
+        sc_note_add(note, cap, "%s", SC_NOTE_STIMULUS_CI);
+        return SC_OK;
+    }
     if (spec->over == SC_OVER_STIMULI) {
         st = sc_replicate_corr_ci(
             a_reps, m * m, b_reps != NULL ? b_reps : b->data,
@@ -349,14 +358,31 @@ void sc_fmt_num(sc_buf *b, double v)
         sc_buf_printf(b, "%.17g", v);
 }
 
-void sc_fmt_stat_tail(sc_buf *b, const double v[5], size_t B, uint32_t seed,
-                      const char *ci_method, size_t n_perm, const char *note)
+void sc_fmt_draws(sc_buf *b, const sc_spec *spec, size_t m, uint32_t seed,
+                  const char *ci_method, size_t n_perm)
+{
+    bool boot =
+        strcmp(ci_method, "percentile") == 0 || strcmp(ci_method, "bca") == 0;
+    bool exact = false;
+    sc_run_perm_count(m, spec->permutations, &exact);
+    if (boot)
+        sc_buf_printf(b, "%zu", spec->bootstrap);
+    sc_buf_puts(b, ",");
+    if (boot || (n_perm > 0 && !exact))
+        sc_buf_printf(b, "%u", (unsigned)seed);
+    sc_buf_printf(b, ",%s", ci_method);
+}
+
+void sc_fmt_stat_tail(sc_buf *b, const double v[5], const sc_spec *spec,
+                      size_t m, uint32_t seed, const char *ci_method,
+                      size_t n_perm, const char *note)
 {
     for (size_t c = 0; c < 5; c++) {
         sc_fmt_num(b, v[c]);
         sc_buf_puts(b, ",");
     }
-    sc_buf_printf(b, "%zu,%u,%s,%zu,", B, (unsigned)seed, ci_method, n_perm);
+    sc_fmt_draws(b, spec, m, seed, ci_method, n_perm);
+    sc_buf_printf(b, ",%zu,", n_perm);
     sc_fmt_text(b, note);
     sc_buf_puts(b, "\n");
 }

@@ -490,8 +490,10 @@ static void median_rows(const tab_in *in, size_t a, sc_buf *csv, rowgrid *rg)
             sc_fmt_num(csv, v[c]);
             sc_buf_puts(csv, ",");
         }
-        sc_buf_printf(csv, "%zu,%u,%s,", spec->bootstrap, (unsigned)row->seed,
-                      !isnan(row->lo) ? SC_CI_JACKKNIFE_Z : "none");
+        /* a median row has no p: B and seed only for a bootstrap CI */
+        sc_fmt_draws(csv, spec, rc->m, row->seed,
+                     !isnan(row->lo) ? SC_CI_JACKKNIFE_Z : "none", 0);
+        sc_buf_puts(csv, ",");
         sc_fmt_text(csv, row->note);
         sc_buf_puts(csv, "\n");
         char n[32], med[128], iqr[256], q1[64], q3[64];

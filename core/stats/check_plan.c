@@ -133,6 +133,26 @@ static void warn_sizes(const sc_spec *spec, FILE *warn, size_t *nwarn)
                 "contrasts need at least 2 datasets; their rows will be NA "
                 "with the note 'one dataset: no consistency'\n");
     }
+    if (spec->over == SC_OVER_STIMULI && spec->bootstrap > 0 &&
+        !SC_STIMULUS_CI_VALIDATED) {
+        (*nwarn)++;
+        fprintf(warn,
+                "simcon check: warning: statistics.over: stimuli: the "
+                "stimulus bootstrap's CI is not validated, so consistency "
+                "and behaviour rows print none (note '%s')\n",
+                SC_NOTE_STIMULUS_CI);
+    }
+    bool models = spec->over != SC_OVER_STIMULI && spec->bootstrap > 0;
+    if (models && spec->nmodels < SC_MIN_CI_MODELS &&
+        (spec->consistency_enabled || spec->behaviour_enabled)) {
+        (*nwarn)++;
+        fprintf(warn,
+                "simcon check: warning: %zu models: fewer than %d, so no "
+                "consistency or behaviour row gets a CI over models (note "
+                "'too few models for a CI (%zu < %d per side)')\n",
+                spec->nmodels, SC_MIN_CI_MODELS, spec->nmodels,
+                SC_MIN_CI_MODELS);
+    }
     for (size_t g = 0; spec->consistency_enabled && g < spec->ngroupby; g++) {
         cats c;
         get_cats(spec, spec->groupby[g], &c);
@@ -290,16 +310,28 @@ static void plan_contrast(const sc_spec *spec, const char *attr, FILE *warn,
                 attr, small);
     }
     for (size_t a = 0; a < c.n; a++)
-        if (c.count[a] < SC_MIN_CI_MODELS) {
+        if (c.count[a] < SC_MIN_CI_EFFECT_MODELS) {
             (*nwarn)++;
-            fprintf(warn,
-                    "simcon check: warning: contrasts %s: '%s' has %zu "
-                    "model(s): %s\n",
-                    attr, c.name[a], c.count[a],
-                    c.count[a] * (c.count[a] - (c.count[a] > 0)) / 2 <
-                            SC_MIN_CORR_PAIRS
-                        ? "fewer than 3 pairs, its contrasts are NA"
-                        : "its mean and contrasts get no CI");
+            size_t k = c.count[a];
+            if (k * (k - (k > 0)) / 2 < SC_MIN_CORR_PAIRS)
+                fprintf(warn,
+                        "simcon check: warning: contrasts %s: '%s' has %zu "
+                        "model(s): fewer than %d pairs, its contrasts are "
+                        "NA\n",
+                        attr, c.name[a], k, SC_MIN_CORR_PAIRS);
+            else if (k < SC_MIN_CI_MODELS)
+                fprintf(warn,
+                        "simcon check: warning: contrasts %s: '%s' has %zu "
+                        "model(s): its mean and effects get no CI (< %d and "
+                        "< %d)\n",
+                        attr, c.name[a], k, SC_MIN_CI_MODELS,
+                        SC_MIN_CI_EFFECT_MODELS);
+            else
+                fprintf(warn,
+                        "simcon check: warning: contrasts %s: '%s' has %zu "
+                        "model(s): its effects get no CI (< %d per "
+                        "category)\n",
+                        attr, c.name[a], k, SC_MIN_CI_EFFECT_MODELS);
         }
 }
 

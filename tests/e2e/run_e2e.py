@@ -24,10 +24,10 @@ MODE:
                staging folder of a killed run is harvested, then removed;
                editing one input recomputes only its dataset.
   stimuli      statistics.over: stimuli with BCa and BH (small B): exits 0;
-               consistency and per-dataset behaviour rows use the stimulus
-               bootstrap (ci_method percentile), contrasts and behaviour
-               means none (below the CI thresholds); every CI has lo <= hi;
-               --threads 1 and 2 give identical CSV text.
+               consistency and per-dataset behaviour rows print no CI
+               (ci_method none, note: the stimulus bootstrap is not
+               validated), contrasts and behaviour means none (below the CI
+               thresholds); --threads 1 and 2 give identical CSV text.
   stimuli_bounded  over: stimuli on a zoo of 200 stimuli, whose states
                (RSA: about 320 KB each) do not all fit --memory 1M: the
                states are prepared again pass by pass (manifest.json
@@ -299,23 +299,23 @@ def mode_stimuli(simcon, work):
           not any(f.endswith(".pdf") for f in figs),
           "spec figures.format [svg, png]: a PNG beside each of %d SVGs, "
           "no PDF" % len(svgs))
-    # Contrasts resample models: 4 per category is below the CI threshold
-    # (6), so none; the stimulus bootstrap has no model threshold.
-    want = {"consistency.csv": {"percentile"},
-            "contrasts.csv": {"none"}}
-    for name, methods in want.items():
+    # The stimulus bootstrap's interval is not validated (docs/STATISTICS.md,
+    # stat.coverage_stimuli: 0.875 at 50 stimuli), so consistency and
+    # per-dataset behaviour rows print none, with the note; contrasts
+    # resample models and 4 per category is below the CI thresholds (12
+    # for a mean, 20 for the effect), so none either.
+    note = "no CI: the stimulus bootstrap is not validated"
+    for name in ("consistency.csv", "behaviour.csv", "contrasts.csv"):
         rows = numbers(os.path.join(outs[0], name))
-        col = rows[0].index("ci_method")
-        got = {r[col] for r in rows[1:]}
-        check(got == methods, "%s ci_method %s (want %s)" %
-              (name, sorted(got), sorted(methods)))
-    rows = numbers(os.path.join(outs[0], "behaviour.csv"))
-    h = rows[0]
-    ok = all(r[h.index("ci_method")] ==
-             ("percentile" if not r[1].startswith("mean:") else "none")
-             for r in rows[1:])
-    check(ok, "behaviour.csv: stimulus bootstrap per dataset, none for "
-          "means (3 datasets < 30, the CI threshold for a mean)")
+        h = rows[0]
+        got = {r[h.index("ci_method")] for r in rows[1:]}
+        check(got == {"none"}, "%s ci_method %s (want none)"
+              % (name, sorted(got)))
+        if name == "contrasts.csv":
+            continue
+        ok = all(note in r[h.index("note")] for r in rows[1:]
+                 if r[h.index("r")] != "" and not r[1].startswith("mean:"))
+        check(ok, "%s: every row with an r says %r" % (name, note))
     bad = 0
     for name in ("consistency.csv", "behaviour.csv", "contrasts.csv"):
         rows = numbers(os.path.join(outs[0], name))

@@ -22,9 +22,19 @@ about the statistics), by full enumeration of the 5040 permutations:
 - contrast a vs b: effect = r_within_a - r_within_b; p = min(1, 2 min(
   P(T* >= T), P(T* <= T))) over the 5040 label arrangements (groups of 4
   and 3, so the null is off centre); null_mean = the mean of T* over them;
-  no CI (4 / 3 < 6 per category);
+  no CI (4 / 3 < 20 per category);
 - a run with one dataset: consistency.csv has one row with the note
   "one dataset: no consistency".
+- the CI thresholds of docs/STATISTICS.md (12 models per side, 20 per
+  category for a contrast's effect): the 7-model "all" row has no CI, the
+  note "too few models for a CI (7 < 12 per side)", and empty B and seed
+  (exact test, no resampling); `check` warns about it beforehand. A
+  13-model study (family x: 12 models, y: 1; 99 random permutations) gets
+  CIs on "all" (13) and "family:x|x" (12, the threshold) equal to the
+  jackknife-z interval recomputed here with numpy/scipy from the formula
+  of docs/STATISTICS.md (atanh, leave-one-model-out, t_{n-1}), ci_method
+  jackknife-z, B empty (a jackknife resamples nothing) and a seed (random
+  permutations); "family:x|y" (side 1) has none.
 """
 import csv
 import itertools
@@ -35,6 +45,7 @@ import subprocess
 import sys
 
 import numpy as np
+from scipy import stats
 
 RTOL = 2.0 ** -26
 failures = 0
@@ -52,18 +63,18 @@ MODELS = [("m1", "a", "x"), ("m2", "a", "x"), ("m3", "a", "x"),
           ("m7", "b", "y")]
 
 
-def write_zoo(root, datasets):
+def write_zoo(root, datasets, models=MODELS, stats_line=None):
     rng = np.random.default_rng(20261202)
     for d in datasets:
         os.makedirs(os.path.join(root, d), exist_ok=True)
         z = rng.standard_normal((30, 5))
-        for name, _, _ in MODELS:
+        for name, _, _ in models:
             x = z @ rng.standard_normal((5, 8)) + \
                 0.8 * rng.standard_normal((30, 8))
             np.save(os.path.join(root, d, name + ".npy"),
                     x.astype(np.float32))
-    models = "\n".join("  - {name: %s, objective: %s, family: %s}" % m
-                       for m in MODELS)
+    mlist = "\n".join("  - {name: %s, objective: %s, family: %s}" % m
+                      for m in models)
     dsets = "\n".join("  - {name: %s}" % d for d in datasets)
     spec = """name: small
 seed: 5
@@ -79,8 +90,9 @@ metrics:
 analyses:
   consistency: {correlation: pearson, groupby: [family]}
   contrasts: [{attribute: objective}]
-statistics: {permutations: 5040, bootstrap: 50, interval: percentile}
-""" % (models, dsets)
+%s
+""" % (mlist, dsets, stats_line or
+       "statistics: {permutations: 5040, bootstrap: 50, interval: percentile}")
     path = os.path.join(root, "small.yaml")
     open(path, "w").write(spec)
     return path
@@ -147,7 +159,12 @@ def main(simcon, work):
     check(row["n_perm"] == "5040" and
           "exact test (5040 permutations)" in row["note"],
           "all: n_perm 5040, note %r" % row["note"])
-    check(row["ci_lo"] != "", "all: 7 models per side, CI printed")
+    check(row["ci_lo"] == "" and row["ci_method"] == "none" and
+          "too few models for a CI (7 < 12 per side)" in row["note"],
+          "all: 7 models per side (< 12), no CI, note %r" % row["note"])
+    check(row["B"] == "" and row["seed"] == "",
+          "all: exact test and no CI, so no resamples and no random "
+          "draws: B %r and seed %r empty" % (row["B"], row["seed"]))
     # 1-pair set listed with a note.
     row = byset.get("family:y|y")
     check(row is not None and row["n_pairs"] == "1" and row["r"] == "" and
@@ -155,11 +172,11 @@ def main(simcon, work):
           "family:y|y (1 pair) listed with r NA and a note: %r" % row)
     row = byset["family:x|x"]
     check(row["ci_lo"] == "" and
-          "too few models for a CI (5 < 6 per side)" in row["note"],
+          "too few models for a CI (5 < 12 per side)" in row["note"],
           "family:x|x: no CI, note %r" % row["note"])
     row = byset["family:x|y"]
     check(row["ci_lo"] == "" and
-          "too few models for a CI (2 < 6 per side)" in row["note"],
+          "too few models for a CI (2 < 12 per side)" in row["note"],
           "family:x|y: no CI, note %r" % row["note"])
     # Families: all / family-within / family-between, each Holm on its own.
     fams = {}
@@ -207,7 +224,7 @@ def main(simcon, work):
     check(abs(float(np.mean(tp))) > 0.01, "the null is off centre (%.4f)"
           % float(np.mean(tp)))
     check(c["n_perm"] == "5040" and c["ci_lo"] == "" and
-          "too few models for a CI of the effect (4 / 3 < 6 per category)"
+          "too few models for a CI of the effect (4 / 3 < 20 per category)"
           in c["note"], "contrast: exact, no CI, note %r" % c["note"])
     # Every empty value has a note.
     for name in ("consistency.csv", "contrasts.csv"):
@@ -215,6 +232,13 @@ def main(simcon, work):
                if any(rw[k] == "" for k in ("ci_lo", "p", "q"))
                and rw["note"] == ""]
         check(bad == [], "%s: every NA has a note" % name)
+    r = subprocess.run([simcon, "check", spec], capture_output=True,
+                       text=True)
+    check(r.returncode == 0 and
+          "7 models: fewer than 12, so no consistency or behaviour row "
+          "gets a CI over models" in r.stderr,
+          "check predicts the missing CIs: %r" % r.stderr[-400:])
+    boundary(simcon, work)
     # One dataset.
     one = os.path.join(work, "one")
     os.makedirs(one)
@@ -231,6 +255,67 @@ def main(simcon, work):
                        text=True)
     check(r.returncode == 0 and "warning: one dataset" in r.stderr,
           "check warns about the single dataset: %r" % r.stderr)
+
+
+def jackknife_z(s1, s2, pairs, level=0.95):
+    """docs/STATISTICS.md: z = atanh r over the pairs, z_(i) without model
+    i's pairs, se = sqrt((n-1)/n sum (z_(i) - mean)^2), CI = tanh(z -+ t
+    se) with t the Student quantile of n-1 df."""
+    def r_of(ps):
+        return np.corrcoef([s1[i, j] for i, j in ps],
+                           [s2[i, j] for i, j in ps])[0, 1]
+    models = sorted({k for p in pairs for k in p})
+    n = len(models)
+    zj = np.array([np.arctanh(r_of([p for p in pairs if i not in p]))
+                   for i in models])
+    se = math.sqrt((n - 1) / n * float(np.sum((zj - zj.mean()) ** 2)))
+    t = stats.t.ppf((1 + level) / 2, n - 1)
+    z = np.arctanh(r_of(pairs))
+    return math.tanh(z - t * se), math.tanh(z + t * se)
+
+
+def boundary(simcon, work):
+    """13 models: CIs at and above the threshold, checked against numpy."""
+    root = os.path.join(work, "thirteen")
+    models = [("e%d" % k, "a" if k < 7 else "b", "x" if k < 12 else "y")
+              for k in range(13)]
+    spec = write_zoo(root, ["d1", "d2"], models,
+                     "statistics: {permutations: 99, bootstrap: 50}")
+    out = os.path.join(root, "out")
+    r = subprocess.run([simcon, "check", spec], capture_output=True,
+                       text=True)
+    check(r.returncode == 0 and "fewer than 12, so no" not in r.stderr,
+          "13 models: check predicts no missing 'all' CI")
+    r = subprocess.run([simcon, "run", spec, "-o", out, "--quiet"],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "13-model run exits 0: %s"
+          % r.stderr.strip()[-300:])
+    if r.returncode != 0:
+        return
+    s1 = read_matrix(os.path.join(out, "similarity", "d1", "cka.csv"))
+    s2 = read_matrix(os.path.join(out, "similarity", "d2", "cka.csv"))
+    byset = {row["model_set"]: row
+             for row in read_csv(os.path.join(out, "consistency.csv"))}
+    m = len(models)
+    for name, members in (("all", range(m)), ("family:x|x", range(12))):
+        pairs = [(i, j) for i in members for j in members if i < j]
+        lo, hi = jackknife_z(s1, s2, pairs)
+        row = byset[name]
+        check(row["ci_lo"] != "" and
+              abs(float(row["ci_lo"]) - lo) <= 1e-9 and
+              abs(float(row["ci_hi"]) - hi) <= 1e-9,
+              "%s (%d models): CI [%s, %s] = numpy jackknife-z [%.12f, "
+              "%.12f]" % (name, len(members), row["ci_lo"], row["ci_hi"],
+                          lo, hi))
+        check(row["ci_method"] == "jackknife-z" and row["B"] == "" and
+              row["seed"] != "" and row["n_perm"] == "99",
+              "%s: ci_method %r, B %r empty (no resamples), seed %r (random "
+              "permutations)" % (name, row["ci_method"], row["B"],
+                                 row["seed"]))
+    row = byset["family:x|y"]
+    check(row["ci_lo"] == "" and
+          "too few models for a CI (1 < 12 per side)" in row["note"],
+          "family:x|y (side 1): no CI, note %r" % row["note"])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,14 @@
  *                           models, exact when m! <= 999 (as `run` does)
  *   stat_validate coverage_datasets  coverage of a mean over 2-30 datasets
  *                           (backs SC_MIN_CI_DATASETS)
+ *   stat_validate coverage_contrasts  contrasts' means and effect at 6-20
+ *                           per category (backs SC_MIN_CI_MODELS and
+ *                           SC_MIN_CI_EFFECT_MODELS)
+ *   stat_validate coverage_medians   headline medians at 6-20 models
+ *   stat_validate coverage_stimuli   the stimulus bootstrap, linear CKA with
+ *                           a closed-form target (backs
+ *                           SC_STIMULUS_CI_VALIDATED; SC_STIM_SETS studies
+ *                           per size, default 200)
  *
  * Each mode prints one "ok/not ok" line per check (tests/test.h) with the
  * numbers it compared and exits non-zero on failure. Acceptance bands:
@@ -35,6 +43,9 @@
 #include <gsl/gsl_randist.h>
 
 #include "../test.h"
+#include "init.h"
+#include "loader.h"
+#include "metric.h"
 #include "simcsv.h"
 #include "boot_ci.h"
 #include "quartiles.h"
@@ -323,16 +334,15 @@ typedef struct design {
     sc_corr_method method;
     bool behaviour;
     bool between;
-    size_t loose_below; /* sides below this may over-cover (conservative) */
 } design;
 
 static const design designs[] = {
-    {"weak (lat_t 0.25)", 0.25, SC_CORR_PEARSON, false, false, 10},
-    {"medium (lat_t 1)", 1.0, SC_CORR_PEARSON, false, false, 0},
-    {"strong (lat_t 3)", 3.0, SC_CORR_PEARSON, false, false, 0},
-    {"medium, spearman", 1.0, SC_CORR_SPEARMAN, false, false, 0},
-    {"medium, between halves", 1.0, SC_CORR_PEARSON, false, true, 0},
-    {"behaviour (|acc gap|)", 1.0, SC_CORR_PEARSON, true, false, 8},
+    {"weak (lat_t 0.25)", 0.25, SC_CORR_PEARSON, false, false},
+    {"medium (lat_t 1)", 1.0, SC_CORR_PEARSON, false, false},
+    {"strong (lat_t 3)", 3.0, SC_CORR_PEARSON, false, false},
+    {"medium, spearman", 1.0, SC_CORR_SPEARMAN, false, false},
+    {"medium, between halves", 1.0, SC_CORR_PEARSON, false, true},
+    {"behaviour (|acc gap|)", 1.0, SC_CORR_PEARSON, true, false},
 };
 
 /* The two values of a pair of models x, y (features xa, xb each). */
@@ -385,7 +395,7 @@ static void draw_sims(sc_rng *rng, const design *dz, size_t m, sc_matrix *sa,
         }
 }
 
-static const size_t model_counts[] = {3, 5, 6, 8, 10, 12, 20, 40};
+static const size_t model_counts[] = {3, 5, 6, 8, 10, 12, 16, 20, 40};
 
 /* The acceptance band [0.93, 0.97] widened by z_{0.995} = 2.576 binomial
  * sd at each end for n simulated data sets: a method whose true coverage
@@ -447,14 +457,15 @@ static double coverage_of(const design *dz, size_t m, double rt, unsigned sets,
  * or m / 2 between halves. Acceptance, with the binomial margin of
  * coverage_band ([0.9153, 0.9798]):
  * - a side >= SC_MIN_CI_MODELS (simcon prints the interval): coverage
- *   >= 0.9153 in every design and size, and <= 0.9798 everywhere except
- *   where the design's loose_below allows over-coverage: in the weak design
- *   at 6 and 8 models (0.99, 0.98) and the behaviour design at 6 (0.986).
- *   There the model-level part is weak, the pair-level variance dominates,
- *   and the leave-one-model-out jackknife counts it about twice (it is
- *   conservative, as the Efron-Stein inequality says it must be);
- * - 3 and 5 models (simcon prints NA): outside the band [0.93, 0.97] in
- *   at least one design.
+ *   inside [0.9153, 0.9798] in every design and size, both ends;
+ * - every model count below 10 (simcon prints NA): outside [0.9153,
+ *   0.9798] in at least one design. The weak design over-covers there
+ *   (0.990 at 6, 0.982 at 8): the pair-level variance then dominates and
+ *   the leave-one-model-out jackknife counts it about twice (Efron-Stein:
+ *   the jackknife variance over-estimates). At 10 models it covers 0.976
+ *   here, inside the band, but the same design (a category mean in
+ *   coverage_contrasts, other data) covers 0.981 at 10, outside: that is
+ *   why SC_MIN_CI_MODELS is 12, and 10 is printed, not asserted, here.
  * Figures: tests/stat/README.md and docs/STATISTICS.md. */
 static void coverage_models(void)
 {
@@ -478,30 +489,28 @@ static void coverage_models(void)
             unsigned none;
             double f = coverage_of(dz, m, rt, sets, &none);
             if (side < SC_MIN_CI_MODELS) {
-                outside[c] = outside[c] || f < 0.93 || f > 0.97;
+                if (!dz->between)
+                    outside[c] = outside[c] || f < blo || f > bhi;
                 printf("# %s, %zu models (side %zu): jackknife-z covers "
                        "in %.4f of %u (%u without interval); side < %d: "
                        "simcon prints NA\n",
                        dz->name, m, side, f, sets, none, SC_MIN_CI_MODELS);
                 continue;
             }
-            bool loose = side < dz->loose_below;
-            bool ok = f >= blo && (f <= bhi || loose);
-            expect_true(ok,
+            expect_true(f >= blo && f <= bhi,
                         "%s, %zu models (side %zu): jackknife-z 95%% CI "
                         "covers in %.4f of %u (%u without interval); "
-                        "accepted [%.4f, %.4f]%s",
-                        dz->name, m, side, f, sets, none, blo,
-                        loose ? 1.0 : bhi,
-                        loose ? " (may over-cover here)" : "");
+                        "accepted [%.4f, %.4f]",
+                        dz->name, m, side, f, sets, none, blo, bhi);
+            fflush(stdout);
         }
     }
     for (size_t c = 0; c < nm; c++)
-        if (model_counts[c] < SC_MIN_CI_MODELS)
+        if (model_counts[c] < SC_MIN_CI_MODELS && model_counts[c] < 10)
             expect_true(outside[c],
-                        "%zu models: outside [0.93, 0.97] in at least one "
+                        "%zu models: outside [%.4f, %.4f] in at least one "
                         "design, so simcon prints NA",
-                        model_counts[c]);
+                        model_counts[c], blo, bhi);
 }
 
 /* ## Contrasts: CIs of the category means and of the effect */
@@ -511,25 +520,66 @@ static void coverage_models(void)
  * models of different categories are independent. The contrast's category
  * means are the within-category consistencies (one dataset pair), the
  * effect their difference; population values from true_consistency. The
- * bootstrap intervals (percentile, BCa)
- * and the runner's jackknife-z (means) and jackknife-t (effect,
- * sc_jackknife_t_ci) are measured,
- * 600 data sets, B = 299. Acceptance: the runner's intervals are never
- * liberal (coverage >= the lower end of coverage_band, 0.9032 at 600
- * sets); the bootstrap figures are printed with them. */
+ * runner's intervals are measured: jackknife-z for the means
+ * (sc_jackknife_z_ci), jackknife-t for the effect (sc_jackknife_t_ci),
+ * 2000 data sets per cell. (The percentile and BCa model bootstraps are
+ * compared in docs/STATISTICS.md; they under-cover the effect.)
+ * Acceptance, with coverage_band ([0.9153, 0.9798]):
+ * - a mean at k >= SC_MIN_CI_MODELS and the effect at k >=
+ *   SC_MIN_CI_EFFECT_MODELS (simcon prints them): inside the band;
+ * - every k below a threshold: that quantity is outside the band in at
+ *   least one design (why simcon prints NA there). */
+static const size_t contrast_ks[] = {6, 8, 10, 12, 16, 20};
+#define N_CONTRAST_KS (sizeof contrast_ks / sizeof contrast_ks[0])
+/* [k][0]: some mean outside the band, [k][1]: the effect */
+static bool contrast_outside[N_CONTRAST_KS][2];
+
 static void contrasts_pair(double lt0, double lt1);
 
 static void coverage_contrasts(void)
 {
     contrasts_pair(1.0, 0.25);
     contrasts_pair(3.0, 1.0);
+    for (size_t c = 0; c < N_CONTRAST_KS; c++) {
+        size_t k = contrast_ks[c];
+        if (k < SC_MIN_CI_MODELS)
+            expect_true(contrast_outside[c][0],
+                        "%zu per category: a category mean's coverage is "
+                        "outside the band in a design, so simcon prints NA",
+                        k);
+        if (k < SC_MIN_CI_EFFECT_MODELS)
+            expect_true(contrast_outside[c][1],
+                        "%zu per category: the effect's coverage is outside "
+                        "the band in a design, so simcon prints NA",
+                        k);
+    }
+}
+
+/* One data set of the contrast design into sa, sb (2k x 2k). */
+static void draw_contrast(sc_rng *data, size_t k, double lt0, double lt1,
+                          sc_matrix *ta, sc_matrix *tb, sc_matrix *sa,
+                          sc_matrix *sb)
+{
+    size_t m = 2 * k;
+    for (size_t g = 0; g < 2; g++) {
+        lat_t = g == 0 ? lt0 : lt1;
+        draw_sims(data, &designs[1], k, ta, tb);
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < m; j++) {
+                bool in = i / k == g && j / k == g;
+                if (in) {
+                    sa->data[i * m + j] = ta->data[(i % k) * k + (j % k)];
+                    sb->data[i * m + j] = tb->data[(i % k) * k + (j % k)];
+                } else if (i / k != j / k) {
+                    sa->data[i * m + j] = sb->data[i * m + j] = 0;
+                }
+            }
+    }
 }
 
 static void contrasts_pair(double lt0, double lt1)
 {
-    const size_t ks[] = {6, 10, 20};
-    const unsigned sets = 600;
-    const size_t b = 299;
+    const unsigned sets = 2000;
     double rt[2];
     lat_t = lt0;
     rt[0] = true_consistency(&designs[1]);
@@ -541,15 +591,15 @@ static void contrasts_pair(double lt0, double lt1)
            lt0, lt1, rt[0], rt[1], truth[2]);
     const char *what[3] = {"mean of category 0", "mean of category 1",
                            "effect"};
-    for (size_t c = 0; c < sizeof ks / sizeof ks[0]; c++) {
-        size_t k = ks[c], m = 2 * k;
+    double blo, bhi;
+    coverage_band(sets, &blo, &bhi);
+    for (size_t c = 0; c < N_CONTRAST_KS; c++) {
+        size_t k = contrast_ks[c], m = 2 * k;
         sc_err err;
-        sc_rng data, boot;
+        sc_rng data;
         char id[64];
         snprintf(id, sizeof id, "contrasts/coverage/data/%g/%zu", lt0, k);
         sc_rng_init(&data, sc_rng_task_seed(MASTER_SEED, id), &err);
-        snprintf(id, sizeof id, "contrasts/coverage/boot/%g/%zu", lt0, k);
-        sc_rng_init(&boot, sc_rng_task_seed(MASTER_SEED, id), &err);
         sc_matrix sa, sb, ta, tb;
         sc_matrix_init(&sa, m, m, &err);
         sc_matrix_init(&sb, m, m, &err);
@@ -568,64 +618,39 @@ static void contrasts_pair(double lt0, double lt1)
         sc_contrast ct = {sims, 2, cat, m, 0, 1, SC_CORR_PEARSON};
         sc_consistency cs[2] = {{&sa, &sb, &pw[0], SC_CORR_PEARSON},
                                 {&sa, &sb, &pw[1], SC_CORR_PEARSON}};
-        /* cover[q][meth]: q = mean 0, mean 1, effect; meth = percentile,
-         * BCa, jackknife */
-        unsigned cover[3][3] = {{0}}, none[3][3] = {{0}};
+        unsigned cover[3] = {0}, none[3] = {0};
         for (unsigned s = 0; s < sets; s++) {
-            for (size_t g = 0; g < 2; g++) {
-                lat_t = g == 0 ? lt0 : lt1;
-                draw_sims(&data, &designs[1], k, &ta, &tb);
-                for (size_t i = 0; i < m; i++)
-                    for (size_t j = 0; j < m; j++) {
-                        bool in = i / k == g && j / k == g;
-                        if (in) {
-                            sa.data[i * m + j] = ta.data[(i % k) * k + (j % k)];
-                            sb.data[i * m + j] = tb.data[(i % k) * k + (j % k)];
-                        } else if (i / k != j / k) {
-                            sa.data[i * m + j] = sb.data[i * m + j] = 0;
-                        }
-                    }
-            }
-            for (size_t q = 0; q < 3; q++)
-                for (int mth = 0; mth < 3; mth++) {
-                    double lo = NAN, hi = NAN;
-                    int rc;
-                    if (mth < 2) {
-                        sc_boot_opts o = {b, 0.95, (sc_ci_method)mth, 0, false};
-                        sc_boot_result res;
-                        rc = q < 2
-                                 ? sc_boot(m, sc_consistency_boot_stat, &cs[q],
-                                           &o, &boot, &res, NULL, &err)
-                                 : sc_boot(m, sc_contrast_boot_stat, &ct, &o,
-                                           &boot, &res, NULL, &err);
-                        lo = res.lo;
-                        hi = res.hi;
-                    } else {
-                        rc = q < 2
-                                 ? sc_jackknife_z_ci(
-                                       &pw[q], sc_consistency_boot_stat, &cs[q],
-                                       0.95, &lo, &hi, &err)
-                                 : sc_jackknife_t_ci(m, all_in,
-                                                     sc_contrast_boot_stat, &ct,
-                                                     0.95, &lo, &hi, &err);
-                    }
-                    if (rc != SC_OK || isnan(lo)) {
-                        none[q][mth]++;
-                        continue;
-                    }
-                    cover[q][mth] += lo <= truth[q] && truth[q] <= hi;
+            draw_contrast(&data, k, lt0, lt1, &ta, &tb, &sa, &sb);
+            for (size_t q = 0; q < 3; q++) {
+                double lo = NAN, hi = NAN;
+                int rc =
+                    q < 2 ? sc_jackknife_z_ci(&pw[q], sc_consistency_boot_stat,
+                                              &cs[q], 0.95, &lo, &hi, &err)
+                          : sc_jackknife_t_ci(m, all_in, sc_contrast_boot_stat,
+                                              &ct, 0.95, &lo, &hi, &err);
+                if (rc != SC_OK || isnan(lo)) {
+                    none[q]++;
+                    continue;
                 }
+                cover[q] += lo <= truth[q] && truth[q] <= hi;
+            }
         }
-        double blo, bhi;
-        coverage_band(sets, &blo, &bhi);
-        for (size_t q = 0; q < 3; q++)
-            expect_true((double)cover[q][2] / sets >= blo,
-                        "%zu per category, %s: %s covers in %.3f of %u (>= "
-                        "%.4f; percentile %.3f, BCa %.3f; none %u %u %u)",
-                        k, what[q], q < 2 ? "jackknife-z" : "jackknife-t",
-                        (double)cover[q][2] / sets, sets, blo,
-                        (double)cover[q][0] / sets, (double)cover[q][1] / sets,
-                        none[q][0], none[q][1], none[q][2]);
+        for (size_t q = 0; q < 3; q++) {
+            double f = (double)cover[q] / sets;
+            int limit = q < 2 ? SC_MIN_CI_MODELS : SC_MIN_CI_EFFECT_MODELS;
+            const char *ci = q < 2 ? "jackknife-z" : "jackknife-t";
+            if ((int)k < limit) {
+                contrast_outside[c][q == 2] |= f < blo || f > bhi;
+                printf("# %zu per category, %s: %s covers in %.4f of %u "
+                       "(none %u); %zu < %d: simcon prints NA\n",
+                       k, what[q], ci, f, sets, none[q], k, limit);
+                continue;
+            }
+            expect_true(f >= blo && f <= bhi,
+                        "%zu per category, %s: %s covers in %.4f of %u "
+                        "(none %u); accepted [%.4f, %.4f]",
+                        k, what[q], ci, f, sets, none[q], blo, bhi);
+        }
         fflush(stdout);
         sc_pairs_deinit(&pw[0]);
         sc_pairs_deinit(&pw[1]);
@@ -634,7 +659,6 @@ static void contrasts_pair(double lt0, double lt1)
         sc_matrix_deinit(&ta);
         sc_matrix_deinit(&tb);
         sc_rng_deinit(&data);
-        sc_rng_deinit(&boot);
     }
 }
 
@@ -697,66 +721,57 @@ static void draw_med(sc_rng *rng, size_t m, med_sim *ms)
 /* Coverage of the CI of a median over the 6 dataset pairs of 4 datasets
  * (the headline table's median rows): every dataset pair has the population
  * consistency of the design, so that is the median's population value.
- * Percentile and BCa model bootstrap (B = 299) and jackknife-z on the
- * median, 500 data sets per cell. Acceptance: the jackknife-z interval
- * (the runner's) is never liberal: coverage >= the lower end of
- * coverage_band (0.9006 at 500 sets); the rest is printed. */
+ * The runner's interval (jackknife-z on the median, sc_jackknife_z_ci on
+ * med_stat), 1000 data sets per cell, weak / medium / strong designs at 6,
+ * 10, 12 and 20 models. Acceptance: inside coverage_band ([0.9092, 0.9839]
+ * at 1000 sets) from SC_MIN_CI_MODELS models on (simcon prints the
+ * interval); below, printed with the note that simcon prints NA. (The
+ * percentile and BCa model bootstraps, measured by an earlier version,
+ * under-cover from 12 models on: docs/STATISTICS.md.) */
 static void coverage_medians(void)
 {
-    const size_t ms_[] = {6, 12, 20};
-    const unsigned sets = 500;
-    const size_t b = 299;
+    const size_t ms_[] = {6, 10, 12, 20};
+    const unsigned sets = 1000;
+    double blo, bhi;
+    coverage_band(sets, &blo, &bhi);
     for (size_t d = 0; d < 3; d++) {
         lat_t = designs[d].lat_t;
         double rt = true_consistency(&designs[d]);
         for (size_t c = 0; c < sizeof ms_ / sizeof ms_[0]; c++) {
             size_t m = ms_[c];
             sc_err err;
-            sc_rng data, boot;
+            sc_rng data;
             char id[96];
             snprintf(id, sizeof id, "medians/data/%zu/%zu", d, m);
             sc_rng_init(&data, sc_rng_task_seed(MASTER_SEED, id), &err);
-            snprintf(id, sizeof id, "medians/boot/%zu/%zu", d, m);
-            sc_rng_init(&boot, sc_rng_task_seed(MASTER_SEED, id), &err);
             med_sim ms;
             for (size_t k = 0; k < MED_D; k++)
                 sc_matrix_init(&ms.s[k], m, m, &err);
             sc_pairs p;
             sc_pairs_init_all(&p, m, &err);
             ms.pairs = &p;
-            unsigned cover[3] = {0, 0, 0};
+            unsigned cover = 0;
             for (unsigned s = 0; s < sets; s++) {
                 draw_med(&data, m, &ms);
-                for (int mth = 0; mth < 3; mth++) {
-                    double lo = NAN, hi = NAN;
-                    if (mth < 2) {
-                        sc_boot_opts o = {b, 0.95, (sc_ci_method)mth, 0, false};
-                        sc_boot_result res;
-                        if (sc_boot(m, med_stat, &ms, &o, &boot, &res, NULL,
-                                    &err) == SC_OK) {
-                            lo = res.lo;
-                            hi = res.hi;
-                        }
-                    } else {
-                        sc_jackknife_z_ci(&p, med_stat, &ms, 0.95, &lo, &hi,
-                                          &err);
-                    }
-                    cover[mth] += lo <= rt && rt <= hi;
-                }
+                double lo = NAN, hi = NAN;
+                sc_jackknife_z_ci(&p, med_stat, &ms, 0.95, &lo, &hi, &err);
+                cover += lo <= rt && rt <= hi;
             }
-            double blo, bhi;
-            coverage_band(sets, &blo, &bhi);
-            expect_true((double)cover[2] / sets >= blo,
-                        "medians, %s, %zu models: jackknife-z covers in "
-                        "%.3f of %u (>= %.4f; percentile %.3f, BCa %.3f)",
-                        designs[d].name, m, (double)cover[2] / sets, sets, blo,
-                        (double)cover[0] / sets, (double)cover[1] / sets);
+            double f = (double)cover / sets;
+            if (m < SC_MIN_CI_MODELS)
+                printf("# medians, %s, %zu models: jackknife-z covers in "
+                       "%.3f of %u; %zu < %d: simcon prints NA\n",
+                       designs[d].name, m, f, sets, m, SC_MIN_CI_MODELS);
+            else
+                expect_true(f >= blo && f <= bhi,
+                            "medians, %s, %zu models: jackknife-z covers in "
+                            "%.3f of %u; accepted [%.4f, %.4f]",
+                            designs[d].name, m, f, sets, blo, bhi);
             fflush(stdout);
             for (size_t k = 0; k < MED_D; k++)
                 sc_matrix_deinit(&ms.s[k]);
             sc_pairs_deinit(&p);
             sc_rng_deinit(&data);
-            sc_rng_deinit(&boot);
         }
     }
 }
@@ -903,6 +918,234 @@ static void coverage_datasets(void)
     }
 }
 
+/* ## The stimulus bootstrap (statistics.over: stimuli) */
+
+/* With `over: stimuli` the models are fixed and the stimuli are the
+ * sample: the CI of a consistency row is the percentile interval of the
+ * correlation over model pairs of S_a^(r) and S_b^(r), where S^(r) is the
+ * similarity matrix recomputed on stimuli drawn with replacement
+ * (run_simmat.c: sc_metric_compare_subset of the cka plugin on the drawn
+ * rows; boot_ci.c: sc_replicate_corr_ci). Its target is the consistency of
+ * these models over the stimulus population: r(S_a^pop, S_b^pop) over the
+ * models' pairs.
+ *
+ * Generator with a closed-form target: stimuli z ~ N(0, I_P); model i sees
+ * x = z A_i in dataset a and z B_i in dataset b (A_i = G_i + STIM_DEV E_i,
+ * B_i = G_i + STIM_DEV F_i, fixed P x STIM_W Gaussian matrices, the same in
+ * every simulated study). Features are not normalised (normalize: none), so
+ * the population linear CKA of two models is
+ *   CKA(i, j) = ||A_i^T A_j||_F^2 / (||A_i^T A_i||_F ||A_j^T A_j||_F)
+ * (Cov(z A_i, z A_j) = A_i^T A_j; Kornblith et al. 2019, eq. 3 with the
+ * population HSIC), computed here with plain loops, not with simcon. The
+ * estimate uses the cka plugin's default (unbiased, U-centred HSIC), as
+ * `simcon run` does. */
+#define STIM_P 6
+#define STIM_W 4
+#define STIM_M 6
+#define STIM_DEV 0.7
+
+typedef struct stim_models {
+    double a[STIM_M][STIM_P * STIM_W], b[STIM_M][STIM_P * STIM_W];
+} stim_models;
+
+/* ||X^T Y||_F^2 for P x W matrices X, Y (row-major). */
+static double cross_f2(const double *x, const double *y)
+{
+    double s = 0;
+    for (size_t c = 0; c < STIM_W; c++)
+        for (size_t e = 0; e < STIM_W; e++) {
+            double v = 0;
+            for (size_t k = 0; k < STIM_P; k++)
+                v += x[k * STIM_W + c] * y[k * STIM_W + e];
+            s += v * v;
+        }
+    return s;
+}
+
+/* Population consistency of the fixed models: Pearson over pairs i < j of
+ * the closed-form CKA in dataset a and in dataset b. */
+static double stim_truth(const stim_models *sm)
+{
+    double va[STIM_M * STIM_M], vb[STIM_M * STIM_M];
+    size_t n = 0;
+    for (size_t i = 0; i < STIM_M; i++)
+        for (size_t j = i + 1; j < STIM_M; j++, n++) {
+            va[n] = cross_f2(sm->a[i], sm->a[j]) /
+                    sqrt(cross_f2(sm->a[i], sm->a[i]) *
+                         cross_f2(sm->a[j], sm->a[j]));
+            vb[n] = cross_f2(sm->b[i], sm->b[j]) /
+                    sqrt(cross_f2(sm->b[i], sm->b[i]) *
+                         cross_f2(sm->b[j], sm->b[j]));
+        }
+    return pearson_d(va, vb, n);
+}
+
+static const sc_plugin *cka_plugin(void)
+{
+    static const sc_plugin *p;
+    sc_err err;
+    if (p == NULL) {
+        sc_init();
+        if (sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err) != SC_OK) {
+            printf("# cannot load the cka plugin: %s\n", err.msg);
+            exit(1);
+        }
+    }
+    return p;
+}
+
+/* One simulated study of n stimuli per dataset: the percentile CI of the
+ * consistency over B stimulus resamples, as `simcon run` computes it.
+ * Returns false when the interval is undefined. */
+static bool stim_study(const stim_models *sm, const sc_args *args, size_t n,
+                       size_t b, sc_rng *rng, double *lo, double *hi,
+                       double *est)
+{
+    const sc_plugin *pl = cka_plugin();
+    sc_err err;
+    sc_matrix x;
+    sc_matrix_init(&x, n, STIM_W, &err);
+    double *reps = calloc(2 * (b + 1) * STIM_M * STIM_M, sizeof *reps);
+    size_t *idx = malloc(b * n * sizeof *idx);
+    double *z = malloc(n * STIM_P * sizeof *z);
+    for (size_t d = 0; d < 2; d++) {
+        void *st[STIM_M];
+        for (size_t k = 0; k < n * STIM_P; k++)
+            z[k] = gsl_ran_gaussian_ziggurat(rng->gsl, 1.0);
+        for (size_t i = 0; i < STIM_M; i++) {
+            const double *a = d == 0 ? sm->a[i] : sm->b[i];
+            for (size_t r = 0; r < n; r++)
+                for (size_t c = 0; c < STIM_W; c++) {
+                    double v = 0;
+                    for (size_t k = 0; k < STIM_P; k++)
+                        v += z[r * STIM_P + k] * a[k * STIM_W + c];
+                    x.data[r * STIM_W + c] = v;
+                }
+            sc_mat v = sc_matrix_view(&x);
+            sc_metric_prepare(pl, args, &v, &st[i], &err);
+        }
+        for (size_t t = 0; t < b * n; t++)
+            idx[t] = sc_rng_index(rng, n);
+        /* reps: replicate 0 is the estimate, 1..b the resamples */
+        double *out = reps + d * (b + 1) * STIM_M * STIM_M;
+        for (size_t r = 0; r <= b; r++)
+            for (size_t i = 0; i < STIM_M; i++)
+                for (size_t j = i; j < STIM_M; j++) {
+                    double v = 1;
+                    if (j != i && r == 0)
+                        sc_metric_compare(pl, args, st[i], st[j], &v, &err);
+                    else if (j != i)
+                        sc_metric_compare_subset(pl, args, st[i], st[j], NULL,
+                                                 NULL, idx + (r - 1) * n, n, &v,
+                                                 &err);
+                    out[r * STIM_M * STIM_M + i * STIM_M + j] = v;
+                    out[r * STIM_M * STIM_M + j * STIM_M + i] = v;
+                }
+        for (size_t i = 0; i < STIM_M; i++)
+            sc_metric_release(pl, st[i]);
+    }
+    sc_pairs p;
+    sc_pairs_init_all(&p, STIM_M, &err);
+    size_t mm = STIM_M * STIM_M;
+    double *ra = reps, *rb = reps + (b + 1) * mm;
+    sc_matrix va = {STIM_M, STIM_M, ra}, vb = {STIM_M, STIM_M, rb};
+    sc_corr_pairs(&va, &vb, &p, SC_CORR_PEARSON, NULL, est, &err);
+    *lo = *hi = NAN;
+    sc_replicate_corr_ci(ra + mm, mm, rb + mm, mm, STIM_M, b, &p,
+                         SC_CORR_PEARSON, 0.95, lo, hi, &err);
+    sc_pairs_deinit(&p);
+    sc_matrix_deinit(&x);
+    free(reps);
+    free(idx);
+    free(z);
+    return !isnan(*lo);
+}
+
+/* Coverage of the stimulus-bootstrap CI of a consistency row (linear CKA,
+ * 6 fixed models, two datasets) at n = 50, 100 and 200 stimuli per
+ * dataset, B = 199, SC_STIM_SETS studies per size (default 200; the
+ * study recomputes B x 15 CKAs per dataset, so this is the slowest mode),
+ * in two designs (dataset deviation 0.7 and 1.4); also the mean estimate
+ * minus the population value (the finite-n bias of the CKA estimates
+ * carried into the correlation). Acceptance: with SC_STIMULUS_CI_VALIDATED
+ * 0 (simcon prints NA), outside coverage_band in at least one
+ * configuration; set to 1, inside it in every one. */
+static void coverage_stimuli(void)
+{
+    const size_t ns[] = {50, 100, 200};
+    const size_t b = 199;
+    const char *env = getenv("SC_STIM_SETS");
+    unsigned sets = env != NULL ? (unsigned)atoi(env) : 200;
+    sc_err err;
+    sc_argset args = {0};
+    if (sc_argset_parse(cka_plugin(), NULL, NULL, 0, &args, &err) != SC_OK) {
+        printf("# cka parameters: %s\n", err.msg);
+        exit(1);
+    }
+    bool any_outside = false;
+    for (int dz = 0; dz < 2; dz++) {
+        sc_rng mr;
+        char id[64];
+        snprintf(id, sizeof id, "stimuli/models/%d", dz);
+        sc_rng_init(&mr, sc_rng_task_seed(MASTER_SEED, id), &err);
+        stim_models sm;
+        double dev = dz == 0 ? STIM_DEV : 2 * STIM_DEV;
+        for (size_t i = 0; i < STIM_M; i++)
+            for (size_t k = 0; k < STIM_P * STIM_W; k++) {
+                double g = gsl_ran_gaussian_ziggurat(mr.gsl, 1.0);
+                sm.a[i][k] = g + dev * gsl_ran_gaussian_ziggurat(mr.gsl, 1.0);
+                sm.b[i][k] = g + dev * gsl_ran_gaussian_ziggurat(mr.gsl, 1.0);
+            }
+        sc_rng_deinit(&mr);
+        double rt = stim_truth(&sm);
+        printf("# stimuli, dataset deviation %.2f: population consistency "
+               "%.4f (closed form)\n",
+               dev, rt);
+        for (size_t c = 0; c < sizeof ns / sizeof ns[0]; c++) {
+            size_t n = ns[c];
+            sc_rng data;
+            snprintf(id, sizeof id, "stimuli/data/%d/%zu", dz, n);
+            sc_rng_init(&data, sc_rng_task_seed(MASTER_SEED, id), &err);
+            unsigned cover = 0, none = 0;
+            double bias = 0, width = 0;
+            for (unsigned s = 0; s < sets; s++) {
+                double lo, hi, est;
+                bool ok =
+                    stim_study(&sm, &args.args, n, b, &data, &lo, &hi, &est);
+                bias += est - rt;
+                if (!ok) {
+                    none++;
+                    continue;
+                }
+                width += hi - lo;
+                cover += lo <= rt && rt <= hi;
+            }
+            sc_rng_deinit(&data);
+            double f = (double)cover / sets, blo, bhi;
+            coverage_band(sets, &blo, &bhi);
+            bool in = f >= blo && f <= bhi;
+            any_outside = any_outside || !in;
+            if (SC_STIMULUS_CI_VALIDATED)
+                expect_true(in,
+                            "stimuli, deviation %.2f, n %zu: percentile "
+                            "covers in %.4f of %u; accepted [%.4f, %.4f]",
+                            dev, n, f, sets, blo, bhi);
+            printf("# stimuli, deviation %.2f, n %zu: percentile covers in "
+                   "%.4f of %u (%u without interval; band [%.4f, %.4f]); "
+                   "mean estimate - truth %+.4f, mean width %.4f\n",
+                   dev, n, f, sets, none, blo, bhi, bias / sets,
+                   width / (sets - none));
+            fflush(stdout);
+        }
+    }
+    sc_argset_deinit(&args);
+    if (!SC_STIMULUS_CI_VALIDATED)
+        expect_true(any_outside,
+                    "the stimulus-bootstrap CI is outside the band in at "
+                    "least one simulated configuration, so simcon prints NA "
+                    "(SC_STIMULUS_CI_VALIDATED 0)");
+}
+
 /* ## Cross-checks against recorded reference outputs */
 
 static int load_xcheck(sc_simmat *a, sc_simmat *b)
@@ -1040,7 +1283,8 @@ int main(int argc, char **argv)
 {
     if (argc < 2) {
         fprintf(stderr, "usage: stat_validate type1|coverage|vegan|scipy|"
-                        "coverage_models|type1_models|coverage_datasets "
+                        "coverage_models|type1_models|coverage_datasets|"
+                        "coverage_medians|coverage_contrasts|coverage_stimuli "
                         "[TESTS_DIR]\n");
         return 2;
     }
@@ -1064,6 +1308,8 @@ int main(int argc, char **argv)
         type1_models();
     else if (strcmp(argv[1], "coverage_datasets") == 0)
         coverage_datasets();
+    else if (strcmp(argv[1], "coverage_stimuli") == 0)
+        coverage_stimuli();
     else {
         fprintf(stderr, "stat_validate: unknown mode '%s'\n", argv[1]);
         return 2;
