@@ -261,10 +261,8 @@ int sc_report_headline(sc_svg *h, const sc_plotset *ps, const char *after,
                   sig, n, SC_REPORT_ALPHA);
     sc_svg_esc(h, after);
     sc_svg_printf(h,
-                  ". Effect = difference of the two categories' mean "
-                  "consistency r over dataset pairs, with jackknife-t CI "
-                  "over models (from %d models per category) and "
-                  "permutation p.</p>\n",
+                  ". Effect = mean consistency difference, jackknife-t CI "
+                  "(from %d models per category), permutation p.</p>\n",
                   SC_MIN_CI_EFFECT_MODELS);
     sc_svg_printf(h, "<table id=\"contrasts\">\n<tr><th>metric</th>"
                      "<th>attribute</th><th>contrast</th><th>effect [CI]"
