@@ -1,5 +1,5 @@
 /* The smallest inputs for which simcon reports a statistic (docs/STATISTICS.md,
- * "When simcon prints NA").
+ * "Thresholds, and the simulations behind them").
  *
  * Below these sizes an estimate or interval would look certain and is not:
  * the value is left empty (NA) and the row's note column says why. Each
@@ -14,23 +14,27 @@
  * each side of the pair set (within: the category; between: each of the two
  * categories; all: every model; anchor: 1, the anchor, so never), and a
  * contrast's category mean at least this many models in its category. It is
- * the smallest size at which the jackknife-z interval (boot_ci.h) covers
- * inside the slow tests' band in every simulated design: 0.93-0.97 widened
- * by 2.576 binomial sd, [0.9153, 0.9798] at 2000 data sets. With a weak
- * model-level part it over-covers below: 0.990 at 6 models, 0.982 at 8,
- * and at 10 0.976 in one run and 0.981 in another (coverage_contrasts'
- * category mean); from 12 on 0.944-0.974 in every design. With 3 models a
- * leave-one-out set has 1 pair, so there is no interval at all
- * (docs/STATISTICS.md, "Thresholds"). */
-#define SC_MIN_CI_MODELS 12
+ * the smallest simulated size at which the jackknife-z interval (boot_ci.h)
+ * covers within 0.93-0.97 by its point estimate in every simulated design
+ * (4000 data sets per cell; the slow tests also require the binomial band
+ * [0.9196, 0.9769]). With a weak model-level part it over-covers below,
+ * because the jackknife counts the pair-level variance about twice: 0.985
+ * at 8 models, 0.979 at 10, 0.971 at 12 (coverage_models) and 0.973 at 16
+ * (coverage_contrasts' category mean); from 20 on 0.943-0.968 in every
+ * design. With 3 models a leave-one-out set has 1 pair, so there is no
+ * interval at all (docs/STATISTICS.md, "Thresholds"). */
+#define SC_MIN_CI_MODELS 20
 
 /* A contrast's effect (the difference of two category means) needs at
  * least this many models in EACH of the two categories for its
- * jackknife-t interval: the interval over-covers below (0.98-0.99 at 6-16
- * per category in the simulated designs, even where each category mean
- * is in band, because the two means' small-sample biases cancel in the
- * difference); 0.976-0.977 at 20 (docs/STATISTICS.md, contrasts). */
-#define SC_MIN_CI_EFFECT_MODELS 20
+ * jackknife-t interval: the interval over-covers below (0.980-0.991 at
+ * 6-16 per category, 0.972-0.979 at 20-24, 0.971 at 30 and 0.975 at 36 in
+ * one of the two simulated designs, 0.962-0.964 at 40; 4000 data sets per
+ * cell), even where each category
+ * mean is in band, because the two means' small-sample biases cancel in
+ * the difference while the jackknife's excess variance stays
+ * (docs/STATISTICS.md, contrasts). */
+#define SC_MIN_CI_EFFECT_MODELS 40
 
 /* A correlation over model pairs needs at least this many pairs (with 2
  * pairs r is +-1 by construction). */

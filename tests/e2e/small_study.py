@@ -22,15 +22,15 @@ about the statistics), by full enumeration of the 5040 permutations:
 - contrast a vs b: effect = r_within_a - r_within_b; p = min(1, 2 min(
   P(T* >= T), P(T* <= T))) over the 5040 label arrangements (groups of 4
   and 3, so the null is off centre); null_mean = the mean of T* over them;
-  no CI (4 / 3 < 20 per category);
+  no CI (4 / 3 < 40 per category);
 - a run with one dataset: consistency.csv has one row with the note
   "one dataset: no consistency".
-- the CI thresholds of docs/STATISTICS.md (12 models per side, 20 per
+- the CI thresholds of docs/STATISTICS.md (20 models per side, 40 per
   category for a contrast's effect): the 7-model "all" row has no CI, the
-  note "too few models for a CI (7 < 12 per side)", and empty B and seed
+  note "too few models for a CI (7 < 20 per side)", and empty B and seed
   (exact test, no resampling); `check` warns about it beforehand. A
-  13-model study (family x: 12 models, y: 1; 99 random permutations) gets
-  CIs on "all" (13) and "family:x|x" (12, the threshold) equal to the
+  21-model study (family x: 20 models, y: 1; 99 random permutations) gets
+  CIs on "all" (21) and "family:x|x" (20, the threshold) equal to the
   jackknife-z interval recomputed here with numpy/scipy from the formula
   of docs/STATISTICS.md (atanh, leave-one-model-out, t_{n-1}), ci_method
   jackknife-z, B empty (a jackknife resamples nothing) and a seed (random
@@ -160,8 +160,8 @@ def main(simcon, work):
           "exact test (5040 permutations)" in row["note"],
           "all: n_perm 5040, note %r" % row["note"])
     check(row["ci_lo"] == "" and row["ci_method"] == "none" and
-          "too few models for a CI (7 < 12 per side)" in row["note"],
-          "all: 7 models per side (< 12), no CI, note %r" % row["note"])
+          "too few models for a CI (7 < 20 per side)" in row["note"],
+          "all: 7 models per side (< 20), no CI, note %r" % row["note"])
     check(row["B"] == "" and row["seed"] == "",
           "all: exact test and no CI, so no resamples and no random "
           "draws: B %r and seed %r empty" % (row["B"], row["seed"]))
@@ -172,11 +172,11 @@ def main(simcon, work):
           "family:y|y (1 pair) listed with r NA and a note: %r" % row)
     row = byset["family:x|x"]
     check(row["ci_lo"] == "" and
-          "too few models for a CI (5 < 12 per side)" in row["note"],
+          "too few models for a CI (5 < 20 per side)" in row["note"],
           "family:x|x: no CI, note %r" % row["note"])
     row = byset["family:x|y"]
     check(row["ci_lo"] == "" and
-          "too few models for a CI (2 < 12 per side)" in row["note"],
+          "too few models for a CI (2 < 20 per side)" in row["note"],
           "family:x|y: no CI, note %r" % row["note"])
     # Families: all / family-within / family-between, each Holm on its own.
     fams = {}
@@ -224,7 +224,7 @@ def main(simcon, work):
     check(abs(float(np.mean(tp))) > 0.01, "the null is off centre (%.4f)"
           % float(np.mean(tp)))
     check(c["n_perm"] == "5040" and c["ci_lo"] == "" and
-          "too few models for a CI of the effect (4 / 3 < 20 per category)"
+          "too few models for a CI of the effect (4 / 3 < 40 per category)"
           in c["note"], "contrast: exact, no CI, note %r" % c["note"])
     # Every empty value has a note.
     for name in ("consistency.csv", "contrasts.csv"):
@@ -235,7 +235,7 @@ def main(simcon, work):
     r = subprocess.run([simcon, "check", spec], capture_output=True,
                        text=True)
     check(r.returncode == 0 and
-          "7 models: fewer than 12, so no consistency or behaviour row "
+          "7 models: fewer than 20, so no consistency or behaviour row "
           "gets a CI over models" in r.stderr,
           "check predicts the missing CIs: %r" % r.stderr[-400:])
     boundary(simcon, work)
@@ -275,20 +275,20 @@ def jackknife_z(s1, s2, pairs, level=0.95):
 
 
 def boundary(simcon, work):
-    """13 models: CIs at and above the threshold, checked against numpy."""
-    root = os.path.join(work, "thirteen")
-    models = [("e%d" % k, "a" if k < 7 else "b", "x" if k < 12 else "y")
-              for k in range(13)]
+    """21 models: CIs at and above the threshold, checked against numpy."""
+    root = os.path.join(work, "twentyone")
+    models = [("e%d" % k, "a" if k < 7 else "b", "x" if k < 20 else "y")
+              for k in range(21)]
     spec = write_zoo(root, ["d1", "d2"], models,
                      "statistics: {permutations: 99, bootstrap: 50}")
     out = os.path.join(root, "out")
     r = subprocess.run([simcon, "check", spec], capture_output=True,
                        text=True)
-    check(r.returncode == 0 and "fewer than 12, so no" not in r.stderr,
-          "13 models: check predicts no missing 'all' CI")
+    check(r.returncode == 0 and "fewer than 20, so no" not in r.stderr,
+          "21 models: check predicts no missing 'all' CI")
     r = subprocess.run([simcon, "run", spec, "-o", out, "--quiet"],
                        capture_output=True, text=True)
-    check(r.returncode == 0, "13-model run exits 0: %s"
+    check(r.returncode == 0, "21-model run exits 0: %s"
           % r.stderr.strip()[-300:])
     if r.returncode != 0:
         return
@@ -297,7 +297,7 @@ def boundary(simcon, work):
     byset = {row["model_set"]: row
              for row in read_csv(os.path.join(out, "consistency.csv"))}
     m = len(models)
-    for name, members in (("all", range(m)), ("family:x|x", range(12))):
+    for name, members in (("all", range(m)), ("family:x|x", range(20))):
         pairs = [(i, j) for i in members for j in members if i < j]
         lo, hi = jackknife_z(s1, s2, pairs)
         row = byset[name]
@@ -314,7 +314,7 @@ def boundary(simcon, work):
                                  row["seed"]))
     row = byset["family:x|y"]
     check(row["ci_lo"] == "" and
-          "too few models for a CI (1 < 12 per side)" in row["note"],
+          "too few models for a CI (1 < 20 per side)" in row["note"],
           "family:x|y (side 1): no CI, note %r" % row["note"])
 
 

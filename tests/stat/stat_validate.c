@@ -37,6 +37,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_integration.h>
@@ -395,16 +398,36 @@ static void draw_sims(sc_rng *rng, const design *dz, size_t m, sc_matrix *sa,
         }
 }
 
-static const size_t model_counts[] = {3, 5, 6, 8, 10, 12, 16, 20, 40};
+static const size_t model_counts[] = {3, 5, 6, 8, 10, 12, 16, 20, 24, 30, 40};
 
 /* The acceptance band [0.93, 0.97] widened by z_{0.995} = 2.576 binomial
  * sd at each end for n simulated data sets: a method whose true coverage
  * is exactly at an end of the band fails a check with probability 0.005.
- * With n = 2000: [0.9153, 0.9798]. */
+ * With n = 2000: [0.9153, 0.9798]; with n = 4000: [0.9196, 0.9769]. */
 static void coverage_band(unsigned n, double *lo, double *hi)
 {
     *lo = 0.93 - 2.576 * sqrt(0.93 * 0.07 / n);
     *hi = 0.97 + 2.576 * sqrt(0.97 * 0.03 / n);
+}
+
+/* Whether a simulated coverage f of n data sets is accepted for an interval
+ * simcon prints: its point estimate within [0.93, 0.97] (issue 12's
+ * criterion, on which the thresholds of stat_limits.h are chosen: the
+ * smallest simulated size from which every design's estimate is inside)
+ * and inside coverage_band. With 4000 sets the sd of a coverage near 0.95
+ * is 0.0034, so the point estimate is the binding check. */
+static bool coverage_accepted(double f, unsigned n)
+{
+    double lo, hi;
+    coverage_band(n, &lo, &hi);
+    return f >= 0.93 && f <= 0.97 && f >= lo && f <= hi;
+}
+
+/* Whether f is outside [0.93, 0.97] by its point estimate (why a size
+ * below a threshold prints NA). */
+static bool coverage_outside(double f)
+{
+    return f < 0.93 || f > 0.97;
 }
 
 /* Coverage of one design at m models: the runner's interval over models
@@ -452,29 +475,32 @@ static double coverage_of(const design *dz, size_t m, double rt, unsigned sets,
 }
 
 /* Coverage of the runner's CI over models (the jackknife-z interval,
- * boot_ci.h) at 3 to 40 models in six designs (`designs`), 2000 data
- * sets each (sd of a coverage near 0.95: 0.005). The side of a set is m,
- * or m / 2 between halves. Acceptance, with the binomial margin of
- * coverage_band ([0.9153, 0.9798]):
- * - a side >= SC_MIN_CI_MODELS (simcon prints the interval): coverage
- *   inside [0.9153, 0.9798] in every design and size, both ends;
- * - every model count below 10 (simcon prints NA): outside [0.9153,
- *   0.9798] in at least one design. The weak design over-covers there
- *   (0.990 at 6, 0.982 at 8): the pair-level variance then dominates and
- *   the leave-one-model-out jackknife counts it about twice (Efron-Stein:
- *   the jackknife variance over-estimates). At 10 models it covers 0.976
- *   here, inside the band, but the same design (a category mean in
- *   coverage_contrasts, other data) covers 0.981 at 10, outside: that is
- *   why SC_MIN_CI_MODELS is 12, and 10 is printed, not asserted, here.
+ * boot_ci.h) at 3 to 40 models in six designs (`designs`), 4000 data
+ * sets each (sd of a coverage near 0.95: 0.0034). The side of a set is m,
+ * or m / 2 between halves. Acceptance:
+ * - a side >= SC_MIN_CI_MODELS (simcon prints the interval):
+ *   coverage_accepted in every design and size (point estimate in
+ *   [0.93, 0.97] and inside coverage_band, [0.9196, 0.9769]);
+ * - every model count up to 12 (simcon prints NA): point estimate outside
+ *   [0.93, 0.97] in at least one design, and below 10 models also outside
+ *   coverage_band. The weak design over-covers there (0.990 at 6, 0.982
+ *   at 8, 0.971 at 12): the pair-level variance then dominates and the
+ *   leave-one-model-out jackknife counts it about twice (Efron-Stein: the
+ *   jackknife variance over-estimates; docs/STATISTICS.md derives the
+ *   excess for a U-statistic of degree 2). At 16 the weak design covers
+ *   0.962 here but 0.973 as a contrast's category mean (the same design on
+ *   other simulated data), which coverage_contrasts asserts: that is why
+ *   SC_MIN_CI_MODELS is 20.
  * Figures: tests/stat/README.md and docs/STATISTICS.md. */
 static void coverage_models(void)
 {
-    const unsigned sets = 2000;
+    const unsigned sets = 4000;
     const size_t nd = sizeof designs / sizeof designs[0];
     const size_t nm = sizeof model_counts / sizeof model_counts[0];
     double blo, bhi;
     coverage_band(sets, &blo, &bhi);
     bool outside[sizeof model_counts / sizeof model_counts[0]] = {false};
+    bool outside_band[sizeof model_counts / sizeof model_counts[0]] = {false};
     for (size_t d = 0; d < nd; d++) {
         const design *dz = &designs[d];
         lat_t = dz->lat_t;
@@ -489,28 +515,37 @@ static void coverage_models(void)
             unsigned none;
             double f = coverage_of(dz, m, rt, sets, &none);
             if (side < SC_MIN_CI_MODELS) {
-                if (!dz->between)
-                    outside[c] = outside[c] || f < blo || f > bhi;
+                if (!dz->between) {
+                    outside[c] |= coverage_outside(f);
+                    outside_band[c] |= f < blo || f > bhi;
+                }
                 printf("# %s, %zu models (side %zu): jackknife-z covers "
                        "in %.4f of %u (%u without interval); side < %d: "
                        "simcon prints NA\n",
                        dz->name, m, side, f, sets, none, SC_MIN_CI_MODELS);
                 continue;
             }
-            expect_true(f >= blo && f <= bhi,
+            expect_true(coverage_accepted(f, sets),
                         "%s, %zu models (side %zu): jackknife-z 95%% CI "
                         "covers in %.4f of %u (%u without interval); "
-                        "accepted [%.4f, %.4f]",
+                        "accepted [0.93, 0.97] and [%.4f, %.4f]",
                         dz->name, m, side, f, sets, none, blo, bhi);
             fflush(stdout);
         }
     }
-    for (size_t c = 0; c < nm; c++)
-        if (model_counts[c] < SC_MIN_CI_MODELS && model_counts[c] < 10)
-            expect_true(outside[c],
+    for (size_t c = 0; c < nm; c++) {
+        if (model_counts[c] >= SC_MIN_CI_MODELS || model_counts[c] > 12)
+            continue;
+        expect_true(outside[c],
+                    "%zu models: coverage outside [0.93, 0.97] in at least "
+                    "one design, so simcon prints NA",
+                    model_counts[c]);
+        if (model_counts[c] < 10)
+            expect_true(outside_band[c],
                         "%zu models: outside [%.4f, %.4f] in at least one "
                         "design, so simcon prints NA",
                         model_counts[c], blo, bhi);
+    }
 }
 
 /* ## Contrasts: CIs of the category means and of the effect */
@@ -522,14 +557,15 @@ static void coverage_models(void)
  * effect their difference; population values from true_consistency. The
  * runner's intervals are measured: jackknife-z for the means
  * (sc_jackknife_z_ci), jackknife-t for the effect (sc_jackknife_t_ci),
- * 2000 data sets per cell. (The percentile and BCa model bootstraps are
+ * 4000 data sets per cell. (The percentile and BCa model bootstraps are
  * compared in docs/STATISTICS.md; they under-cover the effect.)
- * Acceptance, with coverage_band ([0.9153, 0.9798]):
+ * Acceptance:
  * - a mean at k >= SC_MIN_CI_MODELS and the effect at k >=
- *   SC_MIN_CI_EFFECT_MODELS (simcon prints them): inside the band;
- * - every k below a threshold: that quantity is outside the band in at
- *   least one design (why simcon prints NA there). */
-static const size_t contrast_ks[] = {6, 8, 10, 12, 16, 20};
+ *   SC_MIN_CI_EFFECT_MODELS (simcon prints them): coverage_accepted
+ *   (point estimate in [0.93, 0.97], inside coverage_band);
+ * - every k below a threshold: that quantity's point estimate is outside
+ *   [0.93, 0.97] in at least one design (why simcon prints NA there). */
+static const size_t contrast_ks[] = {6, 8, 10, 12, 16, 20, 24, 30, 36, 40, 48};
 #define N_CONTRAST_KS (sizeof contrast_ks / sizeof contrast_ks[0])
 /* [k][0]: some mean outside the band, [k][1]: the effect */
 static bool contrast_outside[N_CONTRAST_KS][2];
@@ -545,12 +581,13 @@ static void coverage_contrasts(void)
         if (k < SC_MIN_CI_MODELS)
             expect_true(contrast_outside[c][0],
                         "%zu per category: a category mean's coverage is "
-                        "outside the band in a design, so simcon prints NA",
+                        "outside [0.93, 0.97] in a design, so simcon prints "
+                        "NA",
                         k);
         if (k < SC_MIN_CI_EFFECT_MODELS)
             expect_true(contrast_outside[c][1],
                         "%zu per category: the effect's coverage is outside "
-                        "the band in a design, so simcon prints NA",
+                        "[0.93, 0.97] in a design, so simcon prints NA",
                         k);
     }
 }
@@ -579,7 +616,7 @@ static void draw_contrast(sc_rng *data, size_t k, double lt0, double lt1,
 
 static void contrasts_pair(double lt0, double lt1)
 {
-    const unsigned sets = 2000;
+    const unsigned sets = 4000;
     double rt[2];
     lat_t = lt0;
     rt[0] = true_consistency(&designs[1]);
@@ -605,8 +642,8 @@ static void contrasts_pair(double lt0, double lt1)
         sc_matrix_init(&sb, m, m, &err);
         sc_matrix_init(&ta, k, k, &err);
         sc_matrix_init(&tb, k, k, &err);
-        size_t cat[64];
-        bool all_in[64];
+        size_t cat[2 * 48];
+        bool all_in[2 * 48];
         for (size_t i = 0; i < m; i++) {
             cat[i] = i < k ? 0 : 1;
             all_in[i] = true;
@@ -640,15 +677,15 @@ static void contrasts_pair(double lt0, double lt1)
             int limit = q < 2 ? SC_MIN_CI_MODELS : SC_MIN_CI_EFFECT_MODELS;
             const char *ci = q < 2 ? "jackknife-z" : "jackknife-t";
             if ((int)k < limit) {
-                contrast_outside[c][q == 2] |= f < blo || f > bhi;
+                contrast_outside[c][q == 2] |= coverage_outside(f);
                 printf("# %zu per category, %s: %s covers in %.4f of %u "
                        "(none %u); %zu < %d: simcon prints NA\n",
                        k, what[q], ci, f, sets, none[q], k, limit);
                 continue;
             }
-            expect_true(f >= blo && f <= bhi,
+            expect_true(coverage_accepted(f, sets),
                         "%zu per category, %s: %s covers in %.4f of %u "
-                        "(none %u); accepted [%.4f, %.4f]",
+                        "(none %u); accepted [0.93, 0.97] and [%.4f, %.4f]",
                         k, what[q], ci, f, sets, none[q], blo, bhi);
         }
         fflush(stdout);
@@ -722,16 +759,17 @@ static void draw_med(sc_rng *rng, size_t m, med_sim *ms)
  * (the headline table's median rows): every dataset pair has the population
  * consistency of the design, so that is the median's population value.
  * The runner's interval (jackknife-z on the median, sc_jackknife_z_ci on
- * med_stat), 1000 data sets per cell, weak / medium / strong designs at 6,
- * 10, 12 and 20 models. Acceptance: inside coverage_band ([0.9092, 0.9839]
- * at 1000 sets) from SC_MIN_CI_MODELS models on (simcon prints the
- * interval); below, printed with the note that simcon prints NA. (The
+ * med_stat), 2000 data sets per cell, weak / medium / strong designs at 6,
+ * 10, 12, 16, 20 and 24 models. Acceptance: coverage_accepted (point estimate
+ * in [0.93, 0.97], inside coverage_band, [0.9153, 0.9798] at 2000 sets)
+ * from SC_MIN_CI_MODELS models on (simcon prints the interval); below,
+ * printed with the note that simcon prints NA. (The
  * percentile and BCa model bootstraps, measured by an earlier version,
  * under-cover from 12 models on: docs/STATISTICS.md.) */
 static void coverage_medians(void)
 {
-    const size_t ms_[] = {6, 10, 12, 20};
-    const unsigned sets = 1000;
+    const size_t ms_[] = {6, 10, 12, 16, 20, 24};
+    const unsigned sets = 2000;
     double blo, bhi;
     coverage_band(sets, &blo, &bhi);
     for (size_t d = 0; d < 3; d++) {
@@ -760,12 +798,13 @@ static void coverage_medians(void)
             double f = (double)cover / sets;
             if (m < SC_MIN_CI_MODELS)
                 printf("# medians, %s, %zu models: jackknife-z covers in "
-                       "%.3f of %u; %zu < %d: simcon prints NA\n",
+                       "%.4f of %u; %zu < %d: simcon prints NA\n",
                        designs[d].name, m, f, sets, m, SC_MIN_CI_MODELS);
             else
-                expect_true(f >= blo && f <= bhi,
+                expect_true(coverage_accepted(f, sets),
                             "medians, %s, %zu models: jackknife-z covers in "
-                            "%.3f of %u; accepted [%.4f, %.4f]",
+                            "%.4f of %u; accepted [0.93, 0.97] and [%.4f, "
+                            "%.4f]",
                             designs[d].name, m, f, sets, blo, bhi);
             fflush(stdout);
             for (size_t k = 0; k < MED_D; k++)
@@ -1074,6 +1113,14 @@ static void coverage_stimuli(void)
 {
     const size_t ns[] = {50, 100, 200};
     const size_t b = 199;
+#ifdef __GLIBC__
+    /* Keep the subset comparisons' n x n scratch (cka.c: 2 n^2 doubles per
+     * call, 0.6 MB at n = 200) on the heap: above glibc's mmap threshold
+     * every call would map and fault in fresh pages (half the mode's CPU
+     * time was system time). Results are unchanged. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 128 << 20);
+#endif
     const char *env = getenv("SC_STIM_SETS");
     unsigned sets = env != NULL ? (unsigned)atoi(env) : 200;
     sc_err err;
