@@ -519,6 +519,7 @@ static int compute(run *r, const sc_simmat_opts *opts,
     if (rc == SC_OK)
         memcpy(S, out, m * m * sizeof *S);
     sc_aligned_free(out);
+    sc_mem_recycle_trim(); /* the states' recycled blocks (mem.h) */
     return rc;
 }
 
@@ -855,5 +856,6 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
     if (rc == SC_OK)
         rc = multi_rest(&mu, jobs, &o, extra, failed, err);
     multi_free(&mu);
+    sc_mem_recycle_trim(); /* the states' recycled blocks (mem.h) */
     return rc;
 }
