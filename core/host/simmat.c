@@ -9,9 +9,9 @@
  * of one BLAS thread per worker (sc_blas_one_per_worker), and every item
  * writes only its own output slot; on failure the error of the
  * lowest-numbered failed item is reported, so even errors do not depend on
- * scheduling. The SYRK blocks run in order on the calling thread, with the
- * caller's BLAS threads parallelising inside each, accumulating with
- * beta = 1. */
+ * scheduling. The SYRK blocks run in order, each cut into fixed parts
+ * that the worker threads share (one BLAS thread each), the parts added
+ * in order ("Products on every thread" below). */
 #include "simmat.h"
 
 #include <math.h>
@@ -259,19 +259,65 @@ static size_t block_cols(const run *r, const sc_simmat_opts *o, size_t budget)
         size_t fit = budget / 2 / (r->m * esize);
         block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
     }
-    if (r->f32 && block > SC_SIMMAT_F32_BLOCK)
-        block = SC_SIMMAT_F32_BLOCK;
     if (block > r->len)
         block = r->len;
     return block;
 }
 
+/* ## Products on every thread
+ *
+ * The columns of a block are cut into parts of SIMMAT_PART columns
+ * (float32: SC_SIMMAT_F32_BLOCK; the last one shorter): a cut that
+ * depends on the block's width only, never on the thread count. Each part
+ * is one single-threaded SYRK into its own m x m buffer (the parts run on
+ * the engine's threads), and the buffers are added to G in part order. So
+ * every bit of G is the same on 1, 2 or 3 threads (tests/simmat), and
+ * both cores work in the products, which before ran on one. At most
+ * SIMMAT_PARTS parts are in flight at a time (their buffers, 8 m^2 bytes
+ * each, are reused by the next group), whatever the block width. */
+#define SIMMAT_PART 65536
+#define SIMMAT_PARTS 16
+
+typedef struct parts {
+    run *r;
+    const char *base; /* column 0 of the block */
+    size_t ld, cols;
+    size_t first; /* first part of this group */
+    double *acc;  /* SIMMAT_PARTS x m x m */
+    float *accf;  /* float32: the same in float */
+} parts;
+
+/* Columns per part: float32 parts stay within SC_SIMMAT_F32_BLOCK columns
+ * (simmat.h: the float32 error bound), summed in float64. */
+static size_t part_width(const run *r)
+{
+    return r->f32 ? SC_SIMMAT_F32_BLOCK : SIMMAT_PART;
+}
+
+static int part_item(void *ctx, size_t k, sc_err *err)
+{
+    const parts *pt = ctx;
+    const run *r = pt->r;
+    size_t m = r->m, esize = r->f32 ? sizeof(float) : sizeof(double);
+    size_t w = part_width(r);
+    size_t c0 = (pt->first + k) * w;
+    size_t cnt = pt->cols - c0 < w ? pt->cols - c0 : w;
+    const char *a = pt->base + c0 * esize;
+    if (!r->f32)
+        return sc_blas_syrk(0, m, cnt, 1.0, (const double *)(const void *)a,
+                            pt->ld, 0.0, pt->acc + k * m * m, m, err);
+    return sc_blas_ssyrk(0, m, cnt, 1.0f, (const float *)(const void *)a,
+                         pt->ld, 0.0f, pt->accf + k * m * m, m, err);
+}
+
 /* Block b of the products: columns [first, first + cols) of every row of
  * E, in place in memory or read from the spill file into blk (leading
- * dimension cols), into r->g (float32: through gf, summed in float64). */
-static int product_block(run *r, size_t b, void *blk, float *gf, sc_err *err)
+ * dimension cols), added to r->g (zeroed first for block 0). acc (and
+ * accf in float32 mode) hold SIMMAT_PARTS m x m parts. */
+static int product_block(run *r, size_t b, void *blk, double *acc, float *accf,
+                         sc_err *err)
 {
-    size_t m = r->m, len = r->len;
+    size_t m = r->m, len = r->len, mm = m * m;
     size_t esize = r->f32 ? sizeof(float) : sizeof(double);
     size_t first = b * r->block;
     size_t cols = len - first < r->block ? len - first : r->block;
@@ -289,13 +335,20 @@ static int product_block(run *r, size_t b, void *blk, float *gf, sc_err *err)
     }
     if (rc != SC_OK)
         return rc;
-    if (!r->f32)
-        return sc_blas_syrk(0, m, cols, 1.0, (const double *)(const void *)base,
-                            ld, b ? 1.0 : 0.0, r->g, m, err);
-    rc = sc_blas_ssyrk(0, m, cols, 1.0f, (const float *)(const void *)base, ld,
-                       0.0f, gf, m, err);
-    for (size_t k = 0; rc == SC_OK && k < m * m; k++)
-        r->g[k] = (b ? r->g[k] : 0.0) + (double)gf[k];
+    if (b == 0)
+        memset(r->g, 0, mm * sizeof *r->g);
+    parts pt = {r, base, ld, cols, 0, acc, accf};
+    size_t w = part_width(r), total = (cols + w - 1) / w;
+    for (pt.first = 0; pt.first < total && rc == SC_OK;
+         pt.first += SIMMAT_PARTS) {
+        size_t count =
+            total - pt.first < SIMMAT_PARTS ? total - pt.first : SIMMAT_PARTS;
+        rc = sc_pool_run(part_item, &pt, count, r->threads, &sc_blas_serial,
+                         err);
+        for (size_t k = 0; k < count && rc == SC_OK; k++)
+            for (size_t c = 0; c < mm; c++)
+                r->g[c] += r->f32 ? (double)accf[k * mm + c] : acc[k * mm + c];
+    }
     return rc;
 }
 
@@ -307,7 +360,10 @@ static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
     r->block = block_cols(r, o, budget);
     r->nblocks = (r->len + r->block - 1) / r->block;
     r->g = sc_aligned_alloc(mm, sizeof(double));
-    float *gf = r->f32 ? sc_aligned_alloc(mm, sizeof *gf) : NULL;
+    size_t pcells = 0;
+    sc_size_mul(mm, SIMMAT_PARTS, &pcells); /* SIZE_MAX: the alloc fails */
+    double *acc = r->f32 ? NULL : sc_aligned_alloc(pcells, sizeof *acc);
+    float *accf = r->f32 ? sc_aligned_alloc(pcells, sizeof *accf) : NULL;
     void *blk = NULL; /* one column block of a spilled E */
     if (r->es->spilled) {
         size_t bcells = 0;
@@ -315,7 +371,7 @@ static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
         blk = sc_aligned_alloc(bcells, esize);
     }
     int rc = SC_OK;
-    if (r->g == NULL || (r->f32 && gf == NULL) ||
+    if (r->g == NULL || (r->f32 ? accf == NULL : acc == NULL) ||
         (r->es->spilled && blk == NULL))
         rc = sc_err_set(err, SC_ENOMEM,
                         "out of memory for the %zu x %zu product", m, m);
@@ -324,14 +380,15 @@ static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
     for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
         if (b > 0)
             sc_progress_step(r->progress, 1);
-        rc = product_block(r, b, blk, gf, err);
+        rc = product_block(r, b, blk, acc, accf, err);
     }
     if (rc == SC_OK) {
         sc_progress_step(r->progress, 1);
         sc_progress_end(r->progress);
     }
     sc_aligned_free(blk);
-    sc_aligned_free(gf);
+    sc_aligned_free(acc);
+    sc_aligned_free(accf);
     return rc;
 }
 
@@ -836,6 +893,7 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
         r->rows = rows;
         r->progress = mu.progress;
         r->label = jobs[k].label != NULL ? jobs[k].label : "";
+        r->threads = o.threads ? o.threads : 1;
         mu.es[k].fd = -1;
         mu.embed[k] = o.use_embed && r->p->desc->embed != NULL &&
                       r->p->desc->embed_len != NULL;

@@ -16,8 +16,9 @@
  * Threads: prepares (and pairwise compares) run in parallel worker threads,
  * each with single-threaded BLAS; each worker prepares, embeds and releases
  * its own representations. The SYRK blocks are fixed by the budget, not by
- * the thread count, and accumulate in block order (the caller's BLAS
- * threads work inside each SYRK), so the result does not depend on the
+ * the thread count, and accumulate in block order; each block is cut into
+ * parts of a fixed width that the worker threads share (one BLAS thread
+ * each), added in part order; so the result does not depend on the
  * number of worker threads (bit-identical on one machine, tested). Range
  * flags of the configuration clamp the cosine as the plugin's compare does.
  *
@@ -51,8 +52,8 @@ typedef struct sc_simmat_opts {
  * initialisers of it stay complete (-Wmissing-field-initializers). */
 typedef struct sc_simmat_extra {
     int float32; /* 1: E stored in float32 (half the memory and bandwidth),
-                    SYRK per block of at most SC_SIMMAT_F32_BLOCK columns in
-                    float32, the blocks summed in float64; 0: all float64 */
+                    SYRK per part of at most SC_SIMMAT_F32_BLOCK columns in
+                    float32, the parts summed in float64; 0: all float64 */
     /* Progress display (core/base/progress.h) or NULL: phases "<label>prepare"
      * (one step per representation), then "<label>products" (one step per
      * SYRK block) or "<label>pairs" (one per pair). progress_label may be
@@ -65,9 +66,9 @@ typedef struct sc_simmat_extra {
  * leaving room for the page cache and the running workers' states. */
 size_t sc_simmat_default_budget(void);
 
-/* float32 blocks stay short so that float32 accumulation inside one SYRK
+/* float32 parts stay short so that float32 accumulation inside one SYRK
  * (error ~ sqrt(k) * 6e-8 relative for k terms) stays near 4e-6 before the
- * float64 sum over blocks averages it further; tests require agreement
+ * float64 sum over parts averages it further; tests require agreement
  * with the float64 path to 1e-6 relative. */
 #define SC_SIMMAT_F32_BLOCK 4096
 

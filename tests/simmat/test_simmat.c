@@ -326,6 +326,73 @@ SC_TEST(errors_leave_no_output)
     sc_argset_deinit(&a);
 }
 
+/* Products on every thread: at n = 400 unbiased linear CKA's embedding
+ * has n (n - 1) / 2 = 79,800 entries, more than one part of the products
+ * (65,536 columns; float32: 4,096, so 20 parts, more than one group of 16
+ * in flight). The matrix must be the same bits on 1, 2 and 3 threads, in
+ * memory and spilled, and equal the pairwise definition (computed here
+ * with compare, as above) within 1e-12 (float64) or 1e-6 (float32). */
+SC_TEST(products_in_parts_bit_identical)
+{
+    enum { PM = 4, PN = 400, PD = 12 };
+    const sc_plugin *p = NULL;
+    sc_err err;
+    sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err);
+    sc_argset a = {0};
+    parse(p, "kernel=linear,path=gram", &a);
+    sc_matrix x[PM];
+    sc_mat v[PM];
+    for (size_t r = 0; r < PM; r++) {
+        sc_matrix_init(&x[r], PN, PD, NULL);
+        for (size_t k = 0; k < (size_t)PN * PD; k++)
+            x[r].data[k] =
+                gsl_ran_gaussian(rng, 1.0) + (r > 0 ? 0.5 * x[0].data[k] : 0.0);
+        v[r] = sc_matrix_view(&x[r]);
+    }
+    double want[PM * PM];
+    void *st[PM] = {0};
+    for (size_t i = 0; i < PM; i++)
+        sc_metric_prepare(p, &a.args, &v[i], &st[i], &err);
+    for (size_t i = 0; i < PM * PM; i++)
+        sc_metric_compare(p, &a.args, st[i / PM], st[i % PM], &want[i], &err);
+    for (size_t i = 0; i < PM; i++)
+        sc_metric_release(p, st[i]);
+    for (int f32 = 0; f32 < 2; f32++)
+        for (int spill = 0; spill < 2; spill++) {
+            sc_simmat_extra ex = {.float32 = f32};
+            double first[PM * PM], got[PM * PM];
+            for (unsigned t = 1; t <= 3; t++) {
+                sc_simmat_opts o = {t, spill ? 1024 : 0, NULL, 1, 0};
+                sc_simmat_info info;
+                int rc = sc_simmat_compute_info(p, &a.args, v, PM, &o, &ex, got,
+                                                &info, &err);
+                expect_int(rc, SC_OK, "parts f32 %d spill %d, %u threads: runs",
+                           f32, spill, t);
+                expect_true(info.used_embed && info.embed_len == 79800,
+                            "embed path, L = %zu", info.embed_len);
+                double worst = 0.0;
+                for (size_t i = 0; i < PM * PM; i++) {
+                    double d = fabs(got[i] - want[i]);
+                    worst = d > worst ? d : worst;
+                }
+                expect_true(worst <= (f32 ? 1e-6 : 1e-12),
+                            "parts f32 %d spill %d, %u threads: equals "
+                            "pairwise (max diff %.3g)",
+                            f32, spill, t, worst);
+                if (t == 1)
+                    memcpy(first, got, sizeof first);
+                else
+                    expect_true(memcmp(first, got, sizeof got) == 0,
+                                "parts f32 %d spill %d: %u threads "
+                                "bit-identical to 1",
+                                f32, spill, t);
+            }
+        }
+    for (size_t r = 0; r < PM; r++)
+        sc_matrix_deinit(&x[r]);
+    sc_argset_deinit(&a);
+}
+
 int main(void)
 {
     sc_init();
