@@ -56,8 +56,8 @@ typedef struct sc_simmat_extra {
                     float32, the parts summed in float64; 0: all float64 */
     /* Progress display (core/base/progress.h) or NULL: phases "<label>prepare"
      * (one step per representation), then "<label>products" (one step per
-     * SYRK block) or "<label>pairs" (one per pair). progress_label may be
-     * NULL (""). */
+     * part of a SYRK block) or "<label>pairs" (one per pair). progress_label
+     * may be NULL (""). */
     sc_progress *progress;
     const char *progress_label;
 } sc_simmat_extra;
