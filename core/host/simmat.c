@@ -5,8 +5,11 @@
  *
  * Work split: prepares are indexed 0..m-1, pairs by their position in the
  * row-major upper triangle (or the full square for non-symmetric metrics).
- * The items run on the one thread pool (core/base/pool.h), with its policy
- * of one BLAS thread per worker (sc_blas_one_per_worker), and every item
+ * The items run on the one thread pool (core/base/pool.h) with one BLAS
+ * thread for every item, however many workers (sc_blas_serial: with
+ * sc_blas_one_per_worker a lone item, such as the probe of representation
+ * 0, ran on the caller's BLAS threads, and `simcon matrix -m rsa` gave
+ * other bits for model 0 at --threads 2 than at 1), and every item
  * writes only its own output slot; on failure the error of the
  * lowest-numbered failed item is reported, so even errors do not depend on
  * scheduling. The SYRK blocks run in order, each cut into fixed parts
@@ -29,10 +32,6 @@
 /* Default budget: half of physical RAM leaves room for the OS page cache
  * (which holds a spilled E) and for the plugin states of running threads. */
 #define SIMMAT_DEFAULT_RAM_FRACTION 0.5
-/* SYRK blocks narrower than this waste the GEMM micro-kernel (its panels
- * are a few hundred columns deep); 4096 keeps each block's pass over E
- * long enough to stream well even with a tight budget. */
-#define SIMMAT_MIN_BLOCK 4096
 /* float32 mode: entries are embedded in double chunks of this many values
  * (512 KiB) and rounded to float once. */
 #define SIMMAT_F32_CHUNK 65536
@@ -242,22 +241,24 @@ static double clamp_range(double v, uint32_t flags)
 
 /* ## Paths */
 
-/* Columns per SYRK block: as many as fit half the budget (at least
- * SIMMAT_MIN_BLOCK), so a spilled E is streamed from the file one block in
- * memory at a time, and an E that fits half the budget is one SYRK (the
- * BLAS threads parallelise it). Blocks depend on the budget and the shape
- * only, never on whether this E is in memory or spilled (which, in
- * sc_simmat_compute_multi, depends on the other metrics of the pass) nor
- * on the thread count, and are accumulated in block order (beta = 1): so
- * a metric's matrix is the same bits whichever metrics share its pass and
- * whatever the threads. */
+/* Parts of the products (below): columns, and parts in flight. */
+#define SIMMAT_PART SC_SIMMAT_F32_BLOCK
+#define SIMMAT_PARTS 16
+
+/* Columns per SYRK block: as many as fit half the budget, in whole parts
+ * of SIMMAT_PART columns (at least one), so a spilled E is streamed from
+ * the file one block in memory at a time. Blocks depend on the budget and
+ * the shape only, never on whether this E is in memory or spilled (which,
+ * in sc_simmat_compute_multi, depends on the other metrics of the pass)
+ * nor on the thread count; and since every block but the last is whole
+ * parts, the parts (below) are the same columns whatever the budget. */
 static size_t block_cols(const run *r, const sc_simmat_opts *o, size_t budget)
 {
     size_t esize = r->f32 ? sizeof(float) : sizeof(double);
     size_t block = o->block_cols;
     if (block == 0) {
-        size_t fit = budget / 2 / (r->m * esize);
-        block = fit < SIMMAT_MIN_BLOCK ? SIMMAT_MIN_BLOCK : fit;
+        size_t fit = budget / 2 / (r->m * esize) / SIMMAT_PART * SIMMAT_PART;
+        block = fit < SIMMAT_PART ? SIMMAT_PART : fit;
     }
     if (block > r->len)
         block = r->len;
@@ -266,17 +267,19 @@ static size_t block_cols(const run *r, const sc_simmat_opts *o, size_t budget)
 
 /* ## Products on every thread
  *
- * The columns of a block are cut into parts of SIMMAT_PART columns
- * (float32: SC_SIMMAT_F32_BLOCK; the last one shorter): a cut that
- * depends on the block's width only, never on the thread count. Each part
- * is one single-threaded SYRK into its own m x m buffer (the parts run on
- * the engine's threads), and the buffers are added to G in part order. So
- * every bit of G is the same on 1, 2 or 3 threads (tests/simmat), and
- * both cores work in the products, which before ran on one. At most
- * SIMMAT_PARTS parts are in flight at a time (their buffers, 8 m^2 bytes
- * each, are reused by the next group), whatever the block width. */
-#define SIMMAT_PART 65536
-#define SIMMAT_PARTS 16
+ * The columns of E are cut into parts of SIMMAT_PART columns, counted from
+ * column 0 (the last one shorter; a forced block_cols that is not a
+ * multiple of it cuts parts at block ends too): a cut that depends on the
+ * shape only, never on the thread count or the budget. Each part is one
+ * single-threaded SYRK into its own m x m buffer (the parts of a block run
+ * on the engine's threads), and the buffers are added to G in column
+ * order. So every bit of G is the same on 1, 2 or 3 threads and under any
+ * budget (tests/simmat; tests/e2e run_stimuli_bounded), and both cores
+ * work in the products, which before ran on one. At most SIMMAT_PARTS
+ * parts are in flight at a time (their buffers, 8 m^2 bytes each, are
+ * reused by the next group). The part width is that of the float32
+ * blocks (SC_SIMMAT_F32_BLOCK, the float32 error bound of simmat.h; those
+ * parts are summed in float64). */
 
 typedef struct parts {
     run *r;
@@ -287,19 +290,12 @@ typedef struct parts {
     float *accf;  /* float32: the same in float */
 } parts;
 
-/* Columns per part: float32 parts stay within SC_SIMMAT_F32_BLOCK columns
- * (simmat.h: the float32 error bound), summed in float64. */
-static size_t part_width(const run *r)
-{
-    return r->f32 ? SC_SIMMAT_F32_BLOCK : SIMMAT_PART;
-}
-
 static int part_item(void *ctx, size_t k, sc_err *err)
 {
     const parts *pt = ctx;
     const run *r = pt->r;
     size_t m = r->m, esize = r->f32 ? sizeof(float) : sizeof(double);
-    size_t w = part_width(r);
+    size_t w = SIMMAT_PART;
     size_t c0 = (pt->first + k) * w;
     size_t cnt = pt->cols - c0 < w ? pt->cols - c0 : w;
     const char *a = pt->base + c0 * esize;
@@ -338,7 +334,7 @@ static int product_block(run *r, size_t b, void *blk, double *acc, float *accf,
     if (b == 0)
         memset(r->g, 0, mm * sizeof *r->g);
     parts pt = {r, base, ld, cols, 0, acc, accf};
-    size_t w = part_width(r), total = (cols + w - 1) / w;
+    size_t w = SIMMAT_PART, total = (cols + w - 1) / w;
     for (pt.first = 0; pt.first < total && rc == SC_OK;
          pt.first += SIMMAT_PARTS) {
         size_t count =
@@ -358,7 +354,7 @@ static int product_block(run *r, size_t b, void *blk, double *acc, float *accf,
  * block too: at n = 10,000 one block holds about 180 parts). */
 static size_t total_parts(const run *r)
 {
-    size_t w = part_width(r), n = 0;
+    size_t w = SIMMAT_PART, n = 0;
     for (size_t b = 0; b < r->nblocks; b++) {
         size_t first = b * r->block;
         size_t cols = r->len - first < r->block ? r->len - first : r->block;
@@ -445,7 +441,7 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         r->ef = es.data;
     else
         r->e = es.data;
-    rc = sc_pool_run(embed_item, r, m, threads, &sc_blas_one_per_worker, err);
+    rc = sc_pool_run(embed_item, r, m, threads, &sc_blas_serial, err);
     double t1 = sc_wall_seconds(), c1 = sc_cpu_seconds();
     if (rc == SC_OK)
         rc = products(r, o, budget, err);
@@ -485,14 +481,12 @@ static int run_pairwise(run *r, unsigned threads, double *S,
      * counted representation 0) goes on; otherwise a new one starts. */
     if (r->first == NULL)
         sc_progress_begin(r->progress, m, "%sprepare", r->label);
-    int rc =
-        sc_pool_run(prepare_item, r, m, threads, &sc_blas_one_per_worker, err);
+    int rc = sc_pool_run(prepare_item, r, m, threads, &sc_blas_serial, err);
     double t1 = sc_wall_seconds(), c1 = sc_cpu_seconds();
     if (rc == SC_OK) {
         size_t pairs = r->symmetric ? m * (m + 1) / 2 : m * m;
         sc_progress_begin(r->progress, pairs, "%spairs", r->label);
-        rc = sc_pool_run(pair_item, r, pairs, threads, &sc_blas_one_per_worker,
-                         err);
+        rc = sc_pool_run(pair_item, r, pairs, threads, &sc_blas_serial, err);
     }
     sc_progress_end(r->progress);
     for (size_t i = 0; i < m; i++)
@@ -519,7 +513,9 @@ static int probe_embed(run *r, size_t *len, sc_err *err)
         return SC_OK;
     void *st = NULL;
     sc_progress_begin(r->progress, r->m, "%sprepare", r->label);
+    int saved = sc_blas_serial.enter(1);
     int rc = prepare_rep(r, 0, &st, err);
+    sc_blas_serial.leave(saved);
     if (rc != SC_OK)
         return prefix_rep(err, 0);
     *len = sc_metric_embed_len(r->p, st);
@@ -787,12 +783,10 @@ static int multi_embed(multi *mu, const sc_simmat_job *jobs,
     size_t m = mu->m;
     sc_progress_begin(mu->progress, m, "%sprepare", label);
     mu->base = 0; /* representation 0 alone: it opens the E's */
-    int rc =
-        sc_pool_run(multi_item, mu, 1, threads, &sc_blas_one_per_worker, err);
+    int rc = sc_pool_run(multi_item, mu, 1, threads, &sc_blas_serial, err);
     mu->base = 1;
     if (rc == SC_OK)
-        rc = sc_pool_run(multi_item, mu, m - 1, threads,
-                         &sc_blas_one_per_worker, err);
+        rc = sc_pool_run(multi_item, mu, m - 1, threads, &sc_blas_serial, err);
     sc_progress_end(mu->progress);
     for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++)
         if (mu->embed[k] && !atomic_load(&mu->runs[k].mixed))
