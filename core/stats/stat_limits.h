@@ -52,10 +52,12 @@
  * such row prints NA with the note SC_NOTE_STIMULUS_CI. The slow test
  * stat.coverage_stimuli (tests/stat/stat_validate.c) simulates linear CKA
  * with a closed-form population value: the interval covers 0.875 of 200 at
- * 50 stimuli, below 0.93, because the finite-n bias of the CKA estimates
- * (-0.10 on the consistency) and the U-centred HSIC's treatment of
- * repeated stimuli shift it (docs/STATISTICS.md). Set to 1 only with a
- * simulation in band for the metrics and sizes it would cover. */
+ * 50 stimuli (0.875-0.975 at 50-200 stimuli in two designs, below 0.93 in
+ * most cells), because the finite-n bias of the CKA estimates (-0.10 to
+ * +0.05 on the consistency at 50 stimuli) and the U-centred HSIC's
+ * treatment of repeated stimuli shift it (docs/STATISTICS.md). Set to 1
+ * only with a simulation in band for the metrics and sizes it would
+ * cover. */
 #define SC_STIMULUS_CI_VALIDATED 0
 #define SC_NOTE_STIMULUS_CI                                                    \
     "no CI: the stimulus bootstrap is not validated (docs/STATISTICS.md)"
