@@ -31,10 +31,10 @@
  *   sc_consistency_boot_stat: leave-one-model-out, Fisher z, t_{n-1}). Over
  *   stimuli none (sc_run_corr_ci: SC_STIMULUS_CI_VALIDATED is 0; the
  *   percentile interval over stage 1's replicates S^(r) under-covers, see
- *   stat_limits.h). With statistics.over: datasets the per-row CI is over
- *   models (datasets are the unit only of aggregates over datasets). A CI
- *   over models needs SC_MIN_CI_MODELS models on each side of the set
- *   (run_set.side).
+ *   stat_limits.h; stage 1 then computes no replicates, run_plan.h).
+ *   With statistics.over: datasets the per-row CI is over models (datasets
+ *   are the unit only of aggregates over datasets). A CI over models needs
+ *   SC_MIN_CI_MODELS models on each side of the set (run_set.side).
  * - q: the spec's correction within a family (statistics.family: question:
  *   metric x attribute x row kind; metric: all rows of one metric; each
  *   metric is always its own family: metrics are alternative views of the

@@ -28,6 +28,7 @@
 #include "prep.h"
 #include "results_schema.h"
 #include "run_internal.h"
+#include "run_plan.h"
 
 #ifndef SC_VERSION
 #define SC_VERSION "unknown"
@@ -257,8 +258,16 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
         sc_buf_printf(b, ": %zu", rc->sim_passes[d]);
     }
     sc_buf_puts(b, n > 0 ? "}},\n" : "},\n");
-    /* over: stimuli: how the states fitted the budget (run_simmat.c). */
-    if (rc->boot_passes > 0)
+    /* over: stimuli: no replicates while no stimulus CI is printed
+     * (run_plan.h, sc_plan_stimulus_reps); else how the states fitted the
+     * budget (run_simmat.c). */
+    if (spec->over == SC_OVER_STIMULI && spec->bootstrap > 0 &&
+        !sc_plan_stimulus_reps(spec))
+        sc_buf_puts(b, "  \"stimulus_bootstrap\": {\"replicates\": 0, "
+                       "\"why\": \"no stimulus-bootstrap CI is printed (not "
+                       "validated: docs/STATISTICS.md), so none is "
+                       "computed\"},\n");
+    else if (rc->boot_passes > 0)
         sc_buf_printf(b,
                       "  \"stimulus_bootstrap\": {\"budget_bytes\": %zu, "
                       "\"largest_state_bytes\": %zu, \"passes\": %zu, "

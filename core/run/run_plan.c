@@ -16,6 +16,7 @@
 #include "sha256.h"
 #include "simmat.h"
 #include "spill.h"
+#include "stat_limits.h"
 
 #define PLAN_MAGIC "# simcon plan v1"
 
@@ -63,10 +64,16 @@ static size_t count_domains(const sc_spec *spec)
     return n;
 }
 
+bool sc_plan_stimulus_reps(const sc_spec *spec)
+{
+    return SC_STIMULUS_CI_VALIDATED && spec->over == SC_OVER_STIMULI &&
+           spec->bootstrap > 0;
+}
+
 size_t sc_plan_units(const sc_spec *spec, int stage)
 {
     size_t D = spec->ndatasets, M = spec->nmetrics;
-    bool stimuli = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
+    bool stimuli = sc_plan_stimulus_reps(spec);
     switch (stage) {
     case SC_PLAN_CONS:
         if (!spec->consistency_enabled || D < 2 || stimuli)
@@ -457,7 +464,7 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
     double m = (double)spec->nmodels, M = (double)spec->nmetrics;
     double D = (double)spec->ndatasets, T = threads > 0 ? threads : 1;
     double sim = 0, asmb = base + 32.0 * M * D * m * m;
-    bool stimuli = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
+    bool stimuli = sc_plan_stimulus_reps(spec);
     if (stimuli)
         asmb += 8.0 * (double)spec->bootstrap * M * D * m * m;
     char path[SC_PLAN_PATH_CAP];
@@ -692,7 +699,7 @@ int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err)
             n = (double)spec->max_stimuli;
         double task = n * n * dsum / SC_RATE_PREPARE +
                       pairs_of(m) * n * (n + 1) / SC_RATE_PAIRS;
-        if (spec->over == SC_OVER_STIMULI)
+        if (sc_plan_stimulus_reps(spec))
             task *= 1 + (double)spec->bootstrap;
         out->similarity_task =
             task > out->similarity_task ? task : out->similarity_task;

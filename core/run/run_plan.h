@@ -49,10 +49,12 @@
  * any unit that is missing (a plain run after a plan does the same). A
  * chunk task loads only the matrices its units use.
  *
- * Not split (yet): with statistics.over: stimuli, consistency and
- * behaviour run inside the assemble task, since the stimulus replicates
- * are not cached; a (dataset, metric) is one task (no blocks of model
- * pairs). */
+ * With statistics.over: stimuli, consistency and behaviour are chunk
+ * tasks like over: models while SC_STIMULUS_CI_VALIDATED is 0 (no
+ * stimulus replicates are computed: sc_plan_stimulus_reps); were it 1,
+ * they would run inside the assemble task, since the replicates are not
+ * cached. Not split (yet): a (dataset, metric) is one task (no blocks of
+ * model pairs). */
 #ifndef SC_RUN_PLAN_H
 #define SC_RUN_PLAN_H
 
@@ -78,15 +80,23 @@ enum { SC_PLAN_CONS = 0, SC_PLAN_CONTRASTS = 1, SC_PLAN_BEHAVIOUR = 2 };
 #define SC_PLAN_NSTAGES 3
 extern const char *const sc_plan_stage_names[SC_PLAN_NSTAGES];
 
+/* Whether `run` computes stimulus-bootstrap replicates (B recomputed
+ * m x m matrices per dataset and metric, run_simmat.c): only for
+ * statistics.over: stimuli with bootstrap > 0 while SC_STIMULUS_CI_VALIDATED
+ * (core/stats/stat_limits.h) is 1. At 0 no stimulus-bootstrap CI is
+ * printed (NA with SC_NOTE_STIMULUS_CI), so no replicate is computed and
+ * r and the permutation p are the same numbers without them. */
+bool sc_plan_stimulus_reps(const sc_spec *spec);
+
 /* Units of stage `stage` that its chunk tasks share out; 0 when the stage
  * is not split into tasks (it then runs in the assemble task):
  *   consistency  metrics x dataset pairs; 0 without the analysis, with one
- *                dataset, or with statistics.over: stimuli, whose replicate
- *                matrices are not cached;
+ *                dataset, or when stimulus replicates are computed
+ *                (sc_plan_stimulus_reps), since they are not cached;
  *   contrasts    metrics x contrasts (all category pairs of one contrast
  *                attribute share the category means); 0 with one dataset;
  *   behaviour    metrics x rows (datasets, one mean per domain, mean:all);
- *                0 with statistics.over: stimuli (the replicates again). */
+ *                0 when stimulus replicates are computed (again). */
 size_t sc_plan_units(const sc_spec *spec, int stage);
 
 /* Chunk tasks per statistics stage. */
@@ -147,7 +157,8 @@ int sc_plan_write_record(const char *out, const char *task, const char *file,
  *               the plugin state (CKA: two n x n Gram matrices), and the
  *               embedding matrix E of m rows of n (n + 1) / 2 doubles;
  *   assemble:   64 MiB + 32 M D m^2 (matrices and their analyses), plus,
- *               for over: stimuli, 8 B (M D m^2 + n) (replicates and
+ *               when stimulus replicates are computed
+ *               (sc_plan_stimulus_reps), 8 B (M D m^2 + n) (replicates and
  *               draws), the resident states min(budget, m x 16 n^2 + 8 n
  *               sum(d)) and per thread 32 n^2 + 16 n d (a state being
  *               prepared and a compare_subset's two n x n scratch

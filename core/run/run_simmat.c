@@ -26,7 +26,8 @@
  * the seed then cannot change the matrix). A cached file is used only if
  * it parses and lists exactly the spec's models in order.
  *
- * Bootstrap over stimuli (statistics.over: stimuli): replicate r draws n
+ * Bootstrap over stimuli (statistics.over: stimuli, only while
+ * SC_STIMULUS_CI_VALIDATED is 1: sc_plan_stimulus_reps): replicate r draws n
  * stimulus indices with replacement from the dataset's own stream
  * (sc_rng_task_seed(seed, "stimuli/<dataset>"), the same draws for every
  * metric), and S^(r) is recomputed from prepared states with
@@ -49,6 +50,7 @@
 #include "prep.h"
 #include "rng.h"
 #include "run_internal.h"
+#include "run_plan.h"
 #include "spill.h"
 #include "simcsv.h"
 #include "simmat.h"
@@ -915,7 +917,8 @@ static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
     int st = hash_and_check(rc, d, err);
     if (st != SC_OK)
         return st;
-    bool need_boot = spec->over == SC_OVER_STIMULI && spec->bootstrap > 0;
+    /* No replicates while no stimulus CI is printed (run_plan.h). */
+    bool need_boot = sc_plan_stimulus_reps(spec);
     size_t *rows = NULL; /* the subsample (NULL: every stimulus) */
     dataset_metrics dm = {0};
     /* Cached matrices first; every other metric in one engine pass. */

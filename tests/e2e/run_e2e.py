@@ -28,12 +28,16 @@ MODE:
                (ci_method none, note: the stimulus bootstrap is not
                validated), contrasts and behaviour means none (below the CI
                thresholds); --threads 1 and 2 give identical CSV text.
-  stimuli_bounded  over: stimuli on a zoo of 200 stimuli, whose states
-               (RSA: about 320 KB each) do not all fit --memory 1M: the
-               states are prepared again pass by pass (manifest.json
-               stimulus_bootstrap: more passes and prepares than one per
-               model, dataset and metric), and every output file is
-               byte-identical to the run with the default budget (one pass).
+  stimuli_bounded  over: stimuli on a zoo of 200 stimuli at the default
+               budget and --memory 1M: every output file byte-identical.
+               With SC_STIMULUS_CI_VALIDATED 0 (read from
+               core/stats/stat_limits.h) no stimulus replicate is computed:
+               manifest.json stimulus_bootstrap {"replicates": 0}, check
+               --estimate's assemble memory has no replicate or state term,
+               and --plan splits consistency and behaviour into chunk tasks.
+               With it at 1, the states (RSA: about 320 KB each) do not all
+               fit --memory 1M and are prepared again pass by pass (more
+               passes and prepares than one per model, dataset and metric).
 Each check prints "ok - ..." or "FAIL - ..."; exit 1 if any failed.
 """
 import csv
@@ -331,6 +335,17 @@ def mode_stimuli(simcon, work):
           "identical" % (len(same), len(csvs)))
 
 
+def stimulus_ci_validated():
+    """SC_STIMULUS_CI_VALIDATED as compiled (core/stats/stat_limits.h)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    src = os.path.join(here, "..", "..", "core", "stats", "stat_limits.h")
+    for line in open(src):
+        f = line.split()
+        if len(f) == 3 and f[:2] == ["#define", "SC_STIMULUS_CI_VALIDATED"]:
+            return int(f[2]) != 0
+    sys.exit("SC_STIMULUS_CI_VALIDATED not found in " + src)
+
+
 def mode_stimuli_bounded(simcon, work):
     zoo = make_zoo(work, 200)
     spec = os.path.join(zoo, "zoo.yaml")
@@ -355,13 +370,31 @@ def mode_stimuli_bounded(simcon, work):
         boot.append(m.get("stimulus_bootstrap", {}))
     # 8 models x 3 datasets x 3 metrics.
     runs = 3 * 3
-    check(boot[0].get("passes") == runs and boot[0].get("prepares") == 8 * runs,
-          "default budget: one pass and 8 prepares per dataset and metric "
-          "(%s)" % boot[0])
-    check(boot[1].get("budget_bytes") == 1 << 20 and
-          boot[1].get("passes", 0) > runs and
-          boot[1].get("prepares", 0) > 8 * runs,
-          "--memory 1M: states prepared again in more passes (%s)" % boot[1])
+    validated = stimulus_ci_validated()
+    if validated:
+        check(boot[0].get("passes") == runs and
+              boot[0].get("prepares") == 8 * runs,
+              "default budget: one pass and 8 prepares per dataset and "
+              "metric (%s)" % boot[0])
+        check(boot[1].get("budget_bytes") == 1 << 20 and
+              boot[1].get("passes", 0) > runs and
+              boot[1].get("prepares", 0) > 8 * runs,
+              "--memory 1M: states prepared again in more passes (%s)"
+              % boot[1])
+    else:
+        check(all(b.get("replicates") == 0 and "passes" not in b
+                  for b in boot),
+              "SC_STIMULUS_CI_VALIDATED 0: no stimulus replicate computed "
+              "(%s)" % boot)
+        plan = subprocess.run([simcon, "run", spec, "-o",
+                               os.path.join(work, "out_plan"), "--plan"],
+                              capture_output=True, text=True)
+        names = [ln.split()[0] for ln in plan.stdout.splitlines() if ln]
+        check(plan.returncode == 0 and
+              any(x.startswith("consistency/") for x in names) and
+              any(x.startswith("behaviour/") for x in names),
+              "--plan: consistency and behaviour chunk tasks under over: "
+              "stimuli (%s)" % names)
     ta, tb = tree(outs[0]), tree(outs[1])
     diff = sorted(k for k in set(ta) | set(tb) if ta.get(k) != tb.get(k))
     check(len(ta) > 20 and not diff,
@@ -381,9 +414,11 @@ def mode_stimuli_bounded(simcon, work):
             open(spec, "a").write("\nruntime: {memory: 1M}\n")
         p = subprocess.run([simcon, "check", spec, "--estimate", "--quick"],
                            capture_output=True, text=True)
-        want = (64 * 2**20 + 32 * M * D * m * m + 8 * B * (M * D * m * m + n)
-                + (states if budget is None else min(states, budget)) +
-                32 * n * n + 16 * n * dmax)
+        want = 64 * 2**20 + 32 * M * D * m * m
+        if validated:
+            want += (8 * B * (M * D * m * m + n) +
+                     (states if budget is None else min(states, budget)) +
+                     32 * n * n + 16 * n * dmax)
         line = [x for x in p.stdout.splitlines()
                 if x.startswith("estimate:")]
         check(p.returncode == 0 and line and

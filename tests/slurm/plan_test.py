@@ -23,6 +23,9 @@ metrics, small resampling counts, so the test stays quick under ASan):
   absent: a task that loads them fails); with one unit file of each stage
   removed before assemble, assemble computes it and the tables are still
   identical;
+- statistics.over: stimuli computes no stimulus replicate
+  (SC_STIMULUS_CI_VALIDATED 0), so its consistency and behaviour are
+  chunk tasks too: the tasks at 2 chunks give the local run's bytes;
 - a plain run of the planned folder only assembles (0 computed);
 - refusals: a spec changed after --plan, a plan that is not there (a folder
   not shared: the message names the path), an unknown task id;
@@ -220,6 +223,44 @@ def chunkings(simcon, spec, work, dist, want):
             check(got[f] == want[f], "%s differs at %d chunks" % (f, k))
 
 
+def stimuli(simcon, spec, work):
+    """statistics.over: stimuli: no stimulus replicate is computed while
+    SC_STIMULUS_CI_VALIDATED is 0, so consistency and behaviour are chunk
+    tasks as under over: models; the tasks at 2 chunks give the local
+    run's bytes."""
+    text = open(spec).read().replace("over: models", "over: stimuli")
+    check("over: stimuli" in text, "zoo.yaml has over: models")
+    sspec = os.path.join(os.path.dirname(spec), "zoo_stimuli.yaml")
+    open(sspec, "w").write(text)
+    local = os.path.join(work, "stim_local")
+    dist = os.path.join(work, "stim_dist")
+    run([simcon, "run", sspec, "-o", local, "--quiet"])
+    m = json.load(open(os.path.join(local, "manifest.json")))
+    check(m.get("stimulus_bootstrap", {}).get("replicates") == 0,
+          "over: stimuli computes no replicates: %s"
+          % m.get("stimulus_bootstrap"))
+    p = run([simcon, "run", sspec, "-o", dist, "--plan", "--chunks", "2"])
+    ids = [l.split()[0] for l in p.stdout.splitlines()[1:]]
+    for g in STAGES:
+        check(["%s/%d" % (g, c) for c in range(2)] ==
+              [t for t in ids if t.startswith(g + "/")],
+              "over: stimuli, 2 %s tasks: %s" % (g, ids))
+    for t in ids:
+        run([simcon, "run", sspec, "-o", dist, "--task", t, "--quiet"])
+    a, b = tables(local), tables(dist)
+    check(len(a) > 15 and sorted(a) == sorted(b),
+          "over: stimuli, same table files: %s vs %s" % (sorted(a), sorted(b)))
+    for k in a:
+        check(a[k] == b[k], "over: stimuli: %s differs between the local "
+              "run and the tasks" % k)
+    m = json.load(open(os.path.join(dist, "manifest.json")))
+    for g in STAGES:
+        check(m["tasks"][-1][g + "_units"] ==
+              {"reused": UNITS[g], "computed": 0},
+              "over: stimuli, assemble read every %s unit: %s"
+              % (g, m["tasks"][-1]))
+
+
 def main():
     simcon, src, work = sys.argv[1:4]
     shutil.rmtree(work, ignore_errors=True)
@@ -292,6 +333,7 @@ def main():
               "assemble read every %s unit: %s" % (g, tasks[-1]))
 
     chunkings(simcon, spec, work, dist, a)
+    stimuli(simcon, spec, work)
 
     p = run([simcon, "run", spec, "-o", dist])
     check("reusing finished tasks" in p.stderr, "plain run uses the plan")
