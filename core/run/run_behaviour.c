@@ -41,6 +41,7 @@
 #include "rng.h"
 #include "results_schema.h"
 #include "run_internal.h"
+#include "run_plan.h"
 #include "simcsv.h"
 
 typedef struct beh_row {
@@ -533,8 +534,9 @@ static int unit_path(const beh_job *job, size_t t, char *buf, size_t cap,
 }
 
 /* Row t from the task cache, or false. */
-static bool unit_load(beh_job *job, size_t t)
+static bool unit_load(void *ud, size_t t)
 {
+    beh_job *job = ud;
     char path[UNIT_PATH_CAP];
     sc_err ignored;
     if (job->rc->opts.task_dir == NULL ||
@@ -562,8 +564,9 @@ static bool unit_load(beh_job *job, size_t t)
     return ok;
 }
 
-static int unit_store(const beh_job *job, size_t t, sc_err *err)
+static int unit_store(const void *ud, size_t t, sc_err *err)
 {
+    const beh_job *job = ud;
     char path[UNIT_PATH_CAP];
     const beh_row *row = &job->rows[t];
     int st = unit_path(job, t, path, sizeof path, err);
@@ -583,24 +586,19 @@ static int unit_store(const beh_job *job, size_t t, sc_err *err)
 int sc_run_behaviour_units(sc_runctx *rc, size_t u0, size_t u1,
                            size_t *computed, size_t *cached, sc_err *err)
 {
-    *computed = *cached = 0;
     beh_job job;
     int st = beh_setup(&job, rc, err);
-    bool *sel = sc_calloc(job.n + 1, sizeof *sel);
-    if (st == SC_OK && sel == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t t = u0; t < u1 && t < job.n && st == SC_OK; t++) {
-        sel[t] = !unit_load(&job, t);
-        *computed += sel[t];
-        *cached += !sel[t];
-    }
-    job.sel = sel;
+    sc_run_units us = {job.n, u0, u1, unit_load, unit_store, &job, NULL, 0, 0};
+    if (st == SC_OK)
+        st = sc_run_units_select(rc, &us, SC_PLAN_BEHAVIOUR, NULL, err);
+    job.sel = us.sel;
     if (st == SC_OK)
         st = sc_run_parallel(rc, job.n, beh_task, &job, "behaviour", err);
-    for (size_t t = u0; t < u1 && t < job.n && st == SC_OK; t++)
-        if (sel[t])
-            st = unit_store(&job, t, err);
-    sc_free(sel);
+    if (st == SC_OK)
+        st = sc_run_units_store(&us, err);
+    *computed = us.computed;
+    *cached = us.cached;
+    sc_free(us.sel);
     beh_free(&job);
     return st;
 }
@@ -612,21 +610,12 @@ int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
     int st = beh_setup(&job, rc, err);
     memcpy(accuracy_sha, job.acc_sha, SC_SHA256_HEX);
     /* Rows that tasks of a plan finished are read, the rest computed. */
-    bool *sel = sc_calloc(job.n + 1, sizeof *sel);
-    if (st == SC_OK && sel == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    size_t reused = 0;
-    for (size_t t = 0; t < job.n && st == SC_OK; t++) {
-        sel[t] = rc->opts.task_dir == NULL || !unit_load(&job, t);
-        reused += !sel[t];
-    }
-    rc->units_reused[2] = reused;
-    rc->units_computed[2] = job.n - reused;
-    if (st == SC_OK && reused > 0)
-        sc_run_note(rc,
-                    "reused %zu of %zu behaviour row(s) of the plan's tasks",
-                    reused, job.n);
-    job.sel = sel;
+    sc_run_units us = {job.n, 0,    job.n, unit_load, unit_store,
+                       &job,  NULL, 0,     0};
+    if (st == SC_OK)
+        st = sc_run_units_select(rc, &us, SC_PLAN_BEHAVIOUR, "behaviour row(s)",
+                                 err);
+    job.sel = us.sel;
     if (st == SC_OK)
         st = sc_run_parallel(rc, job.n, beh_task, &job, "behaviour", err);
     if (st == SC_OK)
@@ -635,7 +624,7 @@ int sc_run_behaviour(sc_runctx *rc, char accuracy_sha[SC_SHA256_HEX],
                                 beh_family, &job, rc->spec->correction, err);
     if (st == SC_OK)
         st = write_csv(&job, job.n, err);
-    sc_free(sel);
+    sc_free(us.sel);
     beh_free(&job);
     return st;
 }

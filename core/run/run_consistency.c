@@ -57,6 +57,7 @@
 #include "rng.h"
 #include "results_schema.h"
 #include "run_internal.h"
+#include "run_plan.h"
 #include "stats_many.h"
 
 /* ## Consistency rows of one (metric, set) */
@@ -526,8 +527,9 @@ static bool unit_parse(cons_job *job, size_t u, char *text)
 }
 
 /* Unit u from the task cache (rows filled) or false. */
-static bool unit_load(cons_job *job, size_t u)
+static bool unit_load(void *ud, size_t u)
 {
+    cons_job *job = ud;
     char path[UNIT_PATH_CAP];
     sc_err ignored;
     char *text = NULL;
@@ -542,8 +544,9 @@ static bool unit_load(cons_job *job, size_t u)
     return ok;
 }
 
-static int unit_store(const cons_job *job, size_t u, sc_err *err)
+static int unit_store(const void *ud, size_t u, sc_err *err)
 {
+    const cons_job *job = ud;
     char path[UNIT_PATH_CAP];
     int st = unit_path(job, u, path, sizeof path, err);
     sc_buf b = {0};
@@ -564,24 +567,20 @@ int sc_run_consistency_units(sc_runctx *rc, const run_sets *sets, size_t u0,
 {
     size_t nunits = rc->M * rc->npairs, n = nunits * sets->nsets;
     cons_job job = {rc, sets, sc_calloc(n + 1, sizeof(cons_row)), 0};
-    bool *sel = sc_calloc(nunits + 1, sizeof *sel);
-    int st = job.rows != NULL && sel != NULL
-                 ? SC_OK
-                 : sc_err_set(err, SC_ENOMEM, "out of memory");
+    int st =
+        job.rows != NULL ? SC_OK : sc_err_set(err, SC_ENOMEM, "out of memory");
     if (st == SC_OK)
         job.n = plan_rows(&job);
-    *computed = *cached = 0;
-    for (size_t u = u0; u < u1 && u < nunits && st == SC_OK; u++) {
-        sel[u] = !unit_load(&job, u);
-        *computed += sel[u];
-        *cached += !sel[u];
-    }
+    sc_run_units us = {nunits, u0, u1, unit_load, unit_store, &job, NULL, 0, 0};
     if (st == SC_OK)
-        st = cons_compute(&job, sel, err);
-    for (size_t u = u0; u < u1 && u < nunits && st == SC_OK; u++)
-        if (sel[u])
-            st = unit_store(&job, u, err);
-    sc_free(sel);
+        st = sc_run_units_select(rc, &us, SC_PLAN_CONS, NULL, err);
+    if (st == SC_OK)
+        st = cons_compute(&job, us.sel, err);
+    if (st == SC_OK)
+        st = sc_run_units_store(&us, err);
+    *computed = us.computed;
+    *cached = us.cached;
+    sc_free(us.sel);
     sc_free(job.rows);
     return st;
 }
@@ -650,24 +649,15 @@ int sc_run_consistency(sc_runctx *rc, const run_sets *sets, run_cons *out,
     if (st == SC_OK)
         job.n = plan_rows(&job);
     /* Units that tasks of a plan finished are read, the rest computed. */
-    size_t nunits = rc->M * rc->npairs, reused = 0;
-    bool *sel = sc_calloc(nunits + 1, sizeof *sel);
-    if (st == SC_OK && sel == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t u = 0; u < nunits && st == SC_OK; u++) {
-        sel[u] = rc->opts.task_dir == NULL || !unit_load(&job, u);
-        reused += !sel[u];
-    }
-    rc->units_reused[0] = reused;
-    rc->units_computed[0] = nunits - reused;
-    if (st == SC_OK && reused > 0)
-        sc_run_note(rc,
-                    "reused %zu of %zu consistency unit(s) of the plan's "
-                    "tasks",
-                    reused, nunits);
+    size_t nunits = rc->M * rc->npairs;
+    sc_run_units us = {nunits, 0,    nunits, unit_load, unit_store,
+                       &job,   NULL, 0,      0};
     if (st == SC_OK)
-        st = cons_compute(&job, sel, err);
-    sc_free(sel);
+        st = sc_run_units_select(rc, &us, SC_PLAN_CONS, "consistency unit(s)",
+                                 err);
+    if (st == SC_OK)
+        st = cons_compute(&job, us.sel, err);
+    sc_free(us.sel);
     if (st == SC_OK)
         st = sc_run_adjust_rows(job.rows, job.n, sizeof *job.rows,
                                 offsetof(cons_row, p), offsetof(cons_row, q),

@@ -42,6 +42,7 @@
 #include "rng.h"
 #include "results_schema.h"
 #include "run_internal.h"
+#include "run_plan.h"
 
 /* Mean over dataset pairs of the within-category consistency, on a model
  * resample (sc_boot_stat_fn). */
@@ -518,8 +519,9 @@ static size_t unit_rows(const con_job *job, size_t u)
 
 /* Unit u's rows from the task cache, or false (rows untouched but for
  * the stats fields of a partly parsed file, which are then recomputed). */
-static bool unit_load(con_job *job, size_t u)
+static bool unit_load(void *ud, size_t u)
 {
+    con_job *job = ud;
     char path[UNIT_PATH_CAP], head[128];
     sc_err ignored;
     if (job->rc->opts.task_dir == NULL ||
@@ -563,8 +565,9 @@ static bool unit_load(con_job *job, size_t u)
 }
 
 /* Unit u's rows into the task cache, with one atomic rename. */
-static int unit_store(const con_job *job, size_t u, sc_err *err)
+static int unit_store(const void *ud, size_t u, sc_err *err)
 {
+    const con_job *job = ud;
     char path[UNIT_PATH_CAP];
     int st = unit_path(job, u, path, sizeof path, err);
     sc_buf b = {0};
@@ -593,20 +596,17 @@ int sc_run_contrasts_units(sc_runctx *rc, const run_sets *sets, size_t u0,
         return SC_OK;
     con_job job;
     int st = con_setup(&job, rc, sets, err);
-    bool *sel = sc_calloc(job.nunits + 1, sizeof *sel);
-    if (st == SC_OK && sel == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    for (size_t u = u0; u < u1 && u < job.nunits && st == SC_OK; u++) {
-        sel[u] = !unit_load(&job, u);
-        *computed += sel[u];
-        *cached += !sel[u];
-    }
+    sc_run_units us = {job.nunits, u0,   u1, unit_load, unit_store,
+                       &job,       NULL, 0,  0};
     if (st == SC_OK)
-        st = con_compute(&job, sel, err);
-    for (size_t u = u0; u < u1 && u < job.nunits && st == SC_OK; u++)
-        if (sel[u])
-            st = unit_store(&job, u, err);
-    sc_free(sel);
+        st = sc_run_units_select(rc, &us, SC_PLAN_CONTRASTS, NULL, err);
+    if (st == SC_OK)
+        st = con_compute(&job, us.sel, err);
+    if (st == SC_OK)
+        st = sc_run_units_store(&us, err);
+    *computed = us.computed;
+    *cached = us.cached;
+    sc_free(us.sel);
     sc_free(job.rows);
     con_free(&job);
     return st;
@@ -626,22 +626,13 @@ int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
     con_job job;
     int st = con_setup(&job, rc, sets, err);
     /* Units that tasks of a plan finished are read, the rest computed. */
-    bool *sel = sc_calloc(job.nunits + 1, sizeof *sel);
-    if (st == SC_OK && sel == NULL)
-        st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    size_t reused = 0;
-    for (size_t u = 0; u < job.nunits && st == SC_OK; u++) {
-        sel[u] = rc->opts.task_dir == NULL || !unit_load(&job, u);
-        reused += !sel[u];
-    }
-    rc->units_reused[1] = reused;
-    rc->units_computed[1] = job.nunits - reused;
-    if (st == SC_OK && reused > 0)
-        sc_run_note(rc,
-                    "reused %zu of %zu contrast unit(s) of the plan's tasks",
-                    reused, job.nunits);
+    sc_run_units us = {job.nunits, 0,    job.nunits, unit_load, unit_store,
+                       &job,       NULL, 0,          0};
     if (st == SC_OK)
-        st = con_compute(&job, sel, err);
+        st = sc_run_units_select(rc, &us, SC_PLAN_CONTRASTS, "contrast unit(s)",
+                                 err);
+    if (st == SC_OK)
+        st = con_compute(&job, us.sel, err);
     if (st == SC_OK)
         st = sc_run_adjust_rows(job.rows, job.nrows, sizeof *job.rows,
                                 offsetof(run_contrast_row, p),
@@ -653,7 +644,7 @@ int sc_run_contrasts(sc_runctx *rc, const run_sets *sets, run_contrasts *out,
         st = sc_run_write(rc, SC_RES_CONTRASTS, &b, err);
     out->rows = job.rows; /* freed by the caller, also on failure */
     out->n = st == SC_OK ? job.nrows : 0;
-    sc_free(sel);
+    sc_free(us.sel);
     con_free(&job);
     sc_buf_deinit(&b);
     return st;

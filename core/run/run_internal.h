@@ -334,6 +334,30 @@ bool sc_run_unit_parse(char **p, double *v, size_t nv, size_t *z, size_t nz,
  * begins with head; else NULL. sc_free it. */
 char *sc_run_unit_read(const char *path, const char *head);
 
+/* Which units of a statistics stage this process computes, shared by
+ * the consistency, contrasts and behaviour stages. The caller fills n
+ * (units of the stage), [u0, u1) (the units to do: a chunk task's range,
+ * or [0, n) for a whole stage), load (unit u from the task cache into the
+ * job's rows, false when absent: always false without a plan), store
+ * (write unit u atomically) and job. */
+typedef struct sc_run_units {
+    size_t n, u0, u1;
+    bool (*load)(void *job, size_t u);
+    int (*store)(const void *job, size_t u, sc_err *err);
+    void *job;
+    bool *sel;               /* n + 1 flags: compute unit u (sc_free) */
+    size_t computed, cached; /* of [u0, u1)                           */
+} sc_run_units;
+/* Select the units of [u0, u1) that load does not find. With what != NULL
+ * (a whole stage of a run or of the assemble task; what names the units
+ * in the note, e.g. "behaviour row(s)"): also record the counts in
+ * rc->units_computed/units_reused[stage] and note "reused K of n <what>
+ * of the plan's tasks" when K > 0. */
+int sc_run_units_select(sc_runctx *rc, sc_run_units *us, int stage,
+                        const char *what, sc_err *err);
+/* Store every selected unit of [u0, u1) (a chunk task's results). */
+int sc_run_units_store(const sc_run_units *us, sc_err *err);
+
 /* ## Notes, permutation counts, CIs (every NA in an output has a reason) */
 
 /* Append "; <text>" (or just <text> to an empty note) to note[cap]. */

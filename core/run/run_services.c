@@ -485,6 +485,37 @@ void sc_run_unit_row(sc_buf *b, const double *v, size_t nv, const size_t *z,
     sc_buf_puts(b, "\n");
 }
 
+int sc_run_units_select(sc_runctx *rc, sc_run_units *us, int stage,
+                        const char *what, sc_err *err)
+{
+    us->computed = us->cached = 0;
+    us->sel = sc_calloc(us->n + 1, sizeof *us->sel);
+    if (us->sel == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    for (size_t u = us->u0; u < us->u1 && u < us->n; u++) {
+        us->sel[u] = rc->opts.task_dir == NULL || !us->load(us->job, u);
+        us->computed += us->sel[u];
+        us->cached += !us->sel[u];
+    }
+    if (what == NULL)
+        return SC_OK;
+    rc->units_reused[stage] = us->cached;
+    rc->units_computed[stage] = us->computed;
+    if (us->cached > 0)
+        sc_run_note(rc, "reused %zu of %zu %s of the plan's tasks", us->cached,
+                    us->n, what);
+    return SC_OK;
+}
+
+int sc_run_units_store(const sc_run_units *us, sc_err *err)
+{
+    int st = SC_OK;
+    for (size_t u = us->u0; u < us->u1 && u < us->n && st == SC_OK; u++)
+        if (us->sel[u])
+            st = us->store(us->job, u, err);
+    return st;
+}
+
 bool sc_run_unit_parse(char **p, double *v, size_t nv, size_t *z, size_t nz,
                        char *note, size_t cap)
 {
