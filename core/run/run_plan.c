@@ -548,19 +548,25 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * products) at SC_RATE_PAIRS.
  *
  * Statistics: a correlation over k model pairs costs SC_COST_CORR +
- * k / SC_RATE_TERMS seconds. With R = 1 + P + B' correlations per row (P
- * permutations, or m! when the exact test is used; B' = B bootstrap replicates,
- * plus m jackknife recomputations for BCa): consistency  per metric and set
+ * k / SC_RATE_TERMS seconds (contrasts and behaviour: their own rates
+ * below). P permutations, or m! when the exact test is used; B' = B
+ * bootstrap replicates, plus m jackknife recomputations for BCa:
+ * consistency  per metric and set
  * over k pairs, P batched permutations (stats_many.c: every dataset's
  * permuted values, then one matrix product with the unpermuted ones for all
  * dataset pairs) at SC_COST_PERM_TASK + k (dp + D) / SC_RATE_PERM_TERMS
  * seconds each (dp dataset pairs, D datasets), plus per dataset pair the
  * observed r and its jackknife-z CI, 1 + m correlations over the set;
- * contrasts    per category pair 2 x
- * dataset pairs x R correlations over W_a and W_b, plus every category's mean
- * CI (dataset pairs x B' over W_c); behaviour    M x D x R over all m(m-1)/2
- * pairs, plus the mean rows, whose permutations recompute every dataset of the
- * mean; assemble     the medians' CIs (dataset pairs x B' per within and
+ * contrasts    per category pair 2 x dataset pairs x (1 + P + J)
+ * correlations over W_a and W_b (J = n_a + n_b leave-one-model-out
+ * recomputations of the jackknife-t CI when printed), plus every category's
+ * mean, dataset pairs x (1 + n_c when its jackknife-z CI is printed) over
+ * W_c, at SC_COST_CONTRAST_CORR + k / SC_RATE_CONTRAST_TERMS; a category
+ * with fewer than SC_MIN_CORR_PAIRS pairs has no mean and its rows no p;
+ * behaviour    M x D x (1 + P + m (the jackknife-z CI, when printed))
+ * over all m(m-1)/2 pairs, plus the mean rows, whose permutations recompute
+ * every dataset of the mean, at SC_COST_BEH_CORR + k / SC_RATE_BEH_TERMS;
+ * assemble     the medians' CIs (dataset pairs x B' per within and
  *                between set), reading the features for their
  *                checksums at SC_RATE_READ, and SC_ASSEMBLE_FIXED seconds
  *                for tables, figures and the report.
@@ -589,6 +595,22 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * terms give 6.0e-5 s). tests/bench/RESULTS.md, "CPU-hours estimate". */
 #define SC_COST_PERM_TASK 1.0e-7
 #define SC_RATE_PERM_TERMS 3.3e8
+/* Contrasts (sc_perm_labels: each permutation recomputes both categories'
+ * within-consistency over every dataset pair) and behaviour (sc_mantel:
+ * one correlation over all model pairs per permutation), each fitted like
+ * consistency to the CPU time of the permutations alone (a run at P =
+ * 20,000 minus consistency alone at 20,000, similarity from the cache, 1
+ * thread) of two variants of the bundled example: contrasts by objective
+ * (7.2e6 correlations over 4.75e7 terms: 1.36 s) and by family (7.2e5 over
+ * 3.38e7: 0.68 s); behaviour at m = 20 (7.2e5 over 1.37e8: 1.99 s) and
+ * its first 10 models (7.2e5 over 3.24e7: 0.56 s). Checked on contrasts by
+ * architecture (0.81 s measured, 0.76 s predicted) and behaviour of the
+ * first 15 models (1.26 s, 1.14 s). tests/bench/RESULTS.md, "CPU-hours
+ * estimate". */
+#define SC_COST_CONTRAST_CORR 6.6e-8
+#define SC_RATE_CONTRAST_TERMS 5.4e7
+#define SC_COST_BEH_CORR 1.5e-7
+#define SC_RATE_BEH_TERMS 7.3e7
 /* Reading feature files for their SHA-256, bytes per second. */
 #define SC_RATE_READ 2.0e8
 #define SC_ASSEMBLE_FIXED 2.0
@@ -622,19 +644,38 @@ static double pairs_of(double m)
     return m * (m - 1) / 2;
 }
 
-/* Within-category pairs of category c of attribute at. */
-static double within(const run_attr *at, size_t c, size_t m)
+/* Models in category c of attribute at, and their within pairs. */
+static double models_in(const run_attr *at, size_t c, size_t m)
 {
     double k = 0;
     for (size_t i = 0; i < m; i++)
         k += at->label[i] == c;
-    return pairs_of(k);
+    return k;
 }
 
-/* Seconds of n correlations over `terms` model-pair terms in all. */
+static double within(const run_attr *at, size_t c, size_t m)
+{
+    return pairs_of(models_in(at, c, m));
+}
+
+/* Leave-one-model-out recomputations of a jackknife CI over n models: n
+ * when the CI is computed (bootstrap > 0 and n >= min), else 0. */
+static double jack_models(const sc_spec *spec, double n, double min)
+{
+    return spec->bootstrap > 0 && n >= min ? n : 0;
+}
+
+/* Seconds of n correlations over `terms` model-pair terms in all
+ * (consistency's observed r and jackknife, the medians). */
 static double corr_seconds(double n, double terms)
 {
     return n * SC_COST_CORR + terms / SC_RATE_TERMS;
+}
+
+/* The same at the contrasts' rates. */
+static double con_seconds(double n, double terms)
+{
+    return n * SC_COST_CONTRAST_CORR + terms / SC_RATE_CONTRAST_TERMS;
 }
 
 /* CPU-seconds of consistency, contrasts, behaviour and the medians (the
@@ -650,7 +691,6 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
     double B = (double)spec->bootstrap;
     if (B > 0 && spec->interval == SC_CI_BCA)
         B += m;
-    double R = 1 + P + B;
     if (spec->consistency_enabled)
         for (size_t s = 0; s < sets->nsets; s++) {
             const run_set *set = &sets->sets[s];
@@ -669,20 +709,39 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
                 continue;
             for (size_t c1 = 0; c1 < at->ncat; c1++) {
                 double w1 = within(at, c1, rc->m);
-                out->contrasts += corr_seconds(M * dp * B, M * dp * B * w1);
-                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++)
-                    out->contrasts +=
-                        corr_seconds(2 * M * dp * R,
-                                     M * dp * R * (w1 + within(at, c2, rc->m)));
+                if (w1 < SC_MIN_CORR_PAIRS) /* NA mean, rows skipped */
+                    continue;
+                double n1 = models_in(at, c1, rc->m);
+                double n =
+                    M * dp * (1 + jack_models(spec, n1, SC_MIN_CI_MODELS));
+                out->contrasts += con_seconds(n, n * w1);
+                for (size_t c2 = c1 + 1; c2 < at->ncat; c2++) {
+                    double w2 = within(at, c2, rc->m);
+                    if (w2 < SC_MIN_CORR_PAIRS)
+                        continue;
+                    double n2 = models_in(at, c2, rc->m);
+                    double j = n1 < n2 ? n1 : n2;
+                    j = j >= SC_MIN_CI_EFFECT_MODELS
+                            ? jack_models(spec, n1 + n2, 0)
+                            : 0;
+                    double r = M * dp * (1 + P + j);
+                    out->contrasts += con_seconds(2 * r, r * (w1 + w2));
+                }
             }
             break;
         }
-    /* Per dataset, then the mean rows (at most "all" and one domain per
-     * dataset), whose permutations recompute every dataset averaged. */
+    /* Per dataset the observed r, the Mantel permutations and the
+     * jackknife-z CI over models (none over stimuli); then the mean rows
+     * (at most "all" and one domain per dataset), whose permutations
+     * recompute every dataset averaged (their CI resamples datasets, not
+     * correlations). */
+    double jm = spec->over == SC_OVER_STIMULI
+                    ? 0
+                    : jack_models(spec, m, SC_MIN_CI_MODELS);
+    double nb = M * D * (1 + P + jm) + 2 * M * D * (1 + P);
     if (spec->behaviour_enabled)
-        out->behaviour = corr_seconds(M * D * R, M * D * R * pairs_of(m)) +
-                         corr_seconds(2 * M * D * (1 + P),
-                                      2 * M * D * (1 + P) * pairs_of(m));
+        out->behaviour =
+            nb * SC_COST_BEH_CORR + nb * pairs_of(m) / SC_RATE_BEH_TERMS;
 }
 
 int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err)

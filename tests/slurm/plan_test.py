@@ -80,7 +80,6 @@ def cpu_hours(feats, m):
     import numpy as np
     M, D, dp = 3, 3, 3
     P, B = 199, 199  # 8! > 199: random permutations; percentile: no jackknife
-    R = 1 + P + B
     sim, task, nbytes = 0.0, 0.0, 0.0
     for ds in ("nat_a", "nat_b", "spec_c"):
         d = os.path.join(feats, ds)
@@ -106,9 +105,20 @@ def cpu_hours(feats, m):
     cons = sum(M * P * (1e-7 + k * (dp + D) / 3.3e8) +
                corr(M * dp * (1 + m), k) for k in sets)
     med = sum(corr(M * dp * B, k) for k in [w, bt, w] * 2)
-    # two category means (CI only), one row: a correlation per category
-    con = M * (2 * corr(dp * B, w) + 2 * corr(dp * R, w))
-    beh = corr(M * D * R, 28) + corr(2 * M * D * (1 + P), 28)
+    # Contrasts and behaviour at their own rates (6.6e-8 s + k / 5.4e7 s
+    # and 1.5e-7 s + k / 7.3e7 s per correlation over k model pairs); 8
+    # models are below every jackknife threshold (12 per CI, 20 per
+    # category for an effect), so no CI recomputation is counted.
+    # Contrasts: two category means (dp correlations over the w = 6 pairs
+    # each) and one row, 2 dp (1 + P) correlations over w pairs each.
+    def con_corr(count, pairs):
+        return count * (6.6e-8 + pairs / 5.4e7)
+
+    con = M * (2 * con_corr(dp, w) + 2 * con_corr(dp * (1 + P), w))
+    # Behaviour: per dataset r and P Mantel permutations, and per mean row
+    # membership (mean:all and its domain) 1 + P, over all 28 pairs.
+    nb = M * D * (1 + P) + 2 * M * D * (1 + P)
+    beh = nb * (1.5e-7 + 28 / 7.3e7)
     asm = med + nbytes / 2e8 + 2.0
     h = 3600.0
     return {"similarity": sim / h, "largest task": task / h,
