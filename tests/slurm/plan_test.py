@@ -107,8 +107,8 @@ def cpu_hours(feats, m):
     med = sum(corr(M * dp * B, k) for k in [w, bt, w] * 2)
     # Contrasts and behaviour at their own rates (6.6e-8 s + k / 5.4e7 s
     # and 1.5e-7 s + k / 7.3e7 s per correlation over k model pairs); 8
-    # models are below every jackknife threshold (12 per CI, 20 per
-    # category for an effect), so no CI recomputation is counted.
+    # models are below every jackknife threshold (stat_limits.h: 20 per
+    # CI, 40 per category for an effect), so no CI recomputation counts.
     # Contrasts: two category means (dp correlations over the w = 6 pairs
     # each) and one row, 2 dp (1 + P) correlations over w pairs each.
     def con_corr(count, pairs):
