@@ -6,12 +6,13 @@
  * the within-category pairs of c:
  *   mean_c = mean over the D(D-1)/2 dataset pairs of W_c(d, e),
  *   effect = mean_c1 - mean_c2                    (sc_contrast in stats.h).
- * - p: label permutation (sc_perm_labels + sc_contrast_perm_stat): the
+ * - p: label permutation (sc_perm_labels + sc_contrast_dots_stat): the
  *   attribute's labels are shuffled across the m models (group sizes kept)
  *   and the effect recomputed over all dataset pairs (exactly over all m!
- *   arrangements when m! <= B); two-sided, since either category may be
- *   the more consistent one: twice the smaller one-sided p, because the
- *   null is off centre with unequal group sizes (null_mean column).
+ *   arrangements when m! <= B), as dot products of each dataset's
+ *   standardised within-category values (stats.h); two-sided, since either
+ * category may be the more consistent one: twice the smaller one-sided p,
+ * because the null is off centre with unequal group sizes (null_mean column).
  * - CI of the effect: the jackknife-t interval over the models of the two
  *   categories (sc_jackknife_t_ci on sc_contrast_boot_stat; ci_method
  *   jackknife-t; deterministic). The per-category means get the
@@ -167,8 +168,15 @@ static int effect_p_ci(const sc_runctx *rc, run_contrast_row *row,
     if (sc_run_p_wanted(spec, rc->m, &exact, row->note, sizeof row->note)) {
         sc_perm_opts po = {spec->permutations, SC_ALT_TWO_SIDED, exact};
         sc_perm_result pr;
-        st = sc_perm_labels(at->label, rc->m, sc_contrast_perm_stat, ct, &po,
-                            exact ? NULL : rng, &pr, err);
+        /* The permuted statistics as dot products (stats.h,
+         * sc_contrast_dots): the same labellings from the same stream,
+         * the same counts up to the tie rule. */
+        sc_contrast_dots dots;
+        st = sc_contrast_dots_init(&dots, ct, err);
+        if (st == SC_OK)
+            st = sc_perm_labels(at->label, rc->m, sc_contrast_dots_stat, &dots,
+                                &po, exact ? NULL : rng, &pr, err);
+        sc_contrast_dots_deinit(&dots);
         if (st == SC_OK) {
             row->p = pr.p;
             row->null_mean = pr.null_mean;

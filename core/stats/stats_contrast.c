@@ -240,3 +240,165 @@ int sc_contrast_boot_stat(const size_t *idx, size_t n_idx, void *ud,
     const sc_contrast *c = ud;
     return contrast(c, c->labels, idx, n_idx, out, err);
 }
+
+/* ## Category contrast as dot products (stats.h, sc_contrast_dots) */
+
+int sc_contrast_dots_init(sc_contrast_dots *w, const sc_contrast *c,
+                          sc_err *err)
+{
+    memset(w, 0, sizeof *w);
+    int rc = check_contrast(c, err);
+    if (rc != SC_OK)
+        return rc;
+    for (size_t d = 0; d < c->n_sims; d++)
+        if (c->sims[d]->rows != c->m || c->sims[d]->cols != c->m)
+            return sc_err_set(err, SC_EINVAL,
+                              "contrast: matrix %zu is %zux%zu but there are "
+                              "%zu models",
+                              d, c->sims[d]->rows, c->sims[d]->cols, c->m);
+    if (c->c1 == SC_CAT_NONE || c->c2 == SC_CAT_NONE)
+        return sc_err_set(err, SC_EINVAL,
+                          "contrast: a compared category is 'none'");
+    w->c = c;
+    w->cap = c->m * (c->m - (c->m > 0)) / 2;
+    w->members = sc_calloc(c->m + 1, sizeof *w->members);
+    w->idx = sc_calloc(w->cap + 1, sizeof *w->idx);
+    w->work = sc_calloc(5 * w->cap + 1, sizeof *w->work);
+    if (w->members == NULL || w->idx == NULL || w->work == NULL) {
+        sc_contrast_dots_deinit(w);
+        return sc_err_set(err, SC_ENOMEM,
+                          "contrast: cannot allocate scratch for %zu models",
+                          c->m);
+    }
+    return SC_OK;
+}
+
+void sc_contrast_dots_deinit(sc_contrast_dots *w)
+{
+    sc_free(w->members);
+    sc_free(w->idx);
+    sc_free(w->work);
+    memset(w, 0, sizeof *w);
+}
+
+/* The within-c pairs of lab as flat indices into an m x m matrix, in the
+ * order of sc_pairs_init_within (lexicographic, i < j); their count. */
+static size_t within_index(sc_contrast_dots *w, const size_t *lab, size_t c)
+{
+    size_t m = w->c->m, nm = 0, n = 0;
+    for (size_t i = 0; i < m; i++)
+        if (lab[i] == c)
+            w->members[nm++] = i;
+    for (size_t a = 0; a < nm; a++)
+        for (size_t b = a + 1; b < nm; b++)
+            w->idx[n++] = w->members[a] * m + w->members[b];
+    return n;
+}
+
+/* Dataset d's n values over the selected pairs into v; *tied when they
+ * are all tied (sc_corr's constant side). SC_ENUMERIC on a non-finite
+ * value. */
+static int gather(const sc_contrast_dots *w, size_t d, size_t n, double *v,
+                  bool *tied, sc_err *err)
+{
+    const double *s = w->c->sims[d]->data;
+    double lo = s[w->idx[0]], hi = lo;
+    for (size_t k = 0; k < n; k++) {
+        double x = s[w->idx[k]];
+        if (!isfinite(x))
+            return sc_err_set(err, SC_ENUMERIC,
+                              "contrast: dataset %zu: correlation: non-finite "
+                              "value at model pair (%zu, %zu) (%g); check the "
+                              "input matrices",
+                              d, w->idx[k] / w->c->m, w->idx[k] % w->c->m, x);
+        v[k] = x;
+        lo = x < lo ? x : lo;
+        hi = x > hi ? x : hi;
+    }
+    *tied = sc_tie_eq(lo, hi);
+    return SC_OK;
+}
+
+/* Mean over dataset pairs d < e of the correlation over the within-c
+ * pairs of lab (see stats.h). Statuses as sc_corr_pairs would give them
+ * on the first dataset pair that fails, in mean_consistency's order
+ * (0,1), (0,2), ..., (1,2), ...: the first failing pair involves the
+ * first bad dataset d* and dataset 0 (or 1 when d* = 0), and sc_corr
+ * checks both sides' finiteness before either side's constancy. */
+static int dots_mean(sc_contrast_dots *w, const size_t *lab, size_t c,
+                     double *mean, sc_err *err)
+{
+    const sc_contrast *ct = w->c;
+    size_t n = within_index(w, lab, c), cap = w->cap;
+    if (n < 2)
+        return sc_err_set(err, SC_EDOM,
+                          "contrast: category %zu has %zu within pair(s); a "
+                          "correlation needs at least 2",
+                          c, n);
+    double *v = w->work, *rank = v + cap, *sum = rank + cap,
+           *scratch = sum + cap;
+    memset(sum, 0, n * sizeof *sum);
+    double sq = 0;
+    bool first_tied = false;
+    for (size_t d = 0; d < ct->n_sims; d++) {
+        bool tied = false;
+        int st = gather(w, d, n, v, &tied, err);
+        if (st != SC_OK)
+            return st;
+        if (first_tied || (tied && d > 0))
+            return sc_err_set(err, SC_EDOM,
+                              "contrast: dataset %zu is constant over the %zu "
+                              "pairs of category %zu",
+                              first_tied ? 0 : d, n, c);
+        if (tied) { /* dataset 0: dataset 1's finiteness decides first */
+            first_tied = true;
+            continue;
+        }
+        const double *x = v;
+        if (ct->method == SC_CORR_SPEARMAN) {
+            sc_corr_ranks(v, n, rank, scratch, scratch + n);
+            x = rank;
+        }
+        double mu = 0, ss = 0;
+        for (size_t k = 0; k < n; k++)
+            mu += x[k];
+        mu /= (double)n;
+        for (size_t k = 0; k < n; k++)
+            ss += (x[k] - mu) * (x[k] - mu);
+        double scale = 1 / sqrt(ss);
+        for (size_t k = 0; k < n; k++) {
+            double z = (x[k] - mu) * scale;
+            sum[k] += z;
+            sq += z * z;
+        }
+    }
+    double tot = 0;
+    for (size_t k = 0; k < n; k++)
+        tot += sum[k] * sum[k];
+    double D = (double)ct->n_sims;
+    *mean = (tot - sq) / (D * (D - 1));
+    if (!isfinite(*mean))
+        return sc_err_set(err, SC_ENUMERIC,
+                          "contrast: the correlations over %zu pairs came out "
+                          "non-finite; check the input for extreme magnitudes",
+                          n);
+    return SC_OK;
+}
+
+int sc_contrast_dots_stat(const size_t *labels, size_t m, void *ud, double *out,
+                          sc_err *err)
+{
+    sc_contrast_dots *w = ud;
+    if (w->c == NULL || m != w->c->m)
+        return sc_err_set(err, SC_EINVAL,
+                          "contrast: %zu labels for %zu models (or scratch "
+                          "not initialised)",
+                          m, w->c == NULL ? 0 : w->c->m);
+    double mean[2];
+    int rc = dots_mean(w, labels, w->c->c1, &mean[0], err);
+    if (rc == SC_OK)
+        rc = dots_mean(w, labels, w->c->c2, &mean[1], err);
+    if (rc == SC_OK)
+        *out = mean[0] - mean[1];
+    return rc;
+}
