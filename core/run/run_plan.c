@@ -549,16 +549,20 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  *
  * Statistics: a correlation over k model pairs costs SC_COST_CORR +
  * k / SC_RATE_TERMS seconds (contrasts and behaviour: their own rates
- * below). P permutations, or m! when the exact test is used; B' = B
- * bootstrap replicates, plus m jackknife recomputations for BCa:
+ * below). P permutations, or m! when the exact test is used (every CI
+ * is a jackknife now: no stage draws bootstrap replicates):
  * consistency  per metric and set
  * over k pairs, P batched permutations (stats_many.c: every dataset's
  * permuted values, then one matrix product with the unpermuted ones for all
  * dataset pairs) at SC_COST_PERM_TASK + k (dp + D) / SC_RATE_PERM_TERMS
  * seconds each (dp dataset pairs, D datasets), plus per dataset pair the
  * observed r and its jackknife-z CI, 1 + m correlations over the set;
- * contrasts    per category pair 2 x dataset pairs x (1 + P + J)
- * correlations over W_a and W_b (J = n_a + n_b leave-one-model-out
+ * contrasts    per category pair 1 + P evaluations of the permuted
+ * statistic as dot products (sc_contrast_dots_stat: every dataset's values
+ * over W_a and W_b gathered and standardised once) at
+ * SC_COST_CONTRAST_PERM + D (|W_a| + |W_b|) / SC_RATE_CONTRAST_DOTS
+ * seconds each, plus 2 x dataset pairs x (1 + J) correlations over W_a
+ * and W_b (the observed effect and J = n_a + n_b leave-one-model-out
  * recomputations of the jackknife-t CI when printed), plus every category's
  * mean, dataset pairs x (1 + n_c when its jackknife-z CI is printed) over
  * W_c, at SC_COST_CONTRAST_CORR + k / SC_RATE_CONTRAST_TERMS; a category
@@ -566,8 +570,9 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * behaviour    M x D x (1 + P + m (the jackknife-z CI, when printed))
  * over all m(m-1)/2 pairs, plus the mean rows, whose permutations recompute
  * every dataset of the mean, at SC_COST_BEH_CORR + k / SC_RATE_BEH_TERMS;
- * assemble     the medians' CIs (dataset pairs x B' per within and
- *                between set), reading the features for their
+ * assemble     the medians' jackknife-z CIs (dataset pairs x (1 + the
+ *                set's models) per within and between set, when
+ *                printed), reading the features for their
  *                checksums at SC_RATE_READ, and SC_ASSEMBLE_FIXED seconds
  *                for tables, figures and the report.
  * Spearman ranks cost more than
@@ -595,9 +600,11 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * terms give 6.0e-5 s). tests/bench/RESULTS.md, "CPU-hours estimate". */
 #define SC_COST_PERM_TASK 1.0e-7
 #define SC_RATE_PERM_TERMS 3.3e8
-/* Contrasts (sc_perm_labels: each permutation recomputes both categories'
- * within-consistency over every dataset pair) and behaviour (sc_mantel:
- * one correlation over all model pairs per permutation), each fitted like
+/* Contrasts' correlations (the observed effect, the jackknifes and the
+ * category means; before session 7 also each permutation, which recomputed
+ * both categories' within-consistency over every dataset pair) and
+ * behaviour (sc_mantel: one correlation over all model pairs per
+ * permutation), each fitted like
  * consistency to the CPU time of the permutations alone (a run at P =
  * 20,000 minus consistency alone at 20,000, similarity from the cache, 1
  * thread) of two variants of the bundled example: contrasts by objective
@@ -609,6 +616,17 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * estimate". */
 #define SC_COST_CONTRAST_CORR 6.6e-8
 #define SC_RATE_CONTRAST_TERMS 5.4e7
+/* The contrasts' permutations as dot products (sc_contrast_dots_stat):
+ * seconds per evaluation (a shuffle, the pair lists) and gathered values
+ * per second (D x (|W_a| + |W_b|)), fitted to the CPU time of the
+ * permutations alone (contrast-only variants of the bundled example at
+ * P = 200,000 minus P = 0, similarity from the cache, 1 thread, median of
+ * 3): by objective (10 category pairs, 6.0e6 evaluations, 3.17e8 values:
+ * 3.72 s) and by family (1 pair, 6.0e5 evaluations, 2.26e8 values:
+ * 0.91 s). Checked on contrasts by architecture: 1.46 s measured, 1.46 s
+ * predicted. tests/bench/RESULTS.md, "contrasts as dot products". */
+#define SC_COST_CONTRAST_PERM 4.7e-7
+#define SC_RATE_CONTRAST_DOTS 3.6e8
 #define SC_COST_BEH_CORR 1.5e-7
 #define SC_RATE_BEH_TERMS 7.3e7
 /* Reading feature files for their SHA-256, bytes per second. */
@@ -658,6 +676,23 @@ static double within(const run_attr *at, size_t c, size_t m)
     return pairs_of(models_in(at, c, m));
 }
 
+/* Distinct models in a pair set. */
+static double set_models(const sc_pairs *p)
+{
+    size_t n = 0;
+    bool *in = sc_calloc(p->m + 1, sizeof *in);
+    if (in == NULL) /* an estimate: count every model then */
+        return (double)p->m;
+    for (size_t k = 0; k < p->n; k++)
+        for (size_t side = 0; side < 2; side++) {
+            size_t i = side == 0 ? p->i[k] : p->j[k];
+            n += !in[i];
+            in[i] = true;
+        }
+    sc_free(in);
+    return (double)n;
+}
+
 /* Leave-one-model-out recomputations of a jackknife CI over n models: n
  * when the CI is computed (bootstrap > 0 and n >= min), else 0. */
 static double jack_models(const sc_spec *spec, double n, double min)
@@ -688,9 +723,6 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
     double dp = (double)rc->npairs;
     bool exact = false;
     double P = (double)sc_run_perm_count(rc->m, spec->permutations, &exact);
-    double B = (double)spec->bootstrap;
-    if (B > 0 && spec->interval == SC_CI_BCA)
-        B += m;
     if (spec->consistency_enabled)
         for (size_t s = 0; s < sets->nsets; s++) {
             const run_set *set = &sets->sets[s];
@@ -699,8 +731,16 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
                 M * P *
                     (SC_COST_PERM_TASK + np * (dp + D) / SC_RATE_PERM_TERMS) +
                 corr_seconds(M * dp * (1 + m), M * dp * (1 + m) * np);
-            if (set->attr != SIZE_MAX && strncmp(set->name, "anchor:", 7) != 0)
-                out->assemble += corr_seconds(M * dp * B, M * dp * B * np);
+            /* The set's median: its jackknife-z CI recomputes the median
+             * over all models and without each model of the set (no
+             * bootstrap replicates), when the CI is printed. */
+            if (set->attr != SIZE_MAX &&
+                strncmp(set->name, "anchor:", 7) != 0 &&
+                np >= SC_MIN_CORR_PAIRS && set->side >= SC_MIN_CI_MODELS &&
+                spec->bootstrap > 0) {
+                double j = 1 + set_models(&set->pairs);
+                out->assemble += corr_seconds(M * dp * j, M * dp * j * np);
+            }
         }
     for (size_t g = 0; g < spec->ncontrasts; g++)
         for (size_t a = 0; a < sets->nattrs; a++) {
@@ -724,8 +764,12 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
                     j = j >= SC_MIN_CI_EFFECT_MODELS
                             ? jack_models(spec, n1 + n2, 0)
                             : 0;
-                    double r = M * dp * (1 + P + j);
-                    out->contrasts += con_seconds(2 * r, r * (w1 + w2));
+                    double r = M * dp * (1 + j);
+                    out->contrasts +=
+                        con_seconds(2 * r, r * (w1 + w2)) +
+                        M * (1 + P) *
+                            (SC_COST_CONTRAST_PERM +
+                             D * (w1 + w2) / SC_RATE_CONTRAST_DOTS);
                 }
             }
             break;

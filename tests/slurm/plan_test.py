@@ -79,7 +79,7 @@ def cpu_hours(feats, m):
     and set."""
     import numpy as np
     M, D, dp = 3, 3, 3
-    P, B = 199, 199  # 8! > 199: random permutations; percentile: no jackknife
+    P = 199  # 8! > 199: random permutations
     sim, task, nbytes = 0.0, 0.0, 0.0
     for ds in ("nat_a", "nat_b", "spec_c"):
         d = os.path.join(feats, ds)
@@ -104,17 +104,21 @@ def cpu_hours(feats, m):
     # (r and its jackknife-z CI)
     cons = sum(M * P * (1e-7 + k * (dp + D) / 3.3e8) +
                corr(M * dp * (1 + m), k) for k in sets)
-    med = sum(corr(M * dp * B, k) for k in [w, bt, w] * 2)
+    # medians: jackknife-z CIs only from 20 models per side (8 here): none
+    med = 0.0
     # Contrasts and behaviour at their own rates (6.6e-8 s + k / 5.4e7 s
     # and 1.5e-7 s + k / 7.3e7 s per correlation over k model pairs); 8
     # models are below every jackknife threshold (stat_limits.h: 20 per
     # CI, 40 per category for an effect), so no CI recomputation counts.
     # Contrasts: two category means (dp correlations over the w = 6 pairs
-    # each) and one row, 2 dp (1 + P) correlations over w pairs each.
+    # each) and one row: its observed effect, 2 dp correlations over w
+    # pairs, and 1 + P permuted effects as dot products at 4.7e-7 s +
+    # D (w + w) / 3.6e8 s each.
     def con_corr(count, pairs):
         return count * (6.6e-8 + pairs / 5.4e7)
 
-    con = M * (2 * con_corr(dp, w) + 2 * con_corr(dp * (1 + P), w))
+    con = M * (2 * con_corr(dp, w) + 2 * con_corr(dp, w) +
+               (1 + P) * (4.7e-7 + D * (w + w) / 3.6e8))
     # Behaviour: per dataset r and P Mantel permutations, and per mean row
     # membership (mean:all and its domain) 1 + P, over all 28 pairs.
     nb = M * D * (1 + P) + 2 * M * D * (1 + P)
