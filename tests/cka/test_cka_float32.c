@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../test.h"
+#include "../test_plugin.h"
 #include "init.h"
 #include "loader.h"
 #include "mat.h"
@@ -41,44 +42,16 @@
 /* The bound the issue sets for float32 paths. */
 #define F32_RTOL 1e-6
 
-static const sc_plugin *plugin_named(const char *name)
-{
-    static const sc_plugin *p[2];
-    int k = strcmp(name, "rsa") == 0;
-    if (p[k] == NULL) {
-        sc_err err;
-        sc_init();
-        if (sc_loader_open(name, SC_BUILD_PLUGIN_DIR, &p[k], &err) != SC_OK) {
-            printf("# cannot load %s: %s\n", name, err.msg);
-            exit(1);
-        }
-    }
-    return p[k];
-}
-
 static const sc_plugin *current; /* the plugin cka() below calls */
 
 static const sc_plugin *plugin(void)
 {
-    return current != NULL ? current : plugin_named("cka");
+    return current != NULL ? current : sc_test_plugin("cka");
 }
 
-/* Parse "k=v,k=v" (at most 8) into a. */
 static int parse(const char *text, sc_argset *a, sc_err *err)
 {
-    char buf[512];
-    const char *keys[8], *vals[8];
-    size_t count = 0;
-    snprintf(buf, sizeof buf, "%s", text);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t && count < 8;
-         t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
-        *eq = '\0';
-        keys[count] = t;
-        vals[count++] = eq + 1;
-    }
-    return sc_argset_parse(plugin(), keys, vals, count, a, err);
+    return sc_test_args(plugin(), text, a, err);
 }
 
 /* CKA of x and y under "params,precision=prec"; with idx, the value on
@@ -176,7 +149,7 @@ static const char *const configs[][2] = {
 /* Select the plugin of config c for cka(); returns its parameters. */
 static const char *use(size_t c)
 {
-    current = plugin_named(configs[c][0]);
+    current = sc_test_plugin(configs[c][0]);
     return configs[c][1];
 }
 
@@ -253,7 +226,7 @@ SC_TEST(realistic_low_rank_within_1e6)
                     configs[c][0], params, rel(s32, s64));
     }
     /* Where float32 is not proven, rsa refuses it (rsa_check_args). */
-    current = plugin_named("rsa");
+    current = sc_test_plugin("rsa");
     expect_true(
         isnan(cka("rdm=cosine,corr=spearman", "float32", &xl, &yl, NULL, 0)),
         "rsa refuses float32 with rdm=cosine");

@@ -20,37 +20,16 @@
 #include "mat.h"
 #include "metric.h"
 #include "../test.h"
+#include "../test_plugin.h"
 
 static const sc_plugin *plugin(void)
 {
-    static const sc_plugin *p;
-    if (p == NULL) {
-        sc_err err;
-        sc_init();
-        if (sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err) != SC_OK) {
-            printf("# cannot load cka: %s\n", err.msg);
-            exit(1);
-        }
-    }
-    return p;
+    return sc_test_plugin("cka");
 }
 
-/* Parse "k=v,k=v" (at most 8) into a; returns the status. */
 static int parse(const char *text, sc_argset *a, sc_err *err)
 {
-    char buf[256];
-    const char *keys[8], *vals[8];
-    size_t count = 0;
-    snprintf(buf, sizeof buf, "%s", text);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t && count < 8;
-         t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
-        *eq = '\0';
-        keys[count] = t;
-        vals[count++] = eq + 1;
-    }
-    return sc_argset_parse(plugin(), keys, vals, count, a, err);
+    return sc_test_args(plugin(), text, a, err);
 }
 
 /* CKA of x and y under params; status returned, message in err. */

@@ -25,6 +25,7 @@
 #include <string.h>
 
 #include "../test.h"
+#include "../test_plugin.h"
 #include "gram.h"
 #include "init.h"
 #include "loader.h"
@@ -76,33 +77,10 @@ typedef struct cfg {
     const char *plugin, *params;
 } cfg;
 
-static const sc_plugin *load(const char *name)
-{
-    const sc_plugin *p = NULL;
-    sc_err err;
-    if (sc_loader_open(name, SC_BUILD_PLUGIN_DIR, &p, &err) != SC_OK) {
-        printf("# cannot load %s: %s\n", name, err.msg);
-        exit(1);
-    }
-    return p;
-}
-
 static void parse(const sc_plugin *p, const char *text, sc_argset *a)
 {
-    char buf[256];
-    const char *keys[8], *vals[8];
-    size_t count = 0;
-    snprintf(buf, sizeof buf, "%s", text);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t && count < 8;
-         t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
-        *eq = '\0';
-        keys[count] = t;
-        vals[count++] = eq + 1;
-    }
     sc_err err;
-    if (sc_argset_parse(p, keys, vals, count, a, &err) != SC_OK) {
+    if (sc_test_args(p, text, a, &err) != SC_OK) {
         printf("# %s: %s\n", text, err.msg);
         exit(1);
     }
@@ -116,7 +94,7 @@ static unsigned long run_multi(const cfg *c, size_t nj, unsigned threads,
     sc_argset a[MAXJ];
     memset(a, 0, sizeof a);
     for (size_t j = 0; j < nj; j++) {
-        jobs[j].p = load(c[j].plugin);
+        jobs[j].p = sc_test_plugin(c[j].plugin);
         parse(jobs[j].p, c[j].params, &a[j]);
         jobs[j].args = &a[j].args;
         jobs[j].S = S[j];
@@ -137,7 +115,7 @@ static unsigned long run_multi(const cfg *c, size_t nj, unsigned threads,
 /* One metric through the one-metric engine, and the pairwise definition. */
 static void run_single(const cfg *c, double *S, double *def)
 {
-    const sc_plugin *p = load(c->plugin);
+    const sc_plugin *p = sc_test_plugin(c->plugin);
     sc_argset a = {0};
     parse(p, c->params, &a);
     sc_simmat_opts o = {1, 0, NULL, 1, 0};
@@ -261,7 +239,7 @@ SC_TEST(panels_shared_by_idle_threads_do_not_change_a_bit)
     }
     gsl_rng_free(r);
     static double S[3][2][BIG_M * BIG_M];
-    const sc_plugin *p[2] = {load("cka"), load("rsa")};
+    const sc_plugin *p[2] = {sc_test_plugin("cka"), sc_test_plugin("rsa")};
     const char *params[2] = {"kernel=linear", "rdm=correlation,corr=spearman"};
     sc_argset a[2];
     memset(a, 0, sizeof a);

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../test.h"
+#include "../test_plugin.h"
 #include "init.h"
 #include "loader.h"
 #include "mat.h"
@@ -92,20 +93,8 @@ static double max_diff(const double *a, const double *b)
 
 static int parse(const sc_plugin *p, const char *text, sc_argset *a)
 {
-    char buf[256];
-    const char *keys[8], *vals[8];
-    size_t count = 0;
-    snprintf(buf, sizeof buf, "%s", text);
-    char *save = NULL;
-    for (char *t = strtok_r(buf, ",", &save); t && count < 8;
-         t = strtok_r(NULL, ",", &save)) {
-        char *eq = strchr(t, '=');
-        *eq = '\0';
-        keys[count] = t;
-        vals[count++] = eq + 1;
-    }
     sc_err err;
-    return sc_argset_parse(p, keys, vals, count, a, &err);
+    return sc_test_args(p, text, a, &err);
 }
 
 /* One configuration: simmat under several option sets vs the definition.
