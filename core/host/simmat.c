@@ -674,7 +674,7 @@ static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
         mu->embed[k] = 0;
         return SC_OK;
     }
-    size_t esize = mu->f32 ? sizeof(float) : sizeof(double);
+    size_t esize = r->f32 ? sizeof(float) : sizeof(double);
     if (!sc_size_mul3(mu->m, r->len, esize, &mu->ebytes[k]))
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", mu->m,
@@ -686,8 +686,7 @@ static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
     if (!mu->es[k].spilled)
         mu->in_memory += mu->ebytes[k];
     r->es = &mu->es[k];
-    r->f32 = mu->f32;
-    if (mu->f32)
+    if (r->f32)
         r->ef = mu->es[k].data;
     else
         r->e = mu->es[k].data;
@@ -767,6 +766,14 @@ static int multi_finish(multi *mu, size_t k, const sc_simmat_job *job,
         rc = cosines(r, out, err);
     if (rc == SC_OK)
         memcpy(job->S, out, mu->m * mu->m * sizeof *out);
+    if (rc == SC_OK && job->info != NULL) {
+        *job->info = (sc_simmat_info){0};
+        job->info->used_embed = 1;
+        job->info->spilled = mu->es[k].spilled;
+        job->info->embed_len = r->len;
+        job->info->blocks = r->nblocks;
+        job->info->float32 = r->f32;
+    }
     sc_aligned_free(out);
     sc_aligned_free(r->g);
     r->g = NULL;
@@ -840,7 +847,11 @@ static int multi_rest(multi *mu, const sc_simmat_job *jobs,
         ok.use_embed = 0; /* no embedding, or known not to fit one E */
         sc_simmat_extra ex = extra != NULL ? *extra : (sc_simmat_extra){0};
         ex.progress_label = jobs[k].label;
-        int rc = compute(&one, &ok, &ex, jobs[k].S, NULL, err);
+        ex.float32 = r->f32; /* unused off the embed path */
+        sc_simmat_info info = {0};
+        int rc = compute(&one, &ok, &ex, jobs[k].S, &info, err);
+        if (rc == SC_OK && jobs[k].info != NULL)
+            *jobs[k].info = info;
         if (rc != SC_OK) {
             if (failed != NULL)
                 *failed = k;
@@ -898,6 +909,7 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
         r->progress = mu.progress;
         r->label = jobs[k].label != NULL ? jobs[k].label : "";
         r->threads = o.threads ? o.threads : 1;
+        r->f32 = mu.f32 || jobs[k].float32;
         mu.es[k].fd = -1;
         mu.embed[k] = o.use_embed && r->p->desc->embed != NULL &&
                       r->p->desc->embed_len != NULL;

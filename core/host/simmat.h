@@ -134,6 +134,9 @@ int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args, size_t m,
  * afterwards on its own (sc_simmat_compute's pairwise path). Results are
  * those of sc_simmat_compute for each job, bit for bit, with the same
  * budget. reps NULL: load/ud give the inputs as for sc_simmat_compute_lazy.
+ * A job's E is float32 when extra->float32 or job->float32 is set, so
+ * metrics of one pass may differ in precision (simcon run: the metrics
+ * whose params select precision=float32).
  * On failure *failed (if not NULL) is the index of the job whose error err
  * holds: the lowest-numbered representation that failed, and on it the
  * first job in order. */
@@ -142,6 +145,12 @@ typedef struct sc_simmat_job {
     const sc_args *args;
     double *S;         /* m x m output, written only on success */
     const char *label; /* progress label prefix of its own phases */
+    /* Appended (zero = the former behaviour; callers zero the struct): */
+    int float32; /* 1: this job's E in float32 (extra->float32 sets it for
+                    every job), with the float32 error bound above */
+    sc_simmat_info *info; /* NULL, or on success what was done for this
+                             job: used_embed, spilled, embed_len, blocks,
+                             float32 (no timings) */
 } sc_simmat_job;
 
 int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,

@@ -16,8 +16,10 @@
  * for a job list that also holds a metric without an embedding (knn) and
  * one whose states mix embedding lengths (cka path=auto with a narrow
  * representation): those are computed on their own, bit-identical to the
- * one-metric engine. Inputs: m = 5 representations, n = 40 stimuli, widths
- * 12..64, rows L2-normalised as the paper does (fixed-seed GSL mt19937). */
+ * one-metric engine. Jobs of one pass keep their own E precision
+ * (sc_simmat_job.float32, as simcon run sets it per metric). Inputs: m = 5
+ * representations, n = 40 stimuli, widths 12..64, rows L2-normalised as the
+ * paper does (fixed-seed GSL mt19937). */
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
@@ -99,6 +101,8 @@ static unsigned long run_multi(const cfg *c, size_t nj, unsigned threads,
         jobs[j].args = &a[j].args;
         jobs[j].S = S[j];
         jobs[j].label = "";
+        jobs[j].float32 = 0;
+        jobs[j].info = NULL;
     }
     sc_simmat_opts o = {threads, 0, NULL, 1, 0};
     sc_err err;
@@ -217,6 +221,85 @@ SC_TEST(a_gram_is_shared_only_between_equal_requests)
     check_configs(two, 2, 2 * M, 2 * M, "two kinds");
 }
 
+/* One metric through the one-metric engine with E in float32 or not. */
+static void run_single_e(const cfg *c, int f32, double *S)
+{
+    const sc_plugin *p = sc_test_plugin(c->plugin);
+    sc_argset a = {0};
+    parse(p, c->params, &a);
+    sc_simmat_opts o = {1, 0, NULL, 1, 0};
+    sc_simmat_extra ex = {0};
+    ex.float32 = f32;
+    sc_err err;
+    sc_err_clear(&err);
+    expect_int(
+        sc_simmat_compute_info(p, &a.args, views, M, &o, &ex, S, NULL, &err),
+        SC_OK, "%s %s: one-metric engine (%s)", c->plugin, c->params, err.msg);
+    sc_argset_deinit(&a);
+}
+
+SC_TEST(each_job_keeps_its_own_embedding_precision)
+{
+    /* simcon run sets sc_simmat_job.float32 per metric (precision=float32
+     * ones): in one pass a float32 job must give the bits of the
+     * one-metric engine with extra.float32, a float64 job those without,
+     * and each job's info must say which it was. The float32 E must change
+     * the bits (else the flag could be ignored unseen) and stay within
+     * 1e-6 of the float64 E, relative to max(|S_ij|, 1) as in test_simmat.c
+     * (the bound is on G_ij relative to sqrt(G_ii G_jj): simmat.h,
+     * SC_SIMMAT_F32_BLOCK). */
+    static const cfg c[3] = {{"cka", "kernel=linear,precision=float32"},
+                             {"rsa", "rdm=correlation,corr=spearman"},
+                             {"cka", "kernel=rbf,sigma=0.4"}};
+    static const int f32[3] = {1, 0, 1};
+    make_reps(0);
+    static double S[3][M * M];
+    sc_simmat_job jobs[3];
+    sc_simmat_info info[3];
+    sc_argset a[3];
+    memset(jobs, 0, sizeof jobs);
+    memset(a, 0, sizeof a);
+    for (size_t j = 0; j < 3; j++) {
+        jobs[j].p = sc_test_plugin(c[j].plugin);
+        parse(jobs[j].p, c[j].params, &a[j]);
+        jobs[j].args = &a[j].args;
+        jobs[j].S = S[j];
+        jobs[j].label = "";
+        jobs[j].float32 = f32[j];
+        jobs[j].info = &info[j];
+        info[j].float32 = -1;
+    }
+    sc_simmat_opts o = {2, 0, NULL, 1, 0};
+    sc_err err;
+    sc_err_clear(&err);
+    expect_int(sc_simmat_compute_multi(jobs, 3, views, M, N, NULL, NULL, &o,
+                                       NULL, NULL, &err),
+               SC_OK, "mixed-precision pass (%s)", err.msg);
+    for (size_t j = 0; j < 3; j++) {
+        double want[M * M], other[M * M];
+        run_single_e(&c[j], f32[j], want);
+        run_single_e(&c[j], !f32[j], other);
+        expect_true(memcmp(S[j], want, sizeof want) == 0,
+                    "%s %s: bits of the one-metric engine with float32=%d",
+                    c[j].plugin, c[j].params, f32[j]);
+        expect_true(memcmp(S[j], other, sizeof other) != 0,
+                    "%s %s: the E precision changes the bits", c[j].plugin,
+                    c[j].params);
+        double worst = 0.0;
+        for (size_t k = 0; k < M * M; k++)
+            worst = fmax(worst,
+                         fabs(S[j][k] - other[k]) / fmax(fabs(other[k]), 1.0));
+        expect_true(worst <= 1e-6, "%s %s: %g relative from the other E",
+                    c[j].plugin, c[j].params, worst);
+        expect_int(info[j].float32, f32[j], "%s %s: info.float32", c[j].plugin,
+                   c[j].params);
+        expect_int(info[j].used_embed, 1, "%s: embed path", c[j].params);
+        expect_int((long long)info[j].embed_len, N * (N - 1) / 2,
+                   "%s: embedding length", c[j].params);
+        sc_argset_deinit(&a[j]);
+    }
+}
+
 /* Issue 13 item 2: a Gram larger than one panel (600 rows: 3 panels of
  * 256) computed while fewer items than threads run, so idle threads share
  * its panels. The matrices must be bit-identical at 1, 2 and 3 threads and
@@ -249,6 +332,8 @@ SC_TEST(panels_shared_by_idle_threads_do_not_change_a_bit)
         jobs[j].p = p[j];
         jobs[j].args = &a[j].args;
         jobs[j].label = "";
+        jobs[j].float32 = 0;
+        jobs[j].info = NULL;
     }
     for (unsigned t = 1; t <= 3; t++) {
         jobs[0].S = S[t - 1][0];
