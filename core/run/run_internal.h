@@ -48,7 +48,18 @@ typedef struct run_metric {
     sc_argset args;
     char params[1024]; /* sc_argset_format: canonical "k=v,..."           */
     bool symmetric;    /* SC_METRIC_SYMMETRIC in the effective flags      */
+    bool f32;          /* params select precision=float32: E in float32   */
 } run_metric;
+
+/* What the similarity engine did for one (dataset, metric) this process
+ * computed (core/host/simmat.h, sc_simmat_job.info), for manifest.json. */
+typedef struct run_embed {
+    bool computed; /* this process computed the matrix           */
+    bool embed;    /* embed path (else pairwise: no E)            */
+    bool float32;  /* E held 4-byte entries                       */
+    bool spilled;  /* E went to a spill file                      */
+    size_t bytes;  /* E's bytes: m x embed length x entry size    */
+} run_embed;
 
 typedef struct sc_runctx {
     const sc_spec *spec;
@@ -69,6 +80,7 @@ typedef struct sc_runctx {
     size_t *n_rows;           /* D: stimuli in the files                    */
     size_t *n_used;           /* D: after max_stimuli                       */
     size_t *sim_passes;       /* D: engine passes of the similarity stage   */
+    run_embed *sim_embed;     /* M*D, index k*D+d: the engine's report      */
     uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
     size_t cache_reused, cache_computed;
     /* Stimulus bootstrap (over: stimuli) within runtime.memory: states

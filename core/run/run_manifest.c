@@ -210,6 +210,42 @@ static void put_metrics(sc_buf *b, const sc_runctx *rc)
     }
 }
 
+/* What the similarity engine did with each matrix this process computed
+ * (run_simmat.c, "E's precision"): {dataset: {metric: {"entry": "float32"
+ * or "float64", "bytes": E's size, "spilled": bool} or {"entry": "none"}
+ * (pairwise path)}}; a fact of this process like similarity_passes (left
+ * out when nothing was computed). */
+static void put_embeddings(sc_buf *b, const sc_runctx *rc)
+{
+    size_t nd = 0;
+    for (size_t d = 0; rc->sim_embed != NULL && d < rc->D; d++) {
+        size_t nm = 0;
+        for (size_t k = 0; k < rc->M; k++) {
+            const run_embed *re = &rc->sim_embed[k * rc->D + d];
+            if (!re->computed)
+                continue;
+            if (nm++ == 0) {
+                sc_buf_puts(b, nd++ ? "}, " : ", \"similarity_embeddings\": {");
+                jstr(b, rc->spec->datasets[d].name);
+                sc_buf_puts(b, ": {");
+            } else {
+                sc_buf_puts(b, ", ");
+            }
+            jstr(b, rc->metrics[k].sm->name);
+            if (re->embed)
+                sc_buf_printf(b,
+                              ": {\"entry\": \"%s\", \"bytes\": %zu, "
+                              "\"spilled\": %s}",
+                              re->float32 ? "float32" : "float64", re->bytes,
+                              re->spilled ? "true" : "false");
+            else
+                sc_buf_puts(b, ": {\"entry\": \"none\"}");
+        }
+    }
+    if (nd > 0)
+        sc_buf_puts(b, "}}");
+}
+
 /* Datasets, input files with their SHA-256, cache use. */
 static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
 {
@@ -257,7 +293,10 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
         jstr(b, spec->datasets[d].name);
         sc_buf_printf(b, ": %zu", rc->sim_passes[d]);
     }
-    sc_buf_puts(b, n > 0 ? "}},\n" : "},\n");
+    if (n > 0)
+        sc_buf_puts(b, "}");
+    put_embeddings(b, rc);
+    sc_buf_puts(b, "},\n");
     /* over: stimuli: no replicates while no stimulus CI is printed
      * (run_plan.h, sc_plan_stimulus_reps); else how the states fitted the
      * budget (run_simmat.c). */

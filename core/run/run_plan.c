@@ -457,6 +457,24 @@ int sc_plan_check(const sc_spec *spec, const char *out, sc_err *err)
 
 /* ## Memory estimate */
 
+/* Bytes per entry of the largest E (core/host/simmat.h) from the spec's
+ * text alone (no plugin loaded): 4 when every metric's params select
+ * precision: float32 (stored in float32 by simcon run, run_simmat.c), else
+ * 8. */
+static double spec_entry_bytes(const sc_spec *spec)
+{
+    for (size_t k = 0; k < spec->nmetrics; k++) {
+        const sc_spec_metric *sm = &spec->metrics[k];
+        bool f32 = false;
+        for (size_t j = 0; j < sm->nparams; j++)
+            f32 = f32 || (strcmp(sm->keys[j], "precision") == 0 &&
+                          strcmp(sm->values[j], "float32") == 0);
+        if (!f32)
+            return 8.0;
+    }
+    return spec->nmetrics > 0 ? 4.0 : 8.0;
+}
+
 int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
                      size_t *sim_bytes, size_t *assemble_bytes, sc_err *err)
 {
@@ -486,7 +504,7 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
             dmax = (double)cols > dmax ? (double)cols : dmax;
             dsum += (double)cols;
         }
-        double e = 4.0 * m * n * (n + 1);
+        double e = spec_entry_bytes(spec) / 2 * m * n * (n + 1);
         if (budget > 0 && e > (double)budget)
             e = (double)budget;
         double s = base + T * (16.0 * n * dmax + 16.0 * n * n) + e;
@@ -529,7 +547,7 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
         double n = (double)rows;
         if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
             n = (double)spec->max_stimuli;
-        double e = 4.0 * m * n * (n + 1);
+        double e = spec_entry_bytes(spec) / 2 * m * n * (n + 1);
         best = e > best ? e : best;
     }
     *bytes = best >= 1e18 ? (size_t)1e18 : (size_t)best;
@@ -941,7 +959,9 @@ int sc_plan_dataset_spill(const sc_runctx *rc, size_t d, size_t n,
     for (size_t j = 0; j < nk; j++) {
         const run_metric *rm = &rc->metrics[ks[j]];
         size_t len = sc_plan_embed_len(rm->plugin, &rm->args.args, n, cols);
-        if (!sc_size_mul3(rc->m, len, sizeof(double), &ebytes[j]))
+        /* 4-byte entries for precision=float32 (run_simmat.c) */
+        size_t esize = rm->f32 ? sizeof(float) : sizeof(double);
+        if (!sc_size_mul3(rc->m, len, esize, &ebytes[j]))
             ebytes[j] = SIZE_MAX;
     }
     sc_plan_passes(ebytes, nk, budget, usable, first, out);

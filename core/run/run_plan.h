@@ -155,7 +155,9 @@ int sc_plan_write_record(const char *out, const char *task, const char *file,
  *   similarity: 64 MiB + threads x (16 n d + 16 n^2) + min(budget,
  *               4 m n (n + 1)) -- a worker's features and normalised copy,
  *               the plugin state (CKA: two n x n Gram matrices), and the
- *               embedding matrix E of m rows of n (n + 1) / 2 doubles;
+ *               embedding matrix E of m rows of n (n + 1) / 2 doubles
+ *               (floats, 2 m n (n + 1) bytes, when every metric's params
+ *               select precision: float32);
  *   assemble:   64 MiB + 32 M D m^2 (matrices and their analyses), plus,
  *               when stimulus replicates are computed
  *               (sc_plan_stimulus_reps), 8 B (M D m^2 + n) (replicates and
@@ -167,7 +169,9 @@ int sc_plan_write_record(const char *out, const char *task, const char *file,
 int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
                      size_t *sim_bytes, size_t *assemble_bytes, sc_err *err);
 /* The largest embedding matrix E of one (dataset, metric), 4 m n (n + 1)
- * bytes, uncapped: what spills to a file beyond the budget. */
+ * bytes (2 m n (n + 1) when every metric's params select precision:
+ * float32: 4-byte entries), uncapped: what spills to a file beyond the
+ * budget. */
 int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err);
 
 /* The spill of the similarity stage as the runner will do it

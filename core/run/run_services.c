@@ -74,6 +74,10 @@ int sc_run_ctx_load_metrics(sc_runctx *rc, sc_err *err)
         sc_argset_format(rm->plugin, &rm->args, rm->params, sizeof rm->params);
         rm->symmetric = (sc_metric_flags(rm->plugin, &rm->args.args) &
                          SC_METRIC_SYMMETRIC) != 0;
+        /* The float32 Gram's metrics store E in float32 too, as `simcon
+         * matrix --float32` does (run_simmat.c). */
+        rm->f32 = strcmp(sc_metric_precision(rm->plugin, &rm->args.args),
+                         "float32") == 0;
     }
     return SC_OK;
 }
@@ -106,6 +110,7 @@ void sc_run_ctx_free(sc_runctx *rc)
     sc_free(rc->n_rows);
     sc_free(rc->n_used);
     sc_free(rc->sim_passes);
+    sc_free(rc->sim_embed);
     sc_free(rc->subsample_seed);
     sc_free(rc->sim_key);
     sc_progress_deinit(&rc->progress);

@@ -23,8 +23,21 @@
  * each model's name and feature-file SHA-256, the ids files' SHA-256, the
  * plugin name and version, the canonical parameters, the normalisation,
  * max_stimuli and the subsample seed (or "none" when every row is used:
- * the seed then cannot change the matrix). A cached file is used only if
- * it parses and lists exactly the spec's models in order.
+ * the seed then cannot change the matrix), and, for a metric whose params
+ * select precision=float32, a line "embedding float32": its stacked
+ * embeddings E are stored in float32 (sc_simmat_job.float32, within 1e-6
+ * relative of float64: simmat.h), which simcon before 2026-12-03 did not
+ * do, so the matrices such a simcon cached for precision=float32 are not
+ * reused. Keys of float64 metrics are unchanged (same bits as before).
+ * A cached file is used only if it parses and lists exactly the spec's
+ * models in order.
+ *
+ * E's precision: a metric with precision=float32 (cka, rsa: float32 Gram)
+ * stores E in float32, 4-byte entries (half the memory, spill and
+ * bandwidth of float64); plan_passes and simcon check --estimate count 4
+ * bytes for it (run_plan.c). manifest.json's "similarity_embeddings" says,
+ * per computed (dataset, metric), what the engine did: E's entry type and
+ * bytes, and whether it spilled, or "none" (pairwise path, no E).
  *
  * Bootstrap over stimuli (statistics.over: stimuli, only while
  * SC_STIMULUS_CI_VALIDATED is 1: sc_plan_stimulus_reps): replicate r draws n
@@ -77,11 +90,12 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
     rc->sims = sc_calloc(md, sizeof *rc->sims);
     rc->boot_sims = sc_calloc(md, sizeof *rc->boot_sims);
     rc->sim_key = sc_calloc(md, sizeof *rc->sim_key);
+    rc->sim_embed = sc_calloc(md, sizeof *rc->sim_embed);
     if (rc->sim_key == NULL || rc->feature_path == NULL ||
         rc->feature_sha == NULL || rc->ids_path == NULL ||
         rc->ids_sha == NULL || rc->n_rows == NULL || rc->n_used == NULL ||
-        rc->sim_passes == NULL || rc->subsample_seed == NULL ||
-        rc->sims == NULL || rc->boot_sims == NULL)
+        rc->sim_passes == NULL || rc->sim_embed == NULL ||
+        rc->subsample_seed == NULL || rc->sims == NULL || rc->boot_sims == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     /* The inputs were checked (sc_inputs_check) before the run started;
      * the headers and ids are checked again per dataset in
@@ -218,6 +232,8 @@ static void cache_key(const sc_runctx *rc, size_t d, size_t k,
         ADD("subsample_seed\t%u\n", (unsigned)rc->subsample_seed[d]);
     else
         ADD("subsample_seed\tnone\n");
+    if (rm->f32)
+        ADD("embedding\tfloat32\n");
 #undef ADD
     uint8_t dig[32];
     sc_sha256_final(&c, dig);
@@ -721,6 +737,7 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
     char label[96];
     snprintf(label, sizeof label, "similarity %s/%s ", ds, rm->sm->name);
     sc_simmat_extra ex = {0};
+    ex.float32 = rm->f32;
     ex.progress = &rc->progress;
     ex.progress_label = label;
     lazy_inputs li = {rc, d, lazy_rows};
@@ -794,9 +811,10 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
 {
     const char *ds = rc->spec->datasets[d].name;
     sc_simmat_job *jobs = sc_calloc(nk, sizeof *jobs);
+    sc_simmat_info *infos = sc_calloc(nk, sizeof *infos);
     char(*labels)[96] = sc_calloc(nk, sizeof *labels);
     size_t *first = sc_calloc(nk + 1, sizeof *first);
-    int st = jobs == NULL || labels == NULL || first == NULL
+    int st = jobs == NULL || infos == NULL || labels == NULL || first == NULL
                  ? sc_err_set(err, SC_ENOMEM, "out of memory")
                  : SC_OK;
     for (size_t j = 0; j < nk && st == SC_OK; j++) {
@@ -808,6 +826,8 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
         jobs[j].args = &rm->args.args;
         jobs[j].S = sms[j].s.data;
         jobs[j].label = labels[j];
+        jobs[j].float32 = rm->f32;
+        jobs[j].info = &infos[j];
     }
     size_t passes = 0;
     if (st == SC_OK)
@@ -833,6 +853,20 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
     }
     if (st == SC_OK)
         rc->sim_passes[d] = passes;
+    for (size_t j = 0; j < nk && st == SC_OK; j++) {
+        const sc_simmat_info *in = &infos[j];
+        run_embed *re = &rc->sim_embed[ks[j] * rc->D + d];
+        re->computed = true;
+        re->embed = in->used_embed != 0;
+        re->float32 = in->used_embed && in->float32;
+        re->spilled = in->used_embed && in->spilled;
+        if (!in->used_embed ||
+            !sc_size_mul3(rc->m, in->embed_len,
+                          in->float32 ? sizeof(float) : sizeof(double),
+                          &re->bytes))
+            re->bytes = 0;
+    }
+    sc_free(infos);
     sc_free(jobs);
     sc_free(labels);
     sc_free(first);

@@ -44,42 +44,7 @@ one_line() { # FILE: stderr must be exactly one line
   [ "$(grep -c '' "$1")" = 1 ] || bad "stderr is not one line: $(cat "$1")"
 }
 
-make_study() { # features and spec in $T/study
-  mkdir -p "$T/study" && "$py" - "$T/study" <<'PY' || exit 1
-import os, sys
-import numpy as np
-root = sys.argv[1]
-rng = np.random.default_rng(13)
-models = ["m0", "m1", "m2", "m3"]
-for ds in ["a", "b"]:
-    os.makedirs(os.path.join(root, ds), exist_ok=True)
-    base = rng.standard_normal((300, 12))
-    for i, m in enumerate(models):
-        d = 16 + 3 * i  # 2 d^2 > n: linear CKA on its Gram path
-        x = base @ rng.standard_normal((12, d)) + 0.5 * rng.standard_normal((300, d))
-        np.save(os.path.join(root, ds, m + ".npy"), x.astype(np.float32))
-with open(os.path.join(root, "spec.yaml"), "w") as f:
-    f.write("""name: spill
-seed: 7
-data: {root: ., features: "{dataset}/{model}.npy", normalize: l2}
-models:
-  - {name: m0, family: a}
-  - {name: m1, family: a}
-  - {name: m2, family: b}
-  - {name: m3, family: b}
-datasets:
-  - {name: a, domain: x}
-  - {name: b, domain: y}
-metrics:
-  - {name: cka_linear, plugin: cka, params: {kernel: linear}}
-  - {name: cka_rbf, plugin: cka, params: {kernel: rbf, sigma: 0.4}}
-  - {name: rsa, plugin: rsa, params: {rdm: correlation, corr: spearman}}
-analyses:
-  consistency: {correlation: pearson}
-statistics: {permutations: 99, bootstrap: 0, over: models}
-""")
-PY
-}
+. "$(dirname "$0")/study.sh" # make_study
 
 # run NAME LIMIT MEMORY: simcon run into $T/NAME (stderr in $T/NAME.err).
 run() {
