@@ -10,6 +10,14 @@
 #                  depend on n)
 #   THREADS=2 MEMORY=12G   simcon run --threads / --memory
 #   PERMUTATIONS=9999 BOOTSTRAP=1000   statistics (the paper's by default)
+#   PRECISION=float64   float32: add `precision: float32` to the three
+#                  metrics of every generated spec (sim_*, small, all):
+#                  float32 Grams and float32 stacked embeddings E (4-byte
+#                  entries: the three E's of n = 10,000 take 3 x 12.8 GB
+#                  instead of 3 x 25.6 GB, so they fit one pass); the
+#                  manifest's cache.similarity_embeddings says "float32" (the
+#                  cache column: E=float32).
+#                  float64 (default): the paper spec as is.
 #   NUMPY=1        also time the best numpy pipeline for one (dataset,
 #                  metric): the first dataset, linear CKA (0: skip)
 #   WORK=${TMPDIR:-/tmp}/simcon-paper-scale   scratch folder (features:
@@ -35,6 +43,11 @@ N=${N:-10000} FULL=${FULL:-3} N_SMALL=${N_SMALL:-40}
 THREADS=${THREADS:-2} MEMORY=${MEMORY:-12G}
 PERMUTATIONS=${PERMUTATIONS:-9999} BOOTSTRAP=${BOOTSTRAP:-1000}
 NUMPY=${NUMPY:-1}
+PRECISION=${PRECISION:-float64}
+case "$PRECISION" in
+float32 | float64) ;;
+*) echo "paper_scale: PRECISION=$PRECISION; use float64 or float32" >&2; exit 2 ;;
+esac
 WORK=${WORK:-${TMPDIR:-/tmp}/simcon-paper-scale}
 py=/usr/bin/python3
 export SIMCON_PLUGIN_PATH="$build/plugins"
@@ -44,6 +57,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK/logs"
 echo "# paper_scale: N=$N FULL=$FULL N_SMALL=$N_SMALL THREADS=$THREADS" \
      "MEMORY=$MEMORY PERMUTATIONS=$PERMUTATIONS BOOTSTRAP=$BOOTSTRAP" \
+     "PRECISION=$PRECISION" \
      "commit=$(git -C "$src" rev-parse --short HEAD 2>/dev/null || echo ?)" \
      "load=$(cut -d' ' -f1-3 /proc/loadavg) cpus=$(nproc)"
 t0=$(date +%s)
@@ -55,6 +69,14 @@ echo "# features generated in $(( $(date +%s) - t0 )) s" \
 for f in "$WORK"/*.yaml; do
     sed -i -e "s/^  permutations: .*/  permutations: $PERMUTATIONS/" \
            -e "s/^  bootstrap: .*/  bootstrap: $BOOTSTRAP/" "$f"
+    if [ "$PRECISION" = float32 ]; then
+        # each metric line: "  - {name: ..., plugin: ..., params: {...}}"
+        sed -i -E 's/^(  - \{name: .*, plugin: .*, params: \{.*)\}\}$/\1, precision: float32}}/' "$f"
+        [ "$(grep -c 'precision: float32}}$' "$f")" = 3 ] || {
+            echo "paper_scale: $f: not 3 metric lines with precision: float32" >&2
+            exit 1
+        }
+    fi
 done
 
 # timed NAME SPEC OUT [ARGS...]: run simcon under /usr/bin/time -v and
@@ -86,8 +108,17 @@ rss = int(t["Maximum resident set size (kbytes)"]) / 1024
 wr = int(t["File system outputs"]) * 512 / 1e6
 m = json.load(open(mf))
 st = " ".join("%s=%.1f" % kv for kv in m["wall_seconds"].items())
+# The stacked embeddings E as the engine reported them, summed over the
+# computed (dataset, metric)s: entry types and spilled bytes.
+c = dict(m["cache"])
+emb = [e for d in c.pop("similarity_embeddings", {}).values()
+       for e in d.values()]
+if emb:
+    kinds = sorted({e["entry"] for e in emb})
+    c["E"] = "%s, %d MB spilled" % ("+".join(kinds), sum(
+        e["bytes"] for e in emb if e.get("spilled")) / 1e6)
 print("%s\t%.1f\t%.1f\t%.1f\t%.1f\t%.0f\t%.0f\t%s\t%s" % (
-    name, wall, user + sys_, user, sys_, rss, wr, st, m["cache"]))
+    name, wall, user + sys_, user, sys_, rss, wr, st, c))
 PY
 }
 
