@@ -72,6 +72,20 @@ static int print_estimate(const sc_spec *spec, size_t memory, bool load,
            "(%.0f MiB); assemble about %.0f MiB\n",
            sc_plan_nsim(spec), (double)sim / mib, threads, (double)embed / mib,
            (double)spill / mib, (double)budget / mib, (double)asmb / mib);
+    if (sc_plan_blocks(spec) > 1) {
+        sc_plan_blocks_est be;
+        st = sc_plan_block_estimate(spec, threads, &be, err);
+        if (st != SC_OK)
+            return st;
+        size_t K = sc_plan_blocks(spec);
+        printf("estimate: model blocks %zu: %zu prepare task(s), each about "
+               "%.0f MiB, writing up to %.0f MiB of embedding rows to the "
+               "task cache; %zu pairs task(s), each about %.0f MiB (the rows "
+               "streamed); a blocked similarity task about %.0f MiB\n",
+               K, sc_plan_nsim(spec) * K, (double)be.prepare / mib,
+               (double)be.rows / mib, sc_plan_nsim(spec) * sc_plan_npairs(spec),
+               (double)be.pairs / mib, (double)be.finalise / mib);
+    }
     if (load) {
         bool fits = true;
         st = sc_plan_spill_report(spec, budget, plugin_dir, stdout, &fits, err);

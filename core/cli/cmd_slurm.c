@@ -4,7 +4,13 @@
  *
  * A run as Slurm job arrays (issue 14). Writes the plan (run_plan.h) and,
  * in DIR.tasks/slurm/:
- *   similarity.sbatch   one job array, element i = task similarity/<i>;
+ *   prepare.sbatch, pairs.sbatch
+ *                       with runtime.model_blocks K > 1 only: one job array
+ *                       each, element e = task prepare/<e / K>/<e % K>,
+ *                       and block pair e % P of similarity task e / P
+ *                       (P = K (K + 1) / 2), pairs afterok on prepare;
+ *   similarity.sbatch   one job array, element i = task similarity/<i>
+ *                       (afterok on the pairs array when there is one);
  *   consistency.sbatch, contrasts.sbatch, behaviour.sbatch
  *                       one job array each, element c = task <stage>/<c>
  *                       (none for a stage without chunk tasks);
@@ -233,12 +239,73 @@ static int write_similarity(const sc_spec *spec, const slurm_opts *so,
                   "# Resubmit failed elements alone: sbatch --array=<ids> "
                   "this file.\n",
                   spec->name, nsim);
+    if (sc_plan_blocks(spec) > 1)
+        sc_buf_puts(&b, "# Model blocks: a blocked metric's task only "
+                        "assembles its pairs tasks' products.\n"
+                        "# Submitted with --dependency=afterok:<the pairs "
+                        "array>.\n");
     header(&b, spec, so, "similarity", sp->logs, bytes, cpu, true);
     array_line(&b, so, nsim);
     sc_buf_puts(&b, "set -eu\n");
     command(&b, sp->exe, sp->spec, sp->out, so,
             "\"similarity/${SLURM_ARRAY_TASK_ID}\"");
     return write_file(sdir, "similarity.sbatch", &b, err);
+}
+
+/* prepare.sbatch (element e: task prepare/<e / K>/<e % K>) or
+ * pairs.sbatch (element e: block pair e % P of similarity task e / P, in
+ * sc_plan_pair_of's order) of a plan with K > 1 model blocks. */
+static int write_blocks(const sc_spec *spec, const slurm_opts *so,
+                        const script_paths *sp, const char *sdir, bool pairs,
+                        size_t bytes, double cpu, sc_err *err)
+{
+    size_t K = sc_plan_blocks(spec), P = sc_plan_npairs(spec);
+    size_t n = sc_plan_nsim(spec) * (pairs ? P : K);
+    const char *name = pairs ? "pairs" : "prepare";
+    sc_buf b = {0};
+    sc_buf_printf(&b,
+                  "#!/bin/bash\n"
+                  "# simcon slurm: %s stage of '%s' (runtime.model_blocks "
+                  "%zu), %zu task(s)\n",
+                  name, spec->name, K, n);
+    if (pairs)
+        sc_buf_printf(&b,
+                      "# (list: simcon run SPEC -o DIR --plan). Element e "
+                      "runs task pairs/<i>/<b1>-<b2>,\n"
+                      "# block pair e %% %zu of similarity task e / %zu: the "
+                      "products of two blocks' rows\n"
+                      "# into DIR.tasks/.cache/pairs-<key>-*.bin. Submitted "
+                      "with --dependency=afterok:<the prepare array>.\n",
+                      P, P);
+    else
+        sc_buf_printf(&b,
+                      "# (list: simcon run SPEC -o DIR --plan). Element e "
+                      "runs task prepare/<e / %zu>/<e %% %zu>:\n"
+                      "# the embedding rows of one block of models into "
+                      "DIR.tasks/.cache/rows-<key>-*.bin.\n",
+                      K, K);
+    sc_buf_puts(&b, "# A finished task is not redone. Resubmit failed "
+                    "elements alone: sbatch --array=<ids> this file.\n");
+    header(&b, spec, so, name, sp->logs, bytes, cpu, true);
+    array_line(&b, so, n);
+    sc_buf_puts(&b, "set -eu\ne=${SLURM_ARRAY_TASK_ID}\n");
+    if (pairs) {
+        sc_buf_printf(&b,
+                      "i=$((e / %zu)); p=$((e %% %zu)); b1=0\n"
+                      "while [ \"$p\" -ge $((%zu - b1)) ]; do "
+                      "p=$((p - %zu + b1)); b1=$((b1 + 1)); done\n",
+                      P, P, K, K);
+        command(&b, sp->exe, sp->spec, sp->out, so,
+                "\"pairs/$i/$b1-$((b1 + p))\"");
+    } else {
+        char task[96];
+        snprintf(task, sizeof task, "\"prepare/$((e / %zu))/$((e %% %zu))\"", K,
+                 K);
+        command(&b, sp->exe, sp->spec, sp->out, so, task);
+    }
+    char file[32];
+    snprintf(file, sizeof file, "%s.sbatch", name);
+    return write_file(sdir, file, &b, err);
 }
 
 /* What a unit of statistics stage g is, for the scripts' comments. */
@@ -307,7 +374,7 @@ static int write_assemble(const sc_spec *spec, const slurm_opts *so,
 /* submit.sh: the similarity array; each statistics array after it; the
  * assemble job after every statistics array (or the similarity array). */
 static int write_submit(const char *sdir, const sc_plan_layout *lay,
-                        sc_err *err)
+                        bool blocks, sc_err *err)
 {
     static const char *const var[SC_PLAN_NSTAGES] = {"con", "ctr", "beh"};
     sc_buf b = {0};
@@ -317,9 +384,19 @@ static int write_submit(const char *sdir, const sc_plan_layout *lay,
                     "# the ones it needs succeeded (afterok); prints the job "
                     "ids.\n"
                     "set -eu\n"
-                    "cd \"$(dirname \"$0\")\"\n"
-                    "sim=$(sbatch --parsable similarity.sbatch)\n"
-                    "sim=${sim%%;*}\n");
+                    "cd \"$(dirname \"$0\")\"\n");
+    if (blocks)
+        sc_buf_puts(&b, "pre=$(sbatch --parsable prepare.sbatch)\n"
+                        "pre=${pre%%;*}\n"
+                        "par=$(sbatch --parsable --dependency=afterok:$pre "
+                        "pairs.sbatch)\n"
+                        "par=${par%%;*}\n"
+                        "sim=$(sbatch --parsable --dependency=afterok:$par "
+                        "similarity.sbatch)\n"
+                        "sim=${sim%%;*}\n");
+    else
+        sc_buf_puts(&b, "sim=$(sbatch --parsable similarity.sbatch)\n"
+                        "sim=${sim%%;*}\n");
     char dep[64] = "";
     size_t len = 0;
     for (int g = 0; g < SC_PLAN_NSTAGES; g++)
@@ -335,9 +412,11 @@ static int write_submit(const char *sdir, const sc_plan_layout *lay,
     sc_buf_printf(&b,
                   "asm=$(sbatch --parsable --dependency=afterok:%s "
                   "assemble.sbatch)\n"
-                  "asm=${asm%%%%;*}\n"
-                  "echo \"similarity $sim\"\n",
+                  "asm=${asm%%%%;*}\n",
                   len > 0 ? dep : "$sim");
+    if (blocks)
+        sc_buf_puts(&b, "echo \"prepare $pre\"\necho \"pairs $par\"\n");
+    sc_buf_puts(&b, "echo \"similarity $sim\"\n");
     for (int g = 0; g < SC_PLAN_NSTAGES; g++)
         if (lay->chunks[g] > 0)
             sc_buf_printf(&b, "echo \"%s $%s\"\n", sc_plan_stage_names[g],
@@ -370,8 +449,20 @@ static int write_scripts(const sc_spec *spec, const char *out,
         return sc_err_set(err, SC_ESPEC,
                           "%s: no (dataset, metric) pairs; nothing to run",
                           spec->path);
-    st = write_similarity(spec, so, &sp, sdir, nsim, sim, cpu.similarity_task,
-                          err);
+    if (sc_plan_blocks(spec) > 1) {
+        /* Each block's share of the largest similarity task (its prepares,
+         * or about a K-th of its products). */
+        sc_plan_blocks_est be;
+        double per = cpu.similarity_task / (double)sc_plan_blocks(spec);
+        st = sc_plan_block_estimate(spec, (unsigned)so->cpus, &be, err);
+        if (st == SC_OK)
+            st = write_blocks(spec, so, &sp, sdir, false, be.prepare, per, err);
+        if (st == SC_OK)
+            st = write_blocks(spec, so, &sp, sdir, true, be.pairs, per, err);
+    }
+    if (st == SC_OK)
+        st = write_similarity(spec, so, &sp, sdir, nsim, sim,
+                              cpu.similarity_task, err);
     const double stage_cpu[SC_PLAN_NSTAGES] = {cpu.consistency, cpu.contrasts,
                                                cpu.behaviour};
     double asm_cpu = cpu.assemble;
@@ -390,7 +481,7 @@ static int write_scripts(const sc_spec *spec, const char *out,
     if (st == SC_OK)
         st = write_assemble(spec, so, &sp, sdir, lay, asmb, asm_cpu, err);
     if (st == SC_OK)
-        st = write_submit(sdir, lay, err);
+        st = write_submit(sdir, lay, sc_plan_blocks(spec) > 1, err);
     return st;
 }
 
@@ -476,7 +567,21 @@ static int sbatch(const char *script, const char *dep, char *id, size_t cap,
     return SC_OK;
 }
 
-static int submit(const char *sdir, const sc_plan_layout *lay, sc_err *err)
+/* Stages in submission order, and what each waits for (afterok). */
+enum { ST_PREPARE, ST_PAIRS, ST_SIM, ST_STATS, ST_ASSEMBLE = ST_STATS + 3 };
+#define NSTAGE (ST_ASSEMBLE + 1)
+
+static bool stage_present(const sc_plan_layout *lay, bool blocks, size_t i)
+{
+    if (i < ST_SIM)
+        return blocks;
+    if (i >= ST_STATS && i < ST_ASSEMBLE)
+        return lay->chunks[i - ST_STATS] > 0;
+    return true;
+}
+
+static int submit(const char *sdir, const sc_plan_layout *lay, bool blocks,
+                  sc_err *err)
 {
     if (!on_path("sbatch"))
         return sc_err_set(err, SC_EIO,
@@ -484,17 +589,25 @@ static int submit(const char *sdir, const sc_plan_layout *lay, sc_err *err)
                           "node (package slurm-client), or submit %s/"
                           "submit.sh there",
                           sdir);
-    /* The similarity array; each statistics array after it; assemble
-     * after all of them (afterok). */
-    const char *stage[] = {"similarity", sc_plan_stage_names[0],
-                           sc_plan_stage_names[1], sc_plan_stage_names[2],
-                           "assemble"};
-    char script[SC_PLAN_PATH_CAP + 64], ids[5][128], done[800] = "";
+    /* prepare, then pairs (model blocks); the similarity array after
+     * them; each statistics array after it; assemble after all of them. */
+    const char *stage[NSTAGE] = {"prepare",
+                                 "pairs",
+                                 "similarity",
+                                 sc_plan_stage_names[0],
+                                 sc_plan_stage_names[1],
+                                 sc_plan_stage_names[2],
+                                 "assemble"};
+    char script[SC_PLAN_PATH_CAP + 64], ids[NSTAGE][128], done[1200] = "";
     char stats[1024] = "";
-    for (size_t i = 0; i < 5; i++) {
-        if (i >= 1 && i <= 3 && lay->chunks[i - 1] == 0)
+    for (size_t i = 0; i < NSTAGE; i++) {
+        if (!stage_present(lay, blocks, i))
             continue;
-        const char *dep = i == 0 ? NULL : i < 4 || !stats[0] ? ids[0] : stats;
+        const char *dep = i == ST_PREPARE ? NULL
+                          : i == ST_PAIRS ? ids[ST_PREPARE]
+                          : i == ST_SIM   ? (blocks ? ids[ST_PAIRS] : NULL)
+                          : i < ST_ASSEMBLE || !stats[0] ? ids[ST_SIM]
+                                                         : stats;
         snprintf(script, sizeof script, "%s/%s.sbatch", sdir, stage[i]);
         int st = sbatch(script, dep, ids[i], sizeof ids[i], err);
         if (st != SC_OK) {
@@ -507,14 +620,14 @@ static int submit(const char *sdir, const sc_plan_layout *lay, sc_err *err)
         }
         size_t len = strlen(done);
         snprintf(done + len, sizeof done - len, " %s %s", stage[i], ids[i]);
-        if (i >= 1 && i <= 3) {
+        if (i >= ST_STATS && i < ST_ASSEMBLE) {
             len = strlen(stats);
             snprintf(stats + len, sizeof stats - len, "%s%s",
                      len > 0 ? ":" : "", ids[i]);
         }
     }
-    for (size_t i = 0; i < 5; i++)
-        if (i == 0 || i == 4 || lay->chunks[i - 1] > 0)
+    for (size_t i = 0; i < NSTAGE; i++)
+        if (stage_present(lay, blocks, i))
             printf("%s %s\n", stage[i], ids[i]);
     return SC_OK;
 }
@@ -664,22 +777,28 @@ static int execute(const sc_spec *spec, const char *out, const slurm_opts *so,
         rc = write_scripts(spec, out, so, sdir, &lay, err);
     if (rc != SC_OK)
         return rc;
+    bool blocks = sc_plan_blocks(spec) > 1;
     if (!so->quiet) {
         fprintf(stderr,
-                "simcon slurm: wrote %s/plan.txt and %s/{similarity.sbatch,",
-                work, sdir);
+                "simcon slurm: wrote %s/plan.txt and %s/{%s"
+                "similarity.sbatch,",
+                work, sdir, blocks ? "prepare.sbatch,pairs.sbatch," : "");
         for (int g = 0; g < SC_PLAN_NSTAGES; g++)
             if (lay.chunks[g] > 0)
                 fprintf(stderr, "%s.sbatch,", sc_plan_stage_names[g]);
-        fprintf(stderr, "assemble.sbatch,submit.sh} (%zu similarity task(s)",
-                sc_plan_nsim(spec));
+        fprintf(stderr, "assemble.sbatch,submit.sh} (");
+        if (blocks)
+            fprintf(stderr, "%zu prepare task(s), %zu pairs task(s), ",
+                    sc_plan_nsim(spec) * sc_plan_blocks(spec),
+                    sc_plan_nsim(spec) * sc_plan_npairs(spec));
+        fprintf(stderr, "%zu similarity task(s)", sc_plan_nsim(spec));
         for (int g = 0; g < SC_PLAN_NSTAGES; g++)
             fprintf(stderr, ", %zu %s task(s)", lay.chunks[g],
                     sc_plan_stage_names[g]);
         fprintf(stderr, ")\n");
     }
     if (so->submit)
-        return submit(sdir, &lay, err);
+        return submit(sdir, &lay, blocks, err);
     printf("%s/submit.sh\n", sdir);
     return SC_OK;
 }

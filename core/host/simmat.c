@@ -398,23 +398,27 @@ static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
     return rc;
 }
 
-/* S_ij = G_ij / sqrt(G_ii G_jj), clamped to the metric's range. */
-static int cosines(const run *r, double *S, sc_err *err)
+int sc_simmat_cosines(const sc_plugin *p, const sc_args *args, size_t m,
+                      const double *g, double *S, sc_err *err)
 {
-    size_t m = r->m;
-    uint32_t flags = sc_metric_flags(r->p, r->args);
+    uint32_t flags = sc_metric_flags(p, args);
     for (size_t i = 0; i < m; i++)
         for (size_t j = 0; j < m; j++) {
-            double gij = r->g[i * m + j];
-            double d = sqrt(r->g[i * m + i] * r->g[j * m + j]);
+            double gij = g[i * m + j];
+            double d = sqrt(g[i * m + i] * g[j * m + j]);
             if (!(d > 0.0) || !isfinite(gij / d))
                 return sc_err_set(err, SC_ENUMERIC,
                                   "pair (%zu, %zu): embedding norms give a "
                                   "non-finite similarity (plugin %s)",
-                                  i, j, r->p->desc->name);
+                                  i, j, p->desc->name);
             S[i * m + j] = clamp_range(gij / d, flags);
         }
     return SC_OK;
+}
+
+static int cosines(const run *r, double *S, sc_err *err)
+{
+    return sc_simmat_cosines(r->p, r->args, r->m, r->g, S, err);
 }
 
 /* Embed path: every representation's embedding into E (worker threads),

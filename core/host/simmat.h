@@ -121,6 +121,13 @@ int sc_simmat_compute_lazy(const sc_plugin *p, const sc_args *args, size_t m,
                            const sc_simmat_extra *extra, double *S,
                            sc_simmat_info *info, sc_err *err);
 
+/* S_ij = G_ij / sqrt(G_ii G_jj) of the m x m products G (both
+ * triangles), clamped to the metric's range as its compare does; SC_ENUMERIC
+ * naming the pair when a norm is 0 or the value not finite. The embed
+ * path's last step, also used by blocks of model pairs (simblock.h). */
+int sc_simmat_cosines(const sc_plugin *p, const sc_args *args, size_t m,
+                      const double *g, double *S, sc_err *err);
+
 /* Several metrics on the same representations (a dataset of a run): one
  * job per metric. Every metric on the embed path prepares representation i
  * in the same work item, right after the others: the features are loaded

@@ -39,7 +39,8 @@
  *   statistics: {permutations: 9999, bootstrap: 1000, over: models,
  *                ci: 0.95, interval: bca, correction: holm,
  *                family: question}     # or metric (one family per metric)
- *   runtime: {threads: 1, memory: 8G, plugin_dir: path}   # optional
+ *   runtime: {threads: 1, memory: 8G, plugin_dir: path,    # optional
+ *             model_blocks: 1}   # blocks of models per (dataset, metric)
  */
 #ifndef SC_SPEC_H
 #define SC_SPEC_H
@@ -205,6 +206,10 @@ typedef struct sc_spec {
     /* figures.format (issue 16): SC_PLOT_SVG | SC_PLOT_PDF | SC_PLOT_PNG
      * (plot.h); 0 = SVG only. Not part of the canonical spec. */
     unsigned figure_formats;
+    /* runtime.model_blocks (issue 14): blocks of models that a planned run
+     * splits each (dataset, metric) into (run_plan.h); 0 or 1 = one block
+     * (today's single similarity task). At most nmodels. */
+    size_t model_blocks;
 } sc_spec;
 
 /* Parse and validate the spec file at path. On failure spec is left empty

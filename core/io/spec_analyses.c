@@ -298,11 +298,12 @@ int spec_parse_statistics(ctx *c, const node *n)
 
 int spec_parse_runtime(ctx *c, const node *n)
 {
-    static const char *const keys[] = {"threads", "memory", "plugin_dir"};
+    static const char *const keys[] = {"threads", "memory", "plugin_dir",
+                                       "model_blocks"};
     sc_spec *s = c->spec;
     int rc = spec_want_map(c, n, "runtime");
     if (rc == SC_OK)
-        rc = spec_check_keys(c, n, "runtime", keys, 3);
+        rc = spec_check_keys(c, n, "runtime", keys, 4);
     if (rc != SC_OK)
         return rc;
     const node *v;
@@ -326,6 +327,23 @@ int spec_parse_runtime(ctx *c, const node *n)
             return spec_expected(c, v, "runtime.memory",
                                  "a size of at least 1M (the minimum memory "
                                  "budget), such as 512M or 8G");
+    }
+    if ((v = spec_get(n, "model_blocks")) != NULL) {
+        /* The models are parsed before runtime: at most one block per
+         * model, so no block is empty. */
+        uint64_t k = 0;
+        rc = spec_get_u64(c, v, "runtime.model_blocks", "a positive integer",
+                          &k);
+        if (rc != SC_OK)
+            return rc;
+        if (k == 0 || k > s->nmodels) {
+            char what[96];
+            snprintf(what, sizeof what,
+                     "an integer from 1 to the number of models (%zu)",
+                     s->nmodels);
+            return spec_expected(c, v, "runtime.model_blocks", what);
+        }
+        s->model_blocks = (size_t)k;
     }
     if ((v = spec_get(n, "plugin_dir")) != NULL) {
         char *p = NULL;

@@ -146,6 +146,10 @@ static void put_statistics(sc_buf *b, const sc_spec *spec)
                   spec->threads, spec->memory);
     put_q_or_null(b, spec->plugin_dir);
     sc_buf_printf(b, "\n");
+    /* Only when set: the canonical form (and hash) of every spec without
+     * the key stays as it was. */
+    if (spec->model_blocks > 1)
+        sc_buf_printf(b, "  model_blocks: %zu\n", spec->model_blocks);
 }
 
 int sc_spec_canonical(const sc_spec *spec, char **out, sc_err *err)

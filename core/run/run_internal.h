@@ -30,6 +30,7 @@
 #include "progress.h"
 #include "runner.h"
 #include "sha256.h"
+#include "simcsv.h"
 #include "spec.h"
 #include "stat_limits.h"
 #include "stats.h"
@@ -207,9 +208,42 @@ typedef struct run_manifest_in {
  * may be partly filled and is freed by its free function all the same) */
 
 int sc_run_similarity(sc_runctx *rc, sc_err *err);
-/* One (dataset, metric) of a planned run (sc_run_similarity_task). */
-int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
+/* One (dataset, metric) of a planned run (sc_run_similarity_task): found
+ * in a cache, else computed by compute (NULL: the engine; the task runner
+ * passes the assembly of a blocked metric's pairs, run_task.c) and
+ * written to the task cache. */
+typedef int (*sc_run_matrix_fn)(sc_runctx *rc, size_t d, size_t k, size_t *rows,
+                                sc_simmat *sm, sc_err *err);
+int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k,
+                          sc_run_matrix_fn compute, bool *cached,
                           char key[SC_SHA256_HEX], sc_err *err);
+/* ## Blocks of model pairs (runtime.model_blocks > 1; run_task.c) */
+
+/* Does metric k of a spec with K > 1 model blocks compute its matrices in
+ * blocks (its plugin offers an embedding, and its E is float64)? Its cache
+ * key then names K. */
+bool sc_run_blocked(const sc_runctx *rc, size_t k);
+/* Pieces of run_simmat.c that the block tasks share: hash and check dataset
+ * d's files (paths resolved first), the cache key of (d, k), the seeded
+ * subsample (NULL: all rows), and the whole matrix through the engine
+ * (the pairwise fallback of a blocked metric). */
+int sc_run_sim_dataset(sc_runctx *rc, size_t d, sc_err *err);
+void sc_run_sim_key(const sc_runctx *rc, size_t d, size_t k,
+                    char key[SC_SHA256_HEX]);
+int sc_run_sim_rows(sc_runctx *rc, size_t d, size_t **rows, sc_err *err);
+int sc_run_sim_matrix(sc_runctx *rc, size_t d, size_t k, size_t *rows,
+                      sc_simmat *sm, sc_err *err);
+/* sm: the spec's model names and an m x m matrix to fill. */
+int sc_run_sim_names(const sc_runctx *rc, sc_simmat *sm, sc_err *err);
+/* Model i of dataset d for the engine (ud: a run_lazy). */
+typedef struct run_lazy {
+    sc_runctx *rc;
+    size_t d;
+    const size_t *rows;
+} run_lazy;
+int sc_run_load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
+                     sc_err *err);
+
 /* For a planned statistics task: the matrices (metric k, dataset d) with
  * need[k * D + d] from the task cache (opts.task_dir; hashing the feature
  * files of those datasets for the keys), into sims and sim_key; the others

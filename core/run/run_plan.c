@@ -1,5 +1,6 @@
 /* Planned runs: the plan file, one task, task records (see run_plan.h). */
 #include "run_plan.h"
+#include "simblock.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -31,6 +32,69 @@ void sc_plan_work_dir(const char *out, char *buf, size_t cap)
 size_t sc_plan_nsim(const sc_spec *spec)
 {
     return spec->ndatasets * spec->nmetrics;
+}
+
+static void assemble_deps(const sc_plan_layout *lay, size_t nsim, char *buf,
+                          size_t cap);
+
+size_t sc_plan_blocks(const sc_spec *spec)
+{
+    return spec->model_blocks > 1 ? spec->model_blocks : 1;
+}
+
+size_t sc_plan_npairs(const sc_spec *spec)
+{
+    size_t K = sc_plan_blocks(spec);
+    return K > 1 ? K * (K + 1) / 2 : 0;
+}
+
+void sc_plan_pair_of(size_t K, size_t p, size_t *b1, size_t *b2)
+{
+    size_t a = 0;
+    while (p >= K - a) {
+        p -= K - a;
+        a++;
+    }
+    *b1 = a;
+    *b2 = a + p;
+}
+
+void sc_plan_each_task(const sc_spec *spec, const sc_plan_layout *lay,
+                       sc_plan_task_fn fn, void *ud)
+{
+    size_t M = spec->nmetrics, nsim = sc_plan_nsim(spec);
+    size_t K = sc_plan_blocks(spec), P = sc_plan_npairs(spec);
+    char id[64], dep[256];
+    for (size_t i = 0; i < nsim; i++) {
+        const char *ds = spec->datasets[i / M].name;
+        const char *mt = spec->metrics[i % M].name;
+        for (size_t b = 0; b < K && P > 0; b++) {
+            snprintf(id, sizeof id, "prepare/%zu/%zu", i, b);
+            fn(ud, id, "prepare", ds, mt, "-");
+        }
+        for (size_t p = 0; p < P; p++) {
+            size_t b1 = 0, b2 = 0;
+            sc_plan_pair_of(K, p, &b1, &b2);
+            snprintf(id, sizeof id, "pairs/%zu/%zu-%zu", i, b1, b2);
+            if (b1 == b2)
+                snprintf(dep, sizeof dep, "prepare/%zu/%zu", i, b1);
+            else
+                snprintf(dep, sizeof dep, "prepare/%zu/%zu,prepare/%zu/%zu", i,
+                         b1, i, b2);
+            fn(ud, id, "pairs", ds, mt, dep);
+        }
+        snprintf(id, sizeof id, "similarity/%zu", i);
+        snprintf(dep, sizeof dep, "pairs/%zu/*", i);
+        fn(ud, id, "similarity", ds, mt, P > 0 ? dep : "-");
+    }
+    snprintf(dep, sizeof dep, "similarity/0-%zu", nsim > 0 ? nsim - 1 : 0);
+    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
+        for (size_t c = 0; c < lay->chunks[g]; c++) {
+            snprintf(id, sizeof id, "%s/%zu", sc_plan_stage_names[g], c);
+            fn(ud, id, sc_plan_stage_names[g], "-", "-", dep);
+        }
+    assemble_deps(lay, nsim, dep, sizeof dep);
+    fn(ud, "assemble", "assemble", "-", "-", dep);
 }
 
 static void sub_path(const char *out, const char *rel, char *buf, size_t cap)
@@ -176,6 +240,12 @@ static void assemble_deps(const sc_plan_layout *lay, size_t nsim, char *buf,
         snprintf(buf, cap, "similarity/0-%zu", nsim > 0 ? nsim - 1 : 0);
 }
 
+static void plan_line(void *ud, const char *id, const char *stage,
+                      const char *ds, const char *metric, const char *dep)
+{
+    sc_buf_printf(ud, "task\t%s\t%s\t%s\t%s\t%s\n", id, stage, ds, metric, dep);
+}
+
 int sc_plan_write(const sc_spec *spec, const char *out,
                   const sc_plan_layout *lay, sc_err *err)
 {
@@ -195,18 +265,7 @@ int sc_plan_write(const sc_spec *spec, const char *out,
                   "%s: the tasks of 'simcon run %s -o %s'; run one with "
                   "--task ID\nspec\t%s\nspec_sha256\t%s\n",
                   PLAN_MAGIC, spec->path, out, spec->path, sha);
-    size_t M = spec->nmetrics, nsim = sc_plan_nsim(spec);
-    for (size_t i = 0; i < nsim; i++)
-        sc_buf_printf(&b, "task\tsimilarity/%zu\tsimilarity\t%s\t%s\t-\n", i,
-                      spec->datasets[i / M].name, spec->metrics[i % M].name);
-    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
-        for (size_t c = 0; c < lay->chunks[g]; c++)
-            sc_buf_printf(&b, "task\t%s/%zu\t%s\t-\t-\tsimilarity/0-%zu\n",
-                          sc_plan_stage_names[g], c, sc_plan_stage_names[g],
-                          nsim > 0 ? nsim - 1 : 0);
-    char dep[256];
-    assemble_deps(lay, nsim, dep, sizeof dep);
-    sc_buf_printf(&b, "task\tassemble\tassemble\t-\t-\t%s\n", dep);
+    sc_plan_each_task(spec, lay, plan_line, &b);
     for (int g = 0; g < SC_PLAN_NSTAGES; g++)
         sc_buf_printf(&b, "%s_chunks\t%zu\n", sc_plan_stage_names[g],
                       lay->chunks[g]);
@@ -218,29 +277,16 @@ int sc_plan_write(const sc_spec *spec, const char *out,
     return st;
 }
 
+static void print_line(void *ud, const char *id, const char *stage,
+                       const char *ds, const char *metric, const char *dep)
+{
+    fprintf(ud, "%-16s %-11s %-20s %-20s %s\n", id, stage, ds, metric, dep);
+}
+
 void sc_plan_print(const sc_spec *spec, const sc_plan_layout *lay, FILE *f)
 {
-    size_t M = spec->nmetrics, nsim = sc_plan_nsim(spec);
-    fprintf(f, "%-16s %-11s %-20s %-20s %s\n", "ID", "STAGE", "DATASET",
-            "METRIC", "DEPENDS");
-    for (size_t i = 0; i < nsim; i++) {
-        char id[64];
-        snprintf(id, sizeof id, "similarity/%zu", i);
-        fprintf(f, "%-16s %-11s %-20s %-20s %s\n", id, "similarity",
-                spec->datasets[i / M].name, spec->metrics[i % M].name, "-");
-    }
-    char dep[256];
-    snprintf(dep, sizeof dep, "similarity/0-%zu", nsim > 0 ? nsim - 1 : 0);
-    for (int g = 0; g < SC_PLAN_NSTAGES; g++)
-        for (size_t c = 0; c < lay->chunks[g]; c++) {
-            char id[64];
-            snprintf(id, sizeof id, "%s/%zu", sc_plan_stage_names[g], c);
-            fprintf(f, "%-16s %-11s %-20s %-20s %s\n", id,
-                    sc_plan_stage_names[g], "-", "-", dep);
-        }
-    assemble_deps(lay, nsim, dep, sizeof dep);
-    fprintf(f, "%-16s %-11s %-20s %-20s %s\n", "assemble", "assemble", "-", "-",
-            dep);
+    print_line(f, "ID", "STAGE", "DATASET", "METRIC", "DEPENDS");
+    sc_plan_each_task(spec, lay, print_line, f);
 }
 
 /* Read the plan's spec hash into sha. SC_EIO naming the path. */
@@ -475,6 +521,43 @@ static double spec_entry_bytes(const sc_spec *spec)
     return spec->nmetrics > 0 ? 4.0 : 8.0;
 }
 
+/* Features of dataset d from the .npy headers: n (every row, before
+ * max_stimuli: used_shape applies it), the sum of the models' d and, when
+ * dmax is not NULL, the largest d. */
+static int dataset_shape(const sc_spec *spec, size_t d, double *n, double *dsum,
+                         double *dmax, sc_err *err)
+{
+    char path[SC_PLAN_PATH_CAP];
+    *n = 0;
+    *dsum = 0;
+    for (size_t i = 0; i < spec->nmodels; i++) {
+        size_t rows = 0, cols = 0;
+        int st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
+                              spec->models[i].name, path, sizeof path, err);
+        if (st == SC_OK)
+            st = sc_npy_peek_ex(path,
+                                spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
+                                &rows, &cols, err);
+        if (st != SC_OK)
+            return st;
+        *n = (double)rows;
+        *dsum += (double)cols;
+        if (dmax != NULL && (double)cols > *dmax)
+            *dmax = (double)cols;
+    }
+    return SC_OK;
+}
+
+/* dataset_shape with n after max_stimuli. */
+static int used_shape(const sc_spec *spec, size_t d, double *n, double *dsum,
+                      double *dmax, sc_err *err)
+{
+    int st = dataset_shape(spec, d, n, dsum, dmax, err);
+    if (spec->max_stimuli > 0 && *n > (double)spec->max_stimuli)
+        *n = (double)spec->max_stimuli;
+    return st;
+}
+
 int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
                      size_t *sim_bytes, size_t *assemble_bytes, sc_err *err)
 {
@@ -485,25 +568,11 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
     bool stimuli = sc_plan_stimulus_reps(spec);
     if (stimuli)
         asmb += 8.0 * (double)spec->bootstrap * M * D * m * m;
-    char path[SC_PLAN_PATH_CAP];
     for (size_t d = 0; d < spec->ndatasets; d++) {
         double n = 0, dmax = 0, dsum = 0;
-        for (size_t i = 0; i < spec->nmodels; i++) {
-            size_t rows = 0, cols = 0;
-            int st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
-                                  spec->models[i].name, path, sizeof path, err);
-            if (st == SC_OK)
-                st = sc_npy_peek_ex(
-                    path, spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0, &rows,
-                    &cols, err);
-            if (st != SC_OK)
-                return st;
-            n = (double)rows;
-            if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
-                n = (double)spec->max_stimuli;
-            dmax = (double)cols > dmax ? (double)cols : dmax;
-            dsum += (double)cols;
-        }
+        int st = used_shape(spec, d, &n, &dsum, &dmax, err);
+        if (st != SC_OK)
+            return st;
         double e = spec_entry_bytes(spec) / 2 * m * n * (n + 1);
         if (budget > 0 && e > (double)budget)
             e = (double)budget;
@@ -525,6 +594,35 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
     }
     *sim_bytes = sim >= 1e18 ? (size_t)1e18 : (size_t)sim;
     *assemble_bytes = asmb >= 1e18 ? (size_t)1e18 : (size_t)asmb;
+    return SC_OK;
+}
+
+int sc_plan_block_estimate(const sc_spec *spec, unsigned threads,
+                           sc_plan_blocks_est *out, sc_err *err)
+{
+    const double base = 64.0 * 1024 * 1024, T = threads > 0 ? threads : 1;
+    size_t K = sc_plan_blocks(spec), m = spec->nmodels;
+    size_t rows = (m + K - 1) / K; /* the largest block */
+    memset(out, 0, sizeof *out);
+    double prep = 0, rows_b = 0;
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        double n = 0, dmax = 0, dsum = 0;
+        int st = used_shape(spec, d, &n, &dsum, &dmax, err);
+        if (st != SC_OK)
+            return st;
+        /* Per worker a model's features, its normalised copy and its
+         * state (CKA: two n x n Grams) and one chunk of its embedding. */
+        double p = base + T * (16.0 * n * dmax + 16.0 * n * n +
+                               8.0 * SC_SIMBLOCK_CHUNK);
+        double r = 4.0 * (double)rows * n * (n + 1);
+        prep = p > prep ? p : prep;
+        rows_b = r > rows_b ? r : rows_b;
+    }
+    double pairs = base + (double)sc_simblock_product_bytes(rows, rows);
+    out->prepare = prep >= 1e18 ? (size_t)1e18 : (size_t)prep;
+    out->rows = rows_b >= 1e18 ? (size_t)1e18 : (size_t)rows_b;
+    out->pairs = (size_t)pairs;
+    out->finalise = (size_t)(base + 24.0 * (double)m * (double)m);
     return SC_OK;
 }
 
@@ -650,30 +748,6 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
 /* Reading feature files for their SHA-256, bytes per second. */
 #define SC_RATE_READ 2.0e8
 #define SC_ASSEMBLE_FIXED 2.0
-
-/* Features of dataset d: n (after max_stimuli) and the sum and bytes of
- * the models' d. */
-static int dataset_shape(const sc_spec *spec, size_t d, double *n, double *dsum,
-                         sc_err *err)
-{
-    char path[SC_PLAN_PATH_CAP];
-    *n = 0;
-    *dsum = 0;
-    for (size_t i = 0; i < spec->nmodels; i++) {
-        size_t rows = 0, cols = 0;
-        int st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
-                              spec->models[i].name, path, sizeof path, err);
-        if (st == SC_OK)
-            st = sc_npy_peek_ex(path,
-                                spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
-                                &rows, &cols, err);
-        if (st != SC_OK)
-            return st;
-        *n = (double)rows;
-        *dsum += (double)cols;
-    }
-    return SC_OK;
-}
 
 static double pairs_of(double m)
 {
@@ -812,7 +886,7 @@ int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err)
     double m = (double)spec->nmodels, bytes = 0;
     for (size_t d = 0; d < spec->ndatasets; d++) {
         double n = 0, dsum = 0;
-        int st = dataset_shape(spec, d, &n, &dsum, err);
+        int st = dataset_shape(spec, d, &n, &dsum, NULL, err);
         if (st != SC_OK)
             return st;
         bytes += 4.0 * n * dsum; /* float32 on disk, the usual case */
@@ -995,7 +1069,7 @@ int sc_plan_spill_report(const sc_spec *spec, size_t budget,
     bool asked = false;
     for (size_t d = 0; d < spec->ndatasets && st == SC_OK && M > 0; d++) {
         double n = 0, dsum = 0;
-        st = dataset_shape(spec, d, &n, &dsum, err);
+        st = dataset_shape(spec, d, &n, &dsum, NULL, err);
         if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
             n = (double)spec->max_stimuli;
         sc_plan_spill sp;

@@ -53,8 +53,25 @@
  * tasks like over: models while SC_STIMULUS_CI_VALIDATED is 0 (no
  * stimulus replicates are computed: sc_plan_stimulus_reps); were it 1,
  * they would run inside the assemble task, since the replicates are not
- * cached. Not split (yet): a (dataset, metric) is one task (no blocks of
- * model pairs). */
+ * cached.
+ *
+ * Model blocks (runtime.model_blocks K > 1): before similarity/<i>, each
+ * (dataset, metric) i has
+ *   prepare/<i>/<b>         b < K: block b's embedding rows (models
+ *                           floor(b m / K) .. floor((b + 1) m / K) - 1)
+ *                           into OUT.tasks/.cache/rows-<key>-<K>-<b>.bin;
+ *   pairs/<i>/<b1>-<b2>     b1 <= b2: their block of products into
+ *                           .cache/pairs-<key>-<K>-<b1>-<b2>.bin; depends
+ *                           on prepare/<i>/<b1> and prepare/<i>/<b2>;
+ * and similarity/<i> depends on every pairs/<i>/<b1>-<b2> and only
+ * assembles them (run_task.c; the engine: core/host/simblock.h). <key> is the
+ * matrix's cache key, which names K for a blocked metric: blocks give other
+ * last bits than K = 1. A metric without an embedding (its plugin has none, or
+ * its states have embedding length 0, e.g. RSA with Kendall's tau) keeps
+ * these tasks, which only write a marker, and its similarity/<i> computes
+ * the whole matrix as with K = 1 (the same bits; its key names K only
+ * when the plugin offers an embedding).
+ * Every file is written under a temporary name and renamed. */
 #ifndef SC_RUN_PLAN_H
 #define SC_RUN_PLAN_H
 
@@ -73,6 +90,14 @@ void sc_plan_work_dir(const char *out, char *buf, size_t cap);
 
 /* Number of similarity tasks: datasets x metrics. */
 size_t sc_plan_nsim(const sc_spec *spec);
+
+/* Model blocks K of each (dataset, metric) (runtime.model_blocks; 1 when
+ * unset), the block pairs b1 <= b2 per (dataset, metric) (K (K + 1) / 2;
+ * 0 when K = 1: no prepare or pairs tasks), and block pair p in row-major
+ * order of the upper triangle. */
+size_t sc_plan_blocks(const sc_spec *spec);
+size_t sc_plan_npairs(const sc_spec *spec);
+void sc_plan_pair_of(size_t K, size_t p, size_t *b1, size_t *b2);
 
 /* The statistics stages that a plan splits into chunk tasks, and their
  * task names ("consistency", "contrasts", "behaviour"). */
@@ -125,6 +150,13 @@ int sc_plan_write(const sc_spec *spec, const char *out,
  * read). */
 int sc_plan_read_layout(const char *out, sc_plan_layout *lay, sc_err *err);
 
+/* Every task of the plan in order (the plan.txt lines and --plan): id,
+ * stage, dataset and metric ("-" for none), and what it depends on. */
+typedef void (*sc_plan_task_fn)(void *ud, const char *id, const char *stage,
+                                const char *ds, const char *metric,
+                                const char *dep);
+void sc_plan_each_task(const sc_spec *spec, const sc_plan_layout *lay,
+                       sc_plan_task_fn fn, void *ud);
 /* The task list, one line per task (ID, stage, dataset, metric, depends),
  * with a header line. */
 void sc_plan_print(const sc_spec *spec, const sc_plan_layout *lay, FILE *f);
@@ -168,6 +200,22 @@ int sc_plan_write_record(const char *out, const char *task, const char *file,
  * Statuses: those of sc_npy_peek_ex (a missing file is named). */
 int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
                      size_t *sim_bytes, size_t *assemble_bytes, sc_err *err);
+/* With K > 1 model blocks (sc_plan_blocks), per task of the largest
+ * dataset, in bytes:
+ *   prepare   64 MiB + threads x (16 n d + 16 n^2 + 512 KiB): each worker's
+ *             features, normalised copy, state and embedding chunk; the
+ *             block's rows go straight to its file in the task cache;
+ *   rows      that file: ceil(m / K) x n (n + 1) / 2 doubles (disk);
+ *   pairs     64 MiB + two blocks' groups of 16 parts of 4,096 columns and
+ *             the parts' products (sc_simblock_product_bytes): the rows
+ *             are streamed, never whole in memory;
+ *   finalise  64 MiB + 24 m^2 (similarity/<i> of a blocked metric).
+ * Statuses: those of sc_npy_peek_ex. */
+typedef struct sc_plan_blocks_est {
+    size_t prepare, rows, pairs, finalise;
+} sc_plan_blocks_est;
+int sc_plan_block_estimate(const sc_spec *spec, unsigned threads,
+                           sc_plan_blocks_est *out, sc_err *err);
 /* The largest embedding matrix E of one (dataset, metric), 4 m n (n + 1)
  * bytes (2 m n (n + 1) when every metric's params select precision:
  * float32: 4-byte entries), uncapped: what spills to a file beyond the

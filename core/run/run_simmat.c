@@ -66,6 +66,7 @@
 #include "run_plan.h"
 #include "spill.h"
 #include "simcsv.h"
+#include "simblock.h"
 #include "simmat.h"
 #include "results_schema.h"
 
@@ -234,6 +235,10 @@ static void cache_key(const sc_runctx *rc, size_t d, size_t k,
         ADD("subsample_seed\tnone\n");
     if (rm->f32)
         ADD("embedding\tfloat32\n");
+    /* Blocks change the products' last bits (simblock.h): K > 1 is another
+     * matrix; K = 1 keeps the key of every earlier run. */
+    if (sc_run_blocked(rc, k))
+        ADD("model_blocks\t%zu\n", spec->model_blocks);
 #undef ADD
     uint8_t dig[32];
     sc_sha256_final(&c, dig);
@@ -366,16 +371,10 @@ static int load_one(sc_runctx *rc, size_t d, size_t i, const size_t *rows,
 /* Lazy inputs for sc_simmat_compute_lazy: one model's features at a time,
  * so a dataset never has to fit in memory as a whole (64 models x 10,000
  * stimuli x 1,300 units are 6.7 GB as doubles). */
-typedef struct lazy_inputs {
-    sc_runctx *rc;
-    size_t d;
-    const size_t *rows;
-} lazy_inputs;
-
-static int load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
+int sc_run_load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
                      sc_err *err)
 {
-    const lazy_inputs *li = ud;
+    const run_lazy *li = ud;
     int st = sc_run_canceled(li->rc, err);
     if (st != SC_OK)
         return st;
@@ -740,10 +739,10 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
     ex.float32 = rm->f32;
     ex.progress = &rc->progress;
     ex.progress_label = label;
-    lazy_inputs li = {rc, d, lazy_rows};
-    st =
-        sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m, rc->n_used[d],
-                               load_lazy, &li, &so, &ex, sm->s.data, NULL, err);
+    run_lazy li = {rc, d, lazy_rows};
+    st = sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m,
+                                rc->n_used[d], sc_run_load_lazy, &li, &so, &ex,
+                                sm->s.data, NULL, err);
     if (st != SC_OK)
         sc_err_prefix(err,
                       "dataset '%s', metric '%s' (models "
@@ -835,7 +834,7 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
     char label[96];
     snprintf(label, sizeof label, "similarity %s ", ds);
     sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1, 0};
-    lazy_inputs li = {rc, d, lazy_rows};
+    run_lazy li = {rc, d, lazy_rows};
     size_t failed = 0;
     for (size_t p = 0; p < passes && st == SC_OK; p++) {
         size_t a = first[p], cnt = first[p + 1] - a;
@@ -843,7 +842,8 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
         ex.progress = &rc->progress;
         ex.progress_label = cnt == 1 ? labels[a] : label;
         st = sc_simmat_compute_multi(jobs + a, cnt, NULL, rc->m, rc->n_used[d],
-                                     load_lazy, &li, &so, &ex, &failed, err);
+                                     sc_run_load_lazy, &li, &so, &ex, &failed,
+                                     err);
         if (st != SC_OK)
             sc_err_prefix(
                 err,
@@ -923,24 +923,75 @@ static int lookup_cached(sc_runctx *rc, size_t d, dataset_metrics *dm,
     return SC_OK;
 }
 
-/* The missing matrices of dataset d, all metrics in one engine pass
- * (rows: the subsample or NULL). */
+bool sc_run_blocked(const sc_runctx *rc, size_t k)
+{
+    /* precision=float32 (E in float32) is not blocked yet: the blocks'
+     * rows and products are float64. */
+    const sc_metric *d = rc->metrics[k].plugin->desc;
+    return rc->spec->model_blocks > 1 && d->embed != NULL &&
+           d->embed_len != NULL && !rc->metrics[k].f32;
+}
+
+/* The matrix of (d, k) in runtime.model_blocks blocks in this process
+ * (core/host/simblock.h): the same functions, and so the same bits, as the
+ * planned prepare, pairs and similarity tasks (run_task.c). A metric whose
+ * states have no embedding here goes through the engine as with K = 1. */
+static int blocked_matrix(sc_runctx *rc, size_t d, size_t k, size_t *rows,
+                          sc_simmat *sm, sc_err *err)
+{
+    const run_metric *rm = &rc->metrics[k];
+    size_t budget =
+        rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
+    run_lazy li = {rc, d, rows};
+    int pairwise = 0;
+    int st = fill_names(rc, sm, err);
+    if (st == SC_OK)
+        st = sc_simblock_matrix(rm->plugin, &rm->args.args, rc->m,
+                                rc->spec->model_blocks, rc->n_used[d],
+                                sc_run_load_lazy, &li, rc->opts.threads, budget,
+                                sm->s.data, &pairwise, err);
+    if (st != SC_OK)
+        return sc_err_prefix(err,
+                             "dataset '%s', metric '%s' (models numbered from "
+                             "0 in spec order)",
+                             rc->spec->datasets[d].name, rm->sm->name);
+    if (!pairwise)
+        return SC_OK;
+    sc_simmat_deinit(sm);
+    return compute_matrix(rc, d, k, rows, sm, err);
+}
+
+/* The missing matrices of dataset d (rows: the subsample or NULL): the
+ * blocked metrics (runtime.model_blocks > 1) one by one in blocks, all
+ * others in one engine pass. */
 static int compute_missing(sc_runctx *rc, size_t d, dataset_metrics *dm,
                            size_t *rows, sc_err *err)
 {
     int st = SC_OK;
-    sc_simmat *computed = sc_calloc(dm->nk, sizeof *computed);
-    if (computed == NULL)
+    size_t nk = dm->nk, nrest = 0;
+    sc_simmat *computed = sc_calloc(nk + 1, sizeof *computed);
+    sc_simmat *others = sc_calloc(nk + 1, sizeof *others);
+    size_t *rest = sc_calloc(nk + 1, sizeof *rest);
+    if (computed == NULL || others == NULL || rest == NULL)
         st = sc_err_set(err, SC_ENOMEM, "out of memory");
-    if (st == SC_OK)
-        st = compute_matrices(rc, d, dm->ks, dm->nk, rows, computed, err);
-    rc->cache_computed += dm->nk;
-    for (size_t j = 0; computed != NULL && j < dm->nk; j++) {
-        if (st == SC_OK)
-            dm->sms[dm->ks[j]] = computed[j];
+    for (size_t j = 0; j < nk && st == SC_OK; j++) {
+        if (sc_run_blocked(rc, dm->ks[j]))
+            st = blocked_matrix(rc, d, dm->ks[j], rows, &computed[j], err);
         else
-            sc_simmat_deinit(&computed[j]);
+            rest[nrest++] = dm->ks[j];
     }
+    if (st == SC_OK && nrest > 0)
+        st = compute_matrices(rc, d, rest, nrest, rows, others, err);
+    rc->cache_computed += nk;
+    for (size_t j = 0, r = 0; st == SC_OK && j < nk; j++)
+        dm->sms[dm->ks[j]] =
+            sc_run_blocked(rc, dm->ks[j]) ? computed[j] : others[r++];
+    for (size_t j = 0; st != SC_OK && computed != NULL && j < nk; j++)
+        sc_simmat_deinit(&computed[j]);
+    for (size_t j = 0; st != SC_OK && others != NULL && j < nk; j++)
+        sc_simmat_deinit(&others[j]);
+    sc_free(rest);
+    sc_free(others);
     sc_free(computed);
     return st;
 }
@@ -984,7 +1035,8 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err)
 
 /* ## One task of a planned run (core/run/run_plan.c) */
 
-int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
+int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k,
+                          sc_run_matrix_fn compute, bool *cached,
                           char key[SC_SHA256_HEX], sc_err *err)
 {
     *cached = false;
@@ -1011,7 +1063,9 @@ int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
     }
     size_t *rows = NULL;
     st = subsample_rows(rc, d, &rows, err);
-    if (st == SC_OK)
+    if (st == SC_OK && compute != NULL)
+        st = compute(rc, d, k, rows, &sm, err);
+    else if (st == SC_OK)
         st = compute_matrix(rc, d, k, rows, &sm, err);
     /* One atomic rename: a task killed before it leaves no entry, and two
      * runs of the same task write the same bytes. */
@@ -1020,6 +1074,34 @@ int sc_run_similarity_one(sc_runctx *rc, size_t d, size_t k, bool *cached,
     sc_free(rows);
     sc_simmat_deinit(&sm);
     return st;
+}
+
+int sc_run_sim_dataset(sc_runctx *rc, size_t d, sc_err *err)
+{
+    int st = resolve_paths(rc, err);
+    return st == SC_OK ? hash_and_check(rc, d, err) : st;
+}
+
+void sc_run_sim_key(const sc_runctx *rc, size_t d, size_t k,
+                    char key[SC_SHA256_HEX])
+{
+    cache_key(rc, d, k, key);
+}
+
+int sc_run_sim_rows(sc_runctx *rc, size_t d, size_t **rows, sc_err *err)
+{
+    return subsample_rows(rc, d, rows, err);
+}
+
+int sc_run_sim_names(const sc_runctx *rc, sc_simmat *sm, sc_err *err)
+{
+    return fill_names(rc, sm, err);
+}
+
+int sc_run_sim_matrix(sc_runctx *rc, size_t d, size_t k, size_t *rows,
+                      sc_simmat *sm, sc_err *err)
+{
+    return compute_matrix(rc, d, k, rows, sm, err);
 }
 
 int sc_run_similarity_cached(sc_runctx *rc, const bool *need, sc_err *err)
