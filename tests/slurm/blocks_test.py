@@ -25,6 +25,8 @@ datasets of 60 stimuli):
   embedding: the prepare and pairs tasks write a marker and similarity/<i>
   computes the whole matrix as with K = 1): byte-identical to the local run
   with K = 2, and its matrix to the K = 1 one;
+- a metric with precision: float32 is not blocked (its E is float32, the
+  blocks' rows float64): at K = 2 its matrices are the bytes of K = 1;
 - a killed or rerun task is harmless: one pairs file and the matrix built
   from it removed, only that pairs task and its similarity task rerun
   ("computed"), the other pairs tasks "already done", tables unchanged;
@@ -306,6 +308,23 @@ def main():
 
     # simcon slurm: the arrays' element -> task maps, the afterok chain.
     slurm(simcon, spec3, work)
+
+    # precision: float32 stays one matrix: the K = 1 bytes at K = 2.
+    text = open(base).read().replace("params: {kernel: linear}",
+                                     "params: {kernel: linear, "
+                                     "precision: float32}")
+    check("precision: float32" in text, "float32 spec")
+    f1, f2 = os.path.join(zoo, "f32.yaml"), os.path.join(zoo, "f32_k2.yaml")
+    open(f1, "w").write(text)
+    open(f2, "w").write(text + "runtime: {model_blocks: 2}\n")
+    o1, o2 = os.path.join(work, "f32"), os.path.join(work, "f32_k2")
+    run([simcon, "run", f1, "-o", o1, "--quiet"])
+    run([simcon, "run", f2, "-o", o2, "--quiet"])
+    for ds in ("nat_a", "nat_b", "spec_c"):
+        f = os.path.join("similarity", ds, "cka_linear.csv")
+        check(open(os.path.join(o1, f), "rb").read() ==
+              open(os.path.join(o2, f), "rb").read(),
+              "%s: a float32 metric is not blocked" % f)
 
     # A spec changed between --plan and a task.
     with_blocks(base, spec3, 2)

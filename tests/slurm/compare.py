@@ -10,6 +10,10 @@ of each statistics stage read from the tasks) and that the manifest lists
 each similarity task (NSIM) and each chunk task of the stages named (e.g.
 consistency=3,contrasts=3,behaviour=3) exactly once as computed, inside a
 Slurm array (array job and element ids; host; seconds).
+A STAGE named blocks=K (runtime.model_blocks) adds the prepare/<i>/<b>
+and pairs/<i>/<b1>-<b2> tasks of every similarity task i, each in its
+array element (i K + b, and i P + the pair's index in row-major order of
+the upper triangle, P = K (K + 1) / 2).
 With RESUBMITTED_ARRAY_JOB:TASK (e.g. 1234:consistency/1), that task must
 have run in that (resubmitted) array job and every other task of its stage
 in one other job: the finished elements were not run again.
@@ -41,6 +45,19 @@ def main():
     ntasks = int(sys.argv[3])
     stages = dict((k, int(v)) for k, v in
                   (kv.split("=") for kv in sys.argv[4].split(",")))
+    K = stages.pop("blocks", 1)
+    element = {}  # task -> its array element
+    for i in range(ntasks):
+        element["similarity/%d" % i] = i
+    pairs = [(a, b) for a in range(K) for b in range(a, K)] if K > 1 else []
+    for i in range(ntasks):
+        for b in range(K if K > 1 else 0):
+            element["prepare/%d/%d" % (i, b)] = i * K + b
+        for p, (a, b) in enumerate(pairs):
+            element["pairs/%d/%d-%d" % (i, a, b)] = i * len(pairs) + p
+    for g, n in stages.items():
+        for c in range(n):
+            element["%s/%d" % (g, c)] = c
     a, b = tables(local), tables(dist)
     if len(a) < 10 or sorted(a) != sorted(b):
         fail("table files differ: %s vs %s" % (sorted(a), sorted(b)))
@@ -52,15 +69,13 @@ def main():
         fail("assemble recomputed: cache %s" % m["cache"])
     recs = [t for t in m["tasks"] if t["task"] != "assemble"]
     names = sorted(t["task"] for t in recs)
-    want = sorted(["similarity/%d" % i for i in range(ntasks)] +
-                  ["%s/%d" % (g, i) for g, n in stages.items()
-                   for i in range(n)])
+    want = sorted(element)
     if names != want or any(t["result"] != "computed" for t in recs):
         fail("each task once, computed: %s" % [(t["task"], t["result"])
                                                for t in recs])
     for t in recs:
         if (not t["slurm_array_job_id"] or not t["host"] or
-                t["slurm_array_task_id"] != t["task"].split("/")[1]):
+                t["slurm_array_task_id"] != str(element[t["task"]])):
             fail("task record without its Slurm ids: %s" % t)
     asm = [t for t in m["tasks"] if t["task"] == "assemble"]
     if len(asm) != 1 or not asm[0]["slurm_job_id"]:

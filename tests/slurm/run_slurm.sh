@@ -13,6 +13,10 @@
 #     consistency, contrasts and behaviour) through `simcon slurm --submit`;
 #     every table equals a local `simcon run`; the manifest lists each
 #     element with its array ids (compare.py).
+#  1b. The e2e zoo with one metric (RSA) and runtime.model_blocks: 2 (6
+#     prepare and 9 pairs elements before the 3 similarity elements):
+#     tables equal a local run with the same blocks, each task once in its
+#     element (compare.py blocks=2).
 #  2. A study with a slow test metric (slow_fixture: 600 ms per prepare):
 #     one similarity element is cancelled while it runs (scancel JOB_ELEM),
 #     the later jobs cannot start, the element is resubmitted alone
@@ -84,6 +88,28 @@ done
 [ -f "$work/zoo/manifest.json" ] || { echo "FAIL: no result folder"; show_logs "$work/zoo"; exit 1; }
 $py "$here/compare.py" "$work/zoo-local" "$work/zoo" 12 consistency=3,contrasts=3,behaviour=3
 
+# 1b. The e2e zoo in model blocks: prepare and pairs arrays before the
+# similarity array (afterok), the same tables as a local run with the
+# same blocks, every task once in its element.
+zb=$work/zb
+$py "$src/tests/e2e/make_zoo.py" "$zb" >/dev/null
+# One metric (RSA, which has an embedding) keeps it short: 6 prepare and
+# 9 pairs elements before 3 similarity elements.
+{ grep -v -e '^  - {name: cka_linear' -e '^  - {name: cknna_k5' "$src/tests/e2e/zoo.yaml"
+  echo "runtime: {model_blocks: 2}"; } >"$zb/zoo.yaml"
+grep -q '^  - {name: rsa_spearman' "$zb/zoo.yaml" && ! grep -q cka_linear "$zb/zoo.yaml" ||
+  { echo "FAIL: could not make the one-metric spec"; exit 1; }
+tb=$(date +%s)
+"$simcon" run "$zb/zoo.yaml" -o "$work/zb-local" --quiet
+ids=$("$simcon" slurm "$zb/zoo.yaml" -o "$work/sb" --submit --quiet)
+for s in prepare pairs similarity consistency contrasts behaviour assemble; do
+  j=$(job_of $s <<<"$ids")
+  [ -n "$j" ] || { echo "FAIL: no $s job from simcon slurm --submit: $ids"; exit 1; }
+  wait_gone "$j" "the blocked run's $s job" || { show_logs "$work/sb"; exit 1; }
+done
+[ -f "$work/sb/manifest.json" ] || { echo "FAIL: no blocked result"; show_logs "$work/sb"; exit 1; }
+$py "$here/compare.py" "$work/zb-local" "$work/sb" 3 blocks=2,consistency=1,contrasts=1,behaviour=1
+echo "model blocks: 6 prepare, 9 pairs, 3 similarity elements in $(( $(date +%s) - tb )) s"
 # 2. Cancel one element mid-task, resubmit it alone.
 z2=$work/z2
 $py "$src/tests/e2e/make_zoo.py" "$z2" >/dev/null
