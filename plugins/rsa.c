@@ -74,8 +74,9 @@
  * Cost: prepare O(n^2 d) (one SYRK) + O(n^2) (radix ranking), state
  * 8 N bytes (+ 8 N for kendall's order); compare O(n^2) (spearman,
  * pearson) or O(n^2 log n) with 16 N bytes of scratch (kendall).
- * Hand-written numerics: ranking (LSD radix sort on the IEEE-754 bits;
- * at most 2^32 - 1 entries, n <= 92,682, else SC_EINVAL), Knight's
+ * Hand-written numerics: ranking (MSD radix sort on the IEEE-754 bits,
+ * buckets fitted to the keys' range, one out-of-cache pass; at most
+ * 2^32 - 1 entries, n <= 92,682, else SC_EINVAL), Knight's
  * merge-sort count; the Gram matrix goes through host->syrk (OpenBLAS). */
 #include <math.h>
 #include <stdint.h>
@@ -313,17 +314,30 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
 
 /* ## Ranking
  *
- * An LSD radix sort on the IEEE-754 bits: x >= 0 maps to bits | 2^63,
- * x < 0 to ~bits, so the unsigned keys sort as the doubles do; -0.0 is
- * keyed as +0.0, so equal keys are exactly equal doubles (Req. 8; NaN
- * cannot reach here: compute_rdm rejects non-finite rows). Six passes of
- * 11-bit digits, a pass skipped when every key has the same digit; each
- * pass is stable and starts from index order, so ties stay ordered by
- * index. O(N) time; scratch 16 N bytes (a second key buffer and two 32-bit
- * index buffers; the triangle itself is the first key buffer), the same as
- * the comparison sort it replaces. */
+ * The doubles become unsigned 64-bit keys that sort as they do: x >= 0
+ * maps to its IEEE-754 bits | 2^63, x < 0 to ~bits; -0.0 is keyed as
+ * +0.0, so equal keys are exactly equal doubles (Req. 8; NaN cannot reach
+ * here: compute_rdm rejects non-finite rows). Records (key, index) are
+ * then sorted by a most-significant-digit radix sort whose buckets adapt
+ * to the keys' range: one pass over all N records into up to 2^16
+ * buckets by the top bits of key - kmin (kmin, kmax from the key-making
+ * pass), then each bucket (hundreds of records, in cache) the same way on
+ * its own range with up to 256 buckets, down to insertion sort for 24 or
+ * fewer. Every pass is stable and starts from index order, so ties stay
+ * ordered by index. The previous LSD sort (six passes of 2,048 buckets)
+ * scattered each record to a cache line of its own six times; this one
+ * does so once. O(N) time for any data spread over more than one bucket;
+ * scratch 16 N bytes (the records; the triangle holds up to N/2 of them as
+ * the scatter target of a bucket, and a bucket larger than that, only for
+ * data whose range is dominated by a few outliers, is sorted by qsort on
+ * (key, index): the same order). */
 
-enum { RADIX_BITS = 11, RADIX_PASSES = 6, RADIX_SIZE = 1 << RADIX_BITS };
+typedef struct rank_rec {
+    uint64_t k; /* key_of(value)             */
+    uint64_t i; /* original position, < 2^32 */
+} rank_rec;
+
+enum { TOP_BITS = 16, SUB_BITS = 8, SMALL_SORT = 24 };
 
 static uint64_t key_of(double v)
 {
@@ -342,97 +356,145 @@ static double value_of(uint64_t k)
     return v;
 }
 
-/* The key buffers are double arrays read and written as 64-bit patterns
- * (memcpy, so no aliasing rule is bent; compilers emit plain moves). */
-static uint64_t kget(const double *a, size_t p)
+/* Bits needed to write x (0 for 0). */
+static int bit_length(uint64_t x)
 {
-    uint64_t u;
-    memcpy(&u, a + p, sizeof u);
-    return u;
+    int b = 0;
+    while (x != 0) {
+        x >>= 1;
+        b++;
+    }
+    return b;
 }
 
-static void kput(double *a, size_t p, uint64_t u)
+/* The shift that maps key - kmin, for keys in [kmin, kmin + range], to at
+ * most 2^bits buckets. */
+static int bucket_shift(uint64_t range, int bits)
 {
-    memcpy(a + p, &u, sizeof u);
+    int b = bit_length(range);
+    return b > bits ? b - bits : 0;
 }
 
-/* Replace t[0..len-1] by its keys (key_of) and count the digits of every
- * pass into hist. */
-static void make_keys(double *t, size_t len, size_t (*hist)[RADIX_SIZE])
+static int cmp_rec(const void *pa, const void *pb)
 {
-    memset(hist, 0, RADIX_PASSES * sizeof *hist);
+    const rank_rec *a = pa, *b = pb;
+    if (a->k != b->k)
+        return a->k < b->k ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* Stable insertion sort of r[0..m-1] by key. */
+static void insertion_sort(rank_rec *r, size_t m)
+{
+    for (size_t p = 1; p < m; p++) {
+        rank_rec x = r[p];
+        size_t q = p;
+        while (q > 0 && r[q - 1].k > x.k) {
+            r[q] = r[q - 1];
+            q--;
+        }
+        r[q] = x;
+    }
+}
+
+/* Sort r[0..m-1] by key, stably; tmp holds cap records of scratch. */
+static void sort_bucket(rank_rec *r, size_t m, rank_rec *tmp, size_t cap)
+{
+    if (m <= SMALL_SORT) {
+        insertion_sort(r, m);
+        return;
+    }
+    if (m > cap) { /* (key, index) is unique: the same order as stable */
+        qsort(r, m, sizeof *r, cmp_rec);
+        return;
+    }
+    uint64_t lo = r[0].k, hi = r[0].k;
+    for (size_t p = 1; p < m; p++) {
+        lo = r[p].k < lo ? r[p].k : lo;
+        hi = r[p].k > hi ? r[p].k : hi;
+    }
+    if (lo == hi)
+        return; /* one tie group, already in index order */
+    int shift = bucket_shift(hi - lo, SUB_BITS);
+    size_t h[(1 << SUB_BITS) + 1] = {0};
+    for (size_t p = 0; p < m; p++)
+        h[((r[p].k - lo) >> shift) + 1]++;
+    size_t nb = (size_t)((hi - lo) >> shift) + 1;
+    for (size_t b = 1; b <= nb; b++)
+        h[b] += h[b - 1];
+    for (size_t p = 0; p < m; p++)
+        tmp[h[(r[p].k - lo) >> shift]++] = r[p];
+    memcpy(r, tmp, m * sizeof *r);
+    /* h[b] is now the end of bucket b, the start of bucket b + 1. */
+    for (size_t b = 0, a = 0; b < nb; a = h[b++])
+        sort_bucket(r + a, h[b] - a, tmp, cap);
+}
+
+/* Replace t[0..len-1] by its keys (key_of, read and written as 64-bit
+ * patterns through memcpy, so no aliasing rule is bent); return kmin, kmax. */
+static void make_keys(double *t, size_t len, uint64_t *kmin, uint64_t *kmax)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
     for (size_t p = 0; p < len; p++) {
         uint64_t k = key_of(t[p]);
-        kput(t, p, k);
-        for (int d = 0; d < RADIX_PASSES; d++)
-            hist[d][(k >> (d * RADIX_BITS)) & (RADIX_SIZE - 1)]++;
+        memcpy(t + p, &k, sizeof k);
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
     }
+    *kmin = lo;
+    *kmax = hi;
 }
 
-/* The LSD passes over the keys in t (make_keys), alternating between t and
- * kb, the indices between ia and ib. On return *keys holds the sorted keys
- * (never t itself: it receives the ranks) and *perm the original position
- * of each (NULL: the identity, when every pass was trivial). */
-static void radix_passes(double *t, double *kb, uint32_t *ia, uint32_t *ib,
-                         size_t len, size_t (*hist)[RADIX_SIZE],
-                         const double **keys, const uint32_t **perm)
+/* Sort the keys in t (make_keys) into the records out, stably: the top
+ * pass scatters (key, index) by the top TOP_BITS of key - kmin; each bucket
+ * is then sorted by sort_bucket with the triangle t as its scratch. h:
+ * 2^TOP_BITS + 1 counters. */
+static void sort_keys(double *t, rank_rec *out, size_t len, uint64_t kmin,
+                      uint64_t kmax, size_t *h)
 {
-    double *src = t, *dst = kb;
-    uint32_t *si = NULL, *di = ia; /* si NULL: identity order */
-    for (int d = 0; d < RADIX_PASSES; d++) {
-        size_t *h = hist[d];
-        size_t sum = 0;
-        int trivial = 0;
-        for (size_t b = 0; b < RADIX_SIZE; b++) {
-            size_t c = h[b];
-            if (c == len)
-                trivial = 1;
-            h[b] = sum;
-            sum += c;
-        }
-        if (trivial)
-            continue;
-        int shift = d * RADIX_BITS;
-        for (size_t p = 0; p < len; p++) {
-            uint64_t k = kget(src, p);
-            size_t pos = h[(k >> shift) & (RADIX_SIZE - 1)]++;
-            kput(dst, pos, k);
-            di[pos] = si == NULL ? (uint32_t)p : si[p];
-        }
-        double *tk = src;
-        src = dst;
-        dst = tk;
-        si = di;
-        di = di == ia ? ib : ia;
+    int shift = bucket_shift(kmax - kmin, TOP_BITS);
+    size_t nb = (size_t)((kmax - kmin) >> shift) + 1;
+    memset(h, 0, (nb + 1) * sizeof *h);
+    for (size_t p = 0; p < len; p++) {
+        uint64_t k;
+        memcpy(&k, t + p, sizeof k);
+        h[((k - kmin) >> shift) + 1]++;
     }
-    if (src == t) { /* t receives the output: move the keys out */
-        memcpy(kb, t, len * sizeof *kb);
-        src = kb;
+    for (size_t b = 1; b <= nb; b++)
+        h[b] += h[b - 1];
+    for (size_t p = 0; p < len; p++) {
+        uint64_t k;
+        memcpy(&k, t + p, sizeof k);
+        rank_rec *o = out + h[(k - kmin) >> shift]++;
+        o->k = k;
+        o->i = p;
     }
-    *keys = src;
-    *perm = si;
+    if (kmin == kmax)
+        return;                            /* one tie group, in index order */
+    rank_rec *tmp = (rank_rec *)(void *)t; /* the keys are all in out now */
+    size_t cap = len * sizeof *t / sizeof *tmp;
+    for (size_t b = 0, a = 0; b < nb; a = h[b++])
+        sort_bucket(out + a, h[b] - a, tmp, cap);
 }
 
-/* From the sorted keys and their original positions perm (NULL:
- * identity): write into t the average rank (if ranks) or the value of each
- * entry, into order (if not NULL) the sorted order; return the tie-pair
- * count. */
-static uint64_t assign_ranks(double *t, const double *keys,
-                             const uint32_t *perm, size_t len, int ranks,
-                             size_t *order)
+/* From the sorted records: write into t the average rank (if ranks) or the
+ * value of each entry, into order (if not NULL) the sorted order; return
+ * the tie-pair count. */
+static uint64_t assign_ranks(double *t, const rank_rec *s, size_t len,
+                             int ranks, size_t *order)
 {
     uint64_t tie = 0;
     for (size_t a = 0; a < len;) {
-        uint64_t ka = kget(keys, a);
+        uint64_t ka = s[a].k;
         size_t b = a + 1;
-        while (b < len && kget(keys, b) == ka)
+        while (b < len && s[b].k == ka)
             b++;
         uint64_t g = (uint64_t)(b - a);
         tie += g * (g - 1) / 2;
         /* Positions a..b-1 hold ranks a+1..b; their average. */
         double r = ranks ? 0.5 * ((double)(a + 1) + (double)b) : value_of(ka);
         for (size_t q = a; q < b; q++) {
-            size_t i = perm == NULL ? q : perm[q];
+            size_t i = (size_t)s[q].i;
             t[i] = r;
             if (order != NULL)
                 order[q] = i;
@@ -454,22 +516,17 @@ static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
                           "supports (n > 92,682 stimuli); subsample the "
                           "stimuli",
                           len);
-    double *kb = host->alloc(ctx, len * sizeof *kb);
-    uint32_t *ia = host->alloc(ctx, len * sizeof *ia);
-    uint32_t *ib = host->alloc(ctx, len * sizeof *ib);
-    size_t(*hist)[RADIX_SIZE] = host->alloc(ctx, RADIX_PASSES * sizeof *hist);
+    rank_rec *rec = host->alloc(ctx, len * sizeof *rec);
+    size_t *hist = host->alloc(ctx, ((1 << TOP_BITS) + 1) * sizeof *hist);
     int rc = SC_ENOMEM;
-    if (kb != NULL && ia != NULL && ib != NULL && hist != NULL) {
-        const double *keys;
-        const uint32_t *perm;
-        make_keys(t, len, hist);
-        radix_passes(t, kb, ia, ib, len, hist, &keys, &perm);
-        *ties = assign_ranks(t, keys, perm, len, ranks, order);
+    if (rec != NULL && hist != NULL) {
+        uint64_t kmin, kmax;
+        make_keys(t, len, &kmin, &kmax);
+        sort_keys(t, rec, len, kmin, kmax, hist);
+        *ties = assign_ranks(t, rec, len, ranks, order);
         rc = SC_OK;
     }
-    host->free(ctx, kb);
-    host->free(ctx, ia);
-    host->free(ctx, ib);
+    host->free(ctx, rec);
     host->free(ctx, hist);
     return rc;
 }
