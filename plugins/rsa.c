@@ -327,10 +327,10 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
  * ordered by index. The previous LSD sort (six passes of 2,048 buckets)
  * scattered each record to a cache line of its own six times; this one
  * does so once. O(N) time per level, at most 1 + 6 levels (64-bit keys,
- * 16 then 8 bits a level), so O(N); scratch 16 N bytes (the records; the triangle holds up to N/2 of them as
- * the scatter target of a bucket, and a bucket larger than that, only for
- * data whose range is dominated by a few outliers, is sorted by qsort on
- * (key, index): the same order). */
+ * 16 then 8 bits a level), so O(N). Scratch 16 N bytes: the records; the
+ * triangle holds up to N/2 of them as the scatter target of a bucket, and
+ * a bucket larger than that, only for data whose range is dominated by a
+ * few outliers, is sorted by qsort on (key, index), the same order. */
 
 typedef struct rank_rec {
     uint64_t k; /* key_of(value)             */
