@@ -1,5 +1,6 @@
 /* simcon check SPEC [--plugin-dir DIR] [--quick] [--list-inputs] [--quiet]
- *                   [--no-load] [--flatten] [--estimate]
+ *                   [--no-load] [--flatten] [--estimate] [--memory SIZE]
+ *                   [--threads N]
  *
  * Validates an experiment without computing anything: the spec itself
  * (core/io/spec.c), every metric plugin and its parameters (the loader's
@@ -51,27 +52,41 @@
  * this budget (--memory, else runtime.memory, else half of RAM) will do
  * them, and the task count. A spill that cannot fit fails, as the run
  * would. */
-static int print_estimate(const sc_spec *spec, size_t memory, bool load,
+static int print_estimate(const sc_spec *spec, size_t memory,
+                          unsigned threads_opt, bool load,
                           const char *plugin_dir, sc_err *err)
 {
-    unsigned threads = spec->threads > 0 ? spec->threads : 1;
+    unsigned threads = threads_opt > 0     ? threads_opt
+                       : spec->threads > 0 ? spec->threads
+                                           : 1;
     size_t budget = memory > 0         ? memory
                     : spec->memory > 0 ? spec->memory
                                        : sc_simmat_default_budget();
-    size_t sim = 0, asmb = 0, embed = 0;
+    size_t sim = 0, asmb = 0, embed = 0, reserve = 0;
     int st = sc_plan_estimate(spec, threads, budget, &sim, &asmb, err);
     if (st == SC_OK)
         st = sc_plan_embed_bytes(spec, &embed, err);
+    if (st == SC_OK)
+        st = sc_plan_reserve_max(spec, threads, &reserve, err);
     if (st != SC_OK)
         return st;
     const double mib = 1024.0 * 1024.0;
-    size_t spill = embed > budget ? embed : 0;
+    size_t spill = embed > sc_plan_e_room(budget, reserve) ? embed : 0;
     printf("estimate: %zu similarity task(s) (dataset x metric), each about "
            "%.0f MiB with %u thread(s); embedding matrix up to %.0f MiB, "
            "%.0f MiB of it spilled to a file past the memory budget "
-           "(%.0f MiB); assemble about %.0f MiB\n",
+           "(%.0f MiB) less the workers' prepare memory (%.0f MiB); "
+           "assemble about %.0f MiB\n",
            sc_plan_nsim(spec), (double)sim / mib, threads, (double)embed / mib,
-           (double)spill / mib, (double)budget / mib, (double)asmb / mib);
+           (double)spill / mib, (double)budget / mib, (double)reserve / mib,
+           (double)asmb / mib);
+    if (reserve > budget)
+        printf("warning: %u worker thread(s) need about %.0f MiB to prepare "
+               "the models, more than the memory budget (%.0f MiB): every "
+               "embedding matrix spills and the run uses about %.0f MiB; "
+               "raise --memory or lower --threads\n",
+               threads, (double)reserve / mib, (double)budget / mib,
+               (double)sim / mib);
     if (sc_plan_blocks(spec) > 1) {
         sc_plan_blocks_est be;
         st = sc_plan_block_estimate(spec, threads, &be, err);
@@ -88,7 +103,8 @@ static int print_estimate(const sc_spec *spec, size_t memory, bool load,
     }
     if (load) {
         bool fits = true;
-        st = sc_plan_spill_report(spec, budget, plugin_dir, stdout, &fits, err);
+        st = sc_plan_spill_report(spec, budget, threads, plugin_dir, stdout,
+                                  &fits, err);
         if (st == SC_OK && !fits)
             st = sc_err_set(err, SC_EIO,
                             "the similarity stage's spill would not fit (see "
@@ -154,13 +170,20 @@ static int list_inputs(const sc_spec *spec, sc_err *err)
 typedef struct check_args {
     const char *path, *plugin_dir;
     bool list, no_load, flatten, quiet, estimate, quick;
-    size_t memory; /* --memory; 0: runtime.memory, else half of RAM */
+    size_t memory;    /* --memory; 0: runtime.memory, else half of RAM */
+    unsigned threads; /* --threads; 0: runtime.threads, else 1 (as run) */
 } check_args;
 
 static int take_memory(void *args, const char *opt, const char *val,
                        sc_err *err)
 {
     return sc_parse_memory(opt, val, &((check_args *)args)->memory, err);
+}
+
+static int take_threads(void *args, const char *opt, const char *val,
+                        sc_err *err)
+{
+    return sc_opts_threads(opt, val, &((check_args *)args)->threads, err);
 }
 
 static int take_spec(void *args, const char *arg, sc_err *err)
@@ -186,6 +209,7 @@ static const sc_opt check_options[] = {
     SC_OPT_FLAG_AT("--quiet|-q", check_args, quiet),
     SC_OPT_FLAG_AT("--estimate", check_args, estimate),
     SC_OPT_CALLING("--memory", "SIZE", take_memory),
+    SC_OPT_CALLING("--threads", "N", take_threads),
     SC_OPT_FLAG_AT("--no-load", check_args, no_load),
     SC_OPT_FLAG_AT("--flatten", check_args, flatten),
     SC_OPT_FLAG_AT("--list-inputs", check_args, list),
@@ -198,6 +222,7 @@ static const sc_cmdline check_cmdline = {
         "[--list-inputs] [--quiet]\n"
         "                    [--no-load] [--flatten] [--estimate] "
         "[--memory SIZE]\n"
+        "                    [--threads N]\n"
         "Validates an experiment spec and its inputs without computing: keys "
         "and\n"
         "values, metric plugins and parameters, every feature file (all "
@@ -240,6 +265,9 @@ static const sc_cmdline check_cmdline = {
         "                    fit, as the run would (default: only ok)\n"
         "  --memory SIZE     memory budget of that run, e.g. 12G (default:\n"
         "                    runtime.memory, else half of RAM)\n"
+        "  --threads N       worker threads of that run: each holds its own\n"
+        "                    prepare memory (default: runtime.threads, else "
+        "1)\n"
         "  --no-load         find the plugins without loading them: no plugin "
         "code\n"
         "                    runs and parameters are not checked (for specs "
@@ -297,7 +325,8 @@ static int report(const sc_spec *spec, const sc_inputs_report *rep, bool load,
     sc_check_summary(spec, rep, load, line, sizeof line);
     printf("%s\n", line);
     const char *pdir = ca->plugin_dir ? ca->plugin_dir : spec->plugin_dir;
-    int rc = ca->estimate ? print_estimate(spec, ca->memory, load, pdir, err)
+    int rc = ca->estimate ? print_estimate(spec, ca->memory, ca->threads, load,
+                                           pdir, err)
                           : SC_OK;
     return rc == SC_OK ? SC_EXIT_OK : sc_cli_fail("check", err, SC_EXIT_FAIL);
 }

@@ -49,15 +49,7 @@ static int take_normalize(void *args, const char *opt, const char *val,
 static int take_threads(void *args, const char *opt, const char *val,
                         sc_err *err)
 {
-    run_args *ra = args;
-    unsigned long n = 0;
-    int rc = sc_parse_uint(opt, val, &n, err);
-    if (rc == SC_OK && n > SC_SPEC_MAX_THREADS)
-        rc =
-            sc_err_set(err, SC_EINVAL, "--threads expects at most %d, got '%s'",
-                       SC_SPEC_MAX_THREADS, val);
-    ra->opts.threads = (unsigned)n;
-    return rc;
+    return sc_opts_threads(opt, val, &((run_args *)args)->opts.threads, err);
 }
 
 static int take_memory(void *args, const char *opt, const char *val,

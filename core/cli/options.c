@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "commands.h"
+#include "numtext.h"
+#include "spec.h"
 
 /* After --help / -h: usage printed on stdout. */
 #define SC_OPTS_HELP (-1)
@@ -122,4 +124,16 @@ bool sc_opts_run(const sc_cmdline *cl, int argc, char **argv, void *args,
             cl->name, &err, rc == SC_ENOMEM ? SC_EXIT_FAIL : SC_EXIT_USAGE);
     }
     return false;
+}
+
+int sc_opts_threads(const char *opt, const char *val, unsigned *out,
+                    sc_err *err)
+{
+    unsigned long n = 0;
+    int rc = sc_parse_uint(opt, val, &n, err);
+    if (rc == SC_OK && n > SC_SPEC_MAX_THREADS)
+        rc = sc_err_set(err, SC_EINVAL, "%s expects at most %d, got '%s'", opt,
+                        SC_SPEC_MAX_THREADS, val);
+    *out = (unsigned)n;
+    return rc;
 }

@@ -110,4 +110,8 @@ typedef struct sc_cmdline {
 bool sc_opts_run(const sc_cmdline *cl, int argc, char **argv, void *args,
                  int *exit_status);
 
+/* --threads N of run and check: 0 .. SC_SPEC_MAX_THREADS into *out. */
+int sc_opts_threads(const char *opt, const char *val, unsigned *out,
+                    sc_err *err);
+
 #endif

@@ -424,8 +424,8 @@ static int cosines(const run *r, double *S, sc_err *err)
 /* Embed path: every representation's embedding into E (worker threads),
  * then the products and the cosines (calling thread). */
 static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
-                     unsigned threads, double *S, sc_simmat_info *info,
-                     sc_err *err)
+                     size_t room, unsigned threads, double *S,
+                     sc_simmat_info *info, sc_err *err)
 {
     size_t m = r->m, len = r->len;
     size_t esize = f32 ? sizeof(float) : sizeof(double);
@@ -436,7 +436,7 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", m,
                           len);
-    int rc = sc_spill_open(&es, ebytes, budget, o->cache_dir, err);
+    int rc = sc_spill_open(&es, ebytes, room, o->cache_dir, err);
     if (rc != SC_OK)
         return rc;
     r->es = &es;
@@ -567,7 +567,9 @@ static int compute(run *r, const sc_simmat_opts *opts,
         sc_err tmp;
         sc_err_clear(&tmp);
         r->len = len;
-        rc = run_embed(r, &o, f32, budget, threads, out, info, &tmp);
+        size_t reserve = extra != NULL ? extra->reserve : 0;
+        size_t room = budget > reserve ? budget - reserve : 0;
+        rc = run_embed(r, &o, f32, budget, room, threads, out, info, &tmp);
         if (rc == SC_OK)
             done = 1;
         else if (atomic_load(&r->mixed))
@@ -661,7 +663,9 @@ typedef struct multi {
     void *load_ud;
     const char *cache_dir;
     int f32;
-    size_t budget, in_memory; /* bytes of the E's held in memory       */
+    size_t budget;    /* the whole budget (blocks of a spilled E)     */
+    size_t room;      /* what the workers' reserve leaves for E's     */
+    size_t in_memory; /* bytes of the E's held in memory             */
     sc_progress *progress;
     unsigned threads;
     atomic_uint busy; /* items running (their Grams use the rest)  */
@@ -683,7 +687,7 @@ static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", mu->m,
                           r->len);
-    size_t room = mu->budget > mu->in_memory ? mu->budget - mu->in_memory : 0;
+    size_t room = mu->room > mu->in_memory ? mu->room - mu->in_memory : 0;
     int rc = sc_spill_open(&mu->es[k], mu->ebytes[k], room, mu->cache_dir, err);
     if (rc != SC_OK)
         return rc;
@@ -892,6 +896,8 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
     mu.cache_dir = o.cache_dir;
     mu.f32 = extra != NULL && extra->float32;
     mu.budget = o.memory_budget ? o.memory_budget : sc_simmat_default_budget();
+    size_t reserve = extra != NULL ? extra->reserve : 0;
+    mu.room = mu.budget > reserve ? mu.budget - reserve : 0;
     mu.progress = extra != NULL ? extra->progress : NULL;
     mu.runs = sc_calloc(njobs, sizeof *mu.runs);
     mu.es = sc_calloc(njobs, sizeof *mu.es);

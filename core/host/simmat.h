@@ -27,7 +27,10 @@
  * the budget in memory at a time); each running worker also holds one
  * plugin state while it prepares (for CKA 16 n^2 bytes) and, with
  * sc_simmat_compute_lazy, one representation's features, so the inputs
- * never need to be in memory all at once. */
+ * never need to be in memory all at once. With extra->reserve the
+ * workers' share is taken off the budget before E's (issue 13: a 12.2
+ * GiB E kept in memory under --memory 12G plus two workers' 6 GB gave a
+ * 19.4 GB peak). */
 #ifndef SC_SIMMAT_H
 #define SC_SIMMAT_H
 
@@ -60,6 +63,14 @@ typedef struct sc_simmat_extra {
      * may be NULL (""). */
     sc_progress *progress;
     const char *progress_label;
+    /* Bytes of the budget reserved for the running workers' prepare memory
+     * (their features, Gram and plugin states; simcon run sizes it with
+     * sc_plan_reserve, core/run/run_plan.h): an E stays in memory only
+     * while the E's held fit the budget less this, else it spills; the
+     * products of a spilled E, which run after the prepares, read blocks
+     * of at most half the whole budget. 0: nothing reserved (as before).
+     * Results do not depend on it (the blocks' parts are fixed). */
+    size_t reserve;
 } sc_simmat_extra;
 
 /* The budget when none is given (memory_budget 0): half of physical RAM,
@@ -135,7 +146,8 @@ int sc_simmat_cosines(const sc_plugin *p, const sc_args *args, size_t m,
  * one Gram cache (gram.h), so linear CKA, RBF CKA and RSA with correlation
  * RDMs compute one Gram per representation instead of three. Each embed
  * metric writes its own E (the memory budget is shared: an E stays in
- * memory while the E's held in memory fit the budget together), then the
+ * memory while the E's held in memory fit the budget, less
+ * extra->reserve, together), then the
  * products and cosines run metric by metric. A metric without an
  * embedding, or whose states differ in embedding length, is computed
  * afterwards on its own (sc_simmat_compute's pairwise path). Results are

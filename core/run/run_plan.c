@@ -558,6 +558,49 @@ static int used_shape(const sc_spec *spec, size_t d, double *n, double *dsum,
     return st;
 }
 
+double sc_plan_worker_bytes(double n, double d)
+{
+    return 1.125 * (24.0 * n * n + 20.0 * n * d);
+}
+
+size_t sc_plan_reserve(unsigned threads, double n, double d)
+{
+    const char *fixed = getenv("SIMCON_WORKER_RESERVE"); /* tests only */
+    if (fixed != NULL && *fixed != '\0')
+        return (size_t)strtoull(fixed, NULL, 10);
+    double r = (threads > 0 ? threads : 1) * sc_plan_worker_bytes(n, d);
+    return r >= 1e18 ? (size_t)1e18 : (size_t)r;
+}
+
+size_t sc_plan_e_room(size_t budget, size_t reserve)
+{
+    return budget > reserve ? budget - reserve : 0;
+}
+
+int sc_plan_dataset_reserve(const sc_spec *spec, size_t d, size_t n,
+                            unsigned threads, size_t *reserve, sc_err *err)
+{
+    double rows = 0, dsum = 0, dmax = 0;
+    int st = dataset_shape(spec, d, &rows, &dsum, &dmax, err);
+    *reserve = st == SC_OK ? sc_plan_reserve(threads, (double)n, dmax) : 0;
+    return st;
+}
+
+int sc_plan_reserve_max(const sc_spec *spec, unsigned threads, size_t *reserve,
+                        sc_err *err)
+{
+    *reserve = 0;
+    for (size_t d = 0; d < spec->ndatasets; d++) {
+        double n = 0, dmax = 0, dsum = 0;
+        int st = used_shape(spec, d, &n, &dsum, &dmax, err);
+        if (st != SC_OK)
+            return st;
+        size_t r = sc_plan_reserve(threads, n, dmax);
+        *reserve = r > *reserve ? r : *reserve;
+    }
+    return SC_OK;
+}
+
 int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
                      size_t *sim_bytes, size_t *assemble_bytes, sc_err *err)
 {
@@ -573,10 +616,17 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
         int st = used_shape(spec, d, &n, &dsum, &dmax, err);
         if (st != SC_OK)
             return st;
+        /* The workers' prepare memory is reserved first; E stays in
+         * memory only in what is left (simmat.h), else it spills and one
+         * block of at most half the budget is read at a time, after the
+         * workers are done. */
         double e = spec_entry_bytes(spec) / 2 * m * n * (n + 1);
-        if (budget > 0 && e > (double)budget)
-            e = (double)budget;
-        double s = base + T * (16.0 * n * dmax + 16.0 * n * n) + e;
+        double work = T * sc_plan_worker_bytes(n, dmax);
+        if (budget > 0 && e > (double)sc_plan_e_room(budget, (size_t)work)) {
+            double blk = e < budget / 2.0 ? e : budget / 2.0;
+            e = blk > work ? blk - work : 0;
+        }
+        double s = base + work + e;
         sim = s > sim ? s : sim;
         if (stimuli) {
             /* The states resident in the stimulus bootstrap, capped by the
@@ -1042,7 +1092,7 @@ int sc_plan_dataset_spill(const sc_runctx *rc, size_t d, size_t n,
     return SC_OK;
 }
 
-int sc_plan_spill_report(const sc_spec *spec, size_t budget,
+int sc_plan_spill_report(const sc_spec *spec, size_t budget, unsigned threads,
                          const char *plugin_dir, FILE *f, bool *fits,
                          sc_err *err)
 {
@@ -1073,26 +1123,54 @@ int sc_plan_spill_report(const sc_spec *spec, size_t budget,
         if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
             n = (double)spec->max_stimuli;
         sc_plan_spill sp;
+        size_t reserve = 0;
         if (st == SC_OK)
-            st = sc_plan_dataset_spill(&rc, d, (size_t)n, ks, M, budget,
-                                       SIZE_MAX, first, eb, &sp, err);
+            st = sc_plan_dataset_reserve(spec, d, (size_t)n, threads, &reserve,
+                                         err);
+        size_t room = sc_plan_e_room(budget, reserve);
+        if (st == SC_OK)
+            st = sc_plan_dataset_spill(&rc, d, (size_t)n, ks, M, room, SIZE_MAX,
+                                       first, eb, &sp, err);
         if (st == SC_OK && sp.spill > 0 && !asked) {
             st = sc_spill_room(dir, &free_b, &usable, err);
             asked = true;
         }
         if (st == SC_OK && sp.spill > 0)
-            st = sc_plan_dataset_spill(&rc, d, (size_t)n, ks, M, budget, usable,
+            st = sc_plan_dataset_spill(&rc, d, (size_t)n, ks, M, room, usable,
                                        first, eb, &sp, err);
         if (st != SC_OK)
             break;
         char x[SC_SPILL_SIZE_CAP], y[SC_SPILL_SIZE_CAP], z[SC_SPILL_SIZE_CAP],
             w[SC_SPILL_SIZE_CAP];
+        sc_spill_size(y, budget);
         const char *ds = spec->datasets[d].name;
+        if (reserve > 0)
+            fprintf(f,
+                    "estimate: similarity %s: %u worker thread(s) reserve %s "
+                    "of the memory budget (%s) for their prepare memory; the "
+                    "embedding matrices get the rest (%s)\n",
+                    ds, threads > 0 ? threads : 1, sc_spill_size(x, reserve), y,
+                    sc_spill_size(z, room));
+        /* The run's peak on this dataset: the base, the workers and the
+         * E's it holds in memory (at most what the workers leave). */
+        double held = 0;
+        for (size_t k = 0; k < M; k++)
+            held += (double)eb[k];
+        held -= (double)sp.spill;
+        if (held > (double)room)
+            held = (double)room;
+        double peak = 64.0 * 1024 * 1024 + (double)reserve + held;
+        fprintf(f,
+                "estimate: similarity %s: simcon run with %u thread(s) "
+                "peaks at about %.0f MiB (the workers' prepare memory and "
+                "%.0f MiB of embedding matrices in memory)\n",
+                ds, threads > 0 ? threads : 1, peak / 1048576.0,
+                held / 1048576.0);
         if (sp.spill == 0) {
             fprintf(f,
                     "estimate: similarity %s: the %zu metrics' states fit "
                     "the memory budget (%s): nothing spilled, 1 pass\n",
-                    ds, M, sc_spill_size(x, budget));
+                    ds, M, y);
         } else if (sp.passes == 0) {
             *fits = false;
             fprintf(f,
@@ -1101,16 +1179,15 @@ int sc_plan_spill_report(const sc_spec *spec, size_t budget,
                     "of the %s free in %s: the run would fail; free disk "
                     "space, set TMPDIR to a bigger disk, or raise --memory\n",
                     ds, spec->metrics[sp.too_big].name,
-                    sc_spill_size(x, sp.too_big_bytes),
-                    sc_spill_size(y, budget), sc_spill_size(z, usable),
-                    sc_spill_size(w, free_b), dir);
+                    sc_spill_size(x, sp.too_big_bytes), y,
+                    sc_spill_size(z, usable), sc_spill_size(w, free_b), dir);
         } else {
             fprintf(f,
                     "estimate: similarity %s: the %zu metrics' states need "
                     "%s of spill beyond the memory budget (%s), %s free in "
                     "%s: %zu pass%s, the largest spilling %s (the Gram is "
                     "computed once per pass)\n",
-                    ds, M, sc_spill_size(x, sp.spill), sc_spill_size(y, budget),
+                    ds, M, sc_spill_size(x, sp.spill), y,
                     sc_spill_size(z, free_b), dir, sp.passes,
                     sp.passes == 1 ? "" : "es", sc_spill_size(w, sp.max_pass));
         }

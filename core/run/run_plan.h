@@ -181,15 +181,41 @@ int sc_plan_write_record(const char *out, const char *task, const char *file,
                          const char *ds, const char *metric, bool cached,
                          const char *key, double seconds, sc_err *err);
 
+/* The memory budget (--memory, runtime.memory; half of RAM by default)
+ * bounds the similarity stage as a whole (issues 13, 14): the running
+ * workers' prepare memory is reserved first, and the stacked embeddings E
+ * stay in memory only in what is left (core/host/simmat.h), else spill.
+ * sc_plan_worker_bytes: one worker's peak while it prepares a model of d
+ * features at n stimuli for the paper's metrics on one shared Gram
+ * (core/host/gram.h): 24 n^2 + 20 n d bytes (the n x n Gram, the largest
+ * state being built -- CKA's two n x n matrices, or RSA's RDM and its
+ * radix-sort keys and indices -- the features, their float32 and centred
+ * copies), plus an eighth for the huge blocks that core/base/mem.c keeps
+ * for reuse. At n = 10,000, largest d 4,096, two threads and a 12.8 GB
+ * float32 E in memory that predicts 20.0 GB against 19.4 GB measured
+ * (issue 13); at n = 4,500 it predicts every peak of
+ * tests/bench/RESULTS.md ("2026-12-03 (issues 13, 14)") within 9%.
+ * sc_plan_reserve: threads x that, for the largest d (dmax) of a dataset
+ * (the environment variable SIMCON_WORKER_RESERVE, if set, gives it in
+ * bytes: a test-only override, for tests of the spill passes at budgets
+ * of a few MB).
+ * sc_plan_e_room: what the budget leaves for E (0 when the workers alone
+ * need more: every E spills). */
+double sc_plan_worker_bytes(double n, double d);
+size_t sc_plan_reserve(unsigned threads, double n, double dmax);
+size_t sc_plan_e_room(size_t budget, size_t reserve);
+
 /* Memory for one similarity task (max over datasets) and for the assemble
  * task, in bytes, from the feature headers (n, d per model), m, the thread
  * count and the memory budget (runtime.memory / --memory; 0: no cap):
- *   similarity: 64 MiB + threads x (16 n d + 16 n^2) + min(budget,
- *               4 m n (n + 1)) -- a worker's features and normalised copy,
- *               the plugin state (CKA: two n x n Gram matrices), and the
+ *   similarity: 64 MiB + threads x sc_plan_worker_bytes(n, dmax) + the
  *               embedding matrix E of m rows of n (n + 1) / 2 doubles
  *               (floats, 2 m n (n + 1) bytes, when every metric's params
- *               select precision: float32);
+ *               select precision: float32) when it fits what the workers
+ *               leave of the budget (sc_plan_e_room), else what one block
+ *               of a spilled E (at most half the budget) adds once the
+ *               workers are done; the peak the run really reaches with
+ *               this many threads;
  *   assemble:   64 MiB + 32 M D m^2 (matrices and their analyses), plus,
  *               when stimulus replicates are computed
  *               (sc_plan_stimulus_reps), 8 B (M D m^2 + n) (replicates and
@@ -225,15 +251,23 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err);
 /* The spill of the similarity stage as the runner will do it
  * (run_plan.c): per dataset, one line on f with the bytes its metrics'
  * embedding matrices spill beyond the memory budget (0: the runner's
- * default, half of RAM), the free space of the spill directory ($TMPDIR or
- * /tmp) and the passes the runner splits the metrics into; *fits false
- * when some metric alone does not fit (the run would fail before
- * computing). The metrics' plugins are loaded (plugin_dir NULL: the
- * spec's). Statuses: those of sc_npy_peek_ex, of loading the plugins, and
- * of sc_spill_room. */
-int sc_plan_spill_report(const sc_spec *spec, size_t budget,
+ * default, half of RAM) and the threads' reserve (sc_plan_reserve) leave, the
+ * free space of the spill directory ($TMPDIR or /tmp) and the passes the runner
+ * splits the metrics into; *fits false when some metric alone does not fit (the
+ * run would fail before computing). The metrics' plugins are loaded (plugin_dir
+ * NULL: the spec's). Statuses: those of sc_npy_peek_ex, of loading the plugins,
+ * and of sc_spill_room. */
+int sc_plan_spill_report(const sc_spec *spec, size_t budget, unsigned threads,
                          const char *plugin_dir, FILE *f, bool *fits,
                          sc_err *err);
+/* sc_plan_reserve for dataset d at n stimuli (its largest d from the
+ * feature headers). Statuses: those of sc_npy_peek_ex. */
+/* The largest sc_plan_reserve over the spec's datasets (n after
+ * max_stimuli). */
+int sc_plan_reserve_max(const sc_spec *spec, unsigned threads, size_t *reserve,
+                        sc_err *err);
+int sc_plan_dataset_reserve(const sc_spec *spec, size_t d, size_t n,
+                            unsigned threads, size_t *reserve, sc_err *err);
 
 /* CPU-seconds per stage at the measured rates (run_plan.c, where the
  * work model and the rates' sources are): the largest similarity task and

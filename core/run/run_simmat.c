@@ -721,6 +721,32 @@ static int fill_names(const sc_runctx *rc, sc_simmat *sm, sc_err *err)
     return sc_matrix_init(&sm->s, rc->m, rc->m, err);
 }
 
+/* The bytes of the budget kept for the running workers' prepare memory on
+ * dataset d (sc_plan_reserve: threads x one worker's peak for the
+ * dataset's largest d), with one note when the workers alone need more
+ * than the budget: the run goes on with every E spilled, but its peak is
+ * then the workers' need, not the budget. */
+static int reserve_workers(sc_runctx *rc, size_t d, size_t budget,
+                           size_t *reserve, sc_err *err)
+{
+    unsigned T = rc->opts.threads > 0 ? rc->opts.threads : 1;
+    int st =
+        sc_plan_dataset_reserve(rc->spec, d, rc->n_used[d], T, reserve, err);
+    if (st == SC_OK && *reserve > budget) {
+        char need[SC_SPILL_SIZE_CAP], bud[SC_SPILL_SIZE_CAP];
+        sc_run_note(rc,
+                    "similarity %s: %u worker thread(s) need about %s to "
+                    "prepare the models (n = %zu), more than the memory "
+                    "budget (%s): every embedding matrix spills to disk and "
+                    "the process will use about %s; raise --memory or lower "
+                    "--threads to stay within it",
+                    rc->spec->datasets[d].name, T,
+                    sc_spill_size(need, *reserve), rc->n_used[d],
+                    sc_spill_size(bud, budget), sc_spill_size(need, *reserve));
+    }
+    return st;
+}
+
 /* Compute the matrix of dataset d and metric k into sm through the lazy
  * engine, which loads each model's features when it is prepared (rows: the
  * subsample or NULL). */
@@ -739,10 +765,14 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
     ex.float32 = rm->f32;
     ex.progress = &rc->progress;
     ex.progress_label = label;
+    size_t budget =
+        rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
+    st = reserve_workers(rc, d, budget, &ex.reserve, err);
     run_lazy li = {rc, d, lazy_rows};
-    st = sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m,
-                                rc->n_used[d], sc_run_load_lazy, &li, &so, &ex,
-                                sm->s.data, NULL, err);
+    if (st == SC_OK)
+        st = sc_simmat_compute_lazy(rm->plugin, &rm->args.args, rc->m,
+                                    rc->n_used[d], sc_run_load_lazy, &li, &so,
+                                    &ex, sm->s.data, NULL, err);
     if (st != SC_OK)
         sc_err_prefix(err,
                       "dataset '%s', metric '%s' (models "
@@ -758,7 +788,8 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
  * fails here, before anything is computed, with the one-line message of
  * a failed reservation (core/host/spill.h). */
 static int plan_passes(sc_runctx *rc, size_t d, const size_t *ks, size_t nk,
-                       size_t *first, size_t *passes, sc_err *err)
+                       size_t *first, size_t *passes, size_t *reserve,
+                       sc_err *err)
 {
     const char *ds = rc->spec->datasets[d].name;
     size_t budget =
@@ -766,15 +797,19 @@ static int plan_passes(sc_runctx *rc, size_t d, const size_t *ks, size_t nk,
     size_t *eb = sc_calloc(nk, sizeof *eb);
     if (eb == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
+    /* The running workers' prepare memory first, E's in what is left. */
+    int st = reserve_workers(rc, d, budget, reserve, err);
+    size_t room = sc_plan_e_room(budget, *reserve);
     sc_plan_spill sp;
-    int st = sc_plan_dataset_spill(rc, d, rc->n_used[d], ks, nk, budget,
-                                   SIZE_MAX, first, eb, &sp, err);
+    if (st == SC_OK)
+        st = sc_plan_dataset_spill(rc, d, rc->n_used[d], ks, nk, room, SIZE_MAX,
+                                   first, eb, &sp, err);
     const char *dir = sc_spill_dir(NULL);
     size_t free_b = 0, usable = 0;
     if (st == SC_OK && sp.spill > 0)
         st = sc_spill_room(dir, &free_b, &usable, err);
     if (st == SC_OK && sp.spill > 0)
-        sc_plan_passes(eb, nk, budget, usable, first, &sp);
+        sc_plan_passes(eb, nk, room, usable, first, &sp);
     sc_free(eb);
     if (st != SC_OK)
         return st;
@@ -828,9 +863,9 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
         jobs[j].float32 = rm->f32;
         jobs[j].info = &infos[j];
     }
-    size_t passes = 0;
+    size_t passes = 0, reserve = 0;
     if (st == SC_OK)
-        st = plan_passes(rc, d, ks, nk, first, &passes, err);
+        st = plan_passes(rc, d, ks, nk, first, &passes, &reserve, err);
     char label[96];
     snprintf(label, sizeof label, "similarity %s ", ds);
     sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1, 0};
@@ -841,6 +876,7 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
         sc_simmat_extra ex = {0};
         ex.progress = &rc->progress;
         ex.progress_label = cnt == 1 ? labels[a] : label;
+        ex.reserve = reserve;
         st = sc_simmat_compute_multi(jobs + a, cnt, NULL, rc->m, rc->n_used[d],
                                      sc_run_load_lazy, &li, &so, &ex, &failed,
                                      err);

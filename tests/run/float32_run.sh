@@ -39,6 +39,10 @@ T="$work/float32_run"
 rm -rf "$T" && mkdir -p "$T" || exit 1
 export OPENBLAS_NUM_THREADS=1
 unset SIMCON_SPILL_FREE_BYTES
+# The placement of E's at budgets of a few MB, without the workers' reserve
+# (sc_plan_reserve, test-only override; the case "workers" of
+# spill_passes.sh tests the reserve itself).
+export SIMCON_WORKER_RESERVE=0
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 . "$(dirname "$0")/study.sh" # make_study

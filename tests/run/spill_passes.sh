@@ -30,6 +30,12 @@
 #   estimate   simcon check --estimate prints the passes and fails when a
 #              metric cannot fit; its spilled bytes use --memory (before:
 #              "0 MiB of it spilled" whenever runtime.memory was unset).
+#   workers    the running workers' prepare memory is reserved before the
+#              E's (issues 13, 14; before, --memory 6M kept the 4.3 MB of
+#              E's in memory with 5.2 MB of workers on top), a budget below
+#              it gives one note per dataset and still runs, the bits do
+#              not depend on it, and check --estimate --threads N reserves
+#              N workers. The other cases set SIMCON_WORKER_RESERVE=0.
 set -uo pipefail
 case_=$1 simcon=$2 work=$3 py=${4:-python3}
 T="$work/spill_${case_%_ns}"
@@ -38,6 +44,10 @@ if [ "${case_%_ns}" = "$case_" ]; then
 fi
 export OPENBLAS_NUM_THREADS=1
 unset SIMCON_SPILL_FREE_BYTES
+# The placement of E's at budgets of a few MB, without the workers' reserve
+# (sc_plan_reserve, test-only override; the case "workers" of
+# spill_passes.sh tests the reserve itself).
+export SIMCON_WORKER_RESERVE=0
 fail=0
 bad() { echo "FAIL: $*"; fail=1; }
 one_line() { # FILE: stderr must be exactly one line
@@ -148,6 +158,41 @@ estimate)
     bad "estimate, default budget: $(cat "$T/est3.out")"
   [ "$(grep -c "nothing spilled, 1 pass" "$T/est3.out")" = 2 ] ||
     bad "estimate, default budget: $(cat "$T/est3.out")"
+  ;;
+workers)
+  # The workers' reserve (issues 13, 14): 2 threads x 9/8 (24 n^2 + 20 n
+  # dmax) = 2.25 x (24 x 300^2 + 20 x 300 x 25) = 5,197,500 bytes
+  # (sc_plan_worker_bytes; n = 300, dmax = 25) come off the budget before
+  # the E's (4.3 MB). Before, --memory 6M kept every E in memory, and the
+  # process used the E's plus the workers' prepare memory on top.
+  unset SIMCON_WORKER_RESERVE
+  make_study
+  run roomy 100000000000 10M || bad "10M: $(cat "$T/roomy.err")"
+  run tight 100000000000 6M || bad "6M: $(cat "$T/tight.err")"
+  run tiny 100000000000 1M || bad "1M: $(cat "$T/tiny.err")"
+  ! grep -q "of spill\|need about" "$T/roomy.err" || bad "10M: notices: $(cat "$T/roomy.err")"
+  [ "$(grep -c "the 3 metrics' states need 4.3 MB of spill beyond the memory budget (6.3 MB)" "$T/tight.err")" = 2 ] ||
+    bad "6M: every E spills: $(cat "$T/tight.err")"
+  [ "$(grep -c 'similarity [ab]: 2 worker thread(s) need about 5.2 MB to prepare the models (n = 300), more than the memory budget (1.0 MB): every embedding matrix spills' "$T/tiny.err")" = 2 ] ||
+    bad "1M: one note per dataset: $(cat "$T/tiny.err")"
+  [ "$(grep -o '"spilled": true' "$T/tight/manifest.json" | wc -l)" = 6 ] ||
+    bad "6M: manifest: $(grep -o '"spilled": [a-z]*' "$T/tight/manifest.json")"
+  [ "$(grep -o '"spilled": false' "$T/roomy/manifest.json" | wc -l)" = 6 ] ||
+    bad "10M: manifest: $(grep -o '"spilled": [a-z]*' "$T/roomy/manifest.json")"
+  same_sims roomy tight
+  same_sims roomy tiny
+  # check --estimate with the run's thread count: 2 workers leave 1.1 MB of
+  # 6M (every E spills), 1 worker 3.7 MB (two E's of 1.4 MB stay).
+  "$simcon" check --quick --estimate --memory 6M --threads 2 \
+    "$T/study/spec.yaml" >"$T/w2.out" 2>&1 || bad "estimate: $(cat "$T/w2.out")"
+  "$simcon" check --quick --estimate --memory 6M --threads 1 \
+    "$T/study/spec.yaml" >"$T/w1.out" 2>&1 || bad "estimate: $(cat "$T/w1.out")"
+  [ "$(grep -c "2 worker thread(s) reserve 5.2 MB of the memory budget (6.3 MB) for their prepare memory; the embedding matrices get the rest (1.1 MB)" "$T/w2.out")" = 2 ] ||
+    bad "estimate, 2 threads: $(cat "$T/w2.out")"
+  [ "$(grep -c "states need 4.3 MB of spill" "$T/w2.out")" = 2 ] ||
+    bad "estimate, 2 threads, spill: $(cat "$T/w2.out")"
+  [ "$(grep -c "1 worker thread(s) reserve 2.6 MB of the memory budget (6.3 MB) for their prepare memory; the embedding matrices get the rest (3.7 MB)" "$T/w1.out")" = 2 ] ||
+    bad "estimate, 1 thread: $(cat "$T/w1.out")"
   ;;
 *) echo "unknown case $case_"; exit 2 ;;
 esac

@@ -41,6 +41,7 @@ import random
 import shutil
 import subprocess
 import sys
+import re
 
 
 def check(cond, what):
@@ -382,33 +383,49 @@ def main():
 
     # check --estimate: the documented formula (run_plan.h, README
     # "Running on a cluster") from the .npy headers, computed here.
-    p = run([simcon, "check", spec, "--estimate", "--quick"])
+    # Each running worker's prepare memory, 9/8 (24 n^2 + 20 n dmax)
+    # (sc_plan_worker_bytes), counts once per thread (issues 13, 14: the
+    # estimate assumed one thread whatever the run used), so --threads 64
+    # gives a larger per-task figure than the default of 1 (64: the zoo's
+    # n is small, one more worker would not change the MiB printed).
     import numpy as np
     feats = os.path.join(zoo, "features")
-    m, sim_b, emb_b = 8, 0, 0
-    for ds in ("nat_a", "nat_b", "spec_c"):
-        shapes = [np.load(os.path.join(feats, ds, f), mmap_mode="r").shape
-                  for f in sorted(os.listdir(os.path.join(feats, ds)))]
-        n, dmax = shapes[0][0], max(sh[1] for sh in shapes)
-        emb = 4 * m * n * (n + 1)
-        sim_b = max(sim_b, 64 * 2**20 + 16 * n * dmax + 16 * n * n + emb)
-        emb_b = max(emb_b, emb)
-    asm_b = 64 * 2**20 + 32 * 3 * 3 * m * m
+    m = 8
     # No --memory or runtime.memory: the runner's budget, half of RAM
     # (sc_simmat_default_budget).
     budget = int(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
                  * 0.5)
-    want = ("estimate: 9 similarity task(s) (dataset x metric), each about "
-            "%.0f MiB with 1 thread(s); embedding matrix up to %.0f MiB, "
-            "0 MiB of it spilled to a file past the memory budget (%.0f "
-            "MiB); assemble about %.0f MiB"
-            % (sim_b / 2**20, emb_b / 2**20, budget / 2**20, asm_b / 2**20))
-    check(want in p.stdout.splitlines(),
-          "check --estimate:\n%s\nwanted\n%s" % (p.stdout, want))
+    asm_b = 64 * 2**20 + 32 * 3 * 3 * m * m
+    figures = []
+    for threads in (1, 64):
+        p = run([simcon, "check", spec, "--estimate", "--quick"] +
+                (["--threads", "64"] if threads > 1 else []))
+        sim_b, emb_b, res_b = 0, 0, 0
+        for ds in ("nat_a", "nat_b", "spec_c"):
+            shapes = [np.load(os.path.join(feats, ds, f), mmap_mode="r").shape
+                      for f in sorted(os.listdir(os.path.join(feats, ds)))]
+            n, dmax = shapes[0][0], max(sh[1] for sh in shapes)
+            emb = 4 * m * n * (n + 1)
+            wbytes = threads * 1.125 * (24.0 * n * n + 20.0 * n * dmax)
+            sim_b = max(sim_b, 64 * 2**20 + wbytes + emb)
+            emb_b = max(emb_b, emb)
+            res_b = max(res_b, int(wbytes))
+        want = ("estimate: 9 similarity task(s) (dataset x metric), each "
+                "about %.0f MiB with %d thread(s); embedding matrix up to "
+                "%.0f MiB, 0 MiB of it spilled to a file past the memory "
+                "budget (%.0f MiB) less the workers' prepare memory (%.0f "
+                "MiB); assemble about %.0f MiB"
+                % (sim_b / 2**20, threads, emb_b / 2**20, budget / 2**20,
+                   res_b / 2**20, asm_b / 2**20))
+        check(want in p.stdout.splitlines(),
+              "check --estimate:\n%s\nwanted\n%s" % (p.stdout, want))
+        figures.append(float(re.search(r"each about ([0-9]+) MiB",
+                                       p.stdout).group(1)))
+    check(figures[1] > figures[0],
+          "per-task figure grows with --threads: %s" % figures)
     cpu = cpu_hours(feats, m)
     line = [l for l in p.stdout.splitlines() if "CPU-hours" in l]
     check(len(line) == 1, "one CPU-hours line:\n%s" % p.stdout)
-    import re
     got = dict((k, float(v)) for k, v in re.findall(
         r"(similarity|largest task|consistency|contrasts|behaviour|"
         r"assemble|total) ([0-9.e+-]+)", line[0]))
