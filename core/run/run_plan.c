@@ -521,6 +521,14 @@ static double spec_entry_bytes(const sc_spec *spec)
     return spec->nmetrics > 0 ? 4.0 : 8.0;
 }
 
+/* The runner's .npy header flags (run_simmat.c): vectors and, with
+ * data.flatten, N-D features read as n x prod(rest). */
+static unsigned peek_flags(const sc_spec *spec)
+{
+    return (spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0) |
+           (spec->flatten ? SC_NPY_FLATTEN : 0);
+}
+
 /* Features of dataset d from the .npy headers: n (every row, before
  * max_stimuli: used_shape applies it), the sum of the models' d and, when
  * dmax is not NULL, the largest d. */
@@ -535,9 +543,7 @@ static int dataset_shape(const sc_spec *spec, size_t d, double *n, double *dsum,
         int st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
                               spec->models[i].name, path, sizeof path, err);
         if (st == SC_OK)
-            st = sc_npy_peek_ex(path,
-                                spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
-                                &rows, &cols, err);
+            st = sc_npy_peek_ex(path, peek_flags(spec), &rows, &cols, err);
         if (st != SC_OK)
             return st;
         *n = (double)rows;
@@ -687,9 +693,7 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
             st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
                               spec->models[0].name, path, sizeof path, err);
         if (st == SC_OK && spec->nmodels > 0)
-            st = sc_npy_peek_ex(path,
-                                spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
-                                &rows, &cols, err);
+            st = sc_npy_peek_ex(path, peek_flags(spec), &rows, &cols, err);
         if (st != SC_OK)
             return st;
         double n = (double)rows;
@@ -1076,8 +1080,7 @@ int sc_plan_dataset_spill(const sc_runctx *rc, size_t d, size_t n,
     int st = sc_spec_path(spec, spec->features, spec->datasets[d].name,
                           spec->models[0].name, path, sizeof path, err);
     if (st == SC_OK)
-        st = sc_npy_peek_ex(path, spec->allow_vector ? SC_NPY_ALLOW_VECTOR : 0,
-                            &rows, &cols, err);
+        st = sc_npy_peek_ex(path, peek_flags(spec), &rows, &cols, err);
     if (st != SC_OK)
         return st;
     for (size_t j = 0; j < nk; j++) {
@@ -1090,6 +1093,75 @@ int sc_plan_dataset_spill(const sc_runctx *rc, size_t d, size_t n,
     }
     sc_plan_passes(ebytes, nk, budget, usable, first, out);
     return SC_OK;
+}
+
+/* The estimate lines of one dataset (sc_plan_spill_report): the workers'
+ * reserve, the run's peak, and the spill and passes; *fits false when a
+ * metric alone cannot fit. */
+typedef struct spill_lines {
+    const char *ds, *dir;
+    size_t M, budget, reserve, room, usable, free_b;
+    unsigned threads;
+} spill_lines;
+
+static void print_spill_lines(FILE *f, const sc_spec *spec,
+                              const spill_lines *l, const size_t *eb,
+                              const sc_plan_spill *sp_, bool *fits)
+{
+    const sc_plan_spill sp = *sp_;
+    const char *ds = l->ds, *dir = l->dir;
+    size_t M = l->M, budget = l->budget, reserve = l->reserve, room = l->room;
+    size_t usable = l->usable, free_b = l->free_b;
+    unsigned threads = l->threads;
+    char x[SC_SPILL_SIZE_CAP], y[SC_SPILL_SIZE_CAP], z[SC_SPILL_SIZE_CAP],
+        w[SC_SPILL_SIZE_CAP];
+    sc_spill_size(y, budget);
+    if (reserve > 0)
+        fprintf(f,
+                "estimate: similarity %s: %u worker thread(s) reserve %s "
+                "of the memory budget (%s) for their prepare memory; the "
+                "embedding matrices get the rest (%s)\n",
+                ds, threads > 0 ? threads : 1, sc_spill_size(x, reserve), y,
+                sc_spill_size(z, room));
+    /* The run's peak on this dataset: the base, the workers and the
+     * E's it holds in memory (at most what the workers leave). */
+    double held = 0;
+    for (size_t k = 0; k < M; k++)
+        held += (double)eb[k];
+    held -= (double)sp.spill;
+    if (held > (double)room)
+        held = (double)room;
+    double peak = 64.0 * 1024 * 1024 + (double)reserve + held;
+    fprintf(f,
+            "estimate: similarity %s: simcon run with %u thread(s) "
+            "peaks at about %.0f MiB (the workers' prepare memory and "
+            "%.0f MiB of embedding matrices in memory)\n",
+            ds, threads > 0 ? threads : 1, peak / 1048576.0, held / 1048576.0);
+    if (sp.spill == 0) {
+        fprintf(f,
+                "estimate: similarity %s: the %zu metrics' states fit "
+                "the memory budget (%s): nothing spilled, 1 pass\n",
+                ds, M, y);
+    } else if (sp.passes == 0) {
+        *fits = false;
+        fprintf(f,
+                "estimate: similarity %s: metric '%s' alone needs %s of "
+                "spill beyond the memory budget (%s) but %s may be used "
+                "of the %s free in %s: the run would fail; free disk "
+                "space, set TMPDIR to a bigger disk, or raise --memory\n",
+                ds, spec->metrics[sp.too_big].name,
+                sc_spill_size(x, sp.too_big_bytes), y, sc_spill_size(z, usable),
+                sc_spill_size(w, free_b), dir);
+    } else {
+        fprintf(f,
+                "estimate: similarity %s: the %zu metrics' states need "
+                "%s of spill beyond the memory budget (%s), %s free in "
+                "%s: %zu pass%s, the largest spilling %s (the Gram is "
+                "computed once per pass)\n",
+                ds, M, sc_spill_size(x, sp.spill), y, sc_spill_size(z, free_b),
+                dir, sp.passes, sp.passes == 1 ? "" : "es",
+                sc_spill_size(w, sp.max_pass));
+    }
 }
 
 int sc_plan_spill_report(const sc_spec *spec, size_t budget, unsigned threads,
@@ -1140,57 +1212,16 @@ int sc_plan_spill_report(const sc_spec *spec, size_t budget, unsigned threads,
                                        first, eb, &sp, err);
         if (st != SC_OK)
             break;
-        char x[SC_SPILL_SIZE_CAP], y[SC_SPILL_SIZE_CAP], z[SC_SPILL_SIZE_CAP],
-            w[SC_SPILL_SIZE_CAP];
-        sc_spill_size(y, budget);
-        const char *ds = spec->datasets[d].name;
-        if (reserve > 0)
-            fprintf(f,
-                    "estimate: similarity %s: %u worker thread(s) reserve %s "
-                    "of the memory budget (%s) for their prepare memory; the "
-                    "embedding matrices get the rest (%s)\n",
-                    ds, threads > 0 ? threads : 1, sc_spill_size(x, reserve), y,
-                    sc_spill_size(z, room));
-        /* The run's peak on this dataset: the base, the workers and the
-         * E's it holds in memory (at most what the workers leave). */
-        double held = 0;
-        for (size_t k = 0; k < M; k++)
-            held += (double)eb[k];
-        held -= (double)sp.spill;
-        if (held > (double)room)
-            held = (double)room;
-        double peak = 64.0 * 1024 * 1024 + (double)reserve + held;
-        fprintf(f,
-                "estimate: similarity %s: simcon run with %u thread(s) "
-                "peaks at about %.0f MiB (the workers' prepare memory and "
-                "%.0f MiB of embedding matrices in memory)\n",
-                ds, threads > 0 ? threads : 1, peak / 1048576.0,
-                held / 1048576.0);
-        if (sp.spill == 0) {
-            fprintf(f,
-                    "estimate: similarity %s: the %zu metrics' states fit "
-                    "the memory budget (%s): nothing spilled, 1 pass\n",
-                    ds, M, y);
-        } else if (sp.passes == 0) {
-            *fits = false;
-            fprintf(f,
-                    "estimate: similarity %s: metric '%s' alone needs %s of "
-                    "spill beyond the memory budget (%s) but %s may be used "
-                    "of the %s free in %s: the run would fail; free disk "
-                    "space, set TMPDIR to a bigger disk, or raise --memory\n",
-                    ds, spec->metrics[sp.too_big].name,
-                    sc_spill_size(x, sp.too_big_bytes), y,
-                    sc_spill_size(z, usable), sc_spill_size(w, free_b), dir);
-        } else {
-            fprintf(f,
-                    "estimate: similarity %s: the %zu metrics' states need "
-                    "%s of spill beyond the memory budget (%s), %s free in "
-                    "%s: %zu pass%s, the largest spilling %s (the Gram is "
-                    "computed once per pass)\n",
-                    ds, M, sc_spill_size(x, sp.spill), y,
-                    sc_spill_size(z, free_b), dir, sp.passes,
-                    sp.passes == 1 ? "" : "es", sc_spill_size(w, sp.max_pass));
-        }
+        spill_lines l = {spec->datasets[d].name,
+                         dir,
+                         M,
+                         budget,
+                         reserve,
+                         room,
+                         usable,
+                         free_b,
+                         threads};
+        print_spill_lines(f, spec, &l, eb, &sp, fits);
     }
     sc_run_ctx_free(&rc);
     sc_free(ks);
