@@ -18,6 +18,11 @@
  *   submit.sh           submits them: the statistics arrays with
  *                       --dependency=afterok on the similarity array, the
  *                       assemble job afterok on all of them.
+ * Every task runs with --memory B: B is the budget the estimate assumed
+ * (runtime.memory, else half of this machine's RAM), capped at 7/8 of a
+ * --mem the user gives (the rest for the page cache and the few buffers
+ * outside the budget). Without it a task would take half of its node's
+ * RAM, which can exceed the job's --mem on a large node and get it killed.
  * --mem defaults to the estimate of sc_plan_estimate (per stage), --time to
  * twice sc_plan_cpu_estimate's CPU time of the job over its CPUs plus 10
  * minutes, --cpus to runtime.threads (else 1); --partition is left to the
@@ -30,6 +35,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +52,7 @@
 #include "mem.h"
 #include "options.h"
 #include "run_plan.h"
+#include "simmat.h"
 #include "spec.h"
 
 /* ## Paths and quoting */
@@ -99,6 +106,8 @@ static int check_value(const char *opt, const char *v, sc_err *err)
 
 typedef struct slurm_opts {
     const char *partition, *time, *mem;
+    size_t mem_bytes; /* --mem in bytes (0: not given)                    */
+    size_t budget;    /* --memory of every task (write_scripts sets it)   */
     unsigned long cpus, max_parallel, chunks;
     const char *plugin_dir;
     bool submit, quiet;
@@ -155,7 +164,8 @@ static void command(sc_buf *b, const char *exe, const char *spec,
     sh_quote(b, spec);
     sc_buf_puts(b, " -o ");
     sh_quote(b, out);
-    sc_buf_printf(b, " --threads %lu --quiet", so->cpus);
+    sc_buf_printf(b, " --threads %lu --memory %zuK --quiet", so->cpus,
+                  so->budget >> 10);
     if (so->plugin_dir != NULL) {
         sc_buf_puts(b, " --plugin-dir ");
         sh_quote(b, so->plugin_dir);
@@ -425,18 +435,32 @@ static int write_submit(const char *sdir, const sc_plan_layout *lay,
     return write_file(sdir, "submit.sh", &b, err);
 }
 
+/* The --memory of every task (file comment): the estimate's budget,
+ * at most 7/8 of the user's --mem, at least SC_MIN_MEMORY. */
+static size_t task_budget(const sc_spec *spec, const slurm_opts *so)
+{
+    size_t budget =
+        spec->memory != 0 ? spec->memory : sc_simmat_default_budget();
+    if (so->mem_bytes != 0 && so->mem_bytes / 8 * 7 < budget)
+        budget = so->mem_bytes / 8 * 7;
+    return budget < SC_MIN_MEMORY ? SC_MIN_MEMORY : budget;
+}
+
 /* similarity.sbatch, <stage>.sbatch per statistics stage with chunk
  * tasks, assemble.sbatch and submit.sh into sdir. */
 static int write_scripts(const sc_spec *spec, const char *out,
-                         const slurm_opts *so, const char *sdir,
+                         const slurm_opts *user, const char *sdir,
                          const sc_plan_layout *lay, sc_err *err)
 {
+    slurm_opts opts = *user;
+    const slurm_opts *so = &opts;
+    opts.budget = task_budget(spec, user);
     script_paths sp;
     int st = resolve_paths(spec, out, &sp, err);
     size_t sim = 0, asmb = 0;
     if (st == SC_OK)
-        st = sc_plan_estimate(spec, (unsigned)so->cpus, spec->memory, &sim,
-                              &asmb, err);
+        st = sc_plan_estimate(spec, (unsigned)so->cpus, so->budget, &sim, &asmb,
+                              err);
     sc_plan_cpu cpu;
     if (st == SC_OK)
         st = sc_plan_cpu_estimate(spec, &cpu, err);
@@ -634,6 +658,33 @@ static int submit(const char *sdir, const sc_plan_layout *lay, bool blocks,
 
 /* ## The command line */
 
+/* A Slurm memory size, as sbatch reads --mem: a whole number with an
+ * optional unit K, M, G or T (default M), into bytes. Parsed here rather
+ * than with sc_parse_bytes, whose default unit is the byte. */
+static int slurm_size(const char *opt, const char *val, size_t *out,
+                      sc_err *err)
+{
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v =
+        val[0] >= '0' && val[0] <= '9' ? strtoull(val, &end, 10) : 0;
+    unsigned shift = 20;
+    if (end != NULL && *end != '\0' && end[1] == '\0') {
+        const char *units = "KkMmGgTt", *u = strchr(units, *end);
+        shift = u == NULL ? 0 : 10 * (unsigned)(1 + (u - units) / 2);
+        end = u == NULL ? end : end + 1;
+    }
+    if (end == NULL || *end != '\0' || shift == 0 || errno != 0 || v == 0 ||
+        v > (SIZE_MAX >> shift))
+        return sc_err_set(err, SC_EINVAL,
+                          "%s '%s': expected a Slurm memory size, a whole "
+                          "number with an optional unit K, M, G or T "
+                          "(default M), e.g. 16G or 16000",
+                          opt, val);
+    *out = (size_t)v << shift;
+    return SC_OK;
+}
+
 /* What the command line asked for. */
 typedef struct slurm_args {
     slurm_opts so;
@@ -648,7 +699,10 @@ static int take_word(void *args, const char *opt, const char *val, sc_err *err)
                         : strcmp(opt, "--time") == 0    ? &so->time
                                                         : &so->mem;
     *slot = val;
-    return check_value(opt, val, err);
+    int rc = check_value(opt, val, err);
+    if (rc == SC_OK && slot == &so->mem)
+        rc = slurm_size(opt, val, &so->mem_bytes, err);
+    return rc;
 }
 
 /* --cpus, --max-parallel, --chunks: 1 .. 100000. */
@@ -735,10 +789,12 @@ static const sc_cmdline slurm_cmdline = {
         "                    CPU time of 'simcon check --estimate' per "
         "job over C, plus\n"
         "                    10 minutes)\n"
-        "  --mem M           #SBATCH --mem, e.g. 16G (default: simcon's "
-        "estimate per\n"
-        "                    stage from n, d, m, the threads and "
-        "runtime.memory)\n"
+        "  --mem M           #SBATCH --mem, e.g. 16G or 16000 (MB) "
+        "(default: simcon's\n"
+        "                    estimate per stage from n, d, m, the threads "
+        "and\n"
+        "                    runtime.memory); each task's --memory is at "
+        "most 7/8 of it\n"
         "  --cpus C          #SBATCH --cpus-per-task and --threads "
         "(default:\n"
         "                    runtime.threads, else 1)\n"

@@ -448,6 +448,27 @@ def main():
         check(want in sim, "similarity.sbatch has %r:\n%s" % (want, sim))
     check("--task assemble" in asm and "--array" not in asm,
           "assemble.sbatch:\n%s" % asm)
+    # Every task runs with the budget the estimate assumed (the spec has no
+    # runtime.memory: half of this machine's RAM, `budget` above), so a
+    # task on a larger node cannot take more than its job was sized for.
+    for name, text in (("similarity", sim), ("assemble", asm)):
+        want = "--memory %dK" % (budget >> 10)
+        check(want in text, "%s.sbatch has %r:\n%s" % (name, want, text))
+    # A user's --mem caps it at 7/8 (Slurm's default unit is M).
+    for mem, cap in (("2G", 2 << 30), ("1536", 1536 << 20)):
+        dm = os.path.join(work, "dmem" + mem)
+        run([simcon, "slurm", spec, "-o", dm, "--mem", mem])
+        text = open(os.path.join(dm + ".tasks/slurm",
+                                 "similarity.sbatch")).read()
+        want = "--memory %dK" % (min(budget, cap // 8 * 7) >> 10)
+        check(want in text and "#SBATCH --mem=%s\n" % mem in text,
+              "--mem %s: similarity.sbatch has %r:\n%s" % (mem, want, text))
+    for bad in ("4GB", "0", "x1", "16Q"):
+        p = run([simcon, "slurm", spec, "-o", os.path.join(work, "dbad"),
+                 "--mem", bad], expect=2)
+        check("expected a Slurm memory size" in p.stderr
+              and not os.path.exists(os.path.join(work, "dbad.tasks")),
+              "--mem %s refused, nothing written: %s" % (bad, p.stderr))
     con = open(os.path.join(sd, "consistency.sbatch")).read()
     for want in ("#SBATCH --array=0-0%3",
                  '--task "consistency/${SLURM_ARRAY_TASK_ID}"'):
