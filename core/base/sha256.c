@@ -1,13 +1,26 @@
 /* SHA-256 per FIPS 180-4 (see sha256.h). Hand-written because no library
- * we may link provides it; kept literal to the standard's notation (Ch,
- * Maj, Sigma0/1, sigma0/1, K, W) so it can be read against the text. */
+ * we may link provides it; the portable compression is kept literal to the
+ * standard's notation (Ch, Maj, Sigma0/1, sigma0/1, K, W) so it can be read
+ * against the text. The SHA-NI compression computes the same rounds with
+ * the CPU's instructions; tests/unit/test_sha256.c checks both against
+ * NIST's vectors and coreutils sha256sum. */
 #include "sha256.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "atomic.h"
+
+/* The SHA-NI path needs GCC/Clang intrinsics and x86-64; any other build
+ * compiles the portable path only. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SHA256_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 /* FIPS 180-4 sec. 4.2.2: first 32 bits of the fractional parts of the cube
  * roots of the first 64 primes. */
@@ -71,7 +84,124 @@ static void compress(uint32_t h[8], const uint8_t blk[64])
     h[7] += hh;
 }
 
-void sc_sha256_init(sc_sha256 *c)
+static void portable_blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    for (; n > 0; n--, p += 64)
+        compress(h, p);
+}
+
+/* ## SHA-NI (x86 SHA extensions) */
+#ifdef SHA256_X86
+
+/* Only these functions are compiled for the extensions; the rest of the
+ * build stays generic x86-64 and calls them only after CPUID said yes. */
+#define SHANI_TARGET __attribute__((target("sha,sse4.1,ssse3")))
+
+/* Rounds t .. t+3 (sec. 6.2.2 step 3). SHA256RNDS2 keeps the working
+ * variables in two registers, ABEF and CDGH (A in the high lane), and does
+ * two rounds with W + K from the low two lanes of wk. After two rounds the
+ * old A, B, E, F are the new C, D, G, H, so the second pair reads the
+ * first pair's input as its CDGH. */
+SHANI_TARGET static inline void rounds4(__m128i *abef, __m128i *cdgh, __m128i w,
+                                        size_t t)
+{
+    __m128i wk = _mm_add_epi32(w, _mm_loadu_si128((const __m128i *)&K[t]));
+    __m128i wk_high = _mm_shuffle_epi32(wk, 0x0e); /* lanes 2, 3 down */
+    __m128i abef2 = _mm_sha256rnds2_epu32(*cdgh, *abef, wk);
+    __m128i abef4 = _mm_sha256rnds2_epu32(*abef, abef2, wk_high);
+    *cdgh = abef2;
+    *abef = abef4;
+}
+
+/* W[t .. t+3] from the sixteen words before them (sec. 6.2.2 step 1),
+ * given as w0 = W[t-16 .. t-13] .. w3 = W[t-4 .. t-1]: MSG1 adds
+ * sigma0(W[t-15+j]) to W[t-16+j], the byte shift brings W[t-7 .. t-4],
+ * and MSG2 adds sigma1(W[t-2+j]), computing lanes 2 and 3 from the lanes
+ * 0 and 1 it has just made. */
+SHANI_TARGET static inline __m128i schedule4(__m128i w0, __m128i w1, __m128i w2,
+                                             __m128i w3)
+{
+    __m128i w_7 = _mm_alignr_epi8(w3, w2, 4);
+    __m128i x = _mm_add_epi32(_mm_sha256msg1_epu32(w0, w1), w_7);
+    return _mm_sha256msg2_epu32(x, w3);
+}
+
+SHANI_TARGET static void shani_blocks(uint32_t h[8], const uint8_t *p, size_t n)
+{
+    /* Big-endian words (sec. 3.1): reverse the bytes of each lane. */
+    const __m128i bswap =
+        _mm_set_epi64x(0x0c0d0e0f08090a0bLL, 0x0405060700010203LL);
+    /* H0..H3 = A..D and H4..H7 = E..H in memory order, to ABEF, CDGH. */
+    __m128i badc = _mm_shuffle_epi32(_mm_loadu_si128((__m128i *)&h[0]), 0xb1);
+    __m128i efgh = _mm_shuffle_epi32(_mm_loadu_si128((__m128i *)&h[4]), 0x1b);
+    __m128i abef = _mm_alignr_epi8(badc, efgh, 8);
+    __m128i cdgh = _mm_blend_epi16(efgh, badc, 0xf0);
+    for (; n > 0; n--, p += 64) {
+        __m128i abef0 = abef, cdgh0 = cdgh, w[4];
+        for (size_t i = 0; i < 4; i++) {
+            __m128i raw = _mm_loadu_si128((const __m128i *)(p + 16 * i));
+            w[i] = _mm_shuffle_epi8(raw, bswap);
+            rounds4(&abef, &cdgh, w[i], 4 * i);
+        }
+        for (size_t t = 16; t < 64; t += 4) {
+            __m128i next = schedule4(w[0], w[1], w[2], w[3]);
+            w[0] = w[1];
+            w[1] = w[2];
+            w[2] = w[3];
+            w[3] = next;
+            rounds4(&abef, &cdgh, next, t);
+        }
+        abef = _mm_add_epi32(abef, abef0); /* sec. 6.2.2 step 4 */
+        cdgh = _mm_add_epi32(cdgh, cdgh0);
+    }
+    __m128i feba = _mm_shuffle_epi32(abef, 0x1b);
+    __m128i dchg = _mm_shuffle_epi32(cdgh, 0xb1);
+    _mm_storeu_si128((__m128i *)&h[0], _mm_blend_epi16(feba, dchg, 0xf0));
+    _mm_storeu_si128((__m128i *)&h[4], _mm_alignr_epi8(dchg, feba, 8));
+}
+
+/* CPUID leaf 7 (sub-leaf 0) EBX bit 29 is SHA; the code also uses SSSE3
+ * (leaf 1 ECX bit 9) and SSE4.1 (ECX bit 19). */
+static bool cpu_has_shani(void)
+{
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d))
+        return false;
+    bool sse = (c >> 9 & 1u) && (c >> 19 & 1u);
+    if (!sse || !__get_cpuid_count(7, 0, &a, &b, &c, &d))
+        return false;
+    return (b >> 29 & 1u) != 0;
+}
+#else
+static bool cpu_has_shani(void)
+{
+    return false;
+}
+#endif
+
+/* ## Choosing the compression function */
+
+/* Decided once per process: CPUID traps to the hypervisor on a VM, and
+ * cache keys start many small digests. */
+static pthread_once_t choice_once = PTHREAD_ONCE_INIT;
+static bool has_shani;
+static bool auto_shani;
+
+static void choose(void)
+{
+    has_shani = cpu_has_shani();
+    const char *env = getenv("SIMCON_SHA256");
+    bool portable = env != NULL && strcmp(env, "portable") == 0;
+    auto_shani = has_shani && !portable;
+}
+
+bool sc_sha256_shani_available(void)
+{
+    pthread_once(&choice_once, choose);
+    return has_shani;
+}
+
+int sc_sha256_init_impl(sc_sha256 *c, sc_sha256_impl impl)
 {
     /* Sec. 5.3.3: fractional parts of the square roots of the first 8
      * primes. */
@@ -81,24 +211,57 @@ void sc_sha256_init(sc_sha256 *c)
     memcpy(c->h, h0, sizeof h0);
     c->bytes = 0;
     c->fill = 0;
+    c->blocks = portable_blocks;
+    pthread_once(&choice_once, choose);
+    bool shani =
+        impl == SC_SHA256_SHANI || (impl == SC_SHA256_AUTO && auto_shani);
+    if (!shani)
+        return SC_OK;
+    if (!has_shani)
+        return SC_EINVAL;
+#ifdef SHA256_X86
+    c->blocks = shani_blocks;
+#endif
+    return SC_OK;
 }
+
+void sc_sha256_init(sc_sha256 *c)
+{
+    (void)sc_sha256_init_impl(c, SC_SHA256_AUTO); /* AUTO cannot fail */
+}
+
+const char *sc_sha256_impl_name(const sc_sha256 *c)
+{
+    return c->blocks == portable_blocks ? "portable" : "sha-ni";
+}
+
+/* ## Streaming */
 
 void sc_sha256_update(sc_sha256 *c, const void *data, size_t len)
 {
     const uint8_t *p = data;
     c->bytes += len;
-    while (len > 0) {
-        size_t take = 64 - c->fill;
-        if (take > len)
-            take = len;
+    if (c->fill > 0) { /* complete the pending block first */
+        size_t take = 64 - c->fill < len ? 64 - c->fill : len;
         memcpy(c->block + c->fill, p, take);
         c->fill += take;
         p += take;
         len -= take;
-        if (c->fill == 64) {
-            compress(c->h, c->block);
-            c->fill = 0;
-        }
+        if (c->fill < 64)
+            return;
+        c->blocks(c->h, c->block, 1);
+        c->fill = 0;
+    }
+    /* Whole blocks straight from the caller's buffer, no copy. */
+    size_t whole = len / 64;
+    if (whole > 0) {
+        c->blocks(c->h, p, whole);
+        p += 64 * whole;
+        len -= 64 * whole;
+    }
+    if (len > 0) {
+        memcpy(c->block, p, len);
+        c->fill = len;
     }
 }
 
@@ -110,13 +273,13 @@ void sc_sha256_final(sc_sha256 *c, uint8_t digest[32])
     c->block[c->fill++] = 0x80;
     if (c->fill > 56) {
         memset(c->block + c->fill, 0, 64 - c->fill);
-        compress(c->h, c->block);
+        c->blocks(c->h, c->block, 1);
         c->fill = 0;
     }
     memset(c->block + c->fill, 0, 56 - c->fill);
     for (size_t k = 0; k < 8; k++)
         c->block[56 + k] = (uint8_t)(bits >> (56 - 8 * k));
-    compress(c->h, c->block);
+    c->blocks(c->h, c->block, 1);
     for (size_t k = 0; k < 8; k++) {
         digest[4 * k] = (uint8_t)(c->h[k] >> 24);
         digest[4 * k + 1] = (uint8_t)(c->h[k] >> 16);
