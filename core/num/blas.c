@@ -95,10 +95,10 @@ int sc_blas_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
 #define MIRROR_TILE 64
 
 #define DEFINE_MIRROR(NAME, T)                                                 \
-    static void NAME(size_t n, T *c, size_t ldc)                               \
+    void NAME(size_t r0, size_t r1, size_t n, T *c, size_t ldc)                \
     {                                                                          \
-        for (size_t ib = 0; ib < n; ib += MIRROR_TILE) {                       \
-            size_t ie = n - ib < MIRROR_TILE ? n : ib + MIRROR_TILE;           \
+        for (size_t ib = r0; ib < r1; ib += MIRROR_TILE) {                     \
+            size_t ie = r1 - ib < MIRROR_TILE ? r1 : ib + MIRROR_TILE;         \
             for (size_t jb = ib; jb < n; jb += MIRROR_TILE) {                  \
                 size_t je = n - jb < MIRROR_TILE ? n : jb + MIRROR_TILE;       \
                 for (size_t i = ib; i < ie; i++) {                             \
@@ -110,8 +110,8 @@ int sc_blas_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
         }                                                                      \
     }
 
-DEFINE_MIRROR(mirror_upper, double)
-DEFINE_MIRROR(mirror_upper_f, float)
+DEFINE_MIRROR(sc_blas_mirror_upper, double)
+DEFINE_MIRROR(sc_blas_smirror_upper, float)
 
 int sc_blas_syrk(int trans, size_t n, size_t k, double alpha, const double *a,
                  size_t lda, double beta, double *c, size_t ldc, sc_err *err)
@@ -128,7 +128,7 @@ int sc_blas_syrk(int trans, size_t n, size_t k, double alpha, const double *a,
     cblas_dsyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
                 (blasint)n, (blasint)k, alpha, a, (blasint)lda, beta, c,
                 (blasint)ldc);
-    mirror_upper(n, c, ldc);
+    sc_blas_mirror_upper(0, n, n, c, ldc);
     return SC_OK;
 }
 
@@ -147,7 +147,7 @@ int sc_blas_ssyrk(int trans, size_t n, size_t k, float alpha, const float *a,
     cblas_ssyrk(CblasRowMajor, CblasUpper, trans ? CblasTrans : CblasNoTrans,
                 (blasint)n, (blasint)k, alpha, a, (blasint)lda, beta, c,
                 (blasint)ldc);
-    mirror_upper_f(n, c, ldc);
+    sc_blas_smirror_upper(0, n, n, c, ldc);
     return SC_OK;
 }
 

@@ -31,6 +31,16 @@ int sc_blas_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
                   float alpha, const float *a, size_t lda, const float *b,
                   size_t ldb, float beta, float *c, size_t ldc, sc_err *err);
 
+/* Copy rows [r0, r1) of the strict upper triangle of the n x n C (ld ldc)
+ * onto the lower one: C[j][i] = C[i][j] for r0 <= i < r1, i < j < n. Tiled
+ * (see blas.c), so a plain transpose's one cache miss per element is
+ * avoided; disjoint row ranges write disjoint entries, so threads may
+ * mirror different ranges at once. sc_blas_syrk uses it on [0, n). */
+void sc_blas_mirror_upper(size_t r0, size_t r1, size_t n, double *c,
+                          size_t ldc);
+void sc_blas_smirror_upper(size_t r0, size_t r1, size_t n, float *c,
+                           size_t ldc);
+
 /* sum x[i] y[i], i < n (contiguous). Blocks n so any size works. */
 double sc_blas_dot(size_t n, const double *x, const double *y);
 

@@ -80,6 +80,50 @@ SC_TEST(syrk_mirror_across_tiles)
     expect_int(pad_ok, 1, "columns beyond n untouched");
 }
 
+/* The row-range mirror (the Gram's panels each mirror their own rows):
+ * ranges that end mid-tile, applied one by one, write only their own
+ * columns below the diagonal. Upper entry (i, j) holds 1000 i + j (exact in
+ * float too), so the expected lower entry (j, i) is that number. */
+static int mirrored_upto(const double *c, const float *cf, size_t r1)
+{
+    int ok = 1;
+    for (size_t i = 0; i < MIRROR_N; i++)
+        for (size_t j = 0; j < MIRROR_LD; j++) {
+            double up = 1000.0 * (double)i + (double)j;
+            double want = j >= MIRROR_N        ? -7.0
+                          : j >= i             ? up
+                          : j < r1             ? 1000.0 * (double)j + (double)i
+                                               : -7.0;
+            ok &= c[i * MIRROR_LD + j] == want &&
+                  (double)cf[i * MIRROR_LD + j] == want;
+        }
+    return ok;
+}
+
+SC_TEST(mirror_row_ranges)
+{
+    static double c[MIRROR_N * MIRROR_LD];
+    static float cf[MIRROR_N * MIRROR_LD];
+    for (size_t i = 0; i < MIRROR_N; i++)
+        for (size_t j = 0; j < MIRROR_LD; j++) {
+            double v = j >= i && j < MIRROR_N
+                           ? 1000.0 * (double)i + (double)j
+                           : -7.0;
+            c[i * MIRROR_LD + j] = v;
+            cf[i * MIRROR_LD + j] = (float)v;
+        }
+    const size_t cut[] = {0, 64, 130, MIRROR_N};
+    int ok[3];
+    for (size_t r = 0; r < 3; r++) {
+        sc_blas_mirror_upper(cut[r], cut[r + 1], MIRROR_N, c, MIRROR_LD);
+        sc_blas_smirror_upper(cut[r], cut[r + 1], MIRROR_N, cf, MIRROR_LD);
+        ok[r] = mirrored_upto(c, cf, cut[r + 1]);
+    }
+    expect_int(ok[0], 1, "rows [0, 64): columns 0..63 mirrored, rest kept");
+    expect_int(ok[1], 1, "rows [64, 130): columns up to 129 mirrored");
+    expect_int(ok[2], 1, "rows [130, 150): whole lower triangle, pad kept");
+}
+
 SC_TEST(bad_leading_dimension_is_an_error)
 {
     double a[6] = {0}, c[4] = {0};
