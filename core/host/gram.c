@@ -53,10 +53,17 @@ void sc_gram_cache_clear(sc_gram_cache *c)
  *
  * The Gram is computed in fixed row panels of SC_GRAM_PANEL rows: panel p
  * is C[r0:r1, r0:n] = A[r0:r1] A[r0:n]^T (one GEMM with one BLAS thread),
- * the lower triangle then mirrored from the upper one. The panels are the
- * same whatever the threads, and each is one single-threaded BLAS call, so
- * the matrix is bit-identical however many threads share the panels; the
- * threads are those left idle by the engine's workers (gram.h). */
+ * then its rows' upper triangle mirrored onto columns r0:r1 below the
+ * diagonal (tiled: sc_blas_mirror_upper). A panel reads only its own rows
+ * and writes below the diagonal only in its own columns, which no other
+ * panel's GEMM touches, so the panels' mirrors run in parallel with no
+ * race. (The former separate pass
+ * g[i n + j] = g[j n + i] after all panels walked the lower triangle down
+ * columns, one cache and TLB miss per entry: 3% of a full-size run.)
+ * The panels are the same whatever the threads, and each is one
+ * single-threaded BLAS call, so the matrix is bit-identical however many
+ * threads share the panels; the threads are those left idle by the
+ * engine's workers (gram.h). */
 #define SC_GRAM_PANEL 256
 
 typedef struct panels {
@@ -73,13 +80,21 @@ static int panel_item(void *ctx, size_t p, sc_err *err)
     const panels *pl = ctx;
     size_t n = pl->n, r0 = p * SC_GRAM_PANEL;
     size_t rows = n - r0 < SC_GRAM_PANEL ? n - r0 : SC_GRAM_PANEL;
-    if (pl->af != NULL)
-        return sc_blas_sgemm(0, 1, rows, n - r0, pl->d, 1.0f,
-                             pl->af + r0 * pl->d, pl->d, pl->af + r0 * pl->d,
-                             pl->d, 0.0f, pl->gf + r0 * n + r0, n, err);
-    return sc_blas_gemm(0, 1, rows, n - r0, pl->d, 1.0, pl->a + r0 * pl->lda,
-                        pl->lda, pl->a + r0 * pl->lda, pl->lda, 0.0,
-                        pl->g + r0 * n + r0, n, err);
+    int rc;
+    if (pl->af != NULL) {
+        rc = sc_blas_sgemm(0, 1, rows, n - r0, pl->d, 1.0f,
+                           pl->af + r0 * pl->d, pl->d, pl->af + r0 * pl->d,
+                           pl->d, 0.0f, pl->gf + r0 * n + r0, n, err);
+        if (rc == SC_OK)
+            sc_blas_smirror_upper(r0, r0 + rows, n, pl->gf, n);
+        return rc;
+    }
+    rc = sc_blas_gemm(0, 1, rows, n - r0, pl->d, 1.0, pl->a + r0 * pl->lda,
+                      pl->lda, pl->a + r0 * pl->lda, pl->lda, 0.0,
+                      pl->g + r0 * n + r0, n, err);
+    if (rc == SC_OK)
+        sc_blas_mirror_upper(r0, r0 + rows, n, pl->g, n);
+    return rc;
 }
 
 /* The panels on `threads` threads (policy: one BLAS thread each). */
@@ -94,25 +109,15 @@ static int run_panels(panels *pl, unsigned threads, sc_err *err)
         return SC_OK;
     }
     size_t count = (n + SC_GRAM_PANEL - 1) / SC_GRAM_PANEL;
-    int rc = sc_pool_run(panel_item, pl, count, threads, &sc_blas_serial, err);
-    if (rc != SC_OK)
-        return rc;
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = 0; j < i; j++) {
-            if (pl->af != NULL)
-                pl->gf[i * n + j] = pl->gf[j * n + i];
-            else
-                pl->g[i * n + j] = pl->g[j * n + i];
-        }
-    return SC_OK;
+    return sc_pool_run(panel_item, pl, count, threads, &sc_blas_serial, err);
 }
 
 /* Gram of the n x d rows a (ld lda) into g (n x n): float64 panels, or
- * float32 (SC_GRAM_FLOAT32): the float Gram is written into the upper half
- * of g's own bytes (byte offset 4 n^2) and widened forwards; double k
- * covers bytes [8k, 8k + 8), float j sits at 4 n^2 + 4 j, so a double
- * store reaches a float not yet read only if k >= n^2, which never
- * happens. */
+ * float32 (SC_GRAM_FLOAT32): the float Gram is formed and mirrored in the
+ * upper half of g's own bytes (byte offset 4 n^2; mirrored there, half
+ * the bytes of a double mirror) and widened forwards; double k covers
+ * bytes [8k, 8k + 8), float j sits at 4 n^2 + 4 j, so a double store
+ * reaches a float not yet read only if k >= n^2, which never happens. */
 static int gram_rows(const double *a, size_t lda, size_t n, size_t d, int f32,
                      unsigned threads, double *g, sc_err *err)
 {
