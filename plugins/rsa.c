@@ -173,6 +173,83 @@ static int check_row(const sc_host *host, sc_ctx *ctx, int kind, size_t i,
     return SC_OK;
 }
 
+/* ## Duplicated stimuli (Req. 3)
+ *
+ * Two byte-equal rows of x get D_ij = 0 exactly. Comparing the rows of
+ * every pair (memcmp) cost O(n^2 d) probes in the O(n^2) fill and kept it
+ * from vectorising; instead each row gets the index of the first row
+ * byte-equal to it (its group), found in O(n d + n log n): rows are hashed,
+ * sorted by (hash, index), and rows of equal hash confirmed with memcmp,
+ * so the test is still byte equality and a hash collision costs only a
+ * memcmp. The fill then zeroes the pairs of rows that have a twin. */
+
+typedef struct row_key {
+    uint64_t h; /* hash of the row's bytes */
+    size_t i;   /* row index               */
+} row_key;
+
+/* splitmix64's finaliser (Steele, Lea & Flood, OOPSLA 2014): every input
+ * bit reaches every output bit, so rows differing in any byte almost
+ * never share a hash. */
+static uint64_t mix64(uint64_t z)
+{
+    z ^= z >> 30;
+    z *= UINT64_C(0xbf58476d1ce4e5b9);
+    z ^= z >> 27;
+    z *= UINT64_C(0x94d049bb133111eb);
+    return z ^ (z >> 31);
+}
+
+static uint64_t row_hash(const double *row, size_t d)
+{
+    uint64_t h = UINT64_C(0x9e3779b97f4a7c15);
+    for (size_t j = 0; j < d; j++) {
+        uint64_t w;
+        memcpy(&w, row + j, sizeof w); /* the bytes, as memcmp sees them */
+        h = mix64(h ^ w);
+    }
+    return h;
+}
+
+static int cmp_row_key(const void *pa, const void *pb)
+{
+    const row_key *a = pa, *b = pb;
+    if (a->h != b->h)
+        return a->h < b->h ? -1 : 1;
+    return (a->i > b->i) - (a->i < b->i);
+}
+
+/* grp[i] = the smallest index of a row byte-equal to row i of x; returns
+ * whether any two rows are equal. keys: scratch of n. */
+static int twin_groups(const sc_mat *x, row_key *keys, size_t *grp)
+{
+    size_t n = x->rows, d = x->cols, bytes = d * sizeof *x->data;
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        keys[i].h = row_hash(x->data + i * x->ld, d);
+        keys[i].i = i;
+        grp[i] = i;
+    }
+    qsort(keys, n, sizeof *keys, cmp_row_key);
+    for (size_t r0 = 0, r1; r0 < n; r0 = r1) {
+        for (r1 = r0 + 1; r1 < n && keys[r1].h == keys[r0].h; r1++) {
+            /* Equal hashes, in index order: join the first earlier group
+             * leader whose bytes are equal. */
+            const double *row = x->data + keys[r1].i * x->ld;
+            for (size_t q = r0; q < r1; q++) {
+                size_t lead = keys[q].i;
+                if (grp[lead] == lead &&
+                    memcmp(x->data + lead * x->ld, row, bytes) == 0) {
+                    grp[keys[r1].i] = lead;
+                    any = 1;
+                    break;
+                }
+            }
+        }
+    }
+    return any;
+}
+
 /* The strict upper triangle of the RDM into t from the Gram g of the RDM's
  * features (n x n, ld n): g_ii from diag, g_ij = g[i n + j] + u_i + u_j +
  * s - w_i w_j when u (and w) are given, else g[i n + j] (Req. 3). */
@@ -181,30 +258,67 @@ typedef struct gram_view {
     double s;
 } gram_view;
 
-static void fill_rdm(const sc_mat *x, int kind, const gram_view *gv, double *t)
+/* Row i of the triangle, t[0 .. n-i-2] = D_i,i+1 .. D_i,n-1: one loop per
+ * kind and no branch, so the compiler vectorises the sqrt and the
+ * division (restrict: t never overlaps the inputs; rsa.c is built with
+ * -fno-math-errno, plugins/CMakeLists.txt). The arithmetic is the
+ * definition's, except that 1 - clip(r, -1, 1) is taken as
+ * clip(1 - r, 0, 2): the same double for every r (1 - r is exact near
+ * r = 1 and rounding is monotone, so r > 1 gives 1 - r < 0, r < -1 gives
+ * 1 - r >= 2, and r in [-1, 1] gives 1 - r in [0, 2], unclipped), but with
+ * the subtraction outside the branch, where the compiler does not have to
+ * speculate it, so both clips become vector min/max. isless/isgreater: no
+ * comparison that could raise an exception. */
+static void fill_row(int kind, const gram_view *gv, size_t n, size_t i,
+                     double *restrict t)
 {
-    size_t n = x->rows, d = x->cols, p = 0;
-    for (size_t i = 0; i + 1 < n; i++) {
-        double gii = gv->diag[i];
+    const double *restrict g = gv->g + i * n;
+    const double *restrict dg = gv->diag;
+    double gii = dg[i];
+    if (kind == RDM_EUCLIDEAN) {
         for (size_t j = i + 1; j < n; j++) {
-            double gjj = gv->diag[j], gij = gv->g[i * n + j];
-            if (gv->u != NULL)
-                gij += gv->u[i] + gv->u[j] + gv->s - gv->w[i] * gv->w[j];
-            double v;
-            if (memcmp(x->data + i * x->ld, x->data + j * x->ld,
-                       d * sizeof *x->data) == 0) {
-                v = 0.0; /* duplicated stimulus (Req. 3) */
-            } else if (kind == RDM_EUCLIDEAN) {
-                double d2 = gii + gjj - 2.0 * gij;
-                v = sqrt(d2 > 0.0 ? d2 : 0.0);
-            } else {
-                double r = gij / sqrt(gii * gjj);
-                r = r > 1.0 ? 1.0 : (r < -1.0 ? -1.0 : r);
-                v = 1.0 - r;
-            }
-            t[p++] = v;
+            double d2 = gii + dg[j] - 2.0 * g[j];
+            t[j - i - 1] = sqrt(d2 > 0.0 ? d2 : 0.0);
+        }
+    } else if (gv->u == NULL) {
+        for (size_t j = i + 1; j < n; j++) {
+            double r = g[j] / sqrt(gii * dg[j]);
+            double v = 1.0 - r;
+            v = isless(v, 0.0) ? 0.0 : v;
+            t[j - i - 1] = isgreater(v, 2.0) ? 2.0 : v;
+        }
+    } else {
+        const double *restrict u = gv->u, *restrict w = gv->w;
+        double ui = u[i], wi = w[i], s = gv->s;
+        for (size_t j = i + 1; j < n; j++) {
+            double gij = g[j] + (ui + u[j] + s - wi * w[j]);
+            double r = gij / sqrt(gii * dg[j]);
+            double v = 1.0 - r;
+            v = isless(v, 0.0) ? 0.0 : v;
+            t[j - i - 1] = isgreater(v, 2.0) ? 2.0 : v;
         }
     }
+}
+
+/* The whole triangle (Req. 3), duplicated stimuli at exactly 0. */
+static int fill_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
+                    int kind, const gram_view *gv, double *t)
+{
+    size_t n = x->rows;
+    row_key *keys = host->alloc(ctx, n * sizeof *keys);
+    size_t *grp = host->alloc(ctx, n * sizeof *grp);
+    int rc = keys == NULL || grp == NULL ? SC_ENOMEM : SC_OK;
+    int twins = rc == SC_OK && twin_groups(x, keys, grp);
+    for (size_t i = 0, p = 0; rc == SC_OK && i + 1 < n; i++) {
+        fill_row(kind, gv, n, i, t + p);
+        for (size_t j = i + 1; twins && j < n; j++)
+            if (grp[j] == grp[i])
+                t[p + j - i - 1] = 0.0; /* duplicated stimulus */
+        p += n - i - 1;
+    }
+    host->free(ctx, keys);
+    host->free(ctx, grp);
+    return rc;
 }
 
 /* Euclidean RDM: the Gram of the rows shifted by row 0, formed here. */
@@ -226,7 +340,7 @@ static int rdm_euclidean(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
     }
     if (rc == SC_OK) {
         gram_view gv = {g, diag, NULL, NULL, 0.0};
-        fill_rdm(x, RDM_EUCLIDEAN, &gv, t);
+        rc = fill_rdm(host, ctx, x, RDM_EUCLIDEAN, &gv, t);
     }
     host->free(ctx, a);
     host->free(ctx, g);
@@ -306,7 +420,7 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
     for (size_t i = 0; rc == SC_OK && i < n; i++)
         rc = check_row(host, ctx, kind, i, gv.diag[i]);
     if (rc == SC_OK)
-        fill_rdm(x, kind, &gv, t);
+        rc = fill_rdm(host, ctx, x, kind, &gv, t);
     host->gram_release(ctx, gm);
     host->free(ctx, vec);
     return rc;
