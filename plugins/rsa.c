@@ -301,8 +301,8 @@ static void fill_row(int kind, const gram_view *gv, size_t n, size_t i,
 }
 
 /* The whole triangle (Req. 3), duplicated stimuli at exactly 0. */
-static int fill_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
-                    int kind, const gram_view *gv, double *t)
+static int fill_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x, int kind,
+                    const gram_view *gv, double *t)
 {
     size_t n = x->rows;
     row_key *keys = host->alloc(ctx, n * sizeof *keys);

@@ -82,9 +82,9 @@ static int panel_item(void *ctx, size_t p, sc_err *err)
     size_t rows = n - r0 < SC_GRAM_PANEL ? n - r0 : SC_GRAM_PANEL;
     int rc;
     if (pl->af != NULL) {
-        rc = sc_blas_sgemm(0, 1, rows, n - r0, pl->d, 1.0f,
-                           pl->af + r0 * pl->d, pl->d, pl->af + r0 * pl->d,
-                           pl->d, 0.0f, pl->gf + r0 * n + r0, n, err);
+        rc = sc_blas_sgemm(0, 1, rows, n - r0, pl->d, 1.0f, pl->af + r0 * pl->d,
+                           pl->d, pl->af + r0 * pl->d, pl->d, 0.0f,
+                           pl->gf + r0 * n + r0, n, err);
         if (rc == SC_OK)
             sc_blas_smirror_upper(r0, r0 + rows, n, pl->gf, n);
         return rc;

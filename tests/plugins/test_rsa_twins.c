@@ -72,7 +72,8 @@ SC_TEST(groups_match_pairwise_memcmp)
     }
     a[10 * TW_LD] = -0.0;
     a[11 * TW_LD] = 0.0;
-    uint64_t q1 = UINT64_C(0x7ff8000000000001), q2 = UINT64_C(0x7ff8000000000002);
+    uint64_t q1 = UINT64_C(0x7ff8000000000001),
+             q2 = UINT64_C(0x7ff8000000000002);
     memcpy(a + 20 * TW_LD + 3, &q1, sizeof q1);
     memcpy(a + 21 * TW_LD + 3, &q2, sizeof q2);
     a[30 * TW_LD + 2] = a[31 * TW_LD + 2] = -0.0;
@@ -92,8 +93,7 @@ SC_TEST(groups_match_pairwise_memcmp)
         want_any |= first != i;
         bad += grp[i] != first;
     }
-    expect_int(bad, 0, "%d rows: group = first byte-equal row (memcmp)",
-               TW_N);
+    expect_int(bad, 0, "%d rows: group = first byte-equal row (memcmp)", TW_N);
     expect_int(any, want_any, "reports that some rows are equal");
     expect_true(want_any, "the data have byte-equal rows");
     expect_true(grp[11] == 11 && grp[21] == 21,
@@ -143,8 +143,7 @@ SC_TEST(clip_matches_definition)
             bad += memcmp(&t[k], &want, sizeof want) != 0;
         }
     }
-    expect_int(bad, 0, "1 - clip(r, -1, 1), bit for bit, %zu values x 2",
-               m);
+    expect_int(bad, 0, "1 - clip(r, -1, 1), bit for bit, %zu values x 2", m);
     free(g);
     free(diag);
     free(t);
@@ -158,8 +157,9 @@ SC_TEST(clip_matches_definition)
 SC_TEST(duplicated_rows_are_exactly_zero)
 {
     enum { N = 6, D = 3 };
-    const double a[N * D] = {0.3, -1.2, 2.385, 1.1, 0.4, -0.7, 2.0, 0.5, 0.25,
-                             0.3, -1.2, 2.385, 1.1, 0.4, -0.7, 0.3, -1.2, 2.385};
+    const double a[N * D] = {0.3, -1.2, 2.385, 1.1, 0.4,  -0.7,
+                             2.0, 0.5,  0.25,  0.3, -1.2, 2.385,
+                             1.1, 0.4,  -0.7,  0.3, -1.2, 2.385};
     double g[N * N], diag[N], t[N * (N - 1) / 2];
     for (size_t i = 0; i < N; i++)
         for (size_t j = 0; j < N; j++) {

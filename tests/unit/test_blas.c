@@ -90,10 +90,10 @@ static int mirrored_upto(const double *c, const float *cf, size_t r1)
     for (size_t i = 0; i < MIRROR_N; i++)
         for (size_t j = 0; j < MIRROR_LD; j++) {
             double up = 1000.0 * (double)i + (double)j;
-            double want = j >= MIRROR_N        ? -7.0
-                          : j >= i             ? up
-                          : j < r1             ? 1000.0 * (double)j + (double)i
-                                               : -7.0;
+            double want = j >= MIRROR_N ? -7.0
+                          : j >= i      ? up
+                          : j < r1      ? 1000.0 * (double)j + (double)i
+                                        : -7.0;
             ok &= c[i * MIRROR_LD + j] == want &&
                   (double)cf[i * MIRROR_LD + j] == want;
         }
@@ -106,9 +106,8 @@ SC_TEST(mirror_row_ranges)
     static float cf[MIRROR_N * MIRROR_LD];
     for (size_t i = 0; i < MIRROR_N; i++)
         for (size_t j = 0; j < MIRROR_LD; j++) {
-            double v = j >= i && j < MIRROR_N
-                           ? 1000.0 * (double)i + (double)j
-                           : -7.0;
+            double v =
+                j >= i && j < MIRROR_N ? 1000.0 * (double)i + (double)j : -7.0;
             c[i * MIRROR_LD + j] = v;
             cf[i * MIRROR_LD + j] = (float)v;
         }
