@@ -112,29 +112,61 @@ static int run_panels(panels *pl, unsigned threads, sc_err *err)
     return sc_pool_run(panel_item, pl, count, threads, &sc_blas_serial, err);
 }
 
+/* Round the n x d doubles at own (ld d) to floats in place, into its first
+ * 4 n d bytes. Each chunk is converted into a small buffer and then
+ * copied down: by then the copy's bytes [4 k0, 4 (k0 + m)) belong to
+ * doubles below k0 + m, all read already, and memcpy (unlike a float
+ * store into double memory) keeps the compiler from moving a read of
+ * those doubles after it. */
+#define NARROW_CHUNK 2048
+
+static float *narrow_in_place(double *own, size_t nd)
+{
+    float *xf = (float *)(void *)own, part[NARROW_CHUNK];
+    for (size_t k0 = 0; k0 < nd; k0 += NARROW_CHUNK) {
+        size_t m = nd - k0 < NARROW_CHUNK ? nd - k0 : NARROW_CHUNK;
+        for (size_t k = 0; k < m; k++)
+            part[k] = (float)own[k0 + k];
+        memcpy(xf + k0, part, m * sizeof *part);
+    }
+    return xf;
+}
+
 /* Gram of the n x d rows a (ld lda) into g (n x n): float64 panels, or
- * float32 (SC_GRAM_FLOAT32): the float Gram is formed and mirrored in the
+ * float32 (SC_GRAM_FLOAT32): the rows rounded to float (in own's bytes
+ * when a is the caller's scratch copy own, ld d: the centred features,
+ * so no second n x d buffer is allocated and first-touched; else in a
+ * buffer of their own), then the float Gram formed and mirrored in the
  * upper half of g's own bytes (byte offset 4 n^2; mirrored there, half
  * the bytes of a double mirror) and widened forwards; double k covers
  * bytes [8k, 8k + 8), float j sits at 4 n^2 + 4 j, so a double store
  * reaches a float not yet read only if k >= n^2, which never happens. */
-static int gram_rows(const double *a, size_t lda, size_t n, size_t d, int f32,
-                     unsigned threads, double *g, sc_err *err)
+static int gram_rows(const double *a, size_t lda, double *own, size_t n,
+                     size_t d, int f32, unsigned threads, double *g,
+                     sc_err *err)
 {
     panels pl = {a, lda, NULL, n, d, g, NULL};
     if (!f32)
         return run_panels(&pl, threads, err);
-    float *xf = sc_aligned_alloc(n * d > 0 ? n * d : 1, sizeof *xf);
-    if (xf == NULL)
-        return sc_err_set(err, SC_ENOMEM,
-                          "out of memory for %zu x %zu float32 features", n, d);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < d; j++)
-            xf[i * d + j] = (float)a[i * lda + j];
+    float *xf = NULL;
+    if (own != NULL) {
+        xf = narrow_in_place(own, n * d);
+    } else {
+        xf = sc_aligned_alloc(n * d > 0 ? n * d : 1, sizeof *xf);
+        if (xf == NULL)
+            return sc_err_set(err, SC_ENOMEM,
+                              "out of memory for %zu x %zu float32 features", n,
+                              d);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < d; j++)
+                xf[i * d + j] = (float)a[i * lda + j];
+    }
+    pl.a = NULL; /* own's doubles are floats now */
     pl.af = xf;
     pl.gf = (float *)(void *)((unsigned char *)g + n * n * sizeof(float));
     int rc = run_panels(&pl, threads, err);
-    sc_aligned_free(xf);
+    if (own == NULL)
+        sc_aligned_free(xf);
     for (size_t k = 0; rc == SC_OK && k < n * n; k++)
         g[k] = (double)pl.gf[k];
     return rc;
@@ -181,8 +213,8 @@ static int compute(const sc_host *host, const sc_mat *x, uint32_t flags,
             scale2 += host->dot(d, x->data + i * x->ld, x->data + i * x->ld);
         var2 = scale2;
     }
-    int rc = gram_rows(a, lda, n, d, (flags & SC_GRAM_FLOAT32) != 0, threads,
-                       o->g, err);
+    int rc = gram_rows(a, lda, xc, n, d, (flags & SC_GRAM_FLOAT32) != 0,
+                       threads, o->g, err);
     sc_aligned_free(xc);
     if (rc != SC_OK)
         return rc;
