@@ -311,6 +311,122 @@ SC_TEST(subset_equals_gathered_rows)
     sc_matrix_deinit(&ys);
 }
 
+/* ## RBF at the block edges of the plugin's symmetric passes
+ *
+ * The plugin computes the RBF distances and kernel on the upper triangle
+ * in blocks of 8 rows and mirrors them (plugins/cka.c, CKA_BLOCK). The
+ * reference below shares none of that: distances from feature differences,
+ * the full kernel, and the centrings written out as in the file comment of
+ * plugins/cka.c (U-centring: Szekely & Rizzo 2014; HKH: Kornblith et al.
+ * 2019, eq. 2), at n around multiples of 8. */
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Centred RBF kernel of x into kc (n x n): s2 = sigma^2, or, when sigma is
+ * 0, rel^2 times the median of all n^2 squared distances. */
+static void direct_rbf(const sc_matrix *x, double sigma, double rel,
+                       int unbiased, double *kc)
+{
+    size_t n = x->rows, d = x->cols;
+    double *d2 = malloc(n * n * sizeof *d2), *m = malloc(n * sizeof *m);
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n; j++) {
+            double s = 0.0;
+            for (size_t k = 0; k < d; k++) {
+                double t = x->data[i * d + k] - x->data[j * d + k];
+                s += t * t;
+            }
+            d2[i * n + j] = s;
+        }
+    double s2 = sigma * sigma;
+    if (sigma == 0.0) {
+        double *v = malloc(n * n * sizeof *v);
+        memcpy(v, d2, n * n * sizeof *v);
+        qsort(v, n * n, sizeof *v, cmp_double);
+        size_t h = n * n / 2;
+        double med = n * n % 2 ? v[h] : 0.5 * (v[h - 1] + v[h]);
+        s2 = rel * rel * med;
+        free(v);
+    }
+    for (size_t i = 0; i < n * n; i++)
+        kc[i] = exp(-d2[i] / (2.0 * s2));
+    if (unbiased) {
+        for (size_t i = 0; i < n; i++)
+            kc[i * n + i] = 0.0;
+        double total = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            m[j] = 0.0;
+            for (size_t i = 0; i < n; i++)
+                m[j] += kc[i * n + j];
+            m[j] /= (double)(n - 2);
+            total += m[j];
+        }
+        for (size_t j = 0; j < n; j++)
+            m[j] -= total / (2.0 * (double)(n - 1));
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                kc[i * n + j] = i == j ? 0.0 : kc[i * n + j] - m[i] - m[j];
+    } else {
+        /* HKH: subtract row and column means, add the grand mean. */
+        double grand = 0.0;
+        for (size_t j = 0; j < n; j++) {
+            m[j] = 0.0;
+            for (size_t i = 0; i < n; i++)
+                m[j] += kc[i * n + j];
+            m[j] /= (double)n;
+            grand += m[j] / (double)n;
+        }
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < n; j++)
+                kc[i * n + j] += grand - m[i] - m[j];
+    }
+    free(d2);
+    free(m);
+}
+
+static double direct_cka(const sc_matrix *x, const sc_matrix *y, double sigma,
+                         double rel, int unbiased)
+{
+    size_t n = x->rows;
+    double *k = malloc(n * n * sizeof *k), *l = malloc(n * n * sizeof *l);
+    direct_rbf(x, sigma, rel, unbiased, k);
+    direct_rbf(y, sigma, rel, unbiased, l);
+    double kl = 0.0, kk = 0.0, ll = 0.0;
+    for (size_t i = 0; i < n * n; i++) {
+        kl += k[i] * l[i];
+        kk += k[i] * k[i];
+        ll += l[i] * l[i];
+    }
+    free(k);
+    free(l);
+    return kl / sqrt(kk * ll);
+}
+
+SC_TEST(rbf_block_edges_match_direct_formula)
+{
+    static const size_t sizes[] = {4, 7, 8, 9, 16, 17, 26};
+    for (size_t t = 0; t < sizeof sizes / sizeof *sizes; t++) {
+        size_t n = sizes[t];
+        sc_matrix x, y;
+        random_matrix(&x, n, 5);
+        related_matrix(&y, &x, 6);
+        /* Agreement to rounding: the plugin forms distances from the Gram
+         * of the centred features, the reference from differences. */
+        expect_rel(cka_ok("kernel=rbf,unbiased=true,sigma=2.2", &x, &y),
+                   direct_cka(&x, &y, 2.2, 0.0, 1), 1e-10,
+                   "rbf unbiased sigma 2.2, n = %zu = direct formula", n);
+        expect_rel(cka_ok("kernel=rbf,unbiased=false,sigma_rel=0.9", &x, &y),
+                   direct_cka(&x, &y, 0.0, 0.9, 0), 1e-10,
+                   "rbf biased sigma_rel 0.9, n = %zu = direct formula", n);
+        sc_matrix_deinit(&x);
+        sc_matrix_deinit(&y);
+    }
+}
+
 SC_TEST(embedding_cosine_equals_compare)
 {
     sc_matrix x, y;
