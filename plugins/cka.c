@@ -63,7 +63,8 @@
  * Memory: a Gram-path state holds the centred n x n kernel (8 n^2 bytes,
  * 800 MB at n = 10,000); linear adds 2 n doubles from which compare_subset
  * rebuilds the uncentred Gram, RBF another n x n (the squared distances,
- * which a median bandwidth needs on every subset): 16 n^2 bytes. RBF prepare
+ * which a median bandwidth needs on every subset; only its upper triangle
+ * is written and read): 16 n^2 bytes. RBF prepare
  * with a median bandwidth also needs a temporary n(n-1)/2 doubles for the
  * selection. A feature-path state holds n x d plus 3 n doubles. compare_subset
  * allocates 2 count^2 doubles of scratch.
@@ -131,7 +132,7 @@ typedef struct cka_state {
     double *r;   /* n, row sums of K with zero diagonal (unbiased)  */
     double rsum; /* sum of r                                        */
     /* Gram path */
-    double *raw;  /* rbf: n x n squared distances (for subsets)          */
+    double *raw;  /* rbf: n x n squared distances, upper triangle (subsets) */
     double *mvec; /* linear: n centring means (K_ij = K~_ij + m_i + m_j) */
     double *diag; /* linear: n diagonal of the uncentred Gram            */
     double *kc;   /* n x n centred kernel K~                            */
@@ -216,8 +217,17 @@ static double min_from(const double *v, size_t from, size_t len)
     return m;
 }
 
-/* RBF bandwidth squared for the n x n squared-distance matrix d2 restricted
- * to idx (NULL: all rows). See the file comment for the three rules. */
+/* Entry (a, b) of a squared-distance matrix stored on and above its
+ * diagonal only (leading dimension ld): it is symmetric, so (b, a) holds
+ * the same number. */
+static double upper_at(const double *d2, size_t ld, size_t a, size_t b)
+{
+    return a <= b ? d2[a * ld + b] : d2[b * ld + a];
+}
+
+/* RBF bandwidth squared for the n x n squared-distance matrix d2 (upper
+ * triangle, upper_at) restricted to idx (NULL: all rows). See the file
+ * comment for the three rules. */
 static int rbf_sigma2(const sc_host *host, sc_ctx *ctx, const sc_args *args,
                       const double *d2, size_t ld, const size_t *idx, size_t n,
                       double *sigma2)
@@ -234,9 +244,9 @@ static int rbf_sigma2(const sc_host *host, sc_ctx *ctx, const sc_args *args,
         return SC_ENOMEM;
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        const double *row = d2 + (idx ? idx[i] : i) * ld;
+        const double *row = d2 + i * ld;
         for (size_t j = i + 1; j < n; j++) {
-            double e = row[idx ? idx[j] : j];
+            double e = idx ? upper_at(d2, ld, idx[i], idx[j]) : row[j];
             if (rel || e != 0.0)
                 v[len++] = e;
         }
@@ -396,26 +406,29 @@ static void centre_kernel(double *k, size_t n, int unbiased, double *mean,
  * The squared distances and the RBF kernel are exactly symmetric: the
  * host's Gram has equal triangles (it is mirrored; sc_gram), diag_i +
  * diag_j is commutative, and every later step is a function of one entry.
- * So each is computed on the upper triangle only, half the exponentials,
- * and copied below the diagonal: the bits of the full computation. The
- * rows go in blocks of CKA_BLOCK, which stay in cache while they are
- * mirrored; then the block's rows, complete, get pass 1 of the centring
- * in the row order centre_kernel has. */
+ * So each is computed on the upper triangle only, half the exponentials;
+ * the kernel is copied below the diagonal, the bits of the full
+ * computation, and the distances stay upper (upper_at reads them). The
+ * rows go in blocks of CKA_BLOCK, which stay in cache while the kernel's
+ * are mirrored; then the block's rows, complete, get pass 1 of the
+ * centring in the row order centre_kernel has. */
 
 /* Rows per block: each row below receives CKA_BLOCK adjacent doubles (one
  * 64-byte cache line), and a block of 8 rows of the paper's n = 10,000 is
  * 640 KB, within a 1 MB L2. */
 #define CKA_BLOCK 8
 
-/* m[j][i] = m[i][j] for the rows i in [r0, r1) and every j > i (order n,
- * leading dimension ld). */
-static void mirror_block(double *m, size_t ld, size_t n, size_t r0, size_t r1)
+/* m[i][j] = m[j][i] for the rows i in [r0, r1) and every j < i (n x n):
+ * the block's rows are completed from the rows above them, whose upper
+ * parts are done. Pulled rather than pushed into the rows below, so that
+ * the stores go to the block's own rows, in cache for the column sums
+ * that follow, and only the loads (one cache line per row above) miss. */
+static void pull_block(double *m, size_t n, size_t r0, size_t r1)
 {
-    for (size_t j = r0 + 1; j < n; j++) {
-        size_t end = j < r1 ? j : r1;
-        double *dst = m + j * ld;
-        for (size_t i = r0; i < end; i++)
-            dst[i] = m[i * ld + j];
+    for (size_t j = 0; j + 1 < r1; j++) {
+        const double *src = m + j * n;
+        for (size_t i = j < r0 ? r0 : j + 1; i < r1; i++)
+            m[i * n + j] = src[i];
     }
 }
 
@@ -425,14 +438,15 @@ static void mirror_block(double *m, size_t ld, size_t n, size_t r0, size_t r1)
 typedef struct sym_pass {
     size_t count;
     /* distances, when g != NULL: g (count x count) and its diagonal diag
-     * give dist (ld count), entries within dup (diag_i + diag_j) of 0
-     * (CKA_DUP_ULPS) and the diagonal exactly 0 */
+     * give dist (ld count) on and above the diagonal, which is exactly 0,
+     * as are entries within dup (diag_i + diag_j) of 0 (CKA_DUP_ULPS); the
+     * lower triangle is never written: nothing reads it (upper_at) */
     const double *g, *diag;
     double dup;
     double *dist;
     /* kernel, when k != NULL: k_ij = exp(gamma d2[idx_i][idx_j]) (idx NULL:
-     * all rows; d2 may be dist), then its diagonal zeroed when unbiased
-     * and the column sums of k in colsum */
+     * all rows; d2, upper triangle, may be dist), then its diagonal zeroed
+     * when unbiased and the column sums of k in colsum */
     const double *d2;
     size_t ld;
     const size_t *idx;
@@ -461,11 +475,12 @@ static void kernel_row(const sym_pass *p, size_t i)
 {
     size_t n = p->count;
     double *out = p->k + i * n;
-    const double *di = p->d2 + (p->idx ? p->idx[i] : i) * p->ld;
     if (p->idx != NULL) {
+        size_t a = p->idx[i];
         for (size_t j = i; j < n; j++)
-            out[j] = exp(p->gamma * di[p->idx[j]]);
+            out[j] = exp(p->gamma * upper_at(p->d2, p->ld, a, p->idx[j]));
     } else {
+        const double *di = p->d2 + i * p->ld;
         for (size_t j = i; j < n; j++)
             out[j] = exp(p->gamma * di[j]);
     }
@@ -485,11 +500,9 @@ static void sym_run(const sym_pass *p)
             if (p->k != NULL)
                 kernel_row(p, i);
         }
-        if (p->g != NULL)
-            mirror_block(p->dist, n, n, r0, r1);
         if (p->k == NULL)
             continue;
-        mirror_block(p->k, n, n, r0, r1);
+        pull_block(p->k, n, r0, r1);
         for (size_t i = r0; i < r1; i++) {
             double *row = p->k + i * n;
             if (p->unbiased)
@@ -500,22 +513,22 @@ static void sym_run(const sym_pass *p)
 }
 
 /* Where a Gram-path state keeps its uncentred kernel. RBF: the squared
- * distances (a median bandwidth must be recomputed on a subset). Linear:
+ * distances on and above the diagonal (a median bandwidth must be
+ * recomputed on a subset; upper_at reads them). Linear:
  * nothing extra; K_ij = K~_ij + m_i + m_j off the diagonal (the centring
  * subtracts exactly m_i + m_j, m being the final means vector) and the
  * diagonal K_ii is kept apart, so 2 n doubles replace an n x n copy. */
 typedef struct raw_source {
-    const double *d2;   /* rbf: n x n squared distances                  */
+    const double *d2;   /* rbf: n x n squared distances (upper_at)        */
     const double *kc;   /* linear: centred kernel                         */
     const double *mvec; /* linear: centring means, n                      */
     const double *diag; /* linear: uncentred diagonal, n                  */
     size_t ld;
 } raw_source;
 
+/* Linear: entry (i, j) of the uncentred kernel. */
 static double raw_at(const raw_source *r, size_t i, size_t j)
 {
-    if (r->d2 != NULL)
-        return r->d2[i * r->ld + j];
     if (i == j)
         return r->diag[i];
     return r->kc[i * r->ld + j] + r->mvec[i] + r->mvec[j];
