@@ -244,9 +244,8 @@ static int rbf_sigma2(const sc_host *host, sc_ctx *ctx, const sc_args *args,
         return SC_ENOMEM;
     size_t len = 0;
     for (size_t i = 0; i < n; i++) {
-        const double *row = d2 + i * ld;
         for (size_t j = i + 1; j < n; j++) {
-            double e = idx ? upper_at(d2, ld, idx[i], idx[j]) : row[j];
+            double e = idx ? upper_at(d2, ld, idx[i], idx[j]) : d2[i * ld + j];
             if (rel || e != 0.0)
                 v[len++] = e;
         }
