@@ -443,30 +443,48 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
 
 /* ## Ranking
  *
- * The doubles become unsigned 64-bit keys that sort as they do: x >= 0
+ * The doubles map to unsigned 64-bit keys that sort as they do: x >= 0
  * maps to its IEEE-754 bits | 2^63, x < 0 to ~bits; -0.0 is keyed as
  * +0.0, so equal keys are exactly equal doubles (Req. 8; NaN cannot reach
- * here: compute_rdm rejects non-finite rows). Records (key, index) are
- * then sorted by a most-significant-digit radix sort whose buckets adapt
- * to the keys' range: one pass over all N records into up to 2^16
- * buckets by the top bits of key - kmin (kmin, kmax from the key-making
- * pass), then each bucket (hundreds of records, in cache) the same way on
- * its own range with up to 256 buckets, down to insertion sort for 24 or
- * fewer. Every pass is stable and starts from index order, so ties stay
- * ordered by index. The previous LSD sort (six passes of 2,048 buckets)
- * scattered each record to a cache line of its own six times; this one
- * does so once. O(N) time per level, at most 1 + 6 levels (64-bit keys,
- * 16 then 8 bits a level), so O(N). Scratch 16 N bytes: the records; the
- * triangle holds up to N/2 of them as the scatter target of a bucket, and
- * a bucket larger than that, only for data whose range is dominated by a
- * few outliers, is sorted by qsort on (key, index), the same order. */
+ * here: compute_rdm rejects non-finite rows). The sort moves 8-byte
+ * words, not 16-byte (key, index) records: word = coarse << 32 | index,
+ * coarse being the top 32 significant bits of key - kmin (kmin, kmax from
+ * a first read-only pass). Index < 2^32 makes the words distinct, so
+ * sorting them orders by coarse key with ties in index order whatever the
+ * sort (stable or not). One pass scatters the words into up to 2^13
+ * buckets by the top bits of coarse (the buckets fit the keys' range; so
+ * few that every bucket's write head stays in cache); each bucket (a few
+ * thousand words, in cache) is then sorted by an MSD radix sort on its
+ * own range, about m / 4 sub-buckets a level, finished by insertion
+ * sort. A run of equal coarse keys (their full keys differ at most in the
+ * cshift <= 32 low bits that coarse dropped) is re-keyed by those bits,
+ * looked up in t, and sorted again, so the order is exact: by value, ties
+ * by index.
+ *
+ * Each bucket, still in cache, then hands on its tie groups: kendall
+ * writes the order; spearman writes each average rank to its entry's
+ * position (random access, as any inverse permutation). O(N): at most
+ * 1 + 8 levels of 8 bits per word, one re-key per run. Scratch 8 N bytes
+ * of words plus SORT_CAP words for the bucket sorts, which sort through
+ * it out of place and leave the result there (no copy back); a larger
+ * bucket (data whose range a few outliers dominate) is split in place
+ * (American flag sort) until its parts fit. */
 
-typedef struct rank_rec {
-    uint64_t k; /* key_of(value)             */
-    uint64_t i; /* original position, < 2^32 */
-} rank_rec;
+/* The out-of-cache pass makes about len / 2^BUCKET_BITS buckets (a few
+ * thousand words each, sorted within L2), at most 2^TOP_BITS: measured at
+ * N = 1.25e7 and 5e7, 2^16 buckets were slower (their write heads miss
+ * the cache), as were buckets of 2^14 words and more. SUB_BITS: at most
+ * that many a level in cache; SMALL_SORT: insertion sort at or below it;
+ * SORT_CAP: scratch words of the bucket sorts (512 KB, within L2). */
+enum {
+    BUCKET_BITS = 13,
+    TOP_BITS = 13,
+    SUB_BITS = 8,
+    SMALL_SORT = 24,
+    SORT_CAP = 65536
+};
 
-enum { TOP_BITS = 16, SUB_BITS = 8, SMALL_SORT = 24 };
+#define IDX_MASK UINT64_C(0xffffffff)
 
 static uint64_t key_of(double v)
 {
@@ -475,14 +493,6 @@ static uint64_t key_of(double v)
         v = 0.0; /* -0.0 and +0.0 are one key */
     memcpy(&u, &v, sizeof u);
     return (u >> 63) != 0 ? ~u : u | (UINT64_C(1) << 63);
-}
-
-static double value_of(uint64_t k)
-{
-    uint64_t u = (k >> 63) != 0 ? k & ~(UINT64_C(1) << 63) : ~k;
-    double v;
-    memcpy(&v, &u, sizeof v);
-    return v;
 }
 
 /* Bits needed to write x (0 for 0). */
@@ -496,29 +506,28 @@ static int bit_length(uint64_t x)
     return b;
 }
 
-/* The shift that maps key - kmin, for keys in [kmin, kmin + range], to at
- * most 2^bits buckets. */
+/* The shift that maps x - lo, for x in [lo, lo + range], to at most 2^bits
+ * buckets. */
 static int bucket_shift(uint64_t range, int bits)
 {
     int b = bit_length(range);
     return b > bits ? b - bits : 0;
 }
 
-static int cmp_rec(const void *pa, const void *pb)
+static int is_sorted(const uint64_t *r, size_t m)
 {
-    const rank_rec *a = pa, *b = pb;
-    if (a->k != b->k)
-        return a->k < b->k ? -1 : 1;
-    return (a->i > b->i) - (a->i < b->i);
+    for (size_t p = 1; p < m; p++)
+        if (r[p] < r[p - 1])
+            return 0;
+    return 1;
 }
 
-/* Stable insertion sort of r[0..m-1] by key. */
-static void insertion_sort(rank_rec *r, size_t m)
+static void insertion_sort(uint64_t *r, size_t m)
 {
     for (size_t p = 1; p < m; p++) {
-        rank_rec x = r[p];
+        uint64_t x = r[p];
         size_t q = p;
-        while (q > 0 && r[q - 1].k > x.k) {
+        while (q > 0 && r[q - 1] > x) {
             r[q] = r[q - 1];
             q--;
         }
@@ -526,116 +535,202 @@ static void insertion_sort(rank_rec *r, size_t m)
     }
 }
 
-/* Sort r[0..m-1] by key, stably; tmp holds cap records of scratch. */
-static void sort_bucket(rank_rec *r, size_t m, rank_rec *tmp, size_t cap)
+static void sort_words(uint64_t *r, size_t m, uint64_t *tmp, size_t cap);
+
+/* Sort the distinct words r[0..m-1] ascending and return where they now
+ * are: up to cap words go out of place, into tmp (r then serves as the
+ * scratch of the deeper levels), so the caller that can read them there
+ * saves a copy back; more are permuted in place in r (cycle leader,
+ * American flag sort) by the same digit. */
+static uint64_t *sort_words_to(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
 {
     if (m <= SMALL_SORT) {
         insertion_sort(r, m);
-        return;
+        return r;
     }
-    if (m > cap) { /* (key, index) is unique: the same order as stable */
-        qsort(r, m, sizeof *r, cmp_rec);
-        return;
-    }
-    uint64_t lo = r[0].k, hi = r[0].k;
+    uint64_t lo = r[0], hi = r[0];
     for (size_t p = 1; p < m; p++) {
-        lo = r[p].k < lo ? r[p].k : lo;
-        hi = r[p].k > hi ? r[p].k : hi;
+        lo = r[p] < lo ? r[p] : lo;
+        hi = r[p] > hi ? r[p] : hi;
     }
-    if (lo == hi)
-        return; /* one tie group, already in index order */
-    int shift = bucket_shift(hi - lo, SUB_BITS);
-    size_t h[(1 << SUB_BITS) + 1] = {0};
-    for (size_t p = 0; p < m; p++)
-        h[((r[p].k - lo) >> shift) + 1]++;
+    /* About m / 4 buckets: a few words each, left to the insertion sort
+     * below, without counters to spare. */
+    int bits = bit_length(m) - 2;
+    int shift = bucket_shift(hi - lo, bits < SUB_BITS ? bits : SUB_BITS);
     size_t nb = (size_t)((hi - lo) >> shift) + 1;
-    for (size_t b = 1; b <= nb; b++)
-        h[b] += h[b - 1];
-    for (size_t p = 0; p < m; p++)
-        tmp[h[(r[p].k - lo) >> shift]++] = r[p];
-    memcpy(r, tmp, m * sizeof *r);
-    /* h[b] is now the end of bucket b, the start of bucket b + 1. */
-    for (size_t b = 0, a = 0; b < nb; a = h[b++])
-        sort_bucket(r + a, h[b] - a, tmp, cap);
-}
-
-/* Replace t[0..len-1] by its keys (key_of, read and written as 64-bit
- * patterns through memcpy, so no aliasing rule is bent); return kmin, kmax. */
-static void make_keys(double *t, size_t len, uint64_t *kmin, uint64_t *kmax)
-{
-    uint64_t lo = UINT64_MAX, hi = 0;
-    for (size_t p = 0; p < len; p++) {
-        uint64_t k = key_of(t[p]);
-        memcpy(t + p, &k, sizeof k);
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
-    }
-    *kmin = lo;
-    *kmax = hi;
-}
-
-/* Sort the keys in t (make_keys) into the records out, stably: the top
- * pass scatters (key, index) by the top TOP_BITS of key - kmin; each bucket
- * is then sorted by sort_bucket with the triangle t as its scratch. h:
- * 2^TOP_BITS + 1 counters. */
-static void sort_keys(double *t, rank_rec *out, size_t len, uint64_t kmin,
-                      uint64_t kmax, size_t *h)
-{
-    int shift = bucket_shift(kmax - kmin, TOP_BITS);
-    size_t nb = (size_t)((kmax - kmin) >> shift) + 1;
+    size_t h[(1 << SUB_BITS) + 1], next[1 << SUB_BITS];
     memset(h, 0, (nb + 1) * sizeof *h);
-    for (size_t p = 0; p < len; p++) {
-        uint64_t k;
-        memcpy(&k, t + p, sizeof k);
-        h[((k - kmin) >> shift) + 1]++;
-    }
+    for (size_t p = 0; p < m; p++)
+        h[((r[p] - lo) >> shift) + 1]++;
     for (size_t b = 1; b <= nb; b++)
         h[b] += h[b - 1];
-    for (size_t p = 0; p < len; p++) {
-        uint64_t k;
-        memcpy(&k, t + p, sizeof k);
-        rank_rec *o = out + h[(k - kmin) >> shift]++;
-        o->k = k;
-        o->i = p;
+    /* h[b] is the start of bucket b, h[b + 1] its end. */
+    memcpy(next, h, nb * sizeof *next);
+    if (m <= cap) {
+        for (size_t p = 0; p < m; p++)
+            tmp[next[(r[p] - lo) >> shift]++] = r[p];
+        /* Large buckets by recursion, then one insertion sort over all:
+         * it moves no word past its bucket, so it costs what sorting each
+         * small bucket alone would, without a call per bucket. */
+        for (size_t b = 0; b < nb; b++)
+            if (h[b + 1] - h[b] > SMALL_SORT)
+                sort_words(tmp + h[b], h[b + 1] - h[b], r + h[b],
+                           h[b + 1] - h[b]);
+        insertion_sort(tmp, m);
+        return tmp;
     }
-    if (kmin == kmax)
-        return;                            /* one tie group, in index order */
-    rank_rec *tmp = (rank_rec *)(void *)t; /* the keys are all in out now */
-    size_t cap = len * sizeof *t / sizeof *tmp;
-    for (size_t b = 0, a = 0; b < nb; a = h[b++])
-        sort_bucket(out + a, h[b] - a, tmp, cap);
+    for (size_t b = 0; b < nb; b++)
+        while (next[b] < h[b + 1]) {
+            uint64_t x = r[next[b]];
+            size_t d = (size_t)((x - lo) >> shift);
+            while (d != b) { /* x to its bucket; carry what was there */
+                uint64_t y = r[next[d]];
+                r[next[d]++] = x;
+                x = y;
+                d = (size_t)((x - lo) >> shift);
+            }
+            r[next[b]++] = x;
+        }
+    for (size_t b = 0; b < nb; b++)
+        if (h[b + 1] - h[b] > 1)
+            sort_words(r + h[b], h[b + 1] - h[b], tmp, cap);
+    return r;
 }
 
-/* From the sorted records: write into t the average rank (if ranks) or the
- * value of each entry, into order (if not NULL) the sorted order; return
- * the tie-pair count. */
-static uint64_t assign_ranks(double *t, const rank_rec *s, size_t len,
-                             int ranks, size_t *order)
+/* Sort the distinct words r[0..m-1] ascending, in r; tmp: cap words of
+ * scratch. */
+static void sort_words(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
 {
-    uint64_t tie = 0;
-    for (size_t a = 0; a < len;) {
-        uint64_t ka = s[a].k;
+    uint64_t *s = sort_words_to(r, m, tmp, cap);
+    if (s != r)
+        memcpy(r, s, m * sizeof *r);
+}
+
+/* The key ranges of one ranking: (key - kmin) >> cshift is the coarse key
+ * (< 2^32), the low cshift bits resolve equal coarse keys. */
+typedef struct rank_keys {
+    uint64_t kmin;
+    int cshift;
+} rank_keys;
+
+/* Where the ranking's results go: kendall's sorted order, or spearman's
+ * average ranks, written to the entries' positions in t. */
+typedef struct rank_out {
+    size_t *order; /* kendall; NULL for spearman */
+    double *t;     /* spearman                   */
+} rank_out;
+
+/* The words r[0..g-1], at sorted positions pos..pos+g-1, hold one value.
+ * Each rank is written to its entry's position (random access; the
+ * entries of t that the ranking reads later are other runs', never
+ * these). */
+static void emit_group(const rank_out *o, const uint64_t *r, size_t g,
+                       size_t pos)
+{
+    if (o->order != NULL) {
+        size_t *order = o->order + pos;
+        for (size_t q = 0; q < g; q++)
+            order[q] = (size_t)(r[q] & IDX_MASK);
+        return;
+    }
+    /* Positions pos..pos+g-1 hold ranks pos+1..pos+g; their average. */
+    double rank = 0.5 * ((double)(pos + 1) + (double)(pos + g));
+    double *t = o->t;
+    for (size_t q = 0; q < g; q++)
+        t[r[q] & IDX_MASK] = rank;
+}
+
+/* Sort the words w[0..m-1] of one bucket (sorted positions pos..pos+m-1),
+ * resolve its runs of equal coarse keys by the keys' low bits (read in t,
+ * which o->t overwrites with ranks only for this bucket's entries, after
+ * their runs are read), emit its tie groups and return their tie pairs,
+ * sum g (g - 1) / 2. */
+static uint64_t rank_bucket(uint64_t *w, size_t m, size_t pos, const double *t,
+                            const rank_keys *rk, uint64_t *tmp,
+                            const rank_out *o)
+{
+    uint64_t ties = 0, *r = w, *other = tmp;
+    size_t cap = SORT_CAP;
+    if (!is_sorted(w, m)) {
+        r = sort_words_to(w, m, tmp, SORT_CAP);
+        if (r == tmp) { /* w's bucket, read once, is now the scratch */
+            other = w;
+            cap = m;
+        }
+    }
+    uint64_t low = (UINT64_C(1) << rk->cshift) - 1;
+    for (size_t a = 0; a < m;) {
+        uint64_t c = r[a] >> 32;
         size_t b = a + 1;
-        while (b < len && s[b].k == ka)
+        while (b < m && r[b] >> 32 == c)
             b++;
-        uint64_t g = (uint64_t)(b - a);
-        tie += g * (g - 1) / 2;
-        /* Positions a..b-1 hold ranks a+1..b; their average. */
-        double r = ranks ? 0.5 * ((double)(a + 1) + (double)b) : value_of(ka);
+        if (b - a == 1 || rk->cshift == 0) { /* coarse is the full key */
+            uint64_t g = (uint64_t)(b - a);
+            ties += g * (g - 1) / 2;
+            emit_group(o, r + a, b - a, pos + a);
+            a = b;
+            continue;
+        }
         for (size_t q = a; q < b; q++) {
-            size_t i = (size_t)s[q].i;
-            t[i] = r;
-            if (order != NULL)
-                order[q] = i;
+            uint64_t i = r[q] & IDX_MASK;
+            uint64_t k = key_of(t[i]) - rk->kmin;
+            r[q] = (k & low) << 32 | i;
+        }
+        if (!is_sorted(r + a, b - a))
+            sort_words(r + a, b - a, other, cap);
+        for (size_t u = a; u < b;) {
+            size_t v = u + 1;
+            while (v < b && r[v] >> 32 == r[u] >> 32)
+                v++;
+            uint64_t g = (uint64_t)(v - u);
+            ties += g * (g - 1) / 2;
+            emit_group(o, r + u, v - u, pos + u);
+            u = v;
         }
         a = b;
     }
-    return tie;
+    return ties;
+}
+
+/* Sort the entries of t, emit their tie groups into o and return the
+ * tie-pair count. w: len words; h: 2^TOP_BITS + 1 counters; tmp:
+ * min(len, SORT_CAP) words. */
+static uint64_t rank_entries(const double *t, size_t len, uint64_t *w,
+                             size_t *h, uint64_t *tmp, const rank_out *o)
+{
+    double vmin = t[0], vmax = t[0];
+    for (size_t p = 1; p < len; p++) {
+        vmin = t[p] < vmin ? t[p] : vmin;
+        vmax = t[p] > vmax ? t[p] : vmax;
+    }
+    /* key_of is monotone, so the extreme keys are those of the extremes. */
+    rank_keys rk = {key_of(vmin), 0};
+    uint64_t range = key_of(vmax) - rk.kmin;
+    rk.cshift = bucket_shift(range, 32);
+    int top = bit_length(len) - BUCKET_BITS;
+    top = top < 1 ? 1 : (top > TOP_BITS ? TOP_BITS : top);
+    int tshift = bucket_shift(range >> rk.cshift, top);
+    int shift = rk.cshift + tshift;
+    size_t nb = (size_t)(range >> shift) + 1;
+    memset(h, 0, (nb + 1) * sizeof *h);
+    for (size_t p = 0; p < len; p++)
+        h[((key_of(t[p]) - rk.kmin) >> shift) + 1]++;
+    for (size_t b = 1; b <= nb; b++)
+        h[b] += h[b - 1];
+    for (size_t p = 0; p < len; p++) {
+        uint64_t c = (key_of(t[p]) - rk.kmin) >> rk.cshift;
+        w[h[c >> tshift]++] = c << 32 | (uint64_t)p;
+    }
+    /* h[b] is now the end of bucket b, the start of bucket b + 1. */
+    uint64_t ties = 0;
+    for (size_t b = 0, a = 0; b < nb; a = h[b++])
+        ties += rank_bucket(w + a, h[b] - a, a, t, &rk, tmp, o);
+    return ties;
 }
 
 /* Sort t; write the sorted order into order (if not NULL), replace t by its
- * average ranks (if ranks; else t keeps its values), and return the
- * tie-pair count. Req. 8. */
+ * average ranks (if ranks; else t keeps its values, -0.0 becoming +0.0),
+ * and return the tie-pair count. Req. 8. */
 static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
                          size_t len, int ranks, size_t *order, uint64_t *ties)
 {
@@ -645,17 +740,21 @@ static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
                           "supports (n > 92,682 stimuli); subsample the "
                           "stimuli",
                           len);
-    rank_rec *rec = host->alloc(ctx, len * sizeof *rec);
+    size_t cap = len < SORT_CAP ? len : SORT_CAP;
+    uint64_t *w = host->alloc(ctx, len * sizeof *w);
+    uint64_t *tmp = host->alloc(ctx, cap * sizeof *tmp);
     size_t *hist = host->alloc(ctx, ((1 << TOP_BITS) + 1) * sizeof *hist);
     int rc = SC_ENOMEM;
-    if (rec != NULL && hist != NULL) {
-        uint64_t kmin, kmax;
-        make_keys(t, len, &kmin, &kmax);
-        sort_keys(t, rec, len, kmin, kmax, hist);
-        *ties = assign_ranks(t, rec, len, ranks, order);
+    if (w != NULL && tmp != NULL && hist != NULL) {
+        rank_out o = {ranks ? NULL : order, t};
+        *ties = rank_entries(t, len, w, hist, tmp, &o);
+        for (size_t p = 0; !ranks && p < len; p++)
+            if (t[p] == 0.0)
+                t[p] = 0.0; /* as its key; kendall compares values only */
         rc = SC_OK;
     }
-    host->free(ctx, rec);
+    host->free(ctx, w);
+    host->free(ctx, tmp);
     host->free(ctx, hist);
     return rc;
 }

@@ -11,8 +11,12 @@
  * to reach every path of the sort: exact ties drawn from a small set
  * (including -0.0, +0.0 and negatives) mixed with continuous values;
  * values a few ulps apart (many nested bucket levels); a range dominated
- * by one outlier (one huge bucket, the qsort path); all equal; two values;
- * and the three entries of n = 3. */
+ * by one outlier (one huge bucket); all equal; two values; and the three
+ * entries of n = 3. The sort keys each entry by the top 32 bits of its
+ * offset from the minimum and resolves equal ones by the low bits, so
+ * these also cover: a range that fits 32 bits (no low bits), many exact
+ * ties whose coarse keys collide with unequal neighbours, and buckets too
+ * large for the sort's scratch (sorted in place). */
 #include "../../plugins/rsa.c"
 
 #include <stdio.h>
@@ -158,6 +162,48 @@ SC_TEST(one_outlier_dominates_the_range)
     t[LEN / 3] = 1e300;
     t[LEN / 2] = -1e300;
     check_ranking("outliers", t, LEN);
+    free(t);
+}
+
+/* The value 1.0 + k ulps, as written by nextafter. */
+static double ulps_above_one(uint64_t k)
+{
+    double x;
+    uint64_t u;
+    memcpy(&u, &(double){1.0}, sizeof u);
+    u += k;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+SC_TEST(coarse_keys_collide_with_exact_ties_in_the_low_bits)
+{
+    double *t = malloc(LEN * sizeof *t);
+    uint64_t s = 37;
+    /* Range < 2^32 ulps: coarse is the whole key; draws from 2^20 values
+     * tie often. */
+    for (size_t p = 0; p < LEN; p++)
+        t[p] = ulps_above_one((uint64_t)(uniform(&s) * 1048576.0));
+    check_ranking("range within 32 bits, ties", t, LEN);
+    /* +-1e300 stretch the range to 2^63, so 1.0 + k ulps (k < 64, exact
+     * ties), its negatives and 1.5 + 1e-12 u each share coarse keys that
+     * only the low bits tell apart. */
+    for (size_t p = 0; p < LEN; p++) {
+        double u = uniform(&s);
+        uint64_t k = (uint64_t)(uniform(&s) * 64.0);
+        t[p] = u < 0.4 ? ulps_above_one(k)
+                       : (u < 0.8 ? -ulps_above_one(k) : 1.5 + 1e-12 * u);
+    }
+    t[7] = 1e300;
+    t[LEN - 1] = -1e300;
+    check_ranking("coarse collisions, low-bit ties", t, LEN);
+    /* [1, 2) and one 1e300: all but one entry in the first bucket (beyond
+     * the sort's scratch, split in place); coarse cells of 2^30 ulps, some
+     * holding several entries. */
+    for (size_t p = 0; p < LEN; p++)
+        t[p] = 1.0 + uniform(&s);
+    t[LEN / 5] = 1e300;
+    check_ranking("large buckets, in place", t, LEN);
     free(t);
 }
 
