@@ -454,31 +454,34 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
  * sort (stable or not). One pass scatters the words into up to 2^13
  * buckets by the top bits of coarse (the buckets fit the keys' range; so
  * few that every bucket's write head stays in cache); each bucket (a few
- * thousand words, in cache) is then sorted by an MSD radix sort on its
- * own range, about m / 4 sub-buckets a level, finished by insertion
- * sort. A run of equal coarse keys (their full keys differ at most in the
- * cshift <= 32 low bits that coarse dropped) is re-keyed by those bits,
- * looked up in t, and sorted again, so the order is exact: by value, ties
- * by index.
+ * thousand words, in cache) is then sorted by two counting passes (LSD)
+ * over the top log2(m) + 1 or so bits of its coarse keys, and each run
+ * sharing those bits by an MSD radix sort / insertion sort. A run of
+ * equal coarse keys (their full keys differ at most in the cshift <= 32
+ * low bits that coarse dropped) is re-keyed by those bits, looked up in
+ * t, and sorted again, so the order is exact: by value, ties by index.
  *
  * Each bucket, still in cache, then hands on its tie groups: kendall
  * writes the order; spearman writes each average rank to its entry's
- * position (random access, as any inverse permutation). O(N): at most
- * 1 + 8 levels of 8 bits per word, one re-key per run. Scratch 8 N bytes
- * of words plus SORT_CAP words for the bucket sorts, which sort through
- * it out of place and leave the result there (no copy back); a larger
- * bucket (data whose range a few outliers dominate) is split in place
- * (American flag sort) until its parts fit. */
+ * position (random access, as any inverse permutation). O(N): a word
+ * passes a bounded number of levels (64 bits, at least 3 a level) and
+ * one re-key per run. Scratch 8 N bytes
+ * of words plus SORT_CAP words for the bucket sorts; a larger bucket
+ * (data whose range a few outliers dominate) is split in place (American
+ * flag sort) until its parts fit. */
 
 /* The out-of-cache pass makes about len / 2^BUCKET_BITS buckets (a few
  * thousand words each, sorted within L2), at most 2^TOP_BITS: measured at
  * N = 1.25e7 and 5e7, 2^16 buckets were slower (their write heads miss
- * the cache), as were buckets of 2^14 words and more. SUB_BITS: at most
- * that many a level in cache; SMALL_SORT: insertion sort at or below it;
- * SORT_CAP: scratch words of the bucket sorts (512 KB, within L2). */
+ * the cache), as were buckets of 2^14 words and more. LSD_BITS: digit
+ * bits of sort_bucket's passes (up to 2^(2 LSD_BITS) > 2 SORT_CAP cells).
+ * SUB_BITS: at most that many a level of sort_words; SMALL_SORT:
+ * insertion sort at or below it; SORT_CAP: scratch words of the bucket
+ * sorts (512 KB, within L2). */
 enum {
     BUCKET_BITS = 13,
     TOP_BITS = 13,
+    LSD_BITS = 9,
     SUB_BITS = 8,
     SMALL_SORT = 24,
     SORT_CAP = 65536
@@ -535,18 +538,14 @@ static void insertion_sort(uint64_t *r, size_t m)
     }
 }
 
-static void sort_words(uint64_t *r, size_t m, uint64_t *tmp, size_t cap);
-
-/* Sort the distinct words r[0..m-1] ascending and return where they now
- * are: up to cap words go out of place, into tmp (r then serves as the
- * scratch of the deeper levels), so the caller that can read them there
- * saves a copy back; more are permuted in place in r (cycle leader,
- * American flag sort) by the same digit. */
-static uint64_t *sort_words_to(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
+/* Sort the distinct words r[0..m-1] ascending; tmp: cap words of scratch.
+ * Up to cap words go out of place through tmp; more are permuted in place
+ * (cycle leader, American flag sort) by the same digit. */
+static void sort_words(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
 {
     if (m <= SMALL_SORT) {
         insertion_sort(r, m);
-        return r;
+        return;
     }
     uint64_t lo = r[0], hi = r[0];
     for (size_t p = 1; p < m; p++) {
@@ -569,15 +568,15 @@ static uint64_t *sort_words_to(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
     if (m <= cap) {
         for (size_t p = 0; p < m; p++)
             tmp[next[(r[p] - lo) >> shift]++] = r[p];
+        memcpy(r, tmp, m * sizeof *r);
         /* Large buckets by recursion, then one insertion sort over all:
          * it moves no word past its bucket, so it costs what sorting each
          * small bucket alone would, without a call per bucket. */
         for (size_t b = 0; b < nb; b++)
             if (h[b + 1] - h[b] > SMALL_SORT)
-                sort_words(tmp + h[b], h[b + 1] - h[b], r + h[b],
-                           h[b + 1] - h[b]);
-        insertion_sort(tmp, m);
-        return tmp;
+                sort_words(r + h[b], h[b + 1] - h[b], tmp, cap);
+        insertion_sort(r, m);
+        return;
     }
     for (size_t b = 0; b < nb; b++)
         while (next[b] < h[b + 1]) {
@@ -594,16 +593,45 @@ static uint64_t *sort_words_to(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
     for (size_t b = 0; b < nb; b++)
         if (h[b + 1] - h[b] > 1)
             sort_words(r + h[b], h[b + 1] - h[b], tmp, cap);
-    return r;
 }
 
-/* Sort the distinct words r[0..m-1] ascending, in r; tmp: cap words of
- * scratch. */
-static void sort_words(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
+/* Sort the words w[0..m-1] of one top bucket, whose coarse keys differ
+ * only in their low tbits bits, by two stable counting passes (LSD) over
+ * the top d of those bits, d = log2(m) + 1 or so (w -> tmp -> w: few
+ * counters, no recursion; 1.3x faster than sort_words here); then each
+ * run that shares those d bits (one or two words, typically) by
+ * sort_words. Stable from index order, as the words need not be.
+ * tmp: m words. */
+static void sort_bucket(uint64_t *w, size_t m, uint64_t *tmp, int tbits)
 {
-    uint64_t *s = sort_words_to(r, m, tmp, cap);
-    if (s != r)
-        memcpy(r, s, m * sizeof *r);
+    int d = bit_length(m) + 1;
+    d = d < tbits ? d : tbits;
+    int d1 = d / 2, d2 = d - d1;
+    int s1 = 32 + tbits - d, s2 = s1 + d1;
+    uint64_t m1 = (UINT64_C(1) << d1) - 1, m2 = (UINT64_C(1) << d2) - 1;
+    uint32_t c1[(1 << LSD_BITS) + 1] = {0}, c2[(1 << LSD_BITS) + 1] = {0};
+    for (size_t p = 0; p < m; p++) {
+        c1[((w[p] >> s1) & m1) + 1]++;
+        c2[((w[p] >> s2) & m2) + 1]++;
+    }
+    for (size_t b = 1; b <= m1 + 1; b++)
+        c1[b] += c1[b - 1];
+    for (size_t b = 1; b <= m2 + 1; b++)
+        c2[b] += c2[b - 1];
+    for (size_t p = 0; p < m; p++)
+        tmp[c1[(w[p] >> s1) & m1]++] = w[p];
+    for (size_t p = 0; p < m; p++)
+        w[c2[(tmp[p] >> s2) & m2]++] = tmp[p];
+    if (d == tbits)
+        return; /* sorted by all of coarse, ties in index order */
+    for (size_t a = 0; a < m;) {
+        size_t b = a + 1;
+        while (b < m && w[b] >> s1 == w[a] >> s1)
+            b++;
+        if (b - a > 1 && !is_sorted(w + a, b - a))
+            sort_words(w + a, b - a, tmp, SORT_CAP);
+        a = b;
+    }
 }
 
 /* The key ranges of one ranking: (key - kmin) >> cshift is the coarse key
@@ -640,23 +668,22 @@ static void emit_group(const rank_out *o, const uint64_t *r, size_t g,
         t[r[q] & IDX_MASK] = rank;
 }
 
-/* Sort the words w[0..m-1] of one bucket (sorted positions pos..pos+m-1),
- * resolve its runs of equal coarse keys by the keys' low bits (read in t,
- * which o->t overwrites with ranks only for this bucket's entries, after
- * their runs are read), emit its tie groups and return their tie pairs,
- * sum g (g - 1) / 2. */
-static uint64_t rank_bucket(uint64_t *w, size_t m, size_t pos, const double *t,
-                            const rank_keys *rk, uint64_t *tmp,
+/* Sort the words r[0..m-1] of one bucket (sorted positions pos..pos+m-1,
+ * coarse keys differing in their low tbits bits), resolve its runs of
+ * equal coarse keys by the keys' low bits (read in t, which o->t
+ * overwrites with ranks only for this bucket's entries, after their runs
+ * are read), emit its tie groups and return their tie pairs, sum
+ * g (g - 1) / 2. tmp: min(len, SORT_CAP) words. */
+static uint64_t rank_bucket(uint64_t *r, size_t m, size_t pos, int tbits,
+                            const double *t, const rank_keys *rk, uint64_t *tmp,
                             const rank_out *o)
 {
-    uint64_t ties = 0, *r = w, *other = tmp;
-    size_t cap = SORT_CAP;
-    if (!is_sorted(w, m)) {
-        r = sort_words_to(w, m, tmp, SORT_CAP);
-        if (r == tmp) { /* w's bucket, read once, is now the scratch */
-            other = w;
-            cap = m;
-        }
+    uint64_t ties = 0;
+    if (!is_sorted(r, m)) {
+        if (m <= SORT_CAP)
+            sort_bucket(r, m, tmp, tbits);
+        else /* outliers squeezed the rest into a few buckets */
+            sort_words(r, m, tmp, SORT_CAP);
     }
     uint64_t low = (UINT64_C(1) << rk->cshift) - 1;
     for (size_t a = 0; a < m;) {
@@ -677,7 +704,7 @@ static uint64_t rank_bucket(uint64_t *w, size_t m, size_t pos, const double *t,
             r[q] = (k & low) << 32 | i;
         }
         if (!is_sorted(r + a, b - a))
-            sort_words(r + a, b - a, other, cap);
+            sort_words(r + a, b - a, tmp, SORT_CAP);
         for (size_t u = a; u < b;) {
             size_t v = u + 1;
             while (v < b && r[v] >> 32 == r[u] >> 32)
@@ -724,7 +751,7 @@ static uint64_t rank_entries(const double *t, size_t len, uint64_t *w,
     /* h[b] is now the end of bucket b, the start of bucket b + 1. */
     uint64_t ties = 0;
     for (size_t b = 0, a = 0; b < nb; a = h[b++])
-        ties += rank_bucket(w + a, h[b] - a, a, t, &rk, tmp, o);
+        ties += rank_bucket(w + a, h[b] - a, a, tshift, t, &rk, tmp, o);
     return ties;
 }
 
