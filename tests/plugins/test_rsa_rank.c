@@ -21,37 +21,8 @@
 
 #include <stdio.h>
 
+#include "plugin_source_host.h"
 #include "test.h"
-
-struct sc_ctx {
-    int status;
-};
-
-static int t_fail(sc_ctx *ctx, int status, const char *fmt, ...)
-{
-    (void)fmt;
-    ctx->status = status;
-    return status;
-}
-
-static void *t_alloc(sc_ctx *ctx, size_t bytes)
-{
-    (void)ctx;
-    return malloc(bytes);
-}
-
-static void t_free(sc_ctx *ctx, void *p)
-{
-    (void)ctx;
-    free(p);
-}
-
-/* Seeded uniform in [0, 1) (a 64-bit LCG, Knuth MMIX constants). */
-static double uniform(uint64_t *state)
-{
-    *state = *state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return (double)(*state >> 11) / 9007199254740992.0;
-}
 
 typedef struct ref_pair {
     double v;
