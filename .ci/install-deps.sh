@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package simcon needs to build, test and run its
-# bundled example. Used by tests/run.sh (the test command) and by
-# experiments/run_example.sh (the main job). Needs root; as another user it
-# only checks and tells what to install.
+# bundled example. Used by tests/run.sh (the test command, with --tests)
+# and by experiments/run_example.sh (the main job). Needs root; as another
+# user it only checks and tells what to install.
 set -euo pipefail
 
 packages=(
@@ -20,6 +20,12 @@ packages=(
   clang libclang-rt-14-dev llvm  # fuzzing: libFuzzer + ASan runtimes (only
                                  # recommended by clang), llvm-symbolizer, llvm-cov
 )
+# --tests: what only the tests need. python3-torch (about 160 packages, 90 s)
+# runs README's "From your model to simcon" recipe (python.readme_recipe),
+# which would otherwise be skipped; the main job does not need it.
+if [ "${1:-}" = --tests ]; then
+  packages+=(python3-torch)
+fi
 
 if [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README "Run the tests"; .ci/run calls exactly this).
-# 1. installs the Debian packages (as root), 2. builds as a user's Release
+# 1. installs the Debian packages (as root; with python3-torch, for the
+# README recipe's test), 2. builds as a user's Release
 # build (-O3) with warnings as errors and runs every CTest test except the
 # slow statistical validations,
 # 3. builds the libFuzzer harnesses with clang (build-fuzz/) and runs each
@@ -10,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash .ci/install-deps.sh
+bash .ci/install-deps.sh --tests
 
 jobs=$(nproc 2>/dev/null || echo 2)
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
