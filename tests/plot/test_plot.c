@@ -17,6 +17,7 @@
 #include <dirent.h>
 
 #include "../test.h"
+#include "../tie_nudge.h"
 #include "cluster.h"
 #include "mem.h"
 #include "plot.h"
@@ -120,23 +121,6 @@ SC_TEST(upgma_small_and_bad)
 
 /* ## Tie rule in UPGMA merge order, whiskers and box order */
 
-static double nudge(double v, int mode)
-{
-    switch (mode) {
-    case 0:
-        return nextafter(v, (double)INFINITY);
-    case 1:
-        return nextafter(v, -(double)INFINITY);
-    case 2:
-        return v * (1 + 1e-14);
-    default:
-        return v * (1 - 1e-14);
-    }
-}
-
-static const char *const nudge_name[4] = {"+1 ulp", "-1 ulp", "+1e-14 rel",
-                                          "-1e-14 rel"};
-
 SC_TEST(upgma_merge_order_ties_up_to_rounding)
 {
     /* d(0,1) and d(2,3) are both 0.3 but for rounding, moved in opposite
@@ -144,19 +128,19 @@ SC_TEST(upgma_merge_order_ties_up_to_rounding)
      * 4 = {0,1}, 5 = {2,3}, then {4,5} at (0.8+0.9+0.85+0.95)/4 = 0.875;
      * leaves 0 1 2 3. An exact minimum would merge {2,3} first when it is
      * the smaller and give 2 3 0 1. */
-    for (int k = 0; k < 4; k++) {
-        double a = nudge(0.3, k), b = nudge(0.3, k ^ 1);
+    for (int k = 0; k < SC_NUDGES; k++) {
+        double a = sc_nudge(0.3, k), b = sc_nudge(0.3, k ^ 1);
         double d[16] = {0,   a,    0.8, 0.9, a,   0,    0.85, 0.95,
                         0.8, 0.85, 0,   b,   0.9, 0.95, b,    0};
         size_t order[4];
         double h[3];
         sc_err err;
         expect_int(sc_upgma(d, 4, order, h, &err), SC_OK, "upgma, %s",
-                   nudge_name[k]);
+                   sc_nudge_name[k]);
         for (int i = 0; i < 4; i++)
-            expect_int((long long)order[i], i, "tie %s: leaf %d", nudge_name[k],
-                       i);
-        expect_rel(h[2], 0.875, 1e-14, "tie %s: last height", nudge_name[k]);
+            expect_int((long long)order[i], i, "tie %s: leaf %d",
+                       sc_nudge_name[k], i);
+        expect_rel(h[2], 0.875, 1e-14, "tie %s: last height", sc_nudge_name[k]);
     }
     /* 1e-7 relative apart: distinct, the smaller d(2,3) merges first. */
     double b = 0.3 * (1 - 1e-7);
@@ -176,18 +160,18 @@ SC_TEST(whiskers_tie_with_the_fences_up_to_rounding)
     /* Type-7 quartiles of 5 sorted values are v[1] and v[3]: q1 = 0.25,
      * q3 = 0.75, IQR 0.5, fences exactly -0.5 and 1.5. Values at a fence
      * but for rounding are within it: the whiskers reach them. */
-    for (int k = 0; k < 4; k++) {
-        double lo = nudge(-0.5, k), hi = nudge(1.5, k);
+    for (int k = 0; k < SC_NUDGES; k++) {
+        double lo = sc_nudge(-0.5, k), hi = sc_nudge(1.5, k);
         double v[5] = {hi, 0.5, 0.25, lo, 0.75};
         sc_boxstat st;
         sc_plot_box_stats(v, 5, &st);
         expect_true(st.q1 == 0.25 && st.q3 == 0.75 && st.med == 0.5,
-                    "quartiles 0.25 0.5 0.75 (%s)", nudge_name[k]);
+                    "quartiles 0.25 0.5 0.75 (%s)", sc_nudge_name[k]);
         expect_true(st.wlo == lo && st.whi == hi,
                     "whiskers reach the values at the fences %s",
-                    nudge_name[k]);
+                    sc_nudge_name[k]);
         expect_true(sc_plot_box_inside(&st, lo) && sc_plot_box_inside(&st, hi),
-                    "no outlier at the fences %s", nudge_name[k]);
+                    "no outlier at the fences %s", sc_nudge_name[k]);
     }
     double lo = -0.5 * (1 + 1e-7), hi = 1.5 * (1 + 1e-7);
     double v[5] = {hi, 0.5, 0.25, lo, 0.75};
@@ -206,13 +190,13 @@ SC_TEST(box_order_ties_up_to_rounding)
      * its rounding came out higher. */
     const char *name[4] = {"a", "b", "c", "d"};
     static const size_t want[4] = {2, 0, 1, 3};
-    for (int k = 0; k < 4; k++) {
-        double key[4] = {0.61, nudge(0.61, k), 0.75, 0.3};
+    for (int k = 0; k < SC_NUDGES; k++) {
+        double key[4] = {0.61, sc_nudge(0.61, k), 0.75, 0.3};
         size_t order[4];
         sc_plot_order_desc(key, name, 4, order);
         for (int i = 0; i < 4; i++)
             expect_int((long long)order[i], (long long)want[i],
-                       "medians tied %s: box %d", nudge_name[k], i);
+                       "medians tied %s: box %d", sc_nudge_name[k], i);
     }
     double key[4] = {0.61, 0.61 * (1 + 1e-7), 0.75, 0.3};
     size_t order[4];

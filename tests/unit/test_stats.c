@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../test.h"
+#include "../tie_nudge.h"
 #include "mat.h"
 #include "mem.h"
 #include "stats.h"
@@ -463,35 +464,17 @@ SC_TEST(padjust_unsorted_ties_nan_and_errors)
 
 /* ## Tie rule (core/num/tie.h): decisions on computed values */
 
-/* The perturbations a tie must survive: 1 ulp and 1e-14 relative either
- * way (another CPU's BLAS moves similarities by about 1e-15). */
-static double nudge(double v, int mode)
-{
-    switch (mode) {
-    case 0:
-        return nextafter(v, (double)INFINITY);
-    case 1:
-        return nextafter(v, -(double)INFINITY);
-    case 2:
-        return v * (1 + 1e-14);
-    default:
-        return v * (1 - 1e-14);
-    }
-}
-
-static const char *const nudge_name[4] = {"+1 ulp", "-1 ulp", "+1e-14 rel",
-                                          "-1e-14 rel"};
-
 SC_TEST(tie_rule_tolerance)
 {
     expect_true(SC_TIE_RTOL == sqrt(DBL_EPSILON), "SC_TIE_RTOL = sqrt(eps)");
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < SC_NUDGES; k++) {
         double v = 0.7342;
-        expect_true(sc_tie_eq(nudge(v, k), v), "%s is tied", nudge_name[k]);
-        expect_int(sc_tie_cmp(nudge(v, k), v), 0, "%s compares 0",
-                   nudge_name[k]);
-        expect_int(sc_tie_cmp(-nudge(v, k), -v), 0, "negative, %s compares 0",
-                   nudge_name[k]);
+        expect_true(sc_tie_eq(sc_nudge(v, k), v), "%s is tied",
+                    sc_nudge_name[k]);
+        expect_int(sc_tie_cmp(sc_nudge(v, k), v), 0, "%s compares 0",
+                   sc_nudge_name[k]);
+        expect_int(sc_tie_cmp(-sc_nudge(v, k), -v), 0,
+                   "negative, %s compares 0", sc_nudge_name[k]);
     }
     /* 2^-26 = SC_TIE_RTOL apart at 1: tied; 2^-25: not. */
     expect_true(sc_tie_eq(1.0, 1.0 + ldexp(1, -26)), "1 + 2^-26 tied");
@@ -508,15 +491,15 @@ SC_TEST(tie_rule_tolerance)
 SC_TEST(permutation_counts_tie_up_to_rounding)
 {
     double t = 0.4871;
-    for (int k = 0; k < 4; k++) {
-        double u = nudge(t, k);
+    for (int k = 0; k < SC_NUDGES; k++) {
+        double u = sc_nudge(t, k);
         /* A tie is as extreme in every direction: counted by all three. */
         expect_true(sc_stats_as_extreme(u, t, SC_ALT_GREATER),
-                    "greater counts T* = T %s", nudge_name[k]);
+                    "greater counts T* = T %s", sc_nudge_name[k]);
         expect_true(sc_stats_as_extreme(u, t, SC_ALT_LESS),
-                    "less counts T* = T %s", nudge_name[k]);
+                    "less counts T* = T %s", sc_nudge_name[k]);
         expect_true(sc_stats_as_extreme(-u, t, SC_ALT_TWO_SIDED),
-                    "two-sided counts |T*| = |T| %s", nudge_name[k]);
+                    "two-sided counts |T*| = |T| %s", sc_nudge_name[k]);
     }
     double below = t * (1 - 1e-7), above = t * (1 + 1e-7);
     expect_true(!sc_stats_as_extreme(below, t, SC_ALT_GREATER),
@@ -538,17 +521,17 @@ SC_TEST(spearman_ranks_tie_up_to_rounding)
     const double y0[8] = {0.7, 1.9, 2.2, 0.4, 3.3, 1.9, 1.1, 2.8};
     double x[8], y[8], work[SC_CORR_WORK(8)], r;
     sc_err err;
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < SC_NUDGES; k++) {
         memcpy(x, x0, sizeof x);
         memcpy(y, y0, sizeof y);
-        x[3] = nudge(x[3], k);
-        x[6] = nudge(x[6], 3 - k);
-        y[5] = nudge(y[5], k);
+        x[3] = sc_nudge(x[3], k);
+        x[6] = sc_nudge(x[6], SC_NUDGES - 1 - k);
+        y[5] = sc_nudge(y[5], k);
         expect_int(sc_corr(x, y, 8, SC_CORR_SPEARMAN, work, &r, &err), SC_OK,
-                   "spearman, ties moved %s", nudge_name[k]);
+                   "spearman, ties moved %s", sc_nudge_name[k]);
         expect_rel(r, 0.67273962802214371, 1e-13,
                    "spearman = scipy's tied value, ties moved %s",
-                   nudge_name[k]);
+                   sc_nudge_name[k]);
     }
     /* Moved up 1e-7 relative (beyond SC_TIE_RTOL) they are distinct
      * values, ranked after their twins: ranks x 4 2 6 3 8 1 5 7, y 2 4 6 1
@@ -566,13 +549,14 @@ SC_TEST(spearman_ranks_tie_up_to_rounding)
 SC_TEST(constant_side_up_to_rounding)
 {
     const double y[3] = {0.2, 2.385, 0.9};
-    for (int k = 0; k < 4; k++) {
-        double x[3] = {0.7342, nudge(0.7342, k), nudge(0.7342, 3 - k)};
+    for (int k = 0; k < SC_NUDGES; k++) {
+        double x[3] = {0.7342, sc_nudge(0.7342, k),
+                       sc_nudge(0.7342, SC_NUDGES - 1 - k)};
         double r = 42;
         sc_err err;
         expect_int(sc_corr(x, y, 3, SC_CORR_PEARSON, NULL, &r, &err), SC_EDOM,
                    "values equal but for %s rounding are constant",
-                   nudge_name[k]);
+                   sc_nudge_name[k]);
         expect_true(r == 42, "no output");
     }
     double x[3] = {0.7342, 0.7342 * (1 + 1e-7), 0.7342};

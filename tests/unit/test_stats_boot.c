@@ -27,6 +27,7 @@
 #include <gsl/gsl_statistics_double.h>
 
 #include "../test.h"
+#include "../tie_nudge.h"
 #include "mat.h"
 #include "mem.h"
 #include "stats.h"
@@ -427,23 +428,6 @@ SC_TEST(allocation_failures_are_reported)
 
 /* ## BCa ties with the estimate up to rounding (core/num/tie.h) */
 
-static double nudge(double v, int mode)
-{
-    switch (mode) {
-    case 0:
-        return nextafter(v, (double)INFINITY);
-    case 1:
-        return nextafter(v, -(double)INFINITY);
-    case 2:
-        return v * (1 + 1e-14);
-    default:
-        return v * (1 - 1e-14);
-    }
-}
-
-static const char *const nudge_name[4] = {"+1 ulp", "-1 ulp", "+1e-14 rel",
-                                          "-1e-14 rel"};
-
 SC_TEST(bca_ties_with_the_estimate_up_to_rounding)
 {
     /* 10 replicates: 2 below the estimate, 4 equal to it (a resample that
@@ -453,10 +437,10 @@ SC_TEST(bca_ties_with_the_estimate_up_to_rounding)
     double reps[10] = {0.2, 0.3, est, est, est, est, 0.7, 0.8, 0.9, 0.95};
     double lo, hi, z0, a;
     sc_err err;
-    for (int k = -1; k < 4; k++) {
-        const char *how = k < 0 ? "exact" : nudge_name[k];
+    for (int k = -1; k < SC_NUDGES; k++) {
+        const char *how = k < 0 ? "exact" : sc_nudge_name[k];
         for (int t = 2; t < 6; t++)
-            reps[t] = k < 0 ? est : nudge(est, k);
+            reps[t] = k < 0 ? est : sc_nudge(est, k);
         expect_int(
             sc_ci_bca(reps, 10, est, jack, 4, 0.95, &lo, &hi, &z0, &a, &err),
             SC_OK, "BCa, ties %s", how);
@@ -466,10 +450,10 @@ SC_TEST(bca_ties_with_the_estimate_up_to_rounding)
         expect_rel(hi, 0.9171165053996028, 1e-12, "hi, ties %s", how);
     }
     /* Mixed directions: two up, two down. */
-    reps[2] = nudge(est, 0);
-    reps[3] = nudge(est, 1);
-    reps[4] = nudge(est, 2);
-    reps[5] = nudge(est, 3);
+    reps[2] = sc_nudge(est, 0);
+    reps[3] = sc_nudge(est, 1);
+    reps[4] = sc_nudge(est, 2);
+    reps[5] = sc_nudge(est, 3);
     expect_int(sc_ci_bca(reps, 10, est, jack, 4, 0.95, &lo, &hi, &z0, &a, &err),
                SC_OK, "BCa, ties moved both ways");
     expect_rel(z0, -0.2533471031357998, 1e-12, "z0, ties moved both ways");
@@ -486,16 +470,17 @@ SC_TEST(bca_jackknife_equal_up_to_rounding)
     /* Leave-one-out values equal but for rounding: no skewness, a = 0
      * (with an exact test the noise gave a = s3 / (6 s2^1.5), any size). */
     const double reps[6] = {0.31, 0.42, 0.47, 0.55, 0.63, 0.72};
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < SC_NUDGES; k++) {
         double v = 0.4937;
-        double jack[4] = {v, nudge(v, k), nudge(v, 3 - k), nudge(v, k)};
+        double jack[4] = {v, sc_nudge(v, k), sc_nudge(v, SC_NUDGES - 1 - k),
+                          sc_nudge(v, k)};
         double lo, hi, z0, a = 42;
         sc_err err;
         expect_int(
             sc_ci_bca(reps, 6, 0.5, jack, 4, 0.95, &lo, &hi, &z0, &a, &err),
-            SC_OK, "BCa, jackknife %s", nudge_name[k]);
+            SC_OK, "BCa, jackknife %s", sc_nudge_name[k]);
         expect_true(a == 0, "a = 0 for a jackknife equal up to %s (a = %g)",
-                    nudge_name[k], a);
+                    sc_nudge_name[k], a);
     }
 }
 
