@@ -187,13 +187,21 @@ int sc_plan_write_record(const char *out, const char *task, const char *file,
  * stay in memory only in what is left (core/host/simmat.h), else spill.
  * sc_plan_worker_bytes: one worker's peak while it prepares a model of d
  * features at n stimuli for the paper's metrics on one shared Gram
- * (core/host/gram.h): 24 n^2 + 20 n d bytes (the n x n Gram, the largest
- * state being built -- CKA's two n x n matrices, or RSA's RDM and its
- * radix-sort keys and indices -- the features, their float32 and centred
- * copies), plus an eighth for the huge blocks that core/base/mem.c keeps
- * for reuse. At n = 10,000, largest d 4,096, two threads and a 12.8 GB
- * float32 E in memory that predicts 20.0 GB against 19.4 GB measured
- * (issue 13); at n = 4,500 it predicts every peak of
+ * (core/host/gram.h): 24 n^2 + 20 n d bytes (the n x n Gram, 8 n^2, and
+ * the largest state being built, CKA RBF's two n x n matrices, 16 n^2;
+ * the features, their float32 and centred copies), plus an eighth for the
+ * huge blocks that core/base/mem.c keeps for reuse. RSA needs less since
+ * its ranking moves 8-byte words: its RDM triangle and those words, 4 n^2
+ * each, so 16 n^2 + 20 n d with the Gram; the model, one for all
+ * metrics, takes the largest. Measured (`simcon matrix --threads 1`, peak
+ * RSS less the m embeddings of 8 n (n - 1) / 2 bytes): n = 6,000, largest
+ * d 1,111, m = 4: cka kernel=rbf 1,100 MB (10^6 bytes) against 1,122 MB
+ * predicted; rsa precision=float32 758 MB (9/8 (16 n^2 + 20 n d) =
+ * 798 MB); n = 8,000, d 1,074, m = 3: that rsa 1,255 MB (1,345 MB; the
+ * model 1,921 MB), so for a spec of RSA alone the reserve is about 1.5x
+ * its need. At n = 10,000, largest d 4,096, two threads and a 12.8 GB
+ * float32 E in memory the model predicts 20.0 GB against 19.4 GB
+ * measured (issue 13); at n = 4,500 it predicts every peak of
  * tests/bench/RESULTS.md ("2026-12-03 (issues 13, 14)") within 9%.
  * sc_plan_reserve: threads x that, for the largest d (dmax) of a dataset
  * (the environment variable SIMCON_WORKER_RESERVE, if set, gives it in
