@@ -194,6 +194,49 @@ int sc_spill_read(const sc_spill *s, void *buf, size_t bytes, size_t offset,
     return spill_io(s, NULL, buf, bytes, offset, err);
 }
 
+static void fetch_rows(sc_spill_fetch *f)
+{
+    f->rc = SC_OK;
+    for (size_t i = f->rows; i-- > 0 && f->rc == SC_OK;) {
+        size_t at = f->offset + i * f->stride;
+        f->rc =
+            sc_spill_read(f->s, f->buf + i * f->piece, f->piece, at, &f->err);
+    }
+}
+
+static void *fetch_thread(void *arg)
+{
+    fetch_rows(arg);
+    return NULL;
+}
+
+void sc_spill_fetch_start(sc_spill_fetch *f, const sc_spill *s, void *buf,
+                          size_t rows, size_t piece, size_t stride,
+                          size_t offset)
+{
+    f->s = s;
+    f->buf = buf;
+    f->rows = rows;
+    f->piece = piece;
+    f->stride = stride;
+    f->offset = offset;
+    f->rc = SC_OK;
+    sc_err_clear(&f->err);
+    f->threaded = pthread_create(&f->tid, NULL, fetch_thread, f) == 0;
+    if (!f->threaded)
+        fetch_rows(f);
+}
+
+int sc_spill_fetch_wait(sc_spill_fetch *f, sc_err *err)
+{
+    if (f->threaded)
+        pthread_join(f->tid, NULL);
+    f->threaded = 0;
+    if (f->rc != SC_OK && err != NULL)
+        *err = f->err;
+    return f->rc;
+}
+
 void sc_spill_close(sc_spill *s)
 {
     if (s->fd >= 0)

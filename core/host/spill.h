@@ -13,6 +13,7 @@
 #ifndef SC_SPILL_H
 #define SC_SPILL_H
 
+#include <pthread.h>
 #include <stddef.h>
 
 #include "err.h"
@@ -57,6 +58,34 @@ int sc_spill_write(const sc_spill *s, const void *buf, size_t bytes,
                    size_t offset, sc_err *err);
 int sc_spill_read(const sc_spill *s, void *buf, size_t bytes, size_t offset,
                   sc_err *err);
+/* Rows of one column block, read in a thread of its own, so that the
+ * products compute one block while the next comes from the disk (before,
+ * read and compute took turns: the products phase was the sum of both).
+ * Row i of the block is the piece bytes at offset + i * stride of the
+ * file, stored at buf + i * piece. The rows are read last first: they
+ * were written last (representations are embedded in increasing order),
+ * so they are the pages most likely still in the page cache, read before
+ * the misses of the older rows can push them out (read first to last, an
+ * LRU cache evicts each row just before it is read). Not done:
+ * posix_fadvise(DONTNEED) on the pieces read made the products slower
+ * (it starts the writeback of pieces still dirty, for nothing). */
+typedef struct sc_spill_fetch {
+    const sc_spill *s;
+    char *buf;
+    size_t rows, piece, stride, offset;
+    int rc;
+    sc_err err;
+    pthread_t tid;
+    int threaded; /* the reader runs on tid, else it ran in start */
+} sc_spill_fetch;
+/* Starts the read of rows pieces into buf. A thread that cannot be
+ * created is no error: the read then runs here, before start returns. */
+void sc_spill_fetch_start(sc_spill_fetch *f, const sc_spill *s, void *buf,
+                          size_t rows, size_t piece, size_t stride,
+                          size_t offset);
+/* Waits for the read: SC_OK with every piece in buf, or its error (the
+ * one line of sc_spill_read) in *err. Call exactly once after start. */
+int sc_spill_fetch_wait(sc_spill_fetch *f, sc_err *err);
 /* Frees the memory or closes (and so removes) the file. */
 void sc_spill_close(sc_spill *s);
 
