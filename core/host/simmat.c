@@ -245,9 +245,10 @@ static double clamp_range(double v, uint32_t flags)
 #define SIMMAT_PART SC_SIMMAT_F32_BLOCK
 #define SIMMAT_PARTS 16
 
-/* Columns per SYRK block: as many as fit half the budget, in whole parts
- * of SIMMAT_PART columns (at least one), so a spilled E is streamed from
- * the file one block in memory at a time. Blocks depend on the budget and
+/* Columns per SYRK block: as many as fit a quarter of the budget, in
+ * whole parts of SIMMAT_PART columns (at least one), so a spilled E is
+ * streamed from the file with two blocks in memory: one in the products
+ * while the next is read (products). Blocks depend on the budget and
  * the shape only, never on whether this E is in memory or spilled (which,
  * in sc_simmat_compute_multi, depends on the other metrics of the pass)
  * nor on the thread count; and since every block but the last is whole
@@ -257,7 +258,7 @@ static size_t block_cols(const run *r, const sc_simmat_opts *o, size_t budget)
     size_t esize = r->f32 ? sizeof(float) : sizeof(double);
     size_t block = o->block_cols;
     if (block == 0) {
-        size_t fit = budget / 2 / (r->m * esize) / SIMMAT_PART * SIMMAT_PART;
+        size_t fit = budget / 4 / (r->m * esize) / SIMMAT_PART * SIMMAT_PART;
         block = fit < SIMMAT_PART ? SIMMAT_PART : fit;
     }
     if (block > r->len)
@@ -306,35 +307,36 @@ static int part_item(void *ctx, size_t k, sc_err *err)
                          pt->ld, 0.0f, pt->accf + k * m * m, m, err);
 }
 
-/* Block b of the products: columns [first, first + cols) of every row of
- * E, in place in memory or read from the spill file into blk (leading
- * dimension cols), added to r->g (zeroed first for block 0). acc (and
- * accf in float32 mode) hold SIMMAT_PARTS m x m parts. */
-static int product_block(run *r, size_t b, void *blk, double *acc, float *accf,
-                         sc_err *err)
+/* Columns of block b: [*first, *first + return value). */
+static size_t block_span(const run *r, size_t b, size_t *first)
 {
-    size_t m = r->m, len = r->len, mm = m * m;
+    *first = b * r->block;
+    return r->len - *first < r->block ? r->len - *first : r->block;
+}
+
+/* Block b of the products, added to r->g (zeroed first for block 0):
+ * columns [first, first + cols) of every row of E, in place in memory
+ * (blk NULL) or in blk as read from the spill file (leading dimension
+ * cols). acc (and accf in float32 mode) hold SIMMAT_PARTS m x m parts. */
+static int product_block(run *r, size_t b, const void *blk, double *acc,
+                         float *accf, sc_err *err)
+{
+    size_t m = r->m, mm = m * m, first = 0;
     size_t esize = r->f32 ? sizeof(float) : sizeof(double);
-    size_t first = b * r->block;
-    size_t cols = len - first < r->block ? len - first : r->block;
+    size_t cols = block_span(r, b, &first);
     const char *base = r->f32 ? (const char *)r->ef : (const char *)r->e;
-    size_t ld = len;
-    int rc = SC_OK;
-    if (r->es->spilled) {
-        for (size_t i = 0; i < m && rc == SC_OK; i++)
-            rc = sc_spill_read(r->es, (char *)blk + i * cols * esize,
-                               cols * esize, (i * len + first) * esize, err);
+    size_t ld = r->len;
+    if (blk != NULL) {
         base = blk;
         ld = cols;
     } else {
         base += first * esize;
     }
-    if (rc != SC_OK)
-        return rc;
     if (b == 0)
         memset(r->g, 0, mm * sizeof *r->g);
     parts pt = {r, base, ld, cols, 0, acc, accf};
     size_t w = SIMMAT_PART, total = (cols + w - 1) / w;
+    int rc = SC_OK;
     for (pt.first = 0; pt.first < total && rc == SC_OK;
          pt.first += SIMMAT_PARTS) {
         size_t count =
@@ -350,16 +352,22 @@ static int product_block(run *r, size_t b, void *blk, double *acc, float *accf,
     return rc;
 }
 
+/* Starts reading block b of a spilled E into blk (sc_spill_fetch). */
+static void fetch_block(const run *r, size_t b, void *blk, sc_spill_fetch *f)
+{
+    size_t esize = r->f32 ? sizeof(float) : sizeof(double), first = 0;
+    size_t cols = block_span(r, b, &first);
+    sc_spill_fetch_start(f, r->es, blk, r->m, cols * esize, r->len * esize,
+                         first * esize);
+}
+
 /* Parts of all blocks: the steps of the products' progress (ETA within a
  * block too: at n = 10,000 one block holds about 180 parts). */
 static size_t total_parts(const run *r)
 {
     size_t w = SIMMAT_PART, n = 0;
-    for (size_t b = 0; b < r->nblocks; b++) {
-        size_t first = b * r->block;
-        size_t cols = r->len - first < r->block ? r->len - first : r->block;
-        n += (cols + w - 1) / w;
-    }
+    for (size_t b = 0, first; b < r->nblocks; b++)
+        n += (block_span(r, b, &first) + w - 1) / w;
     return n;
 }
 
@@ -375,24 +383,46 @@ static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
     sc_size_mul(mm, SIMMAT_PARTS, &pcells); /* SIZE_MAX: the alloc fails */
     double *acc = r->f32 ? NULL : sc_aligned_alloc(pcells, sizeof *acc);
     float *accf = r->f32 ? sc_aligned_alloc(pcells, sizeof *accf) : NULL;
-    void *blk = NULL; /* one column block of a spilled E */
-    if (r->es->spilled) {
-        size_t bcells = 0;
-        sc_size_mul(m, r->block, &bcells); /* SIZE_MAX: the alloc fails */
-        blk = sc_aligned_alloc(bcells, esize);
+    /* Two column blocks of a spilled E; the second holds blocks 1, 3, ...
+     * (with two blocks only the last, which may be shorter), so together
+     * they never exceed E nor half the budget (core/run/run_plan.c). */
+    void *blk[2] = {NULL, NULL};
+    for (size_t k = 0; k < 2 && k < r->nblocks && r->es->spilled; k++) {
+        size_t first = 0, cells = 0;
+        size_t cols = r->nblocks == 2 ? block_span(r, k, &first) : r->block;
+        sc_size_mul(m, cols, &cells); /* SIZE_MAX: the alloc fails */
+        blk[k] = sc_aligned_alloc(cells, esize);
     }
     int rc = SC_OK;
     if (r->g == NULL || (r->f32 ? accf == NULL : acc == NULL) ||
-        (r->es->spilled && blk == NULL))
+        (r->es->spilled &&
+         (blk[0] == NULL || (r->nblocks > 1 && blk[1] == NULL))))
         rc = sc_err_set(err, SC_ENOMEM,
                         "out of memory for the %zu x %zu product", m, m);
     else
         sc_progress_begin(r->progress, total_parts(r), "%sproducts", r->label);
-    for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++)
-        rc = product_block(r, b, blk, acc, accf, err);
+    /* A spilled E: block b + 1 is read while block b is in the products,
+     * the two buffers taking turns; the read's error (if the products
+     * did not fail first) is reported after the products of block b. */
+    sc_spill_fetch f;
+    if (rc == SC_OK && r->es->spilled) {
+        fetch_block(r, 0, blk[0], &f);
+        rc = sc_spill_fetch_wait(&f, err);
+    }
+    for (size_t b = 0; b < r->nblocks && rc == SC_OK; b++) {
+        int next = r->es->spilled && b + 1 < r->nblocks;
+        if (next)
+            fetch_block(r, b + 1, blk[(b + 1) % 2], &f);
+        rc = product_block(r, b, blk[b % 2], acc, accf, err);
+        if (next) {
+            int frc = sc_spill_fetch_wait(&f, rc == SC_OK ? err : NULL);
+            rc = rc == SC_OK ? frc : rc;
+        }
+    }
     if (rc == SC_OK)
         sc_progress_end(r->progress);
-    sc_aligned_free(blk);
+    sc_aligned_free(blk[0]);
+    sc_aligned_free(blk[1]);
     sc_aligned_free(acc);
     sc_aligned_free(accf);
     return rc;

@@ -23,8 +23,9 @@
  * flags of the configuration clamp the cosine as the plugin's compare does.
  *
  * Memory: the budget bounds simmat's own buffers (E, m x L doubles, in
- * memory when it fits, else in the spill file, one block of at most half
- * the budget in memory at a time); each running worker also holds one
+ * memory when it fits, else in the spill file, two blocks of at most a
+ * quarter of the budget each in memory: one in the products while the
+ * next is read); each running worker also holds one
  * plugin state while it prepares (for CKA 16 n^2 bytes) and, with
  * sc_simmat_compute_lazy, one representation's features, so the inputs
  * never need to be in memory all at once. With extra->reserve the
@@ -67,9 +68,10 @@ typedef struct sc_simmat_extra {
      * (their features, Gram and plugin states; simcon run sizes it with
      * sc_plan_reserve, core/run/run_plan.h): an E stays in memory only
      * while the E's held fit the budget less this, else it spills; the
-     * products of a spilled E, which run after the prepares, read blocks
-     * of at most half the whole budget. 0: nothing reserved (as before).
-     * Results do not depend on it (the blocks' parts are fixed). */
+     * products of a spilled E, which run after the prepares, hold two
+     * blocks of at most a quarter of the whole budget each. 0: nothing
+     * reserved (as before). Results do not depend on it (the blocks'
+     * parts are fixed). */
     size_t reserve;
 } sc_simmat_extra;
 
