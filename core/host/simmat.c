@@ -815,6 +815,12 @@ static int multi_finish(multi *mu, size_t k, const sc_simmat_job *job,
     sc_aligned_free(out);
     sc_aligned_free(r->g);
     r->g = NULL;
+    /* E is done with: its memory, or its file with the pages still cached
+     * or dirty, goes now rather than after the last job, so they do not
+     * compete with the next E's products (multi_free closes it again). */
+    sc_spill_close(&mu->es[k]);
+    r->e = NULL;
+    r->ef = NULL;
     return rc;
 }
 
