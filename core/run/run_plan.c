@@ -710,23 +710,47 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  *
  * CPU time of each stage of a run, from the spec and the feature headers
  * (run_plan.h, sc_plan_cpu_estimate): the work counted in units whose
- * rates were measured (tests/bench/RESULTS.md, "CPU-hours estimate").
+ * rates were measured (the similarity's and consistency's in run_plan.h,
+ * the others below; tests/bench/RESULTS.md, "CPU-hours estimate").
  *
- * Similarity, per (dataset, metric) task: n^2 d floating-point operations
- * per model (the Gram/SYRK that dominates every plugin's prepare) at
- * SC_RATE_PREPARE, plus n (n + 1) per model pair (the embedding dot
- * products) at SC_RATE_PAIRS.
+ * Similarity, per dataset of n stimuli (after max_stimuli) and m models
+ * of summed width dsum (sc_plan_sim_seconds), with precision p of each
+ * metric (its `precision` parameter; float64 unless float32):
+ *   Gram      n^2 dsum at SC_PLAN_RATE_GRAM{32,64}: the SYRK of every
+ *             model, computed once per model for all metrics that derive
+ *             from the same Gram (cka, rsa with rdm correlation: centred;
+ *             rsa cosine: uncentred; one per precision), as the all-pairs
+ *             engine shares it (gram.h); any other metric counts its own;
+ *   state     m n^2 SC_PLAN_STATE_{LINEAR,RBF,RSA} per metric: the
+ *             n x n passes each metric makes over its Gram (centring;
+ *             distances, exp and centring; RDM, ranking) and the fresh
+ *             pages they touch; a plugin not measured counts the RSA cost
+ *             (the dearest) on top of its own Gram; rsa with kendall,
+ *             whose sort costs more, is not counted apart;
+ *   products  m (m - 1) / 2 x n (n + 1) per metric at
+ *             SC_PLAN_RATE_PAIRS{32,64} (E E^T, in blocks);
+ *   E         the stacked embeddings written and read once, 2 x (4 or 8)
+ *             m n (n + 1) / 2 bytes per metric at SC_PLAN_RATE_EMBED
+ *             (fresh pages faulted in, or pwrite and pread when spilled).
+ * A `simcon run` pays each shared Gram once per dataset (one pass: more
+ * passes, when the spill does not fit the disk, repeat it); a task of
+ * `simcon slurm`/--task computes one (dataset, metric), its own Gram, its
+ * state, products and E. The rates are CPU-seconds, so the estimate does
+ * not depend on --threads; wall time is about CPU / threads (the prepares
+ * run one model per worker) plus the spill's I/O waits (sc_plan_wall).
  *
- * Statistics: a correlation over k model pairs costs SC_COST_CORR +
- * k / SC_RATE_TERMS seconds (contrasts and behaviour: their own rates
+ * Statistics: a correlation over k model pairs costs SC_PLAN_COST_CORR +
+ * k / SC_PLAN_RATE_TERMS seconds (contrasts and behaviour: their own rates
  * below). P permutations, or m! when the exact test is used (every CI
  * is a jackknife now: no stage draws bootstrap replicates):
  * consistency  per metric and set
- * over k pairs, P batched permutations (stats_many.c: every dataset's
- * permuted values, then one matrix product with the unpermuted ones for all
- * dataset pairs) at SC_COST_PERM_TASK + k (dp + D) / SC_RATE_PERM_TERMS
- * seconds each (dp dataset pairs, D datasets), plus per dataset pair the
- * observed r and its jackknife-z CI, 1 + m correlations over the set;
+ * over k pairs, P batched permutations (stats_many.c: each of the D - 1
+ * datasets on the b side gathers its k permuted values and standardises
+ * them, then one GEMM of the D - 1 unpermuted rows against them, (D - 1)^2
+ * k multiply-adds) at SC_PLAN_COST_PERM + k (D - 1) /
+ * SC_PLAN_RATE_PERM_GATHER + k (D - 1)^2 / SC_PLAN_RATE_PERM_GEMM seconds
+ * each (D datasets), plus per dataset pair the observed r and its
+ * jackknife-z CI, 1 + m correlations over the set;
  * contrasts    per category pair 1 + P evaluations of the permuted
  * statistic as dot products (sc_contrast_dots_stat: every dataset's values
  * over W_a and W_b gathered and standardised once) at
@@ -749,27 +773,6 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
  * Pearson's sums and are not counted apart: the margin of simcon slurm's
  * --time covers them. */
 
-/* CKA, float64, one thread (RESULTS.md, 2026-11-27 issue 6 follow-up:
- * prepare 21.4 GFLOP/s per CPU-s; all pairs 0.47 s for 120 pairs at
- * n = 5000, 6.4 GFLOP/s). */
-#define SC_RATE_PREPARE 21.4e9
-#define SC_RATE_PAIRS 6.4e9
-/* Fitted to two variants of the bundled example (RESULTS.md, "CPU-hours
- * estimate"): seconds per correlation and model-pair terms per second. */
-#define SC_COST_CORR 3.0e-7
-#define SC_RATE_TERMS 6.0e7
-/* Consistency's batched permutations (the matrix-product engine of
- * stats_many.c), fitted to the CPU time of the permutations alone (a run
- * at P permutations minus the same run at 0, similarity from the cache, 1
- * thread) of three consistency-only studies: the e2e zoo (m = 8, D = 3,
- * M = 3, P = 20,000: 8.6e-6 s per permutation over 33 (metric, set) tasks
- * and 1,764 terms k (dp + D)), it with 4 more models and one metric
- * (m = 12, P = 300,000: 5.1e-6 s, 11 tasks, 1,320 terms); solved for these
- * two, and checked on the bundled example (m = 20, D = 4, M = 3,
- * P = 20,000: measured 5.9e-5 s per permutation, 84 tasks and 17,070
- * terms give 6.0e-5 s). tests/bench/RESULTS.md, "CPU-hours estimate". */
-#define SC_COST_PERM_TASK 1.0e-7
-#define SC_RATE_PERM_TERMS 3.3e8
 /* Contrasts' correlations (the observed effect, the jackknifes and the
  * category means; before session 7 also each permutation, which recomputed
  * both categories' within-consistency over every dataset pair) and
@@ -799,13 +802,79 @@ int sc_plan_embed_bytes(const sc_spec *spec, size_t *bytes, sc_err *err)
 #define SC_RATE_CONTRAST_DOTS 3.6e8
 #define SC_COST_BEH_CORR 1.5e-7
 #define SC_RATE_BEH_TERMS 7.3e7
-/* Reading feature files for their SHA-256, bytes per second. */
-#define SC_RATE_READ 2.0e8
+/* Reading feature files for their SHA-256, bytes per CPU-second: with
+ * the CPU's SHA extensions, 64 files of 3.5 GB in 2.5 CPU-s (RESULTS.md,
+ * session 8; was 2.0e8 with the portable code). */
+#define SC_RATE_READ 1.4e9
 #define SC_ASSEMBLE_FIXED 2.0
 
 static double pairs_of(double m)
 {
     return m * (m - 1) / 2;
+}
+
+/* The text of metric sm's parameter key, or NULL. */
+static const char *param_text(const sc_spec_metric *sm, const char *key)
+{
+    for (size_t j = 0; j < sm->nparams; j++)
+        if (strcmp(sm->keys[j], key) == 0)
+            return sm->values[j];
+    return NULL;
+}
+
+static bool param_is(const sc_spec_metric *sm, const char *key,
+                     const char *value, bool unset)
+{
+    const char *v = param_text(sm, key);
+    return v == NULL ? unset : strcmp(v, value) == 0;
+}
+
+/* Which Gram metric sm derives its state from (bit 0: uncentred, bit 1:
+ * float32; the gram.h flag sets the plugins ask for), and what its state
+ * costs per model and n^2; -1: it computes its own (not shared). The
+ * plugins' defaults: cka linear, rsa correlation, float64. */
+static int metric_gram(const sc_spec_metric *sm, double *state)
+{
+    int f32 = param_is(sm, "precision", "float32", false) ? 2 : 0;
+    if (strcmp(sm->plugin, "cka") == 0) {
+        bool rbf = param_is(sm, "kernel", "rbf", false);
+        *state = rbf ? SC_PLAN_STATE_RBF : SC_PLAN_STATE_LINEAR;
+        return f32;
+    }
+    *state = SC_PLAN_STATE_RSA;
+    if (strcmp(sm->plugin, "rsa") == 0) {
+        if (param_is(sm, "rdm", "correlation", true))
+            return f32;
+        if (param_is(sm, "rdm", "cosine", false))
+            return f32 | 1;
+    }
+    return -1;
+}
+
+void sc_plan_sim_seconds(const sc_spec *spec, double n, double m, double dsum,
+                         double *run, double *task)
+{
+    bool have[4] = {false, false, false, false};
+    *run = 0;
+    *task = 0;
+    for (size_t k = 0; k < spec->nmetrics; k++) {
+        const sc_spec_metric *sm = &spec->metrics[k];
+        double state = 0;
+        int g = metric_gram(sm, &state);
+        bool f32 = param_is(sm, "precision", "float32", false);
+        double gram =
+            n * n * dsum / (f32 ? SC_PLAN_RATE_GRAM32 : SC_PLAN_RATE_GRAM64);
+        double e_bytes = (f32 ? 4.0 : 8.0) * m * n * (n + 1) / 2;
+        double rest = m * n * n * state +
+                      pairs_of(m) * n * (n + 1) /
+                          (f32 ? SC_PLAN_RATE_PAIRS32 : SC_PLAN_RATE_PAIRS64) +
+                      2 * e_bytes / SC_PLAN_RATE_EMBED;
+        if (gram + rest > *task)
+            *task = gram + rest;
+        *run += rest + (g >= 0 && have[g] ? 0 : gram);
+        if (g >= 0)
+            have[g] = true;
+    }
 }
 
 /* Models in category c of attribute at, and their within pairs. */
@@ -850,7 +919,7 @@ static double jack_models(const sc_spec *spec, double n, double min)
  * (consistency's observed r and jackknife, the medians). */
 static double corr_seconds(double n, double terms)
 {
-    return n * SC_COST_CORR + terms / SC_RATE_TERMS;
+    return n * SC_PLAN_COST_CORR + terms / SC_PLAN_RATE_TERMS;
 }
 
 /* The same at the contrasts' rates. */
@@ -875,7 +944,9 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
             double np = (double)set->pairs.n;
             out->consistency +=
                 M * P *
-                    (SC_COST_PERM_TASK + np * (dp + D) / SC_RATE_PERM_TERMS) +
+                    (SC_PLAN_COST_PERM +
+                     np * (D - 1) / SC_PLAN_RATE_PERM_GATHER +
+                     np * (D - 1) * (D - 1) / SC_PLAN_RATE_PERM_GEMM) +
                 corr_seconds(M * dp * (1 + m), M * dp * (1 + m) * np);
             /* The set's median: its jackknife-z CI recomputes the median
              * over all models and without each model of the set (no
@@ -934,6 +1005,20 @@ static void stats_seconds(const sc_runctx *rc, const run_sets *sets,
             nb * SC_COST_BEH_CORR + nb * pairs_of(m) / SC_RATE_BEH_TERMS;
 }
 
+void sc_plan_wall(const sc_plan_cpu *cpu, unsigned threads, size_t models,
+                  sc_plan_cpu *wall)
+{
+    double t = threads > 0 ? threads : 1;
+    /* The similarity stage prepares one model per worker. */
+    double ts = models > 0 && (double)models < t ? (double)models : t;
+    wall->similarity_task = cpu->similarity_task / ts;
+    wall->similarity = cpu->similarity / ts;
+    wall->consistency = cpu->consistency / t;
+    wall->contrasts = cpu->contrasts / t;
+    wall->behaviour = cpu->behaviour / t;
+    wall->assemble = cpu->assemble;
+}
+
 int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err)
 {
     memset(out, 0, sizeof *out);
@@ -946,13 +1031,15 @@ int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err)
         bytes += 4.0 * n * dsum; /* float32 on disk, the usual case */
         if (spec->max_stimuli > 0 && n > (double)spec->max_stimuli)
             n = (double)spec->max_stimuli;
-        double task = n * n * dsum / SC_RATE_PREPARE +
-                      pairs_of(m) * n * (n + 1) / SC_RATE_PAIRS;
-        if (sc_plan_stimulus_reps(spec))
+        double run = 0, task = 0;
+        sc_plan_sim_seconds(spec, n, m, dsum, &run, &task);
+        if (sc_plan_stimulus_reps(spec)) {
+            run *= 1 + (double)spec->bootstrap;
             task *= 1 + (double)spec->bootstrap;
+        }
         out->similarity_task =
             task > out->similarity_task ? task : out->similarity_task;
-        out->similarity += task * (double)spec->nmetrics;
+        out->similarity += run;
     }
     sc_runctx rc;
     sc_run_ctx_init(&rc, spec, NULL);

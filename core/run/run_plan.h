@@ -277,6 +277,71 @@ int sc_plan_reserve_max(const sc_spec *spec, unsigned threads, size_t *reserve,
 int sc_plan_dataset_reserve(const sc_spec *spec, size_t d, size_t n,
                             unsigned threads, size_t *reserve, sc_err *err);
 
+/* The CPU model's rates (run_plan.c, "CPU estimate", has the model),
+ * CPU-seconds on this machine class (2 vCPU AMD EPYC, AVX-512, OpenBLAS
+ * COOPERLAKE kernels), measured by helper estimate9 on 2026-12-03 at load
+ * average 8-14 (other benchmarks beside: CPU times ~10-20% high).
+ *
+ * Gram, n^2 d per CPU-second: tests/bench/gemm_probe.c at n = 2000
+ * (OPENBLAS_NUM_THREADS=1) gave dgemm 53.1 and sgemm 102.4 GFLOP/s per
+ * CPU-s, and a SYRK is n^2 d flops; 85% of that for the panels, the
+ * float64 -> float32 rounding and the mirror (the paper-size profile of
+ * RESULTS.md, session 8: sgemm + packing 104 CPU-s per dataset for the
+ * 8.45e12 Gram flops and the products). */
+#define SC_PLAN_RATE_GRAM64 4.5e10
+#define SC_PLAN_RATE_GRAM32 8.7e10
+/* Products, model-pair entries n (n + 1) per CPU-second: cpu_pairs of
+ * `simcon matrix --info --threads 2` on 64 paper_gen.py models at
+ * n = 2000 (2016 pairs: 0.215 s float32, 0.45 s float64). */
+#define SC_PLAN_RATE_PAIRS64 1.8e10
+#define SC_PLAN_RATE_PAIRS32 3.7e10
+/* States, seconds per model and n^2; E, bytes per second of 2 x E.
+ * The differences between metrics from single-metric `simcon matrix`
+ * runs (process CPU, 16 models at n = 4000 and 64 at n = 2000, both
+ * precisions: RBF 0.8-1.4 s and RSA 2.9-4.9 s above linear CKA per
+ * 2.56e8 model x n^2 entries: +4e-9 and +1.5e-8); the linear state and
+ * E's rate then fitted (least squares, relative) with the rates above to
+ * the CPU (user + sys, /usr/bin/time) of `simcon run SPEC --threads 2` on
+ * the paper's three metrics (tests/bench/paper_gen.py features, the
+ * first 16 or all 64 models of experiments/paper.yaml, max_stimuli
+ * n): 16 models n = 2000 4.47 s f32 / 6.07 s f64, n = 4000 15.6 / 20.3 s;
+ * 64 models n = 2000 20.7 / 25.4 s, n = 4000 54.4 / 78.7 s; and the
+ * paper's dataset at n = 10,000, f32, 359 CPU-s (RESULTS.md, session 8,
+ * E spilled). The model gives 0.79-1.19x of each (the paper 1.12x:
+ * 403 s; the previous model 1,279 s, 3.6x). */
+#define SC_PLAN_STATE_LINEAR 4.9e-9
+#define SC_PLAN_STATE_RBF 8.9e-9
+#define SC_PLAN_STATE_RSA 1.99e-8
+#define SC_PLAN_RATE_EMBED 1.05e9
+/* A correlation over k model pairs (consistency's r and jackknife, the
+ * medians): SC_PLAN_COST_CORR + k / SC_PLAN_RATE_TERMS seconds, fitted to
+ * two variants of the bundled example (RESULTS.md, "CPU-hours
+ * estimate"). */
+#define SC_PLAN_COST_CORR 3.0e-7
+#define SC_PLAN_RATE_TERMS 6.0e7
+/* Consistency's batched permutations, per permutation of a (metric, set)
+ * over k pairs and D datasets: SC_PLAN_COST_PERM + k (D - 1) /
+ * SC_PLAN_RATE_PERM_GATHER (each b-side dataset's permuted values gathered
+ * and standardised) + k (D - 1)^2 / SC_PLAN_RATE_PERM_GEMM (the GEMM).
+ * Fitted (helper estimate9, 2026-12-03) to the CPU of the permutations
+ * alone, user + sys of `simcon run SPEC -o COPY --resume --threads 2` at
+ * 9,999 permutations minus the same at 0, consistency only (the paper's
+ * 64 models and groupby, 30 sets, sum k = 10,080, 3 float32 metrics;
+ * features of tests/bench/paper_gen.py): all 23 datasets 57.97 - 14.77 =
+ * 43.2 s, the first 8 15.49 - 2.87 = 12.6 s; and the e2e zoo of the
+ * previous fit (D = 3: 8.6e-6 s per permutation over 33 tasks, sum k =
+ * 294). The previous model, k (dp + D) / 3.3e8 s, counted each GEMM
+ * entry like a gathered value: 252 s instead of 43 s at D = 23. */
+#define SC_PLAN_COST_PERM 1.6e-7
+#define SC_PLAN_RATE_PERM_GATHER 1.8e8
+#define SC_PLAN_RATE_PERM_GEMM 2.6e10
+/* CPU-seconds of the similarity stage on one dataset of n stimuli (after
+ * max_stimuli) and m models of summed width dsum: *run, every metric of
+ * the spec as one `simcon run` computes them (shared Grams counted once);
+ * *task, the dearest single (dataset, metric) task (its own Gram). */
+void sc_plan_sim_seconds(const sc_spec *spec, double n, double m, double dsum,
+                         double *run, double *task);
+
 /* CPU-seconds per stage at the measured rates (run_plan.c, where the
  * work model and the rates' sources are): the largest similarity task and
  * all of them, then the statistics stages, each as one process would run
@@ -287,5 +352,12 @@ typedef struct sc_plan_cpu {
     double consistency, contrasts, behaviour, assemble;
 } sc_plan_cpu;
 int sc_plan_cpu_estimate(const sc_spec *spec, sc_plan_cpu *out, sc_err *err);
+/* Wall-clock seconds of cpu's stages with `threads` workers on a machine
+ * of their own: the statistics stages divide by the threads (their units
+ * run in parallel), the similarity stage by at most the models (one model
+ * per worker), the assemble step runs on one thread. A lower bound: the
+ * spill's I/O waits and other processes come on top. */
+void sc_plan_wall(const sc_plan_cpu *cpu, unsigned threads, size_t models,
+                  sc_plan_cpu *wall);
 
 #endif

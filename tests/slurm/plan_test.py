@@ -73,12 +73,19 @@ def tables(root):
 def cpu_hours(feats, m):
     """CPU-hours of the e2e zoo spec by the model documented in
     core/run/run_plan.c and README "Running on a cluster", computed
-    here from the spec's structure and the .npy headers: similarity n^2 d
-    per model at 21.4e9/s plus n(n+1) per model pair at 6.4e9/s; a
-    correlation over k model pairs 3e-7 s + k / 6e7 s; consistency's
-    batched permutations 1e-7 s + k (dp + D) / 3.3e8 s each per metric
-    and set."""
+    here from the spec's structure and the .npy headers. Similarity per
+    dataset (float64): the Gram n^2 dsum at RG/s once for cka linear and
+    rsa correlation (they share it) and once more for cknna (not
+    measured: its own Gram and the RSA state); per metric the state
+    m n^2 x (S_LIN, S_RSA, S_RSA), the products m(m-1)/2 n(n+1) at RP/s
+    and E written and read, 2 x 8 m n(n+1)/2 bytes at RE/s; the largest
+    task is one metric with its own Gram. A correlation over k model
+    pairs 3e-7 s + k / 6e7 s; consistency's batched permutations
+    CP + k (D - 1) / RGA + k (D - 1)^2 / RGE s each per metric and set."""
     import numpy as np
+    RG, RP, RE = 4.5e10, 1.8e10, 1.05e9
+    S_LIN, S_RSA = 4.9e-9, 1.99e-8
+    CP, RGA, RGE = 1.6e-7, 1.8e8, 2.6e10
     M, D, dp = 3, 3, 3
     P = 199  # 8! > 199: random permutations
     sim, task, nbytes = 0.0, 0.0, 0.0
@@ -88,9 +95,12 @@ def cpu_hours(feats, m):
                   for f in sorted(os.listdir(d)) if f.endswith(".npy")]
         n, dsum = shapes[0][0], sum(sh[1] for sh in shapes)
         nbytes += 4.0 * n * dsum
-        t = n * n * dsum / 21.4e9 + m * (m - 1) / 2 * n * (n + 1) / 6.4e9
-        task = max(task, t)
-        sim += M * t
+        gram = n * n * dsum / RG
+        rest = (m * (m - 1) / 2 * n * (n + 1) / RP +
+                2 * 8.0 * m * n * (n + 1) / 2 / RE)
+        run = (2 * gram + m * n * n * (S_LIN + 2 * S_RSA) + 3 * rest)
+        task = max(task, gram + m * n * n * S_RSA + rest)
+        sim += run
 
     def corr(count, pairs):
         return count * (3e-7 + pairs / 6e7)
@@ -100,10 +110,10 @@ def cpu_hours(feats, m):
     # groupby: 3 or 4 other models.
     w, bt = 6, 16
     sets = [28] + [w, bt, w] * 2 + [3, 4, 3, 4]
-    # consistency: per metric and set, P batched permutations at 1e-7 s +
-    # k (dp + D) / 3.3e8 s each, and per dataset pair 1 + m correlations
-    # (r and its jackknife-z CI)
-    cons = sum(M * P * (1e-7 + k * (dp + D) / 3.3e8) +
+    # consistency: per metric and set, P batched permutations at CP +
+    # k (D - 1) / RGA + k (D - 1)^2 / RGE s each, and per dataset pair
+    # 1 + m correlations (r and its jackknife-z CI)
+    cons = sum(M * P * (CP + k * (D - 1) / RGA + k * (D - 1) ** 2 / RGE) +
                corr(M * dp * (1 + m), k) for k in sets)
     # medians: jackknife-z CIs only from 20 models per side (8 here): none
     med = 0.0
@@ -124,7 +134,7 @@ def cpu_hours(feats, m):
     # membership (mean:all and its domain) 1 + P, over all 28 pairs.
     nb = M * D * (1 + P) + 2 * M * D * (1 + P)
     beh = nb * (1.5e-7 + 28 / 7.3e7)
-    asm = med + nbytes / 2e8 + 2.0
+    asm = med + nbytes / 1.4e9 + 2.0
     h = 3600.0
     return {"similarity": sim / h, "largest task": task / h,
             "consistency": cons / h, "contrasts": con / h,
