@@ -130,6 +130,17 @@ static int print_estimate(const sc_spec *spec, size_t memory,
            (cpu.similarity + cpu.consistency + cpu.contrasts + cpu.behaviour +
             cpu.assemble) /
                h);
+    sc_plan_cpu w;
+    sc_plan_wall(&cpu, threads, spec->nmodels, &w);
+    printf("estimate: wall hours with %u thread(s) on an idle machine of "
+           "this class (2-core AMD EPYC, AVX-512; at least: spill I/O and "
+           "other load come on top): similarity %.3g, consistency %.3g, "
+           "contrasts %.3g, behaviour %.3g, assemble %.3g; total %.3g\n",
+           threads, w.similarity / h, w.consistency / h, w.contrasts / h,
+           w.behaviour / h, w.assemble / h,
+           (w.similarity + w.consistency + w.contrasts + w.behaviour +
+            w.assemble) /
+               h);
     return SC_OK;
 }
 
@@ -254,10 +265,11 @@ static const sc_cmdline check_cmdline = {
         "  --quiet           no progress (default: progress with an ETA when "
         "stderr\n"
         "                    is a terminal, while the values are scanned)\n"
-        "  --estimate        also print the memory and CPU-hours of each "
-        "stage of a\n"
-        "                    cluster run (simcon slurm), and per dataset the "
-        "spill\n"
+        "  --estimate        also print the memory, CPU-hours and wall hours "
+        "(with\n"
+        "                    --threads) of each stage of a cluster run "
+        "(simcon slurm),\n"
+        "                    and per dataset the spill\n"
         "                    file, the free space of its folder ($TMPDIR or "
         "/tmp) and\n"
         "                    the passes of `simcon run`; fails when the spill "
