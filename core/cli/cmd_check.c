@@ -47,6 +47,38 @@
 #include "spec.h"
 #include "spec_check.h"
 
+/* --estimate's CPU-hours (sc_plan_cpu_estimate) and wall hours with
+ * `threads` workers (sc_plan_wall) per stage. */
+static int print_cpu(const sc_spec *spec, unsigned threads, sc_err *err)
+{
+    sc_plan_cpu cpu;
+    int st = sc_plan_cpu_estimate(spec, &cpu, err);
+    if (st != SC_OK)
+        return st;
+    const double h = 3600.0;
+    printf("estimate: CPU-hours at the measured rates (tests/bench/"
+           "RESULTS.md): similarity %.3g (largest task %.3g), consistency "
+           "%.3g, contrasts %.3g, behaviour %.3g, assemble %.3g; total "
+           "%.3g\n",
+           cpu.similarity / h, cpu.similarity_task / h, cpu.consistency / h,
+           cpu.contrasts / h, cpu.behaviour / h, cpu.assemble / h,
+           (cpu.similarity + cpu.consistency + cpu.contrasts + cpu.behaviour +
+            cpu.assemble) /
+               h);
+    sc_plan_cpu w;
+    sc_plan_wall(&cpu, threads, spec->nmodels, &w);
+    printf("estimate: wall hours with %u thread(s) on an idle machine of "
+           "this class (2-core AMD EPYC, AVX-512; at least: spill I/O and "
+           "other load come on top): similarity %.3g, consistency %.3g, "
+           "contrasts %.3g, behaviour %.3g, assemble %.3g; total %.3g\n",
+           threads, w.similarity / h, w.consistency / h, w.contrasts / h,
+           w.behaviour / h, w.assemble / h,
+           (w.similarity + w.consistency + w.contrasts + w.behaviour +
+            w.assemble) /
+               h);
+    return SC_OK;
+}
+
 /* --estimate: memory per task of a run split into tasks (core/run/run_plan.h),
  * the spill file and the similarity stage's passes as `simcon run` with
  * this budget (--memory, else runtime.memory, else half of RAM) will do
@@ -116,32 +148,7 @@ static int print_estimate(const sc_spec *spec, size_t memory,
         printf("estimate: similarity passes and spill not estimated "
                "(--no-load: the metrics' plugins give the states' sizes)\n");
     }
-    sc_plan_cpu cpu;
-    st = sc_plan_cpu_estimate(spec, &cpu, err);
-    if (st != SC_OK)
-        return st;
-    const double h = 3600.0;
-    printf("estimate: CPU-hours at the measured rates (tests/bench/"
-           "RESULTS.md): similarity %.3g (largest task %.3g), consistency "
-           "%.3g, contrasts %.3g, behaviour %.3g, assemble %.3g; total "
-           "%.3g\n",
-           cpu.similarity / h, cpu.similarity_task / h, cpu.consistency / h,
-           cpu.contrasts / h, cpu.behaviour / h, cpu.assemble / h,
-           (cpu.similarity + cpu.consistency + cpu.contrasts + cpu.behaviour +
-            cpu.assemble) /
-               h);
-    sc_plan_cpu w;
-    sc_plan_wall(&cpu, threads, spec->nmodels, &w);
-    printf("estimate: wall hours with %u thread(s) on an idle machine of "
-           "this class (2-core AMD EPYC, AVX-512; at least: spill I/O and "
-           "other load come on top): similarity %.3g, consistency %.3g, "
-           "contrasts %.3g, behaviour %.3g, assemble %.3g; total %.3g\n",
-           threads, w.similarity / h, w.consistency / h, w.contrasts / h,
-           w.behaviour / h, w.assemble / h,
-           (w.similarity + w.consistency + w.contrasts + w.behaviour +
-            w.assemble) /
-               h);
-    return SC_OK;
+    return print_cpu(spec, threads, err);
 }
 
 /* Every input file of the spec, one per line, in spec order. */
