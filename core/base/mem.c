@@ -1,5 +1,5 @@
 /* Allocation wrappers with failure injection for tests (see mem.h). */
-#define _DEFAULT_SOURCE /* madvise(MADV_HUGEPAGE), Linux; see below */
+#define _GNU_SOURCE /* madvise(MADV_HUGEPAGE), mremap: Linux; see below */
 #include "mem.h"
 
 #include <sys/mman.h>
@@ -88,36 +88,66 @@ void sc_free(void *p)
 
 /* ## Recycled huge blocks
  *
- * Every model's n x n Gram and plugin states are huge blocks of the same
- * few sizes, allocated and freed once per representation. Freed to the
- * system, each comes back as fresh pages the kernel must zero: at n =
- * 10,000 that page clearing was 24% of the similarity stage's CPU
- * (tests/bench/RESULTS.md, 2026-12-02). So a freed huge block is kept
- * (up to RECYCLE_SLOTS of them) and handed to the next request of about
- * its size, already faulted in: pages are faulted once per worker, not
- * once per model.
+ * Every model's n x n Gram and plugin states are huge blocks, allocated
+ * and freed once per representation. Freed to the system, each comes back
+ * as fresh pages the kernel must zero: at n = 10,000 that page clearing
+ * was 24% of the similarity stage's CPU (tests/bench/RESULTS.md,
+ * 2026-12-02), and still 9.9% (issue 13) while kept blocks served only
+ * requests of about their own size: states sized by a model's embedding
+ * width (n x d) differ from model to model, and a kept block too small
+ * for a request was given back to make room for a fresh one.
+ *
+ * So huge blocks are mapped directly (mmap, 2 MiB aligned by mapping
+ * 2 MiB more and trimming), and a freed one is kept, already faulted in,
+ * as pages that any later request can use:
+ *   - the smallest kept block at least as large serves it in place; the
+ *     part past the request stays kept (a block of its own, joined again
+ *     with its neighbours of the same mapping when they are freed);
+ *   - else the largest kept block is grown to the request by mremap into
+ *     a 2 MiB aligned range: its pages are moved, not copied or cleared
+ *     (2 MiB aligned source and target keep transparent huge pages
+ *     whole), and only the growth is fresh;
+ *   - else the block is fresh.
+ * Every block stays inside one mapping (mremap moves only such ranges).
  *
  * Memory bound: the bytes of live plus kept huge blocks never exceed the
  * peak of live huge bytes so far plus an eighth (kept blocks are given
- * back to the system, smallest first, before a fresh block would pass
- * it), so recycling raises the peak RSS by at most 12.5% of the huge
- * blocks' peak. sc_mem_recycle_trim returns every kept block (the engine
- * calls it when a similarity matrix is done). SIMCON_MEM_RECYCLE=off
- * (read once) frees every block at once, as before (for measurements).
+ * back to the system, smallest first, before fresh pages would pass it),
+ * so recycling raises the peak RSS by at most 12.5% of the huge blocks'
+ * peak. sc_mem_recycle_trim returns every kept block (the engine calls it
+ * when a similarity matrix is done). SIMCON_MEM_RECYCLE=off (read once)
+ * unmaps every block at once (for measurements).
  *
  * A recycled block holds old bytes where a fresh one happened to hold
  * zeros; sc_aligned_alloc never promised zeros (aligned_alloc does not
- * zero), and every caller writes before it reads. Only blocks from
- * sc_aligned_alloc that are huge (2 MiB aligned and listed in `live`) are
- * tracked; the lists are tiny (a few blocks per worker) and guarded by one
- * mutex, taken only for huge blocks. */
+ * zero), and every caller writes before it reads. Under AddressSanitizer
+ * kept bytes are poisoned, so a use after free of a huge block is caught;
+ * LeakSanitizer does not see mmap, so sc_mem_huge_live reports the live
+ * huge bytes for tests. The lists are tiny (a few blocks per worker) and
+ * guarded by one mutex, taken only for huge blocks. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SC_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SC_ASAN 1
+#endif
+#endif
+#ifdef SC_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION(p, n)
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION(p, n)
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 #define RECYCLE_SLOTS 64
-/* A kept block serves a request of at least 4/5 of its size. */
-#define RECYCLE_FIT(have, need) ((need) >= (have) - (have) / 5)
 
 typedef struct hblock {
     void *p;
     size_t bytes;
+    unsigned long map; /* the mapping it lies in: blocks are split, and
+                          only parts of one mapping are joined again */
 } hblock;
 
 static pthread_mutex_t hlock = PTHREAD_MUTEX_INITIALIZER;
@@ -126,6 +156,7 @@ static size_t nlive, caplive;
 static hblock kept[RECYCLE_SLOTS]; /* freed, kept for reuse */
 static size_t nkept;
 static size_t live_bytes, kept_bytes, peak_bytes;
+static unsigned long nmaps;
 static int recycle_mode = -1; /* -1 unread, 0 off, 1 on */
 
 static int recycle_on(void)
@@ -138,85 +169,188 @@ static int recycle_on(void)
     return recycle_mode;
 }
 
-/* Drop kept block k (hlock held); returns its pointer for free(). */
-static void *kept_take(size_t k)
+static void unmap(hblock b)
 {
-    void *p = kept[k].p;
-    kept_bytes -= kept[k].bytes;
-    kept[k] = kept[--nkept];
+    UNPOISON(b.p, b.bytes); /* the range may be mapped again later */
+    (void)munmap(b.p, b.bytes);
+}
+
+/* A fresh range of `bytes` (a multiple of SC_MEM_HUGE_PAGE) at a 2 MiB
+ * boundary, advised for transparent huge pages; NULL if none. */
+static void *map_aligned(size_t bytes)
+{
+    size_t span = bytes + SC_MEM_HUGE_PAGE;
+    if (span < bytes)
+        return NULL;
+    char *raw = mmap(NULL, span, PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    size_t head = (SC_MEM_HUGE_PAGE - (uintptr_t)raw % SC_MEM_HUGE_PAGE) %
+                  SC_MEM_HUGE_PAGE;
+    if (head > 0)
+        (void)munmap(raw, head);
+    (void)munmap(raw + head + bytes, SC_MEM_HUGE_PAGE - head);
+    /* n x n Grams and states are hundreds of MB written front to back:
+     * with 4 KiB pages, first-touch faults took ~30% of CKA's prepare at
+     * n = 5000 (tests/bench/RESULTS.md). Where THP is off the advice is
+     * ignored and nothing changes. */
+#ifdef MADV_HUGEPAGE
+    (void)madvise(raw + head, bytes, MADV_HUGEPAGE);
+#endif
+    return raw + head;
+}
+
+/* Kept block b grown to `bytes` in a fresh aligned range: its pages moved
+ * there, the rest fresh; NULL (b untouched) if that fails. */
+static void *grow(hblock b, size_t bytes)
+{
+    void *to = map_aligned(bytes);
+    if (to == NULL)
+        return NULL;
+    UNPOISON(b.p, b.bytes);
+    void *p = mremap(b.p, b.bytes, bytes, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+    if (p == MAP_FAILED) {
+        POISON(b.p, b.bytes);
+        (void)munmap(to, bytes);
+        return NULL;
+    }
     return p;
 }
 
-/* Record p as live (hlock held); 0 if the list cannot grow (then the block
- * is simply not recycled). */
-static int live_add(void *p, size_t bytes)
+/* Drop kept block k (hlock held) and return it. */
+static hblock kept_take(size_t k)
 {
-    if (nlive == caplive) {
-        size_t cap = caplive ? 2 * caplive : 16;
-        hblock *grown = realloc(live, cap * sizeof *grown);
-        if (grown == NULL)
-            return 0;
-        live = grown;
-        caplive = cap;
-    }
+    hblock b = kept[k];
+    kept_bytes -= b.bytes;
+    kept[k] = kept[--nkept];
+    return b;
+}
+
+/* Room for one more live block (hlock held); 0 if the list cannot grow. */
+static int live_room(void)
+{
+    if (nlive < caplive)
+        return 1;
+    size_t cap = caplive ? 2 * caplive : 16;
+    hblock *grown = realloc(live, cap * sizeof *grown);
+    if (grown == NULL)
+        return 0;
+    live = grown;
+    caplive = cap;
+    return 1;
+}
+
+/* Record p as live (hlock held, live_room checked). */
+static void live_add(void *p, size_t bytes, unsigned long map)
+{
     live[nlive].p = p;
+    live[nlive].map = map;
     live[nlive++].bytes = bytes;
     live_bytes += bytes;
     if (live_bytes > peak_bytes)
         peak_bytes = live_bytes;
-    return 1;
 }
 
 /* A huge block of `bytes` (a multiple of SC_MEM_HUGE_PAGE). */
 static void *huge_alloc(size_t bytes)
 {
-    void *evict[RECYCLE_SLOTS];
+    hblock evict[RECYCLE_SLOTS], base = {NULL, 0, 0};
     size_t nevict = 0;
-    void *p = NULL;
     pthread_mutex_lock(&hlock);
-    int on = recycle_on();
-    size_t best = nkept;
-    for (size_t k = 0; on && k < nkept; k++)
-        if (kept[k].bytes >= bytes && RECYCLE_FIT(kept[k].bytes, bytes) &&
-            (best == nkept || kept[k].bytes < kept[best].bytes))
-            best = k;
-    if (best < nkept) {
-        size_t have = kept[best].bytes;
-        p = kept_take(best);
-        (void)live_add(p, have); /* on failure: freed as a plain block */
+    if (!live_room()) {
         pthread_mutex_unlock(&hlock);
+        return NULL;
+    }
+    size_t fit = nkept, big = nkept;
+    for (size_t k = 0; recycle_on() && k < nkept; k++) {
+        if (kept[k].bytes >= bytes &&
+            (fit == nkept || kept[k].bytes < kept[fit].bytes))
+            fit = k;
+        if (big == nkept || kept[k].bytes > kept[big].bytes)
+            big = k;
+    }
+    if (fit < nkept) { /* in place; the tail stays kept */
+        void *p = kept[fit].p;
+        kept[fit].p = (char *)p + bytes;
+        kept[fit].bytes -= bytes;
+        kept_bytes -= bytes;
+        live_add(p, bytes, kept[fit].map);
+        if (kept[fit].bytes == 0)
+            (void)kept_take(fit);
+        pthread_mutex_unlock(&hlock);
+        UNPOISON(p, bytes);
         return p;
     }
-    /* A fresh block: first give back kept ones, smallest first, while
-     * live + kept + this would pass the bound. */
+    if (big < nkept)
+        base = kept_take(big);
+    /* Fresh pages: first give back kept blocks, smallest first, while
+     * live + kept + these would pass the bound. */
+    size_t fresh = bytes - base.bytes;
     size_t bound = peak_bytes + peak_bytes / 8;
-    while (nkept > 0 && live_bytes + kept_bytes + bytes > bound) {
+    while (nkept > 0 && live_bytes + base.bytes + kept_bytes + fresh > bound) {
         size_t small = 0;
         for (size_t k = 1; k < nkept; k++)
             if (kept[k].bytes < kept[small].bytes)
                 small = k;
         evict[nevict++] = kept_take(small);
     }
+    /* Counted live now (base's pages are resident either way), so the
+     * bound holds for others while the lock is dropped. */
+    live_add(NULL, bytes, 0);
     pthread_mutex_unlock(&hlock);
     for (size_t k = 0; k < nevict; k++)
-        free(evict[k]);
-    p = aligned_alloc(SC_MEM_HUGE_PAGE, bytes);
+        unmap(evict[k]);
+    void *p = base.p != NULL ? grow(base, bytes) : NULL;
+    if (p == NULL && base.p != NULL) /* not grown: base back, p fresh */
+        unmap(base);
     if (p == NULL)
-        return NULL;
-#ifdef MADV_HUGEPAGE
-    (void)madvise(p, bytes, MADV_HUGEPAGE);
-#endif
+        p = map_aligned(bytes);
     pthread_mutex_lock(&hlock);
-    (void)live_add(p, bytes);
+    size_t i = 0; /* the placeholder: the last NULL entry of its size */
+    for (size_t k = 0; k < nlive; k++)
+        if (live[k].p == NULL && live[k].bytes == bytes)
+            i = k;
+    if (p != NULL) {
+        live[i].p = p;
+        live[i].map = ++nmaps; /* grown or fresh: a mapping of its own */
+    } else {
+        live_bytes -= bytes;
+        live[i] = live[--nlive];
+    }
     pthread_mutex_unlock(&hlock);
     return p;
+}
+/* Keep b (hlock held), joined with the kept parts of its mapping next to
+ * it (fewer, larger blocks serve more requests in place); 0 if no slot. */
+static int keep(hblock b)
+{
+    for (int joined = 1; joined;) {
+        joined = 0;
+        for (size_t k = 0; k < nkept && !joined; k++) {
+            char *kp = kept[k].p, *bp = b.p;
+            if (kept[k].map != b.map ||
+                (kp + kept[k].bytes != bp && bp + b.bytes != kp))
+                continue;
+            hblock j = kept_take(k);
+            b.p = kp < bp ? kp : bp;
+            b.bytes += j.bytes;
+            joined = 1; /* b may now touch another part */
+        }
+    }
+    if (nkept == RECYCLE_SLOTS)
+        return 0;
+    kept[nkept++] = b;
+    kept_bytes += b.bytes;
+    POISON(b.p, b.bytes);
+    return 1;
 }
 
 /* Free p if it is a tracked huge block (kept for reuse when recycling is
  * on and a slot is free); 0 if p is not one. */
 static int huge_free(void *p)
 {
-    void *drop = NULL;
+    hblock drop = {NULL, 0, 0};
     pthread_mutex_lock(&hlock);
     size_t i = 0;
     while (i < nlive && live[i].p != p)
@@ -228,27 +362,24 @@ static int huge_free(void *p)
     hblock b = live[i];
     live[i] = live[--nlive];
     live_bytes -= b.bytes;
-    if (recycle_on() && nkept < RECYCLE_SLOTS) {
-        kept[nkept++] = b;
-        kept_bytes += b.bytes;
-    } else {
-        drop = b.p;
-    }
+    if (!recycle_on() || !keep(b))
+        drop = b;
     pthread_mutex_unlock(&hlock);
-    free(drop);
+    if (drop.p != NULL)
+        unmap(drop);
     return 1;
 }
 
 void sc_mem_recycle_trim(void)
 {
-    void *drop[RECYCLE_SLOTS];
+    hblock drop[RECYCLE_SLOTS];
     size_t n = 0;
     pthread_mutex_lock(&hlock);
     while (nkept > 0)
         drop[n++] = kept_take(nkept - 1);
     pthread_mutex_unlock(&hlock);
     for (size_t k = 0; k < n; k++)
-        free(drop[k]);
+        unmap(drop[k]);
 }
 
 size_t sc_mem_recycle_kept(void)
@@ -258,6 +389,15 @@ size_t sc_mem_recycle_kept(void)
     pthread_mutex_unlock(&hlock);
     return bytes;
 }
+
+size_t sc_mem_huge_live(void)
+{
+    pthread_mutex_lock(&hlock);
+    size_t bytes = live_bytes;
+    pthread_mutex_unlock(&hlock);
+    return bytes;
+}
+
 
 void *sc_aligned_alloc(size_t count, size_t size)
 {
@@ -274,13 +414,8 @@ void *sc_aligned_alloc(size_t count, size_t size)
         return NULL;
     if (bytes < SC_MEM_HUGE_MIN)
         return aligned_alloc(SC_MEM_ALIGN, bytes);
-    /* n x n Gram matrices and stacked embeddings are hundreds of MB and
-     * are written once front to back: with 4 KiB pages, first-touch page
-     * faults took ~30% of CKA's prepare at n = 5000 (perf, see
-     * tests/bench/RESULTS.md). Aligning to 2 MiB and asking for
-     * transparent huge pages removes most of them; where THP is off the
-     * advice is ignored and nothing changes. Freed ones are recycled
-     * (above). */
+    /* Huge: mapped 2 MiB aligned for transparent huge pages, and
+     * recycled (above). */
     bytes =
         (bytes + SC_MEM_HUGE_PAGE - 1) / SC_MEM_HUGE_PAGE * SC_MEM_HUGE_PAGE;
     return huge_alloc(bytes);

@@ -1,4 +1,7 @@
-/* core/mem: alignment, overflow checks and failure injection. */
+/* core/mem: alignment, overflow checks, failure injection, recycling. */
+#include <sys/mman.h>
+
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -51,14 +54,32 @@ SC_TEST(failure_injection)
     sc_free(NULL); /* a no-op */
 }
 
-/* Recycled huge blocks (mem.c): a freed huge block comes back for a
- * request of about its size, never for a much smaller or larger one, and
- * the kept bytes stay within the bound (live + kept <= 9/8 of the peak of
- * live bytes). Sizes are multiples of 2 MiB, the rounding of huge blocks. */
+/* Recycled huge blocks (mem.c): kept pages serve any later request, in
+ * place when a kept block is large enough, else by growing the largest
+ * kept block (its pages moved, the growth fresh), and the kept bytes stay
+ * within the bound (live + kept <= 9/8 of the peak of live bytes). Sizes
+ * are multiples of 2 MiB, the rounding of huge blocks. Where the pages
+ * came from is read from their bytes: a fresh anonymous page reads 0
+ * (mmap(2)), a recycled one still holds what was written to it. */
+static int all_bytes(const unsigned char *p, size_t n, unsigned char v)
+{
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != v)
+            return 0;
+    return 1;
+}
+
+/* 1 if [p, p + n) is mapped: msync fails with ENOMEM on unmapped pages. */
+static int is_mapped(void *p, size_t n)
+{
+    return msync(p, n, MS_ASYNC) == 0;
+}
+
 SC_TEST(recycled_huge_blocks)
 {
     const size_t mib = (size_t)1 << 20;
     sc_mem_recycle_trim();
+    expect_true(sc_mem_huge_live() == 0, "no huge block live at the start");
     unsigned char *a = sc_aligned_alloc(6 * mib, 1);
     expect_true(a != NULL, "6 MiB block");
     if (a == NULL)
@@ -66,29 +87,71 @@ SC_TEST(recycled_huge_blocks)
     memset(a, 0x5a, 6 * mib);
     sc_aligned_free(a);
     expect_true(sc_mem_recycle_kept() == 6 * mib, "the freed block is kept");
+    expect_true(sc_mem_huge_live() == 0, "and no longer live");
     unsigned char *b = sc_aligned_alloc(6 * mib - 100, 1);
     expect_true(b == a, "a request of the same rounded size gets it back");
     expect_true(sc_mem_recycle_kept() == 0, "and it is no longer kept");
+    expect_true(all_bytes(b, 6 * mib - 100, 0x5a), "its pages, not fresh ones");
     unsigned char *e = sc_aligned_alloc(3 * mib, 1);
     expect_true(e != NULL, "3 MiB: below the huge size, never recycled");
     sc_aligned_free(e);
     expect_true(sc_mem_recycle_kept() == 0, "nothing kept for it");
-    /* 4 MiB (while b is live: peak 10 MiB) is less than 4/5 of 6 MiB: it
-     * would not be served by a kept 6 MiB block. */
-    unsigned char *c = sc_aligned_alloc(4 * mib, 1);
-    expect_true(c != NULL && c != a, "a second block of its own");
     sc_aligned_free(b);
-    /* live 4 + kept 6 = 10 MiB is within 9/8 of the peak (10 MiB). */
-    expect_true(sc_mem_recycle_kept() == 6 * mib,
-                "the freed block is kept while within the bound");
-    /* A fresh 40 MiB block: live 44 + kept 6 would pass 9/8 x 10: the
-     * kept block goes back to the system first. */
-    unsigned char *d = sc_aligned_alloc(40 * mib, 1);
-    expect_true(d != NULL, "40 MiB block");
-    expect_true(sc_mem_recycle_kept() == 0, "kept block evicted");
-    sc_aligned_free(c);
+
+    /* Shrink: 4 MiB served in place by the kept 6 MiB; its last 2 MiB
+     * stay kept. */
+    unsigned char *c = sc_aligned_alloc(4 * mib, 1);
+    expect_true(c == a, "a smaller request is served in place");
+    expect_true(sc_mem_recycle_kept() == 2 * mib, "the tail stays kept");
+    if (c == NULL)
+        return;
+    memset(c, 0xc3, 4 * mib);
+
+    /* Grow: 4 MiB from the kept 2 MiB tail: its pages (0x5a) first, then
+     * 2 MiB of fresh ones (0). */
+    unsigned char *d = sc_aligned_alloc(4 * mib, 1);
+    expect_true(d != NULL && (uintptr_t)d % SC_MEM_HUGE_PAGE == 0,
+                "grown block is 2 MiB aligned");
+    if (d == NULL)
+        return;
+    expect_true(sc_mem_recycle_kept() == 0, "the tail was taken");
+    expect_true(all_bytes(d, 2 * mib, 0x5a), "grown: the kept pages moved");
+    expect_true(all_bytes(d + 2 * mib, 2 * mib, 0), "grown: then fresh pages");
+    expect_true(!is_mapped(a + 4 * mib, 2 * mib), "moved from the old place");
+    memset(d, 0x3c, 4 * mib); /* writable over the whole new size */
+    expect_true(all_bytes(c, 4 * mib, 0xc3), "the block in place untouched");
+    expect_true(sc_mem_huge_live() == 8 * mib, "8 MiB live");
     sc_aligned_free(d);
-    expect_true(sc_mem_recycle_kept() == 44 * mib, "both kept");
+
+    /* A grown block grows again (it is one mapping). */
+    unsigned char *g = sc_aligned_alloc(6 * mib, 1);
+    expect_true(g != NULL, "6 MiB block");
+    if (g == NULL)
+        return;
+    expect_true(all_bytes(g, 4 * mib, 0x3c), "grown again: its pages moved");
+    expect_true(all_bytes(g + 4 * mib, 2 * mib, 0), "then fresh pages");
+    memset(g, 0x99, 6 * mib);
+    sc_aligned_free(c);
+    sc_aligned_free(g);
+    expect_true(sc_mem_recycle_kept() == 10 * mib, "both kept");
+
+    /* Bound: the peak of live bytes is 10 MiB (c and g; the tests above
+     * stay below it, those below run later), so live + kept
+     * may pass 11.25 MiB only by the block being made. A 40 MiB block
+     * grows the largest kept block (g) by 34 fresh MiB; keeping c too
+     * would pass the bound: it goes back to the system first. */
+    unsigned char *f = sc_aligned_alloc(40 * mib, 1);
+    expect_true(f != NULL, "40 MiB block");
+    if (f == NULL)
+        return;
+    expect_true(sc_mem_recycle_kept() == 0, "the other kept block evicted");
+    expect_true(all_bytes(f, 6 * mib, 0x99), "40 MiB: g's pages first");
+    expect_true(all_bytes(f + 6 * mib, 34 * mib, 0), "then fresh pages");
+    memset(f, 0x77, 40 * mib);
+    expect_true(all_bytes(f + 39 * mib, mib, 0x77), "writable to the end");
+    sc_aligned_free(f);
+    expect_true(sc_mem_recycle_kept() == 40 * mib, "kept (within the bound)");
+
     /* Failure injection applies to recycled blocks too. */
     sc_mem_fail_after(1);
     expect_true(sc_aligned_alloc(40 * mib, 1) == NULL,
@@ -96,6 +159,98 @@ SC_TEST(recycled_huge_blocks)
     sc_mem_fail_after(0);
     sc_mem_recycle_trim();
     expect_true(sc_mem_recycle_kept() == 0, "trim gives everything back");
+    expect_true(!is_mapped(f, 40 * mib), "and unmaps it");
+    expect_true(sc_mem_huge_live() == 0, "nothing leaked");
+}
+
+/* Parts of one block served in place are joined again when freed. */
+SC_TEST(recycle_joins_parts)
+{
+    const size_t mib = (size_t)1 << 20;
+    sc_mem_recycle_trim();
+    unsigned char *x = sc_aligned_alloc(12 * mib, 1);
+    expect_true(x != NULL, "12 MiB block");
+    sc_aligned_free(x);
+    unsigned char *y1 = sc_aligned_alloc(4 * mib, 1);
+    unsigned char *y2 = sc_aligned_alloc(4 * mib, 1);
+    expect_true(x != NULL && y1 == x && y2 == x + 4 * mib,
+                "two 4 MiB parts in place, one after the other");
+    expect_true(sc_mem_recycle_kept() == 4 * mib, "4 MiB left kept");
+    sc_aligned_free(y1);
+    sc_aligned_free(y2); /* touches both y1 and the tail */
+    unsigned char *z = sc_aligned_alloc(12 * mib, 1);
+    expect_true(z == x, "the whole 12 MiB serves again in place");
+    expect_true(sc_mem_recycle_kept() == 0, "nothing else kept");
+    sc_aligned_free(z);
+    sc_mem_recycle_trim();
+    expect_true(sc_mem_huge_live() == 0, "nothing leaked");
+}
+
+/* More freed blocks than slots: the rest are unmapped at once, so kept
+ * memory stays bounded by the slots too. Blocks are never written, so
+ * this costs no pages. */
+SC_TEST(recycle_slots_are_bounded)
+{
+    enum { N = 80 };
+    const size_t mib = (size_t)1 << 20;
+    void *p[N];
+    sc_mem_recycle_trim();
+    size_t got = 0;
+    for (size_t i = 0; i < N; i++)
+        got += (p[i] = sc_aligned_alloc(4 * mib, 1)) != NULL;
+    expect_true(got == N, "%d blocks of 4 MiB", N);
+    for (size_t i = 0; i < N; i++)
+        sc_aligned_free(p[i]);
+    size_t kept = sc_mem_recycle_kept();
+    expect_true(kept > 0 && kept < (size_t)N * 4 * mib,
+                "some kept, not all (%zu MiB)", kept / mib);
+    expect_true(sc_mem_huge_live() == 0, "none live");
+    sc_mem_recycle_trim();
+    expect_true(sc_mem_recycle_kept() == 0, "trimmed");
+}
+
+/* Two threads allocating and freeing blocks of mixed sizes at once: the
+ * recycler's bookkeeping stays exact (every block usable over its whole
+ * size, nothing live at the end). */
+static void *churn(void *arg)
+{
+    const size_t mib = (size_t)1 << 20;
+    unsigned seed = (unsigned)(uintptr_t)arg;
+    long bad = 0;
+    for (int round = 0; round < 60; round++) {
+        seed = seed * 1103515245u + 12345u;
+        size_t bytes = (4 + (seed >> 16) % 12) * mib - 64;
+        unsigned char *p = sc_aligned_alloc(bytes, 1);
+        if (p == NULL) {
+            bad++;
+            continue;
+        }
+        p[0] = (unsigned char)round;
+        p[bytes - 1] = (unsigned char)round;
+        bad += p[0] != (unsigned char)round;
+        sc_aligned_free(p);
+    }
+    return (void *)bad;
+}
+
+SC_TEST(recycle_under_threads)
+{
+    pthread_t t[2];
+    int made = 0;
+    for (int i = 0; i < 2; i++)
+        made += pthread_create(&t[i], NULL, churn,
+                               (void *)(uintptr_t)(7 + 31 * i)) == 0;
+    expect_true(made == 2, "two threads");
+    long bad = 0;
+    for (int i = 0; i < made; i++) {
+        void *r = NULL;
+        pthread_join(t[i], &r);
+        bad += (long)r;
+    }
+    expect_true(bad == 0, "every block allocated and usable");
+    expect_true(sc_mem_huge_live() == 0, "nothing live after");
+    sc_mem_recycle_trim();
+    expect_true(sc_mem_recycle_kept() == 0, "trimmed");
 }
 
 int main(void)
