@@ -321,36 +321,56 @@ static void *huge_alloc(size_t bytes)
     pthread_mutex_unlock(&hlock);
     return p;
 }
-/* Keep b (hlock held), joined with the kept parts of its mapping next to
- * it (fewer, larger blocks serve more requests in place); 0 if no slot. */
-static int keep(hblock b)
+
+/* Keep *b (hlock held), joined with the kept parts of its mapping next to
+ * it (fewer, larger blocks serve more requests in place); 0 if no slot is
+ * free (then *b, joined parts included, is the caller's to unmap). */
+static int keep(hblock *b)
 {
     for (int joined = 1; joined;) {
         joined = 0;
         for (size_t k = 0; k < nkept && !joined; k++) {
-            char *kp = kept[k].p, *bp = b.p;
-            if (kept[k].map != b.map ||
-                (kp + kept[k].bytes != bp && bp + b.bytes != kp))
+            char *kp = kept[k].p, *bp = b->p;
+            if (kept[k].map != b->map ||
+                (kp + kept[k].bytes != bp && bp + b->bytes != kp))
                 continue;
             hblock j = kept_take(k);
-            b.p = kp < bp ? kp : bp;
-            b.bytes += j.bytes;
+            b->p = kp < bp ? kp : bp;
+            b->bytes += j.bytes;
             joined = 1; /* b may now touch another part */
         }
     }
     if (nkept == RECYCLE_SLOTS)
         return 0;
-    kept[nkept++] = b;
-    kept_bytes += b.bytes;
-    POISON(b.p, b.bytes);
+    kept[nkept++] = *b;
+    kept_bytes += b->bytes;
+    POISON(b->p, b->bytes);
     return 1;
 }
 
-/* Free p if it is a tracked huge block (kept for reuse when recycling is
- * on and a slot is free); 0 if p is not one. */
+/* Bytes of [p, p + bytes) up to the end of its last 2 MiB that holds a
+ * resident page (mincore(2)); bytes if that cannot be told. A block past
+ * its touched part (the last, partial column block of a spilled E; a
+ * state sized for the widest case) has pages never faulted: kept, they
+ * would count as recycled yet be cleared on first touch all the same. */
+static size_t touched(char *p, size_t bytes)
+{
+    unsigned char vec[SC_MEM_HUGE_PAGE / 4096]; /* pages are >= 4 KiB */
+    for (size_t end = bytes; end > 0; end -= SC_MEM_HUGE_PAGE) {
+        if (mincore(p + end - SC_MEM_HUGE_PAGE, SC_MEM_HUGE_PAGE, vec) != 0)
+            return bytes;
+        for (size_t k = 0; k < sizeof vec; k++)
+            if (vec[k] & 1)
+                return end;
+    }
+    return 0;
+}
+
+/* Free p if it is a tracked huge block (its touched part kept for reuse
+ * when recycling is on and a slot is free); 0 if p is not one. */
 static int huge_free(void *p)
 {
-    hblock drop = {NULL, 0, 0};
+    hblock drop = {NULL, 0, 0}, tail = {NULL, 0, 0};
     pthread_mutex_lock(&hlock);
     size_t i = 0;
     while (i < nlive && live[i].p != p)
@@ -360,13 +380,26 @@ static int huge_free(void *p)
         return 0;
     }
     hblock b = live[i];
+    int on = recycle_on();
+    pthread_mutex_unlock(&hlock);
+    /* Still the caller's block: looked at without the lock. */
+    size_t used = on ? touched(b.p, b.bytes) : b.bytes;
+    if (used < b.bytes) {
+        tail = (hblock){(char *)b.p + used, b.bytes - used, b.map};
+        b.bytes = used;
+    }
+    pthread_mutex_lock(&hlock);
+    for (i = 0; live[i].p != p; i++)
+        ;
+    live_bytes -= live[i].bytes;
     live[i] = live[--nlive];
-    live_bytes -= b.bytes;
-    if (!recycle_on() || !keep(b))
+    if (b.bytes > 0 && (!on || !keep(&b)))
         drop = b;
     pthread_mutex_unlock(&hlock);
     if (drop.p != NULL)
         unmap(drop);
+    if (tail.p != NULL)
+        unmap(tail);
     return 1;
 }
 
@@ -397,7 +430,6 @@ size_t sc_mem_huge_live(void)
     pthread_mutex_unlock(&hlock);
     return bytes;
 }
-
 
 void *sc_aligned_alloc(size_t count, size_t size)
 {

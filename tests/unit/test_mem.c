@@ -170,6 +170,9 @@ SC_TEST(recycle_joins_parts)
     sc_mem_recycle_trim();
     unsigned char *x = sc_aligned_alloc(12 * mib, 1);
     expect_true(x != NULL, "12 MiB block");
+    if (x == NULL)
+        return;
+    memset(x, 1, 12 * mib); /* touched: kept whole */
     sc_aligned_free(x);
     unsigned char *y1 = sc_aligned_alloc(4 * mib, 1);
     unsigned char *y2 = sc_aligned_alloc(4 * mib, 1);
@@ -186,9 +189,40 @@ SC_TEST(recycle_joins_parts)
     expect_true(sc_mem_huge_live() == 0, "nothing leaked");
 }
 
+/* Only the touched part of a freed block is kept (to the end of its last
+ * 2 MiB with a page written): the rest was never faulted in, so keeping
+ * it would save nothing. */
+SC_TEST(recycle_keeps_touched_part)
+{
+    const size_t mib = (size_t)1 << 20;
+    sc_mem_recycle_trim();
+    unsigned char *p = sc_aligned_alloc(8 * mib, 1);
+    expect_true(p != NULL, "8 MiB block");
+    if (p == NULL)
+        return;
+    memset(p, 2, 3 * mib);
+    sc_aligned_free(p);
+    expect_true(sc_mem_recycle_kept() == 4 * mib, "4 MiB kept (%zu)",
+                sc_mem_recycle_kept() / mib);
+    expect_true(is_mapped(p, 4 * mib), "the touched part still mapped");
+    expect_true(!is_mapped(p + 4 * mib, 4 * mib), "the rest unmapped");
+    unsigned char *q = sc_aligned_alloc(8 * mib, 1);
+    expect_true(q != NULL, "8 MiB again");
+    if (q != NULL) {
+        expect_true(all_bytes(q, 3 * mib, 2), "grown from the touched part");
+        sc_aligned_free(q);
+    }
+    unsigned char *u = sc_aligned_alloc(6 * mib, 1);
+    expect_true(u != NULL, "6 MiB");
+    sc_aligned_free(u); /* never written: nothing to keep */
+    sc_mem_recycle_trim();
+    expect_true(sc_mem_recycle_kept() == 0 && sc_mem_huge_live() == 0,
+                "nothing kept or live after trim");
+}
+
 /* More freed blocks than slots: the rest are unmapped at once, so kept
- * memory stays bounded by the slots too. Blocks are never written, so
- * this costs no pages. */
+ * memory stays bounded by the slots too. Only each block's first page is
+ * written (its first 2 MiB is kept). */
 SC_TEST(recycle_slots_are_bounded)
 {
     enum { N = 80 };
@@ -196,14 +230,19 @@ SC_TEST(recycle_slots_are_bounded)
     void *p[N];
     sc_mem_recycle_trim();
     size_t got = 0;
-    for (size_t i = 0; i < N; i++)
-        got += (p[i] = sc_aligned_alloc(4 * mib, 1)) != NULL;
+    for (size_t i = 0; i < N; i++) {
+        unsigned char *b = sc_aligned_alloc(4 * mib, 1);
+        got += b != NULL;
+        if (b != NULL)
+            b[0] = 1;
+        p[i] = b;
+    }
     expect_true(got == N, "%d blocks of 4 MiB", N);
     for (size_t i = 0; i < N; i++)
         sc_aligned_free(p[i]);
     size_t kept = sc_mem_recycle_kept();
-    expect_true(kept > 0 && kept < (size_t)N * 4 * mib,
-                "some kept, not all (%zu MiB)", kept / mib);
+    expect_true(kept == 64 * 2 * mib, /* RECYCLE_SLOTS = 64 (mem.c) */
+                "64 slots of 2 MiB kept (%zu MiB)", kept / mib);
     expect_true(sc_mem_huge_live() == 0, "none live");
     sc_mem_recycle_trim();
     expect_true(sc_mem_recycle_kept() == 0, "trimmed");
