@@ -98,8 +98,9 @@ void sc_free(void *p)
  * for a request was given back to make room for a fresh one.
  *
  * So huge blocks are mapped directly (mmap, 2 MiB aligned by mapping
- * 2 MiB more and trimming), and a freed one is kept, already faulted in,
- * as pages that any later request can use:
+ * 2 MiB more and trimming), and a freed one is kept, already faulted in
+ * (only up to its last touched 2 MiB: see touched()), as pages that any
+ * later request can use:
  *   - the smallest kept block at least as large serves it in place; the
  *     part past the request stays kept (a block of its own, joined again
  *     with its neighbours of the same mapping when they are freed);
