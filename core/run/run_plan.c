@@ -623,9 +623,10 @@ int sc_plan_estimate(const sc_spec *spec, unsigned threads, size_t budget,
         if (st != SC_OK)
             return st;
         /* The workers' prepare memory is reserved first; E stays in
-         * memory only in what is left (simmat.h), else it spills and one
-         * block of at most half the budget is read at a time, after the
-         * workers are done. */
+         * memory only in what is left (simmat.h), else it spills and its
+         * products read it in two column blocks of at most a quarter of
+         * the budget each (one computed while the next is read), after
+         * the workers are done. */
         double e = spec_entry_bytes(spec) / 2 * m * n * (n + 1);
         double work = T * sc_plan_worker_bytes(n, dmax);
         if (budget > 0 && e > (double)sc_plan_e_room(budget, (size_t)work)) {

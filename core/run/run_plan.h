@@ -220,8 +220,9 @@ size_t sc_plan_e_room(size_t budget, size_t reserve);
  *               embedding matrix E of m rows of n (n + 1) / 2 doubles
  *               (floats, 2 m n (n + 1) bytes, when every metric's params
  *               select precision: float32) when it fits what the workers
- *               leave of the budget (sc_plan_e_room), else what one block
- *               of a spilled E (at most half the budget) adds once the
+ *               leave of the budget (sc_plan_e_room), else what the two
+ *               column blocks of a spilled E (at most half the budget
+ *               together) add once the
  *               workers are done; the peak the run really reaches with
  *               this many threads;
  *   assemble:   64 MiB + 32 M D m^2 (matrices and their analyses), plus,
