@@ -123,9 +123,10 @@ void sc_free(void *p)
  * zeros; sc_aligned_alloc never promised zeros (aligned_alloc does not
  * zero), and every caller writes before it reads. Under AddressSanitizer
  * kept bytes are poisoned, so a use after free of a huge block is caught;
- * LeakSanitizer does not see mmap, so sc_mem_huge_live reports the live
- * huge bytes for tests. The lists are tiny (a few blocks per worker) and
- * guarded by one mutex, taken only for huge blocks. */
+ * LeakSanitizer does not see mmap (nor did it see the aligned_alloc'd
+ * blocks before: `live` kept them reachable), so sc_mem_huge_live reports
+ * the live huge bytes for tests. The lists are tiny (a few blocks per
+ * worker) and guarded by one mutex, taken only for huge blocks. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SC_ASAN 1
 #elif defined(__has_feature)

@@ -56,10 +56,10 @@ static int print_cpu(const sc_spec *spec, unsigned threads, sc_err *err)
     if (st != SC_OK)
         return st;
     const double h = 3600.0;
-    printf("estimate: CPU-hours at the measured rates (tests/bench/"
-           "RESULTS.md): similarity %.3g (largest task %.3g), consistency "
-           "%.3g, contrasts %.3g, behaviour %.3g, assemble %.3g; total "
-           "%.3g\n",
+    printf("estimate: CPU-hours at rates measured on a 2-core AMD EPYC "
+           "(README, check --estimate): similarity %.3g (largest task %.3g), "
+           "consistency %.3g, contrasts %.3g, behaviour %.3g, assemble %.3g; "
+           "total %.3g\n",
            cpu.similarity / h, cpu.similarity_task / h, cpu.consistency / h,
            cpu.contrasts / h, cpu.behaviour / h, cpu.assemble / h,
            (cpu.similarity + cpu.consistency + cpu.contrasts + cpu.behaviour +
