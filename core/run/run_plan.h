@@ -280,7 +280,7 @@ int sc_plan_dataset_reserve(const sc_spec *spec, size_t d, size_t n,
 
 /* The CPU model's rates (run_plan.c, "CPU estimate", has the model),
  * CPU-seconds on this machine class (2 vCPU AMD EPYC, AVX-512, OpenBLAS
- * COOPERLAKE kernels), measured by helper estimate9 on 2026-12-03 at load
+ * COOPERLAKE kernels), measured on 2026-12-03 at load
  * average 8-14 (other benchmarks beside: CPU times ~10-20% high).
  *
  * Gram, n^2 d per CPU-second: tests/bench/gemm_probe.c at n = 2000
@@ -324,7 +324,7 @@ int sc_plan_dataset_reserve(const sc_spec *spec, size_t d, size_t n,
  * over k pairs and D datasets: SC_PLAN_COST_PERM + k (D - 1) /
  * SC_PLAN_RATE_PERM_GATHER (each b-side dataset's permuted values gathered
  * and standardised) + k (D - 1)^2 / SC_PLAN_RATE_PERM_GEMM (the GEMM).
- * Fitted (helper estimate9, 2026-12-03) to the CPU of the permutations
+ * Fitted (2026-12-03) to the CPU of the permutations
  * alone, user + sys of `simcon run SPEC -o COPY --resume --threads 2` at
  * 9,999 permutations minus the same at 0, consistency only (the paper's
  * 64 models and groupby, 30 sets, sum k = 10,080, 3 float32 metrics;
