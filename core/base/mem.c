@@ -7,6 +7,7 @@
 #include <pthread.h>
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -431,6 +432,21 @@ size_t sc_mem_huge_live(void)
     size_t bytes = live_bytes;
     pthread_mutex_unlock(&hlock);
     return bytes;
+}
+
+void sc_mem_check_huge_leaks(void)
+{
+#ifdef SC_ASAN
+    size_t bytes = sc_mem_huge_live();
+    if (bytes != 0) {
+        fprintf(stderr,
+                "simcon: %zu bytes of huge blocks (>= %zu bytes each, "
+                "mapped, so LeakSanitizer does not see them) were never "
+                "freed: a leak\n",
+                bytes, (size_t)SC_MEM_HUGE_MIN);
+        abort();
+    }
+#endif
 }
 
 void *sc_aligned_alloc(size_t count, size_t size)

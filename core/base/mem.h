@@ -47,6 +47,10 @@ void sc_aligned_free(void *p);
 void sc_mem_recycle_trim(void);
 size_t sc_mem_recycle_kept(void);
 size_t sc_mem_huge_live(void);
+/* Under AddressSanitizer: abort with a one-line report if huge blocks are
+ * still allocated (a leak LeakSanitizer cannot see); a no-op otherwise.
+ * The CLI calls it when a command has returned. */
+void sc_mem_check_huge_leaks(void);
 
 /* Test hook: the nth allocation from now (1 = the next) and every later one
  * fail until sc_mem_fail_after(0) switches failure injection off. */

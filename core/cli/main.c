@@ -6,6 +6,7 @@
 #include "err.h"
 #include "guard.h"
 #include "init.h"
+#include "mem.h"
 #include "simcon/plugin.h"
 
 typedef struct command {
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
             sc_guard_install();
             int rc = commands[i].fn(argc - 1, argv + 1);
             sc_guard_disarm();
+            sc_mem_check_huge_leaks();
             return rc;
         }
     char shown[SC_ERR_MSG]; /* argv[1] with control characters escaped */
