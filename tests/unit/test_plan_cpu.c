@@ -17,34 +17,23 @@
 #include <unistd.h>
 
 #include "../test.h"
+#include "../zoo_spec.h"
 #include "run_plan.h"
 #include "spec.h"
 
 static char dir[256];
 
-/* Load a spec over the spec tests' fixture zoo (2 datasets d1, d2 of 12
- * stimuli; models m1..m4 of widths 3, 4, 5, 6: dsum 18) with the given
- * metrics and analyses. */
+/* Load a spec over the spec tests' fixture zoo (tests/zoo_spec.h; widths
+ * 3, 4, 5, 6: dsum 18) with the given metrics and analyses. */
 static int load(sc_spec *spec, const char *metrics, const char *extra)
 {
-    char path[512];
+    char path[512], tail[1024];
     snprintf(dir, sizeof dir, "test_plan_cpu_%ld", (long)getpid());
     mkdir(dir, 0777);
     snprintf(path, sizeof path, "%s/spec.yaml", dir);
-    FILE *f = fopen(path, "w");
-    if (f == NULL)
+    snprintf(tail, sizeof tail, "metrics: %s\n%s", metrics, extra);
+    if (sc_test_zoo_spec(path, "cpu", tail) != SC_OK)
         return SC_EIO;
-    fprintf(f,
-            "name: cpu\nseed: 3\n"
-            "data: {root: %s/spec/data/zoo, features: "
-            "\"{dataset}/{model}.npy\", normalize: l2}\n"
-            "models:\n"
-            "  - {name: m1, objective: a}\n  - {name: m2, objective: a}\n"
-            "  - {name: m3, objective: b}\n  - {name: m4, objective: b}\n"
-            "datasets: [{name: d1, domain: x}, {name: d2, domain: x}]\n"
-            "metrics: %s\n%s",
-            SC_TEST_DIR, metrics, extra);
-    fclose(f);
     memset(spec, 0, sizeof *spec);
     sc_err err;
     sc_err_clear(&err);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../test.h"
+#include "../zoo_spec.h"
 #include "atomic.h"
 #include "init.h"
 #include "loader.h"
@@ -36,24 +37,18 @@ SC_TEST(every_failure_is_clean)
     snprintf(spec_path, sizeof spec_path, "%s/oom.yaml", dir);
     snprintf(out, sizeof out, "%s/out", dir);
     snprintf(stage, sizeof stage, "%s.tmp-%ld", out, (long)getpid());
-    FILE *f = fopen(spec_path, "w");
-    fprintf(f,
-            "name: oom\nseed: 3\n"
-            "data: {root: %s/spec/data/zoo, features: "
-            "\"{dataset}/{model}.npy\", normalize: l2}\n"
-            "models:\n"
-            "  - {name: m1, objective: a}\n  - {name: m2, objective: a}\n"
-            "  - {name: m3, objective: b}\n  - {name: m4, objective: b}\n"
-            "datasets: [{name: d1, domain: x}, {name: d2, domain: x}]\n"
-            "behaviour: {accuracy: %s/spec/data/behaviour.csv}\n"
-            "metrics: [{name: cka, plugin: cka}]\n"
-            "analyses:\n"
-            "  consistency: {groupby: [objective], anchors: [m1]}\n"
-            "  behaviour: {correlation: pearson}\n"
-            "  contrasts: [{attribute: objective}]\n"
-            "statistics: {permutations: 9, bootstrap: 5, interval: bca}\n",
-            SC_TEST_DIR, SC_TEST_DIR);
-    fclose(f);
+    char tail[600];
+    snprintf(tail, sizeof tail,
+             "behaviour: {accuracy: %s/spec/data/behaviour.csv}\n"
+             "metrics: [{name: cka, plugin: cka}]\n"
+             "analyses:\n"
+             "  consistency: {groupby: [objective], anchors: [m1]}\n"
+             "  behaviour: {correlation: pearson}\n"
+             "  contrasts: [{attribute: objective}]\n"
+             "statistics: {permutations: 9, bootstrap: 5, interval: bca}\n",
+             SC_TEST_DIR);
+    expect_int(sc_test_zoo_spec(spec_path, "oom", tail), SC_OK,
+               "write the spec");
     sc_spec spec;
     memset(&spec, 0, sizeof spec);
     sc_err err;
