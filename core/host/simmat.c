@@ -119,6 +119,52 @@ static int prepare_rep(run *r, size_t i, void **st, sc_err *err)
     return rc;
 }
 
+/* Row i of a spilled E goes to the file chunk by chunk (no row is ever
+ * whole in memory), each chunk embedded (float64) or rounded (float32)
+ * straight into a buffer of the writer thread (sc_spill_take), which
+ * writes it while this worker goes on. Chunks start at multiples of
+ * SIMMAT_F32_CHUNK entries, so at aligned offsets of the row; the last
+ * one is padded to the alignment (sc_spill_put). */
+static int write_spilled(run *r, size_t i, void *st, sc_err *err)
+{
+    size_t len = r->len, esize = r->f32 ? sizeof(float) : sizeof(double);
+    size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
+    double *dbuf = r->f32 ? sc_malloc(chunk * sizeof *dbuf) : NULL;
+    int rc = SC_OK;
+    if (r->f32 && dbuf == NULL)
+        rc = sc_err_set(err, SC_ENOMEM, "out of memory (embed chunk)");
+    for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
+        size_t cnt = len - off < chunk ? len - off : chunk;
+        void *wb = NULL;
+        rc = sc_spill_take(r->es, &wb, err);
+        if (rc != SC_OK)
+            break;
+        rc = sc_metric_embed(r->p, st, off, cnt, r->f32 ? dbuf : wb, err);
+        if (rc != SC_OK) {
+            sc_spill_untake(r->es, wb);
+            break;
+        }
+        float *f = wb;
+        for (size_t k = 0; r->f32 && k < cnt; k++)
+            f[k] = (float)dbuf[k];
+        rc = sc_spill_put(r->es, wb, cnt * esize,
+                          i * r->es->stride + off * esize, err);
+    }
+    sc_free(dbuf);
+    return rc;
+}
+
+/* Buffers of E's writer thread: one being filled by each worker, one
+ * being written, one queued. */
+static int start_writer(sc_spill *es, unsigned threads, size_t len,
+                        size_t esize, sc_err *err)
+{
+    if (!es->spilled)
+        return SC_OK;
+    size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
+    return sc_spill_writer_start(es, (size_t)threads + 2, chunk * esize, err);
+}
+
 /* Write the embedding of state st (representation i) to row i of E. A
  * state whose embedding length differs from the first one's (e.g. 0:
  * linear CKA's feature-space states) sets r->mixed, and the caller falls
@@ -135,33 +181,22 @@ static int write_embedding(run *r, size_t i, void *st, sc_err *err)
     }
     if (!r->f32 && !r->es->spilled)
         return sc_metric_embed(r->p, st, 0, len, r->e + i * len, err);
-    /* Chunks: float32 rounds each entry once; a spilled row goes to the
-     * file chunk by chunk, so no row is ever whole in memory. */
-    size_t esize = r->f32 ? sizeof(float) : sizeof(double);
+    if (r->es->spilled)
+        return write_spilled(r, i, st, err);
+    /* float32 in memory: chunks, each entry rounded once. */
     size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
     double *buf = sc_malloc(chunk * sizeof *buf);
-    float *fbuf = r->f32 ? sc_malloc(chunk * sizeof *fbuf) : NULL;
-    int rc = SC_OK;
-    if (buf == NULL || (r->f32 && fbuf == NULL))
-        rc = sc_err_set(err, SC_ENOMEM, "out of memory (embed chunk)");
+    int rc = buf != NULL ? SC_OK
+                         : sc_err_set(err, SC_ENOMEM,
+                                      "out of memory (embed chunk)");
     for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
         size_t cnt = len - off < chunk ? len - off : chunk;
         rc = sc_metric_embed(r->p, st, off, cnt, buf, err);
-        if (rc != SC_OK)
-            break;
-        void *src = buf;
-        if (r->f32) {
-            float *dst = r->es->spilled ? fbuf : r->ef + i * len + off;
-            for (size_t k = 0; k < cnt; k++)
-                dst[k] = (float)buf[k];
-            src = fbuf;
-        }
-        if (r->es->spilled)
-            rc = sc_spill_write(r->es, src, cnt * esize,
-                                (i * len + off) * esize, err);
+        float *dst = r->ef + i * len + off;
+        for (size_t k = 0; rc == SC_OK && k < cnt; k++)
+            dst[k] = (float)buf[k];
     }
     sc_free(buf);
-    sc_free(fbuf);
     return rc;
 }
 
@@ -314,10 +349,22 @@ static size_t block_span(const run *r, size_t b, size_t *first)
     return r->len - *first < r->block ? r->len - *first : r->block;
 }
 
+/* The aligned read of block b's columns from each row of a spilled E
+ * (sc_spill_span): returns its bytes per row, *at its offset in the row. */
+static size_t block_read(const run *r, size_t b, size_t *at)
+{
+    size_t esize = r->f32 ? sizeof(float) : sizeof(double), first = 0;
+    size_t cols = block_span(r, b, &first);
+    return sc_spill_span(r->es, first * esize, cols * esize, at);
+}
+
 /* Block b of the products, added to r->g (zeroed first for block 0):
  * columns [first, first + cols) of every row of E, in place in memory
- * (blk NULL) or in blk as read from the spill file (leading dimension
- * cols). acc (and accf in float32 mode) hold SIMMAT_PARTS m x m parts. */
+ * (blk NULL) or in blk as read from the spill file (block_read: rows of
+ * the aligned span, the columns from first on). The padding the span adds
+ * is never in a part: the parts are columns [0, cols) of the block, cut as
+ * in memory. acc (and accf in float32 mode) hold SIMMAT_PARTS m x m
+ * parts. */
 static int product_block(run *r, size_t b, const void *blk, double *acc,
                          float *accf, sc_err *err)
 {
@@ -327,8 +374,9 @@ static int product_block(run *r, size_t b, const void *blk, double *acc,
     const char *base = r->f32 ? (const char *)r->ef : (const char *)r->e;
     size_t ld = r->len;
     if (blk != NULL) {
-        base = blk;
-        ld = cols;
+        size_t at = 0;
+        ld = block_read(r, b, &at) / esize;
+        base = (const char *)blk + (first * esize - at);
     } else {
         base += first * esize;
     }
@@ -355,10 +403,8 @@ static int product_block(run *r, size_t b, const void *blk, double *acc,
 /* Starts reading block b of a spilled E into blk (sc_spill_fetch). */
 static void fetch_block(const run *r, size_t b, void *blk, sc_spill_fetch *f)
 {
-    size_t esize = r->f32 ? sizeof(float) : sizeof(double), first = 0;
-    size_t cols = block_span(r, b, &first);
-    sc_spill_fetch_start(f, r->es, blk, r->m, cols * esize, r->len * esize,
-                         first * esize);
+    size_t at = 0, piece = block_read(r, b, &at);
+    sc_spill_fetch_start(f, r->es, blk, r->m, piece, r->es->stride, at);
 }
 
 /* Parts of all blocks: the steps of the products' progress (ETA within a
@@ -374,7 +420,7 @@ static size_t total_parts(const run *r)
 /* G = E E^T into r->g (which the caller frees), block by block. */
 static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
 {
-    size_t m = r->m, esize = r->f32 ? sizeof(float) : sizeof(double);
+    size_t m = r->m;
     size_t mm = m * m; /* no overflow: run_embed checked m * m */
     r->block = block_cols(r, o, budget);
     r->nblocks = (r->len + r->block - 1) / r->block;
@@ -385,13 +431,21 @@ static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
     float *accf = r->f32 ? sc_aligned_alloc(pcells, sizeof *accf) : NULL;
     /* Two column blocks of a spilled E; the second holds blocks 1, 3, ...
      * (with two blocks only the last, which may be shorter), so together
-     * they never exceed E nor half the budget (core/run/run_plan.c). */
-    void *blk[2] = {NULL, NULL};
+     * they never exceed E nor half the budget (core/run/run_plan.c), but
+     * for the alignment of O_DIRECT: up to 2 x SC_SPILL_ALIGN more a row
+     * (block_read), and align - 1 bytes to align the start (blk in raw). */
+    void *raw[2] = {NULL, NULL}, *blk[2] = {NULL, NULL};
     for (size_t k = 0; k < 2 && k < r->nblocks && r->es->spilled; k++) {
-        size_t first = 0, cells = 0;
-        size_t cols = r->nblocks == 2 ? block_span(r, k, &first) : r->block;
-        sc_size_mul(m, cols, &cells); /* SIZE_MAX: the alloc fails */
-        blk[k] = sc_aligned_alloc(cells, esize);
+        size_t piece = 0, at = 0, bytes = 0;
+        for (size_t b = k; b < r->nblocks; b += 2) {
+            size_t p = block_read(r, b, &at);
+            piece = p > piece ? p : piece;
+        }
+        sc_size_mul(m, piece, &bytes); /* SIZE_MAX: the alloc fails */
+        raw[k] = bytes <= SIZE_MAX - r->es->align
+                     ? sc_aligned_alloc(bytes + r->es->align - 1, 1)
+                     : NULL;
+        blk[k] = raw[k] != NULL ? sc_spill_aligned(r->es, raw[k]) : NULL;
     }
     int rc = SC_OK;
     if (r->g == NULL || (r->f32 ? accf == NULL : acc == NULL) ||
@@ -421,8 +475,8 @@ static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
     }
     if (rc == SC_OK)
         sc_progress_end(r->progress);
-    sc_aligned_free(blk[0]);
-    sc_aligned_free(blk[1]);
+    sc_aligned_free(raw[0]);
+    sc_aligned_free(raw[1]);
     sc_aligned_free(acc);
     sc_aligned_free(accf);
     return rc;
@@ -466,9 +520,14 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         return sc_err_set(err, SC_ENOMEM,
                           "%zu embeddings of length %zu overflow size_t", m,
                           len);
-    int rc = sc_spill_open(&es, ebytes, room, o->cache_dir, err);
+    int rc = sc_spill_open_rows(&es, m, len * esize, room, o->cache_dir, err);
     if (rc != SC_OK)
         return rc;
+    rc = start_writer(&es, threads, len, esize, err);
+    if (rc != SC_OK) {
+        sc_spill_close(&es);
+        return rc;
+    }
     r->es = &es;
     r->f32 = f32;
     if (f32)
@@ -476,6 +535,10 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
     else
         r->e = es.data;
     rc = sc_pool_run(embed_item, r, m, threads, &sc_blas_serial, err);
+    /* Every write done before the products read E; the writer's error
+     * (seen by no item) is reported here, once. */
+    int wrc = sc_spill_writer_finish(&es, rc == SC_OK ? err : NULL);
+    rc = rc == SC_OK ? wrc : rc;
     double t1 = sc_wall_seconds(), c1 = sc_cpu_seconds();
     if (rc == SC_OK)
         rc = products(r, o, budget, err);
@@ -718,7 +781,10 @@ static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
                           "%zu embeddings of length %zu overflow size_t", mu->m,
                           r->len);
     size_t room = mu->room > mu->in_memory ? mu->room - mu->in_memory : 0;
-    int rc = sc_spill_open(&mu->es[k], mu->ebytes[k], room, mu->cache_dir, err);
+    int rc = sc_spill_open_rows(&mu->es[k], mu->m, r->len * esize, room,
+                                mu->cache_dir, err);
+    if (rc == SC_OK)
+        rc = start_writer(&mu->es[k], mu->threads, r->len, esize, err);
     if (rc != SC_OK)
         return rc;
     if (!mu->es[k].spilled)
@@ -838,6 +904,16 @@ static int multi_embed(multi *mu, const sc_simmat_job *jobs,
     mu->base = 1;
     if (rc == SC_OK)
         rc = sc_pool_run(multi_item, mu, m - 1, threads, &sc_blas_serial, err);
+    /* Every write done before the products; a writer's error that no item
+     * saw is reported once, charged to its job (which write failed is not
+     * known: representation 0's slot). */
+    for (size_t k = 0; k < mu->njobs; k++) {
+        int wrc = sc_spill_writer_finish(&mu->es[k], rc == SC_OK ? err : NULL);
+        if (rc == SC_OK && wrc != SC_OK) {
+            rc = wrc;
+            mu->fail_job[0] = k;
+        }
+    }
     sc_progress_end(mu->progress);
     for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++)
         if (mu->embed[k] && !atomic_load(&mu->runs[k].mixed))

@@ -117,13 +117,56 @@ static int reserve(int fd, size_t bytes)
     return ftruncate(fd, (off_t)bytes) == 0 ? 0 : errno;
 }
 
-int sc_spill_open(sc_spill *s, size_t bytes, size_t budget,
-                  const char *cache_dir, sc_err *err)
+/* An empty store: no memory, no file, no layout. */
+static void spill_init(sc_spill *s, size_t bytes)
 {
     s->bytes = bytes;
     s->spilled = 0;
     s->fd = -1;
     s->data = NULL;
+    s->align = 1;
+    s->stride = 0;
+    s->w = NULL;
+}
+
+/* Creates the spill file in dir and unlinks it at once (it disappears
+ * with the descriptor, even on a crash); *fd or SC_EIO. bytes: what it is
+ * for, in the message. */
+static int create_file(const char *dir, size_t bytes, int *fd, sc_err *err)
+{
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/simcon-simmat-XXXXXX", dir);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return sc_err_set(err, SC_EIO, "cache directory path too long: %s",
+                          dir);
+    *fd = mkstemp(path);
+    if (*fd < 0)
+        return sc_err_set(err, SC_EIO,
+                          "%s: cannot create the spill file for %zu bytes "
+                          "of states (%s); set a writable cache directory "
+                          "or a larger --memory",
+                          dir, bytes, strerror(errno));
+    unlink(path);
+    return SC_OK;
+}
+
+/* Reserves bytes of the file fd in dir (reserve), closing it on failure
+ * with the one line of sc_spill_no_room. */
+static int reserve_or_fail(int fd, const char *dir, size_t bytes, sc_err *err)
+{
+    int rc = reserve(fd, bytes);
+    if (rc == 0)
+        return SC_OK;
+    close(fd);
+    size_t avail = 0;
+    (void)disk_free(dir, &avail);
+    return sc_spill_no_room(err, dir, bytes, avail, avail, rc);
+}
+
+int sc_spill_open(sc_spill *s, size_t bytes, size_t budget,
+                  const char *cache_dir, sc_err *err)
+{
+    spill_init(s, bytes);
     if (bytes <= budget) {
         s->data = sc_aligned_alloc(bytes, 1);
         if (s->data != NULL)
@@ -131,29 +174,102 @@ int sc_spill_open(sc_spill *s, size_t bytes, size_t budget,
         /* out of memory below the budget: fall through to the file */
     }
     const char *dir = sc_spill_dir(cache_dir);
-    char path[4096];
-    int len = snprintf(path, sizeof path, "%s/simcon-simmat-XXXXXX", dir);
-    if (len < 0 || (size_t)len >= sizeof path)
-        return sc_err_set(err, SC_EIO, "cache directory path too long: %s",
-                          dir);
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return sc_err_set(err, SC_EIO,
-                          "%s: cannot create the spill file for %zu bytes "
-                          "of states (%s); set a writable cache directory "
-                          "or a larger --memory",
-                          dir, bytes, strerror(errno));
-    unlink(path); /* the file disappears with the descriptor, even on crash */
-    int rc = reserve(fd, bytes);
-    if (rc != 0) {
-        close(fd);
-        size_t avail = 0;
-        (void)disk_free(dir, &avail);
-        return sc_spill_no_room(err, dir, bytes, avail, avail, rc);
-    }
+    int fd = -1;
+    int rc = create_file(dir, bytes, &fd, err);
+    if (rc == SC_OK)
+        rc = reserve_or_fail(fd, dir, bytes, err);
+    if (rc != SC_OK)
+        return rc;
     s->fd = fd;
     s->spilled = 1;
     return SC_OK;
+}
+
+/* Turns O_DIRECT on for fd: 1, or 0 where the filesystem refuses it
+ * (EINVAL) or the tests ask for the buffered path. */
+static int direct_on(int fd)
+{
+#ifdef O_DIRECT
+    const char *o = getenv("SIMCON_SPILL_BUFFERED");
+    if (o != NULL && o[0] != '\0')
+        return 0;
+    int fl = fcntl(fd, F_GETFL);
+    return fl >= 0 && fcntl(fd, F_SETFL, fl | O_DIRECT) == 0;
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+/* O_DIRECT off again, for a filesystem that took the flag but refuses
+ * its transfers (EINVAL): 1 if it was on. */
+static int direct_off(int fd)
+{
+#ifdef O_DIRECT
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || !(fl & O_DIRECT))
+        return 0;
+    return fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0;
+#else
+    (void)fd;
+    return 0;
+#endif
+}
+
+static size_t round_up(size_t v, size_t a)
+{
+    return (v + a - 1) / a * a;
+}
+
+int sc_spill_open_rows(sc_spill *s, size_t rows, size_t row_bytes,
+                       size_t budget, const char *cache_dir, sc_err *err)
+{
+    size_t bytes = 0;
+    int ok = sc_size_mul(rows, row_bytes, &bytes);
+    spill_init(s, bytes);
+    if (!ok)
+        return sc_err_set(err, SC_ENOMEM,
+                          "%zu rows of %zu bytes overflow size_t", rows,
+                          row_bytes);
+    if (bytes <= budget) {
+        s->data = sc_aligned_alloc(bytes, 1);
+        if (s->data != NULL)
+            return SC_OK;
+        /* out of memory below the budget: fall through to the file */
+    }
+    const char *dir = sc_spill_dir(cache_dir);
+    int fd = -1;
+    int rc = create_file(dir, bytes, &fd, err);
+    if (rc != SC_OK)
+        return rc;
+    size_t align = direct_on(fd) ? SC_SPILL_ALIGN : 1;
+    size_t stride = round_up(row_bytes, align), file = 0;
+    if (!sc_size_mul(rows, stride, &file)) {
+        close(fd);
+        return sc_err_set(err, SC_ENOMEM,
+                          "%zu rows of %zu bytes overflow size_t", rows,
+                          stride);
+    }
+    rc = reserve_or_fail(fd, dir, file, err);
+    if (rc != SC_OK)
+        return rc;
+    s->fd = fd;
+    s->spilled = 1;
+    s->align = align;
+    s->stride = stride;
+    return SC_OK;
+}
+
+size_t sc_spill_span(const sc_spill *s, size_t lo, size_t bytes, size_t *at)
+{
+    *at = lo / s->align * s->align;
+    return round_up(lo + bytes, s->align) - *at;
+}
+
+void *sc_spill_aligned(const sc_spill *s, void *p)
+{
+    uintptr_t a = (uintptr_t)p;
+    return (char *)p + (round_up(a, s->align) - a);
 }
 
 /* Full pwrite (wbuf) or pread (rbuf): both may transfer less than asked. */
@@ -164,6 +280,10 @@ static int spill_io(const sc_spill *s, const char *wbuf, char *rbuf,
         ssize_t got = wbuf != NULL ? pwrite(s->fd, wbuf, bytes, (off_t)offset)
                                    : pread(s->fd, rbuf, bytes, (off_t)offset);
         if (got < 0 && errno == EINTR)
+            continue;
+        /* A filesystem that took O_DIRECT at open but not its transfers:
+         * buffered from now on (the aligned layout stays valid). */
+        if (got < 0 && errno == EINVAL && direct_off(s->fd))
             continue;
         if (got <= 0)
             return sc_err_set(err, SC_EIO,
@@ -192,6 +312,188 @@ int sc_spill_read(const sc_spill *s, void *buf, size_t bytes, size_t offset,
                   sc_err *err)
 {
     return spill_io(s, NULL, buf, bytes, offset, err);
+}
+
+/* ## The writer thread
+ *
+ * The free buffers are a stack, the queued writes a ring of nbuf slots
+ * (never more writes queued than buffers). One mutex guards both, one
+ * condition variable wakes the writer (a write queued, or stop) and the
+ * workers (a buffer freed). After a failure the writer frees what is
+ * queued without writing it, and every take and put returns the error. */
+
+typedef struct spill_job {
+    char *buf;
+    size_t bytes, offset; /* bytes already rounded up to align */
+} spill_job;
+
+struct sc_spill_writer {
+    const sc_spill *s;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    char *mem;      /* the buffers' allocation (not aligned) */
+    char **free;    /* free buffers: a stack of nfree */
+    spill_job *q;   /* queued writes: ring from head, count of them */
+    size_t nbuf, nfree, head, count;
+    int stop;       /* finish: write what is queued and end */
+    int threaded;   /* the writer runs on tid, else put writes */
+    int rc;         /* the first failure, and its line */
+    sc_err err;
+    pthread_t tid;
+};
+
+/* The writer's error into *err (under mu). */
+static int writer_error(sc_spill_writer *w, sc_err *err)
+{
+    if (err != NULL)
+        *err = w->err;
+    return w->rc;
+}
+
+static void *writer_thread(void *arg)
+{
+    sc_spill_writer *w = arg;
+    pthread_mutex_lock(&w->mu);
+    for (;;) {
+        while (w->count == 0 && !w->stop)
+            pthread_cond_wait(&w->cv, &w->mu);
+        if (w->count == 0)
+            break;
+        spill_job j = w->q[w->head];
+        w->head = (w->head + 1) % w->nbuf;
+        w->count--;
+        int failed = w->rc != SC_OK;
+        pthread_mutex_unlock(&w->mu);
+        sc_err e;
+        int rc = failed ? SC_OK : spill_io(w->s, j.buf, NULL, j.bytes,
+                                           j.offset, &e);
+        pthread_mutex_lock(&w->mu);
+        if (rc != SC_OK && w->rc == SC_OK) {
+            w->rc = rc;
+            w->err = e;
+        }
+        w->free[w->nfree++] = j.buf;
+        pthread_cond_broadcast(&w->cv);
+    }
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+int sc_spill_writer_start(sc_spill *s, size_t nbuf, size_t cap, sc_err *err)
+{
+    sc_spill_writer *w = sc_calloc(1, sizeof *w);
+    size_t each = round_up(cap, s->align), bytes = 0;
+    if (w != NULL && sc_size_mul(nbuf, each, &bytes) &&
+        bytes <= SIZE_MAX - s->align) {
+        w->mem = sc_aligned_alloc(bytes + s->align - 1, 1);
+        w->free = sc_calloc(nbuf, sizeof *w->free);
+        w->q = sc_calloc(nbuf, sizeof *w->q);
+    }
+    if (w == NULL || w->mem == NULL || w->free == NULL || w->q == NULL ||
+        nbuf == 0) {
+        if (w != NULL) {
+            sc_aligned_free(w->mem);
+            sc_free(w->free);
+            sc_free(w->q);
+        }
+        sc_free(w);
+        return sc_err_set(err, SC_ENOMEM,
+                          "out of memory for the spill writer's %zu buffers "
+                          "of %zu bytes",
+                          nbuf, each);
+    }
+    w->s = s;
+    w->nbuf = nbuf;
+    char *base = sc_spill_aligned(s, w->mem);
+    for (size_t k = 0; k < nbuf; k++)
+        w->free[w->nfree++] = base + k * each;
+    w->rc = SC_OK;
+    sc_err_clear(&w->err);
+    pthread_mutex_init(&w->mu, NULL);
+    pthread_cond_init(&w->cv, NULL);
+    w->threaded = pthread_create(&w->tid, NULL, writer_thread, w) == 0;
+    s->w = w;
+    return SC_OK;
+}
+
+int sc_spill_take(const sc_spill *s, void **buf, sc_err *err)
+{
+    sc_spill_writer *w = s->w;
+    *buf = NULL;
+    pthread_mutex_lock(&w->mu);
+    while (w->nfree == 0 && w->rc == SC_OK)
+        pthread_cond_wait(&w->cv, &w->mu);
+    int rc = w->rc != SC_OK ? writer_error(w, err) : SC_OK;
+    if (rc == SC_OK)
+        *buf = w->free[--w->nfree];
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+void sc_spill_untake(const sc_spill *s, void *buf)
+{
+    sc_spill_writer *w = s->w;
+    pthread_mutex_lock(&w->mu);
+    w->free[w->nfree++] = buf;
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+}
+
+int sc_spill_put(const sc_spill *s, void *buf, size_t bytes, size_t offset,
+                 sc_err *err)
+{
+    sc_spill_writer *w = s->w;
+    size_t padded = round_up(bytes, s->align);
+    memset((char *)buf + bytes, 0, padded - bytes);
+    if (!w->threaded) { /* no thread: the write happens here */
+        sc_err e;
+        int rc = spill_io(s, buf, NULL, padded, offset, &e);
+        pthread_mutex_lock(&w->mu);
+        if (rc != SC_OK && w->rc == SC_OK) {
+            w->rc = rc;
+            w->err = e;
+        }
+        w->free[w->nfree++] = buf;
+        rc = writer_error(w, err);
+        pthread_mutex_unlock(&w->mu);
+        return rc;
+    }
+    pthread_mutex_lock(&w->mu);
+    int rc = w->rc;
+    if (rc != SC_OK) {
+        w->free[w->nfree++] = buf;
+        writer_error(w, err);
+    } else { /* a slot is free: the buffer was one of nbuf */
+        w->q[(w->head + w->count) % w->nbuf] =
+            (spill_job){buf, padded, offset};
+        w->count++;
+    }
+    pthread_cond_broadcast(&w->cv);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int sc_spill_writer_finish(sc_spill *s, sc_err *err)
+{
+    sc_spill_writer *w = s->w;
+    if (w == NULL)
+        return SC_OK;
+    if (w->threaded) {
+        pthread_mutex_lock(&w->mu);
+        w->stop = 1;
+        pthread_cond_broadcast(&w->cv);
+        pthread_mutex_unlock(&w->mu);
+        pthread_join(w->tid, NULL);
+    }
+    int rc = writer_error(w, err);
+    pthread_cond_destroy(&w->cv);
+    pthread_mutex_destroy(&w->mu);
+    sc_aligned_free(w->mem);
+    sc_free(w->free);
+    sc_free(w->q);
+    sc_free(w);
+    s->w = NULL;
+    return rc;
 }
 
 static void fetch_rows(sc_spill_fetch *f)
@@ -239,6 +541,8 @@ int sc_spill_fetch_wait(sc_spill_fetch *f, sc_err *err)
 
 void sc_spill_close(sc_spill *s)
 {
+    /* Already finished, or an error path whose own error is reported. */
+    (void)sc_spill_writer_finish(s, NULL);
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;

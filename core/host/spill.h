@@ -9,7 +9,19 @@
  * at once, so it disappears with its descriptor, even on a crash. Its
  * blocks are reserved when it is opened (fallocate; a filesystem without
  * it gets a sparse file), so a disk too small fails at once, not at a
- * write in the middle of a run. */
+ * write in the middle of a run.
+ *
+ * A store of rows (sc_spill_open_rows, the engine's E) goes to the file
+ * with O_DIRECT where the filesystem takes it: the device reads and
+ * writes our buffers, where pwrite/pread copied every byte into and out
+ * of the page cache (about 13% of a full-size dataset's CPU time, perf),
+ * and E does not push the next models' features out of the cache (E went
+ * to the disk and came back from it anyway: 39.6 GB read for 38.4 GB of
+ * E). O_DIRECT wants offsets, lengths and buffers aligned (SC_SPILL_ALIGN),
+ * so each row's stride in the file is padded, and the transfers are
+ * rounded to whole aligned spans (sc_spill_span). Its writes wait for the
+ * device, so a writer thread takes them (sc_spill_take, sc_spill_put): the
+ * workers keep computing. */
 #ifndef SC_SPILL_H
 #define SC_SPILL_H
 
@@ -18,11 +30,21 @@
 
 #include "err.h"
 
+typedef struct sc_spill_writer sc_spill_writer; /* spill.c */
+
+/* The alignment of O_DIRECT transfers: a multiple of every logical block
+ * size in use (512 or 4096 bytes) and of the page size. */
+#define SC_SPILL_ALIGN ((size_t)4096)
+
 typedef struct sc_spill {
     void *data; /* in memory; NULL when spilled */
     size_t bytes;
     int fd;      /* spill file, or -1 */
     int spilled; /* 1 when the bytes live in the file */
+    /* A store of rows (sc_spill_open_rows); 1 and 0 otherwise. */
+    size_t align;  /* SC_SPILL_ALIGN with O_DIRECT, else 1 (no padding) */
+    size_t stride; /* file bytes of a row: its bytes rounded up to align */
+    sc_spill_writer *w; /* writer thread (sc_spill_writer_start) or NULL */
 } sc_spill;
 
 /* The spill directory: cache_dir, else $TMPDIR, else /tmp. */
@@ -52,8 +74,48 @@ int sc_spill_no_room(sc_err *err, const char *dir, size_t need,
  * what to do. */
 int sc_spill_open(sc_spill *s, size_t bytes, size_t budget,
                   const char *cache_dir, sc_err *err);
+/* A store of rows rows of row_bytes bytes: in memory as sc_spill_open
+ * (row i at data + i * row_bytes), or in a file where row i starts at
+ * i * stride. The file is opened with O_DIRECT, align SC_SPILL_ALIGN;
+ * where the filesystem refuses it (EINVAL), or the environment variable
+ * SIMCON_SPILL_BUFFERED is set (a test-only override, to run the tests on
+ * both paths), buffered, align 1 and stride row_bytes: the layout of
+ * sc_spill_open. */
+int sc_spill_open_rows(sc_spill *s, size_t rows, size_t row_bytes,
+                       size_t budget, const char *cache_dir, sc_err *err);
+/* The aligned span that a read of bytes bytes at offset lo of a row
+ * takes: returns its length, *at its start (<= lo); both multiples of
+ * s->align, within the row's stride. */
+size_t sc_spill_span(const sc_spill *s, size_t lo, size_t bytes, size_t *at);
+/* p rounded up to s->align (buffers get align - 1 bytes more). */
+void *sc_spill_aligned(const sc_spill *s, void *p);
+
+/* The writer thread of a spilled store: nbuf buffers of cap bytes (cap
+ * rounded up to align), taken by the workers (sc_spill_take), filled and
+ * handed back to be written (sc_spill_put). A thread that cannot be
+ * created is no error: sc_spill_put then writes in the caller. */
+int sc_spill_writer_start(sc_spill *s, size_t nbuf, size_t cap, sc_err *err);
+/* A free buffer into *buf (waits while all are in flight); or the
+ * writer's error, the one line of a failed sc_spill_write (every call
+ * after a failure returns it). */
+int sc_spill_take(const sc_spill *s, void **buf, sc_err *err);
+/* Queues the write of bytes bytes of buf, a taken buffer, at offset (a
+ * multiple of align); the bytes up to the next multiple of align are
+ * zeroed and written too (they must lie within the row's stride). The
+ * buffer goes back to the writer whatever the result; returns the
+ * writer's error if it has failed. */
+int sc_spill_put(const sc_spill *s, void *buf, size_t bytes, size_t offset,
+                 sc_err *err);
+/* Gives back a taken buffer unwritten (the caller's own error). */
+void sc_spill_untake(const sc_spill *s, void *buf);
+/* Waits for every queued write, joins the thread and frees the buffers;
+ * SC_OK or the writer's error (NULL err: only the code). A store without
+ * a writer: SC_OK. sc_spill_close calls it too. */
+int sc_spill_writer_finish(sc_spill *s, sc_err *err);
+
 /* Whole transfers to and from the file at a byte offset (short reads and
- * writes are continued); only for a spilled store. */
+ * writes are continued); only for a spilled store. With O_DIRECT (align
+ * > 1) offset, bytes and buf are multiples of align. */
 int sc_spill_write(const sc_spill *s, const void *buf, size_t bytes,
                    size_t offset, sc_err *err);
 int sc_spill_read(const sc_spill *s, void *buf, size_t bytes, size_t offset,
@@ -68,7 +130,11 @@ int sc_spill_read(const sc_spill *s, void *buf, size_t bytes, size_t offset,
  * the misses of the older rows can push them out (read first to last, an
  * LRU cache evicts each row just before it is read). Not done:
  * posix_fadvise(DONTNEED) on the pieces read made the products slower
- * (it starts the writeback of pieces still dirty, for nothing). */
+ * (it starts the writeback of pieces still dirty, for nothing). With
+ * O_DIRECT there is no cache and the order does not matter; piece, stride,
+ * offset and buf are then multiples of align (sc_spill_span). Nor did two
+ * reads in flight help there: `dd iflag=direct` read 2 GiB at 1.2-1.9
+ * GB/s alone and 1.1-1.2 GB/s as two readers of 1 GiB each. */
 typedef struct sc_spill_fetch {
     const sc_spill *s;
     char *buf;
@@ -86,7 +152,8 @@ void sc_spill_fetch_start(sc_spill_fetch *f, const sc_spill *s, void *buf,
 /* Waits for the read: SC_OK with every piece in buf, or its error (the
  * one line of sc_spill_read) in *err. Call exactly once after start. */
 int sc_spill_fetch_wait(sc_spill_fetch *f, sc_err *err);
-/* Frees the memory or closes (and so removes) the file. */
+/* Joins the writer, frees the memory or closes (and so removes) the
+ * file. */
 void sc_spill_close(sc_spill *s);
 
 #endif

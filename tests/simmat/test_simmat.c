@@ -124,6 +124,9 @@ static int check_config(const sc_plugin *p, const char *params)
         {"never embed, 2 threads", {2, 0, NULL, 0, 0}},
         {"forced 7-column blocks, 3 threads", {3, 0, NULL, 1, 7}},
         {"1 KiB budget (spill to file), 2 threads", {2, 1024, NULL, 1, 0}},
+        /* blocks that start inside an aligned unit of an O_DIRECT file */
+        {"1 KiB budget, forced 7-column blocks, 2 threads",
+         {2, 1024, NULL, 1, 7}},
     };
     double first[M * M];
     for (size_t k = 0; k < sizeof runs / sizeof runs[0]; k++) {

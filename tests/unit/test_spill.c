@@ -1,7 +1,16 @@
 /* core/host/spill: the column-block reads of the products (sc_spill_fetch)
  * in their reader thread. Expected bytes come from the pattern written
  * (byte at file offset k is k mod 251), the error from sc_spill_read's
- * message for a read past the end of the file. */
+ * message for a read past the end of the file. And a store of rows
+ * (sc_spill_open_rows) with O_DIRECT and buffered (SIMCON_SPILL_BUFFERED):
+ * rows written by the writer thread in chunks, read back in column blocks
+ * through aligned spans, against the same rows in memory; and a failed
+ * write of the writer thread, whose one line comes back. */
+#define _GNU_SOURCE /* O_DIRECT */
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "../test.h"
 #include "spill.h"
 
@@ -72,6 +81,200 @@ SC_TEST(fetch_error_comes_back)
     sc_spill_fetch_start(&f, &s, buf, 3, 300, 300, 0);
     rc = sc_spill_fetch_wait(&f, &err);
     expect_int(rc, SC_OK, "the rows inside the file still read");
+    sc_spill_close(&s);
+}
+
+/* ## A store of rows: layout, writer, aligned reads */
+
+enum { LROWS = 5, LEN = 5001, CHUNK = 2048 }; /* float entries */
+
+/* Entry k of row i: exact in float, different in every row and column. */
+static float entry(size_t i, size_t k)
+{
+    return (float)(i * 10007 + k) * 0.5f;
+}
+
+/* Row i into the store in chunks of CHUNK entries (the last one 905:
+ * 5001 = 2 x 2048 + 905, padded to the alignment), as the engine writes
+ * E's rows (simmat.c, write_spilled). */
+static int put_row(sc_spill *s, size_t i, sc_err *err)
+{
+    for (size_t off = 0; off < LEN; off += CHUNK) {
+        size_t cnt = LEN - off < CHUNK ? LEN - off : CHUNK;
+        void *wb = NULL;
+        int rc = sc_spill_take(s, &wb, err);
+        if (rc != SC_OK)
+            return rc;
+        /* A reused buffer holds old bytes: put must zero the padding. */
+        memset(wb, 0xab, CHUNK * sizeof(float));
+        float *f = wb;
+        for (size_t k = 0; k < cnt; k++)
+            f[k] = entry(i, off + k);
+        rc = sc_spill_put(s, wb, cnt * sizeof(float),
+                          i * s->stride + off * sizeof(float), err);
+        if (rc != SC_OK)
+            return rc;
+    }
+    return SC_OK;
+}
+
+/* Columns [c0, c0 + cols) of every row, read as the products read a block
+ * (simmat.c, block_read and product_block), against entry(); the span's
+ * bytes past the row's end (the padding) must be zeros. Returns the
+ * entries and padding bytes that differ. */
+static size_t check_block(const sc_spill *s, size_t c0, size_t cols)
+{
+    size_t at = 0, piece = sc_spill_span(s, c0 * sizeof(float),
+                                         cols * sizeof(float), &at);
+    expect_true(at % s->align == 0 && piece % s->align == 0 &&
+                    at + piece <= s->stride,
+                "block [%zu, +%zu): span [%zu, +%zu) aligned to %zu, within "
+                "the stride %zu",
+                c0, cols, at, piece, s->align, s->stride);
+    unsigned char *raw = malloc(LROWS * piece + s->align);
+    unsigned char *buf = sc_spill_aligned(s, raw);
+    sc_spill_fetch f;
+    sc_spill_fetch_start(&f, s, buf, LROWS, piece, s->stride, at);
+    sc_err err;
+    sc_err_clear(&err);
+    int rc = sc_spill_fetch_wait(&f, &err);
+    expect_int(rc, SC_OK, "block [%zu, +%zu) reads: %s", c0, cols, err.msg);
+    size_t bad = 0;
+    for (size_t i = 0; rc == SC_OK && i < LROWS; i++) {
+        const unsigned char *row = buf + i * piece;
+        for (size_t k = 0; k < cols; k++) {
+            float v;
+            memcpy(&v, row + (c0 + k) * sizeof(float) - at, sizeof v);
+            bad += v != entry(i, c0 + k);
+        }
+        for (size_t b = LEN * sizeof(float); b < at + piece; b++)
+            bad += row[b - at] != 0;
+    }
+    free(raw);
+    return bad;
+}
+
+/* Writes LROWS rows (from the last, as threads may) and reads them back in
+ * blocks: aligned ones of 1024 entries (the last one partial: 5001 = 4 x
+ * 1024 + 905) and odd ones of 777 entries (starts inside an aligned
+ * unit). */
+static void rows_round_trip(int buffered)
+{
+    if (buffered)
+        setenv("SIMCON_SPILL_BUFFERED", "1", 1);
+    else
+        unsetenv("SIMCON_SPILL_BUFFERED");
+    sc_spill s;
+    sc_err err;
+    sc_err_clear(&err);
+    int rc = sc_spill_open_rows(&s, LROWS, LEN * sizeof(float), 0, NULL, &err);
+    unsetenv("SIMCON_SPILL_BUFFERED");
+    expect_int(rc, SC_OK, "open rows (buffered %d): %s", buffered, err.msg);
+    if (rc != SC_OK)
+        return;
+    expect_int(s.spilled, 1, "budget 0: spilled");
+    /* /tmp (or TMPDIR) takes O_DIRECT on ext4, xfs and tmpfs from Linux
+     * 6.6; the buffered store keeps the unpadded layout of sc_spill_open. */
+    int fl = fcntl(s.fd, F_GETFL);
+    printf("# buffered %d: O_DIRECT %s, align %zu\n", buffered,
+           fl >= 0 && (fl & O_DIRECT) ? "on" : "off", s.align);
+    expect_int(fl >= 0 && (fl & O_DIRECT) != 0, s.align > 1,
+               "O_DIRECT on exactly when the rows are aligned");
+    if (buffered)
+        expect_int((long long)s.align, 1, "buffered: no alignment");
+    size_t want = (LEN * sizeof(float) + s.align - 1) / s.align * s.align;
+    expect_int((long long)s.stride, (long long)want,
+               "stride: the row's 20,004 bytes rounded up to %zu", s.align);
+    rc = sc_spill_writer_start(&s, 3, CHUNK * sizeof(float), &err);
+    expect_int(rc, SC_OK, "writer starts: %s", err.msg);
+    for (size_t i = LROWS; rc == SC_OK && i-- > 0;)
+        rc = put_row(&s, i, &err);
+    expect_int(rc, SC_OK, "rows queued: %s", err.msg);
+    int frc = sc_spill_writer_finish(&s, &err);
+    expect_int(frc, SC_OK, "writer finishes: %s", err.msg);
+    if (rc == SC_OK && frc == SC_OK) {
+        size_t bad = 0;
+        for (size_t c0 = 0; c0 < LEN; c0 += 1024)
+            bad += check_block(&s, c0, LEN - c0 < 1024 ? LEN - c0 : 1024);
+        for (size_t c0 = 0; c0 < LEN; c0 += 777)
+            bad += check_block(&s, c0, LEN - c0 < 777 ? LEN - c0 : 777);
+        expect_int((long long)bad, 0,
+                   "entries (and padding bytes) that differ from the rows in "
+                   "memory (buffered %d)",
+                   buffered);
+        /* No transfer fell back to buffered (spill_io on EINVAL), which
+         * would hide a misaligned one. */
+        int now = fcntl(s.fd, F_GETFL);
+        expect_int(now >= 0 && (now & O_DIRECT) != 0, s.align > 1,
+                   "O_DIRECT still as opened after the transfers");
+    }
+    sc_spill_close(&s);
+}
+
+SC_TEST(rows_direct_round_trip)
+{
+    rows_round_trip(0);
+}
+
+SC_TEST(rows_buffered_round_trip)
+{
+    rows_round_trip(1);
+}
+
+/* The spill's descriptor made read-only (dup2 of /dev/null): the writer
+ * thread's first write fails with EBADF. Its one line comes back from the
+ * next take or put, from every later one, and from finish, always naming
+ * the first failed write (offset 0): later writes are not tried. */
+SC_TEST(writer_error_comes_back)
+{
+    sc_spill s;
+    sc_err err;
+    sc_err_clear(&err);
+    int rc = sc_spill_open_rows(&s, 2, 3 * CHUNK * sizeof(float), 0, NULL,
+                                &err);
+    expect_int(rc, SC_OK, "open rows: %s", err.msg);
+    int ro = open("/dev/null", O_RDONLY);
+    if (rc != SC_OK || ro < 0 || dup2(ro, s.fd) < 0) {
+        expect_true(0, "a read-only descriptor in place of the file");
+        if (rc == SC_OK)
+            sc_spill_close(&s);
+        return;
+    }
+    close(ro);
+    rc = sc_spill_writer_start(&s, 2, CHUNK * sizeof(float), &err);
+    expect_int(rc, SC_OK, "writer starts: %s", err.msg);
+    if (rc != SC_OK) {
+        sc_spill_close(&s);
+        return;
+    }
+    void *wb = NULL;
+    rc = sc_spill_take(&s, &wb, &err);
+    expect_int(rc, SC_OK, "the first buffer: %s", err.msg);
+    rc = sc_spill_put(&s, wb, CHUNK * sizeof(float), 0, &err);
+    expect_int(rc, SC_OK, "the first write is queued");
+    /* The writer fails while these go on; bounded, for it fails at once. */
+    size_t tries = 0;
+    for (size_t off = CHUNK * sizeof(float); rc == SC_OK && tries < 100000;
+         tries++) {
+        rc = sc_spill_take(&s, &wb, &err);
+        if (rc == SC_OK)
+            rc = sc_spill_put(&s, wb, CHUNK * sizeof(float), off, &err);
+    }
+    expect_int(rc, SC_EIO, "a take or put after the failure: SC_EIO");
+    const char *line = "spill file: write of 8192 bytes at offset 0 failed "
+                       "(Bad file descriptor); free disk space or use "
+                       "another cache directory";
+    expect_contains(err.msg, line, "the first failed write's line");
+    expect_true(strchr(err.msg, '\n') == NULL, "one line");
+    sc_err_clear(&err);
+    rc = sc_spill_take(&s, &wb, &err);
+    expect_int(rc, SC_EIO, "every later take fails too");
+    expect_contains(err.msg, line, "with the same line");
+    sc_err_clear(&err);
+    rc = sc_spill_writer_finish(&s, &err);
+    expect_int(rc, SC_EIO, "finish: SC_EIO");
+    expect_contains(err.msg, line, "finish: the same line");
+    expect_true(s.w == NULL, "finish joined the thread and freed it");
     sc_spill_close(&s);
 }
 
