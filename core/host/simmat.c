@@ -144,9 +144,11 @@ static int write_spilled(run *r, size_t i, void *st, sc_err *err)
             sc_spill_untake(r->es, wb);
             break;
         }
-        float *f = wb;
-        for (size_t k = 0; r->f32 && k < cnt; k++)
-            f[k] = (float)dbuf[k];
+        if (r->f32) {
+            float *f = wb;
+            for (size_t k = 0; k < cnt; k++)
+                f[k] = (float)dbuf[k];
+        }
         rc = sc_spill_put(r->es, wb, cnt * esize,
                           i * r->es->stride + off * esize, err);
     }

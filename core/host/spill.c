@@ -342,10 +342,10 @@ struct sc_spill_writer {
     pthread_t tid;
 };
 
-/* The writer's error into *err (under mu). */
+/* The writer's error into *err, if any (under mu). */
 static int writer_error(sc_spill_writer *w, sc_err *err)
 {
-    if (err != NULL)
+    if (err != NULL && w->rc != SC_OK)
         *err = w->err;
     return w->rc;
 }
