@@ -188,9 +188,9 @@ static int write_embedding(run *r, size_t i, void *st, sc_err *err)
     /* float32 in memory: chunks, each entry rounded once. */
     size_t chunk = len < SIMMAT_F32_CHUNK ? len : SIMMAT_F32_CHUNK;
     double *buf = sc_malloc(chunk * sizeof *buf);
-    int rc = buf != NULL ? SC_OK
-                         : sc_err_set(err, SC_ENOMEM,
-                                      "out of memory (embed chunk)");
+    int rc = buf != NULL
+                 ? SC_OK
+                 : sc_err_set(err, SC_ENOMEM, "out of memory (embed chunk)");
     for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
         size_t cnt = len - off < chunk ? len - off : chunk;
         rc = sc_metric_embed(r->p, st, off, cnt, buf, err);

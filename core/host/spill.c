@@ -331,13 +331,13 @@ struct sc_spill_writer {
     const sc_spill *s;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    char *mem;      /* the buffers' allocation (not aligned) */
-    char **free;    /* free buffers: a stack of nfree */
-    spill_job *q;   /* queued writes: ring from head, count of them */
+    char *mem;    /* the buffers' allocation (not aligned) */
+    char **free;  /* free buffers: a stack of nfree */
+    spill_job *q; /* queued writes: ring from head, count of them */
     size_t nbuf, nfree, head, count;
-    int stop;       /* finish: write what is queued and end */
-    int threaded;   /* the writer runs on tid, else put writes */
-    int rc;         /* the first failure, and its line */
+    int stop;     /* finish: write what is queued and end */
+    int threaded; /* the writer runs on tid, else put writes */
+    int rc;       /* the first failure, and its line */
     sc_err err;
     pthread_t tid;
 };
@@ -365,8 +365,8 @@ static void *writer_thread(void *arg)
         int failed = w->rc != SC_OK;
         pthread_mutex_unlock(&w->mu);
         sc_err e;
-        int rc = failed ? SC_OK : spill_io(w->s, j.buf, NULL, j.bytes,
-                                           j.offset, &e);
+        int rc =
+            failed ? SC_OK : spill_io(w->s, j.buf, NULL, j.bytes, j.offset, &e);
         pthread_mutex_lock(&w->mu);
         if (rc != SC_OK && w->rc == SC_OK) {
             w->rc = rc;
@@ -464,8 +464,7 @@ int sc_spill_put(const sc_spill *s, void *buf, size_t bytes, size_t offset,
         w->free[w->nfree++] = buf;
         writer_error(w, err);
     } else { /* a slot is free: the buffer was one of nbuf */
-        w->q[(w->head + w->count) % w->nbuf] =
-            (spill_job){buf, padded, offset};
+        w->q[(w->head + w->count) % w->nbuf] = (spill_job){buf, padded, offset};
         w->count++;
     }
     pthread_cond_broadcast(&w->cv);

@@ -42,8 +42,8 @@ typedef struct sc_spill {
     int fd;      /* spill file, or -1 */
     int spilled; /* 1 when the bytes live in the file */
     /* A store of rows (sc_spill_open_rows); 1 and 0 otherwise. */
-    size_t align;  /* SC_SPILL_ALIGN with O_DIRECT, else 1 (no padding) */
-    size_t stride; /* file bytes of a row: its bytes rounded up to align */
+    size_t align;       /* SC_SPILL_ALIGN with O_DIRECT, else 1 (no padding) */
+    size_t stride;      /* file bytes of a row: its bytes rounded up to align */
     sc_spill_writer *w; /* writer thread (sc_spill_writer_start) or NULL */
 } sc_spill;
 

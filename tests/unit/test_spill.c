@@ -230,8 +230,8 @@ SC_TEST(writer_error_comes_back)
     sc_spill s;
     sc_err err;
     sc_err_clear(&err);
-    int rc = sc_spill_open_rows(&s, 2, 3 * CHUNK * sizeof(float), 0, NULL,
-                                &err);
+    int rc =
+        sc_spill_open_rows(&s, 2, 3 * CHUNK * sizeof(float), 0, NULL, &err);
     expect_int(rc, SC_OK, "open rows: %s", err.msg);
     int ro = open("/dev/null", O_RDONLY);
     if (rc != SC_OK || ro < 0 || dup2(ro, s.fd) < 0) {
