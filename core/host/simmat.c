@@ -20,6 +20,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,9 +54,10 @@ typedef struct run {
     sc_simmat_load_fn load; /* lazy inputs (sc_simmat_compute_lazy) */
     void *load_ud;
     size_t m;
-    size_t rows;        /* stimuli of every representation */
-    const sc_spill *es; /* E's storage (embed path) */
-    int f32;            /* E holds float32 */
+    size_t rows;           /* stimuli of every representation */
+    const sc_spill *es;    /* E's storage (embed path) */
+    const char *cache_dir; /* its folder (messages), as sc_spill_dir */
+    int f32;               /* E holds float32 */
     /* embed path */
     size_t len;   /* L */
     double *e;    /* m x L (float64 mode)  */
@@ -137,8 +139,10 @@ static int write_spilled(run *r, size_t i, void *st, sc_err *err)
         size_t cnt = len - off < chunk ? len - off : chunk;
         void *wb = NULL;
         rc = sc_spill_take(r->es, &wb, err);
-        if (rc != SC_OK)
+        if (rc != SC_OK) {
+            sc_err_prefix(err, "%s", sc_spill_dir(r->cache_dir));
             break;
+        }
         rc = sc_metric_embed(r->p, st, off, cnt, r->f32 ? dbuf : wb, err);
         if (rc != SC_OK) {
             sc_spill_untake(r->es, wb);
@@ -151,6 +155,8 @@ static int write_spilled(run *r, size_t i, void *st, sc_err *err)
         }
         rc = sc_spill_put(r->es, wb, cnt * esize,
                           i * r->es->stride + off * esize, err);
+        if (rc != SC_OK) /* the writer's error: name the folder (ENOSPC) */
+            sc_err_prefix(err, "%s", sc_spill_dir(r->cache_dir));
     }
     sc_free(dbuf);
     return rc;
@@ -419,9 +425,28 @@ static size_t total_parts(const run *r)
     return n;
 }
 
+/* Test-only fault injection: SIMCON_FAULT_PRODUCTS=k makes the k-th
+ * products of the process (counted from 1, in the order they start) fail
+ * as a read of its E would, so the tests can check how a failure in
+ * background products surfaces (tests/run/overlap.sh). */
+static int fault_products(sc_err *err)
+{
+    static atomic_uint calls;
+    const char *v = getenv("SIMCON_FAULT_PRODUCTS");
+    unsigned k = atomic_fetch_add(&calls, 1) + 1;
+    if (v == NULL || v[0] == '\0' || strtoul(v, NULL, 10) != k)
+        return SC_OK;
+    return sc_err_set(err, SC_EIO,
+                      "spill file: read failed (injected by "
+                      "SIMCON_FAULT_PRODUCTS=%s, a test-only setting)",
+                      v);
+}
+
 /* G = E E^T into r->g (which the caller frees), block by block. */
 static int products(run *r, const sc_simmat_opts *o, size_t budget, sc_err *err)
 {
+    if (fault_products(err) != SC_OK)
+        return SC_EIO;
     size_t m = r->m;
     size_t mm = m * m; /* no overflow: run_embed checked m * m */
     r->block = block_cols(r, o, budget);
@@ -531,6 +556,7 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
         return rc;
     }
     r->es = &es;
+    r->cache_dir = o->cache_dir;
     r->f32 = f32;
     if (f32)
         r->ef = es.data;
@@ -757,6 +783,7 @@ typedef struct multi {
     sc_simmat_load_fn load;
     void *load_ud;
     const char *cache_dir;
+    sc_spill_gate *gate; /* E's opened behind it, or NULL (spill.h) */
     int f32;
     size_t budget;    /* the whole budget (blocks of a spilled E)     */
     size_t room;      /* what the workers' reserve leaves for E's     */
@@ -783,8 +810,8 @@ static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
                           "%zu embeddings of length %zu overflow size_t", mu->m,
                           r->len);
     size_t room = mu->room > mu->in_memory ? mu->room - mu->in_memory : 0;
-    int rc = sc_spill_open_rows(&mu->es[k], mu->m, r->len * esize, room,
-                                mu->cache_dir, err);
+    int rc = sc_spill_open_rows_gated(&mu->es[k], mu->m, r->len * esize, room,
+                                      mu->cache_dir, mu->gate, err);
     if (rc == SC_OK)
         rc = start_writer(&mu->es[k], mu->threads, r->len, esize, err);
     if (rc != SC_OK)
@@ -792,6 +819,7 @@ static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
     if (!mu->es[k].spilled)
         mu->in_memory += mu->ebytes[k];
     r->es = &mu->es[k];
+    r->cache_dir = mu->cache_dir;
     if (r->f32)
         r->ef = mu->es[k].data;
     else
@@ -892,12 +920,11 @@ static int multi_finish(multi *mu, size_t k, const sc_simmat_job *job,
     return rc;
 }
 
-/* The shared embed pass over all representations, then each embed job's
- * products. Jobs left (no embedding, or mixed lengths) are marked in
- * mu->embed / runs[k].mixed for the caller. */
-static int multi_embed(multi *mu, const sc_simmat_job *jobs,
-                       const sc_simmat_opts *o, unsigned threads,
-                       const char *label, sc_err *err)
+/* The shared embed pass over all representations. Jobs left (no
+ * embedding, or mixed lengths) are marked in mu->embed / runs[k].mixed
+ * for the caller. */
+static int multi_embed(multi *mu, unsigned threads, const char *label,
+                       sc_err *err)
 {
     size_t m = mu->m;
     sc_progress_begin(mu->progress, m, "%sprepare", label);
@@ -914,13 +941,39 @@ static int multi_embed(multi *mu, const sc_simmat_job *jobs,
         if (rc == SC_OK && wrc != SC_OK) {
             rc = wrc;
             mu->fail_job[0] = k;
+            sc_err_prefix(err, "%s", sc_spill_dir(mu->cache_dir));
         }
     }
     sc_progress_end(mu->progress);
-    for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++)
-        if (mu->embed[k] && !atomic_load(&mu->runs[k].mixed))
-            rc = multi_finish(mu, k, &jobs[k], o, err);
     return rc;
+}
+
+/* Each embed job's products, in job order; *failed the job that failed. */
+static int multi_products(multi *mu, const sc_simmat_job *jobs,
+                          const sc_simmat_opts *o, size_t *failed, sc_err *err)
+{
+    int rc = SC_OK;
+    for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++)
+        if (mu->embed[k] && !atomic_load(&mu->runs[k].mixed)) {
+            rc = multi_finish(mu, k, &jobs[k], o, err);
+            if (rc != SC_OK && failed != NULL)
+                *failed = k;
+        }
+    return rc;
+}
+
+/* Can the products wait (extra->defer)? Only when they are all that is
+ * left: every job on the embed path (none pairwise afterwards, whose
+ * prepares would run alongside the next dataset's outside its budget)
+ * and every E spilled (products that wait for the disk; an E in memory
+ * would also hold its memory past this call). */
+static int multi_deferrable(const multi *mu)
+{
+    for (size_t k = 0; k < mu->njobs; k++)
+        if (!mu->embed[k] || atomic_load(&mu->runs[k].mixed) ||
+            !mu->es[k].spilled)
+            return 0;
+    return 1;
 }
 
 /* Index of the job whose error the pool reported: that of the lowest
@@ -983,6 +1036,90 @@ static int multi_rest(multi *mu, const sc_simmat_job *jobs,
     return SC_OK;
 }
 
+/* A pass whose products wait (sc_simmat_finish): the engine's state of
+ * the pass, with copies of the jobs and options. */
+struct sc_simmat_pending {
+    multi mu;
+    sc_simmat_job *jobs;
+    sc_simmat_opts o;
+};
+
+void sc_simmat_pending_free(sc_simmat_pending *pd)
+{
+    if (pd == NULL)
+        return;
+    multi_free(&pd->mu);
+    sc_free(pd->jobs);
+    sc_free(pd);
+}
+
+void sc_simmat_pending_hold(sc_simmat_pending *pd, sc_spill_gate *g)
+{
+    for (size_t k = 0; k < pd->mu.njobs; k++)
+        sc_spill_gate_hold(g, &pd->mu.es[k]);
+}
+
+int sc_simmat_finish(sc_simmat_pending *pd, size_t budget,
+                     sc_progress *progress, size_t *failed, sc_err *err)
+{
+    multi *mu = &pd->mu;
+    if (failed != NULL)
+        *failed = 0;
+    int rc = SC_OK;
+    for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++) {
+        rc = sc_spill_reserved(&mu->es[k], mu->cache_dir, err);
+        if (rc != SC_OK && failed != NULL)
+            *failed = k;
+    }
+    mu->budget = budget;
+    mu->progress = progress;
+    for (size_t k = 0; k < mu->njobs; k++)
+        mu->runs[k].progress = progress;
+    if (rc == SC_OK)
+        rc = multi_products(mu, pd->jobs, &pd->o, failed, err);
+    sc_simmat_pending_free(pd);
+    return rc;
+}
+
+/* Hands mu over to a pending pass in *out; mu is left empty. */
+static int multi_defer(multi *mu, const sc_simmat_job *jobs,
+                       const sc_simmat_opts *o, sc_simmat_pending **out,
+                       sc_err *err)
+{
+    sc_simmat_pending *pd = sc_calloc(1, sizeof *pd);
+    sc_simmat_job *jc = sc_calloc(mu->njobs, sizeof *jc);
+    if (pd == NULL || jc == NULL) {
+        sc_free(pd);
+        sc_free(jc);
+        return sc_err_set(err, SC_ENOMEM, "out of memory");
+    }
+    memcpy(jc, jobs, mu->njobs * sizeof *jc);
+    pd->mu = *mu;
+    pd->jobs = jc;
+    pd->o = *o;
+    /* The arrays stay where they are (the E's, runs[k].es and the
+     * gate's list point into them); only the struct moves. */
+    *mu = (multi){0};
+    *out = pd;
+    return SC_OK;
+}
+
+/* The shared embed pass, then its products now or, when they can wait
+ * and defer is set, left in *defer. */
+static int multi_shared(multi *mu, const sc_simmat_job *jobs,
+                        const sc_simmat_opts *o, const char *label,
+                        sc_simmat_pending **defer, size_t *failed, sc_err *err)
+{
+    int rc = multi_embed(mu, mu->threads, label, err);
+    if (rc != SC_OK && failed != NULL)
+        *failed = multi_failed(mu);
+    if (rc == SC_OK && defer != NULL && multi_deferrable(mu))
+        rc = multi_defer(mu, jobs, o, defer, err);
+    else if (rc == SC_OK)
+        rc = multi_products(mu, jobs, o, failed, err);
+    return rc;
+}
+
 int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
                             const sc_mat *reps, size_t m, size_t rows,
                             sc_simmat_load_fn load, void *ud,
@@ -1008,6 +1145,7 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
     mu.load = load;
     mu.load_ud = ud;
     mu.cache_dir = o.cache_dir;
+    mu.gate = extra != NULL ? extra->gate : NULL;
     mu.f32 = extra != NULL && extra->float32;
     mu.budget = o.memory_budget ? o.memory_budget : sc_simmat_default_budget();
     size_t reserve = extra != NULL ? extra->reserve : 0;
@@ -1046,11 +1184,11 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
     const char *label = extra != NULL && extra->progress_label != NULL
                             ? extra->progress_label
                             : "";
-    if (rc == SC_OK && nembed > 0) {
-        rc = multi_embed(&mu, jobs, &o, threads, label, err);
-        if (rc != SC_OK && failed != NULL)
-            *failed = multi_failed(&mu);
-    }
+    sc_simmat_pending **defer = extra != NULL ? extra->defer : NULL;
+    if (defer != NULL)
+        *defer = NULL;
+    if (rc == SC_OK && nembed > 0)
+        rc = multi_shared(&mu, jobs, &o, label, defer, failed, err);
     if (rc == SC_OK)
         rc = multi_rest(&mu, jobs, &o, extra, failed, err);
     multi_free(&mu);

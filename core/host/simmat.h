@@ -41,6 +41,7 @@
 #include "loader.h"
 #include "mat.h"
 #include "progress.h"
+#include "spill.h"
 
 typedef struct sc_simmat_opts {
     unsigned threads;      /* worker threads; 0 = 1                          */
@@ -73,6 +74,16 @@ typedef struct sc_simmat_extra {
      * reserved (as before). Results do not depend on it (the blocks'
      * parts are fixed). */
     size_t reserve;
+    /* Appended (zero = the former behaviour). sc_simmat_compute_multi
+     * only: the E's are opened behind this gate (spill.h: sparse while it
+     * holds the bytes of earlier E's). */
+    sc_spill_gate *gate;
+    /* sc_simmat_compute_multi only: when every job took the embed path
+     * and every E spilled, return after the prepares with the products
+     * and cosines still to do in *defer (sc_simmat_finish, which may run
+     * on another thread while the caller prepares the next dataset);
+     * otherwise everything is done as before and *defer is NULL. */
+    struct sc_simmat_pending **defer;
 } sc_simmat_extra;
 
 /* The budget when none is given (memory_budget 0): half of physical RAM,
@@ -180,5 +191,31 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
                             const sc_simmat_opts *opts,
                             const sc_simmat_extra *extra, size_t *failed,
                             sc_err *err);
+
+/* ## Products later (issue 13: overlapped datasets)
+ *
+ * The products of a spilled E mostly wait for the disk (at full size 33-58
+ * s per dataset with the CPUs nearly idle), so simcon run computes them
+ * on a thread of their own while the next dataset prepares. A pending
+ * pass owns its E's (spill files) and the copies of its jobs; the jobs'
+ * S and info must stay valid until sc_simmat_finish returns. */
+typedef struct sc_simmat_pending sc_simmat_pending;
+
+/* Products and cosines of every job of pd, in job order, into their S and
+ * info; then frees pd (always, also on failure: the E's are closed). budget
+ * gives the products' two column blocks (a quarter of it each, as in
+ * sc_simmat_opts.memory_budget); the bits do not depend on it (the parts
+ * are fixed). progress NULL: no display. First checks each E's delayed
+ * reservation (sc_spill_reserved). On failure *failed (if not NULL) is
+ * the job whose error err holds. Thread-safe against other engine calls
+ * of the process (it shares nothing with them but the pool). */
+int sc_simmat_finish(sc_simmat_pending *pd, size_t budget,
+                     sc_progress *progress, size_t *failed, sc_err *err);
+/* Holds pd's E's on g (sc_spill_gate_hold) until its products close
+ * them: call once the E's are reserved, i.e. once nothing held before
+ * them is left (else they would hold back their own reservation). */
+void sc_simmat_pending_hold(sc_simmat_pending *pd, sc_spill_gate *g);
+/* Drops pd unfinished (its E's closed, no S written); NULL is allowed. */
+void sc_simmat_pending_free(sc_simmat_pending *pd);
 
 #endif

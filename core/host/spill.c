@@ -38,8 +38,10 @@ static int disk_free(const char *dir, size_t *bytes)
     return 0;
 }
 
-int sc_spill_room(const char *dir, size_t *free_bytes, size_t *usable,
-                  sc_err *err)
+/* sc_spill_room with extra bytes counted as free (the held bytes of a
+ * gate; not added to the test-only override). */
+static int room_plus(const char *dir, size_t extra, size_t *free_bytes,
+                     size_t *usable, sc_err *err)
 {
     const char *o = getenv("SIMCON_SPILL_FREE_BYTES");
     if (o != NULL && o[0] != '\0') {
@@ -60,9 +62,17 @@ int sc_spill_room(const char *dir, size_t *free_bytes, size_t *usable,
                           "%s: cannot read the free space of the spill "
                           "directory (%s); set TMPDIR to a writable folder",
                           dir, strerror(errno));
+    *free_bytes =
+        *free_bytes > SIZE_MAX - extra ? SIZE_MAX : *free_bytes + extra;
     size_t margin = *free_bytes / 20 + SC_SPILL_MARGIN;
     *usable = *free_bytes > margin ? *free_bytes - margin : 0;
     return SC_OK;
+}
+
+int sc_spill_room(const char *dir, size_t *free_bytes, size_t *usable,
+                  sc_err *err)
+{
+    return room_plus(dir, 0, free_bytes, usable, err);
 }
 
 const char *sc_spill_size(char buf[SC_SPILL_SIZE_CAP], size_t bytes)
@@ -117,11 +127,11 @@ static int reserve(int fd, size_t bytes)
     return ftruncate(fd, (off_t)bytes) == 0 ? 0 : errno;
 }
 
-/* An empty store: no memory, no file, no layout. */
+/* An empty store: no memory, no file, no layout, no gate. */
 static void spill_init(sc_spill *s, size_t bytes)
 {
+    *s = (sc_spill){0};
     s->bytes = bytes;
-    s->spilled = 0;
     s->fd = -1;
     s->data = NULL;
     s->align = 1;
@@ -221,8 +231,45 @@ static size_t round_up(size_t v, size_t a)
     return (v + a - 1) / a * a;
 }
 
+/* Reserves the file's bytes, or, while g holds the bytes of earlier
+ * E's, leaves the file sparse (blocks as it is written) on g's waiting
+ * list, to be reserved when they are closed (gate_close). */
+static int reserve_gated(sc_spill *s, int fd, const char *dir, size_t file,
+                         sc_spill_gate *g, sc_err *err)
+{
+    if (g == NULL)
+        return reserve_or_fail(fd, dir, file, err);
+    pthread_mutex_lock(&g->lock);
+    int rc = SC_OK;
+    if (g->held == 0) {
+        rc = reserve_or_fail(fd, dir, file, err);
+    } else if (ftruncate(fd, (off_t)file) != 0) {
+        int e = errno;
+        close(fd);
+        rc = sc_spill_no_room(err, dir, file, 0, 0, e);
+    } else {
+        s->waiting = 1;
+        s->next = g->first;
+        g->first = s;
+    }
+    if (rc == SC_OK) {
+        s->gate = g;
+        s->file_bytes = file;
+    }
+    pthread_mutex_unlock(&g->lock);
+    return rc;
+}
+
 int sc_spill_open_rows(sc_spill *s, size_t rows, size_t row_bytes,
                        size_t budget, const char *cache_dir, sc_err *err)
+{
+    return sc_spill_open_rows_gated(s, rows, row_bytes, budget, cache_dir, NULL,
+                                    err);
+}
+
+int sc_spill_open_rows_gated(sc_spill *s, size_t rows, size_t row_bytes,
+                             size_t budget, const char *cache_dir,
+                             sc_spill_gate *g, sc_err *err)
 {
     size_t bytes = 0;
     int ok = sc_size_mul(rows, row_bytes, &bytes);
@@ -250,7 +297,7 @@ int sc_spill_open_rows(sc_spill *s, size_t rows, size_t row_bytes,
                           "%zu rows of %zu bytes overflow size_t", rows,
                           stride);
     }
-    rc = reserve_or_fail(fd, dir, file, err);
+    rc = reserve_gated(s, fd, dir, file, g, err);
     if (rc != SC_OK)
         return rc;
     s->fd = fd;
@@ -538,10 +585,101 @@ int sc_spill_fetch_wait(sc_spill_fetch *f, sc_err *err)
     return f->rc;
 }
 
+/* The bytes of s's file (rows padded for O_DIRECT). */
+static size_t spill_file_bytes(const sc_spill *s)
+{
+    return s->file_bytes > 0 ? s->file_bytes : s->bytes;
+}
+
+void sc_spill_gate_init(sc_spill_gate *g)
+{
+    pthread_mutex_init(&g->lock, NULL);
+    g->held = 0;
+    g->first = NULL;
+}
+
+void sc_spill_gate_deinit(sc_spill_gate *g)
+{
+    pthread_mutex_destroy(&g->lock);
+}
+
+void sc_spill_gate_hold(sc_spill_gate *g, sc_spill *s)
+{
+    if (!s->spilled || s->holding)
+        return;
+    pthread_mutex_lock(&g->lock);
+    g->held += spill_file_bytes(s);
+    s->holding = 1;
+    s->gate = g;
+    pthread_mutex_unlock(&g->lock);
+}
+
+int sc_spill_gate_room(sc_spill_gate *g, const char *dir, size_t *free_bytes,
+                       size_t *usable, sc_err *err)
+{
+    pthread_mutex_lock(&g->lock);
+    int rc = room_plus(dir, g->held, free_bytes, usable, err);
+    pthread_mutex_unlock(&g->lock);
+    return rc;
+}
+
+int sc_spill_reserved(sc_spill *s, const char *cache_dir, sc_err *err)
+{
+    if (s->gate == NULL)
+        return SC_OK;
+    pthread_mutex_lock(&s->gate->lock);
+    int why = s->reserve_err;
+    pthread_mutex_unlock(&s->gate->lock);
+    if (why == 0)
+        return SC_OK;
+    size_t avail = 0;
+    const char *dir = sc_spill_dir(cache_dir);
+    (void)disk_free(dir, &avail);
+    return sc_spill_no_room(err, dir, spill_file_bytes(s), avail, avail, why);
+}
+
+/* Under g->lock: s leaves the gate, its file closed in between (a held
+ * file's blocks are freed before the others are reserved; a waiting one
+ * is off the list before its descriptor goes). The last held E out
+ * reserves the E's waiting: a failure is kept in their reserve_err, their
+ * writes go on in the sparse file, the caller checks sc_spill_reserved. */
+static void gate_close(sc_spill_gate *g, sc_spill *s)
+{
+    if (s->waiting) {
+        for (sc_spill **p = &g->first; *p != NULL; p = &(*p)->next)
+            if (*p == s) {
+                *p = s->next;
+                break;
+            }
+        s->waiting = 0;
+    }
+    if (s->fd >= 0)
+        close(s->fd);
+    s->fd = -1;
+    if (s->holding) {
+        g->held -= spill_file_bytes(s);
+        s->holding = 0;
+    }
+    if (g->held > 0)
+        return;
+    for (sc_spill *w = g->first; w != NULL; w = w->next) {
+        w->reserve_err = reserve(w->fd, spill_file_bytes(w));
+        w->waiting = 0;
+    }
+    g->first = NULL;
+}
+
 void sc_spill_close(sc_spill *s)
 {
     /* Already finished, or an error path whose own error is reported. */
     (void)sc_spill_writer_finish(s, NULL);
+    sc_spill_gate *g = s->gate;
+    if (g != NULL) {
+        pthread_mutex_lock(&g->lock);
+        gate_close(g, s);
+        pthread_mutex_unlock(&g->lock);
+        s->gate = NULL;
+    }
     if (s->fd >= 0)
         close(s->fd);
     s->fd = -1;

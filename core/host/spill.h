@@ -21,7 +21,10 @@
  * so each row's stride in the file is padded, and the transfers are
  * rounded to whole aligned spans (sc_spill_span). Its writes wait for the
  * device, so a writer thread takes them (sc_spill_take, sc_spill_put): the
- * workers keep computing. */
+ * workers keep computing.
+ *
+ * Behind a gate (below), the reservation waits until the earlier E's are
+ * closed. */
 #ifndef SC_SPILL_H
 #define SC_SPILL_H
 
@@ -35,6 +38,7 @@ typedef struct sc_spill_writer sc_spill_writer; /* spill.c */
 /* The alignment of O_DIRECT transfers: a multiple of every logical block
  * size in use (512 or 4096 bytes) and of the page size. */
 #define SC_SPILL_ALIGN ((size_t)4096)
+struct sc_spill_gate;
 
 typedef struct sc_spill {
     void *data; /* in memory; NULL when spilled */
@@ -45,6 +49,14 @@ typedef struct sc_spill {
     size_t align;       /* SC_SPILL_ALIGN with O_DIRECT, else 1 (no padding) */
     size_t stride;      /* file bytes of a row: its bytes rounded up to align */
     sc_spill_writer *w; /* writer thread (sc_spill_writer_start) or NULL */
+    /* Appended (zero = no gate). Under gate->lock: */
+    struct sc_spill_gate *gate; /* holding it (sc_spill_gate_hold) or
+                                   waiting behind it                   */
+    int holding;                /* counted in gate->held               */
+    int waiting;                /* opened sparse, not reserved yet     */
+    int reserve_err;            /* errno of the delayed reservation    */
+    size_t file_bytes;          /* the file's size (0: bytes)          */
+    struct sc_spill *next;      /* the gate's waiting list             */
 } sc_spill;
 
 /* The spill directory: cache_dir, else $TMPDIR, else /tmp. */
@@ -112,6 +124,45 @@ void sc_spill_untake(const sc_spill *s, void *buf);
  * SC_OK or the writer's error (NULL err: only the code). A store without
  * a writer: SC_OK. sc_spill_close calls it too. */
 int sc_spill_writer_finish(sc_spill *s, sc_err *err);
+/* ## Deferred reservation (issue 13: one dataset's products overlapped
+ * with the next dataset's prepare)
+ *
+ * At full size one dataset's E's take 38.4 GB of a disk with about 70 GB
+ * free: the products of dataset d, still reading its E's, and the prepare
+ * of d + 1, writing its own, cannot both reserve whole E's. They never need
+ * to be whole at once (d + 1 writes about 10 GB while d's products run), so
+ * d's E's are held on a gate, and an E opened while the gate holds bytes
+ * is a sparse file whose blocks are reserved when the last held E is
+ * closed. "Fail early" stays for what can never fit: the caller plans
+ * d + 1's spill against the free space plus the held bytes
+ * (sc_spill_gate_room), which come back when d's E's are closed; and a
+ * reservation that fails later (someone else filled the disk) is the
+ * one-line message of sc_spill_no_room (sc_spill_reserved). */
+typedef struct sc_spill_gate {
+    pthread_mutex_t lock;
+    size_t held;            /* bytes of the held E's still open          */
+    struct sc_spill *first; /* E's waiting for their reservation         */
+} sc_spill_gate;
+void sc_spill_gate_init(sc_spill_gate *g);
+/* Nothing may hold or wait on g any more. */
+void sc_spill_gate_deinit(sc_spill_gate *g);
+/* Counts a spilled s (open) in g's held bytes until it is closed; an s in
+ * memory is not counted. */
+void sc_spill_gate_hold(sc_spill_gate *g, sc_spill *s);
+/* sc_spill_room of dir with g's held bytes counted as free (they are
+ * freed before any E waiting behind g is reserved). The test-only
+ * SIMCON_SPILL_FREE_BYTES is taken as is. */
+int sc_spill_gate_room(sc_spill_gate *g, const char *dir, size_t *free_bytes,
+                       size_t *usable, sc_err *err);
+/* sc_spill_open_rows behind g (NULL: sc_spill_open_rows): a file opened
+ * while g holds bytes is sparse and reserved when they are released. */
+int sc_spill_open_rows_gated(sc_spill *s, size_t rows, size_t row_bytes,
+                             size_t budget, const char *cache_dir,
+                             sc_spill_gate *g, sc_err *err);
+/* SC_OK, or the one line of sc_spill_no_room when s's delayed reservation
+ * failed (call once nothing holds its gate: a reservation still waiting
+ * counts as OK). */
+int sc_spill_reserved(sc_spill *s, const char *cache_dir, sc_err *err);
 
 /* Whole transfers to and from the file at a byte offset (short reads and
  * writes are continued); only for a spilled store. With O_DIRECT (align
@@ -153,7 +204,9 @@ void sc_spill_fetch_start(sc_spill_fetch *f, const sc_spill *s, void *buf,
  * one line of sc_spill_read) in *err. Call exactly once after start. */
 int sc_spill_fetch_wait(sc_spill_fetch *f, sc_err *err);
 /* Joins the writer, frees the memory or closes (and so removes) the
- * file. */
+ * file; a held file's
+ * bytes leave its gate (the last one reserves the files waiting there),
+ * a waiting file leaves the waiting list. */
 void sc_spill_close(sc_spill *s);
 
 #endif

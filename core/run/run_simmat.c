@@ -50,6 +50,7 @@
 #include <errno.h>
 #include <gsl/gsl_randist.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -794,6 +795,54 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
     return st;
 }
 
+/* ## Overlapped datasets (issue 13)
+ *
+ * The products of a spilled E mostly wait for the disk (at full size
+ * 33-58 s per dataset, CPUs nearly idle, after a prepare of ~175 s with
+ * both cores busy), so the products of dataset d run on a thread of their
+ * own (dataset_finish, which also writes d's outputs) while dataset d + 1
+ * is hashed and prepared on the run's threads; the two are joined before
+ * d + 1's products start (the last dataset's run on the calling thread,
+ * with their progress line). Only when d's products are all that is left
+ * of its similarity (sc_simmat_extra.defer: every metric embedded, every
+ * E spilled), there are no model blocks (runtime.model_blocks) and no
+ * stimulus replicates. A dataset whose products cannot wait (an E in
+ * memory) runs them inside its engine pass, alongside those behind it:
+ * within the budget too (its blocks of a quarter of budget - budget / 8,
+ * or its E's in memory, plus budget / 8).
+ *
+ * Memory: --memory bounds both phases together. The deferred products get
+ * a quarter of the budget as theirs (sc_simmat_finish: two column blocks
+ * of budget / 16, so they hold budget / 8), and the next dataset plans its
+ * workers' reserve and E's in the budget less those budget / 8 (held):
+ * the blocks' size never changes the bits (the parts are fixed,
+ * simmat.c), and E's that spilled for d spill for d + 1 as well unless
+ * its shape is smaller.
+ * Disk: d's E's are held on the run's spill gate (spill.h) until its
+ * products close them; d + 1's E's are sparse until then and reserved
+ * right after; d + 1's passes are planned with d's held bytes counted as
+ * free (they will be), so what can never fit still fails before
+ * computing.
+ * Bits: the products' parts and their order are those of the engine
+ * run in one go, and each dataset's outputs are written by one thread
+ * after its products, so nothing depends on which phase ends first. */
+/* What one engine pass left for later: its jobs, whose products run on
+ * the background thread (sim_overlap.pending), kept until they are done. */
+typedef struct sim_jobs {
+    sc_simmat_job *jobs;
+    sc_simmat_info *infos;
+    char (*labels)[96];
+} sim_jobs;
+
+typedef struct sim_overlap {
+    sc_spill_gate *gate;
+    size_t held;        /* budget bytes of the products running behind   */
+    const char *behind; /* their dataset, for the progress line, or NULL */
+    bool may_defer;     /* this dataset's products may wait               */
+    sc_simmat_pending *pending; /* out: its products, when they wait      */
+    sim_jobs jobs;              /* out: their jobs                        */
+} sim_overlap;
+
 /* The passes of dataset d's metrics ks[0..nk-1] (run_plan.c): all in one
  * when their E's spill nothing or their spill fits the spill directory,
  * else the fewest consecutive groups that fit, with a notice; first[0..
@@ -801,8 +850,8 @@ static int compute_matrix(sc_runctx *rc, size_t d, size_t k, size_t *lazy_rows,
  * fails here, before anything is computed, with the one-line message of
  * a failed reservation (core/host/spill.h). */
 static int plan_passes(sc_runctx *rc, size_t d, const size_t *ks, size_t nk,
-                       size_t *first, size_t *passes, size_t *reserve,
-                       sc_err *err)
+                       const sim_overlap *ov, size_t *first, size_t *passes,
+                       size_t *reserve, sc_err *err)
 {
     const char *ds = rc->spec->datasets[d].name;
     size_t budget =
@@ -812,15 +861,17 @@ static int plan_passes(sc_runctx *rc, size_t d, const size_t *ks, size_t nk,
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     /* The running workers' prepare memory first, E's in what is left. */
     int st = reserve_workers(rc, d, budget, reserve, err);
-    size_t room = sc_plan_e_room(budget, *reserve);
+    size_t room = sc_plan_e_room(budget - ov->held, *reserve);
     sc_plan_spill sp;
     if (st == SC_OK)
         st = sc_plan_dataset_spill(rc, d, rc->n_used[d], ks, nk, room, SIZE_MAX,
                                    first, eb, &sp, err);
     const char *dir = sc_spill_dir(NULL);
     size_t free_b = 0, usable = 0;
+    /* The E's of a dataset whose products still run count as free: they
+     * are closed before this dataset's E's are reserved (spill.h). */
     if (st == SC_OK && sp.spill > 0)
-        st = sc_spill_room(dir, &free_b, &usable, err);
+        st = sc_spill_gate_room(ov->gate, dir, &free_b, &usable, err);
     if (st == SC_OK && sp.spill > 0)
         sc_plan_passes(eb, nk, room, usable, first, &sp);
     sc_free(eb);
@@ -844,65 +895,19 @@ static int plan_passes(sc_runctx *rc, size_t d, const size_t *ks, size_t nk,
     return SC_OK;
 }
 
-/* Compute the matrices of dataset d for the metrics ks[0..nk-1] into
- * sms[0..nk-1] through the all-pairs engine (sc_simmat_compute_multi):
- * each model's features are loaded once per pass for all of its metrics,
- * and the metrics that derive from the same Gram matrix share it. One
- * pass unless the spill would not fit the disk (plan_passes); a metric's
- * matrix is the same bits whichever metrics share its pass (the engine's
- * blocks do not depend on them, tests/run/spill_passes.sh). Lazily from
- * the features (rows: the subsample or NULL). */
-static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
-                            size_t nk, size_t *lazy_rows, sc_simmat *sms,
-                            sc_err *err)
+static void sim_jobs_free(sim_jobs *sj)
 {
-    const char *ds = rc->spec->datasets[d].name;
-    sc_simmat_job *jobs = sc_calloc(nk, sizeof *jobs);
-    sc_simmat_info *infos = sc_calloc(nk, sizeof *infos);
-    char(*labels)[96] = sc_calloc(nk, sizeof *labels);
-    size_t *first = sc_calloc(nk + 1, sizeof *first);
-    int st = jobs == NULL || infos == NULL || labels == NULL || first == NULL
-                 ? sc_err_set(err, SC_ENOMEM, "out of memory")
-                 : SC_OK;
-    for (size_t j = 0; j < nk && st == SC_OK; j++) {
-        const run_metric *rm = &rc->metrics[ks[j]];
-        st = fill_names(rc, &sms[j], err);
-        snprintf(labels[j], sizeof labels[j], "similarity %s/%s ", ds,
-                 rm->sm->name);
-        jobs[j].p = rm->plugin;
-        jobs[j].args = &rm->args.args;
-        jobs[j].S = sms[j].s.data;
-        jobs[j].label = labels[j];
-        jobs[j].float32 = rm->f32;
-        jobs[j].info = &infos[j];
-    }
-    size_t passes = 0, reserve = 0;
-    if (st == SC_OK)
-        st = plan_passes(rc, d, ks, nk, first, &passes, &reserve, err);
-    char label[96];
-    snprintf(label, sizeof label, "similarity %s ", ds);
-    sc_simmat_opts so = {rc->opts.threads, rc->opts.memory, NULL, 1, 0};
-    run_lazy li = {rc, d, lazy_rows};
-    size_t failed = 0;
-    for (size_t p = 0; p < passes && st == SC_OK; p++) {
-        size_t a = first[p], cnt = first[p + 1] - a;
-        sc_simmat_extra ex = {0};
-        ex.progress = &rc->progress;
-        ex.progress_label = cnt == 1 ? labels[a] : label;
-        ex.reserve = reserve;
-        st = sc_simmat_compute_multi(jobs + a, cnt, NULL, rc->m, rc->n_used[d],
-                                     sc_run_load_lazy, &li, &so, &ex, &failed,
-                                     err);
-        if (st != SC_OK)
-            sc_err_prefix(
-                err,
-                "dataset '%s', metric '%s' (models "
-                "numbered from 0 in spec order)",
-                ds, rc->metrics[ks[a + (failed < cnt ? failed : 0)]].sm->name);
-    }
-    if (st == SC_OK)
-        rc->sim_passes[d] = passes;
-    for (size_t j = 0; j < nk && st == SC_OK; j++) {
+    sc_free(sj->jobs);
+    sc_free(sj->infos);
+    sc_free(sj->labels);
+    *sj = (sim_jobs){0};
+}
+
+/* The manifest's record of what the engine did for (ks[j], d). */
+static void record_embeds(sc_runctx *rc, size_t d, const size_t *ks, size_t nk,
+                          const sc_simmat_info *infos)
+{
+    for (size_t j = 0; j < nk; j++) {
         const sc_simmat_info *in = &infos[j];
         run_embed *re = &rc->sim_embed[ks[j] * rc->D + d];
         re->computed = true;
@@ -915,9 +920,88 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
                           &re->bytes))
             re->bytes = 0;
     }
-    sc_free(infos);
-    sc_free(jobs);
-    sc_free(labels);
+}
+
+/* Compute the matrices of dataset d for the metrics ks[0..nk-1] into
+ * sms[0..nk-1] through the all-pairs engine (sc_simmat_compute_multi):
+ * each model's features are loaded once per pass for all of its metrics,
+ * and the metrics that derive from the same Gram matrix share it. One
+ * pass unless the spill would not fit the disk (plan_passes); a metric's
+ * matrix is the same bits whichever metrics share its pass (the engine's
+ * blocks do not depend on them, tests/run/spill_passes.sh). Lazily from
+ * the features (rows: the subsample or NULL). With ov->may_defer and one
+ * pass whose E's all spilled, the products are left pending in
+ * ov->pending (ov->jobs kept for them; sms filled by dataset_finish). */
+static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
+                            size_t nk, size_t *lazy_rows, sc_simmat *sms,
+                            sim_overlap *ov, sc_err *err)
+{
+    const char *ds = rc->spec->datasets[d].name;
+    sim_jobs sj = {0};
+    sj.jobs = sc_calloc(nk, sizeof *sj.jobs);
+    sj.infos = sc_calloc(nk, sizeof *sj.infos);
+    sj.labels = sc_calloc(nk, sizeof *sj.labels);
+    size_t *first = sc_calloc(nk + 1, sizeof *first);
+    int st = sj.jobs == NULL || sj.infos == NULL || sj.labels == NULL ||
+                     first == NULL
+                 ? sc_err_set(err, SC_ENOMEM, "out of memory")
+                 : SC_OK;
+    for (size_t j = 0; j < nk && st == SC_OK; j++) {
+        const run_metric *rm = &rc->metrics[ks[j]];
+        st = fill_names(rc, &sms[j], err);
+        snprintf(sj.labels[j], sizeof sj.labels[j], "similarity %s/%s ", ds,
+                 rm->sm->name);
+        sj.jobs[j].p = rm->plugin;
+        sj.jobs[j].args = &rm->args.args;
+        sj.jobs[j].S = sms[j].s.data;
+        sj.jobs[j].label = sj.labels[j];
+        sj.jobs[j].float32 = rm->f32;
+        sj.jobs[j].info = &sj.infos[j];
+    }
+    size_t passes = 0, reserve = 0;
+    if (st == SC_OK)
+        st = plan_passes(rc, d, ks, nk, ov, first, &passes, &reserve, err);
+    char label[96];
+    /* While the previous dataset's products run behind this prepare, its
+     * line says so (they have no line of their own). */
+    if (ov->behind != NULL)
+        snprintf(label, sizeof label, "similarity %s (+ %s products) ", ds,
+                 ov->behind);
+    else
+        snprintf(label, sizeof label, "similarity %s ", ds);
+    size_t budget =
+        rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
+    sc_simmat_opts so = {rc->opts.threads, budget - ov->held, NULL, 1, 0};
+    run_lazy li = {rc, d, lazy_rows};
+    size_t failed = 0;
+    for (size_t p = 0; p < passes && st == SC_OK; p++) {
+        size_t a = first[p], cnt = first[p + 1] - a;
+        sc_simmat_extra ex = {0};
+        ex.progress = &rc->progress;
+        ex.progress_label =
+            cnt == 1 && ov->behind == NULL ? sj.labels[a] : label;
+        ex.reserve = reserve;
+        ex.gate = ov->gate;
+        ex.defer = ov->may_defer && passes == 1 ? &ov->pending : NULL;
+        st = sc_simmat_compute_multi(sj.jobs + a, cnt, NULL, rc->m,
+                                     rc->n_used[d], sc_run_load_lazy, &li, &so,
+                                     &ex, &failed, err);
+        if (st != SC_OK)
+            sc_err_prefix(
+                err,
+                "dataset '%s', metric '%s' (models "
+                "numbered from 0 in spec order)",
+                ds, rc->metrics[ks[a + (failed < cnt ? failed : 0)]].sm->name);
+    }
+    if (st == SC_OK)
+        rc->sim_passes[d] = passes;
+    if (st == SC_OK && ov->pending != NULL)
+        ov->jobs = sj; /* kept for the products */
+    else {
+        if (st == SC_OK)
+            record_embeds(rc, d, ks, nk, sj.infos);
+        sim_jobs_free(&sj);
+    }
     sc_free(first);
     return st;
 }
@@ -1014,7 +1098,7 @@ static int blocked_matrix(sc_runctx *rc, size_t d, size_t k, size_t *rows,
  * blocked metrics (runtime.model_blocks > 1) one by one in blocks, all
  * others in one engine pass. */
 static int compute_missing(sc_runctx *rc, size_t d, dataset_metrics *dm,
-                           size_t *rows, sc_err *err)
+                           size_t *rows, sim_overlap *ov, sc_err *err)
 {
     int st = SC_OK;
     size_t nk = dm->nk, nrest = 0;
@@ -1030,7 +1114,7 @@ static int compute_missing(sc_runctx *rc, size_t d, dataset_metrics *dm,
             rest[nrest++] = dm->ks[j];
     }
     if (st == SC_OK && nrest > 0)
-        st = compute_matrices(rc, d, rest, nrest, rows, others, err);
+        st = compute_matrices(rc, d, rest, nrest, rows, others, ov, err);
     rc->cache_computed += nk;
     for (size_t j = 0, r = 0; st == SC_OK && j < nk; j++)
         dm->sms[dm->ks[j]] =
@@ -1045,40 +1129,191 @@ static int compute_missing(sc_runctx *rc, size_t d, dataset_metrics *dm,
     return st;
 }
 
-static int one_dataset(sc_runctx *rc, size_t d, sc_err *err)
+/* One dataset of the stage: its bookkeeping and, while its products run
+ * on the background thread, that thread. */
+typedef struct ds_run {
+    size_t d;
+    dataset_metrics dm;
+    size_t *rows;   /* the subsample (NULL: every stimulus) */
+    sim_overlap ov; /* pending products and their jobs       */
+    pthread_t tid;
+    bool threaded; /* dataset_finish runs on tid */
+    int st;        /* its status and error       */
+    sc_err err;
+} ds_run;
+
+static void ds_free(sc_runctx *rc, ds_run *ds)
 {
-    const sc_spec *spec = rc->spec;
-    int st = hash_and_check(rc, d, err);
-    if (st != SC_OK)
-        return st;
-    /* No replicates while no stimulus CI is printed (run_plan.h). */
-    bool need_boot = sc_plan_stimulus_reps(spec);
-    size_t *rows = NULL; /* the subsample (NULL: every stimulus) */
-    dataset_metrics dm = {0};
-    /* Cached matrices first; every other metric in one engine pass. */
-    st = lookup_cached(rc, d, &dm, err);
-    if (st == SC_OK && (dm.nk > 0 || need_boot))
-        st = subsample_rows(rc, d, &rows, err);
-    if (st == SC_OK && dm.nk > 0)
-        st = compute_missing(rc, d, &dm, rows, err);
+    if (ds == NULL)
+        return;
+    sc_simmat_pending_free(ds->ov.pending);
+    sim_jobs_free(&ds->ov.jobs);
+    dm_free(&ds->dm, rc->M);
+    sc_free(ds->rows);
+    sc_free(ds);
+}
+
+/* Every matrix of dataset d to the result (CSV, cache file, analysis
+ * copy), then its stimulus replicates. */
+static int dataset_store(sc_runctx *rc, ds_run *ds, bool need_boot, sc_err *err)
+{
+    size_t d = ds->d;
+    int st = SC_OK;
     for (size_t k = 0; k < rc->M && st == SC_OK; k++) {
-        st = store(rc, d, k, &dm.sms[k], dm.keys[k],
-                   dm.hit[k] ? dm.found[k] : NULL, err);
+        st = store(rc, d, k, &ds->dm.sms[k], ds->dm.keys[k],
+                   ds->dm.hit[k] ? ds->dm.found[k] : NULL, err);
         if (st == SC_OK)
             st = sc_run_canceled(rc, err);
     }
-    dm_free(&dm, rc->M);
     if (st == SC_OK && need_boot)
-        st = stimulus_bootstrap(rc, d, rows, err);
-    sc_free(rows);
+        st = stimulus_bootstrap(rc, d, ds->rows, err);
     return st;
+}
+
+/* Hash, look up the cache, prepare (and, unless they wait in ds->ov,
+ * the products): dataset_store follows, now or after dataset_finish. */
+static int dataset_start(sc_runctx *rc, ds_run *ds, bool need_boot, sc_err *err)
+{
+    size_t d = ds->d;
+    int st = hash_and_check(rc, d, err);
+    if (st != SC_OK)
+        return st;
+    /* Cached matrices first; every other metric in one engine pass. */
+    st = lookup_cached(rc, d, &ds->dm, err);
+    if (st == SC_OK && (ds->dm.nk > 0 || need_boot))
+        st = subsample_rows(rc, d, &ds->rows, err);
+    if (st == SC_OK && ds->dm.nk > 0)
+        st = compute_missing(rc, d, &ds->dm, ds->rows, &ds->ov, err);
+    return st;
+}
+
+/* The deferred products of ds (budget: as sc_simmat_finish's), then its
+ * outputs. On the background thread it touches only dataset ds->d's slots
+ * of rc (progress NULL). */
+static int dataset_finish(sc_runctx *rc, ds_run *ds, size_t budget,
+                          sc_progress *progress, sc_err *err)
+{
+    size_t failed = 0, nk = ds->dm.nk;
+    sc_simmat_pending *pd = ds->ov.pending;
+    ds->ov.pending = NULL; /* sc_simmat_finish frees it */
+    int st = sc_simmat_finish(pd, budget, progress, &failed, err);
+    if (st != SC_OK)
+        return sc_err_prefix(
+            err,
+            "dataset '%s', metric '%s' (models "
+            "numbered from 0 in spec order)",
+            rc->spec->datasets[ds->d].name,
+            rc->metrics[ds->dm.ks[failed < nk ? failed : 0]].sm->name);
+    record_embeds(rc, ds->d, ds->dm.ks, nk, ds->ov.jobs.infos);
+    sim_jobs_free(&ds->ov.jobs);
+    return dataset_store(rc, ds, false, err);
+}
+
+typedef struct finish_arg {
+    sc_runctx *rc;
+    ds_run *ds;
+} finish_arg;
+
+/* The background products get a quarter of the budget for their two
+ * column blocks, which so hold budget / 8 (see "Overlapped datasets"). */
+static size_t behind_budget(const sc_runctx *rc)
+{
+    size_t budget =
+        rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
+    return budget / 4;
+}
+
+static void *finish_thread(void *arg)
+{
+    finish_arg *fa = arg;
+    fa->ds->st = dataset_finish(fa->rc, fa->ds, behind_budget(fa->rc), NULL,
+                                &fa->ds->err);
+    sc_free(fa);
+    return NULL;
+}
+
+/* Starts dataset_finish of ds on a thread of its own; when no thread can
+ * be created it runs here. */
+static void finish_start(sc_runctx *rc, ds_run *ds)
+{
+    sc_err_clear(&ds->err);
+    finish_arg *fa = sc_malloc(sizeof *fa);
+    if (fa != NULL) {
+        fa->rc = rc;
+        fa->ds = ds;
+        ds->threaded = pthread_create(&ds->tid, NULL, finish_thread, fa) == 0;
+        if (ds->threaded)
+            return;
+        sc_free(fa);
+    }
+    ds->st = dataset_finish(rc, ds, behind_budget(rc), NULL, &ds->err);
+}
+
+/* Waits for ds's background products and outputs: their status, the
+ * error in *err. */
+static int finish_wait(ds_run *ds, sc_err *err)
+{
+    if (ds->threaded)
+        pthread_join(ds->tid, NULL);
+    ds->threaded = false;
+    if (ds->st != SC_OK && err != NULL)
+        *err = ds->err;
+    return ds->st;
 }
 
 int sc_run_similarity(sc_runctx *rc, sc_err *err)
 {
     int st = resolve_paths(rc, err);
-    for (size_t d = 0; d < rc->D && st == SC_OK; d++)
-        st = one_dataset(rc, d, err);
+    /* No replicates while no stimulus CI is printed (run_plan.h). */
+    bool need_boot = sc_plan_stimulus_reps(rc->spec);
+    bool overlap = !need_boot && rc->spec->model_blocks <= 1;
+    size_t budget =
+        rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
+    sc_spill_gate gate;
+    sc_spill_gate_init(&gate);
+    ds_run *behind = NULL; /* the dataset whose products run now */
+    for (size_t d = 0; d < rc->D && st == SC_OK; d++) {
+        ds_run *ds = sc_calloc(1, sizeof *ds);
+        if (ds == NULL)
+            st = sc_err_set(err, SC_ENOMEM, "out of memory");
+        if (ds != NULL) {
+            ds->d = d;
+            ds->ov.gate = &gate;
+            /* The last dataset's products wait too, for the ones
+             * behind it (one products phase at a time on the disk). */
+            ds->ov.may_defer = overlap;
+            ds->ov.held = behind != NULL ? budget / 8 : 0;
+            ds->ov.behind =
+                behind != NULL ? rc->spec->datasets[behind->d].name : NULL;
+            st = dataset_start(rc, ds, need_boot, err);
+        }
+        /* The dataset before first: its error (it would have come first
+         * without the overlap) wins over this one's. */
+        if (behind != NULL && finish_wait(behind, NULL) != SC_OK) {
+            if (err != NULL)
+                *err = behind->err;
+            st = behind->st;
+        }
+        ds_free(rc, behind);
+        behind = NULL;
+        if (st == SC_OK && ds->ov.pending != NULL && d + 1 < rc->D) {
+            /* Only now: the E's before them are closed, these reserved. */
+            sc_simmat_pending_hold(ds->ov.pending, &gate);
+            finish_start(rc, ds);
+            behind = ds;
+        } else if (st == SC_OK && ds->ov.pending != NULL) {
+            st = dataset_finish(rc, ds, budget, &rc->progress, err);
+            ds_free(rc, ds);
+        } else {
+            if (st == SC_OK)
+                st = dataset_store(rc, ds, need_boot, err);
+            ds_free(rc, ds);
+        }
+    }
+    if (behind != NULL && finish_wait(behind, err) != SC_OK && st == SC_OK)
+        st = behind->st;
+    ds_free(rc, behind);
+    sc_spill_gate_deinit(&gate);
     return st;
 }
 

@@ -10,6 +10,8 @@ replicates, BCa, Holm) and writes, under WORK:
       n_full rows for the first `full` datasets, n_small rows for the others
   sim_<dataset>.yaml   the paper spec restricted to one full-size dataset,
       without analyses/statistics (similarity stage only)
+  sim_full.yaml        the same on all full-size datasets in one run (one
+      dataset's products overlap the next one's prepare only there)
   small.yaml           the same for the small datasets
   all.yaml             the paper spec on all 23 datasets (every stage)
 
@@ -62,6 +64,7 @@ def main():
     for t in range(full):
         spec(os.path.join(work, "sim_%s.yaml" % datasets[t]), [ds_lines[t]],
              False)
+    spec(os.path.join(work, "sim_full.yaml"), ds_lines[:full], False)
     if full < len(datasets):
         spec(os.path.join(work, "small.yaml"), ds_lines[full:], False)
     spec(os.path.join(work, "all.yaml"), ds_lines, True)

@@ -5,10 +5,13 @@
  * (sc_spill_open_rows) with O_DIRECT and buffered (SIMCON_SPILL_BUFFERED):
  * rows written by the writer thread in chunks, read back in column blocks
  * through aligned spans, against the same rows in memory; and a failed
- * write of the writer thread, whose one line comes back. */
+ * write of the writer thread, whose one line comes back. The gate's
+ * deferred reservation: the blocks a file holds come from fstat
+ * (st_blocks), the free space from sc_spill_room of the same folder. */
 #define _GNU_SOURCE /* O_DIRECT */
 #include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../test.h"
@@ -276,6 +279,79 @@ SC_TEST(writer_error_comes_back)
     expect_contains(err.msg, line, "finish: the same line");
     expect_true(s.w == NULL, "finish joined the thread and freed it");
     sc_spill_close(&s);
+}
+
+/* Bytes of disk s's file holds (st_blocks are 512-byte units). */
+static long long file_blocks(const sc_spill *s)
+{
+    struct stat st;
+    return fstat(s->fd, &st) == 0 ? (long long)st.st_blocks * 512 : -1;
+}
+
+/* An E opened while the gate holds bytes is sparse and waits; closing the
+ * last held E reserves it. The held E here is a stand-in of 1 TB (no
+ * file), so that the free space the gate reports differs from the plain
+ * one by far more than other writers on the disk change it. */
+SC_TEST(gate_reserves_when_the_held_e_closes)
+{
+    enum { BYTES = 1 << 20 };
+    unsetenv("SIMCON_SPILL_FREE_BYTES");
+    sc_spill_gate g;
+    sc_spill_gate_init(&g);
+    sc_spill held = {0};
+    held.fd = -1;
+    held.spilled = 1;
+    held.bytes = (size_t)1 << 40;
+    sc_spill_gate_hold(&g, &held);
+    sc_err err;
+    size_t f0 = 0, u0 = 0, f1 = 0, u1 = 0;
+    const char *dir = sc_spill_dir(NULL);
+    int rc = sc_spill_room(dir, &f0, &u0, &err);
+    expect_int(rc, SC_OK, "room: %s", err.msg);
+    rc = sc_spill_gate_room(&g, dir, &f1, &u1, &err);
+    expect_int(rc, SC_OK, "gate room: %s", err.msg);
+    double extra = (double)f1 - (double)f0 - (double)held.bytes;
+    expect_true(extra > -1e9 && extra < 1e9,
+                "the held 1 TB counts as free (plain %zu, gate %zu)", f0, f1);
+    setenv("SIMCON_SPILL_FREE_BYTES", "5000000", 1);
+    rc = sc_spill_gate_room(&g, dir, &f1, &u1, &err);
+    expect_true(rc == SC_OK && f1 == 5000000 && u1 == 5000000,
+                "the test-only override is taken as is: %zu", f1);
+    unsetenv("SIMCON_SPILL_FREE_BYTES");
+
+    sc_spill w, gone;
+    rc = sc_spill_open_rows_gated(&w, 1, BYTES, 0, NULL, &g, &err);
+    expect_int(rc, SC_OK, "gated open: %s", err.msg);
+    rc = sc_spill_open_rows_gated(&gone, 1, BYTES, 0, NULL, &g, &err);
+    expect_int(rc, SC_OK, "second gated open: %s", err.msg);
+    if (rc != SC_OK)
+        return;
+    expect_true(w.waiting && gone.waiting, "both wait behind the gate");
+    expect_true(file_blocks(&w) < BYTES, "sparse while waiting: %lld bytes",
+                file_blocks(&w));
+    sc_spill_close(&gone); /* leaves the waiting list before its fd goes */
+    /* One aligned page (O_DIRECT) at the end of the file. */
+    static _Alignas(4096) unsigned char page[4096];
+    memset(page, 7, sizeof page);
+    rc = sc_spill_write(&w, page, sizeof page, BYTES - sizeof page, &err);
+    expect_int(rc, SC_OK, "a write while waiting: %s", err.msg);
+    sc_spill_close(&held); /* the last held E: w is reserved now */
+    expect_true(!w.waiting, "no longer waiting");
+    expect_true(file_blocks(&w) >= BYTES, "reserved: %lld bytes of %d",
+                file_blocks(&w), BYTES);
+    expect_int(sc_spill_reserved(&w, NULL, &err), SC_OK, "reservation ok");
+    memset(page, 0, sizeof page);
+    rc = sc_spill_read(&w, page, sizeof page, BYTES - sizeof page, &err);
+    expect_true(rc == SC_OK && page[0] == 7 && page[sizeof page - 1] == 7,
+                "the page written before stays");
+    /* Nothing held: a new E is reserved at once. */
+    sc_spill now;
+    rc = sc_spill_open_rows_gated(&now, 1, BYTES, 0, NULL, &g, &err);
+    expect_true(rc == SC_OK && !now.waiting && file_blocks(&now) >= BYTES,
+                "reserved at open when nothing is held");
+    sc_spill_close(&now);
+    sc_spill_close(&w);
+    sc_spill_gate_deinit(&g);
 }
 
 int main(void)
