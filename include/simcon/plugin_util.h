@@ -5,8 +5,9 @@
  * host table or seen by the loader; each plugin that includes it compiles
  * its own copy of what it uses, so a plugin built against any version of
  * this file loads into every host of its SC_ABI_VERSION. Like plugin.h it
- * needs only the C standard headers and compiles warning-free as C99 and
- * as C++ (tests/loader/header_only.c checks both).
+ * needs only the C standard headers (and, through simcon/clones.h, glibc's
+ * <sys/platform/x86.h> where that exists) and compiles warning-free as C99
+ * and as C++ (tests/loader/header_only.c checks both).
  *
  * Prefix sc_pu_ ("plugin utility"). Every helper follows the plugin rules
  * of include/simcon/plugin.h: memory only through host->alloc/free,
@@ -27,7 +28,9 @@
  *   sc_pu_cand, sc_pu_top_k, sc_pu_row_top_k
  *                               top-k with the lower index winning ties
  *   sc_pu_rows_identical        all rows bit-identical
- *   sc_pu_check_neighbours      the input checks of a kNN metric */
+ *   sc_pu_check_neighbours      the input checks of a kNN metric
+ *   (simcon/clones.h, included here) SC_CLONED, SC_CLONE_BODY
+ *                               per-CPU clones of a hot loop */
 #ifndef SIMCON_PLUGIN_UTIL_H
 #define SIMCON_PLUGIN_UTIL_H
 
@@ -37,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "simcon/clones.h"
 #include "simcon/plugin.h"
 
 #ifdef __cplusplus
