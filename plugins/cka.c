@@ -296,12 +296,13 @@ static int rbf_sigma2(const sc_host *host, sc_ctx *ctx, const sc_args *args,
  * operations in the same order, so the same bits. Hand-written: no BLAS
  * routine fuses these. */
 
-/* sum[j] += row[j] for j < n. */
-static void add_row(double *sum, const double *row, size_t n)
+/* sum[j] += row[j] for j < n (per-CPU clones: simcon/clones.h). */
+SC_CLONE_BODY void add_row_body(double *sum, const double *row, size_t n)
 {
     for (size_t j = 0; j < n; j++)
         sum[j] += row[j];
 }
+SC_CLONED(add_row, (double *sum, const double *row, size_t n), (sum, row, n))
 
 /* Pass 1 over a read-only kernel k (n x n): its column sums into sum, the
  * diagonal counted as 0 when unbiased (adding the 0.0 that pass 1 in place
@@ -338,9 +339,11 @@ static void finish_means(double *mean, size_t n, int unbiased)
 }
 
 /* Pass 2 over the entries [from, to) of one row: out = in - (m_i + m_j),
- * adding in^2 to *r2 and out^2 to *s2 (in may be out). */
-static void centre_span(const double *in, double *out, size_t from, size_t to,
-                        double mi, const double *mean, double *r2, double *s2)
+ * adding in^2 to *r2 and out^2 to *s2 (in may be out). Per-CPU clones
+ * (simcon/clones.h): the sums stay in row order in every clone. */
+SC_CLONE_BODY void centre_span_body(const double *in, double *out, size_t from,
+                                    size_t to, double mi, const double *mean,
+                                    double *r2, double *s2)
 {
     double a = *r2, b = *s2;
     for (size_t j = from; j < to; j++) {
@@ -353,6 +356,10 @@ static void centre_span(const double *in, double *out, size_t from, size_t to,
     *r2 = a;
     *s2 = b;
 }
+SC_CLONED(centre_span,
+          (const double *in, double *out, size_t from, size_t to, double mi,
+           const double *mean, double *r2, double *s2),
+          (in, out, from, to, mi, mean, r2, s2))
 
 /* Pass 2: dst = src - m_i - m_j (src may be dst; n x n). Unbiased, the
  * diagonal is read as 0 (pass 1 zeroed it, or column_sums counted it so),
@@ -599,14 +606,15 @@ static inline double exp_clamped(double x)
 
 /* v[j] = e^v[j] for j < len, every v[j] <= 0 (or NaN). Two loops: a clamp
  * folded into the same loop gets its own path (jump threading) and the
- * loop then does not vectorise. */
-static void exp_nonpos(double *v, size_t len)
+ * loop then does not vectorise. Per-CPU clones (simcon/clones.h). */
+SC_CLONE_BODY void exp_nonpos_body(double *v, size_t len)
 {
     for (size_t j = 0; j < len; j++)
         v[j] = v[j] < EXP_FLOOR ? EXP_FLOOR : v[j];
     for (size_t j = 0; j < len; j++)
         v[j] = exp_clamped(v[j]);
 }
+SC_CLONED(exp_nonpos, (double *v, size_t len), (v, len))
 
 /* ## Symmetric passes (RBF)
  *
@@ -663,8 +671,8 @@ typedef struct sym_pass {
     double *colsum;
 } sym_pass;
 
-/* Row i of the distances, j >= i. */
-static void distance_row(const sym_pass *p, size_t i)
+/* Row i of the distances, j >= i (per-CPU clones: simcon/clones.h). */
+SC_CLONE_BODY void distance_row_body(const sym_pass *p, size_t i)
 {
     size_t n = p->count;
     const double *gi = p->g + i * n;
@@ -676,6 +684,17 @@ static void distance_row(const sym_pass *p, size_t i)
         out[j] = e <= p->dup * norms ? 0.0 : e;
     }
 }
+SC_CLONED(distance_row, (const sym_pass *p, size_t i), (p, i))
+
+/* out[j] = gamma d[j] for j < len (per-CPU clones: simcon/clones.h). */
+SC_CLONE_BODY void scale_row_body(double *out, const double *d, double gamma,
+                                  size_t len)
+{
+    for (size_t j = 0; j < len; j++)
+        out[j] = gamma * d[j];
+}
+SC_CLONED(scale_row, (double *out, const double *d, double gamma, size_t len),
+          (out, d, gamma, len))
 
 /* Row i of the kernel, j >= i. */
 static void kernel_row(const sym_pass *p, size_t i)
@@ -688,8 +707,7 @@ static void kernel_row(const sym_pass *p, size_t i)
             out[j] = p->gamma * upper_at(p->d2, p->ld, a, p->idx[j]);
     } else {
         const double *di = p->d2 + i * p->ld;
-        for (size_t j = i; j < n; j++)
-            out[j] = p->gamma * di[j];
+        scale_row(out + i, di + i, p->gamma, n - i);
     }
     exp_nonpos(out + i, n - i);
 }
@@ -1219,13 +1237,11 @@ static int cka_embed(const sc_host *host, sc_ctx *ctx, const void *state,
     }
     size_t j = i + 1 + pos;
     const double r2 = sqrt(2.0);
-    /* Row by row, so that the inner loop has no branch and vectorises. */
+    /* Row by row, so that the inner loop has no branch and vectorises
+     * (scale_row: out = sqrt(2) row, as before). */
     while (k < count) {
         size_t run = n - j < count - k ? n - j : count - k;
-        const double *row = s->kc + i * n + j;
-        double *dst = out + k;
-        for (size_t t = 0; t < run; t++)
-            dst[t] = r2 * row[t];
+        scale_row(out + k, s->kc + i * n + j, r2, run);
         k += run;
         i++;
         j = i + 1;

@@ -84,6 +84,7 @@
 #include <string.h>
 
 #include "simcon/plugin.h"
+#include "simcon/plugin_util.h" /* SC_CLONED */
 
 /* ## Parameters */
 
@@ -283,9 +284,10 @@ typedef struct gram_view {
  * 1 - r >= 2, and r in [-1, 1] gives 1 - r in [0, 2], unclipped), but with
  * the subtraction outside the branch, where the compiler does not have to
  * speculate it, so both clips become vector min/max. isless/isgreater: no
- * comparison that could raise an exception. */
-static void fill_row(int kind, const gram_view *gv, size_t n, size_t i,
-                     double *restrict t)
+ * comparison that could raise an exception. Per-CPU clones
+ * (simcon/clones.h). */
+SC_CLONE_BODY void fill_row_body(int kind, const gram_view *gv, size_t n,
+                                 size_t i, double *restrict t)
 {
     const double *restrict g = gv->g + i * n;
     const double *restrict dg = gv->diag;
@@ -314,6 +316,10 @@ static void fill_row(int kind, const gram_view *gv, size_t n, size_t i,
         }
     }
 }
+SC_CLONED(fill_row,
+          (int kind, const gram_view *gv, size_t n, size_t i,
+           double *restrict t),
+          (kind, gv, n, i, t))
 
 /* The whole triangle (Req. 3), duplicated stimuli at exactly 0. */
 static int fill_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x, int kind,

@@ -8,6 +8,7 @@
 #include "blas.h"
 #include "mem.h"
 #include "pool.h"
+#include "simcon/clones.h"
 #include "simcon/plugin_util.h"
 
 struct sc_gram_obj {
@@ -112,6 +113,15 @@ static int run_panels(panels *pl, unsigned threads, sc_err *err)
     return sc_pool_run(panel_item, pl, count, threads, &sc_blas_serial, err);
 }
 
+/* dst[k] = src[k], widened, for k < len, in index order: dst may cover
+ * src's bytes from below (gram_rows). Per-CPU clones (simcon/clones.h). */
+SC_CLONE_BODY void widen_body(double *dst, const float *src, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        dst[k] = (double)src[k];
+}
+SC_CLONED(widen, (double *dst, const float *src, size_t len), (dst, src, len))
+
 /* Round the n x d doubles at own (ld d) to floats in place, into its first
  * 4 n d bytes. Each chunk is converted into a small buffer and then
  * copied down: by then the copy's bytes [4 k0, 4 (k0 + m)) belong to
@@ -167,8 +177,8 @@ static int gram_rows(const double *a, size_t lda, double *own, size_t n,
     int rc = run_panels(&pl, threads, err);
     if (own == NULL)
         sc_aligned_free(xf);
-    for (size_t k = 0; rc == SC_OK && k < n * n; k++)
-        g[k] = (double)pl.gf[k];
+    if (rc == SC_OK)
+        widen(g, pl.gf, n * n);
     return rc;
 }
 

@@ -29,6 +29,7 @@
 #include "gram.h"
 #include "metric.h"
 #include "spill.h"
+#include "simcon/clones.h"
 
 /* Default budget: half of physical RAM leaves room for the OS page cache
  * (which holds a spilled E) and for the plugin states of running threads. */
@@ -121,6 +122,15 @@ static int prepare_rep(run *r, size_t i, void **st, sc_err *err)
     return rc;
 }
 
+/* dst[k] = src[k] rounded to float, k < len. Per-CPU clones
+ * (simcon/clones.h). */
+SC_CLONE_BODY void narrow_body(float *dst, const double *src, size_t len)
+{
+    for (size_t k = 0; k < len; k++)
+        dst[k] = (float)src[k];
+}
+SC_CLONED(narrow, (float *dst, const double *src, size_t len), (dst, src, len))
+
 /* Row i of a spilled E goes to the file chunk by chunk (no row is ever
  * whole in memory), each chunk embedded (float64) or rounded (float32)
  * straight into a buffer of the writer thread (sc_spill_take), which
@@ -148,11 +158,8 @@ static int write_spilled(run *r, size_t i, void *st, sc_err *err)
             sc_spill_untake(r->es, wb);
             break;
         }
-        if (r->f32) {
-            float *f = wb;
-            for (size_t k = 0; k < cnt; k++)
-                f[k] = (float)dbuf[k];
-        }
+        if (r->f32)
+            narrow(wb, dbuf, cnt);
         rc = sc_spill_put(r->es, wb, cnt * esize,
                           i * r->es->stride + off * esize, err);
         if (rc != SC_OK) /* the writer's error: name the folder (ENOSPC) */
@@ -200,9 +207,8 @@ static int write_embedding(run *r, size_t i, void *st, sc_err *err)
     for (size_t off = 0; rc == SC_OK && off < len; off += chunk) {
         size_t cnt = len - off < chunk ? len - off : chunk;
         rc = sc_metric_embed(r->p, st, off, cnt, buf, err);
-        float *dst = r->ef + i * len + off;
-        for (size_t k = 0; rc == SC_OK && k < cnt; k++)
-            dst[k] = (float)buf[k];
+        if (rc == SC_OK)
+            narrow(r->ef + i * len + off, buf, cnt);
     }
     sc_free(buf);
     return rc;
