@@ -82,6 +82,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* streaming stores of the ranking's scatter */
+#endif
 
 #include "simcon/plugin.h"
 #include "simcon/plugin_util.h" /* SC_CLONED */
@@ -453,47 +456,65 @@ static int compute_rdm(const sc_host *host, sc_ctx *ctx, const sc_mat *x,
  * maps to its IEEE-754 bits | 2^63, x < 0 to ~bits; -0.0 is keyed as
  * +0.0, so equal keys are exactly equal doubles (Req. 8; NaN cannot reach
  * here: compute_rdm rejects non-finite rows). The sort moves 8-byte
- * words, not 16-byte (key, index) records: word = coarse << 32 | index,
- * coarse being the top 32 significant bits of key - kmin (kmin, kmax from
- * a first read-only pass). Index < 2^32 makes the words distinct, so
- * sorting them orders by coarse key with ties in index order whatever the
- * sort (stable or not). One pass scatters the words into up to 2^13
- * buckets by the top bits of coarse (the buckets fit the keys' range; so
- * few that every bucket's write head stays in cache); each bucket (a few
- * thousand words, in cache) is then sorted by two counting passes (LSD)
- * over the top log2(m) + 1 or so bits of its coarse keys, and each run
- * sharing those bits by an MSD radix sort / insertion sort. A run of
- * equal coarse keys (their full keys differ at most in the cshift <= 32
- * low bits that coarse dropped) is re-keyed by those bits, looked up in
- * t, and sorted again, so the order is exact: by value, ties by index.
+ * words, not 16-byte (key, index) records. One pass scatters the entries
+ * into up to 2^13 buckets by the top bits of key - kmin (kmin, kmax from
+ * a first read-only pass; the buckets fit the keys' range; so few that
+ * every bucket's staged line stays in cache), as words sub << 32 | index,
+ * sub being the 32 bits of key - kmin just below the bucket's bits (the
+ * bucket's own bits would be the same in all its words). Index < 2^32
+ * makes the words distinct, so sorting a bucket's words orders it by sub
+ * with ties in index order whatever the sort (stable or not). Each
+ * bucket (a few thousand words, in cache) is sorted by two counting
+ * passes (LSD) over the top log2(m) + 3 or so bits of its subs, which
+ * leaves few words sharing those bits, then by one insertion sort (or,
+ * if that moves too many words, by sorting each run sharing those bits
+ * by an MSD radix sort). A run of equal subs (their full keys differ at
+ * most in the cshift low bits that sub dropped) is re-keyed by those
+ * bits, looked up in t, and sorted again, so the order is exact: by
+ * value, ties by index.
  *
  * Each bucket, still in cache, then hands on its tie groups: kendall
  * writes the order; spearman writes each average rank to its entry's
- * position (random access, as any inverse permutation). O(N): a word
- * passes a bounded number of levels (64 bits, at least 3 a level) and
- * one re-key per run. Scratch 8 N bytes
- * of words plus SORT_CAP words for the bucket sorts; a larger bucket
- * (data whose range a few outliers dominate) is split in place (American
- * flag sort) until its parts fit. */
+ * position (random access, as any inverse permutation; prefetched a few
+ * dozen words ahead). O(N): a word passes a bounded number of levels (64
+ * bits, at least 3 a level) and one re-key per run. Scratch 8 N bytes
+ * of words plus SORT_CAP words for the staged lines and the bucket sorts;
+ * a larger bucket (data whose range a few outliers dominate) is split in
+ * place (American flag sort) until its parts fit. */
 
 /* The out-of-cache pass makes about len / 2^BUCKET_BITS buckets (a few
  * thousand words each, sorted within L2), at most 2^TOP_BITS: measured at
  * N = 1.25e7 and 5e7, 2^16 buckets were slower (their write heads miss
  * the cache), as were buckets of 2^14 words and more. LSD_BITS: digit
- * bits of sort_bucket's passes (up to 2^(2 LSD_BITS) > 2 SORT_CAP cells).
- * SUB_BITS: at most that many a level of sort_words; SMALL_SORT:
- * insertion sort at or below it; SORT_CAP: scratch words of the bucket
- * sorts (512 KB, within L2). */
+ * bits of sort_bucket's passes (up to 2^(2 LSD_BITS) cells); LSD_SPARE:
+ * those passes sort by about 2^LSD_SPARE cells per word, so that the
+ * insertion sort after them has little to move. SUB_BITS: at most that
+ * many a level of sort_words; SMALL_SORT: insertion sort at or below it;
+ * SORT_CAP: scratch words of the bucket sorts (512 KB, within L2), also
+ * holding the scatter's staged lines (2^TOP_BITS lines of LINE_WORDS
+ * words, one 64-byte cache line each). */
 enum {
     BUCKET_BITS = 13,
     TOP_BITS = 13,
     LSD_BITS = 9,
     SUB_BITS = 8,
     SMALL_SORT = 24,
-    SORT_CAP = 65536
+    SORT_CAP = 65536,
+    LSD_SPARE = 3,
+    LINE_WORDS = 8
 };
 
 #define IDX_MASK UINT64_C(0xffffffff)
+
+/* Spearman's rank of each sorted word goes to a random entry of t: a
+ * cache miss per word, which stalls the stores. Prefetching the line a
+ * few dozen words ahead keeps that many misses in flight instead. */
+enum { PREFETCH_AHEAD = 32 };
+#if defined(__GNUC__)
+#define PREFETCH_W(p) __builtin_prefetch((p), 1)
+#else
+#define PREFETCH_W(p) ((void)(p))
+#endif
 
 static uint64_t key_of(double v)
 {
@@ -542,6 +563,27 @@ static void insertion_sort(uint64_t *r, size_t m)
         }
         r[q] = x;
     }
+}
+
+/* Insertion sort of r[0..m-1] that gives up (returns 0, r still a
+ * permutation of its words, each moved only past greater ones) once it
+ * has moved more than budget words; 1 when sorted. */
+static int insertion_sort_bounded(uint64_t *r, size_t m, size_t budget)
+{
+    size_t moved = 0;
+    for (size_t p = 1; p < m; p++) {
+        uint64_t x = r[p];
+        size_t q = p;
+        while (q > 0 && r[q - 1] > x) {
+            r[q] = r[q - 1];
+            q--;
+        }
+        r[q] = x;
+        moved += p - q;
+        if (moved > budget)
+            return 0;
+    }
+    return 1;
 }
 
 /* Sort the distinct words r[0..m-1] ascending; tmp: cap words of scratch.
@@ -601,16 +643,18 @@ static void sort_words(uint64_t *r, size_t m, uint64_t *tmp, size_t cap)
             sort_words(r + h[b], h[b + 1] - h[b], tmp, cap);
 }
 
-/* Sort the words w[0..m-1] of one top bucket, whose coarse keys differ
- * only in their low tbits bits, by two stable counting passes (LSD) over
- * the top d of those bits, d = log2(m) + 1 or so (w -> tmp -> w: few
- * counters, no recursion; 1.3x faster than sort_words here); then each
- * run that shares those d bits (one or two words, typically) by
- * sort_words. Stable from index order, as the words need not be.
- * tmp: m words. */
+/* Sort the words w[0..m-1] of one top bucket, whose subs differ only in
+ * their low tbits bits, by two stable counting passes (LSD) over the top
+ * d of those bits, d = log2(m) + LSD_SPARE or so (w -> tmp -> w: few
+ * counters, no recursion; 1.3x faster than sort_words here); then by an
+ * insertion sort, which moves a word only within its run sharing those
+ * d bits (rarely more than one word); if runs are long (values that
+ * cluster), it gives up and each run is sorted by sort_words. Stable
+ * from index order, as the words need not be. tmp: m words. */
 static void sort_bucket(uint64_t *w, size_t m, uint64_t *tmp, int tbits)
 {
-    int d = bit_length(m) + 1;
+    int d = bit_length(m) + LSD_SPARE;
+    d = d < 2 * LSD_BITS ? d : 2 * LSD_BITS;
     d = d < tbits ? d : tbits;
     int d1 = d / 2, d2 = d - d1;
     int s1 = 32 + tbits - d, s2 = s1 + d1;
@@ -629,7 +673,9 @@ static void sort_bucket(uint64_t *w, size_t m, uint64_t *tmp, int tbits)
     for (size_t p = 0; p < m; p++)
         w[c2[(tmp[p] >> s2) & m2]++] = tmp[p];
     if (d == tbits)
-        return; /* sorted by all of coarse, ties in index order */
+        return; /* sorted by all of sub, ties in index order */
+    if (insertion_sort_bounded(w, m, m))
+        return;
     for (size_t a = 0; a < m;) {
         size_t b = a + 1;
         while (b < m && w[b] >> s1 == w[a] >> s1)
@@ -640,8 +686,8 @@ static void sort_bucket(uint64_t *w, size_t m, uint64_t *tmp, int tbits)
     }
 }
 
-/* The key ranges of one ranking: (key - kmin) >> cshift is the coarse key
- * (< 2^32), the low cshift bits resolve equal coarse keys. */
+/* The key ranges of one ranking: the low 32 bits of (key - kmin) >>
+ * cshift are a word's sub, the low cshift bits resolve equal subs. */
 typedef struct rank_keys {
     uint64_t kmin;
     int cshift;
@@ -675,8 +721,8 @@ static void emit_group(const rank_out *o, const uint64_t *r, size_t g,
 }
 
 /* Sort the words r[0..m-1] of one bucket (sorted positions pos..pos+m-1,
- * coarse keys differing in their low tbits bits), resolve its runs of
- * equal coarse keys by the keys' low bits (read in t, which o->t
+ * subs differing in their low tbits bits), resolve its runs of
+ * equal subs by the keys' low bits (read in t, which o->t
  * overwrites with ranks only for this bucket's entries, after their runs
  * are read), emit its tie groups and return their tie pairs, sum
  * g (g - 1) / 2. tmp: min(len, SORT_CAP) words. */
@@ -692,12 +738,16 @@ static uint64_t rank_bucket(uint64_t *r, size_t m, size_t pos, int tbits,
             sort_words(r, m, tmp, SORT_CAP);
     }
     uint64_t low = (UINT64_C(1) << rk->cshift) - 1;
+    size_t ahead = 0; /* words whose rank's line is prefetched */
     for (size_t a = 0; a < m;) {
+        size_t end = a + PREFETCH_AHEAD < m ? a + PREFETCH_AHEAD : m;
+        for (; o->order == NULL && ahead < end; ahead++)
+            PREFETCH_W(o->t + (r[ahead] & IDX_MASK));
         uint64_t c = r[a] >> 32;
         size_t b = a + 1;
         while (b < m && r[b] >> 32 == c)
             b++;
-        if (b - a == 1 || rk->cshift == 0) { /* coarse is the full key */
+        if (b - a == 1 || rk->cshift == 0) { /* sub is the full key */
             uint64_t g = (uint64_t)(b - a);
             ties += g * (g - 1) / 2;
             emit_group(o, r + a, b - a, pos + a);
@@ -725,8 +775,62 @@ static uint64_t rank_bucket(uint64_t *r, size_t m, size_t pos, int tbits,
     return ties;
 }
 
+/* Write the 8 words of a staged line to dst (a whole cache line of w),
+ * past the cache: the line is complete, so it need not be read first
+ * (read for ownership), and w is read again only bucket by bucket. */
+static void flush_line(uint64_t *dst, const uint64_t *line)
+{
+#if defined(__SSE2__)
+    for (int q = 0; q < LINE_WORDS; q += 2) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(line + q));
+        _mm_stream_si128((__m128i *)(dst + q), v);
+    }
+#else
+    memcpy(dst, line, LINE_WORDS * sizeof *dst);
+#endif
+}
+
+/* The scatter of the words of t into their buckets (start[b], the first
+ * position of bucket b; next[b], its write head, becomes its end),
+ * through one staged line of LINE_WORDS words per bucket in stage (nb
+ * lines): a word goes to its bucket's line, in cache, and a full line to
+ * w as a whole (flush_line). Straight to w, each word would be a store
+ * to one of up to 2^TOP_BITS lines spread over len words, and the store
+ * that first touches a line would wait for memory. A bucket's first and
+ * last lines may be shared with its neighbours: only its own words are
+ * written there. */
+static void scatter_staged(const double *t, size_t len, const rank_keys *rk,
+                           int shift, size_t nb, const size_t *start,
+                           size_t *next, uint64_t *w, uint64_t *stage)
+{
+    for (size_t p = 0; p < len; p++) {
+        uint64_t k = key_of(t[p]) - rk->kmin;
+        size_t b = (size_t)(k >> shift);
+        size_t at = next[b]++;
+        uint64_t *line = stage + b * LINE_WORDS;
+        line[at % LINE_WORDS] = (k >> rk->cshift) << 32 | (uint64_t)p;
+        if (at % LINE_WORDS != LINE_WORDS - 1)
+            continue;
+        size_t first = at + 1 - LINE_WORDS;
+        if (first >= start[b]) {
+            flush_line(w + first, line);
+            continue;
+        }
+        for (size_t q = start[b]; q <= at; q++)
+            w[q] = line[q % LINE_WORDS];
+    }
+    for (size_t b = 0; b < nb; b++) { /* the lines not yet full */
+        size_t q = next[b] - next[b] % LINE_WORDS;
+        for (q = q > start[b] ? q : start[b]; q < next[b]; q++)
+            w[q] = stage[b * LINE_WORDS + q % LINE_WORDS];
+    }
+#if defined(__SSE2__)
+    _mm_sfence(); /* the streamed lines before any later store */
+#endif
+}
+
 /* Sort the entries of t, emit their tie groups into o and return the
- * tie-pair count. w: len words; h: 2^TOP_BITS + 1 counters; tmp:
+ * tie-pair count. w: len words; h: 2^(TOP_BITS + 1) + 1 counters; tmp:
  * min(len, SORT_CAP) words. */
 static uint64_t rank_entries(const double *t, size_t len, uint64_t *w,
                              size_t *h, uint64_t *tmp, const rank_out *o)
@@ -739,25 +843,30 @@ static uint64_t rank_entries(const double *t, size_t len, uint64_t *w,
     /* key_of is monotone, so the extreme keys are those of the extremes. */
     rank_keys rk = {key_of(vmin), 0};
     uint64_t range = key_of(vmax) - rk.kmin;
-    rk.cshift = bucket_shift(range, 32);
     int top = bit_length(len) - BUCKET_BITS;
     top = top < 1 ? 1 : (top > TOP_BITS ? TOP_BITS : top);
-    int tshift = bucket_shift(range >> rk.cshift, top);
-    int shift = rk.cshift + tshift;
+    int shift = bucket_shift(range, top);
+    rk.cshift = shift > 32 ? shift - 32 : 0;
     size_t nb = (size_t)(range >> shift) + 1;
     memset(h, 0, (nb + 1) * sizeof *h);
     for (size_t p = 0; p < len; p++)
         h[((key_of(t[p]) - rk.kmin) >> shift) + 1]++;
     for (size_t b = 1; b <= nb; b++)
         h[b] += h[b - 1];
-    for (size_t p = 0; p < len; p++) {
-        uint64_t c = (key_of(t[p]) - rk.kmin) >> rk.cshift;
-        w[h[c >> tshift]++] = c << 32 | (uint64_t)p;
+    if (len >= SORT_CAP) { /* tmp holds nb <= 2^TOP_BITS staged lines */
+        memcpy(h + nb + 1, h, nb * sizeof *h);
+        scatter_staged(t, len, &rk, shift, nb, h + nb + 1, h, w, tmp);
+    } else {
+        for (size_t p = 0; p < len; p++) {
+            uint64_t k = key_of(t[p]) - rk.kmin;
+            w[h[k >> shift]++] = (k >> rk.cshift) << 32 | (uint64_t)p;
+        }
     }
     /* h[b] is now the end of bucket b, the start of bucket b + 1. */
     uint64_t ties = 0;
     for (size_t b = 0, a = 0; b < nb; a = h[b++])
-        ties += rank_bucket(w + a, h[b] - a, a, tshift, t, &rk, tmp, o);
+        ties +=
+            rank_bucket(w + a, h[b] - a, a, shift - rk.cshift, t, &rk, tmp, o);
     return ties;
 }
 
@@ -776,7 +885,7 @@ static int rank_triangle(const sc_host *host, sc_ctx *ctx, double *t,
     size_t cap = len < SORT_CAP ? len : SORT_CAP;
     uint64_t *w = host->alloc(ctx, len * sizeof *w);
     uint64_t *tmp = host->alloc(ctx, cap * sizeof *tmp);
-    size_t *hist = host->alloc(ctx, ((1 << TOP_BITS) + 1) * sizeof *hist);
+    size_t *hist = host->alloc(ctx, ((2 << TOP_BITS) + 1) * sizeof *hist);
     int rc = SC_ENOMEM;
     if (w != NULL && tmp != NULL && hist != NULL) {
         rank_out o = {ranks ? NULL : order, t};
