@@ -501,7 +501,9 @@ enum {
     SMALL_SORT = 24,
     SORT_CAP = 65536,
     LSD_SPARE = 3,
-    LINE_WORDS = 8
+    LINE_WORDS = 8,
+    WIDE_BITS = 58,
+    WIDE_GAIN = 4
 };
 
 #define IDX_MASK UINT64_C(0xffffffff)
@@ -686,12 +688,25 @@ static void sort_bucket(uint64_t *w, size_t m, uint64_t *tmp, int tbits)
     }
 }
 
-/* The key ranges of one ranking: the low 32 bits of (key - kmin) >>
- * cshift are a word's sub, the low cshift bits resolve equal subs. */
+/* The key ranges of one ranking: a key >= kmin goes to bucket low +
+ * ((key - kmin) >> shift), one below kmin (low = 1: all equal, see
+ * rank_entries) to bucket 0; the low 32 bits of (key - kmin) >> cshift
+ * are a word's sub, the low cshift bits resolve equal subs. */
 typedef struct rank_keys {
     uint64_t kmin;
-    int cshift;
+    int shift, cshift;
+    size_t low;
 } rank_keys;
+
+/* The bucket of key; low: rk->low, passed as a constant so that the
+ * passes over all entries without a bucket 0 apart do not test for it. */
+static size_t bucket_of(const rank_keys *rk, uint64_t key, int low)
+{
+    if (!low)
+        return (size_t)((key - rk->kmin) >> rk->shift);
+    size_t b = (size_t)((key - rk->kmin) >> rk->shift) + 1;
+    return key < rk->kmin ? 0 : b;
+}
 
 /* Where the ranking's results go: kendall's sorted order, or spearman's
  * average ranks, written to the entries' positions in t. */
@@ -800,12 +815,12 @@ static void flush_line(uint64_t *dst, const uint64_t *line)
  * last lines may be shared with its neighbours: only its own words are
  * written there. */
 static void scatter_staged(const double *t, size_t len, const rank_keys *rk,
-                           int shift, size_t nb, const size_t *start,
+                           int low, size_t nb, const size_t *start,
                            size_t *next, uint64_t *w, uint64_t *stage)
 {
     for (size_t p = 0; p < len; p++) {
-        uint64_t k = key_of(t[p]) - rk->kmin;
-        size_t b = (size_t)(k >> shift);
+        uint64_t key = key_of(t[p]), k = key - rk->kmin;
+        size_t b = bucket_of(rk, key, low);
         size_t at = next[b]++;
         uint64_t *line = stage + b * LINE_WORDS;
         line[at % LINE_WORDS] = (k >> rk->cshift) << 32 | (uint64_t)p;
@@ -841,32 +856,63 @@ static uint64_t rank_entries(const double *t, size_t len, uint64_t *w,
         vmax = t[p] > vmax ? t[p] : vmax;
     }
     /* key_of is monotone, so the extreme keys are those of the extremes. */
-    rank_keys rk = {key_of(vmin), 0};
+    rank_keys rk = {key_of(vmin), 0, 0, 0};
     uint64_t range = key_of(vmax) - rk.kmin;
+    if (bit_length(range) > WIDE_BITS) {
+        /* Exact zeros (duplicated stimuli) below values near 1 stretch
+         * the range over ~1,000 binades and leave those values in a few
+         * huge buckets. The entries equal to vmin (one tie group) then
+         * get bucket 0 of their own, the others the range from the next
+         * value up, if that is much narrower. */
+        double next = vmax;
+        for (size_t p = 0; p < len; p++)
+            next = t[p] > vmin && t[p] < next ? t[p] : next;
+        uint64_t rest = key_of(vmax) - key_of(next);
+        if (bit_length(rest) + WIDE_GAIN <= bit_length(range)) {
+            rk = (rank_keys){key_of(next), 0, 0, 1};
+            range = rest;
+        }
+    }
     int top = bit_length(len) - BUCKET_BITS;
     top = top < 1 ? 1 : (top > TOP_BITS ? TOP_BITS : top);
-    int shift = bucket_shift(range, top);
-    rk.cshift = shift > 32 ? shift - 32 : 0;
-    size_t nb = (size_t)(range >> shift) + 1;
+    rk.shift = bucket_shift(range, top);
+    if ((range >> rk.shift) + rk.low >= (UINT64_C(1) << top))
+        rk.shift++; /* bucket 0 too within 2^top */
+    rk.cshift = rk.shift > 32 ? rk.shift - 32 : 0;
+    size_t nb = (size_t)(range >> rk.shift) + 1 + rk.low;
     memset(h, 0, (nb + 1) * sizeof *h);
-    for (size_t p = 0; p < len; p++)
-        h[((key_of(t[p]) - rk.kmin) >> shift) + 1]++;
+    if (rk.low != 0)
+        for (size_t p = 0; p < len; p++)
+            h[bucket_of(&rk, key_of(t[p]), 1) + 1]++;
+    else
+        for (size_t p = 0; p < len; p++)
+            h[bucket_of(&rk, key_of(t[p]), 0) + 1]++;
     for (size_t b = 1; b <= nb; b++)
         h[b] += h[b - 1];
     if (len >= SORT_CAP) { /* tmp holds nb <= 2^TOP_BITS staged lines */
         memcpy(h + nb + 1, h, nb * sizeof *h);
-        scatter_staged(t, len, &rk, shift, nb, h + nb + 1, h, w, tmp);
+        if (rk.low != 0)
+            scatter_staged(t, len, &rk, 1, nb, h + nb + 1, h, w, tmp);
+        else
+            scatter_staged(t, len, &rk, 0, nb, h + nb + 1, h, w, tmp);
     } else {
         for (size_t p = 0; p < len; p++) {
-            uint64_t k = key_of(t[p]) - rk.kmin;
-            w[h[k >> shift]++] = (k >> rk.cshift) << 32 | (uint64_t)p;
+            uint64_t key = key_of(t[p]), k = key - rk.kmin;
+            w[h[bucket_of(&rk, key, (int)rk.low)]++] =
+                (k >> rk.cshift) << 32 | (uint64_t)p;
         }
     }
     /* h[b] is now the end of bucket b, the start of bucket b + 1. */
-    uint64_t ties = 0;
-    for (size_t b = 0, a = 0; b < nb; a = h[b++])
-        ties +=
-            rank_bucket(w + a, h[b] - a, a, shift - rk.cshift, t, &rk, tmp, o);
+    uint64_t ties = 0, g = h[0];
+    size_t b = 0, a = 0;
+    if (rk.low != 0) { /* all equal, in index order: one tie group */
+        emit_group(o, w, h[0], 0);
+        ties += g * (g - 1) / 2;
+        a = h[b++];
+    }
+    for (; b < nb; a = h[b++])
+        ties += rank_bucket(w + a, h[b] - a, a, rk.shift - rk.cshift, t, &rk,
+                            tmp, o);
     return ties;
 }
 

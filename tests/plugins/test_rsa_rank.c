@@ -192,6 +192,24 @@ SC_TEST(a_dense_cluster_inside_one_bucket)
     free(t);
 }
 
+SC_TEST(exact_zeros_below_values_near_one)
+{
+    double *t = malloc(LEN * sizeof *t);
+    uint64_t s = 43;
+    /* As duplicated stimuli give: exact zeros (+0.0 and -0.0, one tie
+     * group kept apart from the range of the others) under correlation
+     * distances around 1, some of them tied too. */
+    for (size_t p = 0; p < LEN; p++) {
+        double u = uniform(&s);
+        t[p] = p % 53 == 0 ? (p % 2 == 0 ? 0.0 : -0.0)
+                           : (u < 0.1 ? 0.875 : 0.5 + u);
+    }
+    check_ranking("exact zeros below ~1", t, LEN);
+    t[LEN / 2] = 1e-300; /* the next value up is itself far below */
+    check_ranking("zeros and one tiny value", t, LEN);
+    free(t);
+}
+
 SC_TEST(all_equal_two_values_and_three_entries)
 {
     double *t = malloc(LEN * sizeof *t);
