@@ -106,8 +106,8 @@ static int b_gram(sc_ctx *ctx, const sc_mat *x, uint32_t flags,
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < d; j++)
             a[i * d + j] = (float)(x->data[i * x->ld + j] - bg->mean[j]);
-    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)d,
-                1.0f, a, (int)d, 0.0f, c, (int)n);
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, (int)n, (int)d, 1.0f,
+                a, (int)d, 0.0f, c, (int)n);
     for (size_t i = 0; i < n; i++)
         for (size_t j = i; j < n; j++)
             bg->g[i * n + j] = bg->g[j * n + i] = (double)c[i * n + j];
@@ -172,8 +172,10 @@ static int cmp_dbl(const void *pa, const void *pb)
 int main(int argc, char **argv)
 {
     if (argc < 5) {
-        fprintf(stderr, "usage: %s MODEL.npy DUP_EVERY REPS "
-                        "spearman|kendall [OUT]\n", argv[0]);
+        fprintf(stderr,
+                "usage: %s MODEL.npy DUP_EVERY REPS "
+                "spearman|kendall [OUT]\n",
+                argv[0]);
         return 2;
     }
     size_t n, d, dup = (size_t)atol(argv[2]);
