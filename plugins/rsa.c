@@ -554,19 +554,6 @@ static int is_sorted(const uint64_t *r, size_t m)
     return 1;
 }
 
-static void insertion_sort(uint64_t *r, size_t m)
-{
-    for (size_t p = 1; p < m; p++) {
-        uint64_t x = r[p];
-        size_t q = p;
-        while (q > 0 && r[q - 1] > x) {
-            r[q] = r[q - 1];
-            q--;
-        }
-        r[q] = x;
-    }
-}
-
 /* Insertion sort of r[0..m-1] that gives up (returns 0, r still a
  * permutation of its words, each moved only past greater ones) once it
  * has moved more than budget words; 1 when sorted. */
@@ -586,6 +573,12 @@ static int insertion_sort_bounded(uint64_t *r, size_t m, size_t budget)
             return 0;
     }
     return 1;
+}
+
+/* The unbounded one: at most m(m-1)/2 moves, never above SIZE_MAX. */
+static void insertion_sort(uint64_t *r, size_t m)
+{
+    (void)insertion_sort_bounded(r, m, SIZE_MAX);
 }
 
 /* Sort the distinct words r[0..m-1] ascending; tmp: cap words of scratch.
