@@ -129,6 +129,13 @@ int sc_open_regular(const char *path);
 /* The same as a stdio stream ("rb"); NULL with *why = errno or
  * SC_NOT_REGULAR. */
 FILE *sc_fopen_regular(const char *path, int *why);
+/* A hint that path will be read soon: the kernel starts reading the
+ * whole file into the page cache in the background (posix_fadvise
+ * POSIX_FADV_WILLNEED), so that a later read or mmap finds it there
+ * instead of waiting for the disk a readahead window at a time. Reads
+ * nothing itself and reports nothing: a path that cannot be opened, or
+ * is not a regular file, is left for the real read to report. */
+void sc_prefetch_file(const char *path);
 /* strerror(why), or "not a regular file (a FIFO, device, socket or
  * folder)" for SC_NOT_REGULAR. */
 const char *sc_open_strerror(int why);

@@ -1,6 +1,7 @@
 /* Reading inputs: open only regular files without blocking on a FIFO or
- * device (sc_open_regular), and the one whole-file reader (sc_read_stream,
- * sc_read_file); rules in atomic.h. */
+ * device (sc_open_regular), read-ahead hints (sc_prefetch_file), and the
+ * one whole-file reader (sc_read_stream, sc_read_file); rules in
+ * atomic.h. */
 #include "atomic.h"
 
 #include <errno.h>
@@ -51,6 +52,15 @@ FILE *sc_fopen_regular(const char *path, int *why)
         close(fd);
     }
     return f;
+}
+
+void sc_prefetch_file(const char *path)
+{
+    int fd = sc_open_regular(path);
+    if (fd < 0)
+        return;
+    (void)posix_fadvise(fd, 0, 0, POSIX_FADV_WILLNEED);
+    close(fd);
 }
 
 const char *sc_open_strerror(int why)

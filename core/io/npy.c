@@ -2,7 +2,8 @@
  *
  * Reading is three steps, each with its own error messages:
  *   1. map:    open, fstat, mmap the whole file read-only (closed right after
- *              mapping; the mapping keeps the pages reachable);
+ *              mapping; the mapping keeps the pages reachable), all its
+ *              pages asked for at once (POSIX_MADV_WILLNEED);
  *   2. header: magic, version, header length, then the header dict, parsed
  *              by a small hand-written scanner (keys in any order, any
  *              spacing, optional trailing comma, single or double quotes);
@@ -141,6 +142,10 @@ static int map_file(const char *path, mapping *map, sc_err *err)
     close(fd); /* the mapping holds its own reference to the file */
     if (p == MAP_FAILED)
         return fail(err, SC_EIO, path, "cannot mmap: %s", strerror(e));
+    /* The data pass reads every page once, in order: ask for all of them
+     * now (one large read in the background) rather than fault them in a
+     * readahead window at a time. A hint; its failure changes nothing. */
+    (void)posix_madvise(p, size, POSIX_MADV_WILLNEED);
     map->base = p;
     map->size = size;
     return SC_OK;

@@ -56,6 +56,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "atomic.h"
 #include "inputs.h"
 #include "metric.h"
 #include "mem.h"
@@ -392,6 +393,14 @@ int sc_run_load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
     int st = sc_run_canceled(li->rc, err);
     if (st != SC_OK)
         return st;
+    /* The pool hands out models in order, so the next ones are about to be
+     * loaded by the other workers: their files start coming in from the
+     * disk now, while this one computes (a full-size dataset's features
+     * are 3.4 GB; read on demand, page faults on them held a worker for
+     * seconds at a time). */
+    size_t m = li->rc->m, ahead = li->rc->opts.threads;
+    for (size_t k = i + 1; k < m && k <= i + ahead; k++)
+        sc_prefetch_file(li->rc->feature_path[li->d * m + k]);
     st = load_one(li->rc, li->d, i, li->rows, owned, err);
     if (st == SC_OK)
         *view = sc_matrix_view(owned);

@@ -453,6 +453,34 @@ SC_TEST(fifo_input_refused_without_blocking)
     close(fd);
 }
 
+/* sc_prefetch_file is a hint: on a FIFO it must not block (a writer-less
+ * FIFO would hang a blocking open; CTest's timeout catches that) nor
+ * consume anything, on a missing path it must do nothing, and a regular
+ * file reads back unchanged after it. */
+SC_TEST(prefetch_is_only_a_hint)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/prefetch.fifo", base);
+    expect_int(mkfifo(path, 0666), 0, "mkfifo");
+    sc_prefetch_file(path);
+    struct stat st;
+    expect_int(stat(path, &st), 0, "the FIFO is still there");
+    expect_true(S_ISFIFO(st.st_mode), "and still a FIFO");
+    snprintf(path, sizeof path, "%s/prefetch-missing.npy", base);
+    sc_prefetch_file(path);
+    expect_int(stat(path, &st), -1, "a missing path is not created");
+    snprintf(path, sizeof path, "%s/prefetch.txt", base);
+    put(path, "features");
+    sc_prefetch_file(path);
+    char *text = NULL;
+    size_t len = 0;
+    sc_err err;
+    expect_int(sc_read_text(path, &text, &len, &err), SC_OK, "reads");
+    expect_int((long long)len, 8, "all of it");
+    expect_true(text != NULL && memcmp(text, "features", 8) == 0, "unchanged");
+    sc_free(text);
+}
+
 int main(void)
 {
     snprintf(base, sizeof base, "test_runner_atomic_%ld", (long)getpid());
