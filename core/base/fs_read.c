@@ -63,6 +63,11 @@ void sc_prefetch_file(const char *path)
     close(fd);
 }
 
+size_t sc_prefetch_window(unsigned threads)
+{
+    return (size_t)threads + 4;
+}
+
 const char *sc_open_strerror(int why)
 {
     return why == SC_NOT_REGULAR

@@ -398,7 +398,7 @@ int sc_run_load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
      * disk now, while this one computes (a full-size dataset's features
      * are 3.4 GB; read on demand, page faults on them held a worker for
      * seconds at a time). */
-    size_t m = li->rc->m, ahead = li->rc->opts.threads;
+    size_t m = li->rc->m, ahead = sc_prefetch_window(li->rc->opts.threads);
     for (size_t k = i + 1; k < m && k <= i + ahead; k++)
         sc_prefetch_file(li->rc->feature_path[li->d * m + k]);
     st = load_one(li->rc, li->d, i, li->rows, owned, err);
