@@ -18,6 +18,7 @@
 #include "simmat.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -784,7 +785,15 @@ typedef struct multi {
     size_t *ebytes;   /* its size                                      */
     int *embed;       /* job on the shared embed path                  */
     size_t *fail_job; /* per representation: the job that failed       */
-    size_t njobs, m, rows, base;
+    /* Representation 0 decides each embed job (multi_first) while the
+     * others run: they wait for job k's decision under lock, right before
+     * they embed into its E. embed[k], runs[k].len/e/ef/es, es[k] and
+     * ebytes[k] are written by representation 0 before it publishes
+     * decided[k] and read by the others only after they have seen it. */
+    int *decided; /* per job: MULTI_PENDING, _DECIDED or _FAILED       */
+    pthread_mutex_t lock; /* both live during multi_embed's pool only     */
+    pthread_cond_t cond;  /* (a deferred pass copies the struct)          */
+    size_t njobs, m, rows;
     const sc_mat *reps;
     sc_simmat_load_fn load;
     void *load_ud;
@@ -799,9 +808,45 @@ typedef struct multi {
     atomic_uint busy; /* items running (their Grams use the rest)  */
 } multi;
 
+/* States of mu->decided[k]. */
+enum { MULTI_PENDING, MULTI_DECIDED, MULTI_FAILED };
+
+/* Representation 0 publishes job k's decision (state MULTI_DECIDED), or,
+ * when it failed, MULTI_FAILED for every job not decided yet, so that no
+ * other representation waits forever (k = njobs: from the first pending). */
+static void multi_publish(multi *mu, size_t k, int state)
+{
+    pthread_mutex_lock(&mu->lock);
+    if (state == MULTI_DECIDED)
+        mu->decided[k] = state;
+    else
+        for (size_t j = 0; j < mu->njobs; j++)
+            if (mu->decided[j] == MULTI_PENDING)
+                mu->decided[j] = state;
+    pthread_cond_broadcast(&mu->cond);
+    pthread_mutex_unlock(&mu->lock);
+}
+
+/* Job k's decision as seen by representation i > 0; wait: until there is
+ * one. A waiting item is not busy: its thread may share the Grams. */
+static int multi_decision(multi *mu, size_t k, int wait)
+{
+    pthread_mutex_lock(&mu->lock);
+    int state = mu->decided[k];
+    if (wait && state == MULTI_PENDING) {
+        atomic_fetch_sub(&mu->busy, 1);
+        while ((state = mu->decided[k]) == MULTI_PENDING)
+            pthread_cond_wait(&mu->cond, &mu->lock);
+        atomic_fetch_add(&mu->busy, 1);
+    }
+    pthread_mutex_unlock(&mu->lock);
+    return state;
+}
+
 /* Representation 0 of embed job k: its state fixes the embedding length;
  * 0 takes the job off the shared path (computed on its own afterwards),
- * anything else opens its E. Runs alone, before the other items. */
+ * anything else opens its E. Only representation 0 runs it (so in_memory
+ * and room need no lock); the others wait for its decision. */
 static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
 {
     run *r = &mu->runs[k];
@@ -834,22 +879,35 @@ static int multi_first(multi *mu, size_t k, void *st, sc_err *err)
 }
 
 /* Prepare and embed representation i for every embed job, the features
- * loaded once and the Gram shared (one cache for this representation). */
+ * loaded once and the Gram shared (one cache for this representation).
+ * Representation i > 0 prepares job k before its decision is known (a
+ * state wasted only when representation 0 takes the job off the path)
+ * and waits for it only to embed. When representation 0 failed, the
+ * others stop: the pool reports its error (the lowest item), so theirs
+ * (SC_ECANCELED) is never seen and names no job in fail_job. */
 static int multi_jobs(multi *mu, size_t i, const sc_mat *view, sc_err *err)
 {
     sc_gram_cache cache;
     sc_gram_cache_init(&cache);
     cache.threads = mu->threads;
     cache.busy = &mu->busy;
-    int rc = SC_OK;
+    int rc = SC_OK, cancelled = 0;
     for (size_t k = 0; k < mu->njobs && rc == SC_OK; k++) {
         run *r = &mu->runs[k];
-        if (!mu->embed[k] || atomic_load(&r->mixed))
+        /* Representation 0 reads its own decisions. */
+        int state = i == 0 ? MULTI_DECIDED : multi_decision(mu, k, 0);
+        if ((state == MULTI_DECIDED && !mu->embed[k]) || atomic_load(&r->mixed))
             continue;
         void *st = NULL;
         rc = sc_metric_prepare_shared(r->p, r->args, view, &cache, &st, err);
-        if (rc == SC_OK && i == 0)
+        if (rc == SC_OK && i == 0) {
             rc = multi_first(mu, k, st, err);
+            if (rc == SC_OK)
+                multi_publish(mu, k, MULTI_DECIDED);
+        } else if (rc == SC_OK && multi_decision(mu, k, 1) == MULTI_FAILED) {
+            rc = sc_err_set(err, SC_ECANCELED, "representation 0 failed");
+            cancelled = 1;
+        }
         if (rc == SC_OK && mu->embed[k]) {
             rc = write_embedding(r, i, st, err);
             if (rc != SC_OK && atomic_load(&r->mixed)) {
@@ -858,8 +916,8 @@ static int multi_jobs(multi *mu, size_t i, const sc_mat *view, sc_err *err)
             }
         }
         sc_metric_release(r->p, st);
-        if (rc != SC_OK)
-            mu->fail_job[i] = k;
+        if (rc != SC_OK && !cancelled)
+            mu->fail_job[i] = k; /* else njobs + 1 (multi_item) */
     }
     sc_gram_cache_clear(&cache);
     return rc;
@@ -868,7 +926,7 @@ static int multi_jobs(multi *mu, size_t i, const sc_mat *view, sc_err *err)
 static int multi_item(void *ctx, size_t item, sc_err *err)
 {
     multi *mu = ctx;
-    size_t i = mu->base + item;
+    size_t i = item;
     sc_matrix owned = {0};
     sc_mat view;
     int rc = SC_OK;
@@ -886,6 +944,10 @@ static int multi_item(void *ctx, size_t item, sc_err *err)
         rc = multi_jobs(mu, i, &view, err);
     atomic_fetch_sub(&mu->busy, 1);
     sc_matrix_deinit(&owned);
+    if (rc != SC_OK && i == 0) /* whatever failed: release the waiters */
+        multi_publish(mu, mu->njobs, MULTI_FAILED);
+    if (rc != SC_OK && mu->fail_job[i] == mu->njobs)
+        mu->fail_job[i] = mu->njobs + 1; /* failed in no job (multi_failed) */
     if (rc != SC_OK)
         return prefix_rep(err, i);
     sc_progress_step(mu->progress, 1);
@@ -933,12 +995,23 @@ static int multi_embed(multi *mu, unsigned threads, const char *label,
                        sc_err *err)
 {
     size_t m = mu->m;
+    mu->decided = sc_calloc(mu->njobs, sizeof *mu->decided);
+    if (mu->decided == NULL)
+        return sc_err_set(err, SC_ENOMEM, "out of memory for %zu metrics",
+                          mu->njobs);
+    for (size_t k = 0; k < mu->njobs; k++)
+        mu->decided[k] = mu->embed[k] ? MULTI_PENDING : MULTI_DECIDED;
+    pthread_mutex_init(&mu->lock, NULL);
+    pthread_cond_init(&mu->cond, NULL);
     sc_progress_begin(mu->progress, m, "%sprepare", label);
-    mu->base = 0; /* representation 0 alone: it opens the E's */
-    int rc = sc_pool_run(multi_item, mu, 1, threads, &sc_blas_serial, err);
-    mu->base = 1;
-    if (rc == SC_OK)
-        rc = sc_pool_run(multi_item, mu, m - 1, threads, &sc_blas_serial, err);
+    /* Representation 0 opens the E's (multi_first) while the others
+     * prepare; the pool hands it out first, so it runs from the start and
+     * never waits for anyone: no wait for its decisions can hang. */
+    int rc = sc_pool_run(multi_item, mu, m, threads, &sc_blas_serial, err);
+    pthread_cond_destroy(&mu->cond);
+    pthread_mutex_destroy(&mu->lock);
+    sc_free(mu->decided);
+    mu->decided = NULL;
     /* Every write done before the products; a writer's error that no item
      * saw is reported once, charged to its job (which write failed is not
      * known: representation 0's slot). */
@@ -983,12 +1056,15 @@ static int multi_deferrable(const multi *mu)
 }
 
 /* Index of the job whose error the pool reported: that of the lowest
- * failed representation. */
+ * failed representation (njobs + 1: it failed outside a job, e.g. in its
+ * load, and the first embed job stands for it). */
 static size_t multi_failed(const multi *mu)
 {
     for (size_t i = 0; i < mu->m; i++)
         if (mu->fail_job[i] < mu->njobs)
             return mu->fail_job[i];
+        else if (mu->fail_job[i] > mu->njobs)
+            break;
     for (size_t k = 0; k < mu->njobs; k++)
         if (mu->embed[k])
             return k;

@@ -16,8 +16,10 @@
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../test.h"
 #include "../test_plugin.h"
@@ -324,6 +326,114 @@ SC_TEST(errors_leave_no_output)
  * same bits on 1, 2 and 3 threads, in memory and spilled (other blocks),
  * and equal the pairwise definition (computed here with compare, as above)
  * within 1e-12 (float64) or 1e-6 (float32). */
+/* Inputs of the multi-metric pass below, loaded lazily: bad_load fails
+ * the loads of the representations in fail_mask, and representation 0 is taken
+ * from rep0 when set. With others set, representation 0's load returns
+ * only once another representation's load has begun (or after 2 s), so
+ * that one is in flight, waiting for representation 0's decisions. */
+typedef struct bad_inputs {
+    unsigned fail_mask; /* bit i: the load of representation i fails */
+    const sc_mat *rep0;
+    int others;
+    atomic_int loaded; /* loads of representations > 0 begun */
+} bad_inputs;
+
+static int bad_load(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
+                    sc_err *err)
+{
+    bad_inputs *in = ud;
+    (void)owned;
+    if (i > 0)
+        atomic_fetch_add(&in->loaded, 1);
+    for (int t = 0; i == 0 && in->others && t < 2000; t++) {
+        if (atomic_load(&in->loaded) > 0)
+            break;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    if (in->fail_mask & (1u << i))
+        return sc_err_set(err, SC_EIO, "cannot read features %zu", i);
+    *view = i == 0 && in->rep0 != NULL ? *in->rep0 : views[i];
+    return SC_OK;
+}
+
+/* Issue 13: representation 0 decides the embed jobs (opens their E's)
+ * while the other representations run. When it fails, whether in its
+ * load or in a prepare, the pass must end (no representation left
+ * waiting for its decision: a hang here is a ctest timeout) with its
+ * error and its job, as sc_simmat_compute_multi documents (the lowest
+ * failed representation), at every thread count. The expected message of
+ * a failed prepare is that of the plugin's own prepare on the same input,
+ * called here (metric.h), not the engine's. */
+SC_TEST(multi_pass_reports_representation_0_failure)
+{
+    static const char *const names[2] = {"rsa", "cka"};
+    static const char *const params[2] = {"rdm=correlation,corr=spearman",
+                                          "kernel=linear"};
+    sc_simmat_job jobs[2];
+    sc_argset a[2];
+    static double S[2][M * M];
+    memset(jobs, 0, sizeof jobs);
+    memset(a, 0, sizeof a);
+    for (size_t k = 0; k < 2; k++) {
+        jobs[k].p = sc_test_plugin(names[k]);
+        expect_int(parse(jobs[k].p, params[k], &a[k]), SC_OK, "%s", params[k]);
+        jobs[k].args = &a[k].args;
+        jobs[k].S = S[k];
+        jobs[k].label = "";
+    }
+    /* Every row the same: zero variance once centred (cka fails). */
+    sc_matrix flat;
+    sc_matrix_init(&flat, N, 4, NULL);
+    for (size_t i = 0; i < N * 4; i++)
+        flat.data[i] = 2.5 + (double)(i % 4);
+    sc_mat flat_view = sc_matrix_view(&flat);
+    /* The job whose prepare fails first, by the plugins themselves. */
+    sc_err want;
+    size_t want_job = 2;
+    for (size_t k = 0; k < 2 && want_job == 2; k++) {
+        void *st = NULL;
+        if (sc_metric_prepare(jobs[k].p, jobs[k].args, &flat_view, &st,
+                              &want) != SC_OK)
+            want_job = k;
+        sc_metric_release(jobs[k].p, st);
+    }
+    expect_true(want_job < 2, "the fixture fails a prepare");
+    char want_msg[sizeof want.msg + 32];
+    snprintf(want_msg, sizeof want_msg, "representation 0: %s", want.msg);
+    for (unsigned t = 1; t <= 3; t++)
+        for (int c = 0; c < 3; c++) {
+            /* 0: load of 0 fails; 1: its prepare; 2: both 0 and 3 fail. */
+            bad_inputs in = {.fail_mask = c == 0   ? 1u
+                                          : c == 1 ? 0u
+                                                   : 9u,
+                             .rep0 = c == 1 ? &flat_view : NULL,
+                             .others = t > 1};
+            atomic_init(&in.loaded, 0);
+            sc_simmat_opts o = {t, 0, NULL, 1, 0};
+            sc_err err;
+            sc_err_clear(&err);
+            size_t failed = 7;
+            int rc = sc_simmat_compute_multi(jobs, 2, NULL, M, N, bad_load, &in,
+                                             &o, NULL, &failed, &err);
+            if (c == 1) {
+                expect_int(rc, want.code, "%u threads: prepare's code", t);
+                expect_str(err.msg, want_msg, "%u threads: prepare's message",
+                           t);
+            } else {
+                expect_int(rc, SC_EIO, "%u threads, case %d: load's code", t,
+                           c);
+                expect_str(err.msg, "representation 0: cannot read features 0",
+                           "%u threads, case %d: load's message", t, c);
+            }
+            /* A load fails outside any job: the first embed job (0). */
+            expect_int((long long)failed, c == 1 ? (long long)want_job : 0,
+                       "%u threads, case %d: the failed job", t, c);
+        }
+    sc_matrix_deinit(&flat);
+    for (size_t k = 0; k < 2; k++)
+        sc_argset_deinit(&a[k]);
+}
+
 SC_TEST(products_in_parts_bit_identical)
 {
     enum { PM = 4, PN = 400, PD = 12 };
