@@ -117,8 +117,10 @@ void sc_free(void *p)
  * back to the system, smallest first, before fresh pages would pass it),
  * so recycling raises the peak RSS by at most 12.5% of the huge blocks'
  * peak. sc_mem_recycle_trim returns every kept block (the engine calls it
- * when a similarity matrix is done). SIMCON_MEM_RECYCLE=off (read once)
- * unmaps every block at once (for measurements).
+ * when a similarity matrix is done; simcon run once after its last
+ * dataset, so the next dataset's prepares and the deferred products reuse
+ * the pages). SIMCON_MEM_RECYCLE=off (read once) unmaps every block at
+ * once (for measurements).
  *
  * A recycled block holds old bytes where a fresh one happened to hold
  * zeros; sc_aligned_alloc never promised zeros (aligned_alloc does not

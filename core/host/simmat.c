@@ -1274,6 +1274,7 @@ int sc_simmat_compute_multi(const sc_simmat_job *jobs, size_t njobs,
     if (rc == SC_OK)
         rc = multi_rest(&mu, jobs, &o, extra, failed, err);
     multi_free(&mu);
-    sc_mem_recycle_trim(); /* the states' recycled blocks (mem.h) */
+    if (extra == NULL || !extra->keep_pages)
+        sc_mem_recycle_trim(); /* the states' recycled blocks (mem.h) */
     return rc;
 }

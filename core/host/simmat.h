@@ -84,6 +84,11 @@ typedef struct sc_simmat_extra {
      * on another thread while the caller prepares the next dataset);
      * otherwise everything is done as before and *defer is NULL. */
     struct sc_simmat_pending **defer;
+    /* sc_simmat_compute_multi only: 1 keeps the recycled pages of freed
+     * huge blocks (core/base/mem.h) when it returns, for the caller's next
+     * matrix or deferred products; the caller then calls
+     * sc_mem_recycle_trim when it is done. 0: they are given back. */
+    int keep_pages;
 } sc_simmat_extra;
 
 /* The budget when none is given (memory_budget 0): half of physical RAM,

@@ -992,6 +992,11 @@ static int compute_matrices(sc_runctx *rc, size_t d, const size_t *ks,
         ex.reserve = reserve;
         ex.gate = ov->gate;
         ex.defer = ov->may_defer && passes == 1 ? &ov->pending : NULL;
+        /* Trimmed once, after the last dataset (sc_run_similarity): a
+         * trim here gave the prepares' pages back just before this
+         * dataset's products and the next dataset's prepares asked for as
+         * many again, fresh pages the kernel had to clear (issue 13). */
+        ex.keep_pages = 1;
         st = sc_simmat_compute_multi(sj.jobs + a, cnt, NULL, rc->m,
                                      rc->n_used[d], sc_run_load_lazy, &li, &so,
                                      &ex, &failed, err);
@@ -1323,6 +1328,7 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err)
         st = behind->st;
     ds_free(rc, behind);
     sc_spill_gate_deinit(&gate);
+    sc_mem_recycle_trim(); /* kept across the datasets (compute_matrices) */
     return st;
 }
 

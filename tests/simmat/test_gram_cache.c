@@ -32,6 +32,7 @@
 #include "init.h"
 #include "loader.h"
 #include "mat.h"
+#include "mem.h"
 #include "metric.h"
 #include "simmat.h"
 
@@ -372,6 +373,62 @@ SC_TEST(panels_shared_by_idle_threads_do_not_change_a_bit)
     }
     for (size_t k = 0; k < BIG_M; k++)
         sc_matrix_deinit(&big[k]);
+}
+
+/* sc_simmat_extra.keep_pages (simcon run sets it and trims once after its
+ * last dataset): the freed huge blocks (n = 1024: each 8 MiB Gram is one)
+ * stay kept when the engine returns, and are given back without it; a
+ * pass on the kept pages, which hold the last pass's bytes, gives the same
+ * bits as one on fresh pages (which the kernel zeroed). */
+#define KEEP_N 1024
+#define KEEP_M 2
+
+SC_TEST(kept_pages_outlive_the_engine_only_when_asked)
+{
+    static sc_matrix x[KEEP_M];
+    sc_mat xv[KEEP_M];
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 1024);
+    for (size_t k = 0; k < KEEP_M; k++) {
+        size_t d = 8 + 4 * k;
+        sc_matrix_init(&x[k], KEEP_N, d, NULL);
+        for (size_t i = 0; i < KEEP_N * d; i++)
+            x[k].data[i] = gsl_ran_gaussian(r, 1.0);
+        xv[k] = sc_matrix_view(&x[k]);
+    }
+    gsl_rng_free(r);
+    const sc_plugin *p = sc_test_plugin("cka");
+    sc_argset a;
+    memset(&a, 0, sizeof a);
+    parse(p, "kernel=rbf,sigma=0.4", &a);
+    double S[3][KEEP_M * KEEP_M];
+    size_t kept[3];
+    sc_mem_recycle_trim();
+    for (int pass = 0; pass < 3; pass++) {
+        sc_simmat_job job = {p, &a.args, S[pass], "", 0, NULL};
+        sc_simmat_opts o = {1, 0, NULL, 1, 0};
+        sc_simmat_extra ex = {0};
+        ex.keep_pages = pass > 0;
+        sc_err err;
+        sc_err_clear(&err);
+        expect_int(sc_simmat_compute_multi(&job, 1, xv, KEEP_M, KEEP_N, NULL,
+                                           NULL, &o, &ex, NULL, &err),
+                   SC_OK, "pass %d (%s)", pass, err.msg);
+        kept[pass] = sc_mem_recycle_kept();
+    }
+    expect_true(kept[0] == 0, "trimmed without keep_pages (%zu)", kept[0]);
+    expect_true(kept[1] >= (size_t)8 << 20, "a Gram's pages kept (%zu)",
+                kept[1]);
+    expect_true(kept[2] >= (size_t)8 << 20, "kept again (%zu)", kept[2]);
+    expect_true(memcmp(S[0], S[1], sizeof S[0]) == 0 &&
+                    memcmp(S[0], S[2], sizeof S[0]) == 0,
+                "kept pages give the same bits as fresh ones");
+    sc_mem_recycle_trim();
+    expect_true(sc_mem_recycle_kept() == 0,
+                "the caller's trim gives them back");
+    sc_argset_deinit(&a);
+    for (size_t k = 0; k < KEEP_M; k++)
+        sc_matrix_deinit(&x[k]);
 }
 
 int main(void)
