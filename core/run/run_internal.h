@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "atomic.h"
 #include "boot_ci.h"
@@ -81,6 +82,11 @@ typedef struct sc_runctx {
     size_t *n_rows;           /* D: stimuli in the files                    */
     size_t *n_used;           /* D: after max_stimuli                       */
     size_t *sim_passes;       /* D: engine passes of the similarity stage   */
+    /* D: when (seconds since the similarity stage began) the dataset's
+     * prepares ended (the next dataset starts then; its products may go on
+     * behind it) and its matrices were stored; 0 when not computed. */
+    double *sim_prepared_s, *sim_done_s;
+    struct timespec sim_t0;   /* start of the similarity stage              */
     run_embed *sim_embed;     /* M*D, index k*D+d: the engine's report      */
     uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
     size_t cache_reused, cache_computed;

@@ -295,6 +295,24 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
     }
     if (n > 0)
         sc_buf_puts(b, "}");
+    /* When each of those datasets' prepares ended and its matrices were
+     * stored, in seconds since the similarity stage began: with the
+     * products of one dataset running behind the next one's prepares, the
+     * stage's total alone does not say what a dataset costs. */
+    n = 0;
+    for (size_t d = 0; rc->sim_passes != NULL && d < rc->D; d++) {
+        if (rc->sim_passes[d] == 0)
+            continue;
+        sc_buf_puts(b, n++ ? ", " : ", \"similarity_timeline\": {");
+        jstr(b, spec->datasets[d].name);
+        sc_buf_puts(b, ": {\"prepared\": ");
+        jnum(b, rc->sim_prepared_s[d]);
+        sc_buf_puts(b, ", \"done\": ");
+        jnum(b, rc->sim_done_s[d]);
+        sc_buf_puts(b, "}");
+    }
+    if (n > 0)
+        sc_buf_puts(b, "}");
     put_embeddings(b, rc);
     sc_buf_puts(b, "},\n");
     /* over: stimuli: no replicates while no stimulus CI is printed

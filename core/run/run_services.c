@@ -110,6 +110,8 @@ void sc_run_ctx_free(sc_runctx *rc)
     sc_free(rc->n_rows);
     sc_free(rc->n_used);
     sc_free(rc->sim_passes);
+    sc_free(rc->sim_prepared_s);
+    sc_free(rc->sim_done_s);
     sc_free(rc->sim_embed);
     sc_free(rc->subsample_seed);
     sc_free(rc->sim_key);

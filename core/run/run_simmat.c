@@ -54,6 +54,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "atomic.h"
@@ -87,6 +88,8 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
     rc->n_rows = sc_calloc(rc->D, sizeof *rc->n_rows);
     rc->n_used = sc_calloc(rc->D, sizeof *rc->n_used);
     rc->sim_passes = sc_calloc(rc->D, sizeof *rc->sim_passes);
+    rc->sim_prepared_s = sc_calloc(rc->D, sizeof *rc->sim_prepared_s);
+    rc->sim_done_s = sc_calloc(rc->D, sizeof *rc->sim_done_s);
     rc->subsample_seed = sc_calloc(rc->D, sizeof *rc->subsample_seed);
     size_t md = 0;
     sc_size_mul(rc->M, rc->D, &md); /* SIZE_MAX on overflow: calloc fails */
@@ -98,6 +101,7 @@ static int resolve_paths(sc_runctx *rc, sc_err *err)
         rc->feature_sha == NULL || rc->ids_path == NULL ||
         rc->ids_sha == NULL || rc->n_rows == NULL || rc->n_used == NULL ||
         rc->sim_passes == NULL || rc->sim_embed == NULL ||
+        rc->sim_prepared_s == NULL || rc->sim_done_s == NULL ||
         rc->subsample_seed == NULL || rc->sims == NULL || rc->boot_sims == NULL)
         return sc_err_set(err, SC_ENOMEM, "out of memory");
     /* The inputs were checked (sc_inputs_check) before the run started;
@@ -1223,6 +1227,24 @@ static int dataset_finish(sc_runctx *rc, ds_run *ds, size_t budget,
     return dataset_store(rc, ds, false, err);
 }
 
+/* Seconds since the similarity stage began (manifest.json's
+ * cache.similarity_timeline: where a long study's time went). */
+static double stage_seconds(const sc_runctx *rc)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)(t.tv_sec - rc->sim_t0.tv_sec) +
+           1e-9 * (double)(t.tv_nsec - rc->sim_t0.tv_nsec);
+}
+
+/* The dataset's matrices are stored: its "done" time, if it computed any
+ * (on the background thread: only dataset ds->d's slot). */
+static void mark_done(sc_runctx *rc, const ds_run *ds)
+{
+    if (rc->sim_passes[ds->d] > 0)
+        rc->sim_done_s[ds->d] = stage_seconds(rc);
+}
+
 typedef struct finish_arg {
     sc_runctx *rc;
     ds_run *ds;
@@ -1242,6 +1264,7 @@ static void *finish_thread(void *arg)
     finish_arg *fa = arg;
     fa->ds->st = dataset_finish(fa->rc, fa->ds, behind_budget(fa->rc), NULL,
                                 &fa->ds->err);
+    mark_done(fa->rc, fa->ds);
     sc_free(fa);
     return NULL;
 }
@@ -1261,6 +1284,7 @@ static void finish_start(sc_runctx *rc, ds_run *ds)
         sc_free(fa);
     }
     ds->st = dataset_finish(rc, ds, behind_budget(rc), NULL, &ds->err);
+    mark_done(rc, ds);
 }
 
 /* Waits for ds's background products and outputs: their status, the
@@ -1285,6 +1309,7 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err)
         rc->opts.memory > 0 ? rc->opts.memory : sc_simmat_default_budget();
     sc_spill_gate gate;
     sc_spill_gate_init(&gate);
+    clock_gettime(CLOCK_MONOTONIC, &rc->sim_t0);
     ds_run *behind = NULL; /* the dataset whose products run now */
     for (size_t d = 0; d < rc->D && st == SC_OK; d++) {
         ds_run *ds = sc_calloc(1, sizeof *ds);
@@ -1300,6 +1325,8 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err)
             ds->ov.behind =
                 behind != NULL ? rc->spec->datasets[behind->d].name : NULL;
             st = dataset_start(rc, ds, need_boot, err);
+            if (st == SC_OK && rc->sim_passes[d] > 0)
+                rc->sim_prepared_s[d] = stage_seconds(rc);
         }
         /* The dataset before first: its error (it would have come first
          * without the overlap) wins over this one's. */
@@ -1317,10 +1344,13 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err)
             behind = ds;
         } else if (st == SC_OK && ds->ov.pending != NULL) {
             st = dataset_finish(rc, ds, budget, &rc->progress, err);
+            mark_done(rc, ds);
             ds_free(rc, ds);
         } else {
             if (st == SC_OK)
                 st = dataset_store(rc, ds, need_boot, err);
+            if (ds != NULL)
+                mark_done(rc, ds);
             ds_free(rc, ds);
         }
     }

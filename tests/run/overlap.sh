@@ -12,7 +12,10 @@
 #          byte-identical to those of the datasets run one per process (an
 #          independent path: a run's last dataset is never overlapped);
 #          the progress line (a terminal, through script(1)) shows b's and
-#          c's prepares with a's and b's products behind them.
+#          c's prepares with a's and b's products behind them; the
+#          manifest's similarity_timeline orders each dataset's prepares
+#          before its storing, in dataset order (and, not overlapped, each
+#          dataset done before the next one's prepares end).
 #   fault  an injected failure (SIMCON_FAULT_PRODUCTS, test-only) in the
 #          background products of dataset a (its 2nd metric, cka_rbf)
 #          while b prepares, and in the foreground products of the last
@@ -96,6 +99,25 @@ same)
   run t2_3M all 2 3M || bad "t2 3M: $(cat "$T/t2_3M.err")"
   run t2_mixed all 2 2000000 || bad "t2 2000000: $(cat "$T/t2_mixed.err")"
   for r in t2_1M t1_1M t2_3M t2_mixed; do same_as_single $r; done
+  # manifest.json's cache.similarity_timeline: each dataset's prepares end
+  # before its matrices are stored, in dataset order, within the stage;
+  # without the overlap (t2_mixed) a dataset is done before the next one's
+  # prepares end.
+  for r in t2_1M t2_mixed; do
+    "$py" - "$T/$r/manifest.json" $r <<'PY' || bad "$r: similarity_timeline"
+import json, sys
+m = json.load(open(sys.argv[1]))
+tl = m["cache"]["similarity_timeline"]
+wall = m["wall_seconds"]["similarity"]
+assert list(tl) == ["a", "b", "c"], tl
+p = [tl[d]["prepared"] for d in "abc"]
+q = [tl[d]["done"] for d in "abc"]
+assert all(0 < p[i] <= q[i] <= wall for i in range(3)), (tl, wall)
+assert p[0] <= p[1] <= p[2], tl
+if sys.argv[2] == "t2_mixed":
+    assert q[0] <= p[1] and q[1] <= p[2], tl
+PY
+  done
   command -v script >/dev/null || bad "script(1) is missing (util-linux)"
   script -qec "'$simcon' run '$T/study/all.yaml' -o '$T/tty' --threads 2 --memory 1M" \
     /dev/null >"$T/tty.out" 2>&1 || bad "run on a terminal: $(tail -3 "$T/tty.out")"
