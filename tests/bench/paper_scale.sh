@@ -44,6 +44,13 @@
 #                  products, which no other dataset hides, once per FULL
 #                  datasets instead of once per 23: the composed figure
 #                  errs on the slow side.
+# Composed by the timeline (SIM_JOINT=1, FULL >= 2; printed second) =
+#                  first dataset (until its prepares end) + 22 x the mean
+#                  spacing of the later datasets' prepare ends + the last
+#                  dataset's tail (its products, the outputs) + statistics
+#                  wall: a 23-dataset run as the joint run shows it runs,
+#                  each part counted as often as it occurs (manifest.json
+#                  cache.similarity_timeline).
 # Per-stage wall times inside a run come from its manifest.json; CPU, peak
 # RSS and bytes written (spill file + outputs: /usr/bin/time's "File system
 # outputs" x 512) are per process.
@@ -123,6 +130,7 @@ st = " ".join("%s=%.1f" % kv for kv in m["wall_seconds"].items())
 # The stacked embeddings E as the engine reported them, summed over the
 # computed (dataset, metric)s: entry types and spilled bytes.
 c = dict(m["cache"])
+c.pop("similarity_timeline", None)  # composed from logs/joint-manifest.json
 emb = [e for d in c.pop("similarity_embeddings", {}).values()
        for e in d.values()]
 if emb:
@@ -147,6 +155,8 @@ done
 if [ "$SIM_JOINT" = 1 ]; then
     timed "similarity:joint-of-$FULL" "$WORK/sim_full.yaml" \
           "$WORK/out_${datasets[0]}" | tee -a "$WORK/logs/rows.tsv"
+    # its cache.similarity_timeline composes the study (below)
+    cp "$WORK/out_${datasets[0]}/manifest.json" "$WORK/logs/joint-manifest.json"
 fi
 if [ -f "$WORK/small.yaml" ]; then
     timed "setup:small-datasets(n=$N_SMALL)" "$WORK/small.yaml" \
@@ -165,7 +175,8 @@ done
 timed "statistics:all-23" "$WORK/all.yaml" "$WORK/all" --resume \
       | tee -a "$WORK/logs/rows.tsv"
 
-"$py" - "$WORK/logs/rows.tsv" "$WORK/all/manifest.json" "$FULL" <<'PY'
+"$py" - "$WORK/logs/rows.tsv" "$WORK/all/manifest.json" "$FULL" \
+      "$WORK/logs/joint-manifest.json" <<'PY'
 import json, sys
 rows = [l.rstrip("\n").split("\t") for l in open(sys.argv[1])]
 m = json.load(open(sys.argv[2]))
@@ -187,6 +198,32 @@ print("# composed: similarity %d x %.1f s wall (%.1f s CPU, mean of %d "
           D * sw + float(stat[1]), (D * sw + float(stat[1])) / 60,
           (D * sc + float(stat[2])) / 60,
           max(int(r[5]) for r in rows)))
+# The same run composed by its timeline (SIM_JOINT=1, FULL >= 2): a study
+# of D datasets in one run is the first dataset's start, then one spacing
+# per further dataset (from one dataset's prepares ending to the next
+# one's: its checksums and prepares, with the products of the one before
+# running behind them), then the last dataset's tail (its products and the
+# outputs), each once. The spacing is the mean over the measured datasets
+# after the first (the first has no products behind it).
+import os
+jm = sys.argv[4]
+if os.path.exists(jm) and int(sys.argv[3]) >= 2:
+    j = json.load(open(jm))
+    tl = j["cache"]["similarity_timeline"]
+    prep = [v["prepared"] for v in tl.values()]
+    joint = [r for r in sim if r[0].startswith("similarity:joint")][0]
+    jwall = float(joint[1])
+    space = [b - a for a, b in zip(prep, prep[1:])]
+    mean_space = sum(space) / len(space)
+    tail = jwall - prep[-1]
+    simw = prep[0] + (D - 1) * mean_space + tail
+    total = simw + float(stat[1])
+    print("# composed by the timeline: similarity %.1f s (first dataset) + "
+          "%d x %.1f s (mean spacing of the later %d: %s) + %.1f s (last "
+          "tail) = %.1f s; + statistics %.1f s = %.1f s wall = %.1f min" % (
+              prep[0], D - 1, mean_space, len(space),
+              " ".join("%.1f" % x for x in space), tail, simw,
+              float(stat[1]), total, total / 60))
 PY
 
 if [ "$NUMPY" = 1 ]; then
