@@ -87,6 +87,10 @@ typedef struct sc_runctx {
      * behind it) and its matrices were stored; 0 when not computed. */
     double *sim_prepared_s, *sim_done_s;
     struct timespec sim_t0;   /* start of the similarity stage              */
+    /* Feature checksums at load (run_simmat.c, "Checksums"): the
+     * similarity stage of a run without --resume hashes each feature file
+     * right after loading it, not in a pass of its own. */
+    bool sha_at_load;
     run_embed *sim_embed;     /* M*D, index k*D+d: the engine's report      */
     uint32_t *subsample_seed; /* D: 0 when not subsampled                   */
     size_t cache_reused, cache_computed;

@@ -17,7 +17,8 @@ MODE:
                and no staging folder, and when pointed at an earlier result
                it leaves every byte of that result unchanged. A folder that
                is not a simcon result is refused (exit 1) and kept intact.
-  resume       a second run with --resume says "reused cached similarity"
+  resume       the first run's manifest digests are the files' own (hashed at
+               load); a second run with --resume says "reused cached similarity"
                for every (dataset, metric), keeps each cache file's inode and
                mtime (linked, not rewritten) and writes byte-identical
                tables; a run without --resume recomputes (no such line); the
@@ -239,6 +240,15 @@ def mode_resume(simcon, work):
     r = run(simcon, spec, out)
     check(r.returncode == 0, "first run exits 0")
     check("reused cached" not in r.stderr, "first run computes everything")
+    # A run without --resume hashes each feature file at its load
+    # (run_simmat.c, "Checksums"): the manifest's digests are still the
+    # files' own (hashlib, independently), and --resume below finds the
+    # cache entries keyed by them.
+    inputs = json.load(open(os.path.join(out, "manifest.json")))["inputs"]
+    npys = [e for e in inputs if e["path"].endswith(".npy")]
+    check(len(npys) > 0 and all(
+        e["sha256"] == hashlib.sha256(open(e["path"], "rb").read()).hexdigest()
+        for e in npys), "manifest digests of %d feature files" % len(npys))
     caches = sorted(glob.glob(os.path.join(out, ".cache", "*.csv")))
     check(len(caches) == 9, "9 cache entries (3 datasets x 3 metrics)")
     stat0 = {os.path.basename(c): (os.stat(c).st_ino, os.stat(c).st_mtime_ns)
