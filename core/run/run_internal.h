@@ -78,15 +78,15 @@ typedef struct sc_runctx {
     char (*feature_sha)[SC_SHA256_HEX]; /* D*m feature files              */
     char **feature_path; /* D*m                                        */
     char (*ids_sha)[SC_SHA256_HEX]; /* D ("" when no ids)              */
-    char **ids_path;          /* D, NULL when no ids                         */
-    size_t *n_rows;           /* D: stimuli in the files                    */
-    size_t *n_used;           /* D: after max_stimuli                       */
-    size_t *sim_passes;       /* D: engine passes of the similarity stage   */
+    char **ids_path;    /* D, NULL when no ids                         */
+    size_t *n_rows;     /* D: stimuli in the files                    */
+    size_t *n_used;     /* D: after max_stimuli                       */
+    size_t *sim_passes; /* D: engine passes of the similarity stage   */
     /* D: when (seconds since the similarity stage began) the dataset's
      * prepares ended (the next dataset starts then; its products may go on
      * behind it) and its matrices were stored; 0 when not computed. */
     double *sim_prepared_s, *sim_done_s;
-    struct timespec sim_t0;   /* start of the similarity stage              */
+    struct timespec sim_t0; /* start of the similarity stage              */
     /* Feature checksums at load (run_simmat.c, "Checksums"): the
      * similarity stage of a run without --resume hashes each feature file
      * right after loading it, not in a pass of its own. */

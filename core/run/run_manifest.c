@@ -246,6 +246,45 @@ static void put_embeddings(sc_buf *b, const sc_runctx *rc)
         sc_buf_puts(b, "}}");
 }
 
+/* The similarity stage as this process ran it: engine passes and
+ * timeline of each dataset it computed. */
+static void put_similarity_facts(sc_buf *b, const sc_runctx *rc)
+{
+    const sc_spec *spec = rc->spec;
+    /* The engine passes of the datasets whose matrices this process
+     * computed (run_simmat.c, plan_passes): like the counts, a fact of
+     * this process, not of the result (a --resume computes none; then
+     * the member is left out). */
+    size_t n = 0;
+    for (size_t d = 0; rc->sim_passes != NULL && d < rc->D; d++) {
+        if (rc->sim_passes[d] == 0)
+            continue;
+        sc_buf_puts(b, n++ ? ", " : ", \"similarity_passes\": {");
+        jstr(b, spec->datasets[d].name);
+        sc_buf_printf(b, ": %zu", rc->sim_passes[d]);
+    }
+    if (n > 0)
+        sc_buf_puts(b, "}");
+    /* When each of those datasets' prepares ended and its matrices were
+     * stored, in seconds since the similarity stage began: with the
+     * products of one dataset running behind the next one's prepares, the
+     * stage's total alone does not say what a dataset costs. */
+    n = 0;
+    for (size_t d = 0; rc->sim_passes != NULL && d < rc->D; d++) {
+        if (rc->sim_passes[d] == 0)
+            continue;
+        sc_buf_puts(b, n++ ? ", " : ", \"similarity_timeline\": {");
+        jstr(b, spec->datasets[d].name);
+        sc_buf_puts(b, ": {\"prepared\": ");
+        jnum(b, rc->sim_prepared_s[d]);
+        sc_buf_puts(b, ", \"done\": ");
+        jnum(b, rc->sim_done_s[d]);
+        sc_buf_puts(b, "}");
+    }
+    if (n > 0)
+        sc_buf_puts(b, "}");
+}
+
 /* Datasets, input files with their SHA-256, cache use. */
 static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
 {
@@ -281,38 +320,7 @@ static void put_inputs(sc_buf *b, const sc_runctx *rc, const char *accuracy_sha)
                   "\n  ],\n  \"cache\": {\"reused\": %zu, \"computed\": "
                   "%zu",
                   rc->cache_reused, rc->cache_computed);
-    /* The engine passes of the datasets whose matrices this process
-     * computed (run_simmat.c, plan_passes): like the counts, a fact of
-     * this process, not of the result (a --resume computes none; then
-     * the member is left out). */
-    size_t n = 0;
-    for (size_t d = 0; rc->sim_passes != NULL && d < rc->D; d++) {
-        if (rc->sim_passes[d] == 0)
-            continue;
-        sc_buf_puts(b, n++ ? ", " : ", \"similarity_passes\": {");
-        jstr(b, spec->datasets[d].name);
-        sc_buf_printf(b, ": %zu", rc->sim_passes[d]);
-    }
-    if (n > 0)
-        sc_buf_puts(b, "}");
-    /* When each of those datasets' prepares ended and its matrices were
-     * stored, in seconds since the similarity stage began: with the
-     * products of one dataset running behind the next one's prepares, the
-     * stage's total alone does not say what a dataset costs. */
-    n = 0;
-    for (size_t d = 0; rc->sim_passes != NULL && d < rc->D; d++) {
-        if (rc->sim_passes[d] == 0)
-            continue;
-        sc_buf_puts(b, n++ ? ", " : ", \"similarity_timeline\": {");
-        jstr(b, spec->datasets[d].name);
-        sc_buf_puts(b, ": {\"prepared\": ");
-        jnum(b, rc->sim_prepared_s[d]);
-        sc_buf_puts(b, ", \"done\": ");
-        jnum(b, rc->sim_done_s[d]);
-        sc_buf_puts(b, "}");
-    }
-    if (n > 0)
-        sc_buf_puts(b, "}");
+    put_similarity_facts(b, rc);
     put_embeddings(b, rc);
     sc_buf_puts(b, "},\n");
     /* over: stimuli: no replicates while no stimulus CI is printed

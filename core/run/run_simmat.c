@@ -194,8 +194,7 @@ static int hash_features(sc_runctx *rc, size_t d, size_t *rows, sc_err *err)
                     rows};
     char label[160];
     snprintf(label, sizeof label, "%s %s",
-             rc->sha_at_load ? "headers" : "checksums",
-             spec->datasets[d].name);
+             rc->sha_at_load ? "headers" : "checksums", spec->datasets[d].name);
     return sc_run_parallel(rc, rc->m, hash_one, &job, label, err);
 }
 
@@ -1401,7 +1400,7 @@ int sc_run_similarity(sc_runctx *rc, sc_err *err)
         st = behind->st;
     ds_free(rc, behind);
     sc_spill_gate_deinit(&gate);
-    sc_mem_recycle_trim(); /* kept across the datasets (compute_matrices) */
+    sc_mem_recycle_trim();   /* kept across the datasets (compute_matrices) */
     rc->sha_at_load = false; /* every other caller hashes up front */
     return st;
 }
