@@ -301,6 +301,25 @@ SC_TEST(each_job_keeps_its_own_embedding_precision)
     }
 }
 
+/* m representations of n rows with Gaussian entries (MT19937 seeded
+ * with seed, drawn in order): representation k has d0 + k * step columns
+ * and, for k > 0, every entry shifted by shift; views into v. */
+static void gaussian_reps(sc_matrix *x, sc_mat *v, size_t m, size_t n,
+                          size_t d0, size_t step, double shift,
+                          unsigned long seed)
+{
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, seed);
+    for (size_t k = 0; k < m; k++) {
+        size_t d = d0 + step * k;
+        sc_matrix_init(&x[k], n, d, NULL);
+        for (size_t i = 0; i < n * d; i++)
+            x[k].data[i] = gsl_ran_gaussian(r, 1.0) + (k ? shift : 0.0);
+        v[k] = sc_matrix_view(&x[k]);
+    }
+    gsl_rng_free(r);
+}
+
 /* Issue 13 item 2: a Gram larger than one panel (600 rows: 3 panels of
  * 256) computed while fewer items than threads run, so idle threads share
  * its panels. The matrices must be bit-identical at 1, 2 and 3 threads and
@@ -312,16 +331,7 @@ SC_TEST(panels_shared_by_idle_threads_do_not_change_a_bit)
 {
     static sc_matrix big[BIG_M];
     sc_mat bv[BIG_M];
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 600);
-    for (size_t k = 0; k < BIG_M; k++) {
-        size_t d = 40 + 30 * k;
-        sc_matrix_init(&big[k], BIG_N, d, NULL);
-        for (size_t i = 0; i < BIG_N * d; i++)
-            big[k].data[i] = gsl_ran_gaussian(r, 1.0) + (k ? 0.5 : 0.0);
-        bv[k] = sc_matrix_view(&big[k]);
-    }
-    gsl_rng_free(r);
+    gaussian_reps(big, bv, BIG_M, BIG_N, 40, 30, 0.5, 600);
     static double S[3][2][BIG_M * BIG_M];
     const sc_plugin *p[2] = {sc_test_plugin("cka"), sc_test_plugin("rsa")};
     const char *params[2] = {"kernel=linear", "rdm=correlation,corr=spearman"};
@@ -387,16 +397,7 @@ SC_TEST(kept_pages_outlive_the_engine_only_when_asked)
 {
     static sc_matrix x[KEEP_M];
     sc_mat xv[KEEP_M];
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, 1024);
-    for (size_t k = 0; k < KEEP_M; k++) {
-        size_t d = 8 + 4 * k;
-        sc_matrix_init(&x[k], KEEP_N, d, NULL);
-        for (size_t i = 0; i < KEEP_N * d; i++)
-            x[k].data[i] = gsl_ran_gaussian(r, 1.0);
-        xv[k] = sc_matrix_view(&x[k]);
-    }
-    gsl_rng_free(r);
+    gaussian_reps(x, xv, KEEP_M, KEEP_N, 8, 4, 0.0, 1024);
     const sc_plugin *p = sc_test_plugin("cka");
     sc_argset a;
     memset(&a, 0, sizeof a);
