@@ -136,13 +136,14 @@ FILE *sc_fopen_regular(const char *path, int *why);
  * nothing itself and reports nothing: a path that cannot be opened, or
  * is not a regular file, is left for the real read to report. */
 void sc_prefetch_file(const char *path);
-/* How many files past the one being loaded a loader that works through
- * its inputs in order on `threads` workers prefetches: the other workers'
- * next files, and 4 more, so that a disk that stalls for seconds (seen
- * at full size while the spill writes: single page faults of 4-5 s) has
- * that much time to deliver them (4 models of 50 MB at the paper's
- * scale: 200 MB of page cache). */
-size_t sc_prefetch_window(unsigned threads);
+/* For a loader that works through paths[0..count-1] in order on
+ * `threads` workers and now loads paths[i]: sc_prefetch_file on the files
+ * after it, the other workers' next ones and 4 more, so that a disk that
+ * stalls for seconds (seen at full size while the spill writes: single
+ * page faults of 4-5 s) has that much time to deliver them (4 models of
+ * 50 MB at the paper's scale: 200 MB of page cache). */
+void sc_prefetch_next(const char *const *paths, size_t count, size_t i,
+                      unsigned threads);
 /* strerror(why), or "not a regular file (a FIFO, device, socket or
  * folder)" for SC_NOT_REGULAR. */
 const char *sc_open_strerror(int why);

@@ -63,9 +63,11 @@ void sc_prefetch_file(const char *path)
     close(fd);
 }
 
-size_t sc_prefetch_window(unsigned threads)
+void sc_prefetch_next(const char *const *paths, size_t count, size_t i,
+                      unsigned threads)
 {
-    return (size_t)threads + 4;
+    for (size_t k = i + 1; k < count && k <= i + threads + 4; k++)
+        sc_prefetch_file(paths[k]);
 }
 
 const char *sc_open_strerror(int why)

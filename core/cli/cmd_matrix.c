@@ -66,7 +66,7 @@ typedef struct loader {
     int mode;
     unsigned npy_flags; /* SC_NPY_ALLOW_VECTOR | SC_NPY_FLATTEN or 0 */
     size_t m;           /* files                                      */
-    size_t ahead;       /* files to prefetch past the one loaded      */
+    unsigned threads;   /* workers loading them (sc_prefetch_next)    */
 } loader;
 
 static int load_rep(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
@@ -74,9 +74,8 @@ static int load_rep(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
 {
     const loader *ld = ud;
     /* The next files are the workers' next loads (the pool hands them out
-     * in order): read them ahead (sc_prefetch_file, sc_prefetch_window). */
-    for (size_t k = i + 1; k < ld->m && k <= i + ld->ahead; k++)
-        sc_prefetch_file(ld->files[k]);
+     * in order): read them ahead. */
+    sc_prefetch_next(ld->files, ld->m, i, ld->threads);
     int rc = sc_npy_load_ex(ld->files[i], ld->npy_flags, owned, err);
     if (rc == SC_OK)
         rc = sc_prep_apply(owned, ld->mode, ld->files[i], err);
@@ -344,7 +343,7 @@ static int compute(matrix_job *job, sc_simmat_info *info, sc_err *err)
     matrix_args *ma = &job->a;
     size_t m = ma->nfiles;
     loader ld = {ma->files, job->mode, sc_cli_npy_flags(&ma->m), m,
-                 sc_prefetch_window(ma->opts.threads)};
+                 ma->opts.threads};
     int rc = sc_matrix_init(&job->sm.s, m, m, err);
     sc_simmat_extra extra = {0};
     extra.float32 = ma->float32;

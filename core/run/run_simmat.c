@@ -426,9 +426,9 @@ int sc_run_load_lazy(void *ud, size_t i, sc_matrix *owned, sc_mat *view,
      * disk now, while this one computes (a full-size dataset's features
      * are 3.4 GB; read on demand, page faults on them held a worker for
      * seconds at a time). */
-    size_t m = li->rc->m, ahead = sc_prefetch_window(li->rc->opts.threads);
-    for (size_t k = i + 1; k < m && k <= i + ahead; k++)
-        sc_prefetch_file(li->rc->feature_path[li->d * m + k]);
+    size_t m = li->rc->m;
+    sc_prefetch_next((const char *const *)li->rc->feature_path + li->d * m, m,
+                     i, li->rc->opts.threads);
     st = load_one(li->rc, li->d, i, li->rows, owned, err);
     /* Its checksum now, while its pages are in memory ("Checksums"); a
      * model loaded again (a later pass) keeps the first digest. One load
