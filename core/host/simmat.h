@@ -112,6 +112,7 @@ typedef struct sc_simmat_info {
     double cpu_prepare;     /* process CPU seconds (all threads), same    */
     double cpu_pairs;       /* phases: meaningful on a shared machine     */
     int float32;            /* 1 if E was held in float32                 */
+    size_t spill_queue;     /* bytes of a spilled E's writer buffers      */
 } sc_simmat_info;
 
 /* S is m x m row-major, S[i*m+j] = compare(prepare(X_i), prepare(X_j)); for

@@ -313,6 +313,11 @@ size_t sc_spill_span(const sc_spill *s, size_t lo, size_t bytes, size_t *at)
     return round_up(lo + bytes, s->align) - *at;
 }
 
+size_t sc_spill_round(const sc_spill *s, size_t bytes)
+{
+    return round_up(bytes, s->align);
+}
+
 void *sc_spill_aligned(const sc_spill *s, void *p)
 {
     uintptr_t a = (uintptr_t)p;

@@ -99,6 +99,8 @@ int sc_spill_open_rows(sc_spill *s, size_t rows, size_t row_bytes,
  * takes: returns its length, *at its start (<= lo); both multiples of
  * s->align, within the row's stride. */
 size_t sc_spill_span(const sc_spill *s, size_t lo, size_t bytes, size_t *at);
+/* bytes rounded up to s->align: what a buffer of bytes takes. */
+size_t sc_spill_round(const sc_spill *s, size_t bytes);
 /* p rounded up to s->align (buffers get align - 1 bytes more). */
 void *sc_spill_aligned(const sc_spill *s, void *p);
 

@@ -434,9 +434,12 @@ SC_TEST(multi_pass_reports_representation_0_failure)
         sc_argset_deinit(&a[k]);
 }
 
+/* Spill modes: E in memory; a 1 KiB budget (a spilled E with the writer's
+ * least buffers); a budget one byte short of E, whose spare room takes one
+ * row of E more in the writer's queue (simmat.c, start_writer). */
 SC_TEST(products_in_parts_bit_identical)
 {
-    enum { PM = 4, PN = 400, PD = 12 };
+    enum { PM = 16, PN = 400, PD = 12, L = PN * (PN - 1) / 2, CHUNK = 65536 };
     const sc_plugin *p = NULL;
     sc_err err;
     sc_loader_open("cka", SC_BUILD_PLUGIN_DIR, &p, &err);
@@ -461,18 +464,30 @@ SC_TEST(products_in_parts_bit_identical)
         sc_metric_release(p, st[i]);
     for (int f32 = 0; f32 < 2; f32++) {
         double first[PM * PM];
-        for (int spill = 0; spill < 2; spill++) {
+        size_t esize = f32 ? sizeof(float) : sizeof(double);
+        size_t budgets[3] = {0, 1024, (size_t)PM * L * esize - 1};
+        for (int spill = 0; spill < 3; spill++) {
             sc_simmat_extra ex = {.float32 = f32};
             double got[PM * PM];
             for (unsigned t = 1; t <= 3; t++) {
-                sc_simmat_opts o = {t, spill ? 1024 : 0, NULL, 1, 0};
+                sc_simmat_opts o = {t, budgets[spill], NULL, 1, 0};
                 sc_simmat_info info;
                 int rc = sc_simmat_compute_info(p, &a.args, v, PM, &o, &ex, got,
                                                 &info, &err);
                 expect_int(rc, SC_OK, "parts f32 %d spill %d, %u threads: runs",
                            f32, spill, t);
-                expect_true(info.used_embed && info.embed_len == 79800,
+                expect_true(info.used_embed && info.embed_len == L,
                             "embed path, L = %zu", info.embed_len);
+                /* each buffer: one chunk (a multiple of 4 KiB); a row of
+                 * 79,800 entries is two of them */
+                size_t least = (t + 2) * CHUNK * esize;
+                size_t queue[3] = {0, least, least + 2 * CHUNK * esize};
+                expect_true(info.spilled == (spill > 0) &&
+                                info.spill_queue == queue[spill],
+                            "parts f32 %d spill %d, %u threads: spilled %d, "
+                            "writer buffers %zu bytes (want %zu)",
+                            f32, spill, t, info.spilled, info.spill_queue,
+                            queue[spill]);
                 double worst = 0.0;
                 for (size_t i = 0; i < PM * PM; i++) {
                     double d = fabs(got[i] - want[i]);
