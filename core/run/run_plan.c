@@ -1212,18 +1212,25 @@ static void print_spill_lines(FILE *f, const sc_spec *spec,
                 ds, threads > 0 ? threads : 1, sc_spill_size(x, reserve), y,
                 sc_spill_size(z, room));
     /* The run's peak on this dataset: the base, the workers and the
-     * E's it holds in memory (at most what the workers leave). */
-    double held = 0;
-    for (size_t k = 0; k < M; k++)
+     * E's it holds in memory, with a spilled E's writer queue of about
+     * one row of E (simmat.c, start_writer): at most what the workers
+     * leave. */
+    double held = 0, rows = 0;
+    for (size_t k = 0; k < M; k++) {
         held += (double)eb[k];
+        rows += spec->nmodels > 0 ? (double)eb[k] / (double)spec->nmodels : 0;
+    }
     held -= (double)sp.spill;
+    if (sp.spill > 0)
+        held += rows;
     if (held > (double)room)
         held = (double)room;
     double peak = 64.0 * 1024 * 1024 + (double)reserve + held;
     fprintf(f,
             "estimate: similarity %s: simcon run with %u thread(s) "
             "peaks at about %.0f MiB (the workers' prepare memory and "
-            "%.0f MiB of embedding matrices in memory)\n",
+            "%.0f MiB of embedding matrices in memory or queued for the "
+            "spill)\n",
             ds, threads > 0 ? threads : 1, peak / 1048576.0, held / 1048576.0);
     if (sp.spill == 0) {
         fprintf(f,
