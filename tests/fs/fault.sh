@@ -10,6 +10,13 @@
 #   file byte for byte as the reference (manifest.json and report.html
 #   differ only in wall times and cache counts, which are filtered out).
 #   Everything runs on a private tmpfs (unshare -m).
+# kill_resume_overlap: the same with every embedding matrix spilled
+#   (--memory 1M, SIMCON_WORKER_RESERVE=0, --threads 2), so that each
+#   dataset's products run behind the next dataset's prepare (every E
+#   spilled: checked on the reference run's manifest), the kills spread over the similarity
+#   stage only (from the launch to its end in the reference run), and no
+#   spill file may be left in TMPDIR (on the tmpfs) after a kill.
+#   SIMCON_SPILL_FREE_BYTES stands for the tmpfs's free space.
 # enospc: SHIM (enospc_shim.so, LD_PRELOAD) makes the N-th write() and
 #   every later one fail with ENOSPC. For the small experiments/example.yaml
 #   every write point N = 1..W of a run is tried; for the zoo POINTS seeded
@@ -59,21 +66,19 @@ same() {
 # srand/rand: the same seed gives the same points on every run).
 uniform() { awk -v s="$1" -v n="$2" 'BEGIN { srand(s); for (i = 0; i < n; i++) printf "%.4f\n", (i + 0.02 + 0.96 * rand()) / n }'; }
 
-case "$case_" in
-kill_resume)
-  t0=$(date +%s.%N)
-  "$simcon" run "$zoo" -o "$T/ref/zoo" --threads 1 --quiet || exit 1
-  dur=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
-  echo "reference run: $dur s"
-  k=0
+# kill_points WINDOW ARGS...: POINTS runs from scratch, each killed with
+# SIGKILL at a seeded moment in WINDOW seconds after its launch, then
+# resumed; each must end byte for byte as $T/ref/zoo (run with ARGS).
+kill_points() {
+  local window=$1 k=0 u delay pid st reused
+  shift
   for u in $(uniform "$seed" "$points"); do
     k=$((k + 1))
-    delay=$(awk -v u="$u" -v d="$dur" 'BEGIN { printf "%.3f", u * d }')
+    delay=$(awk -v u="$u" -v d="$window" 'BEGIN { printf "%.3f", u * d }')
     # Each point starts from nothing, is killed, and is resumed: the
     # resume harvests the killed run's cached matrices.
     rm -rf "$T/out"
-    "$simcon" run "$zoo" -o "$T/out/zoo" --threads 1 --quiet \
-      >/dev/null 2>&1 &
+    "$simcon" run "$zoo" -o "$T/out/zoo" "$@" --quiet >/dev/null 2>&1 &
     pid=$!
     sleep "$delay"
     kill -9 "$pid" 2>/dev/null
@@ -87,13 +92,50 @@ kill_resume)
     fi
     [ -z "$(ls "$T/out" | grep -v '^zoo$\|^zoo\.tmp-\|^zoo\.simcon-lock$')" ] ||
       bad "unexpected files beside the result: $(ls "$T/out")"
-    "$simcon" run "$zoo" -o "$T/out/zoo" --threads 1 --quiet --resume \
+    [ -z "${TMPDIR:-}" ] || [ -z "$(ls -A "$TMPDIR")" ] ||
+      bad "point $k: left in TMPDIR: $(ls -A "$TMPDIR")"
+    "$simcon" run "$zoo" -o "$T/out/zoo" "$@" --quiet --resume \
       2>"$T/err" || bad "point $k: --resume failed: $(cat "$T/err")"
     reused=$(grep -o '"reused": [0-9]*' "$T/out/zoo/manifest.json")
     echo "point $k: killed at ${delay} s (exit $st), resume ${reused}"
     same "$T/ref/zoo" "$T/out/zoo" || bad "point $k: --resume is not byte-identical"
     [ "$(ls "$T/out")" = zoo ] || bad "point $k: left-overs: $(ls "$T/out")"
   done
+}
+
+case "$case_" in
+kill_resume)
+  t0=$(date +%s.%N)
+  "$simcon" run "$zoo" -o "$T/ref/zoo" --threads 1 --quiet || exit 1
+  dur=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+  echo "reference run: $dur s"
+  kill_points "$dur" --threads 1
+  ;;
+kill_resume_overlap)
+  # The tmpfs of 1 GiB is below the spill's margin of 1 GiB: its free
+  # space is given (test-only override; the spill needs about 50 MB).
+  export SIMCON_WORKER_RESERVE=0 TMPDIR="$T/tmp" SIMCON_SPILL_FREE_BYTES=536870912
+  mkdir -p "$TMPDIR" || exit 1
+  args=(--threads 2 --memory 1M)
+  t0=$(date +%s.%N)
+  "$simcon" run "$zoo" -o "$T/ref/zoo" "${args[@]}" --quiet || exit 1
+  dur=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+  m="$T/ref/zoo/manifest.json"
+  # Every E spilled, in one pass per dataset, no model blocks and no
+  # stimulus replicates: the condition under which a dataset's products
+  # run behind the next one's prepare (tests/run/overlap.sh shows that
+  # they do, on its progress line).
+  [ "$(grep -o '"spilled": true' "$m" | wc -l)" -gt 0 ] &&
+    ! grep -q '"spilled": false' "$m" ||
+    bad "the reference run kept an E in memory: not overlapped"
+  # From the launch to the similarity stage's end: the process's time
+  # outside the stages (before them) plus the similarity stage.
+  window=$(awk -v d="$dur" \
+    -v t="$(grep -o '"wall_seconds": {.*"total": [0-9.e+-]*' "$m" | sed 's/.*"total": //')" \
+    -v s="$(grep -o '"wall_seconds": {"similarity": [0-9.e+-]*' "$m" | sed 's/.*: //')" \
+    'BEGIN { w = d - t + s; print (w > 0 && w < d) ? w : d }')
+  echo "reference run: $dur s, similarity stage ends about $window s after launch"
+  kill_points "$window" "${args[@]}"
   ;;
 enospc)
   [ -f "$shim" ] || { echo "FAIL: no shim $shim"; exit 1; }
