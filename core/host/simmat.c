@@ -570,8 +570,7 @@ static int run_embed(run *r, const sc_simmat_opts *o, int f32, size_t budget,
     int rc = sc_spill_open_rows(&es, m, len * esize, room, o->cache_dir, err);
     if (rc != SC_OK)
         return rc;
-    rc = start_writer(&es, threads, len, esize, es.spilled ? room : 0,
-                      &r->queued, err);
+    rc = start_writer(&es, threads, len, esize, room, &r->queued, err);
     if (rc != SC_OK) {
         sc_spill_close(&es);
         return rc;

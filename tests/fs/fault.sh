@@ -13,9 +13,10 @@
 # kill_resume_overlap: the same with every embedding matrix spilled
 #   (--memory 1M, SIMCON_WORKER_RESERVE=0, --threads 2), so that each
 #   dataset's products run behind the next dataset's prepare (every E
-#   spilled: checked on the reference run's manifest), the kills spread over the similarity
-#   stage only (from the launch to its end in the reference run), and no
-#   spill file may be left in TMPDIR (on the tmpfs) after a kill.
+#   spilled: checked on the reference run's manifest); the kills spread
+#   over the similarity stage only (from the launch to its end in the
+#   reference run), and no spill file may be left in TMPDIR (on the
+#   tmpfs) after a kill.
 #   SIMCON_SPILL_FREE_BYTES stands for the tmpfs's free space.
 # enospc: SHIM (enospc_shim.so, LD_PRELOAD) makes the N-th write() and
 #   every later one fail with ENOSPC. For the small experiments/example.yaml
